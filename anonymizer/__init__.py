@@ -1,0 +1,1 @@
+"""blindmark anonymizer: session keys, sealing identities, and (in unseal) the only way back."""

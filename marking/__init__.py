@@ -1,0 +1,1 @@
+"""blindmark: the domain core (models, intake, queue, reconciliation, publication, CLI)."""

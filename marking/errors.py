@@ -1,0 +1,70 @@
+"""Domain exceptions: each carries a message a person can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class MarkingError(Exception):
+    """Base of every error the core raises on purpose."""
+
+    exit_code = 1
+
+
+class NotFound(MarkingError):
+    """A session, group, account or other named thing does not exist."""
+
+    exit_code = 3
+
+
+class StateError(MarkingError):
+    """The operation is not allowed in the session's current state."""
+
+    exit_code = 4
+
+
+class InputError(MarkingError):
+    """One problem in an input file, located as precisely as the file allows.
+
+    ``row`` is the row number a spreadsheet shows (header = row 1) for tables, or a
+    path such as ``components[1].questions[3]`` for a session definition.
+    Messages never quote identity values (names, ID or exam numbers): they name the
+    row instead, so an error log cannot leak a roster.
+    """
+
+    exit_code = 2
+
+    def __init__(
+        self, file: str, reason: str, *, row: int | str | None = None, column: str | None = None
+    ) -> None:
+        self.file = file
+        self.row = row
+        self.column = column
+        self.reason = reason
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}" if isinstance(self.row, int) else str(self.row))
+        if self.column is not None:
+            where.append(f"column {self.column}")
+        return f"{', '.join(where)}: {self.reason}"
+
+
+class InputErrors(MarkingError):
+    """A file (or batch of files) refused whole; lists every problem found, up to a cap."""
+
+    exit_code = 2
+
+    def __init__(self, errors: Sequence[InputError], *, truncated: bool = False) -> None:
+        self.errors = list(errors)
+        self.truncated = truncated
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        head = f"refused: {len(self.errors)} problem(s) found; nothing was stored"
+        lines = [head, *(f"  {e}" for e in self.errors)]
+        if self.truncated:
+            lines.append("  ... (further problems not listed)")
+        return "\n".join(lines)

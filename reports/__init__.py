@@ -1,0 +1,1 @@
+"""blindmark reports: PDFs and exports, from data that marking hands it."""

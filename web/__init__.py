@@ -1,0 +1,1 @@
+"""blindmark web: a thin Flask adapter over marking/ and reports/."""
