@@ -1,0 +1,111 @@
+"""Database plumbing: the declarative base, exact-mark column type, engines and transactions."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import BigInteger, Dialect, MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: Marks, maxima, steps and tolerances are stored as integer thousandths: exact on every
+#: database (SQLite has no decimal type) and cheap to aggregate with numpy at publication.
+MILLI = 1000
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Marks(TypeDecorator[Decimal]):
+    """A non-negative mark held exactly as thousandths in a BIGINT column."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | int | None, dialect: Dialect) -> int | None:
+        return None if value is None else to_milli(Decimal(value))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(int(value)) / MILLI
+
+
+def to_milli(value: Decimal) -> int:
+    """The stored integer for an exact mark (raises if finer than 0.001)."""
+    scaled = value * MILLI
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{value} is finer than the stored precision of 0.001")
+    return int(scaled)
+
+
+DEFAULT_INSTANCE = Path("instance")
+
+
+def default_url() -> str:
+    """``BLINDMARK_DATABASE_URL`` or a SQLite file under ./instance/ (created on demand)."""
+    url = os.environ.get("BLINDMARK_DATABASE_URL")
+    if url:
+        return url
+    DEFAULT_INSTANCE.mkdir(exist_ok=True)
+    return f"sqlite:///{DEFAULT_INSTANCE / 'blindmark.db'}"
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs and use psycopg 3, the driver we ship."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """An engine configured for blindmark's concurrency model on either database."""
+    url = normalise_url(url or default_url())
+    if url.startswith("sqlite"):
+        # One writer at a time, readers never blocked (WAL); writers wait instead of
+        # failing with "database is locked". BEGIN IMMEDIATE takes the write lock up
+        # front so two transactions can't both read and then deadlock upgrading.
+        engine = create_engine(url, connect_args={"timeout": 60}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """The CLI's one commit point: commit if the block finishes, roll back on any error."""
+    with session_factory(engine)() as session, session.begin():
+        yield session

@@ -1,0 +1,268 @@
+"""Examiner accounts and their certificates; recusal declarations (conflicts)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from anonymizer.seal import associated_data, seal_record
+from marking import ledger
+from marking.errors import InputError, InputErrors, MarkingError
+from marking.models import (
+    Account,
+    Examiner,
+    ExaminerScope,
+    ExamSession,
+    Grade,
+    PendingConflict,
+    Relation,
+    Role,
+    SealedKind,
+    SealedRecord,
+    SessionState,
+)
+from marking.tabular import read_rows
+
+USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+SCOPE_ITEM = re.compile(r"^\s*([0-9A-Za-z-]+)\s*:\s*([1-5])\s*$")
+MAX_ERRORS = 50
+
+EXAMINER_COLUMNS = (
+    "username",
+    "name",
+    "certificate_no",
+    "certificate_expires",
+    "grade",
+    "scope",
+    "institution",
+)
+CONFLICT_COLUMNS = ("username", "id_number", "relation")
+
+
+@dataclass(frozen=True)
+class ExaminerImport:
+    created: int
+    updated: int
+
+
+def import_examiners(db: Session, path: Path) -> ExaminerImport:
+    """Create or update examiner accounts from ``examiners.csv`` (DESIGN §11).
+
+    An existing examiner is updated (a renewed certificate, a wider scope); a username
+    held by a non-examiner account is refused. Raises InputErrors listing every bad row;
+    then nothing is stored.
+    """
+    name = path.name
+    errors: list[InputError] = []
+    rows: list[tuple[str, str, str, dt.date, Grade, list[tuple[str, int]], str]] = []
+    seen: dict[str, int] = {}
+    certs: dict[str, int] = {}
+    for rowno, (username, person, cert, expires, grade, scope, institution) in read_rows(
+        path, EXAMINER_COLUMNS
+    ):
+        bad = len(errors)
+
+        def err(column: str, reason: str, rowno: int = rowno) -> None:
+            errors.append(InputError(name, reason, row=rowno, column=column))
+
+        if not USERNAME.match(username):
+            err("username", "must be 1-64 letters, digits, '.', '_' or '-'")
+        elif username in seen:
+            err("username", f"duplicate of row {seen[username]}")
+        if not person:
+            err("name", "empty")
+        if not cert:
+            err("certificate_no", "empty")
+        elif cert in certs:
+            err("certificate_no", f"duplicate of row {certs[cert]}")
+        try:
+            expiry = dt.date.fromisoformat(expires)
+        except ValueError:
+            err("certificate_expires", "not a date in YYYY-MM-DD form")
+        try:
+            grade_value = Grade(grade.lower())
+        except ValueError:
+            err("grade", "must be 'examiner' or 'senior'")
+        scopes: list[tuple[str, int]] = []
+        for item in filter(None, (s.strip() for s in scope.split(";"))):
+            m = SCOPE_ITEM.match(item)
+            if m is None:
+                err("scope", f"item {item!r} is not occupation_code:level with level 1-5")
+            else:
+                scopes.append((m.group(1), int(m.group(2))))
+        if not scopes and not scope.strip():
+            err("scope", "empty: an examiner must be approved for at least one occupation")
+        seen.setdefault(username, rowno)
+        certs.setdefault(cert, rowno)
+        if len(errors) == bad:
+            rows.append((username, person, cert, expiry, grade_value, scopes, institution))
+        if len(errors) >= MAX_ERRORS:
+            raise InputErrors(errors, truncated=True)
+    if errors:
+        raise InputErrors(errors)
+
+    existing = {
+        a.username: a
+        for a in db.scalars(select(Account).where(Account.username.in_([r[0] for r in rows])))
+    }
+    created = updated = 0
+    for rowno_index, (username, person, cert, expiry, grade_value, scopes, inst) in enumerate(rows):
+        account = existing.get(username)
+        if account is None:
+            account = Account(username=username, name=person, role=Role.EXAMINER)
+            db.add(account)
+            created += 1
+        elif account.role is not Role.EXAMINER:
+            errors.append(
+                InputError(
+                    name,
+                    f"username belongs to a {account.role.value} account, not an examiner",
+                    row=rowno_index + 2,
+                    column="username",
+                )
+            )
+            continue
+        else:
+            account.name = person
+            updated += 1
+        examiner = account.examiner or Examiner(account=account)
+        examiner.certificate_no = cert
+        examiner.certificate_expires = expiry
+        examiner.grade = grade_value
+        examiner.institution = inst
+        examiner.scopes = [
+            ExaminerScope(occupation_code=code, level=level) for code, level in sorted(set(scopes))
+        ]
+        db.add(examiner)
+    if errors:
+        raise InputErrors(errors)
+    db.flush()
+    return ExaminerImport(created=created, updated=updated)
+
+
+#: Sessions whose intake may still consume a declaration in clear.
+INTAKE_OPEN = (SessionState.DRAFT, SessionState.INTAKE)
+
+
+def import_conflicts(
+    db: Session, path: Path, *, actor: str, session: ExamSession | None = None
+) -> list[tuple[ExamSession, int]]:
+    """Record recusal declarations (examiner ↔ candidate ID number) for one or all open sessions.
+
+    Each declaration is sealed to the session's public key the moment it enters, to be
+    checked when publication unseals (this catches candidates already taken in). While the
+    session still takes intake it is also kept for the next intake to turn into
+    exclusions; intake deletes it once consumed. Returns (session, count) per session.
+    Raises InputErrors for bad rows, MarkingError when no session can take them.
+    """
+    name = path.name
+    errors: list[InputError] = []
+    decls: list[tuple[Account, str, Relation]] = []
+    usernames: dict[str, Account | None] = {}
+    for rowno, (username, id_number, relation) in read_rows(path, CONFLICT_COLUMNS):
+        if username not in usernames:
+            usernames[username] = db.scalar(
+                select(Account).where(Account.username == username, Account.role == Role.EXAMINER)
+            )
+        account = usernames[username]
+        if account is None:
+            errors.append(
+                InputError(name, "no examiner with this username", row=rowno, column="username")
+            )
+        if not id_number:
+            errors.append(InputError(name, "empty", row=rowno, column="id_number"))
+        elif len(id_number) > 64:
+            errors.append(
+                InputError(name, "longer than 64 characters", row=rowno, column="id_number")
+            )
+        try:
+            rel = Relation(relation.lower())
+        except ValueError:
+            errors.append(
+                InputError(
+                    name,
+                    "must be relative, teacher_student, master_apprentice or other",
+                    row=rowno,
+                    column="relation",
+                )
+            )
+            continue
+        if account is not None and id_number and len(id_number) <= 64:
+            decls.append((account, id_number.upper(), rel))
+        if len(errors) >= MAX_ERRORS:
+            raise InputErrors(errors, truncated=True)
+    if errors:
+        raise InputErrors(errors)
+
+    if session is not None:
+        targets = [session]
+    else:
+        targets = list(
+            db.scalars(
+                select(ExamSession).where(
+                    ExamSession.state.in_(
+                        [SessionState.DRAFT, SessionState.INTAKE, SessionState.MARKING]
+                    )
+                )
+            )
+        )
+    if not targets:
+        raise MarkingError("no session is open to take conflict declarations")
+    out: list[tuple[ExamSession, int]] = []
+    for exam in targets:
+        if exam.state in (SessionState.RECONCILED, SessionState.PUBLISHED):
+            raise MarkingError(f"session {exam.code} is {exam.state.value}: too late to declare")
+        if exam.public_key is None:
+            raise MarkingError(
+                f"session {exam.code} has no key yet: run `blindmark keys init` before "
+                "declaring conflicts, so they can be sealed"
+            )
+        record = SealedRecord(
+            session_id=exam.id,
+            kind=SealedKind.CONFLICT,
+            sealed_key=b"",
+            ciphertext=b"",
+            created_by=actor,
+        )
+        db.add(record)
+        db.flush()
+        plaintext = json.dumps(
+            [
+                {"examiner": a.username, "id_number": idn, "relation": rel.value}
+                for a, idn, rel in decls
+            ],
+            ensure_ascii=False,
+        ).encode()
+        record.sealed_key, record.ciphertext = seal_record(
+            exam.public_key, plaintext, associated_data("sealed_record", exam.id, record.id)
+        )
+        if exam.state in INTAKE_OPEN:
+            have = set(
+                db.execute(
+                    select(PendingConflict.examiner_id, PendingConflict.id_number).where(
+                        PendingConflict.session_id == exam.id
+                    )
+                ).tuples()
+            )
+            for account, idn, _rel in decls:
+                if (account.id, idn) not in have:
+                    have.add((account.id, idn))
+                    db.add(
+                        PendingConflict(session_id=exam.id, examiner_id=account.id, id_number=idn)
+                    )
+        db.flush()
+        ledger.append(
+            db,
+            exam,
+            kind="conflicts_declared",
+            actor=actor,
+            payload={"sealed_record": record.id, "count": len(decls)},
+        )
+        out.append((exam, len(decls)))
+    return out

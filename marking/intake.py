@@ -1,0 +1,503 @@
+"""Anonymizing intake of a batch folder: roster and responses in, codes and ciphertext out.
+
+The roster lives only in this process's memory. What reaches the database is scripts
+with random codes created in a random order, responses keyed by script, objective
+scores, exclusions, and the batch's identity records sealed to the session's public key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from anonymizer.seal import BatchSealer, associated_data
+from marking import ledger
+from marking.db import to_milli
+from marking.definition import QuestionDef
+from marking.errors import InputError, InputErrors, MarkingError, StateError
+from marking.models import (
+    Account,
+    Component,
+    ExamSession,
+    Exclusion,
+    Image,
+    IntakeBatch,
+    PendingConflict,
+    Question,
+    Script,
+    SessionState,
+)
+from marking.objective import make_scorer
+from marking.tabular import find_table, read_rows
+
+CANDIDATE_COLUMNS = ("exam_no", "name", "id_number", "institution")
+RESPONSE_COLUMNS = ("exam_no", "component", "question", "response")
+RESPONSE_OPTIONAL = ("image",)
+MAX_ERRORS = 50
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+STAGE_CHUNK = 20_000
+# Crockford's base32: no I, L, O, U, so a code read aloud or retyped is unambiguous.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 12  # 60 random bits
+
+
+@dataclass
+class IntakeSummary:
+    batch_id: int
+    candidates: int
+    scripts: int
+    responses: int
+    objective_scored: int
+    images: int
+    exclusions: int
+    by_component: dict[str, int] = field(default_factory=dict)
+
+
+def new_script_code(rng: Callable[[int], bytes] = secrets.token_bytes) -> str:
+    raw = int.from_bytes(rng(8), "big")
+    return "".join(CODE_ALPHABET[(raw >> (5 * i)) & 31] for i in range(CODE_LENGTH))
+
+
+def batch_digest(*paths: Path) -> str:
+    """SHA-256 over the batch's files as received, to refuse the same batch twice."""
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(path.name.encode() + b"\0")
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+class _Errors:
+    """Collects problems up to a cap, then stops the scan."""
+
+    def __init__(self) -> None:
+        self.items: list[InputError] = []
+
+    def add(self, file: str, row: int, column: str, reason: str) -> None:
+        self.items.append(InputError(file, reason, row=row, column=column))
+        if len(self.items) >= MAX_ERRORS:
+            raise InputErrors(self.items, truncated=True)
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise InputErrors(self.items)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    exam_no: str
+    name: str
+    id_number: str
+    institution: str
+
+
+def _read_roster(path: Path, errors: _Errors) -> list[_Candidate]:
+    roster: list[_Candidate] = []
+    exam_rows: dict[str, int] = {}
+    id_rows: dict[str, int] = {}
+    for rowno, (exam_no, name, id_number, institution) in read_rows(path, CANDIDATE_COLUMNS):
+        ok = True
+        for column, value in (("exam_no", exam_no), ("name", name), ("id_number", id_number)):
+            if not value:
+                errors.add(path.name, rowno, column, "empty")
+                ok = False
+        if exam_no and exam_no in exam_rows:
+            errors.add(
+                path.name,
+                rowno,
+                "exam_no",
+                f"duplicate exam number (first at row {exam_rows[exam_no]})",
+            )
+            ok = False
+        if id_number and id_number.upper() in id_rows:
+            errors.add(
+                path.name,
+                rowno,
+                "id_number",
+                f"the same ID number as row {id_rows[id_number.upper()]}: one candidate, two rows",
+            )
+            ok = False
+        if ok:
+            exam_rows[exam_no] = rowno
+            id_rows[id_number.upper()] = rowno
+            roster.append(_Candidate(exam_no, name, id_number.upper(), institution))
+    return roster
+
+
+@dataclass(frozen=True)
+class _QuestionInfo:
+    question_id: int
+    component_index: int
+    column: int  # index of the question across the whole paper (for the duplicate bitmap)
+    position: int
+    scorer: Callable[[str], Decimal] | None
+
+
+def _image(folder: Path, relative: str) -> tuple[Path | None, str | None]:
+    """Resolve an image path inside the batch folder, or say why not."""
+    candidate = (folder / relative).resolve()
+    if not candidate.is_relative_to(folder):
+        return None, "image path leads outside the batch folder"
+    if not candidate.is_file():
+        return None, "image file not found in the batch folder"
+    return candidate, None
+
+
+def _media_type(head: bytes) -> str | None:
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    return None
+
+
+class _Stage:
+    """A temporary table holding the batch's responses until scripts exist.
+
+    Rows are written in file (roster) order but copied into ``response`` sorted by the
+    randomly ordered script ids, so neither row ids nor the physical order of rows keeps
+    a trace of the roster. The table is dropped before commit.
+    """
+
+    def __init__(self, db: Session) -> None:
+        self.conn = db.connection()
+        self.dialect = self.conn.dialect.name
+        temp = "TEMPORARY TABLE"
+        suffix = "" if self.dialect == "sqlite" else " ON COMMIT DROP"
+        self.conn.exec_driver_sql("DROP TABLE IF EXISTS intake_stage")
+        self.conn.exec_driver_sql("DROP TABLE IF EXISTS intake_script")
+        self.conn.exec_driver_sql(
+            f"CREATE {temp} intake_stage (cand INTEGER NOT NULL, comp INTEGER NOT NULL, "
+            "qpos INTEGER NOT NULL, question_id INTEGER NOT NULL, text TEXT NOT NULL, "
+            f"image VARCHAR(64), key_score BIGINT){suffix}"
+        )
+        self.conn.exec_driver_sql(
+            f"CREATE {temp} intake_script (cand INTEGER NOT NULL, comp INTEGER NOT NULL, "
+            f"script_id INTEGER NOT NULL, PRIMARY KEY (cand, comp)){suffix}"
+        )
+        self.raw: Any = self.conn.connection.dbapi_connection
+
+    def write(self, table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        cur = self.raw.cursor()
+        try:
+            if self.dialect == "postgresql":
+                with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                marks = ",".join("?" * (columns.count(",") + 1))
+                cur.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+        finally:
+            cur.close()
+
+    def drop(self) -> None:
+        self.conn.exec_driver_sql("DROP TABLE IF EXISTS intake_stage")
+        self.conn.exec_driver_sql("DROP TABLE IF EXISTS intake_script")
+
+
+def intake_batch(
+    db: Session,
+    exam: ExamSession,
+    folder: Path,
+    *,
+    actor: str,
+    name: str | None = None,
+    shuffle_rng: random.Random | None = None,
+) -> IntakeSummary:
+    """Take one batch folder (candidates, responses, images) into the session, anonymized.
+
+    Raises StateError when the session cannot take intake, MarkingError for a batch
+    already taken, and InputErrors naming file, row, column and reason for bad files;
+    in every case nothing of the batch is stored (the caller's transaction rolls back).
+    """
+    if exam.public_key is None:
+        raise StateError(f"session {exam.code} has no key: run `blindmark keys init` first")
+    if exam.state not in (SessionState.DRAFT, SessionState.INTAKE, SessionState.MARKING):
+        raise StateError(f"session {exam.code} is {exam.state.value}: intake is closed")
+    folder = folder.resolve()
+    if not folder.is_dir():
+        raise MarkingError(f"{folder}: not a folder")
+    cand_path = find_table(folder, "candidates")
+    resp_path = find_table(folder, "responses")
+    assert cand_path is not None and resp_path is not None
+    digest = batch_digest(cand_path, resp_path)
+    previous = db.scalar(
+        select(IntakeBatch).where(IntakeBatch.session_id == exam.id, IntakeBatch.digest == digest)
+    )
+    if previous is not None:
+        raise MarkingError(
+            f"this batch was already taken in as batch {previous.id} ({previous.name}) on "
+            f"{previous.created_at:%Y-%m-%d %H:%M} UTC; nothing was stored"
+        )
+
+    errors = _Errors()
+    roster = _read_roster(cand_path, errors)
+    errors.raise_if_any()
+    cand_index = {c.exam_no: i for i, c in enumerate(roster)}
+
+    components = list(
+        db.scalars(
+            select(Component).where(Component.session_id == exam.id).order_by(Component.position)
+        )
+    )
+    comp_index = {c.key: i for i, c in enumerate(components)}
+    questions: dict[tuple[str, str], _QuestionInfo] = {}
+    comp_columns: list[list[int]] = [[] for _ in components]
+    column = 0
+    for ci, comp in enumerate(components):
+        for q in db.scalars(
+            select(Question).where(Question.component_id == comp.id).order_by(Question.position)
+        ):
+            scorer = make_scorer_for(q)
+            questions[(comp.key, q.number)] = _QuestionInfo(q.id, ci, column, q.position, scorer)
+            comp_columns[ci].append(column)
+            column += 1
+    seen = np.zeros((len(roster), column), dtype=np.bool_)
+
+    stage = _Stage(db)
+    images: set[str] = set()
+    known_images: set[str] = set()
+    rows: list[tuple[Any, ...]] = []
+    objective = 0
+    rfile = resp_path.name
+    for rowno, (exam_no, comp_key, number, response, image_rel) in read_rows(
+        resp_path, RESPONSE_COLUMNS, optional=RESPONSE_OPTIONAL
+    ):
+        cand = cand_index.get(exam_no)
+        if cand is None:
+            errors.add(rfile, rowno, "exam_no", f"not in {cand_path.name}" if exam_no else "empty")
+            continue
+        info = questions.get((comp_key, number))
+        if info is None:
+            if comp_key not in comp_index:
+                errors.add(rfile, rowno, "component", f"no component {comp_key!r} in this session")
+            else:
+                errors.add(
+                    rfile, rowno, "question", f"no question {number!r} in component {comp_key}"
+                )
+            continue
+        if seen[cand, info.column]:
+            errors.add(
+                rfile,
+                rowno,
+                "question",
+                "a second answer to the same question by the same candidate",
+            )
+            continue
+        seen[cand, info.column] = True
+        sha: str | None = None
+        if image_rel:
+            path, why = _image(folder, image_rel)
+            if path is None:
+                errors.add(rfile, rowno, "image", why or "bad image")
+                continue
+            content = path.read_bytes()
+            media = _media_type(content[:8])
+            if media is None:
+                errors.add(rfile, rowno, "image", "not a PNG or JPEG file")
+                continue
+            if len(content) > MAX_IMAGE_BYTES:
+                errors.add(rfile, rowno, "image", f"larger than {MAX_IMAGE_BYTES // (1 << 20)} MiB")
+                continue
+            sha = hashlib.sha256(content).hexdigest()
+            if sha not in images and sha not in known_images:
+                if db.get(Image, sha) is None:
+                    db.add(Image(sha256=sha, media_type=media, size=len(content), content=content))
+                    images.add(sha)
+                else:
+                    known_images.add(sha)
+        score: int | None = None
+        if info.scorer is not None:
+            score = to_milli(info.scorer(response))
+            objective += 1
+        if not errors.items:
+            rows.append(
+                (cand, info.component_index, info.position, info.question_id, response, sha, score)
+            )
+            if len(rows) >= STAGE_CHUNK:
+                stage.write(
+                    "intake_stage", "cand, comp, qpos, question_id, text, image, key_score", rows
+                )
+                rows.clear()
+    errors.raise_if_any()
+    stage.write("intake_stage", "cand, comp, qpos, question_id, text, image, key_score", rows)
+    rows.clear()
+    if images:
+        db.flush()
+
+    # Scripts: one per (candidate, component) answered at all, created in a random order
+    # with random codes, so the roster's order leaves no trace in ids or codes.
+    pairs = [
+        (cand, ci)
+        for ci, cols in enumerate(comp_columns)
+        if cols
+        for cand in np.flatnonzero(seen[:, cols].any(axis=1)).tolist()
+    ]
+    (shuffle_rng or random.SystemRandom()).shuffle(pairs)
+    codes: set[str] = set()
+    while len(codes) < len(pairs):
+        codes.add(new_script_code())
+    code_list = list(codes)
+    (shuffle_rng or random.SystemRandom()).shuffle(code_list)
+    script_rows = [
+        {"session_id": exam.id, "component_id": components[ci].id, "code": code}
+        for (_cand, ci), code in zip(pairs, code_list, strict=True)
+    ]
+    script_ids: list[int] = []
+    for start in range(0, len(script_rows), STAGE_CHUNK):
+        chunk = script_rows[start : start + STAGE_CHUNK]
+        script_ids.extend(
+            db.scalars(insert(Script).returning(Script.id, sort_by_parameter_order=True), chunk)
+        )
+    stage.write(
+        "intake_script",
+        "cand, comp, script_id",
+        [(cand, ci, sid) for (cand, ci), sid in zip(pairs, script_ids, strict=True)],
+    )
+    result = stage.conn.exec_driver_sql(
+        "INSERT INTO response (script_id, question_id, text, image_sha256, key_score) "
+        "SELECT m.script_id, s.question_id, s.text, s.image, s.key_score "
+        "FROM intake_stage s JOIN intake_script m ON m.cand = s.cand AND m.comp = s.comp "
+        "ORDER BY m.script_id, s.qpos"
+    )
+    response_count = result.rowcount
+    stage.drop()
+
+    scripts_of: dict[int, dict[str, int]] = {}
+    for (cand, ci), sid in zip(pairs, script_ids, strict=True):
+        scripts_of.setdefault(cand, {})[components[ci].key] = sid
+
+    # Recusal declared before intake becomes exclusions, then leaves the clear tables.
+    by_id_number = {c.id_number: i for i, c in enumerate(roster)}
+    consumed: list[dict[str, str]] = []
+    exclusions: list[dict[str, int]] = []
+    pending = db.execute(
+        select(PendingConflict, Account.username)
+        .join(Account, Account.id == PendingConflict.examiner_id)
+        .where(PendingConflict.session_id == exam.id)
+    ).all()
+    matched_ids: list[int] = []
+    for conflict, username in pending:
+        cand = by_id_number.get(conflict.id_number)
+        if cand is None:
+            continue
+        matched_ids.append(conflict.id)
+        consumed.append({"examiner": username, "id_number": conflict.id_number})
+        for sid in scripts_of.get(cand, {}).values():
+            exclusions.append({"script_id": sid, "examiner_id": conflict.examiner_id})
+    if exclusions:
+        db.execute(insert(Exclusion), exclusions)
+    if matched_ids:
+        db.execute(delete(PendingConflict).where(PendingConflict.id.in_(matched_ids)))
+
+    batch = IntakeBatch(
+        session_id=exam.id,
+        name=(name or folder.name)[:128],
+        digest=digest,
+        candidate_count=len(roster),
+        script_count=len(pairs),
+        response_count=response_count,
+        sealed_key=b"",
+        identities=b"",
+        created_by=actor,
+    )
+    db.add(batch)
+    db.flush()
+    aad = associated_data("intake_batch", exam.id, batch.id)
+    sealer = BatchSealer(exam.public_key)
+    records = {
+        "format": "blindmark-identities/1",
+        "candidates": [
+            {
+                "exam_no": c.exam_no,
+                "name": c.name,
+                "id_number": c.id_number,
+                "institution": c.institution,
+                "scripts": scripts_of.get(i, {}),
+            }
+            for i, c in enumerate(roster)
+        ],
+        "conflicts_consumed": consumed,
+    }
+    batch.identities = sealer.encrypt(json.dumps(records, ensure_ascii=False).encode(), aad)
+    batch.sealed_key = sealer.sealed_key(aad)
+    del sealer, records, roster, cand_index, by_id_number
+
+    if exam.state is SessionState.DRAFT:
+        exam.state = SessionState.INTAKE
+    db.flush()
+    by_component = {components[ci].key: 0 for ci in range(len(components))}
+    for _cand, ci in pairs:
+        by_component[components[ci].key] += 1
+    summary = IntakeSummary(
+        batch_id=batch.id,
+        candidates=batch.candidate_count,
+        scripts=len(pairs),
+        responses=response_count,
+        objective_scored=objective,
+        images=len(images),
+        exclusions=len(exclusions),
+        by_component=by_component,
+    )
+    ledger.append(
+        db,
+        exam,
+        kind="intake",
+        actor=actor,
+        payload={
+            "batch": batch.id,
+            "name": batch.name,
+            "digest": digest,
+            "candidates": summary.candidates,
+            "scripts": summary.scripts,
+            "responses": summary.responses,
+            "objective_scored": objective,
+            "exclusions": summary.exclusions,
+        },
+    )
+    return summary
+
+
+def make_scorer_for(question: Question) -> Callable[[str], Decimal] | None:
+    """The key scorer for an objective question, None for one examiners mark."""
+    if question.answer is None:
+        return None
+    return make_scorer(
+        QuestionDef(
+            number=question.number,
+            bank_item=question.bank_item,
+            type=question.type,
+            max=question.max,
+            step=question.step,
+            tolerance=None,
+            group=None,
+            reference="",
+            scheme="",
+            answer=tuple(question.answer),
+        )
+    )
+
+
+def iter_batches(db: Session, exam: ExamSession) -> Iterator[IntakeBatch]:
+    yield from db.scalars(
+        select(IntakeBatch).where(IntakeBatch.session_id == exam.id).order_by(IntakeBatch.id)
+    )
+
+
+__all__ = ["IntakeSummary", "intake_batch", "iter_batches"]

@@ -1,0 +1,143 @@
+"""Exam sessions: creation from a definition, lookup, key custody set-up."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from anonymizer.keys import generate_keypair, public_key_fingerprint, write_key_file, write_shares
+from marking import ledger
+from marking.definition import SessionDef
+from marking.errors import MarkingError, NotFound, StateError
+from marking.models import (
+    Component,
+    Custody,
+    ExamSession,
+    MarkingGroup,
+    Question,
+    SessionState,
+)
+
+
+def get_session(db: Session, code: str) -> ExamSession:
+    """The session with this code; raises NotFound naming it."""
+    found = db.scalar(select(ExamSession).where(ExamSession.code == code))
+    if found is None:
+        raise NotFound(f"no session with code {code!r} (see `blindmark session create`)")
+    return found
+
+
+def create_session(db: Session, definition: SessionDef, *, source: str, actor: str) -> ExamSession:
+    """Create a session with its groups, components and questions, in state draft.
+
+    Raises MarkingError when a session with the same code exists.
+    """
+    if db.scalar(select(ExamSession.id).where(ExamSession.code == definition.code)) is not None:
+        raise MarkingError(f"a session with code {definition.code!r} already exists")
+    exam = ExamSession(
+        code=definition.code,
+        occupation=definition.occupation,
+        occupation_code=definition.occupation_code,
+        level=definition.level,
+        date=definition.date,
+        station=definition.station,
+        state=SessionState.DRAFT,
+        definition=source,
+    )
+    db.add(exam)
+    groups = {
+        g.key: MarkingGroup(session=exam, key=g.key, name=g.name, marks_required=g.marks_required)
+        for g in definition.groups
+    }
+    db.add_all(groups.values())
+    for cpos, cdef in enumerate(definition.components):
+        component = Component(session=exam, key=cdef.key, name=cdef.name, position=cpos)
+        db.add(component)
+        for qpos, qdef in enumerate(cdef.questions):
+            db.add(
+                Question(
+                    component=component,
+                    number=qdef.number,
+                    position=qpos,
+                    bank_item=qdef.bank_item,
+                    type=qdef.type,
+                    max=qdef.max,
+                    step=qdef.step,
+                    tolerance=qdef.tolerance if qdef.tolerance is not None else Decimal(0),
+                    group=groups[qdef.group] if qdef.group is not None else None,
+                    reference=qdef.reference,
+                    scheme=qdef.scheme,
+                    answer=list(qdef.answer) if qdef.answer is not None else None,
+                )
+            )
+    db.flush()
+    ledger.append(
+        db,
+        exam,
+        kind="session_created",
+        actor=actor,
+        payload={
+            "code": exam.code,
+            "components": [c.key for c in definition.components],
+            "questions": sum(len(c.questions) for c in definition.components),
+            "groups": [g.key for g in definition.groups],
+        },
+    )
+    return exam
+
+
+def init_keys(
+    db: Session,
+    exam: ExamSession,
+    *,
+    actor: str,
+    key_file: Path | None = None,
+    passphrase: str | None = None,
+    custodians: int | None = None,
+    threshold: int | None = None,
+    out_dir: Path | None = None,
+) -> list[Path]:
+    """Give the session its key pair; the private key leaves only as a key file or shares.
+
+    Exactly one custody mode: ``key_file`` + ``passphrase``, or ``custodians`` +
+    ``threshold`` + ``out_dir``. The public key is stored; the private key never is.
+    Raises StateError if the session already has a key.
+    """
+    if exam.public_key is not None:
+        raise StateError(
+            f"session {exam.code} already has a key (fingerprint "
+            f"{public_key_fingerprint(exam.public_key)}); a session's key is made once"
+        )
+    private, public = generate_keypair()
+    exam.public_key = public
+    if key_file is not None:
+        if passphrase is None:
+            raise MarkingError("a key file needs a passphrase")
+        exam.custody, exam.custodians, exam.threshold = Custody.KEY_FILE, 1, 1
+        write_key_file(private, key_file, passphrase, session_code=exam.code)
+        written = [key_file]
+    else:
+        if custodians is None or threshold is None or out_dir is None:
+            raise MarkingError("shares need --custodians, --threshold and --out")
+        exam.custody, exam.custodians, exam.threshold = Custody.SHARES, custodians, threshold
+        written = write_shares(
+            private, out_dir, custodians=custodians, threshold=threshold, session_code=exam.code
+        )
+    del private
+    db.flush()
+    ledger.append(
+        db,
+        exam,
+        kind="keys_created",
+        actor=actor,
+        payload={
+            "custody": exam.custody.value,
+            "custodians": exam.custodians,
+            "threshold": exam.threshold,
+            "public_key": public_key_fingerprint(public),
+        },
+    )
+    return written
