@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from anonymizer.errors import AnonymizerError
 from marking import schema
-from marking.db import make_engine, transaction
+from marking.db import make_engine, scrub_wal, transaction
 from marking.errors import MarkingError
 
 log = logging.getLogger("blindmark")
@@ -36,6 +36,11 @@ class Context:
         if self._engine is None:
             self._engine = make_engine(self.url)
         return self._engine
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
 
     def checked_engine(self) -> Engine:
         """The engine, once the schema is known to be current (else a clear instruction)."""
@@ -93,6 +98,7 @@ def main(ctx: click.Context, url: str | None, verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     ctx.obj = Context(url)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @main.command()
@@ -281,9 +287,11 @@ def intake(ctx: Context, code: str, name: str | None, folder: Path) -> None:
     from marking.intake import intake_batch
     from marking.sessions import get_session
 
-    with transaction(ctx.checked_engine()) as db:
+    engine = ctx.checked_engine()
+    with transaction(engine) as db:
         exam = get_session(db, code)
         s = intake_batch(db, exam, folder, actor=actor(), name=name)
+    scrub_wal(engine)
     per = ", ".join(f"{k} {v}" for k, v in s.by_component.items())
     click.echo(
         f"batch {s.batch_id}: {s.candidates} candidates, {s.scripts} scripts ({per}), "

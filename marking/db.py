@@ -90,6 +90,8 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=60000")
+            # Deleted rows (declarations consumed by intake) are zeroed, not left in free pages.
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -98,6 +100,25 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def scrub_wal(engine: Engine) -> None:
+    """Fold SQLite's write-ahead log into the database and truncate it.
+
+    The WAL keeps old page images, including rows since deleted (a conflict declaration
+    naming a candidate, consumed by intake). Called after such a commit so no file
+    under the instance folder still holds them. PostgreSQL needs nothing here: dead
+    tuples are not visible to any reader or dump.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cur.close()
+    finally:
+        raw.close()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

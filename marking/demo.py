@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from marking import schema, synthetic
-from marking.db import transaction
+from marking.db import scrub_wal, transaction
 from marking.definition import parse_session_definition
 from marking.examiners import import_conflicts, import_examiners
 from marking.exports import paper_rows
@@ -93,6 +93,7 @@ def run_demo(
         with stage(f"intake batch {i}"), transaction(engine) as db:
             summary = intake_batch(db, get_session(db, code), run_dir / f"batch-{i}", actor=ACTOR)
             total_responses += summary.responses
+        scrub_wal(engine)
     with stage("status"), transaction(engine) as db:
         exam = get_session(db, code)
         report = render_status(session_status(db, exam))

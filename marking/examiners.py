@@ -243,13 +243,14 @@ def import_conflicts(
             exam.public_key, plaintext, associated_data("sealed_record", exam.id, record.id)
         )
         if exam.state in INTAKE_OPEN:
-            have = set(
-                db.execute(
+            have = {
+                (examiner_id, idn)
+                for examiner_id, idn in db.execute(
                     select(PendingConflict.examiner_id, PendingConflict.id_number).where(
                         PendingConflict.session_id == exam.id
                     )
-                ).tuples()
-            )
+                )
+            }
             for account, idn, _rel in decls:
                 if (account.id, idn) not in have:
                     have.add((account.id, idn))

@@ -13,17 +13,16 @@ from sqlalchemy.engine import Engine
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def alembic_config(engine: Engine | None = None) -> Config:
+def alembic_config() -> Config:
+    """Alembic's configuration; the connection is handed to env.py, never a URL string."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    if engine is not None:
-        cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
     return cfg
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Bring the database to the newest revision; returns (revision before, revision after)."""
-    cfg = alembic_config(engine)
+    cfg = alembic_config()
     with engine.begin() as conn:
         before = MigrationContext.configure(conn).get_current_revision()
         cfg.attributes["connection"] = conn

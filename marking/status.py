@@ -56,16 +56,17 @@ def session_status(db: Session, exam: ExamSession) -> SessionStatus:
             IntakeBatch.session_id == exam.id, IntakeBatch.withdrawn_at.is_(None)
         )
     ).one()
-    scripts = dict(
-        db.execute(
+    scripts = {
+        key: count
+        for key, count in db.execute(
             select(Component.key, func.count(Script.id))
             .select_from(Component)
             .outerjoin(Script, Script.component_id == Component.id)
             .where(Component.session_id == exam.id)
             .group_by(Component.key, Component.position)
             .order_by(Component.position)
-        ).tuples().all()
-    )
+        )
+    }
     objective = db.scalar(
         select(func.count())
         .select_from(Response)

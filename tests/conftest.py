@@ -51,6 +51,7 @@ def _pg_admin_engine() -> Engine:
         with engine.connect() as conn:
             conn.execute(text("select 1"))
     except Exception as exc:  # pragma: no cover - environment problem, made loud
+        engine.dispose()
         raise pytest.UsageError(
             f"BLINDMARK_TEST_DATABASE_URL is set but PostgreSQL is unreachable: {exc}"
         ) from exc
@@ -73,8 +74,10 @@ class FreshDatabase:
         self.schema: str | None = None
         if PG_URL:
             self.schema = f"bm_{uuid.uuid4().hex[:12]}"
-            with _pg_admin_engine().connect() as conn:
+            admin = _pg_admin_engine()
+            with admin.connect() as conn:
                 conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
+            admin.dispose()
             self.url = schema_url(self.schema)
         else:
             self.path = tmp_path / "instance" / "blindmark.db"
@@ -85,8 +88,10 @@ class FreshDatabase:
     def drop(self) -> None:
         self.engine.dispose()
         if self.schema:
-            with _pg_admin_engine().connect() as conn:
+            admin = _pg_admin_engine()
+            with admin.connect() as conn:
                 conn.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
+            admin.dispose()
 
 
 @pytest.fixture
@@ -115,7 +120,9 @@ def db(engine: Engine) -> Iterator[Session]:
     """A session whose work is rolled back after the test, whatever the test commits."""
     with engine.connect() as conn:
         outer = conn.begin()
-        session = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        session = Session(
+            bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
         try:
             yield session
         finally:
