@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -126,6 +127,12 @@ def session_status(db: Session, exam: ExamSession) -> SessionStatus:
     )
 
 
+def _pad(text: str, width: int) -> str:
+    """Left-align for a terminal, counting wide (CJK) characters as two columns."""
+    shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(1, width - shown)
+
+
 def render_status(s: SessionStatus) -> str:
     lines = [
         f"session {s.code}  {s.occupation}  level {s.level}  {s.date}  station {s.station}",
@@ -135,13 +142,15 @@ def render_status(s: SessionStatus) -> str:
         f"objective responses scored from the key: {s.objective_scored}",
         f"exclusions (recusal): {s.exclusions}",
         "",
-        f"{'group':<16}{'name':<14}{'N':>3}{'questions':>11}{'responses':>11}{'marks':>18}",
+        f"{_pad('group', 12)}{_pad('name', 14)}{'N':>3}{'questions':>11}{'responses':>11}"
+        f"{'marks':>18}",
     ]
     for g in s.groups:
         pct = 100 * g.marks_given / g.marks_needed if g.marks_needed else 0.0
         marks = f"{g.marks_given}/{g.marks_needed} {pct:5.1f}%"
         lines.append(
-            f"{g.key:<16}{g.name:<14}{g.marks_required:>3}{g.questions:>11}{g.responses:>11}"
+            f"{_pad(g.key, 12)}{_pad(g.name, 14)}{g.marks_required:>3}{g.questions:>11}"
+            f"{g.responses:>11}"
             f"{marks:>18}"
         )
     lines.append("")

@@ -1,13 +1,15 @@
 """Read the offices' tables (CSV in UTF-8 or GB18030, or an .xlsx first sheet) row by row.
 
-Rows stream: nothing but the current row (and a 1 MiB buffer) is held in memory, so a
-responses file of millions of rows reads at the speed of the ``csv`` module.
+Rows stream: nothing but the current row (and a 1 MiB buffer) is held in memory, and
+each row costs a few C-level calls beyond the ``csv`` module's own work.
 
-Measured on a generated 1,000,000-row, 5-column CSV (``exam_no,component,question,
-response,image``, image column left out of the file; 35 MB), Python 3.11, one core of
-the development machine: encoding scan 0.02 s (UTF-8) / 0.3 s (GB18030), whole read
-about 1.3 million rows/s in UTF-8 and 0.9 million rows/s in GB18030. An .xlsx reads at
-openpyxl's pace, about 80,000 rows/s.
+Measured on a generated 1,000,000-row CSV (``exam_no,component,question,response``,
+read with an absent optional ``image`` column; 32 MB), Python 3.11, best of three on
+the shared 2-core development machine: encoding scan 0.1 s (UTF-8) / 0.2 s (GB18030);
+whole read 0.47-0.70 million rows/s in UTF-8 and 0.34-0.41 million in GB18030, where
+``csv.reader`` alone does 1.6-2.2 and 1.0-1.35 million. So 6,000,000 responses take
+10-15 s. An .xlsx reads at openpyxl's pace, 7,000-13,000 rows/s here, and a sheet
+holds at most 1,048,576 rows: the large responses file should come as CSV.
 
 Row numbers are the ones a spreadsheet shows: the header is row 1 and every CSV record
 counts as one row, blank ones included, so a quoted cell spanning several lines still
