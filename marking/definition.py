@@ -265,6 +265,19 @@ def parse_session_definition(text: str, *, file: str = "session.toml") -> Sessio
     return _Parser(file).session(document)
 
 
+def parse_answer(kind: QuestionType, answer: Sequence[str]) -> tuple[str, ...]:
+    """Normalise a corrected key given on the command line or a form, by the TOML's rules.
+
+    Raises InputErrors naming the problem (an objective type only).
+    """
+    parser = _Parser("key correction")
+    value: object = list(answer) if kind is QuestionType.FILL_BLANK else "".join(answer)
+    result = parser.answer({"answer": value}, "answer", kind)
+    if parser.problems or result is None:
+        raise InputErrors(parser.problems)
+    return result
+
+
 def _kind(value: object) -> str:
     if isinstance(value, bool):
         return "a boolean"

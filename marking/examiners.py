@@ -61,6 +61,7 @@ def import_examiners(db: Session, path: Path) -> ExaminerImport:
     name = path.name
     errors: list[InputError] = []
     rows: list[tuple[str, str, str, dt.date, Grade, list[tuple[str, int]], str]] = []
+    row_numbers: list[int] = []  # the file's row of each entry of rows (blank rows skipped)
     seen: dict[str, int] = {}
     certs: dict[str, int] = {}
     for rowno, (username, person, cert, expires, grade, scope, institution) in read_rows(
@@ -102,6 +103,7 @@ def import_examiners(db: Session, path: Path) -> ExaminerImport:
         certs.setdefault(cert, rowno)
         if len(errors) == bad:
             rows.append((username, person, cert, expiry, grade_value, scopes, institution))
+            row_numbers.append(rowno)
         if len(errors) >= MAX_ERRORS:
             raise InputErrors(errors, truncated=True)
     if errors:
@@ -123,7 +125,7 @@ def import_examiners(db: Session, path: Path) -> ExaminerImport:
                 InputError(
                     name,
                     f"username belongs to a {account.role.value} account, not an examiner",
-                    row=rowno_index + 2,
+                    row=row_numbers[rowno_index],
                     column="username",
                 )
             )

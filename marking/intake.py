@@ -33,6 +33,7 @@ from marking.models import (
     Exclusion,
     Image,
     IntakeBatch,
+    MarkingGroup,
     PendingConflict,
     Question,
     Script,
@@ -50,6 +51,7 @@ STAGE_CHUNK = 20_000
 # Crockford's base32: no I, L, O, U, so a code read aloud or retyped is unambiguous.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 12  # 60 random bits
+STAGE_COLUMNS = "cand, comp, qpos, question_id, text, image, key_score, group_id, marks_needed"
 
 
 @dataclass
@@ -145,6 +147,8 @@ class _QuestionInfo:
     column: int  # index of the question across the whole paper (for the duplicate bitmap)
     position: int
     scorer: Callable[[str], Decimal] | None
+    group_id: int | None
+    marks_needed: int
 
 
 def _image(folder: Path, relative: str) -> tuple[Path | None, str | None]:
@@ -183,7 +187,8 @@ class _Stage:
         self.conn.exec_driver_sql(
             f"CREATE {temp} intake_stage (cand INTEGER NOT NULL, comp INTEGER NOT NULL, "
             "qpos INTEGER NOT NULL, question_id INTEGER NOT NULL, text TEXT NOT NULL, "
-            f"image VARCHAR(64), key_score BIGINT){suffix}"
+            "image VARCHAR(64), key_score BIGINT, group_id INTEGER, marks_needed INTEGER NOT NULL)"
+            f"{suffix}"
         )
         self.conn.exec_driver_sql(
             f"CREATE {temp} intake_script (cand INTEGER NOT NULL, comp INTEGER NOT NULL, "
@@ -257,6 +262,14 @@ def intake_batch(
         )
     )
     comp_index = {c.key: i for i, c in enumerate(components)}
+    required = {
+        gid: n
+        for gid, n in db.execute(
+            select(MarkingGroup.id, MarkingGroup.marks_required).where(
+                MarkingGroup.session_id == exam.id
+            )
+        )
+    }
     questions: dict[tuple[str, str], _QuestionInfo] = {}
     comp_columns: list[list[int]] = [[] for _ in components]
     column = 0
@@ -264,8 +277,10 @@ def intake_batch(
         for q in db.scalars(
             select(Question).where(Question.component_id == comp.id).order_by(Question.position)
         ):
-            scorer = make_scorer_for(q)
-            questions[(comp.key, q.number)] = _QuestionInfo(q.id, ci, column, q.position, scorer)
+            needed = required.get(q.group_id, 0) if q.group_id is not None else 0
+            questions[(comp.key, q.number)] = _QuestionInfo(
+                q.id, ci, column, q.position, make_scorer_for(q), q.group_id, needed
+            )
             comp_columns[ci].append(column)
             column += 1
     seen = np.zeros((len(roster), column), dtype=np.bool_)
@@ -328,15 +343,23 @@ def intake_batch(
             objective += 1
         if not errors.items:
             rows.append(
-                (cand, info.component_index, info.position, info.question_id, response, sha, score)
+                (
+                    cand,
+                    info.component_index,
+                    info.position,
+                    info.question_id,
+                    response,
+                    sha,
+                    score,
+                    info.group_id,
+                    info.marks_needed,
+                )
             )
             if len(rows) >= STAGE_CHUNK:
-                stage.write(
-                    "intake_stage", "cand, comp, qpos, question_id, text, image, key_score", rows
-                )
+                stage.write("intake_stage", STAGE_COLUMNS, rows)
                 rows.clear()
     errors.raise_if_any()
-    stage.write("intake_stage", "cand, comp, qpos, question_id, text, image, key_score", rows)
+    stage.write("intake_stage", STAGE_COLUMNS, rows)
     rows.clear()
     if images:
         db.flush()
@@ -371,8 +394,13 @@ def intake_batch(
         [(cand, ci, sid) for (cand, ci), sid in zip(pairs, script_ids, strict=True)],
     )
     result = stage.conn.exec_driver_sql(
-        "INSERT INTO response (script_id, question_id, text, image_sha256, key_score) "
-        "SELECT m.script_id, s.question_id, s.text, s.image, s.key_score "
+        # Objective responses are final at once (scored from the key); the others wait
+        # for marks_needed marks from their group's examiners.
+        "INSERT INTO response (script_id, question_id, text, image_sha256, key_score, "
+        "group_id, state, marks_needed, marks_done, held, final, final_rule) "
+        "SELECT m.script_id, s.question_id, s.text, s.image, s.key_score, s.group_id, "
+        "CASE WHEN s.group_id IS NULL THEN 'final' ELSE 'open' END, s.marks_needed, 0, 0, "
+        "s.key_score, CASE WHEN s.group_id IS NULL THEN 'key' END "
         "FROM intake_stage s JOIN intake_script m ON m.cand = s.cand AND m.comp = s.comp "
         "ORDER BY m.script_id, s.qpos"
     )

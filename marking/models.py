@@ -21,11 +21,13 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -106,6 +108,41 @@ class Relation(enum.StrEnum):
     OTHER = "other"
 
 
+class ResponseState(enum.StrEnum):
+    OPEN = "open"  # waiting for marks
+    ANOMALY = "anomaly"  # flagged, out of the queue until the lead resolves it
+    ARBITRATION = "arbitration"  # marks disagree beyond tolerance: the lead decides
+    FINAL = "final"
+
+
+class LeaseState(enum.StrEnum):
+    HELD = "held"
+    SUBMITTED = "submitted"
+    EXPIRED = "expired"
+    RELEASED = "released"  # handed back: flagged as an anomaly, or the examiner let go
+
+
+class MarkKind(enum.StrEnum):
+    DOUBLE = "double"  # one of the N independent marks
+    THIRD = "third"
+
+
+class AnomalyKind(enum.StrEnum):
+    BLANK = "blank"
+    ILLEGIBLE = "illegible"
+    IDENTIFYING_MARK = "identifying_mark"
+    SUSPECTED_COPYING = "suspected_copying"
+    QUESTION_ERROR = "question_error"
+    KEY_ERROR = "key_error"
+    OTHER = "other"
+
+
+class AnomalyResolution(enum.StrEnum):
+    REQUEUE = "requeue"
+    FINAL = "final"
+    KEY_CORRECTION = "key_correction"
+
+
 class SealedKind(enum.StrEnum):
     CONFLICT = "conflict"
     VIOLATION = "violation"
@@ -180,6 +217,8 @@ class ExamSession(Base):
     custody: Mapped[Custody | None] = mapped_column(_enum(Custody, 16))
     custodians: Mapped[int | None] = mapped_column(Integer)
     threshold: Mapped[int | None] = mapped_column(Integer)
+    # The lead examiner (R14): approves schemes, resolves anomalies, arbitrates.
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     groups: Mapped[list[MarkingGroup]] = relationship(
@@ -204,6 +243,9 @@ class MarkingGroup(Base):
     key: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(128))
     marks_required: Mapped[int] = mapped_column(Integer, default=2)
+    # R5: nothing is handed out before the lead approves the marking scheme.
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     session: Mapped[ExamSession] = relationship(back_populates="groups")
 
@@ -309,7 +351,16 @@ class Response(Base):
     """A script's answer to one question; objective ones are scored from the key at intake."""
 
     __tablename__ = "response"
-    __table_args__ = (UniqueConstraint("script_id", "question_id"),)
+    __table_args__ = (
+        UniqueConstraint("script_id", "question_id"),
+        # The queue looks only at open responses of a group: keep that set small to scan.
+        Index(
+            "ix_response_open",
+            "group_id",
+            sqlite_where=text("state = 'open'"),
+            postgresql_where=text("state = 'open'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     script_id: Mapped[int] = mapped_column(ForeignKey("script.id"))
@@ -317,6 +368,18 @@ class Response(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     image_sha256: Mapped[str | None] = mapped_column(ForeignKey("image.sha256"))
     key_score: Mapped[Decimal | None] = mapped_column(Marks())
+    # The question's marking group (NULL for objective questions), copied for the queue.
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("marking_group.id"))
+    # The queue's bookkeeping, kept on the row so a claim can lock and recheck it:
+    # marks given, leases held, marks needed (N, or 3 once a third mark is called for).
+    state: Mapped[ResponseState] = mapped_column(
+        _enum(ResponseState, 16), default=ResponseState.OPEN, server_default="open"
+    )
+    marks_needed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    marks_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    held: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    final: Mapped[Decimal | None] = mapped_column(Marks())
+    final_rule: Mapped[str | None] = mapped_column(String(16))
 
 
 class PendingConflict(Base):
@@ -361,13 +424,20 @@ class SealedRecord(Base):
 
 
 class LedgerEntry(Base):
-    """One link of a session's append-only hash chain (DESIGN §7)."""
+    """One link of a session's append-only hash chains (DESIGN §7).
+
+    A session's ledger is one chain per actor (``lane``): each account's actions are
+    naturally sequential, so examiners marking in parallel never wait on one another,
+    while every entry is still chained to the one before it. The session's ledger head
+    is the SHA-256 over all lanes' last hashes.
+    """
 
     __tablename__ = "ledger_entry"
-    __table_args__ = (UniqueConstraint("session_id", "seq"),)
+    __table_args__ = (UniqueConstraint("session_id", "lane", "seq"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"))
+    lane: Mapped[str] = mapped_column(String(80))
     seq: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(64))
@@ -375,3 +445,155 @@ class LedgerEntry(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Assignment(Base):
+    """An examiner on a marking group of a session (R2, R9, R10, R11 checked on creation)."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (UniqueConstraint("group_id", "examiner_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("marking_group.id"))
+    examiner_id: Mapped[int] = mapped_column(ForeignKey("examiner.account_id"), index=True)
+    suspended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Lease(Base):
+    """A claim on one response by one examiner, valid until ``expires_at``."""
+
+    __tablename__ = "lease"
+    __table_args__ = (
+        # An examiner holds a response at most once at a time, whatever the code does.
+        Index(
+            "uq_lease_held",
+            "response_id",
+            "examiner_id",
+            unique=True,
+            sqlite_where=text("state = 'held'"),
+            postgresql_where=text("state = 'held'"),
+        ),
+        Index("ix_lease_state_expires", "state", "expires_at"),
+        Index("ix_lease_examiner_state", "examiner_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), index=True)
+    examiner_id: Mapped[int] = mapped_column(ForeignKey("examiner.account_id"))
+    state: Mapped[LeaseState] = mapped_column(_enum(LeaseState, 16), default=LeaseState.HELD)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Mark(Base):
+    """One examiner's mark on one response. Never updated; withdrawals are their own rows."""
+
+    __tablename__ = "mark"
+    __table_args__ = (
+        # R3: independent marks from distinct examiners, enforced by the schema itself.
+        UniqueConstraint("response_id", "examiner_id"),
+        CheckConstraint("value >= 0", name="value_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"))
+    examiner_id: Mapped[int] = mapped_column(ForeignKey("examiner.account_id"), index=True)
+    kind: Mapped[MarkKind] = mapped_column(_enum(MarkKind, 16))
+    value: Mapped[Decimal] = mapped_column(Marks())
+    lease_id: Mapped[int] = mapped_column(ForeignKey("lease.id"), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class MarkWithdrawal(Base):
+    """A mark taken out of reconciliation (late-declared conflict, suspended examiner)."""
+
+    __tablename__ = "mark_withdrawal"
+
+    mark_id: Mapped[int] = mapped_column(ForeignKey("mark.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Arbitration(Base):
+    """The lead examiner's final mark where marks disagree (R14: final)."""
+
+    __tablename__ = "arbitration"
+    __table_args__ = (CheckConstraint("value >= 0", name="value_non_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), unique=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    value: Mapped[Decimal] = mapped_column(Marks())
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Anomaly(Base):
+    """A response an examiner reported instead of marking (R4); the lead resolves it."""
+
+    __tablename__ = "anomaly"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"), index=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), index=True)
+    examiner_id: Mapped[int] = mapped_column(ForeignKey("examiner.account_id"))
+    kind: Mapped[AnomalyKind] = mapped_column(_enum(AnomalyKind, 24))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    resolution: Mapped[AnomalyResolution | None] = mapped_column(_enum(AnomalyResolution, 16))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    final_value: Mapped[Decimal | None] = mapped_column(Marks())
+
+
+class KeyCorrection(Base):
+    """A corrected key of an objective question; its responses are re-scored."""
+
+    __tablename__ = "key_correction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id"), index=True)
+    old_answer: Mapped[list[str]] = mapped_column(JSON)
+    new_answer: Mapped[list[str]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    by: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    rescored: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Publication(Base):
+    """The one publication of a session: who, who approved, and digests that pin it."""
+
+    __tablename__ = "publication"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"), unique=True)
+    published_by: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    approved_by: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    results_sha256: Mapped[str] = mapped_column(String(64))
+    ledger_head: Mapped[str] = mapped_column(String(64))
+    candidates: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Result(Base):
+    """A candidate's published result. Exists only after publication, so clear text is fine."""
+
+    __tablename__ = "result"
+    __table_args__ = (UniqueConstraint("session_id", "exam_no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"), index=True)
+    exam_no: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(128))
+    id_number: Mapped[str] = mapped_column(String(64))
+    institution: Mapped[str] = mapped_column(String(255), default="")
+    outcome: Mapped[str] = mapped_column(String(16))
+    # {component: {"code": str | None, "score": "73.5" | None}}
+    components: Mapped[dict[str, Any]] = mapped_column(JSON)
+    interview_score: Mapped[Decimal | None] = mapped_column(Marks())

@@ -45,6 +45,14 @@ def upgrade() -> None:
         sa.UniqueConstraint("username", name=op.f("uq_account_username")),
     )
     op.create_table(
+        "image",
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("media_type", sa.String(length=32), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("sha256", name=op.f("pk_image")),
+    )
+    op.create_table(
         "exam_session",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=64), nullable=False),
@@ -84,39 +92,19 @@ def upgrade() -> None:
         ),
         sa.Column("custodians", sa.Integer(), nullable=True),
         sa.Column("threshold", sa.Integer(), nullable=True),
+        sa.Column("lead_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("level BETWEEN 1 AND 5", name=op.f("ck_exam_session_level_range")),
         sa.CheckConstraint(
             "threshold IS NULL OR (threshold >= 1 AND threshold <= custodians)",
             name=op.f("ck_exam_session_threshold"),
         ),
+        sa.ForeignKeyConstraint(
+            ["lead_id"], ["account.id"], name=op.f("fk_exam_session_lead_id_account")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_exam_session")),
         sa.UniqueConstraint("code", name=op.f("uq_exam_session_code")),
     )
-    op.create_table(
-        "image",
-        sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("media_type", sa.String(length=32), nullable=False),
-        sa.Column("size", sa.Integer(), nullable=False),
-        sa.Column("content", sa.LargeBinary(), nullable=False),
-        sa.PrimaryKeyConstraint("sha256", name=op.f("pk_image")),
-    )
-    op.create_table(
-        "component",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("session_id", sa.Integer(), nullable=False),
-        sa.Column("key", sa.String(length=32), nullable=False),
-        sa.Column("name", sa.String(length=128), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["session_id"], ["exam_session.id"], name=op.f("fk_component_session_id_exam_session")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_component")),
-        sa.UniqueConstraint("session_id", "key", name=op.f("uq_component_session_id_key")),
-    )
-    with op.batch_alter_table("component", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_component_session_id"), ["session_id"], unique=False)
-
     op.create_table(
         "examiner",
         sa.Column("account_id", sa.Integer(), nullable=False),
@@ -140,6 +128,37 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("account_id", name=op.f("pk_examiner")),
         sa.UniqueConstraint("certificate_no", name=op.f("uq_examiner_certificate_no")),
+    )
+    op.create_table(
+        "component",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["session_id"], ["exam_session.id"], name=op.f("fk_component_session_id_exam_session")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_component")),
+        sa.UniqueConstraint("session_id", "key", name=op.f("uq_component_session_id_key")),
+    )
+    with op.batch_alter_table("component", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_component_session_id"), ["session_id"], unique=False)
+
+    op.create_table(
+        "examiner_scope",
+        sa.Column("examiner_id", sa.Integer(), nullable=False),
+        sa.Column("occupation_code", sa.String(length=32), nullable=False),
+        sa.Column("level", sa.Integer(), nullable=False),
+        sa.CheckConstraint("level BETWEEN 1 AND 5", name=op.f("ck_examiner_scope_level_range")),
+        sa.ForeignKeyConstraint(
+            ["examiner_id"],
+            ["examiner.account_id"],
+            name=op.f("fk_examiner_scope_examiner_id_examiner"),
+        ),
+        sa.PrimaryKeyConstraint(
+            "examiner_id", "occupation_code", "level", name=op.f("pk_examiner_scope")
+        ),
     )
     op.create_table(
         "intake_batch",
@@ -170,8 +189,9 @@ def upgrade() -> None:
 
     op.create_table(
         "ledger_entry",
-        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("lane", sa.String(length=80), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("actor", sa.String(length=64), nullable=False),
@@ -185,7 +205,9 @@ def upgrade() -> None:
             name=op.f("fk_ledger_entry_session_id_exam_session"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_entry")),
-        sa.UniqueConstraint("session_id", "seq", name=op.f("uq_ledger_entry_session_id_seq")),
+        sa.UniqueConstraint(
+            "session_id", "lane", "seq", name=op.f("uq_ledger_entry_session_id_lane_seq")
+        ),
     )
     op.create_table(
         "marking_group",
@@ -194,7 +216,12 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=128), nullable=False),
         sa.Column("marks_required", sa.Integer(), nullable=False),
+        sa.Column("approved_by", sa.Integer(), nullable=True),
+        sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint("marks_required >= 2", name=op.f("ck_marking_group_at_least_two_marks")),
+        sa.ForeignKeyConstraint(
+            ["approved_by"], ["account.id"], name=op.f("fk_marking_group_approved_by_account")
+        ),
         sa.ForeignKeyConstraint(
             ["session_id"],
             ["exam_session.id"],
@@ -207,6 +234,77 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_marking_group_session_id"), ["session_id"], unique=False
         )
+
+    op.create_table(
+        "pending_conflict",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("examiner_id", sa.Integer(), nullable=False),
+        sa.Column("id_number", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["examiner_id"],
+            ["examiner.account_id"],
+            name=op.f("fk_pending_conflict_examiner_id_examiner"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["exam_session.id"],
+            name=op.f("fk_pending_conflict_session_id_exam_session"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pending_conflict")),
+        sa.UniqueConstraint(
+            "session_id",
+            "examiner_id",
+            "id_number",
+            name=op.f("uq_pending_conflict_session_id_examiner_id_id_number"),
+        ),
+    )
+    with op.batch_alter_table("pending_conflict", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_pending_conflict_session_id"), ["session_id"], unique=False
+        )
+
+    op.create_table(
+        "publication",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("published_by", sa.Integer(), nullable=False),
+        sa.Column("approved_by", sa.Integer(), nullable=False),
+        sa.Column("results_sha256", sa.String(length=64), nullable=False),
+        sa.Column("ledger_head", sa.String(length=64), nullable=False),
+        sa.Column("candidates", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["approved_by"], ["account.id"], name=op.f("fk_publication_approved_by_account")
+        ),
+        sa.ForeignKeyConstraint(
+            ["published_by"], ["account.id"], name=op.f("fk_publication_published_by_account")
+        ),
+        sa.ForeignKeyConstraint(
+            ["session_id"], ["exam_session.id"], name=op.f("fk_publication_session_id_exam_session")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_publication")),
+        sa.UniqueConstraint("session_id", name=op.f("uq_publication_session_id")),
+    )
+    op.create_table(
+        "result",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("exam_no", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("id_number", sa.String(length=64), nullable=False),
+        sa.Column("institution", sa.String(length=255), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("components", sa.JSON(), nullable=False),
+        sa.Column("interview_score", sa.BigInteger(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["session_id"], ["exam_session.id"], name=op.f("fk_result_session_id_exam_session")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_result")),
+        sa.UniqueConstraint("session_id", "exam_no", name=op.f("uq_result_session_id_exam_no")),
+    )
+    with op.batch_alter_table("result", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_result_session_id"), ["session_id"], unique=False)
 
     op.create_table(
         "sealed_record",
@@ -242,48 +340,35 @@ def upgrade() -> None:
         )
 
     op.create_table(
-        "examiner_scope",
-        sa.Column("examiner_id", sa.Integer(), nullable=False),
-        sa.Column("occupation_code", sa.String(length=32), nullable=False),
-        sa.Column("level", sa.Integer(), nullable=False),
-        sa.CheckConstraint("level BETWEEN 1 AND 5", name=op.f("ck_examiner_scope_level_range")),
-        sa.ForeignKeyConstraint(
-            ["examiner_id"],
-            ["examiner.account_id"],
-            name=op.f("fk_examiner_scope_examiner_id_examiner"),
-        ),
-        sa.PrimaryKeyConstraint(
-            "examiner_id", "occupation_code", "level", name=op.f("pk_examiner_scope")
-        ),
-    )
-    op.create_table(
-        "pending_conflict",
+        "assignment",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("group_id", sa.Integer(), nullable=False),
         sa.Column("examiner_id", sa.Integer(), nullable=False),
-        sa.Column("id_number", sa.String(length=64), nullable=False),
+        sa.Column("suspended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["examiner_id"],
             ["examiner.account_id"],
-            name=op.f("fk_pending_conflict_examiner_id_examiner"),
+            name=op.f("fk_assignment_examiner_id_examiner"),
         ),
         sa.ForeignKeyConstraint(
-            ["session_id"],
-            ["exam_session.id"],
-            name=op.f("fk_pending_conflict_session_id_exam_session"),
+            ["group_id"], ["marking_group.id"], name=op.f("fk_assignment_group_id_marking_group")
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_pending_conflict")),
+        sa.ForeignKeyConstraint(
+            ["session_id"], ["exam_session.id"], name=op.f("fk_assignment_session_id_exam_session")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assignment")),
         sa.UniqueConstraint(
-            "session_id",
-            "examiner_id",
-            "id_number",
-            name=op.f("uq_pending_conflict_session_id_examiner_id_id_number"),
+            "group_id", "examiner_id", name=op.f("uq_assignment_group_id_examiner_id")
         ),
     )
-    with op.batch_alter_table("pending_conflict", schema=None) as batch_op:
+    with op.batch_alter_table("assignment", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_pending_conflict_session_id"), ["session_id"], unique=False
+            batch_op.f("ix_assignment_examiner_id"), ["examiner_id"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_assignment_session_id"), ["session_id"], unique=False)
 
     op.create_table(
         "question",
@@ -373,6 +458,27 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("script_id", "examiner_id", name=op.f("pk_exclusion")),
     )
     op.create_table(
+        "key_correction",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("question_id", sa.Integer(), nullable=False),
+        sa.Column("old_answer", sa.JSON(), nullable=False),
+        sa.Column("new_answer", sa.JSON(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("by", sa.Integer(), nullable=False),
+        sa.Column("rescored", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["by"], ["account.id"], name=op.f("fk_key_correction_by_account")),
+        sa.ForeignKeyConstraint(
+            ["question_id"], ["question.id"], name=op.f("fk_key_correction_question_id_question")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_key_correction")),
+    )
+    with op.batch_alter_table("key_correction", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_key_correction_question_id"), ["question_id"], unique=False
+        )
+
+    op.create_table(
         "response",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("script_id", sa.Integer(), nullable=False),
@@ -380,6 +486,30 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("image_sha256", sa.String(length=64), nullable=True),
         sa.Column("key_score", sa.BigInteger(), nullable=True),
+        sa.Column("group_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "state",
+            sa.Enum(
+                "open",
+                "anomaly",
+                "arbitration",
+                "final",
+                name="responsestate",
+                native_enum=False,
+                create_constraint=True,
+                length=16,
+            ),
+            server_default="open",
+            nullable=False,
+        ),
+        sa.Column("marks_needed", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("marks_done", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("held", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("final", sa.BigInteger(), nullable=True),
+        sa.Column("final_rule", sa.String(length=16), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["group_id"], ["marking_group.id"], name=op.f("fk_response_group_id_marking_group")
+        ),
         sa.ForeignKeyConstraint(
             ["image_sha256"], ["image.sha256"], name=op.f("fk_response_image_sha256_image")
         ),
@@ -395,15 +525,229 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("response", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_response_open",
+            ["group_id"],
+            unique=False,
+            sqlite_where=sa.text("state = 'open'"),
+            postgresql_where=sa.text("state = 'open'"),
+        )
         batch_op.create_index(batch_op.f("ix_response_question_id"), ["question_id"], unique=False)
+
+    op.create_table(
+        "anomaly",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "response_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("examiner_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "blank",
+                "illegible",
+                "identifying_mark",
+                "suspected_copying",
+                "question_error",
+                "key_error",
+                "other",
+                name="anomalykind",
+                native_enum=False,
+                create_constraint=True,
+                length=24,
+            ),
+            nullable=False,
+        ),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "resolution",
+            sa.Enum(
+                "requeue",
+                "final",
+                "key_correction",
+                name="anomalyresolution",
+                native_enum=False,
+                create_constraint=True,
+                length=16,
+            ),
+            nullable=True,
+        ),
+        sa.Column("resolution_note", sa.Text(), nullable=True),
+        sa.Column("resolved_by", sa.Integer(), nullable=True),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("final_value", sa.BigInteger(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["examiner_id"], ["examiner.account_id"], name=op.f("fk_anomaly_examiner_id_examiner")
+        ),
+        sa.ForeignKeyConstraint(
+            ["resolved_by"], ["account.id"], name=op.f("fk_anomaly_resolved_by_account")
+        ),
+        sa.ForeignKeyConstraint(
+            ["response_id"], ["response.id"], name=op.f("fk_anomaly_response_id_response")
+        ),
+        sa.ForeignKeyConstraint(
+            ["session_id"], ["exam_session.id"], name=op.f("fk_anomaly_session_id_exam_session")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_anomaly")),
+    )
+    with op.batch_alter_table("anomaly", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_anomaly_response_id"), ["response_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_anomaly_session_id"), ["session_id"], unique=False)
+
+    op.create_table(
+        "arbitration",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column(
+            "response_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("lead_id", sa.Integer(), nullable=False),
+        sa.Column("value", sa.BigInteger(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("value >= 0", name=op.f("ck_arbitration_value_non_negative")),
+        sa.ForeignKeyConstraint(
+            ["lead_id"], ["account.id"], name=op.f("fk_arbitration_lead_id_account")
+        ),
+        sa.ForeignKeyConstraint(
+            ["response_id"], ["response.id"], name=op.f("fk_arbitration_response_id_response")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_arbitration")),
+        sa.UniqueConstraint("response_id", name=op.f("uq_arbitration_response_id")),
+    )
+    op.create_table(
+        "lease",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "response_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("examiner_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "state",
+            sa.Enum(
+                "held",
+                "submitted",
+                "expired",
+                "released",
+                name="leasestate",
+                native_enum=False,
+                create_constraint=True,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["examiner_id"], ["examiner.account_id"], name=op.f("fk_lease_examiner_id_examiner")
+        ),
+        sa.ForeignKeyConstraint(
+            ["response_id"], ["response.id"], name=op.f("fk_lease_response_id_response")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lease")),
+    )
+    with op.batch_alter_table("lease", schema=None) as batch_op:
+        batch_op.create_index("ix_lease_examiner_state", ["examiner_id", "state"], unique=False)
+        batch_op.create_index(batch_op.f("ix_lease_response_id"), ["response_id"], unique=False)
+        batch_op.create_index("ix_lease_state_expires", ["state", "expires_at"], unique=False)
+        batch_op.create_index(
+            "uq_lease_held",
+            ["response_id", "examiner_id"],
+            unique=True,
+            sqlite_where=sa.text("state = 'held'"),
+            postgresql_where=sa.text("state = 'held'"),
+        )
+
+    op.create_table(
+        "mark",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "response_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("examiner_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "double",
+                "third",
+                name="markkind",
+                native_enum=False,
+                create_constraint=True,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("value", sa.BigInteger(), nullable=False),
+        sa.Column("lease_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("value >= 0", name=op.f("ck_mark_value_non_negative")),
+        sa.ForeignKeyConstraint(
+            ["examiner_id"], ["examiner.account_id"], name=op.f("fk_mark_examiner_id_examiner")
+        ),
+        sa.ForeignKeyConstraint(["lease_id"], ["lease.id"], name=op.f("fk_mark_lease_id_lease")),
+        sa.ForeignKeyConstraint(
+            ["response_id"], ["response.id"], name=op.f("fk_mark_response_id_response")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mark")),
+        sa.UniqueConstraint("lease_id", name=op.f("uq_mark_lease_id")),
+        sa.UniqueConstraint(
+            "response_id", "examiner_id", name=op.f("uq_mark_response_id_examiner_id")
+        ),
+    )
+    with op.batch_alter_table("mark", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_mark_examiner_id"), ["examiner_id"], unique=False)
+
+    op.create_table(
+        "mark_withdrawal",
+        sa.Column("mark_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["mark_id"], ["mark.id"], name=op.f("fk_mark_withdrawal_mark_id_mark")
+        ),
+        sa.PrimaryKeyConstraint("mark_id", name=op.f("pk_mark_withdrawal")),
+    )
 
 
 def downgrade() -> None:
 
+    op.drop_table("mark_withdrawal")
+    with op.batch_alter_table("mark", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_mark_examiner_id"))
+
+    op.drop_table("mark")
+    with op.batch_alter_table("lease", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_lease_held",
+            sqlite_where=sa.text("state = 'held'"),
+            postgresql_where=sa.text("state = 'held'"),
+        )
+        batch_op.drop_index("ix_lease_state_expires")
+        batch_op.drop_index(batch_op.f("ix_lease_response_id"))
+        batch_op.drop_index("ix_lease_examiner_state")
+
+    op.drop_table("lease")
+    op.drop_table("arbitration")
+    with op.batch_alter_table("anomaly", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_anomaly_session_id"))
+        batch_op.drop_index(batch_op.f("ix_anomaly_response_id"))
+
+    op.drop_table("anomaly")
     with op.batch_alter_table("response", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_response_question_id"))
+        batch_op.drop_index(
+            "ix_response_open",
+            sqlite_where=sa.text("state = 'open'"),
+            postgresql_where=sa.text("state = 'open'"),
+        )
 
     op.drop_table("response")
+    with op.batch_alter_table("key_correction", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_key_correction_question_id"))
+
+    op.drop_table("key_correction")
     op.drop_table("exclusion")
     with op.batch_alter_table("script", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_script_session_id"))
@@ -415,15 +759,24 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_question_component_id"))
 
     op.drop_table("question")
-    with op.batch_alter_table("pending_conflict", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_pending_conflict_session_id"))
+    with op.batch_alter_table("assignment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_assignment_session_id"))
+        batch_op.drop_index(batch_op.f("ix_assignment_examiner_id"))
 
-    op.drop_table("pending_conflict")
-    op.drop_table("examiner_scope")
+    op.drop_table("assignment")
     with op.batch_alter_table("sealed_record", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sealed_record_session_id"))
 
     op.drop_table("sealed_record")
+    with op.batch_alter_table("result", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_result_session_id"))
+
+    op.drop_table("result")
+    op.drop_table("publication")
+    with op.batch_alter_table("pending_conflict", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_pending_conflict_session_id"))
+
+    op.drop_table("pending_conflict")
     with op.batch_alter_table("marking_group", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_marking_group_session_id"))
 
@@ -433,11 +786,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_intake_batch_session_id"))
 
     op.drop_table("intake_batch")
-    op.drop_table("examiner")
+    op.drop_table("examiner_scope")
     with op.batch_alter_table("component", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_component_session_id"))
 
     op.drop_table("component")
-    op.drop_table("image")
+    op.drop_table("examiner")
     op.drop_table("exam_session")
+    op.drop_table("image")
     op.drop_table("account")

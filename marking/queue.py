@@ -1,0 +1,452 @@
+"""The assembly-line queue (DESIGN §4): claim a batch under a lease, mark, flag, hand back.
+
+Concurrency: a claim locks the response rows it takes (FOR UPDATE SKIP LOCKED on
+PostgreSQL; SQLite has one writer at a time) and counts its lease on the row itself
+(``held``), so a competing claim rechecks the row after the lock and never sees a
+response as free when its slots are taken. The schema backs this up: one held lease per
+examiner and response, one mark per examiner and response.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from marking import ledger
+from marking.errors import MarkingError, StateError
+from marking.models import (
+    Account,
+    Anomaly,
+    AnomalyKind,
+    Assignment,
+    Component,
+    ExamSession,
+    Exclusion,
+    Lease,
+    LeaseState,
+    Mark,
+    MarkingGroup,
+    MarkKind,
+    MarkWithdrawal,
+    Question,
+    Response,
+    ResponseState,
+    Script,
+    SessionState,
+    utcnow,
+)
+from marking.rules import Final, NeedsArbitration, NeedsThird, reconcile
+
+DEFAULT_LEASE = dt.timedelta(minutes=20)
+MAX_BATCH = 100
+
+
+class LeaseLost(MarkingError):
+    """The examiner no longer holds the response (expired, or never claimed)."""
+
+    exit_code = 4
+
+
+class InvalidMark(MarkingError):
+    """A mark outside [0, max] or off the question's step."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What an examiner sees of a claimed response: no candidate, no other marks."""
+
+    response_id: int
+    script_code: str
+    component: str
+    question: str
+    question_type: str
+    text: str
+    image_sha256: str | None
+    max: Decimal
+    step: Decimal
+    group: str
+    reference: str
+    scheme: str
+    expires_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Submitted:
+    response_id: int
+    mark_id: int
+    state: ResponseState
+    final: Decimal | None
+
+
+def _open_groups(db: Session, exam: ExamSession, examiner_id: int) -> list[int]:
+    return list(
+        db.scalars(
+            select(Assignment.group_id)
+            .join(MarkingGroup, MarkingGroup.id == Assignment.group_id)
+            .where(
+                Assignment.session_id == exam.id,
+                Assignment.examiner_id == examiner_id,
+                Assignment.suspended_at.is_(None),
+                MarkingGroup.approved_at.is_not(None),
+            )
+        )
+    )
+
+
+def expire_leases(db: Session, exam: ExamSession, *, now: dt.datetime | None = None) -> int:
+    """Return responses whose lease ran out to the queue; returns how many."""
+    now = now or utcnow()
+    expired = db.execute(
+        update(Lease)
+        .where(
+            Lease.state == LeaseState.HELD,
+            Lease.expires_at <= now,
+            Lease.response_id.in_(
+                select(Response.id)
+                .join(Script, Script.id == Response.script_id)
+                .where(Script.session_id == exam.id)
+            ),
+        )
+        .values(state=LeaseState.EXPIRED)
+        .returning(Lease.response_id)
+    ).scalars()
+    freed: dict[int, int] = {}
+    for response_id in expired:
+        freed[response_id] = freed.get(response_id, 0) + 1
+    for response_id, count in freed.items():
+        db.execute(
+            update(Response).where(Response.id == response_id).values(held=Response.held - count)
+        )
+    return sum(freed.values())
+
+
+def claim(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    *,
+    size: int = 10,
+    now: dt.datetime | None = None,
+    lease: dt.timedelta = DEFAULT_LEASE,
+) -> list[Claimed]:
+    """Lease up to ``size`` responses from the examiner's open groups.
+
+    Never one the examiner marked, holds or is excluded from, nor one on anomaly hold or
+    awaiting arbitration. Raises StateError outside marking, MarkingError if the examiner
+    has no open group. Returns [] when nothing is left for them.
+    """
+    if exam.state is not SessionState.MARKING:
+        raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
+    if not 1 <= size <= MAX_BATCH:
+        raise MarkingError(f"a batch is 1 to {MAX_BATCH} responses")
+    now = now or utcnow()
+    groups = _open_groups(db, exam, examiner.id)
+    if not groups:
+        raise MarkingError(
+            f"{examiner.username} has no open marking group in session {exam.code} "
+            "(not assigned, suspended, or the scheme is not approved yet)"
+        )
+    expire_leases(db, exam, now=now)
+    me = examiner.id
+    r = Response
+    candidates = (
+        select(r.id)
+        .where(
+            r.group_id.in_(groups),
+            r.state == ResponseState.OPEN,
+            r.marks_done + r.held < r.marks_needed,
+            ~exists().where(Mark.response_id == r.id, Mark.examiner_id == me),
+            ~exists().where(
+                Lease.response_id == r.id, Lease.examiner_id == me, Lease.state == LeaseState.HELD
+            ),
+            ~exists().where(Exclusion.script_id == r.script_id, Exclusion.examiner_id == me),
+        )
+        .limit(size)
+        .with_for_update(skip_locked=True, of=r)
+    )
+    ids = list(db.scalars(candidates))
+    if not ids:
+        return []
+    expires = now + lease
+    db.execute(
+        insert(Lease),
+        [
+            {
+                "response_id": rid,
+                "examiner_id": me,
+                "state": LeaseState.HELD,
+                "created_at": now,
+                "expires_at": expires,
+            }
+            for rid in ids
+        ],
+    )
+    db.execute(update(Response).where(Response.id.in_(ids)).values(held=Response.held + 1))
+    return describe(db, ids, expires_at=expires)
+
+
+def describe(db: Session, ids: list[int], *, expires_at: dt.datetime) -> list[Claimed]:
+    rows = db.execute(
+        select(Response, Script.code, Component.key, Question, MarkingGroup.key)
+        .join(Script, Script.id == Response.script_id)
+        .join(Question, Question.id == Response.question_id)
+        .join(Component, Component.id == Question.component_id)
+        .join(MarkingGroup, MarkingGroup.id == Response.group_id)
+        .where(Response.id.in_(ids))
+        .order_by(Response.id)
+    ).all()
+    return [
+        Claimed(
+            response_id=resp.id,
+            script_code=code,
+            component=component,
+            question=q.number,
+            question_type=q.type.value,
+            text=resp.text,
+            image_sha256=resp.image_sha256,
+            max=q.max,
+            step=q.step,
+            group=group,
+            reference=q.reference,
+            scheme=q.scheme,
+            expires_at=expires_at,
+        )
+        for resp, code, component, q, group in rows
+    ]
+
+
+def held_lease(db: Session, examiner: Account, response_id: int, *, now: dt.datetime) -> Lease:
+    """The examiner's live lease on a response, or LeaseLost saying what happened."""
+    lease = db.scalar(
+        select(Lease)
+        .where(
+            Lease.response_id == response_id,
+            Lease.examiner_id == examiner.id,
+            Lease.state == LeaseState.HELD,
+        )
+        .with_for_update()
+    )
+    if lease is not None and lease.expires_at > now:
+        return lease
+    if lease is None:
+        last = db.scalar(
+            select(Lease)
+            .where(Lease.response_id == response_id, Lease.examiner_id == examiner.id)
+            .order_by(Lease.id.desc())
+            .limit(1)
+        )
+        if last is None:
+            raise LeaseLost(f"you have not claimed response {response_id}; claim a batch first")
+        if last.state is LeaseState.SUBMITTED:
+            raise LeaseLost(f"you have already marked response {response_id}")
+        if last.state is LeaseState.RELEASED:
+            raise LeaseLost(f"you handed response {response_id} back; it is no longer yours")
+        expired_at = last.expires_at
+    else:
+        expired_at = lease.expires_at
+    raise LeaseLost(
+        f"your claim on response {response_id} expired at {expired_at:%H:%M:%S} UTC and it "
+        "went back to the queue; your mark was not recorded. Claim a new batch to go on."
+    )
+
+
+def validate_mark(value: Decimal, *, maximum: Decimal, step: Decimal) -> None:
+    if not value.is_finite():
+        raise InvalidMark("a mark is a number")
+    if value < 0 or value > maximum:
+        raise InvalidMark(f"a mark lies between 0 and {maximum:f}; {value:f} is outside")
+    if value % step != 0:
+        raise InvalidMark(f"marks on this question go in steps of {step:f}; {value:f} is not one")
+
+
+def effective_marks(db: Session, response_id: int) -> list[tuple[int, Decimal]]:
+    """(mark id, value) of the response's marks not withdrawn, in the order given."""
+    return [
+        (mid, value)
+        for mid, value in db.execute(
+            select(Mark.id, Mark.value)
+            .where(
+                Mark.response_id == response_id,
+                ~exists().where(MarkWithdrawal.mark_id == Mark.id),
+            )
+            .order_by(Mark.id)
+        )
+    ]
+
+
+def apply_reconciliation(
+    db: Session, response: Response, question: Question, required: int
+) -> None:
+    """Re-run DESIGN §5 on the response's effective marks and set its state."""
+    marks = effective_marks(db, response.id)
+    if len(marks) < response.marks_needed:
+        response.state = ResponseState.OPEN
+        return
+    outcome = reconcile(
+        [to_int(v) for _mid, v in marks],
+        tolerance=to_int(question.tolerance),
+        step=to_int(question.step),
+        required=required,
+    )
+    if isinstance(outcome, Final):
+        response.state = ResponseState.FINAL
+        response.final = Decimal(outcome.value) / 1000
+        response.final_rule = outcome.rule
+    elif isinstance(outcome, NeedsThird):
+        response.marks_needed = required + 1
+        response.state = ResponseState.OPEN
+    elif isinstance(outcome, NeedsArbitration):
+        response.state = ResponseState.ARBITRATION
+    else:
+        response.state = ResponseState.OPEN
+
+
+def to_int(value: Decimal) -> int:
+    return int(value * 1000)
+
+
+def submit_mark(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    *,
+    response_id: int,
+    value: Decimal,
+    now: dt.datetime | None = None,
+) -> Submitted:
+    """Record the examiner's mark on a response they hold; reconcile when enough marks are in.
+
+    Raises LeaseLost when the lease is gone (expired, handed back, or never held) and
+    InvalidMark for a value outside [0, max] or off the step; nothing is stored then.
+    """
+    if exam.state is not SessionState.MARKING:
+        raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
+    now = now or utcnow()
+    lease = held_lease(db, examiner, response_id, now=now)
+    response = db.get(Response, response_id, with_for_update=True)
+    assert response is not None
+    question = db.get(Question, response.question_id)
+    group = db.get(MarkingGroup, response.group_id)
+    assert question is not None and group is not None
+    validate_mark(value, maximum=question.max, step=question.step)
+    kind = MarkKind.THIRD if response.marks_done >= group.marks_required else MarkKind.DOUBLE
+    mark_id = db.execute(
+        insert(Mark)
+        .values(
+            response_id=response_id,
+            examiner_id=examiner.id,
+            kind=kind,
+            value=value,
+            lease_id=lease.id,
+            created_at=now,
+        )
+        .returning(Mark.id)
+    ).scalar_one()
+    lease.state = LeaseState.SUBMITTED
+    response.held -= 1
+    response.marks_done += 1
+    if response.marks_done >= response.marks_needed:
+        apply_reconciliation(db, response, question, group.marks_required)
+    db.flush()
+    ledger.append(
+        db,
+        exam,
+        kind="mark",
+        actor=examiner.username,
+        payload={
+            "mark": mark_id,
+            "response": response_id,
+            "value": f"{value:f}",
+            "kind": kind.value,
+        },
+        now=now,
+    )
+    return Submitted(response_id, mark_id, response.state, response.final)
+
+
+def release(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    *,
+    response_id: int,
+    now: dt.datetime | None = None,
+) -> None:
+    """Hand a held response back to the queue unmarked."""
+    now = now or utcnow()
+    lease = held_lease(db, examiner, response_id, now=now)
+    lease.state = LeaseState.RELEASED
+    db.execute(update(Response).where(Response.id == response_id).values(held=Response.held - 1))
+    db.flush()
+
+
+def flag(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    *,
+    response_id: int,
+    kind: AnomalyKind,
+    note: str,
+    now: dt.datetime | None = None,
+) -> Anomaly:
+    """Report a held response to the lead instead of marking it (R4); it leaves the queue."""
+    if exam.state is not SessionState.MARKING:
+        raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
+    now = now or utcnow()
+    lease = held_lease(db, examiner, response_id, now=now)
+    response = db.get(Response, response_id, with_for_update=True)
+    assert response is not None
+    lease.state = LeaseState.RELEASED
+    response.held -= 1
+    response.state = ResponseState.ANOMALY
+    anomaly = Anomaly(
+        session_id=exam.id,
+        response_id=response_id,
+        examiner_id=examiner.id,
+        kind=kind,
+        note=note.strip()[:2000],
+        created_at=now,
+    )
+    db.add(anomaly)
+    db.flush()
+    ledger.append(
+        db,
+        exam,
+        kind="flag",
+        actor=examiner.username,
+        payload={"anomaly": anomaly.id, "response": response_id, "kind": kind.value},
+        now=now,
+    )
+    return anomaly
+
+
+def open_counts(db: Session, exam: ExamSession) -> dict[str, int]:
+    """Responses by state for the session (examiner-marked ones only)."""
+    rows = db.execute(
+        select(Response.state, func.count())
+        .join(Script, Script.id == Response.script_id)
+        .where(Script.session_id == exam.id, Response.group_id.is_not(None))
+        .group_by(Response.state)
+    ).all()
+    return {state.value: count for state, count in rows}
+
+
+__all__ = [
+    "DEFAULT_LEASE",
+    "Claimed",
+    "InvalidMark",
+    "LeaseLost",
+    "Submitted",
+    "claim",
+    "expire_leases",
+    "flag",
+    "release",
+    "submit_mark",
+]
