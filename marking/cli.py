@@ -8,7 +8,7 @@ import getpass
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -300,6 +300,22 @@ def intake(ctx: Context, code: str, name: str | None, folder: Path) -> None:
     )
 
 
+@main.command("withdraw")
+@click.option("--session", "code", required=True, help="Session code.")
+@click.option("--batch", "batch_id", required=True, type=int, help="Batch number.")
+@click.option("--reason", required=True, help="Why (recorded).")
+@pass_ctx
+@handle_errors
+def withdraw(ctx: Context, code: str, batch_id: int, reason: str) -> None:
+    """Withdraw an intake batch (taken in twice, or by mistake); publication leaves it out."""
+    from marking.intake import withdraw_batch
+    from marking.sessions import get_session
+
+    with transaction(ctx.checked_engine()) as db:
+        withdraw_batch(db, get_session(db, code), batch_id, reason=reason, actor=actor())
+    click.echo(f"batch {batch_id} withdrawn")
+
+
 @main.command()
 @click.option("--session", "code", required=True, help="Session code.")
 @pass_ctx
@@ -315,23 +331,271 @@ def status(ctx: Context, code: str) -> None:
 
 
 @main.command()
-@click.argument("what", type=click.Choice(["paper"]))
+@click.argument("what", type=click.Choice(["paper", "marks", "finals", "results"]))
 @click.option("--session", "code", required=True, help="Session code.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @pass_ctx
 @handle_errors
 def export(ctx: Context, what: str, code: str, out: Path) -> None:
-    """Export as CSV (UTF-8 with BOM, so Excel shows Chinese correctly)."""
-    from marking.exports import paper_rows
+    """Export as CSV (UTF-8 with BOM, so Excel shows Chinese correctly).
+
+    paper: the questions; marks: every effective mark; finals: each response's final;
+    results: one row per candidate, only after publication.
+    """
+    from marking import exports
     from marking.sessions import get_session
 
     with transaction(ctx.checked_engine()) as db:
-        header, rows = paper_rows(db, get_session(db, code))
+        exam = get_session(db, code)
+        if what == "paper":
+            header, rows = exports.paper_rows(db, exam)
+        elif what == "marks":
+            header, rows = exports.MARKS_COLUMNS, list(exports.marks_rows(db, exam))
+        elif what == "finals":
+            header, rows = exports.FINALS_COLUMNS, list(exports.finals_rows(db, exam))
+        else:
+            columns, rows = exports.results_rows(db, exam)
+            header = tuple(columns)
+    write_csv(out, header, rows)
+    click.echo(f"wrote {out} ({len(rows)} rows)")
+
+
+def write_csv(out: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)
         writer.writerows(rows)
-    click.echo(f"wrote {out} ({len(rows)} rows)")
+
+
+# --- accounts, assignment, marking -------------------------------------------------------------
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        value = sys.stdin.readline().rstrip("\n")
+        if not value:
+            raise MarkingError("no password on standard input")
+        return value
+    if not sys.stdin.isatty():
+        raise MarkingError("give the password with --password-stdin, or run in a terminal")
+    prompted: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return prompted
+
+
+@main.group("user")
+def user_group() -> None:
+    """Accounts of the office, director, lead and admin (examiners: `examiners import`)."""
+
+
+@user_group.command("add")
+@click.argument("username")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["office", "director", "lead", "admin"]),
+    help="What the account may do.",
+)
+@click.option("--name", help="Full name (default: the username).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@pass_ctx
+@handle_errors
+def user_add(
+    ctx: Context, username: str, role: str, name: str | None, password_stdin: bool
+) -> None:
+    """Create an account."""
+    from marking.accounts import add_user
+    from marking.models import Role
+
+    password = _read_password(password_stdin) if password_stdin or sys.stdin.isatty() else None
+    with transaction(ctx.checked_engine()) as db:
+        add_user(db, username, role=Role(role), name=name, password=password)
+    suffix = "" if password else " (no password yet: `blindmark user passwd`)"
+    click.echo(f"account {username} ({role}) created{suffix}")
+
+
+@user_group.command("passwd")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@pass_ctx
+@handle_errors
+def user_passwd(ctx: Context, username: str, password_stdin: bool) -> None:
+    """Set an account's password (examiner accounts too)."""
+    from marking.accounts import set_password
+
+    password = _read_password(password_stdin)
+    with transaction(ctx.checked_engine()) as db:
+        set_password(db, username, password)
+    click.echo(f"password of {username} set")
+
+
+@main.command()
+@click.option("--session", "code", required=True, help="Session code.")
+@click.option("--group", "group_key", required=True, help="Marking group key.")
+@click.option("--examiners", required=True, help="Comma-separated usernames.")
+@click.option("--lead", help="Name the session's lead examiner.")
+@pass_ctx
+@handle_errors
+def assign(ctx: Context, code: str, group_key: str, examiners: str, lead: str | None) -> None:
+    """Put examiners on a marking group (R9 scope, R11 validity, R10 rotation checked)."""
+    from marking.assignment import assign as do_assign
+    from marking.assignment import get_group
+    from marking.sessions import get_session
+
+    names = [n.strip() for n in examiners.split(",") if n.strip()]
+    with transaction(ctx.checked_engine()) as db:
+        exam = get_session(db, code)
+        result = do_assign(
+            db, exam, get_group(db, exam, group_key), names, actor=actor(), lead=lead
+        )
+    click.echo(
+        f"group {group_key}: {len(result.added)} assigned"
+        + (f", {len(result.already)} already" if result.already else "")
+        + (f"; lead {lead}" if lead else "")
+    )
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@main.group("scheme")
+def scheme_group() -> None:
+    """Marking schemes (R5)."""
+
+
+@scheme_group.command("approve")
+@click.option("--session", "code", required=True, help="Session code.")
+@click.option("--group", "group_key", required=True, help="Marking group key.")
+@click.option("--by", required=True, help="The session's lead examiner.")
+@pass_ctx
+@handle_errors
+def scheme_approve(ctx: Context, code: str, group_key: str, by: str) -> None:
+    """The lead approves a group's scheme; the group opens for marking."""
+    from marking.assignment import approve_scheme, get_group
+    from marking.sessions import get_session
+
+    with transaction(ctx.checked_engine()) as db:
+        exam = get_session(db, code)
+        approve_scheme(db, exam, get_group(db, exam, group_key), by=by)
+    click.echo(f"group {group_key} approved by {by}: open for marking")
+
+
+@main.command()
+@click.argument("what", type=click.Choice(["violations", "interview"]))
+@click.option("--session", "code", required=True, help="Session code.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_ctx
+@handle_errors
+def record(ctx: Context, what: str, code: str, file: Path) -> None:
+    """Record violations (R13) or interview scores (R7); sealed the moment they enter."""
+    from marking.records import record_interview, record_violations
+    from marking.sessions import get_session
+
+    with transaction(ctx.checked_engine()) as db:
+        exam = get_session(db, code)
+        fn = record_violations if what == "violations" else record_interview
+        count = fn(db, exam, file, actor=actor())
+    click.echo(f"{count} {what} row(s) sealed")
+
+
+@main.command()
+@click.option("--session", "code", required=True, help="Session code.")
+@click.option("--seed", default=1, show_default=True, help="Seed of the simulated examiners.")
+@click.option("--batch", default=20, show_default=True, help="Responses per claim.")
+@pass_ctx
+@handle_errors
+def simulate(ctx: Context, code: str, seed: int, batch: int) -> None:
+    """Simulated examiners mark all open work; a simulated lead resolves what comes up."""
+    from marking.simulate import simulate as run
+
+    report = run(ctx.checked_engine(), code, seed=seed, batch=batch, echo=click.echo)
+    if report.stuck:
+        click.echo("still open:\n  " + "\n  ".join(report.stuck), err=True)
+        sys.exit(4)
+
+
+@main.command()
+@click.option("--session", "code", required=True, help="Session code.")
+@click.option("--by", required=True, help="The office account publishing.")
+@click.option("--approved-by", required=True, help="A director account, another person (R16).")
+@click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--share",
+    "shares",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A share file; give k of them.",
+)
+@pass_ctx
+@handle_errors
+def publish(
+    ctx: Context,
+    code: str,
+    by: str,
+    approved_by: str,
+    key_file: Path | None,
+    shares: tuple[Path, ...],
+) -> None:
+    """Publish the session's results as one batch: unseal, total, decide, record."""
+    from marking import publish as pub
+    from marking.sessions import get_session
+
+    if (key_file is None) == (not shares):
+        raise click.UsageError("give the key: --key-file F, or --share F once per share")
+    passphrase = _passphrase(confirm=False) if key_file is not None else None
+    engine = ctx.checked_engine()
+    with transaction(engine) as db:
+        exam = get_session(db, code)
+        if exam.public_key is None:
+            raise MarkingError(f"session {code} has no key")
+        key = pub.open_key(
+            key_file=key_file,
+            passphrase=passphrase,
+            shares=shares,
+            expected_public_key=exam.public_key,
+        )
+        try:
+            report = pub.publish(db, exam, by=by, approved_by=approved_by, key=key)
+            hits: list[tuple[int, int]] = []
+        except pub.LateConflicts as exc:
+            hits = exc.hits
+    if hits:
+        with transaction(engine) as db:
+            pub.withdraw_marks(
+                db,
+                get_session(db, code),
+                hits,
+                reason="conflict of interest declared after intake (R10)",
+                actor=by,
+            )
+        raise MarkingError(
+            f"{len(hits)} mark(s) by examiners with a late-declared conflict were withdrawn "
+            "and their responses reopened; have them re-marked (`blindmark simulate` or the "
+            "examiners), then publish again"
+        )
+    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items()))
+    click.echo(f"session {code} published: {report.candidates} candidates ({outcomes})")
+    click.echo(f"results SHA-256: {report.results_sha256}")
+    click.echo(f"ledger head:     {report.ledger_head}")
+
+
+@main.command()
+@click.option("--session", "code", required=True, help="Session code.")
+@pass_ctx
+@handle_errors
+def verify(ctx: Context, code: str) -> None:
+    """Recompute the ledger and check the marks and results against it."""
+    from marking.sessions import get_session
+    from marking.verify import verify as run
+
+    with transaction(ctx.checked_engine()) as db:
+        report = run(db, get_session(db, code))
+    click.echo(f"{report.entries} ledger entries in {report.lanes} chains; head {report.head}")
+    if report.ok:
+        click.echo("ledger intact; marks, arbitrations and results agree with it")
+        return
+    for problem in report.problems:
+        click.echo(f"BROKEN: {problem}", err=True)
+    sys.exit(7)
 
 
 @main.command()

@@ -1,4 +1,11 @@
-"""`blindmark demo`: the flow end to end on synthetic data, timed stage by stage."""
+"""`blindmark demo`: the whole flow on synthetic data, timed stage by stage.
+
+Two sessions at one station: electricians (电工) at level 3 (theory and skills) and at
+level 2 (adds the interview panel, R7). Each goes intake → assignment → scheme approval →
+simulated marking → violations → publication with a director's approval → exports →
+ledger verification. Nothing here is special-cased: every step calls the same service
+functions as the command line.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +14,56 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from marking import schema, synthetic
+from marking import exports, schema, synthetic
+from marking.accounts import add_user, hash_password
+from marking.assignment import approve_scheme, assign, get_group
 from marking.db import scrub_wal, transaction
 from marking.definition import parse_session_definition
 from marking.examiners import import_conflicts, import_examiners
-from marking.exports import paper_rows
 from marking.intake import intake_batch
-from marking.models import ExamSession
+from marking.models import (
+    Account,
+    Arbitration,
+    ExamSession,
+    Mark,
+    MarkKind,
+    Response,
+    Role,
+    Script,
+)
+from marking.publish import open_key, publish
+from marking.records import record_interview, record_violations
 from marking.sessions import create_session, get_session, init_keys
+from marking.simulate import simulate
 from marking.status import render_status, session_status
+from marking.verify import verify
 
 DEMO_PASSPHRASE = "demo-only passphrase 演示"
+DEMO_PASSWORD = "demo-password-2026"
 ACTOR = "demo"
+EXAMINERS = 12
+
+
+@dataclass
+class Summary:
+    code: str
+    level: int
+    candidates: int = 0
+    responses: int = 0
+    subjective: int = 0
+    marks: int = 0
+    third_marks: int = 0
+    arbitrations: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    results_sha256: str = ""
+    ledger_head: str = ""
+    timings: list[tuple[str, float]] = field(default_factory=list)
 
 
 def run_demo(
@@ -33,90 +73,263 @@ def run_demo(
     seed: int,
     out_dir: Path,
     echo: Callable[[str], None] = print,
-) -> str:
-    """Create a level-3 electrician session, take in two batches, and print its status.
+) -> list[str]:
+    """Run both sessions; returns their codes. Files go under ``out_dir``/<run>/."""
+    schema.upgrade(engine)
+    with transaction(engine) as db:
+        taken = set(db.scalars(select(ExamSession.code).where(ExamSession.code.like("DEMO-%"))))
+    run = 1
+    while f"DEMO-{seed}-{run}-L3" in taken:
+        run += 1
+    tag = f"DEMO-{seed}-{run}"
+    run_dir = out_dir / tag
+    run_dir.mkdir(parents=True, exist_ok=True)
+    station = f"GD-D{seed % 1000:03d}{run:02d}"
+    echo(f"blindmark demo {tag}: {candidates} synthetic candidates per session, seed {seed}")
+    echo(f"database: {engine.url.render_as_string(hide_password=True)}")
+    echo(f"files:    {run_dir}")
 
-    Returns the session code. Everything it writes goes under ``out_dir``; the key
-    file's passphrase is fixed and printed, which is fine for synthetic data only.
-    """
-    timings: list[tuple[str, float]] = []
+    _accounts(engine, run_dir, seed, tag)
+    summaries = [
+        _session(
+            engine,
+            run_dir,
+            tag,
+            station,
+            level=3,
+            date="2026-12-05",
+            candidates=candidates,
+            seed=seed,
+            examiners=[f"exam{i:03d}" for i in range(1, 9)],
+            custody="key_file",
+        ),
+        _session(
+            engine,
+            run_dir,
+            tag,
+            station,
+            level=2,
+            date="2026-12-06",
+            candidates=max(10, candidates // 2),
+            seed=seed + 1,
+            examiners=[f"exam{i:03d}" for i in range(3, EXAMINERS + 1, 3)],
+            custody="shares",
+        ),
+    ]
+    echo("")
+    for s in summaries:
+        _print_summary(s, echo)
+    echo(
+        f"demo accounts (password {DEMO_PASSWORD!r}): office-{tag.lower()}, "
+        f"director-{tag.lower()}, lead-{tag.lower()}, examiners exam001..exam{EXAMINERS:03d}"
+    )
+    echo(f"exports and keys: {run_dir}")
+    return [s.code for s in summaries]
+
+
+def _accounts(engine: Engine, run_dir: Path, seed: int, tag: str) -> None:
+    synthetic.examiners_csv(run_dir / "examiners.csv", count=EXAMINERS, seed=seed)
+    with transaction(engine) as db:
+        import_examiners(db, run_dir / "examiners.csv")
+        # One hash for all: argon2id is slow on purpose, and these are demo accounts.
+        shared = hash_password(DEMO_PASSWORD)
+        for role in (Role.OFFICE, Role.DIRECTOR, Role.LEAD):
+            account = add_user(db, f"{role.value}-{tag.lower()}", role=role, name=f"演示{role.value}")
+            account.password_hash = shared
+        for account in db.scalars(select(Account).where(Account.role == Role.EXAMINER)):
+            if account.password_hash is None and account.username.startswith("exam"):
+                account.password_hash = shared
+
+
+def _session(
+    engine: Engine,
+    run_dir: Path,
+    tag: str,
+    station: str,
+    *,
+    level: int,
+    date: str,
+    candidates: int,
+    seed: int,
+    examiners: list[str],
+    custody: str,
+) -> Summary:
+    code = f"{tag}-L{level}"
+    summary = Summary(code=code, level=level)
+    folder = run_dir / code
+    folder.mkdir(parents=True, exist_ok=True)
 
     @contextmanager
     def stage(name: str) -> Iterator[None]:
         start = time.perf_counter()
         yield
-        timings.append((name, time.perf_counter() - start))
+        summary.timings.append((name, time.perf_counter() - start))
 
-    with stage("schema"):
-        schema.upgrade(engine)
-    with transaction(engine) as db:
-        taken = set(db.scalars(select(ExamSession.code).where(ExamSession.code.like("DEMO-%"))))
-    n = 1
-    while f"DEMO-{seed}-{n}" in taken:
-        n += 1
-    code = f"DEMO-{seed}-{n}"
-    run_dir = out_dir / code
-    run_dir.mkdir(parents=True, exist_ok=True)
-    echo(f"blindmark demo: session {code}, {candidates} synthetic candidates, seed {seed}")
-    echo(f"database: {engine.url.render_as_string(hide_password=True)}")
-    echo(f"files: {run_dir}")
-
-    toml_text = synthetic.session_toml(code, questions_per_component=12)
-    (run_dir / "session.toml").write_text(toml_text, encoding="utf-8")
-    people = synthetic.roster(candidates, seed=seed)
+    office, director, lead = (f"{r}-{tag.lower()}" for r in ("office", "director", "lead"))
+    toml_text = synthetic.session_toml(
+        code, level=level, date=date, questions_per_component=12, station=station
+    )
+    (folder / "session.toml").write_text(toml_text, encoding="utf-8")
+    people = synthetic.roster(candidates, seed=seed, prefix=f"26{level}")
     questions = synthetic.paper(12)
     half = len(people) // 2
+    rng = random.Random(seed)
     with stage("generate files"):
         for i, part in enumerate((people[:half], people[half:]), start=1):
             synthetic.write_batch(
-                run_dir / f"batch-{i}", part, questions, seed=seed + i, image_rate=0.05
+                folder / f"batch-{i}", part, questions, seed=seed + i, image_rate=0.05
             )
-        synthetic.examiners_csv(run_dir / "examiners.csv", count=12, seed=seed)
-        rng = random.Random(seed)
-        with (run_dir / "conflicts.csv").open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(("username", "id_number", "relation"))
-            for person in rng.sample(people, min(3, len(people))):
-                writer.writerow((f"exam{rng.randrange(1, 13):03d}", person.id_number, "relative"))
+        _write(
+            folder / "conflicts.csv",
+            ("username", "id_number", "relation"),
+            [(rng.choice(examiners), p.id_number, "relative") for p in rng.sample(people, 2)],
+        )
+        _write(
+            folder / "violations.csv",
+            ("exam_no", "component", "action", "reason"),
+            [
+                (people[3].exam_no, "theory", "warning", "考试中交头接耳"),
+                (people[7].exam_no, "skills", "void", "携带违禁资料"),
+            ],
+        )
+        if level <= 2:
+            panel = [e for e in examiners][:3]
+            _write(
+                folder / "interview.csv",
+                ("exam_no", "username", "score"),
+                [
+                    (p.exam_no, u, str(max(0, min(100, round(rng.gauss(68, 12))))))
+                    for p in people
+                    if rng.random() > 0.03
+                    for u in panel
+                ],
+            )
 
-    key_file = run_dir / "session.key"
-    with stage("session and keys"), transaction(engine) as db:
+    with stage("session, keys, conflicts"), transaction(engine) as db:
         exam = create_session(
             db, parse_session_definition(toml_text), source=toml_text, actor=ACTOR
         )
-        init_keys(db, exam, actor=ACTOR, key_file=key_file, passphrase=DEMO_PASSPHRASE)
-    with stage("examiners and conflicts"), transaction(engine) as db:
-        import_examiners(db, run_dir / "examiners.csv")
-        import_conflicts(db, run_dir / "conflicts.csv", actor=ACTOR, session=get_session(db, code))
-    total_responses = 0
+        if custody == "key_file":
+            init_keys(
+                db, exam, actor=ACTOR, key_file=folder / "session.key", passphrase=DEMO_PASSPHRASE
+            )
+        else:
+            init_keys(db, exam, actor=ACTOR, custodians=3, threshold=2, out_dir=folder / "shares")
+        import_conflicts(db, folder / "conflicts.csv", actor=ACTOR, session=exam)
     for i in (1, 2):
         with stage(f"intake batch {i}"), transaction(engine) as db:
-            summary = intake_batch(db, get_session(db, code), run_dir / f"batch-{i}", actor=ACTOR)
-            total_responses += summary.responses
+            intake_batch(db, get_session(db, code), folder / f"batch-{i}", actor=ACTOR)
         scrub_wal(engine)
-    with stage("status"), transaction(engine) as db:
+    with stage("assignment, schemes"), transaction(engine) as db:
         exam = get_session(db, code)
-        report = render_status(session_status(db, exam))
-        header, rows = paper_rows(db, exam)
-    with (run_dir / "paper.csv").open("w", encoding="utf-8-sig", newline="") as fh:
+        for n, group in enumerate(exam.groups):
+            assign(db, exam, group, examiners, actor=ACTOR, lead=lead if n == 0 else None)
+        for group in exam.groups:
+            approve_scheme(db, exam, get_group(db, exam, group.key), by=lead)
+    with stage("simulated marking"):
+        report = simulate(engine, code, seed=seed)
+        if report.stuck:
+            raise RuntimeError("simulation left work open: " + "; ".join(report.stuck))
+    with stage("violations, interviews"), transaction(engine) as db:
+        exam = get_session(db, code)
+        record_violations(db, exam, folder / "violations.csv", actor=ACTOR)
+        if level <= 2:
+            record_interview(db, exam, folder / "interview.csv", actor=ACTOR)
+    with stage("publication"), transaction(engine) as db:
+        exam = get_session(db, code)
+        assert exam.public_key is not None
+        if custody == "key_file":
+            key = open_key(
+                key_file=folder / "session.key",
+                passphrase=DEMO_PASSPHRASE,
+                expected_public_key=exam.public_key,
+            )
+        else:
+            shares = sorted((folder / "shares").glob("share-*.txt"))[:2]
+            key = open_key(shares=shares, expected_public_key=exam.public_key)
+        published = publish(db, exam, by=office, approved_by=director, key=key)
+        summary.outcomes = published.outcomes
+        summary.results_sha256 = published.results_sha256
+        summary.ledger_head = published.ledger_head
+    with stage("exports, verify"), transaction(engine) as db:
+        exam = get_session(db, code)
+        columns, rows = exports.results_rows(db, exam)
+        _write(folder / "results.csv", columns, rows, bom=True)
+        _write(folder / "marks.csv", exports.MARKS_COLUMNS, exports.marks_rows(db, exam), bom=True)
+        _write(
+            folder / "finals.csv", exports.FINALS_COLUMNS, exports.finals_rows(db, exam), bom=True
+        )
+        checked = verify(db, exam)
+        if not checked.ok:
+            raise RuntimeError("ledger verification failed: " + "; ".join(checked.problems))
+        summary.candidates = sum(published.outcomes.values())
+        summary.responses = _count(
+            db,
+            select(func.count())
+            .select_from(Response)
+            .join(Script)
+            .where(Script.session_id == exam.id),
+        )
+        summary.subjective = _count(
+            db,
+            select(func.count())
+            .select_from(Response)
+            .join(Script)
+            .where(Script.session_id == exam.id, Response.group_id.is_not(None)),
+        )
+        marks = (
+            select(func.count())
+            .select_from(Mark)
+            .join(Response)
+            .join(Script)
+            .where(Script.session_id == exam.id)
+        )
+        summary.marks = _count(db, marks)
+        summary.third_marks = _count(db, marks.where(Mark.kind == MarkKind.THIRD))
+        summary.arbitrations = _count(
+            db,
+            select(func.count())
+            .select_from(Arbitration)
+            .join(Response)
+            .join(Script)
+            .where(Script.session_id == exam.id),
+        )
+        summary.status = render_status(session_status(db, exam))  # type: ignore[attr-defined]
+    return summary
+
+
+def _count(db: object, query: object) -> int:
+    from sqlalchemy.orm import Session
+
+    assert isinstance(db, Session)
+    return int(db.scalar(query) or 0)  # type: ignore[call-overload]
+
+
+def _write(
+    path: Path, header: tuple[str, ...] | list[str], rows: object, *, bom: bool = False
+) -> None:
+    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerows(rows)  # type: ignore[arg-type]
 
-    echo("")
-    echo(report)
-    echo("")
-    echo("stage                          seconds")
-    for name, seconds in timings:
-        echo(f"  {name:<28}{seconds:8.2f}")
-    intake_seconds = sum(s for n_, s in timings if n_.startswith("intake"))
-    if intake_seconds:
-        echo(f"  intake rate: {total_responses / intake_seconds:,.0f} responses/s")
-    echo("")
-    echo(f"key file: {key_file}  (demo passphrase: {DEMO_PASSPHRASE!r})")
-    echo(f"paper export: {run_dir / 'paper.csv'}")
+
+def _print_summary(s: Summary, echo: Callable[[str], None]) -> None:
+    passed = s.outcomes.get("pass", 0)
+    rate = 100 * passed / s.candidates if s.candidates else 0.0
+    third = 100 * s.third_marks / s.subjective if s.subjective else 0.0
+    echo(f"== {s.code} (level {s.level}) ==")
     echo(
-        "The roster is sealed: the database holds script codes only. "
-        f"Try: blindmark status --session {code}"
+        f"  candidates {s.candidates}, responses {s.responses} "
+        f"({s.subjective} marked by examiners), marks {s.marks}"
     )
-    return code
+    echo(
+        f"  third marks {s.third_marks} ({third:.1f}% of marked responses), "
+        f"arbitrations {s.arbitrations}"
+    )
+    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(s.outcomes.items()))
+    echo(f"  outcomes: {outcomes}; pass rate {rate:.1f}%")
+    echo(f"  results SHA-256 {s.results_sha256}")
+    echo(f"  ledger head     {s.ledger_head}")
+    echo("  seconds: " + ", ".join(f"{name} {sec:.2f}" for name, sec in s.timings))
+    echo("")

@@ -38,6 +38,7 @@ from marking.models import (
     Question,
     Script,
     SessionState,
+    utcnow,
 )
 from marking.objective import make_scorer
 from marking.tabular import find_table, read_rows
@@ -500,6 +501,28 @@ def intake_batch(
         },
     )
     return summary
+
+
+def withdraw_batch(
+    db: Session, exam: ExamSession, batch_id: int, *, reason: str, actor: str
+) -> IntakeBatch:
+    """Withdraw a batch (taken in twice, or by mistake): publication leaves its candidates
+    and their scripts out. Recorded; the batch's sealed records stay for the archive."""
+    if exam.state is SessionState.PUBLISHED:
+        raise StateError(f"session {exam.code} is published; it is read-only")
+    batch = db.get(IntakeBatch, batch_id)
+    if batch is None or batch.session_id != exam.id:
+        raise MarkingError(f"session {exam.code} has no batch {batch_id}")
+    if batch.withdrawn_at is not None:
+        raise StateError(f"batch {batch_id} was already withdrawn")
+    if not reason.strip():
+        raise MarkingError("a withdrawal needs a reason")
+    batch.withdrawn_at = utcnow()
+    db.flush()
+    ledger.append(
+        db, exam, kind="batch_withdrawn", actor=actor, payload={"batch": batch_id, "reason": reason}
+    )
+    return batch
 
 
 def make_scorer_for(question: Question) -> Callable[[str], Decimal] | None:

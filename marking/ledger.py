@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.orm import Session
 
 from marking.models import ExamSession, LedgerEntry, utcnow
@@ -53,14 +53,14 @@ def entry_hash(
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _lock_lane(db: Session, session_id: int, lane: str) -> None:
-    # Two transactions of one actor (two browser tabs) must not both take seq n+1; on
-    # PostgreSQL an advisory lock orders them, SQLite already has a single writer.
-    if db.get_bind().dialect.name == "postgresql":
-        db.execute(
-            text("SELECT pg_advisory_xact_lock(:s, hashtext(:lane))"),
-            {"s": session_id, "lane": lane},
-        )
+_LOCK_LANE = text("SELECT pg_advisory_xact_lock(:s, hashtext(:lane))")
+_LANE_TIP = (
+    select(LedgerEntry.seq, LedgerEntry.hash)
+    .where(LedgerEntry.session_id == bindparam("s"), LedgerEntry.lane == bindparam("lane"))
+    .order_by(LedgerEntry.seq.desc())
+    .limit(1)
+)
+_INSERT = insert(LedgerEntry)
 
 
 def append(
@@ -71,23 +71,24 @@ def append(
     actor: str,
     payload: dict[str, Any],
     now: dt.datetime | None = None,
-) -> LedgerEntry:
+) -> str:
     """Append one entry to the actor's chain in this session. Payloads never name a candidate.
 
-    The (session, lane, seq) unique constraint makes a fork impossible even if the lock
-    were bypassed: two writers racing for one seq cannot both commit.
+    Returns the entry's hash. Two transactions of one actor (two browser tabs) must not
+    both take seq n+1: on PostgreSQL an advisory lock orders them, SQLite already has a
+    single writer; and the (session, lane, seq) unique constraint makes a fork impossible
+    even if the lock were bypassed. Statements are prepared once: marks append an entry
+    each, so this is on the hot path.
     """
     lane = actor
-    _lock_lane(db, exam_session.id, lane)
-    last = db.execute(
-        select(LedgerEntry.seq, LedgerEntry.hash)
-        .where(LedgerEntry.session_id == exam_session.id, LedgerEntry.lane == lane)
-        .order_by(LedgerEntry.seq.desc())
-        .limit(1)
-    ).first()
+    conn = db.connection()
+    params = {"s": exam_session.id, "lane": lane}
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK_LANE, params)
+    last = conn.execute(_LANE_TIP, params).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     created_at = now or utcnow()
-    entry = LedgerEntry(
+    digest = entry_hash(
         session_id=exam_session.id,
         lane=lane,
         seq=seq,
@@ -96,20 +97,22 @@ def append(
         payload=payload,
         created_at=created_at,
         prev_hash=prev,
-        hash=entry_hash(
-            session_id=exam_session.id,
-            lane=lane,
-            seq=seq,
-            kind=kind,
-            actor=actor,
-            payload=payload,
-            created_at=created_at,
-            prev_hash=prev,
-        ),
     )
-    db.add(entry)
-    db.flush()
-    return entry
+    conn.execute(
+        _INSERT,
+        {
+            "session_id": exam_session.id,
+            "lane": lane,
+            "seq": seq,
+            "kind": kind,
+            "actor": actor,
+            "payload": payload,
+            "created_at": created_at,
+            "prev_hash": prev,
+            "hash": digest,
+        },
+    )
+    return digest
 
 
 def head(db: Session, exam_session: ExamSession) -> str:

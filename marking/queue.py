@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy import bindparam, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from marking import ledger
@@ -311,6 +312,41 @@ def to_int(value: Decimal) -> int:
     return int(value * 1000)
 
 
+_HELD = (
+    select(
+        Lease.id,
+        Lease.expires_at,
+        Response.marks_done,
+        Response.marks_needed,
+        Question.max,
+        Question.step,
+        Question.tolerance,
+        MarkingGroup.marks_required,
+    )
+    .join(Response, Response.id == Lease.response_id)
+    .join(Question, Question.id == Response.question_id)
+    .join(MarkingGroup, MarkingGroup.id == Response.group_id)
+    .where(
+        Lease.response_id == bindparam("response_id"),
+        Lease.examiner_id == bindparam("examiner_id"),
+        Lease.state == LeaseState.HELD,
+    )
+    .with_for_update(of=[Lease.__table__, Response.__table__])
+)
+_INSERT_MARK = insert(Mark).returning(Mark.id)
+_LEASE_SUBMITTED = (
+    update(Lease).where(Lease.id == bindparam("lease_id")).values(state=LeaseState.SUBMITTED)
+)
+_EFFECTIVE = (
+    select(Mark.value)
+    .where(
+        Mark.response_id == bindparam("response_id"),
+        ~exists().where(MarkWithdrawal.mark_id == Mark.id),
+    )
+    .order_by(Mark.id)
+)
+
+
 def submit_mark(
     db: Session,
     exam: ExamSession,
@@ -324,36 +360,53 @@ def submit_mark(
 
     Raises LeaseLost when the lease is gone (expired, handed back, or never held) and
     InvalidMark for a value outside [0, max] or off the step; nothing is stored then.
+    This is the hot path of marking: prepared Core statements, no ORM objects.
     """
     if exam.state is not SessionState.MARKING:
         raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
     now = now or utcnow()
-    lease = held_lease(db, examiner, response_id, now=now)
-    response = db.get(Response, response_id, with_for_update=True)
-    assert response is not None
-    question = db.get(Question, response.question_id)
-    group = db.get(MarkingGroup, response.group_id)
-    assert question is not None and group is not None
-    validate_mark(value, maximum=question.max, step=question.step)
-    kind = MarkKind.THIRD if response.marks_done >= group.marks_required else MarkKind.DOUBLE
-    mark_id = db.execute(
-        insert(Mark)
-        .values(
-            response_id=response_id,
-            examiner_id=examiner.id,
-            kind=kind,
-            value=value,
-            lease_id=lease.id,
-            created_at=now,
-        )
-        .returning(Mark.id)
+    conn = db.connection()
+    # One round trip: the lease, and the response's counters and rules, both locked.
+    row = conn.execute(_HELD, {"response_id": response_id, "examiner_id": examiner.id}).first()
+    if row is None or row.expires_at <= now:
+        held_lease(db, examiner, response_id, now=now)  # raises LeaseLost, saying why
+        raise AssertionError("unreachable")
+    validate_mark(value, maximum=row.max, step=row.step)
+    kind = MarkKind.THIRD if row.marks_done >= row.marks_required else MarkKind.DOUBLE
+    mark_id = conn.execute(
+        _INSERT_MARK,
+        {
+            "response_id": response_id,
+            "examiner_id": examiner.id,
+            "kind": kind,
+            "value": value,
+            "lease_id": row.id,
+            "created_at": now,
+        },
     ).scalar_one()
-    lease.state = LeaseState.SUBMITTED
-    response.held -= 1
-    response.marks_done += 1
-    if response.marks_done >= response.marks_needed:
-        apply_reconciliation(db, response, question, group.marks_required)
-    db.flush()
+    conn.execute(_LEASE_SUBMITTED, {"lease_id": row.id})
+    done = row.marks_done + 1
+    changes: dict[str, Any] = {"held": Response.held - 1, "marks_done": done}
+    state, final = ResponseState.OPEN, None
+    if done >= row.marks_needed:
+        marks = [
+            to_int(v) for v in conn.execute(_EFFECTIVE, {"response_id": response_id}).scalars()
+        ]
+        outcome = reconcile(
+            marks,
+            tolerance=to_int(row.tolerance),
+            step=to_int(row.step),
+            required=row.marks_required,
+        )
+        if isinstance(outcome, Final):
+            state, final = ResponseState.FINAL, Decimal(outcome.value) / 1000
+            changes.update(state=state, final=final, final_rule=outcome.rule)
+        elif isinstance(outcome, NeedsThird):
+            changes["marks_needed"] = row.marks_required + 1
+        elif isinstance(outcome, NeedsArbitration):
+            state = ResponseState.ARBITRATION
+            changes["state"] = state
+    conn.execute(update(Response).where(Response.id == response_id).values(**changes))
     ledger.append(
         db,
         exam,
@@ -367,7 +420,7 @@ def submit_mark(
         },
         now=now,
     )
-    return Submitted(response_id, mark_id, response.state, response.final)
+    return Submitted(response_id, mark_id, state, final)
 
 
 def release(

@@ -97,9 +97,9 @@ SUBJECTIVE_TYPES = ("short_answer", "calculation", "essay", "case_analysis", "pr
 GROUPS = {
     "short_answer": ("short", "简答题", 2, "10", "0.5", "2"),
     "calculation": ("calc", "计算题", 2, "10", "1", "2"),
-    "essay": ("essay", "论述题", 2, "20", "1", "3"),
-    "case_analysis": ("case", "案例分析题", 2, "20", "1", "3"),
-    "practical": ("practical", "实操题", 3, "20", "0.5", "3"),
+    "essay": ("essay", "论述题", 2, "20", "1", "4"),
+    "case_analysis": ("case", "案例分析题", 2, "20", "1", "4"),
+    "practical": ("practical", "实操题", 3, "20", "0.5", "6"),
 }
 
 
@@ -141,6 +141,7 @@ def session_toml(
     date: str = "2026-12-05",
     questions_per_component: int = 30,
     objective_share: float = 0.5,
+    station: str = "GD-0107",
 ) -> str:
     """A session definition in DESIGN §11's format for an electrician (电工) exam."""
     questions = paper(questions_per_component, objective_share)
@@ -152,7 +153,7 @@ def session_toml(
         'occupation_code = "6-31-01-03"',
         f"level = {level}",
         f'date = "{date}"',
-        'station = "GD-0107"',
+        f'station = "{station}"',
         "",
     ]
     for qtype in used:

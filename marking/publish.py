@@ -1,0 +1,638 @@
+"""Publication of a session as one batch (DESIGN §6): the one place that unseals identities.
+
+Everything happens in the caller's single transaction: unseal, check, total, decide,
+write results, record the publication. Any failure raises, and nothing is published.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import exists, func, insert, select
+from sqlalchemy.orm import Session
+
+from anonymizer.seal import associated_data
+from anonymizer.unseal import SessionKey
+from marking import ledger
+from marking.accounts import require_role
+from marking.errors import MarkingError, StateError
+from marking.models import (
+    Account,
+    Anomaly,
+    Component,
+    Examiner,
+    ExamSession,
+    Exclusion,
+    Grade,
+    IntakeBatch,
+    Lease,
+    LeaseState,
+    Mark,
+    MarkingGroup,
+    MarkWithdrawal,
+    Publication,
+    Question,
+    Response,
+    ResponseState,
+    Result,
+    Role,
+    Script,
+    SealedKind,
+    SealedRecord,
+    SessionState,
+    utcnow,
+)
+from marking.queue import apply_reconciliation, effective_marks
+from marking.rules import (
+    Status,
+    component_scores,
+    interview_result,
+    outcome,
+    reconcile_many,
+)
+
+
+class PublicationRefused(MarkingError):
+    """Publication cannot go ahead; the message lists what is still to be done."""
+
+    exit_code = 4
+
+
+class LateConflicts(MarkingError):
+    """Marks by examiners on candidates they declared a conflict with after intake."""
+
+    exit_code = 4
+
+    def __init__(self, hits: list[tuple[int, int]]) -> None:
+        self.hits = hits  # (mark id, script id)
+        super().__init__(
+            f"{len(hits)} mark(s) were given by examiners on candidates they declared a "
+            "conflict with after intake; withdraw them and have the responses re-marked"
+        )
+
+
+def open_key(
+    *,
+    key_file: Path | None = None,
+    passphrase: str | None = None,
+    shares: Sequence[Path] = (),
+    expected_public_key: bytes,
+) -> SessionKey:
+    """Rebuild the session's private key from its key file or from k shares."""
+    if key_file is not None:
+        if passphrase is None:
+            raise MarkingError("the key file needs its passphrase")
+        return SessionKey.from_key_file(
+            key_file, passphrase, expected_public_key=expected_public_key
+        )
+    if not shares:
+        raise MarkingError("publication needs the key: --key-file F, or --share F for k shares")
+    return SessionKey.from_share_files(list(shares), expected_public_key=expected_public_key)
+
+
+# --- preconditions ---------------------------------------------------------------------------
+
+
+def open_work(
+    db: Session,
+    exam: ExamSession,
+    *,
+    now: dt.datetime | None = None,
+    skip_scripts: Sequence[int] = (),
+) -> list[str]:
+    """What still stands between the session and publication; [] when nothing does.
+
+    ``skip_scripts`` are scripts of withdrawn batches: their work no longer counts.
+    """
+    now = now or utcnow()
+    problems: list[str] = []
+    query = (
+        select(MarkingGroup.key, Response.state, func.count())
+        .join(Response, Response.group_id == MarkingGroup.id)
+        .where(MarkingGroup.session_id == exam.id, Response.state != ResponseState.FINAL)
+        .group_by(MarkingGroup.key, Response.state)
+        .order_by(MarkingGroup.key)
+    )
+    if skip_scripts:
+        query = query.where(Response.script_id.not_in(list(skip_scripts)))
+    rows = db.execute(query).all()
+    words = {
+        ResponseState.OPEN: "still need marks",
+        ResponseState.ANOMALY: "are on hold for an anomaly",
+        ResponseState.ARBITRATION: "await the lead's arbitration",
+    }
+    for group, state, count in rows:
+        problems.append(f"group {group}: {count} response(s) {words[state]}")
+    anomalies = db.scalar(
+        select(func.count())
+        .select_from(Anomaly)
+        .where(Anomaly.session_id == exam.id, Anomaly.resolution.is_(None))
+    )
+    if anomalies:
+        problems.append(f"{anomalies} anomaly report(s) are not resolved")
+    leases = db.scalar(
+        select(func.count())
+        .select_from(Lease)
+        .join(Response, Response.id == Lease.response_id)
+        .join(Script, Script.id == Response.script_id)
+        .where(Script.session_id == exam.id, Lease.state == LeaseState.HELD, Lease.expires_at > now)
+    )
+    if leases:
+        problems.append(f"{leases} response(s) are still held by examiners")
+    unapproved = db.scalars(
+        select(MarkingGroup.key).where(
+            MarkingGroup.session_id == exam.id, MarkingGroup.approved_at.is_(None)
+        )
+    ).all()
+    if unapproved:
+        problems.append("marking scheme not approved for group(s): " + ", ".join(unapproved))
+    batches = db.scalar(
+        select(func.count())
+        .select_from(IntakeBatch)
+        .where(IntakeBatch.session_id == exam.id, IntakeBatch.withdrawn_at.is_(None))
+    )
+    if not batches:
+        problems.append("no intake batch")
+    return problems
+
+
+# --- unsealing -------------------------------------------------------------------------------
+
+
+@dataclass
+class Candidate:
+    exam_no: str
+    name: str
+    id_number: str
+    institution: str
+    scripts: dict[str, int]
+    batch_id: int
+
+
+def unseal_roster(db: Session, exam: ExamSession, key: SessionKey) -> list[Candidate]:
+    """Every candidate of every batch not withdrawn; duplicates across batches refused."""
+    roster: list[Candidate] = []
+    by_exam_no: dict[str, Candidate] = {}
+    by_id: dict[str, Candidate] = {}
+    duplicates: list[str] = []
+    for batch in db.scalars(
+        select(IntakeBatch)
+        .where(IntakeBatch.session_id == exam.id, IntakeBatch.withdrawn_at.is_(None))
+        .order_by(IntakeBatch.id)
+    ):
+        aad = associated_data("intake_batch", exam.id, batch.id)
+        records = json.loads(key.unseal(batch.sealed_key, batch.identities, aad))
+        for item in records["candidates"]:
+            c = Candidate(
+                exam_no=item["exam_no"],
+                name=item["name"],
+                id_number=item["id_number"],
+                institution=item["institution"],
+                scripts=dict(item["scripts"]),
+                batch_id=batch.id,
+            )
+            for index, value, what in (
+                (by_exam_no, c.exam_no, "exam number"),
+                (by_id, c.id_number, "ID number"),
+            ):
+                other = index.get(value)
+                if other is not None:
+                    duplicates.append(
+                        f"{what} {value} is in batch {other.batch_id} and in batch {c.batch_id}"
+                    )
+                index[value] = c
+            roster.append(c)
+    if duplicates:
+        raise PublicationRefused(
+            "the same candidate was taken in twice; withdraw one batch "
+            "(`blindmark withdraw --session C --batch N --reason R`) and publish again:\n  "
+            + "\n  ".join(duplicates)
+        )
+    return roster
+
+
+def withdrawn_scripts(db: Session, exam: ExamSession, key: SessionKey) -> list[int]:
+    """Scripts of batches the office withdrew (known only by unsealing those batches)."""
+    scripts: list[int] = []
+    for batch in db.scalars(
+        select(IntakeBatch).where(
+            IntakeBatch.session_id == exam.id, IntakeBatch.withdrawn_at.is_not(None)
+        )
+    ):
+        aad = associated_data("intake_batch", exam.id, batch.id)
+        records = json.loads(key.unseal(batch.sealed_key, batch.identities, aad))
+        for item in records["candidates"]:
+            scripts.extend(item["scripts"].values())
+    return scripts
+
+
+def sealed_items(
+    db: Session, exam: ExamSession, key: SessionKey, kind: SealedKind
+) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for record in db.scalars(
+        select(SealedRecord)
+        .where(SealedRecord.session_id == exam.id, SealedRecord.kind == kind)
+        .order_by(SealedRecord.id)
+    ):
+        aad = associated_data("sealed_record", exam.id, record.id)
+        for item in json.loads(key.unseal(record.sealed_key, record.ciphertext, aad)):
+            item["record"] = record.id
+            items.append(item)
+    return items
+
+
+def late_conflict_hits(
+    db: Session, exam: ExamSession, roster: list[Candidate], conflicts: list[dict[str, Any]]
+) -> list[tuple[int, int]]:
+    """(mark id, script id) of effective marks by an examiner on a declared candidate."""
+    by_id = {c.id_number: c for c in roster}
+    usernames = {c["examiner"] for c in conflicts}
+    accounts = {
+        a.username: a.id for a in db.scalars(select(Account).where(Account.username.in_(usernames)))
+    }
+    hits: list[tuple[int, int]] = []
+    for declared in conflicts:
+        candidate = by_id.get(declared["id_number"])
+        examiner = accounts.get(declared["examiner"])
+        if candidate is None or examiner is None or not candidate.scripts:
+            continue
+        for mark_id, script_id in db.execute(
+            select(Mark.id, Response.script_id)
+            .join(Response, Response.id == Mark.response_id)
+            .where(
+                Response.script_id.in_(list(candidate.scripts.values())),
+                Mark.examiner_id == examiner,
+                ~exists().where(MarkWithdrawal.mark_id == Mark.id),
+            )
+        ):
+            hits.append((mark_id, script_id))
+    return sorted(set(hits))
+
+
+def withdraw_marks(
+    db: Session, exam: ExamSession, hits: list[tuple[int, int]], *, reason: str, actor: str
+) -> int:
+    """Withdraw marks (late-declared conflicts), exclude the examiner from those scripts,
+    and reopen the responses so another examiner marks them. Recorded in the ledger."""
+    touched: set[int] = set()
+    for mark_id, script_id in hits:
+        mark = db.get(Mark, mark_id)
+        assert mark is not None
+        db.add(MarkWithdrawal(mark_id=mark_id, reason=reason, by=actor))
+        if db.get(Exclusion, (script_id, mark.examiner_id)) is None:
+            db.add(Exclusion(script_id=script_id, examiner_id=mark.examiner_id))
+        touched.add(mark.response_id)
+        db.flush()
+    for response_id in sorted(touched):
+        response = db.get(Response, response_id, with_for_update=True)
+        assert response is not None
+        if response.final_rule == "arbitration":
+            continue  # R14: an arbitration mark is final whoever marked before it
+        group = db.get(MarkingGroup, response.group_id)
+        question = db.get(Question, response.question_id)
+        assert group is not None and question is not None
+        response.marks_done = len(effective_marks(db, response_id))
+        response.marks_needed = group.marks_required
+        response.final = None
+        response.final_rule = None
+        apply_reconciliation(db, response, question, group.marks_required)
+    if exam.state is SessionState.RECONCILED:
+        exam.state = SessionState.MARKING
+    db.flush()
+    ledger.append(
+        db,
+        exam,
+        kind="withdrawal",
+        actor=actor,
+        payload={"marks": [m for m, _s in hits], "reason": reason},
+    )
+    return len(hits)
+
+
+# --- numpy pass ------------------------------------------------------------------------------
+
+
+def check_reconciliation(db: Session, exam: ExamSession) -> int:
+    """Reconcile every examiner-marked response again, at once, with numpy, and compare with
+    what the queue decided mark by mark. Raises PublicationRefused naming the first response
+    where they differ. Returns the number of responses checked."""
+    conn = db.connection()
+    marks = conn.execute(
+        select(Mark.response_id, Mark.value)
+        .join(Response, Response.id == Mark.response_id)
+        .join(Script, Script.id == Response.script_id)
+        .where(
+            Script.session_id == exam.id,
+            ~exists().where(MarkWithdrawal.mark_id == Mark.id),
+        )
+        .order_by(Mark.response_id, Mark.id)
+    ).all()
+    responses = conn.execute(
+        select(
+            Response.id,
+            Response.final,
+            Response.final_rule,
+            Question.tolerance,
+            Question.step,
+            MarkingGroup.marks_required,
+        )
+        .join(Question, Question.id == Response.question_id)
+        .join(MarkingGroup, MarkingGroup.id == Response.group_id)
+        .join(Script, Script.id == Response.script_id)
+        .where(Script.session_id == exam.id)
+        .order_by(Response.id)
+    ).all()
+    if not responses:
+        return 0
+    rid = np.fromiter((r[0] for r in responses), dtype=np.int64, count=len(responses))
+    mark_rid = np.fromiter((m[0] for m in marks), dtype=np.int64, count=len(marks))
+    mark_val = np.fromiter((int(m[1] * 1000) for m in marks), dtype=np.int64, count=len(marks))
+    row = np.searchsorted(rid, mark_rid)
+    counts = np.bincount(row, minlength=len(rid)).astype(np.int64)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    col = np.arange(len(marks)) - starts[row]
+    width = int(counts.max()) if len(marks) else 1
+    grid = np.zeros((len(rid), max(width, 1)), dtype=np.int64)
+    grid[row, col] = mark_val
+    tol = np.fromiter((int(r[3] * 1000) for r in responses), dtype=np.int64, count=len(responses))
+    stp = np.fromiter((int(r[4] * 1000) for r in responses), dtype=np.int64, count=len(responses))
+    req = np.fromiter((r[5] for r in responses), dtype=np.int64, count=len(responses))
+    finals, status = reconcile_many(grid, counts, tolerance=tol, step=stp, required=req)
+    for i, (response_id, final, rule, *_rest) in enumerate(responses):
+        if rule == "lead":
+            continue  # decided by the lead on an anomaly, not by the marks
+        if rule == "arbitration":
+            if status[i] != Status.NEEDS_ARBITRATION:
+                raise PublicationRefused(
+                    f"response {response_id}: arbitrated, but its marks reconcile without "
+                    "arbitration; the queue and the session-wide check disagree"
+                )
+            continue
+        expected = None if final is None else int(final * 1000)
+        got = int(finals[i]) if status[i] == Status.FINAL else None
+        if expected != got:
+            raise PublicationRefused(
+                f"response {response_id}: the queue recorded final {final} but reconciling "
+                f"its marks gives {None if got is None else Decimal(got) / 1000} "
+                f"(status {Status(int(status[i])).name}); publication stopped"
+            )
+    return len(responses)
+
+
+# --- totals and outcomes ---------------------------------------------------------------------
+
+
+@dataclass
+class PublicationReport:
+    candidates: int
+    outcomes: dict[str, int]
+    results_sha256: str
+    ledger_head: str
+    responses_checked: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _component_totals(db: Session, exam: ExamSession) -> tuple[dict[str, int], dict[int, int]]:
+    """Component maxima (milli) and each script's sum of finals (milli)."""
+    maxima: dict[str, int] = {}
+    for key, total in db.execute(
+        select(Component.key, func.sum(Question.max))
+        .join(Question, Question.component_id == Component.id)
+        .where(Component.session_id == exam.id)
+        .group_by(Component.key)
+    ):
+        maxima[key] = int(Decimal(total) * 1000) if isinstance(total, Decimal) else int(total)
+    sums = {
+        script_id: int((total or 0) * 1000)
+        for script_id, total in db.execute(
+            select(Response.script_id, func.coalesce(func.sum(Response.final), 0))
+            .join(Script, Script.id == Response.script_id)
+            .where(Script.session_id == exam.id)
+            .group_by(Response.script_id)
+        )
+    }
+    return maxima, sums
+
+
+def results_digest(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([row[c] for c in columns])
+    return hashlib.sha256(buffer.getvalue().encode()).hexdigest()
+
+
+def result_columns(exam: ExamSession, component_keys: Sequence[str]) -> list[str]:
+    columns = ["exam_no", "name", "id_number", "outcome"]
+    for key in component_keys:
+        columns += [f"{key}_code", f"{key}_score"]
+    if exam.level <= 2:
+        columns.append("interview_score")
+    return columns
+
+
+def publish(
+    db: Session,
+    exam: ExamSession,
+    *,
+    by: str,
+    approved_by: str,
+    key: SessionKey,
+    now: dt.datetime | None = None,
+) -> PublicationReport:
+    """Publish the session's results as one batch (DESIGN §6).
+
+    ``by`` is an office account, ``approved_by`` a different director account (R16).
+    Raises PublicationRefused listing what is open, LateConflicts when marks must be
+    withdrawn first (see ``withdraw_marks``), StateError after publication.
+    """
+    now = now or utcnow()
+    if exam.state is SessionState.PUBLISHED:
+        raise StateError(f"session {exam.code} is already published; it is read-only")
+    if exam.state not in (SessionState.MARKING, SessionState.RECONCILED):
+        raise StateError(f"session {exam.code} is {exam.state.value}: nothing to publish yet")
+    office = require_role(db, by, Role.OFFICE, what="publishing")
+    director = require_role(db, approved_by, Role.DIRECTOR, what="approving publication")
+    if office.id == director.id:
+        raise MarkingError("the approver must be a second person (R16)")
+    if exam.public_key is None or key.public_key != exam.public_key:
+        raise MarkingError("that key does not belong to this session")
+    roster = unseal_roster(db, exam, key)
+    problems = open_work(db, exam, now=now, skip_scripts=withdrawn_scripts(db, exam, key))
+    if problems:
+        raise PublicationRefused("publication refused; still open:\n  " + "\n  ".join(problems))
+    hits = late_conflict_hits(db, exam, roster, sealed_items(db, exam, key, SealedKind.CONFLICT))
+    if hits:
+        raise LateConflicts(hits)
+    checked = check_reconciliation(db, exam)
+
+    components = [
+        c.key
+        for c in db.scalars(
+            select(Component).where(Component.session_id == exam.id).order_by(Component.position)
+        )
+    ]
+    by_exam_no = {c.exam_no: c for c in roster}
+    voided: set[str] = set()
+    unknown: list[str] = []
+    for v in sealed_items(db, exam, key, SealedKind.VIOLATION):
+        if v["exam_no"] not in by_exam_no:
+            unknown.append(
+                f"violations record {v['record']}, row {v['row']}: "
+                f"exam number {v['exam_no']} is in no batch"
+            )
+        elif v["action"] in ("void", "terminated"):
+            voided.add(v["exam_no"])
+    panels: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for s in sealed_items(db, exam, key, SealedKind.INTERVIEW):
+        if s["exam_no"] not in by_exam_no:
+            unknown.append(
+                f"interview record {s['record']}, row {s['row']}: "
+                f"exam number {s['exam_no']} is in no batch"
+            )
+        else:
+            panels[s["exam_no"]].append((s["username"], int(Decimal(s["score"]) * 1000)))
+    if unknown:
+        raise PublicationRefused("records name unknown candidates:\n  " + "\n  ".join(unknown))
+    seniors = {
+        username
+        for (username,) in db.execute(
+            select(Account.username)
+            .join(Examiner, Examiner.account_id == Account.id)
+            .where(Examiner.grade == Grade.SENIOR)
+        )
+    }
+
+    maxima, sums = _component_totals(db, exam)
+    codes = {
+        sid: code
+        for sid, code in db.execute(
+            select(Script.id, Script.code).where(Script.session_id == exam.id)
+        )
+    }
+    # Component scores for every script at once, exactly (tenths of a point).
+    score_of: dict[int, int] = {}
+    for key_ in components:
+        ids = [sid for c in roster if (sid := c.scripts.get(key_)) is not None]
+        totals = np.fromiter((sums.get(sid, 0) for sid in ids), dtype=np.int64, count=len(ids))
+        tenths = component_scores(totals, maxima[key_]) if ids else np.zeros(0, dtype=np.int64)
+        score_of.update(zip(ids, (int(t) for t in tenths), strict=True))
+
+    interview_problems: list[str] = []
+    rows: list[dict[str, Any]] = []
+    for c in sorted(roster, key=lambda c: c.exam_no):
+        row: dict[str, Any] = {"exam_no": c.exam_no, "name": c.name, "id_number": c.id_number}
+        passed: list[bool] = []
+        absent = False
+        comp_json: dict[str, Any] = {}
+        for key_ in components:
+            sid = c.scripts.get(key_)
+            if sid is None:
+                absent = True
+                row[f"{key_}_code"], row[f"{key_}_score"] = "", ""
+                comp_json[key_] = {"code": None, "score": None}
+            else:
+                points = score_of[sid]
+                score = f"{Decimal(points).scaleb(-1):.1f}"
+                passed.append(points >= 600)
+                row[f"{key_}_code"], row[f"{key_}_score"] = codes[sid], score
+                comp_json[key_] = {"code": codes[sid], "score": score}
+        interview_passed: bool | None = None
+        interview_score: Decimal | None = None
+        if exam.level <= 2:
+            panel = panels.get(c.exam_no, [])
+            result = interview_result(
+                [score for _u, score in panel], [u in seniors for u, _s in panel]
+            )
+            if result.problem and panel:
+                interview_problems.append(f"candidate {c.exam_no}: {result.problem}")
+            interview_score, interview_passed = result.score, result.passed
+            row["interview_score"] = "" if interview_score is None else f"{interview_score:.1f}"
+            if interview_score is None:
+                absent = True
+        decided = outcome(
+            voided=c.exam_no in voided,
+            absent_any=absent,
+            components_passed=passed,
+            interview_passed=interview_passed,
+            needs_interview=exam.level <= 2,
+        )
+        row["outcome"] = decided
+        row["_components"] = comp_json
+        row["_institution"] = c.institution
+        row["_interview"] = interview_score
+        rows.append(row)
+    if interview_problems:
+        raise PublicationRefused(
+            "interview panels too small (R7):\n  " + "\n  ".join(interview_problems)
+        )
+
+    columns = result_columns(exam, components)
+    digest = results_digest(rows, columns)
+    db.execute(
+        insert(Result),
+        [
+            {
+                "session_id": exam.id,
+                "exam_no": r["exam_no"],
+                "name": r["name"],
+                "id_number": r["id_number"],
+                "institution": r["_institution"],
+                "outcome": r["outcome"],
+                "components": r["_components"],
+                "interview_score": r["_interview"],
+            }
+            for r in rows
+        ],
+    )
+    outcomes: dict[str, int] = defaultdict(int)
+    for r in rows:
+        outcomes[r["outcome"]] += 1
+    ledger.append(
+        db,
+        exam,
+        kind="publication",
+        actor=office.username,
+        payload={
+            "approved_by": director.username,
+            "candidates": len(rows),
+            "outcomes": dict(sorted(outcomes.items())),
+            "results_sha256": digest,
+            "ledger_head_before": ledger.head(db, exam),
+        },
+        now=now,
+    )
+    head = ledger.head(db, exam)
+    db.add(
+        Publication(
+            session_id=exam.id,
+            published_by=office.id,
+            approved_by=director.id,
+            results_sha256=digest,
+            ledger_head=head,
+            candidates=len(rows),
+            created_at=now,
+        )
+    )
+    exam.state = SessionState.PUBLISHED
+    db.flush()
+    return PublicationReport(
+        candidates=len(rows),
+        outcomes=dict(outcomes),
+        results_sha256=digest,
+        ledger_head=head,
+        responses_checked=checked,
+    )

@@ -1,0 +1,155 @@
+"""`blindmark verify`: recompute the ledger's chains and check the tables against them.
+
+A chain alone proves the ledger was not edited; the cross-checks prove the marks, the
+arbitrations, the withdrawals and the published results are what the ledger recorded,
+so a mark changed, deleted or slipped into its table directly is caught as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marking import ledger
+from marking.errors import MarkingError
+from marking.exports import results_rows
+from marking.models import (
+    Account,
+    Arbitration,
+    ExamSession,
+    LedgerEntry,
+    Mark,
+    MarkWithdrawal,
+    Publication,
+    Response,
+    Script,
+    SessionState,
+)
+from marking.publish import check_reconciliation, results_digest
+
+MAX_PROBLEMS = 20
+
+
+@dataclass
+class VerifyReport:
+    entries: int = 0
+    lanes: int = 0
+    head: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(db: Session, exam: ExamSession) -> VerifyReport:
+    report = VerifyReport()
+    report.entries, broken = ledger.verify_chains(db, exam)
+    report.lanes = len(
+        set(db.scalars(select(LedgerEntry.lane).where(LedgerEntry.session_id == exam.id)))
+    )
+    report.head = ledger.head(db, exam)
+    if broken is not None:
+        report.problems.append(f"ledger chain broken at {broken}")
+        return report  # the cross-checks would only repeat the damage
+
+    recorded: dict[str, dict[int, tuple[object, ...]]] = {
+        "mark": {},
+        "arbitration": {},
+    }
+    withdrawn: set[int] = set()
+    publication_digest: str | None = None
+    for e in ledger.entries(db, exam):
+        p = e.payload
+        if e.kind == "mark":
+            recorded["mark"][p["mark"]] = (p["response"], Decimal(p["value"]), p["kind"], e.actor)
+        elif e.kind == "arbitration":
+            recorded["arbitration"][p["arbitration"]] = (p["response"], Decimal(p["value"]))
+        elif e.kind == "withdrawal":
+            withdrawn.update(p["marks"])
+        elif e.kind == "publication":
+            publication_digest = p["results_sha256"]
+
+    actual_marks = {
+        mid: (rid, value, kind.value, username)
+        for mid, rid, value, kind, username in db.execute(
+            select(Mark.id, Mark.response_id, Mark.value, Mark.kind, _username(Mark.examiner_id))
+            .join(Response, Response.id == Mark.response_id)
+            .join(Script, Script.id == Response.script_id)
+            .where(Script.session_id == exam.id)
+        )
+    }
+    _compare("mark", recorded["mark"], actual_marks, report)
+    actual_arb = {
+        aid: (rid, value)
+        for aid, rid, value in db.execute(
+            select(Arbitration.id, Arbitration.response_id, Arbitration.value)
+            .join(Response, Response.id == Arbitration.response_id)
+            .join(Script, Script.id == Response.script_id)
+            .where(Script.session_id == exam.id)
+        )
+    }
+    _compare("arbitration", recorded["arbitration"], actual_arb, report)
+    actual_withdrawn = set(
+        db.scalars(
+            select(MarkWithdrawal.mark_id)
+            .join(Mark, Mark.id == MarkWithdrawal.mark_id)
+            .join(Response, Response.id == Mark.response_id)
+            .join(Script, Script.id == Response.script_id)
+            .where(Script.session_id == exam.id)
+        )
+    )
+    for mid in sorted(withdrawn ^ actual_withdrawn)[:MAX_PROBLEMS]:
+        report.problems.append(f"withdrawal of mark {mid} disagrees between ledger and table")
+
+    try:
+        check_reconciliation(db, exam)
+    except MarkingError as exc:
+        report.problems.append(f"finals do not follow from the marks: {exc}")
+
+    if exam.state is SessionState.PUBLISHED:
+        publication = db.scalar(select(Publication).where(Publication.session_id == exam.id))
+        columns, rows = results_rows(db, exam)
+        digest = results_digest([dict(zip(columns, r, strict=True)) for r in rows], columns)
+        if publication is None or publication_digest is None:
+            report.problems.append("the session is published but its publication record is gone")
+        elif not (digest == publication.results_sha256 == publication_digest):
+            report.problems.append(
+                "published results changed since publication: their SHA-256 is "
+                f"{digest}, the publication recorded {publication_digest}"
+            )
+        elif publication.ledger_head != report.head:
+            report.problems.append(
+                "the ledger head differs from the one printed at publication "
+                f"({publication.ledger_head})"
+            )
+    return report
+
+
+def _username(column: Any) -> Any:
+    return select(Account.username).where(Account.id == column).scalar_subquery()
+
+
+def _compare(
+    what: str,
+    recorded: Mapping[int, tuple[object, ...]],
+    actual: Mapping[int, tuple[object, ...]],
+    report: VerifyReport,
+) -> None:
+    for key in sorted(set(recorded) | set(actual)):
+        if len(report.problems) >= MAX_PROBLEMS:
+            return
+        if key not in actual:
+            report.problems.append(f"{what} {key} is in the ledger but not in the database")
+        elif key not in recorded:
+            report.problems.append(f"{what} {key} is in the database but not in the ledger")
+        elif recorded[key] != actual[key]:
+            report.problems.append(
+                f"{what} {key}: the database holds {actual[key]}, "
+                f"the ledger recorded {recorded[key]}"
+            )
