@@ -124,7 +124,7 @@ def import_examiners(db: Session, path: Path) -> ExaminerImport:
             errors.append(
                 InputError(
                     name,
-                    f"username belongs to a {account.role.value} account, not an examiner",
+                    f"username belongs to an account of role {account.role.value}, not an examiner",
                     row=row_numbers[rowno_index],
                     column="username",
                 )

@@ -56,7 +56,7 @@ def paper_rows(db: Session, exam: ExamSession) -> tuple[tuple[str, ...], list[tu
             q.type.value,
             _num(q.max),
             _num(q.step),
-            _num(q.tolerance),
+            _num(q.tolerance) if q.group_id is not None else "",
             group or "",
             str(required) if required is not None else "",
         )

@@ -153,8 +153,12 @@ class _QuestionInfo:
 
 
 def _image(folder: Path, relative: str) -> tuple[Path | None, str | None]:
-    """Resolve an image path inside the batch folder, or say why not."""
-    candidate = (folder / relative).resolve()
+    """Resolve an image path inside the batch folder, or say why not.
+
+    Paths typed on Windows (``images\\a.png``) are accepted: a backslash is never part of
+    a file name an office would give.
+    """
+    candidate = (folder / relative.replace("\\", "/")).resolve()
     if not candidate.is_relative_to(folder):
         return None, "image path leads outside the batch folder"
     if not candidate.is_file():

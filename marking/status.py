@@ -5,11 +5,13 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from anonymizer.keys import public_key_fingerprint
 from marking.models import (
+    Anomaly,
+    Assignment,
     Component,
     ExamSession,
     Exclusion,
@@ -17,6 +19,7 @@ from marking.models import (
     MarkingGroup,
     Question,
     Response,
+    ResponseState,
     Script,
 )
 
@@ -30,6 +33,12 @@ class GroupProgress:
     responses: int
     marks_needed: int
     marks_given: int
+    final: int
+    anomaly: int
+    arbitration: int
+    held: int
+    examiners: int
+    approved: bool
 
 
 @dataclass(frozen=True)
@@ -80,30 +89,75 @@ def session_status(db: Session, exam: ExamSession) -> SessionStatus:
         .join(Script, Script.id == Exclusion.script_id)
         .where(Script.session_id == exam.id)
     )
+    per_group = {
+        gid: (count, final, anomaly, arbitration, needed, done, held)
+        for gid, count, final, anomaly, arbitration, needed, done, held in db.execute(
+            select(
+                Response.group_id,
+                func.count(),
+                func.sum(case((Response.state == ResponseState.FINAL, 1), else_=0)),
+                func.sum(case((Response.state == ResponseState.ANOMALY, 1), else_=0)),
+                func.sum(case((Response.state == ResponseState.ARBITRATION, 1), else_=0)),
+                # A response the lead decided needs no more marks than it got.
+                func.sum(
+                    case(
+                        (Response.state == ResponseState.FINAL, Response.marks_done),
+                        else_=Response.marks_needed,
+                    )
+                ),
+                func.sum(Response.marks_done),
+                func.sum(Response.held),
+            )
+            .join(Script, Script.id == Response.script_id)
+            .where(Script.session_id == exam.id, Response.group_id.is_not(None))
+            .group_by(Response.group_id)
+        )
+    }
+    questions_of = {
+        gid: n
+        for gid, n in db.execute(
+            select(Question.group_id, func.count())
+            .where(Question.group_id.is_not(None))
+            .group_by(Question.group_id)
+        )
+    }
+    examiners_of = {
+        gid: n
+        for gid, n in db.execute(
+            select(Assignment.group_id, func.count())
+            .where(Assignment.session_id == exam.id, Assignment.suspended_at.is_(None))
+            .group_by(Assignment.group_id)
+        )
+    }
     groups = []
     for group in db.scalars(
         select(MarkingGroup).where(MarkingGroup.session_id == exam.id).order_by(MarkingGroup.id)
     ):
-        questions = db.scalar(
-            select(func.count()).select_from(Question).where(Question.group_id == group.id)
-        )
-        responses = db.scalar(
-            select(func.count())
-            .select_from(Response)
-            .join(Question, Question.id == Response.question_id)
-            .where(Question.group_id == group.id)
+        count, final, anomaly, arbitration, needed, done, held = per_group.get(
+            group.id, (0, 0, 0, 0, 0, 0, 0)
         )
         groups.append(
             GroupProgress(
                 key=group.key,
                 name=group.name,
                 marks_required=group.marks_required,
-                questions=questions or 0,
-                responses=responses or 0,
-                marks_needed=(responses or 0) * group.marks_required,
-                marks_given=0,
+                questions=questions_of.get(group.id, 0),
+                responses=count,
+                marks_needed=int(needed or 0),
+                marks_given=int(done or 0),
+                final=int(final or 0),
+                anomaly=int(anomaly or 0),
+                arbitration=int(arbitration or 0),
+                held=int(held or 0),
+                examiners=examiners_of.get(group.id, 0),
+                approved=group.approved_at is not None,
             )
         )
+    open_anomalies = db.scalar(
+        select(func.count())
+        .select_from(Anomaly)
+        .where(Anomaly.session_id == exam.id, Anomaly.resolution.is_(None))
+    )
     return SessionStatus(
         code=exam.code,
         occupation=exam.occupation,
@@ -123,7 +177,7 @@ def session_status(db: Session, exam: ExamSession) -> SessionStatus:
         objective_scored=objective or 0,
         exclusions=exclusions or 0,
         groups=groups,
-        open_anomalies=0,
+        open_anomalies=open_anomalies or 0,
     )
 
 
@@ -143,15 +197,16 @@ def render_status(s: SessionStatus) -> str:
         f"exclusions (recusal): {s.exclusions}",
         "",
         f"{_pad('group', 12)}{_pad('name', 14)}{'N':>3}{'questions':>11}{'responses':>11}"
-        f"{'marks':>18}",
+        f"{'marks given/needed':>22}{'final':>8}{'held':>6}{'flagged':>9}{'arbitrate':>11}"
+        "  examiners",
     ]
     for g in s.groups:
         pct = 100 * g.marks_given / g.marks_needed if g.marks_needed else 0.0
         marks = f"{g.marks_given}/{g.marks_needed} {pct:5.1f}%"
         lines.append(
             f"{_pad(g.key, 12)}{_pad(g.name, 14)}{g.marks_required:>3}{g.questions:>11}"
-            f"{g.responses:>11}"
-            f"{marks:>18}"
+            f"{g.responses:>11}{marks:>22}{g.final:>8}{g.held:>6}{g.anomaly:>9}"
+            f"{g.arbitration:>11}  {g.examiners}{'' if g.approved else ' (scheme not approved)'}"
         )
     lines.append("")
     lines.append(f"open anomalies: {s.open_anomalies}")

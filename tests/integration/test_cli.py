@@ -412,7 +412,7 @@ def test_examiners_import_refuses_a_username_held_by_another_role_naming_its_row
 
     output = refused(ready("examiners", "import", path), 2)
 
-    assert "examiners.csv, row 4, column username: username belongs to a office account" in output
+    assert "examiners.csv, row 4, column username: username belongs to an account of role office, not an examiner" in output
     assert count(fresh_db.engine, Examiner) == 0
 
 
@@ -622,9 +622,9 @@ def test_export_paper_writes_the_paper_as_excel_ready_csv(ready: Run, tmp_path: 
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     assert ",".join(rows[0]) == PAPER_COLUMNS
     assert rows[1:] == [
-        ["theory", "1", "DG3-0001", "single_choice", "1", "1", "0", "", ""],
-        ["theory", "2", "DG3-0002", "true_false", "0.5", "0.5", "0", "", ""],
-        ["theory", "3", "DG3-0003", "fill_blank", "2", "2", "0", "", ""],
+        ["theory", "1", "DG3-0001", "single_choice", "1", "1", "", "", ""],
+        ["theory", "2", "DG3-0002", "true_false", "0.5", "0.5", "", "", ""],
+        ["theory", "3", "DG3-0003", "fill_blank", "2", "2", "", "", ""],
         ["theory", "41", "DG3-0041", "short_answer", "7.5", "0.5", "1.5", "short", "3"],
         ["skills", "1", "DG3S-0001", "practical", "20", "1", "3", "practical", "2"],
         ["skills", "2", "DG3S-0002", "calculation", "10", "0.25", "2", "calculation", "2"],
