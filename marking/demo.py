@@ -12,13 +12,15 @@ from __future__ import annotations
 import csv
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from marking import exports, schema, synthetic
 from marking.accounts import add_user, hash_password
@@ -41,7 +43,6 @@ from marking.publish import open_key, publish
 from marking.records import record_interview, record_violations
 from marking.sessions import create_session, get_session, init_keys
 from marking.simulate import simulate
-from marking.status import render_status, session_status
 from marking.verify import verify
 
 DEMO_PASSPHRASE = "demo-only passphrase 演示"
@@ -79,7 +80,8 @@ def run_demo(
     with transaction(engine) as db:
         taken = set(db.scalars(select(ExamSession.code).where(ExamSession.code.like("DEMO-%"))))
     run = 1
-    while f"DEMO-{seed}-{run}-L3" in taken:
+    # A new run number when this database or the output folder already has one.
+    while f"DEMO-{seed}-{run}-L3" in taken or (out_dir / f"DEMO-{seed}-{run}").exists():
         run += 1
     tag = f"DEMO-{seed}-{run}"
     run_dir = out_dir / tag
@@ -134,7 +136,9 @@ def _accounts(engine: Engine, run_dir: Path, seed: int, tag: str) -> None:
         # One hash for all: argon2id is slow on purpose, and these are demo accounts.
         shared = hash_password(DEMO_PASSWORD)
         for role in (Role.OFFICE, Role.DIRECTOR, Role.LEAD):
-            account = add_user(db, f"{role.value}-{tag.lower()}", role=role, name=f"演示{role.value}")
+            account = add_user(
+                db, f"{role.value}-{tag.lower()}", role=role, name=f"演示{role.value}"
+            )
             account.password_hash = shared
         for account in db.scalars(select(Account).where(Account.role == Role.EXAMINER)):
             if account.password_hash is None and account.username.startswith("exam"):
@@ -294,24 +298,20 @@ def _session(
             .join(Script)
             .where(Script.session_id == exam.id),
         )
-        summary.status = render_status(session_status(db, exam))  # type: ignore[attr-defined]
     return summary
 
 
-def _count(db: object, query: object) -> int:
-    from sqlalchemy.orm import Session
-
-    assert isinstance(db, Session)
-    return int(db.scalar(query) or 0)  # type: ignore[call-overload]
+def _count(db: Session, query: Select[Any]) -> int:
+    return int(db.scalar(query) or 0)
 
 
 def _write(
-    path: Path, header: tuple[str, ...] | list[str], rows: object, *, bom: bool = False
+    path: Path, header: Sequence[str], rows: Iterable[Sequence[str]], *, bom: bool = False
 ) -> None:
     with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)
-        writer.writerows(rows)  # type: ignore[arg-type]
+        writer.writerows(rows)
 
 
 def _print_summary(s: Summary, echo: Callable[[str], None]) -> None:

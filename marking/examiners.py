@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,8 +10,6 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from anonymizer.seal import associated_data, seal_record
-from marking import ledger
 from marking.errors import InputError, InputErrors, MarkingError
 from marking.models import (
     Account,
@@ -24,9 +21,9 @@ from marking.models import (
     Relation,
     Role,
     SealedKind,
-    SealedRecord,
     SessionState,
 )
+from marking.records import seal
 from marking.tabular import read_rows
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -209,7 +206,12 @@ def import_conflicts(
             db.scalars(
                 select(ExamSession).where(
                     ExamSession.state.in_(
-                        [SessionState.DRAFT, SessionState.INTAKE, SessionState.MARKING]
+                        [
+                            SessionState.DRAFT,
+                            SessionState.INTAKE,
+                            SessionState.MARKING,
+                            SessionState.RECONCILED,
+                        ]
                     )
                 )
             )
@@ -218,31 +220,22 @@ def import_conflicts(
         raise MarkingError("no session is open to take conflict declarations")
     out: list[tuple[ExamSession, int]] = []
     for exam in targets:
-        if exam.state in (SessionState.RECONCILED, SessionState.PUBLISHED):
-            raise MarkingError(f"session {exam.code} is {exam.state.value}: too late to declare")
+        if exam.state is SessionState.PUBLISHED:
+            raise MarkingError(f"session {exam.code} is published: too late to declare")
         if exam.public_key is None:
             raise MarkingError(
                 f"session {exam.code} has no key yet: run `blindmark keys init` before "
                 "declaring conflicts, so they can be sealed"
             )
-        record = SealedRecord(
-            session_id=exam.id,
-            kind=SealedKind.CONFLICT,
-            sealed_key=b"",
-            ciphertext=b"",
-            created_by=actor,
-        )
-        db.add(record)
-        db.flush()
-        plaintext = json.dumps(
+        seal(
+            db,
+            exam,
+            SealedKind.CONFLICT,
             [
                 {"examiner": a.username, "id_number": idn, "relation": rel.value}
                 for a, idn, rel in decls
             ],
-            ensure_ascii=False,
-        ).encode()
-        record.sealed_key, record.ciphertext = seal_record(
-            exam.public_key, plaintext, associated_data("sealed_record", exam.id, record.id)
+            actor=actor,
         )
         if exam.state in INTAKE_OPEN:
             have = {
@@ -260,12 +253,5 @@ def import_conflicts(
                         PendingConflict(session_id=exam.id, examiner_id=account.id, id_number=idn)
                     )
         db.flush()
-        ledger.append(
-            db,
-            exam,
-            kind="conflicts_declared",
-            actor=actor,
-            payload={"sealed_record": record.id, "count": len(decls)},
-        )
         out.append((exam, len(decls)))
     return out

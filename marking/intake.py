@@ -529,9 +529,13 @@ def withdraw_batch(
     return batch
 
 
-def make_scorer_for(question: Question) -> Callable[[str], Decimal] | None:
-    """The key scorer for an objective question, None for one examiners mark."""
-    if question.answer is None:
+def make_scorer_for(
+    question: Question, answer: tuple[str, ...] | None = None
+) -> Callable[[str], Decimal] | None:
+    """The key scorer of an objective question (with its stored key, or ``answer``);
+    None for a question examiners mark."""
+    key = answer if answer is not None else question.answer
+    if key is None:
         return None
     return make_scorer(
         QuestionDef(
@@ -544,7 +548,7 @@ def make_scorer_for(question: Question) -> Callable[[str], Decimal] | None:
             group=None,
             reference="",
             scheme="",
-            answer=tuple(question.answer),
+            answer=tuple(key),
         )
     )
 

@@ -10,8 +10,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from marking import ledger
-from marking.definition import QuestionDef, parse_answer
+from marking.definition import parse_answer
 from marking.errors import MarkingError, NotFound, StateError
+from marking.intake import make_scorer_for
 from marking.models import (
     Account,
     Anomaly,
@@ -28,7 +29,6 @@ from marking.models import (
     SessionState,
     utcnow,
 )
-from marking.objective import make_scorer
 from marking.queue import apply_reconciliation, effective_marks, validate_mark
 
 
@@ -237,20 +237,8 @@ def correct_key(
             f"question {component}/{question_number} is marked by examiners, not a key"
         )
     normalised = parse_answer(question.type, answer)
-    scorer = make_scorer(
-        QuestionDef(
-            number=question.number,
-            bank_item=question.bank_item,
-            type=question.type,
-            max=question.max,
-            step=question.step,
-            tolerance=None,
-            group=None,
-            reference="",
-            scheme="",
-            answer=normalised,
-        )
-    )
+    scorer = make_scorer_for(question, normalised)
+    assert scorer is not None
     old = list(question.answer)
     question.answer = list(normalised)
     changed = 0

@@ -147,12 +147,16 @@ class Break:
 
 def entries(db: Session, exam_session: ExamSession) -> Iterator[LedgerEntry]:
     """Every entry, lane by lane in chain order, streamed."""
-    yield from db.scalars(
+    result = db.scalars(
         select(LedgerEntry)
         .where(LedgerEntry.session_id == exam_session.id)
         .order_by(LedgerEntry.lane, LedgerEntry.seq, LedgerEntry.id)
         .execution_options(yield_per=5000)
     )
+    # A server-side cursor on PostgreSQL: closed even when the reader stops early
+    # (verify_chains at the first break), not left open for the garbage collector.
+    with result:
+        yield from result
 
 
 def verify_chains(db: Session, exam_session: ExamSession) -> tuple[int, Break | None]:

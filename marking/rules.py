@@ -100,11 +100,13 @@ StatusArray: TypeAlias = npt.NDArray[np.int8]
 
 
 def milli(value: Decimal | int) -> int:
-    """The integer thousandths of an exact mark; ValueError if finer than 0.001 or not finite."""
+    """The integer thousandths of an exact mark; ValueError if not finite or finer than 0.001."""
     if isinstance(value, int):
         return value * MILLI
-    if not isinstance(value, Decimal) or not value.is_finite():
-        raise ValueError(f"{value!r} is not a finite decimal mark")
+    if not isinstance(value, Decimal):
+        raise TypeError(f"{value!r} is not an exact mark: give a Decimal or an int")
+    if not value.is_finite():
+        raise ValueError(f"{value} is not a mark")
     scaled = value.scaleb(3)
     if scaled != scaled.to_integral_value():
         raise ValueError(f"{value} is finer than the stored precision of 0.001")
@@ -313,11 +315,11 @@ def _first(mask: npt.NDArray[np.bool_]) -> int:
 
 def _round_many(total: IntArray, count: IntArray, step: IntArray) -> IntArray:
     """Vectorised ``round_mean_to_step``; ``total`` is consumed (used as scratch)."""
-    width = count * step
+    unit = count * step
     total *= 2
-    total += width
-    width *= 2
-    total //= width
+    total += unit
+    unit *= 2
+    total //= unit
     total *= step
     return total
 
@@ -413,21 +415,22 @@ def _reconcile_block(
 ) -> None:
     """Check the block of rows from ``start`` and fill its finals and status."""
     _check_block(start, grid, n, tol, stp, req)
+    width = grid.shape[1]
     # Viewed unsigned, a negative mark is huge: one pass checks both bounds.
-    if grid.view(np.uint64).max() > _ARRAY_LIMIT:
-        given = np.arange(grid.shape[1]) < n[:, np.newaxis]
+    if width and grid.view(np.uint64).max() > _ARRAY_LIMIT:
+        given = np.arange(width) < n[:, np.newaxis]
         bad = (grid.view(np.uint64) > _ARRAY_LIMIT) & given
         if bad.any():
             r, j = np.argwhere(bad)[0]
             raise ValueError(f"row {start + r}: mark {j} is {grid[r, j]}, outside [0, 2**40] milli")
-    columns = [np.ascontiguousarray(grid[:, j]) for j in range(grid.shape[1])]
+    columns = [np.ascontiguousarray(grid[:, j]) for j in range(width)]
     while len(columns) < 3:
-        # Columns no row can use (counts never exceed K): rows with them are never final.
+        # Columns no row can use (counts never exceed K): rows that would are never final.
         columns.append(np.zeros(len(grid), dtype=np.int64))
     if req.min() == 2:
         _reconcile_double(columns[0], columns[1], columns[2], n, tol, stp, finals, status)
     if req.max() > 2:  # overwrites the rows that are not double-marked
-        _reconcile_more(columns[: grid.shape[1]], n, tol, stp, req, finals, status)
+        _reconcile_more(columns[: max(width, 1)], n, tol, stp, req, finals, status)
     np.copyto(finals, -1, where=status != Status.FINAL)
 
 
