@@ -30,6 +30,8 @@ from marking.errors import MarkingError, StateError
 from marking.models import (
     Account,
     Anomaly,
+    AnomalyResolution,
+    Arbitration,
     Component,
     Examiner,
     ExamSession,
@@ -337,7 +339,8 @@ def check_reconciliation(db: Session, exam: ExamSession) -> int:
             Script.session_id == exam.id,
             ~exists().where(MarkWithdrawal.mark_id == Mark.id),
         )
-        .order_by(Mark.response_id, Mark.id)
+        # The rule reads the N independent marks first, then the third (see rules.reconcile).
+        .order_by(Mark.response_id, Mark.kind, Mark.id)
     ).all()
     responses = conn.execute(
         select(
@@ -354,6 +357,22 @@ def check_reconciliation(db: Session, exam: ExamSession) -> int:
         .where(Script.session_id == exam.id)
         .order_by(Response.id)
     ).all()
+    # Objective responses: the final is the score from the key, nothing else.
+    off_key = conn.execute(
+        select(Response.id, Response.final, Response.key_score)
+        .join(Script, Script.id == Response.script_id)
+        .where(
+            Script.session_id == exam.id,
+            Response.group_id.is_(None),
+            Response.final.is_(None) | (Response.final != Response.key_score),
+        )
+        .limit(1)
+    ).first()
+    if off_key is not None:
+        raise PublicationRefused(
+            f"response {off_key.id}: final {off_key.final} but its score from the key is "
+            f"{off_key.key_score}; publication stopped"
+        )
     if not responses:
         return 0
     rid = np.fromiter((r[0] for r in responses), dtype=np.int64, count=len(responses))
@@ -369,8 +388,35 @@ def check_reconciliation(db: Session, exam: ExamSession) -> int:
     tol = np.fromiter((int(r[3] * 1000) for r in responses), dtype=np.int64, count=len(responses))
     stp = np.fromiter((int(r[4] * 1000) for r in responses), dtype=np.int64, count=len(responses))
     req = np.fromiter((r[5] for r in responses), dtype=np.int64, count=len(responses))
-    finals, status = reconcile_many(grid, counts, tolerance=tol, step=stp, required=req)
+    try:
+        finals, status = reconcile_many(grid, counts, tolerance=tol, step=stp, required=req)
+    except ValueError as exc:  # e.g. more effective marks than the rule allows
+        raise PublicationRefused(f"marks cannot be reconciled: {exc}") from exc
+    # The lead's finals must be the rulings on record, not whatever the response row says.
+    ruled = {
+        "arbitration": dict(
+            conn.execute(
+                select(Arbitration.response_id, Arbitration.value)
+                .join(Response, Response.id == Arbitration.response_id)
+                .join(Script, Script.id == Response.script_id)
+                .where(Script.session_id == exam.id)
+            ).all()
+        ),
+        "lead": dict(
+            conn.execute(
+                select(Anomaly.response_id, Anomaly.final_value).where(
+                    Anomaly.session_id == exam.id,
+                    Anomaly.resolution == AnomalyResolution.FINAL,
+                )
+            ).all()
+        ),
+    }
     for i, (response_id, final, rule, *_rest) in enumerate(responses):
+        if rule in ruled and final != ruled[rule].get(response_id):
+            raise PublicationRefused(
+                f"response {response_id}: the queue recorded final {final} ({rule}) but the "
+                f"lead's ruling on record is {ruled[rule].get(response_id)}; publication stopped"
+            )
         if rule == "lead":
             continue  # decided by the lead on an anomaly, not by the marks
         if rule == "arbitration":

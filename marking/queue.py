@@ -276,7 +276,7 @@ def effective_marks(db: Session, response_id: int) -> list[tuple[int, Decimal]]:
                 Mark.response_id == response_id,
                 ~exists().where(MarkWithdrawal.mark_id == Mark.id),
             )
-            .order_by(Mark.id)
+            .order_by(Mark.kind, Mark.id)
         )
     ]
 
@@ -343,7 +343,8 @@ _EFFECTIVE = (
         Mark.response_id == bindparam("response_id"),
         ~exists().where(MarkWithdrawal.mark_id == Mark.id),
     )
-    .order_by(Mark.id)
+    # The N independent marks first, then the third: the order rules.reconcile reads them in.
+    .order_by(Mark.kind, Mark.id)
 )
 
 

@@ -207,6 +207,11 @@ def test_milli_refuses_what_cannot_be_stored(value: Decimal) -> None:
         milli(value)
 
 
+def test_milli_refuses_floats() -> None:
+    with pytest.raises(TypeError):
+        milli(7.5)  # type: ignore[arg-type]
+
+
 # --- reconciliation: properties ---------------------------------------------------------
 
 STEPS = [250, 500, 1000, 2000]  # 0.25, 0.5, 1, 2
@@ -226,10 +231,12 @@ def on_step(step: int, top: int) -> st.SearchStrategy[int]:
 
 
 @st.composite
-def responses(draw: st.DrawFn) -> tuple[list[int], int, int, int]:
+def responses(
+    draw: st.DrawFn, requireds: tuple[int, ...] = (2, 2, 2, 3, 4)
+) -> tuple[list[int], int, int, int]:
     """(marks, tolerance, step, required): any count the rule allows, marks mostly on step."""
     step, top, tolerance = draw(questions())
-    required = draw(st.sampled_from([2, 2, 2, 3, 4]))
+    required = draw(st.sampled_from(requireds))
     count = draw(st.integers(0, 3 if required == 2 else required))
     mark = st.one_of(on_step(step, top), st.integers(0, top))
     marks = draw(st.lists(mark, min_size=count, max_size=count))
@@ -342,7 +349,7 @@ def test_reconcile_many_agrees_with_reconcile(
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(responses().filter(lambda r: r[3] == 2), min_size=1, max_size=40))
+@given(st.lists(responses(requireds=(2,)), min_size=1, max_size=40))
 def test_reconcile_many_agrees_on_double_marking_with_three_columns(
     batch: list[tuple[list[int], int, int, int]],
 ) -> None:
@@ -428,6 +435,18 @@ def test_reconcile_many_with_two_columns_never_has_a_third_mark() -> None:
     )
     assert finals.tolist() == [-1, 8000, -1]
     assert status.tolist() == [2, 0, 1]
+
+
+def test_reconcile_many_without_mark_columns_needs_marks() -> None:
+    finals, status = reconcile_many(
+        np.zeros((3, 0), dtype=np.int64),
+        np.zeros(3, dtype=np.int64),
+        tolerance=0,
+        step=1,
+        required=np.array([2, 3, 2]),
+    )
+    assert finals.tolist() == [-1, -1, -1]
+    assert status.tolist() == [1, 1, 1]
 
 
 def test_reconcile_many_of_nothing() -> None:
