@@ -393,23 +393,25 @@ def check_reconciliation(db: Session, exam: ExamSession) -> int:
     except ValueError as exc:  # e.g. more effective marks than the rule allows
         raise PublicationRefused(f"marks cannot be reconciled: {exc}") from exc
     # The lead's finals must be the rulings on record, not whatever the response row says.
-    ruled = {
-        "arbitration": dict(
-            conn.execute(
+    ruled: dict[str, dict[int, Decimal | None]] = {
+        "arbitration": {
+            rid: value
+            for rid, value in conn.execute(
                 select(Arbitration.response_id, Arbitration.value)
                 .join(Response, Response.id == Arbitration.response_id)
                 .join(Script, Script.id == Response.script_id)
                 .where(Script.session_id == exam.id)
-            ).all()
-        ),
-        "lead": dict(
-            conn.execute(
+            )
+        },
+        "lead": {
+            rid: value
+            for rid, value in conn.execute(
                 select(Anomaly.response_id, Anomaly.final_value).where(
                     Anomaly.session_id == exam.id,
                     Anomaly.resolution == AnomalyResolution.FINAL,
                 )
-            ).all()
-        ),
+            )
+        },
     }
     for i, (response_id, final, rule, *_rest) in enumerate(responses):
         if rule in ruled and final != ruled[rule].get(response_id):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, insert, select, update
+from sqlalchemy import Integer, bindparam, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from marking import ledger
@@ -85,46 +85,80 @@ class Submitted:
     final: Decimal | None
 
 
-def _open_groups(db: Session, exam: ExamSession, examiner_id: int) -> list[int]:
-    return list(
-        db.scalars(
-            select(Assignment.group_id)
-            .join(MarkingGroup, MarkingGroup.id == Assignment.group_id)
-            .where(
-                Assignment.session_id == exam.id,
-                Assignment.examiner_id == examiner_id,
-                Assignment.suspended_at.is_(None),
-                MarkingGroup.approved_at.is_not(None),
-            )
-        )
+_OPEN_GROUPS = (
+    select(Assignment.group_id)
+    .join(MarkingGroup, MarkingGroup.id == Assignment.group_id)
+    .where(
+        Assignment.session_id == bindparam("session_id"),
+        Assignment.examiner_id == bindparam("examiner_id"),
+        Assignment.suspended_at.is_(None),
+        MarkingGroup.approved_at.is_not(None),
     )
+)
+
+
+def _open_groups(db: Session, exam: ExamSession, examiner_id: int) -> list[int]:
+    return list(db.scalars(_OPEN_GROUPS, {"session_id": exam.id, "examiner_id": examiner_id}))
+
+
+# Claiming runs for every batch an examiner asks for: its statements are built once.
+_EXPIRE = (
+    update(Lease)
+    .where(
+        Lease.state == LeaseState.HELD,
+        Lease.expires_at <= bindparam("now"),
+        Lease.response_id.in_(
+            select(Response.id)
+            .join(Script, Script.id == Response.script_id)
+            .where(Script.session_id == bindparam("session_id"))
+        ),
+    )
+    .values(state=LeaseState.EXPIRED)
+    .returning(Lease.response_id)
+)
+_FREE = (
+    update(Response)
+    .where(Response.id == bindparam("r_id"))
+    .values(held=Response.held - bindparam("r_count", type_=Response.__table__.c.held.type))
+)
 
 
 def expire_leases(db: Session, exam: ExamSession, *, now: dt.datetime | None = None) -> int:
     """Return responses whose lease ran out to the queue; returns how many."""
     now = now or utcnow()
-    expired = db.execute(
-        update(Lease)
-        .where(
-            Lease.state == LeaseState.HELD,
-            Lease.expires_at <= now,
-            Lease.response_id.in_(
-                select(Response.id)
-                .join(Script, Script.id == Response.script_id)
-                .where(Script.session_id == exam.id)
-            ),
-        )
-        .values(state=LeaseState.EXPIRED)
-        .returning(Lease.response_id)
-    ).scalars()
+    expired = db.execute(_EXPIRE, {"now": now, "session_id": exam.id}).scalars()
     freed: dict[int, int] = {}
     for response_id in expired:
         freed[response_id] = freed.get(response_id, 0) + 1
     for response_id, count in freed.items():
-        db.execute(
-            update(Response).where(Response.id == response_id).values(held=Response.held - count)
-        )
+        db.execute(_FREE, {"r_id": response_id, "r_count": count})
     return sum(freed.values())
+
+
+_CANDIDATES = (
+    select(Response.id)
+    .where(
+        Response.group_id.in_(bindparam("groups", expanding=True)),
+        Response.state == ResponseState.OPEN,
+        Response.marks_done + Response.held < Response.marks_needed,
+        ~exists().where(Mark.response_id == Response.id, Mark.examiner_id == bindparam("me")),
+        ~exists().where(
+            Lease.response_id == Response.id,
+            Lease.examiner_id == bindparam("me"),
+            Lease.state == LeaseState.HELD,
+        ),
+        ~exists().where(
+            Exclusion.script_id == Response.script_id, Exclusion.examiner_id == bindparam("me")
+        ),
+    )
+    .limit(bindparam("size", type_=Integer))
+    .with_for_update(skip_locked=True, of=Response)
+)
+_HOLD = (
+    update(Response)
+    .where(Response.id.in_(bindparam("ids", expanding=True)))
+    .values(held=Response.held + 1)
+)
 
 
 def claim(
@@ -155,23 +189,7 @@ def claim(
         )
     expire_leases(db, exam, now=now)
     me = examiner.id
-    r = Response
-    candidates = (
-        select(r.id)
-        .where(
-            r.group_id.in_(groups),
-            r.state == ResponseState.OPEN,
-            r.marks_done + r.held < r.marks_needed,
-            ~exists().where(Mark.response_id == r.id, Mark.examiner_id == me),
-            ~exists().where(
-                Lease.response_id == r.id, Lease.examiner_id == me, Lease.state == LeaseState.HELD
-            ),
-            ~exists().where(Exclusion.script_id == r.script_id, Exclusion.examiner_id == me),
-        )
-        .limit(size)
-        .with_for_update(skip_locked=True, of=r)
-    )
-    ids = list(db.scalars(candidates))
+    ids = list(db.scalars(_CANDIDATES, {"groups": groups, "me": me, "size": size}))
     if not ids:
         return []
     expires = now + lease
@@ -188,37 +206,53 @@ def claim(
             for rid in ids
         ],
     )
-    db.execute(update(Response).where(Response.id.in_(ids)).values(held=Response.held + 1))
+    db.execute(_HOLD, {"ids": ids})
     return describe(db, ids, expires_at=expires)
 
 
+_DESCRIBE = (
+    select(
+        Response.id,
+        Script.code,
+        Component.key,
+        Question.number,
+        Question.type,
+        Response.text,
+        Response.image_sha256,
+        Question.max,
+        Question.step,
+        MarkingGroup.key,
+        Question.reference,
+        Question.scheme,
+    )
+    .join(Script, Script.id == Response.script_id)
+    .join(Question, Question.id == Response.question_id)
+    .join(Component, Component.id == Question.component_id)
+    .join(MarkingGroup, MarkingGroup.id == Response.group_id)
+    .where(Response.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Response.id)
+)
+
+
 def describe(db: Session, ids: list[int], *, expires_at: dt.datetime) -> list[Claimed]:
-    rows = db.execute(
-        select(Response, Script.code, Component.key, Question, MarkingGroup.key)
-        .join(Script, Script.id == Response.script_id)
-        .join(Question, Question.id == Response.question_id)
-        .join(Component, Component.id == Question.component_id)
-        .join(MarkingGroup, MarkingGroup.id == Response.group_id)
-        .where(Response.id.in_(ids))
-        .order_by(Response.id)
-    ).all()
+    # Plain columns, not ORM objects: this runs for every batch claimed.
     return [
         Claimed(
-            response_id=resp.id,
-            script_code=code,
-            component=component,
-            question=q.number,
-            question_type=q.type.value,
-            text=resp.text,
-            image_sha256=resp.image_sha256,
-            max=q.max,
-            step=q.step,
-            group=group,
-            reference=q.reference,
-            scheme=q.scheme,
+            response_id=row[0],
+            script_code=row[1],
+            component=row[2],
+            question=row[3],
+            question_type=row[4].value,
+            text=row[5],
+            image_sha256=row[6],
+            max=row[7],
+            step=row[8],
+            group=row[9],
+            reference=row[10],
+            scheme=row[11],
             expires_at=expires_at,
         )
-        for resp, code, component, q, group in rows
+        for row in db.execute(_DESCRIBE, {"ids": ids})
     ]
 
 
@@ -347,6 +381,29 @@ _EFFECTIVE = (
     .order_by(Mark.kind, Mark.id)
 )
 
+# The response's bookkeeping after a mark, one prepared statement per outcome: built once,
+# so the hot path pays neither statement construction nor cache-key generation per mark.
+_r = Response.__table__.c
+
+
+def _response_update(**values: Any) -> Any:
+    return (
+        update(Response)
+        .where(Response.id == bindparam("r_id"))
+        .values(held=Response.held - 1, marks_done=bindparam("r_done", type_=_r.marks_done.type))
+        .values(**values)
+    )
+
+
+_RESPONSE_MARKED = _response_update()
+_RESPONSE_FINAL = _response_update(
+    state=bindparam("r_state", type_=_r.state.type),
+    final=bindparam("r_final", type_=_r.final.type),
+    final_rule=bindparam("r_rule", type_=_r.final_rule.type),
+)
+_RESPONSE_THIRD = _response_update(marks_needed=bindparam("r_needed", type_=_r.marks_needed.type))
+_RESPONSE_ARBITRATION = _response_update(state=bindparam("r_state", type_=_r.state.type))
+
 
 def submit_mark(
     db: Session,
@@ -387,7 +444,7 @@ def submit_mark(
     ).scalar_one()
     conn.execute(_LEASE_SUBMITTED, {"lease_id": row.id})
     done = row.marks_done + 1
-    changes: dict[str, Any] = {"held": Response.held - 1, "marks_done": done}
+    statement, params = _RESPONSE_MARKED, {"r_id": response_id, "r_done": done}
     state, final = ResponseState.OPEN, None
     if done >= row.marks_needed:
         marks = [
@@ -401,13 +458,16 @@ def submit_mark(
         )
         if isinstance(outcome, Final):
             state, final = ResponseState.FINAL, Decimal(outcome.value) / 1000
-            changes.update(state=state, final=final, final_rule=outcome.rule)
+            statement = _RESPONSE_FINAL
+            params.update(r_state=state, r_final=final, r_rule=outcome.rule)
         elif isinstance(outcome, NeedsThird):
-            changes["marks_needed"] = row.marks_required + 1
+            statement = _RESPONSE_THIRD
+            params["r_needed"] = row.marks_required + 1
         elif isinstance(outcome, NeedsArbitration):
             state = ResponseState.ARBITRATION
-            changes["state"] = state
-    conn.execute(update(Response).where(Response.id == response_id).values(**changes))
+            statement = _RESPONSE_ARBITRATION
+            params["r_state"] = state
+    conn.execute(statement, params)
     ledger.append(
         db,
         exam,

@@ -84,6 +84,13 @@ def create_session(db: Session, definition: SessionDef, *, source: str, actor: s
             "components": [c.key for c in definition.components],
             "questions": sum(len(c.questions) for c in definition.components),
             "groups": [g.key for g in definition.groups],
+            # The keys as set, so `verify` can tell a key changed behind the ledger's back.
+            "keys": {
+                f"{c.key}/{q.number}": list(q.answer)
+                for c in definition.components
+                for q in c.questions
+                if q.answer is not None
+            },
         },
     )
     return exam

@@ -7,6 +7,7 @@ so a mark changed, deleted or slipped into its table directly is caught as well.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,14 +19,17 @@ from sqlalchemy.orm import Session
 from marking import ledger
 from marking.errors import MarkingError
 from marking.exports import results_rows
+from marking.intake import make_scorer_for
 from marking.models import (
     Account,
     Arbitration,
+    Component,
     ExamSession,
     LedgerEntry,
     Mark,
     MarkWithdrawal,
     Publication,
+    Question,
     Response,
     Script,
     SessionState,
@@ -64,9 +68,15 @@ def verify(db: Session, exam: ExamSession) -> VerifyReport:
     }
     withdrawn: set[int] = set()
     publication_digest: str | None = None
+    keys: dict[str, list[str]] = {}
+    corrections: list[tuple[dt.datetime, str, int, str, list[str]]] = []
     for e in ledger.entries(db, exam):
         p = e.payload
-        if e.kind == "mark":
+        if e.kind == "session_created":
+            keys.update(p.get("keys", {}))
+        elif e.kind == "key_correction":
+            corrections.append((e.created_at, e.lane, e.seq, p["question"], p["new"]))
+        elif e.kind == "mark":
             recorded["mark"][p["mark"]] = (p["response"], Decimal(p["value"]), p["kind"], e.actor)
         elif e.kind == "arbitration":
             recorded["arbitration"][p["arbitration"]] = (p["response"], Decimal(p["value"]))
@@ -107,6 +117,10 @@ def verify(db: Session, exam: ExamSession) -> VerifyReport:
     for mid in sorted(withdrawn ^ actual_withdrawn)[:MAX_PROBLEMS]:
         report.problems.append(f"withdrawal of mark {mid} disagrees between ledger and table")
 
+    # Entries come lane by lane; corrections apply over the keys set, in time order.
+    for *_when, question, answer in sorted(corrections):
+        keys[question] = answer
+    _check_keys(db, exam, keys, report)
     try:
         check_reconciliation(db, exam)
     except MarkingError as exc:
@@ -129,6 +143,39 @@ def verify(db: Session, exam: ExamSession) -> VerifyReport:
                 f"({publication.ledger_head})"
             )
     return report
+
+
+def _check_keys(
+    db: Session, exam: ExamSession, keys: dict[str, list[str]], report: VerifyReport
+) -> None:
+    """Each objective key is the one the ledger set, and each key score follows from it."""
+    questions = db.execute(
+        select(Component.key, Question)
+        .join(Question, Question.component_id == Component.id)
+        .where(Component.session_id == exam.id, Question.answer.is_not(None))
+    ).all()
+    for component, question in questions:
+        name = f"{component}/{question.number}"
+        if question.answer != keys.get(name):
+            report.problems.append(
+                f"the key of question {name} is {question.answer}, the ledger set {keys.get(name)}"
+            )
+            continue
+        scorer = make_scorer_for(question)
+        assert scorer is not None
+        for rid, text, score, final in db.execute(
+            select(Response.id, Response.text, Response.key_score, Response.final).where(
+                Response.question_id == question.id
+            )
+        ):
+            expected = scorer(text)
+            if score != expected or final != expected:
+                report.problems.append(
+                    f"response {rid} (question {name}): scored {score}, final {final}, but "
+                    f"its key gives {expected}"
+                )
+                if len(report.problems) >= MAX_PROBLEMS:
+                    return
 
 
 def _username(column: Any) -> Any:
