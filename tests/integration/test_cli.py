@@ -412,7 +412,10 @@ def test_examiners_import_refuses_a_username_held_by_another_role_naming_its_row
 
     output = refused(ready("examiners", "import", path), 2)
 
-    assert "examiners.csv, row 4, column username: username belongs to an account of role office, not an examiner" in output
+    assert (
+        "examiners.csv, row 4, column username: "
+        "username belongs to an account of role office, not an examiner"
+    ) in output
     assert count(fresh_db.engine, Examiner) == 0
 
 
