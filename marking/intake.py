@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import random
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -42,6 +44,8 @@ from marking.models import (
 )
 from marking.objective import make_scorer
 from marking.tabular import find_table, read_rows
+
+log = logging.getLogger(__name__)
 
 CANDIDATE_COLUMNS = ("exam_no", "name", "id_number", "institution")
 RESPONSE_COLUMNS = ("exam_no", "component", "question", "response")
@@ -256,6 +260,7 @@ def intake_batch(
             f"{previous.created_at:%Y-%m-%d %H:%M} UTC; nothing was stored"
         )
 
+    started = time.perf_counter()
     errors = _Errors()
     roster = _read_roster(cand_path, errors)
     errors.raise_if_any()
@@ -368,6 +373,7 @@ def intake_batch(
     rows.clear()
     if images:
         db.flush()
+    log.info("intake: files read and staged in %.2f s", time.perf_counter() - started)
 
     # Scripts: one per (candidate, component) answered at all, created in a random order
     # with random codes, so the roster's order leaves no trace in ids or codes.
@@ -387,12 +393,20 @@ def intake_batch(
         {"session_id": exam.id, "component_id": components[ci].id, "code": code}
         for (_cand, ci), code in zip(pairs, code_list, strict=True)
     ]
-    script_ids: list[int] = []
+    # Inserted in the shuffled order, so ids are as random as the order; then read back by
+    # code. (RETURNING in parameter order would make SQLite insert row by row.)
     for start in range(0, len(script_rows), STAGE_CHUNK):
-        chunk = script_rows[start : start + STAGE_CHUNK]
-        script_ids.extend(
-            db.scalars(insert(Script).returning(Script.id, sort_by_parameter_order=True), chunk)
+        db.execute(insert(Script), script_rows[start : start + STAGE_CHUNK])
+    id_of: dict[str, int] = {}
+    for start in range(0, len(code_list), 900):
+        chunk_codes = code_list[start : start + 900]
+        id_of.update(
+            (code, sid)
+            for sid, code in db.execute(
+                select(Script.id, Script.code).where(Script.code.in_(chunk_codes))
+            )
         )
+    script_ids = [id_of[code] for code in code_list]
     stage.write(
         "intake_script",
         "cand, comp, script_id",
@@ -411,6 +425,12 @@ def intake_batch(
     )
     response_count = result.rowcount
     stage.drop()
+    log.info(
+        "intake: %d scripts created, %d responses copied in script order, %.2f s so far",
+        len(pairs),
+        response_count,
+        time.perf_counter() - started,
+    )
 
     scripts_of: dict[int, dict[str, int]] = {}
     for (cand, ci), sid in zip(pairs, script_ids, strict=True):
