@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # The PostgreSQL pass of the suite; CI sets CI=1, and then a missing server fails the run.
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: setup demo test lint typecheck test-sqlite test-postgres bench clean
+.PHONY: setup demo test lint typecheck test-sqlite test-postgres test-slow bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,8 +42,15 @@ test-postgres: $(STAMP)
 		echo "PostgreSQL at $(PG_TEST_URL) is unreachable: PostgreSQL pass NOT run (set PG_TEST_URL)." >&2; \
 	fi
 
+## The slow tests (concurrency under load), on SQLite and on PostgreSQL.
+test-slow: $(STAMP)
+	$(BIN)/pytest -m slow
+	BLINDMARK_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/pytest -m slow
+
 bench: $(STAMP)
-	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/intake.py --quick
+	$(BIN)/python bench/queue.py --quick
+	$(BIN)/python bench/publish.py --quick
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

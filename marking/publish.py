@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import exists, func, insert, select
+from sqlalchemy import BigInteger, exists, func, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
 from anonymizer.seal import associated_data
@@ -326,13 +326,26 @@ def withdraw_marks(
 # --- numpy pass ------------------------------------------------------------------------------
 
 
+def _milli(column: Any) -> Any:
+    """A Marks column read as its stored integer (milli): no Decimal per row. Same SQL."""
+    return type_coerce(column, BigInteger)
+
+
+def _decimal(milli: int | None) -> Decimal | None:
+    """What the Marks column type reads for a stored integer (for messages)."""
+    return None if milli is None else Decimal(milli) / 1000
+
+
 def check_reconciliation(db: Session, exam: ExamSession) -> int:
     """Reconcile every examiner-marked response again, at once, with numpy, and compare with
     what the queue decided mark by mark. Raises PublicationRefused naming the first response
-    where they differ. Returns the number of responses checked."""
+    where they differ. Returns the number of responses checked.
+
+    Millions of rows at publication: columns are read as plain integers and compared with
+    numpy; only a response that fails is looked at one by one, to say why."""
     conn = db.connection()
     marks = conn.execute(
-        select(Mark.response_id, Mark.value)
+        select(Mark.response_id, _milli(Mark.value))
         .join(Response, Response.id == Mark.response_id)
         .join(Script, Script.id == Response.script_id)
         .where(
@@ -345,10 +358,10 @@ def check_reconciliation(db: Session, exam: ExamSession) -> int:
     responses = conn.execute(
         select(
             Response.id,
-            Response.final,
+            _milli(Response.final),
             Response.final_rule,
-            Question.tolerance,
-            Question.step,
+            _milli(Question.tolerance),
+            _milli(Question.step),
             MarkingGroup.marks_required,
         )
         .join(Question, Question.id == Response.question_id)
@@ -375,68 +388,99 @@ def check_reconciliation(db: Session, exam: ExamSession) -> int:
         )
     if not responses:
         return 0
-    rid = np.fromiter((r[0] for r in responses), dtype=np.int64, count=len(responses))
+    n = len(responses)
+    rid, tol, stp, req = (
+        np.fromiter((r[k] for r in responses), dtype=np.int64, count=n) for k in (0, 3, 4, 5)
+    )
+    # Finals are never negative: -1 stands for "no final".
+    recorded = np.fromiter(
+        (-1 if r[1] is None else r[1] for r in responses), dtype=np.int64, count=n
+    )
+    rules = np.array([r[2] for r in responses], dtype=object)
+    del responses
     mark_rid = np.fromiter((m[0] for m in marks), dtype=np.int64, count=len(marks))
-    mark_val = np.fromiter((int(m[1] * 1000) for m in marks), dtype=np.int64, count=len(marks))
+    mark_val = np.fromiter((m[1] for m in marks), dtype=np.int64, count=len(marks))
+    del marks
     row = np.searchsorted(rid, mark_rid)
-    counts = np.bincount(row, minlength=len(rid)).astype(np.int64)
+    counts = np.bincount(row, minlength=n).astype(np.int64)
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    col = np.arange(len(marks)) - starts[row]
-    width = int(counts.max()) if len(marks) else 1
-    grid = np.zeros((len(rid), max(width, 1)), dtype=np.int64)
+    col = np.arange(len(mark_rid)) - starts[row]
+    width = int(counts.max()) if len(mark_rid) else 1
+    grid = np.zeros((n, max(width, 1)), dtype=np.int64)
     grid[row, col] = mark_val
-    tol = np.fromiter((int(r[3] * 1000) for r in responses), dtype=np.int64, count=len(responses))
-    stp = np.fromiter((int(r[4] * 1000) for r in responses), dtype=np.int64, count=len(responses))
-    req = np.fromiter((r[5] for r in responses), dtype=np.int64, count=len(responses))
     try:
         finals, status = reconcile_many(grid, counts, tolerance=tol, step=stp, required=req)
     except ValueError as exc:  # e.g. more effective marks than the rule allows
         raise PublicationRefused(f"marks cannot be reconciled: {exc}") from exc
     # The lead's finals must be the rulings on record, not whatever the response row says.
-    ruled: dict[str, dict[int, Decimal | None]] = {
+    ruled: dict[str, dict[int, int | None]] = {
         "arbitration": {
-            rid: value
-            for rid, value in conn.execute(
-                select(Arbitration.response_id, Arbitration.value)
+            rid_: value
+            for rid_, value in conn.execute(
+                select(Arbitration.response_id, _milli(Arbitration.value))
                 .join(Response, Response.id == Arbitration.response_id)
                 .join(Script, Script.id == Response.script_id)
                 .where(Script.session_id == exam.id)
             )
         },
         "lead": {
-            rid: value
-            for rid, value in conn.execute(
-                select(Anomaly.response_id, Anomaly.final_value).where(
+            rid_: value
+            for rid_, value in conn.execute(
+                select(Anomaly.response_id, _milli(Anomaly.final_value)).where(
                     Anomaly.session_id == exam.id,
                     Anomaly.resolution == AnomalyResolution.FINAL,
                 )
             )
         },
     }
-    for i, (response_id, final, rule, *_rest) in enumerate(responses):
-        if rule in ruled and final != ruled[rule].get(response_id):
-            raise PublicationRefused(
-                f"response {response_id}: the queue recorded final {final} ({rule}) but the "
-                f"lead's ruling on record is {ruled[rule].get(response_id)}; publication stopped"
-            )
-        if rule == "lead":
-            continue  # decided by the lead on an anomaly, not by the marks
-        if rule == "arbitration":
-            if status[i] != Status.NEEDS_ARBITRATION:
-                raise PublicationRefused(
-                    f"response {response_id}: arbitrated, but its marks reconcile without "
-                    "arbitration; the queue and the session-wide check disagree"
-                )
-            continue
-        expected = None if final is None else int(final * 1000)
-        got = int(finals[i]) if status[i] == Status.FINAL else None
-        if expected != got:
-            raise PublicationRefused(
-                f"response {response_id}: the queue recorded final {final} but reconciling "
-                f"its marks gives {None if got is None else Decimal(got) / 1000} "
-                f"(status {Status(int(status[i])).name}); publication stopped"
-            )
-    return len(responses)
+    arbitrated = rules == "arbitration"
+    by_lead = rules == "lead"
+    # Whatever the rule, a final off the ruling on record; for arbitrated responses, marks
+    # that reconcile without the lead; for the others, a final the marks do not give.
+    suspect = np.zeros(n, dtype=np.bool_)
+    for i in np.flatnonzero(arbitrated | by_lead).tolist():
+        got = ruled[rules[i]].get(int(rid[i]))
+        suspect[i] = (-1 if got is None else got) != recorded[i]
+    suspect |= arbitrated & (status != Status.NEEDS_ARBITRATION)
+    computed = np.where(status == Status.FINAL, finals, -1)
+    suspect |= ~(arbitrated | by_lead) & (computed != recorded)
+    if suspect.any():
+        i = int(np.argmax(suspect))
+        _refuse(
+            int(rid[i]),
+            None if recorded[i] < 0 else int(recorded[i]),
+            rules[i],
+            ruled,
+            Status(int(status[i])),
+            None if computed[i] < 0 else int(computed[i]),
+        )
+    return n
+
+
+def _refuse(
+    response_id: int,
+    final: int | None,
+    rule: str | None,
+    ruled: dict[str, dict[int, int | None]],
+    status: Status,
+    got: int | None,
+) -> None:
+    """Raise PublicationRefused saying why this response fails the session-wide check."""
+    if rule in ruled and final != ruled[rule].get(response_id):
+        raise PublicationRefused(
+            f"response {response_id}: the queue recorded final {_decimal(final)} ({rule}) but "
+            f"the lead's ruling on record is {_decimal(ruled[rule].get(response_id))}; "
+            "publication stopped"
+        )
+    if rule == "arbitration":
+        raise PublicationRefused(
+            f"response {response_id}: arbitrated, but its marks reconcile without "
+            "arbitration; the queue and the session-wide check disagree"
+        )
+    raise PublicationRefused(
+        f"response {response_id}: the queue recorded final {_decimal(final)} but reconciling "
+        f"its marks gives {_decimal(got)} (status {status.name}); publication stopped"
+    )
 
 
 # --- totals and outcomes ---------------------------------------------------------------------

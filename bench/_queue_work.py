@@ -1,0 +1,476 @@
+"""The examiner processes of bench/queue.py: blindmark's queue services, or the bare driver.
+
+Both kinds of worker do the same work in the same transactions: claim a batch (one
+transaction), then submit each mark (one transaction per mark, as the web layer commits
+per request), until the clock runs out. The ``baseline`` worker issues, through sqlite3
+or psycopg directly, the statements ``marking.queue.claim`` and ``submit_mark`` emit
+(captured with SQLAlchemy's echo), ledger entry included, with the same hashes.
+
+A worker counts the marks it commits inside the measurement window, whose bounds are
+CLOCK_MONOTONIC instants (one clock for every process on Linux) set by the parent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import random
+import time
+import traceback
+from decimal import Decimal
+from typing import Any
+
+OUT_OF_TOLERANCE = 0.06  # share of marks deliberately beyond tolerance: third marks happen
+LEASE = dt.timedelta(minutes=20)
+
+
+def true_steps(response_id: int, steps: int) -> int:
+    digest = hashlib.blake2b(str(response_id).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % (steps + 1)
+
+
+def mark_steps(response_id: int, steps: int, tol: int, rng: random.Random) -> int:
+    """A mark in steps: near the response's true mark, or now and then far beyond tolerance."""
+    truth = true_steps(response_id, steps)
+    half = tol // 2
+    if rng.random() < OUT_OF_TOLERANCE:
+        offset = tol + half + 1 + rng.randrange(2)
+        value = truth + offset if truth + offset <= steps else truth - offset
+    else:
+        value = truth + rng.randint(-half, half)
+    return min(max(value, 0), steps)
+
+
+class Window:
+    """Counts events whose time falls inside [start, end) of the shared monotonic clock."""
+
+    def __init__(self, start: float, end: float) -> None:
+        self.start, self.end = start, end
+        self.inside = 0
+
+    def tick(self, count: int = 1) -> None:
+        now = time.monotonic()
+        if self.start <= now < self.end:
+            self.inside += count
+
+    def over(self) -> bool:
+        return time.monotonic() >= self.end
+
+
+def run_worker(spec: dict[str, Any], ready: Any, go: Any, clock: Any, results: Any) -> None:
+    """Entry point of one examiner process; reports a dict on ``results``."""
+    report: dict[str, Any] = {
+        "username": spec["username"],
+        "marks": 0,
+        "marks_in_window": 0,
+        "claims": 0,
+        "empty_claims": 0,
+        "lease_lost": 0,
+        "locked": 0,
+        "errors": [],
+    }
+    profiler = None
+    try:
+        worker = (BlindmarkWorker if spec["method"] == "blindmark" else BaselineWorker)(spec)
+        ready.put(spec["username"])
+        go.wait()
+        window = Window(clock[0], clock[1])
+        if spec.get("profile"):
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        worker.loop(window, report, random.Random(spec["seed"]))
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(spec["profile"])
+        report["marks_in_window"] = window.inside
+        worker.close()
+    except BaseException:
+        report["errors"].append(traceback.format_exc())
+    finally:
+        results.put(report)
+
+
+def _is_locked(exc: BaseException) -> bool:
+    return "database is locked" in str(exc)
+
+
+# --- blindmark's services --------------------------------------------------------------------
+
+
+class BlindmarkWorker:
+    def __init__(self, spec: dict[str, Any]) -> None:
+        from sqlalchemy import select
+
+        from marking.accounts import get_account
+        from marking.db import make_engine, session_factory
+        from marking.models import Component, Question
+        from marking.queue import claim, submit_mark
+        from marking.sessions import get_session
+
+        self.claim, self.submit_mark = claim, submit_mark
+        self.spec = spec
+        self.engine = make_engine(spec["url"])
+        self.db = session_factory(self.engine)()
+        with self.db.begin():
+            self.exam = get_session(self.db, spec["code"])
+            self.account = get_account(self.db, spec["username"])
+            self.tolerance = {
+                (key, number): tol
+                for key, number, tol in self.db.execute(
+                    select(Component.key, Question.number, Question.tolerance)
+                    .join(Question, Question.component_id == Component.id)
+                    .where(Component.session_id == self.exam.id)
+                )
+            }
+
+    def loop(self, window: Window, report: dict[str, Any], rng: random.Random) -> None:
+        from sqlalchemy.exc import DBAPIError
+
+        from marking.queue import LeaseLost
+
+        claim, submit_mark = self.claim, self.submit_mark
+        db, exam, account, batch = self.db, self.exam, self.account, self.spec["batch"]
+        while not window.over():
+            try:
+                with db.begin():
+                    claimed = claim(db, exam, account, size=batch, lease=LEASE)
+            except DBAPIError as exc:
+                report["locked"] += _is_locked(exc)
+                report["errors"].append(f"claim: {exc}")
+                continue
+            report["claims"] += 1
+            if not claimed:
+                report["empty_claims"] += 1
+                time.sleep(0.05)
+                continue
+            for item in claimed:
+                tol = int(self.tolerance[(item.component, item.question)] / item.step)
+                steps = mark_steps(item.response_id, int(item.max / item.step), tol, rng)
+                try:
+                    with db.begin():
+                        submit_mark(
+                            db, exam, account, response_id=item.response_id, value=steps * item.step
+                        )
+                except LeaseLost:
+                    report["lease_lost"] += 1
+                    continue
+                except DBAPIError as exc:
+                    report["locked"] += _is_locked(exc)
+                    report["errors"].append(f"submit: {exc}")
+                    continue
+                report["marks"] += 1
+                window.tick()
+                if window.over():
+                    return
+
+    def close(self) -> None:
+        self.db.close()
+        self.engine.dispose()
+
+
+# --- the bare driver ---------------------------------------------------------------------------
+
+_GROUPS = (
+    "SELECT assignment.group_id FROM assignment JOIN marking_group "
+    "ON marking_group.id = assignment.group_id WHERE assignment.session_id = {p} "
+    "AND assignment.examiner_id = {p} AND assignment.suspended_at IS NULL "
+    "AND marking_group.approved_at IS NOT NULL"
+)
+_EXPIRE = (
+    "UPDATE lease SET state = 'expired' WHERE lease.state = 'held' AND lease.expires_at <= {p} "
+    "AND lease.response_id IN (SELECT response.id FROM response JOIN script "
+    "ON script.id = response.script_id WHERE script.session_id = {p}) "
+    "RETURNING lease.id, lease.response_id"
+)
+_FREE = "UPDATE response SET held = response.held - {p} WHERE response.id = {p}"
+_CANDIDATES = (
+    "SELECT response.id FROM response WHERE response.group_id IN ({groups}) "
+    "AND response.state = 'open' AND response.marks_done + response.held < response.marks_needed "
+    "AND NOT (EXISTS (SELECT * FROM mark WHERE mark.response_id = response.id "
+    "AND mark.examiner_id = {p})) "
+    "AND NOT (EXISTS (SELECT * FROM lease WHERE lease.response_id = response.id "
+    "AND lease.examiner_id = {p} AND lease.state = 'held')) "
+    "AND NOT (EXISTS (SELECT * FROM exclusion WHERE exclusion.script_id = response.script_id "
+    "AND exclusion.examiner_id = {p})) LIMIT {p}{lock}"
+)
+_INSERT_LEASE = (
+    "INSERT INTO lease (response_id, examiner_id, state, created_at, expires_at) "
+    "VALUES ({p}, {p}, 'held', {p}, {p})"
+)
+_HOLD = "UPDATE response SET held = response.held + 1 WHERE response.id IN ({ids})"
+_DESCRIBE = (
+    "SELECT response.id, response.script_id, response.question_id, response.text, "
+    "response.image_sha256, response.key_score, response.group_id, response.state, "
+    "response.marks_needed, response.marks_done, response.held, response.final, "
+    "response.final_rule, script.code, component.key, question.id, question.component_id, "
+    "question.number, question.position, question.bank_item, question.type, question.max, "
+    "question.step, question.tolerance, question.group_id, question.reference, "
+    "question.scheme, question.answer, marking_group.key FROM response "
+    "JOIN script ON script.id = response.script_id "
+    "JOIN question ON question.id = response.question_id "
+    "JOIN component ON component.id = question.component_id "
+    "JOIN marking_group ON marking_group.id = response.group_id "
+    "WHERE response.id IN ({ids}) ORDER BY response.id"
+)
+_HELD = (
+    "SELECT lease.id, lease.expires_at, response.marks_done, response.marks_needed, "
+    "question.max, question.step, question.tolerance, marking_group.marks_required "
+    "FROM lease JOIN response ON response.id = lease.response_id "
+    "JOIN question ON question.id = response.question_id "
+    "JOIN marking_group ON marking_group.id = response.group_id "
+    "WHERE lease.response_id = {p} AND lease.examiner_id = {p} AND lease.state = 'held'{lock}"
+)
+_INSERT_MARK = (
+    "INSERT INTO mark (response_id, examiner_id, kind, value, lease_id, created_at) "
+    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}) RETURNING id"
+)
+_LEASE_SUBMITTED = "UPDATE lease SET state = 'submitted' WHERE lease.id = {p}"
+_EFFECTIVE = (
+    "SELECT mark.value FROM mark WHERE mark.response_id = {p} AND NOT (EXISTS "
+    "(SELECT * FROM mark_withdrawal WHERE mark_withdrawal.mark_id = mark.id)) "
+    "ORDER BY mark.kind, mark.id"
+)
+_LANE_LOCK = "SELECT pg_advisory_xact_lock({p}, hashtext({p}))"
+_LANE_TIP = (
+    "SELECT ledger_entry.seq, ledger_entry.hash FROM ledger_entry "
+    "WHERE ledger_entry.session_id = {p} AND ledger_entry.lane = {p} "
+    "ORDER BY ledger_entry.seq DESC LIMIT 1"
+)
+_INSERT_ENTRY = (
+    "INSERT INTO ledger_entry (session_id, lane, seq, kind, actor, payload, created_at, "
+    "prev_hash, hash) VALUES ({p}, {p}, {p}, 'mark', {p}, {p}, {p}, {p}, {p})"
+)
+
+
+def _sqlite_time(moment: dt.datetime) -> str:
+    """How SQLAlchemy stores a UTC timestamp in SQLite."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _sqlite_parse(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+
+
+class BaselineWorker:
+    """The same statements by hand: sqlite3 (BEGIN IMMEDIATE) or psycopg (row locks)."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        from marking.ledger import entry_hash  # pure: sha256 over canonical JSON
+        from marking.rules import Final, NeedsArbitration, NeedsThird, reconcile
+
+        self.entry_hash, self.reconcile = entry_hash, reconcile
+        self.Final, self.NeedsThird, self.NeedsArbitration = Final, NeedsThird, NeedsArbitration
+        self.spec = spec
+        self.sqlite = spec["kind"] == "sqlite"
+        if self.sqlite:
+            import sqlite3
+
+            self.conn = sqlite3.connect(spec["path"], timeout=60, isolation_level=None)
+            for pragma in (
+                "journal_mode=WAL",
+                "synchronous=NORMAL",
+                "foreign_keys=ON",
+                "busy_timeout=60000",
+                "secure_delete=ON",
+            ):
+                self.conn.execute(f"PRAGMA {pragma}")
+            p, lock, held_lock = "?", "", ""
+            self.stamp: Any = _sqlite_time
+        else:
+            import psycopg
+
+            self.conn = psycopg.connect(spec["dsn"])
+            p, lock, held_lock = (
+                "%s",
+                " FOR UPDATE OF response SKIP LOCKED",
+                (" FOR UPDATE OF lease, response"),
+            )
+            self.stamp = lambda moment: moment
+        self.p, self.lock = p, lock
+        self.sql = {
+            name: text.format(p=p, lock=held_lock, groups="{groups}", ids="{ids}")
+            for name, text in (
+                ("groups", _GROUPS),
+                ("expire", _EXPIRE),
+                ("free", _FREE),
+                ("insert_lease", _INSERT_LEASE),
+                ("held", _HELD),
+                ("insert_mark", _INSERT_MARK),
+                ("lease_submitted", _LEASE_SUBMITTED),
+                ("effective", _EFFECTIVE),
+                ("lane_lock", _LANE_LOCK),
+                ("lane_tip", _LANE_TIP),
+                ("insert_entry", _INSERT_ENTRY),
+            )
+        }
+        self.session_id = spec["session_id"]
+        self.username = spec["username"]
+        cur = self._begin()
+        (self.examiner_id,) = cur.execute(
+            f"SELECT id FROM account WHERE username = {p}", (self.username,)
+        ).fetchone()
+        self.tolerance = {
+            (key, number): int(tol)
+            for key, number, tol in cur.execute(
+                "SELECT component.key, question.number, question.tolerance FROM component "
+                f"JOIN question ON question.component_id = component.id "
+                f"WHERE component.session_id = {p}",
+                (self.session_id,),
+            )
+        }
+        self._commit()
+
+    def _begin(self) -> Any:
+        if self.sqlite:
+            self.conn.execute("BEGIN IMMEDIATE")
+            return self.conn
+        return self.conn.cursor()
+
+    def _commit(self) -> None:
+        if self.sqlite:
+            self.conn.execute("COMMIT")
+        else:
+            self.conn.commit()
+
+    def _rollback(self) -> None:
+        if self.sqlite:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+        else:
+            self.conn.rollback()
+
+    def claim(self, size: int) -> list[tuple[Any, ...]]:
+        sql, me, p = self.sql, self.examiner_id, self.p
+        now = dt.datetime.now(dt.UTC)
+        cur = self._begin()
+        groups = [r[0] for r in cur.execute(sql["groups"], (self.session_id, me)).fetchall()]
+        freed: dict[int, int] = {}
+        for _lease_id, response_id in cur.execute(
+            sql["expire"], (self.stamp(now), self.session_id)
+        ).fetchall():
+            freed[response_id] = freed.get(response_id, 0) + 1
+        for response_id, count in freed.items():
+            cur.execute(sql["free"], (count, response_id))
+        candidates = _CANDIDATES.format(p=p, groups=", ".join([p] * len(groups)), lock=self.lock)
+        ids = [r[0] for r in cur.execute(candidates, (*groups, me, me, me, size)).fetchall()]
+        if not ids:
+            self._commit()
+            return []
+        expires = self.stamp(now + LEASE)
+        cur.executemany(sql["insert_lease"], [(rid, me, self.stamp(now), expires) for rid in ids])
+        marks = ", ".join([p] * len(ids))
+        cur.execute(_HOLD.format(ids=marks), ids)
+        rows = cur.execute(_DESCRIBE.format(ids=marks), ids).fetchall()
+        self._commit()
+        return rows
+
+    def submit(self, response_id: int, value: int) -> bool:
+        """Store one mark (milli); False when the lease is gone (nothing stored)."""
+        sql, me = self.sql, self.examiner_id
+        now = dt.datetime.now(dt.UTC)
+        cur = self._begin()
+        row = cur.execute(sql["held"], (response_id, me)).fetchone()
+        if row is None:
+            self._rollback()
+            return False
+        lease_id, expires_at, done, needed, top, step, tol, required = row
+        if self.sqlite:
+            expires_at = _sqlite_parse(expires_at)
+        if expires_at <= now or not 0 <= value <= top or value % step:
+            self._rollback()
+            return False
+        kind = "third" if done >= required else "double"
+        (mark_id,) = cur.execute(
+            sql["insert_mark"], (response_id, me, kind, value, lease_id, self.stamp(now))
+        ).fetchone()
+        cur.execute(sql["lease_submitted"], (lease_id,))
+        done += 1
+        changes: dict[str, Any] = {"marks_done": done}
+        if done >= needed:
+            marks = [v for (v,) in cur.execute(sql["effective"], (response_id,)).fetchall()]
+            outcome = self.reconcile(marks, tolerance=tol, step=step, required=required)
+            if isinstance(outcome, self.Final):
+                changes.update(state="final", final=outcome.value, final_rule=outcome.rule)
+            elif isinstance(outcome, self.NeedsThird):
+                changes["marks_needed"] = required + 1
+            elif isinstance(outcome, self.NeedsArbitration):
+                changes["state"] = "arbitration"
+        p = self.p
+        assignments = ", ".join(f"{name} = {p}" for name in changes)
+        cur.execute(
+            f"UPDATE response SET {assignments}, held = response.held - 1 WHERE response.id = {p}",
+            (*changes.values(), response_id),
+        )
+        lane = self.username
+        if not self.sqlite:
+            cur.execute(sql["lane_lock"], (self.session_id, lane))
+        last = cur.execute(sql["lane_tip"], (self.session_id, lane)).fetchone()
+        seq, prev = (last[0] + 1, last[1]) if last else (1, "0" * 64)
+        text = str(Decimal(value) / 1000)
+        payload = {"mark": mark_id, "response": response_id, "value": text, "kind": kind}
+        digest = self.entry_hash(
+            session_id=self.session_id,
+            lane=lane,
+            seq=seq,
+            kind="mark",
+            actor=lane,
+            payload=payload,
+            created_at=now,
+            prev_hash=prev,
+        )
+        cur.execute(
+            sql["insert_entry"],
+            (self.session_id, lane, seq, lane, json.dumps(payload), self.stamp(now), prev, digest),
+        )
+        self._commit()
+        return True
+
+    def loop(self, window: Window, report: dict[str, Any], rng: random.Random) -> None:
+        batch = self.spec["batch"]
+        errors: tuple[type[BaseException], ...]
+        if self.sqlite:
+            import sqlite3
+
+            errors = (sqlite3.Error,)
+        else:
+            import psycopg
+
+            errors = (psycopg.Error,)
+        while not window.over():
+            try:
+                claimed = self.claim(batch)
+            except errors as exc:
+                self._rollback()
+                report["locked"] += _is_locked(exc)
+                report["errors"].append(f"claim: {exc}")
+                continue
+            report["claims"] += 1
+            if not claimed:
+                report["empty_claims"] += 1
+                time.sleep(0.05)
+                continue
+            for row in claimed:
+                response_id, component, number = row[0], row[14], row[17]
+                top, step = int(row[21]), int(row[22])
+                tol = self.tolerance[(component, number)] // step
+                value = mark_steps(response_id, top // step, tol, rng) * step
+                try:
+                    stored = self.submit(response_id, value)
+                except errors as exc:
+                    self._rollback()
+                    report["locked"] += _is_locked(exc)
+                    report["errors"].append(f"submit: {exc}")
+                    continue
+                if not stored:
+                    report["lease_lost"] += 1
+                    continue
+                report["marks"] += 1
+                window.tick()
+                if window.over():
+                    return
+
+    def close(self) -> None:
+        self.conn.close()

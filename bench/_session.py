@@ -1,0 +1,162 @@
+"""Shared set-up for the queue and publication benchmarks: a session built through the services.
+
+Everything here goes through blindmark's own service functions (migrations, examiner
+import, session creation, keys in shares, intake, assignment, scheme approval), exactly
+as the command line would, so the database the benchmarks measure is a real one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+ACTOR = "bench"
+LEAD = "bench-lead"
+OFFICE = "bench-office"
+DIRECTOR = "bench-director"
+
+
+@dataclass
+class BuiltSession:
+    code: str
+    session_id: int
+    examiners: list[str]
+    shares_dir: str
+    responses: int
+    subjective: int
+
+
+def session_toml(
+    code: str, *, questions_per_component: int, objective_share: float, marks_required: int | None
+) -> str:
+    """The synthetic electrician paper; ``marks_required`` forces every group to N marks."""
+    from marking import synthetic
+
+    text = synthetic.session_toml(
+        code, questions_per_component=questions_per_component, objective_share=objective_share
+    )
+    if marks_required is not None:
+        text = re.sub(r"(?m)^marks_required = \d+$", f"marks_required = {marks_required}", text)
+    return text
+
+
+def build_session(
+    url: str,
+    workdir: Path,
+    *,
+    code: str,
+    candidates: int,
+    questions_per_component: int,
+    objective_share: float,
+    examiners: int,
+    seed: int,
+    marks_required: int | None = 2,
+    conflicts: int = 0,
+    violations: int = 0,
+    echo: bool = False,
+) -> BuiltSession:
+    """Migrate, create accounts and the session, take one batch in, assign, approve.
+
+    Every examiner is assigned to every group; the session ends in state ``marking``.
+    ``conflicts`` candidates are declared (before intake) by the first examiners, so intake
+    turns them into exclusions; ``violations`` candidates get a recorded violation (sealed),
+    every fifth of them ``void``.
+    """
+    import csv
+    import sys
+    import time
+
+    from sqlalchemy import func, select
+
+    from marking import schema, synthetic
+    from marking.accounts import add_user
+    from marking.assignment import approve_scheme, assign, get_group
+    from marking.db import make_engine, scrub_wal, transaction
+    from marking.definition import parse_session_definition
+    from marking.examiners import import_conflicts, import_examiners
+    from marking.intake import intake_batch
+    from marking.models import Response, Role, Script
+    from marking.records import record_violations
+    from marking.sessions import create_session, get_session, init_keys
+
+    def say(message: str) -> None:
+        if echo:
+            print(message, file=sys.stderr, flush=True)
+
+    engine = make_engine(url)
+    workdir.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    schema.upgrade(engine)
+    names = synthetic.examiners_csv(workdir / "examiners.csv", count=examiners, seed=seed)
+    toml = session_toml(
+        code,
+        questions_per_component=questions_per_component,
+        objective_share=objective_share,
+        marks_required=marks_required,
+    )
+    people = synthetic.roster(candidates, seed=seed)
+    batch = workdir / "batch"
+    synthetic.write_batch(
+        batch,
+        people,
+        synthetic.paper(questions_per_component, objective_share),
+        seed=seed,
+        absent_rate=0.0,
+    )
+    with (workdir / "conflicts.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(("username", "id_number", "relation"))
+        step = max(1, candidates // max(1, conflicts))
+        for i in range(conflicts):
+            writer.writerow(
+                (names[i % len(names)], people[(i * step) % candidates].id_number, "relative")
+            )
+    with (workdir / "violations.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(("exam_no", "component", "action", "reason"))
+        step = max(1, candidates // max(1, violations))
+        for i in range(violations):
+            action = "void" if i % 5 == 0 else "warning"
+            writer.writerow(
+                (people[(i * step + 1) % candidates].exam_no, "theory", action, "bench")
+            )
+    del people
+    say(f"  files written ({time.perf_counter() - start:.1f} s)")
+    shares = workdir / "shares"
+    with transaction(engine) as db:
+        import_examiners(db, workdir / "examiners.csv")
+        for username, role in ((LEAD, Role.LEAD), (OFFICE, Role.OFFICE), (DIRECTOR, Role.DIRECTOR)):
+            add_user(db, username, role=role)
+        exam = create_session(db, parse_session_definition(toml), source=toml, actor=ACTOR)
+        init_keys(db, exam, actor=ACTOR, custodians=3, threshold=2, out_dir=shares)
+        if conflicts:
+            import_conflicts(db, workdir / "conflicts.csv", actor=ACTOR, session=exam)
+    with transaction(engine) as db:
+        summary = intake_batch(db, get_session(db, code), batch, actor=ACTOR, name="bench")
+    scrub_wal(engine)
+    say(f"  intake of {summary.responses:,} responses done ({time.perf_counter() - start:.1f} s)")
+    with transaction(engine) as db:
+        exam = get_session(db, code)
+        for n, group in enumerate(exam.groups):
+            assign(db, exam, group, names, actor=ACTOR, lead=LEAD if n == 0 else None)
+        for group in exam.groups:
+            approve_scheme(db, exam, get_group(db, exam, group.key), by=LEAD)
+        if violations:
+            record_violations(db, exam, workdir / "violations.csv", actor=ACTOR)
+        subjective = db.scalar(
+            select(func.count())
+            .select_from(Response)
+            .join(Script, Script.id == Response.script_id)
+            .where(Script.session_id == exam.id, Response.group_id.is_not(None))
+        )
+        session_id = exam.id
+    engine.dispose()
+    return BuiltSession(
+        code=code,
+        session_id=session_id,
+        examiners=names,
+        shares_dir=str(shares),
+        responses=summary.responses,
+        subjective=int(subjective or 0),
+    )

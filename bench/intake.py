@@ -1,0 +1,691 @@
+"""Benchmark: anonymizing intake of a large batch against the bare database driver.
+
+    python bench/intake.py [--candidates N] [--questions Q] [--db sqlite|postgres|both]
+                           [--out bench/results/intake-<date>.json] [--quick] [--profile]
+
+One synthetic batch folder (``marking.synthetic.write_batch``: N candidates, two
+components of Q questions, the first half of each objective) is generated once, then
+taken in on each database twice, each time into a fresh database built with
+blindmark's migrations and holding the same session:
+
+* ``blindmark``: ``marking.intake.intake_batch`` inside ``marking.db.transaction``, the
+  CLI's commit point; the clock runs from opening the transaction to the end of commit.
+* ``baseline``: the same (script_id, question_id, text, image_sha256, key_score) rows
+  into the same ``response`` table by the bare driver (sqlite3 ``executemany`` in chunks
+  / psycopg ``COPY ... FROM STDIN`` with ``write_row``), in one transaction, from the
+  same responses.csv read by the ``csv`` module with dict lookups for the script and
+  question ids. Its script rows are created beforehand, outside the clock; objective
+  scores come from blindmark's scorers through a per-question memo, so the baseline
+  pays one dict lookup per objective row.
+
+Each measurement runs in a child process of its own, which reports its peak RSS
+(``ru_maxrss``); see bench/README.md for the figures and what they mean.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# A script's folder comes first on sys.path, and bench/ holds a queue.py, the name of a
+# standard module psycopg imports: keep bench/ on the path, but behind the standard library.
+_HERE_DIR = os.path.dirname(os.path.abspath(__file__))
+if sys.path and os.path.abspath(sys.path[0] or os.curdir) == _HERE_DIR:
+    sys.path.pop(0)
+    sys.path.append(_HERE_DIR)
+
+import argparse  # noqa: E402
+import csv  # noqa: E402
+import datetime as dt  # noqa: E402
+import json  # noqa: E402
+import shutil  # noqa: E402
+import signal  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from dataclasses import asdict  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+from _common import (  # noqa: E402
+    DEFAULT_PG_URL,
+    Target,
+    busy_ticks,
+    cpu_seconds,
+    current_rss_mib,
+    load_average,
+    machine,
+    peak_rss_mib,
+    process_cpu_seconds,
+    run_child,
+    source_state,
+    wait_until_idle,
+)
+
+HERE = Path(__file__).resolve()
+RESULTS = HERE.parent / "results"
+SEED = 2026
+QUICK_CANDIDATES = 2000
+CHUNK = 20_000  # rows per executemany call, the same as marking.intake.STAGE_CHUNK
+SESSION_CODE = "BENCH-INTAKE"
+ACTOR = "bench"
+TARGET_SQLITE_RATE = 50_000
+TARGET_RATIO = 0.5
+COLUMNS = "script_id, question_id, text, image_sha256, key_score"
+# Statements of intake_batch timed as phases of their own, by their first three words.
+STATEMENT_PHASES = (
+    ("INSERT INTO RESPONSE", "INSERT..SELECT into response"),
+    ("INSERT INTO SCRIPT", "insert scripts"),
+    ("SELECT SCRIPT.ID, SCRIPT.CODE", "read script ids back"),
+)
+
+
+# --- children: one measurement each -------------------------------------------------------
+
+
+def _child_blindmark(spec: dict[str, Any]) -> dict[str, Any]:
+    from sqlalchemy import event
+
+    from marking import db as db_module
+    from marking import intake as intake_module
+    from marking.db import make_engine, transaction
+    from marking.sessions import get_session
+
+    target = Target(**spec["target"])
+    engine = make_engine(target.url)
+    if target.pragmas:
+
+        @event.listens_for(engine, "connect")
+        def _extra_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            for pragma in target.pragmas:
+                dbapi_conn.execute(f"PRAGMA {pragma}")
+
+    backend = None
+    with engine.connect() as conn:
+        # The pool's connection (and SQLite's pragmas) are set up outside the clock.
+        if target.kind == "postgres":
+            backend = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+
+    # Coarse phases, from wrappers called a few hundred times (not per row).
+    clock = _Clock(backend)
+    stage_write = intake_module._Stage.write
+    digest = intake_module.batch_digest
+
+    def timed_write(self: Any, table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
+        start = clock.now()
+        try:
+            stage_write(self, table, columns, rows)
+        finally:
+            clock.add(f"stage write ({table})", start)
+
+    def timed_digest(*paths: Path) -> str:
+        start = clock.now()
+        try:
+            return digest(*paths)
+        finally:
+            clock.add("batch digest", start)
+
+    intake_module._Stage.write = timed_write  # type: ignore[method-assign]
+    intake_module.batch_digest = timed_digest
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        conn.info["bench_start"] = clock.now()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _after(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        head = " ".join(statement[:80].split()[:3]).upper()
+        for prefix, name in STATEMENT_PHASES:
+            if head.startswith(prefix):
+                clock.add(name, conn.info["bench_start"])
+                break
+
+    profiler = None
+    if spec.get("profile"):
+        import cProfile
+
+        profiler = cProfile.Profile()
+    rss_before = current_rss_mib()
+    first = clock.now()
+    if profiler is not None:
+        profiler.enable()
+    with transaction(engine) as db:
+        if backend is not None:
+            used = db.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            assert used == backend, "the intake ran on another connection than the one watched"
+        summary = intake_module.intake_batch(
+            db, get_session(db, spec["code"]), Path(spec["folder"]), actor=ACTOR, name="bench"
+        )
+        returned = clock.now()
+    last = clock.now()
+    if profiler is not None:
+        profiler.disable()
+        _report_profile(profiler, spec["profile"])
+    peak = peak_rss_mib()
+    # The CLI folds SQLite's WAL into the database after intake (marking.db.scrub_wal,
+    # where present); timed apart, not counted in the intake's seconds.
+    scrub = getattr(db_module, "scrub_wal", None)
+    scrub_seconds = None
+    if scrub is not None:
+        t = time.perf_counter()
+        scrub(engine)
+        scrub_seconds = time.perf_counter() - t
+    engine.dispose()
+    clock.add("commit", returned, last)
+    clock.rest("rest: read, validate, score, seal, ledger", first, returned)
+    seconds, cpu, server = (b - a for a, b in zip(first, last, strict=True))
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "server_cpu_seconds": server if backend is not None or target.kind == "sqlite" else None,
+        "responses": summary.responses,
+        "scripts": summary.scripts,
+        "objective_scored": summary.objective_scored,
+        "rss_before_mib": rss_before,
+        "peak_rss_mib": peak,
+        "phases": clock.phases(),
+        "scrub_wal_seconds": scrub_seconds,
+    }
+
+
+class _Clock:
+    """Wall time, this process's CPU and the PostgreSQL backend's CPU, summed per phase."""
+
+    def __init__(self, backend: int | None) -> None:
+        self.backend = backend
+        self.sums: dict[str, list[float]] = {}
+
+    def now(self) -> tuple[float, float, float]:
+        server = process_cpu_seconds(self.backend) if self.backend else None
+        return time.perf_counter(), cpu_seconds(), server or 0.0
+
+    def add(
+        self,
+        name: str,
+        start: tuple[float, float, float],
+        end: tuple[float, float, float] | None = None,
+    ) -> None:
+        end = end or self.now()
+        sums = self.sums.setdefault(name, [0.0, 0.0, 0.0])
+        for i in range(3):
+            sums[i] += end[i] - start[i]
+
+    def rest(
+        self, name: str, start: tuple[float, float, float], end: tuple[float, float, float]
+    ) -> None:
+        """What ``start`` to ``end`` took beyond the phases already counted in it."""
+        counted = [sum(v[i] for k, v in self.sums.items() if k != "commit") for i in range(3)]
+        self.sums[name] = [end[i] - start[i] - counted[i] for i in range(3)]
+
+    def phases(self) -> dict[str, dict[str, float]]:
+        return {
+            name: {"seconds": w, "cpu_seconds": c, "server_cpu_seconds": s}
+            for name, (w, c, s) in self.sums.items()
+        }
+
+
+def _server_cpu(backend: int | None, start: float | None) -> float | None:
+    """CPU the PostgreSQL backend spent since ``start`` (0 for SQLite, which runs in-process)."""
+    if backend is None:
+        return 0.0
+    end = process_cpu_seconds(backend)
+    return None if end is None or start is None else end - start
+
+
+def _report_profile(profiler: Any, path: str) -> None:
+    import io
+    import pstats
+
+    profiler.dump_stats(path)
+    for order in ("tottime", "cumulative"):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(25)
+        print(f"--- profile of the blindmark intake, by {order} ({path})", file=sys.stderr)
+        print(out.getvalue(), file=sys.stderr)
+
+
+def _child_baseline(spec: dict[str, Any]) -> dict[str, Any]:
+    # Imports stay bare: csv, the driver, and blindmark's scorers (stdlib-only modules).
+    from marking.definition import parse_session_definition
+    from marking.objective import make_scorer
+
+    target = Target(**spec["target"])
+    folder = Path(spec["folder"])
+    sid = int(spec["session_id"])
+    conn = target.connect()
+
+    # Lookups, built outside the clock.
+    components = conn.execute(
+        f"SELECT id, key FROM component WHERE session_id = {sid} ORDER BY position"
+    ).fetchall()
+    script_ids = [
+        r[0] for r in conn.execute(f"SELECT id FROM script WHERE session_id = {sid} ORDER BY id")
+    ]
+    with (folder / "candidates.csv").open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader)
+        pairs = [(row[0], key) for row in reader for _id, key in components]
+    # Scripts were created in exactly this (candidate, component) order (see _prepare).
+    script_of = dict(zip(pairs, script_ids, strict=True))
+    del pairs, script_ids
+    definition = parse_session_definition(spec["toml"])
+    defs = {(c.key, q.number): q for c in definition.components for q in c.questions}
+    questions: dict[tuple[str, str], tuple[int, Any, dict[str, int] | None]] = {}
+    for qid, comp_key, number in conn.execute(
+        "SELECT q.id, c.key, q.number FROM question q JOIN component c ON c.id = q.component_id "
+        f"WHERE c.session_id = {sid}"
+    ):
+        qdef = defs[(comp_key, number)]
+        scorer = make_scorer(qdef) if qdef.is_objective else None
+        questions[(comp_key, number)] = (qid, scorer, {} if scorer else None)
+
+    rss_before = current_rss_mib()
+    backend = conn.info.backend_pid if target.kind == "postgres" else None
+    server_start = process_cpu_seconds(backend) if backend else None
+    driver = driver_cpu = 0.0
+    count = 0
+    cpu_start = cpu_seconds()
+    start = time.perf_counter()
+    with (folder / "responses.csv").open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader)
+        if target.kind == "sqlite":
+            sql = f"INSERT INTO response ({COLUMNS}) VALUES (?, ?, ?, ?, ?)"
+            conn.execute("BEGIN IMMEDIATE")
+            rows: list[tuple[Any, ...]] = []
+            for exam_no, comp, number, text, image in reader:
+                qid, scorer, memo = questions[(comp, number)]
+                score = None
+                if memo is not None:
+                    score = memo.get(text)
+                    if score is None:
+                        score = memo[text] = int(scorer(text) * 1000)
+                rows.append((script_of[(exam_no, comp)], qid, text, image or None, score))
+                if len(rows) >= CHUNK:
+                    t, c = time.perf_counter(), cpu_seconds()
+                    conn.executemany(sql, rows)
+                    driver += time.perf_counter() - t
+                    driver_cpu += cpu_seconds() - c
+                    count += len(rows)
+                    rows.clear()
+            t, c = time.perf_counter(), cpu_seconds()
+            conn.executemany(sql, rows)
+            count += len(rows)
+            conn.execute("COMMIT")
+            driver += time.perf_counter() - t
+            driver_cpu += cpu_seconds() - c
+        else:
+            with conn.cursor() as cur, cur.copy(f"COPY response ({COLUMNS}) FROM STDIN") as copy:
+                for exam_no, comp, number, text, image in reader:
+                    qid, scorer, memo = questions[(comp, number)]
+                    score = None
+                    if memo is not None:
+                        score = memo.get(text)
+                        if score is None:
+                            score = memo[text] = int(scorer(text) * 1000)
+                    copy.write_row((script_of[(exam_no, comp)], qid, text, image or None, score))
+                    count += 1
+            conn.commit()
+    end = time.perf_counter()
+    cpu = cpu_seconds() - cpu_start
+    server = _server_cpu(backend, server_start)
+    conn.close()
+    result: dict[str, Any] = {
+        "seconds": end - start,
+        "cpu_seconds": cpu,
+        "server_cpu_seconds": server,
+        "responses": count,
+        "rss_before_mib": rss_before,
+        "peak_rss_mib": peak_rss_mib(),
+    }
+    if target.kind == "sqlite":
+        result["phases"] = {
+            "executemany + commit": {"seconds": driver, "cpu_seconds": driver_cpu},
+            "csv read, lookups, rows": {
+                "seconds": end - start - driver,
+                "cpu_seconds": cpu - driver_cpu,
+            },
+        }
+    return result
+
+
+# --- the parent: setup, children, report ----------------------------------------------------
+
+
+def _prepare(target: Target, method: str, toml: str, folder: Path, keys_dir: Path) -> int:
+    """Migrate, create the session and its key; for the baseline, its scripts too."""
+    from marking import schema
+    from marking.db import make_engine, transaction
+    from marking.definition import parse_session_definition
+    from marking.sessions import create_session, init_keys
+
+    engine = make_engine(target.url)
+    schema.upgrade(engine)
+    with transaction(engine) as db:
+        exam = create_session(db, parse_session_definition(toml), source=toml, actor=ACTOR)
+        init_keys(db, exam, actor=ACTOR, custodians=2, threshold=2, out_dir=keys_dir)
+        session_id = exam.id
+    engine.dispose()
+    if method != "baseline":
+        return session_id
+
+    conn = target.connect()
+    components = [
+        r[0]
+        for r in conn.execute(
+            f"SELECT id FROM component WHERE session_id = {session_id} ORDER BY position"
+        )
+    ]
+    with (folder / "candidates.csv").open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader)
+        scripts = [
+            (session_id, cid, f"B{i:011d}")
+            for i, (cid, _row) in enumerate((cid, row) for row in reader for cid in components)
+        ]
+    if target.kind == "sqlite":
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(
+            "INSERT INTO script (session_id, component_id, code) VALUES (?, ?, ?)", scripts
+        )
+        conn.execute("COMMIT")
+    else:
+        with (
+            conn.cursor() as cur,
+            cur.copy("COPY script (session_id, component_id, code) FROM STDIN") as copy,
+        ):
+            for row in scripts:
+                copy.write_row(row)
+        conn.commit()
+    conn.close()
+    return session_id
+
+
+def _verify(target: Target) -> dict[str, int]:
+    """What ended up in ``response`` and ``script``, to check both methods stored the same."""
+    conn = target.connect()
+    try:
+        responses, scored, score_sum, texts = conn.execute(
+            "SELECT count(*), count(key_score), coalesce(sum(key_score), 0), "
+            "coalesce(sum(length(text)), 0) FROM response"
+        ).fetchone()
+        (scripts,) = conn.execute("SELECT count(*) FROM script").fetchone()
+    finally:
+        conn.close()
+    return {
+        "responses": int(responses),
+        "scored": int(scored),
+        "key_score_sum": int(score_sum),
+        "text_chars": int(texts),
+        "scripts": int(scripts),
+    }
+
+
+def _measure(
+    kind: str, method: str, *, workdir: Path, folder: Path, toml: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    target = Target.fresh(kind, workdir, method, args.pg_url, tuple(args.sqlite_pragma))
+    try:
+        session_id = _prepare(target, method, toml, folder, workdir / f"keys-{kind}-{method}")
+        target.checkpoint()
+        spec: dict[str, Any] = {
+            "role": method,
+            "target": asdict(target),
+            "folder": str(folder),
+            "code": SESSION_CODE,
+            "session_id": session_id,
+            "toml": toml,
+        }
+        if args.profile and method == "blindmark":
+            RESULTS.mkdir(parents=True, exist_ok=True)
+            spec["profile"] = str(RESULTS / f"intake-{kind}-{args.candidates}.pstats")
+        waited, busy = wait_until_idle(args.max_busy, args.idle_timeout)
+        print(
+            f"  {kind:<8} {method:<9} (waited {waited:.0f} s for an idle machine, "
+            f"busy {busy:.2f} cores) ...",
+            end="",
+            flush=True,
+            file=sys.stderr,
+        )
+        ticks, wall = busy_ticks(), time.perf_counter()
+        result = run_child(HERE, spec)
+        wall = time.perf_counter() - wall
+        # Cores the machine kept busy while the child ran: about 1 for SQLite (the child
+        # alone), up to 2 for PostgreSQL (child + server); more means other work ran too.
+        result["machine_busy_cores"] = (busy_ticks() - ticks) / os.sysconf("SC_CLK_TCK") / wall
+        result["busy_cores_before"] = busy
+        result["load_average_after"] = load_average()
+        print(
+            f" {result['seconds']:.1f} s (machine busy {result['machine_busy_cores']:.2f} cores)",
+            file=sys.stderr,
+        )
+        result["stored"] = _verify(target)
+    finally:
+        target.drop()
+    result.update(database=kind, method=method, profiled=bool(spec.get("profile")))
+    result["responses_per_s"] = result["responses"] / result["seconds"]
+    return result
+
+
+def _cpu_total(r: dict[str, Any]) -> float:
+    return float(r["cpu_seconds"]) + float(r.get("server_cpu_seconds") or 0.0)
+
+
+def _table(results: list[dict[str, Any]]) -> str:
+    lines = [
+        f"{'database':<9}{'method':<10}{'responses':>10}{'seconds':>9}{'responses/s':>12}"
+        f"{'ratio':>6}{'peak RSS MiB':>13}{'(before)':>9}{'CPU s':>8}{'(server)':>9}"
+        f"{'CPU ratio':>10}{'busy':>6}",
+    ]
+    for r in results:
+        none = "1.00" if r["method"] == "baseline" else "-"
+        ratio = f"{r['ratio_to_baseline']:.2f}" if "ratio_to_baseline" in r else none
+        cpu_ratio = f"{r['cpu_ratio_to_baseline']:.2f}" if "ratio_to_baseline" in r else none
+        server = r.get("server_cpu_seconds")
+        lines.append(
+            f"{r['database']:<9}{r['method']:<10}{r['responses']:>10,}{r['seconds']:>9.2f}"
+            f"{r['responses_per_s']:>12,.0f}{ratio:>6}{r['peak_rss_mib']:>13.0f}"
+            f"{r['rss_before_mib']:>9.0f}{_cpu_total(r):>8.2f}"
+            f"{'-' if server is None else f'{server:.2f}':>9}{cpu_ratio:>10}"
+            f"{r['machine_busy_cores']:>6.2f}"
+        )
+    return "\n".join(lines)
+
+
+def _phases(results: list[dict[str, Any]]) -> str:
+    lines = []
+    for r in results:
+        if not r.get("phases"):
+            continue
+        lines.append(
+            f"{r['database']} {r['method']}:{'seconds':>40}{'share':>8}{'CPU s':>9}{'server':>9}"
+        )
+        for name, p in r["phases"].items():
+            server = p.get("server_cpu_seconds")
+            lines.append(
+                f"  {name:<44}{p['seconds']:8.2f}{100 * p['seconds'] / r['seconds']:7.1f}%"
+                f"{p['cpu_seconds']:9.2f}{'' if not server else f'{server:9.2f}'}"
+            )
+        if r.get("scrub_wal_seconds") is not None and r["database"] == "sqlite":
+            lines.append(
+                f"  {'(not counted) CLI scrub_wal after commit':<44}{r['scrub_wal_seconds']:8.2f}"
+            )
+    return "\n".join(lines)
+
+
+def _targets(results: list[dict[str, Any]]) -> list[str]:
+    verdicts = []
+    for r in results:
+        if r["method"] != "blindmark":
+            continue
+        if r["database"] == "sqlite":
+            ok = r["responses_per_s"] >= TARGET_SQLITE_RATE
+            verdicts.append(
+                f"{'PASS' if ok else 'FAIL'} sqlite: {r['responses_per_s']:,.0f} responses/s "
+                f"(target >= {TARGET_SQLITE_RATE:,}; "
+                f"{r['responses'] / _cpu_total(r):,.0f} per CPU-second)"
+            )
+        if "ratio_to_baseline" in r:
+            ok = r["ratio_to_baseline"] >= TARGET_RATIO
+            verdicts.append(
+                f"{'PASS' if ok else 'FAIL'} {r['database']}: {r['ratio_to_baseline']:.2f} of the "
+                f"driver baseline (target >= {TARGET_RATIO}; "
+                f"{r['cpu_ratio_to_baseline']:.2f} in CPU time)"
+            )
+    return verdicts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--candidates", type=int, help="candidates (default 100000)")
+    parser.add_argument("--questions", type=int, default=30, help="questions per component")
+    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--out", type=Path, help="JSON results (default bench/results/...)")
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_CANDIDATES} candidates")
+    parser.add_argument(
+        "--method",
+        choices=("blindmark", "baseline", "both"),
+        default="both",
+        help="measure only one side (no ratio then)",
+    )
+    parser.add_argument(
+        "--sqlite-pragma",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra SQLite pragma for both methods' connections, e.g. cache_size=-65536 "
+        "(explores tuning; blindmark itself sets none of these)",
+    )
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument(
+        "--pg-url", default=DEFAULT_PG_URL, help=f"PostgreSQL database (default {DEFAULT_PG_URL})"
+    )
+    parser.add_argument(
+        "--workdir", type=Path, help="where the batch and SQLite files go (default: system temp)"
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="run the blindmark intake under cProfile (slower; times are then not comparable)",
+    )
+    parser.add_argument(
+        "--max-busy",
+        type=float,
+        default=0.5,
+        help="before each measurement, wait until the machine keeps fewer cores busy (0.5)",
+    )
+    parser.add_argument(
+        "--idle-timeout", type=float, default=120, help="longest wait for that, seconds (120)"
+    )
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child:
+        spec = json.loads(sys.stdin.read())
+        child = _child_blindmark if spec["role"] == "blindmark" else _child_baseline
+        print(json.dumps(child(spec)))
+        return 0
+
+    if args.candidates is None:
+        args.candidates = QUICK_CANDIDATES if args.quick else 100_000
+    kinds = ("sqlite", "postgres") if args.db == "both" else (args.db,)
+    today = dt.date.today().isoformat()
+    suffix = "".join(
+        part
+        for part, wanted in (
+            ("-quick", args.quick),
+            (f"-{args.candidates}", not args.quick and args.candidates != 100_000),
+            ("-profile", args.profile),
+            (f"-{args.method}", args.method != "both"),
+            ("-pragmas", bool(args.sqlite_pragma)),
+        )
+        if wanted
+    )
+    out = args.out or RESULTS / f"intake-{today}{suffix}.json"
+
+    from marking import synthetic
+
+    # A kill (SIGTERM) unwinds like Ctrl-C, so the temp dir and PostgreSQL schemas go.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    workdir = Path(tempfile.mkdtemp(prefix="blindmark-bench-", dir=args.workdir))
+    try:
+        folder = workdir / "batch"
+        print(
+            f"generating {args.candidates:,} candidates x 2 components x {args.questions} "
+            f"questions in {folder} ...",
+            end="",
+            flush=True,
+            file=sys.stderr,
+        )
+        start = time.perf_counter()
+        people = synthetic.roster(args.candidates, seed=args.seed)
+        rows = synthetic.write_batch(
+            folder, people, synthetic.paper(args.questions), seed=args.seed, absent_rate=0.0
+        )
+        generation = time.perf_counter() - start
+        del people
+        size = (folder / "responses.csv").stat().st_size
+        print(f" {rows:,} responses, {size / 2**20:.0f} MiB, {generation:.1f} s", file=sys.stderr)
+        toml = synthetic.session_toml(SESSION_CODE, questions_per_component=args.questions)
+
+        results = []
+        for kind in kinds:
+            run = {
+                method: _measure(kind, method, workdir=workdir, folder=folder, toml=toml, args=args)
+                for method in ("baseline", "blindmark")
+                if args.method in (method, "both")
+            }
+            results += [run[m] for m in ("blindmark", "baseline") if m in run]
+            if len(run) < 2:
+                continue
+            mine, base = run["blindmark"], run["baseline"]
+            mine["ratio_to_baseline"] = base["seconds"] / mine["seconds"]
+            mine["cpu_ratio_to_baseline"] = _cpu_total(base) / _cpu_total(mine)
+            if mine["stored"] != base["stored"]:
+                print(
+                    f"WARNING {kind}: the two methods stored different rows: "
+                    f"{mine['stored']} vs {base['stored']}",
+                    file=sys.stderr,
+                )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    report = {
+        "benchmark": "intake",
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": " ".join(["python", *sys.argv]),
+        "machine": machine(args.pg_url if "postgres" in kinds else None),
+        "source": source_state(HERE.parent.parent, "marking/intake.py", "marking/db.py"),
+        "batch": {
+            "candidates": args.candidates,
+            "components": 2,
+            "questions_per_component": args.questions,
+            "objective_share": 0.5,
+            "seed": args.seed,
+            "responses": rows,
+            "responses_csv_mib": round(size / 2**20, 1),
+            "generation_seconds": round(generation, 2),
+        },
+        "sqlite_pragmas": args.sqlite_pragma,
+        "targets": {"sqlite_responses_per_s": TARGET_SQLITE_RATE, "ratio": TARGET_RATIO},
+        "results": results,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    print()
+    print(
+        f"intake of {args.candidates:,} candidates x 2 x {args.questions} questions: "
+        f"{rows:,} responses (batch generated in {generation:.1f} s, not counted)"
+    )
+    print(_table(results))
+    print()
+    print(_phases(results))
+    print()
+    for verdict in _targets(results):
+        print(verdict)
+    print(f"\nresults: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
