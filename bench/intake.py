@@ -10,8 +10,9 @@ blindmark's migrations and holding the same session:
 
 * ``blindmark``: ``marking.intake.intake_batch`` inside ``marking.db.transaction``, the
   CLI's commit point; the clock runs from opening the transaction to the end of commit.
-* ``baseline``: the same (script_id, question_id, text, image_sha256, key_score) rows
-  into the same ``response`` table by the bare driver (sqlite3 ``executemany`` in chunks
+* ``baseline``: the same rows (every column intake writes: script_id, question_id, text,
+  image_sha256, key_score and the queue's group_id, state, marks and final) into the
+  same ``response`` table by the bare driver (sqlite3 ``executemany`` in chunks
   / psycopg ``COPY ... FROM STDIN`` with ``write_row``), in one transaction, from the
   same responses.csv read by the ``csv`` module with dict lookups for the script and
   question ids. Its script rows are created beforehand, outside the clock; objective
@@ -70,7 +71,13 @@ SESSION_CODE = "BENCH-INTAKE"
 ACTOR = "bench"
 TARGET_SQLITE_RATE = 50_000
 TARGET_RATIO = 0.5
-COLUMNS = "script_id, question_id, text, image_sha256, key_score"
+# The columns intake_batch writes into response, all of them, so both methods store the
+# same rows: objective responses final at once (scored from the key), the others open
+# with their group's marks_required as marks needed.
+COLUMNS = (
+    "script_id, question_id, text, image_sha256, key_score, "
+    "group_id, state, marks_needed, marks_done, held, final, final_rule"
+)
 # Statements of intake_batch timed as phases of their own, by their first three words.
 STATEMENT_PHASES = (
     ("INSERT INTO RESPONSE", "INSERT..SELECT into response"),
@@ -269,14 +276,19 @@ def _child_baseline(spec: dict[str, Any]) -> dict[str, Any]:
     del pairs, script_ids
     definition = parse_session_definition(spec["toml"])
     defs = {(c.key, q.number): q for c in definition.components for q in c.questions}
-    questions: dict[tuple[str, str], tuple[int, Any, dict[str, int] | None]] = {}
-    for qid, comp_key, number in conn.execute(
-        "SELECT q.id, c.key, q.number FROM question q JOIN component c ON c.id = q.component_id "
-        f"WHERE c.session_id = {sid}"
+    # (component, number) -> question id, scorer, memo, and the row's tail after key_score.
+    questions: dict[tuple[str, str], tuple[int, Any, dict[str, int] | None, tuple[Any, ...]]]
+    questions = {}
+    for qid, comp_key, number, gid, needed in conn.execute(
+        "SELECT q.id, c.key, q.number, q.group_id, coalesce(g.marks_required, 0) "
+        "FROM question q JOIN component c ON c.id = q.component_id "
+        f"LEFT JOIN marking_group g ON g.id = q.group_id WHERE c.session_id = {sid}"
     ):
         qdef = defs[(comp_key, number)]
         scorer = make_scorer(qdef) if qdef.is_objective else None
-        questions[(comp_key, number)] = (qid, scorer, {} if scorer else None)
+        state, rule = ("final", "key") if gid is None else ("open", None)
+        tail = (gid, state, needed if gid is not None else 0, 0, 0)
+        questions[(comp_key, number)] = (qid, scorer, {} if scorer else None, (*tail, rule))
 
     rss_before = current_rss_mib()
     backend = conn.info.backend_pid if target.kind == "postgres" else None
@@ -289,17 +301,34 @@ def _child_baseline(spec: dict[str, Any]) -> dict[str, Any]:
         reader = csv.reader(fh)
         next(reader)
         if target.kind == "sqlite":
-            sql = f"INSERT INTO response ({COLUMNS}) VALUES (?, ?, ?, ?, ?)"
+            sql = f"INSERT INTO response ({COLUMNS}) VALUES ({', '.join('?' * 12)})"
             conn.execute("BEGIN IMMEDIATE")
             rows: list[tuple[Any, ...]] = []
             for exam_no, comp, number, text, image in reader:
-                qid, scorer, memo = questions[(comp, number)]
+                qid, scorer, memo, (gid, state, needed, done, held, rule) = questions[
+                    (comp, number)
+                ]
                 score = None
                 if memo is not None:
                     score = memo.get(text)
                     if score is None:
                         score = memo[text] = int(scorer(text) * 1000)
-                rows.append((script_of[(exam_no, comp)], qid, text, image or None, score))
+                rows.append(
+                    (
+                        script_of[(exam_no, comp)],
+                        qid,
+                        text,
+                        image or None,
+                        score,
+                        gid,
+                        state,
+                        needed,
+                        done,
+                        held,
+                        score,
+                        rule,
+                    )
+                )
                 if len(rows) >= CHUNK:
                     t, c = time.perf_counter(), cpu_seconds()
                     conn.executemany(sql, rows)
@@ -316,13 +345,30 @@ def _child_baseline(spec: dict[str, Any]) -> dict[str, Any]:
         else:
             with conn.cursor() as cur, cur.copy(f"COPY response ({COLUMNS}) FROM STDIN") as copy:
                 for exam_no, comp, number, text, image in reader:
-                    qid, scorer, memo = questions[(comp, number)]
+                    qid, scorer, memo, (gid, state, needed, done, held, rule) = questions[
+                        (comp, number)
+                    ]
                     score = None
                     if memo is not None:
                         score = memo.get(text)
                         if score is None:
                             score = memo[text] = int(scorer(text) * 1000)
-                    copy.write_row((script_of[(exam_no, comp)], qid, text, image or None, score))
+                    copy.write_row(
+                        (
+                            script_of[(exam_no, comp)],
+                            qid,
+                            text,
+                            image or None,
+                            score,
+                            gid,
+                            state,
+                            needed,
+                            done,
+                            held,
+                            score,
+                            rule,
+                        )
+                    )
                     count += 1
             conn.commit()
     end = time.perf_counter()
@@ -404,20 +450,33 @@ def _verify(target: Target) -> dict[str, int]:
     """What ended up in ``response`` and ``script``, to check both methods stored the same."""
     conn = target.connect()
     try:
-        responses, scored, score_sum, texts = conn.execute(
+        names = (
+            "responses",
+            "scored",
+            "key_score_sum",
+            "text_chars",
+            "with_group",
+            "group_id_sum",
+            "open",
+            "marks_needed_sum",
+            "marks_done_held_sum",
+            "final_sum",
+            "final_rule_key",
+        )
+        values = conn.execute(
             "SELECT count(*), count(key_score), coalesce(sum(key_score), 0), "
-            "coalesce(sum(length(text)), 0) FROM response"
+            "coalesce(sum(length(text)), 0), count(group_id), coalesce(sum(group_id), 0), "
+            "coalesce(sum(CASE WHEN state = 'open' THEN 1 ELSE 0 END), 0), "
+            "coalesce(sum(marks_needed), 0), coalesce(sum(marks_done + held), 0), "
+            "coalesce(sum(final), 0), "
+            "coalesce(sum(CASE WHEN final_rule = 'key' THEN 1 ELSE 0 END), 0) FROM response"
         ).fetchone()
         (scripts,) = conn.execute("SELECT count(*) FROM script").fetchone()
     finally:
         conn.close()
-    return {
-        "responses": int(responses),
-        "scored": int(scored),
-        "key_score_sum": int(score_sum),
-        "text_chars": int(texts),
-        "scripts": int(scripts),
-    }
+    stored = {name: int(value) for name, value in zip(names, values, strict=True)}
+    stored["scripts"] = int(scripts)
+    return stored
 
 
 def _measure(
@@ -574,7 +633,9 @@ def main(argv: list[str] | None = None) -> int:
         help="before each measurement, wait until the machine keeps fewer cores busy (0.5)",
     )
     parser.add_argument(
-        "--idle-timeout", type=float, default=120, help="longest wait for that, seconds (120)"
+        "--idle-timeout",
+        type=float,
+        help="longest wait for that, seconds (120; 15 with --quick)",
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -587,6 +648,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.candidates is None:
         args.candidates = QUICK_CANDIDATES if args.quick else 100_000
+    if args.idle_timeout is None:
+        args.idle_timeout = 15 if args.quick else 120
     kinds = ("sqlite", "postgres") if args.db == "both" else (args.db,)
     today = dt.date.today().isoformat()
     suffix = "".join(
@@ -683,6 +746,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for verdict in _targets(results):
         print(verdict)
+    if args.quick:
+        print("(--quick checks that the benchmark works: too small a batch to judge the targets)")
     print(f"\nresults: {out}")
     return 0
 
