@@ -233,16 +233,48 @@ _EFFECTIVE = (
     "(SELECT * FROM mark_withdrawal WHERE mark_withdrawal.mark_id = mark.id)) "
     "ORDER BY mark.kind, mark.id"
 )
-_LANE_LOCK = "SELECT pg_advisory_xact_lock({p}, hashtext({p}))"
-_LANE_TIP = (
-    "SELECT ledger_entry.seq, ledger_entry.hash FROM ledger_entry "
-    "WHERE ledger_entry.session_id = {p} AND ledger_entry.lane = {p} "
-    "ORDER BY ledger_entry.seq DESC LIMIT 1"
+_LANE_LOCK = (
+    "INSERT INTO ledger_lane (session_id, lane, seq, hash) VALUES ({p}, {p}, 0, {p}) "
+    "ON CONFLICT (session_id, lane) DO UPDATE SET seq = ledger_lane.seq "
+    "RETURNING ledger_lane.seq, ledger_lane.hash"
 )
 _INSERT_ENTRY = (
     "INSERT INTO ledger_entry (session_id, lane, seq, kind, actor, payload, created_at, "
     "prev_hash, hash) VALUES ({p}, {p}, {p}, 'mark', {p}, {p}, {p}, {p}, {p})"
 )
+_ADVANCE_LANE = (
+    "UPDATE ledger_lane SET seq = {p}, hash = {p} WHERE ledger_lane.session_id = {p} "
+    "AND ledger_lane.lane = {p}"
+)
+# PostgreSQL: the mark in two statements, as marking.queue.submit_mark sends them there.
+_MARKS_SO_FAR = (
+    "(SELECT array_agg(mark.{column} ORDER BY mark.kind, mark.id) FROM mark "
+    "WHERE mark.response_id = response.id AND NOT (EXISTS (SELECT * FROM mark_withdrawal "
+    "WHERE mark_withdrawal.mark_id = mark.id)))"
+)
+_HELD_FUSED = (
+    f"WITH lane_tip AS ({_LANE_LOCK}) "
+    "SELECT lease.id, lease.expires_at, response.marks_done, response.marks_needed, "
+    "question.max, question.step, question.tolerance, marking_group.marks_required, "
+    + _MARKS_SO_FAR.format(column="kind")
+    + ", "
+    + _MARKS_SO_FAR.format(column="value")
+    + ", nextval(pg_get_serial_sequence('mark', 'id')), lane_tip.seq, lane_tip.hash "
+    "FROM lease JOIN response ON response.id = lease.response_id "
+    "JOIN question ON question.id = response.question_id "
+    "JOIN marking_group ON marking_group.id = response.group_id JOIN lane_tip ON true "
+    "WHERE lease.response_id = {p} AND lease.examiner_id = {p} AND lease.state = 'held' "
+    "FOR UPDATE OF lease, response"
+)
+_FUSED_WRITE = (
+    "WITH new_mark AS (INSERT INTO mark (id, response_id, examiner_id, kind, value, lease_id, "
+    "created_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})), "
+    "submitted AS (" + _LEASE_SUBMITTED + "), "
+    "counted AS (UPDATE response SET {assignments}, held = response.held - 1 "
+    "WHERE response.id = {p}), "
+    "advanced AS (" + _ADVANCE_LANE + ") " + _INSERT_ENTRY
+)
+GENESIS = "0" * 64
 
 
 def _sqlite_time(moment: dt.datetime) -> str:
@@ -301,9 +333,11 @@ class BaselineWorker:
                 ("insert_mark", _INSERT_MARK),
                 ("lease_submitted", _LEASE_SUBMITTED),
                 ("effective", _EFFECTIVE),
+                ("effective_kinds", _EFFECTIVE.replace("mark.value", "mark.kind, mark.value", 1)),
                 ("lane_lock", _LANE_LOCK),
-                ("lane_tip", _LANE_TIP),
                 ("insert_entry", _INSERT_ENTRY),
+                ("advance_lane", _ADVANCE_LANE),
+                ("held_fused", _HELD_FUSED),
             )
         }
         self.session_id = spec["session_id"]
@@ -369,28 +403,49 @@ class BaselineWorker:
 
     def submit(self, response_id: int, value: int) -> bool:
         """Store one mark (milli); False when the lease is gone (nothing stored)."""
-        sql, me = self.sql, self.examiner_id
+        sql, me, lane, p = self.sql, self.examiner_id, self.username, self.p
         now = dt.datetime.now(dt.UTC)
         cur = self._begin()
-        row = cur.execute(sql["held"], (response_id, me)).fetchone()
+        fused = not self.sqlite
+        if fused:
+            row = cur.execute(
+                sql["held_fused"], (self.session_id, lane, GENESIS, response_id, me)
+            ).fetchone()
+        else:
+            row = cur.execute(sql["held"], (response_id, me)).fetchone()
         if row is None:
             self._rollback()
             return False
-        lease_id, expires_at, done, needed, top, step, tol, required = row
+        lease_id, expires_at, done, needed, top, step, tol, required = row[:8]
         if self.sqlite:
             expires_at = _sqlite_parse(expires_at)
         if expires_at <= now or not 0 <= value <= top or value % step:
             self._rollback()
             return False
         kind = "third" if done >= required else "double"
-        (mark_id,) = cur.execute(
-            sql["insert_mark"], (response_id, me, kind, value, lease_id, self.stamp(now))
-        ).fetchone()
-        cur.execute(sql["lease_submitted"], (lease_id,))
+        if fused:
+            kinds, values, mark_id, tip_seq, tip_hash = row[8:]
+        else:
+            (mark_id,) = cur.execute(
+                sql["insert_mark"], (response_id, me, kind, value, lease_id, self.stamp(now))
+            ).fetchone()
+            cur.execute(sql["lease_submitted"], (lease_id,))
         done += 1
         changes: dict[str, Any] = {"marks_done": done}
         if done >= needed:
-            marks = [v for (v,) in cur.execute(sql["effective"], (response_id,)).fetchall()]
+            if fused:
+                pairs = list(zip(kinds or (), values or (), strict=True))
+                if len(pairs) != done - 1:
+                    pairs = cur.execute(
+                        sql["effective"].replace(
+                            "SELECT mark.value", "SELECT mark.kind, mark.value"
+                        ),
+                        (response_id,),
+                    ).fetchall()
+                at = sum(1 for k, _v in pairs if k <= kind)
+                marks = [v for _k, v in pairs[:at]] + [value] + [v for _k, v in pairs[at:]]
+            else:
+                marks = [v for (v,) in cur.execute(sql["effective"], (response_id,)).fetchall()]
             outcome = self.reconcile(marks, tolerance=tol, step=step, required=required)
             if isinstance(outcome, self.Final):
                 changes.update(state="final", final=outcome.value, final_rule=outcome.rule)
@@ -398,17 +453,17 @@ class BaselineWorker:
                 changes["marks_needed"] = required + 1
             elif isinstance(outcome, self.NeedsArbitration):
                 changes["state"] = "arbitration"
-        p = self.p
         assignments = ", ".join(f"{name} = {p}" for name in changes)
-        cur.execute(
-            f"UPDATE response SET {assignments}, held = response.held - 1 WHERE response.id = {p}",
-            (*changes.values(), response_id),
-        )
-        lane = self.username
-        if not self.sqlite:
-            cur.execute(sql["lane_lock"], (self.session_id, lane))
-        last = cur.execute(sql["lane_tip"], (self.session_id, lane)).fetchone()
-        seq, prev = (last[0] + 1, last[1]) if last else (1, "0" * 64)
+        if not fused:
+            cur.execute(
+                f"UPDATE response SET {assignments}, held = response.held - 1 "
+                f"WHERE response.id = {p}",
+                (*changes.values(), response_id),
+            )
+            tip_seq, tip_hash = cur.execute(
+                sql["lane_lock"], (self.session_id, lane, GENESIS)
+            ).fetchone()
+        seq, prev = tip_seq + 1, tip_hash
         text = str(Decimal(value) / 1000)
         payload = {"mark": mark_id, "response": response_id, "value": text, "kind": kind}
         digest = self.entry_hash(
@@ -421,10 +476,31 @@ class BaselineWorker:
             created_at=now,
             prev_hash=prev,
         )
-        cur.execute(
-            sql["insert_entry"],
-            (self.session_id, lane, seq, lane, json.dumps(payload), self.stamp(now), prev, digest),
+        entry = (
+            self.session_id,
+            lane,
+            seq,
+            lane,
+            json.dumps(payload),
+            self.stamp(now),
+            prev,
+            digest,
         )
+        advance = (seq, digest, self.session_id, lane)
+        if fused:
+            cur.execute(
+                _FUSED_WRITE.format(p=p, assignments=assignments),
+                (
+                    mark_id, response_id, me, kind, value, lease_id, now,
+                    lease_id,
+                    *changes.values(), response_id,
+                    *advance,
+                    *entry,
+                ),
+            )  # fmt: skip
+        else:
+            cur.execute(sql["insert_entry"], entry)
+            cur.execute(sql["advance_lane"], advance)
         self._commit()
         return True
 

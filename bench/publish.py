@@ -165,7 +165,7 @@ def mark_in_bulk(target: Target, built: Any, *, seed: int, echo: Any) -> dict[st
     import numpy as np
     from _session import LEAD
 
-    from marking.ledger import GENESIS
+    from marking.ledger import ENTRY_COLUMNS, GENESIS
     from marking.rules import Final, NeedsArbitration, NeedsThird, reconcile
 
     start = time.perf_counter()
@@ -306,8 +306,7 @@ def mark_in_bulk(target: Target, built: Any, *, seed: int, echo: Any) -> dict[st
         )
     for job in jobs:
         tip = load.execute(
-            "SELECT seq, hash FROM ledger_entry WHERE session_id = %s AND lane = %s "
-            "ORDER BY seq DESC LIMIT 1",
+            "SELECT seq, hash FROM ledger_lane WHERE session_id = %s AND lane = %s",
             (sid, job["lane"]),
         ).fetchone()
         job["seq"], job["prev"] = (tip[0] + 1, tip[1]) if tip else (1, GENESIS)
@@ -374,17 +373,7 @@ def mark_in_bulk(target: Target, built: Any, *, seed: int, echo: Any) -> dict[st
         prevs = [job["prev"], *hashes[:-1]]
         entries += load.rows(
             "ledger_entry",
-            (
-                "session_id",
-                "lane",
-                "seq",
-                "kind",
-                "actor",
-                "payload",
-                "created_at",
-                "prev_hash",
-                "hash",
-            ),
+            ENTRY_COLUMNS,
             (
                 (
                     sid,
@@ -400,6 +389,13 @@ def mark_in_bulk(target: Target, built: Any, *, seed: int, echo: Any) -> dict[st
                 for i in range(len(hashes))
             ),
         )
+        if hashes:  # the lane's tip row, as ledger.append leaves it
+            load.execute(
+                "INSERT INTO ledger_lane (session_id, lane, seq, hash) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (session_id, lane) DO UPDATE SET seq = excluded.seq, "
+                "hash = excluded.hash",
+                (sid, job["lane"], job["seq"] + len(hashes) - 1, hashes[-1]),
+            )
     echo(f"    {entries:,} ledger entries stored ({time.perf_counter() - start:.1f} s)")
 
     update = zip(count.tolist(), final.tolist(), rule, rid.tolist(), strict=True)

@@ -194,7 +194,11 @@ def measure(
 
     target = template.clone()
     try:
-        waited, busy_before = wait_until_idle(args.max_busy, args.idle_timeout)
+        waited, busy_before = (
+            wait_until_idle(args.max_busy, args.idle_timeout)
+            if args.idle_timeout > 0
+            else (0.0, None)
+        )
         ctx = multiprocessing.get_context("spawn")
         ready, results = ctx.Queue(), ctx.Queue()
         go = ctx.Event()

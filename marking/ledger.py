@@ -15,10 +15,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from marking.models import ExamSession, LedgerEntry, utcnow
+from marking.models import ExamSession, LedgerEntry, LedgerLane, utcnow
 
 GENESIS = "0" * 64
 
@@ -53,14 +55,76 @@ def entry_hash(
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-_LOCK_LANE = text("SELECT pg_advisory_xact_lock(:s, hashtext(:lane))")
-_LANE_TIP = (
-    select(LedgerEntry.seq, LedgerEntry.hash)
-    .where(LedgerEntry.session_id == bindparam("s"), LedgerEntry.lane == bindparam("lane"))
-    .order_by(LedgerEntry.seq.desc())
-    .limit(1)
+def lane_lock(dialect: str) -> Any:
+    """The statement that locks a lane's tip row (creating it at seq 0) and returns it.
+
+    An upsert whose conflict branch changes nothing: on PostgreSQL it waits for another
+    transaction appending to the lane and then returns the tip that one left, the latest
+    committed version, not the statement's snapshot; SQLite has one writer anyway.
+    """
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = upsert(LedgerLane).values(
+        session_id=bindparam("l_session"), lane=bindparam("l_lane"), seq=0, hash=GENESIS
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[LedgerLane.session_id, LedgerLane.lane],
+        set_={"seq": LedgerLane.seq},
+    ).returning(LedgerLane.seq, LedgerLane.hash)
+
+
+_LANE_LOCK = {name: lane_lock(name) for name in ("postgresql", "sqlite")}
+INSERT_ENTRY = insert(LedgerEntry)
+# An entry's columns, in the order bulk loaders write them.
+ENTRY_COLUMNS = (
+    "session_id",
+    "lane",
+    "seq",
+    "kind",
+    "actor",
+    "payload",
+    "created_at",
+    "prev_hash",
+    "hash",
 )
-_INSERT = insert(LedgerEntry)
+ADVANCE_LANE = (
+    update(LedgerLane)
+    .where(LedgerLane.session_id == bindparam("l_session"), LedgerLane.lane == bindparam("l_lane"))
+    .values(seq=bindparam("tip_seq"), hash=bindparam("tip_hash"))
+)
+
+
+def entry_row(
+    *,
+    session_id: int,
+    lane: str,
+    tip: tuple[int, str],
+    kind: str,
+    actor: str,
+    payload: dict[str, Any],
+    created_at: dt.datetime,
+) -> dict[str, Any]:
+    """The ledger_entry row that follows a lane's tip (seq, hash), its hash computed."""
+    seq, prev = tip[0] + 1, tip[1]
+    return {
+        "session_id": session_id,
+        "lane": lane,
+        "seq": seq,
+        "kind": kind,
+        "actor": actor,
+        "payload": payload,
+        "created_at": created_at,
+        "prev_hash": prev,
+        "hash": entry_hash(
+            session_id=session_id,
+            lane=lane,
+            seq=seq,
+            kind=kind,
+            actor=actor,
+            payload=payload,
+            created_at=created_at,
+            prev_hash=prev,
+        ),
+    }
 
 
 def append(
@@ -75,60 +139,54 @@ def append(
     """Append one entry to the actor's chain in this session. Payloads never name a candidate.
 
     Returns the entry's hash. Two transactions of one actor (two browser tabs) must not
-    both take seq n+1: on PostgreSQL an advisory lock orders them, SQLite already has a
-    single writer; and the (session, lane, seq) unique constraint makes a fork impossible
-    even if the lock were bypassed. Statements are prepared once: marks append an entry
-    each, so this is on the hot path.
+    both take seq n+1: the lane's tip row is locked first, so they take turns; and the
+    (session, lane, seq) unique constraint makes a fork impossible even if the lock were
+    bypassed. Statements are prepared once: marks append an entry each (the queue has its
+    own fused version of this, see queue.submit_mark).
     """
     lane = actor
     conn = db.connection()
-    params = {"s": exam_session.id, "lane": lane}
-    if conn.dialect.name == "postgresql":
-        conn.execute(_LOCK_LANE, params)
-    last = conn.execute(_LANE_TIP, params).first()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    created_at = now or utcnow()
-    digest = entry_hash(
+    params = {"l_session": exam_session.id, "l_lane": lane}
+    seq, prev = conn.execute(_LANE_LOCK[conn.dialect.name], params).one()
+    row = entry_row(
         session_id=exam_session.id,
         lane=lane,
-        seq=seq,
+        tip=(seq, prev),
         kind=kind,
         actor=actor,
         payload=payload,
-        created_at=created_at,
-        prev_hash=prev,
+        created_at=now or utcnow(),
     )
-    conn.execute(
-        _INSERT,
-        {
-            "session_id": exam_session.id,
-            "lane": lane,
-            "seq": seq,
-            "kind": kind,
-            "actor": actor,
-            "payload": payload,
-            "created_at": created_at,
-            "prev_hash": prev,
-            "hash": digest,
-        },
-    )
-    return digest
+    conn.execute(INSERT_ENTRY, row)
+    conn.execute(ADVANCE_LANE, {**params, "tip_seq": row["seq"], "tip_hash": row["hash"]})
+    return str(row["hash"])
+
+
+def lane_tips(db: Session, exam_session: ExamSession) -> dict[str, tuple[int, str]]:
+    """Every lane's recorded tip (seq, hash), lanes that have entries only."""
+    return {
+        lane: (seq, digest)
+        for lane, seq, digest in db.execute(
+            select(LedgerLane.lane, LedgerLane.seq, LedgerLane.hash).where(
+                LedgerLane.session_id == exam_session.id, LedgerLane.seq > 0
+            )
+        )
+    }
+
+
+def head_of(tips: dict[str, tuple[int, str]]) -> str:
+    h = hashlib.sha256()
+    for lane in sorted(tips):
+        h.update(f"{lane}\0{tips[lane][1]}\n".encode())
+    return h.hexdigest()
 
 
 def head(db: Session, exam_session: ExamSession) -> str:
-    """The session's ledger head: SHA-256 over every lane's last hash, lanes sorted."""
-    tips = db.execute(
-        text(
-            "SELECT e.lane, e.hash FROM ledger_entry e JOIN ("
-            " SELECT lane, max(seq) AS seq FROM ledger_entry WHERE session_id = :s GROUP BY lane"
-            ") t ON t.lane = e.lane AND t.seq = e.seq WHERE e.session_id = :s ORDER BY e.lane"
-        ),
-        {"s": exam_session.id},
-    ).all()
-    h = hashlib.sha256()
-    for lane, digest in tips:
-        h.update(f"{lane}\0{digest}\n".encode())
-    return h.hexdigest()
+    """The session's ledger head: SHA-256 over every lane's last hash, lanes sorted.
+
+    Read from the lanes' tip rows (one row per actor, not millions of entries); verify
+    checks those rows against the chains themselves."""
+    return head_of(lane_tips(db, exam_session))
 
 
 @dataclass(frozen=True)
@@ -141,8 +199,8 @@ class Break:
     reason: str
 
     def __str__(self) -> str:
-        where = f"entry {self.entry_id}" if self.entry_id is not None else "entry"
-        return f"lane {self.lane!r}, seq {self.seq} ({where}): {self.reason}"
+        where = f" (entry {self.entry_id})" if self.entry_id is not None else ""
+        return f"lane {self.lane!r}, seq {self.seq}{where}: {self.reason}"
 
 
 def entries(db: Session, exam_session: ExamSession) -> Iterator[LedgerEntry]:
@@ -164,6 +222,7 @@ def verify_chains(db: Session, exam_session: ExamSession) -> tuple[int, Break | 
     lane: str | None = None
     expected_seq, prev = 1, GENESIS
     count = 0
+    tips: dict[str, tuple[int, str]] = {}
     for e in entries(db, exam_session):
         count += 1
         if e.lane != lane:
@@ -190,5 +249,23 @@ def verify_chains(db: Session, exam_session: ExamSession) -> tuple[int, Break | 
         if recomputed != e.hash:
             return count, Break(e.lane, e.seq, e.id, "its content was changed after it was written")
         prev = e.hash
+        tips[e.lane] = (e.seq, e.hash)
         expected_seq += 1
+    recorded = lane_tips(db, exam_session)
+    for name in sorted(set(tips) | set(recorded)):
+        chain_end, tip = tips.get(name), recorded.get(name)
+        if chain_end == tip:
+            continue
+        if tip is None or chain_end is None:
+            reason = (
+                "the lane has entries but no recorded tip"
+                if tip is None
+                else "the lane's recorded tip has no entries behind it: entries were deleted"
+            )
+        elif tip[0] > chain_end[0]:
+            reason = f"the lane's tip is seq {tip[0]}: entries after this one were deleted"
+        else:
+            reason = "the lane's recorded tip does not match its last entry"
+        seq = chain_end[0] if chain_end else (tip[0] if tip else 0)
+        return count, Break(name, seq, None, reason)
     return count, None

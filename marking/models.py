@@ -447,6 +447,22 @@ class LedgerEntry(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class LedgerLane(Base):
+    """The tip of one lane of a session's ledger: its last sequence number and hash.
+
+    Appending locks this row (one writer per lane at a time, whatever the database) and
+    reads the tip from it instead of searching the entries; ``verify`` checks that every
+    tip is the last entry of its chain, so cutting entries off a lane's end shows too.
+    """
+
+    __tablename__ = "ledger_lane"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"), primary_key=True)
+    lane: Mapped[str] = mapped_column(String(80), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 class Assignment(Base):
     """An examiner on a marking group of a session (R2, R9, R10, R11 checked on creation)."""
 

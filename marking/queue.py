@@ -14,7 +14,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, exists, func, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    String,
+    bindparam,
+    exists,
+    func,
+    insert,
+    select,
+    true,
+    type_coerce,
+    update,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from marking import ledger
@@ -29,6 +42,7 @@ from marking.models import (
     Exclusion,
     Lease,
     LeaseState,
+    LedgerEntry,
     Mark,
     MarkingGroup,
     MarkKind,
@@ -403,6 +417,67 @@ _RESPONSE_FINAL = _response_update(
 )
 _RESPONSE_THIRD = _response_update(marks_needed=bindparam("r_needed", type_=_r.marks_needed.type))
 _RESPONSE_ARBITRATION = _response_update(state=bindparam("r_state", type_=_r.state.type))
+_RESPONSE_UPDATES = {
+    "marked": _RESPONSE_MARKED,
+    "final": _RESPONSE_FINAL,
+    "third": _RESPONSE_THIRD,
+    "arbitration": _RESPONSE_ARBITRATION,
+}
+
+# PostgreSQL: a mark in two round trips, so that eight examiners on two cores spend their
+# time marking, not waiting on the network. The first statement locks the lease, the
+# response and the examiner's ledger lane and reads everything the rule needs (the marks
+# so far, a mark id from the sequence, the lane's tip); Python validates, reconciles and
+# hashes; the second writes the mark, the lease, the response, the ledger entry and the
+# lane's new tip at once.
+_lane_tip = ledger.lane_lock("postgresql").cte("lane_tip")
+
+
+def _marks_so_far(column: Any, label: str) -> Any:
+    """One column of the response's effective marks as an array, in (kind, id) order."""
+    return (
+        select(func.array_agg(aggregate_order_by(column, Mark.kind, Mark.id)))
+        .where(
+            Mark.response_id == Response.id,
+            ~exists().where(MarkWithdrawal.mark_id == Mark.id),
+        )
+        .scalar_subquery()
+        .label(label)
+    )
+
+
+_HELD_FUSED = _HELD.add_columns(
+    _marks_so_far(type_coerce(Mark.kind, String), "marks_kind"),
+    _marks_so_far(type_coerce(Mark.value, BigInteger), "marks_value"),
+    func.nextval(func.pg_get_serial_sequence("mark", "id")).label("mark_id"),
+    _lane_tip.c.seq,
+    _lane_tip.c.hash,
+).join_from(Lease, _lane_tip, true())
+
+
+def _fused_write(response_update: Any) -> Any:
+    return ledger.INSERT_ENTRY.values(
+        {
+            c: bindparam(f"e_{c}", type_=LedgerEntry.__table__.c[c].type)
+            for c in ledger.ENTRY_COLUMNS
+        }
+    ).add_cte(
+        insert(Mark)
+        .values(
+            {
+                c: bindparam(f"m_{c}", type_=Mark.__table__.c[c].type)
+                for c in ("id", "response_id", "examiner_id", "kind", "value", "lease_id")
+            }
+        )
+        .values(created_at=bindparam("e_created_at", type_=Mark.__table__.c.created_at.type))
+        .cte("new_mark"),
+        _LEASE_SUBMITTED.cte("submitted"),
+        response_update.cte("counted"),
+        ledger.ADVANCE_LANE.cte("advanced"),
+    )
+
+
+_FUSED_WRITES = {outcome: _fused_write(u) for outcome, u in _RESPONSE_UPDATES.items()}
 
 
 def submit_mark(
@@ -424,32 +499,43 @@ def submit_mark(
         raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
     now = now or utcnow()
     conn = db.connection()
+    fused = conn.dialect.name == "postgresql"
+    params: dict[str, Any] = {"response_id": response_id, "examiner_id": examiner.id}
+    if fused:
+        params.update(l_session=exam.id, l_lane=examiner.username)
     # One round trip: the lease, and the response's counters and rules, both locked.
-    row = conn.execute(_HELD, {"response_id": response_id, "examiner_id": examiner.id}).first()
+    row = conn.execute(_HELD_FUSED if fused else _HELD, params).first()
     if row is None or row.expires_at <= now:
         held_lease(db, examiner, response_id, now=now)  # raises LeaseLost, saying why
         raise AssertionError("unreachable")
     validate_mark(value, maximum=row.max, step=row.step)
     kind = MarkKind.THIRD if row.marks_done >= row.marks_required else MarkKind.DOUBLE
-    mark_id = conn.execute(
-        _INSERT_MARK,
-        {
-            "response_id": response_id,
-            "examiner_id": examiner.id,
-            "kind": kind,
-            "value": value,
-            "lease_id": row.id,
-            "created_at": now,
-        },
-    ).scalar_one()
-    conn.execute(_LEASE_SUBMITTED, {"lease_id": row.id})
+    mark = {
+        "response_id": response_id,
+        "examiner_id": examiner.id,
+        "kind": kind,
+        "value": value,
+        "lease_id": row.id,
+    }
+    if fused:
+        mark_id = row.mark_id
+    else:
+        mark_id = conn.execute(_INSERT_MARK, {**mark, "created_at": now}).scalar_one()
+        conn.execute(_LEASE_SUBMITTED, {"lease_id": row.id})
     done = row.marks_done + 1
-    statement, params = _RESPONSE_MARKED, {"r_id": response_id, "r_done": done}
+    update_key, response_params = "marked", {"r_id": response_id, "r_done": done}
     state, final = ResponseState.OPEN, None
     if done >= row.marks_needed:
-        marks = [
-            to_int(v) for v in conn.execute(_EFFECTIVE, {"response_id": response_id}).scalars()
-        ]
+        if not fused:
+            marks = [to_int(v) for v in conn.execute(_EFFECTIVE, params).scalars()]
+        elif len(row.marks_value or ()) == row.marks_done:
+            # Read before this mark, in (kind, id) order: this one has the highest id.
+            before = list(zip(row.marks_kind or (), row.marks_value or (), strict=True))
+            marks = _with_new_mark(before, kind, to_int(value))
+        else:
+            # Another examiner's mark was committed while this one waited for the lock: the
+            # statement's snapshot predates it. A new statement sees it.
+            marks = _with_new_mark(_effective_milli(conn, response_id), kind, to_int(value))
         outcome = reconcile(
             marks,
             tolerance=to_int(row.tolerance),
@@ -458,30 +544,65 @@ def submit_mark(
         )
         if isinstance(outcome, Final):
             state, final = ResponseState.FINAL, Decimal(outcome.value) / 1000
-            statement = _RESPONSE_FINAL
-            params.update(r_state=state, r_final=final, r_rule=outcome.rule)
+            update_key = "final"
+            response_params.update(r_state=state, r_final=final, r_rule=outcome.rule)
         elif isinstance(outcome, NeedsThird):
-            statement = _RESPONSE_THIRD
-            params["r_needed"] = row.marks_required + 1
+            update_key = "third"
+            response_params["r_needed"] = row.marks_required + 1
         elif isinstance(outcome, NeedsArbitration):
             state = ResponseState.ARBITRATION
-            statement = _RESPONSE_ARBITRATION
-            params["r_state"] = state
-    conn.execute(statement, params)
-    ledger.append(
-        db,
-        exam,
+            update_key = "arbitration"
+            response_params["r_state"] = state
+    payload = {"mark": mark_id, "response": response_id, "value": f"{value:f}", "kind": kind.value}
+    if not fused:
+        conn.execute(_RESPONSE_UPDATES[update_key], response_params)
+        ledger.append(db, exam, kind="mark", actor=examiner.username, payload=payload, now=now)
+        return Submitted(response_id, mark_id, state, final)
+    entry = ledger.entry_row(
+        session_id=exam.id,
+        lane=examiner.username,
+        tip=(row.seq, row.hash),
         kind="mark",
         actor=examiner.username,
-        payload={
-            "mark": mark_id,
-            "response": response_id,
-            "value": f"{value:f}",
-            "kind": kind.value,
+        payload=payload,
+        created_at=now,
+    )
+    conn.execute(
+        _FUSED_WRITES[update_key],
+        {
+            **{f"m_{k}": v for k, v in mark.items()},
+            "m_id": mark_id,
+            **{f"e_{k}": v for k, v in entry.items()},
+            "lease_id": row.id,
+            **response_params,
+            "l_session": exam.id,
+            "l_lane": examiner.username,
+            "tip_seq": entry["seq"],
+            "tip_hash": entry["hash"],
         },
-        now=now,
     )
     return Submitted(response_id, mark_id, state, final)
+
+
+_EFFECTIVE_KINDS = (
+    select(Mark.kind, type_coerce(Mark.value, BigInteger))
+    .where(
+        Mark.response_id == bindparam("response_id"),
+        ~exists().where(MarkWithdrawal.mark_id == Mark.id),
+    )
+    .order_by(Mark.kind, Mark.id)
+)
+
+
+def _effective_milli(conn: Any, response_id: int) -> list[tuple[str, int]]:
+    return [(k.value, v) for k, v in conn.execute(_EFFECTIVE_KINDS, {"response_id": response_id})]
+
+
+def _with_new_mark(before: list[tuple[str, int]], kind: MarkKind, milli: int) -> list[int]:
+    """The response's marks in (kind, id) order once the new mark (the highest id) is in."""
+    position = sum(1 for k, _v in before if k <= kind.value)
+    values = [int(v) for _k, v in before]
+    return [*values[:position], milli, *values[position:]]
 
 
 def release(

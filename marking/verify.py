@@ -25,7 +25,6 @@ from marking.models import (
     Arbitration,
     Component,
     ExamSession,
-    LedgerEntry,
     Mark,
     MarkWithdrawal,
     Publication,
@@ -54,9 +53,7 @@ class VerifyReport:
 def verify(db: Session, exam: ExamSession) -> VerifyReport:
     report = VerifyReport()
     report.entries, broken = ledger.verify_chains(db, exam)
-    report.lanes = len(
-        set(db.scalars(select(LedgerEntry.lane).where(LedgerEntry.session_id == exam.id)))
-    )
+    report.lanes = len(ledger.lane_tips(db, exam))
     report.head = ledger.head(db, exam)
     if broken is not None:
         report.problems.append(f"ledger chain broken at {broken}")

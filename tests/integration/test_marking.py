@@ -870,6 +870,18 @@ def _delete_entry(db: Session, exam: ExamSession) -> str:
     return f"lane 'e2', seq 3 (entry {lane[2].id}): sequence jumps from 1 to 3: an entry is missing"
 
 
+def _cut_lane_end(db: Session, exam: ExamSession) -> str:
+    # The last mark and its entry both gone: the chain left behind is intact, but the
+    # lane's recorded tip still says where it ended.
+    last = _lane(db, exam, "e2")[-1]
+    db.execute(delete(Mark).where(Mark.id == last.payload["mark"]))
+    db.execute(delete(LedgerEntry).where(LedgerEntry.id == last.id))
+    return (
+        f"lane 'e2', seq {last.seq - 1}: the lane's tip is seq {last.seq}: "
+        "entries after this one were deleted"
+    )
+
+
 def _swap_entries(db: Session, exam: ExamSession) -> str:
     lane = _lane(db, exam, "e1")
     second, third = lane[1], lane[2]
@@ -948,6 +960,7 @@ def _change_key(db: Session, exam: ExamSession) -> str:
         _insert_mark,
         _change_payload,
         _delete_entry,
+        _cut_lane_end,
         _swap_entries,
         _change_final,
         _change_arbitrated_final,
