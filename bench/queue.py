@@ -261,6 +261,13 @@ def measure(
         "marks_in_window": marks,
         "marks_per_s": marks / args.seconds,
         "marks_total": sum(r["marks"] for r in reports),
+        # CPU milliseconds per mark (whole run, warm-up included): worker, its server.
+        **{
+            f"cpu_{side}_ms_per_mark": 1000
+            * sum(r.get(f"cpu_{side}_s", 0) for r in reports)
+            / max(1, sum(r["marks"] for r in reports))
+            for side in ("client", "server")
+        },
         "claims": sum(r["claims"] for r in reports),
         "empty_claims": sum(r["empty_claims"] for r in reports),
         "lease_lost": sum(r["lease_lost"] for r in reports),
@@ -277,7 +284,9 @@ def measure(
     flag = "" if check["ok"] and not errors and len(reports) == workers else "  (PROBLEM)"
     print(
         f"  {template.kind:<8} {method:<9} workers {workers:>2} batch {batch:>2}: "
-        f"{result['marks_per_s']:8,.0f} marks/s (busy {busy:.2f} cores){flag}",
+        f"{result['marks_per_s']:8,.0f} marks/s, CPU ms/mark "
+        f"{result['cpu_client_ms_per_mark']:.2f} client + {result['cpu_server_ms_per_mark']:.2f} "
+        f"server (busy {busy:.2f} cores){flag}",
         file=sys.stderr,
     )
     if errors:

@@ -149,29 +149,86 @@ def expire_leases(db: Session, exam: ExamSession, *, now: dt.datetime | None = N
     return sum(freed.values())
 
 
-_CANDIDATES = (
-    select(Response.id)
-    .where(
-        Response.group_id.in_(bindparam("groups", expanding=True)),
-        Response.state == ResponseState.OPEN,
-        Response.marks_done + Response.held < Response.marks_needed,
-        ~exists().where(Mark.response_id == Response.id, Mark.examiner_id == bindparam("me")),
-        ~exists().where(
-            Lease.response_id == Response.id,
-            Lease.examiner_id == bindparam("me"),
-            Lease.state == LeaseState.HELD,
-        ),
-        ~exists().where(
-            Exclusion.script_id == Response.script_id, Exclusion.examiner_id == bindparam("me")
-        ),
+def _candidates(in_groups: Any) -> Any:
+    """Up to ``size`` responses the examiner may take, locked, skipping ones others lock."""
+    return (
+        select(Response.id)
+        .where(
+            in_groups,
+            Response.state == ResponseState.OPEN,
+            Response.marks_done + Response.held < Response.marks_needed,
+            ~exists().where(Mark.response_id == Response.id, Mark.examiner_id == bindparam("me")),
+            ~exists().where(
+                Lease.response_id == Response.id,
+                Lease.examiner_id == bindparam("me"),
+                Lease.state == LeaseState.HELD,
+            ),
+            ~exists().where(
+                Exclusion.script_id == Response.script_id, Exclusion.examiner_id == bindparam("me")
+            ),
+        )
+        .limit(bindparam("size", type_=Integer))
+        .with_for_update(skip_locked=True, of=Response)
     )
-    .limit(bindparam("size", type_=Integer))
-    .with_for_update(skip_locked=True, of=Response)
-)
+
+
+_CANDIDATES = _candidates(Response.group_id.in_(bindparam("groups", expanding=True)))
 _HOLD = (
     update(Response)
     .where(Response.id.in_(bindparam("ids", expanding=True)))
     .values(held=Response.held + 1)
+)
+
+
+def _describe(which: Any) -> Any:
+    """What the examiner sees of the responses ``which`` selects (never the candidate)."""
+    return (
+        select(
+            Response.id,
+            Script.code,
+            Component.key,
+            Question.number,
+            Question.type,
+            Response.text,
+            Response.image_sha256,
+            Question.max,
+            Question.step,
+            MarkingGroup.key,
+            Question.reference,
+            Question.scheme,
+        )
+        .join(Script, Script.id == Response.script_id)
+        .join(Question, Question.id == Response.question_id)
+        .join(Component, Component.id == Question.component_id)
+        .join(MarkingGroup, MarkingGroup.id == Response.group_id)
+        .where(which)
+        .order_by(Response.id)
+    )
+
+
+_DESCRIBE = _describe(Response.id.in_(bindparam("ids", expanding=True)))
+
+# PostgreSQL: a claim in one statement. The responses are picked and locked, counted as
+# held, leased and described at once (a CTE with FOR UPDATE is evaluated exactly once).
+_picked = _candidates(Response.group_id.in_(_OPEN_GROUPS)).cte("picked")
+_lease_c = Lease.__table__.c
+_CLAIM_FUSED = _describe(Response.id.in_(select(_picked.c.id))).add_cte(
+    update(Response)
+    .where(Response.id.in_(select(_picked.c.id)))
+    .values(held=Response.held + 1)
+    .cte("counted"),
+    insert(Lease)
+    .from_select(
+        ["response_id", "examiner_id", "state", "created_at", "expires_at"],
+        select(
+            _picked.c.id,
+            bindparam("me", type_=Integer),
+            bindparam("l_state", type_=_lease_c.state.type),
+            bindparam("l_now", type_=_lease_c.created_at.type),
+            bindparam("l_expires", type_=_lease_c.expires_at.type),
+        ),
+    )
+    .cte("leased"),
 )
 
 
@@ -189,24 +246,67 @@ def claim(
     Never one the examiner marked, holds or is excluded from, nor one on anomaly hold or
     awaiting arbitration. Raises StateError outside marking, MarkingError if the examiner
     has no open group. Returns [] when nothing is left for them.
+
+    Expired leases are returned to the queue when a claim comes up short: until then the
+    rest of the queue keeps everyone busy, and a claim costs no sweep of the session.
     """
     if exam.state is not SessionState.MARKING:
         raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
     if not 1 <= size <= MAX_BATCH:
         raise MarkingError(f"a batch is 1 to {MAX_BATCH} responses")
     now = now or utcnow()
-    groups = _open_groups(db, exam, examiner.id)
-    if not groups:
+    expires = now + lease
+    conn = db.connection()
+    take = _take_fused if conn.dialect.name == "postgresql" else _take
+    items = take(db, exam, examiner, size, now, expires)
+    if len(items) < size and expire_leases(db, exam, now=now):
+        items += take(db, exam, examiner, size - len(items), now, expires)
+    if not items and not _open_groups(db, exam, examiner.id):
         raise MarkingError(
             f"{examiner.username} has no open marking group in session {exam.code} "
             "(not assigned, suspended, or the scheme is not approved yet)"
         )
-    expire_leases(db, exam, now=now)
+    return items
+
+
+def _take_fused(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    size: int,
+    now: dt.datetime,
+    expires: dt.datetime,
+) -> list[Claimed]:
+    rows = db.connection().execute(
+        _CLAIM_FUSED,
+        {
+            "session_id": exam.id,
+            "examiner_id": examiner.id,
+            "me": examiner.id,
+            "size": size,
+            "l_state": LeaseState.HELD,
+            "l_now": now,
+            "l_expires": expires,
+        },
+    )
+    return [_claimed(row, expires) for row in rows]
+
+
+def _take(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    size: int,
+    now: dt.datetime,
+    expires: dt.datetime,
+) -> list[Claimed]:
+    groups = _open_groups(db, exam, examiner.id)
+    if not groups:
+        return []
     me = examiner.id
     ids = list(db.scalars(_CANDIDATES, {"groups": groups, "me": me, "size": size}))
     if not ids:
         return []
-    expires = now + lease
     db.execute(
         insert(Lease),
         [
@@ -224,50 +324,27 @@ def claim(
     return describe(db, ids, expires_at=expires)
 
 
-_DESCRIBE = (
-    select(
-        Response.id,
-        Script.code,
-        Component.key,
-        Question.number,
-        Question.type,
-        Response.text,
-        Response.image_sha256,
-        Question.max,
-        Question.step,
-        MarkingGroup.key,
-        Question.reference,
-        Question.scheme,
-    )
-    .join(Script, Script.id == Response.script_id)
-    .join(Question, Question.id == Response.question_id)
-    .join(Component, Component.id == Question.component_id)
-    .join(MarkingGroup, MarkingGroup.id == Response.group_id)
-    .where(Response.id.in_(bindparam("ids", expanding=True)))
-    .order_by(Response.id)
-)
-
-
 def describe(db: Session, ids: list[int], *, expires_at: dt.datetime) -> list[Claimed]:
     # Plain columns, not ORM objects: this runs for every batch claimed.
-    return [
-        Claimed(
-            response_id=row[0],
-            script_code=row[1],
-            component=row[2],
-            question=row[3],
-            question_type=row[4].value,
-            text=row[5],
-            image_sha256=row[6],
-            max=row[7],
-            step=row[8],
-            group=row[9],
-            reference=row[10],
-            scheme=row[11],
-            expires_at=expires_at,
-        )
-        for row in db.execute(_DESCRIBE, {"ids": ids})
-    ]
+    return [_claimed(row, expires_at) for row in db.execute(_DESCRIBE, {"ids": ids})]
+
+
+def _claimed(row: Any, expires_at: dt.datetime) -> Claimed:
+    return Claimed(
+        response_id=row[0],
+        script_code=row[1],
+        component=row[2],
+        question=row[3],
+        question_type=row[4].value,
+        text=row[5],
+        image_sha256=row[6],
+        max=row[7],
+        step=row[8],
+        group=row[9],
+        reference=row[10],
+        scheme=row[11],
+        expires_at=expires_at,
+    )
 
 
 def held_lease(db: Session, examiner: Account, response_id: int, *, now: dt.datetime) -> Lease:
