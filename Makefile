@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-MO     := web/translations/zh_CN/LC_MESSAGES/messages.mo
+MO     := web/translations/zh_Hans_CN/LC_MESSAGES/messages.mo
 # The PostgreSQL pass of the suite; CI sets CI=1, and then a missing server fails the run.
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 

@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from babel import Locale
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
@@ -38,7 +39,8 @@ def build(locale: str = "zh_CN") -> list[str]:
         if message not in table:
             missing.append(message)
         catalog.add(message, table.get(message, ""))
-    folder = TRANSLATIONS / locale / "LC_MESSAGES"
+    # Babel names zh_CN "zh_Hans_CN", and looks the catalog up under that name.
+    folder = TRANSLATIONS / str(Locale.parse(locale)) / "LC_MESSAGES"
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / "messages.po").open("wb") as fh:
         write_po(fh, catalog, omit_header=False, sort_output=True)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marking import schema
@@ -18,7 +19,17 @@ from marking.accounts import add_user, hash_password
 from marking.db import transaction
 from marking.models import Account, Role
 from tests.conftest import FreshDatabase
-from tests.integration.factory import Tiny, tiny_session
+from tests.integration.factory import (
+    Tiny,
+    add_examiners,
+    add_staff,
+    new_session,
+    open_marking,
+    people,
+    take_in,
+    tiny_rows,
+    tiny_toml,
+)
 from web import create_app
 from web.i18n import build
 
@@ -59,12 +70,33 @@ class World:
     def tx(self) -> Any:
         return transaction(self.database.engine)
 
-    def session(self, code: str, **kwargs: Any) -> Tiny:
-        """A tiny session in marking (staff lead, examiners e1..e3 unless told)."""
+    def session(
+        self,
+        code: str,
+        *,
+        n: int = 4,
+        examiners: tuple[str, ...] = ("e1", "e2", "e3"),
+        seed: int = 1,
+        key_file: bool = False,
+        open_groups: bool = True,
+    ) -> Tiny:
+        """A tiny session (tests/integration/factory.py) at a station of its own, so R10's
+        consecutive-session limit never bites; marking open unless told."""
+        folder = self.tmp / code
         with self.tx() as db:
-            made = tiny_session(db, self.tmp / code, code, **kwargs)
+            add_staff(db)
+            known = set(db.scalars(select(Account.username)))
+            if missing := [u for u in examiners if u not in known]:
+                add_examiners(db, folder, *missing)
+            exam, keys = new_session(
+                db, folder, tiny_toml(code, station=f"S-{code}"), key_file=key_file
+            )
+            roster = people(n, seed=seed)
+            summary = take_in(db, exam, folder / "batch", roster, tiny_rows(roster))
+            if open_groups:
+                open_marking(db, exam, {"short": examiners, "prac": examiners})
             self.passwords(db)
-            return made
+            return Tiny(exam, keys, roster, summary.batch_id)
 
     def passwords(self, db: Session) -> None:
         if db.query(Account).filter_by(username="admin").first() is None:
