@@ -119,7 +119,7 @@ OPERATIONS: list[Operation] = [
         "A new API token for me (its value is shown once)",
         "any",
         [],
-        _json_body({"name": {"type": "string"}}, ["name"]),
+        _json_body({"name": {"type": "string", "pattern": r"\S"}}, ["name"]),
         201,
         {"type": "object", "required": ["id", "token"]},
     ),

@@ -8,7 +8,7 @@ import re
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from schemathesis.specs.openapi.checks import ignored_auth
+from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
 from tests.web.conftest import World
 from web.openapi import document
@@ -47,13 +47,18 @@ def test_answers_conform_to_the_document(world: World) -> None:
             deadline=None,
             suppress_health_check=list(HealthCheck),
             database=None,
+            derandomize=True,  # the same calls every run: CI does not flake
         )
         @given(case=strategy)
         def check(case):  # type: ignore[no-untyped-def]
             auth = {"Authorization": f"Bearer {token['token']}"}
             # Authentication is the route table's business (test_routes.py): this check
             # replays calls without the token through its own client, which we skip.
-            response = case.call_and_validate(headers=auth, excluded_checks=[ignored_auth])
+            # Schema-valid input may still be refused by a rule of the engine (422: an
+            # assignment the regulations forbid, a mark off the step): not a failure here.
+            response = case.call_and_validate(
+                headers=auth, excluded_checks=[ignored_auth, positive_data_acceptance]
+            )
             assert response.status_code < 500, (response.status_code, response.text)
 
         try:
