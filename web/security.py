@@ -297,6 +297,21 @@ def init_app(app: Flask) -> None:
     )
 
     @app.before_request
+    def _no_nul_characters() -> None:
+        # PostgreSQL text cannot hold NUL: refuse it as bad input, not a server error.
+        values = [request.path, *request.args.values(), *request.form.values()]
+        data = request.get_json(silent=True) if request.is_json else None
+        if isinstance(data, dict):
+            values += [v for v in data.values() if isinstance(v, str)]
+            values += [
+                x for v in data.values() if isinstance(v, list) for x in v if isinstance(x, str)
+            ]
+        if any("\x00" in v for v in values):
+            from marking.errors import MarkingError
+
+            raise MarkingError("the request contains a NUL character")
+
+    @app.before_request
     def _csrf_for_cookie_logins() -> None:
         if request.method not in UNSAFE:
             return
