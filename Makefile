@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+MO     := web/translations/zh_Hans_CN/LC_MESSAGES/messages.mo
 # The PostgreSQL pass of the suite; CI sets CI=1, and then a missing server fails the run.
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
@@ -14,11 +15,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+# The web's message catalogs, built from web/translations/*.json (generated, not committed).
+$(MO): $(STAMP) web/translations/zh_CN.json $(wildcard web/templates/*.html web/templates/*/*.html web/*.py)
+	$(BIN)/python -m web.i18n --check
 
-## The main job: the whole flow on synthetic data, on the SQLite default (./instance/).
-demo: $(STAMP)
-	$(BIN)/blindmark demo
+setup: $(STAMP) $(MO)
+
+## The main job: seed demo sessions on the SQLite default (./instance/) and serve them on
+## http://127.0.0.1:8000/, printing the demo accounts. `blindmark demo` is the engine's flow.
+demo: setup
+	$(BIN)/blindmark serve --demo --host 127.0.0.1 --port 8000
 
 ## Lint, types, then the suite on SQLite and on PostgreSQL.
 test: lint typecheck test-sqlite test-postgres
@@ -30,10 +36,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test-sqlite: $(STAMP)
+test-sqlite: setup
 	$(BIN)/pytest
 
-test-postgres: $(STAMP)
+test-postgres: setup
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_TEST_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 		BLINDMARK_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/pytest; \
 	elif [ -n "$$CI" ]; then \

@@ -613,3 +613,66 @@ class Result(Base):
     # {component: {"code": str | None, "score": "73.5" | None}}
     components: Mapped[dict[str, Any]] = mapped_column(JSON)
     interview_score: Mapped[Decimal | None] = mapped_column(Marks())
+
+
+# --- the web application's own records ------------------------------------------------------
+
+
+class LoginAttempt(Base):
+    """A login attempt, kept in the database so throttling holds across server processes.
+
+    ``scope`` is ``account`` (the username tried) or ``address`` (the client's address);
+    each attempt is written once per scope.
+    """
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_scope_key_at", "scope", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(128))
+    success: Mapped[bool] = mapped_column()
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class WebLogin(Base):
+    """A browser login. The cookie holds the random token; only its SHA-256 is stored, so a
+    copy of the database opens no session. Ended at logout, idle timeout or disabling."""
+
+    __tablename__ = "web_login"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    address: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class ApiToken(Base):
+    """A bearer token for scripted clients, stored as the SHA-256 of its random value."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class PublicationApproval(Base):
+    """A director's approval of a session's publication (R16), recorded before the office
+    publishes; withdrawn approvals stay with ``withdrawn_at`` set."""
+
+    __tablename__ = "publication_approval"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"), index=True)
+    director_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

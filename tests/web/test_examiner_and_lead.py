@@ -1,0 +1,206 @@
+"""The examiner's and the lead's work over HTTP: marking, refusals a person can act on,
+anomalies, arbitration; and blindness: nothing they can reach names a candidate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import select, update
+
+from marking import synthetic
+from marking.models import Anomaly, Lease, LeaseState, Response, ResponseState
+from tests.integration.factory import TINY_TOML
+from tests.integration.test_blindness import find_leaks, needles
+from tests.web.conftest import World
+
+API = "/api/v1/sessions"
+
+
+def claim(client: FlaskClient, code: str, size: int = 1) -> list[dict[str, Any]]:
+    answer = client.post(f"{API}/{code}/claim", json={"size": size})
+    assert answer.status_code == 200, answer.json
+    items: list[dict[str, Any]] = answer.json
+    return items
+
+
+def mark(client: FlaskClient, code: str, rid: int, value: object) -> Any:
+    return client.post(f"{API}/{code}/responses/{rid}/mark", json={"value": value})
+
+
+def test_marking_over_http_with_refusals_a_person_can_act_on(world: World) -> None:
+    world.session("EX-1")
+    e1 = world.client("e1")
+    page = e1.get("/examiner/").get_data(as_text=True)
+    assert "EX-1" in page and "简答题" in page
+    item = claim(e1, "EX-1")[0]
+    assert {"text", "reference", "scheme", "max", "step", "script_code"} <= item.keys()
+
+    refused = mark(e1, "EX-1", item["response_id"], "99")
+    assert refused.status_code == 422
+    assert refused.json["error"] == "invalid_mark"
+    assert "between 0 and" in refused.json["detail"]
+    off_step = mark(e1, "EX-1", item["response_id"], "0.3")
+    assert off_step.status_code == 422 and "steps of" in off_step.json["detail"]
+    assert mark(e1, "EX-1", item["response_id"], "abc").status_code == 422
+
+    done = mark(e1, "EX-1", item["response_id"], "1")
+    assert done.status_code == 200
+    # The examiner learns that the mark was taken, and nothing of the reconciliation.
+    assert done.json == {"response_id": item["response_id"], "recorded": True}
+    again = mark(e1, "EX-1", item["response_id"], "1")
+    assert again.status_code == 409 and again.json["error"] == "lease_lost"
+    assert "already marked" in again.json["detail"]
+
+    # A lease that ran out: the mark is refused, saying so, and nothing is stored.
+    nxt = claim(e1, "EX-1")[0]
+    with world.tx() as db:
+        db.execute(
+            update(Lease)
+            .where(Lease.response_id == nxt["response_id"], Lease.state == LeaseState.HELD)
+            .values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
+        )
+    lost = mark(e1, "EX-1", nxt["response_id"], "1")
+    assert lost.status_code == 409 and lost.json["error"] == "lease_lost"
+    assert "expired" in lost.json["detail"]
+
+
+def test_flag_goes_to_the_lead_who_resolves_it(world: World) -> None:
+    world.session("EX-2")
+    e1, lead = world.client("e1"), world.client("lead")
+    item = claim(e1, "EX-2")[0]
+    bad = e1.post(f"{API}/EX-2/responses/{item['response_id']}/flag", json={"kind": "nonsense"})
+    assert bad.status_code == 422 and "illegible" in bad.json["detail"]
+    flagged = e1.post(
+        f"{API}/EX-2/responses/{item['response_id']}/flag",
+        json={"kind": "illegible", "note": "字迹模糊"},
+    )
+    assert flagged.status_code == 200
+    inbox = lead.get(f"{API}/EX-2/anomalies").json
+    assert [a["note"] for a in inbox] == ["字迹模糊"]
+    page = lead.get("/lead/sessions/EX-2/anomalies").get_data(as_text=True)
+    assert "字迹模糊" in page and item["text"] in page
+    no_reason = lead.post(
+        f"{API}/EX-2/anomalies/{inbox[0]['id']}/resolve", json={"resolution": "final", "note": ""}
+    )
+    assert no_reason.status_code == 422
+    resolved = lead.post(
+        f"/lead/sessions/EX-2/anomalies/{inbox[0]['id']}/resolve",
+        data={"resolution": "final", "value": "2", "note": "看不清，按空白处理前先给分"},
+    )
+    assert resolved.status_code == 302
+    assert lead.get(f"{API}/EX-2/anomalies").json == []
+    with world.tx() as db:
+        anomaly = db.scalars(select(Anomaly).where(Anomaly.id == inbox[0]["id"])).one()
+        assert anomaly.resolution is not None and str(anomaly.final_value) == "2"
+
+
+def test_lead_arbitrates_seeing_the_marks_not_the_candidate(world: World) -> None:
+    world.session("EX-3")
+    clients = {u: world.client(u) for u in ("e1", "e2", "e3")}
+    # Each examiner marks every response they get: 0, max and the middle, so the tiny
+    # paper's responses go to a third mark and then to arbitration.
+    values = {"e1": lambda i: "0", "e2": lambda i: i["max"], "e3": lambda i: "3"}
+    for _round in range(3):
+        for name, client in clients.items():
+            for item in claim(client, "EX-3", size=20):
+                assert (
+                    mark(client, "EX-3", item["response_id"], values[name](item)).status_code == 200
+                )
+    lead = world.client("lead")
+    tasks = lead.get(f"{API}/EX-3/arbitrations").json
+    assert tasks, "expected responses awaiting arbitration"
+    task = tasks[0]
+    assert len(task["marks"]) == 3
+    page = lead.get("/lead/sessions/EX-3/arbitration").get_data(as_text=True)
+    assert task["script_code"] in page
+    refused = lead.post(
+        f"/lead/sessions/EX-3/responses/{task['response_id']}/arbitrate",
+        data={"value": "100", "reason": ""},
+    )
+    assert refused.status_code == 422
+    done = lead.post(
+        f"/lead/sessions/EX-3/responses/{task['response_id']}/arbitrate",
+        data={"value": "2", "reason": "按评分细则"},
+    )
+    assert done.status_code == 302
+    with world.tx() as db:
+        response = db.get(Response, task["response_id"])
+        assert response is not None and response.state is ResponseState.FINAL
+        assert str(response.final) == "2"
+
+
+def test_nothing_an_examiner_or_the_lead_can_reach_names_a_candidate(world: World) -> None:
+    tiny = world.session("BLIND-W", n=30, seed=77)
+    wanted = needles(
+        tiny.candidates,
+        TINY_TOML + "考评员e1考评员e2考评员e3" + "".join(synthetic.SUBJECTIVE_SNIPPETS),
+    )
+    seen: list[bytes] = []
+
+    def get(client: FlaskClient, path: str) -> Any:
+        answer = client.get(path)
+        assert answer.status_code == 200, (path, answer.status_code)
+        seen.append(answer.data)
+        return answer
+
+    def post(client: FlaskClient, path: str, payload: dict[str, Any]) -> Any:
+        answer = client.post(path, json=payload)
+        seen.append(answer.data)
+        return answer
+
+    e1, e2, lead = world.client("e1"), world.client("e2"), world.client("lead")
+    for client in (e1, e2):
+        for path in ("/examiner/", "/examiner/sessions/BLIND-W/mark", "/lead/", "/account"):
+            get(client, path)
+        items = post(client, f"{API}/BLIND-W/claim", {"size": 8}).json
+        get(client, f"{API}/BLIND-W/held")
+        get(client, f"{API}/BLIND-W/mine")
+        get(client, "/api/v1/sessions")
+        get(client, "/api/v1/me")
+        for n, item in enumerate(items):
+            if n == 0:
+                post(
+                    client,
+                    f"{API}/BLIND-W/responses/{item['response_id']}/flag",
+                    {"kind": "other", "note": "?"},
+                )
+            elif n == 1:
+                post(client, f"{API}/BLIND-W/responses/{item['response_id']}/release", {})
+            else:
+                post(
+                    client,
+                    f"{API}/BLIND-W/responses/{item['response_id']}/mark",
+                    {"value": "0" if client is e1 else item["max"]},
+                )
+    for path in (
+        "/lead/",
+        "/lead/sessions/BLIND-W",
+        "/lead/sessions/BLIND-W/anomalies",
+        "/lead/sessions/BLIND-W/arbitration",
+        f"{API}/BLIND-W/scheme",
+        f"{API}/BLIND-W/anomalies",
+        f"{API}/BLIND-W/arbitrations",
+        f"{API}/BLIND-W/progress",
+        "/api/v1/sessions",
+    ):
+        get(lead, path)
+    # Links found on the pages lead somewhere too: follow every same-site one.
+    links = {
+        href
+        for body in list(seen)
+        for href in re.findall(rb'href="(/[^"]*)"', body)
+        if not href.startswith((b"/static/", b"/lang/"))
+    }
+    for client in (e1, lead):
+        for href in links:
+            answer = client.get(href.decode())
+            seen.append(answer.data)
+    haystack = b"\n".join(seen)
+    assert len(haystack) > 10_000
+    leaks = find_leaks(haystack, wanted)
+    assert not leaks, leaks[:5]
+    # The crawl did see candidates' work, just not who wrote it.
+    assert re.search(rb"c\d+ (theory|skills)", haystack)

@@ -1,0 +1,615 @@
+"""Everything a screen or an API call can do, once: the pages and the API both call these.
+
+Each function takes the request's database session and the acting account, calls the
+engine's services, and returns plain JSON-able values. Nothing here commits: the request
+does (web/db.py), and only when the whole action succeeded.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import tempfile
+import zipfile
+from collections.abc import Iterable, Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from flask import url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marking import exports, lead, queue, views
+from marking import publish as pub
+from marking.accounts import add_user, set_password
+from marking.approvals import approve_publication, current_approval, withdraw_approval
+from marking.assignment import approve_scheme, assign, get_group
+from marking.definition import parse_session_definition
+from marking.errors import MarkingError, StateError
+from marking.examiners import import_examiners
+from marking.intake import intake_batch
+from marking.models import (
+    Account,
+    AnomalyKind,
+    AnomalyResolution,
+    ApiToken,
+    ExamSession,
+    Publication,
+    Role,
+    SessionState,
+    utcnow,
+)
+from marking.sessions import create_session, init_keys
+from marking.status import session_status
+from web.security import end_all_logins
+
+MAX_UNZIPPED = 2 * 1024 * 1024 * 1024  # an intake batch, images included, unpacked
+
+
+def _plain(value: Any) -> Any:
+    """Decimals as exact strings, dates as ISO: JSON that loses nothing."""
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def parse_mark(text: str | None) -> Decimal:
+    try:
+        value = Decimal(str(text).strip())
+    except (InvalidOperation, ValueError):
+        raise queue.InvalidMark(f"{text!r} is not a number") from None
+    if not value.is_finite():
+        raise queue.InvalidMark("a mark is a number")
+    return value
+
+
+# --- sessions ---------------------------------------------------------------------------------
+
+
+def session_summary(exam: ExamSession) -> dict[str, Any]:
+    return {
+        "code": exam.code,
+        "occupation": exam.occupation,
+        "occupation_code": exam.occupation_code,
+        "level": exam.level,
+        "date": exam.date.isoformat(),
+        "station": exam.station,
+        "state": exam.state.value,
+    }
+
+
+def progress(db: Session, exam: ExamSession) -> dict[str, Any]:
+    """Counts per marking group and what is open: nothing that names a candidate."""
+    status = session_status(db, exam)
+    data: dict[str, Any] = _plain(dataclasses.asdict(status))
+    data["has_key"] = exam.public_key is not None
+    return data
+
+
+# --- examiner ---------------------------------------------------------------------------------
+
+
+def claimed(exam: ExamSession, item: queue.Claimed) -> dict[str, Any]:
+    data: dict[str, Any] = _plain(dataclasses.asdict(item))
+    data.pop("image_sha256")
+    data["image_url"] = (
+        url_for("api.response_image", code=exam.code, response_id=item.response_id)
+        if item.image_sha256
+        else None
+    )
+    return data
+
+
+def examiner_home(db: Session, account: Account) -> list[dict[str, Any]]:
+    return [
+        {
+            **session_summary(exam),
+            "groups": [dataclasses.asdict(g) for g in views.examiner_groups(db, exam, account)],
+        }
+        for exam in views.sessions_of_examiner(db, account)
+    ]
+
+
+def held(db: Session, exam: ExamSession, account: Account) -> list[dict[str, Any]]:
+    return [claimed(exam, c) for c in views.held_by(db, exam, account)]
+
+
+def claim(db: Session, exam: ExamSession, account: Account, size: int) -> list[dict[str, Any]]:
+    return [claimed(exam, c) for c in queue.claim(db, exam, account, size=size)]
+
+
+def submit(
+    db: Session, exam: ExamSession, account: Account, response_id: int, value: str | None
+) -> dict[str, Any]:
+    result = queue.submit_mark(db, exam, account, response_id=response_id, value=parse_mark(value))
+    # The examiner learns only that the mark was taken: not the state or final it led to,
+    # which would hint at the other examiners' marks (R3: marks are independent).
+    return {"response_id": result.response_id, "recorded": True}
+
+
+def release(db: Session, exam: ExamSession, account: Account, response_id: int) -> dict[str, Any]:
+    queue.release(db, exam, account, response_id=response_id)
+    return {"response_id": response_id, "released": True}
+
+
+def flag(
+    db: Session, exam: ExamSession, account: Account, response_id: int, kind: str, note: str
+) -> dict[str, Any]:
+    try:
+        anomaly_kind = AnomalyKind(kind)
+    except ValueError:
+        raise MarkingError(
+            f"anomaly kind {kind!r} is not one of {', '.join(k.value for k in AnomalyKind)}"
+        ) from None
+    anomaly = queue.flag(db, exam, account, response_id=response_id, kind=anomaly_kind, note=note)
+    return {"response_id": response_id, "anomaly_id": anomaly.id}
+
+
+# --- lead -------------------------------------------------------------------------------------
+
+
+def approve(db: Session, exam: ExamSession, account: Account, group_key: str) -> dict[str, Any]:
+    approve_scheme(db, exam, get_group(db, exam, group_key), by=account.username)
+    return {"group": group_key, "approved": True}
+
+
+def scheme(db: Session, exam: ExamSession) -> list[dict[str, Any]]:
+    """Per group: its questions with reference answer and scheme, for the lead to approve."""
+    out = []
+    for group in exam.groups:
+        questions = [
+            {
+                "component": c.key,
+                "number": q.number,
+                "type": q.type.value,
+                "max": f"{q.max:f}",
+                "step": f"{q.step:f}",
+                "tolerance": f"{q.tolerance:f}",
+                "reference": q.reference,
+                "scheme": q.scheme,
+            }
+            for c in exam.components
+            for q in c.questions
+            if q.group_id == group.id
+        ]
+        out.append(
+            {
+                "key": group.key,
+                "name": group.name,
+                "marks_required": group.marks_required,
+                "approved": group.approved_at is not None,
+                "approved_at": _plain(group.approved_at),
+                "questions": questions,
+            }
+        )
+    return out
+
+
+def anomalies(db: Session, exam: ExamSession) -> list[dict[str, Any]]:
+    out = []
+    for a in views.anomaly_inbox(db, exam):
+        data: dict[str, Any] = _plain(dataclasses.asdict(a))
+        data.pop("image_sha256")
+        data["image_url"] = (
+            url_for("api.response_image", code=exam.code, response_id=a.response_id)
+            if a.image_sha256
+            else None
+        )
+        out.append(data)
+    return out
+
+
+def resolve(
+    db: Session,
+    exam: ExamSession,
+    account: Account,
+    anomaly_id: int,
+    resolution: str,
+    note: str,
+    value: str | None,
+) -> dict[str, Any]:
+    try:
+        how = AnomalyResolution(resolution)
+    except ValueError:
+        raise MarkingError(
+            f"resolution {resolution!r} is not one of "
+            + ", ".join(r.value for r in AnomalyResolution)
+        ) from None
+    mark = parse_mark(value) if how is AnomalyResolution.FINAL and value not in (None, "") else None
+    anomaly = lead.resolve_anomaly(
+        db, exam, account, anomaly_id=anomaly_id, resolution=how, note=note, value=mark
+    )
+    return {"anomaly_id": anomaly.id, "resolution": how.value}
+
+
+def correct_key(
+    db: Session,
+    exam: ExamSession,
+    account: Account,
+    component: str,
+    question: str,
+    answer: str,
+    reason: str,
+) -> dict[str, Any]:
+    answers = tuple(a.strip() for a in answer.split("|") if a.strip())
+    if not answers:
+        raise MarkingError("give the corrected key (alternatives separated by '|')")
+    correction = lead.correct_key(
+        db,
+        exam,
+        account,
+        component=component,
+        question_number=question,
+        answer=answers,
+        reason=reason,
+    )
+    return {"correction_id": correction.id, "rescored": correction.rescored}
+
+
+def arbitrations(db: Session, exam: ExamSession) -> list[dict[str, Any]]:
+    out = []
+    for task in lead.arbitration_tasks(db, exam):
+        data: dict[str, Any] = _plain(dataclasses.asdict(task))
+        data.pop("image_sha256")
+        data["image_url"] = (
+            url_for("api.response_image", code=exam.code, response_id=task.response_id)
+            if task.image_sha256
+            else None
+        )
+        out.append(data)
+    return out
+
+
+def arbitrate(
+    db: Session, exam: ExamSession, account: Account, response_id: int, value: str, reason: str
+) -> dict[str, Any]:
+    done = lead.arbitrate(
+        db, exam, account, response_id=response_id, value=parse_mark(value), reason=reason
+    )
+    return {"response_id": response_id, "final": f"{done.value:f}"}
+
+
+# --- office -----------------------------------------------------------------------------------
+
+
+def new_session(db: Session, account: Account, text: str, filename: str) -> dict[str, Any]:
+    definition = parse_session_definition(text, file=filename or "session.toml")
+    exam = create_session(db, definition, source=text, actor=account.username)
+    return session_summary(exam)
+
+
+def keys_init(
+    db: Session,
+    exam: ExamSession,
+    account: Account,
+    *,
+    custody: str,
+    passphrase: str = "",
+    custodians: int | None = None,
+    threshold: int | None = None,
+) -> tuple[str, bytes, str]:
+    """Make the session's key and hand over its private half once: the key file, or a zip
+    of the share files, is the answer to this request and is never stored on the server."""
+    with tempfile.TemporaryDirectory(prefix="blindmark-keys-") as tmp:
+        folder = Path(tmp)
+        if custody == "key_file":
+            if len(passphrase) < 12:
+                raise MarkingError("a key file passphrase needs at least 12 characters")
+            path = folder / f"{exam.code}.key"
+            init_keys(db, exam, actor=account.username, key_file=path, passphrase=passphrase)
+            return path.name, path.read_bytes(), "application/octet-stream"
+        if custody == "shares":
+            if custodians is None or threshold is None:
+                raise MarkingError("shares need the number of custodians and the threshold")
+            written = init_keys(
+                db,
+                exam,
+                actor=account.username,
+                custodians=custodians,
+                threshold=threshold,
+                out_dir=folder / "shares",
+            )
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+                for path in written:
+                    zf.write(path, path.name)
+            return f"{exam.code}-shares.zip", buffer.getvalue(), "application/zip"
+    raise MarkingError("custody is 'key_file' or 'shares'")
+
+
+def _unzip(data: bytes, dest: Path) -> Path:
+    """Unpack an uploaded batch safely; returns the folder holding candidates.csv/.xlsx."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise MarkingError("the batch must be a zip file of the intake folder") from None
+    with archive:
+        total = 0
+        for info in archive.infolist():
+            name = PurePosixPath(info.filename)
+            if name.is_absolute() or ".." in name.parts or "\\" in info.filename:
+                raise MarkingError(f"the zip holds an unsafe path: {info.filename}")
+            total += info.file_size
+            if total > MAX_UNZIPPED:
+                raise MarkingError("the zip unpacks to more than 2 GiB; split the batch")
+        archive.extractall(dest)
+    for stem in ("candidates.csv", "candidates.xlsx"):
+        found = sorted(dest.rglob(stem), key=lambda p: len(p.parts))
+        if found:
+            return found[0].parent
+    raise MarkingError("the zip has no candidates.csv (or .xlsx): see DESIGN §11 for a batch")
+
+
+def intake(
+    db: Session, exam: ExamSession, account: Account, data: bytes, name: str
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="blindmark-intake-") as tmp:
+        folder = _unzip(data, Path(tmp))
+        summary = intake_batch(db, exam, folder, actor=account.username, name=name or None)
+    return _plain(dataclasses.asdict(summary))
+
+
+def examiners_import(db: Session, data: bytes, filename: str) -> dict[str, Any]:
+    suffix = ".xlsx" if filename.lower().endswith(".xlsx") else ".csv"
+    with tempfile.TemporaryDirectory(prefix="blindmark-examiners-") as tmp:
+        path = Path(tmp) / (Path(filename or "examiners").stem + suffix)
+        path.write_bytes(data)
+        result = import_examiners(db, path)
+    return {"created": result.created, "updated": result.updated}
+
+
+def examiners(db: Session) -> list[dict[str, Any]]:
+    rows = db.scalars(
+        select(Account).where(Account.role == Role.EXAMINER).order_by(Account.username)
+    )
+    out = []
+    for a in rows:
+        e = a.examiner
+        out.append(
+            {
+                "username": a.username,
+                "name": a.name,
+                "active": a.active,
+                "grade": e.grade.value if e else None,
+                "certificate_expires": e.certificate_expires.isoformat() if e else None,
+                "scope": [f"{s.occupation_code}:{s.level}" for s in e.scopes] if e else [],
+            }
+        )
+    return out
+
+
+def assign_group(
+    db: Session,
+    exam: ExamSession,
+    account: Account,
+    group_key: str,
+    usernames: Sequence[str],
+    lead_username: str | None,
+) -> dict[str, Any]:
+    names = [u.strip() for u in usernames if u.strip()]
+    if not names:
+        raise MarkingError("name at least one examiner")
+    result = assign(
+        db,
+        exam,
+        get_group(db, exam, group_key),
+        names,
+        actor=account.username,
+        lead=lead_username or None,
+    )
+    return dataclasses.asdict(result)
+
+
+def publication(db: Session, exam: ExamSession) -> dict[str, Any]:
+    """The checklist before publication, or what was published."""
+    done = db.scalar(select(Publication).where(Publication.session_id == exam.id))
+    approval = current_approval(db, exam)
+    approver = db.get(Account, approval.director_id) if approval else None
+    open_items = (
+        pub.open_work(db, exam)
+        if exam.state in (SessionState.MARKING, SessionState.RECONCILED)
+        else []
+    )
+    checklist = [
+        {"item": "key", "ok": exam.public_key is not None},
+        {"item": "marking_done", "ok": exam.state is not SessionState.DRAFT and not open_items},
+        {"item": "approved", "ok": approval is not None or done is not None},
+    ]
+    return {
+        "state": exam.state.value,
+        "custody": exam.custody.value if exam.custody else None,
+        "threshold": exam.threshold,
+        "open": open_items,
+        "checklist": checklist,
+        "approved_by": approver.username if approver else None,
+        "approved_at": _plain(approval.created_at) if approval else None,
+        "published": None
+        if done is None
+        else {
+            "at": done.created_at.isoformat(),
+            "candidates": done.candidates,
+            "results_sha256": done.results_sha256,
+            "ledger_head": done.ledger_head,
+        },
+    }
+
+
+def approve_pub(db: Session, exam: ExamSession, account: Account, note: str) -> dict[str, Any]:
+    approval = approve_publication(db, exam, account, note=note)
+    return {"approved": True, "approval_id": approval.id}
+
+
+def withdraw_pub(db: Session, exam: ExamSession, account: Account) -> dict[str, Any]:
+    withdraw_approval(db, exam, account)
+    return {"approved": False}
+
+
+def publish(
+    db: Session,
+    exam: ExamSession,
+    account: Account,
+    *,
+    key_file: bytes | None,
+    passphrase: str,
+    shares: Iterable[bytes],
+) -> dict[str, Any]:
+    approval = current_approval(db, exam)
+    if approval is None:
+        raise StateError("publication needs a director's approval first (R16)")
+    director = db.get(Account, approval.director_id)
+    assert director is not None
+    if exam.public_key is None:
+        raise StateError(f"session {exam.code} has no key")
+    share_list = [s for s in shares if s]
+    if (key_file is None) == (not share_list):
+        raise MarkingError("give the key: the key file with its passphrase, or k share files")
+    with tempfile.TemporaryDirectory(prefix="blindmark-unlock-") as tmp:
+        folder = Path(tmp)
+        key_path = None
+        if key_file is not None:
+            key_path = folder / "session.key"
+            key_path.write_bytes(key_file)
+        share_paths = []
+        for i, data in enumerate(share_list, start=1):
+            path = folder / f"share-{i}.txt"
+            path.write_bytes(data)
+            share_paths.append(path)
+        key = pub.open_key(
+            key_file=key_path,
+            passphrase=passphrase if key_file is not None else None,
+            shares=share_paths,
+            expected_public_key=exam.public_key,
+        )
+    code = exam.code
+    try:
+        report = pub.publish(db, exam, by=account.username, approved_by=director.username, key=key)
+    except pub.LateConflicts as exc:
+        # As the command line does: nothing is published, the offending marks are withdrawn
+        # (committed on their own) and the responses go back to be re-marked.
+        db.rollback()
+        from marking.sessions import get_session
+
+        pub.withdraw_marks(
+            db,
+            get_session(db, code),
+            exc.hits,
+            reason="conflict of interest declared after intake (R10)",
+            actor=account.username,
+        )
+        db.commit()
+        raise StateError(
+            f"{len(exc.hits)} mark(s) by examiners with a late-declared conflict were "
+            "withdrawn and their responses reopened; have them re-marked, then publish again"
+        ) from None
+    return {
+        "candidates": report.candidates,
+        "outcomes": report.outcomes,
+        "results_sha256": report.results_sha256,
+        "ledger_head": report.ledger_head,
+    }
+
+
+def results(db: Session, exam: ExamSession) -> dict[str, Any]:
+    columns, rows = exports.results_rows(db, exam)
+    return {"columns": list(columns), "rows": [list(r) for r in rows]}
+
+
+EXPORTS = ("paper", "marks", "finals", "results")
+
+
+def export_csv(db: Session, exam: ExamSession, what: str) -> bytes:
+    """An export as CSV in UTF-8 with a BOM, so Excel opens the Chinese right (DESIGN §11)."""
+    header: Sequence[str]
+    rows: Iterable[Sequence[str]]
+    if what == "paper":
+        header, rows = exports.paper_rows(db, exam)
+    elif what == "marks":
+        header, rows = exports.MARKS_COLUMNS, exports.marks_rows(db, exam)
+    elif what == "finals":
+        header, rows = exports.FINALS_COLUMNS, exports.finals_rows(db, exam)
+    elif what == "results":
+        header, rows = exports.results_rows(db, exam)
+    else:
+        raise MarkingError(f"no export {what!r}; exports are {', '.join(EXPORTS)}")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+def account_dict(a: Account) -> dict[str, Any]:
+    return {
+        "username": a.username,
+        "name": a.name,
+        "role": a.role.value,
+        "active": a.active,
+        "created_at": a.created_at.isoformat(),
+    }
+
+
+def accounts(db: Session) -> list[dict[str, Any]]:
+    return [account_dict(a) for a in db.scalars(select(Account).order_by(Account.username))]
+
+
+def add_account(db: Session, username: str, role: str, name: str, password: str) -> dict[str, Any]:
+    try:
+        chosen = Role(role)
+    except ValueError:
+        raise MarkingError(f"role {role!r} is not one of office, director, lead, admin") from None
+    return account_dict(add_user(db, username, role=chosen, name=name or None, password=password))
+
+
+def update_account(
+    db: Session, username: str, *, password: str | None, active: bool | None
+) -> dict[str, Any]:
+    from marking.accounts import get_account
+
+    account = get_account(db, username)
+    if password:
+        set_password(db, username, password)
+        end_all_logins(db, account)
+    if active is not None:
+        account.active = active
+        if not active:
+            end_all_logins(db, account)
+    db.flush()
+    return account_dict(account)
+
+
+def tokens(db: Session, account: Account) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": t.id,
+            "name": t.name,
+            "created_at": t.created_at.isoformat(),
+            "last_used_at": _plain(t.last_used_at),
+            "revoked": t.revoked_at is not None,
+        }
+        for t in db.scalars(
+            select(ApiToken).where(ApiToken.account_id == account.id).order_by(ApiToken.id)
+        )
+    ]
+
+
+def revoke_token(db: Session, account: Account, token_id: int) -> dict[str, Any]:
+    from marking.errors import NotFound
+
+    token = db.get(ApiToken, token_id)
+    if token is None or token.account_id != account.id:
+        raise NotFound(f"no token {token_id} of yours")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    db.flush()
+    return {"id": token_id, "revoked": True}

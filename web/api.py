@@ -1,0 +1,467 @@
+"""The JSON API under /api/v1: every action of the screens, for scripts and for the
+marking screen's fetch calls. Described by /api/v1/openapi.json (web/openapi.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from marking import views
+from marking.errors import MarkingError, NotFound
+from marking.models import Role, utcnow
+from web import actions
+from web.access import session_as_examiner, session_as_lead, session_as_staff
+from web.db import get_db
+from web.security import Forbidden, logged_in, me, new_api_token, principal, require
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+STAFF = (Role.OFFICE, Role.DIRECTOR)
+
+
+def body() -> dict[str, Any]:
+    """The request's arguments: a JSON object, or form fields."""
+    data = request.get_json(silent=True) if request.is_json else None
+    if data is None:
+        return dict(request.form)
+    if not isinstance(data, dict):
+        raise MarkingError("the request body must be a JSON object")
+    return data
+
+
+def text(data: dict[str, Any], name: str, default: str = "") -> str:
+    value = data.get(name, default)
+    if value is None:
+        return default
+    if not isinstance(value, str | int | float):
+        raise MarkingError(f"{name} must be a string")
+    return str(value)
+
+
+def integer(data: dict[str, Any], name: str, default: int | None = None) -> int | None:
+    value = data.get(name, default)
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise MarkingError(f"{name} must be a whole number") from None
+
+
+def upload(name: str) -> tuple[bytes, str] | None:
+    file = request.files.get(name)
+    if file is None or not file.filename:
+        return None
+    return file.read(), file.filename
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    from web.openapi import document
+
+    return jsonify(document())
+
+
+@bp.get("/me")
+@logged_in
+def whoami() -> Response:
+    user = principal()
+    return jsonify({**actions.account_dict(user.account), "via": user.via})
+
+
+# --- tokens -----------------------------------------------------------------------------------
+
+
+@bp.get("/tokens")
+@logged_in
+def token_list() -> Response:
+    return jsonify(actions.tokens(get_db(), me()))
+
+
+@bp.post("/tokens")
+@logged_in
+def token_create() -> tuple[Response, int]:
+    name = text(body(), "name").strip()
+    if not name:
+        raise MarkingError("a token needs a name saying what it is for")
+    token, value = new_api_token(me(), name)
+    return jsonify({"id": token.id, "name": token.name, "token": value}), 201
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@logged_in
+def token_revoke(token_id: int) -> Response:
+    return jsonify(actions.revoke_token(get_db(), me(), token_id))
+
+
+# --- sessions ---------------------------------------------------------------------------------
+
+
+@bp.get("/sessions")
+@logged_in
+def sessions() -> Response:
+    """The sessions this account may see: all for staff, assigned or led ones otherwise."""
+    db, account = get_db(), me()
+    if account.role in STAFF:
+        found = views.all_sessions(db)
+    elif account.role is Role.EXAMINER:
+        found = list(
+            {
+                e.id: e
+                for e in views.sessions_of_examiner(db, account)
+                + views.sessions_led_by(db, account)
+            }.values()
+        )
+    elif account.role is Role.LEAD:
+        found = views.sessions_led_by(db, account)
+    else:
+        found = []
+    return jsonify([actions.session_summary(e) for e in found])
+
+
+@bp.post("/sessions")
+@require(Role.OFFICE)
+def session_create() -> tuple[Response, int]:
+    uploaded = upload("definition")
+    if uploaded is not None:
+        raw, filename = uploaded
+        try:
+            source = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise MarkingError(f"{filename}: a session definition is UTF-8 text") from None
+    else:
+        source, filename = text(body(), "toml"), "session.toml"
+    if not source.strip():
+        raise MarkingError("give the session definition (session.toml)")
+    return jsonify(actions.new_session(get_db(), me(), source, filename)), 201
+
+
+def _progress_session(code: str) -> Any:
+    account = me()
+    if account.role in STAFF:
+        return session_as_staff(code, *STAFF)[0]
+    return session_as_lead(code)[0]
+
+
+@bp.get("/sessions/<code>/progress")
+@require(Role.OFFICE, Role.DIRECTOR, Role.LEAD, Role.EXAMINER)
+def session_progress(code: str) -> Response:
+    return jsonify(actions.progress(get_db(), _progress_session(code)))
+
+
+@bp.post("/sessions/<code>/keys")
+@require(Role.OFFICE)
+def session_keys(code: str) -> Response:
+    exam, account = session_as_staff(code, Role.OFFICE)
+    data = body()
+    name, content, mimetype = actions.keys_init(
+        get_db(),
+        exam,
+        account,
+        custody=text(data, "custody"),
+        passphrase=text(data, "passphrase"),
+        custodians=integer(data, "custodians"),
+        threshold=integer(data, "threshold"),
+    )
+    return Response(
+        content,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.post("/sessions/<code>/intake")
+@require(Role.OFFICE)
+def session_intake(code: str) -> tuple[Response, int]:
+    exam, account = session_as_staff(code, Role.OFFICE)
+    uploaded = upload("batch")
+    if uploaded is None:
+        raise MarkingError("upload the batch as a zip file (field 'batch')")
+    raw, filename = uploaded
+    name = text(body(), "name") or filename.rsplit(".", 1)[0]
+    return jsonify(actions.intake(get_db(), exam, account, raw, name)), 201
+
+
+@bp.get("/examiners")
+@require(Role.OFFICE)
+def examiner_list() -> Response:
+    return jsonify(actions.examiners(get_db()))
+
+
+@bp.post("/examiners/import")
+@require(Role.OFFICE)
+def examiner_import() -> Response:
+    uploaded = upload("file")
+    if uploaded is None:
+        raise MarkingError("upload examiners.csv or .xlsx (field 'file')")
+    return jsonify(actions.examiners_import(get_db(), *uploaded))
+
+
+@bp.post("/sessions/<code>/groups/<group>/assign")
+@require(Role.OFFICE)
+def group_assign(code: str, group: str) -> Response:
+    exam, account = session_as_staff(code, Role.OFFICE)
+    data = body()
+    names = data.get("examiners", "")
+    usernames = names if isinstance(names, list) else str(names).replace("，", ",").split(",")
+    return jsonify(
+        actions.assign_group(
+            get_db(), exam, account, group, [str(u) for u in usernames], text(data, "lead") or None
+        )
+    )
+
+
+# --- examiner ---------------------------------------------------------------------------------
+
+
+@bp.get("/sessions/<code>/mine")
+@require(Role.EXAMINER)
+def examiner_session(code: str) -> Response:
+    exam, account = session_as_examiner(code)
+    db = get_db()
+    return jsonify(
+        {
+            **actions.session_summary(exam),
+            "groups": [g.__dict__ for g in views.examiner_groups(db, exam, account)],
+            "held": actions.held(db, exam, account),
+        }
+    )
+
+
+@bp.post("/sessions/<code>/claim")
+@require(Role.EXAMINER)
+def examiner_claim(code: str) -> Response:
+    exam, account = session_as_examiner(code)
+    size = integer(body(), "size", 10)
+    assert size is not None
+    return jsonify(actions.claim(get_db(), exam, account, size))
+
+
+@bp.get("/sessions/<code>/held")
+@require(Role.EXAMINER)
+def examiner_held(code: str) -> Response:
+    exam, account = session_as_examiner(code)
+    return jsonify(actions.held(get_db(), exam, account))
+
+
+@bp.post("/sessions/<code>/responses/<int:response_id>/mark")
+@require(Role.EXAMINER)
+def examiner_mark(code: str, response_id: int) -> Response:
+    exam, account = session_as_examiner(code)
+    value = body().get("value")
+    return jsonify(
+        actions.submit(get_db(), exam, account, response_id, None if value is None else str(value))
+    )
+
+
+@bp.post("/sessions/<code>/responses/<int:response_id>/release")
+@require(Role.EXAMINER)
+def examiner_release(code: str, response_id: int) -> Response:
+    exam, account = session_as_examiner(code)
+    return jsonify(actions.release(get_db(), exam, account, response_id))
+
+
+@bp.post("/sessions/<code>/responses/<int:response_id>/flag")
+@require(Role.EXAMINER)
+def examiner_flag(code: str, response_id: int) -> Response:
+    exam, account = session_as_examiner(code)
+    data = body()
+    return jsonify(
+        actions.flag(get_db(), exam, account, response_id, text(data, "kind"), text(data, "note"))
+    )
+
+
+@bp.get("/sessions/<code>/responses/<int:response_id>/image")
+@require(Role.EXAMINER, Role.LEAD)
+def response_image(code: str, response_id: int) -> Response:
+    """A response's image: for the examiner holding it, or the session's lead."""
+    db, account = get_db(), me()
+    if account.role is Role.EXAMINER and views.holds(db, account, response_id, now=utcnow()):
+        exam = session_as_examiner(code)[0]
+    else:
+        try:
+            exam = session_as_lead(code)[0]
+        except Forbidden:
+            # Not told apart from a response that does not exist.
+            raise NotFound(f"no response {response_id} of yours") from None
+    image = views.image_of(db, views.session_response(db, exam, response_id))
+    return Response(image.content, mimetype=image.media_type)
+
+
+# --- lead -------------------------------------------------------------------------------------
+
+LEADS = (Role.LEAD, Role.EXAMINER)
+
+
+@bp.get("/sessions/<code>/scheme")
+@require(*LEADS)
+def lead_scheme(code: str) -> Response:
+    exam, _account = session_as_lead(code)
+    return jsonify(actions.scheme(get_db(), exam))
+
+
+@bp.post("/sessions/<code>/groups/<group>/approve")
+@require(*LEADS)
+def lead_approve(code: str, group: str) -> Response:
+    exam, account = session_as_lead(code)
+    return jsonify(actions.approve(get_db(), exam, account, group))
+
+
+@bp.get("/sessions/<code>/anomalies")
+@require(*LEADS)
+def lead_anomalies(code: str) -> Response:
+    exam, _account = session_as_lead(code)
+    return jsonify(actions.anomalies(get_db(), exam))
+
+
+@bp.post("/sessions/<code>/anomalies/<int:anomaly_id>/resolve")
+@require(*LEADS)
+def lead_resolve(code: str, anomaly_id: int) -> Response:
+    exam, account = session_as_lead(code)
+    data = body()
+    value = data.get("value")
+    return jsonify(
+        actions.resolve(
+            get_db(),
+            exam,
+            account,
+            anomaly_id,
+            text(data, "resolution"),
+            text(data, "note"),
+            None if value is None else str(value),
+        )
+    )
+
+
+@bp.post("/sessions/<code>/key-corrections")
+@require(*LEADS)
+def lead_correct_key(code: str) -> Response:
+    exam, account = session_as_lead(code)
+    data = body()
+    return jsonify(
+        actions.correct_key(
+            get_db(),
+            exam,
+            account,
+            text(data, "component"),
+            text(data, "question"),
+            text(data, "answer"),
+            text(data, "reason"),
+        )
+    )
+
+
+@bp.get("/sessions/<code>/arbitrations")
+@require(*LEADS)
+def lead_arbitrations(code: str) -> Response:
+    exam, _account = session_as_lead(code)
+    return jsonify(actions.arbitrations(get_db(), exam))
+
+
+@bp.post("/sessions/<code>/responses/<int:response_id>/arbitrate")
+@require(*LEADS)
+def lead_arbitrate(code: str, response_id: int) -> Response:
+    exam, account = session_as_lead(code)
+    data = body()
+    return jsonify(
+        actions.arbitrate(
+            get_db(), exam, account, response_id, text(data, "value"), text(data, "reason")
+        )
+    )
+
+
+# --- publication ------------------------------------------------------------------------------
+
+
+@bp.get("/sessions/<code>/publication")
+@require(*STAFF)
+def publication_state(code: str) -> Response:
+    exam, _account = session_as_staff(code, *STAFF)
+    return jsonify(actions.publication(get_db(), exam))
+
+
+@bp.post("/sessions/<code>/publication/approval")
+@require(Role.DIRECTOR)
+def publication_approve(code: str) -> Response:
+    exam, account = session_as_staff(code, Role.DIRECTOR)
+    return jsonify(actions.approve_pub(get_db(), exam, account, text(body(), "note")))
+
+
+@bp.post("/sessions/<code>/publication/approval/withdraw")
+@require(Role.DIRECTOR)
+def publication_withdraw(code: str) -> Response:
+    exam, account = session_as_staff(code, Role.DIRECTOR)
+    return jsonify(actions.withdraw_pub(get_db(), exam, account))
+
+
+@bp.post("/sessions/<code>/publication")
+@require(Role.OFFICE)
+def publication_publish(code: str) -> Response:
+    exam, account = session_as_staff(code, Role.OFFICE)
+    key = upload("key_file")
+    shares = [f.read() for f in request.files.getlist("share") if f.filename]
+    return jsonify(
+        actions.publish(
+            get_db(),
+            exam,
+            account,
+            key_file=key[0] if key else None,
+            passphrase=text(body(), "passphrase"),
+            shares=shares,
+        )
+    )
+
+
+@bp.get("/sessions/<code>/results")
+@require(*STAFF)
+def session_results(code: str) -> Response:
+    exam, _account = session_as_staff(code, *STAFF)
+    return jsonify(actions.results(get_db(), exam))
+
+
+@bp.get("/sessions/<code>/exports/<what>")
+@require(*STAFF)
+def session_export(code: str, what: str) -> Response:
+    exam, _account = session_as_staff(code, *STAFF)
+    content = actions.export_csv(get_db(), exam, what)
+    return Response(
+        content,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{exam.code}-{what}.csv"'},
+    )
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+@bp.get("/accounts")
+@require(Role.ADMIN)
+def account_list() -> Response:
+    return jsonify(actions.accounts(get_db()))
+
+
+@bp.post("/accounts")
+@require(Role.ADMIN)
+def account_create() -> tuple[Response, int]:
+    data = body()
+    created = actions.add_account(
+        get_db(),
+        text(data, "username"),
+        text(data, "role"),
+        text(data, "name"),
+        text(data, "password"),
+    )
+    return jsonify(created), 201
+
+
+@bp.post("/accounts/<username>")
+@require(Role.ADMIN)
+def account_update(username: str) -> Response:
+    data = body()
+    active = data.get("active")
+    flag = None if active in (None, "") else str(active).lower() in ("1", "true", "on", "yes")
+    return jsonify(
+        actions.update_account(
+            get_db(), username, password=text(data, "password") or None, active=flag
+        )
+    )

@@ -1,0 +1,39 @@
+"""One database session per request: commit when the view succeeds, roll back otherwise
+(the pattern of Indico's RH.process): a half-done operation never reaches the database."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from flask.wrappers import Response
+from sqlalchemy.orm import Session
+
+
+def get_db() -> Session:
+    if "db" not in g:
+        g.db = current_app.extensions["blindmark.sessions"]()
+    session: Session = g.db
+    return session
+
+
+def fail() -> None:
+    """Undo the request's work now; nothing of it will be committed."""
+    g.failed = True
+    if "db" in g:
+        g.db.rollback()
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def _commit(response: Response) -> Response:
+        if "db" in g:
+            if response.status_code < 400 and not g.get("failed"):
+                g.db.commit()
+            else:
+                g.db.rollback()
+        return response
+
+    @app.teardown_request
+    def _close(_exc: BaseException | None) -> None:
+        session = g.pop("db", None)
+        if session is not None:
+            session.close()  # rolls back whatever was not committed

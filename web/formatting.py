@@ -1,0 +1,75 @@
+"""Locale-aware formatting for the templates: dates, numbers and percentages (Babel)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask
+from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+ROLE_NAMES = {
+    "admin": _l("Administrator"),
+    "office": _l("Office"),
+    "director": _l("Director"),
+    "lead": _l("Lead examiner"),
+    "examiner": _l("Examiner"),
+}
+STATE_NAMES = {
+    "draft": _l("draft"),
+    "intake": _l("intake"),
+    "marking": _l("marking"),
+    "reconciled": _l("reconciled"),
+    "published": _l("published"),
+}
+ANOMALY_KINDS = {
+    "blank": _l("blank"),
+    "illegible": _l("illegible"),
+    "identifying_mark": _l("identifying mark"),
+    "suspected_copying": _l("suspected copying"),
+    "question_error": _l("error in the question"),
+    "key_error": _l("error in the reference answer"),
+    "other": _l("other"),
+}
+
+
+def when(value: dt.datetime | dt.date | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return str(format_datetime(value, "medium"))
+    return str(format_date(value, "medium"))
+
+
+def number(value: Decimal | int | float | None) -> str:
+    if value is None:
+        return ""
+    return str(format_decimal(value))
+
+
+def percent(part: int, whole: int) -> str:
+    return str(format_percent(part / whole if whole else 0, "#0.0%"))
+
+
+def ratio(part: int, whole: int) -> int:
+    """A whole percentage for a progress bar's width class."""
+    return int(100 * part / whole) if whole else 0
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(when=when, number=number)
+    app.jinja_env.globals.update(percent=percent, ratio=ratio)
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        user = current_user if current_user.is_authenticated else None
+        return {
+            "user": user,
+            "role_names": ROLE_NAMES,
+            "state_names": STATE_NAMES,
+            "anomaly_kinds": ANOMALY_KINDS,
+            "locale": str(get_locale()),
+        }

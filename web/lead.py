@@ -1,0 +1,116 @@
+"""The lead examiner's screens: scheme approval, live progress, anomalies, arbitration."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from marking import views
+from marking.models import Role
+from web import actions
+from web.access import session_as_lead
+from web.db import get_db
+from web.security import me, require
+
+bp = Blueprint("lead", __name__, url_prefix="/lead")
+LEADS = (Role.LEAD, Role.EXAMINER)
+
+
+@bp.get("/")
+@require(*LEADS)
+def home() -> str:
+    return render_template("lead/home.html", sessions=views.sessions_led_by(get_db(), me()))
+
+
+@bp.get("/sessions/<code>")
+@require(*LEADS)
+def session(code: str) -> str:
+    exam, _account = session_as_lead(code)
+    db = get_db()
+    return render_template(
+        "lead/session.html",
+        exam=exam,
+        progress=actions.progress(db, exam),
+        groups=actions.scheme(db, exam),
+    )
+
+
+@bp.post("/sessions/<code>/groups/<group>/approve")
+@require(*LEADS)
+def approve(code: str, group: str) -> Response:
+    exam, account = session_as_lead(code)
+    actions.approve(get_db(), exam, account, group)
+    flash(
+        _("Marking scheme of group %(g)s approved: the group is open for marking.", g=group), "ok"
+    )
+    return redirect(url_for("lead.session", code=code))
+
+
+@bp.get("/sessions/<code>/anomalies")
+@require(*LEADS)
+def anomalies(code: str) -> str:
+    exam, _account = session_as_lead(code)
+    db = get_db()
+    return render_template(
+        "lead/anomalies.html",
+        exam=exam,
+        anomalies=actions.anomalies(db, exam),
+        objective=views.objective_questions(db, exam),
+    )
+
+
+@bp.post("/sessions/<code>/anomalies/<int:anomaly_id>/resolve")
+@require(*LEADS)
+def resolve(code: str, anomaly_id: int) -> Response:
+    exam, account = session_as_lead(code)
+    form = request.form
+    actions.resolve(
+        get_db(),
+        exam,
+        account,
+        anomaly_id,
+        form.get("resolution", ""),
+        form.get("note", ""),
+        form.get("value"),
+    )
+    flash(_("Anomaly %(n)d resolved.", n=anomaly_id), "ok")
+    return redirect(url_for("lead.anomalies", code=code))
+
+
+@bp.post("/sessions/<code>/key-corrections")
+@require(*LEADS)
+def correct_key(code: str) -> Response:
+    exam, account = session_as_lead(code)
+    form = request.form
+    component, _sep, question = form.get("question", "").partition("/")
+    done = actions.correct_key(
+        get_db(), exam, account, component, question, form.get("answer", ""), form.get("reason", "")
+    )
+    flash(_("Key corrected; %(n)d response(s) re-scored.", n=done["rescored"]), "ok")
+    return redirect(url_for("lead.anomalies", code=code))
+
+
+@bp.get("/sessions/<code>/arbitration")
+@require(*LEADS)
+def arbitration(code: str) -> str:
+    exam, _account = session_as_lead(code)
+    return render_template(
+        "lead/arbitration.html", exam=exam, tasks=actions.arbitrations(get_db(), exam)
+    )
+
+
+@bp.post("/sessions/<code>/responses/<int:response_id>/arbitrate")
+@require(*LEADS)
+def arbitrate(code: str, response_id: int) -> Response:
+    exam, account = session_as_lead(code)
+    done = actions.arbitrate(
+        get_db(),
+        exam,
+        account,
+        response_id,
+        request.form.get("value", ""),
+        request.form.get("reason", ""),
+    )
+    flash(_("Final mark %(v)s recorded.", v=done["final"]), "ok")
+    return redirect(url_for("lead.arbitration", code=code))

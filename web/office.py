@@ -1,0 +1,173 @@
+"""The office's screens: sessions, intake, examiners and assignment, key custody,
+live progress, publication, results and exports."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from marking import views
+from marking.errors import MarkingError
+from marking.models import Role
+from web import actions
+from web.access import session_as_staff
+from web.db import get_db
+from web.security import me, require
+
+bp = Blueprint("office", __name__, url_prefix="/office")
+
+
+@bp.get("/")
+@require(Role.OFFICE)
+def home() -> str:
+    return render_template("office/home.html", sessions=views.all_sessions(get_db()))
+
+
+@bp.post("/sessions")
+@require(Role.OFFICE)
+def create() -> WerkzeugResponse:
+    file = request.files.get("definition")
+    if file is None or not file.filename:
+        raise MarkingError(_("Choose the session's session.toml file."))
+    try:
+        source = file.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise MarkingError(f"{file.filename}: a session definition is UTF-8 text") from None
+    made = actions.new_session(get_db(), me(), source, file.filename)
+    flash(_("Session %(c)s created.", c=made["code"]), "ok")
+    return redirect(url_for("office.session", code=made["code"]))
+
+
+@bp.get("/sessions/<code>")
+@require(Role.OFFICE)
+def session(code: str) -> str:
+    exam, _account = session_as_staff(code, Role.OFFICE)
+    db = get_db()
+    return render_template(
+        "office/session.html",
+        exam=exam,
+        progress=actions.progress(db, exam),
+        examiners=actions.examiners(db),
+    )
+
+
+@bp.post("/sessions/<code>/keys")
+@require(Role.OFFICE)
+def keys(code: str) -> Response:
+    exam, account = session_as_staff(code, Role.OFFICE)
+    form = request.form
+    custodians = form.get("custodians", "")
+    threshold = form.get("threshold", "")
+    if form.get("passphrase", "") != form.get("passphrase2", form.get("passphrase", "")):
+        raise MarkingError(_("The two passphrases differ."))
+    name, content, mimetype = actions.keys_init(
+        get_db(),
+        exam,
+        account,
+        custody=form.get("custody", ""),
+        passphrase=form.get("passphrase", ""),
+        custodians=int(custodians) if custodians.isdigit() else None,
+        threshold=int(threshold) if threshold.isdigit() else None,
+    )
+    return Response(
+        content,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.post("/sessions/<code>/intake")
+@require(Role.OFFICE)
+def intake(code: str) -> WerkzeugResponse:
+    exam, account = session_as_staff(code, Role.OFFICE)
+    file = request.files.get("batch")
+    if file is None or not file.filename:
+        raise MarkingError(_("Choose the batch's zip file."))
+    name = request.form.get("name", "").strip() or file.filename.rsplit(".", 1)[0]
+    summary = actions.intake(get_db(), exam, account, file.read(), name)
+    flash(
+        _(
+            "Batch taken in: %(c)d candidates, %(s)d scripts, %(r)d responses.",
+            c=summary["candidates"],
+            s=summary["scripts"],
+            r=summary["responses"],
+        ),
+        "ok",
+    )
+    return redirect(url_for("office.session", code=code))
+
+
+@bp.post("/sessions/<code>/groups/<group>/assign")
+@require(Role.OFFICE)
+def assign(code: str, group: str) -> WerkzeugResponse:
+    exam, account = session_as_staff(code, Role.OFFICE)
+    names = request.form.getlist("examiners")
+    if not names:
+        names = request.form.get("examiner_list", "").replace("，", ",").split(",")
+    result = actions.assign_group(
+        get_db(), exam, account, group, names, request.form.get("lead", "").strip() or None
+    )
+    flash(
+        _("Assigned to %(g)s: %(n)d new.", g=group, n=len(result["added"])),
+        "ok",
+    )
+    for warning in result["warnings"]:
+        flash(warning, "warning")
+    return redirect(url_for("office.session", code=code))
+
+
+@bp.get("/examiners")
+@require(Role.OFFICE)
+def examiners() -> str:
+    return render_template("office/examiners.html", examiners=actions.examiners(get_db()))
+
+
+@bp.post("/examiners")
+@require(Role.OFFICE)
+def examiners_import() -> WerkzeugResponse:
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        raise MarkingError(_("Choose examiners.csv or .xlsx."))
+    done = actions.examiners_import(get_db(), file.read(), file.filename)
+    flash(
+        _("Examiners imported: %(c)d new, %(u)d updated.", c=done["created"], u=done["updated"]),
+        "ok",
+    )
+    return redirect(url_for("office.examiners"))
+
+
+@bp.get("/sessions/<code>/publication")
+@require(Role.OFFICE)
+def publication(code: str) -> str:
+    exam, _account = session_as_staff(code, Role.OFFICE)
+    return render_template(
+        "office/publication.html", exam=exam, pub=actions.publication(get_db(), exam)
+    )
+
+
+@bp.post("/sessions/<code>/publication")
+@require(Role.OFFICE)
+def publish(code: str) -> WerkzeugResponse:
+    exam, account = session_as_staff(code, Role.OFFICE)
+    key = request.files.get("key_file")
+    shares = [f.read() for f in request.files.getlist("share") if f.filename]
+    report = actions.publish(
+        get_db(),
+        exam,
+        account,
+        key_file=key.read() if key is not None and key.filename else None,
+        passphrase=request.form.get("passphrase", ""),
+        shares=shares,
+    )
+    flash(_("Session published: %(n)d candidates.", n=report["candidates"]), "ok")
+    return redirect(url_for("office.results", code=code))
+
+
+@bp.get("/sessions/<code>/results")
+@require(Role.OFFICE)
+def results(code: str) -> str:
+    exam, _account = session_as_staff(code, Role.OFFICE)
+    return render_template(
+        "results.html", exam=exam, results=actions.results(get_db(), exam), exports=actions.EXPORTS
+    )

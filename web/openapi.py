@@ -1,0 +1,554 @@
+"""The OpenAPI 3.1 document of /api/v1, written out operation by operation.
+
+It is written by hand on purpose (not generated from the routes): a test compares it with
+the application's routes both ways, and schemathesis checks the answers against it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR = {
+    "type": "object",
+    "required": ["error", "detail"],
+    "properties": {
+        "error": {"type": "string"},
+        "detail": {"type": "string"},
+        "problems": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "file": {"type": "string"},
+                    "row": {"type": ["integer", "string", "null"]},
+                    "column": {"type": ["string", "null"]},
+                    "reason": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+DECIMAL = {"type": "string", "pattern": r"^\d+(\.\d+)?$"}
+SESSION = {
+    "type": "object",
+    "required": ["code", "state"],
+    "properties": {
+        "code": {"type": "string"},
+        "occupation": {"type": "string"},
+        "occupation_code": {"type": "string"},
+        "level": {"type": "integer"},
+        "date": {"type": "string", "format": "date"},
+        "station": {"type": "string"},
+        "state": {"enum": ["draft", "intake", "marking", "reconciled", "published"]},
+    },
+}
+CLAIMED = {
+    "type": "object",
+    "required": ["response_id", "script_code", "text", "max", "step", "expires_at"],
+    "properties": {
+        "response_id": {"type": "integer"},
+        "script_code": {"type": "string"},
+        "component": {"type": "string"},
+        "question": {"type": "string"},
+        "question_type": {"type": "string"},
+        "text": {"type": "string"},
+        "image_url": {"type": ["string", "null"]},
+        "max": DECIMAL,
+        "step": DECIMAL,
+        "group": {"type": "string"},
+        "reference": {"type": "string"},
+        "scheme": {"type": "string"},
+        "expires_at": {"type": "string", "format": "date-time"},
+    },
+    "additionalProperties": False,
+}
+ACCOUNT = {
+    "type": "object",
+    "required": ["username", "role", "active"],
+    "properties": {
+        "username": {"type": "string"},
+        "name": {"type": "string"},
+        "role": {"enum": ["admin", "office", "director", "lead", "examiner"]},
+        "active": {"type": "boolean"},
+        "created_at": {"type": "string"},
+        "via": {"enum": ["cookie", "token"]},
+    },
+}
+OBJECT = {"type": "object"}
+LIST = {"type": "array", "items": {"type": "object"}}
+
+
+def _json_body(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return {
+        "required": bool(required),
+        "content": {
+            "application/json": {"schema": schema},
+            "application/x-www-form-urlencoded": {"schema": schema},
+        },
+    }
+
+
+def _multipart(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {"type": "object", "properties": properties, "required": required}
+            }
+        },
+    }
+
+
+FILE = {"type": "string", "format": "binary"}
+CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+GROUP = {"name": "group", "in": "path", "required": True, "schema": {"type": "string"}}
+RESPONSE_ID = {"name": "response_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+# (method, path, summary, roles, path parameters, request body, success status, success schema)
+Operation = tuple[str, str, str, str, list[dict[str, Any]], dict[str, Any] | None, int, Any]
+OPERATIONS: list[Operation] = [
+    ("get", "/openapi.json", "This document", "anyone", [], None, 200, OBJECT),
+    ("get", "/me", "The account making the call", "any", [], None, 200, ACCOUNT),
+    ("get", "/tokens", "My API tokens", "any", [], None, 200, LIST),
+    (
+        "post",
+        "/tokens",
+        "A new API token for me (its value is shown once)",
+        "any",
+        [],
+        _json_body({"name": {"type": "string", "pattern": r"\S"}}, ["name"]),
+        201,
+        {"type": "object", "required": ["id", "token"]},
+    ),
+    (
+        "post",
+        "/tokens/{token_id}/revoke",
+        "Revoke one of my tokens",
+        "any",
+        [{"name": "token_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        None,
+        200,
+        OBJECT,
+    ),
+    (
+        "get",
+        "/sessions",
+        "Sessions I may see",
+        "any",
+        [],
+        None,
+        200,
+        {"type": "array", "items": SESSION},
+    ),
+    (
+        "post",
+        "/sessions",
+        "Create a session from its session.toml",
+        "office",
+        [],
+        _json_body({"toml": {"type": "string"}}, ["toml"]),
+        201,
+        SESSION,
+    ),
+    (
+        "get",
+        "/sessions/{code}/progress",
+        "Progress per marking group",
+        "office, director, lead",
+        [CODE],
+        None,
+        200,
+        OBJECT,
+    ),
+    (
+        "post",
+        "/sessions/{code}/keys",
+        "Make the session's key; the answer is the key file or a zip of the shares, once",
+        "office",
+        [CODE],
+        _json_body(
+            {
+                "custody": {"enum": ["key_file", "shares"]},
+                "passphrase": {"type": "string"},
+                "custodians": {"type": "integer"},
+                "threshold": {"type": "integer"},
+            },
+            ["custody"],
+        ),
+        200,
+        None,
+    ),
+    (
+        "post",
+        "/sessions/{code}/intake",
+        "Take in a batch (zip of candidates.csv, responses.csv, images)",
+        "office",
+        [CODE],
+        _multipart({"batch": FILE, "name": {"type": "string"}}, ["batch"]),
+        201,
+        OBJECT,
+    ),
+    ("get", "/examiners", "Examiner accounts", "office", [], None, 200, LIST),
+    (
+        "post",
+        "/examiners/import",
+        "Import examiners.csv or .xlsx",
+        "office",
+        [],
+        _multipart({"file": FILE}, ["file"]),
+        200,
+        OBJECT,
+    ),
+    (
+        "post",
+        "/sessions/{code}/groups/{group}/assign",
+        "Assign examiners to a marking group (and name the lead)",
+        "office",
+        [CODE, GROUP],
+        _json_body(
+            {
+                "examiners": {"type": "array", "items": {"type": "string"}},
+                "lead": {"type": "string"},
+            },
+            ["examiners"],
+        ),
+        200,
+        OBJECT,
+    ),
+    (
+        "get",
+        "/sessions/{code}/mine",
+        "My groups and held responses",
+        "examiner",
+        [CODE],
+        None,
+        200,
+        OBJECT,
+    ),
+    (
+        "post",
+        "/sessions/{code}/claim",
+        "Claim a batch of responses under a lease",
+        "examiner",
+        [CODE],
+        _json_body({"size": {"type": "integer", "minimum": 1, "maximum": 100}}),
+        200,
+        {"type": "array", "items": CLAIMED},
+    ),
+    (
+        "get",
+        "/sessions/{code}/held",
+        "Responses I hold",
+        "examiner",
+        [CODE],
+        None,
+        200,
+        {"type": "array", "items": CLAIMED},
+    ),
+    (
+        "post",
+        "/sessions/{code}/responses/{response_id}/mark",
+        "Mark a response I hold",
+        "examiner",
+        [CODE, RESPONSE_ID],
+        _json_body({"value": {"type": ["string", "number"]}}, ["value"]),
+        200,
+        {"type": "object", "required": ["response_id", "recorded"]},
+    ),
+    (
+        "post",
+        "/sessions/{code}/responses/{response_id}/release",
+        "Hand a held response back unmarked",
+        "examiner",
+        [CODE, RESPONSE_ID],
+        None,
+        200,
+        OBJECT,
+    ),
+    (
+        "post",
+        "/sessions/{code}/responses/{response_id}/flag",
+        "Report a held response to the lead (R4)",
+        "examiner",
+        [CODE, RESPONSE_ID],
+        _json_body(
+            {
+                "kind": {
+                    "enum": [
+                        "blank",
+                        "illegible",
+                        "identifying_mark",
+                        "suspected_copying",
+                        "question_error",
+                        "key_error",
+                        "other",
+                    ]
+                },
+                "note": {"type": "string"},
+            },
+            ["kind"],
+        ),
+        200,
+        OBJECT,
+    ),
+    (
+        "get",
+        "/sessions/{code}/responses/{response_id}/image",
+        "A response's image (examiner holding it, or the lead)",
+        "examiner, lead",
+        [CODE, RESPONSE_ID],
+        None,
+        200,
+        None,
+    ),
+    (
+        "get",
+        "/sessions/{code}/scheme",
+        "Marking groups with their questions and schemes",
+        "lead",
+        [CODE],
+        None,
+        200,
+        LIST,
+    ),
+    (
+        "post",
+        "/sessions/{code}/groups/{group}/approve",
+        "Approve a group's marking scheme (R5)",
+        "lead",
+        [CODE, GROUP],
+        None,
+        200,
+        OBJECT,
+    ),
+    ("get", "/sessions/{code}/anomalies", "Open anomaly reports", "lead", [CODE], None, 200, LIST),
+    (
+        "post",
+        "/sessions/{code}/anomalies/{anomaly_id}/resolve",
+        "Resolve an anomaly: requeue, final mark, or after a key correction",
+        "lead",
+        [
+            CODE,
+            {"name": "anomaly_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+        ],
+        _json_body(
+            {
+                "resolution": {"enum": ["requeue", "final", "key_correction"]},
+                "note": {"type": "string"},
+                "value": {"type": ["string", "number"]},
+            },
+            ["resolution", "note"],
+        ),
+        200,
+        OBJECT,
+    ),
+    (
+        "post",
+        "/sessions/{code}/key-corrections",
+        "Correct an objective question's key and re-score",
+        "lead",
+        [CODE],
+        _json_body(
+            {
+                "component": {"type": "string"},
+                "question": {"type": "string"},
+                "answer": {"type": "string"},
+                "reason": {"type": "string"},
+            },
+            ["component", "question", "answer", "reason"],
+        ),
+        200,
+        OBJECT,
+    ),
+    (
+        "get",
+        "/sessions/{code}/arbitrations",
+        "Responses awaiting arbitration, with the marks given",
+        "lead",
+        [CODE],
+        None,
+        200,
+        LIST,
+    ),
+    (
+        "post",
+        "/sessions/{code}/responses/{response_id}/arbitrate",
+        "The lead's final mark (R14)",
+        "lead",
+        [CODE, RESPONSE_ID],
+        _json_body({"value": {"type": "string"}, "reason": {"type": "string"}}, ["value"]),
+        200,
+        OBJECT,
+    ),
+    (
+        "get",
+        "/sessions/{code}/publication",
+        "Publication checklist or record",
+        "office, director",
+        [CODE],
+        None,
+        200,
+        OBJECT,
+    ),
+    (
+        "post",
+        "/sessions/{code}/publication/approval",
+        "A director approves the publication (R16)",
+        "director",
+        [CODE],
+        _json_body({"note": {"type": "string"}}),
+        200,
+        OBJECT,
+    ),
+    (
+        "post",
+        "/sessions/{code}/publication/approval/withdraw",
+        "The approving director withdraws the approval",
+        "director",
+        [CODE],
+        None,
+        200,
+        OBJECT,
+    ),
+    (
+        "post",
+        "/sessions/{code}/publication",
+        "Unlock the key and publish all results of the session",
+        "office",
+        [CODE],
+        _multipart(
+            {
+                "key_file": FILE,
+                "passphrase": {"type": "string"},
+                "share": {"type": "array", "items": FILE},
+            },
+            [],
+        ),
+        200,
+        OBJECT,
+    ),
+    (
+        "get",
+        "/sessions/{code}/results",
+        "Published results",
+        "office, director",
+        [CODE],
+        None,
+        200,
+        OBJECT,
+    ),
+    (
+        "get",
+        "/sessions/{code}/exports/{what}",
+        "An export as CSV (UTF-8 with BOM)",
+        "office, director",
+        [
+            CODE,
+            {
+                "name": "what",
+                "in": "path",
+                "required": True,
+                "schema": {"enum": ["paper", "marks", "finals", "results"]},
+            },
+        ],
+        None,
+        200,
+        None,
+    ),
+    (
+        "get",
+        "/accounts",
+        "All accounts",
+        "admin",
+        [],
+        None,
+        200,
+        {"type": "array", "items": ACCOUNT},
+    ),
+    (
+        "post",
+        "/accounts",
+        "Create an office, director, lead or admin account",
+        "admin",
+        [],
+        _json_body(
+            {
+                "username": {"type": "string"},
+                "role": {"enum": ["office", "director", "lead", "admin"]},
+                "name": {"type": "string"},
+                "password": {"type": "string"},
+            },
+            ["username", "role", "password"],
+        ),
+        201,
+        ACCOUNT,
+    ),
+    (
+        "post",
+        "/accounts/{username}",
+        "Set an account's password or enable/disable it",
+        "admin",
+        [{"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}],
+        _json_body({"password": {"type": "string"}, "active": {"type": "boolean"}}),
+        200,
+        ACCOUNT,
+    ),
+]
+
+ERRORS = {
+    "400": "Bad request (a CSRF token missing from a cookie-authenticated call)",
+    "401": "Not logged in",
+    "403": "Not for this role, or not this account's session",
+    "404": "No such thing in a session this account may see",
+    "409": "Not in this state (lease lost, already approved, work still open)",
+    "422": "Refused input: the detail says why (and problems lists a file's bad rows)",
+}
+
+
+def document() -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for method, path, summary, roles, params, body, status, schema in OPERATIONS:
+        responses: dict[str, Any] = {
+            str(status): {"description": "Done"}
+            if schema is None
+            else {"description": "Done", "content": {"application/json": {"schema": schema}}}
+        }
+        for code, text in ERRORS.items():
+            responses[code] = {
+                "description": text,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
+        operation: dict[str, Any] = {
+            "summary": summary,
+            "description": f"For: {roles}.",
+            "parameters": params,
+            "responses": responses,
+        }
+        if roles == "anyone":
+            operation["security"] = []
+        if body is not None:
+            operation["requestBody"] = body
+        paths.setdefault(path, {})[method] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "blindmark API",
+            "version": "1",
+            "description": "Blind marking and score aggregation. Authenticate with a bearer token "
+            "(made on the account page), or with the browser's login cookie plus an "
+            "X-CSRFToken header on calls that change something.",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}, {"cookie": []}],
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": "blindmark"},
+            },
+            "schemas": {"Error": ERROR},
+        },
+        "paths": paths,
+    }

@@ -1,0 +1,328 @@
+"""Who is asking: browser logins (server-side, idle timeout), API tokens, login throttling,
+CSRF for cookie logins, role checks and the security headers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, g, request
+from flask_login import LoginManager, UserMixin, current_user
+from flask_talisman import Talisman
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import func, select, update
+
+from marking.accounts import check_password
+from marking.models import Account, ApiToken, LoginAttempt, Role, WebLogin, utcnow
+from web.db import get_db
+
+F = TypeVar("F", bound=Callable[..., Any])
+TOKEN_PREFIX = "bm_"
+# Writing last_seen on every request would add a write to every read: once a minute will do.
+TOUCH_EVERY = dt.timedelta(seconds=60)
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+talisman = Talisman()
+
+# No inline script or style anywhere: JavaScript and CSS are static files of this site.
+CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "frame-ancestors": "'none'",
+    "form-action": "'self'",
+}
+
+
+class Unauthorized(Exception):
+    """Not logged in (or the login ended)."""
+
+
+class Forbidden(Exception):
+    """Logged in, but this account may not do this or see this."""
+
+
+class Throttled(Exception):
+    """Too many failed logins for the account or the address: wait."""
+
+    def __init__(self, minutes: int) -> None:
+        self.minutes = minutes
+        super().__init__(f"too many failed logins; try again in {minutes} minute(s)")
+
+
+class Principal(UserMixin):  # type: ignore[misc]
+    """The account behind a request, and how it proved itself (``cookie`` or ``token``)."""
+
+    def __init__(self, account: Account, via: str, token: str = "") -> None:
+        self.account = account
+        self.via = via
+        self._token = token
+
+    def get_id(self) -> str:
+        return self._token
+
+    @property
+    def role(self) -> Role:
+        return self.account.role
+
+
+def sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def principal() -> Principal:
+    """The logged-in principal; Unauthorized when there is none."""
+    if not current_user.is_authenticated:
+        raise Unauthorized()
+    user: Principal = current_user._get_current_object()
+    return user
+
+
+def me() -> Account:
+    return principal().account
+
+
+def require(*roles: Role) -> Callable[[F], F]:
+    """The view needs a login with one of ``roles``."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if principal().role not in roles:
+                raise Forbidden("this page is not for your role")
+            return view(*args, **kwargs)
+
+        wrapper.roles = roles  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def logged_in(view: F) -> F:
+    """The view needs a login, any role."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        principal()
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+# --- browser logins ---------------------------------------------------------------------------
+
+
+def client_address() -> str:
+    return (request.remote_addr or "unknown")[:64]
+
+
+def _failures(scope: str, key: str, now: dt.datetime) -> tuple[int, dt.datetime | None]:
+    """Failed attempts in the window since the last success, and the oldest of them."""
+    db = get_db()
+    window = now - dt.timedelta(seconds=current_app.config["THROTTLE_WINDOW"])
+    last_ok = db.scalar(
+        select(func.max(LoginAttempt.at)).where(
+            LoginAttempt.scope == scope, LoginAttempt.key == key, LoginAttempt.success.is_(True)
+        )
+    )
+    since = max(window, last_ok) if last_ok is not None else window
+    count, oldest = db.execute(
+        select(func.count(), func.min(LoginAttempt.at)).where(
+            LoginAttempt.scope == scope,
+            LoginAttempt.key == key,
+            LoginAttempt.success.is_(False),
+            LoginAttempt.at > since,
+        )
+    ).one()
+    return int(count), oldest
+
+
+def check_throttle(username: str, now: dt.datetime) -> None:
+    """Raise Throttled when the account or the address has failed too often lately."""
+    cfg = current_app.config
+    for scope, key, limit in (
+        ("account", username.lower()[:128], cfg["THROTTLE_ACCOUNT"]),
+        ("address", client_address(), cfg["THROTTLE_ADDRESS"]),
+    ):
+        count, oldest = _failures(scope, key, now)
+        if count >= limit and oldest is not None:
+            free_at = oldest + dt.timedelta(seconds=cfg["THROTTLE_WINDOW"])
+            raise Throttled(max(1, int((free_at - now).total_seconds() // 60) + 1))
+
+
+def record_attempt(username: str, success: bool, now: dt.datetime) -> None:
+    db = get_db()
+    for scope, key in (("account", username.lower()[:128]), ("address", client_address())):
+        db.add(LoginAttempt(scope=scope, key=key, success=success, at=now))
+    db.flush()
+
+
+_dummy_hash: list[str] = []
+
+
+def authenticate(username: str, password: str) -> Account | None:
+    """The active account with this password, or None. Costs the same for unknown names."""
+    db = get_db()
+    account = db.scalar(select(Account).where(Account.username == username))
+    if account is None or account.password_hash is None:
+        if not _dummy_hash:
+            from marking.accounts import hash_password
+
+            _dummy_hash.append(hash_password(secrets.token_hex(16)))
+        check_password(Account(password_hash=_dummy_hash[0], active=True), password)
+        return None
+    return account if check_password(account, password) else None
+
+
+def start_login(account: Account, now: dt.datetime) -> Principal:
+    token = secrets.token_urlsafe(32)
+    get_db().add(
+        WebLogin(
+            account_id=account.id,
+            token_sha256=sha256(token),
+            address=client_address(),
+            created_at=now,
+            last_seen_at=now,
+        )
+    )
+    return Principal(account, "cookie", token)
+
+
+def end_login() -> None:
+    user = principal()
+    if user.via == "cookie":
+        get_db().execute(
+            update(WebLogin)
+            .where(WebLogin.token_sha256 == sha256(user.get_id()))
+            .values(ended_at=utcnow())
+        )
+
+
+def end_all_logins(db: Any, account: Account) -> None:
+    """A disabled account or a new password ends every browser login of the account."""
+    db.execute(
+        update(WebLogin)
+        .where(WebLogin.account_id == account.id, WebLogin.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+
+
+def _load_cookie_login(token: str) -> Principal | None:
+    db = get_db()
+    now = utcnow()
+    row = db.execute(
+        select(WebLogin, Account)
+        .join(Account, Account.id == WebLogin.account_id)
+        .where(WebLogin.token_sha256 == sha256(token), WebLogin.ended_at.is_(None))
+    ).first()
+    if row is None:
+        return None
+    login, account = row
+    idle = dt.timedelta(seconds=current_app.config["IDLE_TIMEOUT"])
+    if not account.active or now - login.last_seen_at > idle:
+        login.ended_at = now
+        db.commit()  # the login ends even though this request will be refused
+        g.login_expired = True
+        return None
+    if now - login.last_seen_at > TOUCH_EVERY:
+        login.last_seen_at = now
+    return Principal(account, "cookie", token)
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+
+def new_api_token(account: Account, name: str) -> tuple[ApiToken, str]:
+    """A new token for the account; the clear value is returned once and never stored."""
+    value = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(account_id=account.id, name=name.strip()[:128], token_sha256=sha256(value))
+    db = get_db()
+    db.add(token)
+    db.flush()
+    return token, value
+
+
+def _load_token(req: Any) -> Principal | None:
+    header = req.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    value = header[len("Bearer ") :].strip()
+    if not value.startswith(TOKEN_PREFIX):
+        return None
+    db = get_db()
+    row = db.execute(
+        select(ApiToken, Account)
+        .join(Account, Account.id == ApiToken.account_id)
+        .where(ApiToken.token_sha256 == sha256(value), ApiToken.revoked_at.is_(None))
+    ).first()
+    if row is None or not row[1].active:
+        return None
+    token, account = row
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:
+        token.last_used_at = now
+    return Principal(account, "token")
+
+
+# --- wiring -----------------------------------------------------------------------------------
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = None  # the server-side login is the protection
+    login_manager.user_loader(_load_cookie_login)
+    login_manager.request_loader(_load_token)
+    talisman.init_app(
+        app,
+        force_https=False,  # TLS ends at the proxy, or there is none on a local demo
+        strict_transport_security=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=True,
+        session_cookie_samesite="Lax",
+        content_security_policy=CSP,
+        frame_options="DENY",
+        referrer_policy="no-referrer",
+        permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
+    )
+
+    @app.before_request
+    def _no_nul_characters() -> None:
+        # PostgreSQL text cannot hold NUL: refuse it as bad input, not a server error.
+        values = [request.path, *request.args.values(), *request.form.values()]
+        data = request.get_json(silent=True) if request.is_json else None
+        if isinstance(data, dict):
+            values += [v for v in data.values() if isinstance(v, str)]
+            values += [
+                x for v in data.values() if isinstance(v, list) for x in v if isinstance(x, str)
+            ]
+        if any("\x00" in v for v in values):
+            from marking.errors import MarkingError
+
+            raise MarkingError("the request contains a NUL character")
+
+    @app.before_request
+    def _csrf_for_cookie_logins() -> None:
+        if request.method not in UNSAFE:
+            return
+        user = current_user._get_current_object()
+        if getattr(user, "via", None) == "token":
+            return  # a bearer token is not sent by a browser on its own: no CSRF to fear
+        csrf.protect()
+
+    @app.after_request
+    def _no_store(response: Any) -> Any:
+        # Answers and marks must not linger in a shared browser's or proxy's cache.
+        if not request.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response

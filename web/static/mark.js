@@ -1,0 +1,106 @@
+// The marking screen: one response at a time; type the mark, Enter submits, the next
+// response appears without reloading the page. All calls go to the JSON API.
+(function () {
+  "use strict";
+  const root = document.getElementById("marking");
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const $ = (id) => document.getElementById(id);
+  let queue = [];
+
+  function say(text, kind) {
+    const box = $("message");
+    box.textContent = text;
+    box.className = "flash " + (kind || "");
+    box.hidden = !text;
+  }
+
+  async function call(method, url, body) {
+    const res = await fetch(url, {
+      method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    let data = null;
+    try { data = await res.json(); } catch (e) { data = null; }
+    return { ok: res.ok, status: res.status, data };
+  }
+
+  function show() {
+    const item = queue[0];
+    $("work").hidden = !item;
+    $("empty").hidden = !!item;
+    if (!item) return;
+    $("where").textContent = `${item.component} / ${item.question}`;
+    $("script").textContent = item.script_code;
+    $("expires").textContent = new Date(item.expires_at).toLocaleTimeString(document.documentElement.lang);
+    $("left").textContent = String(queue.length - 1);
+    $("text").textContent = item.text;
+    const img = $("image");
+    if (item.image_url) { img.src = item.image_url; img.hidden = false; } else { img.removeAttribute("src"); img.hidden = true; }
+    $("reference").textContent = item.reference;
+    $("scheme").textContent = item.scheme;
+    $("max").textContent = item.max;
+    $("step").textContent = item.step;
+    const input = $("mark");
+    input.value = "";
+    input.focus();
+  }
+
+  async function fill() {
+    if (queue.length) return show();
+    let res = await call("GET", root.dataset.heldUrl);
+    if (res.ok && res.data.length) { queue = res.data; return show(); }
+    res = await call("POST", root.dataset.claimUrl, { size: 10 });
+    if (!res.ok) { say(res.data ? res.data.detail : root.dataset.msgNetwork, "error"); queue = []; return show(); }
+    queue = res.data;
+    if (!queue.length) say(root.dataset.msgDone, "ok");
+    show();
+  }
+
+  async function submitMark(event) {
+    event.preventDefault();
+    const item = queue[0];
+    if (!item) return;
+    const value = $("mark").value.trim();
+    if (!value) { $("mark").focus(); return; }
+    let res;
+    try {
+      res = await call("POST", root.dataset.responseBase + item.response_id + "/mark", { value });
+    } catch (e) { say(root.dataset.msgNetwork, "error"); return; }
+    if (res.ok) {
+      queue.shift();
+      say(root.dataset.msgRecorded, "ok");
+      return fill();
+    }
+    if (res.data && res.data.error === "lease_lost") {
+      queue.shift();
+      say(root.dataset.msgLost + " (" + res.data.detail + ")", "error");
+      return fill();
+    }
+    say(res.data ? res.data.detail : root.dataset.msgNetwork, "error");
+    $("mark").select();
+  }
+
+  async function submitFlag(event) {
+    event.preventDefault();
+    const item = queue[0];
+    if (!item) return;
+    const res = await call("POST", root.dataset.responseBase + item.response_id + "/flag", {
+      kind: $("flag-kind").value, note: $("flag-note").value,
+    });
+    if (res.ok || (res.data && res.data.error === "lease_lost")) {
+      queue.shift();
+      $("flag-note").value = "";
+      $("flag-box").open = false;
+      say(res.ok ? root.dataset.msgFlagged : res.data.detail, res.ok ? "ok" : "error");
+      return fill();
+    }
+    say(res.data ? res.data.detail : root.dataset.msgNetwork, "error");
+  }
+
+  $("mark-form").addEventListener("submit", submitMark);
+  $("flag-form").addEventListener("submit", submitFlag);
+  $("again").addEventListener("click", () => { say(""); fill(); });
+  fill();
+})();
