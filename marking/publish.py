@@ -15,18 +15,18 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import BigInteger, exists, func, insert, select, type_coerce
+from sqlalchemy import BigInteger, case, exists, func, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
 from anonymizer.seal import associated_data
 from anonymizer.unseal import SessionKey
 from marking import ledger
 from marking.accounts import require_role
+from marking.db import integer_columns
 from marking.errors import MarkingError, StateError
 from marking.models import (
     Account,
@@ -43,6 +43,7 @@ from marking.models import (
     LeaseState,
     Mark,
     MarkingGroup,
+    MarkKind,
     MarkWithdrawal,
     Publication,
     Question,
@@ -347,16 +348,7 @@ def _decimal(milli: int | None) -> Decimal | None:
     return None if milli is None else Decimal(milli) / 1000
 
 
-def _driver_rows(conn: Any, statement: Any) -> Sequence[Any]:
-    """Every row of a large query as the driver's own tuples, not one Row object each.
-
-    For columns without a result type conversion only (here: plain integers and text)."""
-    result = conn.execute(statement)
-    try:
-        rows: Sequence[Any] = result.cursor.fetchall()
-    finally:
-        result.close()
-    return rows
+_RULE_CODES = {"arbitration": 1, "lead": 2}
 
 
 def check_reconciliation(db: Session, exam: ExamSession) -> int:
@@ -364,27 +356,36 @@ def check_reconciliation(db: Session, exam: ExamSession) -> int:
     what the queue decided mark by mark. Raises PublicationRefused naming the first response
     where they differ. Returns the number of responses checked.
 
-    Millions of rows at publication: columns are read as plain integers and compared with
-    numpy; only a response that fails is looked at one by one, to say why."""
+    Millions of rows at publication: read as integer columns straight into numpy
+    (db.integer_columns), sorted there rather than by the database, and compared there;
+    only a response that fails is looked at one by one, to say why."""
     conn = db.connection()
-    marks = _driver_rows(
-        conn,
-        select(Mark.response_id, _milli(Mark.value))
+    marks = integer_columns(
+        db,
+        select(
+            Mark.response_id,
+            # The rule reads the N independent marks first, then the third (rules.reconcile).
+            case((Mark.kind == MarkKind.THIRD, 1), else_=0),
+            Mark.id,
+            _milli(Mark.value),
+        )
         .join(Response, Response.id == Mark.response_id)
         .join(Script, Script.id == Response.script_id)
         .where(
             Script.session_id == exam.id,
             ~exists().where(MarkWithdrawal.mark_id == Mark.id),
-        )
-        # The rule reads the N independent marks first, then the third (see rules.reconcile).
-        .order_by(Mark.response_id, Mark.kind, Mark.id),
+        ),
     )
-    responses = _driver_rows(
-        conn,
+    responses = integer_columns(
+        db,
         select(
             Response.id,
-            _milli(Response.final),
-            Response.final_rule,
+            # Finals are never negative: -1 stands for "no final".
+            func.coalesce(_milli(Response.final), -1),
+            case(
+                *((Response.final_rule == rule, code) for rule, code in _RULE_CODES.items()),
+                else_=0,
+            ),
             _milli(Question.tolerance),
             _milli(Question.step),
             MarkingGroup.marks_required,
@@ -392,8 +393,7 @@ def check_reconciliation(db: Session, exam: ExamSession) -> int:
         .join(Question, Question.id == Response.question_id)
         .join(MarkingGroup, MarkingGroup.id == Response.group_id)
         .join(Script, Script.id == Response.script_id)
-        .where(Script.session_id == exam.id)
-        .order_by(Response.id),
+        .where(Script.session_id == exam.id),
     )
     # Objective responses: the final is the score from the key, nothing else.
     off_key = conn.execute(
@@ -411,21 +411,15 @@ def check_reconciliation(db: Session, exam: ExamSession) -> int:
             f"response {off_key.id}: final {off_key.final} but its score from the key is "
             f"{off_key.key_score}; publication stopped"
         )
-    if not responses:
+    if not len(responses):
         return 0
-    n = len(responses)
-    rid, tol, stp, req = (
-        np.fromiter((r[k] for r in responses), dtype=np.int64, count=n) for k in (0, 3, 4, 5)
-    )
-    # Finals are never negative: -1 stands for "no final".
-    recorded = np.fromiter(
-        (-1 if r[1] is None else r[1] for r in responses), dtype=np.int64, count=n
-    )
-    rules = np.array([r[2] for r in responses], dtype=object)
+    responses = responses[np.argsort(responses[:, 0], kind="stable")]
+    rid, recorded, rule_code, tol, stp, req = (responses[:, k].copy() for k in range(6))
     del responses
-    flat = np.fromiter(chain.from_iterable(marks), dtype=np.int64, count=2 * len(marks))
-    del marks
-    mark_rid, mark_val = flat[0::2], flat[1::2]
+    n = len(rid)
+    order = np.lexsort((marks[:, 2], marks[:, 1], marks[:, 0]))
+    mark_rid, mark_val = marks[order, 0], marks[order, 3]
+    del marks, order
     row = np.searchsorted(rid, mark_rid)
     counts = np.bincount(row, minlength=n).astype(np.int64)
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
@@ -433,10 +427,12 @@ def check_reconciliation(db: Session, exam: ExamSession) -> int:
     width = int(counts.max()) if len(mark_rid) else 1
     grid = np.zeros((n, max(width, 1)), dtype=np.int64)
     grid[row, col] = mark_val
+    del mark_rid, mark_val, row, col, starts
     try:
         finals, status = reconcile_many(grid, counts, tolerance=tol, step=stp, required=req)
     except ValueError as exc:  # e.g. more effective marks than the rule allows
         raise PublicationRefused(f"marks cannot be reconciled: {exc}") from exc
+    rule_of = {code: rule for rule, code in _RULE_CODES.items()}
     # The lead's finals must be the rulings on record, not whatever the response row says.
     ruled: dict[str, dict[int, int | None]] = {
         "arbitration": {
@@ -458,13 +454,13 @@ def check_reconciliation(db: Session, exam: ExamSession) -> int:
             )
         },
     }
-    arbitrated = rules == "arbitration"
-    by_lead = rules == "lead"
+    arbitrated = rule_code == _RULE_CODES["arbitration"]
+    by_lead = rule_code == _RULE_CODES["lead"]
     # Whatever the rule, a final off the ruling on record; for arbitrated responses, marks
     # that reconcile without the lead; for the others, a final the marks do not give.
     suspect = np.zeros(n, dtype=np.bool_)
     for i in np.flatnonzero(arbitrated | by_lead).tolist():
-        got = ruled[rules[i]].get(int(rid[i]))
+        got = ruled[rule_of[int(rule_code[i])]].get(int(rid[i]))
         suspect[i] = (-1 if got is None else got) != recorded[i]
     suspect |= arbitrated & (status != Status.NEEDS_ARBITRATION)
     computed = np.where(status == Status.FINAL, finals, -1)
@@ -474,7 +470,7 @@ def check_reconciliation(db: Session, exam: ExamSession) -> int:
         _refuse(
             int(rid[i]),
             None if recorded[i] < 0 else int(recorded[i]),
-            rules[i],
+            db.scalar(select(Response.final_rule).where(Response.id == int(rid[i]))),
             ruled,
             Status(int(status[i])),
             None if computed[i] < 0 else int(computed[i]),
