@@ -1,0 +1,458 @@
+"""Reports as PDF: data → HTML (Jinja, autoescaped) → PDF (WeasyPrint), in worker processes.
+
+Long documents are cut where they split naturally and rendered in parallel: notices one
+candidate a page, registers and pass lists in page-aligned chunks (rows have a fixed
+height, so a page holds exactly ``ROWS_PER_PAGE`` rows and every chunk knows its first
+page number and the total before it starts). The chunks are merged in order with pypdf.
+Each chunk's page count is checked against the plan, so a footer can never lie.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import itertools
+import math
+import multiprocessing
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from pypdf import PdfWriter
+from weasyprint import HTML
+
+from reports import charts
+from reports.data import CandidateRow, Register, StatsInput
+from reports.errors import ReportError
+from reports.fetcher import ReportFetcher, ResourceRefused
+from reports.fonts import cjk_fonts
+from reports.i18n import catalog
+from reports.stats import BIN_EDGES, PASS_MARK, statistics
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+ROWS_PER_PAGE = 32
+PAGES_PER_CHUNK = 20
+NOTICES_PER_CHUNK = 50
+# A worker is replaced after this many chunks, so WeasyPrint's caches cannot grow unbounded.
+TASKS_PER_WORKER = 8
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("reports", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _css_string(text: str) -> str:
+    """A CSS string literal; also safe inside an HTML <style> element (no "<")."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3C ")
+    return '"' + escaped.replace("\n", "\\A ") + '"'
+
+
+def footer_css(lang: str, total: int | None, lines: Sequence[str]) -> str:
+    """The CSS ``content`` of the page footer: "page X of Y" then fixed lines."""
+    parts: list[str] = []
+    if total is not None:
+        before, after = catalog(lang)["page"].split("{x}")
+        parts += [_css_string(before), "counter(page)", _css_string(after.format(y=total))]
+    if lines:
+        text = "\n".join(lines)
+        parts.append(_css_string(("\n" if parts else "") + text))
+    return " ".join(parts)
+
+
+def _html(template: str, lang: str, **context: Any) -> str:
+    fonts = cjk_fonts()
+    return (
+        _environment()
+        .get_template(template)
+        .render(
+            t=catalog(lang),
+            html_lang="zh-CN" if lang == "zh" else "en",
+            font_regular=fonts.regular.as_uri(),
+            font_bold=fonts.bold.as_uri(),
+            **context,
+        )
+    )
+
+
+def html_to_pdf(html: str, *, expected_pages: int | None = None) -> tuple[bytes, int]:
+    """Render one HTML document; returns the PDF and its page count.
+
+    Raises ReportError when the document asks for a resource the fetcher refuses, or when
+    it does not come out at ``expected_pages`` (the page plan would be wrong).
+    """
+    fetcher = ReportFetcher(ASSETS, cjk_fonts().files)
+    try:
+        document = HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=fetcher).render()
+    except ResourceRefused as exc:
+        raise ReportError(str(exc)) from None
+    pages = len(document.pages)
+    if expected_pages is not None and pages != expected_pages:
+        raise ReportError(f"layout gave {pages} page(s) where {expected_pages} were planned")
+    pdf = document.write_pdf()
+    assert pdf is not None
+    return pdf, pages
+
+
+def page_count(html: str) -> int:
+    fetcher = ReportFetcher(ASSETS, cjk_fonts().files)
+    try:
+        return len(
+            HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=fetcher).render().pages
+        )
+    except ResourceRefused as exc:
+        raise ReportError(str(exc)) from None
+
+
+# --- running the chunks -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """One chunk: a template and its context, and the pages it must come out at."""
+
+    template: str
+    lang: str
+    context: dict[str, Any]
+    expected_pages: int | None
+
+
+def run_job(job: Job) -> bytes:
+    pdf, _pages = html_to_pdf(
+        _html(job.template, job.lang, **job.context), expected_pages=job.expected_pages
+    )
+    return pdf
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def run_jobs(jobs: Sequence[Job], workers: int | None = None) -> Iterator[bytes]:
+    """Each job's PDF, in order. In worker processes when there is more than one job."""
+    workers = default_workers() if workers is None else workers
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            yield run_job(job)
+        return
+    # forkserver: workers start from a clean process that has imported WeasyPrint once,
+    # not from a copy of the caller (which may hold a database connection or threads).
+    # multiprocessing.Pool rather than ProcessPoolExecutor: on Python 3.11 the latter can
+    # hang when it replaces workers (max_tasks_per_child).
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["reports.render"])
+    with context.Pool(min(workers, len(jobs)), maxtasksperchild=TASKS_PER_WORKER) as pool:
+        # imap keeps the order and hands results over as they come, to be merged.
+        yield from pool.imap(run_job, jobs)
+
+
+def merge(parts: Iterator[bytes], *, title: str) -> bytes:
+    writer = PdfWriter()
+    for part in parts:
+        writer.append(io.BytesIO(part))
+    writer.add_metadata({"/Title": title, "/Producer": "blindmark"})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+# --- score register and pass list ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    width: float
+    align: str = ""
+
+
+def _outcome_classes(lang: str) -> dict[str, str]:
+    t = catalog(lang)
+    return {t[o]: o for o in ("fail", "void", "absent")}
+
+
+def _footer_lines(reg: Register, lang: str) -> list[str]:
+    t = catalog(lang)
+    return [
+        f"{t['results_sha256']}: {reg.publication.results_sha256}",
+        f"{t['ledger_head']}: {reg.publication.ledger_head}",
+    ]
+
+
+def _table_jobs(
+    reg: Register,
+    lang: str,
+    *,
+    title: str,
+    columns: list[Column],
+    rows: list[tuple[str, ...]],
+    tail: dict[str, Any],
+    rows_per_page: int,
+    pages_per_chunk: int,
+) -> list[Job]:
+    """Chunks of whole pages of rows, then the tail (attributions and signatures)."""
+    lines = _footer_lines(reg, lang)
+    common = {
+        "title": title,
+        "session": reg.session,
+        "publication": reg.publication,
+    }
+    tail_context = {**common, **tail, "footer": footer_css(lang, None, lines), "first_page": None}
+    tail_pages = page_count(_html("attributions.html", lang, **tail_context))
+    row_pages = math.ceil(len(rows) / rows_per_page)
+    total = row_pages + tail_pages
+    jobs: list[Job] = []
+    per_chunk = rows_per_page * pages_per_chunk
+    for start in range(0, len(rows), per_chunk):
+        chunk = rows[start : start + per_chunk]
+        pages = [chunk[i : i + rows_per_page] for i in range(0, len(chunk), rows_per_page)]
+        jobs.append(
+            Job(
+                "table.html",
+                lang,
+                {
+                    **common,
+                    "columns": columns,
+                    "pages": pages,
+                    "outcome_classes": _outcome_classes(lang),
+                    "footer": footer_css(lang, total, lines),
+                    "first_page": start // rows_per_page + 1,
+                },
+                len(pages),
+            )
+        )
+    jobs.append(
+        Job(
+            "attributions.html",
+            lang,
+            {**tail_context, "footer": footer_css(lang, total, lines), "first_page": row_pages + 1},
+            tail_pages,
+        )
+    )
+    return jobs
+
+
+def _score_columns(reg: Register, lang: str) -> list[str]:
+    t = catalog(lang)
+    return [c.name for c in reg.components] + ([t["interview"]] if reg.has_interview else [])
+
+
+def _scores(reg: Register, row: CandidateRow) -> list[str]:
+    cells = [s if s is not None else "—" for s in row.scores]
+    if reg.has_interview:
+        cells.append(row.interview if row.interview is not None else "—")
+    return cells
+
+
+@dataclass(frozen=True)
+class Paging:
+    """How a long table is cut: rows a page, pages a chunk, and processes to render them."""
+
+    workers: int | None = None
+    rows_per_page: int = ROWS_PER_PAGE
+    pages_per_chunk: int = PAGES_PER_CHUNK
+
+
+def _paged_table(
+    reg: Register,
+    lang: str,
+    paging: Paging,
+    *,
+    title: str,
+    columns: list[Column],
+    rows: list[tuple[str, ...]],
+    tail: dict[str, Any],
+) -> bytes:
+    jobs = _table_jobs(
+        reg,
+        lang,
+        title=title,
+        columns=columns,
+        rows=rows,
+        tail=tail,
+        rows_per_page=paging.rows_per_page,
+        pages_per_chunk=paging.pages_per_chunk,
+    )
+    return merge(run_jobs(jobs, paging.workers), title=f"{title} {reg.session.code}")
+
+
+def render_register(reg: Register, *, lang: str = "zh", paging: Paging = Paging()) -> bytes:
+    """The score register (成绩册): every candidate by exam number, then the attributions."""
+    t = catalog(lang)
+    scores = _score_columns(reg, lang)
+    score_width = 42.0 / max(len(scores), 1)
+    columns = [
+        Column(t["seq"], 6, "num"),
+        Column(t["exam_no"], 16),
+        Column(t["name"], 11),
+        Column(t["id_number"], 25),
+        *(Column(name, min(score_width, 11), "num") for name in scores),
+        Column(t["outcome"], 11, "c"),
+    ]
+    rows = [
+        (str(i), r.exam_no, r.name, r.id_number, *_scores(reg, r), t[r.outcome])
+        for i, r in enumerate(sorted(reg.rows, key=lambda r: r.exam_no), start=1)
+    ]
+    signers = [t["tally"], t["approver"], t["lead"]]
+    return _paged_table(
+        reg,
+        lang,
+        paging,
+        title=t["register"],
+        columns=columns,
+        rows=rows,
+        tail={"groups": reg.groups, "signers": signers, "extra": (t["lead"], reg.lead)},
+    )
+
+
+def render_passlist(reg: Register, *, lang: str = "zh", paging: Paging = Paging()) -> bytes:
+    """The pass list (合格人员名册) for certificates: candidates whose outcome is pass."""
+    t = catalog(lang)
+    passed = sorted((r for r in reg.rows if r.outcome == "pass"), key=lambda r: r.exam_no)
+    scores = _score_columns(reg, lang)
+    score_width = 30.0 / max(len(scores), 1)
+    columns = [
+        Column(t["seq"], 6, "num"),
+        Column(t["exam_no"], 15),
+        Column(t["name"], 10),
+        Column(t["id_number"], 22),
+        Column(t["institution"], 17),
+        *(Column(name, min(score_width, 10), "num") for name in scores),
+    ]
+    rows = [
+        (str(i), r.exam_no, r.name, r.id_number, r.institution, *_scores(reg, r))
+        for i, r in enumerate(passed, start=1)
+    ]
+    return _paged_table(
+        reg,
+        lang,
+        paging,
+        title=t["passlist"],
+        columns=columns,
+        rows=rows,
+        tail={
+            "groups": (),
+            "signers": [t["tally"], t["approver"]],
+            "extra": (t["passlist_count"], str(len(rows))),
+        },
+    )
+
+
+# --- notices -----------------------------------------------------------------------------------
+
+
+def choose(reg: Register, exam_nos: Sequence[str] | None) -> list[CandidateRow]:
+    """The candidates asked for, by exam number (all when None); unknown ones refused."""
+    if exam_nos is None:
+        return sorted(reg.rows, key=lambda r: r.exam_no)
+    by_no = {r.exam_no: r for r in reg.rows}
+    unknown = [n for n in exam_nos if n not in by_no]
+    if unknown:
+        shown = ", ".join(unknown[:10]) + (" ..." if len(unknown) > 10 else "")
+        raise ReportError(f"no published result for exam number(s): {shown}")
+    if not exam_nos:
+        raise ReportError("no candidate chosen for the notices")
+    return [by_no[n] for n in dict.fromkeys(exam_nos)]
+
+
+def _notice(reg: Register, row: CandidateRow, lang: str) -> dict[str, Any]:
+    t = catalog(lang)
+    lines: list[tuple[str, str, str]] = []
+
+    def verdict(score: str | None) -> tuple[str, str]:
+        if score is None:
+            return "—", t["absent_short"]
+        return score, t["passed"] if float(score) >= PASS_MARK else t["not_passed"]
+
+    for component, score in zip(reg.components, row.scores, strict=True):
+        lines.append((component.name, *verdict(score)))
+    if reg.has_interview:
+        lines.append((t["interview"], *verdict(row.interview)))
+    return {
+        "name": row.name,
+        "exam_no": row.exam_no,
+        "id_number": row.id_number,
+        "lines": lines,
+        "outcome": row.outcome,
+        "outcome_label": t[row.outcome],
+    }
+
+
+def render_notices(
+    reg: Register,
+    *,
+    lang: str = "zh",
+    exam_nos: Sequence[str] | None = None,
+    workers: int | None = None,
+    per_chunk: int = NOTICES_PER_CHUNK,
+) -> bytes:
+    """Score notices (成绩通知单): one page per candidate, all or those asked for."""
+    t = catalog(lang)
+    chosen = choose(reg, exam_nos)
+    lines = _footer_lines(reg, lang)
+    published_on = reg.publication.published_at[:10]
+    jobs = [
+        Job(
+            "notices.html",
+            lang,
+            {
+                "title": t["notice"],
+                "session": reg.session,
+                "published_on": published_on,
+                "notices": [_notice(reg, r, lang) for r in chosen[i : i + per_chunk]],
+                "footer": footer_css(lang, None, lines),
+                "first_page": None,
+            },
+            len(chosen[i : i + per_chunk]),
+        )
+        for i in range(0, len(chosen), per_chunk)
+    ]
+    return merge(run_jobs(jobs, workers), title=f"{t['notice']} {reg.session.code}")
+
+
+# --- statistics -----------------------------------------------------------------------------------
+
+
+def render_stats(data: StatsInput, *, lang: str = "zh", now: dt.datetime | None = None) -> bytes:
+    """The statistics report: marking quality always; results only once published."""
+    t = catalog(lang)
+    s = statistics(data)
+    band_labels = [f"{lo}–{hi}" for lo, hi in itertools.pairwise(BIN_EDGES)]
+    pass_band = BIN_EDGES.index(int(PASS_MARK))
+    chart_list = [
+        (c, charts.bar_chart(band_labels, c.bands, highlight_from=pass_band))
+        for c in (s.components or [])
+    ]
+    total = sum(s.outcomes.values()) if s.outcomes else 0
+    lines: list[str] = []
+    if data.publication is not None:
+        lines = [
+            f"{t['results_sha256']}: {data.publication.results_sha256}",
+            f"{t['ledger_head']}: {data.publication.ledger_head}",
+        ]
+    context = {
+        "title": t["stats"],
+        "session": data.session,
+        "s": s,
+        "charts": chart_list,
+        "total": total,
+        "state_label": t.get(f"state_{data.state}", data.state),
+        "generated": (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC"),
+        "footer": None,
+        "first_page": 1,
+    }
+    html = _html("stats.html", lang, **context)
+    pages = page_count(html)
+    context["footer"] = footer_css(lang, pages, lines)
+    pdf, _ = html_to_pdf(_html("stats.html", lang, **context), expected_pages=pages)
+    return pdf
