@@ -15,6 +15,7 @@ import itertools
 import math
 import multiprocessing
 import os
+import resource
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from fontTools.ttLib import TTFont
 from pypdf import PdfWriter
 from weasyprint import HTML
 
@@ -34,7 +36,7 @@ from reports.i18n import catalog
 from reports.stats import BIN_EDGES, PASS_MARK, statistics
 
 ASSETS = Path(__file__).resolve().parent / "assets"
-ROWS_PER_PAGE = 32
+ROWS_PER_PAGE = 36
 PAGES_PER_CHUNK = 20
 NOTICES_PER_CHUNK = 50
 # A worker is replaced after this many chunks, so WeasyPrint's caches cannot grow unbounded.
@@ -80,6 +82,7 @@ def _html(template: str, lang: str, **context: Any) -> str:
             html_lang="zh-CN" if lang == "zh" else "en",
             font_regular=fonts.regular.as_uri(),
             font_bold=fonts.bold.as_uri(),
+            font_mono=fonts.mono.as_uri(),
             **context,
         )
     )
@@ -134,6 +137,22 @@ def run_job(job: Job) -> bytes:
     return pdf
 
 
+def _run_job_in_worker(job: Job) -> tuple[bytes, int]:
+    """A chunk rendered in a worker, with the worker's peak RSS so far (KiB)."""
+    pdf = run_job(job)
+    return pdf, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+# The largest peak RSS any rendering worker reported (KiB), for the benchmark.
+_worker_peak = {"kib": 0}
+
+
+def worker_peak_rss_mib() -> float:
+    """The largest peak RSS of a worker process since the last call (MiB); then reset."""
+    kib, _worker_peak["kib"] = _worker_peak["kib"], 0
+    return kib / 1024
+
+
 def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
@@ -153,7 +172,9 @@ def run_jobs(jobs: Sequence[Job], workers: int | None = None) -> Iterator[bytes]
     context.set_forkserver_preload(["reports.render"])
     with context.Pool(min(workers, len(jobs)), maxtasksperchild=TASKS_PER_WORKER) as pool:
         # imap keeps the order and hands results over as they come, to be merged.
-        yield from pool.imap(run_job, jobs)
+        for pdf, peak in pool.imap(_run_job_in_worker, jobs):
+            _worker_peak["kib"] = max(_worker_peak["kib"], peak)
+            yield pdf
 
 
 def merge(parts: Iterator[bytes], *, title: str) -> bytes:
@@ -171,14 +192,102 @@ def merge(parts: Iterator[bytes], *, title: str) -> bytes:
 
 @dataclass(frozen=True)
 class Column:
+    """A column of a long table: its label, its width in half-em cells, and alignment."""
+
     label: str
-    width: float
-    align: str = ""
+    cells: int
+    align: str = "left"
 
 
-def _outcome_classes(lang: str) -> dict[str, str]:
-    t = catalog(lang)
-    return {t[o]: o for o in ("fail", "void", "absent")}
+@cache
+def _advances() -> dict[int, int]:
+    """Advance of every character of the monospaced face, in half-em cells (1 or 2)."""
+    font = TTFont(str(cjk_fonts().mono), lazy=True)
+    try:
+        per_em = font["head"].unitsPerEm
+        metrics = font["hmtx"].metrics
+        return {
+            code: max(1, round(2 * metrics[glyph][0] / per_em))
+            for code, glyph in font.getBestCmap().items()
+        }
+    finally:
+        font.close()
+
+
+def text_cells(text: str) -> int:
+    advances = _advances()
+    return sum(advances.get(ord(ch), 2) for ch in text)
+
+
+def fit(text: str, cells: int, align: str = "left") -> str:
+    """``text`` padded (or cut, ending in …) to exactly ``cells`` half-em cells."""
+    text = " ".join(text.split())  # a cell is one line, whatever it was given
+    if text_cells(text) > cells:
+        while text and text_cells(text + "…") > cells:
+            text = text[:-1]
+        text += "…"
+    pad = " " * (cells - text_cells(text))
+    return pad + text if align == "right" else text + pad
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Rows of a long table set as single lines of monospaced text: one line box a row is
+    what makes 10,000 rows cheap to lay out, and a fixed line height what makes pages
+    predictable. The rules are one SVG drawing a page."""
+
+    columns: tuple[Column, ...]
+    font_pt: float
+    row_pt: float = 17.5
+
+    GUTTER = 1  # cells of space each side of a column's text
+
+    @classmethod
+    def fitting(cls, columns: Sequence[Column], width_pt: float = 515.0) -> Grid:
+        cells = sum(c.cells + 2 * cls.GUTTER for c in columns)
+        return cls(tuple(columns), font_pt=min(9.0, round(2 * width_pt / cells, 2)))
+
+    @property
+    def cell_pt(self) -> float:
+        return self.font_pt / 2
+
+    @property
+    def width_pt(self) -> float:
+        return sum(c.cells + 2 * self.GUTTER for c in self.columns) * self.cell_pt
+
+    def height_pt(self, rows: int) -> float:
+        return (rows + 1) * self.row_pt
+
+    def line(self, cells: Sequence[str]) -> str:
+        gutter = " " * self.GUTTER
+        return "".join(
+            gutter + fit(text, c.cells, c.align) + gutter
+            for text, c in zip(cells, self.columns, strict=True)
+        )
+
+    def header(self) -> str:
+        return "".join(
+            " " * self.GUTTER + fit(c.label, c.cells) + " " * self.GUTTER for c in self.columns
+        )
+
+    def svg(self, rows: int) -> str:
+        width, height = self.width_pt, self.height_pt(rows)
+        parts = [
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.2f}pt" '
+            f'height="{height:.2f}pt" viewBox="0 0 {width:.2f} {height:.2f}">',
+            f'<rect x="0" y="0" width="{width:.2f}" height="{self.row_pt}" fill="#e8e8e8"/>',
+            '<g stroke="#555" stroke-width="0.4">',
+        ]
+        for i in range(rows + 2):
+            y = min(i * self.row_pt, height)
+            parts.append(f'<line x1="0" y1="{y:.2f}" x2="{width:.2f}" y2="{y:.2f}"/>')
+        x = 0.0
+        parts.append(f'<line x1="0" y1="0" x2="0" y2="{height:.2f}"/>')
+        for c in self.columns:
+            x += (c.cells + 2 * self.GUTTER) * self.cell_pt
+            parts.append(f'<line x1="{x:.2f}" y1="0" x2="{x:.2f}" y2="{height:.2f}"/>')
+        parts.append("</g></svg>")
+        return "".join(parts)
 
 
 def _footer_lines(reg: Register, lang: str) -> list[str]:
@@ -194,8 +303,8 @@ def _table_jobs(
     lang: str,
     *,
     title: str,
-    columns: list[Column],
-    rows: list[tuple[str, ...]],
+    grid: Grid,
+    rows: list[str],
     tail: dict[str, Any],
     rows_per_page: int,
     pages_per_chunk: int,
@@ -222,9 +331,9 @@ def _table_jobs(
                 lang,
                 {
                     **common,
-                    "columns": columns,
+                    "grid": grid,
+                    "header": grid.header(),
                     "pages": pages,
-                    "outcome_classes": _outcome_classes(lang),
                     "footer": footer_css(lang, total, lines),
                     "first_page": start // rows_per_page + 1,
                 },
@@ -248,9 +357,9 @@ def _score_columns(reg: Register, lang: str) -> list[str]:
 
 
 def _scores(reg: Register, row: CandidateRow) -> list[str]:
-    cells = [s if s is not None else "—" for s in row.scores]
+    cells = [s if s is not None else "-" for s in row.scores]
     if reg.has_interview:
-        cells.append(row.interview if row.interview is not None else "—")
+        cells.append(row.interview if row.interview is not None else "-")
     return cells
 
 
@@ -273,12 +382,13 @@ def _paged_table(
     rows: list[tuple[str, ...]],
     tail: dict[str, Any],
 ) -> bytes:
+    grid = Grid.fitting(columns)
     jobs = _table_jobs(
         reg,
         lang,
         title=title,
-        columns=columns,
-        rows=rows,
+        grid=grid,
+        rows=[grid.line(r) for r in rows],
         tail=tail,
         rows_per_page=paging.rows_per_page,
         pages_per_chunk=paging.pages_per_chunk,
@@ -286,23 +396,41 @@ def _paged_table(
     return merge(run_jobs(jobs, paging.workers), title=f"{title} {reg.session.code}")
 
 
+def _columns(
+    labels: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    right: range,
+    first: str = "left",
+    widest: int = 30,
+) -> list[Column]:
+    """Columns as wide as their widest text (label or value), up to ``widest`` cells."""
+    widths = [text_cells(label) for label in labels]
+    seen: list[set[str]] = [set() for _ in labels]
+    for row in rows:
+        for j, value in enumerate(row):
+            if value not in seen[j]:
+                seen[j].add(value)
+                widths[j] = max(widths[j], text_cells(value))
+    return [
+        Column(
+            label,
+            min(width, widest),
+            "right" if j in right or (j == 0 and first == "right") else "left",
+        )
+        for j, (label, width) in enumerate(zip(labels, widths, strict=True))
+    ]
+
+
 def render_register(reg: Register, *, lang: str = "zh", paging: Paging = Paging()) -> bytes:
     """The score register (成绩册): every candidate by exam number, then the attributions."""
     t = catalog(lang)
-    scores = _score_columns(reg, lang)
-    score_width = 42.0 / max(len(scores), 1)
-    columns = [
-        Column(t["seq"], 6, "num"),
-        Column(t["exam_no"], 16),
-        Column(t["name"], 11),
-        Column(t["id_number"], 25),
-        *(Column(name, min(score_width, 11), "num") for name in scores),
-        Column(t["outcome"], 11, "c"),
-    ]
     rows = [
         (str(i), r.exam_no, r.name, r.id_number, *_scores(reg, r), t[r.outcome])
         for i, r in enumerate(sorted(reg.rows, key=lambda r: r.exam_no), start=1)
     ]
+    labels = [t["seq"], t["exam_no"], t["name"], t["id_number"], *_score_columns(reg, lang)]
+    columns = _columns([*labels, t["outcome"]], rows, right=range(4, len(labels)), first="right")
     signers = [t["tally"], t["approver"], t["lead"]]
     return _paged_table(
         reg,
@@ -319,20 +447,13 @@ def render_passlist(reg: Register, *, lang: str = "zh", paging: Paging = Paging(
     """The pass list (合格人员名册) for certificates: candidates whose outcome is pass."""
     t = catalog(lang)
     passed = sorted((r for r in reg.rows if r.outcome == "pass"), key=lambda r: r.exam_no)
-    scores = _score_columns(reg, lang)
-    score_width = 30.0 / max(len(scores), 1)
-    columns = [
-        Column(t["seq"], 6, "num"),
-        Column(t["exam_no"], 15),
-        Column(t["name"], 10),
-        Column(t["id_number"], 22),
-        Column(t["institution"], 17),
-        *(Column(name, min(score_width, 10), "num") for name in scores),
-    ]
     rows = [
         (str(i), r.exam_no, r.name, r.id_number, r.institution, *_scores(reg, r))
         for i, r in enumerate(passed, start=1)
     ]
+    labels = [t["seq"], t["exam_no"], t["name"], t["id_number"], t["institution"]]
+    labels += _score_columns(reg, lang)
+    columns = _columns(labels, rows, right=range(5, len(labels)), first="right")
     return _paged_table(
         reg,
         lang,
