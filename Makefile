@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # The PostgreSQL pass of the suite; CI sets CI=1, and then a missing server fails the run.
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: setup demo test lint typecheck test-sqlite test-postgres test-slow bench clean
+.PHONY: setup fonts demo test lint typecheck test-sqlite test-postgres test-slow bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,10 +14,28 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) fonts
+
+## What the reports need from Debian: Noto Sans CJK (embedded in every PDF) and pdftoppm
+## (poppler-utils, for the test that rasterizes a page). Installed only when missing, and
+## only as root; otherwise it says what to install.
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+fonts:
+	@missing=""; \
+	[ -f $(CJK_FONT) ] || [ -n "$$BLINDMARK_CJK_FONT_DIR" ] || missing="$$missing fonts-noto-cjk"; \
+	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing for the reports:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		else \
+			echo "the reports need:$$missing (sudo make fonts, or apt-get install$$missing)" >&2; \
+		fi; \
+	fi
 
 ## The main job: the whole flow on synthetic data, on the SQLite default (./instance/).
-demo: $(STAMP)
+demo: $(STAMP) fonts
 	$(BIN)/blindmark demo
 
 ## Lint, types, then the suite on SQLite and on PostgreSQL.
@@ -30,10 +48,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) fonts
 	$(BIN)/pytest
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) fonts
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_TEST_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 		BLINDMARK_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/pytest; \
 	elif [ -n "$$CI" ]; then \
@@ -51,6 +69,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/intake.py --quick
 	$(BIN)/python bench/queue.py --quick
 	$(BIN)/python bench/publish.py --quick
+	$(BIN)/python bench/reports.py --quick
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
