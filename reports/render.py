@@ -565,6 +565,7 @@ def render_stats(data: StatsInput, *, lang: str = "zh", now: dt.datetime | None 
         "title": t["stats"],
         "session": data.session,
         "s": s,
+        "component_names": {c.key: c.name for c in data.components},
         "charts": chart_list,
         "total": total,
         "state_label": t.get(f"state_{data.state}", data.state),

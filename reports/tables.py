@@ -109,6 +109,7 @@ def stats_tables(data: StatsInput, lang: str = "zh") -> list[Table]:
                 ],
             )
         )
+    names = {c.key: c.name for c in data.components}
     tables.append(
         Table(
             t["questions"],
@@ -126,7 +127,7 @@ def stats_tables(data: StatsInput, lang: str = "zh") -> list[Table]:
             ),
             [
                 (
-                    q.component,
+                    names.get(q.component, q.component),
                     q.number,
                     q.group,
                     _f(q.max, 1),
