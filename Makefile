@@ -7,7 +7,7 @@ MO     := web/translations/zh_Hans_CN/LC_MESSAGES/messages.mo
 # The PostgreSQL pass of the suite; CI sets CI=1, and then a missing server fails the run.
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: setup demo test lint typecheck test-sqlite test-postgres test-slow bench clean
+.PHONY: setup fonts demo test lint typecheck test-sqlite test-postgres test-slow bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,25 @@ $(STAMP): pyproject.toml
 $(MO): $(STAMP) web/translations/zh_CN.json $(wildcard web/templates/*.html web/templates/*/*.html web/*.py)
 	$(BIN)/python -m web.i18n --check
 
-setup: $(STAMP) $(MO)
+setup: $(STAMP) $(MO) fonts
+
+## What the reports need from Debian: Noto Sans CJK (embedded in every PDF) and pdftoppm
+## (poppler-utils, for the test that rasterizes a page). Installed only when missing, and
+## only as root; otherwise it says what to install.
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+fonts:
+	@missing=""; \
+	[ -f $(CJK_FONT) ] || [ -n "$$BLINDMARK_CJK_FONT_DIR" ] || missing="$$missing fonts-noto-cjk"; \
+	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing for the reports:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		else \
+			echo "the reports need:$$missing (sudo make fonts, or apt-get install$$missing)" >&2; \
+		fi; \
+	fi
 
 ## The main job: seed demo sessions on the SQLite default (./instance/) and serve them on
 ## http://127.0.0.1:8000/, printing the demo accounts. `blindmark demo` is the engine's flow.
@@ -57,6 +75,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/intake.py --quick
 	$(BIN)/python bench/queue.py --quick
 	$(BIN)/python bench/publish.py --quick
+	$(BIN)/python bench/reports.py --quick
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,47 @@
+"""Bar charts as inline SVG: vector in the PDF, so no raster blur at any zoom."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+
+def bar_chart(
+    labels: Sequence[str],
+    values: Sequence[int],
+    *,
+    width: float = 480,
+    height: float = 150,
+    highlight_from: int | None = None,
+) -> str:
+    """Vertical bars with their counts above and labels below. Bars from index
+    ``highlight_from`` on are drawn darker (the passing bands of a score chart)."""
+    left, bottom, top = 8.0, 18.0, 14.0
+    n = max(len(values), 1)
+    slot = (width - 2 * left) / n
+    peak = max(values, default=0) or 1
+    plot = height - bottom - top
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:g}pt" height="{height:g}pt" '
+        f'viewBox="0 0 {width:g} {height:g}" font-size="7">',
+        f'<line x1="{left:g}" y1="{height - bottom:g}" x2="{width - left:g}" '
+        f'y2="{height - bottom:g}" stroke="#000" stroke-width="0.6"/>',
+    ]
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        h = plot * value / peak
+        x = left + i * slot + slot * 0.15
+        y = height - bottom - h
+        dark = highlight_from is not None and i >= highlight_from
+        fill = "#4a6fa5" if dark else "#a9bcd6"
+        cx = left + i * slot + slot / 2
+        parts.append(
+            f'<rect x="{x:.2f}" y="{y:.2f}" width="{slot * 0.7:.2f}" height="{h:.2f}" '
+            f'fill="{fill}"/>'
+        )
+        parts.append(f'<text x="{cx:.2f}" y="{y - 2:.2f}" text-anchor="middle">{value}</text>')
+        parts.append(
+            f'<text x="{cx:.2f}" y="{height - bottom + 10:.2f}" text-anchor="middle">'
+            f"{escape(label)}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)

@@ -1,0 +1,199 @@
+"""The register and the statistics as tables: CSV (UTF-8 with BOM, for Excel) and XLSX."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from openpyxl import Workbook
+
+from reports.data import Register, StatsInput
+from reports.i18n import catalog
+from reports.stats import BIN_EDGES, Agreement, statistics
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    header: tuple[str, ...]
+    rows: Sequence[tuple[str, ...]]
+
+
+def _f(value: float | None, digits: int = 3) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def register_tables(reg: Register, lang: str = "zh") -> list[Table]:
+    """One table: the register's rows, then its publication digests as a second table."""
+    t = catalog(lang)
+    header = (
+        t["exam_no"],
+        t["name"],
+        t["id_number"],
+        t["institution"],
+        *(c.name for c in reg.components),
+        *((t["interview"],) if reg.has_interview else ()),
+        t["outcome"],
+    )
+    rows = [
+        (
+            r.exam_no,
+            r.name,
+            r.id_number,
+            r.institution,
+            *(s or "" for s in r.scores),
+            *((r.interview or "",) if reg.has_interview else ()),
+            t[r.outcome],
+        )
+        for r in sorted(reg.rows, key=lambda r: r.exam_no)
+    ]
+    p = reg.publication
+    record = [
+        (t["session"], reg.session.code),
+        (t["tally"], p.published_by),
+        (t["approver"], p.approved_by),
+        (t["published_at"], p.published_at),
+        (t["results_sha256"], p.results_sha256),
+        (t["ledger_head"], p.ledger_head),
+    ]
+    return [
+        Table(t["register"], header, rows),
+        Table(t["attributions"], ("", ""), record),
+    ]
+
+
+def _agreement(a: Agreement) -> tuple[str, ...]:
+    return (str(a.pairs), _f(a.exact), _f(a.adjacent), _f(a.qwk), _f(a.mad))
+
+
+def stats_tables(data: StatsInput, lang: str = "zh") -> list[Table]:
+    t = catalog(lang)
+    s = statistics(data)
+    tables: list[Table] = []
+    if s.outcomes is not None and s.components is not None:
+        total = sum(s.outcomes.values())
+        tables.append(
+            Table(
+                t["outcomes"],
+                (t["outcome"], t["count"], t["share"]),
+                [(t[k], str(v), _f(v / total if total else None)) for k, v in s.outcomes.items()],
+            )
+        )
+        bands = tuple(f"{lo}-{hi}" for lo, hi in itertools.pairwise(BIN_EDGES))
+        tables.append(
+            Table(
+                t["pass_rates"],
+                (
+                    t["component"],
+                    t["sat"],
+                    t["passed_n"],
+                    t["pass_rate"],
+                    t["mean"],
+                    t["sd"],
+                    *bands,
+                ),
+                [
+                    (
+                        c.name or t["interview"],
+                        str(c.sat),
+                        str(c.passed),
+                        _f(c.pass_rate),
+                        _f(c.mean, 2),
+                        _f(c.sd, 2),
+                        *(str(b) for b in c.bands),
+                    )
+                    for c in s.components
+                ],
+            )
+        )
+    names = {c.key: c.name for c in data.components}
+    tables.append(
+        Table(
+            t["questions"],
+            (
+                t["component"],
+                t["question"],
+                t["group"],
+                t["max"],
+                t["mean"],
+                t["facility"],
+                t["discrimination"],
+                t["responses"],
+                t["third_rate"],
+                t["arbitration_rate"],
+            ),
+            [
+                (
+                    names.get(q.component, q.component),
+                    q.number,
+                    q.group,
+                    _f(q.max, 1),
+                    _f(q.mean),
+                    _f(q.facility),
+                    _f(q.discrimination),
+                    str(q.responses),
+                    _f(q.third_rate),
+                    _f(q.arbitration_rate),
+                )
+                for q in s.questions
+            ],
+        )
+    )
+    agreement_header = (t["pairs"], t["exact"], t["adjacent"], t["qwk"], t["mad"])
+    tables.append(
+        Table(
+            t["by_group"],
+            (t["group"], t["responses"], *agreement_header, t["third_rate"], t["arbitration_rate"]),
+            [
+                (
+                    g.name,
+                    str(g.responses),
+                    *_agreement(g.agreement),
+                    _f(g.third_rate),
+                    _f(g.arbitration_rate),
+                )
+                for g in s.groups
+            ],
+        )
+    )
+    tables.append(
+        Table(
+            t["by_examiner"],
+            (t["examiner"], t["marks"], *agreement_header, t["severity"]),
+            [
+                (e.examiner, str(e.marks), *_agreement(e.agreement), _f(e.severity))
+                for e in s.examiners
+            ],
+        )
+    )
+    return tables
+
+
+def to_csv(tables: Sequence[Table]) -> bytes:
+    """UTF-8 with BOM; several tables follow one another, each under its title row."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for i, table in enumerate(tables):
+        if len(tables) > 1:
+            if i:
+                writer.writerow(())
+            writer.writerow((table.title,))
+        writer.writerow(table.header)
+        writer.writerows(table.rows)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(tables: Sequence[Table]) -> bytes:
+    """One sheet per table, named by its title."""
+    workbook = Workbook(write_only=True)
+    for table in tables:
+        sheet = workbook.create_sheet(title=table.title[:31])
+        sheet.append(list(table.header))
+        for row in table.rows:
+            sheet.append(list(row))
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
