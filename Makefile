@@ -66,7 +66,7 @@ test-postgres: setup
 		echo "PostgreSQL at $(PG_TEST_URL) is unreachable: PostgreSQL pass NOT run (set PG_TEST_URL)." >&2; \
 	fi
 
-## The slow tests (concurrency under load), on SQLite and on PostgreSQL.
+## Only the slow tests (concurrency under load; part of `make test` too), on both databases.
 test-slow: $(STAMP)
 	$(BIN)/pytest -m slow
 	BLINDMARK_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/pytest -m slow
