@@ -21,13 +21,13 @@ from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marking import exports, lead, queue, views
+from marking import exports, lead, queue, reportdata, views
 from marking import publish as pub
 from marking.accounts import add_user, set_password
 from marking.approvals import approve_publication, current_approval, withdraw_approval
 from marking.assignment import approve_scheme, assign, get_group
 from marking.definition import parse_session_definition
-from marking.errors import MarkingError, StateError
+from marking.errors import MarkingError, NotFound, StateError
 from marking.examiners import import_examiners
 from marking.intake import intake_batch
 from marking.models import (
@@ -43,6 +43,7 @@ from marking.models import (
 )
 from marking.sessions import create_session, init_keys
 from marking.status import session_status
+from reports import produce
 from web.security import end_all_logins
 
 MAX_UNZIPPED = 2 * 1024 * 1024 * 1024  # an intake batch, images included, unpacked
@@ -544,6 +545,28 @@ def export_csv(db: Session, exam: ExamSession, what: str) -> bytes:
     writer.writerow(header)
     writer.writerows(rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+REPORT_LANGUAGES = ("zh", "en")
+
+
+def report(
+    db: Session, exam: ExamSession, *, kind: str, fmt: str, lang: str
+) -> tuple[bytes, str, str]:
+    """A report's bytes, media type and file name (DESIGN §8). The data is read, then the
+    transaction ends before rendering: on SQLite a transaction holds the write lock, and a
+    register takes seconds to render while examiners go on marking."""
+    if kind not in produce.KINDS:
+        raise NotFound(f"no report {kind!r}; reports are {', '.join(produce.KINDS)}")
+    if lang not in REPORT_LANGUAGES:
+        raise MarkingError(f"reports are in {' or '.join(REPORT_LANGUAGES)}, not {lang!r}")
+    fmt = produce.infer_format(kind, None, fmt)
+    data = reportdata.gather(db, exam, kind)
+    name = f"{exam.code}-{kind}.{fmt}"
+    db.rollback()
+    return produce.produce(kind, data, fmt=fmt, lang=lang), produce.MEDIA_TYPES[fmt], name
 
 
 # --- accounts ---------------------------------------------------------------------------------

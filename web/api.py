@@ -13,6 +13,7 @@ from marking.models import Role, utcnow
 from web import actions
 from web.access import session_as_examiner, session_as_lead, session_as_staff
 from web.db import get_db
+from web.formatting import report_language
 from web.security import Forbidden, logged_in, me, new_api_token, principal, require
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -428,6 +429,32 @@ def session_export(code: str, what: str) -> Response:
         content,
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{exam.code}-{what}.csv"'},
+    )
+
+
+@bp.get("/sessions/<code>/reports/<kind>")
+@require(Role.OFFICE, Role.DIRECTOR, Role.LEAD, Role.EXAMINER)
+def session_report(code: str, kind: str) -> Response:
+    """A report to download. The lead (during marking too) gets the statistics only: they
+    name examiners, never candidates; the office and the director get every report, and
+    the ones naming candidates only after publication (the engine refuses them before)."""
+    if me().role in (Role.OFFICE, Role.DIRECTOR):
+        exam, _account = session_as_staff(code, *STAFF)
+    else:
+        exam, _account = session_as_lead(code)
+        if kind != "stats":
+            raise Forbidden("the lead examiner may download the statistics report only")
+    content, mimetype, name = actions.report(
+        get_db(),
+        exam,
+        kind=kind,
+        fmt=request.args.get("format", "pdf"),
+        lang=request.args.get("lang") or report_language(),
+    )
+    return Response(
+        content,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

@@ -59,6 +59,11 @@ def ratio(part: int, whole: int) -> int:
     return int(100 * part / whole) if whole else 0
 
 
+def report_language() -> str:
+    """The reports' language for the page's locale: Chinese unless English was chosen."""
+    return "en" if str(get_locale()).startswith("en") else "zh"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(when=when, number=number)
     app.jinja_env.globals.update(percent=percent, ratio=ratio)

@@ -460,6 +460,37 @@ OPERATIONS: list[Operation] = [
     ),
     (
         "get",
+        "/sessions/{code}/reports/{kind}",
+        "A report (DESIGN §8): register, notices and pass list after publication; statistics "
+        "at any time (their marking-quality part names examiners, never candidates)",
+        "office, director; the session's lead: stats only",
+        [
+            CODE,
+            {
+                "name": "kind",
+                "in": "path",
+                "required": True,
+                "schema": {"enum": ["register", "notices", "passlist", "stats"]},
+            },
+            {
+                "name": "format",
+                "in": "query",
+                "required": False,
+                "schema": {"enum": ["pdf", "csv", "xlsx"], "default": "pdf"},
+            },
+            {
+                "name": "lang",
+                "in": "query",
+                "required": False,
+                "schema": {"enum": ["zh", "en"]},
+            },
+        ],
+        None,
+        200,
+        None,
+    ),
+    (
+        "get",
         "/accounts",
         "All accounts",
         "admin",

@@ -8,12 +8,17 @@ import io
 import zipfile
 from typing import Any
 
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from marking.models import IntakeBatch, Script
 from marking.sessions import get_session
 from tests.integration.factory import PASSPHRASE, mark_all, people, tiny_rows, tiny_toml
 from tests.web.conftest import World
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
 def batch_zip(rows: list[tuple[str, ...]], candidates: list[Any]) -> bytes:
@@ -156,6 +161,17 @@ def test_director_approves_and_office_publishes_with_the_key_file(world: World) 
     )
     assert wrong.status_code == 422
     assert office.get("/api/v1/sessions/PUB-1/results").status_code == 409
+    # Reports that name candidates wait for publication; the lead's statistics do not, and
+    # they name examiners, never candidates.
+    register = office.get("/api/v1/sessions/PUB-1/reports/register")
+    assert register.status_code == 409 and "publication" in register.json["detail"]
+    lead = world.client("lead")
+    assert lead.get("/api/v1/sessions/PUB-1/reports/register").status_code == 403
+    stats = lead.get("/api/v1/sessions/PUB-1/reports/stats?lang=zh")
+    assert stats.status_code == 200 and stats.mimetype == "application/pdf"
+    stats_text = pdf_text(stats.data)
+    assert "e1" in stats_text
+    assert not [c.name for c in tiny.candidates if c.name in stats_text]
     published = office.post(
         "/office/sessions/PUB-1/publication",
         data={"key_file": (io.BytesIO(key_bytes), "s.key"), "passphrase": PASSPHRASE},
@@ -168,4 +184,13 @@ def test_director_approves_and_office_publishes_with_the_key_file(world: World) 
     export = director.get("/api/v1/sessions/PUB-1/exports/results")
     assert export.status_code == 200 and export.data.startswith("\ufeff".encode())
     assert tiny.candidates[0].exam_no.encode() in export.data
+    register = director.get("/api/v1/sessions/PUB-1/reports/register")
+    assert register.status_code == 200 and register.mimetype == "application/pdf"
+    assert 'filename="PUB-1-register.pdf"' in register.headers["Content-Disposition"]
+    register_text = pdf_text(register.data)
+    assert all(c.name in register_text for c in tiny.candidates)
+    assert "成绩册" in register_text
+    workbook = office.get("/api/v1/sessions/PUB-1/reports/stats?format=xlsx&lang=en")
+    assert workbook.status_code == 200 and workbook.data.startswith(b"PK")
+    assert office.get("/api/v1/sessions/PUB-1/reports/notices?format=csv").status_code == 422
     assert "成绩 SHA-256" in director.get("/director/sessions/PUB-1").get_data(as_text=True)

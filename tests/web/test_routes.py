@@ -80,6 +80,7 @@ EXPECTED: dict[str, set[str] | str] = {
     "api.publication_publish": {"office"},
     "api.session_results": {"office", "director"},
     "api.session_export": {"office", "director"},
+    "api.session_report": {"office", "director", "lead"},
     "api.account_list": {"admin"},
     "api.account_create": {"admin"},
     "api.account_update": {"admin"},
@@ -92,6 +93,7 @@ ARGS = {
     "token_id": 999999,
     "username": "nobody",
     "what": "paper",
+    "kind": "stats",
 }
 
 
