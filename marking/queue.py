@@ -10,6 +10,7 @@ examiner and response, one mark per examiner and response.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -22,6 +23,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal_column,
     select,
     true,
     type_coerce,
@@ -99,6 +101,16 @@ class Submitted:
     final: Decimal | None
 
 
+def _is(column: Any, value: enum.StrEnum) -> Any:
+    """``column = 'value'`` with the value written into the statement, not bound.
+
+    The queue's statements are prepared by the driver and PostgreSQL soon plans them once
+    for any parameters: a partial index (``WHERE state = 'open'``, ``... = 'held'``) can
+    serve such a generic plan only if its predicate is literally in the statement. With a
+    bound state, each claim read the whole group instead (2 ms of server time a claim)."""
+    return column == literal_column(f"'{value.value}'")
+
+
 _OPEN_GROUPS = (
     select(Assignment.group_id)
     .join(MarkingGroup, MarkingGroup.id == Assignment.group_id)
@@ -119,7 +131,7 @@ def _open_groups(db: Session, exam: ExamSession, examiner_id: int) -> list[int]:
 _EXPIRE = (
     update(Lease)
     .where(
-        Lease.state == LeaseState.HELD,
+        _is(Lease.state, LeaseState.HELD),
         Lease.expires_at <= bindparam("now"),
         Lease.response_id.in_(
             select(Response.id)
@@ -155,13 +167,13 @@ def _candidates(in_groups: Any) -> Any:
         select(Response.id)
         .where(
             in_groups,
-            Response.state == ResponseState.OPEN,
+            _is(Response.state, ResponseState.OPEN),
             Response.marks_done + Response.held < Response.marks_needed,
             ~exists().where(Mark.response_id == Response.id, Mark.examiner_id == bindparam("me")),
             ~exists().where(
                 Lease.response_id == Response.id,
                 Lease.examiner_id == bindparam("me"),
-                Lease.state == LeaseState.HELD,
+                _is(Lease.state, LeaseState.HELD),
             ),
             ~exists().where(
                 Exclusion.script_id == Response.script_id, Exclusion.examiner_id == bindparam("me")
@@ -454,7 +466,7 @@ _HELD = (
     .where(
         Lease.response_id == bindparam("response_id"),
         Lease.examiner_id == bindparam("examiner_id"),
-        Lease.state == LeaseState.HELD,
+        _is(Lease.state, LeaseState.HELD),
     )
     .with_for_update(of=[Lease.__table__, Response.__table__])
 )
