@@ -63,7 +63,7 @@ def serve(
         config["DATABASE_URL"] = url
     app = create_app(config)
 
-    class Server(BaseApplication):  # type: ignore[misc]
+    class Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
