@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/intake.py --quick
 	$(BIN)/python bench/queue.py --quick
 	$(BIN)/python bench/publish.py --quick
+	$(BIN)/python bench/http.py --quick
 
 clean:
 	rm -rf $(VENV) instance test-output .pytest_cache .mypy_cache .ruff_cache
