@@ -65,6 +65,8 @@ def shots(request: pytest.FixtureRequest) -> Path:
         or request.config.rootpath / "test-output" / "screenshots"
     )
     folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("[0-9][0-9]-*.png"):  # a previous run's, perhaps under other names
+        old.unlink()
     request.config.stash[SHOTS] = folder
     return folder
 

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from marking.accounts import get_account
-from marking.models import AnomalyKind, Mark, Response, ResponseState, SessionState
+from marking.models import Anomaly, AnomalyKind, Mark, Response, ResponseState, SessionState
 from marking.queue import claim, flag
 from marking.sessions import get_session
 from tests.browser.conftest import Person
@@ -64,6 +64,21 @@ def test_examiner_marks_three_responses_with_the_keyboard_alone(
         expect(text).not_to_have_text(before)  # the next response, in place
         expect(message).to_have_text("评分已记录。")
         expect(mark_input).to_have_value("")
+
+    # F2 opens the anomaly form; the kind by arrow key, Tab to the note, Enter reports it,
+    # and the next response is there to mark.
+    reported = text.inner_text()
+    page.keyboard.press("F2")
+    expect(page.locator("#flag-box")).to_have_attribute("open", "")
+    expect(page.locator("#flag-kind")).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    page.keyboard.type("看不清")
+    examiner.shot("05-examiner-flag")
+    page.keyboard.press("Enter")
+    expect(message).to_have_text("已报告考评组长。")
+    expect(text).not_to_have_text(reported)
+    expect(mark_input).to_be_focused()
     assert page.evaluate("window.blindmarkSamePage") is True, "the page was reloaded"
     assert page.url.endswith("/examiner/sessions/BR-MARK/mark")
 
@@ -76,6 +91,9 @@ def test_examiner_marks_three_responses_with_the_keyboard_alone(
         assert sorted(marks) == sorted(
             (response_id(db, exam, shown_text), Decimal(1)) for shown_text in shown
         )
+        anomaly = db.scalars(select(Anomaly).where(Anomaly.examiner_id == e1.id)).one()
+        assert anomaly.response_id == response_id(db, exam, reported)
+        assert anomaly.kind is AnomalyKind.ILLEGIBLE and anomaly.note == "看不清"
 
 
 def test_lead_resolves_an_arbitration(world: World, people: dict[str, Person]) -> None:
@@ -102,12 +120,12 @@ def test_lead_resolves_an_arbitration(world: World, people: dict[str, Person]) -
     page = lead.log_in("lead")
     with page.expect_navigation():
         page.locator("a[href='/lead/sessions/BR-ARB']").click()
-    lead.shot("05-lead-session")
+    lead.shot("06-lead-session")
     with page.expect_navigation():
         page.get_by_role("link", name="异常收件箱").click()
     expect(page.locator("section.anomaly")).to_have_count(1)
     expect(page.locator("section.anomaly")).to_contain_text("看不清")
-    lead.shot("06-lead-anomaly-inbox")
+    lead.shot("07-lead-anomaly-inbox")
     page.go_back()
     with page.expect_navigation():
         page.get_by_role("link", name="仲裁", exact=True).click()
@@ -117,7 +135,7 @@ def test_lead_resolves_an_arbitration(world: World, people: dict[str, Person]) -
     assert waiting == 7  # every response but the reported one
     task = tasks.first
     expect(task.locator(".mark")).to_have_count(3)
-    lead.shot("07-lead-arbitration")
+    lead.shot("08-lead-arbitration")
     content = page.content()
     assert not [c.name for c in tiny.candidates if c.name in content]
     chosen = int((task.get_attribute("id") or "").removeprefix("task-"))
@@ -129,7 +147,7 @@ def test_lead_resolves_an_arbitration(world: World, people: dict[str, Person]) -
     expect(page.locator("p.flash.ok")).to_have_text("最终分 2 已记录。")
     expect(page.locator(f"#task-{chosen}")).to_have_count(0)
     expect(tasks).to_have_count(waiting - 1)
-    lead.shot("08-lead-arbitration-done")
+    lead.shot("09-lead-arbitration-done")
     with world.tx() as db:
         response = db.get(Response, chosen)
         assert response is not None
@@ -147,18 +165,18 @@ def test_office_publishes_with_a_directors_approval(
     office, director = people["office"], people["director"]
     page = office.log_in("office")
     expect(page.locator("a[href='/office/sessions/BR-PUB']")).to_be_visible()
-    office.shot("09-office-sessions")
+    office.shot("10-office-sessions")
     with page.expect_navigation():
         page.locator("a[href='/office/sessions/BR-PUB']").click()
     # Every group's bar is full: all responses are final.
     for bar in page.locator("progress.final").all():
         assert bar.get_attribute("value") == bar.get_attribute("max")
-    office.shot("10-office-session-progress")
+    office.shot("11-office-session-progress")
     with page.expect_navigation():
         page.get_by_role("link", name="发布", exact=True).click()
     expect(page.get_by_text("等待主任批准。")).to_be_visible()
     expect(page.locator("input[name=key_file]")).to_have_count(0)
-    office.shot("11-publication-waiting")
+    office.shot("12-publication-waiting")
 
     # The director approves in a browser of their own.
     desk = director.log_in("director")
@@ -168,7 +186,7 @@ def test_office_publishes_with_a_directors_approval(
     with desk.expect_navigation():
         desk.get_by_role("button", name="批准发布").click()
     expect(desk.locator("p.flash.ok")).to_have_text("已批准发布，考务办公室现在可以发布。")
-    director.shot("12-director-approved")
+    director.shot("13-director-approved")
 
     page.reload()
     expect(page.locator("li.ok")).to_have_count(3)
@@ -186,13 +204,13 @@ def test_office_publishes_with_a_directors_approval(
     page.reload()
     form.locator("input[name=key_file]").set_input_files(str(tiny.keys.key_file))
     form.locator("input[name=passphrase]").fill(PASSPHRASE)
-    office.shot("13-publication-unlock")
+    office.shot("14-publication-unlock")
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
     expect(page.locator("p.flash.ok")).to_have_text(f"场次已发布：考生 {len(tiny.candidates)} 名。")
     results = page.locator("table.results")
     for candidate in tiny.candidates:
         expect(results).to_contain_text(candidate.name)
-    office.shot("14-results")
+    office.shot("15-results")
     with world.tx() as db:
         assert get_session(db, "BR-PUB").state is SessionState.PUBLISHED
