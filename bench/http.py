@@ -1,6 +1,6 @@
 """Benchmark: marks per second over HTTP, against the production server, beside the engine.
 
-    python bench/http.py [--quick] [--clients 8,16,32] [--workers 2] [--threads 8]
+    python bench/http.py [--quick] [--clients 8,16,32] [--workers 2] [--threads 4]
                          [--seconds S] [--warmup S] [--candidates N] [--batch 10]
                          [--direct-workers 8] [--out bench/results/http-<date>.json]
 
@@ -519,7 +519,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="16 clients, short windows")
     parser.add_argument("--clients", help="comma-separated client counts (8,16,32; quick 16)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
-    parser.add_argument("--threads", type=int, default=8, help="threads per worker (8)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (4)")
     parser.add_argument("--client-procs", type=int, default=4, help="client processes (4)")
     parser.add_argument("--batch", type=int, default=10, help="claim size (10, as mark.js)")
     parser.add_argument(
