@@ -7,7 +7,7 @@ MO     := web/translations/zh_Hans_CN/LC_MESSAGES/messages.mo
 # The PostgreSQL pass of the suite; CI sets CI=1, and then a missing server fails the run.
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: setup fonts demo test lint typecheck test-sqlite test-postgres test-slow bench clean
+.PHONY: setup fonts demo test lint typecheck test-sqlite test-postgres test-slow browser bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,11 @@ test-postgres: setup
 		echo "PostgreSQL at $(PG_TEST_URL) is unreachable: PostgreSQL pass NOT run (set PG_TEST_URL)." >&2; \
 	fi
 
+## The browser tests alone (Playwright driving Debian's chromium; `apt-get install chromium`
+## first: Playwright's own browser download is never used). Screenshots: test-output/screenshots/.
+browser: setup
+	$(BIN)/pytest tests/browser
+
 ## Only the slow tests (concurrency under load; part of `make test` too), on both databases.
 test-slow: $(STAMP)
 	$(BIN)/pytest -m slow
@@ -76,6 +81,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/queue.py --quick
 	$(BIN)/python bench/publish.py --quick
 	$(BIN)/python bench/reports.py --quick
+	$(BIN)/python bench/http.py --quick
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) instance test-output .pytest_cache .mypy_cache .ruff_cache

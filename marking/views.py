@@ -63,17 +63,6 @@ def all_sessions(db: Session) -> list[ExamSession]:
     return list(db.scalars(select(ExamSession).order_by(ExamSession.date.desc(), ExamSession.code)))
 
 
-def is_assigned(db: Session, exam: ExamSession, account: Account) -> bool:
-    return (
-        db.scalar(
-            select(Assignment.id)
-            .where(Assignment.session_id == exam.id, Assignment.examiner_id == account.id)
-            .limit(1)
-        )
-        is not None
-    )
-
-
 @dataclass(frozen=True)
 class ExaminerGroup:
     """One of an examiner's marking groups: its state and how far marking has come."""

@@ -355,7 +355,8 @@ def intake(
     with tempfile.TemporaryDirectory(prefix="blindmark-intake-") as tmp:
         folder = _unzip(data, Path(tmp))
         summary = intake_batch(db, exam, folder, actor=account.username, name=name or None)
-    return _plain(dataclasses.asdict(summary))
+    plain: dict[str, Any] = _plain(dataclasses.asdict(summary))
+    return plain
 
 
 def examiners_import(db: Session, data: bytes, filename: str) -> dict[str, Any]:

@@ -44,7 +44,7 @@ def integer(data: dict[str, Any], name: str, default: int | None = None) -> int 
     if value in (None, ""):
         return default
     try:
-        return int(value)  # type: ignore[arg-type]
+        return int(value)
     except (TypeError, ValueError):
         raise MarkingError(f"{name} must be a whole number") from None
 

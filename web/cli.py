@@ -14,7 +14,12 @@ from marking.cli import Context, handle_errors, main, pass_ctx
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, help="Port to listen on.")
-@click.option("--workers", default=4, show_default=True, help="Worker processes (gunicorn).")
+@click.option(
+    "--workers",
+    type=int,
+    help="Worker processes (gunicorn; default one per CPU core: a worker's Python uses one "
+    "core at most, and the database needs the rest of the machine's time).",
+)
 @click.option("--threads", default=4, show_default=True, help="Threads per worker.")
 @click.option(
     "--insecure-cookies",
@@ -35,7 +40,7 @@ def serve(
     ctx: Context,
     host: str,
     port: int,
-    workers: int,
+    workers: int | None,
     threads: int,
     insecure_cookies: bool,
     demo: bool,
@@ -62,8 +67,9 @@ def serve(
     if url:
         config["DATABASE_URL"] = url
     app = create_app(config)
+    workers = workers or os.cpu_count() or 2
 
-    class Server(BaseApplication):  # type: ignore[misc]
+    class Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)

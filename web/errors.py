@@ -3,10 +3,11 @@ an error page for the screens. Every error rolls back the request's work first."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -17,8 +18,10 @@ from marking.queue import InvalidMark, LeaseLost
 from web.db import fail
 from web.security import Forbidden, Throttled, Unauthorized
 
+_: Callable[..., str] = gettext  # flask_babel has no type hints: its messages are str
+
 # Most specific first: the first matching class decides the status and the error code.
-STATUS: list[tuple[type[BaseException], int, str]] = [
+STATUS: list[tuple[type[Exception], int, str]] = [
     (Unauthorized, 401, "unauthorized"),
     (Forbidden, 403, "forbidden"),
     (Throttled, 429, "throttled"),

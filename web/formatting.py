@@ -36,17 +36,23 @@ ANOMALY_KINDS = {
 }
 
 
-def when(value: dt.datetime | dt.date | None) -> str:
-    if value is None:
+def when(value: dt.datetime | dt.date | str | None) -> str:
+    """A date or a moment for the locale; ISO text (as the actions hand the API) is read first."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
     if isinstance(value, dt.datetime):
         return str(format_datetime(value, "medium"))
     return str(format_date(value, "medium"))
 
 
-def number(value: Decimal | int | float | None) -> str:
-    if value is None:
+def number(value: Decimal | int | float | str | None) -> str:
+    """A number for the locale; exact decimal text (marks as the actions give them) too."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        value = Decimal(value)
     return str(format_decimal(value))
 
 

@@ -5,6 +5,7 @@
   const root = document.getElementById("marking");
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const $ = (id) => document.getElementById(id);
+  const number = new Intl.NumberFormat(document.documentElement.lang || undefined, { maximumFractionDigits: 3 });
   let queue = [];
 
   function say(text, kind) {
@@ -40,8 +41,8 @@
     if (item.image_url) { img.src = item.image_url; img.hidden = false; } else { img.removeAttribute("src"); img.hidden = true; }
     $("reference").textContent = item.reference;
     $("scheme").textContent = item.scheme;
-    $("max").textContent = item.max;
-    $("step").textContent = item.step;
+    $("max").textContent = number.format(Number(item.max));
+    $("step").textContent = number.format(Number(item.step));
     const input = $("mark");
     input.value = "";
     input.focus();
@@ -99,6 +100,20 @@
     say(res.data ? res.data.detail : root.dataset.msgNetwork, "error");
   }
 
+  // F2 opens the anomaly form at its first field (Enter in it reports); Escape closes it
+  // and goes back to the mark, so flagging needs no mouse either.
+  document.addEventListener("keydown", (event) => {
+    const box = $("flag-box");
+    if (event.key === "F2" && queue.length) {
+      event.preventDefault();
+      box.open = true;
+      $("flag-kind").focus();
+    } else if (event.key === "Escape" && box.open) {
+      event.preventDefault();
+      box.open = false;
+      $("mark").focus();
+    }
+  });
   $("mark-form").addEventListener("submit", submitMark);
   $("flag-form").addEventListener("submit", submitFlag);
   $("again").addEventListener("click", () => { say(""); fill(); });

@@ -1,0 +1,153 @@
+"""Browser tests: the web application in a real HTTP server, driven by Debian's chromium.
+
+The application runs in a werkzeug server on a thread of the test process (a free port on
+127.0.0.1), over a database the tests commit to, seeded through the real services
+(tests/web/conftest.py's ``World``). Playwright drives the system's ``/usr/bin/chromium``
+headless: Playwright's own browser download is never used.
+
+Without chromium the tests fail under CI (``CI`` set: .ci/run installs it) and are skipped,
+loudly, elsewhere. Screenshots of each main screen go to ``test-output/screenshots/`` at the
+repository root (``BLINDMARK_SCREENSHOTS`` overrides); the path is printed at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.web import conftest as web
+from tests.web.conftest import PASSWORD, World
+
+# The message catalogs and the seeded world are the other web tests' fixtures, shared.
+catalogs = web.catalogs
+world = web.world
+
+SHOTS = pytest.StashKey[Path]()
+CHROMIUM = Path(os.environ.get("BLINDMARK_CHROMIUM", "/usr/bin/chromium"))
+
+try:
+    from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+except ImportError:  # pragma: no cover - playwright is a dev dependency
+    sync_playwright = None  # type: ignore[assignment]
+
+
+def _unavailable(reason: str) -> None:
+    """No browser: a failure under CI, a loud skip on a developer's machine."""
+    if os.environ.get("CI"):
+        pytest.fail(f"browser tests cannot run under CI: {reason}", pytrace=False)
+    pytest.skip(f"BROWSER TESTS NOT RUN: {reason} (apt-get install chromium, or make browser)")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if sync_playwright is None:
+        _unavailable("the playwright package is not installed")
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is missing")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture(scope="session")
+def shots(request: pytest.FixtureRequest) -> Path:
+    """Where the screenshots go (kept after the run; generated, never committed)."""
+    folder = Path(
+        os.environ.get("BLINDMARK_SCREENSHOTS")
+        or request.config.rootpath / "test-output" / "screenshots"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("[0-9][0-9]-*.png"):  # a previous run's, perhaps under other names
+        old.unlink()
+    request.config.stash[SHOTS] = folder
+    return folder
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    folder = terminalreporter.config.stash.get(SHOTS, None)
+    if folder is not None:
+        count = len(list(folder.glob("*.png")))
+        terminalreporter.write_line(f"browser screenshots ({count}): {folder}")
+
+
+class Server:
+    """The application of ``world`` served over HTTP on a free local port."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.http = make_server("127.0.0.1", 0, world.app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.http.server_port}"
+        self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.http.shutdown()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(world: World) -> Iterator[Server]:
+    running = Server(world)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+class Person:
+    """One user at their own browser (a context of its own: own cookies, own login)."""
+
+    def __init__(self, context: BrowserContext, server: Server, shots: Path) -> None:
+        self.context = context
+        self.server = server
+        self.shots = shots
+        self.page: Page = context.new_page()
+
+    def go(self, path: str) -> Page:
+        self.page.goto(self.server.url + path)
+        return self.page
+
+    def log_in(self, username: str, password: str = PASSWORD) -> Page:
+        """Log in from the login page with the keyboard: name, Tab, password, Enter."""
+        page = self.go("/login")
+        page.locator("input[name=username]").focus()
+        page.keyboard.type(username)
+        page.keyboard.press("Tab")
+        page.keyboard.type(password)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert "/login" not in page.url, f"{username} could not log in"
+        return page
+
+    def shot(self, name: str) -> Path:
+        path = self.shots / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@pytest.fixture
+def people(browser: Browser, server: Server, shots: Path) -> Iterator[dict[str, Person]]:
+    """People at their browsers, made on first use: ``people["office"]``, ..."""
+    contexts: list[BrowserContext] = []
+
+    class Crowd(dict[str, Person]):
+        def __missing__(self, key: str) -> Person:
+            context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+            context.set_default_timeout(10_000)
+            contexts.append(context)
+            self[key] = Person(context, server, shots)
+            return self[key]
+
+    try:
+        yield Crowd()
+    finally:
+        for context in contexts:
+            context.close()

@@ -1,0 +1,216 @@
+"""The three journeys of issue 4 in a real browser, against a real server: an examiner marks
+with the keyboard alone, the lead resolves an arbitration, the office publishes with a
+director's approval. Each main screen is photographed on the way."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from marking.accounts import get_account
+from marking.models import Anomaly, AnomalyKind, Mark, Response, ResponseState, SessionState
+from marking.queue import claim, flag
+from marking.sessions import get_session
+from tests.browser.conftest import Person
+from tests.integration.factory import PASSPHRASE, mark_all, response_id
+from tests.web.conftest import World
+
+# The browser journeys run once, in the SQLite pass (the PostgreSQL pass covers the same
+# routes through tests/web/): chromium is the expensive part, not the database.
+pytestmark = pytest.mark.sqlite
+
+
+def test_examiner_marks_three_responses_with_the_keyboard_alone(
+    world: World, people: dict[str, Person]
+) -> None:
+    world.session("BR-MARK")
+    examiner = people["e1"]
+    page = examiner.go("/login")
+    examiner.shot("01-login")
+    examiner.log_in("e1")
+    expect(page.locator("h1")).to_have_text("我的阅卷")
+    examiner.shot("02-examiner-home")
+    with page.expect_navigation():
+        page.locator("a[href='/examiner/sessions/BR-MARK/mark']").click()
+
+    text, mark_input = page.locator("#text"), page.locator("#mark")
+    message = page.locator("#message")
+    expect(page.locator("#work")).to_be_visible()
+    # A full reload would wipe this: it must still be here after three marks.
+    page.evaluate("window.blindmarkSamePage = true")
+    examiner.shot("03-examiner-marking")
+
+    # A mark out of range is refused, saying why; the same response stays, its mark selected
+    # so the next keystrokes replace it.
+    first = text.inner_text()
+    expect(mark_input).to_be_focused()
+    page.keyboard.type("99")
+    page.keyboard.press("Enter")
+    expect(message).to_contain_text("between 0 and")
+    expect(message).to_have_class("flash error")
+    expect(text).to_have_text(first)
+    examiner.shot("04-examiner-refused-mark")
+
+    shown = []
+    for _n in range(3):
+        before = text.inner_text()
+        shown.append(before)
+        expect(mark_input).to_be_focused()
+        page.keyboard.type("1")
+        page.keyboard.press("Enter")
+        expect(text).not_to_have_text(before)  # the next response, in place
+        expect(message).to_have_text("评分已记录。")
+        expect(mark_input).to_have_value("")
+
+    # F2 opens the anomaly form; the kind by arrow key, Tab to the note, Enter reports it,
+    # and the next response is there to mark.
+    reported = text.inner_text()
+    page.keyboard.press("F2")
+    expect(page.locator("#flag-box")).to_have_attribute("open", "")
+    expect(page.locator("#flag-kind")).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    page.keyboard.type("看不清")
+    examiner.shot("05-examiner-flag")
+    page.keyboard.press("Enter")
+    expect(message).to_have_text("已报告考评组长。")
+    expect(text).not_to_have_text(reported)
+    expect(mark_input).to_be_focused()
+    assert page.evaluate("window.blindmarkSamePage") is True, "the page was reloaded"
+    assert page.url.endswith("/examiner/sessions/BR-MARK/mark")
+
+    with world.tx() as db:
+        exam = get_session(db, "BR-MARK")
+        e1 = get_account(db, "e1")
+        marks = db.execute(
+            select(Mark.response_id, Mark.value).where(Mark.examiner_id == e1.id)
+        ).all()
+        assert sorted(marks) == sorted(
+            (response_id(db, exam, shown_text), Decimal(1)) for shown_text in shown
+        )
+        anomaly = db.scalars(select(Anomaly).where(Anomaly.examiner_id == e1.id)).one()
+        assert anomaly.response_id == response_id(db, exam, reported)
+        assert anomaly.kind is AnomalyKind.ILLEGIBLE and anomaly.note == "看不清"
+
+
+def test_lead_resolves_an_arbitration(world: World, people: dict[str, Person]) -> None:
+    tiny = world.session("BR-ARB")
+    with world.tx() as db:
+        exam = get_session(db, "BR-ARB")
+        # One response reported to the lead, so the inbox has something in it...
+        e1 = get_account(db, "e1")
+        reported = claim(db, exam, e1, size=1)[0]
+        flag(
+            db,
+            exam,
+            e1,
+            response_id=reported.response_id,
+            kind=AnomalyKind.ILLEGIBLE,
+            note="看不清",
+        )
+        # ... and marks 0, 3 and the maximum on every other: none within tolerance (1) of
+        # another, so each goes to a third examiner and then to the lead.
+        given = {"e1": lambda _i: Decimal(0), "e2": lambda i: i.max, "e3": lambda _i: Decimal(3)}
+        mark_all(db, exam, ["e1", "e2", "e3"], lambda item, user: given[user](item))
+
+    lead = people["lead"]
+    page = lead.log_in("lead")
+    with page.expect_navigation():
+        page.locator("a[href='/lead/sessions/BR-ARB']").click()
+    lead.shot("06-lead-session")
+    with page.expect_navigation():
+        page.get_by_role("link", name="异常收件箱").click()
+    expect(page.locator("section.anomaly")).to_have_count(1)
+    expect(page.locator("section.anomaly")).to_contain_text("看不清")
+    lead.shot("07-lead-anomaly-inbox")
+    page.go_back()
+    with page.expect_navigation():
+        page.get_by_role("link", name="仲裁", exact=True).click()
+
+    tasks = page.locator("section.task")
+    waiting = tasks.count()
+    assert waiting == 7  # every response but the reported one
+    task = tasks.first
+    expect(task.locator(".mark")).to_have_count(3)
+    lead.shot("08-lead-arbitration")
+    content = page.content()
+    assert not [c.name for c in tiny.candidates if c.name in content]
+    chosen = int((task.get_attribute("id") or "").removeprefix("task-"))
+
+    task.locator("input[name=value]").fill("2")
+    task.locator("input[name=reason]").fill("按评分细则")
+    with page.expect_navigation():
+        task.get_by_role("button").click()
+    expect(page.locator("p.flash.ok")).to_have_text("最终分 2 已记录。")
+    expect(page.locator(f"#task-{chosen}")).to_have_count(0)
+    expect(tasks).to_have_count(waiting - 1)
+    lead.shot("09-lead-arbitration-done")
+    with world.tx() as db:
+        response = db.get(Response, chosen)
+        assert response is not None
+        assert response.state is ResponseState.FINAL and response.final == Decimal(2)
+
+
+def test_office_publishes_with_a_directors_approval(
+    world: World, people: dict[str, Person]
+) -> None:
+    tiny = world.session("BR-PUB", key_file=True)
+    assert tiny.keys.key_file is not None
+    with world.tx() as db:
+        mark_all(db, get_session(db, "BR-PUB"), ["e1", "e2", "e3"])
+
+    office, director = people["office"], people["director"]
+    page = office.log_in("office")
+    expect(page.locator("a[href='/office/sessions/BR-PUB']")).to_be_visible()
+    office.shot("10-office-sessions")
+    with page.expect_navigation():
+        page.locator("a[href='/office/sessions/BR-PUB']").click()
+    # Every group's bar is full: all responses are final.
+    for bar in page.locator("progress.final").all():
+        assert bar.get_attribute("value") == bar.get_attribute("max")
+    office.shot("11-office-session-progress")
+    with page.expect_navigation():
+        page.get_by_role("link", name="发布", exact=True).click()
+    expect(page.get_by_text("等待主任批准。")).to_be_visible()
+    expect(page.locator("input[name=key_file]")).to_have_count(0)
+    office.shot("12-publication-waiting")
+
+    # The director approves in a browser of their own.
+    desk = director.log_in("director")
+    with desk.expect_navigation():
+        desk.locator("a[href='/director/sessions/BR-PUB']").click()
+    desk.locator("input[name=note]").fill("已审阅")
+    with desk.expect_navigation():
+        desk.get_by_role("button", name="批准发布").click()
+    expect(desk.locator("p.flash.ok")).to_have_text("已批准发布，考务办公室现在可以发布。")
+    director.shot("13-director-approved")
+
+    page.reload()
+    expect(page.locator("li.ok")).to_have_count(3)
+    form = page.locator("form[enctype='multipart/form-data']")
+    # A wrong passphrase is refused, and nothing is published.
+    form.locator("input[name=key_file]").set_input_files(str(tiny.keys.key_file))
+    form.locator("input[name=passphrase]").fill("not the passphrase")
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    expect(page.locator("h1")).to_contain_text("422")
+    with world.tx() as db:
+        assert get_session(db, "BR-PUB").state is not SessionState.PUBLISHED
+
+    page.go_back()
+    page.reload()
+    form.locator("input[name=key_file]").set_input_files(str(tiny.keys.key_file))
+    form.locator("input[name=passphrase]").fill(PASSPHRASE)
+    office.shot("14-publication-unlock")
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    expect(page.locator("p.flash.ok")).to_have_text(f"场次已发布：考生 {len(tiny.candidates)} 名。")
+    results = page.locator("table.results")
+    for candidate in tiny.candidates:
+        expect(results).to_contain_text(candidate.name)
+    office.shot("15-results")
+    with world.tx() as db:
+        assert get_session(db, "BR-PUB").state is SessionState.PUBLISHED
