@@ -39,6 +39,9 @@ if sys.path and os.path.abspath(sys.path[0] or os.curdir) == os.path.dirname(
     os.path.abspath(__file__)
 ):
     sys.path.append(sys.path.pop(0))
+# bench/ also holds reports.py, the name of blindmark's own ``reports`` package, which the
+# web application imports: the project's root goes first, so its packages win.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import argparse
 import datetime as dt
