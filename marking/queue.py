@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from psycopg.rows import namedtuple_row
 from sqlalchemy import (
     BigInteger,
     Integer,
@@ -602,7 +603,10 @@ class _DriverStatement:
                 if v is not None
             }
             self.sql = str(compiled)
-        return conn.exec_driver_sql(self.sql, {**self.defaults, **params})
+        # The driver's own cursor, inside the transaction SQLAlchemy holds on this connection.
+        cursor = conn.connection.driver_connection.cursor(row_factory=namedtuple_row)
+        cursor.execute(self.sql, {**self.defaults, **params})
+        return cursor
 
 
 _HELD_DRIVER = _DriverStatement(_HELD_FUSED)
@@ -637,7 +641,7 @@ def submit_mark(
         params.update(l_session=exam.id, l_lane=examiner.username)
     # One round trip: the lease, and the response's counters and rules, both locked.
     if fused:
-        row = _HELD_DRIVER.run(conn, params).first()
+        row = _HELD_DRIVER.run(conn, params).fetchone()
         limits = _decimals((row.max, row.step, row.tolerance)) if row is not None else None
     else:
         row = conn.execute(_HELD, params).first()
