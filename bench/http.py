@@ -29,29 +29,21 @@ each measurement the database is checked (bench/queue.py's ``check_database``).
 
 from __future__ import annotations
 
-import os
-import sys
+# isort: off
+import _paths  # noqa: F401  (first: bench/'s script names shadow stdlib and project modules)
 
-# This file has the name of the standard library's ``http`` package (which http.client,
-# urllib and psycopg's friends import), and Python puts the running script's folder first
-# on the path: keep bench/ on the path, but behind the standard library.
-if sys.path and os.path.abspath(sys.path[0] or os.curdir) == os.path.dirname(
-    os.path.abspath(__file__)
-):
-    sys.path.append(sys.path.pop(0))
-# bench/ also holds reports.py, the name of blindmark's own ``reports`` package, which the
-# web application imports: the project's root goes first, so its packages win.
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
+# isort: on
 import argparse
 import datetime as dt
 import importlib.util
 import json
 import multiprocessing
+import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path

@@ -25,29 +25,25 @@ Each measurement runs in a child process of its own, which reports its peak RSS
 
 from __future__ import annotations
 
+# isort: off
+import _paths  # noqa: F401  (first: bench/'s script names shadow stdlib and project modules)
+
+# isort: on
+import argparse
+import csv
+import datetime as dt
+import json
 import os
+import shutil
+import signal
 import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
 
-# A script's folder comes first on sys.path, and bench/ holds a queue.py, the name of a
-# standard module psycopg imports: keep bench/ on the path, but behind the standard library.
-_HERE_DIR = os.path.dirname(os.path.abspath(__file__))
-if sys.path and os.path.abspath(sys.path[0] or os.curdir) == _HERE_DIR:
-    sys.path.pop(0)
-    sys.path.append(_HERE_DIR)
-
-import argparse  # noqa: E402
-import csv  # noqa: E402
-import datetime as dt  # noqa: E402
-import json  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from dataclasses import asdict  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-
-from _common import (  # noqa: E402
+from _common import (
     DEFAULT_PG_URL,
     Target,
     busy_ticks,
@@ -297,6 +293,21 @@ def _child_baseline(spec: dict[str, Any]) -> dict[str, Any]:
     count = 0
     cpu_start = cpu_seconds()
     start = time.perf_counter()
+
+    def rows_of(reader: Any) -> Any:
+        """The 12 stored columns of each CSV row, scored from the key as intake scores."""
+        for exam_no, comp, number, text, image in reader:
+            qid, scorer, memo, (gid, state, needed, done, held, rule) = questions[(comp, number)]
+            score = None
+            if memo is not None:
+                score = memo.get(text)
+                if score is None:
+                    score = memo[text] = int(scorer(text) * 1000)
+            yield (
+                *(script_of[(exam_no, comp)], qid, text, image or None, score, gid, state),
+                *(needed, done, held, score, rule),
+            )
+
     with (folder / "responses.csv").open(encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh)
         next(reader)
@@ -304,31 +315,8 @@ def _child_baseline(spec: dict[str, Any]) -> dict[str, Any]:
             sql = f"INSERT INTO response ({COLUMNS}) VALUES ({', '.join('?' * 12)})"
             conn.execute("BEGIN IMMEDIATE")
             rows: list[tuple[Any, ...]] = []
-            for exam_no, comp, number, text, image in reader:
-                qid, scorer, memo, (gid, state, needed, done, held, rule) = questions[
-                    (comp, number)
-                ]
-                score = None
-                if memo is not None:
-                    score = memo.get(text)
-                    if score is None:
-                        score = memo[text] = int(scorer(text) * 1000)
-                rows.append(
-                    (
-                        script_of[(exam_no, comp)],
-                        qid,
-                        text,
-                        image or None,
-                        score,
-                        gid,
-                        state,
-                        needed,
-                        done,
-                        held,
-                        score,
-                        rule,
-                    )
-                )
+            for row in rows_of(reader):
+                rows.append(row)
                 if len(rows) >= CHUNK:
                     t, c = time.perf_counter(), cpu_seconds()
                     conn.executemany(sql, rows)
@@ -344,31 +332,8 @@ def _child_baseline(spec: dict[str, Any]) -> dict[str, Any]:
             driver_cpu += cpu_seconds() - c
         else:
             with conn.cursor() as cur, cur.copy(f"COPY response ({COLUMNS}) FROM STDIN") as copy:
-                for exam_no, comp, number, text, image in reader:
-                    qid, scorer, memo, (gid, state, needed, done, held, rule) = questions[
-                        (comp, number)
-                    ]
-                    score = None
-                    if memo is not None:
-                        score = memo.get(text)
-                        if score is None:
-                            score = memo[text] = int(scorer(text) * 1000)
-                    copy.write_row(
-                        (
-                            script_of[(exam_no, comp)],
-                            qid,
-                            text,
-                            image or None,
-                            score,
-                            gid,
-                            state,
-                            needed,
-                            done,
-                            held,
-                            score,
-                            rule,
-                        )
-                    )
+                for row in rows_of(reader):
+                    copy.write_row(row)
                     count += 1
             conn.commit()
     end = time.perf_counter()

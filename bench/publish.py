@@ -29,6 +29,10 @@ Then, each in a child process of its own (peak RSS is that measurement's):
 
 from __future__ import annotations
 
+# isort: off
+import _paths  # noqa: F401  (first: bench/'s script names shadow stdlib and project modules)
+
+# isort: on
 import argparse
 import datetime as dt
 import json

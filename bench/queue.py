@@ -47,11 +47,7 @@ if __name__ == "queue":
     sys.modules["queue"] = _stdlib
     _spec.loader.exec_module(_stdlib)
 else:
-    # Run as a script: keep bench/ on the path, but behind the standard library.
-    _HERE_DIR = os.path.dirname(os.path.abspath(__file__))
-    if sys.path and os.path.abspath(sys.path[0] or os.curdir) == _HERE_DIR:
-        sys.path.pop(0)
-        sys.path.append(_HERE_DIR)
+    import _paths  # noqa: F401  (run as a script: bench/ behind the standard library)
 
 import argparse
 import datetime as dt

@@ -12,20 +12,20 @@ database read (``marking.reportdata`` is one query per table).
 
 from __future__ import annotations
 
+# isort: off
+import _paths  # noqa: F401  (first: bench/'s script names shadow stdlib and project modules)
+
+# isort: on
 import argparse
 import datetime as dt
 import io
 import json
-import sys
 import time
 from html import escape
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
-
 from _common import load_average, machine, peak_rss_mib, source_state  # noqa: E402
 
 RESULTS = HERE / "results"

@@ -36,7 +36,6 @@ from sqlalchemy.orm import Session
 
 from marking import ledger
 from marking.db import to_milli
-from marking.definition import QuestionType
 from marking.errors import MarkingError, StateError
 from marking.models import (
     Account,
@@ -305,13 +304,7 @@ def _take_fused(
             "l_expires": expires,
         },
     )
-    # The driver's plain values: the question type as text, max and step in thousandths.
-    return [
-        _claimed(
-            (*row[:4], QuestionType(row[4]), *row[5:7], *_decimals(row[7:9]), *row[9:]), expires
-        )
-        for row in rows
-    ]
+    return [_claimed(row, expires, plain=True) for row in rows]
 
 
 def _decimals(milli: Any) -> list[Decimal]:
@@ -355,17 +348,24 @@ def describe(db: Session, ids: list[int], *, expires_at: dt.datetime) -> list[Cl
     return [_claimed(row, expires_at) for row in db.execute(_DESCRIBE, {"ids": ids})]
 
 
-def _claimed(row: Any, expires_at: dt.datetime) -> Claimed:
+def _claimed(row: Any, expires_at: dt.datetime, *, plain: bool = False) -> Claimed:
+    """A described row as the examiner sees it; ``plain``: the driver's own values (the
+    question type as text, max and step in thousandths), not SQLAlchemy's."""
+    kind, maximum, step = row[4], row[7], row[8]
+    if plain:
+        maximum, step = _decimals((maximum, step))
+    else:
+        kind = kind.value
     return Claimed(
         response_id=row[0],
         script_code=row[1],
         component=row[2],
         question=row[3],
-        question_type=row[4].value,
+        question_type=kind,
         text=row[5],
         image_sha256=row[6],
-        max=row[7],
-        step=row[8],
+        max=maximum,
+        step=step,
         group=row[9],
         reference=row[10],
         scheme=row[11],
@@ -640,16 +640,14 @@ def submit_mark(
     if fused:
         params.update(l_session=exam.id, l_lane=examiner.username)
     # One round trip: the lease, and the response's counters and rules, both locked.
-    if fused:
-        row = _HELD_DRIVER.run(conn, params).fetchone()
-        limits = _decimals((row.max, row.step, row.tolerance)) if row is not None else None
-    else:
-        row = conn.execute(_HELD, params).first()
-        limits = [row.max, row.step, row.tolerance] if row is not None else None
-    if row is None or limits is None or row.expires_at <= now:
+    row = (
+        _HELD_DRIVER.run(conn, params).fetchone() if fused else conn.execute(_HELD, params).first()
+    )
+    if row is None or row.expires_at <= now:
         held_lease(db, examiner, response_id, now=now)  # raises LeaseLost, saying why
         raise AssertionError("unreachable")
-    maximum, step, tolerance = limits
+    limits = (row.max, row.step, row.tolerance)
+    maximum, step, tolerance = _decimals(limits) if fused else limits
     validate_mark(value, maximum=maximum, step=step)
     kind = MarkKind.THIRD if row.marks_done >= row.marks_required else MarkKind.DOUBLE
     mark = {

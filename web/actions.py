@@ -195,17 +195,7 @@ def scheme(db: Session, exam: ExamSession) -> list[dict[str, Any]]:
 
 
 def anomalies(db: Session, exam: ExamSession) -> list[dict[str, Any]]:
-    out = []
-    for a in views.anomaly_inbox(db, exam):
-        data: dict[str, Any] = _plain(dataclasses.asdict(a))
-        data.pop("image_sha256")
-        data["image_url"] = (
-            url_for("api.response_image", code=exam.code, response_id=a.response_id)
-            if a.image_sha256
-            else None
-        )
-        out.append(data)
-    return out
+    return [_with_image_url(exam, a) for a in views.anomaly_inbox(db, exam)]
 
 
 def resolve(
@@ -256,17 +246,19 @@ def correct_key(
 
 
 def arbitrations(db: Session, exam: ExamSession) -> list[dict[str, Any]]:
-    out = []
-    for task in lead.arbitration_tasks(db, exam):
-        data: dict[str, Any] = _plain(dataclasses.asdict(task))
-        data.pop("image_sha256")
-        data["image_url"] = (
-            url_for("api.response_image", code=exam.code, response_id=task.response_id)
-            if task.image_sha256
-            else None
-        )
-        out.append(data)
-    return out
+    return [_with_image_url(exam, task) for task in lead.arbitration_tasks(db, exam)]
+
+
+def _with_image_url(exam: ExamSession, item: Any) -> dict[str, Any]:
+    """A response the lead looks at, as JSON: its image as a URL of the API, not a digest."""
+    data: dict[str, Any] = _plain(dataclasses.asdict(item))
+    digest = data.pop("image_sha256")
+    data["image_url"] = (
+        url_for("api.response_image", code=exam.code, response_id=item.response_id)
+        if digest
+        else None
+    )
+    return data
 
 
 def arbitrate(
