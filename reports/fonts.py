@@ -67,24 +67,26 @@ def _cache_folder() -> Path:
 
 
 def _extract(collection: Path, family: str, out: Path) -> None:
-    fonts = TTCollection(str(collection), lazy=True)
-    for font in fonts.fonts:
-        if font["name"].getDebugName(1) == family:
-            break
-    else:
-        raise ReportError(f"{collection} has no face {family!r}: {INSTALL_HINT}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # Written beside, then renamed: worker processes may race here, and none may read half.
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".part")
-    os.close(fd)
-    try:
-        font.save(tmp)
-        os.chmod(tmp, 0o644)
-        TTFont(tmp, lazy=True).close()  # it reads back
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    # The collection holds its file open until closed: a first extraction on a fresh machine
+    # would otherwise leave it to the garbage collector (a ResourceWarning, an error in tests).
+    with TTCollection(str(collection), lazy=True) as fonts:
+        for font in fonts.fonts:
+            if font["name"].getDebugName(1) == family:
+                break
+        else:
+            raise ReportError(f"{collection} has no face {family!r}: {INSTALL_HINT}")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        # Written beside, then renamed: worker processes may race here, and none may read half.
+        fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".part")
+        os.close(fd)
+        try:
+            font.save(tmp)
+            os.chmod(tmp, 0o644)
+            TTFont(tmp, lazy=True).close()  # it reads back
+            os.replace(tmp, out)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
 
 @cache
