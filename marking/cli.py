@@ -106,6 +106,8 @@ def main(ctx: click.Context, url: str | None, verbose: bool) -> None:
 @handle_errors
 def init(ctx: Context) -> None:
     """Create the schema, or upgrade it to this version's."""
+    from marking.accounts import record_baseline
+
     before, after = schema.upgrade(ctx.engine)
     if before == after:
         click.echo(f"schema already current ({after})")
@@ -113,6 +115,10 @@ def init(ctx: Context) -> None:
         click.echo(
             f"schema {'created' if before is None else 'upgraded from ' + before} at {after}"
         )
+    with transaction(ctx.engine) as db:
+        # Accounts made before the account ledger existed: recorded as they stand, once.
+        if counted := record_baseline(db, actor=actor()):
+            click.echo(f"account ledger started with the {counted} existing account(s)")
 
 
 # --- sessions -----------------------------------------------------------------------------------
@@ -243,7 +249,7 @@ def examiners_import(ctx: Context, file: Path) -> None:
     from marking.examiners import import_examiners
 
     with transaction(ctx.checked_engine()) as db:
-        result = import_examiners(db, file)
+        result = import_examiners(db, file, actor=actor())
     click.echo(f"examiners: {result.created} created, {result.updated} updated")
 
 
@@ -464,7 +470,7 @@ def user_add(
 
     password = _read_password(password_stdin) if password_stdin or sys.stdin.isatty() else None
     with transaction(ctx.checked_engine()) as db:
-        add_user(db, username, role=Role(role), name=name, password=password)
+        add_user(db, username, role=Role(role), name=name, password=password, actor=actor())
     suffix = "" if password else " (no password yet: `blindmark user passwd`)"
     click.echo(f"account {username} ({role}) created{suffix}")
 
@@ -480,7 +486,7 @@ def user_passwd(ctx: Context, username: str, password_stdin: bool) -> None:
 
     password = _read_password(password_stdin)
     with transaction(ctx.checked_engine()) as db:
-        set_password(db, username, password)
+        set_password(db, username, password, actor=actor())
     click.echo(f"password of {username} set")
 
 
@@ -634,23 +640,43 @@ def publish(
 
 
 @main.command()
-@click.option("--session", "code", required=True, help="Session code.")
+@click.option("--session", "code", help="Session code: check its ledger.")
+@click.option("--accounts", is_flag=True, help="Check the account ledger and the accounts.")
 @pass_ctx
 @handle_errors
-def verify(ctx: Context, code: str) -> None:
-    """Recompute the ledger and check the marks and results against it."""
+def verify(ctx: Context, code: str | None, accounts: bool) -> None:
+    """Recompute a session's ledger and check the marks and results against it; with
+    --accounts, the account ledger and every account's role and state (either or both)."""
     from marking.sessions import get_session
     from marking.verify import verify as run
+    from marking.verify import verify_accounts
 
+    if code is None and not accounts:
+        raise click.UsageError("say what to check: --session C, --accounts, or both")
+    broken = False
     with transaction(ctx.checked_engine()) as db:
-        report = run(db, get_session(db, code))
-    click.echo(f"{report.entries} ledger entries in {report.lanes} chains; head {report.head}")
-    if report.ok:
-        click.echo("ledger intact; marks, arbitrations and results agree with it")
-        return
-    for problem in report.problems:
+        if code is not None:
+            report = run(db, get_session(db, code))
+            click.echo(
+                f"{report.entries} ledger entries in {report.lanes} chains; head {report.head}"
+            )
+            if report.ok:
+                click.echo("ledger intact; marks, arbitrations and results agree with it")
+            broken |= _broken(report.problems)
+        if accounts:
+            report = verify_accounts(db)
+            click.echo(f"{report.entries} account ledger entries; head {report.head}")
+            if report.ok:
+                click.echo("account ledger intact; every account agrees with it")
+            broken |= _broken(report.problems)
+    if broken:
+        sys.exit(7)
+
+
+def _broken(problems: list[str]) -> bool:
+    for problem in problems:
         click.echo(f"BROKEN: {problem}", err=True)
-    sys.exit(7)
+    return bool(problems)
 
 
 @main.command()
