@@ -432,7 +432,7 @@ def write_csv(out: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -
 # --- accounts, assignment, marking -------------------------------------------------------------
 
 
-def _read_password(from_stdin: bool) -> str:
+def _read_password(from_stdin: bool, *, prompt: str = "Password", confirm: bool = True) -> str:
     if from_stdin:
         value = sys.stdin.readline().rstrip("\n")
         if not value:
@@ -440,7 +440,7 @@ def _read_password(from_stdin: bool) -> str:
         return value
     if not sys.stdin.isatty():
         raise MarkingError("give the password with --password-stdin, or run in a terminal")
-    prompted: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    prompted: str = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
     return prompted
 
 
@@ -576,8 +576,45 @@ def simulate(ctx: Context, code: str, seed: int, batch: int) -> None:
 
 @main.command()
 @click.option("--session", "code", required=True, help="Session code.")
+@click.option("--by", required=True, help="The director approving.")
+@click.option("--note", default="", help="A note recorded with the approval.")
+@click.option("--password-stdin", is_flag=True, help="Read the director's password from stdin.")
+@pass_ctx
+@handle_errors
+def approve(ctx: Context, code: str, by: str, note: str, password_stdin: bool) -> None:
+    """A director approves the session's publication as it stands (R16: four eyes).
+
+    The director's password is prompted for (or read with --password-stdin). Nothing may be
+    open; the approval records a digest of what will be published, and any later intake,
+    withdrawal, ruling, correction or record makes it void.
+    """
+    from marking.accounts import check_password, require_role
+    from marking.approvals import PARTS, approve_publication
+    from marking.models import Role
+    from marking.sessions import get_session
+
+    password = _read_password(password_stdin, prompt=f"Password of {by}", confirm=False)
+    with transaction(ctx.checked_engine()) as db:
+        director = require_role(db, by, Role.DIRECTOR, what="approving publication")
+        if not check_password(director, password):
+            raise MarkingError(f"wrong password for {by}: nothing was approved")
+        exam = get_session(db, code)
+        approval = approve_publication(db, exam, director, note=note)
+        digest, parts = approval.digest, approval.parts or {}
+    click.echo(f"publication of {code} approved by {by}")
+    click.echo(f"approved digest: {digest}")
+    for key, description in PARTS.items():
+        click.echo(f"  {description}: {parts.get(key, '')}")
+
+
+@main.command()
+@click.option("--session", "code", required=True, help="Session code.")
 @click.option("--by", required=True, help="The office account publishing.")
-@click.option("--approved-by", required=True, help="A director account, another person (R16).")
+@click.option(
+    "--approved-by",
+    required=True,
+    help="The director whose recorded approval (`blindmark approve`) still matches (R16).",
+)
 @click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--share",
