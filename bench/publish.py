@@ -519,8 +519,9 @@ def _child_check(spec: dict[str, Any]) -> dict[str, Any]:
 def _child_publish(spec: dict[str, Any]) -> dict[str, Any]:
     from _session import DIRECTOR, OFFICE
 
-    from marking import ledger
+    from marking import approvals, ledger
     from marking import publish as publication
+    from marking.accounts import get_account
     from marking.db import make_engine, session_factory
     from marking.sessions import get_session
 
@@ -574,6 +575,12 @@ def _child_publish(spec: dict[str, Any]) -> dict[str, Any]:
             shares=[Path(p) for p in spec["shares"]], expected_public_key=exam.public_key
         )
         phases["key from 2 shares"] = time.perf_counter() - t
+        t = time.perf_counter()
+        # R16: the director's approval of the session as it stands (its digest) comes first;
+        # publish() recomputes that digest, which its own timing includes.
+        approvals.approve_publication(db, exam, get_account(db, DIRECTOR))
+        phases["director's approval"] = time.perf_counter() - t
+        timer(approvals, "publication_digest", "approval digest again")
         t = time.perf_counter()
         report = publication.publish(
             db, exam, by=OFFICE, approved_by=DIRECTOR, key=key, now=dt.datetime.now(dt.UTC)

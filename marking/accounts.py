@@ -1,4 +1,5 @@
-"""Accounts: creation, passwords (argon2id), lookup by role."""
+"""Accounts: creation, passwords (argon2id), roles, lookup by role; every change recorded in
+the account ledger (marking/ledger.py, ``append_account``)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marking import ledger
 from marking.errors import MarkingError, NotFound
 from marking.models import Account, Role
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 MIN_PASSWORD = 10
+# Who changed an account when no person is named: code that sets up (tests, demos, bench).
+SYSTEM = "system"
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
 
@@ -40,10 +44,20 @@ def get_account(db: Session, username: str) -> Account:
 
 
 def add_user(
-    db: Session, username: str, *, role: Role, name: str | None = None, password: str | None = None
+    db: Session,
+    username: str,
+    *,
+    role: Role,
+    name: str | None = None,
+    password: str | None = None,
+    actor: str = SYSTEM,
+    password_hash: str | None = None,
+    request: int | None = None,
 ) -> Account:
     """Create an office, director, lead or admin account (examiners come from their import).
 
+    ``password_hash`` is a password already hashed (an approved request's); ``request``
+    the approved request this creation carries out, for the ledger.
     Raises MarkingError for a malformed or taken username, or a short password.
     """
     if not USERNAME.match(username):
@@ -56,17 +70,27 @@ def add_user(
         username=username,
         name=name or username,
         role=role,
-        password_hash=hash_password(password) if password is not None else None,
+        password_hash=hash_password(password) if password is not None else password_hash,
     )
     db.add(account)
     db.flush()
+    record(
+        db,
+        "account_created",
+        actor,
+        username=username,
+        role=role.value,
+        password=account.password_hash is not None,
+        request=request,
+    )
     return account
 
 
-def set_password(db: Session, username: str, password: str) -> Account:
+def set_password(db: Session, username: str, password: str, *, actor: str = SYSTEM) -> Account:
     account = get_account(db, username)
     account.password_hash = hash_password(password)
     db.flush()
+    record(db, "password_set", actor, username=username)
     return account
 
 
@@ -81,3 +105,77 @@ def require_role(db: Session, username: str, *roles: Role, what: str) -> Account
             f"{what} needs a {allowed} account; {username!r} is {account.role.value}"
         )
     return account
+
+
+# --- recorded changes (the account ledger) ------------------------------------------------------
+
+
+def record(db: Session, kind: str, actor: str, **details: object) -> None:
+    """Write one account change to the account ledger (details without None values)."""
+    payload = {k: v for k, v in details.items() if v is not None}
+    ledger.append_account(db, kind=kind, actor=actor, payload=payload)
+
+
+def set_role(
+    db: Session, username: str, role: Role, *, actor: str, request: int | None = None
+) -> Account:
+    """Give an account another role (not examiner: those come from the examiner import).
+
+    Raises MarkingError for an examiner account or role, NotFound for an unknown account."""
+    account = get_account(db, username)
+    if role is Role.EXAMINER or account.role is Role.EXAMINER:
+        raise MarkingError("examiner accounts come from `blindmark examiners import`")
+    if account.role is role:
+        return account
+    before = account.role
+    account.role = role
+    db.flush()
+    record(
+        db,
+        "role_changed",
+        actor,
+        username=username,
+        role=role.value,
+        was=before.value,
+        request=request,
+    )
+    return account
+
+
+def set_active(db: Session, username: str, active: bool, *, actor: str) -> Account:
+    """Enable or disable an account (recorded only when it changes)."""
+    account = get_account(db, username)
+    if account.active is not active:
+        account.active = active
+        db.flush()
+        record(db, "account_enabled" if active else "account_disabled", actor, username=username)
+    return account
+
+
+def store_password_hash(
+    db: Session, username: str, password_hash: str, *, actor: str, request: int
+) -> Account:
+    """Set a password already hashed: an approved request's (its plain text is never kept)."""
+    account = get_account(db, username)
+    account.password_hash = password_hash
+    db.flush()
+    record(db, "password_set", actor, username=username, request=request)
+    return account
+
+
+def record_baseline(db: Session, *, actor: str) -> int:
+    """Record every account as it stands, once: when the account ledger starts on a
+    database that already has accounts (`blindmark init` upgrading it). Returns how many."""
+    if ledger.account_head(db) != ledger.GENESIS:
+        return 0
+    accounts = db.scalars(select(Account).order_by(Account.username)).all()
+    if accounts:
+        record(
+            db,
+            "accounts_baseline",
+            actor,
+            accounts=[
+                {"username": a.username, "role": a.role.value, "active": a.active} for a in accounts
+            ],
+        )
+    return len(accounts)

@@ -106,6 +106,8 @@ def main(ctx: click.Context, url: str | None, verbose: bool) -> None:
 @handle_errors
 def init(ctx: Context) -> None:
     """Create the schema, or upgrade it to this version's."""
+    from marking.accounts import record_baseline
+
     before, after = schema.upgrade(ctx.engine)
     if before == after:
         click.echo(f"schema already current ({after})")
@@ -113,6 +115,10 @@ def init(ctx: Context) -> None:
         click.echo(
             f"schema {'created' if before is None else 'upgraded from ' + before} at {after}"
         )
+    with transaction(ctx.engine) as db:
+        # Accounts made before the account ledger existed: recorded as they stand, once.
+        if counted := record_baseline(db, actor=actor()):
+            click.echo(f"account ledger started with the {counted} existing account(s)")
 
 
 # --- sessions -----------------------------------------------------------------------------------
@@ -243,7 +249,7 @@ def examiners_import(ctx: Context, file: Path) -> None:
     from marking.examiners import import_examiners
 
     with transaction(ctx.checked_engine()) as db:
-        result = import_examiners(db, file)
+        result = import_examiners(db, file, actor=actor())
     click.echo(f"examiners: {result.created} created, {result.updated} updated")
 
 
@@ -426,7 +432,7 @@ def write_csv(out: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -
 # --- accounts, assignment, marking -------------------------------------------------------------
 
 
-def _read_password(from_stdin: bool) -> str:
+def _read_password(from_stdin: bool, *, prompt: str = "Password", confirm: bool = True) -> str:
     if from_stdin:
         value = sys.stdin.readline().rstrip("\n")
         if not value:
@@ -434,7 +440,7 @@ def _read_password(from_stdin: bool) -> str:
         return value
     if not sys.stdin.isatty():
         raise MarkingError("give the password with --password-stdin, or run in a terminal")
-    prompted: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    prompted: str = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
     return prompted
 
 
@@ -464,7 +470,7 @@ def user_add(
 
     password = _read_password(password_stdin) if password_stdin or sys.stdin.isatty() else None
     with transaction(ctx.checked_engine()) as db:
-        add_user(db, username, role=Role(role), name=name, password=password)
+        add_user(db, username, role=Role(role), name=name, password=password, actor=actor())
     suffix = "" if password else " (no password yet: `blindmark user passwd`)"
     click.echo(f"account {username} ({role}) created{suffix}")
 
@@ -480,7 +486,7 @@ def user_passwd(ctx: Context, username: str, password_stdin: bool) -> None:
 
     password = _read_password(password_stdin)
     with transaction(ctx.checked_engine()) as db:
-        set_password(db, username, password)
+        set_password(db, username, password, actor=actor())
     click.echo(f"password of {username} set")
 
 
@@ -570,8 +576,45 @@ def simulate(ctx: Context, code: str, seed: int, batch: int) -> None:
 
 @main.command()
 @click.option("--session", "code", required=True, help="Session code.")
+@click.option("--by", required=True, help="The director approving.")
+@click.option("--note", default="", help="A note recorded with the approval.")
+@click.option("--password-stdin", is_flag=True, help="Read the director's password from stdin.")
+@pass_ctx
+@handle_errors
+def approve(ctx: Context, code: str, by: str, note: str, password_stdin: bool) -> None:
+    """A director approves the session's publication as it stands (R16: four eyes).
+
+    The director's password is prompted for (or read with --password-stdin). Nothing may be
+    open; the approval records a digest of what will be published, and any later intake,
+    withdrawal, ruling, correction or record makes it void.
+    """
+    from marking.accounts import check_password, require_role
+    from marking.approvals import PARTS, approve_publication
+    from marking.models import Role
+    from marking.sessions import get_session
+
+    password = _read_password(password_stdin, prompt=f"Password of {by}", confirm=False)
+    with transaction(ctx.checked_engine()) as db:
+        director = require_role(db, by, Role.DIRECTOR, what="approving publication")
+        if not check_password(director, password):
+            raise MarkingError(f"wrong password for {by}: nothing was approved")
+        exam = get_session(db, code)
+        approval = approve_publication(db, exam, director, note=note)
+        digest, parts = approval.digest, approval.parts or {}
+    click.echo(f"publication of {code} approved by {by}")
+    click.echo(f"approved digest: {digest}")
+    for key, description in PARTS.items():
+        click.echo(f"  {description}: {parts.get(key, '')}")
+
+
+@main.command()
+@click.option("--session", "code", required=True, help="Session code.")
 @click.option("--by", required=True, help="The office account publishing.")
-@click.option("--approved-by", required=True, help="A director account, another person (R16).")
+@click.option(
+    "--approved-by",
+    required=True,
+    help="The director whose recorded approval (`blindmark approve`) still matches (R16).",
+)
 @click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--share",
@@ -634,23 +677,43 @@ def publish(
 
 
 @main.command()
-@click.option("--session", "code", required=True, help="Session code.")
+@click.option("--session", "code", help="Session code: check its ledger.")
+@click.option("--accounts", is_flag=True, help="Check the account ledger and the accounts.")
 @pass_ctx
 @handle_errors
-def verify(ctx: Context, code: str) -> None:
-    """Recompute the ledger and check the marks and results against it."""
+def verify(ctx: Context, code: str | None, accounts: bool) -> None:
+    """Recompute a session's ledger and check the marks and results against it; with
+    --accounts, the account ledger and every account's role and state (either or both)."""
     from marking.sessions import get_session
     from marking.verify import verify as run
+    from marking.verify import verify_accounts
 
+    if code is None and not accounts:
+        raise click.UsageError("say what to check: --session C, --accounts, or both")
+    broken = False
     with transaction(ctx.checked_engine()) as db:
-        report = run(db, get_session(db, code))
-    click.echo(f"{report.entries} ledger entries in {report.lanes} chains; head {report.head}")
-    if report.ok:
-        click.echo("ledger intact; marks, arbitrations and results agree with it")
-        return
-    for problem in report.problems:
+        if code is not None:
+            report = run(db, get_session(db, code))
+            click.echo(
+                f"{report.entries} ledger entries in {report.lanes} chains; head {report.head}"
+            )
+            if report.ok:
+                click.echo("ledger intact; marks, arbitrations and results agree with it")
+            broken |= _broken(report.problems)
+        if accounts:
+            report = verify_accounts(db)
+            click.echo(f"{report.entries} account ledger entries; head {report.head}")
+            if report.ok:
+                click.echo("account ledger intact; every account agrees with it")
+            broken |= _broken(report.problems)
+    if broken:
+        sys.exit(7)
+
+
+def _broken(problems: list[str]) -> bool:
+    for problem in problems:
         click.echo(f"BROKEN: {problem}", err=True)
-    sys.exit(7)
+    return bool(problems)
 
 
 @main.command()

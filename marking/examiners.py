@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marking.accounts import SYSTEM, record
 from marking.errors import InputError, InputErrors, MarkingError
 from marking.models import (
     Account,
@@ -48,7 +49,7 @@ class ExaminerImport:
     updated: int
 
 
-def import_examiners(db: Session, path: Path) -> ExaminerImport:
+def import_examiners(db: Session, path: Path, *, actor: str = SYSTEM) -> ExaminerImport:
     """Create or update examiner accounts from ``examiners.csv`` (DESIGN §11).
 
     An existing examiner is updated (a renewed certificate, a wider scope); a username
@@ -110,12 +111,14 @@ def import_examiners(db: Session, path: Path) -> ExaminerImport:
         a.username: a
         for a in db.scalars(select(Account).where(Account.username.in_([r[0] for r in rows])))
     }
+    made: list[str] = []
     created = updated = 0
     for rowno_index, (username, person, cert, expiry, grade_value, scopes, inst) in enumerate(rows):
         account = existing.get(username)
         if account is None:
             account = Account(username=username, name=person, role=Role.EXAMINER)
             db.add(account)
+            made.append(username)
             created += 1
         elif account.role is not Role.EXAMINER:
             errors.append(
@@ -142,6 +145,8 @@ def import_examiners(db: Session, path: Path) -> ExaminerImport:
     if errors:
         raise InputErrors(errors)
     db.flush()
+    if made:
+        record(db, "examiners_created", actor, usernames=sorted(made), role=Role.EXAMINER.value)
     return ExaminerImport(created=created, updated=updated)
 
 

@@ -20,7 +20,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from marking.models import ExamSession, LedgerEntry, LedgerLane, utcnow
+from marking.models import (
+    AccountLedgerEntry,
+    AccountLedgerTip,
+    ChainLink,
+    ExamSession,
+    LedgerEntry,
+    LedgerLane,
+    utcnow,
+)
 
 GENESIS = "0" * 64
 
@@ -227,45 +235,141 @@ def verify_chains(db: Session, exam_session: ExamSession) -> tuple[int, Break | 
         count += 1
         if e.lane != lane:
             lane, expected_seq, prev = e.lane, 1, GENESIS
-        if e.seq != expected_seq:
-            reason = (
-                f"sequence jumps from {expected_seq - 1} to {e.seq}: an entry is missing"
-                if e.seq > expected_seq
-                else f"sequence number {e.seq} repeats or goes back: entries were inserted"
-            )
+        reason = _link_break(e, session_id=e.session_id, lane=e.lane, seq=expected_seq, prev=prev)
+        if reason is not None:
             return count, Break(e.lane, e.seq, e.id, reason)
-        if e.prev_hash != prev:
-            return count, Break(e.lane, e.seq, e.id, "does not chain to the entry before it")
-        recomputed = entry_hash(
-            session_id=e.session_id,
-            lane=e.lane,
-            seq=e.seq,
-            kind=e.kind,
-            actor=e.actor,
-            payload=e.payload,
-            created_at=e.created_at,
-            prev_hash=e.prev_hash,
-        )
-        if recomputed != e.hash:
-            return count, Break(e.lane, e.seq, e.id, "its content was changed after it was written")
         prev = e.hash
         tips[e.lane] = (e.seq, e.hash)
         expected_seq += 1
     recorded = lane_tips(db, exam_session)
     for name in sorted(set(tips) | set(recorded)):
-        chain_end, tip = tips.get(name), recorded.get(name)
-        if chain_end == tip:
-            continue
-        if tip is None or chain_end is None:
-            reason = (
-                "the lane has entries but no recorded tip"
-                if tip is None
-                else "the lane's recorded tip has no entries behind it: entries were deleted"
-            )
-        elif tip[0] > chain_end[0]:
-            reason = f"the lane's tip is seq {tip[0]}: entries after this one were deleted"
-        else:
-            reason = "the lane's recorded tip does not match its last entry"
-        seq = chain_end[0] if chain_end else (tip[0] if tip else 0)
-        return count, Break(name, seq, None, reason)
+        reason = _tip_break(tips.get(name), recorded.get(name))
+        if reason is not None:
+            chain_end, tip = tips.get(name), recorded.get(name)
+            seq = chain_end[0] if chain_end else (tip[0] if tip else 0)
+            return count, Break(name, seq, None, reason)
+    return count, None
+
+
+def _link_break(e: ChainLink, *, session_id: int, lane: str, seq: int, prev: str) -> str | None:
+    """Why entry ``e`` does not follow (seq - 1, prev) of its chain; None when it does."""
+    if e.seq != seq:
+        return (
+            f"sequence jumps from {seq - 1} to {e.seq}: an entry is missing"
+            if e.seq > seq
+            else f"sequence number {e.seq} repeats or goes back: entries were inserted"
+        )
+    if e.prev_hash != prev:
+        return "does not chain to the entry before it"
+    recomputed = entry_hash(
+        session_id=session_id,
+        lane=lane,
+        seq=e.seq,
+        kind=e.kind,
+        actor=e.actor,
+        payload=e.payload,
+        created_at=e.created_at,
+        prev_hash=e.prev_hash,
+    )
+    if recomputed != e.hash:
+        return "its content was changed after it was written"
+    return None
+
+
+def _tip_break(chain_end: tuple[int, str] | None, tip: tuple[int, str] | None) -> str | None:
+    """Why a chain's recorded tip (seq, hash) is not its last entry; None when it is."""
+    if chain_end == tip:
+        return None
+    if tip is None or chain_end is None:
+        return (
+            "the lane has entries but no recorded tip"
+            if tip is None
+            else "the lane's recorded tip has no entries behind it: entries were deleted"
+        )
+    if tip[0] > chain_end[0]:
+        return f"the lane's tip is seq {tip[0]}: entries after this one were deleted"
+    return "the lane's recorded tip does not match its last entry"
+
+
+# --- the account ledger: changes to accounts, which belong to no exam session -----------------
+
+ACCOUNTS_LANE = "accounts"
+ACCOUNTS_SESSION = 0  # no exam session has id 0: an account entry's hash cannot pass for one
+
+
+def _account_tip_lock(dialect: str) -> Any:
+    """Lock the account ledger's one tip row (created at seq 0) and return it; as lane_lock."""
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = upsert(AccountLedgerTip).values(id=1, seq=0, hash=GENESIS)
+    return statement.on_conflict_do_update(
+        index_elements=[AccountLedgerTip.id], set_={"seq": AccountLedgerTip.seq}
+    ).returning(AccountLedgerTip.seq, AccountLedgerTip.hash)
+
+
+_ACCOUNT_TIP_LOCK = {name: _account_tip_lock(name) for name in ("postgresql", "sqlite")}
+
+
+def append_account(
+    db: Session,
+    *,
+    kind: str,
+    actor: str,
+    payload: dict[str, Any],
+    now: dt.datetime | None = None,
+) -> str:
+    """Append an account change to the account ledger; returns the entry's hash.
+
+    Payloads name accounts and roles, never a password or its hash. Two admins at once
+    take turns on the tip row, as two tabs of one examiner do on a lane."""
+    conn = db.connection()
+    tip = conn.execute(_ACCOUNT_TIP_LOCK[conn.dialect.name]).one()
+    row = entry_row(
+        session_id=ACCOUNTS_SESSION,
+        lane=ACCOUNTS_LANE,
+        tip=(tip[0], tip[1]),
+        kind=kind,
+        actor=actor,
+        payload=payload,
+        created_at=now or utcnow(),
+    )
+    del row["session_id"], row["lane"]
+    conn.execute(insert(AccountLedgerEntry), row)
+    conn.execute(
+        update(AccountLedgerTip)
+        .where(AccountLedgerTip.id == 1)
+        .values(seq=row["seq"], hash=row["hash"])
+    )
+    return str(row["hash"])
+
+
+def account_entries(db: Session) -> Iterator[AccountLedgerEntry]:
+    """The account ledger in chain order."""
+    yield from db.scalars(select(AccountLedgerEntry).order_by(AccountLedgerEntry.seq))
+
+
+def account_head(db: Session) -> str:
+    """The account ledger's last hash (the genesis value while it is empty)."""
+    return db.scalar(select(AccountLedgerTip.hash).where(AccountLedgerTip.id == 1)) or GENESIS
+
+
+def verify_account_chain(db: Session) -> tuple[int, Break | None]:
+    """Recompute the account ledger's chain; return (entries checked, first break or None)."""
+    count, prev = 0, GENESIS
+    for e in account_entries(db):
+        count += 1
+        reason = _link_break(
+            e, session_id=ACCOUNTS_SESSION, lane=ACCOUNTS_LANE, seq=count, prev=prev
+        )
+        if reason is not None:
+            return count, Break(ACCOUNTS_LANE, e.seq, e.id, reason)
+        prev = e.hash
+    chain_end = (count, prev) if count else None
+    recorded = db.execute(
+        select(AccountLedgerTip.seq, AccountLedgerTip.hash).where(
+            AccountLedgerTip.id == 1, AccountLedgerTip.seq > 0
+        )
+    ).first()
+    reason = _tip_break(chain_end, None if recorded is None else (recorded[0], recorded[1]))
+    if reason is not None:
+        return count, Break(ACCOUNTS_LANE, count, None, reason)
     return count, None

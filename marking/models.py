@@ -423,7 +423,19 @@ class SealedRecord(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class LedgerEntry(Base):
+class ChainLink:
+    """The columns of one link of a hash chain: a session's ledger or the account ledger."""
+
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class LedgerEntry(ChainLink, Base):
     """One link of a session's append-only hash chains (DESIGN §7).
 
     A session's ledger is one chain per actor (``lane``): each account's actions are
@@ -438,13 +450,6 @@ class LedgerEntry(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"))
     lane: Mapped[str] = mapped_column(String(80))
-    seq: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(32))
-    actor: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
 
 
 class LedgerLane(Base):
@@ -676,3 +681,68 @@ class PublicationApproval(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # What the director approved (R16): the SHA-256 over everything the results are
+    # computed from, and one digest per part of it, so publication can say what changed
+    # since. NULL for approvals recorded before digests existed: they count as void.
+    digest: Mapped[str | None] = mapped_column(String(64))
+    parts: Mapped[dict[str, str] | None] = mapped_column(JSON(none_as_null=True))
+
+
+# --- account changes (no exam session): their ledger and the four-eyes requests ---------------
+
+
+class AccountLedgerEntry(ChainLink, Base):
+    """One link of the account ledger: every account change, in one hash chain of its own.
+
+    Accounts belong to no exam session, so their changes cannot join a session's lanes;
+    they are rare, so one chain (with its tip row, ``AccountLedgerTip``) is enough. Hashed
+    exactly as a session's entries are, with session 0 and lane ``accounts``.
+    """
+
+    __tablename__ = "account_ledger_entry"
+    __table_args__ = (UniqueConstraint("seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class AccountLedgerTip(Base):
+    """The account ledger's tip (one row): locked while appending, checked by verify."""
+
+    __tablename__ = "account_ledger_tip"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AccountChange(enum.StrEnum):
+    CREATE = "create"
+    ROLE = "role"
+    PASSWORD = "password"
+
+
+class AccountDecision(enum.StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class AccountRequest(Base):
+    """An admin's request to give an account power over publication (a director, office or
+    admin account; or a new password for one), waiting for a second admin (four eyes).
+
+    The new password is kept only as its argon2 hash, and only until the request is decided.
+    """
+
+    __tablename__ = "account_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    change: Mapped[AccountChange] = mapped_column(_enum(AccountChange, 16))
+    role: Mapped[Role | None] = mapped_column(_enum(Role, 16))
+    name: Mapped[str] = mapped_column(String(128), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    requested_by: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decision: Mapped[AccountDecision | None] = mapped_column(_enum(AccountDecision, 16))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -568,9 +568,11 @@ def publish(
 ) -> PublicationReport:
     """Publish the session's results as one batch (DESIGN §6).
 
-    ``by`` is an office account, ``approved_by`` a different director account (R16).
-    Raises PublicationRefused listing what is open, LateConflicts when marks must be
-    withdrawn first (see ``withdraw_marks``), StateError after publication.
+    ``by`` is an office account, ``approved_by`` a different director account whose
+    recorded approval still matches the session (R16, marking/approvals.py).
+    Raises PublicationRefused listing what is open or why the approval does not hold,
+    LateConflicts when marks must be withdrawn first (see ``withdraw_marks``), StateError
+    after publication.
     """
     now = now or utcnow()
     if exam.state is SessionState.PUBLISHED:
@@ -587,6 +589,10 @@ def publish(
     problems = open_work(db, exam, now=now, skip_scripts=withdrawn_scripts(db, exam, key))
     if problems:
         raise PublicationRefused("publication refused; still open:\n  " + "\n  ".join(problems))
+    # R16: the director approved this session as it stands now, not as it stood then.
+    from marking.approvals import require_current_approval  # approvals builds on this module
+
+    approval = require_current_approval(db, exam, director)
     hits = late_conflict_hits(db, exam, roster, sealed_items(db, exam, key, SealedKind.CONFLICT))
     if hits:
         raise LateConflicts(hits)
@@ -721,6 +727,8 @@ def publish(
         actor=office.username,
         payload={
             "approved_by": director.username,
+            "approval": approval.id,
+            "approval_digest": approval.digest,
             "candidates": len(rows),
             "outcomes": dict(sorted(outcomes.items())),
             "results_sha256": digest,

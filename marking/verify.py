@@ -181,8 +181,8 @@ def _username(column: Any) -> Any:
 
 def _compare(
     what: str,
-    recorded: Mapping[int, tuple[object, ...]],
-    actual: Mapping[int, tuple[object, ...]],
+    recorded: Mapping[Any, object],
+    actual: Mapping[Any, object],
     report: VerifyReport,
 ) -> None:
     for key in sorted(set(recorded) | set(actual)):
@@ -197,3 +197,45 @@ def _compare(
                 f"{what} {key}: the database holds {actual[key]}, "
                 f"the ledger recorded {recorded[key]}"
             )
+
+
+def verify_accounts(db: Session) -> VerifyReport:
+    """Recompute the account ledger's chain and check every account's role and state
+    against the changes it recorded: an account made, promoted or re-enabled by writing to
+    its table directly, or a recorded change that is not in the table, shows."""
+    report = VerifyReport()
+    report.entries, broken = ledger.verify_account_chain(db)
+    report.lanes = 1 if report.entries else 0
+    report.head = ledger.account_head(db)
+    if broken is not None:
+        report.problems.append(f"account ledger chain broken at {broken}")
+        return report
+    recorded: dict[str, tuple[str, bool]] = {}
+    for e in ledger.account_entries(db):
+        p = e.payload
+        if e.kind == "accounts_baseline":
+            recorded.update({a["username"]: (a["role"], a["active"]) for a in p["accounts"]})
+        elif e.kind == "account_created":
+            recorded[p["username"]] = (p["role"], True)
+        elif e.kind == "examiners_created":
+            recorded.update({u: (p["role"], True) for u in p["usernames"]})
+        elif e.kind == "role_changed" and p["username"] in recorded:
+            recorded[p["username"]] = (p["role"], recorded[p["username"]][1])
+        elif e.kind in ("account_enabled", "account_disabled") and p["username"] in recorded:
+            recorded[p["username"]] = (recorded[p["username"]][0], e.kind == "account_enabled")
+    actual = {
+        username: (role.value, active)
+        for username, role, active in db.execute(
+            select(Account.username, Account.role, Account.active)
+        )
+    }
+    _compare("account", _described(recorded), _described(actual), report)
+    return report
+
+
+def _described(accounts: Mapping[str, tuple[str, bool]]) -> dict[str, str]:
+    """{'username': "role R, active|disabled"}, for _compare's messages."""
+    return {
+        f"{username!r}": f"role {role}, {'active' if active else 'disabled'}"
+        for username, (role, active) in accounts.items()
+    }

@@ -21,10 +21,16 @@ from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marking import exports, lead, queue, reportdata, views
+from marking import account_requests, exports, lead, queue, reportdata, views
 from marking import publish as pub
-from marking.accounts import add_user, set_password
-from marking.approvals import approve_publication, current_approval, withdraw_approval
+from marking.accounts import get_account
+from marking.approvals import (
+    approval_status,
+    approve_publication,
+    current_approval,
+    review_summary,
+    withdraw_approval,
+)
 from marking.assignment import approve_scheme, assign, get_group
 from marking.definition import parse_session_definition
 from marking.errors import MarkingError, NotFound, StateError
@@ -32,6 +38,8 @@ from marking.examiners import import_examiners
 from marking.intake import intake_batch
 from marking.models import (
     Account,
+    AccountChange,
+    AccountRequest,
     AnomalyKind,
     AnomalyResolution,
     ApiToken,
@@ -351,12 +359,12 @@ def intake(
     return plain
 
 
-def examiners_import(db: Session, data: bytes, filename: str) -> dict[str, Any]:
+def examiners_import(db: Session, data: bytes, filename: str, *, actor: str) -> dict[str, Any]:
     suffix = ".xlsx" if filename.lower().endswith(".xlsx") else ".csv"
     with tempfile.TemporaryDirectory(prefix="blindmark-examiners-") as tmp:
         path = Path(tmp) / (Path(filename or "examiners").stem + suffix)
         path.write_bytes(data)
-        result = import_examiners(db, path)
+        result = import_examiners(db, path, actor=actor)
     return {"created": result.created, "updated": result.updated}
 
 
@@ -405,8 +413,8 @@ def assign_group(
 def publication(db: Session, exam: ExamSession) -> dict[str, Any]:
     """The checklist before publication, or what was published."""
     done = db.scalar(select(Publication).where(Publication.session_id == exam.id))
-    approval = current_approval(db, exam)
-    approver = db.get(Account, approval.director_id) if approval else None
+    status = approval_status(db, exam)
+    approval = status.approval
     open_items = (
         pub.open_work(db, exam)
         if exam.state in (SessionState.MARKING, SessionState.RECONCILED)
@@ -415,7 +423,7 @@ def publication(db: Session, exam: ExamSession) -> dict[str, Any]:
     checklist = [
         {"item": "key", "ok": exam.public_key is not None},
         {"item": "marking_done", "ok": exam.state is not SessionState.DRAFT and not open_items},
-        {"item": "approved", "ok": approval is not None or done is not None},
+        {"item": "approved", "ok": status.current or done is not None},
     ]
     return {
         "state": exam.state.value,
@@ -423,8 +431,20 @@ def publication(db: Session, exam: ExamSession) -> dict[str, Any]:
         "threshold": exam.threshold,
         "open": open_items,
         "checklist": checklist,
-        "approved_by": approver.username if approver else None,
+        # Only an approval that still matches the session lets the office publish.
+        "approved_by": status.director if status.current else None,
         "approved_at": _plain(approval.created_at) if approval else None,
+        "approval": None
+        if approval is None
+        else {
+            "by": status.director,
+            "at": _plain(approval.created_at),
+            "digest": approval.digest,
+            "current": status.current,
+            # What changed since (keys of marking.approvals.PARTS): the approval is void.
+            "changed": status.changed,
+        },
+        "review": review_summary(db, exam),
         "published": None
         if done is None
         else {
@@ -579,29 +599,76 @@ def accounts(db: Session) -> list[dict[str, Any]]:
     return [account_dict(a) for a in db.scalars(select(Account).order_by(Account.username))]
 
 
-def add_account(db: Session, username: str, role: str, name: str, password: str) -> dict[str, Any]:
+def _role(role: str) -> Role:
     try:
-        chosen = Role(role)
+        return Role(role)
     except ValueError:
         raise MarkingError(f"role {role!r} is not one of office, director, lead, admin") from None
-    return account_dict(add_user(db, username, role=chosen, name=name or None, password=password))
+
+
+def add_account(
+    db: Session, admin: Account, username: str, role: str, name: str, password: str
+) -> dict[str, Any]:
+    """A lead account at once; a director, office or admin account as a request that a
+    second admin approves (marking/account_requests.py). ``pending`` says which."""
+    done = account_requests.create_account(
+        db, admin, username, role=_role(role), name=name, password=password
+    )
+    if done.account is None:
+        return {**request_dict(db, done.pending[0]), "pending": True}
+    return {**account_dict(done.account), "pending": False}
 
 
 def update_account(
-    db: Session, username: str, *, password: str | None, active: bool | None
+    db: Session,
+    admin: Account,
+    username: str,
+    *,
+    password: str | None,
+    active: bool | None,
+    role: str | None = None,
 ) -> dict[str, Any]:
-    from marking.accounts import get_account
-
-    account = get_account(db, username)
-    if password:
-        set_password(db, username, password)
+    """Changes done at once, and the requests left for a second admin (``pending``)."""
+    done = account_requests.update_account(
+        db,
+        admin,
+        username,
+        role=_role(role) if role else None,
+        password=password or None,
+        active=active,
+    )
+    account = done.account
+    assert account is not None
+    password_waits = any(r.change is AccountChange.PASSWORD for r in done.pending)
+    if (password and not password_waits) or active is False:
         end_all_logins(db, account)
-    if active is not None:
-        account.active = active
-        if not active:
-            end_all_logins(db, account)
-    db.flush()
-    return account_dict(account)
+    return {**account_dict(account), "pending": [request_dict(db, r) for r in done.pending]}
+
+
+def request_dict(db: Session, r: AccountRequest) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "username": r.username,
+        "change": r.change.value,
+        "role": r.role.value if r.role else None,
+        "name": r.name,
+        "requested_by": account_requests.requester(db, r),
+        "requested_at": _plain(r.created_at),
+        "decision": r.decision.value if r.decision else None,
+    }
+
+
+def account_requests_open(db: Session) -> list[dict[str, Any]]:
+    return [request_dict(db, r) for r in account_requests.open_requests(db)]
+
+
+def decide_account_request(
+    db: Session, admin: Account, request_id: int, *, approve: bool
+) -> dict[str, Any]:
+    request = account_requests.decide(db, admin, request_id, approve=approve)
+    if approve and request.change is AccountChange.PASSWORD:
+        end_all_logins(db, get_account(db, request.username))
+    return request_dict(db, request)
 
 
 def tokens(db: Session, account: Account) -> list[dict[str, Any]]:

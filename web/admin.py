@@ -1,4 +1,6 @@
-"""The administrator's screens: accounts (create, new password, enable or disable)."""
+"""The administrator's screens: accounts (create, role, new password, enable or disable), and
+the requests a second admin approves: a director, office or admin account, or a password
+for one (four eyes, marking/account_requests.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from werkzeug.wrappers import Response
 from marking.models import Role
 from web import actions
 from web.db import get_db
-from web.security import require
+from web.security import me, require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -17,7 +19,13 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.get("/")
 @require(Role.ADMIN)
 def home() -> str:
-    return render_template("admin/home.html", accounts=actions.accounts(get_db()))
+    db = get_db()
+    return render_template(
+        "admin/home.html",
+        accounts=actions.accounts(db),
+        requests=actions.account_requests_open(db),
+        me=me().username,
+    )
 
 
 @bp.post("/accounts")
@@ -26,12 +34,19 @@ def create() -> Response:
     form = request.form
     made = actions.add_account(
         get_db(),
+        me(),
         form.get("username", "").strip(),
         form.get("role", ""),
         form.get("name", "").strip(),
         form.get("password", ""),
     )
-    flash(_("Account %(u)s created.", u=made["username"]), "ok")
+    if made["pending"]:
+        flash(
+            _("Account %(u)s requested: a second admin must approve it.", u=made["username"]),
+            "ok",
+        )
+    else:
+        flash(_("Account %(u)s created.", u=made["username"]), "ok")
     return redirect(url_for("admin.home"))
 
 
@@ -40,11 +55,32 @@ def create() -> Response:
 def update(username: str) -> Response:
     form = request.form
     active = form.get("active")
-    actions.update_account(
+    done = actions.update_account(
         get_db(),
+        me(),
         username,
         password=form.get("password") or None,
         active=None if active is None else active == "1",
+        role=form.get("role") or None,
     )
-    flash(_("Account %(u)s updated.", u=username), "ok")
+    if done["pending"]:
+        flash(_("Account %(u)s: waiting for a second admin's approval.", u=username), "ok")
+    else:
+        flash(_("Account %(u)s updated.", u=username), "ok")
+    return redirect(url_for("admin.home"))
+
+
+@bp.post("/requests/<int:request_id>/approve")
+@require(Role.ADMIN)
+def approve(request_id: int) -> Response:
+    done = actions.decide_account_request(get_db(), me(), request_id, approve=True)
+    flash(_("Request approved: account %(u)s changed.", u=done["username"]), "ok")
+    return redirect(url_for("admin.home"))
+
+
+@bp.post("/requests/<int:request_id>/reject")
+@require(Role.ADMIN)
+def reject(request_id: int) -> Response:
+    done = actions.decide_account_request(get_db(), me(), request_id, approve=False)
+    flash(_("Request rejected: account %(u)s unchanged.", u=done["username"]), "ok")
     return redirect(url_for("admin.home"))

@@ -195,7 +195,7 @@ def examiner_import() -> Response:
     uploaded = upload("file")
     if uploaded is None:
         raise MarkingError("upload examiners.csv or .xlsx (field 'file')")
-    return jsonify(actions.examiners_import(get_db(), *uploaded))
+    return jsonify(actions.examiners_import(get_db(), *uploaded, actor=me().username))
 
 
 @bp.post("/sessions/<code>/groups/<group>/assign")
@@ -470,15 +470,17 @@ def account_list() -> Response:
 @bp.post("/accounts")
 @require(Role.ADMIN)
 def account_create() -> tuple[Response, int]:
+    """201 with the account made; 202 with the request when a second admin must approve."""
     data = body()
     created = actions.add_account(
         get_db(),
+        me(),
         text(data, "username"),
         text(data, "role"),
         text(data, "name"),
         text(data, "password"),
     )
-    return jsonify(created), 201
+    return jsonify(created), 202 if created["pending"] else 201
 
 
 @bp.post("/accounts/<username>")
@@ -489,6 +491,29 @@ def account_update(username: str) -> Response:
     flag = None if active in (None, "") else str(active).lower() in ("1", "true", "on", "yes")
     return jsonify(
         actions.update_account(
-            get_db(), username, password=text(data, "password") or None, active=flag
+            get_db(),
+            me(),
+            username,
+            password=text(data, "password") or None,
+            active=flag,
+            role=text(data, "role") or None,
         )
     )
+
+
+@bp.get("/account-requests")
+@require(Role.ADMIN)
+def account_request_list() -> Response:
+    return jsonify(actions.account_requests_open(get_db()))
+
+
+@bp.post("/account-requests/<int:request_id>/approve")
+@require(Role.ADMIN)
+def account_request_approve(request_id: int) -> Response:
+    return jsonify(actions.decide_account_request(get_db(), me(), request_id, approve=True))
+
+
+@bp.post("/account-requests/<int:request_id>/reject")
+@require(Role.ADMIN)
+def account_request_reject(request_id: int) -> Response:
+    return jsonify(actions.decide_account_request(get_db(), me(), request_id, approve=False))

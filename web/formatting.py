@@ -35,6 +35,22 @@ ANOMALY_KINDS = {
     "other": _l("other"),
 }
 
+# What a director's approval covers (marking/approvals.py PARTS), to say what changed since.
+APPROVAL_PARTS = {
+    "definition": _l("the session definition"),
+    "intake": _l("the intake batches"),
+    "finals": _l("the responses' finals"),
+    "withdrawals": _l("the withdrawn marks"),
+    "rulings": _l("the lead's rulings"),
+    "key_corrections": _l("the key corrections"),
+    "records": _l("the violation and interview records"),
+}
+ACCOUNT_CHANGES = {
+    "create": _l("new account"),
+    "role": _l("new role"),
+    "password": _l("new password"),
+}
+
 
 def when(value: dt.datetime | dt.date | str | None) -> str:
     """A date or a moment for the locale; ISO text (as the actions hand the API) is read first."""
@@ -82,5 +98,7 @@ def init_app(app: Flask) -> None:
             "role_names": ROLE_NAMES,
             "state_names": STATE_NAMES,
             "anomaly_kinds": ANOMALY_KINDS,
+            "approval_parts": APPROVAL_PARTS,
+            "account_changes": ACCOUNT_CHANGES,
             "locale": str(get_locale()),
         }

@@ -129,7 +129,7 @@ def examiners_import() -> WerkzeugResponse:
     file = request.files.get("file")
     if file is None or not file.filename:
         raise MarkingError(_("Choose examiners.csv or .xlsx."))
-    done = actions.examiners_import(get_db(), file.read(), file.filename)
+    done = actions.examiners_import(get_db(), file.read(), file.filename, actor=me().username)
     flash(
         _("Examiners imported: %(c)d new, %(u)d updated.", c=done["created"], u=done["updated"]),
         "ok",

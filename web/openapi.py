@@ -62,18 +62,35 @@ CLAIMED = {
     },
     "additionalProperties": False,
 }
+ACCOUNT_FIELDS: dict[str, Any] = {
+    "username": {"type": "string"},
+    "name": {"type": "string"},
+    "role": {"enum": ["admin", "office", "director", "lead", "examiner"]},
+    "active": {"type": "boolean"},
+    "created_at": {"type": "string"},
+    "via": {"enum": ["cookie", "token"]},
+}
 ACCOUNT = {
     "type": "object",
     "required": ["username", "role", "active"],
+    "properties": ACCOUNT_FIELDS,
+}
+ACCOUNT_REQUEST = {
+    "type": "object",
+    "required": ["id", "username", "change", "requested_by"],
     "properties": {
+        "id": {"type": "integer"},
         "username": {"type": "string"},
+        "change": {"enum": ["create", "role", "password"]},
+        "role": {"enum": ["office", "director", "lead", "admin", None]},
         "name": {"type": "string"},
-        "role": {"enum": ["admin", "office", "director", "lead", "examiner"]},
-        "active": {"type": "boolean"},
-        "created_at": {"type": "string"},
-        "via": {"enum": ["cookie", "token"]},
+        "requested_by": {"type": "string"},
+        "requested_at": {"type": "string"},
+        "decision": {"enum": ["approved", "rejected", None]},
+        "pending": {"type": "boolean"},
     },
 }
+REQUEST_ID = {"name": "request_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 OBJECT = {"type": "object"}
 LIST = {"type": "array", "items": {"type": "object"}}
 
@@ -502,7 +519,8 @@ OPERATIONS: list[Operation] = [
     (
         "post",
         "/accounts",
-        "Create an office, director, lead or admin account",
+        "Create an account: a lead account at once (201); a director, office or admin "
+        "account is recorded as a request a second admin approves (202)",
         "admin",
         [],
         _json_body(
@@ -520,14 +538,64 @@ OPERATIONS: list[Operation] = [
     (
         "post",
         "/accounts/{username}",
-        "Set an account's password or enable/disable it",
+        "Change an account's role, password or state. A director, office or admin role, and a "
+        "password for an account holding one, wait for a second admin (listed in pending)",
         "admin",
         [{"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}],
-        _json_body({"password": {"type": "string"}, "active": {"type": "boolean"}}),
+        _json_body(
+            {
+                "password": {"type": "string"},
+                "active": {"type": "boolean"},
+                "role": {"enum": ["office", "director", "lead", "admin"]},
+            }
+        ),
         200,
-        ACCOUNT,
+        {
+            "type": "object",
+            "required": ["username", "role", "active", "pending"],
+            "properties": {
+                **ACCOUNT_FIELDS,
+                "pending": {"type": "array", "items": ACCOUNT_REQUEST},
+            },
+        },
+    ),
+    (
+        "get",
+        "/account-requests",
+        "Account requests waiting for a second admin",
+        "admin",
+        [],
+        None,
+        200,
+        {"type": "array", "items": ACCOUNT_REQUEST},
+    ),
+    (
+        "post",
+        "/account-requests/{request_id}/approve",
+        "A second admin (not the requester, not its subject) carries out a request",
+        "admin",
+        [REQUEST_ID],
+        None,
+        200,
+        ACCOUNT_REQUEST,
+    ),
+    (
+        "post",
+        "/account-requests/{request_id}/reject",
+        "A second admin rejects a request; nothing changes",
+        "admin",
+        [REQUEST_ID],
+        None,
+        200,
+        ACCOUNT_REQUEST,
     ),
 ]
+# Operations with a second way to succeed: (method, path) → status → (description, schema).
+MORE_ANSWERS: dict[tuple[str, str], dict[str, tuple[str, Any]]] = {
+    ("post", "/accounts"): {
+        "202": ("Recorded as a request: a second admin must approve it", ACCOUNT_REQUEST)
+    },
+}
 
 ERRORS = {
     "400": "Bad request (a CSRF token missing from a cookie-authenticated call)",
@@ -547,6 +615,11 @@ def document() -> dict[str, Any]:
             if schema is None
             else {"description": "Done", "content": {"application/json": {"schema": schema}}}
         }
+        for code, (text, more) in MORE_ANSWERS.get((method, path), {}).items():
+            responses[code] = {
+                "description": text,
+                "content": {"application/json": {"schema": more}},
+            }
         for code, text in ERRORS.items():
             responses[code] = {
                 "description": text,

@@ -14,6 +14,7 @@ from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner, Result
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,7 +22,9 @@ from anonymizer.keys import KdfParams, generate_keypair, write_key_file
 from anonymizer.unseal import SessionKey
 from marking import synthetic
 from marking.accounts import add_user, get_account
+from marking.approvals import approve_publication
 from marking.assignment import approve_scheme, assign
+from marking.cli import main
 from marking.definition import parse_session_definition
 from marking.examiners import import_examiners
 from marking.intake import IntakeSummary, intake_batch
@@ -306,6 +309,12 @@ def tiny_session(
     return Tiny(exam, keys, roster, summary.batch_id)
 
 
+def approve(db: Session, exam: ExamSession, director: str = "director") -> str:
+    """The director approves the session as it stands (R16); returns the name to publish with."""
+    approve_publication(db, exam, get_account(db, director))
+    return director
+
+
 # --- looking things up as a test (not as an examiner) ------------------------------------------
 
 
@@ -389,3 +398,13 @@ def mark_all(
                 )
                 marked[account.username].append(item.response_id)
     return marked
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def run_cli(url: str, *args: object, stdin: str | None = None) -> Result:
+    """`blindmark --db URL ARGS...` in-process, ``stdin`` on its standard input."""
+    return CliRunner().invoke(
+        main, ["--db", url, *map(str, args)], input=stdin, prog_name="blindmark"
+    )

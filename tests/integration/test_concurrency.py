@@ -37,6 +37,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from marking import schema, synthetic
 from marking.accounts import add_user, get_account
+from marking.approvals import approve_publication
 from marking.assignment import approve_scheme, assign, get_group
 from marking.db import make_engine, session_factory, transaction
 from marking.definition import parse_session_definition
@@ -490,5 +491,6 @@ def _arbitrate_and_publish(db: Any, exam: Any, folder: Path) -> None:
     shares = sorted((folder / "shares").glob("share-*.txt"))[:2]
     assert exam.public_key is not None
     key = open_key(shares=shares, expected_public_key=exam.public_key)
+    approve_publication(db, exam, get_account(db, DIRECTOR))
     report = publish(db, exam, by=OFFICE, approved_by=DIRECTOR, key=key)
     assert report.candidates == CANDIDATES

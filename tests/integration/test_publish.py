@@ -147,7 +147,7 @@ def test_publication_needs_an_office_account_and_a_director_approval(
         assert str(refused.value) == message
     assert_nothing_published(db, exam, SessionState.MARKING)
 
-    report = publish(db, exam, by="office", approved_by="director", key=key)
+    report = publish(db, exam, by="office", approved_by=f.approve(db, exam), key=key)
     assert report.candidates == 1 and exam.state is SessionState.PUBLISHED
 
 
@@ -167,7 +167,7 @@ def test_another_sessions_key_and_too_few_shares_are_refused(db: Session, tmp_pa
     assert_nothing_published(db, exam, SessionState.MARKING)
 
     key = open_key(shares=tiny.keys.shares[1:], expected_public_key=exam.public_key)
-    assert publish(db, exam, by="office", approved_by="director", key=key).candidates == 1
+    assert publish(db, exam, by="office", approved_by=f.approve(db, exam), key=key).candidates == 1
 
 
 def test_a_key_file_and_its_passphrase_open_publication(db: Session, tmp_path: Path) -> None:
@@ -188,7 +188,7 @@ def test_a_key_file_and_its_passphrase_open_publication(db: Session, tmp_path: P
         key_file=tiny.keys.key_file, passphrase=f.PASSPHRASE, expected_public_key=exam.public_key
     )
 
-    report = publish(db, exam, by="office", approved_by="director", key=key)
+    report = publish(db, exam, by="office", approved_by=f.approve(db, exam), key=key)
 
     assert report.candidates == 2 and report.outcomes == {"pass": 2}
     assert exam.state is SessionState.PUBLISHED
@@ -238,7 +238,9 @@ def test_results_follow_the_arithmetic_and_the_outcome_rules(db: Session, tmp_pa
     with pytest.raises(StateError, match=r"results exist only after publication \(R8\)"):
         exports.results_rows(db, exam)
 
-    report = publish(db, exam, by="office", approved_by="director", key=tiny.keys.open(exam))
+    report = publish(
+        db, exam, by="office", approved_by=f.approve(db, exam), key=tiny.keys.open(exam)
+    )
 
     columns, rows = exports.results_rows(db, exam)
     assert columns == COLUMNS
@@ -272,7 +274,9 @@ def test_a_published_session_is_read_only_and_its_record_pins_the_results(
     tiny = _results_session(db, tmp_path)
     exam = tiny.exam
 
-    report = publish(db, exam, by="office", approved_by="director", key=tiny.keys.open(exam))
+    report = publish(
+        db, exam, by="office", approved_by=f.approve(db, exam), key=tiny.keys.open(exam)
+    )
 
     columns, rows = exports.results_rows(db, exam)
     text = io.StringIO()
@@ -362,7 +366,7 @@ def test_level_two_interviews_follow_r7(db: Session, tmp_path: Path) -> None:
     key = tiny.keys.open(exam)
 
     with pytest.raises(PublicationRefused) as refused:
-        publish(db, exam, by="office", approved_by="director", key=key)
+        publish(db, exam, by="office", approved_by=f.approve(db, exam), key=key)
     assert str(refused.value) == (
         "interview panels too small (R7):\n"
         f"  candidate {i4}: panel of 2 senior examiners; at least 3 are needed"
@@ -371,7 +375,7 @@ def test_level_two_interviews_follow_r7(db: Session, tmp_path: Path) -> None:
 
     late = f.write_csv(tmp_path / "i2.csv", ("exam_no", "username", "score"), [(i4, "s3", 80)])
     record_interview(db, exam, late, actor="office")
-    publish(db, exam, by="office", approved_by="director", key=key)
+    publish(db, exam, by="office", approved_by=f.approve(db, exam), key=key)
 
     columns, rows = exports.results_rows(db, exam)
     assert columns == [*COLUMNS, "interview_score"]
@@ -412,7 +416,7 @@ def test_a_late_declared_conflict_withdraws_the_marks_and_they_are_redone(
     )
 
     with pytest.raises(LateConflicts) as late:
-        publish(db, exam, by="office", approved_by="director", key=key)
+        publish(db, exam, by="office", approved_by=f.approve(db, exam), key=key)
 
     assert str(late.value) == (
         "2 mark(s) were given by examiners on candidates they declared a conflict with after "
@@ -434,7 +438,7 @@ def test_a_late_declared_conflict_withdraws_the_marks_and_they_are_redone(
     assert claim(db, exam, account(db, "e2"), size=100) == []
     assert set(f.mark_all(db, exam, ["e3"])["e3"]) == conflicted
 
-    publish(db, exam, by="office", approved_by="director", key=key)
+    publish(db, exam, by="office", approved_by=f.approve(db, exam), key=key)
 
     codes = {f.script_code(db, exam, t) for t in ("c2 theory", "c2 skills")}
     on_c2 = {(r[0], r[3]) for r in exports.marks_rows(db, exam) if r[0] in codes and r[3]}
@@ -480,7 +484,9 @@ def test_a_candidate_taken_in_twice_stops_publication_until_a_batch_is_withdrawn
 
     with transaction(engine) as db:
         exam = get_session(db, "P-40")
-        published = publish(db, exam, by="office", approved_by="director", key=keys.open(exam))
+        published = publish(
+            db, exam, by="office", approved_by=f.approve(db, exam), key=keys.open(exam)
+        )
     with transaction(engine) as db:
         exam = get_session(db, "P-40")
         _columns, rows = exports.results_rows(db, exam)
@@ -514,7 +520,9 @@ def test_a_simulated_session_publishes_with_its_key_file(
             .where(Response.group_id.is_not(None), Response.state != ResponseState.FINAL)
         )
         assert unfinished == 0
-        published = publish(db, exam, by="office", approved_by="director", key=keys.open(exam))
+        published = publish(
+            db, exam, by="office", approved_by=f.approve(db, exam), key=keys.open(exam)
+        )
     with transaction(engine) as db:
         exam = get_session(db, "P-50")
         columns, rows = exports.results_rows(db, exam)

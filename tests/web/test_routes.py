@@ -47,6 +47,8 @@ EXPECTED: dict[str, set[str] | str] = {
     "admin.home": {"admin"},
     "admin.create": {"admin"},
     "admin.update": {"admin"},
+    "admin.approve": {"admin"},
+    "admin.reject": {"admin"},
     "api.openapi": PUBLIC,
     "api.whoami": ANY,
     "api.token_list": ANY,
@@ -84,6 +86,9 @@ EXPECTED: dict[str, set[str] | str] = {
     "api.account_list": {"admin"},
     "api.account_create": {"admin"},
     "api.account_update": {"admin"},
+    "api.account_request_list": {"admin"},
+    "api.account_request_approve": {"admin"},
+    "api.account_request_reject": {"admin"},
 }
 ARGS = {
     "code": "ROUTES-1",
@@ -91,6 +96,7 @@ ARGS = {
     "response_id": 999999,
     "anomaly_id": 999999,
     "token_id": 999999,
+    "request_id": 999999,
     "username": "nobody",
     "what": "paper",
     "kind": "stats",
