@@ -6,11 +6,11 @@ import re
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from marking.errors import MarkingError, NotFound
-from marking.models import Account, Role
+from marking.models import Account, ApiToken, Role, WebLogin, utcnow
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 MIN_PASSWORD = 10
@@ -64,10 +64,40 @@ def add_user(
 
 
 def set_password(db: Session, username: str, password: str) -> Account:
+    """A new password; it ends every browser login and API token of the account, whoever
+    sets it (the admin's page, the API, `blindmark user passwd`)."""
     account = get_account(db, username)
     account.password_hash = hash_password(password)
+    end_access(db, account)
     db.flush()
     return account
+
+
+def set_active(db: Session, username: str, active: bool) -> Account:
+    """Enable or disable an account; disabling ends every browser login and API token, so
+    enabling it again revives none of them."""
+    account = get_account(db, username)
+    account.active = active
+    if not active:
+        end_access(db, account)
+    db.flush()
+    return account
+
+
+def end_access(db: Session, account: Account) -> None:
+    """End every browser login and revoke every API token of ``account``: whoever held one
+    (a colleague's browser left open, a script, a thief) must log in again."""
+    now = utcnow()
+    db.execute(
+        update(WebLogin)
+        .where(WebLogin.account_id == account.id, WebLogin.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+    db.execute(
+        update(ApiToken)
+        .where(ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
 
 
 def require_role(db: Session, username: str, *roles: Role, what: str) -> Account:

@@ -635,6 +635,22 @@ class LoginAttempt(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class LoginThrottle(Base):
+    """The failed-login count of one throttling bucket: an account name tried from browsers
+    it does not know, a client address, or one trusted browser of an account (``device``).
+
+    Every attempt locks its buckets' rows and counts itself before the password is checked,
+    so concurrent attempts cannot slip past the limit (web/security.py).
+    """
+
+    __tablename__ = "login_throttle"
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
 class WebLogin(Base):
     """A browser login. The cookie holds the random token; only its SHA-256 is stored, so a
     copy of the database opens no session. Ended at logout, idle timeout or disabling."""

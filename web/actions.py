@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from marking import exports, lead, queue, reportdata, views
 from marking import publish as pub
-from marking.accounts import add_user, set_password
+from marking.accounts import add_user, get_account, set_active, set_password
 from marking.approvals import approve_publication, current_approval, withdraw_approval
 from marking.assignment import approve_scheme, assign, get_group
 from marking.definition import parse_session_definition
@@ -44,7 +44,6 @@ from marking.models import (
 from marking.sessions import create_session, init_keys
 from marking.status import session_status
 from reports import produce
-from web.security import end_all_logins
 
 MAX_UNZIPPED = 2 * 1024 * 1024 * 1024  # an intake batch, images included, unpacked
 
@@ -590,17 +589,12 @@ def add_account(db: Session, username: str, role: str, name: str, password: str)
 def update_account(
     db: Session, username: str, *, password: str | None, active: bool | None
 ) -> dict[str, Any]:
-    from marking.accounts import get_account
-
+    # The engine ends every login and token on a new password or a disabled account.
     account = get_account(db, username)
     if password:
         set_password(db, username, password)
-        end_all_logins(db, account)
     if active is not None:
-        account.active = active
-        if not active:
-            end_all_logins(db, account)
-    db.flush()
+        set_active(db, username, active)
     return account_dict(account)
 
 

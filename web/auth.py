@@ -12,13 +12,16 @@ from web import actions
 from web.db import get_db
 from web.security import (
     authenticate,
-    check_throttle,
     end_login,
     logged_in,
+    login_buckets,
     me,
     new_api_token,
     principal,
     record_attempt,
+    refund_attempt,
+    remember_device,
+    reserve_attempt,
     start_login,
 )
 
@@ -49,13 +52,18 @@ def login() -> Response | str | tuple[str, int]:
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     now = utcnow()
-    check_throttle(username, now)  # raises Throttled (429) before any password is tried
+    db = get_db()
+    buckets = login_buckets(username)
+    # Counted (and committed) before the password is tried; raises Throttled (429).
+    reserve_attempt(db, buckets, now)
     account = authenticate(username, password)
     record_attempt(username, account is not None, now)
     if account is None:
-        # The failed attempt must count even though this answer is an error: commit it.
-        get_db().commit()
+        # The attempt's record must stay even though this answer is an error: commit it.
+        db.commit()
         return render_template("login.html", failed=True, username=username), 401
+    refund_attempt(db, buckets)
+    remember_device(username)
     lang = session.get("lang")
     session.clear()  # a fresh session at login: nothing from before it carries over
     if lang:
