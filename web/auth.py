@@ -7,8 +7,10 @@ from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 
+from marking.custody import CUSTODIAN_ROLES
 from marking.models import Role, utcnow
 from web import actions
+from web.access import session_as_custodian
 from web.db import get_db
 from web.security import (
     authenticate,
@@ -21,6 +23,7 @@ from web.security import (
     record_attempt,
     refund_attempt,
     remember_device,
+    require,
     reserve_attempt,
     start_login,
 )
@@ -88,7 +91,29 @@ def logout() -> Response:
 @bp.get("/account")
 @logged_in
 def account() -> str:
-    return render_template("account.html", tokens=actions.tokens(get_db(), me()))
+    return render_template(
+        "account.html",
+        tokens=actions.tokens(get_db(), me()),
+        shares=actions.waiting_shares(get_db(), me()),
+    )
+
+
+@bp.post("/account/shares/<code>")
+@require(*CUSTODIAN_ROLES)
+def share_take(code: str) -> Response:
+    return share_file(code)
+
+
+def share_file(code: str) -> Response:
+    """The account's own share of a session's key as a file, once (then the server erases
+    its copy); the account page's button and the API both answer with it."""
+    exam, account = session_as_custodian(code)
+    name, content = actions.take_share(get_db(), exam, account)
+    return Response(
+        content,
+        mimetype="text/plain",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @bp.post("/account/tokens")
@@ -96,7 +121,12 @@ def account() -> str:
 def token_create() -> str:
     name = request.form.get("name", "").strip() or _("script")
     _token, value = new_api_token(me(), name)
-    return render_template("account.html", tokens=actions.tokens(get_db(), me()), new_token=value)
+    return render_template(
+        "account.html",
+        tokens=actions.tokens(get_db(), me()),
+        shares=actions.waiting_shares(get_db(), me()),
+        new_token=value,
+    )
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")
