@@ -8,7 +8,19 @@ class AnonymizerError(Exception):
 
 
 class WeakPassphrase(AnonymizerError, ValueError):
-    """A key file passphrase too short to protect a session's identities."""
+    """A key file passphrase too easy to guess to protect a session's identities.
+
+    ``score`` is the strength estimator's (zxcvbn, 0..4), ``warning`` and ``suggestions``
+    its feedback in English, for a screen to translate.
+    """
+
+    def __init__(
+        self, message: str, *, score: int = 0, warning: str = "", suggestions: tuple[str, ...] = ()
+    ) -> None:
+        self.score = score
+        self.warning = warning
+        self.suggestions = suggestions
+        super().__init__(message)
 
 
 class InvalidSharing(AnonymizerError, ValueError):

@@ -9,9 +9,10 @@ import os
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import shamir_mnemonic
+import zxcvbn
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
@@ -22,6 +23,7 @@ from anonymizer.seal import associated_data
 
 __all__ = [
     "KdfParams",
+    "check_passphrase",
     "generate_keypair",
     "public_key_fingerprint",
     "split_into_shares",
@@ -31,7 +33,11 @@ __all__ = [
 
 KEY_FILE_FORMAT: Final = "blindmark-session-key/1"
 SHARE_HEADER: Final = "# blindmark session key share"
-MIN_PASSPHRASE_CHARS: Final = 8
+# zxcvbn's score: 3 is "safely unguessable" (about 10^8 guesses and more); a long phrase
+# of a few uncommon words gets 4.
+MIN_PASSPHRASE_SCORE: Final = 3
+# zxcvbn's cost grows fast with length; beyond this the rest of a phrase only adds strength.
+_SCORED_CHARS: Final = 72
 MAX_CUSTODIANS: Final = 16  # SLIP-39 encodes member counts in 4 bits
 SALT_BYTES: Final = 16
 NONCE_BYTES: Final = 12
@@ -105,6 +111,34 @@ def key_file_aad(session_code: str, public_key: bytes) -> bytes:
     return associated_data(KEY_FILE_FORMAT, session_code, b64encode(public_key))
 
 
+def check_passphrase(passphrase: str, *, context: tuple[str, ...] = ()) -> None:
+    """Refuse a key file passphrase that a well-kept estimator (zxcvbn) finds guessable.
+
+    ``context`` holds words an attacker would try first (the session code...). Raises
+    WeakPassphrase with the estimator's score and feedback.
+    """
+    text = unicodedata.normalize("NFC", passphrase)[:_SCORED_CHARS]
+    found: dict[str, Any] = (
+        zxcvbn.zxcvbn(text, user_inputs=[c for c in context if c], max_length=_SCORED_CHARS)
+        if text  # zxcvbn fails on an empty string
+        else {"score": 0, "feedback": {"suggestions": ["Use a few words, avoid common phrases."]}}
+    )
+    score = int(found["score"])
+    if score >= MIN_PASSPHRASE_SCORE:
+        return
+    warning = str(found["feedback"].get("warning") or "")
+    suggestions = tuple(str(s) for s in found["feedback"].get("suggestions") or ())
+    advice = " ".join(x for x in (warning, *suggestions) if x)
+    raise WeakPassphrase(
+        f"the key file passphrase is too easy to guess (strength {score} of 4, "
+        f"at least {MIN_PASSPHRASE_SCORE} needed)"
+        + (f": {advice}" if advice else "; a long phrase of several uncommon words is best"),
+        score=score,
+        warning=warning,
+        suggestions=suggestions,
+    )
+
+
 def _check_session_code(session_code: str) -> None:
     # The code is written into one-line headers; a line break would corrupt them.
     if not session_code or not session_code.isprintable():
@@ -135,15 +169,11 @@ def write_key_file(
 ) -> None:
     """Write ``private_key`` to a new file at ``path``, encrypted under ``passphrase``.
 
-    Raises WeakPassphrase if the passphrase has fewer than 8 characters, OutputExists if
-    ``path`` exists, ValueError for an unusable session code.
+    Raises WeakPassphrase if the passphrase is easy to guess (``check_passphrase``),
+    OutputExists if ``path`` exists, ValueError for an unusable session code.
     """
     _check_session_code(session_code)
-    if len(unicodedata.normalize("NFC", passphrase)) < MIN_PASSPHRASE_CHARS:
-        raise WeakPassphrase(
-            f"the key file passphrase needs at least {MIN_PASSPHRASE_CHARS} characters; "
-            "a long phrase of several words is best"
-        )
+    check_passphrase(passphrase, context=(session_code, "blindmark"))
     params = kdf_params or KdfParams()
     public_key = raw_public_key(private_key)
     salt = os.urandom(SALT_BYTES)

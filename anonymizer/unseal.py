@@ -73,9 +73,29 @@ class SessionKey:
         key, checked before the passphrase), WrongPassphrase.
         """
         try:
-            document = json.loads(Path(path).read_text(encoding="utf-8"))
+            data = Path(path).read_bytes()
         except OSError as e:
             raise BadKeyFile(f"cannot read key file {path}: {e.strerror}") from None
+        return cls.from_key_bytes(
+            data, passphrase, name=str(path), expected_public_key=expected_public_key
+        )
+
+    @classmethod
+    def from_key_bytes(
+        cls,
+        data: bytes,
+        passphrase: str,
+        *,
+        name: str,
+        expected_public_key: bytes | None = None,
+    ) -> SessionKey:
+        """Open a key file's content (an upload, say); errors call it ``name``.
+
+        Raises as ``from_key_file`` does.
+        """
+        path = name
+        try:
+            document = json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise BadKeyFile(f"{path} is not a blindmark session key file (not JSON)") from None
         try:
@@ -131,6 +151,20 @@ class SessionKey:
                 raise BadShare(f"cannot read share file {path}: {e.strerror}") from None
             except UnicodeDecodeError:
                 raise BadShare(f"share file {path} is not a text file") from None
+        return cls._from_labelled_shares(labelled, expected_public_key)
+
+    @classmethod
+    def from_named_shares(
+        cls, shares: Sequence[tuple[str, bytes]], *, expected_public_key: bytes | None = None
+    ) -> SessionKey:
+        """Rebuild the key from shares given as (file name, content), an upload's say;
+        as ``from_shares``, errors name the files."""
+        labelled = []
+        for name, data in shares:
+            try:
+                labelled.append((f"share file {name}", data.decode("utf-8")))
+            except UnicodeDecodeError:
+                raise BadShare(f"share file {name} is not a text file") from None
         return cls._from_labelled_shares(labelled, expected_public_key)
 
     @classmethod

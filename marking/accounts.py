@@ -7,12 +7,12 @@ import re
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from marking import ledger
 from marking.errors import MarkingError, NotFound
-from marking.models import Account, Role
+from marking.models import Account, ApiToken, Role, WebLogin, utcnow
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 MIN_PASSWORD = 10
@@ -87,11 +87,30 @@ def add_user(
 
 
 def set_password(db: Session, username: str, password: str, *, actor: str = SYSTEM) -> Account:
+    """A new password; it ends every browser login and API token of the account, whoever
+    sets it (the admin's page, the API, `blindmark user passwd`)."""
     account = get_account(db, username)
     account.password_hash = hash_password(password)
+    end_access(db, account)
     db.flush()
     record(db, "password_set", actor, username=username)
     return account
+
+
+def end_access(db: Session, account: Account) -> None:
+    """End every browser login and revoke every API token of ``account``: whoever held one
+    (a colleague's browser left open, a script, a thief) must log in again."""
+    now = utcnow()
+    db.execute(
+        update(WebLogin)
+        .where(WebLogin.account_id == account.id, WebLogin.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+    db.execute(
+        update(ApiToken)
+        .where(ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
 
 
 def require_role(db: Session, username: str, *roles: Role, what: str) -> Account:
@@ -143,8 +162,11 @@ def set_role(
 
 
 def set_active(db: Session, username: str, active: bool, *, actor: str) -> Account:
-    """Enable or disable an account (recorded only when it changes)."""
+    """Enable or disable an account (recorded only when it changes); disabling ends every
+    browser login and API token, so enabling it again revives none of them."""
     account = get_account(db, username)
+    if not active:
+        end_access(db, account)
     if account.active is not active:
         account.active = active
         db.flush()
@@ -158,6 +180,7 @@ def store_password_hash(
     """Set a password already hashed: an approved request's (its plain text is never kept)."""
     account = get_account(db, username)
     account.password_hash = password_hash
+    end_access(db, account)
     db.flush()
     record(db, "password_set", actor, username=username, request=request)
     return account

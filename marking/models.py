@@ -640,6 +640,52 @@ class LoginAttempt(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class LoginThrottle(Base):
+    """The failed-login count of one throttling bucket: an account name tried from browsers
+    it does not know, a client address, or one trusted browser of an account (``device``).
+
+    Every attempt locks its buckets' rows and counts itself before the password is checked,
+    so concurrent attempts cannot slip past the limit (web/security.py).
+    """
+
+    __tablename__ = "login_throttle"
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class KeyCustodian(Base):
+    """A custodian of one share of a session's key made in the browser, and whether they
+    have taken it. Their wrapped share waits in ``CustodyShare`` until then."""
+
+    __tablename__ = "key_custodian"
+    __table_args__ = (
+        UniqueConstraint("session_id", "account_id"),
+        UniqueConstraint("session_id", "share_index"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    share_index: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    downloaded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    account: Mapped[Account] = relationship()
+
+
+class CustodyShare(Base):
+    """A custodian's share until they download it: AES-GCM under a key derived from the
+    application's secret key, which the database does not hold. Deleted at download."""
+
+    __tablename__ = "custody_share"
+
+    custodian_id: Mapped[int] = mapped_column(ForeignKey("key_custodian.id"), primary_key=True)
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class WebLogin(Base):
     """A browser login. The cookie holds the random token; only its SHA-256 is stored, so a
     copy of the database opens no session. Ended at logout, idle timeout or disabling."""

@@ -105,6 +105,27 @@ def open_key(
     return SessionKey.from_share_files(list(shares), expected_public_key=expected_public_key)
 
 
+def open_uploaded_key(
+    *,
+    key_file: tuple[str, bytes] | None = None,
+    passphrase: str | None = None,
+    shares: Sequence[tuple[str, bytes]] = (),
+    expected_public_key: bytes,
+) -> SessionKey:
+    """As ``open_key``, from uploaded files given as (file name, content): nothing is written
+    to disk, and errors name the files as their sender called them."""
+    if key_file is not None:
+        if passphrase is None:
+            raise MarkingError("the key file needs its passphrase")
+        name, data = key_file
+        return SessionKey.from_key_bytes(
+            data, passphrase, name=name, expected_public_key=expected_public_key
+        )
+    if not shares:
+        raise MarkingError("publication needs the key: the key file, or k share files")
+    return SessionKey.from_named_shares(shares, expected_public_key=expected_public_key)
+
+
 # --- preconditions ---------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -113,13 +114,7 @@ def init_keys(
     ``threshold`` + ``out_dir``. The public key is stored; the private key never is.
     Raises StateError if the session already has a key.
     """
-    if exam.public_key is not None:
-        raise StateError(
-            f"session {exam.code} already has a key (fingerprint "
-            f"{public_key_fingerprint(exam.public_key)}); a session's key is made once"
-        )
-    private, public = generate_keypair()
-    exam.public_key = public
+    private, public = new_key_pair(exam)
     if key_file is not None:
         if passphrase is None:
             raise MarkingError("a key file needs a passphrase")
@@ -134,6 +129,29 @@ def init_keys(
             private, out_dir, custodians=custodians, threshold=threshold, session_code=exam.code
         )
     del private
+    record_keys(db, exam, public, actor=actor)
+    return written
+
+
+def new_key_pair(exam: ExamSession) -> tuple[X25519PrivateKey, bytes]:
+    """A fresh key pair for ``exam``, its public half stored with it; StateError if it has one.
+
+    The caller hands the private half to its custodians and drops it, then ``record_keys``.
+    """
+    if exam.public_key is not None:
+        raise StateError(
+            f"session {exam.code} already has a key (fingerprint "
+            f"{public_key_fingerprint(exam.public_key)}); a session's key is made once"
+        )
+    private, public = generate_keypair()
+    exam.public_key = public
+    return private, public
+
+
+def record_keys(
+    db: Session, exam: ExamSession, public: bytes, *, actor: str, **extra: object
+) -> None:
+    """Write the new key's custody to the ledger (``extra``: more of it, e.g. who holds it)."""
     db.flush()
     ledger.append(
         db,
@@ -141,10 +159,10 @@ def init_keys(
         kind="keys_created",
         actor=actor,
         payload={
-            "custody": exam.custody.value,
+            "custody": exam.custody.value if exam.custody else None,
             "custodians": exam.custodians,
             "threshold": exam.threshold,
             "public_key": public_key_fingerprint(public),
+            **extra,
         },
     )
-    return written

@@ -72,12 +72,24 @@ def decrypt_calls(path: Path) -> list[int]:
     ]
 
 
+# Besides unsealing, one module decrypts: the key shares the server keeps for custodians
+# until each downloads their own (web custody). It opens shares, never identities.
+SHARE_UNWRAPPER = "anonymizer/custody.py"
+
+
 @pytest.mark.parametrize("path", list(modules(*CORE, "web")), ids=rel)
 def test_only_the_unsealing_module_decrypts(path: Path) -> None:
-    if rel(path) == "anonymizer/unseal.py":
-        assert decrypt_calls(path), "unseal.py is expected to hold the decryption"
+    if rel(path) in ("anonymizer/unseal.py", SHARE_UNWRAPPER):
+        assert decrypt_calls(path), f"{rel(path)} is expected to hold a decryption"
         return
     assert not decrypt_calls(path), f"{rel(path)} calls .decrypt(): only anonymizer/unseal.py may"
+
+
+def test_the_share_unwrapper_cannot_unseal() -> None:
+    names = imported_names(ROOT / SHARE_UNWRAPPER)
+    assert not {n for n in names if n.startswith("anonymizer.unseal")}, (
+        f"{SHARE_UNWRAPPER} must not import the unsealing half"
+    )
 
 
 def test_the_walk_catches_a_breach(tmp_path: Path) -> None:

@@ -25,10 +25,14 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_NAME": "blindmark",
     # An idle browser login ends after this many seconds (checked on the server).
     "IDLE_TIMEOUT": 30 * 60,
-    # Login throttling: failures allowed per window, per account and per client address.
-    "THROTTLE_WINDOW": 15 * 60,
+    # Login throttling (web/security.py): failures allowed per account (or per trusted
+    # browser of it) and per client address; then one attempt per delay, doubling from
+    # THROTTLE_DELAY up to THROTTLE_MAX_DELAY seconds; forgotten after THROTTLE_FORGET quiet.
     "THROTTLE_ACCOUNT": 5,
     "THROTTLE_ADDRESS": 30,
+    "THROTTLE_DELAY": 30,
+    "THROTTLE_MAX_DELAY": 15 * 60,
+    "THROTTLE_FORGET": 60 * 60,
     # Proxies in front of the server whose X-Forwarded-For may be trusted (0: none).
     "TRUSTED_PROXIES": 0,
     # Intake batches carry images: allow large uploads, but not unbounded ones.

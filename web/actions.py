@@ -17,13 +17,13 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from flask import url_for
+from flask import current_app, g, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marking import account_requests, exports, lead, queue, reportdata, views
+from anonymizer.custody import share_wrapping_key
+from marking import account_requests, custody, exports, lead, queue, reportdata, views
 from marking import publish as pub
-from marking.accounts import get_account
 from marking.approvals import (
     approval_status,
     approve_publication,
@@ -38,7 +38,6 @@ from marking.examiners import import_examiners
 from marking.intake import intake_batch
 from marking.models import (
     Account,
-    AccountChange,
     AccountRequest,
     AnomalyKind,
     AnomalyResolution,
@@ -52,7 +51,6 @@ from marking.models import (
 from marking.sessions import create_session, init_keys
 from marking.status import session_status
 from reports import produce
-from web.security import end_all_logins
 
 MAX_UNZIPPED = 2 * 1024 * 1024 * 1024  # an intake batch, images included, unpacked
 
@@ -288,42 +286,72 @@ def new_session(db: Session, account: Account, text: str, filename: str) -> dict
 
 
 def keys_init(
-    db: Session,
-    exam: ExamSession,
-    account: Account,
-    *,
-    custody: str,
-    passphrase: str = "",
-    custodians: int | None = None,
-    threshold: int | None = None,
+    db: Session, exam: ExamSession, account: Account, *, passphrase: str
 ) -> tuple[str, bytes, str]:
-    """Make the session's key and hand over its private half once: the key file, or a zip
-    of the share files, is the answer to this request and is never stored on the server."""
+    """Make the session's key for one custodian and hand it over once: the key file is the
+    answer to this request and is never stored on the server. The passphrase must be hard
+    to guess (WeakPassphrase otherwise, with the estimator's advice)."""
     with tempfile.TemporaryDirectory(prefix="blindmark-keys-") as tmp:
-        folder = Path(tmp)
-        if custody == "key_file":
-            if len(passphrase) < 12:
-                raise MarkingError("a key file passphrase needs at least 12 characters")
-            path = folder / f"{exam.code}.key"
-            init_keys(db, exam, actor=account.username, key_file=path, passphrase=passphrase)
-            return path.name, path.read_bytes(), "application/octet-stream"
-        if custody == "shares":
-            if custodians is None or threshold is None:
-                raise MarkingError("shares need the number of custodians and the threshold")
-            written = init_keys(
-                db,
-                exam,
-                actor=account.username,
-                custodians=custodians,
-                threshold=threshold,
-                out_dir=folder / "shares",
-            )
-            buffer = io.BytesIO()
-            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-                for path in written:
-                    zf.write(path, path.name)
-            return f"{exam.code}-shares.zip", buffer.getvalue(), "application/zip"
-    raise MarkingError("custody is 'key_file' or 'shares'")
+        path = Path(tmp) / f"{exam.code}.key"
+        init_keys(db, exam, actor=account.username, key_file=path, passphrase=passphrase)
+        return path.name, path.read_bytes(), "application/octet-stream"
+
+
+def keys_shares(
+    db: Session, exam: ExamSession, account: Account, *, custodians: Sequence[str], threshold: int
+) -> dict[str, Any]:
+    """Make the session's key as shares, one waiting for each named custodian (web custody:
+    nobody but the custodian ever receives a share)."""
+    states = custody.hand_out_shares(
+        db,
+        exam,
+        actor=account,
+        custodians=custodians,
+        threshold=threshold,
+        wrapping_key=share_wrapping_key(current_app.secret_key or ""),
+    )
+    return {"custody": "shares", "threshold": threshold, "custodians": custodians_of(states)}
+
+
+def custodians_of(states: Iterable[custody.CustodianState]) -> list[dict[str, Any]]:
+    return [{"name": s.name, "downloaded": s.downloaded} for s in states]
+
+
+def custodian_list(db: Session, exam: ExamSession) -> list[dict[str, Any]]:
+    """Who holds a share of the session's key and who has taken it (names only)."""
+    return custodians_of(custody.custodian_states(db, exam))
+
+
+def custodian_candidates(db: Session) -> list[dict[str, str]]:
+    """The accounts that may hold a share: active staff, by name."""
+    rows = db.scalars(
+        select(Account)
+        .where(Account.role.in_(custody.CUSTODIAN_ROLES), Account.active.is_(True))
+        .order_by(Account.username)
+    )
+    return [{"username": a.username, "name": a.name, "role": a.role.value} for a in rows]
+
+
+def waiting_shares(db: Session, account: Account) -> list[dict[str, Any]]:
+    return [dataclasses.asdict(w) for w in custody.waiting_shares(db, account)]
+
+
+def take_share(db: Session, exam: ExamSession, account: Account) -> tuple[str, bytes]:
+    """The account's own share of the session, once; the stored copy is erased (and, on
+    SQLite, the write-ahead log folded in after the commit: web/db.py)."""
+    name, text = custody.take_share(
+        db, exam, account, wrapping_key=share_wrapping_key(current_app.secret_key or "")
+    )
+    g.scrub_wal = True
+    return name, text.encode("utf-8")
+
+
+def upload_name(filename: str | None, default: str) -> str:
+    """An uploaded file's name as its sender gave it, for messages: no folders, no control
+    characters, not too long."""
+    name = PurePosixPath((filename or "").replace("\\", "/")).name
+    name = "".join(c for c in name if c.isprintable())[:100]
+    return name or default
 
 
 def _unzip(data: bytes, dest: Path) -> Path:
@@ -471,10 +499,11 @@ def publish(
     exam: ExamSession,
     account: Account,
     *,
-    key_file: bytes | None,
+    key_file: tuple[str, bytes] | None,
     passphrase: str,
-    shares: Iterable[bytes],
+    shares: Iterable[tuple[str, bytes]],
 ) -> dict[str, Any]:
+    """Publish with the key rebuilt from uploads given as (file name, content)."""
     approval = current_approval(db, exam)
     if approval is None:
         raise StateError("publication needs a director's approval first (R16)")
@@ -482,26 +511,15 @@ def publish(
     assert director is not None
     if exam.public_key is None:
         raise StateError(f"session {exam.code} has no key")
-    share_list = [s for s in shares if s]
+    share_list = [s for s in shares if s[1]]
     if (key_file is None) == (not share_list):
         raise MarkingError("give the key: the key file with its passphrase, or k share files")
-    with tempfile.TemporaryDirectory(prefix="blindmark-unlock-") as tmp:
-        folder = Path(tmp)
-        key_path = None
-        if key_file is not None:
-            key_path = folder / "session.key"
-            key_path.write_bytes(key_file)
-        share_paths = []
-        for i, data in enumerate(share_list, start=1):
-            path = folder / f"share-{i}.txt"
-            path.write_bytes(data)
-            share_paths.append(path)
-        key = pub.open_key(
-            key_file=key_path,
-            passphrase=passphrase if key_file is not None else None,
-            shares=share_paths,
-            expected_public_key=exam.public_key,
-        )
+    key = pub.open_uploaded_key(
+        key_file=key_file,
+        passphrase=passphrase if key_file is not None else None,
+        shares=share_list,
+        expected_public_key=exam.public_key,
+    )
     code = exam.code
     try:
         report = pub.publish(db, exam, by=account.username, approved_by=director.username, key=key)
@@ -639,9 +657,7 @@ def update_account(
     )
     account = done.account
     assert account is not None
-    password_waits = any(r.change is AccountChange.PASSWORD for r in done.pending)
-    if (password and not password_waits) or active is False:
-        end_all_logins(db, account)
+    # The engine ends every login and token when a password or a disabling takes effect.
     return {**account_dict(account), "pending": [request_dict(db, r) for r in done.pending]}
 
 
@@ -666,8 +682,6 @@ def decide_account_request(
     db: Session, admin: Account, request_id: int, *, approve: bool
 ) -> dict[str, Any]:
     request = account_requests.decide(db, admin, request_id, approve=approve)
-    if approve and request.change is AccountChange.PASSWORD:
-        end_all_logins(db, get_account(db, request.username))
     return request_dict(db, request)
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from marking import views
+from marking.custody import CUSTODIAN_ROLES
 from marking.errors import MarkingError, NotFound
 from marking.models import Role, utcnow
 from web import actions
@@ -153,22 +155,54 @@ def session_progress(code: str) -> Response:
 @bp.post("/sessions/<code>/keys")
 @require(Role.OFFICE)
 def session_keys(code: str) -> Response:
+    """A key file (one custodian) is the answer itself; shares (several custodians) wait
+    on the server, each for its own custodian to download (``/shares``)."""
     exam, account = session_as_staff(code, Role.OFFICE)
     data = body()
+    if text(data, "custody") == "shares":
+        names = data.get("custodians")
+        if isinstance(names, str):
+            names = [n for n in names.replace("，", ",").split(",")]
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise MarkingError("custodians: the custodians' usernames, a list (one share each)")
+        threshold = integer(data, "threshold")
+        if threshold is None:
+            raise MarkingError("threshold: how many shares rebuild the key (k)")
+        made = actions.keys_shares(get_db(), exam, account, custodians=names, threshold=threshold)
+        return jsonify(made)
+    if text(data, "custody") not in ("", "key_file"):
+        raise MarkingError("custody is 'key_file' or 'shares'")
     name, content, mimetype = actions.keys_init(
-        get_db(),
-        exam,
-        account,
-        custody=text(data, "custody"),
-        passphrase=text(data, "passphrase"),
-        custodians=integer(data, "custodians"),
-        threshold=integer(data, "threshold"),
+        get_db(), exam, account, passphrase=text(data, "passphrase")
     )
     return Response(
         content,
         mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@bp.get("/sessions/<code>/custodians")
+@require(Role.OFFICE, Role.DIRECTOR)
+def session_custodians(code: str) -> Response:
+    exam, _account = session_as_staff(code, *STAFF)
+    return jsonify(actions.custodian_list(get_db(), exam))
+
+
+@bp.get("/shares")
+@require(*CUSTODIAN_ROLES)
+def share_list() -> Response:
+    """The key shares waiting for the caller to download."""
+    return jsonify(actions.waiting_shares(get_db(), me()))
+
+
+@bp.post("/shares/<code>")
+@require(*CUSTODIAN_ROLES)
+def share_take(code: str) -> WerkzeugResponse:
+    """The caller's own share of session ``code``, once: the server then erases its copy."""
+    from web.auth import share_file
+
+    return share_file(code)
 
 
 @bp.post("/sessions/<code>/intake")
@@ -400,13 +434,17 @@ def publication_withdraw(code: str) -> Response:
 def publication_publish(code: str) -> Response:
     exam, account = session_as_staff(code, Role.OFFICE)
     key = upload("key_file")
-    shares = [f.read() for f in request.files.getlist("share") if f.filename]
+    shares = [
+        (actions.upload_name(f.filename, f"share {i}"), f.read())
+        for i, f in enumerate(request.files.getlist("share"), start=1)
+        if f.filename
+    ]
     return jsonify(
         actions.publish(
             get_db(),
             exam,
             account,
-            key_file=key[0] if key else None,
+            key_file=(actions.upload_name(key[1], "key file"), key[0]) if key else None,
             passphrase=text(body(), "passphrase"),
             shares=shares,
         )

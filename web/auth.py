@@ -7,18 +7,24 @@ from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 
+from marking.custody import CUSTODIAN_ROLES
 from marking.models import Role, utcnow
 from web import actions
+from web.access import session_as_custodian
 from web.db import get_db
 from web.security import (
     authenticate,
-    check_throttle,
     end_login,
     logged_in,
+    login_buckets,
     me,
     new_api_token,
     principal,
     record_attempt,
+    refund_attempt,
+    remember_device,
+    require,
+    reserve_attempt,
     start_login,
 )
 
@@ -49,13 +55,18 @@ def login() -> Response | str | tuple[str, int]:
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     now = utcnow()
-    check_throttle(username, now)  # raises Throttled (429) before any password is tried
+    db = get_db()
+    buckets = login_buckets(username)
+    # Counted (and committed) before the password is tried; raises Throttled (429).
+    reserve_attempt(db, buckets, now)
     account = authenticate(username, password)
     record_attempt(username, account is not None, now)
     if account is None:
-        # The failed attempt must count even though this answer is an error: commit it.
-        get_db().commit()
+        # The attempt's record must stay even though this answer is an error: commit it.
+        db.commit()
         return render_template("login.html", failed=True, username=username), 401
+    refund_attempt(db, buckets)
+    remember_device(username)
     lang = session.get("lang")
     session.clear()  # a fresh session at login: nothing from before it carries over
     if lang:
@@ -80,7 +91,29 @@ def logout() -> Response:
 @bp.get("/account")
 @logged_in
 def account() -> str:
-    return render_template("account.html", tokens=actions.tokens(get_db(), me()))
+    return render_template(
+        "account.html",
+        tokens=actions.tokens(get_db(), me()),
+        shares=actions.waiting_shares(get_db(), me()),
+    )
+
+
+@bp.post("/account/shares/<code>")
+@require(*CUSTODIAN_ROLES)
+def share_take(code: str) -> Response:
+    return share_file(code)
+
+
+def share_file(code: str) -> Response:
+    """The account's own share of a session's key as a file, once (then the server erases
+    its copy); the account page's button and the API both answer with it."""
+    exam, account = session_as_custodian(code)
+    name, content = actions.take_share(get_db(), exam, account)
+    return Response(
+        content,
+        mimetype="text/plain",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @bp.post("/account/tokens")
@@ -88,7 +121,12 @@ def account() -> str:
 def token_create() -> str:
     name = request.form.get("name", "").strip() or _("script")
     _token, value = new_api_token(me(), name)
-    return render_template("account.html", tokens=actions.tokens(get_db(), me()), new_token=value)
+    return render_template(
+        "account.html",
+        tokens=actions.tokens(get_db(), me()),
+        shares=actions.waiting_shares(get_db(), me()),
+        new_token=value,
+    )
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")

@@ -7,6 +7,8 @@ from flask import Flask, current_app, g
 from flask.wrappers import Response
 from sqlalchemy.orm import Session
 
+from marking.db import scrub_wal
+
 
 def get_db() -> Session:
     if "db" not in g:
@@ -28,6 +30,10 @@ def init_app(app: Flask) -> None:
         if "db" in g:
             if response.status_code < 400 and not g.get("failed"):
                 g.db.commit()
+                if g.pop("scrub_wal", False):
+                    # Something was erased for good (a custodian's share): leave no old
+                    # copy of its page in SQLite's write-ahead log either.
+                    scrub_wal(current_app.extensions["blindmark.engine"])
             else:
                 g.db.rollback()
         return response

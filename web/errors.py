@@ -3,6 +3,8 @@ an error page for the screens. Every error rolls back the request's work first."
 
 from __future__ import annotations
 
+import re
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -11,10 +13,12 @@ from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from anonymizer.errors import AnonymizerError
+from anonymizer.errors import AnonymizerError, WeakPassphrase
+from anonymizer.keys import MIN_PASSPHRASE_SCORE
 from marking.errors import InputError, InputErrors, MarkingError, NotFound, StateError
 from marking.publish import LateConflicts, PublicationRefused
 from marking.queue import InvalidMark, LeaseLost
+from web import strength
 from web.db import fail
 from web.security import Forbidden, Throttled, Unauthorized
 
@@ -51,7 +55,15 @@ def problems(exc: BaseException) -> list[dict[str, Any]]:
     errors = (
         exc.errors if isinstance(exc, InputErrors) else [exc] if isinstance(exc, InputError) else []
     )
-    return [{"file": e.file, "row": e.row, "column": e.column, "reason": e.reason} for e in errors]
+    return [
+        {
+            "file": no_server_paths(e.file),
+            "row": e.row,
+            "column": e.column,
+            "reason": no_server_paths(e.reason),
+        }
+        for e in errors
+    ]
 
 
 def wants_json() -> bool:
@@ -69,7 +81,19 @@ def detail(exc: BaseException) -> str:
         return _(
             "The file was refused; nothing was stored. Problems found: %(n)d", n=len(exc.errors)
         )
-    return str(exc) or exc.__class__.__name__
+    if isinstance(exc, WeakPassphrase):
+        return strength.refusal(exc.score, MIN_PASSPHRASE_SCORE, exc.warning, exc.suggestions)
+    return no_server_paths(str(exc) or exc.__class__.__name__)
+
+
+# Uploads are unpacked into folders under the temporary directory; a message about a file
+# there names it as the sender knows it, never by where this server keeps it.
+_SCRATCH = re.compile(re.escape(tempfile.gettempdir().rstrip("/")) + r"/blindmark-[^/\s]*/?")
+
+
+def no_server_paths(message: str) -> str:
+    """``message`` without the server's scratch folders."""
+    return _SCRATCH.sub("", message)
 
 
 def respond(exc: BaseException) -> Any:

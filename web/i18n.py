@@ -16,7 +16,7 @@ from babel.messages.pofile import write_po
 
 WEB = Path(__file__).parent
 TRANSLATIONS = WEB / "translations"
-KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None}
+KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "N_": None}
 METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
 
 

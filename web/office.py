@@ -49,26 +49,38 @@ def session(code: str) -> str:
         exam=exam,
         progress=actions.progress(db, exam),
         examiners=actions.examiners(db),
+        custodians=actions.custodian_list(db, exam),
+        candidates=actions.custodian_candidates(db),
     )
 
 
 @bp.post("/sessions/<code>/keys")
 @require(Role.OFFICE)
-def keys(code: str) -> Response:
+def keys(code: str) -> WerkzeugResponse:
     exam, account = session_as_staff(code, Role.OFFICE)
     form = request.form
-    custodians = form.get("custodians", "")
-    threshold = form.get("threshold", "")
+    if form.get("custody") == "shares":
+        threshold = form.get("threshold", "")
+        if not threshold.isdigit():
+            raise MarkingError(_("Say how many shares are needed to publish (k)."))
+        actions.keys_shares(
+            get_db(),
+            exam,
+            account,
+            custodians=form.getlist("custodian"),
+            threshold=int(threshold),
+        )
+        flash(
+            _("Key made. Each custodian downloads their own share from their account page."),
+            "ok",
+        )
+        return redirect(url_for("office.session", code=code))
+    if form.get("custody") != "key_file":
+        raise MarkingError("custody is 'key_file' or 'shares'")
     if form.get("passphrase", "") != form.get("passphrase2", form.get("passphrase", "")):
         raise MarkingError(_("The two passphrases differ."))
     name, content, mimetype = actions.keys_init(
-        get_db(),
-        exam,
-        account,
-        custody=form.get("custody", ""),
-        passphrase=form.get("passphrase", ""),
-        custodians=int(custodians) if custodians.isdigit() else None,
-        threshold=int(threshold) if threshold.isdigit() else None,
+        get_db(), exam, account, passphrase=form.get("passphrase", "")
     )
     return Response(
         content,
@@ -151,12 +163,18 @@ def publication(code: str) -> str:
 def publish(code: str) -> WerkzeugResponse:
     exam, account = session_as_staff(code, Role.OFFICE)
     key = request.files.get("key_file")
-    shares = [f.read() for f in request.files.getlist("share") if f.filename]
+    shares = [
+        (actions.upload_name(f.filename, f"share {i}"), f.read())
+        for i, f in enumerate(request.files.getlist("share"), start=1)
+        if f.filename
+    ]
     report = actions.publish(
         get_db(),
         exam,
         account,
-        key_file=key.read() if key is not None and key.filename else None,
+        key_file=(actions.upload_name(key.filename, "key file"), key.read())
+        if key is not None and key.filename
+        else None,
         passphrase=request.form.get("passphrase", ""),
         shares=shares,
     )

@@ -91,6 +91,21 @@ ACCOUNT_REQUEST = {
     },
 }
 REQUEST_ID = {"name": "request_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+CUSTODIAN = {
+    "type": "object",
+    "required": ["name", "downloaded"],
+    "properties": {"name": {"type": "string"}, "downloaded": {"type": "boolean"}},
+    "additionalProperties": False,
+}
+WAITING_SHARE = {
+    "type": "object",
+    "required": ["session", "share", "of"],
+    "properties": {
+        "session": {"type": "string"},
+        "share": {"type": "integer"},
+        "of": {"type": "integer"},
+    },
+}
 OBJECT = {"type": "object"}
 LIST = {"type": "array", "items": {"type": "object"}}
 
@@ -183,18 +198,51 @@ OPERATIONS: list[Operation] = [
     (
         "post",
         "/sessions/{code}/keys",
-        "Make the session's key; the answer is the key file or a zip of the shares, once",
+        "Make the session's key: for one custodian the answer is the key file, once (its "
+        "passphrase must be hard to guess); for several, the usernames of the custodians, "
+        "each of whom then downloads their own share (POST /shares/{code}), and the answer "
+        "lists them",
         "office",
         [CODE],
         _json_body(
             {
                 "custody": {"enum": ["key_file", "shares"]},
                 "passphrase": {"type": "string"},
-                "custodians": {"type": "integer"},
+                "custodians": {"type": "array", "items": {"type": "string"}},
                 "threshold": {"type": "integer"},
             },
             ["custody"],
         ),
+        200,
+        None,
+    ),
+    (
+        "get",
+        "/sessions/{code}/custodians",
+        "Who holds a share of the session's key, by name, and who has downloaded it",
+        "office, director",
+        [CODE],
+        None,
+        200,
+        {"type": "array", "items": CUSTODIAN},
+    ),
+    (
+        "get",
+        "/shares",
+        "The key shares waiting for me to download",
+        "office, director, lead, admin",
+        [],
+        None,
+        200,
+        {"type": "array", "items": WAITING_SHARE},
+    ),
+    (
+        "post",
+        "/shares/{code}",
+        "My own share of the session's key, as a text file, once: the server then erases it",
+        "office, director, lead, admin",
+        [CODE],
+        None,
         200,
         None,
     ),

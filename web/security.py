@@ -3,21 +3,26 @@ CSRF for cookie logins, role checks and the security headers."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
+import math
 import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, request
+from flask import Flask, after_this_request, current_app, g, request
 from flask_login import LoginManager, UserMixin, current_user
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import func, select, update
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from marking.accounts import check_password
-from marking.models import Account, ApiToken, LoginAttempt, Role, WebLogin, utcnow
+from marking.models import Account, ApiToken, LoginAttempt, LoginThrottle, Role, WebLogin, utcnow
 from web.db import get_db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -124,41 +129,174 @@ def client_address() -> str:
     return (request.remote_addr or "unknown")[:64]
 
 
-def _failures(scope: str, key: str, now: dt.datetime) -> tuple[int, dt.datetime | None]:
-    """Failed attempts in the window since the last success, and the oldest of them."""
-    db = get_db()
-    window = now - dt.timedelta(seconds=current_app.config["THROTTLE_WINDOW"])
-    last_ok = db.scalar(
-        select(func.max(LoginAttempt.at)).where(
-            LoginAttempt.scope == scope, LoginAttempt.key == key, LoginAttempt.success.is_(True)
-        )
-    )
-    since = max(window, last_ok) if last_ok is not None else window
-    count, oldest = db.execute(
-        select(func.count(), func.min(LoginAttempt.at)).where(
-            LoginAttempt.scope == scope,
-            LoginAttempt.key == key,
-            LoginAttempt.success.is_(False),
-            LoginAttempt.at > since,
-        )
-    ).one()
-    return int(count), oldest
+# Throttling (README, "Web application"): each attempt belongs to buckets, and counts in
+# them as a failure *before* its password is checked, under a row lock (PostgreSQL) or the
+# one-writer lock (SQLite), so concurrent attempts cannot slip past the limit. A bucket
+# allows ``limit`` failures, then one attempt per delay, doubling up to a cap: an attacker
+# gets a fixed number of guesses an hour and can delay the owner by the cap at most.
+# Attempts with the browser's device cookie (given at a successful login) count in a bucket
+# of that browser alone, so a stranger hammering an account does not slow its owner at all.
+
+DEVICE_COOKIE = "blindmark_device"
+DEVICE_DAYS = 180
 
 
-def check_throttle(username: str, now: dt.datetime) -> None:
-    """Raise Throttled when the account or the address has failed too often lately."""
+@dataclasses.dataclass(frozen=True)
+class Bucket:
+    scope: str  # account | address | device
+    key: str
+    limit: int
+
+
+def throttle_wait(
+    failures: int,
+    last_at: dt.datetime | None,
+    now: dt.datetime,
+    *,
+    limit: int,
+    delay: float,
+    cap: float,
+    forget: float,
+) -> float:
+    """Seconds before a bucket with ``failures`` (the last at ``last_at``) may try again.
+
+    Up to ``limit`` failures: no wait. Beyond: ``delay`` after the last attempt, doubling
+    with each further failure, never more than ``cap``. Failures are forgotten once the
+    bucket has been quiet for ``forget`` seconds.
+    """
+    if last_at is None or (now - last_at).total_seconds() >= forget or failures < limit:
+        return 0.0
+    step = min(delay * 2.0 ** min(failures - limit, 64), cap)
+    return max(0.0, step - (now - last_at).total_seconds())
+
+
+def _config_wait(failures: int, last_at: dt.datetime | None, now: dt.datetime, limit: int) -> float:
     cfg = current_app.config
-    for scope, key, limit in (
-        ("account", username.lower()[:128], cfg["THROTTLE_ACCOUNT"]),
-        ("address", client_address(), cfg["THROTTLE_ADDRESS"]),
-    ):
-        count, oldest = _failures(scope, key, now)
-        if count >= limit and oldest is not None:
-            free_at = oldest + dt.timedelta(seconds=cfg["THROTTLE_WINDOW"])
-            raise Throttled(max(1, int((free_at - now).total_seconds() // 60) + 1))
+    return throttle_wait(
+        failures,
+        last_at,
+        now,
+        limit=limit,
+        delay=cfg["THROTTLE_DELAY"],
+        cap=cfg["THROTTLE_MAX_DELAY"],
+        forget=cfg["THROTTLE_FORGET"],
+    )
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt="blindmark-device")
+
+
+def trusted_device(name: str) -> str | None:
+    """This browser's device id if it logged in as ``name`` before (a signed cookie)."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw:
+        return None
+    try:
+        data = _device_serializer().loads(raw, max_age=DEVICE_DAYS * 86400)
+    except BadSignature:
+        return None
+    if isinstance(data, dict) and data.get("u") == name and isinstance(data.get("d"), str):
+        return str(data["d"])[:64]
+    return None
+
+
+def remember_device(username: str) -> None:
+    """After a successful login: this browser gets a throttling bucket of its own (a signed
+    cookie sent to /login only; it opens nothing by itself)."""
+    name = username.lower()[:128]
+    if trusted_device(name):
+        return
+    value = _device_serializer().dumps({"u": name, "d": secrets.token_hex(16)})
+
+    @after_this_request
+    def _set_cookie(response: Any) -> Any:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            value,
+            max_age=DEVICE_DAYS * 86400,
+            path="/login",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            httponly=True,
+            samesite="Lax",
+        )
+        return response
+
+
+def login_buckets(username: str) -> list[Bucket]:
+    """The buckets an attempt at ``username`` from this request counts in."""
+    cfg = current_app.config
+    name = username.lower()[:128]
+    device = trusted_device(name)
+    if device:
+        return [Bucket("device", f"{name}:{device}", cfg["THROTTLE_ACCOUNT"])]
+    return [
+        Bucket("account", name, cfg["THROTTLE_ACCOUNT"]),
+        Bucket("address", client_address(), cfg["THROTTLE_ADDRESS"]),
+    ]
+
+
+def _lock_bucket(db: Any, bucket: Bucket) -> tuple[int, dt.datetime | None]:
+    """The bucket's row, created if missing and locked until the transaction ends.
+
+    An upsert whose conflict branch changes nothing: on PostgreSQL it waits for another
+    transaction holding the row and then returns what that one committed (as the ledger's
+    lane lock does); on SQLite the transaction holds the one write lock already.
+    """
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(LoginThrottle)
+        .values(scope=bucket.scope, key=bucket.key, failures=0, last_at=None)
+        .on_conflict_do_update(
+            index_elements=[LoginThrottle.scope, LoginThrottle.key],
+            set_={"failures": LoginThrottle.failures},
+        )
+        .returning(LoginThrottle.failures, LoginThrottle.last_at)
+    )
+    failures, last_at = db.execute(statement).one()
+    return int(failures), last_at
+
+
+def reserve_attempt(db: Any, buckets: list[Bucket], now: dt.datetime) -> None:
+    """Count this attempt as a failure in every bucket, or raise Throttled if one of them
+    must wait. Commits at once: the count holds even if the request dies, and no lock is
+    held while the password is hashed."""
+    rows = [_lock_bucket(db, bucket) for bucket in buckets]  # always in the same order
+    wait = max(
+        _config_wait(failures, last_at, now, bucket.limit)
+        for bucket, (failures, last_at) in zip(buckets, rows, strict=True)
+    )
+    if wait > 0:
+        db.commit()
+        raise Throttled(max(1, math.ceil(wait / 60)))
+    forget = current_app.config["THROTTLE_FORGET"]
+    for bucket, (failures, last_at) in zip(buckets, rows, strict=True):
+        quiet = last_at is None or (now - last_at).total_seconds() >= forget
+        db.execute(
+            update(LoginThrottle)
+            .where(LoginThrottle.scope == bucket.scope, LoginThrottle.key == bucket.key)
+            .values(failures=(0 if quiet else failures) + 1, last_at=now)
+        )
+    db.commit()
+
+
+def refund_attempt(db: Any, buckets: list[Bucket]) -> None:
+    """A successful login takes back its own count, and nothing more: it never wipes the
+    failures of others from the same address."""
+    for bucket in buckets:
+        db.execute(
+            update(LoginThrottle)
+            .where(
+                LoginThrottle.scope == bucket.scope,
+                LoginThrottle.key == bucket.key,
+                LoginThrottle.failures > 0,
+            )
+            .values(failures=LoginThrottle.failures - 1)
+        )
 
 
 def record_attempt(username: str, success: bool, now: dt.datetime) -> None:
+    """The log of attempts that reached the password check (who tried what, when)."""
     db = get_db()
     for scope, key in (("account", username.lower()[:128]), ("address", client_address())):
         db.add(LoginAttempt(scope=scope, key=key, success=success, at=now))
@@ -204,15 +342,6 @@ def end_login() -> None:
             .where(WebLogin.token_sha256 == sha256(user.get_id()))
             .values(ended_at=utcnow())
         )
-
-
-def end_all_logins(db: Any, account: Account) -> None:
-    """A disabled account or a new password ends every browser login of the account."""
-    db.execute(
-        update(WebLogin)
-        .where(WebLogin.account_id == account.id, WebLogin.ended_at.is_(None))
-        .values(ended_at=utcnow())
-    )
 
 
 def _load_cookie_login(token: str) -> Principal | None:

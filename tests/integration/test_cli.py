@@ -361,6 +361,22 @@ def test_keys_init_without_a_passphrase_stores_no_key(
     assert session_row(fresh_db.engine)[1] is None
 
 
+def test_keys_init_refuses_a_guessable_passphrase_saying_why(
+    ready: Run, session_toml: Path, tmp_path: Path, fresh_db: FreshDatabase
+) -> None:
+    ok(ready("session", "create", session_toml))
+    key_file = tmp_path / "k.key"
+
+    for weak in ("password1234", "qwertyuiop", CODE + "-key"):
+        output = refused(
+            ready(*KEYS_INIT, "--key-file", key_file, env={"BLINDMARK_KEY_PASSPHRASE": weak}), 5
+        )
+        assert "too easy to guess" in output and "of 4" in output
+
+    assert not key_file.exists()
+    assert session_row(fresh_db.engine)[1] is None
+
+
 # --- examiners and conflicts ------------------------------------------------------------------
 
 

@@ -438,11 +438,24 @@ def test_share_files_are_never_overwritten_and_no_partial_set_is_left(
     assert (tmp_path / "share-2-of-3.txt").read_text() == "kept"
 
 
-@pytest.mark.parametrize("passphrase", ["", "1234567", "  \u00e9   "])
+@pytest.mark.parametrize(
+    "passphrase",
+    [
+        "",
+        "1234567",
+        "  \u00e9   ",
+        "password1234",
+        "qwertyuiop",
+        "Password2026!",
+        "woaini1314",
+        SESSION,
+    ],
+)
 def test_weak_passphrase_is_refused(tmp_path: Path, keypair: KeyPair, passphrase: str) -> None:
     path = tmp_path / "session.key"
-    with pytest.raises(WeakPassphrase, match="at least 8 characters"):
+    with pytest.raises(WeakPassphrase, match="too easy to guess") as refused:
         write_key_file(keypair[0], path, passphrase, session_code=SESSION, kdf_params=FAST)
+    assert refused.value.score < 3
     assert not path.exists()
 
 
