@@ -76,9 +76,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.autoescape = True
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 
-    from web import db, errors, formatting, security
+    from web import db, errors, formatting, inbound, security
 
     db.init_app(app)
+    inbound.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     formatting.init_app(app)

@@ -13,7 +13,7 @@ import io
 import tempfile
 import zipfile
 from collections.abc import Iterable, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -62,14 +62,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def parse_mark(text: str | None) -> Decimal:
-    try:
-        value = Decimal(str(text).strip())
-    except (InvalidOperation, ValueError):
-        raise queue.InvalidMark(f"{text!r} is not a number") from None
-    if not value.is_finite():
-        raise queue.InvalidMark("a mark is a number")
-    return value
+def parse_mark(value: object) -> Decimal:
+    """A mark as typed or sent (text, or a JSON number), checked as text by the engine's
+    one gate (``rules.parse_mark``); the engine checks it again against the question."""
+    return queue.validate_mark(value)
 
 
 # --- sessions ---------------------------------------------------------------------------------
@@ -128,7 +124,7 @@ def claim(db: Session, exam: ExamSession, account: Account, size: int) -> list[d
 
 
 def submit(
-    db: Session, exam: ExamSession, account: Account, response_id: int, value: str | None
+    db: Session, exam: ExamSession, account: Account, response_id: int, value: object
 ) -> dict[str, Any]:
     result = queue.submit_mark(db, exam, account, response_id=response_id, value=parse_mark(value))
     # The examiner learns only that the mark was taken: not the state or final it led to,
@@ -205,7 +201,7 @@ def resolve(
     anomaly_id: int,
     resolution: str,
     note: str,
-    value: str | None,
+    value: object,
 ) -> dict[str, Any]:
     try:
         how = AnomalyResolution(resolution)
@@ -262,7 +258,7 @@ def _with_image_url(exam: ExamSession, item: Any) -> dict[str, Any]:
 
 
 def arbitrate(
-    db: Session, exam: ExamSession, account: Account, response_id: int, value: str, reason: str
+    db: Session, exam: ExamSession, account: Account, response_id: int, value: object, reason: str
 ) -> dict[str, Any]:
     done = lead.arbitrate(
         db, exam, account, response_id=response_id, value=parse_mark(value), reason=reason

@@ -3,6 +3,7 @@ marking screen's fetch calls. Described by /api/v1/openapi.json (web/openapi.py)
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -34,7 +35,7 @@ def text(data: dict[str, Any], name: str, default: str = "") -> str:
     value = data.get(name, default)
     if value is None:
         return default
-    if not isinstance(value, str | int | float):
+    if not isinstance(value, str | int | float | Decimal):
         raise MarkingError(f"{name} must be a string")
     return str(value)
 
@@ -249,10 +250,7 @@ def examiner_held(code: str) -> Response:
 @require(Role.EXAMINER)
 def examiner_mark(code: str, response_id: int) -> Response:
     exam, account = session_as_examiner(code)
-    value = body().get("value")
-    return jsonify(
-        actions.submit(get_db(), exam, account, response_id, None if value is None else str(value))
-    )
+    return jsonify(actions.submit(get_db(), exam, account, response_id, body().get("value")))
 
 
 @bp.post("/sessions/<code>/responses/<int:response_id>/release")
@@ -320,7 +318,6 @@ def lead_anomalies(code: str) -> Response:
 def lead_resolve(code: str, anomaly_id: int) -> Response:
     exam, account = session_as_lead(code)
     data = body()
-    value = data.get("value")
     return jsonify(
         actions.resolve(
             get_db(),
@@ -329,7 +326,7 @@ def lead_resolve(code: str, anomaly_id: int) -> Response:
             anomaly_id,
             text(data, "resolution"),
             text(data, "note"),
-            None if value is None else str(value),
+            data.get("value"),
         )
     )
 
@@ -366,7 +363,7 @@ def lead_arbitrate(code: str, response_id: int) -> Response:
     data = body()
     return jsonify(
         actions.arbitrate(
-            get_db(), exam, account, response_id, text(data, "value"), text(data, "reason")
+            get_db(), exam, account, response_id, data.get("value"), text(data, "reason")
         )
     )
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -58,6 +59,18 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+# Why a mark was refused (marking.rules.MarkRefused), in the reader's language.
+MARK_REFUSALS = {
+    "empty": _l("Type a mark."),
+    "too_long": _l("A mark has at most %(limit)s characters; “%(shown)s…” is longer."),
+    "not_decimal": _l("A mark is a plain number such as 7, 7.5 or 0.125; “%(shown)s” is not one."),
+    "negative": _l("A mark cannot be negative: “%(shown)s”."),
+    "too_fine": _l("A mark has at most three decimals: “%(shown)s” has more."),
+    "above_max": _l("A mark lies between 0 and %(maximum)s; %(shown)s is outside."),
+    "off_step": _l("Marks on this question go in steps of %(step)s; %(shown)s is not one."),
+}
+
+
 def detail(exc: BaseException) -> str:
     if isinstance(exc, Unauthorized):
         return _("Please log in.")
@@ -65,6 +78,8 @@ def detail(exc: BaseException) -> str:
         return _("The form expired or did not come from this site; reload the page and try again.")
     if isinstance(exc, Throttled):
         return _("Too many failed logins; try again in %(n)d minute(s).", n=exc.minutes)
+    if isinstance(exc, InvalidMark) and exc.reason in MARK_REFUSALS:
+        return str(MARK_REFUSALS[exc.reason]) % exc.params
     if isinstance(exc, InputErrors):
         return _(
             "The file was refused; nothing was stored. Problems found: %(n)d", n=len(exc.errors)
