@@ -22,10 +22,12 @@ STAFF = (Role.OFFICE, Role.DIRECTOR)
 
 
 def body() -> dict[str, Any]:
-    """The request's arguments: a JSON object, or form fields."""
-    data = request.get_json(silent=True) if request.is_json else None
-    if data is None:
+    """The request's arguments: a JSON object (none when the body is empty), or form fields."""
+    if not request.is_json:
         return dict(request.form)
+    if not request.get_data(cache=True):
+        return {}
+    data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise MarkingError("the request body must be a JSON object")
     return data

@@ -10,7 +10,7 @@ from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from anonymizer.errors import AnonymizerError
 from marking.errors import InputError, InputErrors, MarkingError, NotFound, StateError
@@ -71,6 +71,10 @@ MARK_REFUSALS = {
 }
 
 
+def _size(limit: int) -> str:
+    return f"{limit // (1 << 20)} MB" if limit >= 1 << 20 else f"{max(1, limit // 1024)} KB"
+
+
 def detail(exc: BaseException) -> str:
     if isinstance(exc, Unauthorized):
         return _("Please log in.")
@@ -80,6 +84,12 @@ def detail(exc: BaseException) -> str:
         return _("Too many failed logins; try again in %(n)d minute(s).", n=exc.minutes)
     if isinstance(exc, InvalidMark) and exc.reason in MARK_REFUSALS:
         return str(MARK_REFUSALS[exc.reason]) % exc.params
+    if isinstance(exc, RequestEntityTooLarge):
+        return _(
+            "The request is too large: at most %(size)s may be sent here. "
+            "Nothing of it was read or stored.",
+            size=_size(request.max_content_length or 0),
+        )
     if isinstance(exc, InputErrors):
         return _(
             "The file was refused; nothing was stored. Problems found: %(n)d", n=len(exc.errors)
@@ -110,6 +120,8 @@ def init_app(app: Flask) -> None:
         fail()
         status = exc.code or 500
         body = {"error": exc.name.lower().replace(" ", "_"), "detail": exc.description or ""}
+        if isinstance(exc, RequestEntityTooLarge):
+            body = {"error": "too_large", "detail": detail(exc)}
         if wants_json():
             return jsonify(body), status
         return render_template("error.html", status=status, body=body), status

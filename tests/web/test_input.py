@@ -1,10 +1,13 @@
-"""Input cannot hurt (issue 9) over HTTP: marks are short exact text."""
+"""Input cannot hurt (issue 9) over HTTP: marks are short exact text, bodies are bounded
+per route and unread before login."""
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -12,9 +15,11 @@ from marking.models import Anomaly, Arbitration, LedgerEntry, Mark
 from marking.sessions import get_session
 from marking.verify import verify
 from tests.integration.factory import mark_all
-from tests.web.conftest import World
+from tests.web.conftest import PASSWORD, World, csrf_of
+from web.inbound import FORM_LIMIT, LOGIN_LIMIT
 
 API = "/api/v1/sessions"
+MIB = 1 << 20
 
 
 def raw_json(client: FlaskClient, url: str, text: str) -> Any:
@@ -123,3 +128,139 @@ def test_the_lead_cannot_record_a_final_mark_that_is_no_mark(world: World) -> No
         open_anomaly = db.get(Anomaly, anomaly)
         assert open_anomaly is not None and open_anomaly.resolution is None
     ledger_is_sound(world, "IN-3")
+
+
+# --- 7. request size, and nothing read before login -----------------------------------------------
+
+
+class Tripwire:
+    """A request body of ``size`` bytes that counts what is read and fails the test when
+    more than ``allow`` bytes are read."""
+
+    def __init__(self, size: int, allow: int = 0, fill: bytes = b"x") -> None:
+        self.size, self.allow, self.fill, self.read_bytes = size, allow, fill, 0
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.size - self.read_bytes if n is None or n < 0 else n
+        n = min(n, self.size - self.read_bytes)
+        self.read_bytes += n
+        assert self.read_bytes <= self.allow, f"read {self.read_bytes} bytes of the body"
+        return self.fill * n
+
+    def readline(self, limit: int = -1) -> bytes:
+        return self.read(limit if limit and limit > 0 else 65536)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def send(
+    client: FlaskClient,
+    path: str,
+    body: Tripwire,
+    content_type: str,
+    *,
+    length: bool = True,
+    method: str = "POST",
+) -> Any:
+    """``path`` with ``body`` as its stream, announced by Content-Length (or streamed
+    without one, as a chunked request arrives from the server)."""
+    environ: dict[str, Any] = {"wsgi.input": body}
+    if length:
+        environ["CONTENT_LENGTH"] = str(body.size)
+    else:
+        environ["wsgi.input_terminated"] = True
+    return client.open(path, method=method, content_type=content_type, environ_overrides=environ)
+
+
+def test_a_huge_body_to_the_login_page_is_refused_before_it_is_read(world: World) -> None:
+    """Issue 9 item 7: a 100 MB JSON body to /login took a worker to 3.7 GB."""
+    anonymous = world.app.test_client()
+    token = csrf_of(anonymous)
+    anonymous.environ_base["HTTP_X_CSRFTOKEN"] = token
+    for content_type in ("application/json", "application/x-www-form-urlencoded"):
+        body = Tripwire(100 * MIB)
+        answer = send(anonymous, "/login", body, content_type)
+        assert answer.status_code == 413, content_type
+        assert body.read_bytes == 0
+        assert "请求过大" in answer.get_data(as_text=True)  # a page a person can read
+    # The login form is the only thing read before a login, and only as a form.
+    body = Tripwire(200, fill=b" ")
+    assert send(anonymous, "/login", body, "application/json").status_code == 415
+    assert body.read_bytes == 0
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"{API}/IN-4/responses/1/mark",
+        f"{API}/IN-4/intake",
+        "/office/sessions/IN-4/intake",
+        "/lead/sessions/IN-4/responses/1/arbitrate",
+        "/api/v1/accounts",
+        "/api/v1/tokens",
+        "/logout",
+        "/no/such/page",
+    ],
+)
+def test_nothing_of_an_anonymous_request_is_read_but_the_login_form(
+    world: World, path: str
+) -> None:
+    anonymous = world.app.test_client()
+    for content_type in ("application/json", "multipart/form-data; boundary=x", "text/plain"):
+        body = Tripwire(8 * 1024)
+        answer = send(anonymous, path, body, content_type)
+        assert answer.status_code in (302, 401, 404), (path, answer.status_code)
+        assert body.read_bytes == 0, path
+
+
+def test_forms_and_json_are_small_and_only_upload_routes_take_large_files(world: World) -> None:
+    world.session("IN-5")
+    e1, office = world.client("e1"), world.client("office")
+    body = Tripwire(FORM_LIMIT + 1)
+    refused = send(e1, f"{API}/IN-5/claim", body, "application/json")
+    assert refused.status_code == 413 and body.read_bytes == 0
+    assert refused.json["error"] == "too_large" and "16 KB" in refused.json["detail"]
+    page = send(office, "/office/sessions/IN-5/keys", Tripwire(MIB), "multipart/form-data")
+    assert page.status_code == 413 and "请求过大" in page.get_data(as_text=True)
+    # An upload route takes a large file from the role it is for, and from no one else.
+    large = io.BytesIO(b"PK" + b"\0" * (200 * 1024))  # > FORM_LIMIT (and in memory)
+    taken = office.post(
+        f"{API}/IN-5/intake",
+        data={"batch": (large, "batch.zip")},
+        content_type="multipart/form-data",
+    )
+    assert taken.status_code == 422 and "zip" in taken.json["detail"]  # read, and refused
+    body = Tripwire(200 * 1024)
+    assert send(e1, f"{API}/IN-5/intake", body, "multipart/form-data").status_code == 413
+    assert body.read_bytes == 0
+
+
+def test_a_streamed_body_without_a_length_is_cut_off_at_the_limit(world: World) -> None:
+    world.session("IN-6")
+    e1 = world.client("e1")
+    body = Tripwire(100 * MIB, allow=FORM_LIMIT + 64 * 1024, fill=b" ")
+    answer = send(e1, f"{API}/IN-6/claim", body, "application/json", length=False)
+    assert answer.status_code == 413
+    assert body.read_bytes <= FORM_LIMIT + 64 * 1024
+
+
+def test_json_nested_thousands_deep_is_a_bad_request_not_a_crash(world: World) -> None:
+    world.session("IN-7")
+    e1 = world.client("e1")
+    answer = raw_json(e1, f"{API}/IN-7/claim", "[" * 5000 + "]" * 5000)
+    assert answer.status_code in (400, 422), answer.status_code
+    assert "error" in answer.json
+
+
+def test_the_login_form_itself_still_fits(world: World) -> None:
+    world.session("IN-8")
+    client = world.app.test_client()
+    answer = client.post(
+        "/login",
+        data={"username": "e1", "password": PASSWORD, "csrf_token": csrf_of(client)},
+    )
+    assert answer.status_code == 302
+    assert len(f"username=e1&password={PASSWORD}&csrf_token={'x' * 100}") < LOGIN_LIMIT
