@@ -260,6 +260,11 @@ def parse_session_definition(text: str, *, file: str = "session.toml") -> Sessio
         # Editors on Windows like to start UTF-8 files with a byte-order mark, which
         # TOML does not allow.
         document = tomllib.loads(text.removeprefix("\ufeff"), parse_float=Decimal)
+    except RecursionError:
+        # tomllib recurses once per level of nested arrays or inline tables.
+        raise InputError(
+            file, "not a session definition: arrays or tables nested too deeply"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         position = _TOML_POSITION.match(message)

@@ -14,14 +14,14 @@ import tempfile
 import zipfile
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marking import exports, lead, queue, reportdata, views
+from marking import archives, exports, lead, queue, reportdata, views
 from marking import publish as pub
 from marking.accounts import add_user, set_password
 from marking.approvals import approve_publication, current_approval, withdraw_approval
@@ -45,8 +45,6 @@ from marking.sessions import create_session, init_keys
 from marking.status import session_status
 from reports import produce
 from web.security import end_all_logins
-
-MAX_UNZIPPED = 2 * 1024 * 1024 * 1024  # an intake batch, images included, unpacked
 
 
 def _plain(value: Any) -> Any:
@@ -314,22 +312,12 @@ def keys_init(
     raise MarkingError("custody is 'key_file' or 'shares'")
 
 
-def _unzip(data: bytes, dest: Path) -> Path:
-    """Unpack an uploaded batch safely; returns the folder holding candidates.csv/.xlsx."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise MarkingError("the batch must be a zip file of the intake folder") from None
-    with archive:
-        total = 0
-        for info in archive.infolist():
-            name = PurePosixPath(info.filename)
-            if name.is_absolute() or ".." in name.parts or "\\" in info.filename:
-                raise MarkingError(f"the zip holds an unsafe path: {info.filename}")
-            total += info.file_size
-            if total > MAX_UNZIPPED:
-                raise MarkingError("the zip unpacks to more than 2 GiB; split the batch")
-        archive.extractall(dest)
+def _unzip(data: bytes | IO[bytes], dest: Path) -> Path:
+    """Unpack an uploaded batch, checked entry by entry (marking.archives.BATCH);
+    returns the folder holding candidates.csv/.xlsx."""
+    source = io.BytesIO(data) if isinstance(data, bytes) else data
+    with archives.open_zip(source, name="batch.zip", limits=archives.BATCH) as archive:
+        archives.unpack(archive, dest, name="batch.zip", limits=archives.BATCH)
     for stem in ("candidates.csv", "candidates.xlsx"):
         found = sorted(dest.rglob(stem), key=lambda p: len(p.parts))
         if found:
@@ -338,7 +326,7 @@ def _unzip(data: bytes, dest: Path) -> Path:
 
 
 def intake(
-    db: Session, exam: ExamSession, account: Account, data: bytes, name: str
+    db: Session, exam: ExamSession, account: Account, data: bytes | IO[bytes], name: str
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="blindmark-intake-") as tmp:
         folder = _unzip(data, Path(tmp))

@@ -178,12 +178,11 @@ def session_keys(code: str) -> Response:
 @require(Role.OFFICE)
 def session_intake(code: str) -> tuple[Response, int]:
     exam, account = session_as_staff(code, Role.OFFICE)
-    uploaded = upload("batch")
-    if uploaded is None:
+    file = request.files.get("batch")
+    if file is None or not file.filename:
         raise MarkingError("upload the batch as a zip file (field 'batch')")
-    raw, filename = uploaded
-    name = text(body(), "name") or filename.rsplit(".", 1)[0]
-    return jsonify(actions.intake(get_db(), exam, account, raw, name)), 201
+    name = text(body(), "name") or file.filename.rsplit(".", 1)[0]
+    return jsonify(actions.intake(get_db(), exam, account, file.stream, name)), 201
 
 
 @bp.get("/examiners")

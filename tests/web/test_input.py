@@ -1,9 +1,10 @@
 """Input cannot hurt (issue 9) over HTTP: marks are short exact text, bodies are bounded
-per route and unread before login."""
+per route and unread before login, uploads are checked before they are unpacked."""
 
 from __future__ import annotations
 
 import io
+import zipfile
 from decimal import Decimal
 from typing import Any
 
@@ -11,11 +12,12 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from marking.models import Anomaly, Arbitration, LedgerEntry, Mark
+from marking.models import Anomaly, Arbitration, IntakeBatch, LedgerEntry, Mark
 from marking.sessions import get_session
 from marking.verify import verify
-from tests.integration.factory import mark_all
+from tests.integration.factory import mark_all, people, tiny_rows, tiny_toml
 from tests.web.conftest import PASSWORD, World, csrf_of
+from tests.web.test_office_and_director import batch_zip
 from web.inbound import FORM_LIMIT, LOGIN_LIMIT
 
 API = "/api/v1/sessions"
@@ -25,6 +27,13 @@ MIB = 1 << 20
 def raw_json(client: FlaskClient, url: str, text: str) -> Any:
     """A JSON body exactly as written (a number such as 1e-1000030 stays as it is)."""
     return client.post(url, data=text, content_type="application/json")
+
+
+@pytest.fixture(scope="module")
+def seeded(world: World) -> str:
+    """One session for the tests that need accounts and a session but change nothing."""
+    world.session("IN-0")
+    return "IN-0"
 
 
 def ledger_is_sound(world: World, code: str) -> None:
@@ -264,3 +273,123 @@ def test_the_login_form_itself_still_fits(world: World) -> None:
     )
     assert answer.status_code == 302
     assert len(f"username=e1&password={PASSWORD}&csrf_token={'x' * 100}") < LOGIN_LIMIT
+
+
+# --- 8. uploads ---------------------------------------------------------------------------------
+
+
+def _batch(extra: dict[str, bytes] | None = None, *, n: int = 3, seed: int = 5) -> bytes:
+    """A valid batch of ``n`` candidates, with ``extra`` entries beside it."""
+    roster = people(n, seed=seed, prefix="2699")
+    buffer = io.BytesIO(batch_zip(tiny_rows(roster), roster))
+    with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in (extra or {}).items():
+            zf.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _intake(office: FlaskClient, code: str, data: bytes, filename: str = "batch.zip") -> Any:
+    return office.post(
+        f"{API}/{code}/intake",
+        data={"batch": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
+
+
+def _batches(world: World, code: str) -> int:
+    with world.tx() as db:
+        exam = get_session(db, code)
+        return int(db.scalar(select(func.count()).where(IntakeBatch.session_id == exam.id)) or 0)
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(world: World) -> None:
+    """Issue 9 item 8: a 1.9 MB zip unpacked to 1.9 GB. Here 64 MB of zeros pack to 64 KB."""
+    world.session("IN-9")
+    office = world.client("office")
+    before = _batches(world, "IN-9")
+    buffer = io.BytesIO(_batch())
+    with (
+        zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as zf,
+        zf.open("batch-1/images/scan.png", "w") as entry,
+    ):
+        for _ in range(64):
+            entry.write(b"\0" * MIB)
+    assert len(buffer.getvalue()) < MIB
+    answer = _intake(office, "IN-9", buffer.getvalue())
+    assert answer.status_code == 422
+    assert "zip bomb" in answer.json["detail"] or "times its packed size" in answer.json["detail"]
+    assert _batches(world, "IN-9") == before
+    ledger_is_sound(world, "IN-9")
+
+
+def _renamed(data: bytes, old: bytes, new: bytes) -> bytes:
+    """The zip with an entry's name changed in place (zipfile will not write some names)."""
+    assert len(old) == len(new) and data.count(old) == 2  # local header and directory
+    return data.replace(old, new)
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        (b"batch-1/a\x00b.png", "control character"),
+        (b"C:/windows/a.png", "unsafe path"),
+        (b"batch-1/../../a.png", "unsafe path"),
+        (b"/etc/cron.d/evil", "unsafe path"),
+        (b"batch-1\\..\\a.png", "unsafe path"),
+    ],
+    ids=["NUL", "drive letter", "dot-dot", "absolute", "backslash"],
+)
+def test_an_unsafe_entry_name_is_refused(world: World, seeded: str, name: bytes, why: str) -> None:
+    office = world.client("office")
+    placeholder = b"Q" * len(name)
+    data = _renamed(_batch({placeholder.decode(): b"not an image"}), placeholder, name)
+    answer = _intake(office, seeded, data)
+    assert answer.status_code == 422, answer.json
+    assert why in answer.json["detail"]
+
+
+def test_a_damaged_zip_is_refused_not_a_server_error(world: World) -> None:
+    world.session("IN-11")
+    office = world.client("office")
+    good = _batch({"batch-1/notes.txt": "答题卡扫描说明 " * 2000})
+    at = good.index(b"batch-1/notes.txt") + len(b"batch-1/notes.txt") + 100
+    corrupt = good[:at] + bytes([good[at] ^ 0xFF]) + good[at + 1 :]
+    for data in (corrupt, good[: len(good) // 2], b"PK\x05\x06" + b"\0" * 18, b"plain text"):
+        answer = _intake(office, "IN-11", data)
+        assert answer.status_code == 422, answer.status_code
+        assert "zip" in answer.json["detail"]
+
+
+def test_a_session_definition_nested_100000_deep_is_refused_not_a_crash(world: World) -> None:
+    world.session("IN-12")
+    office = world.client("office")
+    for definition in ("a = " + "[" * 100_000 + "]" * 100_000, "a = " + "{b=" * 100_000):
+        for path in ("/api/v1/sessions", "/office/sessions"):
+            answer = office.post(
+                path,
+                data={"definition": (io.BytesIO(definition.encode()), "session.toml")},
+                content_type="multipart/form-data",
+            )
+            assert answer.status_code == 422, (path, answer.status_code)
+            assert "nested too deeply" in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "content"),
+    [
+        ("/api/v1/examiners/import", "file", b"username\n"),
+        (f"{API}/IN-0/intake", "batch", b"PK"),
+        ("/api/v1/sessions", "definition", tiny_toml("IN-13-NUL").encode()),
+    ],
+)
+def test_a_nul_in_an_uploaded_file_name_is_refused(
+    world: World, seeded: str, path: str, field: str, content: bytes
+) -> None:
+    office = world.client("office")
+    answer = office.post(
+        path,
+        data={field: (io.BytesIO(content), "exam\x00iners.csv")},
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 422, answer.status_code
+    assert "NUL" in answer.json["detail"]
