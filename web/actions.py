@@ -7,7 +7,6 @@ does (web/db.py), and only when the whole action succeeded.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import io
 import tempfile
@@ -21,7 +20,7 @@ from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marking import archives, exports, lead, queue, reportdata, views
+from marking import archives, cells, exports, lead, queue, reportdata, views
 from marking import publish as pub
 from marking.accounts import add_user, set_password
 from marking.approvals import approve_publication, current_approval, withdraw_approval
@@ -518,9 +517,7 @@ def export_csv(db: Session, exam: ExamSession, what: str) -> bytes:
     else:
         raise MarkingError(f"no export {what!r}; exports are {', '.join(EXPORTS)}")
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
+    cells.write_csv(buffer, header, rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
