@@ -15,11 +15,13 @@ import io
 import json
 from decimal import Decimal
 from typing import IO, Any
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user
-from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.routing import RequestRedirect
 
 from web.security import Unauthorized
 
@@ -80,6 +82,32 @@ class ExactJSONProvider(DefaultJSONProvider):
         except RecursionError:
             # "[[[[..." a few thousand deep: bad JSON (400), not a server error.
             raise ValueError("JSON nested too deeply") from None
+
+
+def local_path(target: str) -> str | None:
+    """``target`` (a login's ``next=``) when it is a page of this application that no
+    browser can read as another site, else None. Browsers drop tabs and newlines from a
+    URL and read ``\\`` as ``/``: ``/<tab>/evil.example`` and ``/\\evil.example`` lead off-site."""
+    for form in (target, unquote(target)):
+        if (
+            not form.startswith("/")
+            or form.startswith("//")
+            or "\\" in form
+            or any(c.isspace() or not c.isprintable() for c in form)
+        ):
+            return None
+        parts = urlsplit(form)
+        if parts.scheme or parts.netloc:
+            return None
+    adapter = current_app.create_url_adapter(request)
+    assert adapter is not None
+    try:
+        adapter.match(urlsplit(target).path, method="GET")
+    except RequestRedirect:
+        pass  # the same page with a trailing slash
+    except HTTPException:
+        return None  # not a page of ours
+    return target
 
 
 def body_limit(endpoint: str | None) -> int:

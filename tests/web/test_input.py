@@ -1,5 +1,6 @@
-"""Input cannot hurt (issue 9) over HTTP: marks are short exact text, bodies are bounded
-per route and unread before login, uploads are checked before they are unpacked."""
+"""Input cannot hurt (issue 9, items 6-10) over HTTP: marks are short exact text, bodies are
+bounded per route and unread before login, uploads are checked before they are unpacked,
+and a login's ``next=`` stays on this site."""
 
 from __future__ import annotations
 
@@ -393,3 +394,53 @@ def test_a_nul_in_an_uploaded_file_name_is_refused(
     )
     assert answer.status_code == 422, answer.status_code
     assert "NUL" in answer.json["detail"]
+
+
+# --- 10. after login, next= leads only to a page of this application -----------------------------
+
+OFF_SITE = [
+    "//evil.example",
+    "/\\evil.example",
+    "/%09/evil.example",
+    "/\t/evil.example",
+    "/%0a/evil.example",
+    "/%0d/evil.example",
+    "https://evil.example",
+    "http:evil.example",
+    "javascript:alert(1)",
+    "\\\\evil.example",
+    "%2F%2Fevil.example",
+    "/%2F/evil.example",
+    "/%5Cevil.example",
+    "/%5C%5Cevil.example",
+    "%09//evil.example",
+    " //evil.example",
+    "///evil.example",
+    "/no-such-page",
+]
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_next_after_login_never_leads_off_this_application(
+    world: World, seeded: str, target: str
+) -> None:
+    client = world.app.test_client()
+    answer = client.post(
+        "/login",
+        query_string={"next": target},
+        data={"username": "e1", "password": PASSWORD, "csrf_token": csrf_of(client)},
+    )
+    assert answer.status_code == 302
+    assert answer.location == "/", (target, answer.location)
+
+
+def test_next_after_login_leads_to_the_page_asked_for(world: World) -> None:
+    world.session("IN-15")
+    client = world.app.test_client()
+    asked = client.get("/examiner/sessions/IN-15/mark")
+    assert asked.status_code == 302
+    answer = client.post(
+        asked.location, data={"username": "e1", "password": PASSWORD, "csrf_token": csrf_of(client)}
+    )
+    assert answer.location.rstrip("?") == "/examiner/sessions/IN-15/mark"
+    assert client.get(answer.location).status_code == 200
