@@ -5,8 +5,8 @@ Limits are per route. Forms and JSON are small: a note, a reason or a mark fits 
 ``FORM_LIMIT`` many times over. The upload routes below are the only ones that take large
 bodies, and only from an account of a role the route admits, so no one else can make a
 worker read (or spool) them. A body over its limit is refused with 413 from its
-Content-Length before a byte of it is read; a streamed body without one is cut off at the
-limit by werkzeug. See README "Web application" for the figures.
+Content-Length before a byte of it is read; a body streamed without one is refused as soon
+as it runs past the limit. See README "Web application" for the figures.
 """
 
 from __future__ import annotations
