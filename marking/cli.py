@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import functools
 import getpass
 import logging
@@ -17,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 from anonymizer.errors import AnonymizerError
-from marking import schema
+from marking import cells, schema
 from marking.db import make_engine, scrub_wal, transaction
 from marking.errors import MarkingError
 
@@ -424,9 +423,7 @@ def report(
 def write_csv(out: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
+        cells.write_csv(fh, header, rows)
 
 
 # --- accounts, assignment, marking -------------------------------------------------------------

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from marking.errors import InputError, InputErrors
+from marking.rules import MarkRefused, parse_mark
 
 __all__ = [
     "TYPE_NAMES",
@@ -200,8 +201,16 @@ def normalise_fill_blank(text: str) -> str:
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_.-]+")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TOML_POSITION = re.compile(r"^(?P<reason>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)$")
-_THOUSANDTH = Decimal("0.001")
 _MARK_LIMIT = Decimal(1000)  # no question is worth more; bounds Decimal arithmetic too
+# A mark-like number refused by rules.parse_mark, as a session definition's problem.
+_NUMBER_PROBLEMS = {
+    "not_decimal": "must be a finite number",
+    "negative": "must be greater than 0",
+    "too_fine": "must be a multiple of 0.001 (marks are kept in thousandths), "
+    "written with at most three decimals",
+    "too_long": f"must be at most {_MARK_LIMIT}",
+    "above_max": f"must be at most {_MARK_LIMIT}",
+}
 _MAX_PROBLEMS = 200
 
 _TOP_KEYS = ("session", "groups", "components")
@@ -251,6 +260,11 @@ def parse_session_definition(text: str, *, file: str = "session.toml") -> Sessio
         # Editors on Windows like to start UTF-8 files with a byte-order mark, which
         # TOML does not allow.
         document = tomllib.loads(text.removeprefix("\ufeff"), parse_float=Decimal)
+    except RecursionError:
+        # tomllib recurses once per level of nested arrays or inline tables.
+        raise InputError(
+            file, "not a session definition: arrays or tables nested too deeply"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         position = _TOML_POSITION.match(message)
@@ -294,13 +308,6 @@ def _kind(value: object) -> str:
     if isinstance(value, dt.date | dt.time):
         return "a date or time"
     return type(value).__name__  # pragma: no cover - tomllib produces nothing else
-
-
-def _plain(value: Decimal) -> Decimal:
-    """``10.0`` -> ``10``, ``0.50`` -> ``0.5``, ``-0`` -> ``0``; never exponent notation."""
-    if value == value.to_integral_value():
-        return value.quantize(Decimal(1)) + 0
-    return value.normalize() + 0
 
 
 def _show(value: Decimal) -> str:
@@ -749,25 +756,19 @@ class _Parser:
         if isinstance(value, bool) or not isinstance(value, int | Decimal):
             self.problem(where, field, f"must be a number, not {_kind(value)}")
             return None
-        number = Decimal(value)
-        if not number.is_finite():
-            self.problem(where, field, "must be a finite number")
+        try:
+            # The same gate as every mark (the float's text as written, via parse_float).
+            number = parse_mark(value, maximum=_MARK_LIMIT)
+        except MarkRefused as refused:
+            if refused.reason == "negative" and not positive:
+                self.problem(where, field, "must not be negative")
+            else:
+                self.problem(where, field, _NUMBER_PROBLEMS[refused.reason])
             return None
-        if positive and number <= 0:
+        if positive and number == 0:
             self.problem(where, field, "must be greater than 0")
             return None
-        if number < 0:
-            self.problem(where, field, "must not be negative")
-            return None
-        if number > _MARK_LIMIT:
-            self.problem(where, field, f"must be at most {_MARK_LIMIT}")
-            return None
-        if number % _THOUSANDTH != 0:
-            self.problem(
-                where, field, "must be a multiple of 0.001 (marks are kept in thousandths)"
-            )
-            return None
-        return _plain(number)
+        return number
 
     def text(
         self,

@@ -22,7 +22,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from marking import exports, schema, synthetic
+from marking import cells, exports, schema, synthetic
 from marking.accounts import add_user, get_account, hash_password
 from marking.approvals import approve_publication
 from marking.assignment import approve_scheme, assign, get_group
@@ -311,10 +311,14 @@ def _count(db: Session, query: Select[Any]) -> int:
 def _write(
     path: Path, header: Sequence[str], rows: Iterable[Sequence[str]], *, bom: bool = False
 ) -> None:
+    """An input the demo takes in, or (``bom``) an export for a spreadsheet, cells made safe."""
     with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
+        if bom:
+            cells.write_csv(fh, header, rows)
+        else:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            writer.writerows(rows)
 
 
 def _print_summary(s: Summary, echo: Callable[[str], None]) -> None:

@@ -111,7 +111,7 @@ def arbitrate(
         )
     question = db.get(Question, response.question_id)
     assert question is not None
-    validate_mark(value, maximum=question.max, step=question.step)
+    value = validate_mark(value, maximum=question.max, step=question.step)
     now = now or utcnow()
     arbitration = Arbitration(
         response_id=response_id, lead_id=lead.id, value=value, reason=reason, created_at=now
@@ -173,7 +173,7 @@ def resolve_anomaly(
             raise MarkingError("a final resolution needs the mark")
         question = db.get(Question, response.question_id)
         assert question is not None
-        validate_mark(value, maximum=question.max, step=question.step)
+        value = validate_mark(value, maximum=question.max, step=question.step)
         response.state = ResponseState.FINAL
         response.final = value
         response.final_rule = "lead"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -59,7 +60,7 @@ from marking.models import (
     SessionState,
     utcnow,
 )
-from marking.rules import Final, NeedsArbitration, NeedsThird, reconcile
+from marking.rules import Final, MarkRefused, NeedsArbitration, NeedsThird, parse_mark, reconcile
 
 DEFAULT_LEASE = dt.timedelta(minutes=20)
 MAX_BATCH = 100
@@ -72,9 +73,17 @@ class LeaseLost(MarkingError):
 
 
 class InvalidMark(MarkingError):
-    """A mark outside [0, max] or off the question's step."""
+    """A mark that is not plain decimal text, outside [0, max] or off the question's step;
+    ``reason`` and ``params`` (``rules.MarkRefused``) let a screen say why in its language."""
 
     exit_code = 2
+
+    def __init__(
+        self, message: str, *, reason: str = "", params: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.params = dict(params or {})
 
 
 @dataclass(frozen=True)
@@ -408,13 +417,14 @@ def held_lease(db: Session, examiner: Account, response_id: int, *, now: dt.date
     )
 
 
-def validate_mark(value: Decimal, *, maximum: Decimal, step: Decimal) -> None:
-    if not value.is_finite():
-        raise InvalidMark("a mark is a number")
-    if value < 0 or value > maximum:
-        raise InvalidMark(f"a mark lies between 0 and {maximum:f}; {value:f} is outside")
-    if value % step != 0:
-        raise InvalidMark(f"marks on this question go in steps of {step:f}; {value:f} is not one")
+def validate_mark(
+    value: object, *, maximum: Decimal | None = None, step: Decimal | None = None
+) -> Decimal:
+    """The mark as stored and recorded (``rules.parse_mark``), or InvalidMark saying why."""
+    try:
+        return parse_mark(value, maximum=maximum, step=step)
+    except MarkRefused as refused:
+        raise InvalidMark(str(refused), reason=refused.reason, params=refused.params) from None
 
 
 def effective_marks(db: Session, response_id: int) -> list[tuple[int, Decimal]]:
@@ -648,7 +658,7 @@ def submit_mark(
         raise AssertionError("unreachable")
     limits = (row.max, row.step, row.tolerance)
     maximum, step, tolerance = _decimals(limits) if fused else limits
-    validate_mark(value, maximum=maximum, step=step)
+    value = validate_mark(value, maximum=maximum, step=step)
     kind = MarkKind.THIRD if row.marks_done >= row.marks_required else MarkKind.DOUBLE
     mark = {
         "response_id": response_id,

@@ -4,7 +4,7 @@ scores (R7). Validated, then sealed to the session's public key the moment they 
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +24,14 @@ from marking.models import (
     SealedRecord,
     SessionState,
 )
+from marking.rules import MarkRefused, parse_mark
 from marking.tabular import read_rows
 
 VIOLATION_COLUMNS = ("exam_no", "component", "action", "reason")
 INTERVIEW_COLUMNS = ("exam_no", "username", "score")
 ACTIONS = ("advice", "warning", "terminated", "void")
 MAX_ERRORS = 50
+_INTERVIEW_MAX = Decimal(100)
 
 
 def seal(
@@ -146,16 +148,13 @@ def record_interview(db: Session, exam: ExamSession, path: Path, *, actor: str) 
                 )
             )
         try:
-            value = Decimal(score)
-            if (
-                not value.is_finite()
-                or value < 0
-                or value > 100
-                or value != value.quantize(Decimal("0.001"))
-            ):
-                raise InvalidOperation
-        except InvalidOperation:
-            errors.append(InputError(path.name, "a score from 0 to 100", row=rowno, column="score"))
+            value = parse_mark(score, maximum=_INTERVIEW_MAX)
+        except MarkRefused as refused:
+            errors.append(
+                InputError(
+                    path.name, f"a score from 0 to 100 ({refused})", row=rowno, column="score"
+                )
+            )
             value = Decimal(0)
         if (exam_no, username) in seen:
             errors.append(

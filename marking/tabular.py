@@ -24,6 +24,7 @@ import codecs
 import csv
 import datetime as dt
 import warnings
+import zipfile
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
@@ -32,6 +33,7 @@ from typing import Any
 
 import openpyxl
 
+from marking import archives
 from marking.errors import InputError, InputErrors, MarkingError
 
 __all__ = ["find_table", "read_rows"]
@@ -403,6 +405,11 @@ def _xlsx_text(value: Any) -> str:
 
 def _read_xlsx(path: Path, keys: Sequence[str], n_required: int) -> Generator[Row, None, None]:
     file = path.name
+    # A workbook is a zip: checked entry by entry before openpyxl unpacks any of it.
+    with archives.open_zip(
+        path, name=file, limits=archives.WORKBOOK, unreadable=_unreadable(zipfile.BadZipFile())
+    ):
+        pass
     try:
         # openpyxl warns about features it drops (data validation, styles); they do
         # not matter for reading values.

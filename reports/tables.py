@@ -1,4 +1,7 @@
-"""The register and the statistics as tables: CSV (UTF-8 with BOM, for Excel) and XLSX."""
+"""The register and the statistics as tables: CSV (UTF-8 with BOM, for Excel) and XLSX.
+
+Numbers are numbers (number cells in XLSX), text is text; every cell goes through
+``marking.cells.safe_cell``, so no name or label can become a formula."""
 
 from __future__ import annotations
 
@@ -7,9 +10,11 @@ import io
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from openpyxl import Workbook
 
+from marking.cells import Cell, csv_row, safe_cell
 from reports.data import Register, StatsInput
 from reports.i18n import catalog
 from reports.stats import BIN_EDGES, Agreement, statistics
@@ -19,11 +24,17 @@ from reports.stats import BIN_EDGES, Agreement, statistics
 class Table:
     title: str
     header: tuple[str, ...]
-    rows: Sequence[tuple[str, ...]]
+    rows: Sequence[tuple[Cell, ...]]
 
 
-def _f(value: float | None, digits: int = 3) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
+def _f(value: float | None, digits: int = 3) -> Decimal | str:
+    """A measure rounded for the office: a number with ``digits`` decimals, or empty."""
+    return "" if value is None else Decimal(f"{value:.{digits}f}")
+
+
+def _score(value: str | None) -> Decimal | str:
+    """A published score ("73.5") as the number it is; empty when absent."""
+    return Decimal(value) if value else ""
 
 
 def register_tables(reg: Register, lang: str = "zh") -> list[Table]:
@@ -44,8 +55,8 @@ def register_tables(reg: Register, lang: str = "zh") -> list[Table]:
             r.name,
             r.id_number,
             r.institution,
-            *(s or "" for s in r.scores),
-            *((r.interview or "",) if reg.has_interview else ()),
+            *(_score(s) for s in r.scores),
+            *((_score(r.interview),) if reg.has_interview else ()),
             t[r.outcome],
         )
         for r in sorted(reg.rows, key=lambda r: r.exam_no)
@@ -65,8 +76,8 @@ def register_tables(reg: Register, lang: str = "zh") -> list[Table]:
     ]
 
 
-def _agreement(a: Agreement) -> tuple[str, ...]:
-    return (str(a.pairs), _f(a.exact), _f(a.adjacent), _f(a.qwk), _f(a.mad))
+def _agreement(a: Agreement) -> tuple[Cell, ...]:
+    return (a.pairs, _f(a.exact), _f(a.adjacent), _f(a.qwk), _f(a.mad))
 
 
 def stats_tables(data: StatsInput, lang: str = "zh") -> list[Table]:
@@ -79,7 +90,7 @@ def stats_tables(data: StatsInput, lang: str = "zh") -> list[Table]:
             Table(
                 t["outcomes"],
                 (t["outcome"], t["count"], t["share"]),
-                [(t[k], str(v), _f(v / total if total else None)) for k, v in s.outcomes.items()],
+                [(t[k], v, _f(v / total if total else None)) for k, v in s.outcomes.items()],
             )
         )
         bands = tuple(f"{lo}-{hi}" for lo, hi in itertools.pairwise(BIN_EDGES))
@@ -98,12 +109,12 @@ def stats_tables(data: StatsInput, lang: str = "zh") -> list[Table]:
                 [
                     (
                         c.name or t["interview"],
-                        str(c.sat),
-                        str(c.passed),
+                        c.sat,
+                        c.passed,
                         _f(c.pass_rate),
                         _f(c.mean, 2),
                         _f(c.sd, 2),
-                        *(str(b) for b in c.bands),
+                        *c.bands,
                     )
                     for c in s.components
                 ],
@@ -134,7 +145,7 @@ def stats_tables(data: StatsInput, lang: str = "zh") -> list[Table]:
                     _f(q.mean),
                     _f(q.facility),
                     _f(q.discrimination),
-                    str(q.responses),
+                    q.responses,
                     _f(q.third_rate),
                     _f(q.arbitration_rate),
                 )
@@ -150,7 +161,7 @@ def stats_tables(data: StatsInput, lang: str = "zh") -> list[Table]:
             [
                 (
                     g.name,
-                    str(g.responses),
+                    g.responses,
                     *_agreement(g.agreement),
                     _f(g.third_rate),
                     _f(g.arbitration_rate),
@@ -163,10 +174,7 @@ def stats_tables(data: StatsInput, lang: str = "zh") -> list[Table]:
         Table(
             t["by_examiner"],
             (t["examiner"], t["marks"], *agreement_header, t["severity"]),
-            [
-                (e.examiner, str(e.marks), *_agreement(e.agreement), _f(e.severity))
-                for e in s.examiners
-            ],
+            [(e.examiner, e.marks, *_agreement(e.agreement), _f(e.severity)) for e in s.examiners],
         )
     )
     return tables
@@ -180,9 +188,9 @@ def to_csv(tables: Sequence[Table]) -> bytes:
         if len(tables) > 1:
             if i:
                 writer.writerow(())
-            writer.writerow((table.title,))
-        writer.writerow(table.header)
-        writer.writerows(table.rows)
+            writer.writerow(csv_row((table.title,)))
+        writer.writerow(csv_row(table.header))
+        writer.writerows(csv_row(row) for row in table.rows)
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -191,9 +199,9 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
     workbook = Workbook(write_only=True)
     for table in tables:
         sheet = workbook.create_sheet(title=table.title[:31])
-        sheet.append(list(table.header))
+        sheet.append([safe_cell(v) for v in table.header])
         for row in table.rows:
-            sheet.append(list(row))
+            sheet.append([safe_cell(v) for v in row])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

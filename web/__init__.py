@@ -35,7 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "THROTTLE_FORGET": 60 * 60,
     # Proxies in front of the server whose X-Forwarded-For may be trusted (0: none).
     "TRUSTED_PROXIES": 0,
-    # Intake batches carry images: allow large uploads, but not unbounded ones.
+    # The largest body of any route; each route has its own, smaller limit (web/inbound.py).
     "MAX_CONTENT_LENGTH": 512 * 1024 * 1024,
     "WTF_CSRF_CHECK_DEFAULT": False,  # checked in security.py, for cookie logins only
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the login
@@ -80,9 +80,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.autoescape = True
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 
-    from web import db, errors, formatting, security
+    from web import db, errors, formatting, inbound, security
 
     db.init_app(app)
+    inbound.init_app(app)  # first: no other hook may read a request before it is admitted
     security.init_app(app)
     errors.init_app(app)
     formatting.init_app(app)

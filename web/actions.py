@@ -7,22 +7,30 @@ does (web/db.py), and only when the whole action succeeded.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import io
 import tempfile
-import zipfile
 from collections.abc import Iterable, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any
 
 from flask import current_app, g, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anonymizer.custody import share_wrapping_key
-from marking import account_requests, custody, exports, lead, queue, reportdata, views
+from marking import (
+    account_requests,
+    archives,
+    cells,
+    custody,
+    exports,
+    lead,
+    queue,
+    reportdata,
+    views,
+)
 from marking import publish as pub
 from marking.approvals import (
     approval_status,
@@ -52,8 +60,6 @@ from marking.sessions import create_session, init_keys
 from marking.status import session_status
 from reports import produce
 
-MAX_UNZIPPED = 2 * 1024 * 1024 * 1024  # an intake batch, images included, unpacked
-
 
 def _plain(value: Any) -> Any:
     """Decimals as exact strings, dates as ISO: JSON that loses nothing."""
@@ -68,14 +74,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def parse_mark(text: str | None) -> Decimal:
-    try:
-        value = Decimal(str(text).strip())
-    except (InvalidOperation, ValueError):
-        raise queue.InvalidMark(f"{text!r} is not a number") from None
-    if not value.is_finite():
-        raise queue.InvalidMark("a mark is a number")
-    return value
+def parse_mark(value: object) -> Decimal:
+    """A mark as typed or sent (text, or a JSON number), checked as text by the engine's
+    one gate (``rules.parse_mark``); the engine checks it again against the question."""
+    return queue.validate_mark(value)
 
 
 # --- sessions ---------------------------------------------------------------------------------
@@ -134,7 +136,7 @@ def claim(db: Session, exam: ExamSession, account: Account, size: int) -> list[d
 
 
 def submit(
-    db: Session, exam: ExamSession, account: Account, response_id: int, value: str | None
+    db: Session, exam: ExamSession, account: Account, response_id: int, value: object
 ) -> dict[str, Any]:
     result = queue.submit_mark(db, exam, account, response_id=response_id, value=parse_mark(value))
     # The examiner learns only that the mark was taken: not the state or final it led to,
@@ -211,7 +213,7 @@ def resolve(
     anomaly_id: int,
     resolution: str,
     note: str,
-    value: str | None,
+    value: object,
 ) -> dict[str, Any]:
     try:
         how = AnomalyResolution(resolution)
@@ -268,7 +270,7 @@ def _with_image_url(exam: ExamSession, item: Any) -> dict[str, Any]:
 
 
 def arbitrate(
-    db: Session, exam: ExamSession, account: Account, response_id: int, value: str, reason: str
+    db: Session, exam: ExamSession, account: Account, response_id: int, value: object, reason: str
 ) -> dict[str, Any]:
     done = lead.arbitrate(
         db, exam, account, response_id=response_id, value=parse_mark(value), reason=reason
@@ -354,22 +356,12 @@ def upload_name(filename: str | None, default: str) -> str:
     return name or default
 
 
-def _unzip(data: bytes, dest: Path) -> Path:
-    """Unpack an uploaded batch safely; returns the folder holding candidates.csv/.xlsx."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise MarkingError("the batch must be a zip file of the intake folder") from None
-    with archive:
-        total = 0
-        for info in archive.infolist():
-            name = PurePosixPath(info.filename)
-            if name.is_absolute() or ".." in name.parts or "\\" in info.filename:
-                raise MarkingError(f"the zip holds an unsafe path: {info.filename}")
-            total += info.file_size
-            if total > MAX_UNZIPPED:
-                raise MarkingError("the zip unpacks to more than 2 GiB; split the batch")
-        archive.extractall(dest)
+def _unzip(data: bytes | IO[bytes], dest: Path) -> Path:
+    """Unpack an uploaded batch, checked entry by entry (marking.archives.BATCH);
+    returns the folder holding candidates.csv/.xlsx."""
+    source = io.BytesIO(data) if isinstance(data, bytes) else data
+    with archives.open_zip(source, name="batch.zip", limits=archives.BATCH) as archive:
+        archives.unpack(archive, dest, name="batch.zip", limits=archives.BATCH)
     for stem in ("candidates.csv", "candidates.xlsx"):
         found = sorted(dest.rglob(stem), key=lambda p: len(p.parts))
         if found:
@@ -378,7 +370,7 @@ def _unzip(data: bytes, dest: Path) -> Path:
 
 
 def intake(
-    db: Session, exam: ExamSession, account: Account, data: bytes, name: str
+    db: Session, exam: ExamSession, account: Account, data: bytes | IO[bytes], name: str
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="blindmark-intake-") as tmp:
         folder = _unzip(data, Path(tmp))
@@ -572,9 +564,7 @@ def export_csv(db: Session, exam: ExamSession, what: str) -> bytes:
     else:
         raise MarkingError(f"no export {what!r}; exports are {', '.join(EXPORTS)}")
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
+    cells.write_csv(buffer, header, rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

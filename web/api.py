@@ -3,6 +3,7 @@ marking screen's fetch calls. Described by /api/v1/openapi.json (web/openapi.py)
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -23,10 +24,12 @@ STAFF = (Role.OFFICE, Role.DIRECTOR)
 
 
 def body() -> dict[str, Any]:
-    """The request's arguments: a JSON object, or form fields."""
-    data = request.get_json(silent=True) if request.is_json else None
-    if data is None:
+    """The request's arguments: a JSON object (none when the body is empty), or form fields."""
+    if not request.is_json:
         return dict(request.form)
+    if not request.get_data(cache=True):
+        return {}
+    data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise MarkingError("the request body must be a JSON object")
     return data
@@ -36,7 +39,7 @@ def text(data: dict[str, Any], name: str, default: str = "") -> str:
     value = data.get(name, default)
     if value is None:
         return default
-    if not isinstance(value, str | int | float):
+    if not isinstance(value, str | int | float | Decimal):
         raise MarkingError(f"{name} must be a string")
     return str(value)
 
@@ -209,12 +212,11 @@ def share_take(code: str) -> WerkzeugResponse:
 @require(Role.OFFICE)
 def session_intake(code: str) -> tuple[Response, int]:
     exam, account = session_as_staff(code, Role.OFFICE)
-    uploaded = upload("batch")
-    if uploaded is None:
+    file = request.files.get("batch")
+    if file is None or not file.filename:
         raise MarkingError("upload the batch as a zip file (field 'batch')")
-    raw, filename = uploaded
-    name = text(body(), "name") or filename.rsplit(".", 1)[0]
-    return jsonify(actions.intake(get_db(), exam, account, raw, name)), 201
+    name = text(body(), "name") or file.filename.rsplit(".", 1)[0]
+    return jsonify(actions.intake(get_db(), exam, account, file.stream, name)), 201
 
 
 @bp.get("/examiners")
@@ -283,10 +285,7 @@ def examiner_held(code: str) -> Response:
 @require(Role.EXAMINER)
 def examiner_mark(code: str, response_id: int) -> Response:
     exam, account = session_as_examiner(code)
-    value = body().get("value")
-    return jsonify(
-        actions.submit(get_db(), exam, account, response_id, None if value is None else str(value))
-    )
+    return jsonify(actions.submit(get_db(), exam, account, response_id, body().get("value")))
 
 
 @bp.post("/sessions/<code>/responses/<int:response_id>/release")
@@ -354,7 +353,6 @@ def lead_anomalies(code: str) -> Response:
 def lead_resolve(code: str, anomaly_id: int) -> Response:
     exam, account = session_as_lead(code)
     data = body()
-    value = data.get("value")
     return jsonify(
         actions.resolve(
             get_db(),
@@ -363,7 +361,7 @@ def lead_resolve(code: str, anomaly_id: int) -> Response:
             anomaly_id,
             text(data, "resolution"),
             text(data, "note"),
-            None if value is None else str(value),
+            data.get("value"),
         )
     )
 
@@ -400,7 +398,7 @@ def lead_arbitrate(code: str, response_id: int) -> Response:
     data = body()
     return jsonify(
         actions.arbitrate(
-            get_db(), exam, account, response_id, text(data, "value"), text(data, "reason")
+            get_db(), exam, account, response_id, data.get("value"), text(data, "reason")
         )
     )
 

@@ -12,6 +12,7 @@ from marking.models import Role, utcnow
 from web import actions
 from web.access import session_as_custodian
 from web.db import get_db
+from web.inbound import local_path
 from web.security import (
     authenticate,
     end_login,
@@ -73,10 +74,7 @@ def login() -> Response | str | tuple[str, int]:
         session["lang"] = lang
     session.permanent = True
     login_user(start_login(account, now))
-    target = request.args.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("auth.home")
-    return redirect(target)
+    return redirect(local_path(request.args.get("next", "")) or url_for("auth.home"))
 
 
 @bp.post("/logout")

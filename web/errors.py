@@ -10,8 +10,9 @@ from typing import Any
 
 from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from anonymizer.errors import AnonymizerError, WeakPassphrase
 from anonymizer.keys import MIN_PASSPHRASE_SCORE
@@ -70,6 +71,22 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+# Why a mark was refused (marking.rules.MarkRefused), in the reader's language.
+MARK_REFUSALS = {
+    "empty": _l("Type a mark."),
+    "too_long": _l("A mark has at most %(limit)s characters; “%(shown)s…” is longer."),
+    "not_decimal": _l("A mark is a plain number such as 7, 7.5 or 0.125; “%(shown)s” is not one."),
+    "negative": _l("A mark cannot be negative: “%(shown)s”."),
+    "too_fine": _l("A mark has at most three decimals: “%(shown)s” has more."),
+    "above_max": _l("A mark lies between 0 and %(maximum)s; %(shown)s is outside."),
+    "off_step": _l("Marks on this question go in steps of %(step)s; %(shown)s is not one."),
+}
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1 << 20)} MB" if limit >= 1 << 20 else f"{max(1, limit // 1024)} KB"
+
+
 def detail(exc: BaseException) -> str:
     if isinstance(exc, Unauthorized):
         return _("Please log in.")
@@ -77,6 +94,14 @@ def detail(exc: BaseException) -> str:
         return _("The form expired or did not come from this site; reload the page and try again.")
     if isinstance(exc, Throttled):
         return _("Too many failed logins; try again in %(n)d minute(s).", n=exc.minutes)
+    if isinstance(exc, InvalidMark) and exc.reason in MARK_REFUSALS:
+        return str(MARK_REFUSALS[exc.reason]) % exc.params
+    if isinstance(exc, RequestEntityTooLarge):
+        return _(
+            "The request is too large: at most %(size)s may be sent here. "
+            "Nothing of it was read or stored.",
+            size=_size(request.max_content_length or 0),
+        )
     if isinstance(exc, InputErrors):
         return _(
             "The file was refused; nothing was stored. Problems found: %(n)d", n=len(exc.errors)
@@ -119,6 +144,8 @@ def init_app(app: Flask) -> None:
         fail()
         status = exc.code or 500
         body = {"error": exc.name.lower().replace(" ", "_"), "detail": exc.description or ""}
+        if isinstance(exc, RequestEntityTooLarge):
+            body = {"error": "too_large", "detail": detail(exc)}
         if wants_json():
             return jsonify(body), status
         return render_template("error.html", status=status, body=body), status

@@ -97,7 +97,7 @@ def intake(code: str) -> WerkzeugResponse:
     if file is None or not file.filename:
         raise MarkingError(_("Choose the batch's zip file."))
     name = request.form.get("name", "").strip() or file.filename.rsplit(".", 1)[0]
-    summary = actions.intake(get_db(), exam, account, file.read(), name)
+    summary = actions.intake(get_db(), exam, account, file.stream, name)
     flash(
         _(
             "Batch taken in: %(c)d candidates, %(s)d scripts, %(r)d responses.",

@@ -429,6 +429,7 @@ def init_app(app: Flask) -> None:
     def _no_nul_characters() -> None:
         # PostgreSQL text cannot hold NUL: refuse it as bad input, not a server error.
         values = [request.path, *request.args.values(), *request.form.values()]
+        values += [f.filename or "" for _key, f in request.files.items(multi=True)]
         data = request.get_json(silent=True) if request.is_json else None
         if isinstance(data, dict):
             values += [v for v in data.values() if isinstance(v, str)]

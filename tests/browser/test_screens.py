@@ -49,7 +49,7 @@ def test_examiner_marks_three_responses_with_the_keyboard_alone(
     expect(mark_input).to_be_focused()
     page.keyboard.type("99")
     page.keyboard.press("Enter")
-    expect(message).to_contain_text("between 0 and")
+    expect(message).to_contain_text("须在 0 到")  # the refusal, translated
     expect(message).to_have_class("flash error")
     expect(text).to_have_text(first)
     examiner.shot("04-examiner-refused-mark")

@@ -419,12 +419,15 @@ def test_a_second_submission_and_an_unclaimed_one_are_refused(db: Session, tmp_p
 @pytest.mark.parametrize(
     ("value", "reason"),
     [
-        ("-0.5", "a mark lies between 0 and 8; -0.5 is outside"),
+        ("-0.5", "a mark cannot be negative: '-0.5'"),
         ("8.5", "a mark lies between 0 and 8; 8.5 is outside"),
         ("7.3", "marks on this question go in steps of 0.5; 7.3 is not one"),
         ("7.25", "marks on this question go in steps of 0.5; 7.25 is not one"),
-        ("NaN", "a mark is a number"),
-        ("Infinity", "a mark is a number"),
+        ("NaN", "a mark is a plain decimal number such as 7, 7.5 or 0.125; 'NaN' is not one"),
+        (
+            "Infinity",
+            "a mark is a plain decimal number such as 7, 7.5 or 0.125; 'Infinity' is not one",
+        ),
     ],
 )
 def test_an_invalid_mark_is_refused_with_its_reason_and_nothing_is_stored(
@@ -445,6 +448,42 @@ def test_an_invalid_mark_is_refused_with_its_reason_and_nothing_is_stored(
     # The claim is still held: the examiner corrects the mark and goes on.
     submit_mark(db, exam, e1, response_id=target, value=Decimal("7.5"))
     assert marks_on(db, target) == [("e1", Decimal("7.5"), MarkKind.DOUBLE)]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (Decimal("1E-1000030"), "at most three decimals"),
+        (Decimal("1E+999999999"), "at most 12 characters"),
+        (Decimal("0.0005"), "at most three decimals"),
+        ("1e-1000030", "plain decimal number"),
+        ("1e999999999", "plain decimal number"),
+    ],
+    ids=["tiny exponent", "huge exponent", "finer than 0.001", "tiny text", "huge text"],
+)
+def test_a_mark_is_short_exact_thousandths_and_the_ledger_records_what_is_stored(
+    db: Session, tmp_path: Path, value: Decimal | str, reason: str
+) -> None:
+    """Issue 9 item 6: 1E-1000030 was taken (stored 0, a 1 MB ledger string, verify broken)
+    and 1E+999999999 made a 1 GB message. Both are refused in a few words; a mark that is
+    taken is recorded in the ledger as exactly the text of what is stored."""
+    exam = f.tiny_session(db, tmp_path, "Q-06b", n=1).exam
+    e1 = account(db, "e1")
+    target = f.response_id(db, exam, "c1 skills")  # max 8, step 0.5
+    claim(db, exam, e1, size=100)
+    entries = count(db, LedgerEntry)
+
+    with pytest.raises(InvalidMark, match=reason) as refused:
+        submit_mark(db, exam, e1, response_id=target, value=value)
+
+    assert len(str(refused.value)) < 120
+    assert marks_on(db, target) == [] and count(db, LedgerEntry) == entries
+    assert verify(db, exam).ok
+    submit_mark(db, exam, e1, response_id=target, value=Decimal("7.50"))
+    stored = _mark_of(db, exam, "e1").value
+    recorded = [e.payload["value"] for e in _lane(db, exam, "e1") if e.kind == "mark"]
+    assert recorded == [f"{stored:f}"] == ["7.5"]
+    assert verify(db, exam).ok
 
 
 def test_the_schema_refuses_a_second_mark_by_one_examiner_on_one_response(

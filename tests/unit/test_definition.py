@@ -804,3 +804,23 @@ def test_the_list_of_problems_is_capped() -> None:
     assert len(caught.value.errors) == 200
     assert caught.value.truncated
     assert str(caught.value).endswith("... (further problems not listed)")
+
+
+@pytest.mark.parametrize(
+    ("fields", "column", "reason"),
+    [
+        ({"max": "1e-1000030"}, "max", "must be a multiple of 0.001"),
+        ({"step": "1e-1000030"}, "step", "must be a multiple of 0.001"),
+        ({"tolerance": "1e-1000030"}, "tolerance", "must be a multiple of 0.001"),
+        ({"tolerance": "1e999999999"}, "tolerance", "must be at most 1000"),
+        ({"max": "10.0000"}, "max", "must be a multiple of 0.001 (marks are kept in thousandths)"),
+    ],
+)
+def test_mark_like_numbers_pass_the_same_gate_as_marks(
+    fields: dict[str, str], column: str, reason: str
+) -> None:
+    """max, step and tolerance go through rules.parse_mark: an exponent cannot smuggle in
+    a number no mark could be (issue 9: `1e-1000030` became a step of 0 and broke verify)."""
+    row, found_column, found_reason = only_problem(with_questions(question(**fields)))
+    assert (row, found_column) == (WHERE, column)
+    assert found_reason.startswith(reason) and len(found_reason) < 120

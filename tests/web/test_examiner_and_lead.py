@@ -41,9 +41,9 @@ def test_marking_over_http_with_refusals_a_person_can_act_on(world: World) -> No
     refused = mark(e1, "EX-1", item["response_id"], "99")
     assert refused.status_code == 422
     assert refused.json["error"] == "invalid_mark"
-    assert "between 0 and" in refused.json["detail"]
+    assert "须在 0 到" in refused.json["detail"]  # translated (zh-CN by default)
     off_step = mark(e1, "EX-1", item["response_id"], "0.3")
-    assert off_step.status_code == 422 and "steps of" in off_step.json["detail"]
+    assert off_step.status_code == 422 and "为一档" in off_step.json["detail"]
     assert mark(e1, "EX-1", item["response_id"], "abc").status_code == 422
 
     done = mark(e1, "EX-1", item["response_id"], "1")
