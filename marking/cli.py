@@ -610,22 +610,18 @@ def publish(
         )
         try:
             report = pub.publish(db, exam, by=by, approved_by=approved_by, key=key)
-            hits: list[tuple[int, int]] = []
+            late: pub.LateConflicts | None = None
         except pub.LateConflicts as exc:
-            hits = exc.hits
-    if hits:
+            late = exc
+    if late is not None:
         with transaction(engine) as db:
-            pub.withdraw_marks(
-                db,
-                get_session(db, code),
-                hits,
-                reason="conflict of interest declared after intake (R10)",
-                actor=by,
-            )
+            pub.withdraw_late(db, get_session(db, code), late, actor=by)
+        rulings = len(late.findings.rulings)
         raise MarkingError(
-            f"{len(hits)} mark(s) by examiners with a late-declared conflict were withdrawn "
-            "and their responses reopened; have them re-marked (`blindmark simulate` or the "
-            "examiners), then publish again"
+            f"{len(late.hits)} mark(s) by examiners with a late-declared conflict "
+            + (f"and {rulings} ruling(s) by a conflicted lead " if rulings else "")
+            + "were withdrawn and their responses reopened; have them re-marked (`blindmark "
+            "simulate` or the examiners) and ruled on again where needed, then publish again"
         )
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items()))
     click.echo(f"session {code} published: {report.candidates} candidates ({outcomes})")

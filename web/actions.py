@@ -194,8 +194,9 @@ def scheme(db: Session, exam: ExamSession) -> list[dict[str, Any]]:
     return out
 
 
-def anomalies(db: Session, exam: ExamSession) -> list[dict[str, Any]]:
-    return [_with_image_url(exam, a) for a in views.anomaly_inbox(db, exam)]
+def anomalies(db: Session, exam: ExamSession, account: Account) -> list[dict[str, Any]]:
+    """The open anomalies this lead (or the deputy, where the lead is excluded) resolves."""
+    return [_with_image_url(exam, a) for a in views.anomaly_inbox(db, exam, account)]
 
 
 def resolve(
@@ -245,8 +246,8 @@ def correct_key(
     return {"correction_id": correction.id, "rescored": correction.rescored}
 
 
-def arbitrations(db: Session, exam: ExamSession) -> list[dict[str, Any]]:
-    return [_with_image_url(exam, task) for task in lead.arbitration_tasks(db, exam)]
+def arbitrations(db: Session, exam: ExamSession, account: Account) -> list[dict[str, Any]]:
+    return [_with_image_url(exam, t) for t in lead.arbitration_tasks(db, exam, ruler=account)]
 
 
 def _with_image_url(exam: ExamSession, item: Any) -> dict[str, Any]:
@@ -491,17 +492,14 @@ def publish(
         db.rollback()
         from marking.sessions import get_session
 
-        pub.withdraw_marks(
-            db,
-            get_session(db, code),
-            exc.hits,
-            reason="conflict of interest declared after intake (R10)",
-            actor=account.username,
-        )
+        pub.withdraw_late(db, get_session(db, code), exc, actor=account.username)
         db.commit()
+        rulings = len(exc.findings.rulings)
         raise StateError(
-            f"{len(exc.hits)} mark(s) by examiners with a late-declared conflict were "
-            "withdrawn and their responses reopened; have them re-marked, then publish again"
+            f"{len(exc.hits)} mark(s) by examiners with a late-declared conflict "
+            + (f"and {rulings} ruling(s) by a conflicted lead " if rulings else "")
+            + "were withdrawn and their responses reopened; have them re-marked (and ruled on "
+            "again where needed), then publish again"
         ) from None
     return {
         "candidates": report.candidates,

@@ -311,8 +311,8 @@ def lead_approve(code: str, group: str) -> Response:
 @bp.get("/sessions/<code>/anomalies")
 @require(*LEADS)
 def lead_anomalies(code: str) -> Response:
-    exam, _account = session_as_lead(code)
-    return jsonify(actions.anomalies(get_db(), exam))
+    exam, account = session_as_lead(code)
+    return jsonify(actions.anomalies(get_db(), exam, account))
 
 
 @bp.post("/sessions/<code>/anomalies/<int:anomaly_id>/resolve")
@@ -355,8 +355,8 @@ def lead_correct_key(code: str) -> Response:
 @bp.get("/sessions/<code>/arbitrations")
 @require(*LEADS)
 def lead_arbitrations(code: str) -> Response:
-    exam, _account = session_as_lead(code)
-    return jsonify(actions.arbitrations(get_db(), exam))
+    exam, account = session_as_lead(code)
+    return jsonify(actions.arbitrations(get_db(), exam, account))
 
 
 @bp.post("/sessions/<code>/responses/<int:response_id>/arbitrate")
