@@ -25,10 +25,10 @@ from marking import exports, lead, queue, reportdata, views
 from marking import publish as pub
 from marking.accounts import add_user, set_password
 from marking.approvals import approve_publication, current_approval, withdraw_approval
-from marking.assignment import approve_scheme, assign, get_group
+from marking.assignment import approve_scheme, assign, get_group, name_deputy
 from marking.definition import parse_session_definition
 from marking.errors import MarkingError, NotFound, StateError
-from marking.examiners import import_examiners
+from marking.examiners import import_conflicts, import_examiners
 from marking.intake import intake_batch
 from marking.models import (
     Account,
@@ -401,6 +401,26 @@ def assign_group(
         lead=lead_username or None,
     )
     return dataclasses.asdict(result)
+
+
+def deputy(db: Session, exam: ExamSession, account: Account, username: str) -> dict[str, Any]:
+    """Name the session's deputy lead (DESIGN §14); the engine says who may be one."""
+    if not username.strip():
+        raise MarkingError("name the deputy lead (a username)")
+    named = name_deputy(db, exam, username.strip(), actor=account.username)
+    return {"deputy": named.username}
+
+
+def conflicts_import(
+    db: Session, exam: ExamSession, account: Account, data: bytes, filename: str
+) -> dict[str, Any]:
+    """Recusal declarations of examiners and leads for this session, sealed on entry."""
+    suffix = ".xlsx" if filename.lower().endswith(".xlsx") else ".csv"
+    with tempfile.TemporaryDirectory(prefix="blindmark-conflicts-") as tmp:
+        path = Path(tmp) / f"conflicts{suffix}"
+        path.write_bytes(data)
+        [(_exam, count)] = import_conflicts(db, path, actor=account.username, session=exam)
+    return {"declarations": count}
 
 
 def publication(db: Session, exam: ExamSession) -> dict[str, Any]:

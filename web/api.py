@@ -212,6 +212,23 @@ def group_assign(code: str, group: str) -> Response:
     )
 
 
+@bp.post("/sessions/<code>/deputy")
+@require(Role.OFFICE)
+def session_deputy(code: str) -> Response:
+    exam, account = session_as_staff(code, Role.OFFICE)
+    return jsonify(actions.deputy(get_db(), exam, account, text(body(), "deputy")))
+
+
+@bp.post("/sessions/<code>/conflicts")
+@require(Role.OFFICE)
+def session_conflicts(code: str) -> Response:
+    exam, account = session_as_staff(code, Role.OFFICE)
+    uploaded = upload("file")
+    if uploaded is None:
+        raise MarkingError("upload conflicts.csv or .xlsx (field 'file')")
+    return jsonify(actions.conflicts_import(get_db(), exam, account, *uploaded))
+
+
 # --- examiner ---------------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from marking.models import Exclusion, Role, RulingWithdrawal
 from marking.sessions import get_session
 from tests.conftest import FreshDatabase
 from tests.integration import factory as f
+from tests.integration.test_cli import ok, refused
 from tests.integration.test_recusal import mark_as
 
 TEAM = ("e1", "e2", "e3")
@@ -39,17 +40,6 @@ def blindmark(database: FreshDatabase, *args: object) -> Result:
         env={"BLINDMARK_KEY_PASSPHRASE": f.PASSPHRASE},
         prog_name="blindmark",
     )
-
-
-def ok(result: Result) -> str:
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def refused(result: Result, code: int) -> str:
-    assert result.exit_code == code, result.output
-    assert isinstance(result.exception, SystemExit), result.exception
-    return result.output
 
 
 def conflicts_csv(tmp_path: Path, rows: list[tuple[str, str]]) -> Path:
