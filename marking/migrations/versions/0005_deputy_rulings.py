@@ -38,10 +38,13 @@ def upgrade() -> None:
     # exam_session is referenced by most tables: on SQLite it is altered in place (a batch
     # copy would have to drop it under foreign-key enforcement), elsewhere as usual.
     if bind.dialect.name == "sqlite":
-        op.execute(
-            "ALTER TABLE exam_session ADD COLUMN deputy_id INTEGER "
-            "CONSTRAINT fk_exam_session_deputy_id_account REFERENCES account (id)"
-        )
+        # (A downgrade on SQLite leaves the column in place: then it is there already.)
+        columns = {c["name"] for c in sa.inspect(bind).get_columns("exam_session")}
+        if "deputy_id" not in columns:
+            op.execute(
+                "ALTER TABLE exam_session ADD COLUMN deputy_id INTEGER "
+                "CONSTRAINT fk_exam_session_deputy_id_account REFERENCES account (id)"
+            )
     else:
         op.add_column("exam_session", sa.Column("deputy_id", sa.Integer(), nullable=True))
         op.create_foreign_key(
