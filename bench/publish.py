@@ -547,7 +547,7 @@ def _child_publish(spec: dict[str, Any]) -> dict[str, Any]:
         ("withdrawn_scripts", "unseal withdrawn batches"),
         ("open_work", "open work"),
         ("sealed_items", "unseal records"),
-        ("late_conflict_hits", "late conflicts"),
+        ("late_findings", "late conflicts"),
         ("check_reconciliation", "check_reconciliation"),
         ("_component_totals", "component totals (SQL)"),
         ("results_digest", "results digest"),

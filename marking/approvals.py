@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import BigInteger, case, func, select, type_coerce
+from sqlalchemy import BigInteger, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from marking import ledger
@@ -38,6 +38,7 @@ from marking.models import (
     Response,
     ResponseState,
     Role,
+    RulingWithdrawal,
     Script,
     SealedKind,
     SealedRecord,
@@ -157,6 +158,24 @@ def publication_digest(db: Session, exam: ExamSession) -> dict[str, str]:
                     )
                     .where(Anomaly.session_id == exam.id)
                     .order_by(Anomaly.id),
+                ),
+                # Rulings withdrawn (a late conflict): recorded beside the rulings themselves.
+                _rows(
+                    db,
+                    select(
+                        RulingWithdrawal.id,
+                        RulingWithdrawal.arbitration_id,
+                        RulingWithdrawal.anomaly_id,
+                    )
+                    .outerjoin(Arbitration, Arbitration.id == RulingWithdrawal.arbitration_id)
+                    .outerjoin(Anomaly, Anomaly.id == RulingWithdrawal.anomaly_id)
+                    .where(
+                        or_(
+                            Arbitration.response_id.in_(of_session),
+                            Anomaly.session_id == exam.id,
+                        )
+                    )
+                    .order_by(RulingWithdrawal.id),
                 ),
             ]
         ),

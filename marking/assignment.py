@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marking import ledger
@@ -17,8 +17,8 @@ from marking.models import (
     Assignment,
     Examiner,
     ExamSession,
+    Grade,
     MarkingGroup,
-    PendingConflict,
     Role,
     SessionState,
     utcnow,
@@ -136,6 +136,8 @@ def assign(
         lead_account = get_account(db, lead)
         if lead_account.role not in (Role.LEAD, Role.EXAMINER):
             problems.append(f"{lead}: a lead must be a lead or examiner account")
+        elif lead_account.id == exam.deputy_id:
+            problems.append(f"{lead}: is the session's deputy lead; name another deputy first")
         elif lead_account.examiner is not None:
             why = _qualification_problem(lead_account.examiner, exam)
             if why:
@@ -186,13 +188,46 @@ def assign(
     return result
 
 
+def name_deputy(db: Session, exam: ExamSession, username: str, *, actor: str) -> Account:
+    """Name the session's deputy lead (DESIGN §14), who rules on the responses the lead is
+    excluded from; naming another replaces the first, recorded.
+
+    The deputy is another account than the lead, with the lead role or a senior
+    examiner's, whose certificate (if any) covers the session. Raises MarkingError naming
+    what is wrong, StateError once the session is published.
+    """
+    if exam.state not in (*WRITABLE, SessionState.RECONCILED):
+        raise StateError(f"session {exam.code} is {exam.state.value}: assignments are closed")
+    account = get_account(db, username)
+    senior = account.examiner is not None and account.examiner.grade is Grade.SENIOR
+    if not account.active:
+        raise MarkingError(f"{username}: the account is disabled")
+    if account.role is not Role.LEAD and not (account.role is Role.EXAMINER and senior):
+        raise MarkingError(
+            f"{username}: a deputy lead must be a lead account or a senior examiner (DESIGN §14)"
+        )
+    if account.id == exam.lead_id:
+        raise MarkingError(
+            f"{username} is the session's lead: the deputy must be another person, who rules "
+            "where the lead may not"
+        )
+    if account.examiner is not None:
+        why = _qualification_problem(account.examiner, exam)
+        if why:
+            raise MarkingError(f"{username} (deputy lead): {why}")
+    exam.deputy_id = account.id
+    db.flush()
+    ledger.append(db, exam, kind="deputy_named", actor=actor, payload={"deputy": account.username})
+    return account
+
+
 def approve_scheme(
     db: Session, exam: ExamSession, group: MarkingGroup, *, by: str, now: dt.datetime | None = None
 ) -> None:
     """The lead approves a group's marking scheme: the group opens for marking (R5).
 
-    The first approval moves the session to marking; declarations still waiting in clear
-    for an intake are deleted then (they stay sealed, and publication checks them).
+    The first approval moves the session to marking. Declarations waiting for an intake
+    keep waiting: a batch taken in during marking is excluded from as any other.
     """
     if exam.state not in WRITABLE:
         raise StateError(f"session {exam.code} is {exam.state.value}: nothing to approve")
@@ -213,7 +248,6 @@ def approve_scheme(
         if exam.state is SessionState.DRAFT:
             raise StateError(f"session {exam.code} has no intake yet")
         exam.state = SessionState.MARKING
-        db.execute(delete(PendingConflict).where(PendingConflict.session_id == exam.id))
     db.flush()
     ledger.append(
         db, exam, kind="scheme_approved", actor=account.username, payload={"group": group.key}

@@ -263,7 +263,7 @@ def conflicts_group() -> None:
 @pass_ctx
 @handle_errors
 def conflicts_import(ctx: Context, file: Path, code: str | None) -> None:
-    """Declare examiner ↔ candidate conflicts (conflicts.csv/.xlsx); sealed on entry."""
+    """Declare examiner or lead ↔ candidate conflicts (conflicts.csv/.xlsx); sealed on entry."""
     from marking.examiners import import_conflicts
     from marking.sessions import get_session
 
@@ -489,29 +489,56 @@ def user_passwd(ctx: Context, username: str, password_stdin: bool) -> None:
 
 @main.command()
 @click.option("--session", "code", required=True, help="Session code.")
-@click.option("--group", "group_key", required=True, help="Marking group key.")
-@click.option("--examiners", required=True, help="Comma-separated usernames.")
-@click.option("--lead", help="Name the session's lead examiner.")
+@click.option("--group", "group_key", help="Marking group key (with --examiners).")
+@click.option("--examiners", help="Comma-separated usernames (with --group).")
+@click.option("--lead", help="Name the session's lead examiner (with --group).")
+@click.option(
+    "--deputy",
+    help="Name the deputy lead, who rules where the lead is excluded (DESIGN §14).",
+)
 @pass_ctx
 @handle_errors
-def assign(ctx: Context, code: str, group_key: str, examiners: str, lead: str | None) -> None:
-    """Put examiners on a marking group (R9 scope, R11 validity, R10 rotation checked)."""
+def assign(
+    ctx: Context,
+    code: str,
+    group_key: str | None,
+    examiners: str | None,
+    lead: str | None,
+    deputy: str | None,
+) -> None:
+    """Put examiners on a marking group (R9 scope, R11 validity, R10 rotation checked),
+    name the lead with them, and name the deputy lead (alone or with them)."""
     from marking.assignment import assign as do_assign
-    from marking.assignment import get_group
+    from marking.assignment import get_group, name_deputy
     from marking.sessions import get_session
 
-    names = [n.strip() for n in examiners.split(",") if n.strip()]
-    with transaction(ctx.checked_engine()) as db:
+    if (group_key is None) != (examiners is None):
+        raise click.UsageError("--group and --examiners go together")
+    if group_key is None and lead is not None:
+        raise click.UsageError("--lead is named with --group and --examiners")
+    if group_key is None and deputy is None:
+        raise click.UsageError("give --group G --examiners U1,U2,... and/or --deputy U")
+    names = [n.strip() for n in (examiners or "").split(",") if n.strip()]
+    lines: list[str] = []
+    warnings: list[str] = []
+    with transaction(ctx.checked_engine()) as db:  # all of it, or none of it
         exam = get_session(db, code)
-        result = do_assign(
-            db, exam, get_group(db, exam, group_key), names, actor=actor(), lead=lead
-        )
-    click.echo(
-        f"group {group_key}: {len(result.added)} assigned"
-        + (f", {len(result.already)} already" if result.already else "")
-        + (f"; lead {lead}" if lead else "")
-    )
-    for warning in result.warnings:
+        if group_key is not None:
+            result = do_assign(
+                db, exam, get_group(db, exam, group_key), names, actor=actor(), lead=lead
+            )
+            warnings = result.warnings
+            lines.append(
+                f"group {group_key}: {len(result.added)} assigned"
+                + (f", {len(result.already)} already" if result.already else "")
+                + (f"; lead {lead}" if lead else "")
+            )
+        if deputy is not None:
+            name_deputy(db, exam, deputy, actor=actor())
+            lines.append(f"deputy lead {deputy}: rules where the lead is excluded")
+    for line in lines:
+        click.echo(line)
+    for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
 
 
@@ -650,22 +677,18 @@ def publish(
         )
         try:
             report = pub.publish(db, exam, by=by, approved_by=approved_by, key=key)
-            hits: list[tuple[int, int]] = []
+            late: pub.LateConflicts | None = None
         except pub.LateConflicts as exc:
-            hits = exc.hits
-    if hits:
+            late = exc
+    if late is not None:
         with transaction(engine) as db:
-            pub.withdraw_marks(
-                db,
-                get_session(db, code),
-                hits,
-                reason="conflict of interest declared after intake (R10)",
-                actor=by,
-            )
+            pub.withdraw_late(db, get_session(db, code), late, actor=by)
+        rulings = len(late.findings.rulings)
         raise MarkingError(
-            f"{len(hits)} mark(s) by examiners with a late-declared conflict were withdrawn "
-            "and their responses reopened; have them re-marked (`blindmark simulate` or the "
-            "examiners), then publish again"
+            f"{len(late.hits)} mark(s) by examiners with a late-declared conflict "
+            + (f"and {rulings} ruling(s) by a conflicted lead " if rulings else "")
+            + "were withdrawn and their responses reopened; have them re-marked (`blindmark "
+            "simulate` or the examiners) and ruled on again where needed, then publish again"
         )
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items()))
     click.echo(f"session {code} published: {report.candidates} candidates ({outcomes})")

@@ -18,13 +18,13 @@ from marking.models import (
     ExaminerScope,
     ExamSession,
     Grade,
-    PendingConflict,
     Relation,
     Role,
     SealedKind,
     SessionState,
 )
 from marking.records import seal
+from marking.recusal import keep_waiting
 from marking.tabular import read_rows
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -150,20 +150,22 @@ def import_examiners(db: Session, path: Path, *, actor: str = SYSTEM) -> Examine
     return ExaminerImport(created=created, updated=updated)
 
 
-#: Sessions whose intake may still consume a declaration in clear.
-INTAKE_OPEN = (SessionState.DRAFT, SessionState.INTAKE)
+#: Accounts held to recusal: examiners, and leads (DESIGN §14: the lead too).
+RECUSED_ROLES = (Role.EXAMINER, Role.LEAD)
 
 
 def import_conflicts(
     db: Session, path: Path, *, actor: str, session: ExamSession | None = None
 ) -> list[tuple[ExamSession, int]]:
-    """Record recusal declarations (examiner ↔ candidate ID number) for one or all open sessions.
+    """Record recusal declarations (examiner or lead ↔ candidate ID number) for one or all
+    open sessions.
 
     Each declaration is sealed to the session's public key the moment it enters, to be
-    checked when publication unseals (this catches candidates already taken in). While the
-    session still takes intake it is also kept for the next intake to turn into
-    exclusions; intake deletes it once consumed. Returns (session, count) per session.
-    Raises InputErrors for bad rows, MarkingError when no session can take them.
+    checked when publication unseals (this catches candidates already taken in). It also
+    waits, as a keyed digest of the ID number (marking/recusal.py), for every later intake
+    of the session to turn into exclusions, until it matches or the session is published.
+    Returns (session, count) per session. Raises InputErrors for bad rows, MarkingError
+    when no session can take them.
     """
     name = path.name
     errors: list[InputError] = []
@@ -172,12 +174,14 @@ def import_conflicts(
     for rowno, (username, id_number, relation) in read_rows(path, CONFLICT_COLUMNS):
         if username not in usernames:
             usernames[username] = db.scalar(
-                select(Account).where(Account.username == username, Account.role == Role.EXAMINER)
+                select(Account).where(Account.username == username, Account.role.in_(RECUSED_ROLES))
             )
         account = usernames[username]
         if account is None:
             errors.append(
-                InputError(name, "no examiner with this username", row=rowno, column="username")
+                InputError(
+                    name, "no examiner or lead with this username", row=rowno, column="username"
+                )
             )
         if not id_number:
             errors.append(InputError(name, "empty", row=rowno, column="id_number"))
@@ -242,21 +246,7 @@ def import_conflicts(
             ],
             actor=actor,
         )
-        if exam.state in INTAKE_OPEN:
-            have = {
-                (examiner_id, idn)
-                for examiner_id, idn in db.execute(
-                    select(PendingConflict.examiner_id, PendingConflict.id_number).where(
-                        PendingConflict.session_id == exam.id
-                    )
-                )
-            }
-            for account, idn, _rel in decls:
-                if (account.id, idn) not in have:
-                    have.add((account.id, idn))
-                    db.add(
-                        PendingConflict(session_id=exam.id, examiner_id=account.id, id_number=idn)
-                    )
+        keep_waiting(db, exam, [(a.id, idn) for a, idn, _rel in decls])
         db.flush()
         out.append((exam, len(decls)))
     return out

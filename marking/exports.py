@@ -22,6 +22,7 @@ from marking.models import (
     Question,
     Response,
     Result,
+    RulingWithdrawal,
     Script,
     SessionState,
 )
@@ -99,13 +100,17 @@ def marks_rows(db: Session, exam: ExamSession) -> Iterator[tuple[str, ...]]:
         base.add_columns(Account.username, Arbitration.value, Arbitration.created_at)
         .join(Arbitration, Arbitration.response_id == Response.id)
         .join(Account, Account.id == Arbitration.lead_id)
+        .where(~exists().where(RulingWithdrawal.arbitration_id == Arbitration.id))
     ):
         rows.append((code, comp, pos, 2, number, username, _num(value), "arbitration", _iso(at)))
     for code, comp, number, pos, username, value, at in db.execute(
         base.add_columns(Account.username, Anomaly.final_value, Anomaly.resolved_at)
         .join(Anomaly, Anomaly.response_id == Response.id)
         .join(Account, Account.id == Anomaly.resolved_by)
-        .where(Anomaly.final_value.is_not(None))
+        .where(
+            Anomaly.final_value.is_not(None),
+            ~exists().where(RulingWithdrawal.anomaly_id == Anomaly.id),
+        )
     ):
         rows.append((code, comp, pos, 2, number, username, _num(value), "arbitration", _iso(at)))
     rows.sort(key=lambda r: (r[0], r[1], r[2], r[3], r[8]))

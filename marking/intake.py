@@ -43,6 +43,7 @@ from marking.models import (
     utcnow,
 )
 from marking.objective import make_scorer
+from marking.recusal import id_digest
 from marking.tabular import find_table, read_rows
 
 log = logging.getLogger(__name__)
@@ -436,24 +437,29 @@ def intake_batch(
     for (cand, ci), sid in zip(pairs, script_ids, strict=True):
         scripts_of.setdefault(cand, {})[components[ci].key] = sid
 
-    # Recusal declared before intake becomes exclusions, then leaves the clear tables.
-    by_id_number = {c.id_number: i for i, c in enumerate(roster)}
-    consumed: list[dict[str, str]] = []
-    exclusions: list[dict[str, int]] = []
+    # Recusal declared so far (before this batch, whether before or after marking opened)
+    # becomes exclusions: each candidate's ID number is digested here, in memory, and
+    # matched against the declarations waiting as digests (marking/recusal.py). A matched
+    # declaration leaves the waiting table; it survives sealed, with the batch as well.
     pending = db.execute(
         select(PendingConflict, Account.username)
         .join(Account, Account.id == PendingConflict.examiner_id)
         .where(PendingConflict.session_id == exam.id)
     ).all()
+    consumed: list[dict[str, str]] = []
+    exclusions: list[dict[str, int]] = []
     matched_ids: list[int] = []
-    for conflict, username in pending:
-        cand = by_id_number.get(conflict.id_number)
-        if cand is None:
-            continue
-        matched_ids.append(conflict.id)
-        consumed.append({"examiner": username, "id_number": conflict.id_number})
-        for sid in scripts_of.get(cand, {}).values():
-            exclusions.append({"script_id": sid, "examiner_id": conflict.examiner_id})
+    if pending:
+        by_digest = {id_digest(exam, c.id_number): i for i, c in enumerate(roster)}
+        for conflict, username in pending:
+            cand = by_digest.get(conflict.id_digest)
+            if cand is None:
+                continue
+            matched_ids.append(conflict.id)
+            consumed.append({"examiner": username, "id_number": roster[cand].id_number})
+            for sid in scripts_of.get(cand, {}).values():
+                exclusions.append({"script_id": sid, "examiner_id": conflict.examiner_id})
+        del by_digest
     if exclusions:
         db.execute(insert(Exclusion), exclusions)
     if matched_ids:
@@ -490,7 +496,7 @@ def intake_batch(
     }
     batch.identities = sealer.encrypt(json.dumps(records, ensure_ascii=False).encode(), aad)
     batch.sealed_key = sealer.sealed_key(aad)
-    del sealer, records, roster, cand_index, by_id_number
+    del sealer, records, roster, cand_index
 
     if exam.state is SessionState.DRAFT:
         exam.state = SessionState.INTAKE

@@ -30,13 +30,33 @@ from marking.models import (
     utcnow,
 )
 from marking.queue import apply_reconciliation, effective_marks, validate_mark
+from marking.recusal import ruler_of, rules_here
 
 
 def _require_lead(exam: ExamSession, account: Account) -> None:
     if exam.lead_id is None or account.id != exam.lead_id:
         raise MarkingError(f"only the lead examiner of session {exam.code} may do this")
+    _require_marking(exam)
+
+
+def _require_marking(exam: ExamSession) -> None:
     if exam.state is not SessionState.MARKING:
         raise StateError(f"session {exam.code} is {exam.state.value}, not in marking")
+
+
+def _require_ruler(db: Session, exam: ExamSession, account: Account, response: Response) -> None:
+    """The account rules on this response: the lead, or the deputy lead where the lead is
+    excluded (recusal holds for the lead too, DESIGN §14).
+
+    Anyone else is told the response is not theirs to rule on, as for one that does not
+    exist: saying "the deputy rules on this one" would tell the lead that this response
+    is by someone they declared a conflict with. Where neither may rule, the office
+    learns it from the open work before publication (``publish.open_work``)."""
+    if account.id not in (exam.lead_id, exam.deputy_id):
+        raise MarkingError(f"only the lead examiner of session {exam.code} may do this")
+    _require_marking(exam)
+    if ruler_of(db, exam, response.script_id) != account.id:
+        raise NotFound(f"no response {response.id} awaiting your ruling in session {exam.code}")
 
 
 @dataclass(frozen=True)
@@ -55,13 +75,21 @@ class ArbitrationTask:
     marks: tuple[Decimal, ...]
 
 
-def arbitration_tasks(db: Session, exam: ExamSession, *, limit: int = 100) -> list[ArbitrationTask]:
+def arbitration_tasks(
+    db: Session, exam: ExamSession, *, ruler: Account | None = None, limit: int = 100
+) -> list[ArbitrationTask]:
+    """The responses awaiting arbitration (all of them, or those ``ruler`` decides: the
+    lead's, or for the deputy lead exactly those the lead is excluded from)."""
     rows = db.execute(
         select(Response, Script.code, Component.key, Question)
         .join(Script, Script.id == Response.script_id)
         .join(Question, Question.id == Response.question_id)
         .join(Component, Component.id == Question.component_id)
-        .where(Script.session_id == exam.id, Response.state == ResponseState.ARBITRATION)
+        .where(
+            Script.session_id == exam.id,
+            Response.state == ResponseState.ARBITRATION,
+            rules_here(exam, ruler, Response.script_id),
+        )
         .order_by(Response.id)
         .limit(limit)
     ).all()
@@ -102,9 +130,12 @@ def arbitrate(
     reason: str = "",
     now: dt.datetime | None = None,
 ) -> Arbitration:
-    """The lead's final mark on a response whose marks disagree (R14: it is final)."""
-    _require_lead(exam, lead)
+    """The lead's final mark on a response whose marks disagree (R14: it is final).
+
+    ``lead`` is the session's lead, or its deputy for a response the lead is excluded
+    from; MarkingError for anyone else."""
     response = _session_response(db, exam, response_id)
+    _require_ruler(db, exam, lead, response)
     if response.state is not ResponseState.ARBITRATION:
         raise StateError(
             f"response {response_id} is {response.state.value}, not awaiting arbitration"
@@ -132,11 +163,19 @@ def arbitrate(
     return arbitration
 
 
-def open_anomalies(db: Session, exam: ExamSession) -> list[Anomaly]:
+def open_anomalies(
+    db: Session, exam: ExamSession, *, ruler: Account | None = None
+) -> list[Anomaly]:
+    """The open anomaly reports (all, or those ``ruler``, the lead or the deputy, resolves)."""
     return list(
         db.scalars(
             select(Anomaly)
-            .where(Anomaly.session_id == exam.id, Anomaly.resolution.is_(None))
+            .join(Response, Response.id == Anomaly.response_id)
+            .where(
+                Anomaly.session_id == exam.id,
+                Anomaly.resolution.is_(None),
+                rules_here(exam, ruler, Response.script_id),
+            )
             .order_by(Anomaly.id)
         )
     )
@@ -156,17 +195,19 @@ def resolve_anomaly(
     """Resolve a flag: back to the queue, a final mark with a reason, or after a key
     correction (made with ``correct_key``) back to the queue.
 
-    Raises MarkingError for a missing reason or a final without a valid mark.
+    ``lead`` is the session's lead, or its deputy for a response the lead is excluded
+    from. Raises MarkingError for anyone else, a missing reason or a final without a valid
+    mark.
     """
-    _require_lead(exam, lead)
     anomaly = db.get(Anomaly, anomaly_id)
     if anomaly is None or anomaly.session_id != exam.id:
         raise NotFound(f"no anomaly {anomaly_id} in session {exam.code}")
+    response = _session_response(db, exam, anomaly.response_id)
+    _require_ruler(db, exam, lead, response)
     if anomaly.resolution is not None:
         raise StateError(f"anomaly {anomaly_id} was already resolved ({anomaly.resolution.value})")
     if not note.strip():
         raise MarkingError("a resolution needs a note saying why (R6: corrections are signed)")
-    response = _session_response(db, exam, anomaly.response_id)
     now = now or utcnow()
     if resolution is AnomalyResolution.FINAL:
         if value is None:

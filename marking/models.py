@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import secrets
 from decimal import Decimal
 from typing import Any
 
@@ -39,6 +40,10 @@ from marking.definition import QuestionType
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def new_recusal_key() -> bytes:
+    return secrets.token_bytes(32)
 
 
 def _enum(cls: type[enum.Enum], length: int = 32) -> Enum:
@@ -219,6 +224,11 @@ class ExamSession(Base):
     threshold: Mapped[int | None] = mapped_column(Integer)
     # The lead examiner (R14): approves schemes, resolves anomalies, arbitrates.
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    # The deputy lead (DESIGN §14): rules on the responses the lead is excluded from.
+    deputy_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    # Keys the digests of recusal declarations waiting for a later intake (PendingConflict);
+    # NULL only for a session made before it existed, until it is first needed.
+    recusal_key: Mapped[bytes | None] = mapped_column(LargeBinary(32), default=new_recusal_key)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     groups: Mapped[list[MarkingGroup]] = relationship(
@@ -383,29 +393,34 @@ class Response(Base):
 
 
 class PendingConflict(Base):
-    """A recusal declared before intake, readable by the next intake of its session only.
+    """A recusal declaration waiting for the intakes of its session, known by a digest.
 
-    Intake turns a match into an ``Exclusion`` and deletes the row (the declaration
-    survives sealed, see ``SealedRecord``); what is still pending when marking opens is
-    deleted then. So no declaration about an ingested candidate stays in clear.
+    ``id_digest`` is HMAC-SHA256 of the declared ID number under the session's
+    ``recusal_key`` (see ``marking.recusal``): every intake computes the same digest for
+    each candidate of its roster, in memory, and turns a match into an ``Exclusion``. The
+    row is deleted on its first match (so no digest ever sits beside the exclusions it
+    would explain) and at publication; the declaration itself survives sealed
+    (``SealedRecord``), for publication's check.
     """
 
     __tablename__ = "pending_conflict"
-    __table_args__ = (UniqueConstraint("session_id", "examiner_id", "id_number"),)
+    __table_args__ = (UniqueConstraint("session_id", "examiner_id", "id_digest"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"), index=True)
-    examiner_id: Mapped[int] = mapped_column(ForeignKey("examiner.account_id"))
-    id_number: Mapped[str] = mapped_column(String(64))
+    # An examiner's or a lead's account: leads are held to recusal too (DESIGN §14).
+    examiner_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    id_digest: Mapped[str] = mapped_column(String(64))
 
 
 class Exclusion(Base):
-    """This examiner must never receive this script (recusal, R10). No reason, no name."""
+    """This account must never receive, nor rule on, this script (recusal, R10). No reason,
+    no name. ``examiner_id`` is an examiner's account, or a lead's (DESIGN §14)."""
 
     __tablename__ = "exclusion"
 
     script_id: Mapped[int] = mapped_column(ForeignKey("script.id"), primary_key=True)
-    examiner_id: Mapped[int] = mapped_column(ForeignKey("examiner.account_id"), primary_key=True)
+    examiner_id: Mapped[int] = mapped_column(ForeignKey("account.id"), primary_key=True)
 
 
 class SealedRecord(Base):
@@ -540,13 +555,18 @@ class MarkWithdrawal(Base):
 
 
 class Arbitration(Base):
-    """The lead examiner's final mark where marks disagree (R14: final)."""
+    """The lead examiner's final mark where marks disagree (R14: final).
+
+    A response has at most one arbitration in force; an earlier one may stand withdrawn
+    beside it (``RulingWithdrawal``: the marks it ruled between were withdrawn, or the
+    lead was conflicted), so the response id is not unique here.
+    """
 
     __tablename__ = "arbitration"
     __table_args__ = (CheckConstraint("value >= 0", name="value_non_negative"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), unique=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), index=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
     value: Mapped[Decimal] = mapped_column(Marks())
     reason: Mapped[str] = mapped_column(Text, default="")
@@ -570,6 +590,25 @@ class Anomaly(Base):
     resolved_by: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     final_value: Mapped[Decimal | None] = mapped_column(Marks())
+
+
+class RulingWithdrawal(Base):
+    """A lead's ruling taken out of force (R6: recorded, never deleted): an arbitration, or
+    an anomaly resolved with a final mark. Either a mark it rested on was withdrawn (a
+    late-declared conflict), or the lead who gave it was conflicted; the response goes
+    back to be marked and reconciled again."""
+
+    __tablename__ = "ruling_withdrawal"
+    __table_args__ = (
+        CheckConstraint("(arbitration_id IS NULL) <> (anomaly_id IS NULL)", name="one_ruling"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    arbitration_id: Mapped[int | None] = mapped_column(ForeignKey("arbitration.id"), unique=True)
+    anomaly_id: Mapped[int | None] = mapped_column(ForeignKey("anomaly.id"), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class KeyCorrection(Base):

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import BigInteger, case, exists, func, insert, select, type_coerce
+from sqlalchemy import BigInteger, case, delete, exists, func, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
 from anonymizer.seal import associated_data
@@ -45,12 +45,14 @@ from marking.models import (
     MarkingGroup,
     MarkKind,
     MarkWithdrawal,
+    PendingConflict,
     Publication,
     Question,
     Response,
     ResponseState,
     Result,
     Role,
+    RulingWithdrawal,
     Script,
     SealedKind,
     SealedRecord,
@@ -58,6 +60,7 @@ from marking.models import (
     utcnow,
 )
 from marking.queue import apply_reconciliation, effective_marks
+from marking.recusal import excluded_clause, id_digest
 from marking.rules import (
     Status,
     component_scores,
@@ -73,17 +76,53 @@ class PublicationRefused(MarkingError):
     exit_code = 4
 
 
+@dataclass(frozen=True)
+class RulingHit:
+    """A lead's ruling in force on a candidate the lead (or deputy) declared a conflict with."""
+
+    kind: str  # "arbitration" | "anomaly"
+    ruling_id: int
+    response_id: int
+    script_id: int
+    account_id: int
+
+
+@dataclass
+class LateFindings:
+    """What publication's unsealing found about conflicts declared after intake."""
+
+    marks: list[tuple[int, int]] = field(default_factory=list)  # (mark id, script id)
+    rulings: list[RulingHit] = field(default_factory=list)
+    # Every (script id, account id) a late declaration excludes, whether marked or not, and
+    # the waiting digests (PendingConflict ids) those declarations leave behind.
+    exclusions: list[tuple[int, int]] = field(default_factory=list)
+    settled: list[int] = field(default_factory=list)
+
+
 class LateConflicts(MarkingError):
-    """Marks by examiners on candidates they declared a conflict with after intake."""
+    """Marks or rulings on candidates their author declared a conflict with after intake."""
 
     exit_code = 4
 
-    def __init__(self, hits: list[tuple[int, int]]) -> None:
+    def __init__(self, hits: list[tuple[int, int]], findings: LateFindings | None = None) -> None:
         self.hits = hits  # (mark id, script id)
-        super().__init__(
+        self.findings = findings or LateFindings(marks=hits)
+        rulings = len(self.findings.rulings)
+        message = (
             f"{len(hits)} mark(s) were given by examiners on candidates they declared a "
             "conflict with after intake; withdraw them and have the responses re-marked"
         )
+        if rulings:
+            message = (
+                f"{len(hits)} mark(s) and {rulings} ruling(s) were given on candidates their "
+                "author declared a conflict with after intake; withdraw them and have the "
+                "responses marked and ruled on again"
+            )
+        super().__init__(message)
+
+
+#: Why marks and rulings are withdrawn when publication finds a late-declared conflict.
+LATE_CONFLICT = "conflict of interest declared after intake (R10)"
 
 
 def open_key(
@@ -166,6 +205,12 @@ def open_work(
     )
     if anomalies:
         problems.append(f"{anomalies} anomaly report(s) are not resolved")
+    unruled = _rulings_nobody_may_give(db, exam)
+    if unruled:
+        problems.append(
+            f"{unruled} response(s) wait for a ruling the lead is excluded from and no deputy "
+            f"lead may give: name one (`blindmark assign --session {exam.code} --deputy U`)"
+        )
     leases = db.scalar(
         select(func.count())
         .select_from(Lease)
@@ -190,6 +235,29 @@ def open_work(
     if not batches:
         problems.append("no intake batch")
     return problems
+
+
+def _rulings_nobody_may_give(db: Session, exam: ExamSession) -> int:
+    """Responses awaiting arbitration or an anomaly ruling that neither the lead nor the
+    deputy may give (the lead excluded, the deputy missing or excluded too)."""
+    if exam.lead_id is None:
+        return 0
+    nobody = excluded_clause(exam.lead_id, Response.script_id)
+    if exam.deputy_id is not None:
+        nobody = nobody & excluded_clause(exam.deputy_id, Response.script_id)
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(Response)
+            .join(Script, Script.id == Response.script_id)
+            .where(
+                Script.session_id == exam.id,
+                Response.state.in_([ResponseState.ARBITRATION, ResponseState.ANOMALY]),
+                nobody,
+            )
+        )
+        or 0
+    )
 
 
 # --- unsealing -------------------------------------------------------------------------------
@@ -278,21 +346,34 @@ def sealed_items(
     return items
 
 
-def late_conflict_hits(
+def late_findings(
     db: Session, exam: ExamSession, roster: list[Candidate], conflicts: list[dict[str, Any]]
-) -> list[tuple[int, int]]:
-    """(mark id, script id) of effective marks by an examiner on a declared candidate."""
+) -> LateFindings:
+    """Marks and rulings in force by an account on a candidate it declared a conflict with,
+    and every exclusion those declarations call for (R10; DESIGN §3, §14)."""
     by_id = {c.id_number: c for c in roster}
     usernames = {c["examiner"] for c in conflicts}
     accounts = {
         a.username: a.id for a in db.scalars(select(Account).where(Account.username.in_(usernames)))
     }
-    hits: list[tuple[int, int]] = []
+    found = LateFindings()
+    waiting = {
+        (examiner_id, digest): pid
+        for pid, examiner_id, digest in db.execute(
+            select(
+                PendingConflict.id, PendingConflict.examiner_id, PendingConflict.id_digest
+            ).where(PendingConflict.session_id == exam.id)
+        )
+    }
     for declared in conflicts:
         candidate = by_id.get(declared["id_number"])
-        examiner = accounts.get(declared["examiner"])
-        if candidate is None or examiner is None or not candidate.scripts:
+        account_id = accounts.get(declared["examiner"])
+        if candidate is None or account_id is None or not candidate.scripts:
             continue
+        settled = waiting.get((account_id, id_digest(exam, candidate.id_number)))
+        if settled is not None:
+            found.settled.append(settled)
+        found.exclusions.extend((sid, account_id) for sid in candidate.scripts.values())
         # The candidate's few responses first, then their marks by (response, examiner): a
         # join let SQLite walk all of the examiner's marks instead (seconds per conflict).
         script_of = {
@@ -308,52 +389,131 @@ def late_conflict_hits(
         for mark_id, response_id in db.execute(
             select(Mark.id, Mark.response_id).where(
                 Mark.response_id.in_(list(script_of)),
-                Mark.examiner_id == examiner,
+                Mark.examiner_id == account_id,
                 ~exists().where(MarkWithdrawal.mark_id == Mark.id),
             )
         ):
-            hits.append((mark_id, script_of[response_id]))
-    return sorted(set(hits))
+            found.marks.append((mark_id, script_of[response_id]))
+        for kind, ruling_id, response_id in _rulings_in_force(db, list(script_of), account_id):
+            found.rulings.append(
+                RulingHit(kind, ruling_id, response_id, script_of[response_id], account_id)
+            )
+    found.marks = sorted(set(found.marks))
+    found.rulings = sorted(set(found.rulings), key=lambda h: (h.kind, h.ruling_id))
+    found.exclusions = sorted(set(found.exclusions))
+    found.settled = sorted(set(found.settled))
+    return found
+
+
+def _rulings_in_force(
+    db: Session, response_ids: Sequence[int], account_id: int | None = None
+) -> list[tuple[str, int, int]]:
+    """(kind, ruling id, response id) of the rulings not withdrawn on these responses: the
+    arbitrations, and the anomalies resolved with a final mark (by ``account_id`` only,
+    when given)."""
+    arbitrations = select(Arbitration.id, Arbitration.response_id).where(
+        Arbitration.response_id.in_(list(response_ids)),
+        ~exists().where(RulingWithdrawal.arbitration_id == Arbitration.id),
+    )
+    anomalies = select(Anomaly.id, Anomaly.response_id).where(
+        Anomaly.response_id.in_(list(response_ids)),
+        Anomaly.resolution == AnomalyResolution.FINAL,
+        ~exists().where(RulingWithdrawal.anomaly_id == Anomaly.id),
+    )
+    if account_id is not None:
+        arbitrations = arbitrations.where(Arbitration.lead_id == account_id)
+        anomalies = anomalies.where(Anomaly.resolved_by == account_id)
+    return [("arbitration", rid, resp) for rid, resp in db.execute(arbitrations)] + [
+        ("anomaly", aid, resp) for aid, resp in db.execute(anomalies)
+    ]
 
 
 def withdraw_marks(
-    db: Session, exam: ExamSession, hits: list[tuple[int, int]], *, reason: str, actor: str
+    db: Session,
+    exam: ExamSession,
+    hits: list[tuple[int, int]],
+    *,
+    reason: str,
+    actor: str,
+    rulings: Sequence[RulingHit] = (),
+    exclusions: Sequence[tuple[int, int]] = (),
+    settled: Sequence[int] = (),
 ) -> int:
-    """Withdraw marks (late-declared conflicts), exclude the examiner from those scripts,
-    and reopen the responses so another examiner marks them. Recorded in the ledger."""
+    """Withdraw marks (late-declared conflicts) and the lead's rulings named in ``rulings``,
+    exclude their authors from those scripts (and the further ``exclusions``), and send
+    the responses back to be marked and reconciled again. Recorded in the ledger.
+
+    A ruling goes with the marks it rested on: an arbitration (or an anomaly's final mark)
+    on a response that loses a mark is withdrawn too (recorded, R6), for the response's
+    remaining marks may need no arbitration, or another one. Without that, the response
+    kept a final that its marks no longer called for, and no publication could pass the
+    session-wide check (DESIGN §5). ``settled`` are waiting declarations (PendingConflict)
+    the exclusions fulfil: they leave the waiting table now. Returns how many marks.
+    """
     touched: set[int] = set()
+    excluded: set[tuple[int, int]] = set(exclusions)
     for mark_id, script_id in hits:
         mark = db.get(Mark, mark_id)
         assert mark is not None
         db.add(MarkWithdrawal(mark_id=mark_id, reason=reason, by=actor))
-        if db.get(Exclusion, (script_id, mark.examiner_id)) is None:
-            db.add(Exclusion(script_id=script_id, examiner_id=mark.examiner_id))
+        excluded.add((script_id, mark.examiner_id))
         touched.add(mark.response_id)
-        db.flush()
+    for hit in rulings:
+        excluded.add((hit.script_id, hit.account_id))
+        touched.add(hit.response_id)
+    db.flush()
+    withdrawn: dict[str, list[int]] = {"arbitration": [], "anomaly": []}
+    for kind, ruling_id, _response in _rulings_in_force(db, sorted(touched)):
+        column = "arbitration_id" if kind == "arbitration" else "anomaly_id"
+        db.add(RulingWithdrawal(**{column: ruling_id}, reason=reason, by=actor))
+        withdrawn[kind].append(ruling_id)
+    db.flush()
     for response_id in sorted(touched):
         response = db.get(Response, response_id, with_for_update=True)
         assert response is not None
-        if response.final_rule == "arbitration":
-            continue  # R14: an arbitration mark is final whoever marked before it
         group = db.get(MarkingGroup, response.group_id)
         question = db.get(Question, response.question_id)
         assert group is not None and question is not None
+        flagged = response.state is ResponseState.ANOMALY
         response.marks_done = len(effective_marks(db, response_id))
         response.marks_needed = group.marks_required
         response.final = None
         response.final_rule = None
         apply_reconciliation(db, response, question, group.marks_required)
+        if flagged:  # an open anomaly report holds it until the lead resolves that
+            response.state = ResponseState.ANOMALY
+            response.final = None
+            response.final_rule = None
+    for script_id, account_id in sorted(excluded):
+        if db.get(Exclusion, (script_id, account_id)) is None:
+            db.add(Exclusion(script_id=script_id, examiner_id=account_id))
+    if settled:
+        db.execute(delete(PendingConflict).where(PendingConflict.id.in_(list(settled))))
     if exam.state is SessionState.RECONCILED:
         exam.state = SessionState.MARKING
     db.flush()
-    ledger.append(
+    payload: dict[str, Any] = {"marks": [m for m, _s in hits], "reason": reason}
+    if withdrawn["arbitration"] or withdrawn["anomaly"]:
+        payload["arbitrations"] = sorted(withdrawn["arbitration"])
+        payload["anomalies"] = sorted(withdrawn["anomaly"])
+    ledger.append(db, exam, kind="withdrawal", actor=actor, payload=payload)
+    return len(hits)
+
+
+def withdraw_late(db: Session, exam: ExamSession, late: LateConflicts, *, actor: str) -> int:
+    """What the office does when publication stops on late conflicts (the command line and
+    the browser alike): withdraw what they found, exclude, reopen. Returns the marks."""
+    found = late.findings
+    return withdraw_marks(
         db,
         exam,
-        kind="withdrawal",
+        found.marks,
+        reason=LATE_CONFLICT,
         actor=actor,
-        payload={"marks": [m for m, _s in hits], "reason": reason},
+        rulings=found.rulings,
+        exclusions=found.exclusions,
+        settled=found.settled,
     )
-    return len(hits)
 
 
 # --- numpy pass ------------------------------------------------------------------------------
@@ -462,7 +622,10 @@ def check_reconciliation(db: Session, exam: ExamSession) -> int:
                 select(Arbitration.response_id, _milli(Arbitration.value))
                 .join(Response, Response.id == Arbitration.response_id)
                 .join(Script, Script.id == Response.script_id)
-                .where(Script.session_id == exam.id)
+                .where(
+                    Script.session_id == exam.id,
+                    ~exists().where(RulingWithdrawal.arbitration_id == Arbitration.id),
+                )
             )
         },
         "lead": {
@@ -471,6 +634,7 @@ def check_reconciliation(db: Session, exam: ExamSession) -> int:
                 select(Anomaly.response_id, _milli(Anomaly.final_value)).where(
                     Anomaly.session_id == exam.id,
                     Anomaly.resolution == AnomalyResolution.FINAL,
+                    ~exists().where(RulingWithdrawal.anomaly_id == Anomaly.id),
                 )
             )
         },
@@ -614,9 +778,9 @@ def publish(
     from marking.approvals import require_current_approval  # approvals builds on this module
 
     approval = require_current_approval(db, exam, director)
-    hits = late_conflict_hits(db, exam, roster, sealed_items(db, exam, key, SealedKind.CONFLICT))
-    if hits:
-        raise LateConflicts(hits)
+    late = late_findings(db, exam, roster, sealed_items(db, exam, key, SealedKind.CONFLICT))
+    if late.marks or late.rulings:
+        raise LateConflicts(late.marks, late)
     checked = check_reconciliation(db, exam)
 
     components = [
@@ -770,6 +934,8 @@ def publish(
         )
     )
     exam.state = SessionState.PUBLISHED
+    # No intake can come any more: declarations still waiting for one have done their job.
+    db.execute(delete(PendingConflict).where(PendingConflict.session_id == exam.id))
     db.flush()
     return PublicationReport(
         candidates=len(rows),

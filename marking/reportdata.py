@@ -30,6 +30,7 @@ from marking.models import (
     Question,
     Response,
     Result,
+    RulingWithdrawal,
     Script,
     SessionState,
 )
@@ -147,16 +148,16 @@ def _attributions(db: Session, exam: ExamSession) -> tuple[GroupAttribution, ...
         times[group_id].append(at)
     rulers: dict[int | None, set[str]] = defaultdict(set)
     lead = aliased(Account)
-    for source, who in (
-        (Arbitration, Arbitration.lead_id),
-        (Anomaly, Anomaly.resolved_by),
+    for source, who, withdrawn in (
+        (Arbitration, Arbitration.lead_id, RulingWithdrawal.arbitration_id == Arbitration.id),
+        (Anomaly, Anomaly.resolved_by, RulingWithdrawal.anomaly_id == Anomaly.id),
     ):
         query = (
             select(Response.group_id, lead.name, lead.username)
             .join(source, source.response_id == Response.id)
             .join(lead, lead.id == who)
             .join(Script, Script.id == Response.script_id)
-            .where(Script.session_id == exam.id)
+            .where(Script.session_id == exam.id, ~exists().where(withdrawn))
         )
         if source is Anomaly:
             query = query.where(Anomaly.final_value.is_not(None))

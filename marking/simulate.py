@@ -27,6 +27,7 @@ from marking.models import (
     AnomalyKind,
     AnomalyResolution,
     Assignment,
+    ExamSession,
     Mark,
     MarkKind,
     Question,
@@ -159,58 +160,68 @@ def simulate(
 
 
 def _lead_round(engine: Engine, code: str, seed: int, report: SimulationReport) -> bool:
-    """The simulated lead: arbitrate with the true mark; requeue or finalise flags."""
+    """The simulated lead (and deputy lead, on what the lead is excluded from): arbitrate
+    with the true mark; requeue or finalise flags."""
     did = False
     with transaction(engine) as db:
         exam = get_session(db, code)
-        lead = db.get(Account, exam.lead_id)
-        assert lead is not None
-        for anomaly in open_anomalies(db, exam):
+        rulers = [db.get(Account, i) for i in (exam.lead_id, exam.deputy_id) if i is not None]
+        for ruler in rulers:
+            assert ruler is not None
+            did = _rule(db, exam, ruler, seed, report) or did
+    return did
+
+
+def _rule(
+    db: Session, exam: ExamSession, ruler: Account, seed: int, report: SimulationReport
+) -> bool:
+    did = False
+    for anomaly in open_anomalies(db, exam, ruler=ruler):
+        did = True
+        response = db.get(Response, anomaly.response_id)
+        assert response is not None
+        question = db.get(Question, response.question_id)
+        assert question is not None
+        if anomaly.id % 2:
+            resolve_anomaly(
+                db,
+                exam,
+                ruler,
+                anomaly_id=anomaly.id,
+                resolution=AnomalyResolution.REQUEUE,
+                note="可以辨认，退回继续评阅 (simulated)",
+            )
+        else:
+            value = on_step(
+                float(question.max) * latent_quality(seed, response.id),
+                question.step,
+                question.max,
+            )
+            resolve_anomaly(
+                db,
+                exam,
+                ruler,
+                anomaly_id=anomaly.id,
+                resolution=AnomalyResolution.FINAL,
+                note="组长直接评定 (simulated)",
+                value=value,
+            )
+        report.resolved += 1
+    while tasks := arbitration_tasks(db, exam, ruler=ruler, limit=200):
+        for task in tasks:
             did = True
-            response = db.get(Response, anomaly.response_id)
-            assert response is not None
-            question = db.get(Question, response.question_id)
-            assert question is not None
-            if anomaly.id % 2:
-                resolve_anomaly(
-                    db,
-                    exam,
-                    lead,
-                    anomaly_id=anomaly.id,
-                    resolution=AnomalyResolution.REQUEUE,
-                    note="可以辨认，退回继续评阅 (simulated)",
-                )
-            else:
-                value = on_step(
-                    float(question.max) * latent_quality(seed, response.id),
-                    question.step,
-                    question.max,
-                )
-                resolve_anomaly(
-                    db,
-                    exam,
-                    lead,
-                    anomaly_id=anomaly.id,
-                    resolution=AnomalyResolution.FINAL,
-                    note="组长直接评定 (simulated)",
-                    value=value,
-                )
-            report.resolved += 1
-        while tasks := arbitration_tasks(db, exam, limit=200):
-            for task in tasks:
-                did = True
-                value = on_step(
-                    float(task.max) * latent_quality(seed, task.response_id), task.step, task.max
-                )
-                arbitrate(
-                    db,
-                    exam,
-                    lead,
-                    response_id=task.response_id,
-                    value=value,
-                    reason="仲裁 (simulated)",
-                )
-                report.arbitrations += 1
+            value = on_step(
+                float(task.max) * latent_quality(seed, task.response_id), task.step, task.max
+            )
+            arbitrate(
+                db,
+                exam,
+                ruler,
+                response_id=task.response_id,
+                value=value,
+                reason="仲裁 (simulated)",
+            )
+            report.arbitrations += 1
     return did
 
 

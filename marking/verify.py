@@ -22,6 +22,7 @@ from marking.exports import results_rows
 from marking.intake import make_scorer_for
 from marking.models import (
     Account,
+    Anomaly,
     Arbitration,
     Component,
     ExamSession,
@@ -30,6 +31,7 @@ from marking.models import (
     Publication,
     Question,
     Response,
+    RulingWithdrawal,
     Script,
     SessionState,
 )
@@ -64,6 +66,7 @@ def verify(db: Session, exam: ExamSession) -> VerifyReport:
         "arbitration": {},
     }
     withdrawn: set[int] = set()
+    rulings_withdrawn: dict[str, set[int]] = {"arbitration": set(), "anomaly": set()}
     publication_digest: str | None = None
     keys: dict[str, list[str]] = {}
     corrections: list[tuple[dt.datetime, str, int, str, list[str]]] = []
@@ -79,6 +82,8 @@ def verify(db: Session, exam: ExamSession) -> VerifyReport:
             recorded["arbitration"][p["arbitration"]] = (p["response"], Decimal(p["value"]))
         elif e.kind == "withdrawal":
             withdrawn.update(p["marks"])
+            rulings_withdrawn["arbitration"].update(p.get("arbitrations", ()))
+            rulings_withdrawn["anomaly"].update(p.get("anomalies", ()))
         elif e.kind == "publication":
             publication_digest = p["results_sha256"]
 
@@ -113,6 +118,10 @@ def verify(db: Session, exam: ExamSession) -> VerifyReport:
     )
     for mid in sorted(withdrawn ^ actual_withdrawn)[:MAX_PROBLEMS]:
         report.problems.append(f"withdrawal of mark {mid} disagrees between ledger and table")
+    for kind, actual in _withdrawn_rulings(db, exam).items():
+        for rid in sorted(rulings_withdrawn[kind] ^ actual)[:MAX_PROBLEMS]:
+            what = "arbitration" if kind == "arbitration" else "anomaly ruling"
+            report.problems.append(f"withdrawal of {what} {rid} disagrees between ledger and table")
 
     # Entries come lane by lane; corrections apply over the keys set, in time order.
     for *_when, question, answer in sorted(corrections):
@@ -140,6 +149,30 @@ def verify(db: Session, exam: ExamSession) -> VerifyReport:
                 f"({publication.ledger_head})"
             )
     return report
+
+
+def _withdrawn_rulings(db: Session, exam: ExamSession) -> dict[str, set[int]]:
+    """The session's withdrawn rulings as the table holds them, by kind."""
+    arbitrations = set(
+        db.scalars(
+            select(RulingWithdrawal.arbitration_id)
+            .join(Arbitration, Arbitration.id == RulingWithdrawal.arbitration_id)
+            .join(Response, Response.id == Arbitration.response_id)
+            .join(Script, Script.id == Response.script_id)
+            .where(Script.session_id == exam.id)
+        )
+    )
+    anomalies = set(
+        db.scalars(
+            select(RulingWithdrawal.anomaly_id)
+            .join(Anomaly, Anomaly.id == RulingWithdrawal.anomaly_id)
+            .where(Anomaly.session_id == exam.id)
+        )
+    )
+    return {
+        "arbitration": {a for a in arbitrations if a is not None},
+        "anomaly": {a for a in anomalies if a is not None},
+    }
 
 
 def _check_keys(

@@ -32,6 +32,7 @@ from marking.models import (
     utcnow,
 )
 from marking.queue import Claimed, describe
+from marking.recusal import rules_here
 
 
 def sessions_of_examiner(db: Session, account: Account) -> list[ExamSession]:
@@ -50,10 +51,11 @@ def sessions_of_examiner(db: Session, account: Account) -> list[ExamSession]:
 
 
 def sessions_led_by(db: Session, account: Account) -> list[ExamSession]:
+    """Sessions the account leads, or deputises for (DESIGN §14)."""
     return list(
         db.scalars(
             select(ExamSession)
-            .where(ExamSession.lead_id == account.id)
+            .where((ExamSession.lead_id == account.id) | (ExamSession.deputy_id == account.id))
             .order_by(ExamSession.date.desc(), ExamSession.code)
         )
     )
@@ -198,8 +200,11 @@ class AnomalyView:
     scheme: str
 
 
-def anomaly_inbox(db: Session, exam: ExamSession, *, limit: int = 200) -> list[AnomalyView]:
-    """Open anomaly reports of the session, oldest first."""
+def anomaly_inbox(
+    db: Session, exam: ExamSession, ruler: Account, *, limit: int = 200
+) -> list[AnomalyView]:
+    """Open anomaly reports of the session that ``ruler`` resolves, oldest first: the
+    lead's, or for the deputy lead exactly those on responses the lead is excluded from."""
     rows = db.execute(
         select(Anomaly, Account.username, Response, Script.code, Component.key, Question)
         .join(Account, Account.id == Anomaly.examiner_id)
@@ -207,7 +212,11 @@ def anomaly_inbox(db: Session, exam: ExamSession, *, limit: int = 200) -> list[A
         .join(Script, Script.id == Response.script_id)
         .join(Question, Question.id == Response.question_id)
         .join(Component, Component.id == Question.component_id)
-        .where(Anomaly.session_id == exam.id, Anomaly.resolution.is_(None))
+        .where(
+            Anomaly.session_id == exam.id,
+            Anomaly.resolution.is_(None),
+            rules_here(exam, ruler, Response.script_id),
+        )
         .order_by(Anomaly.id)
         .limit(limit)
     ).all()

@@ -34,10 +34,15 @@ def session_as_examiner(code: str) -> tuple[ExamSession, Account]:
 
 
 def session_as_lead(code: str) -> tuple[ExamSession, Account]:
-    """A session the logged-in account leads (a lead account, or an examiner named lead)."""
+    """A session the logged-in account leads (a lead account, or an examiner named lead),
+    or deputises for: the engine decides which responses each of them rules on, and keeps
+    scheme approval and key corrections to the lead."""
     account = me()
     exam = _get(code)
-    if account.role not in (Role.LEAD, Role.EXAMINER) or exam.lead_id != account.id:
+    if account.role not in (Role.LEAD, Role.EXAMINER) or account.id not in (
+        exam.lead_id,
+        exam.deputy_id,
+    ):
         raise Forbidden(f"you are not the lead examiner of session {code}")
     return exam, account
 

@@ -39,10 +39,10 @@ from marking.approvals import (
     review_summary,
     withdraw_approval,
 )
-from marking.assignment import approve_scheme, assign, get_group
+from marking.assignment import approve_scheme, assign, get_group, name_deputy
 from marking.definition import parse_session_definition
 from marking.errors import MarkingError, NotFound, StateError
-from marking.examiners import import_examiners
+from marking.examiners import import_conflicts, import_examiners
 from marking.intake import intake_batch
 from marking.models import (
     Account,
@@ -202,8 +202,9 @@ def scheme(db: Session, exam: ExamSession) -> list[dict[str, Any]]:
     return out
 
 
-def anomalies(db: Session, exam: ExamSession) -> list[dict[str, Any]]:
-    return [_with_image_url(exam, a) for a in views.anomaly_inbox(db, exam)]
+def anomalies(db: Session, exam: ExamSession, account: Account) -> list[dict[str, Any]]:
+    """The open anomalies this lead (or the deputy, where the lead is excluded) resolves."""
+    return [_with_image_url(exam, a) for a in views.anomaly_inbox(db, exam, account)]
 
 
 def resolve(
@@ -253,8 +254,8 @@ def correct_key(
     return {"correction_id": correction.id, "rescored": correction.rescored}
 
 
-def arbitrations(db: Session, exam: ExamSession) -> list[dict[str, Any]]:
-    return [_with_image_url(exam, task) for task in lead.arbitration_tasks(db, exam)]
+def arbitrations(db: Session, exam: ExamSession, account: Account) -> list[dict[str, Any]]:
+    return [_with_image_url(exam, t) for t in lead.arbitration_tasks(db, exam, ruler=account)]
 
 
 def _with_image_url(exam: ExamSession, item: Any) -> dict[str, Any]:
@@ -430,6 +431,26 @@ def assign_group(
     return dataclasses.asdict(result)
 
 
+def deputy(db: Session, exam: ExamSession, account: Account, username: str) -> dict[str, Any]:
+    """Name the session's deputy lead (DESIGN §14); the engine says who may be one."""
+    if not username.strip():
+        raise MarkingError("name the deputy lead (a username)")
+    named = name_deputy(db, exam, username.strip(), actor=account.username)
+    return {"deputy": named.username}
+
+
+def conflicts_import(
+    db: Session, exam: ExamSession, account: Account, data: bytes, filename: str
+) -> dict[str, Any]:
+    """Recusal declarations of examiners and leads for this session, sealed on entry."""
+    suffix = ".xlsx" if filename.lower().endswith(".xlsx") else ".csv"
+    with tempfile.TemporaryDirectory(prefix="blindmark-conflicts-") as tmp:
+        path = Path(tmp) / f"conflicts{suffix}"
+        path.write_bytes(data)
+        [(_exam, count)] = import_conflicts(db, path, actor=account.username, session=exam)
+    return {"declarations": count}
+
+
 def publication(db: Session, exam: ExamSession) -> dict[str, Any]:
     """The checklist before publication, or what was published."""
     done = db.scalar(select(Publication).where(Publication.session_id == exam.id))
@@ -521,17 +542,14 @@ def publish(
         db.rollback()
         from marking.sessions import get_session
 
-        pub.withdraw_marks(
-            db,
-            get_session(db, code),
-            exc.hits,
-            reason="conflict of interest declared after intake (R10)",
-            actor=account.username,
-        )
+        pub.withdraw_late(db, get_session(db, code), exc, actor=account.username)
         db.commit()
+        rulings = len(exc.findings.rulings)
         raise StateError(
-            f"{len(exc.hits)} mark(s) by examiners with a late-declared conflict were "
-            "withdrawn and their responses reopened; have them re-marked, then publish again"
+            f"{len(exc.hits)} mark(s) by examiners with a late-declared conflict "
+            + (f"and {rulings} ruling(s) by a conflicted lead " if rulings else "")
+            + "were withdrawn and their responses reopened; have them re-marked (and ruled on "
+            "again where needed), then publish again"
         ) from None
     return {
         "candidates": report.candidates,

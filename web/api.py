@@ -248,6 +248,23 @@ def group_assign(code: str, group: str) -> Response:
     )
 
 
+@bp.post("/sessions/<code>/deputy")
+@require(Role.OFFICE)
+def session_deputy(code: str) -> Response:
+    exam, account = session_as_staff(code, Role.OFFICE)
+    return jsonify(actions.deputy(get_db(), exam, account, text(body(), "deputy")))
+
+
+@bp.post("/sessions/<code>/conflicts")
+@require(Role.OFFICE)
+def session_conflicts(code: str) -> Response:
+    exam, account = session_as_staff(code, Role.OFFICE)
+    uploaded = upload("file")
+    if uploaded is None:
+        raise MarkingError("upload conflicts.csv or .xlsx (field 'file')")
+    return jsonify(actions.conflicts_import(get_db(), exam, account, *uploaded))
+
+
 # --- examiner ---------------------------------------------------------------------------------
 
 
@@ -344,8 +361,8 @@ def lead_approve(code: str, group: str) -> Response:
 @bp.get("/sessions/<code>/anomalies")
 @require(*LEADS)
 def lead_anomalies(code: str) -> Response:
-    exam, _account = session_as_lead(code)
-    return jsonify(actions.anomalies(get_db(), exam))
+    exam, account = session_as_lead(code)
+    return jsonify(actions.anomalies(get_db(), exam, account))
 
 
 @bp.post("/sessions/<code>/anomalies/<int:anomaly_id>/resolve")
@@ -387,8 +404,8 @@ def lead_correct_key(code: str) -> Response:
 @bp.get("/sessions/<code>/arbitrations")
 @require(*LEADS)
 def lead_arbitrations(code: str) -> Response:
-    exam, _account = session_as_lead(code)
-    return jsonify(actions.arbitrations(get_db(), exam))
+    exam, account = session_as_lead(code)
+    return jsonify(actions.arbitrations(get_db(), exam, account))
 
 
 @bp.post("/sessions/<code>/responses/<int:response_id>/arbitrate")

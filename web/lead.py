@@ -50,12 +50,12 @@ def approve(code: str, group: str) -> Response:
 @bp.get("/sessions/<code>/anomalies")
 @require(*LEADS)
 def anomalies(code: str) -> str:
-    exam, _account = session_as_lead(code)
+    exam, account = session_as_lead(code)
     db = get_db()
     return render_template(
         "lead/anomalies.html",
         exam=exam,
-        anomalies=actions.anomalies(db, exam),
+        anomalies=actions.anomalies(db, exam, account),
         objective=views.objective_questions(db, exam),
     )
 
@@ -94,9 +94,9 @@ def correct_key(code: str) -> Response:
 @bp.get("/sessions/<code>/arbitration")
 @require(*LEADS)
 def arbitration(code: str) -> str:
-    exam, _account = session_as_lead(code)
+    exam, account = session_as_lead(code)
     return render_template(
-        "lead/arbitration.html", exam=exam, tasks=actions.arbitrations(get_db(), exam)
+        "lead/arbitration.html", exam=exam, tasks=actions.arbitrations(get_db(), exam, account)
     )
 
 

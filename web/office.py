@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from marking import views
 from marking.errors import MarkingError
-from marking.models import Role
+from marking.models import Account, Role
 from web import actions
 from web.access import session_as_staff
 from web.db import get_db
@@ -51,6 +51,7 @@ def session(code: str) -> str:
         examiners=actions.examiners(db),
         custodians=actions.custodian_list(db, exam),
         candidates=actions.custodian_candidates(db),
+        deputy=db.get(Account, exam.deputy_id) if exam.deputy_id else None,
     )
 
 
@@ -126,6 +127,27 @@ def assign(code: str, group: str) -> WerkzeugResponse:
     )
     for warning in result["warnings"]:
         flash(warning, "warning")
+    return redirect(url_for("office.session", code=code))
+
+
+@bp.post("/sessions/<code>/deputy")
+@require(Role.OFFICE)
+def deputy(code: str) -> WerkzeugResponse:
+    exam, account = session_as_staff(code, Role.OFFICE)
+    done = actions.deputy(get_db(), exam, account, request.form.get("deputy", ""))
+    flash(_("Deputy lead %(u)s named: rules where the lead is excluded.", u=done["deputy"]), "ok")
+    return redirect(url_for("office.session", code=code))
+
+
+@bp.post("/sessions/<code>/conflicts")
+@require(Role.OFFICE)
+def conflicts(code: str) -> WerkzeugResponse:
+    exam, account = session_as_staff(code, Role.OFFICE)
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        raise MarkingError(_("Choose conflicts.csv or .xlsx."))
+    done = actions.conflicts_import(get_db(), exam, account, file.read(), file.filename)
+    flash(_("%(n)d recusal declaration(s) sealed.", n=done["declarations"]), "ok")
     return redirect(url_for("office.session", code=code))
 
 

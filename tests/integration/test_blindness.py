@@ -60,6 +60,14 @@ def sealed_session(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object
         w.writerow(("username", "id_number", "relation"))
         for i, person in enumerate(declared, start=1):
             w.writerow((f"e{i}", person.id_number, "relative"))
+    # Declared after intake: one about a candidate already in, one about someone of a batch
+    # still to come. Both wait for later batches (as digests, never as ID numbers).
+    outsider = synthetic.roster(1, seed=SEED + 1, prefix="2999")[0]
+    with (inputs / "late.csv").open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(("username", "id_number", "relation"))
+        w.writerow(("e1", people[20].id_number, "teacher_student"))
+        w.writerow(("e2", outsider.id_number, "relative"))
 
     runner = CliRunner()
     env = {"BLINDMARK_KEY_PASSPHRASE": PASSPHRASE}
@@ -82,6 +90,7 @@ def sealed_session(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object
         ["examiners", "import", str(inputs / "examiners.csv")],
         ["conflicts", "import", str(inputs / "conflicts.csv")],
         ["-v", "intake", "--session", "BLIND-1", str(inputs / "batch")],
+        ["conflicts", "import", str(inputs / "late.csv")],
         ["status", "--session", "BLIND-1"],
         ["export", "paper", "--session", "BLIND-1", "--out", str(instance / "paper.csv")],
     ]
@@ -117,7 +126,7 @@ def sealed_session(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object
     files = {p: p.read_bytes() for p in instance.rglob("*") if p.is_file()}
     database.drop()
     return {
-        "people": people,
+        "people": [*people, outsider],
         "declared": declared,
         "files": files,
         "dump": dump,
@@ -218,7 +227,7 @@ def test_declared_conflicts_became_exclusions_and_left_the_clear_tables(
     scripts_of = {c["id_number"]: c["scripts"] for c in unsealed["candidates"]}
     expected = sum(len(scripts_of[p.id_number]) for p in declared)
     assert sealed_session["exclusions"] == expected > 0
-    assert sealed_session["pending"] == 0
+    assert sealed_session["pending"] == 2  # the two declared after intake wait, as digests
     assert sorted(c["id_number"] for c in unsealed["conflicts_consumed"]) == sorted(
         p.id_number for p in declared
     )

@@ -408,7 +408,7 @@ def test_examiners_then_conflicts_import(
         f"username,id_number,relation\nnobody,{people[0].id_number},cousin\n", encoding="utf-8"
     )
     output = refused(keyed("conflicts", "import", conflicts, "--session", CODE), 2)
-    assert "conflicts.csv, row 2, column username: no examiner with this username" in output
+    assert "conflicts.csv, row 2, column username: no examiner or lead with this username" in output
     assert "conflicts.csv, row 2, column relation: must be relative" in output
     assert people[0].id_number not in output
     assert count(fresh_db.engine, PendingConflict) == 2

@@ -1,0 +1,121 @@
+"""Recusal over HTTP (issue 9, items 3 and 4): the office names a deputy lead and imports
+declarations of examiners and of the lead, a later batch is excluded from as the first,
+and the lead and the deputy each see and rule on exactly their own responses."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from marking.accounts import add_user
+from marking.lead import arbitration_tasks
+from marking.models import Account, Role
+from marking.sessions import get_session
+from tests.integration.factory import people, tiny_rows
+from tests.integration.test_recusal import flag_as, mark_as
+from tests.web.conftest import World
+from tests.web.test_office_and_director import batch_zip
+
+API = "/api/v1/sessions"
+
+
+def declarations(client: FlaskClient, url: str, rows: list[tuple[str, str]]) -> Any:
+    text = "username,id_number,relation\n" + "".join(f"{u},{i},relative\n" for u, i in rows)
+    return client.post(
+        url,
+        data={"file": (io.BytesIO(text.encode()), "conflicts.csv")},
+        content_type="multipart/form-data",
+    )
+
+
+def with_deputy(world: World) -> None:
+    with world.tx() as db:
+        if db.scalar(select(Account.id).where(Account.username == "deputy")) is None:
+            add_user(db, "deputy", role=Role.LEAD, name="副组长")
+        world.passwords(db)
+
+
+def test_the_office_names_a_deputy_lead_and_imports_a_leads_declarations(world: World) -> None:
+    world.session("RC-1", examiners=("e1", "e2", "e3"))
+    with_deputy(world)
+    office = world.client("office")
+
+    refused = office.post(f"{API}/RC-1/deputy", json={"deputy": "lead"})
+    assert refused.status_code == 422
+    assert "the deputy must be another person" in refused.json["detail"]
+    refused = office.post(f"{API}/RC-1/deputy", json={"deputy": "e1"})
+    assert refused.status_code == 422 and "senior examiner" in refused.json["detail"]
+    named = office.post("/office/sessions/RC-1/deputy", data={"deputy": "deputy"})
+    assert named.status_code == 302
+    page = office.get("/office/sessions/RC-1").get_data(as_text=True)
+    assert "副组长 (deputy)" in page and "已指定副组长 deputy" in page
+
+    later = people(2, seed=31, prefix="2677")
+    form = declarations(office, "/office/sessions/RC-1/conflicts", [("lead", later[0].id_number)])
+    assert form.status_code == 302
+    api = declarations(office, f"{API}/RC-1/conflicts", [("e2", later[1].id_number)])
+    assert api.status_code == 200 and api.json == {"declarations": 1}
+    unknown = declarations(office, f"{API}/RC-1/conflicts", [("nobody", later[1].id_number)])
+    assert unknown.status_code == 422
+    assert later[1].id_number not in unknown.get_data(as_text=True)
+
+    rows = [(n, c, q, f"later {t}") for n, c, q, t in tiny_rows(later)]
+    taken = office.post(
+        f"{API}/RC-1/intake",
+        data={"batch": (io.BytesIO(batch_zip(rows, later)), "later.zip")},
+        content_type="multipart/form-data",
+    )
+
+    assert taken.status_code == 201 and taken.json["exclusions"] == 4
+
+
+def test_the_lead_and_the_deputy_each_see_and_rule_on_their_own_responses(world: World) -> None:
+    world.session("RC-2", n=2, examiners=("e1", "e2", "e3", "e4"))
+    with_deputy(world)
+    office = world.client("office")
+    assert office.post(f"{API}/RC-2/deputy", json={"deputy": "deputy"}).status_code == 200
+    # The lead declares a conflict with a candidate of a second batch, taken in during marking.
+    later = people(1, seed=32, prefix="2688")
+    declarations(office, f"{API}/RC-2/conflicts", [("lead", later[0].id_number)])
+    rows = [(n, c, q, f"later {t}") for n, c, q, t in tiny_rows(later)]
+    office.post(
+        f"{API}/RC-2/intake",
+        data={"batch": (io.BytesIO(batch_zip(rows, later)), "later.zip")},
+        content_type="multipart/form-data",
+    )
+    with world.tx() as db:
+        exam = get_session(db, "RC-2")
+        for who, mark in (("e1", "0"), ("e2", "8"), ("e3", "4")):
+            mark_as(db, exam, who, {"later c1 skills": mark, "c1 skills": mark})
+        flag_as(db, exam, "e4", "later c1 theory")
+        excluded = {t.text: t.response_id for t in arbitration_tasks(db, exam)}
+    lead, deputy = world.client("lead"), world.client("deputy")
+
+    lead_list = lead.get(f"{API}/RC-2/arbitrations").json
+    deputy_list = deputy.get(f"{API}/RC-2/arbitrations").json
+    assert [t["text"] for t in lead_list] == ["c1 skills"]
+    assert [t["text"] for t in deputy_list] == ["later c1 skills"]
+    assert [a["text"] for a in lead.get(f"{API}/RC-2/anomalies").json] == []
+    assert [a["text"] for a in deputy.get(f"{API}/RC-2/anomalies").json] == ["later c1 theory"]
+    assert "later c1 skills" not in lead.get("/lead/sessions/RC-2/arbitration").get_data(
+        as_text=True
+    )
+    assert "later c1 skills" in deputy.get("/lead/sessions/RC-2/arbitration").get_data(as_text=True)
+    assert "RC-2" in deputy.get("/lead/").get_data(as_text=True)
+
+    theirs = excluded["later c1 skills"]
+    refused = lead.post(f"{API}/RC-2/responses/{theirs}/arbitrate", json={"value": "4"})
+    assert refused.status_code == 404
+    done = deputy.post(f"{API}/RC-2/responses/{theirs}/arbitrate", json={"value": "4"})
+    assert done.status_code == 200 and done.json["final"] == "4"
+    mine = excluded["c1 skills"]
+    assert (
+        deputy.post(f"{API}/RC-2/responses/{mine}/arbitrate", json={"value": "4"}).status_code
+        == 404
+    )
+    assert (
+        lead.post(f"{API}/RC-2/responses/{mine}/arbitrate", json={"value": "4"}).status_code == 200
+    )
