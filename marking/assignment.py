@@ -113,6 +113,9 @@ def assign(
         if account is None or account.examiner is None:
             problems.append(f"{username}: no examiner with this username")
             continue
+        if not account.active:
+            problems.append(f"{username}: the account is disabled")
+            continue
         examiner = account.examiner
         why = _qualification_problem(examiner, exam)
         if why:
@@ -134,7 +137,9 @@ def assign(
     lead_account: Account | None = None
     if lead is not None:
         lead_account = get_account(db, lead)
-        if lead_account.role not in (Role.LEAD, Role.EXAMINER):
+        if not lead_account.active:
+            problems.append(f"{lead}: the account is disabled")
+        elif lead_account.role not in (Role.LEAD, Role.EXAMINER):
             problems.append(f"{lead}: a lead must be a lead or examiner account")
         elif lead_account.id == exam.deputy_id:
             problems.append(f"{lead}: is the session's deputy lead; name another deputy first")

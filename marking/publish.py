@@ -308,9 +308,9 @@ def unseal_roster(db: Session, exam: ExamSession, key: SessionKey) -> list[Candi
             roster.append(c)
     if duplicates:
         raise PublicationRefused(
-            "the same candidate was taken in twice; withdraw one batch "
-            "(`blindmark withdraw --session C --batch N --reason R`) and publish again:\n  "
-            + "\n  ".join(duplicates)
+            "the same candidate was taken in twice; withdraw one batch (the office's session "
+            "page lists the batches by number; or `blindmark withdraw --session C --batch N "
+            "--reason R`) and publish again:\n  " + "\n  ".join(duplicates)
         )
     return roster
 

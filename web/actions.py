@@ -43,7 +43,7 @@ from marking.assignment import approve_scheme, assign, get_group, name_deputy
 from marking.definition import parse_session_definition
 from marking.errors import MarkingError, NotFound, StateError
 from marking.examiners import import_conflicts, import_examiners
-from marking.intake import intake_batch
+from marking.intake import intake_batch, iter_batches, withdraw_batch
 from marking.models import (
     Account,
     AccountRequest,
@@ -429,6 +429,32 @@ def assign_group(
         lead=lead_username or None,
     )
     return dataclasses.asdict(result)
+
+
+def batches(db: Session, exam: ExamSession) -> list[dict[str, Any]]:
+    """The session's intake batches as the office sees them: counts, never identities."""
+    return [
+        {
+            "id": b.id,
+            "name": b.name,
+            "candidates": b.candidate_count,
+            "scripts": b.script_count,
+            "responses": b.response_count,
+            "created_by": b.created_by,
+            "created_at": _plain(b.created_at),
+            "withdrawn_at": _plain(b.withdrawn_at) if b.withdrawn_at else None,
+        }
+        for b in iter_batches(db, exam)
+    ]
+
+
+def withdraw(
+    db: Session, exam: ExamSession, account: Account, batch_id: int, reason: str
+) -> dict[str, Any]:
+    """Withdraw an intake batch (taken in twice, or by mistake): recorded, with its reason;
+    publication then leaves its candidates out (DESIGN §3)."""
+    batch = withdraw_batch(db, exam, batch_id, reason=reason.strip(), actor=account.username)
+    return {"id": batch.id, "name": batch.name, "withdrawn_at": _plain(batch.withdrawn_at)}
 
 
 def deputy(db: Session, exam: ExamSession, account: Account, username: str) -> dict[str, Any]:

@@ -248,6 +248,20 @@ def group_assign(code: str, group: str) -> Response:
     )
 
 
+@bp.get("/sessions/<code>/batches")
+@require(Role.OFFICE)
+def session_batches(code: str) -> Response:
+    exam, _account = session_as_staff(code, Role.OFFICE)
+    return jsonify(actions.batches(get_db(), exam))
+
+
+@bp.post("/sessions/<code>/batches/<int:batch_id>/withdraw")
+@require(Role.OFFICE)
+def batch_withdraw(code: str, batch_id: int) -> Response:
+    exam, account = session_as_staff(code, Role.OFFICE)
+    return jsonify(actions.withdraw(get_db(), exam, account, batch_id, text(body(), "reason")))
+
+
 @bp.post("/sessions/<code>/deputy")
 @require(Role.OFFICE)
 def session_deputy(code: str) -> Response:

@@ -42,10 +42,12 @@ def seed(engine: Engine, *, candidates: int, out_dir: Path, echo: Callable[[str]
     people = synthetic.roster(candidates, seed=7, prefix="263")
     synthetic.write_batch(folder / "batch", people, synthetic.paper(6), seed=7, image_rate=0.1)
     shared = hash_password(DEMO_PASSWORD)
-    admin = "admin-demo"
+    # Two admins: making a director or office account in the browser needs a second one.
+    admins = ("admin-demo", "admin2-demo")
     with transaction(engine) as db:
-        if db.scalar(select(Account.id).where(Account.username == admin)) is None:
-            add_user(db, admin, role=Role.ADMIN, name="演示管理员").password_hash = shared
+        for admin, name in zip(admins, ("演示管理员", "演示管理员二"), strict=True):
+            if db.scalar(select(Account.id).where(Account.username == admin)) is None:
+                add_user(db, admin, role=Role.ADMIN, name=name).password_hash = shared
         exam = create_session(db, parse_session_definition(toml), source=toml, actor="demo")
         init_keys(
             db, exam, actor="demo", key_file=folder / "session.key", passphrase=DEMO_PASSPHRASE
@@ -68,6 +70,6 @@ def seed(engine: Engine, *, candidates: int, out_dir: Path, echo: Callable[[str]
     echo(f"  director  director-{tag.lower()}")
     echo(f"  lead      {lead}")
     echo(f"  examiners {', '.join(LIVE_EXAMINERS)}")
-    echo(f"  admin     {admin}")
+    echo(f"  admins    {', '.join(admins)}")
     echo(f"key file of {code}: {folder / 'session.key'} (passphrase {DEMO_PASSPHRASE!r})")
     return code

@@ -52,6 +52,7 @@ def session(code: str) -> str:
         custodians=actions.custodian_list(db, exam),
         candidates=actions.custodian_candidates(db),
         deputy=db.get(Account, exam.deputy_id) if exam.deputy_id else None,
+        batches=actions.batches(db, exam),
     )
 
 
@@ -108,6 +109,15 @@ def intake(code: str) -> WerkzeugResponse:
         ),
         "ok",
     )
+    return redirect(url_for("office.session", code=code))
+
+
+@bp.post("/sessions/<code>/batches/<int:batch_id>/withdraw")
+@require(Role.OFFICE)
+def withdraw(code: str, batch_id: int) -> WerkzeugResponse:
+    exam, account = session_as_staff(code, Role.OFFICE)
+    done = actions.withdraw(get_db(), exam, account, batch_id, request.form.get("reason", ""))
+    flash(_("Batch %(n)s withdrawn: publication leaves its candidates out.", n=done["name"]), "ok")
     return redirect(url_for("office.session", code=code))
 
 

@@ -137,6 +137,7 @@ def _multipart(properties: dict[str, Any], required: list[str]) -> dict[str, Any
 FILE = {"type": "string", "format": "binary"}
 CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
 GROUP = {"name": "group", "in": "path", "required": True, "schema": {"type": "string"}}
+BATCH = {"name": "batch_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 RESPONSE_ID = {"name": "response_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
 # (method, path, summary, roles, path parameters, request body, success status, success schema)
@@ -280,6 +281,26 @@ OPERATIONS: list[Operation] = [
             },
             ["examiners"],
         ),
+        200,
+        OBJECT,
+    ),
+    (
+        "get",
+        "/sessions/{code}/batches",
+        "The session's intake batches",
+        "office",
+        [CODE],
+        None,
+        200,
+        LIST,
+    ),
+    (
+        "post",
+        "/sessions/{code}/batches/{batch_id}/withdraw",
+        "Withdraw an intake batch (recorded, with its reason)",
+        "office",
+        [CODE, BATCH],
+        _json_body({"reason": {"type": "string"}}, ["reason"]),
         200,
         OBJECT,
     ),
