@@ -83,12 +83,12 @@ def arbitration_tasks(db: Session, exam: ExamSession, *, limit: int = 100) -> li
 
 
 def _session_response(db: Session, exam: ExamSession, response_id: int) -> Response:
+    """The response, locked, if it belongs to this session; NotFound otherwise (messages
+    name no row id: the lead addresses responses by handle)."""
     response = db.get(Response, response_id, with_for_update=True)
-    if response is None:
-        raise NotFound(f"no response {response_id}")
-    script = db.get(Script, response.script_id)
-    if script is None or script.session_id != exam.id:
-        raise NotFound(f"response {response_id} is not in session {exam.code}")
+    script = None if response is None else db.get(Script, response.script_id)
+    if response is None or script is None or script.session_id != exam.id:
+        raise NotFound(f"that response is not in session {exam.code}")
     return response
 
 
@@ -102,13 +102,14 @@ def arbitrate(
     reason: str = "",
     now: dt.datetime | None = None,
 ) -> Arbitration:
-    """The lead's final mark on a response whose marks disagree (R14: it is final)."""
+    """The lead's final mark on a response whose marks disagree (R14: it is final).
+
+    Raises NotFound for a response of another session, StateError unless it awaits
+    arbitration, InvalidMark for a mark off the range or step."""
     _require_lead(exam, lead)
     response = _session_response(db, exam, response_id)
     if response.state is not ResponseState.ARBITRATION:
-        raise StateError(
-            f"response {response_id} is {response.state.value}, not awaiting arbitration"
-        )
+        raise StateError(f"this response is {response.state.value}, not awaiting arbitration")
     question = db.get(Question, response.question_id)
     assert question is not None
     validate_mark(value, maximum=question.max, step=question.step)
@@ -156,14 +157,15 @@ def resolve_anomaly(
     """Resolve a flag: back to the queue, a final mark with a reason, or after a key
     correction (made with ``correct_key``) back to the queue.
 
-    Raises MarkingError for a missing reason or a final without a valid mark.
+    Raises NotFound for an anomaly of another session, MarkingError for a missing reason or
+    a final without a valid mark.
     """
     _require_lead(exam, lead)
     anomaly = db.get(Anomaly, anomaly_id)
     if anomaly is None or anomaly.session_id != exam.id:
-        raise NotFound(f"no anomaly {anomaly_id} in session {exam.code}")
+        raise NotFound(f"that anomaly report is not in session {exam.code}")
     if anomaly.resolution is not None:
-        raise StateError(f"anomaly {anomaly_id} was already resolved ({anomaly.resolution.value})")
+        raise StateError(f"this anomaly was already resolved ({anomaly.resolution.value})")
     if not note.strip():
         raise MarkingError("a resolution needs a note saying why (R6: corrections are signed)")
     response = _session_response(db, exam, anomaly.response_id)

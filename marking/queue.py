@@ -5,6 +5,9 @@ PostgreSQL; SQLite has one writer at a time) and counts its lease on the row its
 (``held``), so a competing claim rechecks the row after the lock and never sees a
 response as free when its slots are taken. The schema backs this up: one held lease per
 examiner and response, one mark per examiner and response.
+
+Every operation on a response checks that it belongs to the session it is addressed
+through.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from marking import ledger
 from marking.db import to_milli
-from marking.errors import MarkingError, StateError
+from marking.errors import MarkingError, NotFound, StateError
 from marking.models import (
     Account,
     Anomaly,
@@ -373,8 +376,27 @@ def _claimed(row: Any, expires_at: dt.datetime, *, plain: bool = False) -> Claim
     )
 
 
-def held_lease(db: Session, examiner: Account, response_id: int, *, now: dt.datetime) -> Lease:
-    """The examiner's live lease on a response, or LeaseLost saying what happened."""
+def in_session(db: Session, exam: ExamSession, response_id: int) -> None:
+    """NotFound unless the response belongs to the session it is addressed through.
+
+    Every operation on a response checks this first: an examiner of two sessions must not
+    mark, flag or hand back in one session what they hold in the other (each session's
+    ledger would then hold the other's marks, and neither would verify)."""
+    found = db.scalar(
+        select(Response.id)
+        .join(Script, Script.id == Response.script_id)
+        .where(Response.id == response_id, Script.session_id == exam.id)
+    )
+    if found is None:
+        raise NotFound(f"that response is not in session {exam.code}")
+
+
+def held_lease(
+    db: Session, exam: ExamSession, examiner: Account, response_id: int, *, now: dt.datetime
+) -> Lease:
+    """The examiner's live lease on a response of this session, or NotFound (another
+    session's response) or LeaseLost saying what happened."""
+    in_session(db, exam, response_id)
     lease = db.scalar(
         select(Lease)
         .where(
@@ -386,6 +408,7 @@ def held_lease(db: Session, examiner: Account, response_id: int, *, now: dt.date
     )
     if lease is not None and lease.expires_at > now:
         return lease
+    # The messages name no response: its row id is not for examiners to see.
     if lease is None:
         last = db.scalar(
             select(Lease)
@@ -394,17 +417,17 @@ def held_lease(db: Session, examiner: Account, response_id: int, *, now: dt.date
             .limit(1)
         )
         if last is None:
-            raise LeaseLost(f"you have not claimed response {response_id}; claim a batch first")
+            raise LeaseLost("you have not claimed this response; claim a batch first")
         if last.state is LeaseState.SUBMITTED:
-            raise LeaseLost(f"you have already marked response {response_id}")
+            raise LeaseLost("you have already marked this response")
         if last.state is LeaseState.RELEASED:
-            raise LeaseLost(f"you handed response {response_id} back; it is no longer yours")
+            raise LeaseLost("you handed this response back; it is no longer yours")
         expired_at = last.expires_at
     else:
         expired_at = lease.expires_at
     raise LeaseLost(
-        f"your claim on response {response_id} expired at {expired_at:%H:%M:%S} UTC and it "
-        "went back to the queue; your mark was not recorded. Claim a new batch to go on."
+        f"your claim on this response expired at {expired_at:%H:%M:%S} UTC and it went "
+        "back to the queue; your mark was not recorded. Claim a new batch to go on."
     )
 
 
@@ -481,6 +504,9 @@ _HELD = (
         Lease.response_id == bindparam("response_id"),
         Lease.examiner_id == bindparam("examiner_id"),
         _is(Lease.state, LeaseState.HELD),
+        # Only a response of the session the mark is sent through. The group is joined
+        # anyway and belongs to the response's session: the check costs no extra join.
+        MarkingGroup.session_id == bindparam("session_id"),
     )
     .with_for_update(of=[Lease.__table__, Response.__table__])
 )
@@ -627,8 +653,9 @@ def submit_mark(
 ) -> Submitted:
     """Record the examiner's mark on a response they hold; reconcile when enough marks are in.
 
-    Raises LeaseLost when the lease is gone (expired, handed back, or never held) and
-    InvalidMark for a value outside [0, max] or off the step; nothing is stored then.
+    Raises NotFound for a response of another session, LeaseLost when the lease is gone
+    (expired, handed back, or never held) and InvalidMark for a value outside [0, max] or
+    off the step; nothing is stored then.
     This is the hot path of marking: prepared Core statements, no ORM objects.
     """
     if exam.state is not SessionState.MARKING:
@@ -636,7 +663,11 @@ def submit_mark(
     now = now or utcnow()
     conn = db.connection()
     fused = conn.dialect.name == "postgresql"
-    params: dict[str, Any] = {"response_id": response_id, "examiner_id": examiner.id}
+    params: dict[str, Any] = {
+        "response_id": response_id,
+        "examiner_id": examiner.id,
+        "session_id": exam.id,
+    }
     if fused:
         params.update(l_session=exam.id, l_lane=examiner.username)
     # One round trip: the lease, and the response's counters and rules, both locked.
@@ -644,7 +675,7 @@ def submit_mark(
         _HELD_DRIVER.run(conn, params).fetchone() if fused else conn.execute(_HELD, params).first()
     )
     if row is None or row.expires_at <= now:
-        held_lease(db, examiner, response_id, now=now)  # raises LeaseLost, saying why
+        held_lease(db, exam, examiner, response_id, now=now)  # raises, saying why
         raise AssertionError("unreachable")
     limits = (row.max, row.step, row.tolerance)
     maximum, step, tolerance = _decimals(limits) if fused else limits
@@ -762,9 +793,9 @@ def release(
     response_id: int,
     now: dt.datetime | None = None,
 ) -> None:
-    """Hand a held response back to the queue unmarked."""
+    """Hand a held response back to the queue unmarked (NotFound for another session's)."""
     now = now or utcnow()
-    lease = held_lease(db, examiner, response_id, now=now)
+    lease = held_lease(db, exam, examiner, response_id, now=now)
     lease.state = LeaseState.RELEASED
     db.execute(update(Response).where(Response.id == response_id).values(held=Response.held - 1))
     db.flush()
@@ -780,11 +811,13 @@ def flag(
     note: str,
     now: dt.datetime | None = None,
 ) -> Anomaly:
-    """Report a held response to the lead instead of marking it (R4); it leaves the queue."""
+    """Report a held response to the lead instead of marking it (R4); it leaves the queue.
+
+    Raises NotFound for a response of another session and LeaseLost unless it is held."""
     if exam.state is not SessionState.MARKING:
         raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
     now = now or utcnow()
-    lease = held_lease(db, examiner, response_id, now=now)
+    lease = held_lease(db, exam, examiner, response_id, now=now)
     response = db.get(Response, response_id, with_for_update=True)
     assert response is not None
     lease.state = LeaseState.RELEASED

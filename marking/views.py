@@ -149,18 +149,25 @@ def session_response(db: Session, exam: ExamSession, response_id: int) -> Respon
         .where(Response.id == response_id, Script.session_id == exam.id)
     ).scalar_one_or_none()
     if row is None:
-        raise NotFound(f"no response {response_id} in session {exam.code}")
+        raise NotFound(f"that response is not in session {exam.code}")
     return row
 
 
-def holds(db: Session, account: Account, response_id: int, *, now: dt.datetime) -> bool:
+def holds(
+    db: Session, exam: ExamSession, account: Account, response_id: int, *, now: dt.datetime
+) -> bool:
+    """Whether the account holds a live lease on this response of this session."""
     return (
         db.scalar(
-            select(Lease.id).where(
+            select(Lease.id)
+            .join(Response, Response.id == Lease.response_id)
+            .join(Script, Script.id == Response.script_id)
+            .where(
                 Lease.response_id == response_id,
                 Lease.examiner_id == account.id,
                 Lease.state == LeaseState.HELD,
                 Lease.expires_at > now,
+                Script.session_id == exam.id,
             )
         )
         is not None
@@ -169,10 +176,10 @@ def holds(db: Session, account: Account, response_id: int, *, now: dt.datetime) 
 
 def image_of(db: Session, response: Response) -> Image:
     if response.image_sha256 is None:
-        raise NotFound(f"response {response.id} has no image")
+        raise NotFound("this response has no image")
     image = db.get(Image, response.image_sha256)
     if image is None:  # pragma: no cover - the foreign key prevents it
-        raise NotFound(f"response {response.id} has no image")
+        raise NotFound("this response has no image")
     return image
 
 

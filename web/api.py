@@ -276,15 +276,16 @@ def examiner_flag(code: str, response_id: int) -> Response:
 @require(Role.EXAMINER, Role.LEAD)
 def response_image(code: str, response_id: int) -> Response:
     """A response's image: for the examiner holding it, or the session's lead."""
-    db, account = get_db(), me()
-    if account.role is Role.EXAMINER and views.holds(db, account, response_id, now=utcnow()):
-        exam = session_as_examiner(code)[0]
-    else:
-        try:
-            exam = session_as_lead(code)[0]
-        except Forbidden:
-            # Not told apart from a response that does not exist.
-            raise NotFound(f"no response {response_id} of yours") from None
+    db = get_db()
+    try:
+        exam, account = session_as_lead(code)
+        lead = True
+    except Forbidden:
+        exam, account = session_as_examiner(code)
+        lead = False
+    if not lead and not views.holds(db, exam, account, response_id, now=utcnow()):
+        # Not told apart from a response that does not exist.
+        raise NotFound(f"no response {response_id} of yours")
     image = views.image_of(db, views.session_response(db, exam, response_id))
     return Response(image.content, mimetype=image.media_type)
 
