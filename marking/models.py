@@ -35,6 +35,7 @@ from sqlalchemy.types import TypeDecorator
 
 from marking.db import Base, Marks
 from marking.definition import QuestionType
+from marking.handles import new_key
 
 
 def utcnow() -> dt.datetime:
@@ -219,6 +220,9 @@ class ExamSession(Base):
     threshold: Mapped[int | None] = mapped_column(Integer)
     # The lead examiner (R14): approves schemes, resolves anomalies, arbitrates.
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    # The key of the session's response and anomaly handles (marking/handles.py): examiners
+    # and leads address responses by handles, never by sequential row ids.
+    handle_key: Mapped[bytes] = mapped_column(LargeBinary(16), default=new_key)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     groups: Mapped[list[MarkingGroup]] = relationship(
