@@ -62,7 +62,8 @@ def arbitration_tasks(db: Session, exam: ExamSession, *, limit: int = 100) -> li
         .join(Question, Question.id == Response.question_id)
         .join(Component, Component.id == Question.component_id)
         .where(Script.session_id == exam.id, Response.state == ResponseState.ARBITRATION)
-        .order_by(Response.id)
+        # Queue order, not row order: the list's order says nothing about ids or batches.
+        .order_by(Response.queue_key, Response.id)
         .limit(limit)
     ).all()
     return [

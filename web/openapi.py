@@ -89,6 +89,21 @@ ANOMALY = _shown(
     scheme=STRING,
 )
 TASK = _shown(["marks", "tolerance"], tolerance=DECIMAL, marks={"type": "array", "items": DECIMAL})
+MY_GROUP = {
+    "type": "object",
+    "required": ["key", "name", "responses", "my_marks", "held", "available"],
+    "properties": {
+        "key": STRING,
+        "name": STRING,
+        "approved": {"type": "boolean"},
+        "suspended": {"type": "boolean"},
+        "responses": {"type": "integer"},
+        "my_marks": {"type": "integer"},
+        "held": {"type": "integer"},
+        "available": {"type": "integer"},
+    },
+    "additionalProperties": False,
+}
 
 
 def _answer(**properties: Any) -> dict[str, Any]:
@@ -260,12 +275,21 @@ OPERATIONS: list[Operation] = [
     (
         "get",
         "/sessions/{code}/mine",
-        "My groups and held responses",
+        "My groups (my marks and what there is to take, nothing from reconciliation) and "
+        "held responses",
         "examiner",
         [CODE],
         None,
         200,
-        OBJECT,
+        {
+            "type": "object",
+            "required": ["code", "groups", "held"],
+            "properties": {
+                **SESSION["properties"],
+                "groups": {"type": "array", "items": MY_GROUP},
+                "held": {"type": "array", "items": CLAIMED},
+            },
+        },
     ),
     (
         "post",

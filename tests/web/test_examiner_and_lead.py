@@ -235,3 +235,47 @@ def test_nothing_an_examiner_or_the_lead_can_reach_names_a_candidate(world: Worl
     anchors = re.findall(rb'id="(?:task|anomaly)-([^"]+)"', haystack)
     assert addresses and anchors, "the crawl should have met response and anomaly addresses"
     assert all(HANDLE.fullmatch(a.decode()) for a in addresses + anchors), addresses + anchors
+
+
+def test_an_examiners_progress_does_not_tell_whether_their_mark_agreed(world: World) -> None:
+    """Before, the examiner's page counted the group's final responses: it went up the moment
+    a second examiner's mark agreed with theirs, and so told them how the other marked."""
+    world.session("PROG-1", n=1)
+    e1, e2 = world.client("e1"), world.client("e2")
+    for item in claim(e1, "PROG-1", size=20):
+        if item["group"] == "short":
+            handle = item["response"]
+            assert mark(e1, "PROG-1", handle, "2").status_code == 200
+        else:
+            e1.post(f"{API}/PROG-1/responses/{item['response']}/release", json={})
+
+    def progress() -> tuple[Any, str]:
+        mine = e1.get(f"{API}/PROG-1/mine").json["groups"]
+        page = e1.get("/examiner/").get_data(as_text=True)
+        table = re.search(r"<table>.*?</table>", page, re.S)
+        assert table is not None
+        return mine, table.group(0)
+
+    before = progress()
+    assert [(g["key"], g["my_marks"]) for g in before[0]] == [("short", 1), ("prac", 0)]
+    for item in claim(e2, "PROG-1", size=20):
+        if item["response"] == handle:  # the same answer, marked the same: it is final now
+            assert mark(e2, "PROG-1", handle, "2").status_code == 200
+        else:
+            e2.post(f"{API}/PROG-1/responses/{item['response']}/release", json={})
+    row = world.response_id("PROG-1", handle)
+    with world.tx() as db:
+        final = db.get(Response, row)
+        assert final is not None and final.state is ResponseState.FINAL
+    assert progress() == before
+
+
+def test_an_examiner_holds_at_most_a_groups_limit_over_http(world: World) -> None:
+    world.session("HOLD-1", n=25)  # 25 responses in each group; the limit is 20 a group
+    e1 = world.client("e1")
+    first = claim(e1, "HOLD-1", size=100)
+    assert [sum(1 for i in first if i["group"] == g) for g in ("short", "prac")] == [20, 20]
+    again = e1.post(f"{API}/HOLD-1/claim", json={"size": 100})
+    assert again.status_code == 409 and again.json["error"] == "hold_limit"
+    assert "mark or hand back" in again.json["detail"]
+    assert len(e1.get(f"{API}/HOLD-1/held").json) == 40

@@ -1,12 +1,13 @@
-"""opaque handles: a random handle key for every session
+"""opaque handles and a fair queue: session handle keys, random queue order, a hold limit
 
 Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-27
 
-Existing sessions get what session creation now writes: a random handle key. The column
-is added with a constant default (SQLite adds a NOT NULL column only so) and filled
-afterwards, so no table is copied.
+Existing rows get what intake and session creation now write: every session a random
+handle key, every response a random place in the queue. Columns are added with constant
+defaults (SQLite adds a NOT NULL column only so) and filled afterwards, so no table is
+copied.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
+
+OPEN = sa.text("state = 'open'")
 
 
 def upgrade() -> None:
@@ -44,8 +47,51 @@ def upgrade() -> None:
     if postgres:
         op.alter_column("exam_session", "handle_key", server_default=None)
 
+    op.add_column(
+        "marking_group",
+        sa.Column("max_held", sa.Integer(), nullable=False, server_default="20"),
+    )
+
+    # PostgreSQL fills a volatile default row by row; SQLite needs the update.
+    op.add_column(
+        "response",
+        sa.Column(
+            "queue_key",
+            sa.Integer(),
+            nullable=False,
+            server_default=sa.text("floor(random() * 2147483648)::integer" if postgres else "0"),
+        ),
+    )
+    if postgres:
+        op.alter_column("response", "queue_key", server_default="0")
+    else:
+        op.execute("UPDATE response SET queue_key = random() & 2147483647")
+    op.drop_index("ix_response_open", table_name="response", postgresql_where=OPEN)
+    op.create_index(
+        "ix_response_queue",
+        "response",
+        ["group_id", "queue_key"],
+        unique=False,
+        sqlite_where=OPEN,
+        postgresql_where=OPEN,
+    )
+
 
 def downgrade() -> None:
-    # Plain DROP COLUMN (SQLite has it since 3.35): a batch would copy the table, and
-    # dropping the original fails the foreign keys that point at it.
-    op.execute("ALTER TABLE exam_session DROP COLUMN handle_key")
+    op.drop_index("ix_response_queue", table_name="response", postgresql_where=OPEN)
+    op.create_index(
+        "ix_response_open",
+        "response",
+        ["group_id"],
+        unique=False,
+        sqlite_where=OPEN,
+        postgresql_where=OPEN,
+    )
+    # Plain DROP COLUMN (SQLite has it since 3.35): a batch would copy these tables, and
+    # dropping the originals fails their foreign keys.
+    for table, column in (
+        ("response", "queue_key"),
+        ("marking_group", "max_held"),
+        ("exam_session", "handle_key"),
+    ):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
