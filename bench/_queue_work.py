@@ -25,12 +25,12 @@ OUT_OF_TOLERANCE = 0.06  # share of marks deliberately beyond tolerance: third m
 LEASE = dt.timedelta(minutes=20)
 
 
-def true_steps(response_id: int, steps: int) -> int:
+def true_steps(response_id: int | str, steps: int) -> int:
     digest = hashlib.blake2b(str(response_id).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") % (steps + 1)
 
 
-def mark_steps(response_id: int, steps: int, tol: int, rng: random.Random) -> int:
+def mark_steps(response_id: int | str, steps: int, tol: int, rng: random.Random) -> int:
     """A mark in steps: near the response's true mark, or now and then far beyond tolerance."""
     truth = true_steps(response_id, steps)
     half = tol // 2
@@ -199,11 +199,16 @@ class BlindmarkWorker:
 
 # --- the bare driver ---------------------------------------------------------------------------
 
-_GROUPS = (
-    "SELECT assignment.group_id FROM assignment JOIN marking_group "
-    "ON marking_group.id = assignment.group_id WHERE assignment.session_id = {p} "
-    "AND assignment.examiner_id = {p} AND assignment.suspended_at IS NULL "
-    "AND marking_group.approved_at IS NOT NULL"
+# The examiner's open groups with the room left under each one's hold limit. Written with
+# named parameters ({me}, {session}, ...: %(me)s for psycopg, :me for sqlite3).
+_ROOMS = (
+    "SELECT assignment.group_id, marking_group.max_held - (SELECT count(*) FROM lease "
+    "JOIN response ON response.id = lease.response_id WHERE lease.examiner_id = {me} "
+    "AND lease.state = 'held' AND response.group_id = assignment.group_id) AS room "
+    "FROM assignment JOIN marking_group ON marking_group.id = assignment.group_id "
+    "WHERE assignment.session_id = {session} AND assignment.examiner_id = {me} "
+    "AND assignment.suspended_at IS NULL AND marking_group.approved_at IS NOT NULL "
+    "ORDER BY assignment.group_id"
 )
 _EXPIRE = (
     "UPDATE lease SET state = 'expired' WHERE lease.state = 'held' AND lease.expires_at <= {p} "
@@ -212,15 +217,22 @@ _EXPIRE = (
     "RETURNING lease.id, lease.response_id"
 )
 _FREE = "UPDATE response SET held = response.held - {p} WHERE response.id = {p}"
-_CANDIDATES = (
-    "SELECT response.id FROM response WHERE response.group_id IN ({groups}) "
+# Up to {limit} takeable responses of group {group} in queue order from the claim's random
+# start ({lap}: onward, or the wrap-around part before it).
+_WINDOW = (
+    "SELECT response.id FROM response WHERE response.group_id = {group} "
+    "AND response.queue_key {lap} {start} "
     "AND response.state = 'open' AND response.marks_done + response.held < response.marks_needed "
     "AND NOT (EXISTS (SELECT * FROM mark WHERE mark.response_id = response.id "
-    "AND mark.examiner_id = {p})) "
+    "AND mark.examiner_id = {me})) "
     "AND NOT (EXISTS (SELECT * FROM lease WHERE lease.response_id = response.id "
-    "AND lease.examiner_id = {p} AND lease.state = 'held')) "
+    "AND lease.examiner_id = {me} AND lease.state = 'held')) "
     "AND NOT (EXISTS (SELECT * FROM exclusion WHERE exclusion.script_id = response.script_id "
-    "AND exclusion.examiner_id = {p})) LIMIT {p}{lock}"
+    "AND exclusion.examiner_id = {me})) ORDER BY response.queue_key LIMIT {limit}{lock}"
+)
+_FROM_START = (
+    "SELECT onward.id FROM (" + _WINDOW.replace("{lap}", ">=") + ") AS onward UNION ALL "
+    "SELECT wrapped.id FROM (" + _WINDOW.replace("{lap}", "<") + ") AS wrapped LIMIT {limit}"
 )
 _INSERT_LEASE = (
     "INSERT INTO lease (response_id, examiner_id, state, created_at, expires_at) "
@@ -235,7 +247,7 @@ _DESCRIBE = (
     "JOIN question ON question.id = response.question_id "
     "JOIN component ON component.id = question.component_id "
     "JOIN marking_group ON marking_group.id = response.group_id "
-    "WHERE response.id IN ({ids}) ORDER BY response.id"
+    "WHERE response.id IN ({ids}) ORDER BY response.queue_key, response.id"
 )
 _HELD = (
     "SELECT lease.id, lease.expires_at, response.marks_done, response.marks_needed, "
@@ -243,7 +255,8 @@ _HELD = (
     "FROM lease JOIN response ON response.id = lease.response_id "
     "JOIN question ON question.id = response.question_id "
     "JOIN marking_group ON marking_group.id = response.group_id "
-    "WHERE lease.response_id = {p} AND lease.examiner_id = {p} AND lease.state = 'held'{lock}"
+    "WHERE lease.response_id = {p} AND lease.examiner_id = {p} AND lease.state = 'held' "
+    "AND marking_group.session_id = {p}{lock}"
 )
 _INSERT_MARK = (
     "INSERT INTO mark (response_id, examiner_id, kind, value, lease_id, created_at) "
@@ -286,7 +299,7 @@ _HELD_FUSED = (
     "JOIN question ON question.id = response.question_id "
     "JOIN marking_group ON marking_group.id = response.group_id JOIN lane_tip ON true "
     "WHERE lease.response_id = {p} AND lease.examiner_id = {p} AND lease.state = 'held' "
-    "FOR UPDATE OF lease, response"
+    "AND marking_group.session_id = {p} FOR UPDATE OF lease, response"
 )
 _FUSED_WRITE = (
     "WITH new_mark AS (INSERT INTO mark (id, response_id, examiner_id, kind, value, lease_id, "
@@ -297,22 +310,32 @@ _FUSED_WRITE = (
     "advanced AS (" + _ADVANCE_LANE + ") " + _INSERT_ENTRY
 )
 GENESIS = "0" * 64
-# PostgreSQL: the claim in one statement, as marking.queue.claim sends it there.
+# PostgreSQL: the claim in one statement, as marking.queue.claim sends it there (after the
+# examiner's advisory lock, in a statement of its own).
+_PG_NAMES = {"me": "%(me)s", "session": "%(session)s", "start": "%(start)s", "size": "%(size)s"}
+_CLAIM_LOCK = "SELECT pg_advisory_xact_lock(25197, %(me)s)"
 _CLAIM_FUSED = (
-    "WITH picked AS ("
-    + _CANDIDATES.format(
-        p="{p}",
-        groups=_GROUPS,
+    "WITH rooms AS ("
+    + _ROOMS.format(**_PG_NAMES)
+    + "), picked AS (SELECT w.id FROM rooms JOIN LATERAL ("
+    + _FROM_START.format(
+        **_PG_NAMES,
+        group="rooms.group_id",
+        limit="least(greatest(rooms.room, 0), %(size)s)",
         lock=" FOR UPDATE OF response SKIP LOCKED",
     )
-    + "), counted AS (UPDATE response SET held = response.held + 1 "
+    + ") AS w ON true LIMIT %(size)s), "
+    "counted AS (UPDATE response SET held = response.held + 1 "
     "WHERE response.id IN (SELECT picked.id FROM picked)), "
     "leased AS (INSERT INTO lease (response_id, examiner_id, state, created_at, expires_at) "
-    "SELECT picked.id, {p}, 'held', {p}, {p} FROM picked) "
+    "SELECT picked.id, %(me)s, 'held', %(now)s, %(expires)s FROM picked) "
     + _DESCRIBE.replace(
         "WHERE response.id IN ({ids})", "WHERE response.id IN (SELECT picked.id FROM picked)"
     )
 )
+_SQLITE_NAMES = {"me": ":me", "session": ":session", "start": ":start"}
+_SQLITE_ROOMS = _ROOMS.format(**_SQLITE_NAMES)
+_SQLITE_CANDIDATES = _FROM_START.format(**_SQLITE_NAMES, group=":group", limit=":size", lock="")
 
 
 def _sqlite_time(moment: dt.datetime) -> str:
@@ -334,6 +357,7 @@ class BaselineWorker:
         self.entry_hash, self.reconcile = entry_hash, reconcile
         self.Final, self.NeedsThird, self.NeedsArbitration = Final, NeedsThird, NeedsArbitration
         self.spec = spec
+        self.random = random.SystemRandom()  # the claim's starting point, as blindmark's
         self.sqlite = spec["kind"] == "sqlite"
         if self.sqlite:
             import sqlite3
@@ -363,7 +387,6 @@ class BaselineWorker:
         self.sql = {
             name: text.format(p=p, lock=held_lock, groups="{groups}", ids="{ids}")
             for name, text in (
-                ("groups", _GROUPS),
                 ("expire", _EXPIRE),
                 ("free", _FREE),
                 ("insert_lease", _INSERT_LEASE),
@@ -376,7 +399,6 @@ class BaselineWorker:
                 ("insert_entry", _INSERT_ENTRY),
                 ("advance_lane", _ADVANCE_LANE),
                 ("held_fused", _HELD_FUSED),
-                ("claim_fused", _CLAIM_FUSED),
             )
         }
         self.session_id = spec["session_id"]
@@ -425,6 +447,8 @@ class BaselineWorker:
     def claim(self, size: int) -> list[tuple[Any, ...]]:
         now = dt.datetime.now(dt.UTC)
         cur = self._begin()
+        if not self.sqlite:
+            cur.execute(_CLAIM_LOCK, {"me": self.examiner_id})
         rows = self._take(cur, size, now)
         if len(rows) < size and self._expire(cur, now):
             rows += self._take(cur, size - len(rows), now)
@@ -444,18 +468,19 @@ class BaselineWorker:
     def _take(self, cur: Any, size: int, now: dt.datetime) -> list[tuple[Any, ...]]:
         sql, me, p = self.sql, self.examiner_id, self.p
         expires = self.stamp(now + LEASE)
+        start = self.random.randrange(2**31)
         if not self.sqlite:
+            named = {"me": me, "session": self.session_id, "start": start, "size": size}
             return list(
-                cur.execute(
-                    sql["claim_fused"],
-                    (self.session_id, me, me, me, me, size, me, now, expires),
-                ).fetchall()
+                cur.execute(_CLAIM_FUSED, {**named, "now": now, "expires": expires}).fetchall()
             )
-        groups = [r[0] for r in cur.execute(sql["groups"], (self.session_id, me)).fetchall()]
-        if not groups:
-            return []
-        candidates = _CANDIDATES.format(p=p, groups=", ".join([p] * len(groups)), lock=self.lock)
-        ids = [r[0] for r in cur.execute(candidates, (*groups, me, me, me, size)).fetchall()]
+        ids: list[int] = []
+        rooms = {"me": me, "session": self.session_id}
+        for group, room in cur.execute(_SQLITE_ROOMS, rooms).fetchall():
+            want = min(room, size - len(ids))
+            if want > 0:
+                window = {"group": group, "me": me, "start": start, "size": want}
+                ids += [r[0] for r in cur.execute(_SQLITE_CANDIDATES, window).fetchall()]
         if not ids:
             return []
         cur.executemany(sql["insert_lease"], [(rid, me, self.stamp(now), expires) for rid in ids])
@@ -471,10 +496,11 @@ class BaselineWorker:
         fused = not self.sqlite
         if fused:
             row = cur.execute(
-                sql["held_fused"], (self.session_id, lane, GENESIS, response_id, me)
+                sql["held_fused"],
+                (self.session_id, lane, GENESIS, response_id, me, self.session_id),
             ).fetchone()
         else:
-            row = cur.execute(sql["held"], (response_id, me)).fetchone()
+            row = cur.execute(sql["held"], (response_id, me, self.session_id)).fetchone()
         if row is None:
             self._rollback()
             return False

@@ -345,22 +345,14 @@ def export(ctx: Context, what: str, code: str, out: Path) -> None:
     """Export as CSV (UTF-8 with BOM, so Excel shows Chinese correctly).
 
     paper: the questions; marks: every effective mark; finals: each response's final;
-    results: one row per candidate, only after publication.
+    results: one row per candidate. All but paper only after publication (R8).
     """
     from marking import exports
     from marking.sessions import get_session
 
     with transaction(ctx.checked_engine()) as db:
-        exam = get_session(db, code)
-        if what == "paper":
-            header, rows = exports.paper_rows(db, exam)
-        elif what == "marks":
-            header, rows = exports.MARKS_COLUMNS, list(exports.marks_rows(db, exam))
-        elif what == "finals":
-            header, rows = exports.FINALS_COLUMNS, list(exports.finals_rows(db, exam))
-        else:
-            columns, rows = exports.results_rows(db, exam)
-            header = tuple(columns)
+        header, found = exports.table(db, get_session(db, code), what)
+        rows = list(found)
     write_csv(out, header, rows)
     click.echo(f"wrote {out} ({len(rows)} rows)")
 

@@ -87,6 +87,10 @@ TYPE_NAMES: Mapping[QuestionType, str] = {
 }
 
 
+DEFAULT_MAX_HELD = 20
+MAX_HELD_LIMIT = 100  # a claim takes at most 100 (queue.MAX_BATCH); holding more is hoarding
+
+
 @dataclass(frozen=True, slots=True)
 class GroupDef:
     """A marking group: examiners are assigned to it and mark only its questions."""
@@ -94,6 +98,8 @@ class GroupDef:
     key: str
     name: str
     marks_required: int
+    # The most responses of the group one examiner may hold at once (DESIGN §4: fairness).
+    max_held: int = DEFAULT_MAX_HELD
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +221,7 @@ _MAX_PROBLEMS = 200
 
 _TOP_KEYS = ("session", "groups", "components")
 _SESSION_KEYS = ("code", "occupation", "occupation_code", "level", "date", "station")
-_GROUP_KEYS = ("key", "name", "marks_required")
+_GROUP_KEYS = ("key", "name", "marks_required", "max_held")
 _COMPONENT_KEYS = ("key", "name", "questions")
 _QUESTION_KEYS = (
     "number",
@@ -430,6 +436,14 @@ class _Parser:
                     where, "marks_required", "must be at least 2: every response is double-marked"
                 )
                 marks = None
+            max_held = self.integer(entry, where, "max_held", default=DEFAULT_MAX_HELD)
+            if max_held is not None and not 1 <= max_held <= MAX_HELD_LIMIT:
+                self.problem(
+                    where,
+                    "max_held",
+                    f"must be 1 to {MAX_HELD_LIMIT}: the most responses one examiner holds at once",
+                )
+                max_held = None
             if key is None:
                 continue
             if key in declared:
@@ -437,7 +451,11 @@ class _Parser:
                     where, "key", f"group {key} is declared twice (also {declared[key][0]})"
                 )
                 continue
-            group = None if name is None or marks is None else GroupDef(key, name, marks)
+            group = (
+                None
+                if name is None or marks is None or max_held is None
+                else GroupDef(key, name, marks, max_held)
+            )
             declared[key] = (where, group)
         return declared
 

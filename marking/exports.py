@@ -1,15 +1,21 @@
-"""CSV exports of DESIGN §11, as header + rows; the CLI and web write them out."""
+"""CSV exports of DESIGN §11, as header + rows; the CLI and web write them out.
+
+``table`` is the one way out for both, and where R8 holds: before publication nobody gets
+scores or marking details, so ``marks`` and ``finals`` (every mark and final by script)
+are refused like ``results`` until the session is published. The office follows progress
+in counts (``marking.status``); the lead's statistics name examiners, never a script.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from marking.errors import StateError
+from marking.errors import MarkingError, StateError
 from marking.models import (
     Account,
     Anomaly,
@@ -165,3 +171,27 @@ def results_rows(db: Session, exam: ExamSession) -> tuple[list[str], list[tuple[
 
 def _iso(value: dt.datetime | None) -> str:
     return "" if value is None else value.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+EXPORTS = ("paper", "marks", "finals", "results")
+
+
+def table(
+    db: Session, exam: ExamSession, what: str
+) -> tuple[Sequence[str], Iterable[Sequence[str]]]:
+    """An export's header and rows. StateError for marks, finals and results before the
+    session is published (R8); MarkingError for an unknown export."""
+    if what == "paper":
+        return paper_rows(db, exam)
+    if what not in EXPORTS:
+        raise MarkingError(f"no export {what!r}; exports are {', '.join(EXPORTS)}")
+    if exam.state is not SessionState.PUBLISHED:
+        raise StateError(
+            f"session {exam.code} is not published: the {what} export holds scores by script, "
+            "and scores go to no one before the session is published as a whole (R8)"
+        )
+    if what == "marks":
+        return MARKS_COLUMNS, marks_rows(db, exam)
+    if what == "finals":
+        return FINALS_COLUMNS, finals_rows(db, exam)
+    return results_rows(db, exam)

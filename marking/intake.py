@@ -58,6 +58,15 @@ STAGE_CHUNK = 20_000
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 12  # 60 random bits
 STAGE_COLUMNS = "cand, comp, qpos, question_id, text, image, key_score, group_id, marks_needed"
+# A response's place in the queue (Response.queue_key), drawn by the database for each row
+# as it is copied in: a uniform 31-bit number from the server's own generator (SQLite's
+# is seeded from the OS; PostgreSQL seeds each backend from pg_strong_random). No one sees
+# these numbers; what matters is that neither the roster nor anyone's choice orders the
+# queue. Drawn in SQL, the copy stays one statement with nothing more sent per row.
+_RANDOM_KEY = {
+    "sqlite": "(random() & 2147483647)",
+    "postgresql": "floor(random() * 2147483648)::integer",
+}
 
 
 @dataclass
@@ -415,12 +424,12 @@ def intake_batch(
     )
     result = stage.conn.exec_driver_sql(
         # Objective responses are final at once (scored from the key); the others wait
-        # for marks_needed marks from their group's examiners.
+        # for marks_needed marks from their group's examiners, in a random queue order.
         "INSERT INTO response (script_id, question_id, text, image_sha256, key_score, "
-        "group_id, state, marks_needed, marks_done, held, final, final_rule) "
+        "group_id, state, marks_needed, marks_done, held, final, final_rule, queue_key) "
         "SELECT m.script_id, s.question_id, s.text, s.image, s.key_score, s.group_id, "
         "CASE WHEN s.group_id IS NULL THEN 'final' ELSE 'open' END, s.marks_needed, 0, 0, "
-        "s.key_score, CASE WHEN s.group_id IS NULL THEN 'key' END "
+        f"s.key_score, CASE WHEN s.group_id IS NULL THEN 'key' END, {_RANDOM_KEY[stage.dialect]} "
         "FROM intake_stage s JOIN intake_script m ON m.cand = s.cand AND m.comp = s.comp "
         "ORDER BY m.script_id, s.qpos"
     )

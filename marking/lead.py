@@ -90,7 +90,8 @@ def arbitration_tasks(
             Response.state == ResponseState.ARBITRATION,
             rules_here(exam, ruler, Response.script_id),
         )
-        .order_by(Response.id)
+        # Queue order, not row order: the list's order says nothing about ids or batches.
+        .order_by(Response.queue_key, Response.id)
         .limit(limit)
     ).all()
     return [
@@ -111,12 +112,12 @@ def arbitration_tasks(
 
 
 def _session_response(db: Session, exam: ExamSession, response_id: int) -> Response:
+    """The response, locked, if it belongs to this session; NotFound otherwise (messages
+    name no row id: the lead addresses responses by handle)."""
     response = db.get(Response, response_id, with_for_update=True)
-    if response is None:
-        raise NotFound(f"no response {response_id}")
-    script = db.get(Script, response.script_id)
-    if script is None or script.session_id != exam.id:
-        raise NotFound(f"response {response_id} is not in session {exam.code}")
+    script = None if response is None else db.get(Script, response.script_id)
+    if response is None or script is None or script.session_id != exam.id:
+        raise NotFound(f"that response is not in session {exam.code}")
     return response
 
 
@@ -133,13 +134,12 @@ def arbitrate(
     """The lead's final mark on a response whose marks disagree (R14: it is final).
 
     ``lead`` is the session's lead, or its deputy for a response the lead is excluded
-    from; MarkingError for anyone else."""
+    from; MarkingError for anyone else. Raises NotFound for a response of another session,
+    StateError unless it awaits arbitration, InvalidMark for a mark off the range or step."""
     response = _session_response(db, exam, response_id)
     _require_ruler(db, exam, lead, response)
     if response.state is not ResponseState.ARBITRATION:
-        raise StateError(
-            f"response {response_id} is {response.state.value}, not awaiting arbitration"
-        )
+        raise StateError(f"this response is {response.state.value}, not awaiting arbitration")
     question = db.get(Question, response.question_id)
     assert question is not None
     value = validate_mark(value, maximum=question.max, step=question.step)
@@ -196,16 +196,16 @@ def resolve_anomaly(
     correction (made with ``correct_key``) back to the queue.
 
     ``lead`` is the session's lead, or its deputy for a response the lead is excluded
-    from. Raises MarkingError for anyone else, a missing reason or a final without a valid
-    mark.
+    from. Raises NotFound for an anomaly of another session, MarkingError for anyone else,
+    a missing reason or a final without a valid mark.
     """
     anomaly = db.get(Anomaly, anomaly_id)
     if anomaly is None or anomaly.session_id != exam.id:
-        raise NotFound(f"no anomaly {anomaly_id} in session {exam.code}")
+        raise NotFound(f"that anomaly report is not in session {exam.code}")
     response = _session_response(db, exam, anomaly.response_id)
     _require_ruler(db, exam, lead, response)
     if anomaly.resolution is not None:
-        raise StateError(f"anomaly {anomaly_id} was already resolved ({anomaly.resolution.value})")
+        raise StateError(f"this anomaly was already resolved ({anomaly.resolution.value})")
     if not note.strip():
         raise MarkingError("a resolution needs a note saying why (R6: corrections are signed)")
     now = now or utcnow()

@@ -35,7 +35,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from marking.db import Base, Marks
-from marking.definition import QuestionType
+from marking.definition import DEFAULT_MAX_HELD, QuestionType
+from marking.handles import new_key
 
 
 def utcnow() -> dt.datetime:
@@ -229,6 +230,9 @@ class ExamSession(Base):
     # Keys the digests of recusal declarations waiting for a later intake (PendingConflict);
     # NULL only for a session made before it existed, until it is first needed.
     recusal_key: Mapped[bytes | None] = mapped_column(LargeBinary(32), default=new_recusal_key)
+    # The key of the session's response and anomaly handles (marking/handles.py): examiners
+    # and leads address responses by handles, never by sequential row ids.
+    handle_key: Mapped[bytes] = mapped_column(LargeBinary(16), default=new_key)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     groups: Mapped[list[MarkingGroup]] = relationship(
@@ -253,6 +257,10 @@ class MarkingGroup(Base):
     key: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(128))
     marks_required: Mapped[int] = mapped_column(Integer, default=2)
+    # The most responses of this group one examiner may hold at once (the queue is fair).
+    max_held: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_MAX_HELD, server_default=str(DEFAULT_MAX_HELD)
+    )
     # R5: nothing is handed out before the lead approves the marking scheme.
     approved_by: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -363,10 +371,12 @@ class Response(Base):
     __tablename__ = "response"
     __table_args__ = (
         UniqueConstraint("script_id", "question_id"),
-        # The queue looks only at open responses of a group: keep that set small to scan.
+        # The queue looks only at open responses of a group, in their random queue order:
+        # keep that set small to scan, and ordered so a claim reads from any point onward.
         Index(
-            "ix_response_open",
+            "ix_response_queue",
             "group_id",
+            "queue_key",
             sqlite_where=text("state = 'open'"),
             postgresql_where=text("state = 'open'"),
         ),
@@ -390,6 +400,10 @@ class Response(Base):
     held: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     final: Mapped[Decimal | None] = mapped_column(Marks())
     final_rule: Mapped[str | None] = mapped_column(String(16))
+    # The response's place in the queue: a random number written at intake, so responses
+    # are handed out in an order no one chose (nor the roster's), fixed once and for all.
+    # Intake always writes it; the default only covers rows made some other way.
+    queue_key: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class PendingConflict(Base):

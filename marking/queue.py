@@ -5,6 +5,12 @@ PostgreSQL; SQLite has one writer at a time) and counts its lease on the row its
 (``held``), so a competing claim rechecks the row after the lock and never sees a
 response as free when its slots are taken. The schema backs this up: one held lease per
 examiner and response, one mark per examiner and response.
+
+Fairness: responses are handed out in a random order fixed at intake (``queue_key``), each
+claim starting at a random point of it, and no examiner holds more than a group's
+``max_held`` at once; so no one takes a whole session, and no two examiners can arrange to
+mark the same responses. Every operation on a response checks that it belongs to the
+session it is addressed through.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,6 +37,7 @@ from sqlalchemy import (
     select,
     true,
     type_coerce,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -37,7 +45,7 @@ from sqlalchemy.orm import Session
 
 from marking import ledger
 from marking.db import to_milli
-from marking.errors import MarkingError, StateError
+from marking.errors import MarkingError, NotFound, StateError
 from marking.models import (
     Account,
     Anomaly,
@@ -64,12 +72,18 @@ from marking.rules import Final, MarkRefused, NeedsArbitration, NeedsThird, pars
 
 DEFAULT_LEASE = dt.timedelta(minutes=20)
 MAX_BATCH = 100
+QUEUE_KEYS = 2**31  # queue keys (Response.queue_key) lie in [0, QUEUE_KEYS)
+_SYSTEM_RANDOM = random.SystemRandom()
 
 
 class LeaseLost(MarkingError):
     """The examiner no longer holds the response (expired, or never claimed)."""
 
     exit_code = 4
+
+
+class HoldLimit(StateError):
+    """The examiner already holds the most responses a group allows one examiner."""
 
 
 class InvalidMark(MarkingError):
@@ -123,20 +137,44 @@ def _is(column: Any, value: enum.StrEnum) -> Any:
     return column == literal_column(f"'{value.value}'")
 
 
-_OPEN_GROUPS = (
-    select(Assignment.group_id)
+# An examiner's open groups (assigned, not suspended, scheme approved), each with the room
+# left under its hold limit: the group's max_held less the leases the examiner holds there.
+# Leases past their time count until they are swept, which a claim that comes up short does.
+def _held_in(group_id: Any) -> Any:
+    return (
+        select(func.count())
+        .select_from(Lease)
+        .join(Response, Response.id == Lease.response_id)
+        .where(
+            Lease.examiner_id == bindparam("me"),
+            _is(Lease.state, LeaseState.HELD),
+            Response.group_id == group_id,
+        )
+        .scalar_subquery()
+    )
+
+
+_ROOMS = (
+    select(
+        Assignment.group_id,
+        (MarkingGroup.max_held - _held_in(Assignment.group_id)).label("room"),
+        MarkingGroup.key,
+        MarkingGroup.max_held,
+    )
     .join(MarkingGroup, MarkingGroup.id == Assignment.group_id)
     .where(
         Assignment.session_id == bindparam("session_id"),
-        Assignment.examiner_id == bindparam("examiner_id"),
+        Assignment.examiner_id == bindparam("me"),
         Assignment.suspended_at.is_(None),
         MarkingGroup.approved_at.is_not(None),
     )
+    .order_by(Assignment.group_id)
 )
 
 
-def _open_groups(db: Session, exam: ExamSession, examiner_id: int) -> list[int]:
-    return list(db.scalars(_OPEN_GROUPS, {"session_id": exam.id, "examiner_id": examiner_id}))
+def _rooms(db: Session, exam: ExamSession, examiner: Account) -> list[Any]:
+    """(group id, room, key, max_held) of the examiner's open groups, in group order."""
+    return list(db.execute(_ROOMS, {"session_id": exam.id, "me": examiner.id}))
 
 
 # Claiming runs for every batch an examiner asks for: its statements are built once.
@@ -173,30 +211,58 @@ def expire_leases(db: Session, exam: ExamSession, *, now: dt.datetime | None = N
     return sum(freed.values())
 
 
-def _candidates(in_groups: Any) -> Any:
-    """Up to ``size`` responses the examiner may take, locked, skipping ones others lock."""
+def takeable_by(examiner_id: Any) -> tuple[Any, ...]:
+    """Conditions on a response that the examiner may take now: open, a slot free, and not
+    one they marked, hold or are excluded from."""
+    return (
+        _is(Response.state, ResponseState.OPEN),
+        Response.marks_done + Response.held < Response.marks_needed,
+        ~exists().where(Mark.response_id == Response.id, Mark.examiner_id == examiner_id),
+        ~exists().where(
+            Lease.response_id == Response.id,
+            Lease.examiner_id == examiner_id,
+            _is(Lease.state, LeaseState.HELD),
+        ),
+        ~exists().where(
+            Exclusion.script_id == Response.script_id, Exclusion.examiner_id == examiner_id
+        ),
+    )
+
+
+def _window(group_id: Any, *, onward: bool, limit: Any) -> Any:
+    """Up to ``limit`` responses of one group the examiner may take, in queue order from
+    the claim's random starting point onward (or, ``onward`` false, the wrap-around part
+    before it), locked, skipping ones others lock."""
+    start = bindparam("start", type_=Integer)
     return (
         select(Response.id)
         .where(
-            in_groups,
-            _is(Response.state, ResponseState.OPEN),
-            Response.marks_done + Response.held < Response.marks_needed,
-            ~exists().where(Mark.response_id == Response.id, Mark.examiner_id == bindparam("me")),
-            ~exists().where(
-                Lease.response_id == Response.id,
-                Lease.examiner_id == bindparam("me"),
-                _is(Lease.state, LeaseState.HELD),
-            ),
-            ~exists().where(
-                Exclusion.script_id == Response.script_id, Exclusion.examiner_id == bindparam("me")
-            ),
+            Response.group_id == group_id,
+            Response.queue_key >= start if onward else Response.queue_key < start,
+            *takeable_by(bindparam("me")),
         )
-        .limit(bindparam("size", type_=Integer))
+        .order_by(Response.queue_key)
+        .limit(limit)
         .with_for_update(skip_locked=True, of=Response)
     )
 
 
-_CANDIDATES = _candidates(Response.group_id.in_(bindparam("groups", expanding=True)))
+def _from_start(group_id: Any, limit: Any, *, correlate: Any = None) -> Any:
+    """A group's takeable responses in queue order, starting at a random point and wrapping
+    around: the part from the start onward, then the part before it (each read through the
+    partial index in key order, so a claim reads no more of the group than it takes)."""
+    parts = []
+    for name, onward in (("onward", True), ("wrapped", False)):
+        window = _window(group_id, onward=onward, limit=limit)
+        if correlate is not None:
+            window = window.correlate(correlate)
+        part = window.subquery(name)
+        parts.append(select(part.c.id))
+    return union_all(*parts).limit(limit)
+
+
+_SIZE = bindparam("size", type_=Integer)
+_CANDIDATES = _from_start(bindparam("group_id", type_=Integer), _SIZE)
 _HOLD = (
     update(Response)
     .where(Response.id.in_(bindparam("ids", expanding=True)))
@@ -205,7 +271,8 @@ _HOLD = (
 
 
 def _describe(which: Any) -> Any:
-    """What the examiner sees of the responses ``which`` selects (never the candidate)."""
+    """What the examiner sees of the responses ``which`` selects (never the candidate), in
+    queue order: a batch's order says nothing about row ids either."""
     return (
         select(
             Response.id,
@@ -226,15 +293,26 @@ def _describe(which: Any) -> Any:
         .join(Component, Component.id == Question.component_id)
         .join(MarkingGroup, MarkingGroup.id == Response.group_id)
         .where(which)
-        .order_by(Response.id)
+        .order_by(Response.queue_key, Response.id)
     )
 
 
 _DESCRIBE = _describe(Response.id.in_(bindparam("ids", expanding=True)))
 
-# PostgreSQL: a claim in one statement. The responses are picked and locked, counted as
-# held, leased and described at once (a CTE with FOR UPDATE is evaluated exactly once).
-_picked = _candidates(Response.group_id.in_(_OPEN_GROUPS)).cte("picked")
+# PostgreSQL: a claim in one statement. For each open group in turn (with room under its
+# hold limit), the responses from a random point of the queue onward are picked and
+# locked, then counted as held, leased and described at once (a CTE with FOR UPDATE is
+# evaluated exactly once; the LATERAL part runs per group only while the batch is short).
+_rooms_cte = _ROOMS.cte("rooms")
+_room_left = func.least(func.greatest(_rooms_cte.c.room, literal_column("0")), _SIZE)
+_per_group = _from_start(_rooms_cte.c.group_id, _room_left, correlate=_rooms_cte).lateral("window")
+_picked = (
+    select(_per_group.c.id)
+    .select_from(_rooms_cte)
+    .join(_per_group, true())
+    .limit(_SIZE)
+    .cte("picked")
+)
 _lease_c = Lease.__table__.c
 _CLAIM_FUSED = _describe(Response.id.in_(select(_picked.c.id))).add_cte(
     update(Response)
@@ -254,6 +332,16 @@ _CLAIM_FUSED = _describe(Response.id.in_(select(_picked.c.id))).add_cte(
     )
     .cte("leased"),
 )
+# PostgreSQL: one claim at a time per examiner, so two claims sent at once cannot both count
+# the same room under the hold limit (each statement counts from its own snapshot). A
+# transaction-scoped advisory lock: nothing written, released at commit. Its own statement,
+# before the claim, so that the claim's snapshot is taken once the lock is held.
+CLAIM_LOCK_CLASS = 0x626D  # "bm": the first key of blindmark's advisory locks
+_CLAIM_LOCK = select(
+    func.pg_advisory_xact_lock(
+        literal_column(str(CLAIM_LOCK_CLASS)), bindparam("me", type_=Integer)
+    )
+)
 
 
 def claim(
@@ -264,12 +352,19 @@ def claim(
     size: int = 10,
     now: dt.datetime | None = None,
     lease: dt.timedelta = DEFAULT_LEASE,
+    rng: random.Random | None = None,
 ) -> list[Claimed]:
     """Lease up to ``size`` responses from the examiner's open groups.
 
     Never one the examiner marked, holds or is excluded from, nor one on anomaly hold or
-    awaiting arbitration. Raises StateError outside marking, MarkingError if the examiner
-    has no open group. Returns [] when nothing is left for them.
+    awaiting arbitration, and never more than a group's hold limit (``max_held``, default
+    20) held at once in one group. Responses come in the random order intake fixed, from
+    a random point of it (``rng``: the system's randomness unless given), so no one can
+    arrange which responses they get, nor whose second marker they are.
+
+    Raises StateError outside marking, MarkingError if the examiner has no open group,
+    HoldLimit when nothing could be given because they already hold the most a group
+    allows. Returns [] when nothing is left for them.
 
     Expired leases are returned to the queue when a claim comes up short: until then the
     rest of the queue keeps everyone busy, and a claim costs no sweep of the session.
@@ -280,16 +375,27 @@ def claim(
         raise MarkingError(f"a batch is 1 to {MAX_BATCH} responses")
     now = now or utcnow()
     expires = now + lease
+    start = (rng or _SYSTEM_RANDOM).randrange(QUEUE_KEYS)
     conn = db.connection()
-    take = _take_fused if conn.dialect.name == "postgresql" else _take
-    items = take(db, exam, examiner, size, now, expires)
+    fused = conn.dialect.name == "postgresql"
+    if fused:
+        _CLAIM_LOCK_DRIVER.run(conn, {"me": examiner.id})
+    take = _take_fused if fused else _take
+    items = take(db, exam, examiner, size, now, expires, start)
     if len(items) < size and expire_leases(db, exam, now=now):
-        items += take(db, exam, examiner, size - len(items), now, expires)
-    if not items and not _open_groups(db, exam, examiner.id):
-        raise MarkingError(
-            f"{examiner.username} has no open marking group in session {exam.code} "
-            "(not assigned, suspended, or the scheme is not approved yet)"
-        )
+        items += take(db, exam, examiner, size - len(items), now, expires, start)
+    if not items:
+        rooms = _rooms(db, exam, examiner)
+        if not rooms:
+            raise MarkingError(
+                f"{examiner.username} has no open marking group in session {exam.code} "
+                "(not assigned, suspended, or the scheme is not approved yet)"
+            )
+        if full := [f"{r.key} ({r.max_held})" for r in rooms if r.room <= 0]:
+            raise HoldLimit(
+                f"you already hold as many responses as one examiner may in group(s) "
+                f"{', '.join(full)}; mark or hand back the ones you hold, then claim again"
+            )
     return items
 
 
@@ -300,14 +406,15 @@ def _take_fused(
     size: int,
     now: dt.datetime,
     expires: dt.datetime,
+    start: int,
 ) -> list[Claimed]:
     rows = _CLAIM_DRIVER.run(
         db.connection(),
         {
             "session_id": exam.id,
-            "examiner_id": examiner.id,
             "me": examiner.id,
             "size": size,
+            "start": start,
             "l_state": LeaseState.HELD.value,
             "l_now": now,
             "l_expires": expires,
@@ -327,12 +434,15 @@ def _take(
     size: int,
     now: dt.datetime,
     expires: dt.datetime,
+    start: int,
 ) -> list[Claimed]:
-    groups = _open_groups(db, exam, examiner.id)
-    if not groups:
-        return []
     me = examiner.id
-    ids = list(db.scalars(_CANDIDATES, {"groups": groups, "me": me, "size": size}))
+    ids: list[int] = []
+    for row in _rooms(db, exam, examiner):
+        want = min(row.room, size - len(ids))
+        if want > 0:
+            params = {"group_id": row.group_id, "me": me, "start": start, "size": want}
+            ids += db.scalars(_CANDIDATES, params)
     if not ids:
         return []
     db.execute(
@@ -382,8 +492,27 @@ def _claimed(row: Any, expires_at: dt.datetime, *, plain: bool = False) -> Claim
     )
 
 
-def held_lease(db: Session, examiner: Account, response_id: int, *, now: dt.datetime) -> Lease:
-    """The examiner's live lease on a response, or LeaseLost saying what happened."""
+def in_session(db: Session, exam: ExamSession, response_id: int) -> None:
+    """NotFound unless the response belongs to the session it is addressed through.
+
+    Every operation on a response checks this first: an examiner of two sessions must not
+    mark, flag or hand back in one session what they hold in the other (each session's
+    ledger would then hold the other's marks, and neither would verify)."""
+    found = db.scalar(
+        select(Response.id)
+        .join(Script, Script.id == Response.script_id)
+        .where(Response.id == response_id, Script.session_id == exam.id)
+    )
+    if found is None:
+        raise NotFound(f"that response is not in session {exam.code}")
+
+
+def held_lease(
+    db: Session, exam: ExamSession, examiner: Account, response_id: int, *, now: dt.datetime
+) -> Lease:
+    """The examiner's live lease on a response of this session, or NotFound (another
+    session's response) or LeaseLost saying what happened."""
+    in_session(db, exam, response_id)
     lease = db.scalar(
         select(Lease)
         .where(
@@ -395,6 +524,7 @@ def held_lease(db: Session, examiner: Account, response_id: int, *, now: dt.date
     )
     if lease is not None and lease.expires_at > now:
         return lease
+    # The messages name no response: its row id is not for examiners to see.
     if lease is None:
         last = db.scalar(
             select(Lease)
@@ -403,17 +533,17 @@ def held_lease(db: Session, examiner: Account, response_id: int, *, now: dt.date
             .limit(1)
         )
         if last is None:
-            raise LeaseLost(f"you have not claimed response {response_id}; claim a batch first")
+            raise LeaseLost("you have not claimed this response; claim a batch first")
         if last.state is LeaseState.SUBMITTED:
-            raise LeaseLost(f"you have already marked response {response_id}")
+            raise LeaseLost("you have already marked this response")
         if last.state is LeaseState.RELEASED:
-            raise LeaseLost(f"you handed response {response_id} back; it is no longer yours")
+            raise LeaseLost("you handed this response back; it is no longer yours")
         expired_at = last.expires_at
     else:
         expired_at = lease.expires_at
     raise LeaseLost(
-        f"your claim on response {response_id} expired at {expired_at:%H:%M:%S} UTC and it "
-        "went back to the queue; your mark was not recorded. Claim a new batch to go on."
+        f"your claim on this response expired at {expired_at:%H:%M:%S} UTC and it went "
+        "back to the queue; your mark was not recorded. Claim a new batch to go on."
     )
 
 
@@ -491,6 +621,9 @@ _HELD = (
         Lease.response_id == bindparam("response_id"),
         Lease.examiner_id == bindparam("examiner_id"),
         _is(Lease.state, LeaseState.HELD),
+        # Only a response of the session the mark is sent through. The group is joined
+        # anyway and belongs to the response's session: the check costs no extra join.
+        MarkingGroup.session_id == bindparam("session_id"),
     )
     .with_for_update(of=[Lease.__table__, Response.__table__])
 )
@@ -621,6 +754,7 @@ class _DriverStatement:
 
 _HELD_DRIVER = _DriverStatement(_HELD_FUSED)
 _CLAIM_DRIVER = _DriverStatement(_CLAIM_FUSED)
+_CLAIM_LOCK_DRIVER = _DriverStatement(_CLAIM_LOCK)
 _FUSED_WRITES = {
     outcome: _DriverStatement(_fused_write(u)) for outcome, u in _RESPONSE_UPDATES.items()
 }
@@ -637,8 +771,9 @@ def submit_mark(
 ) -> Submitted:
     """Record the examiner's mark on a response they hold; reconcile when enough marks are in.
 
-    Raises LeaseLost when the lease is gone (expired, handed back, or never held) and
-    InvalidMark for a value outside [0, max] or off the step; nothing is stored then.
+    Raises NotFound for a response of another session, LeaseLost when the lease is gone
+    (expired, handed back, or never held) and InvalidMark for a value outside [0, max] or
+    off the step; nothing is stored then.
     This is the hot path of marking: prepared Core statements, no ORM objects.
     """
     if exam.state is not SessionState.MARKING:
@@ -646,7 +781,11 @@ def submit_mark(
     now = now or utcnow()
     conn = db.connection()
     fused = conn.dialect.name == "postgresql"
-    params: dict[str, Any] = {"response_id": response_id, "examiner_id": examiner.id}
+    params: dict[str, Any] = {
+        "response_id": response_id,
+        "examiner_id": examiner.id,
+        "session_id": exam.id,
+    }
     if fused:
         params.update(l_session=exam.id, l_lane=examiner.username)
     # One round trip: the lease, and the response's counters and rules, both locked.
@@ -654,7 +793,7 @@ def submit_mark(
         _HELD_DRIVER.run(conn, params).fetchone() if fused else conn.execute(_HELD, params).first()
     )
     if row is None or row.expires_at <= now:
-        held_lease(db, examiner, response_id, now=now)  # raises LeaseLost, saying why
+        held_lease(db, exam, examiner, response_id, now=now)  # raises, saying why
         raise AssertionError("unreachable")
     limits = (row.max, row.step, row.tolerance)
     maximum, step, tolerance = _decimals(limits) if fused else limits
@@ -772,9 +911,9 @@ def release(
     response_id: int,
     now: dt.datetime | None = None,
 ) -> None:
-    """Hand a held response back to the queue unmarked."""
+    """Hand a held response back to the queue unmarked (NotFound for another session's)."""
     now = now or utcnow()
-    lease = held_lease(db, examiner, response_id, now=now)
+    lease = held_lease(db, exam, examiner, response_id, now=now)
     lease.state = LeaseState.RELEASED
     db.execute(update(Response).where(Response.id == response_id).values(held=Response.held - 1))
     db.flush()
@@ -790,11 +929,13 @@ def flag(
     note: str,
     now: dt.datetime | None = None,
 ) -> Anomaly:
-    """Report a held response to the lead instead of marking it (R4); it leaves the queue."""
+    """Report a held response to the lead instead of marking it (R4); it leaves the queue.
+
+    Raises NotFound for a response of another session and LeaseLost unless it is held."""
     if exam.state is not SessionState.MARKING:
         raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
     now = now or utcnow()
-    lease = held_lease(db, examiner, response_id, now=now)
+    lease = held_lease(db, exam, examiner, response_id, now=now)
     response = db.get(Response, response_id, with_for_update=True)
     assert response is not None
     lease.state = LeaseState.RELEASED

@@ -50,7 +50,13 @@ def create_session(db: Session, definition: SessionDef, *, source: str, actor: s
     )
     db.add(exam)
     groups = {
-        g.key: MarkingGroup(session=exam, key=g.key, name=g.name, marks_required=g.marks_required)
+        g.key: MarkingGroup(
+            session=exam,
+            key=g.key,
+            name=g.name,
+            marks_required=g.marks_required,
+            max_held=g.max_held,
+        )
         for g in definition.groups
     }
     db.add_all(groups.values())

@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from marking.errors import NotFound
@@ -27,11 +28,10 @@ from marking.models import (
     MarkingGroup,
     Question,
     Response,
-    ResponseState,
     Script,
     utcnow,
 )
-from marking.queue import Claimed, describe
+from marking.queue import Claimed, describe, takeable_by
 from marking.recusal import rules_here
 
 
@@ -67,15 +67,18 @@ def all_sessions(db: Session) -> list[ExamSession]:
 
 @dataclass(frozen=True)
 class ExaminerGroup:
-    """One of an examiner's marking groups: its state and how far marking has come."""
+    """One of an examiner's marking groups: its state, the examiner's own marks and what is
+    there to take. Nothing derived from reconciliation: how many responses are final would
+    move when the examiner's mark agreed with the other one, and tell them so (R3)."""
 
     key: str
     name: str
     approved: bool
     suspended: bool
     responses: int
-    final: int
     my_marks: int
+    held: int
+    available: int
 
 
 def examiner_groups(db: Session, exam: ExamSession, account: Account) -> list[ExaminerGroup]:
@@ -86,25 +89,29 @@ def examiner_groups(db: Session, exam: ExamSession, account: Account) -> list[Ex
         .order_by(MarkingGroup.id)
     ).all()
     ids = [g.id for g, _s in rows]
-    totals = {
-        gid: (n, int(final or 0))
-        for gid, n, final in db.execute(
-            select(
-                Response.group_id,
-                func.count(),
-                func.sum(case((Response.state == ResponseState.FINAL, 1), else_=0)),
-            )
-            .where(Response.group_id.in_(ids))
-            .group_by(Response.group_id)
+
+    def per_group(query: Any) -> dict[int, int]:
+        return {gid: int(n) for gid, n in db.execute(query.group_by(Response.group_id))}
+
+    counted = select(Response.group_id, func.count())
+    totals = per_group(counted.where(Response.group_id.in_(ids)))
+    mine = per_group(
+        counted.join(Mark, Mark.response_id == Response.id).where(
+            Mark.examiner_id == account.id, Response.group_id.in_(ids)
         )
-    }
-    mine = dict(
-        db.execute(
-            select(Response.group_id, func.count())
-            .join(Mark, Mark.response_id == Response.id)
-            .where(Mark.examiner_id == account.id, Response.group_id.in_(ids))
-            .group_by(Response.group_id)
-        ).all()
+    )
+    held = per_group(
+        counted.join(Lease, Lease.response_id == Response.id).where(
+            Lease.examiner_id == account.id,
+            Lease.state == LeaseState.HELD,
+            Lease.expires_at > utcnow(),
+            Response.group_id.in_(ids),
+        )
+    )
+    # What the examiner could take now. It never counts a response they marked, so it
+    # cannot move with how their own marks reconciled.
+    available = per_group(
+        counted.where(Response.group_id.in_(ids), *takeable_by(literal(account.id)))
     )
     return [
         ExaminerGroup(
@@ -112,9 +119,10 @@ def examiner_groups(db: Session, exam: ExamSession, account: Account) -> list[Ex
             name=g.name,
             approved=g.approved_at is not None,
             suspended=suspended is not None,
-            responses=totals.get(g.id, (0, 0))[0],
-            final=totals.get(g.id, (0, 0))[1],
-            my_marks=int(mine.get(g.id, 0)),
+            responses=totals.get(g.id, 0),
+            my_marks=mine.get(g.id, 0),
+            held=held.get(g.id, 0),
+            available=available.get(g.id, 0),
         )
         for g, suspended in rows
     ]
@@ -135,7 +143,6 @@ def held_by(
             Lease.state == LeaseState.HELD,
             Lease.expires_at > now,
         )
-        .order_by(Lease.response_id)
     ).all()
     if not rows:
         return []
@@ -151,18 +158,25 @@ def session_response(db: Session, exam: ExamSession, response_id: int) -> Respon
         .where(Response.id == response_id, Script.session_id == exam.id)
     ).scalar_one_or_none()
     if row is None:
-        raise NotFound(f"no response {response_id} in session {exam.code}")
+        raise NotFound(f"that response is not in session {exam.code}")
     return row
 
 
-def holds(db: Session, account: Account, response_id: int, *, now: dt.datetime) -> bool:
+def holds(
+    db: Session, exam: ExamSession, account: Account, response_id: int, *, now: dt.datetime
+) -> bool:
+    """Whether the account holds a live lease on this response of this session."""
     return (
         db.scalar(
-            select(Lease.id).where(
+            select(Lease.id)
+            .join(Response, Response.id == Lease.response_id)
+            .join(Script, Script.id == Response.script_id)
+            .where(
                 Lease.response_id == response_id,
                 Lease.examiner_id == account.id,
                 Lease.state == LeaseState.HELD,
                 Lease.expires_at > now,
+                Script.session_id == exam.id,
             )
         )
         is not None
@@ -171,10 +185,10 @@ def holds(db: Session, account: Account, response_id: int, *, now: dt.datetime) 
 
 def image_of(db: Session, response: Response) -> Image:
     if response.image_sha256 is None:
-        raise NotFound(f"response {response.id} has no image")
+        raise NotFound("this response has no image")
     image = db.get(Image, response.image_sha256)
     if image is None:  # pragma: no cover - the foreign key prevents it
-        raise NotFound(f"response {response.id} has no image")
+        raise NotFound("this response has no image")
     return image
 
 

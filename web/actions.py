@@ -26,6 +26,7 @@ from marking import (
     cells,
     custody,
     exports,
+    handles,
     lead,
     queue,
     reportdata,
@@ -51,6 +52,7 @@ from marking.models import (
     AnomalyResolution,
     ApiToken,
     ExamSession,
+    Image,
     Publication,
     Role,
     SessionState,
@@ -106,12 +108,17 @@ def progress(db: Session, exam: ExamSession) -> dict[str, Any]:
 # --- examiner ---------------------------------------------------------------------------------
 
 
-def claimed(exam: ExamSession, item: queue.Claimed) -> dict[str, Any]:
+def addressed(exam: ExamSession, item: Any) -> dict[str, Any]:
+    """A response an examiner or the lead looks at, as JSON: addressed by its handle and its
+    image by a URL built on the handle; no row id, no image digest (marking/handles.py)."""
     data: dict[str, Any] = _plain(dataclasses.asdict(item))
-    data.pop("image_sha256")
+    handle = handles.response_handle(exam, data.pop("response_id"))
+    if "id" in data:  # an anomaly report
+        data = {"anomaly": handles.anomaly_handle(exam, data.pop("id")), **data}
+    data = {"response": handle, **data}
     data["image_url"] = (
-        url_for("api.response_image", code=exam.code, response_id=item.response_id)
-        if item.image_sha256
+        url_for("api.response_image", code=exam.code, handle=handle)
+        if data.pop("image_sha256")
         else None
     )
     return data
@@ -128,30 +135,32 @@ def examiner_home(db: Session, account: Account) -> list[dict[str, Any]]:
 
 
 def held(db: Session, exam: ExamSession, account: Account) -> list[dict[str, Any]]:
-    return [claimed(exam, c) for c in views.held_by(db, exam, account)]
+    return [addressed(exam, c) for c in views.held_by(db, exam, account)]
 
 
 def claim(db: Session, exam: ExamSession, account: Account, size: int) -> list[dict[str, Any]]:
-    return [claimed(exam, c) for c in queue.claim(db, exam, account, size=size)]
+    return [addressed(exam, c) for c in queue.claim(db, exam, account, size=size)]
 
 
 def submit(
-    db: Session, exam: ExamSession, account: Account, response_id: int, value: object
+    db: Session, exam: ExamSession, account: Account, handle: str, value: object
 ) -> dict[str, Any]:
-    result = queue.submit_mark(db, exam, account, response_id=response_id, value=parse_mark(value))
+    response_id = handles.response_id(exam, handle)
+    queue.submit_mark(db, exam, account, response_id=response_id, value=parse_mark(value))
     # The examiner learns only that the mark was taken: not the state or final it led to,
     # which would hint at the other examiners' marks (R3: marks are independent).
-    return {"response_id": result.response_id, "recorded": True}
+    return {"response": handle, "recorded": True}
 
 
-def release(db: Session, exam: ExamSession, account: Account, response_id: int) -> dict[str, Any]:
-    queue.release(db, exam, account, response_id=response_id)
-    return {"response_id": response_id, "released": True}
+def release(db: Session, exam: ExamSession, account: Account, handle: str) -> dict[str, Any]:
+    queue.release(db, exam, account, response_id=handles.response_id(exam, handle))
+    return {"response": handle, "released": True}
 
 
 def flag(
-    db: Session, exam: ExamSession, account: Account, response_id: int, kind: str, note: str
+    db: Session, exam: ExamSession, account: Account, handle: str, kind: str, note: str
 ) -> dict[str, Any]:
+    response_id = handles.response_id(exam, handle)
     try:
         anomaly_kind = AnomalyKind(kind)
     except ValueError:
@@ -159,7 +168,18 @@ def flag(
             f"anomaly kind {kind!r} is not one of {', '.join(k.value for k in AnomalyKind)}"
         ) from None
     anomaly = queue.flag(db, exam, account, response_id=response_id, kind=anomaly_kind, note=note)
-    return {"response_id": response_id, "anomaly_id": anomaly.id}
+    return {"response": handle, "anomaly": handles.anomaly_handle(exam, anomaly.id)}
+
+
+def response_image(
+    db: Session, exam: ExamSession, account: Account, handle: str, *, lead: bool
+) -> Image:
+    """A response's image for the session's lead, or for the examiner holding it (NotFound
+    otherwise, not told apart from a response that does not exist)."""
+    response_id = handles.response_id(exam, handle)
+    if not lead and not views.holds(db, exam, account, response_id, now=utcnow()):
+        raise NotFound(f"no response {handle[:32]!r} of yours")
+    return views.image_of(db, views.session_response(db, exam, response_id))
 
 
 # --- lead -------------------------------------------------------------------------------------
@@ -204,14 +224,14 @@ def scheme(db: Session, exam: ExamSession) -> list[dict[str, Any]]:
 
 def anomalies(db: Session, exam: ExamSession, account: Account) -> list[dict[str, Any]]:
     """The open anomalies this lead (or the deputy, where the lead is excluded) resolves."""
-    return [_with_image_url(exam, a) for a in views.anomaly_inbox(db, exam, account)]
+    return [addressed(exam, a) for a in views.anomaly_inbox(db, exam, account)]
 
 
 def resolve(
     db: Session,
     exam: ExamSession,
     account: Account,
-    anomaly_id: int,
+    handle: str,
     resolution: str,
     note: str,
     value: object,
@@ -223,11 +243,12 @@ def resolve(
             f"resolution {resolution!r} is not one of "
             + ", ".join(r.value for r in AnomalyResolution)
         ) from None
+    anomaly_id = handles.anomaly_id(exam, handle)
     mark = parse_mark(value) if how is AnomalyResolution.FINAL and value not in (None, "") else None
-    anomaly = lead.resolve_anomaly(
+    lead.resolve_anomaly(
         db, exam, account, anomaly_id=anomaly_id, resolution=how, note=note, value=mark
     )
-    return {"anomaly_id": anomaly.id, "resolution": how.value}
+    return {"anomaly": handle, "resolution": how.value}
 
 
 def correct_key(
@@ -255,28 +276,17 @@ def correct_key(
 
 
 def arbitrations(db: Session, exam: ExamSession, account: Account) -> list[dict[str, Any]]:
-    return [_with_image_url(exam, t) for t in lead.arbitration_tasks(db, exam, ruler=account)]
-
-
-def _with_image_url(exam: ExamSession, item: Any) -> dict[str, Any]:
-    """A response the lead looks at, as JSON: its image as a URL of the API, not a digest."""
-    data: dict[str, Any] = _plain(dataclasses.asdict(item))
-    digest = data.pop("image_sha256")
-    data["image_url"] = (
-        url_for("api.response_image", code=exam.code, response_id=item.response_id)
-        if digest
-        else None
-    )
-    return data
+    return [addressed(exam, task) for task in lead.arbitration_tasks(db, exam, ruler=account)]
 
 
 def arbitrate(
-    db: Session, exam: ExamSession, account: Account, response_id: int, value: object, reason: str
+    db: Session, exam: ExamSession, account: Account, handle: str, value: object, reason: str
 ) -> dict[str, Any]:
+    response_id = handles.response_id(exam, handle)
     done = lead.arbitrate(
         db, exam, account, response_id=response_id, value=parse_mark(value), reason=reason
     )
-    return {"response_id": response_id, "final": f"{done.value:f}"}
+    return {"response": handle, "final": f"{done.value:f}"}
 
 
 # --- office -----------------------------------------------------------------------------------
@@ -590,23 +600,12 @@ def results(db: Session, exam: ExamSession) -> dict[str, Any]:
     return {"columns": list(columns), "rows": [list(r) for r in rows]}
 
 
-EXPORTS = ("paper", "marks", "finals", "results")
+EXPORTS = exports.EXPORTS
 
 
 def export_csv(db: Session, exam: ExamSession, what: str) -> bytes:
     """An export as CSV in UTF-8 with a BOM, so Excel opens the Chinese right (DESIGN §11)."""
-    header: Sequence[str]
-    rows: Iterable[Sequence[str]]
-    if what == "paper":
-        header, rows = exports.paper_rows(db, exam)
-    elif what == "marks":
-        header, rows = exports.MARKS_COLUMNS, exports.marks_rows(db, exam)
-    elif what == "finals":
-        header, rows = exports.FINALS_COLUMNS, exports.finals_rows(db, exam)
-    elif what == "results":
-        header, rows = exports.results_rows(db, exam)
-    else:
-        raise MarkingError(f"no export {what!r}; exports are {', '.join(EXPORTS)}")
+    header, rows = exports.table(db, exam, what)
     buffer = io.StringIO()
     cells.write_csv(buffer, header, rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -11,8 +11,8 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from marking import views
 from marking.custody import CUSTODIAN_ROLES
-from marking.errors import MarkingError, NotFound
-from marking.models import Role, utcnow
+from marking.errors import MarkingError
+from marking.models import Role
 from web import actions
 from web.access import session_as_examiner, session_as_lead, session_as_staff
 from web.db import get_db
@@ -312,44 +312,41 @@ def examiner_held(code: str) -> Response:
     return jsonify(actions.held(get_db(), exam, account))
 
 
-@bp.post("/sessions/<code>/responses/<int:response_id>/mark")
+@bp.post("/sessions/<code>/responses/<handle>/mark")
 @require(Role.EXAMINER)
-def examiner_mark(code: str, response_id: int) -> Response:
+def examiner_mark(code: str, handle: str) -> Response:
     exam, account = session_as_examiner(code)
-    return jsonify(actions.submit(get_db(), exam, account, response_id, body().get("value")))
+    return jsonify(actions.submit(get_db(), exam, account, handle, body().get("value")))
 
 
-@bp.post("/sessions/<code>/responses/<int:response_id>/release")
+@bp.post("/sessions/<code>/responses/<handle>/release")
 @require(Role.EXAMINER)
-def examiner_release(code: str, response_id: int) -> Response:
+def examiner_release(code: str, handle: str) -> Response:
     exam, account = session_as_examiner(code)
-    return jsonify(actions.release(get_db(), exam, account, response_id))
+    return jsonify(actions.release(get_db(), exam, account, handle))
 
 
-@bp.post("/sessions/<code>/responses/<int:response_id>/flag")
+@bp.post("/sessions/<code>/responses/<handle>/flag")
 @require(Role.EXAMINER)
-def examiner_flag(code: str, response_id: int) -> Response:
+def examiner_flag(code: str, handle: str) -> Response:
     exam, account = session_as_examiner(code)
     data = body()
     return jsonify(
-        actions.flag(get_db(), exam, account, response_id, text(data, "kind"), text(data, "note"))
+        actions.flag(get_db(), exam, account, handle, text(data, "kind"), text(data, "note"))
     )
 
 
-@bp.get("/sessions/<code>/responses/<int:response_id>/image")
+@bp.get("/sessions/<code>/responses/<handle>/image")
 @require(Role.EXAMINER, Role.LEAD)
-def response_image(code: str, response_id: int) -> Response:
+def response_image(code: str, handle: str) -> Response:
     """A response's image: for the examiner holding it, or the session's lead."""
-    db, account = get_db(), me()
-    if account.role is Role.EXAMINER and views.holds(db, account, response_id, now=utcnow()):
-        exam = session_as_examiner(code)[0]
-    else:
-        try:
-            exam = session_as_lead(code)[0]
-        except Forbidden:
-            # Not told apart from a response that does not exist.
-            raise NotFound(f"no response {response_id} of yours") from None
-    image = views.image_of(db, views.session_response(db, exam, response_id))
+    try:
+        exam, account = session_as_lead(code)
+        lead = True
+    except Forbidden:
+        exam, account = session_as_examiner(code)
+        lead = False
+    image = actions.response_image(get_db(), exam, account, handle, lead=lead)
     return Response(image.content, mimetype=image.media_type)
 
 
@@ -379,9 +376,9 @@ def lead_anomalies(code: str) -> Response:
     return jsonify(actions.anomalies(get_db(), exam, account))
 
 
-@bp.post("/sessions/<code>/anomalies/<int:anomaly_id>/resolve")
+@bp.post("/sessions/<code>/anomalies/<handle>/resolve")
 @require(*LEADS)
-def lead_resolve(code: str, anomaly_id: int) -> Response:
+def lead_resolve(code: str, handle: str) -> Response:
     exam, account = session_as_lead(code)
     data = body()
     return jsonify(
@@ -389,7 +386,7 @@ def lead_resolve(code: str, anomaly_id: int) -> Response:
             get_db(),
             exam,
             account,
-            anomaly_id,
+            handle,
             text(data, "resolution"),
             text(data, "note"),
             data.get("value"),
@@ -422,15 +419,13 @@ def lead_arbitrations(code: str) -> Response:
     return jsonify(actions.arbitrations(get_db(), exam, account))
 
 
-@bp.post("/sessions/<code>/responses/<int:response_id>/arbitrate")
+@bp.post("/sessions/<code>/responses/<handle>/arbitrate")
 @require(*LEADS)
-def lead_arbitrate(code: str, response_id: int) -> Response:
+def lead_arbitrate(code: str, handle: str) -> Response:
     exam, account = session_as_lead(code)
     data = body()
     return jsonify(
-        actions.arbitrate(
-            get_db(), exam, account, response_id, data.get("value"), text(data, "reason")
-        )
+        actions.arbitrate(get_db(), exam, account, handle, data.get("value"), text(data, "reason"))
     )
 
 

@@ -18,7 +18,7 @@ from anonymizer.errors import AnonymizerError, WeakPassphrase
 from anonymizer.keys import MIN_PASSPHRASE_SCORE
 from marking.errors import InputError, InputErrors, MarkingError, NotFound, StateError
 from marking.publish import LateConflicts, PublicationRefused
-from marking.queue import InvalidMark, LeaseLost
+from marking.queue import HoldLimit, InvalidMark, LeaseLost
 from web import strength
 from web.db import fail
 from web.security import Forbidden, Throttled, Unauthorized
@@ -33,6 +33,7 @@ STATUS: list[tuple[type[Exception], int, str]] = [
     (CSRFError, 400, "csrf"),
     (NotFound, 404, "not_found"),
     (LeaseLost, 409, "lease_lost"),
+    (HoldLimit, 409, "hold_limit"),
     (InvalidMark, 422, "invalid_mark"),
     (InputErrors, 422, "invalid_input"),
     (InputError, 422, "invalid_input"),

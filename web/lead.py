@@ -60,21 +60,21 @@ def anomalies(code: str) -> str:
     )
 
 
-@bp.post("/sessions/<code>/anomalies/<int:anomaly_id>/resolve")
+@bp.post("/sessions/<code>/anomalies/<handle>/resolve")
 @require(*LEADS)
-def resolve(code: str, anomaly_id: int) -> Response:
+def resolve(code: str, handle: str) -> Response:
     exam, account = session_as_lead(code)
     form = request.form
     actions.resolve(
         get_db(),
         exam,
         account,
-        anomaly_id,
+        handle,
         form.get("resolution", ""),
         form.get("note", ""),
         form.get("value"),
     )
-    flash(_("Anomaly %(n)d resolved.", n=anomaly_id), "ok")
+    flash(_("Anomaly report resolved."), "ok")
     return redirect(url_for("lead.anomalies", code=code))
 
 
@@ -100,15 +100,15 @@ def arbitration(code: str) -> str:
     )
 
 
-@bp.post("/sessions/<code>/responses/<int:response_id>/arbitrate")
+@bp.post("/sessions/<code>/responses/<handle>/arbitrate")
 @require(*LEADS)
-def arbitrate(code: str, response_id: int) -> Response:
+def arbitrate(code: str, handle: str) -> Response:
     exam, account = session_as_lead(code)
     done = actions.arbitrate(
         get_db(),
         exam,
         account,
-        response_id,
+        handle,
         request.form.get("value", ""),
         request.form.get("reason", ""),
     )

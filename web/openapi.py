@@ -29,7 +29,10 @@ ERROR = {
     },
 }
 DECIMAL = {"type": "string", "pattern": r"^\d+(\.\d+)?$"}
-SESSION = {
+# An opaque handle of a response or an anomaly report (marking/handles.py): 26 characters of
+# Crockford's base32, unrelated to any row id; one of another session does not exist here.
+HANDLE = {"type": "string", "pattern": r"^[0-9A-HJKMNP-TV-Z]{26}$"}
+SESSION: dict[str, Any] = {
     "type": "object",
     "required": ["code", "state"],
     "properties": {
@@ -42,23 +45,62 @@ SESSION = {
         "state": {"enum": ["draft", "intake", "marking", "reconciled", "published"]},
     },
 }
-CLAIMED = {
+STRING = {"type": "string"}
+
+
+def _shown(required: list[str], **extra: Any) -> dict[str, Any]:
+    """A response as an examiner or the lead sees it: addressed by its handle, its image by
+    URL, the question and its answer; ``extra`` fields for what the screen adds."""
+    return {
+        "type": "object",
+        "required": ["response", "text", "max", "step", *required],
+        "properties": {
+            "response": HANDLE,
+            "script_code": STRING,
+            "component": STRING,
+            "question": STRING,
+            "text": STRING,
+            "image_url": {"type": ["string", "null"]},
+            "max": DECIMAL,
+            "step": DECIMAL,
+            **extra,
+        },
+        "additionalProperties": False,
+    }
+
+
+CLAIMED = _shown(
+    ["script_code", "expires_at"],
+    question_type=STRING,
+    group=STRING,
+    reference=STRING,
+    scheme=STRING,
+    expires_at={"type": "string", "format": "date-time"},
+)
+ANOMALY = _shown(
+    ["anomaly", "kind", "note", "examiner"],
+    anomaly=HANDLE,
+    kind=STRING,
+    note=STRING,
+    examiner=STRING,
+    created_at={"type": "string", "format": "date-time"},
+    question_type=STRING,
+    reference=STRING,
+    scheme=STRING,
+)
+TASK = _shown(["marks", "tolerance"], tolerance=DECIMAL, marks={"type": "array", "items": DECIMAL})
+MY_GROUP = {
     "type": "object",
-    "required": ["response_id", "script_code", "text", "max", "step", "expires_at"],
+    "required": ["key", "name", "responses", "my_marks", "held", "available"],
     "properties": {
-        "response_id": {"type": "integer"},
-        "script_code": {"type": "string"},
-        "component": {"type": "string"},
-        "question": {"type": "string"},
-        "question_type": {"type": "string"},
-        "text": {"type": "string"},
-        "image_url": {"type": ["string", "null"]},
-        "max": DECIMAL,
-        "step": DECIMAL,
-        "group": {"type": "string"},
-        "reference": {"type": "string"},
-        "scheme": {"type": "string"},
-        "expires_at": {"type": "string", "format": "date-time"},
+        "key": STRING,
+        "name": STRING,
+        "approved": {"type": "boolean"},
+        "suspended": {"type": "boolean"},
+        "responses": {"type": "integer"},
+        "my_marks": {"type": "integer"},
+        "held": {"type": "integer"},
+        "available": {"type": "integer"},
     },
     "additionalProperties": False,
 }
@@ -70,6 +112,18 @@ ACCOUNT_FIELDS: dict[str, Any] = {
     "created_at": {"type": "string"},
     "via": {"enum": ["cookie", "token"]},
 }
+
+
+def _answer(**properties: Any) -> dict[str, Any]:
+    """An action's answer: exactly these fields."""
+    return {
+        "type": "object",
+        "required": list(properties),
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
 ACCOUNT = {
     "type": "object",
     "required": ["username", "role", "active"],
@@ -138,7 +192,7 @@ FILE = {"type": "string", "format": "binary"}
 CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
 GROUP = {"name": "group", "in": "path", "required": True, "schema": {"type": "string"}}
 BATCH = {"name": "batch_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-RESPONSE_ID = {"name": "response_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+HANDLE_PARAM = {"name": "handle", "in": "path", "required": True, "schema": {"type": "string"}}
 
 # (method, path, summary, roles, path parameters, request body, success status, success schema)
 Operation = tuple[str, str, str, str, list[dict[str, Any]], dict[str, Any] | None, int, Any]
@@ -327,12 +381,21 @@ OPERATIONS: list[Operation] = [
     (
         "get",
         "/sessions/{code}/mine",
-        "My groups and held responses",
+        "My groups (my marks and what there is to take, nothing from reconciliation) and "
+        "held responses",
         "examiner",
         [CODE],
         None,
         200,
-        OBJECT,
+        {
+            "type": "object",
+            "required": ["code", "groups", "held"],
+            "properties": {
+                **SESSION["properties"],
+                "groups": {"type": "array", "items": MY_GROUP},
+                "held": {"type": "array", "items": CLAIMED},
+            },
+        },
     ),
     (
         "post",
@@ -356,30 +419,30 @@ OPERATIONS: list[Operation] = [
     ),
     (
         "post",
-        "/sessions/{code}/responses/{response_id}/mark",
+        "/sessions/{code}/responses/{handle}/mark",
         "Mark a response I hold",
         "examiner",
-        [CODE, RESPONSE_ID],
+        [CODE, HANDLE_PARAM],
         _json_body({"value": {"type": ["string", "number"]}}, ["value"]),
         200,
-        {"type": "object", "required": ["response_id", "recorded"]},
+        _answer(response=HANDLE, recorded={"const": True}),
     ),
     (
         "post",
-        "/sessions/{code}/responses/{response_id}/release",
+        "/sessions/{code}/responses/{handle}/release",
         "Hand a held response back unmarked",
         "examiner",
-        [CODE, RESPONSE_ID],
+        [CODE, HANDLE_PARAM],
         None,
         200,
-        OBJECT,
+        _answer(response=HANDLE, released={"const": True}),
     ),
     (
         "post",
-        "/sessions/{code}/responses/{response_id}/flag",
+        "/sessions/{code}/responses/{handle}/flag",
         "Report a held response to the lead (R4)",
         "examiner",
-        [CODE, RESPONSE_ID],
+        [CODE, HANDLE_PARAM],
         _json_body(
             {
                 "kind": {
@@ -398,14 +461,14 @@ OPERATIONS: list[Operation] = [
             ["kind"],
         ),
         200,
-        OBJECT,
+        _answer(response=HANDLE, anomaly=HANDLE),
     ),
     (
         "get",
-        "/sessions/{code}/responses/{response_id}/image",
+        "/sessions/{code}/responses/{handle}/image",
         "A response's image (examiner holding it, or the lead)",
         "examiner, lead",
-        [CODE, RESPONSE_ID],
+        [CODE, HANDLE_PARAM],
         None,
         200,
         None,
@@ -430,16 +493,22 @@ OPERATIONS: list[Operation] = [
         200,
         OBJECT,
     ),
-    ("get", "/sessions/{code}/anomalies", "Open anomaly reports", "lead", [CODE], None, 200, LIST),
+    (
+        "get",
+        "/sessions/{code}/anomalies",
+        "Open anomaly reports",
+        "lead",
+        [CODE],
+        None,
+        200,
+        {"type": "array", "items": ANOMALY},
+    ),
     (
         "post",
-        "/sessions/{code}/anomalies/{anomaly_id}/resolve",
+        "/sessions/{code}/anomalies/{handle}/resolve",
         "Resolve an anomaly: requeue, final mark, or after a key correction",
         "lead",
-        [
-            CODE,
-            {"name": "anomaly_id", "in": "path", "required": True, "schema": {"type": "integer"}},
-        ],
+        [CODE, HANDLE_PARAM],
         _json_body(
             {
                 "resolution": {"enum": ["requeue", "final", "key_correction"]},
@@ -449,7 +518,7 @@ OPERATIONS: list[Operation] = [
             ["resolution", "note"],
         ),
         200,
-        OBJECT,
+        _answer(anomaly=HANDLE, resolution={"enum": ["requeue", "final", "key_correction"]}),
     ),
     (
         "post",
@@ -477,17 +546,17 @@ OPERATIONS: list[Operation] = [
         [CODE],
         None,
         200,
-        LIST,
+        {"type": "array", "items": TASK},
     ),
     (
         "post",
-        "/sessions/{code}/responses/{response_id}/arbitrate",
+        "/sessions/{code}/responses/{handle}/arbitrate",
         "The lead's final mark (R14)",
         "lead",
-        [CODE, RESPONSE_ID],
+        [CODE, HANDLE_PARAM],
         _json_body({"value": {"type": "string"}, "reason": {"type": "string"}}, ["value"]),
         200,
-        OBJECT,
+        _answer(response=HANDLE, final=DECIMAL),
     ),
     (
         "get",

@@ -138,7 +138,7 @@ def test_lead_resolves_an_arbitration(world: World, people: dict[str, Person]) -
     lead.shot("08-lead-arbitration")
     content = page.content()
     assert not [c.name for c in tiny.candidates if c.name in content]
-    chosen = int((task.get_attribute("id") or "").removeprefix("task-"))
+    chosen = (task.get_attribute("id") or "").removeprefix("task-")  # the response's handle
 
     task.locator("input[name=value]").fill("2")
     task.locator("input[name=reason]").fill("按评分细则")
@@ -148,8 +148,9 @@ def test_lead_resolves_an_arbitration(world: World, people: dict[str, Person]) -
     expect(page.locator(f"#task-{chosen}")).to_have_count(0)
     expect(tasks).to_have_count(waiting - 1)
     lead.shot("09-lead-arbitration-done")
+    row = world.response_id("BR-ARB", chosen)
     with world.tx() as db:
-        response = db.get(Response, chosen)
+        response = db.get(Response, row)
         assert response is not None
         assert response.state is ResponseState.FINAL and response.final == Decimal(2)
 

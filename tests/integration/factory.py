@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner, Result
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from anonymizer.keys import KdfParams, generate_keypair, write_key_file
@@ -30,9 +30,14 @@ from marking.examiners import import_examiners
 from marking.intake import IntakeSummary, intake_batch
 from marking.models import (
     Account,
+    Anomaly,
+    Arbitration,
     Component,
     Custody,
     ExamSession,
+    Lease,
+    LedgerEntry,
+    Mark,
     Question,
     Response,
     Role,
@@ -340,6 +345,24 @@ def script_code(db: Session, exam: ExamSession, text: str) -> str:
         .join(Response, Response.script_id == Script.id)
         .where(Script.session_id == exam.id, Response.text == text)
     ).one()
+
+
+def stored_state(db: Session) -> tuple[Any, ...]:
+    """Everything an operation on a response could write (marks, anomaly reports,
+    arbitrations, ledger entries, leases, the queue's counters), to compare before/after."""
+    db.expire_all()
+    return (
+        db.scalar(select(func.count()).select_from(Mark)),
+        db.scalar(select(func.count()).select_from(Anomaly)),
+        db.scalar(select(func.count()).select_from(Arbitration)),
+        db.scalar(select(func.count()).select_from(LedgerEntry)),
+        sorted(db.execute(select(Lease.id, Lease.state, Lease.expires_at)).all()),
+        sorted(
+            db.execute(
+                select(Response.id, Response.state, Response.held, Response.marks_done)
+            ).all()
+        ),
+    )
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:

@@ -648,3 +648,19 @@ def test_export_paper_writes_the_paper_as_excel_ready_csv(ready: Run, tmp_path: 
         ["skills", "1", "DG3S-0001", "practical", "20", "1", "3", "practical", "2"],
         ["skills", "2", "DG3S-0002", "calculation", "10", "0.25", "2", "calculation", "2"],
     ]
+
+
+@pytest.mark.parametrize("what", ["marks", "finals", "results"])
+def test_export_of_scores_by_script_is_refused_before_publication(
+    ready: Run, session_toml: Path, tmp_path: Path, what: str
+) -> None:
+    """R8: no scores or marking details before the session is published as a whole. DESIGN
+    §11 marks only ``results`` as after publication; marks and finals name scripts and
+    their scores just the same, so the command line refuses them too."""
+    ok(ready("session", "create", session_toml))
+    out = tmp_path / f"{what}.csv"
+
+    output = refused(ready("export", what, "--session", CODE, "--out", out), 4)
+
+    assert "not published" in output and "(R8)" in output
+    assert not out.exists()

@@ -380,14 +380,14 @@ def test_an_expired_lease_goes_back_to_the_queue_and_its_mark_is_refused(
     with pytest.raises(LeaseLost) as lost:
         submit_mark(db, exam, e1, response_id=target, value=Decimal(3), now=T0 + 22 * MINUTE)
     assert str(lost.value) == (
-        f"your claim on response {target} expired at 09:20:00 UTC and it went back to the "
+        "your claim on this response expired at 09:20:00 UTC and it went back to the "
         "queue; your mark was not recorded. Claim a new batch to go on."
     )
     assert (count(db, LedgerEntry), count(db, Mark)) == (entries, marks)
 
     # A lease past its time is dead even before anyone claims again.
     other = f.response_id(db, exam, "c2 theory")
-    with pytest.raises(LeaseLost, match=f"response {other} expired at 09:30:00 UTC"):
+    with pytest.raises(LeaseLost, match="this response expired at 09:30:00 UTC"):
         submit_mark(db, exam, e2, response_id=other, value=Decimal(3), now=T0 + 31 * MINUTE)
     assert (count(db, LedgerEntry), count(db, Mark)) == (entries, marks)
 
@@ -402,14 +402,12 @@ def test_a_second_submission_and_an_unclaimed_one_are_refused(db: Session, tmp_p
     exam = tiny.exam
     e1 = account(db, "e1")
     target = f.response_id(db, exam, "c1 theory")
-    with pytest.raises(
-        LeaseLost, match=f"you have not claimed response {target}; claim a batch first"
-    ):
+    with pytest.raises(LeaseLost, match="you have not claimed this response; claim a batch first"):
         submit_mark(db, exam, e1, response_id=target, value=Decimal(3))
     claim(db, exam, e1, size=100)
     submit_mark(db, exam, e1, response_id=target, value=Decimal(3))
 
-    with pytest.raises(LeaseLost, match=f"you have already marked response {target}"):
+    with pytest.raises(LeaseLost, match="you have already marked this response"):
         submit_mark(db, exam, e1, response_id=target, value=Decimal(4))
 
     assert marks_on(db, target) == [("e1", Decimal(3), MarkKind.DOUBLE)]
@@ -636,7 +634,7 @@ def test_a_flag_takes_the_response_out_of_the_queue_until_the_lead_requeues_it(
         (anomaly.id, AnomalyKind.ILLEGIBLE, "看不清")
     ]
     assert target not in ids(claim(db, exam, e2, size=100))
-    with pytest.raises(LeaseLost, match=r"you handed response \d+ back"):
+    with pytest.raises(LeaseLost, match="you handed this response back"):
         submit_mark(db, exam, e1, response_id=target, value=Decimal(3))
 
     with pytest.raises(MarkingError, match="only the lead examiner"):

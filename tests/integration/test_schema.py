@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
 from marking import schema
-from marking.db import Base
+from marking.db import Base, transaction
+from marking.models import ExamSession, MarkingGroup, Response
 from tests.conftest import FreshDatabase
+from tests.integration.factory import tiny_session
 
 
 def test_migrations_match_the_models(fresh_db: FreshDatabase) -> None:
@@ -27,3 +32,27 @@ def test_upgrade_is_idempotent_and_names_constraints(fresh_db: FreshDatabase) ->
     assert "uq_response_script_id_question_id" in uniques
     checks = {c["name"] for c in insp.get_check_constraints("marking_group")}
     assert "ck_marking_group_at_least_two_marks" in checks
+
+
+def test_upgrading_a_marked_database_gives_its_rows_handle_keys_and_queue_places(
+    fresh_db: FreshDatabase, tmp_path: Path
+) -> None:
+    """Revision 0004 on a database in use: every session gets its own random handle key,
+    every response a random place in the queue, every group the default hold limit."""
+    schema.upgrade(fresh_db.engine)
+    with transaction(fresh_db.engine) as db:
+        for code in ("MIG-1", "MIG-2"):
+            tiny_session(db, tmp_path, code, n=6)
+    config = schema.alembic_config()
+    with fresh_db.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0003")
+
+    assert schema.upgrade(fresh_db.engine) == ("0003", schema.head_revision())
+    with fresh_db.engine.connect() as conn:
+        keys = conn.scalars(select(ExamSession.handle_key)).all()
+        places = conn.scalars(select(Response.queue_key).where(Response.group_id.is_not(None)))
+        limits = set(conn.scalars(select(MarkingGroup.max_held)))
+    assert len(keys) == 2 and len(set(keys)) == 2 and all(len(k) == 16 for k in keys)
+    assert len(set(places.all())) == 24
+    assert limits == {20}

@@ -14,10 +14,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marking import schema
+from marking import handles, schema
 from marking.accounts import add_user, hash_password
 from marking.db import transaction
 from marking.models import Account, Role
+from marking.sessions import get_session
 from tests.conftest import FreshDatabase
 from tests.integration.factory import (
     Tiny,
@@ -103,6 +104,15 @@ class World:
             add_user(db, "admin", role=Role.ADMIN)
         for account in db.query(Account):
             account.password_hash = self._hash
+
+    def response_id(self, code: str, handle: str) -> int:
+        """The row id behind a response handle, as only the test (not a user) may learn it."""
+        with self.tx() as db:
+            return handles.response_id(get_session(db, code), handle)
+
+    def anomaly_id(self, code: str, handle: str) -> int:
+        with self.tx() as db:
+            return handles.anomaly_id(get_session(db, code), handle)
 
     def client(self, username: str | None) -> FlaskClient:
         client = self.app.test_client()

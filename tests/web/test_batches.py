@@ -79,9 +79,7 @@ def test_a_batch_taken_in_twice_is_withdrawn_in_the_browser_and_the_session_publ
     assert status == 200, text
     results = office.get(f"{API}/BW-1/results").json
     at = results["columns"].index("exam_no")
-    assert sorted(r[at] for r in results["rows"]) == sorted(
-        c.exam_no for c in tiny.candidates
-    )
+    assert sorted(r[at] for r in results["rows"]) == sorted(c.exam_no for c in tiny.candidates)
     with world.tx() as db:
         assert verify(db, get_session(db, "BW-1")).ok
 

@@ -4,11 +4,12 @@ anomalies, arbitration; and blindness: nothing they can reach names a candidate.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Any
 
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from marking import synthetic
 from marking.models import Anomaly, Lease, LeaseState, Response, ResponseState
@@ -17,6 +18,21 @@ from tests.integration.test_blindness import find_leaks, needles
 from tests.web.conftest import World
 
 API = "/api/v1/sessions"
+HANDLE = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
+
+
+def row_ids(data: Any, where: str = "") -> list[str]:
+    """Where a JSON answer carries a row id (an ``id`` or ``..._id`` field)."""
+    found = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "id" or key.endswith("_id"):
+                found.append(f"{where}.{key}")
+            found += row_ids(value, f"{where}.{key}")
+    elif isinstance(data, list):
+        for n, value in enumerate(data):
+            found += row_ids(value, f"{where}[{n}]")
+    return found
 
 
 def claim(client: FlaskClient, code: str, size: int = 1) -> list[dict[str, Any]]:
@@ -26,8 +42,8 @@ def claim(client: FlaskClient, code: str, size: int = 1) -> list[dict[str, Any]]
     return items
 
 
-def mark(client: FlaskClient, code: str, rid: int, value: object) -> Any:
-    return client.post(f"{API}/{code}/responses/{rid}/mark", json={"value": value})
+def mark(client: FlaskClient, code: str, handle: str, value: object) -> Any:
+    return client.post(f"{API}/{code}/responses/{handle}/mark", json={"value": value})
 
 
 def test_marking_over_http_with_refusals_a_person_can_act_on(world: World) -> None:
@@ -38,31 +54,32 @@ def test_marking_over_http_with_refusals_a_person_can_act_on(world: World) -> No
     item = claim(e1, "EX-1")[0]
     assert {"text", "reference", "scheme", "max", "step", "script_code"} <= item.keys()
 
-    refused = mark(e1, "EX-1", item["response_id"], "99")
+    refused = mark(e1, "EX-1", item["response"], "99")
     assert refused.status_code == 422
     assert refused.json["error"] == "invalid_mark"
     assert "须在 0 到" in refused.json["detail"]  # translated (zh-CN by default)
-    off_step = mark(e1, "EX-1", item["response_id"], "0.3")
+    off_step = mark(e1, "EX-1", item["response"], "0.3")
     assert off_step.status_code == 422 and "为一档" in off_step.json["detail"]
-    assert mark(e1, "EX-1", item["response_id"], "abc").status_code == 422
+    assert mark(e1, "EX-1", item["response"], "abc").status_code == 422
 
-    done = mark(e1, "EX-1", item["response_id"], "1")
+    done = mark(e1, "EX-1", item["response"], "1")
     assert done.status_code == 200
     # The examiner learns that the mark was taken, and nothing of the reconciliation.
-    assert done.json == {"response_id": item["response_id"], "recorded": True}
-    again = mark(e1, "EX-1", item["response_id"], "1")
+    assert done.json == {"response": item["response"], "recorded": True}
+    again = mark(e1, "EX-1", item["response"], "1")
     assert again.status_code == 409 and again.json["error"] == "lease_lost"
     assert "already marked" in again.json["detail"]
 
     # A lease that ran out: the mark is refused, saying so, and nothing is stored.
     nxt = claim(e1, "EX-1")[0]
+    nxt_id = world.response_id("EX-1", nxt["response"])
     with world.tx() as db:
         db.execute(
             update(Lease)
-            .where(Lease.response_id == nxt["response_id"], Lease.state == LeaseState.HELD)
+            .where(Lease.response_id == nxt_id, Lease.state == LeaseState.HELD)
             .values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
         )
-    lost = mark(e1, "EX-1", nxt["response_id"], "1")
+    lost = mark(e1, "EX-1", nxt["response"], "1")
     assert lost.status_code == 409 and lost.json["error"] == "lease_lost"
     assert "expired" in lost.json["detail"]
 
@@ -71,10 +88,10 @@ def test_flag_goes_to_the_lead_who_resolves_it(world: World) -> None:
     world.session("EX-2")
     e1, lead = world.client("e1"), world.client("lead")
     item = claim(e1, "EX-2")[0]
-    bad = e1.post(f"{API}/EX-2/responses/{item['response_id']}/flag", json={"kind": "nonsense"})
+    bad = e1.post(f"{API}/EX-2/responses/{item['response']}/flag", json={"kind": "nonsense"})
     assert bad.status_code == 422 and "illegible" in bad.json["detail"]
     flagged = e1.post(
-        f"{API}/EX-2/responses/{item['response_id']}/flag",
+        f"{API}/EX-2/responses/{item['response']}/flag",
         json={"kind": "illegible", "note": "字迹模糊"},
     )
     assert flagged.status_code == 200
@@ -83,17 +100,20 @@ def test_flag_goes_to_the_lead_who_resolves_it(world: World) -> None:
     page = lead.get("/lead/sessions/EX-2/anomalies").get_data(as_text=True)
     assert "字迹模糊" in page and item["text"] in page
     no_reason = lead.post(
-        f"{API}/EX-2/anomalies/{inbox[0]['id']}/resolve", json={"resolution": "final", "note": ""}
+        f"{API}/EX-2/anomalies/{inbox[0]['anomaly']}/resolve",
+        json={"resolution": "final", "note": ""},
     )
     assert no_reason.status_code == 422
     resolved = lead.post(
-        f"/lead/sessions/EX-2/anomalies/{inbox[0]['id']}/resolve",
+        f"/lead/sessions/EX-2/anomalies/{inbox[0]['anomaly']}/resolve",
         data={"resolution": "final", "value": "2", "note": "看不清，按空白处理前先给分"},
     )
     assert resolved.status_code == 302
     assert lead.get(f"{API}/EX-2/anomalies").json == []
+    anomaly_id = world.anomaly_id("EX-2", inbox[0]["anomaly"])
     with world.tx() as db:
-        anomaly = db.scalars(select(Anomaly).where(Anomaly.id == inbox[0]["id"])).one()
+        anomaly = db.get(Anomaly, anomaly_id)
+        assert anomaly is not None
         assert anomaly.resolution is not None and str(anomaly.final_value) == "2"
 
 
@@ -106,9 +126,7 @@ def test_lead_arbitrates_seeing_the_marks_not_the_candidate(world: World) -> Non
     for _round in range(3):
         for name, client in clients.items():
             for item in claim(client, "EX-3", size=20):
-                assert (
-                    mark(client, "EX-3", item["response_id"], values[name](item)).status_code == 200
-                )
+                assert mark(client, "EX-3", item["response"], values[name](item)).status_code == 200
     lead = world.client("lead")
     tasks = lead.get(f"{API}/EX-3/arbitrations").json
     assert tasks, "expected responses awaiting arbitration"
@@ -117,17 +135,18 @@ def test_lead_arbitrates_seeing_the_marks_not_the_candidate(world: World) -> Non
     page = lead.get("/lead/sessions/EX-3/arbitration").get_data(as_text=True)
     assert task["script_code"] in page
     refused = lead.post(
-        f"/lead/sessions/EX-3/responses/{task['response_id']}/arbitrate",
+        f"/lead/sessions/EX-3/responses/{task['response']}/arbitrate",
         data={"value": "100", "reason": ""},
     )
     assert refused.status_code == 422
     done = lead.post(
-        f"/lead/sessions/EX-3/responses/{task['response_id']}/arbitrate",
+        f"/lead/sessions/EX-3/responses/{task['response']}/arbitrate",
         data={"value": "2", "reason": "按评分细则"},
     )
     assert done.status_code == 302
+    chosen = world.response_id("EX-3", task["response"])
     with world.tx() as db:
-        response = db.get(Response, task["response_id"])
+        response = db.get(Response, chosen)
         assert response is not None and response.state is ResponseState.FINAL
         assert str(response.final) == "2"
 
@@ -164,15 +183,15 @@ def test_nothing_an_examiner_or_the_lead_can_reach_names_a_candidate(world: Worl
             if n == 0:
                 post(
                     client,
-                    f"{API}/BLIND-W/responses/{item['response_id']}/flag",
+                    f"{API}/BLIND-W/responses/{item['response']}/flag",
                     {"kind": "other", "note": "?"},
                 )
             elif n == 1:
-                post(client, f"{API}/BLIND-W/responses/{item['response_id']}/release", {})
+                post(client, f"{API}/BLIND-W/responses/{item['response']}/release", {})
             else:
                 post(
                     client,
-                    f"{API}/BLIND-W/responses/{item['response_id']}/mark",
+                    f"{API}/BLIND-W/responses/{item['response']}/mark",
                     {"value": "0" if client is e1 else item["max"]},
                 )
     for path in (
@@ -204,3 +223,59 @@ def test_nothing_an_examiner_or_the_lead_can_reach_names_a_candidate(world: Worl
     assert not leaks, leaks[:5]
     # The crawl did see candidates' work, just not who wrote it.
     assert re.search(rb"c\d+ (theory|skills)", haystack)
+    # Blind means unlinkable too: responses and anomaly reports are addressed by opaque
+    # handles; no sequential row id reaches an examiner or the lead, in JSON or on a page.
+    for body in seen:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            continue
+        assert not row_ids(data), (row_ids(data), body[:300])
+    addresses = re.findall(rb'/(?:responses|anomalies)/([^/"\s]+)/', haystack)
+    anchors = re.findall(rb'id="(?:task|anomaly)-([^"]+)"', haystack)
+    assert addresses and anchors, "the crawl should have met response and anomaly addresses"
+    assert all(HANDLE.fullmatch(a.decode()) for a in addresses + anchors), addresses + anchors
+
+
+def test_an_examiners_progress_does_not_tell_whether_their_mark_agreed(world: World) -> None:
+    """Before, the examiner's page counted the group's final responses: it went up the moment
+    a second examiner's mark agreed with theirs, and so told them how the other marked."""
+    world.session("PROG-1", n=1)
+    e1, e2 = world.client("e1"), world.client("e2")
+    for item in claim(e1, "PROG-1", size=20):
+        if item["group"] == "short":
+            handle = item["response"]
+            assert mark(e1, "PROG-1", handle, "2").status_code == 200
+        else:
+            e1.post(f"{API}/PROG-1/responses/{item['response']}/release", json={})
+
+    def progress() -> tuple[Any, str]:
+        mine = e1.get(f"{API}/PROG-1/mine").json["groups"]
+        page = e1.get("/examiner/").get_data(as_text=True)
+        table = re.search(r"<table>.*?</table>", page, re.S)
+        assert table is not None
+        return mine, table.group(0)
+
+    before = progress()
+    assert [(g["key"], g["my_marks"]) for g in before[0]] == [("short", 1), ("prac", 0)]
+    for item in claim(e2, "PROG-1", size=20):
+        if item["response"] == handle:  # the same answer, marked the same: it is final now
+            assert mark(e2, "PROG-1", handle, "2").status_code == 200
+        else:
+            e2.post(f"{API}/PROG-1/responses/{item['response']}/release", json={})
+    row = world.response_id("PROG-1", handle)
+    with world.tx() as db:
+        final = db.get(Response, row)
+        assert final is not None and final.state is ResponseState.FINAL
+    assert progress() == before
+
+
+def test_an_examiner_holds_at_most_a_groups_limit_over_http(world: World) -> None:
+    world.session("HOLD-1", n=25)  # 25 responses in each group; the limit is 20 a group
+    e1 = world.client("e1")
+    first = claim(e1, "HOLD-1", size=100)
+    assert [sum(1 for i in first if i["group"] == g) for g in ("short", "prac")] == [20, 20]
+    again = e1.post(f"{API}/HOLD-1/claim", json={"size": 100})
+    assert again.status_code == 409 and again.json["error"] == "hold_limit"
+    assert "mark or hand back" in again.json["detail"]
+    assert len(e1.get(f"{API}/HOLD-1/held").json) == 40

@@ -66,7 +66,8 @@ def test_a_mark_that_is_not_short_plain_decimal_text_is_refused_in_a_few_words(
     world.session("IN-1")
     e1 = world.client("e1")
     item = e1.post(f"{API}/IN-1/claim", json={"size": 1}).json[0]
-    url = f"{API}/IN-1/responses/{item['response_id']}/mark"
+    url = f"{API}/IN-1/responses/{item['response']}/mark"
+    row = world.response_id("IN-1", item["response"])
     for value in BAD_MARKS:
         refused = raw_json(e1, url, '{"value": ' + value + "}")
         assert refused.status_code == 422, (value[:20], refused.json)
@@ -74,7 +75,7 @@ def test_a_mark_that_is_not_short_plain_decimal_text_is_refused_in_a_few_words(
         assert len(refused.data) < 600, value[:20]
         assert "分数" in refused.json["detail"]  # the reason, in the reader's language
     with world.tx() as db:
-        stored = db.scalar(select(func.count()).where(Mark.response_id == item["response_id"]))
+        stored = db.scalar(select(func.count()).where(Mark.response_id == row))
         assert stored == 0
     ledger_is_sound(world, "IN-1")
 
@@ -82,7 +83,7 @@ def test_a_mark_that_is_not_short_plain_decimal_text_is_refused_in_a_few_words(
     # the text of what is stored.
     assert e1.post(url, json={"value": " 5.50 "}).status_code == 200
     with world.tx() as db:
-        mark = db.scalars(select(Mark).where(Mark.response_id == item["response_id"])).one()
+        mark = db.scalars(select(Mark).where(Mark.response_id == row)).one()
         entry = db.scalars(
             select(LedgerEntry).where(LedgerEntry.kind == "mark", LedgerEntry.actor == "e1")
         ).one()
@@ -95,7 +96,7 @@ def test_a_refused_mark_says_why_in_english_too(world: World) -> None:
     e1 = world.client("e1")
     e1.get("/lang/en")
     item = e1.post(f"{API}/IN-2/claim", json={"size": 1}).json[0]
-    url = f"{API}/IN-2/responses/{item['response_id']}/mark"
+    url = f"{API}/IN-2/responses/{item['response']}/mark"
     assert raw_json(e1, url, '{"value": "1e5"}').json["detail"] == (
         "A mark is a plain number such as 7, 7.5 or 0.125; “1e5” is not one."
     )
@@ -107,14 +108,14 @@ def test_a_refused_mark_says_why_in_english_too(world: World) -> None:
 def test_the_lead_cannot_record_a_final_mark_that_is_no_mark(world: World) -> None:
     world.session("IN-3")
     e1, lead = world.client("e1"), world.client("lead")
-    flagged = e1.post(f"{API}/IN-3/claim", json={"size": 1}).json[0]["response_id"]
+    flagged = e1.post(f"{API}/IN-3/claim", json={"size": 1}).json[0]["response"]
     e1.post(f"{API}/IN-3/responses/{flagged}/flag", json={"kind": "illegible", "note": "?"})
     with world.tx() as db:
         exam = get_session(db, "IN-3")
         spread = {"e1": lambda _i: Decimal(0), "e2": lambda i: i.max, "e3": lambda _i: Decimal(3)}
         mark_all(db, exam, ["e1", "e2", "e3"], lambda item, user: spread[user](item))
-    disputed = lead.get(f"{API}/IN-3/arbitrations").json[0]["response_id"]
-    anomaly = lead.get(f"{API}/IN-3/anomalies").json[0]["id"]
+    disputed = lead.get(f"{API}/IN-3/arbitrations").json[0]["response"]
+    anomaly = lead.get(f"{API}/IN-3/anomalies").json[0]["anomaly"]
 
     page = lead.post(
         f"/lead/sessions/IN-3/responses/{disputed}/arbitrate",
@@ -133,9 +134,11 @@ def test_the_lead_cannot_record_a_final_mark_that_is_no_mark(world: World) -> No
         '{"resolution": "final", "note": "看不清", "value": 1e-1000030}',
     )
     assert final.status_code == 422 and final.json["error"] == "invalid_mark"
+    disputed_id = world.response_id("IN-3", disputed)
+    anomaly_id = world.anomaly_id("IN-3", anomaly)
     with world.tx() as db:
-        assert db.scalar(select(func.count()).where(Arbitration.response_id == disputed)) == 0
-        open_anomaly = db.get(Anomaly, anomaly)
+        assert db.scalar(select(func.count()).where(Arbitration.response_id == disputed_id)) == 0
+        open_anomaly = db.get(Anomaly, anomaly_id)
         assert open_anomaly is not None and open_anomaly.resolution is None
     ledger_is_sound(world, "IN-3")
 

@@ -131,6 +131,35 @@ def test_office_sets_up_a_session_from_uploads(world: World) -> None:
         assert db.scalar(select(func.count()).select_from(IntakeBatch)) >= 1
 
 
+def test_no_marks_or_finals_by_script_leave_before_publication(world: World) -> None:
+    """R8: before publication nobody gets scores by script. The office follows progress in
+    counts; the lead's statistics name examiners, never a script; the marks and finals
+    exports wait for publication like the results."""
+    world.session("EXP-1")
+    with world.tx() as db:
+        exam = get_session(db, "EXP-1")
+        mark_all(db, exam, ["e1", "e2", "e3"])
+        codes = set(db.scalars(select(Script.code).where(Script.session_id == exam.id)))
+    office, director, lead = (world.client(u) for u in ("office", "director", "lead"))
+    for client in (office, director):
+        for what in ("marks", "finals", "results"):
+            refused = client.get(f"/api/v1/sessions/EXP-1/exports/{what}")
+            assert refused.status_code == 409, (what, refused.status_code)
+            assert "(R8)" in refused.json["detail"]
+        assert client.get("/api/v1/sessions/EXP-1/exports/paper").status_code == 200
+    seen = [
+        office.get("/api/v1/sessions/EXP-1/progress").data,
+        office.get("/office/sessions/EXP-1").data,
+        director.get("/director/sessions/EXP-1").data,
+        lead.get("/api/v1/sessions/EXP-1/progress").data,
+        lead.get("/api/v1/sessions/EXP-1/reports/stats?format=csv&lang=en").data,
+        office.get("/api/v1/sessions/EXP-1/reports/stats?format=csv&lang=en").data,
+    ]
+    stats = seen[-2].decode("utf-8-sig")
+    assert "e1" in stats  # the statistics do name examiners
+    assert not [code for code in codes for body in seen if code.encode() in body]
+
+
 def test_director_approves_and_office_publishes_with_the_key_file(world: World) -> None:
     tiny = world.session("PUB-1", key_file=True)
     with world.tx() as db:
@@ -184,6 +213,8 @@ def test_director_approves_and_office_publishes_with_the_key_file(world: World) 
     export = director.get("/api/v1/sessions/PUB-1/exports/results")
     assert export.status_code == 200 and export.data.startswith("\ufeff".encode())
     assert tiny.candidates[0].exam_no.encode() in export.data
+    marks = office.get("/api/v1/sessions/PUB-1/exports/marks")
+    assert marks.status_code == 200 and b",e1," in marks.data
     register = director.get("/api/v1/sessions/PUB-1/reports/register")
     assert register.status_code == 200 and register.mimetype == "application/pdf"
     assert 'filename="PUB-1-register.pdf"' in register.headers["Content-Disposition"]

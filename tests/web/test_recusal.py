@@ -10,6 +10,7 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from marking import handles
 from marking.accounts import add_user
 from marking.lead import arbitration_tasks
 from marking.models import Account, Role
@@ -91,7 +92,10 @@ def test_the_lead_and_the_deputy_each_see_and_rule_on_their_own_responses(world:
         for who, mark in (("e1", "0"), ("e2", "8"), ("e3", "4")):
             mark_as(db, exam, who, {"later c1 skills": mark, "c1 skills": mark})
         flag_as(db, exam, "e4", "later c1 theory")
-        excluded = {t.text: t.response_id for t in arbitration_tasks(db, exam)}
+        excluded = {
+            t.text: handles.response_handle(exam, t.response_id)
+            for t in arbitration_tasks(db, exam)
+        }
     lead, deputy = world.client("lead"), world.client("deputy")
 
     lead_list = lead.get(f"{API}/RC-2/arbitrations").json

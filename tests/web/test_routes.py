@@ -104,9 +104,8 @@ EXPECTED: dict[str, set[str] | str] = {
 ARGS = {
     "code": "ROUTES-1",
     "group": "short",
-    "response_id": 999999,
+    "handle": "0" * 26,  # well formed, but no response's or anomaly's: 404 where allowed
     "batch_id": 999999,
-    "anomaly_id": 999999,
     "token_id": 999999,
     "request_id": 999999,
     "username": "nobody",

@@ -67,7 +67,7 @@
     if (!value) { $("mark").focus(); return; }
     let res;
     try {
-      res = await call("POST", root.dataset.responseBase + item.response_id + "/mark", { value });
+      res = await call("POST", root.dataset.responseBase + item.response + "/mark", { value });
     } catch (e) { say(root.dataset.msgNetwork, "error"); return; }
     if (res.ok) {
       queue.shift();
@@ -87,7 +87,7 @@
     event.preventDefault();
     const item = queue[0];
     if (!item) return;
-    const res = await call("POST", root.dataset.responseBase + item.response_id + "/flag", {
+    const res = await call("POST", root.dataset.responseBase + item.response + "/flag", {
       kind: $("flag-kind").value, note: $("flag-note").value,
     });
     if (res.ok || (res.data && res.data.error === "lease_lost")) {
