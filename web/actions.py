@@ -58,6 +58,7 @@ from marking.models import (
     SessionState,
     utcnow,
 )
+from marking.recusal import ruler_of
 from marking.sessions import create_session, init_keys
 from marking.status import session_status
 from reports import produce
@@ -177,9 +178,12 @@ def response_image(
     """A response's image for the session's lead, or for the examiner holding it (NotFound
     otherwise, not told apart from a response that does not exist)."""
     response_id = handles.response_id(exam, handle)
-    if not lead and not views.holds(db, exam, account, response_id, now=utcnow()):
+    response = views.session_response(db, exam, response_id)
+    # The lead (or deputy) sees only what they rule on: recusal covers images too (R10).
+    rules = lead and ruler_of(db, exam, response.script_id) == account.id
+    if not rules and not views.holds(db, exam, account, response_id, now=utcnow()):
         raise NotFound(f"no response {handle[:32]!r} of yours")
-    return views.image_of(db, views.session_response(db, exam, response_id))
+    return views.image_of(db, response)
 
 
 # --- lead -------------------------------------------------------------------------------------

@@ -4,16 +4,17 @@ and the lead and the deputy each see and rule on exactly their own responses."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 from typing import Any
 
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from marking import handles
 from marking.accounts import add_user
 from marking.lead import arbitration_tasks
-from marking.models import Account, Role
+from marking.models import Account, Image, Response, Role
 from marking.sessions import get_session
 from tests.integration.factory import people, tiny_rows
 from tests.integration.test_recusal import flag_as, mark_as
@@ -123,3 +124,18 @@ def test_the_lead_and_the_deputy_each_see_and_rule_on_their_own_responses(world:
     assert (
         lead.post(f"{API}/RC-2/responses/{mine}/arbitrate", json={"value": "4"}).status_code == 200
     )
+
+    # Recusal covers the answer's image too: the lead cannot open the excluded one.
+    png = b"\x89PNG\r\n\x1a\n" + b"\x01" * 32
+    digest = hashlib.sha256(png).hexdigest()
+    with world.tx() as db:
+        db.add(Image(sha256=digest, media_type="image/png", size=len(png), content=png))
+        db.flush()
+        for handle in (theirs, mine):
+            row = handles.response_id(get_session(db, "RC-2"), handle)
+            db.execute(update(Response).where(Response.id == row).values(image_sha256=digest))
+    hidden = lead.get(f"{API}/RC-2/responses/{theirs}/image")
+    assert hidden.status_code == 404 and png not in hidden.data
+    assert deputy.get(f"{API}/RC-2/responses/{theirs}/image").data == png
+    assert lead.get(f"{API}/RC-2/responses/{mine}/image").data == png
+    assert deputy.get(f"{API}/RC-2/responses/{mine}/image").status_code == 404
