@@ -3,8 +3,10 @@
 An approval is of something: when nothing is open, the director approves the session as it
 stands, and the approval records a SHA-256 over everything its results are computed from
 (``publication_digest``). Any later intake, withdrawal, ruling, correction or sealed record
-changes that digest, and the approval is void: publication recomputes it and refuses,
-naming what changed, until a director approves again.
+changes that digest, and so does, for a session with an interview, a change to who is a
+senior examiner (publication counts only seniors on a panel, R7); the approval is then
+void: publication recomputes it and refuses, naming what changed, until a director
+approves again.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from marking.models import (
     SessionState,
     utcnow,
 )
-from marking.publish import PublicationRefused, open_work
+from marking.publish import PublicationRefused, open_work, senior_examiners
 
 #: The parts of what a director approves, each digested on its own so a refusal can say
 #: what changed; in the order they are combined. The names are the payload's keys.
@@ -57,7 +59,10 @@ PARTS: dict[str, str] = {
     "rulings": "the lead's rulings",
     "key_corrections": "the key corrections",
     "records": "the violation and interview records",
+    "panels": "the examiner grades interview panels rely on",
 }
+# "panels" is there only for a session with an interview (levels 1-2): publication counts
+# only the senior examiners of the register as it is then on each candidate's panel (R7).
 # A response's rule as a number, so millions of finals hash straight from numpy.
 _RULES = ("agreed", "third_one", "third_both", "all_within", "arbitration", "lead", "key")
 
@@ -109,7 +114,7 @@ def publication_digest(db: Session, exam: ExamSession) -> dict[str, str]:
         .where(Component.session_id == exam.id)
         .order_by(Component.position, Question.position)
     )
-    return {
+    parts = {
         "definition": _sha([exam.definition, exam.level]),
         "intake": _sha(
             _rows(
@@ -204,16 +209,21 @@ def publication_digest(db: Session, exam: ExamSession) -> dict[str, str]:
             ]
         ),
     }
+    if exam.level <= 2:  # publication decides interviews by who is a senior examiner now
+        parts["panels"] = _sha(senior_examiners(db))
+    return parts
 
 
 def combined(parts: dict[str, str]) -> str:
     """The approval's one digest: SHA-256 over its parts in ``PARTS`` order."""
-    return hashlib.sha256("".join(f"{k}\0{parts[k]}\n" for k in PARTS).encode()).hexdigest()
+    return hashlib.sha256(
+        "".join(f"{k}\0{parts[k]}\n" for k in PARTS if k in parts).encode()
+    ).hexdigest()
 
 
 def changed_parts(approved: dict[str, str] | None, now: dict[str, str]) -> list[str]:
     """The parts (keys of ``PARTS``) that differ; every part for an approval without them."""
-    return [k for k in PARTS if approved is None or approved.get(k) != now[k]]
+    return [k for k in PARTS if approved is None or approved.get(k) != now.get(k)]
 
 
 @dataclass

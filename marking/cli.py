@@ -628,7 +628,8 @@ def approve(ctx: Context, code: str, by: str, note: str, password_stdin: bool) -
     click.echo(f"publication of {code} approved by {by}")
     click.echo(f"approved digest: {digest}")
     for key, description in PARTS.items():
-        click.echo(f"  {description}: {parts.get(key, '')}")
+        if key in parts:
+            click.echo(f"  {description}: {parts[key]}")
 
 
 @main.command()

@@ -32,8 +32,9 @@ from marking.models import (
     Script,
     SessionState,
 )
+from marking.models import Result as PublishedResult
 from marking.publish import PublicationRefused, publish, withdraw_marks
-from marking.records import record_violations
+from marking.records import record_interview, record_violations
 from marking.schema import upgrade
 from marking.sessions import get_session
 from marking.verify import verify
@@ -262,3 +263,41 @@ def test_the_command_line_approves_with_the_directors_password_and_publish_needs
     assert published.exit_code == 0, published.output
     assert "session AP-10 published: 3 candidates" in published.output
     assert cli(fresh_db, "verify", "--session", "AP-10").exit_code == 0
+
+
+def test_a_grade_changed_after_the_approval_voids_it_for_a_session_with_an_interview(
+    db: Session, tmp_path: Path
+) -> None:
+    """Publication counts only senior examiners on an interview panel (R7): demoting one
+    after the approval would turn a fail into a pass on an approval of the fail."""
+    seniors = [f.Ex(f"s{i}", grade="senior", scope=f"{f.OCCUPATION}:2") for i in (1, 2, 3, 4)]
+    f.add_examiners(db, tmp_path, *seniors)
+    tiny = f.tiny_session(db, tmp_path, "AP-40", n=1, level=2, examiners=("e1", "e2"))
+    exam = tiny.exam
+    f.mark_all(db, exam, ["e1", "e2"], lambda item, _u: item.max)
+    [candidate] = tiny.candidates
+    scores = [(candidate.exam_no, f"s{i}", s) for i, s in enumerate((90, 50, 50, 90), 1)]
+    record_interview(
+        db,
+        exam,
+        f.write_csv(tmp_path / "i.csv", ("exam_no", "username", "score"), scores),
+        actor="office",
+    )
+    approve_publication(db, exam, get_account(db, "director"))  # two of four pass: fail
+
+    f.add_examiners(db, tmp_path / "again", f.Ex("s2", scope=f"{f.OCCUPATION}:2"))  # demoted
+    with pytest.raises(PublicationRefused) as refused:
+        publish(db, exam, by="office", approved_by="director", key=tiny.keys.open(exam))
+    assert str(refused.value) == (
+        "the approval by director no longer matches: the examiner grades interview panels "
+        "rely on changed since; the director must review the session and approve it again"
+    )
+    assert_not_published(db, exam)
+    assert verify(db, exam).ok
+
+    approve_publication(db, exam, get_account(db, "director"))  # the director sees it anew
+    publish(db, exam, by="office", approved_by="director", key=tiny.keys.open(exam))
+    assert db.scalars(
+        select(PublishedResult.outcome).where(PublishedResult.session_id == exam.id)
+    ).all() == ["pass"]
+    assert verify(db, exam).ok
