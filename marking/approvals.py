@@ -272,16 +272,24 @@ def approval_status(db: Session, exam: ExamSession) -> ApprovalStatus:
     )
 
 
+class ReviewOutdated(StateError):
+    """The session changed after the director was shown it: nothing was approved."""
+
+
 def approve_publication(
     db: Session,
     exam: ExamSession,
     director: Account,
     *,
     note: str = "",
+    expected: str | None = None,
     now: dt.datetime | None = None,
 ) -> PublicationApproval:
     """A director approves the session's publication as it stands now.
 
+    ``expected`` is the digest (``combined``) of the session as the director reviewed it
+    (the review page, the API, ``blindmark approve``); when given, the session must still
+    be that, or ReviewOutdated is raised and nothing is approved.
     Raises MarkingError for a non-director account, StateError when the session is not in
     marking or reconciled, when anything is still open (``publish.open_work``), or when it
     is already approved as it stands. An approval made void by a later change is replaced.
@@ -297,18 +305,25 @@ def approve_publication(
             f"session {exam.code} cannot be approved while work is open:\n  "
             + "\n  ".join(problems)
         )
-    status = approval_status(db, exam)
-    if status.current:
-        raise StateError(f"session {exam.code}'s publication is already approved")
-    if status.approval is not None:  # void: the session changed since; this one replaces it
-        status.approval.withdrawn_at = now
     parts = publication_digest(db, exam)
+    digest = combined(parts)
+    if expected is not None and expected.strip().lower() != digest:
+        raise ReviewOutdated(
+            f"session {exam.code} is no longer what was reviewed (digest "
+            f"{expected.strip()[:16]}…, now {digest[:16]}…): nothing was approved; "
+            "review the session again and approve what it shows now"
+        )
+    before = current_approval(db, exam)
+    if before is not None and not changed_parts(before.parts, parts):
+        raise StateError(f"session {exam.code}'s publication is already approved")
+    if before is not None:  # void: the session changed since; this one replaces it
+        before.withdrawn_at = now
     approval = PublicationApproval(
         session_id=exam.id,
         director_id=director.id,
         note=note.strip(),
         created_at=now,
-        digest=combined(parts),
+        digest=digest,
         parts=parts,
     )
     db.add(approval)
@@ -322,7 +337,7 @@ def approve_publication(
             "approval": approval.id,
             "digest": approval.digest,
             "parts": parts,
-            "replaces": status.approval.id if status.approval else None,
+            "replaces": before.id if before else None,
         },
         now=now,
     )

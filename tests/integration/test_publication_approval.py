@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from marking import synthetic
 from marking.accounts import get_account, hash_password
-from marking.approvals import approve_publication
+from marking.approvals import ReviewOutdated, approve_publication, combined, publication_digest
 from marking.db import transaction
 from marking.errors import StateError
 from marking.intake import withdraw_batch
@@ -211,18 +211,24 @@ def cli(database: FreshDatabase, *args: object, stdin: str | None = None) -> Res
     return f.run_cli(database.url, *args, stdin=stdin)
 
 
+def marked_with_a_director(db: Session, tmp_path: Path, code: str) -> f.Tiny:
+    """A tiny session, all marked, and a director with a password for the command line."""
+    tiny = f.tiny_session(db, tmp_path, code, n=2)
+    db.execute(
+        update(Account)
+        .where(Account.username == "director")
+        .values(password_hash=hash_password(DIRECTOR_PASSWORD))
+    )
+    f.mark_all(db, tiny.exam, ["e1", "e2"])
+    return tiny
+
+
 def test_the_command_line_approves_with_the_directors_password_and_publish_needs_it(
     fresh_db: FreshDatabase, tmp_path: Path
 ) -> None:
     upgrade(fresh_db.engine)
     with transaction(fresh_db.engine) as db:
-        tiny = f.tiny_session(db, tmp_path, "AP-10", n=2)
-        db.execute(
-            update(Account)
-            .where(Account.username == "director")
-            .values(password_hash=hash_password(DIRECTOR_PASSWORD))
-        )
-        f.mark_all(db, tiny.exam, ["e1", "e2"])
+        tiny = marked_with_a_director(db, tmp_path, "AP-10")
     shares = [arg for share in tiny.keys.shares[:2] for arg in ("--share", share)]
     publish_args = ("publish", "--session", "AP-10", "--by", "office", "--approved-by", "director")
 
@@ -301,3 +307,34 @@ def test_a_grade_changed_after_the_approval_voids_it_for_a_session_with_an_inter
         select(PublishedResult.outcome).where(PublishedResult.session_id == exam.id)
     ).all() == ["pass"]
     assert verify(db, exam).ok
+
+
+def test_an_approval_is_of_the_session_the_director_reviewed(
+    fresh_db: FreshDatabase, tmp_path: Path
+) -> None:
+    upgrade(fresh_db.engine)
+    with transaction(fresh_db.engine) as db:
+        tiny = marked_with_a_director(db, tmp_path, "AP-50")
+        reviewed = combined(publication_digest(db, tiny.exam))
+        _record_violation(db, tiny, tmp_path)  # changed while the director was reading
+        with pytest.raises(ReviewOutdated, match="no longer what was reviewed"):
+            approve_publication(db, tiny.exam, get_account(db, "director"), expected=reviewed)
+        assert db.scalar(select(func.count()).select_from(PublicationApproval)) == 0
+        assert verify(db, tiny.exam).ok
+
+    approve = ("approve", "--session", "AP-50", "--by", "director", "--password-stdin")
+    stale = cli(fresh_db, *approve, "--digest", reviewed, stdin=f"{DIRECTOR_PASSWORD}\n")
+    assert stale.exit_code == 4, stale.output
+    assert "no longer what was reviewed" in stale.output
+    assert "candidates: 2" in stale.output and "violation records: 1" in stale.output
+    with transaction(fresh_db.engine) as db:
+        assert db.scalar(select(func.count()).select_from(PublicationApproval)) == 0
+        now = combined(publication_digest(db, get_session(db, "AP-50")))
+    assert f"digest: {now}" in stale.output  # what the session is now, to review
+
+    done = cli(fresh_db, *approve, "--digest", now, stdin=f"{DIRECTOR_PASSWORD}\n")
+    assert done.exit_code == 0, done.output
+    with transaction(fresh_db.engine) as db:
+        assert db.scalars(select(PublicationApproval.digest)).one() == now
+    checked = cli(fresh_db, "verify", "--session", "AP-50")
+    assert checked.exit_code == 0, checked.output
