@@ -6,7 +6,9 @@ import base64
 import hashlib
 import json
 import os
+import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -111,17 +113,34 @@ def key_file_aad(session_code: str, public_key: bytes) -> bytes:
     return associated_data(KEY_FILE_FORMAT, session_code, b64encode(public_key))
 
 
-def check_passphrase(passphrase: str, *, context: tuple[str, ...] = ()) -> None:
+_SEPARATORS = re.compile(r"[\W_]+")
+_FEW_WORDS = "Use a few words, avoid common phrases."
+
+
+def check_passphrase(passphrase: str, *, context: Sequence[str] = ()) -> None:
     """Refuse a key file passphrase that a well-kept estimator (zxcvbn) finds guessable.
 
-    ``context`` holds words an attacker would try first (the session code...). Raises
-    WeakPassphrase with the estimator's score and feedback.
+    ``context`` holds words an attacker would try first (the session's code, station,
+    date, occupation...). The passphrase is scored as typed and once more without its
+    punctuation and spaces, the context likewise, and the weaker score counts: zxcvbn
+    prices each separator on its own, so "GD-0107-2026-12-05" (a station and a date)
+    would pass as typed. Raises WeakPassphrase with the estimator's score and feedback.
     """
     text = unicodedata.normalize("NFC", passphrase)[:_SCORED_CHARS]
-    found: dict[str, Any] = (
-        zxcvbn.zxcvbn(text, user_inputs=[c for c in context if c], max_length=_SCORED_CHARS)
-        if text  # zxcvbn fails on an empty string
-        else {"score": 0, "feedback": {"suggestions": ["Use a few words, avoid common phrases."]}}
+    words = [c for c in context if c]
+    joined = _SEPARATORS.sub("", text)
+    joined_words = [w for c in words if (w := _SEPARATORS.sub("", c))]
+    found: dict[str, Any] = min(
+        (
+            zxcvbn.zxcvbn(candidate, user_inputs=inputs, max_length=_SCORED_CHARS)
+            for candidate, inputs in (
+                (text, words),
+                (joined, joined_words),
+            )
+            if candidate  # zxcvbn fails on an empty string
+        ),
+        key=lambda result: int(result["score"]),
+        default={"score": 0, "feedback": {"suggestions": [_FEW_WORDS]}},
     )
     score = int(found["score"])
     if score >= MIN_PASSPHRASE_SCORE:
@@ -165,15 +184,19 @@ def write_key_file(
     passphrase: str,
     *,
     session_code: str,
+    context: Sequence[str] = (),
     kdf_params: KdfParams | None = None,
 ) -> None:
     """Write ``private_key`` to a new file at ``path``, encrypted under ``passphrase``.
+
+    ``context``: the session's public facts beside its code, which the passphrase may not
+    lean on (``check_passphrase``).
 
     Raises WeakPassphrase if the passphrase is easy to guess (``check_passphrase``),
     OutputExists if ``path`` exists, ValueError for an unusable session code.
     """
     _check_session_code(session_code)
-    check_passphrase(passphrase, context=(session_code, "blindmark"))
+    check_passphrase(passphrase, context=(session_code, "blindmark", *context))
     params = kdf_params or KdfParams()
     public_key = raw_public_key(private_key)
     salt = os.urandom(SALT_BYTES)

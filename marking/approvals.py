@@ -3,8 +3,10 @@
 An approval is of something: when nothing is open, the director approves the session as it
 stands, and the approval records a SHA-256 over everything its results are computed from
 (``publication_digest``). Any later intake, withdrawal, ruling, correction or sealed record
-changes that digest, and the approval is void: publication recomputes it and refuses,
-naming what changed, until a director approves again.
+changes that digest, and so does, for a session with an interview, a change to who is a
+senior examiner (publication counts only seniors on a panel, R7); the approval is then
+void: publication recomputes it and refuses, naming what changed, until a director
+approves again.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from marking.models import (
     SessionState,
     utcnow,
 )
-from marking.publish import PublicationRefused, open_work
+from marking.publish import PublicationRefused, open_work, senior_examiners
 
 #: The parts of what a director approves, each digested on its own so a refusal can say
 #: what changed; in the order they are combined. The names are the payload's keys.
@@ -57,7 +59,10 @@ PARTS: dict[str, str] = {
     "rulings": "the lead's rulings",
     "key_corrections": "the key corrections",
     "records": "the violation and interview records",
+    "panels": "the examiner grades interview panels rely on",
 }
+# "panels" is there only for a session with an interview (levels 1-2): publication counts
+# only the senior examiners of the register as it is then on each candidate's panel (R7).
 # A response's rule as a number, so millions of finals hash straight from numpy.
 _RULES = ("agreed", "third_one", "third_both", "all_within", "arbitration", "lead", "key")
 
@@ -109,7 +114,7 @@ def publication_digest(db: Session, exam: ExamSession) -> dict[str, str]:
         .where(Component.session_id == exam.id)
         .order_by(Component.position, Question.position)
     )
-    return {
+    parts = {
         "definition": _sha([exam.definition, exam.level]),
         "intake": _sha(
             _rows(
@@ -204,16 +209,21 @@ def publication_digest(db: Session, exam: ExamSession) -> dict[str, str]:
             ]
         ),
     }
+    if exam.level <= 2:  # publication decides interviews by who is a senior examiner now
+        parts["panels"] = _sha(senior_examiners(db))
+    return parts
 
 
 def combined(parts: dict[str, str]) -> str:
     """The approval's one digest: SHA-256 over its parts in ``PARTS`` order."""
-    return hashlib.sha256("".join(f"{k}\0{parts[k]}\n" for k in PARTS).encode()).hexdigest()
+    return hashlib.sha256(
+        "".join(f"{k}\0{parts[k]}\n" for k in PARTS if k in parts).encode()
+    ).hexdigest()
 
 
 def changed_parts(approved: dict[str, str] | None, now: dict[str, str]) -> list[str]:
     """The parts (keys of ``PARTS``) that differ; every part for an approval without them."""
-    return [k for k in PARTS if approved is None or approved.get(k) != now[k]]
+    return [k for k in PARTS if approved is None or approved.get(k) != now.get(k)]
 
 
 @dataclass
@@ -262,16 +272,24 @@ def approval_status(db: Session, exam: ExamSession) -> ApprovalStatus:
     )
 
 
+class ReviewOutdated(StateError):
+    """The session changed after the director was shown it: nothing was approved."""
+
+
 def approve_publication(
     db: Session,
     exam: ExamSession,
     director: Account,
     *,
     note: str = "",
+    expected: str | None = None,
     now: dt.datetime | None = None,
 ) -> PublicationApproval:
     """A director approves the session's publication as it stands now.
 
+    ``expected`` is the digest (``combined``) of the session as the director reviewed it
+    (the review page, the API, ``blindmark approve``); when given, the session must still
+    be that, or ReviewOutdated is raised and nothing is approved.
     Raises MarkingError for a non-director account, StateError when the session is not in
     marking or reconciled, when anything is still open (``publish.open_work``), or when it
     is already approved as it stands. An approval made void by a later change is replaced.
@@ -287,18 +305,25 @@ def approve_publication(
             f"session {exam.code} cannot be approved while work is open:\n  "
             + "\n  ".join(problems)
         )
-    status = approval_status(db, exam)
-    if status.current:
-        raise StateError(f"session {exam.code}'s publication is already approved")
-    if status.approval is not None:  # void: the session changed since; this one replaces it
-        status.approval.withdrawn_at = now
     parts = publication_digest(db, exam)
+    digest = combined(parts)
+    if expected is not None and expected.strip().lower() != digest:
+        raise ReviewOutdated(
+            f"session {exam.code} is no longer what was reviewed (digest "
+            f"{expected.strip()[:16]}…, now {digest[:16]}…): nothing was approved; "
+            "review the session again and approve what it shows now"
+        )
+    before = current_approval(db, exam)
+    if before is not None and not changed_parts(before.parts, parts):
+        raise StateError(f"session {exam.code}'s publication is already approved")
+    if before is not None:  # void: the session changed since; this one replaces it
+        before.withdrawn_at = now
     approval = PublicationApproval(
         session_id=exam.id,
         director_id=director.id,
         note=note.strip(),
         created_at=now,
-        digest=combined(parts),
+        digest=digest,
         parts=parts,
     )
     db.add(approval)
@@ -312,7 +337,7 @@ def approve_publication(
             "approval": approval.id,
             "digest": approval.digest,
             "parts": parts,
-            "replaces": status.approval.id if status.approval else None,
+            "replaces": before.id if before else None,
         },
         now=now,
     )

@@ -594,33 +594,60 @@ def simulate(ctx: Context, code: str, seed: int, batch: int) -> None:
 @click.option("--session", "code", required=True, help="Session code.")
 @click.option("--by", required=True, help="The director approving.")
 @click.option("--note", default="", help="A note recorded with the approval.")
+@click.option(
+    "--digest",
+    default=None,
+    help="The digest of the session as reviewed (printed by this command, shown on the "
+    "director's page); the approval is refused if the session is no longer that.",
+)
 @click.option("--password-stdin", is_flag=True, help="Read the director's password from stdin.")
 @pass_ctx
 @handle_errors
-def approve(ctx: Context, code: str, by: str, note: str, password_stdin: bool) -> None:
+def approve(
+    ctx: Context, code: str, by: str, note: str, digest: str | None, password_stdin: bool
+) -> None:
     """A director approves the session's publication as it stands (R16: four eyes).
 
-    The director's password is prompted for (or read with --password-stdin). Nothing may be
-    open; the approval records a digest of what will be published, and any later intake,
-    withdrawal, ruling, correction or record makes it void.
+    Prints what is approved (counts) and its digest, then takes the director's password
+    (prompted, or read with --password-stdin). The approval is of what was printed, or of
+    --digest when given: if the session changed meanwhile, nothing is approved. Nothing may
+    be open; any later intake, withdrawal, ruling, correction, record or (with an
+    interview) senior examiner's grade makes the approval void.
     """
     from marking.accounts import check_password, require_role
-    from marking.approvals import PARTS, approve_publication
+    from marking.approvals import (
+        PARTS,
+        approve_publication,
+        combined,
+        publication_digest,
+        review_summary,
+    )
     from marking.models import Role
     from marking.sessions import get_session
 
+    with transaction(ctx.checked_engine()) as db:
+        exam = get_session(db, code)
+        summary = review_summary(db, exam)
+        reviewed = combined(publication_digest(db, exam))
+    click.echo(f"session {code} as it stands:")
+    for what, count in summary.items():
+        click.echo(f"  {what.replace('_', ' ')}: {count}")
+    click.echo(f"digest: {reviewed}")
     password = _read_password(password_stdin, prompt=f"Password of {by}", confirm=False)
     with transaction(ctx.checked_engine()) as db:
         director = require_role(db, by, Role.DIRECTOR, what="approving publication")
         if not check_password(director, password):
             raise MarkingError(f"wrong password for {by}: nothing was approved")
         exam = get_session(db, code)
-        approval = approve_publication(db, exam, director, note=note)
-        digest, parts = approval.digest, approval.parts or {}
+        approval = approve_publication(
+            db, exam, director, note=note, expected=reviewed if digest is None else digest
+        )
+        approved, parts = approval.digest, approval.parts or {}
     click.echo(f"publication of {code} approved by {by}")
-    click.echo(f"approved digest: {digest}")
+    click.echo(f"approved digest: {approved}")
     for key, description in PARTS.items():
-        click.echo(f"  {description}: {parts.get(key, '')}")
+        if key in parts:
+            click.echo(f"  {description}: {parts[key]}")
 
 
 @main.command()

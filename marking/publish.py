@@ -168,6 +168,21 @@ def open_uploaded_key(
 # --- preconditions ---------------------------------------------------------------------------
 
 
+def senior_examiners(db: Session) -> list[str]:
+    """The usernames of the senior examiners, sorted: who counts on an interview panel (R7).
+
+    What publication reads of the examiner register; the director's approval of a session
+    with an interview digests it, so a grade changed after the approval voids it."""
+    return list(
+        db.scalars(
+            select(Account.username)
+            .join(Examiner, Examiner.account_id == Account.id)
+            .where(Examiner.grade == Grade.SENIOR)
+            .order_by(Account.username)
+        )
+    )
+
+
 def open_work(
     db: Session,
     exam: ExamSession,
@@ -811,14 +826,7 @@ def publish(
             panels[s["exam_no"]].append((s["username"], int(Decimal(s["score"]) * 1000)))
     if unknown:
         raise PublicationRefused("records name unknown candidates:\n  " + "\n  ".join(unknown))
-    seniors = {
-        username
-        for (username,) in db.execute(
-            select(Account.username)
-            .join(Examiner, Examiner.account_id == Account.id)
-            .where(Examiner.grade == Grade.SENIOR)
-        )
-    }
+    seniors = set(senior_examiners(db))
 
     maxima, sums = _component_totals(db, exam)
     codes = {

@@ -125,7 +125,13 @@ def init_keys(
         if passphrase is None:
             raise MarkingError("a key file needs a passphrase")
         exam.custody, exam.custodians, exam.threshold = Custody.KEY_FILE, 1, 1
-        write_key_file(private, key_file, passphrase, session_code=exam.code)
+        write_key_file(
+            private,
+            key_file,
+            passphrase,
+            session_code=exam.code,
+            context=passphrase_context(exam),
+        )
         written = [key_file]
     else:
         if custodians is None or threshold is None or out_dir is None:
@@ -137,6 +143,28 @@ def init_keys(
     del private
     record_keys(db, exam, public, actor=actor)
     return written
+
+
+def passphrase_context(exam: ExamSession) -> list[str]:
+    """The session's public facts a key passphrase may not be made of: station, date (as
+    it is commonly written), occupation, its code and the level, and the pairs of them."""
+    d = exam.date
+    dates = [
+        d.isoformat(),
+        f"{d:%Y%m%d}",
+        f"{d:%Y/%m/%d}",
+        f"{d:%Y.%m.%d}",
+        f"{d.year}年{d.month}月{d.day}日",
+        f"{d:%Y年%m月%d日}",
+        f"{d:%d.%m.%Y}",
+        f"{d:%m/%d/%Y}",
+        f"{d:%d%m%Y}",
+        f"{d:%m%d}",
+    ]
+    levels = [str(exam.level), f"L{exam.level}", f"level{exam.level}", f"{exam.level}级"]
+    facts = [exam.code, exam.station, exam.occupation, exam.occupation_code]
+    pairs = [f"{a}{b}" for a in facts for b in [*facts, *dates, *levels] if a != b]
+    return [*facts, *dates, *levels, *pairs]
 
 
 def new_key_pair(exam: ExamSession) -> tuple[X25519PrivateKey, bytes]:

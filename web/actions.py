@@ -36,7 +36,9 @@ from marking import publish as pub
 from marking.approvals import (
     approval_status,
     approve_publication,
+    combined,
     current_approval,
+    publication_digest,
     review_summary,
     withdraw_approval,
 )
@@ -501,6 +503,8 @@ def publication(db: Session, exam: ExamSession) -> dict[str, Any]:
         if exam.state in (SessionState.MARKING, SessionState.RECONCILED)
         else []
     )
+    # What the director is shown is what they approve: the form carries this digest back.
+    approvable = exam.state in (SessionState.MARKING, SessionState.RECONCILED) and not open_items
     checklist = [
         {"item": "key", "ok": exam.public_key is not None},
         {"item": "marking_done", "ok": exam.state is not SessionState.DRAFT and not open_items},
@@ -526,6 +530,7 @@ def publication(db: Session, exam: ExamSession) -> dict[str, Any]:
             "changed": status.changed,
         },
         "review": review_summary(db, exam),
+        "digest": combined(publication_digest(db, exam)) if approvable else None,
         "published": None
         if done is None
         else {
@@ -537,9 +542,12 @@ def publication(db: Session, exam: ExamSession) -> dict[str, Any]:
     }
 
 
-def approve_pub(db: Session, exam: ExamSession, account: Account, note: str) -> dict[str, Any]:
-    approval = approve_publication(db, exam, account, note=note)
-    return {"approved": True, "approval_id": approval.id}
+def approve_pub(
+    db: Session, exam: ExamSession, account: Account, note: str, expected: str | None = None
+) -> dict[str, Any]:
+    """Approve; ``expected``: the digest of the session as the director reviewed it."""
+    approval = approve_publication(db, exam, account, note=note, expected=expected)
+    return {"approved": True, "approval_id": approval.id, "digest": approval.digest}
 
 
 def withdraw_pub(db: Session, exam: ExamSession, account: Account) -> dict[str, Any]:

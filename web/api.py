@@ -443,7 +443,12 @@ def publication_state(code: str) -> Response:
 @require(Role.DIRECTOR)
 def publication_approve(code: str) -> Response:
     exam, account = session_as_staff(code, Role.DIRECTOR)
-    return jsonify(actions.approve_pub(get_db(), exam, account, text(body(), "note")))
+    data = body()
+    return jsonify(
+        actions.approve_pub(
+            get_db(), exam, account, text(data, "note"), expected=text(data, "digest") or None
+        )
+    )
 
 
 @bp.post("/sessions/<code>/publication/approval/withdraw")

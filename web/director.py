@@ -39,7 +39,13 @@ def session(code: str) -> str:
 @require(Role.DIRECTOR)
 def approve(code: str) -> Response:
     exam, account = session_as_staff(code, Role.DIRECTOR)
-    actions.approve_pub(get_db(), exam, account, request.form.get("note", ""))
+    actions.approve_pub(
+        get_db(),
+        exam,
+        account,
+        request.form.get("note", ""),
+        expected=request.form.get("digest") or None,  # what the review page showed
+    )
     flash(_("Publication approved. The office can now publish."), "ok")
     return redirect(url_for("director.session", code=code))
 

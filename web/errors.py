@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from anonymizer.errors import AnonymizerError, WeakPassphrase
 from anonymizer.keys import MIN_PASSPHRASE_SCORE
+from marking.approvals import ReviewOutdated
 from marking.errors import InputError, InputErrors, MarkingError, NotFound, StateError
 from marking.publish import LateConflicts, PublicationRefused
 from marking.queue import HoldLimit, InvalidMark, LeaseLost
@@ -106,6 +107,11 @@ def detail(exc: BaseException) -> str:
     if isinstance(exc, InputErrors):
         return _(
             "The file was refused; nothing was stored. Problems found: %(n)d", n=len(exc.errors)
+        )
+    if isinstance(exc, ReviewOutdated):
+        return _(
+            "The session changed after the review you approved was shown; nothing was "
+            "approved. Review it again and approve what it shows now."
         )
     if isinstance(exc, WeakPassphrase):
         return strength.refusal(exc.score, MIN_PASSPHRASE_SCORE, exc.warning, exc.suggestions)

@@ -44,6 +44,7 @@ APPROVAL_PARTS = {
     "rulings": _l("the lead's rulings"),
     "key_corrections": _l("the key corrections"),
     "records": _l("the violation and interview records"),
+    "panels": _l("the examiner grades interview panels rely on"),
 }
 ACCOUNT_CHANGES = {
     "create": _l("new account"),

@@ -571,10 +571,11 @@ OPERATIONS: list[Operation] = [
     (
         "post",
         "/sessions/{code}/publication/approval",
-        "A director approves the publication (R16)",
+        "A director approves the publication (R16); with `digest` (the `digest` of "
+        "GET .../publication as reviewed), only if the session is still what was reviewed",
         "director",
         [CODE],
-        _json_body({"note": {"type": "string"}}),
+        _json_body({"note": {"type": "string"}, "digest": {"type": "string"}}),
         200,
         OBJECT,
     ),

@@ -406,6 +406,22 @@ def _load_token(req: Any) -> Principal | None:
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
+def _json_strings(data: Any) -> list[str]:
+    """Every string of a parsed JSON body, keys included, at any depth (without recursion)."""
+    strings: list[str] = []
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            strings.append(item)
+        elif isinstance(item, dict):
+            strings += [k for k in item if isinstance(k, str)]
+            stack += item.values()
+        elif isinstance(item, list):
+            stack += item
+    return strings
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -427,15 +443,16 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _no_nul_characters() -> None:
-        # PostgreSQL text cannot hold NUL: refuse it as bad input, not a server error.
-        values = [request.path, *request.args.values(), *request.form.values()]
+        # PostgreSQL text cannot hold NUL: refuse it as bad input, not a server error. Every
+        # value of a repeated field counts (``examiners=e1&examiners=e2%00``), and so does
+        # every key and string at any depth of a JSON body.
+        values = [request.path]
+        for fields in (request.args, request.form):
+            for key, items in fields.lists():
+                values += [x for x in (key, *items) if isinstance(x, str)]
         values += [f.filename or "" for _key, f in request.files.items(multi=True)]
-        data = request.get_json(silent=True) if request.is_json else None
-        if isinstance(data, dict):
-            values += [v for v in data.values() if isinstance(v, str)]
-            values += [
-                x for v in data.values() if isinstance(v, list) for x in v if isinstance(x, str)
-            ]
+        if request.is_json:
+            values += _json_strings(request.get_json(silent=True))
         if any("\x00" in v for v in values):
             from marking.errors import MarkingError
 

@@ -10,14 +10,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from anonymizer.custody import share_wrapping_key
-from anonymizer.errors import BadShare, NotEnoughShares
+from anonymizer.errors import BadShare, NotEnoughShares, WeakPassphrase
 from anonymizer.unseal import SessionKey
 from marking import custody
 from marking.accounts import add_user
 from marking.definition import parse_session_definition
 from marking.errors import MarkingError, NotFound, StateError
 from marking.models import Account, CustodyShare, ExamSession, LedgerEntry, Role
-from marking.sessions import create_session
+from marking.sessions import create_session, init_keys
 from marking.verify import verify
 from tests.integration import factory as f
 
@@ -120,3 +120,24 @@ def test_a_session_key_is_made_once_in_the_browser_too(db: Session) -> None:
     custody.hand_out_shares(db, exam, actor=staff(db, "office"), **kwargs)  # type: ignore[arg-type]
     with pytest.raises(StateError, match="already has a key"):
         custody.hand_out_shares(db, exam, actor=staff(db, "office"), **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "passphrase",
+    [
+        "GD-0107-2026-12-05",  # the station and the date
+        "blindmark-AT-D2",  # the product and the session code
+        "gd0107 20261205",
+        "2026年12月5日 GD-0107",
+        f"{f.OCCUPATION} level 2",
+    ],
+)
+def test_a_key_passphrase_made_of_the_sessions_public_facts_is_refused(
+    db: Session, tmp_path: Path, passphrase: str
+) -> None:
+    toml = f.tiny_toml("AT-D2", level=2, date="2026-12-05", station="GD-0107")
+    exam = create_session(db, parse_session_definition(toml), source=toml, actor="office")
+    key_file = tmp_path / "AT-D2.key"
+    with pytest.raises(WeakPassphrase, match="too easy to guess"):
+        init_keys(db, exam, actor="office", key_file=key_file, passphrase=passphrase)
+    assert not key_file.exists()  # the caller's transaction rolls the public key back

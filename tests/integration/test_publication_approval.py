@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from marking import synthetic
 from marking.accounts import get_account, hash_password
-from marking.approvals import approve_publication
+from marking.approvals import ReviewOutdated, approve_publication, combined, publication_digest
 from marking.db import transaction
 from marking.errors import StateError
 from marking.intake import withdraw_batch
@@ -32,8 +32,9 @@ from marking.models import (
     Script,
     SessionState,
 )
+from marking.models import Result as PublishedResult
 from marking.publish import PublicationRefused, publish, withdraw_marks
-from marking.records import record_violations
+from marking.records import record_interview, record_violations
 from marking.schema import upgrade
 from marking.sessions import get_session
 from marking.verify import verify
@@ -210,18 +211,24 @@ def cli(database: FreshDatabase, *args: object, stdin: str | None = None) -> Res
     return f.run_cli(database.url, *args, stdin=stdin)
 
 
+def marked_with_a_director(db: Session, tmp_path: Path, code: str) -> f.Tiny:
+    """A tiny session, all marked, and a director with a password for the command line."""
+    tiny = f.tiny_session(db, tmp_path, code, n=2)
+    db.execute(
+        update(Account)
+        .where(Account.username == "director")
+        .values(password_hash=hash_password(DIRECTOR_PASSWORD))
+    )
+    f.mark_all(db, tiny.exam, ["e1", "e2"])
+    return tiny
+
+
 def test_the_command_line_approves_with_the_directors_password_and_publish_needs_it(
     fresh_db: FreshDatabase, tmp_path: Path
 ) -> None:
     upgrade(fresh_db.engine)
     with transaction(fresh_db.engine) as db:
-        tiny = f.tiny_session(db, tmp_path, "AP-10", n=2)
-        db.execute(
-            update(Account)
-            .where(Account.username == "director")
-            .values(password_hash=hash_password(DIRECTOR_PASSWORD))
-        )
-        f.mark_all(db, tiny.exam, ["e1", "e2"])
+        tiny = marked_with_a_director(db, tmp_path, "AP-10")
     shares = [arg for share in tiny.keys.shares[:2] for arg in ("--share", share)]
     publish_args = ("publish", "--session", "AP-10", "--by", "office", "--approved-by", "director")
 
@@ -262,3 +269,72 @@ def test_the_command_line_approves_with_the_directors_password_and_publish_needs
     assert published.exit_code == 0, published.output
     assert "session AP-10 published: 3 candidates" in published.output
     assert cli(fresh_db, "verify", "--session", "AP-10").exit_code == 0
+
+
+def test_a_grade_changed_after_the_approval_voids_it_for_a_session_with_an_interview(
+    db: Session, tmp_path: Path
+) -> None:
+    """Publication counts only senior examiners on an interview panel (R7): demoting one
+    after the approval would turn a fail into a pass on an approval of the fail."""
+    seniors = [f.Ex(f"s{i}", grade="senior", scope=f"{f.OCCUPATION}:2") for i in (1, 2, 3, 4)]
+    f.add_examiners(db, tmp_path, *seniors)
+    tiny = f.tiny_session(db, tmp_path, "AP-40", n=1, level=2, examiners=("e1", "e2"))
+    exam = tiny.exam
+    f.mark_all(db, exam, ["e1", "e2"], lambda item, _u: item.max)
+    [candidate] = tiny.candidates
+    scores = [(candidate.exam_no, f"s{i}", s) for i, s in enumerate((90, 50, 50, 90), 1)]
+    record_interview(
+        db,
+        exam,
+        f.write_csv(tmp_path / "i.csv", ("exam_no", "username", "score"), scores),
+        actor="office",
+    )
+    approve_publication(db, exam, get_account(db, "director"))  # two of four pass: fail
+
+    f.add_examiners(db, tmp_path / "again", f.Ex("s2", scope=f"{f.OCCUPATION}:2"))  # demoted
+    with pytest.raises(PublicationRefused) as refused:
+        publish(db, exam, by="office", approved_by="director", key=tiny.keys.open(exam))
+    assert str(refused.value) == (
+        "the approval by director no longer matches: the examiner grades interview panels "
+        "rely on changed since; the director must review the session and approve it again"
+    )
+    assert_not_published(db, exam)
+    assert verify(db, exam).ok
+
+    approve_publication(db, exam, get_account(db, "director"))  # the director sees it anew
+    publish(db, exam, by="office", approved_by="director", key=tiny.keys.open(exam))
+    assert db.scalars(
+        select(PublishedResult.outcome).where(PublishedResult.session_id == exam.id)
+    ).all() == ["pass"]
+    assert verify(db, exam).ok
+
+
+def test_an_approval_is_of_the_session_the_director_reviewed(
+    fresh_db: FreshDatabase, tmp_path: Path
+) -> None:
+    upgrade(fresh_db.engine)
+    with transaction(fresh_db.engine) as db:
+        tiny = marked_with_a_director(db, tmp_path, "AP-50")
+        reviewed = combined(publication_digest(db, tiny.exam))
+        _record_violation(db, tiny, tmp_path)  # changed while the director was reading
+        with pytest.raises(ReviewOutdated, match="no longer what was reviewed"):
+            approve_publication(db, tiny.exam, get_account(db, "director"), expected=reviewed)
+        assert db.scalar(select(func.count()).select_from(PublicationApproval)) == 0
+        assert verify(db, tiny.exam).ok
+
+    approve = ("approve", "--session", "AP-50", "--by", "director", "--password-stdin")
+    stale = cli(fresh_db, *approve, "--digest", reviewed, stdin=f"{DIRECTOR_PASSWORD}\n")
+    assert stale.exit_code == 4, stale.output
+    assert "no longer what was reviewed" in stale.output
+    assert "candidates: 2" in stale.output and "violation records: 1" in stale.output
+    with transaction(fresh_db.engine) as db:
+        assert db.scalar(select(func.count()).select_from(PublicationApproval)) == 0
+        now = combined(publication_digest(db, get_session(db, "AP-50")))
+    assert f"digest: {now}" in stale.output  # what the session is now, to review
+
+    done = cli(fresh_db, *approve, "--digest", now, stdin=f"{DIRECTOR_PASSWORD}\n")
+    assert done.exit_code == 0, done.output
+    with transaction(fresh_db.engine) as db:
+        assert db.scalars(select(PublicationApproval.digest)).one() == now
+    checked = cli(fresh_db, "verify", "--session", "AP-50")
+    assert checked.exit_code == 0, checked.output

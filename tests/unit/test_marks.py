@@ -38,6 +38,25 @@ def test_plain_decimal_marks_are_taken_in_their_canonical_form(
 
 
 @pytest.mark.parametrize(
+    "given_as",
+    [
+        "⑳" * MARK_TEXT_LIMIT,  # NFKC made it a 24-digit number
+        "⒈5",  # NFKC made it 1.5
+        "⑤",
+        "²",
+        "٧",  # an Arabic-Indic seven
+        "7\u00b75",  # a middle dot
+        "7\u3002" + "5",  # the ideographic full stop
+        "ｆ",
+    ],
+)
+def test_only_full_width_digits_and_full_stop_stand_for_plain_ones(given_as: str) -> None:
+    with pytest.raises(MarkRefused) as refused:
+        parse_mark(given_as, maximum=Decimal(10**30))
+    assert refused.value.reason == "not_decimal"
+
+
+@pytest.mark.parametrize(
     ("given_as", "reason"),
     [
         ("1e-1000030", "not_decimal"),

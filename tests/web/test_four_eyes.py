@@ -5,11 +5,13 @@ office or admin account."""
 from __future__ import annotations
 
 import io
+import re
 
 from flask.testing import FlaskClient
 
 from marking.accounts import add_user
 from marking.models import Role
+from marking.records import record_violations
 from marking.sessions import get_session
 from marking.verify import verify, verify_accounts
 from tests.integration.factory import PASSPHRASE, mark_all, people, tiny_rows
@@ -130,3 +132,40 @@ def test_the_directors_page_shows_an_approval_void_after_a_later_intake(world: W
         "/api/v1/sessions/FE-W2/publication", data=key, content_type="multipart/form-data"
     )
     assert published.status_code == 200 and published.json["candidates"] == 6
+
+
+def test_the_director_approves_only_what_the_review_page_showed(world: World) -> None:
+    tiny = world.session("FE-W4")
+    with world.tx() as db:
+        mark_all(db, get_session(db, "FE-W4"), ["e1", "e2", "e3"])
+    director = world.client("director")
+    page = director.get("/director/sessions/FE-W4").get_data(as_text=True)
+    shown = re.search(r'name="digest" value="([0-9a-f]{64})"', page)
+    assert shown is not None and f'class="review-digest">{shown[1]}<' in page
+    reviewed = shown[1]
+    assert director.get("/api/v1/sessions/FE-W4/publication").json["digest"] == reviewed
+
+    # While the director reads, the office records a violation: the results change.
+    violations = world.tmp / "FE-W4-violations.csv"
+    violations.write_text(
+        f"exam_no,component,action,reason\n{tiny.candidates[0].exam_no},theory,void,携带资料\n",
+        encoding="utf-8",
+    )
+    with world.tx() as db:
+        record_violations(db, get_session(db, "FE-W4"), violations, actor="office")
+
+    form = {"digest": reviewed, "note": "已审阅"}
+    refused = director.post("/director/sessions/FE-W4/approval", data=form)
+    assert refused.status_code == 409
+    assert "您所审阅的页面显示之后，场次已有变动；未作任何批准" in refused.get_data(as_text=True)
+    stale = director.post("/api/v1/sessions/FE-W4/publication/approval", json=form)
+    assert stale.status_code == 409 and "未作任何批准" in stale.json["detail"]
+    state = director.get("/api/v1/sessions/FE-W4/publication").json
+    assert state["approval"] is None and state["digest"] != reviewed
+    with world.tx() as db:
+        assert verify(db, get_session(db, "FE-W4")).ok
+
+    again = director.post(
+        "/api/v1/sessions/FE-W4/publication/approval", json={"digest": state["digest"]}
+    )
+    assert again.status_code == 200 and again.json["digest"] == state["digest"]

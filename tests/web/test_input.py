@@ -13,7 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from marking.models import Anomaly, Arbitration, IntakeBatch, LedgerEntry, Mark
+from marking.models import Anomaly, Arbitration, Assignment, IntakeBatch, LedgerEntry, Mark
 from marking.sessions import get_session
 from marking.verify import verify
 from tests.integration.factory import mark_all, people, tiny_rows, tiny_toml
@@ -397,6 +397,38 @@ def test_a_nul_in_an_uploaded_file_name_is_refused(
     )
     assert answer.status_code == 422, answer.status_code
     assert "NUL" in answer.json["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "send"),
+    [
+        # A repeated form field: only its first value used to be looked at (a 500 on
+        # PostgreSQL, whose text cannot hold NUL).
+        ("/office/sessions/IN-0/groups/short/assign", {"data": "examiners=e1&examiners=e2%00"}),
+        (f"{API}/IN-0/groups/short/assign", {"data": "examiners=e1&examiners=e2%00"}),
+        (f"{API}/IN-0/groups/short/assign?x=1&x=2%00", {"json": {"examiners": ["e1"]}}),
+        (f"{API}/IN-0/groups/short/assign", {"json": {"examiners": ["e1", ["e2\x00"]]}}),
+        (f"{API}/IN-0/groups/short/assign", {"json": {"examiners": ["e1"], "lead\x00": "x"}}),
+    ],
+    ids=["form, second value", "API form", "query, second value", "JSON, deep", "JSON key"],
+)
+def test_a_nul_anywhere_in_a_request_is_refused_and_nothing_is_assigned(
+    world: World, seeded: str, path: str, send: dict[str, Any]
+) -> None:
+    def assigned() -> int | None:
+        with world.tx() as db:
+            exam = get_session(db, seeded)
+            return db.scalar(select(func.count()).where(Assignment.session_id == exam.id))
+
+    office = world.client("office")
+    if "data" in send:
+        send = {**send, "content_type": "application/x-www-form-urlencoded"}
+    before = assigned()
+    answer = office.post(path, **send)
+    assert answer.status_code == 422, answer.status_code
+    assert "NUL" in answer.get_data(as_text=True)
+    assert assigned() == before
+    ledger_is_sound(world, seeded)
 
 
 # --- 10. after login, next= leads only to a page of this application -----------------------------
