@@ -1,15 +1,23 @@
 """Four eyes on accounts: what an admin does in the browser or the API to an account with
-power over publication waits for a second admin.
+power over publication, or over a session's key, waits for a second admin.
 
 A director approves publication and the office publishes (R16); an admin makes both. So
-making a director, office or admin account (creating one, or giving an account that role)
-and setting the password of one is a request, recorded as pending, and only a different
-admin, who is not its subject, carries it out (or rejects it). Otherwise one admin could
-make a second admin (or take one over with a new password) and approve their own request,
-or make a director and an office account and publish alone. Everything else an admin does
-(a lead account, disabling, enabling, a password of a lead or examiner) happens at once.
-The command line (`blindmark user add`) stays the operator's tool for setting up and
-calls marking.accounts directly; either way every change is in the account ledger.
+making a director, office or admin account (creating one, or giving an account that role),
+taking that role away (demoting), disabling another admin, and setting the password of a
+director, office or admin account or of a custodian whose key share still waits for
+download (marking/custody.py) is a request, recorded as pending, and only a different
+admin, who is not its subject, carries it out (or rejects it). Whether a change needs a
+second admin is decided on the role the account holds before the change, so demoting
+first cannot make a password change immediate. Otherwise one admin could make a second
+admin (or take one over with a new password) and approve their own request, make a
+director and an office account and publish alone, lock every other admin out, or take
+over k custodians and collect k shares. A request is approved only if the account's role
+and password are still what they were when it was made: the second admin decides on the
+account as it is. Everything else an admin does (a lead account, disabling a non-admin,
+enabling, a password of a lead or examiner who holds no waiting share) happens at once.
+The command line (`blindmark user add`, `user passwd`) stays the operator's tool for
+setting up and calls marking.accounts directly; either way every change is in the
+account ledger.
 """
 
 from __future__ import annotations
@@ -17,11 +25,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marking.accounts import (
-    USERNAME,
     add_user,
     get_account,
     hash_password,
@@ -30,12 +37,15 @@ from marking.accounts import (
     set_password,
     set_role,
     store_password_hash,
+    username_free,
 )
+from marking.custody import waiting_shares
 from marking.errors import MarkingError, NotFound, StateError
 from marking.models import (
     Account,
     AccountChange,
     AccountDecision,
+    AccountLedgerEntry,
     AccountRequest,
     Role,
     utcnow,
@@ -43,6 +53,10 @@ from marking.models import (
 
 #: Roles that publish, approve publication, or make accounts: granted by two admins.
 GUARDED = (Role.DIRECTOR, Role.OFFICE, Role.ADMIN)
+#: The account ledger's kinds that change what a decided request is about.
+SUBJECT_CHANGES = ("password_set", "role_changed")
+#: The account ledger's kinds shown beside a request: what happened to its subject since.
+RECENT_CHANGES = (*SUBJECT_CHANGES, "account_disabled", "account_enabled")
 
 
 @dataclass
@@ -59,12 +73,17 @@ def _admin(admin: Account) -> None:
         raise MarkingError("account changes need an active admin account")
 
 
-def _no_open_request(db: Session, username: str, change: AccountChange) -> None:
+def _no_open_request(
+    db: Session, username: str, change: AccountChange, *, disable: bool = False
+) -> None:
+    # A role request without a role disables: it and a role change may wait side by side.
+    role = AccountRequest.role.is_(None) if disable else AccountRequest.role.is_not(None)
     open_request = db.scalar(
         select(AccountRequest.id).where(
-            AccountRequest.username == username,
+            func.lower(AccountRequest.username) == username.lower(),
             AccountRequest.change == change,
             AccountRequest.decision.is_(None),
+            role if change is AccountChange.ROLE else AccountRequest.id.is_not(None),
         )
     )
     if open_request is not None:
@@ -84,7 +103,7 @@ def _request(
     name: str = "",
     password_hash: str | None = None,
 ) -> AccountRequest:
-    _no_open_request(db, username, change)
+    _no_open_request(db, username, change, disable=change is AccountChange.ROLE and role is None)
     request = AccountRequest(
         username=username,
         change=change,
@@ -113,18 +132,16 @@ def create_account(
 ) -> Outcome:
     """An admin creates an account: at once for a lead, as a request for a guarded role.
 
-    Raises MarkingError for a malformed or taken username, a short password or an examiner
-    role, StateError when a request for that username is already open."""
+    Raises MarkingError for a malformed username, a short password or an examiner role,
+    UsernameTaken for a taken one (or one differing from a taken one only in case),
+    StateError when a request for that username is already open."""
     _admin(admin)
     if role not in GUARDED:
         made = add_user(
             db, username, role=role, name=name or None, password=password, actor=admin.username
         )
         return Outcome(made, [])
-    if not USERNAME.match(username):
-        raise MarkingError("a username is 1-64 letters, digits, '.', '_' or '-'")
-    if db.scalar(select(Account.id).where(Account.username == username)) is not None:
-        raise MarkingError(f"account {username!r} already exists")
+    username_free(db, username)
     request = _request(
         db,
         admin,
@@ -148,21 +165,30 @@ def update_account(
 ) -> Outcome:
     """An admin changes an account's role, password or state.
 
-    Giving a guarded role, and a new password for an account holding one (not the admin's
-    own), become requests; the rest is done at once. Raises NotFound for an unknown
-    account, MarkingError for an examiner role or a short password."""
+    Decided on the role the account holds before this call: giving or taking away a guarded
+    role, disabling another admin, and a new password for another account that holds a
+    guarded role or a key share waiting for download become requests; the rest is done at
+    once. Raises NotFound for an unknown account, MarkingError for an examiner role or a
+    short password, StateError when such a request is already open."""
     _admin(admin)
     account = get_account(db, username)
+    before = account.role
+    other = account.id != admin.id
+    guarded = before in GUARDED
     pending: list[AccountRequest] = []
-    if active is not None:
+    if active is False and before is Role.ADMIN and other and account.active:
+        # Disabling other accounts only removes power; disabling every other admin would
+        # leave nobody to approve anything.
+        pending.append(_request(db, admin, username, AccountChange.ROLE, role=None))
+    elif active is not None:
         set_active(db, username, active, actor=admin.username)
-    if role is not None and role is not account.role:
-        if role in GUARDED and account.role is not Role.EXAMINER:
+    if role is not None and role is not before:
+        if (role in GUARDED or guarded) and before is not Role.EXAMINER:
             pending.append(_request(db, admin, username, AccountChange.ROLE, role=role))
         else:
             set_role(db, username, role, actor=admin.username)  # refuses examiner roles
     if password:
-        if account.role in GUARDED and account.id != admin.id:
+        if other and (guarded or waiting_shares(db, account)):
             pending.append(
                 _request(
                     db,
@@ -211,6 +237,12 @@ def decide(
         )
     if request.username == admin.username:
         raise MarkingError(f"request {request_id} is about your own account: another admin decides")
+    changed = changes_since(db, request)
+    if approve and any(kind in SUBJECT_CHANGES for kind in changed):
+        raise StateError(
+            f"{request.username!r} had its password or role changed after request "
+            f"{request_id} was made; reject it, and have a new one made if it is still wanted"
+        )
     request.decision = AccountDecision.APPROVED if approve else AccountDecision.REJECTED
     request.decided_by = admin.id
     request.decided_at = now or utcnow()
@@ -242,6 +274,8 @@ def _carry_out(
             actor=admin.username,
             request=request.id,
         )
+    elif request.change is AccountChange.ROLE and request.role is None:
+        set_active(db, request.username, False, actor=admin.username)
     elif request.change is AccountChange.ROLE:
         assert request.role is not None
         set_role(db, request.username, request.role, actor=admin.username, request=request.id)
@@ -250,6 +284,35 @@ def _carry_out(
         store_password_hash(
             db, request.username, password_hash, actor=admin.username, request=request.id
         )
+
+
+def changes_since(db: Session, request: AccountRequest) -> list[str]:
+    """What happened to the request's account after the request was made (account ledger
+    kinds, oldest first): a second admin decides on the account as it is now."""
+    if request.change is AccountChange.CREATE:
+        return []
+    # Account changes are rare: reading the few entries of these kinds is cheap.
+    entries = db.scalars(
+        select(AccountLedgerEntry)
+        .where(AccountLedgerEntry.kind.in_(("account_requested", *RECENT_CHANGES)))
+        .order_by(AccountLedgerEntry.seq)
+    )
+    made = False
+    changes: list[str] = []
+    for entry in entries:
+        if entry.kind == "account_requested":
+            made = made or entry.payload.get("request") == request.id
+        elif made and entry.payload.get("username") == request.username:
+            changes.append(entry.kind)
+    return changes
+
+
+def change_of(request: AccountRequest) -> str:
+    """What the request asks, as shown: create, role, password, or disable (a role request
+    without a role: the table's kinds stay as they are, no migration)."""
+    if request.change is AccountChange.ROLE and request.role is None:
+        return "disable"
+    return request.change.value
 
 
 def requester(db: Session, request: AccountRequest) -> str:

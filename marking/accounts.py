@@ -7,11 +7,11 @@ import re
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from marking import ledger
-from marking.errors import MarkingError, NotFound
+from marking.errors import MarkingError, NotFound, UsernameTaken
 from marking.models import Account, ApiToken, Role, WebLogin, utcnow
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -43,6 +43,21 @@ def get_account(db: Session, username: str) -> Account:
     return account
 
 
+def username_free(db: Session, username: str) -> None:
+    """Refuse a malformed username, a taken one, and one that differs from an existing
+    username only in case (``Office`` beside ``office``): two such accounts read as one
+    person on every page, and the login throttle and logs would mix them up.
+
+    Raises MarkingError for a malformed name, UsernameTaken for a taken or look-alike one."""
+    if not USERNAME.match(username):
+        raise MarkingError("a username is 1-64 letters, digits, '.', '_' or '-'")
+    existing = db.scalar(
+        select(Account.username).where(func.lower(Account.username) == username.lower())
+    )
+    if existing is not None:
+        raise UsernameTaken(username, existing)
+
+
 def add_user(
     db: Session,
     username: str,
@@ -58,14 +73,12 @@ def add_user(
 
     ``password_hash`` is a password already hashed (an approved request's); ``request``
     the approved request this creation carries out, for the ledger.
-    Raises MarkingError for a malformed or taken username, or a short password.
+    Raises MarkingError for a malformed username or a short password, UsernameTaken for a
+    taken one (or one differing from a taken one only in case).
     """
-    if not USERNAME.match(username):
-        raise MarkingError("a username is 1-64 letters, digits, '.', '_' or '-'")
     if role is Role.EXAMINER:
         raise MarkingError("examiner accounts come from `blindmark examiners import`")
-    if db.scalar(select(Account.id).where(Account.username == username)) is not None:
-        raise MarkingError(f"account {username!r} already exists")
+    username_free(db, username)
     account = Account(
         username=username,
         name=name or username,

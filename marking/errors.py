@@ -17,6 +17,21 @@ class NotFound(MarkingError):
     exit_code = 3
 
 
+class UsernameTaken(MarkingError):
+    """A new account's username is taken, or differs from a taken one only in case."""
+
+    def __init__(self, username: str, existing: str) -> None:
+        self.username = username
+        self.existing = existing
+        if username == existing:
+            super().__init__(f"account {username!r} already exists")
+        else:
+            super().__init__(
+                f"username {username!r} differs from the existing account {existing!r} only in "
+                "case; choose a name that differs in more than case"
+            )
+
+
 class StateError(MarkingError):
     """The operation is not allowed in the session's current state."""
 

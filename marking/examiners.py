@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marking.accounts import SYSTEM, record
@@ -72,8 +72,8 @@ def import_examiners(db: Session, path: Path, *, actor: str = SYSTEM) -> Examine
 
         if not USERNAME.match(username):
             err("username", "must be 1-64 letters, digits, '.', '_' or '-'")
-        elif username in seen:
-            err("username", f"duplicate of row {seen[username]}")
+        elif username.lower() in seen:
+            err("username", f"duplicate of row {seen[username.lower()]} (up to case)")
         if not person:
             err("name", "empty")
         if not cert:
@@ -97,7 +97,7 @@ def import_examiners(db: Session, path: Path, *, actor: str = SYSTEM) -> Examine
                 scopes.append((m.group(1), int(m.group(2))))
         if not scopes and not scope.strip():
             err("scope", "empty: an examiner must be approved for at least one occupation")
-        seen.setdefault(username, rowno)
+        seen.setdefault(username.lower(), rowno)
         certs.setdefault(cert, rowno)
         if len(errors) == bad:
             rows.append((username, person, cert, expiry, grade_value, scopes, institution))
@@ -107,14 +107,28 @@ def import_examiners(db: Session, path: Path, *, actor: str = SYSTEM) -> Examine
     if errors:
         raise InputErrors(errors)
 
-    existing = {
-        a.username: a
-        for a in db.scalars(select(Account).where(Account.username.in_([r[0] for r in rows])))
-    }
+    wanted = [r[0].lower() for r in rows]
+    existing: dict[str, Account] = {}
+    look_alike: dict[str, str] = {}  # a row's username -> the account differing only in case
+    for a in db.scalars(select(Account).where(func.lower(Account.username).in_(wanted))):
+        existing[a.username] = a
+        look_alike[a.username.lower()] = a.username
     made: list[str] = []
     created = updated = 0
     for rowno_index, (username, person, cert, expiry, grade_value, scopes, inst) in enumerate(rows):
         account = existing.get(username)
+        other = look_alike.get(username.lower())
+        if account is None and other is not None:
+            errors.append(
+                InputError(
+                    name,
+                    f"username differs from the existing account {other!r} only in case; "
+                    "use that exact username or one that differs in more than case",
+                    row=row_numbers[rowno_index],
+                    column="username",
+                )
+            )
+            continue
         if account is None:
             account = Account(username=username, name=person, role=Role.EXAMINER)
             db.add(account)

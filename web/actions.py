@@ -710,12 +710,14 @@ def request_dict(db: Session, r: AccountRequest) -> dict[str, Any]:
     return {
         "id": r.id,
         "username": r.username,
-        "change": r.change.value,
+        "change": account_requests.change_of(r),
         "role": r.role.value if r.role else None,
         "name": r.name,
         "requested_by": account_requests.requester(db, r),
         "requested_at": _plain(r.created_at),
         "decision": r.decision.value if r.decision else None,
+        # What happened to the account since: the second admin decides on it as it is.
+        "changed_since": account_requests.changes_since(db, r),
     }
 
 

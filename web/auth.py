@@ -67,7 +67,7 @@ def login() -> Response | str | tuple[str, int]:
         db.commit()
         return render_template("login.html", failed=True, username=username), 401
     refund_attempt(db, buckets)
-    remember_device(username)
+    remember_device(account)
     lang = session.get("lang")
     session.clear()  # a fresh session at login: nothing from before it carries over
     if lang:

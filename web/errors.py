@@ -17,7 +17,14 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from anonymizer.errors import AnonymizerError, WeakPassphrase
 from anonymizer.keys import MIN_PASSPHRASE_SCORE
 from marking.approvals import ReviewOutdated
-from marking.errors import InputError, InputErrors, MarkingError, NotFound, StateError
+from marking.errors import (
+    InputError,
+    InputErrors,
+    MarkingError,
+    NotFound,
+    StateError,
+    UsernameTaken,
+)
 from marking.publish import LateConflicts, PublicationRefused
 from marking.queue import HoldLimit, InvalidMark, LeaseLost
 from web import strength
@@ -112,6 +119,13 @@ def detail(exc: BaseException) -> str:
         return _(
             "The session changed after the review you approved was shown; nothing was "
             "approved. Review it again and approve what it shows now."
+        )
+    if isinstance(exc, UsernameTaken) and exc.username != exc.existing:
+        return _(
+            "The username %(u)s differs from the existing account %(existing)s only in "
+            "upper and lower case; choose a name that differs in more than case.",
+            u=exc.username,
+            existing=exc.existing,
         )
     if isinstance(exc, WeakPassphrase):
         return strength.refusal(exc.score, MIN_PASSPHRASE_SCORE, exc.warning, exc.suggestions)

@@ -50,6 +50,15 @@ ACCOUNT_CHANGES = {
     "create": _l("new account"),
     "role": _l("new role"),
     "password": _l("new password"),
+    "disable": _l("disable the account"),
+}
+
+# What happened to a request's account since it was made (account ledger kinds).
+ACCOUNT_EVENTS = {
+    "password_set": _l("password set"),
+    "role_changed": _l("role changed"),
+    "account_disabled": _l("disabled"),
+    "account_enabled": _l("enabled"),
 }
 
 
@@ -101,5 +110,6 @@ def init_app(app: Flask) -> None:
             "anomaly_kinds": ANOMALY_KINDS,
             "approval_parts": APPROVAL_PARTS,
             "account_changes": ACCOUNT_CHANGES,
+            "account_events": ACCOUNT_EVENTS,
             "locale": str(get_locale()),
         }

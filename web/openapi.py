@@ -135,12 +135,18 @@ ACCOUNT_REQUEST = {
     "properties": {
         "id": {"type": "integer"},
         "username": {"type": "string"},
-        "change": {"enum": ["create", "role", "password"]},
+        "change": {"enum": ["create", "role", "password", "disable"]},
         "role": {"enum": ["office", "director", "lead", "admin", None]},
         "name": {"type": "string"},
         "requested_by": {"type": "string"},
         "requested_at": {"type": "string"},
         "decision": {"enum": ["approved", "rejected", None]},
+        "changed_since": {
+            "type": "array",
+            "items": {
+                "enum": ["password_set", "role_changed", "account_disabled", "account_enabled"]
+            },
+        },
         "pending": {"type": "boolean"},
     },
 }

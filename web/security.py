@@ -187,8 +187,10 @@ def _device_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key or "", salt="blindmark-device")
 
 
-def trusted_device(name: str) -> str | None:
-    """This browser's device id if it logged in as ``name`` before (a signed cookie)."""
+def trusted_device(account_id: int) -> str | None:
+    """This browser's device id if it logged in to the account ``account_id`` before (a
+    signed cookie). Bound to the account's id, not its name: a cookie earned on ``Office``
+    gives no bucket of its own for guesses at ``office``."""
     raw = request.cookies.get(DEVICE_COOKIE)
     if not raw:
         return None
@@ -196,18 +198,17 @@ def trusted_device(name: str) -> str | None:
         data = _device_serializer().loads(raw, max_age=DEVICE_DAYS * 86400)
     except BadSignature:
         return None
-    if isinstance(data, dict) and data.get("u") == name and isinstance(data.get("d"), str):
+    if isinstance(data, dict) and data.get("a") == account_id and isinstance(data.get("d"), str):
         return str(data["d"])[:64]
     return None
 
 
-def remember_device(username: str) -> None:
-    """After a successful login: this browser gets a throttling bucket of its own (a signed
-    cookie sent to /login only; it opens nothing by itself)."""
-    name = username.lower()[:128]
-    if trusted_device(name):
+def remember_device(account: Account) -> None:
+    """After a successful login: this browser gets a throttling bucket of its own for this
+    account (a signed cookie sent to /login only; it opens nothing by itself)."""
+    if trusted_device(account.id):
         return
-    value = _device_serializer().dumps({"u": name, "d": secrets.token_hex(16)})
+    value = _device_serializer().dumps({"a": account.id, "d": secrets.token_hex(16)})
 
     @after_this_request
     def _set_cookie(response: Any) -> Any:
@@ -224,14 +225,15 @@ def remember_device(username: str) -> None:
 
 
 def login_buckets(username: str) -> list[Bucket]:
-    """The buckets an attempt at ``username`` from this request counts in."""
+    """The buckets an attempt at ``username`` from this request counts in: the browser's own
+    bucket only if its device cookie was earned on exactly this account."""
     cfg = current_app.config
-    name = username.lower()[:128]
-    device = trusted_device(name)
+    account_id = get_db().scalar(select(Account.id).where(Account.username == username[:64]))
+    device = trusted_device(account_id) if account_id is not None else None
     if device:
-        return [Bucket("device", f"{name}:{device}", cfg["THROTTLE_ACCOUNT"])]
+        return [Bucket("device", f"{account_id}:{device}", cfg["THROTTLE_ACCOUNT"])]
     return [
-        Bucket("account", name, cfg["THROTTLE_ACCOUNT"]),
+        Bucket("account", username.lower()[:128], cfg["THROTTLE_ACCOUNT"]),
         Bucket("address", client_address(), cfg["THROTTLE_ADDRESS"]),
     ]
 
