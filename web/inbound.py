@@ -39,6 +39,9 @@ UPLOADS: dict[str, int] = {
     # examiners.csv / .xlsx: a province's register is a few MB.
     "office.examiners_import": 16 * MIB,
     "api.examiner_import": 16 * MIB,
+    # conflicts.csv / .xlsx: recusal declarations of a whole station's examiners and leads.
+    "office.conflicts": 16 * MIB,
+    "api.session_conflicts": 16 * MIB,
     # session.toml, reference answers and schemes included.
     "office.create": 2 * MIB,
     "api.session_create": 2 * MIB,

@@ -139,3 +139,13 @@ def test_the_lead_and_the_deputy_each_see_and_rule_on_their_own_responses(world:
     assert deputy.get(f"{API}/RC-2/responses/{theirs}/image").data == png
     assert lead.get(f"{API}/RC-2/responses/{mine}/image").data == png
     assert deputy.get(f"{API}/RC-2/responses/{mine}/image").status_code == 404
+
+
+def test_a_stations_declarations_file_is_not_held_to_the_form_limit(world: World) -> None:
+    world.session("RC-3", n=1, examiners=("e1", "e2", "e3"))
+    many = people(600, seed=37, prefix="2688")  # ~30 KB of declarations: over the 16 KB of forms
+    rows = [("e1", p.id_number) for p in many]
+    assert len("".join(f"e1,{i},relative\n" for _u, i in rows)) > 16 * 1024
+    answer = declarations(world.client("office"), f"{API}/RC-3/conflicts", rows)
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+    assert answer.json == {"declarations": 600}
