@@ -21,7 +21,8 @@ $(MO): $(STAMP) web/translations/zh_CN.json $(wildcard web/templates/*.html web/
 
 setup: $(STAMP) $(MO) fonts
 
-## What the reports need from Debian: Noto Sans CJK (embedded in every PDF) and pdftoppm
+## What the reports need from Debian: Noto Sans CJK (embedded in every PDF), HarfBuzz's subsetter
+## (WeasyPrint subsets the embedded fonts with it) and pdftoppm
 ## (poppler-utils, for the test that rasterizes a page). Installed only when missing, and
 ## only as root; otherwise it says what to install.
 CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
@@ -29,6 +30,7 @@ fonts:
 	@missing=""; \
 	[ -f $(CJK_FONT) ] || [ -n "$$BLINDMARK_CJK_FONT_DIR" ] || missing="$$missing fonts-noto-cjk"; \
 	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	ls /usr/lib/*/libharfbuzz-subset.so.0 >/dev/null 2>&1 || missing="$$missing libharfbuzz-subset0"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "installing for the reports:$$missing"; \
@@ -50,6 +52,7 @@ test: lint typecheck test-sqlite test-postgres
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

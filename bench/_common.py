@@ -124,7 +124,7 @@ def run_child(script: Path, spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def sqlite_connect(path: Path) -> sqlite3.Connection:
-    """A bare sqlite3 connection with the pragmas ``marking.db.make_engine`` sets."""
+    """A bare sqlite3 connection with the pragmas ``marking.store.db.make_engine`` sets."""
     conn = sqlite3.connect(path, timeout=60, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")

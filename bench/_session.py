@@ -31,7 +31,7 @@ def session_toml(
     code: str, *, questions_per_component: int, objective_share: float, marks_required: int | None
 ) -> str:
     """The synthetic electrician paper; ``marks_required`` forces every group to N marks."""
-    from marking import synthetic
+    from marking.demo import synthetic
 
     text = synthetic.session_toml(
         code, questions_per_component=questions_per_component, objective_share=objective_share
@@ -69,16 +69,17 @@ def build_session(
 
     from sqlalchemy import func, select
 
-    from marking import schema, synthetic
-    from marking.accounts import add_user
-    from marking.assignment import approve_scheme, assign, get_group
-    from marking.db import make_engine, scrub_wal, transaction
-    from marking.definition import parse_session_definition
-    from marking.examiners import import_conflicts, import_examiners
-    from marking.intake import intake_batch
-    from marking.models import Response, Role, Script
-    from marking.records import record_violations
-    from marking.sessions import create_session, get_session, init_keys
+    from marking.demo import synthetic
+    from marking.domain.definition import parse_session_definition
+    from marking.intake.intake import intake_batch
+    from marking.intake.records import record_violations
+    from marking.people.accounts import add_user
+    from marking.people.examiners import import_conflicts, import_examiners
+    from marking.setup.assignment import approve_scheme, assign, get_group
+    from marking.setup.sessions import create_session, get_session, init_keys
+    from marking.store import schema
+    from marking.store.db import make_engine, scrub_wal, transaction
+    from marking.store.models import Response, Role, Script
 
     def say(message: str) -> None:
         if echo:

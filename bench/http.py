@@ -18,7 +18,7 @@ fresh copy of it (bench/queue.py's ``Template``).
   for each response in turn, the marks drawn as in bench/queue.py (about 6 % beyond
   tolerance, so third marks come up).
 * ``direct`` (the baseline): bench/queue.py's worker processes calling
-  ``marking.queue.claim`` and ``submit_mark`` on a SQLAlchemy session, one transaction
+  ``marking.queue.queue.claim`` and ``submit_mark`` on a SQLAlchemy session, one transaction
   per call, the same batch size, in the same run.
 
 Marks are counted when their answer (or commit) lands inside a fixed window after a
@@ -184,7 +184,7 @@ def backend_pids(pg_url: str, database: str) -> list[int]:
 
 def api_tokens(url: str, usernames: list[str]) -> list[str]:
     """One API token per examiner, made by the web layer's own function."""
-    from marking.accounts import get_account
+    from marking.people.accounts import get_account
     from web import create_app
     from web.db import get_db
     from web.security import new_api_token
@@ -618,7 +618,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": " ".join(["python", *sys.argv]),
         "machine": machine(args.pg_url),
-        "source": source_state(HERE.parent.parent, "web", "marking/queue.py"),
+        "source": source_state(HERE.parent.parent, "web", "marking/queue/queue.py"),
         "session": {
             "candidates": args.candidates,
             "questions_per_component": bq.QUESTIONS,
@@ -658,8 +658,8 @@ def session_tolerance(url: str) -> dict[str, str]:
     """Tolerance per question ("component/number"), which the marking screen is not told."""
     from sqlalchemy import select
 
-    from marking.db import make_engine, transaction
-    from marking.models import Component, Question
+    from marking.store.db import make_engine, transaction
+    from marking.store.models import Component, Question
 
     engine = make_engine(url)
     with transaction(engine) as db:

@@ -3,12 +3,12 @@
     python bench/intake.py [--candidates N] [--questions Q] [--db sqlite|postgres|both]
                            [--out bench/results/intake-<date>.json] [--quick] [--profile]
 
-One synthetic batch folder (``marking.synthetic.write_batch``: N candidates, two
+One synthetic batch folder (``marking.demo.synthetic.write_batch``: N candidates, two
 components of Q questions, the first half of each objective) is generated once, then
 taken in on each database twice, each time into a fresh database built with
 blindmark's migrations and holding the same session:
 
-* ``blindmark``: ``marking.intake.intake_batch`` inside ``marking.db.transaction``, the
+* ``blindmark``: ``marking.intake.intake.intake_batch`` inside ``marking.store.db.transaction``, the
   CLI's commit point; the clock runs from opening the transaction to the end of commit.
 * ``baseline``: the same rows (every column intake writes: script_id, question_id, text,
   image_sha256, key_score and the queue's group_id, state, marks and final) into the
@@ -62,7 +62,7 @@ HERE = Path(__file__).resolve()
 RESULTS = HERE.parent / "results"
 SEED = 2026
 QUICK_CANDIDATES = 2000
-CHUNK = 20_000  # rows per executemany call, the same as marking.intake.STAGE_CHUNK
+CHUNK = 20_000  # rows per executemany call, the same as marking.intake.intake.STAGE_CHUNK
 SESSION_CODE = "BENCH-INTAKE"
 ACTOR = "bench"
 TARGET_SQLITE_RATE = 50_000
@@ -88,10 +88,10 @@ STATEMENT_PHASES = (
 def _child_blindmark(spec: dict[str, Any]) -> dict[str, Any]:
     from sqlalchemy import event
 
-    from marking import db as db_module
-    from marking import intake as intake_module
-    from marking.db import make_engine, transaction
-    from marking.sessions import get_session
+    from marking.intake import intake as intake_module
+    from marking.setup.sessions import get_session
+    from marking.store import db as db_module
+    from marking.store.db import make_engine, transaction
 
     target = Target(**spec["target"])
     engine = make_engine(target.url)
@@ -164,7 +164,7 @@ def _child_blindmark(spec: dict[str, Any]) -> dict[str, Any]:
         profiler.disable()
         _report_profile(profiler, spec["profile"])
     peak = peak_rss_mib()
-    # The CLI folds SQLite's WAL into the database after intake (marking.db.scrub_wal,
+    # The CLI folds SQLite's WAL into the database after intake (marking.store.db.scrub_wal,
     # where present); timed apart, not counted in the intake's seconds.
     scrub = getattr(db_module, "scrub_wal", None)
     scrub_seconds = None
@@ -248,8 +248,8 @@ def _report_profile(profiler: Any, path: str) -> None:
 
 def _child_baseline(spec: dict[str, Any]) -> dict[str, Any]:
     # Imports stay bare: csv, the driver, and blindmark's scorers (stdlib-only modules).
-    from marking.definition import parse_session_definition
-    from marking.objective import make_scorer
+    from marking.domain.definition import parse_session_definition
+    from marking.domain.objective import make_scorer
 
     target = Target(**spec["target"])
     folder = Path(spec["folder"])
@@ -364,10 +364,10 @@ def _child_baseline(spec: dict[str, Any]) -> dict[str, Any]:
 
 def _prepare(target: Target, method: str, toml: str, folder: Path, keys_dir: Path) -> int:
     """Migrate, create the session and its key; for the baseline, its scripts too."""
-    from marking import schema
-    from marking.db import make_engine, transaction
-    from marking.definition import parse_session_definition
-    from marking.sessions import create_session, init_keys
+    from marking.domain.definition import parse_session_definition
+    from marking.setup.sessions import create_session, init_keys
+    from marking.store import schema
+    from marking.store.db import make_engine, transaction
 
     engine = make_engine(target.url)
     schema.upgrade(engine)
@@ -630,7 +630,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     out = args.out or RESULTS / f"intake-{today}{suffix}.json"
 
-    from marking import synthetic
+    from marking.demo import synthetic
 
     # A kill (SIGTERM) unwinds like Ctrl-C, so the temp dir and PostgreSQL schemas go.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -682,7 +682,9 @@ def main(argv: list[str] | None = None) -> int:
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": " ".join(["python", *sys.argv]),
         "machine": machine(args.pg_url if "postgres" in kinds else None),
-        "source": source_state(HERE.parent.parent, "marking/intake.py", "marking/db.py"),
+        "source": source_state(
+            HERE.parent.parent, "marking/intake/intake.py", "marking/store/db.py"
+        ),
         "batch": {
             "candidates": args.candidates,
             "components": 2,

@@ -14,16 +14,16 @@ examiner-marked, ~6 million marks) is set up in two steps:
    examiners (never an excluded one), a third where they disagree beyond tolerance, the
    lead's arbitration where the third does not settle it; a submitted lease per mark
    (and some expired ones), a ledger entry per mark and per arbitration chained per lane
-   with ``marking.ledger.entry_hash``, and each response's counters, final and rule as
-   ``marking.rules.reconcile`` decides them. PostgreSQL then gets VACUUM ANALYZE, as
-   autovacuum would have done in the days of marking. At small sizes ``marking.verify``
+   with ``marking.audit.ledger.entry_hash``, and each response's counters, final and rule as
+   ``marking.domain.rules.reconcile`` decides them. PostgreSQL then gets VACUUM ANALYZE, as
+   autovacuum would have done in the days of marking. At small sizes ``marking.audit.verify``
    checks the result (chains, marks against ledger, finals) before and after publication.
 
 Then, each in a child process of its own (peak RSS is that measurement's):
 
-* ``check``: ``marking.publish.check_reconciliation`` as a whole (queries included), and
-  ``marking.rules.reconcile_many`` alone on the very arrays it built (best of 3);
-* ``publish``: rebuilding the key from 2 shares, ``marking.publish.publish`` and the
+* ``check``: ``marking.publication.publish.check_reconciliation`` as a whole (queries included), and
+  ``marking.domain.rules.reconcile_many`` alone on the very arrays it built (best of 3);
+* ``publish``: rebuilding the key from 2 shares, ``marking.publication.publish.publish`` and the
   commit, with the time of its main steps (``--profile``: under cProfile).
 """
 
@@ -61,7 +61,7 @@ SEED = 2026
 CODE = "BENCH-PUBLISH"
 QUESTIONS = 30
 QUICK_CANDIDATES = 2000
-VERIFY_UP_TO = 5_000  # candidates; above, marking.verify would take minutes
+VERIFY_UP_TO = 5_000  # candidates; above, marking.audit.verify would take minutes
 OUT_OF_TOLERANCE = 0.06  # share of first and second marks far off: third marks
 THIRD_FAR = 0.15  # share of third marks far off too: arbitrations
 EXPIRED_LEASES = 0.01  # share of marks preceded by an expired lease of the same examiner
@@ -76,7 +76,7 @@ CHUNK = 100_000
 
 def _lane_hashes(job: dict[str, Any]) -> tuple[list[str], list[str]]:
     """Hash one lane's new entries in chain order; returns (hashes, payload JSON texts)."""
-    from marking.ledger import entry_hash
+    from marking.audit.ledger import entry_hash
 
     prev = job["prev"]
     hashes: list[str] = []
@@ -169,8 +169,8 @@ def mark_in_bulk(target: Target, built: Any, *, seed: int, echo: Any) -> dict[st
     import numpy as np
     from _session import LEAD
 
-    from marking.ledger import ENTRY_COLUMNS, GENESIS
-    from marking.rules import Final, NeedsArbitration, NeedsThird, reconcile
+    from marking.audit.ledger import ENTRY_COLUMNS, GENESIS
+    from marking.domain.rules import Final, NeedsArbitration, NeedsThird, reconcile
 
     start = time.perf_counter()
     stats: dict[str, Any] = {}
@@ -450,9 +450,9 @@ def _text(milli: int) -> str:
 
 
 def verify_session(url: str) -> list[str]:
-    from marking.db import make_engine, transaction
-    from marking.sessions import get_session
-    from marking.verify import verify
+    from marking.audit.verify import verify
+    from marking.setup.sessions import get_session
+    from marking.store.db import make_engine, transaction
 
     engine = make_engine(url)
     try:
@@ -467,9 +467,9 @@ def verify_session(url: str) -> list[str]:
 
 
 def _child_check(spec: dict[str, Any]) -> dict[str, Any]:
-    from marking import publish as publication
-    from marking.db import make_engine, session_factory
-    from marking.sessions import get_session
+    from marking.publication import publish as publication
+    from marking.setup.sessions import get_session
+    from marking.store.db import make_engine, session_factory
 
     engine = make_engine(spec["url"])
     with engine.connect():
@@ -519,11 +519,12 @@ def _child_check(spec: dict[str, Any]) -> dict[str, Any]:
 def _child_publish(spec: dict[str, Any]) -> dict[str, Any]:
     from _session import DIRECTOR, OFFICE
 
-    from marking import approvals, ledger
-    from marking import publish as publication
-    from marking.accounts import get_account
-    from marking.db import make_engine, session_factory
-    from marking.sessions import get_session
+    from marking.audit import ledger
+    from marking.people.accounts import get_account
+    from marking.publication import approvals
+    from marking.publication import publish as publication
+    from marking.setup.sessions import get_session
+    from marking.store.db import make_engine, session_factory
 
     engine = make_engine(spec["url"])
     with engine.connect():
@@ -666,7 +667,7 @@ def run_database(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str
             result["verify_before"] = problems
             if problems:
                 raise RuntimeError(f"the bulk-marked session does not verify: {problems[:3]}")
-            echo(f"{kind}: marking.verify finds the marked session sound")
+            echo(f"{kind}: marking.audit.verify finds the marked session sound")
         spec: dict[str, Any] = {"role": "check", "url": target.url, "code": CODE}
         target.checkpoint()
         echo(f"{kind}: check_reconciliation ...")
@@ -694,7 +695,7 @@ def run_database(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str
             result["verify_after"] = problems
             if problems:
                 raise RuntimeError(f"the published session does not verify: {problems[:3]}")
-            echo(f"{kind}: marking.verify finds the published session sound")
+            echo(f"{kind}: marking.audit.verify finds the published session sound")
         result["target"] = asdict(target)
     finally:
         if not (args.keep or reused):
@@ -799,7 +800,10 @@ def main(argv: list[str] | None = None) -> int:
         "command": " ".join(["python", *sys.argv]),
         "machine": machine(args.pg_url if "postgres" in kinds else None),
         "source": source_state(
-            HERE.parent.parent, "marking/publish.py", "marking/rules.py", "marking/ledger.py"
+            HERE.parent.parent,
+            "marking/publication/publish.py",
+            "marking/domain/rules.py",
+            "marking/audit/ledger.py",
         ),
         "session": {
             "candidates": args.candidates,

@@ -16,7 +16,7 @@ process claims a batch of B (one transaction) and submits each mark (one transac
 mark, as the web layer commits per request); about 6 % of marks are beyond tolerance,
 so third marks come up too.
 
-* ``blindmark``: ``marking.queue.claim`` and ``submit_mark`` on a SQLAlchemy session;
+* ``blindmark``: ``marking.queue.queue.claim`` and ``submit_mark`` on a SQLAlchemy session;
 * ``baseline``: the same statements (as those functions emit them, captured with
   SQLAlchemy's echo) by sqlite3 / psycopg directly, the ledger entry and its hash
   included, same transactions (bench/_queue_work.py).
@@ -108,7 +108,7 @@ class Template:
         from psycopg.conninfo import make_conninfo
         from sqlalchemy.engine import make_url
 
-        from marking.db import normalise_url
+        from marking.store.db import normalise_url
 
         url = make_url(normalise_url(self.pg_url)).set(database=database)
         return url.render_as_string(hide_password=False), make_conninfo(
@@ -148,7 +148,7 @@ class Template:
 def build_template(kind: str, workdir: Path, args: argparse.Namespace) -> tuple[Template, Any]:
     from _session import build_session
 
-    from marking.db import make_engine, scrub_wal
+    from marking.store.db import make_engine, scrub_wal
 
     template = Template(kind, workdir, args.pg_url)
     start = time.perf_counter()
@@ -294,9 +294,9 @@ def check_database(target: dict[str, Any], session_id: int) -> dict[str, Any]:
     """The queue's invariants on the database a measurement left behind."""
     from sqlalchemy import text
 
-    from marking.db import make_engine, transaction
-    from marking.ledger import verify_chains
-    from marking.models import ExamSession
+    from marking.audit.ledger import verify_chains
+    from marking.store.db import make_engine, transaction
+    from marking.store.models import ExamSession
 
     engine = make_engine(target["url"])
     problems: list[str] = []
@@ -462,7 +462,9 @@ def main(argv: list[str] | None = None) -> int:
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": " ".join(["python", *sys.argv]),
         "machine": machine(args.pg_url if "postgres" in kinds else None),
-        "source": source_state(HERE.parent.parent, "marking/queue.py", "marking/ledger.py"),
+        "source": source_state(
+            HERE.parent.parent, "marking/queue/queue.py", "marking/audit/ledger.py"
+        ),
         "session": {
             "candidates": args.candidates,
             "questions_per_component": QUESTIONS,

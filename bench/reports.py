@@ -7,7 +7,7 @@ unstyled <div>s in one process (the same embedded CJK font, nothing else).
 
 Goals (issue 5): register < 30 s, notices < 60 s, peak memory per worker < 1 GiB.
 The data are synthetic (``reports.sample``): rendering is what is measured, not the
-database read (``marking.reportdata`` is one query per table).
+database read (``marking.read.reportdata`` is one query per table).
 """
 
 from __future__ import annotations
@@ -81,9 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.candidates, args.notices = 1_000, 100
 
+    from marking.demo.register import sample_register
     from reports import render
     from reports.fonts import cjk_fonts
-    from reports.sample import sample_register
 
     cjk_fonts()  # extracted once, outside the timings
     reg = sample_register(args.candidates, seed=7)

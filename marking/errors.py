@@ -83,3 +83,9 @@ class InputErrors(MarkingError):
         if self.truncated:
             lines.append("  ... (further problems not listed)")
         return "\n".join(lines)
+
+
+class ReportFailed(MarkingError):
+    """A report could not be produced (``reports.errors.ReportError``, same message)."""
+
+    exit_code = 8

@@ -1,6 +1,6 @@
 """The plain data reports are made from: no database, no ORM, picklable for worker processes.
 
-``marking.reportdata`` fills these from the database; tests and benchmarks build them
+``marking.read.reportdata`` fills these from the database; tests and benchmarks build them
 directly. Scores are strings exactly as published ("73.5"), never recomputed here.
 """
 

@@ -1,11 +1,8 @@
-"""Report errors: domain errors, so the CLI and the web turn them into exit codes and statuses."""
+"""Report errors. ``reports`` stands on its own: its callers (``marking.read.reporting``)
+turn these into the domain's errors, with the exit code and status the core gives them."""
 
 from __future__ import annotations
 
-from marking.errors import MarkingError
 
-
-class ReportError(MarkingError):
+class ReportError(Exception):
     """A report cannot be produced (no CJK font, a bad option, a refused resource)."""
-
-    exit_code = 8

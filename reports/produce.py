@@ -44,7 +44,7 @@ def produce(
     exam_nos: Sequence[str] | None = None,
     workers: int | None = None,
 ) -> bytes:
-    """The report's bytes. ``data`` comes from ``marking.reportdata.gather``."""
+    """The report's bytes. ``data`` comes from ``marking.read.reportdata.gather``."""
     if kind not in KINDS:
         raise ReportError(f"unknown report {kind!r}: choose one of {', '.join(KINDS)}")
     if exam_nos is not None and kind != "notices":

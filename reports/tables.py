@@ -1,7 +1,7 @@
 """The register and the statistics as tables: CSV (UTF-8 with BOM, for Excel) and XLSX.
 
 Numbers are numbers (number cells in XLSX), text is text; every cell goes through
-``marking.cells.safe_cell``, so no name or label can become a formula."""
+``reports.cells.safe_cell``, so no name or label can become a formula."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from openpyxl import Workbook
 
-from marking.cells import Cell, csv_row, safe_cell
+from reports.cells import Cell, csv_row, safe_cell
 from reports.data import Register, StatsInput
 from reports.i18n import catalog
 from reports.stats import BIN_EDGES, Agreement, statistics

@@ -17,8 +17,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
-from marking import schema
-from marking.db import make_engine, normalise_url
+from marking.store import schema
+from marking.store.db import make_engine, normalise_url
 
 PG_URL = os.environ.get("BLINDMARK_TEST_DATABASE_URL")
 

@@ -12,7 +12,7 @@ from flask_babel import Babel
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from marking.db import DEFAULT_INSTANCE, default_url, make_engine, session_factory
+from marking.store.db import DEFAULT_INSTANCE, default_url, make_engine, session_factory
 
 LANGUAGES = ("zh_CN", "en")
 DEFAULTS: dict[str, Any] = {

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from marking.custody import CUSTODIAN_ROLES
 from marking.errors import NotFound
-from marking.models import Account, Assignment, ExamSession, Role
-from marking.sessions import get_session
+from marking.setup.custody import CUSTODIAN_ROLES
+from marking.setup.sessions import get_session
+from marking.store.models import Account, Assignment, ExamSession, Role
 from web.db import get_db
 from web.security import Forbidden, me
 
@@ -57,7 +57,7 @@ def session_as_staff(code: str, *roles: Role) -> tuple[ExamSession, Account]:
 
 def session_as_custodian(code: str) -> tuple[ExamSession, Account]:
     """A session, for a staff account that may hold a share of its key (the engine then
-    checks that it does: marking/custody.py)."""
+    checks that it does: marking/setup/custody.py)."""
     account = me()
     if account.role not in CUSTODIAN_ROLES:
         raise Forbidden("key shares are held by staff accounts only")

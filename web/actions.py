@@ -20,20 +20,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anonymizer.custody import share_wrapping_key
-from marking import (
-    account_requests,
-    archives,
-    cells,
-    custody,
-    exports,
-    handles,
-    lead,
-    queue,
-    reportdata,
-    views,
-)
-from marking import publish as pub
-from marking.approvals import (
+from marking.domain import archives
+from marking.domain.definition import parse_session_definition
+from marking.errors import MarkingError, NotFound, StateError
+from marking.intake.intake import intake_batch, iter_batches, withdraw_batch
+from marking.intake.recusal import ruler_of
+from marking.people import account_requests
+from marking.people.examiners import import_conflicts, import_examiners
+from marking.publication import publish as pub
+from marking.publication.approvals import (
     approval_status,
     approve_publication,
     combined,
@@ -42,12 +37,13 @@ from marking.approvals import (
     review_summary,
     withdraw_approval,
 )
-from marking.assignment import approve_scheme, assign, get_group, name_deputy
-from marking.definition import parse_session_definition
-from marking.errors import MarkingError, NotFound, StateError
-from marking.examiners import import_conflicts, import_examiners
-from marking.intake import intake_batch, iter_batches, withdraw_batch
-from marking.models import (
+from marking.queue import handles, lead, queue
+from marking.read import exports, reportdata, reporting, views
+from marking.read.status import session_status
+from marking.setup import custody
+from marking.setup.assignment import approve_scheme, assign, get_group, name_deputy
+from marking.setup.sessions import create_session, init_keys
+from marking.store.models import (
     Account,
     AccountRequest,
     AnomalyKind,
@@ -60,10 +56,7 @@ from marking.models import (
     SessionState,
     utcnow,
 )
-from marking.recusal import ruler_of
-from marking.sessions import create_session, init_keys
-from marking.status import session_status
-from reports import produce
+from reports import cells
 
 
 def _plain(value: Any) -> Any:
@@ -113,7 +106,7 @@ def progress(db: Session, exam: ExamSession) -> dict[str, Any]:
 
 def addressed(exam: ExamSession, item: Any) -> dict[str, Any]:
     """A response an examiner or the lead looks at, as JSON: addressed by its handle and its
-    image by a URL built on the handle; no row id, no image digest (marking/handles.py)."""
+    image by a URL built on the handle; no row id, no image digest (marking/queue/handles.py)."""
     data: dict[str, Any] = _plain(dataclasses.asdict(item))
     handle = handles.response_handle(exam, data.pop("response_id"))
     if "id" in data:  # an anomaly report
@@ -374,7 +367,7 @@ def upload_name(filename: str | None, default: str) -> str:
 
 
 def _unzip(data: bytes | IO[bytes], dest: Path) -> Path:
-    """Unpack an uploaded batch, checked entry by entry (marking.archives.BATCH);
+    """Unpack an uploaded batch, checked entry by entry (marking.domain.archives.BATCH);
     returns the folder holding candidates.csv/.xlsx."""
     source = io.BytesIO(data) if isinstance(data, bytes) else data
     with archives.open_zip(source, name="batch.zip", limits=archives.BATCH) as archive:
@@ -526,7 +519,7 @@ def publication(db: Session, exam: ExamSession) -> dict[str, Any]:
             "at": _plain(approval.created_at),
             "digest": approval.digest,
             "current": status.current,
-            # What changed since (keys of marking.approvals.PARTS): the approval is void.
+            # What changed since (keys of approvals.PARTS): the approval is void.
             "changed": status.changed,
         },
         "review": review_summary(db, exam),
@@ -588,7 +581,7 @@ def publish(
         # As the command line does: nothing is published, the offending marks are withdrawn
         # (committed on their own) and the responses go back to be re-marked.
         db.rollback()
-        from marking.sessions import get_session
+        from marking.setup.sessions import get_session
 
         pub.withdraw_late(db, get_session(db, code), exc, actor=account.username)
         db.commit()
@@ -634,15 +627,15 @@ def report(
     """A report's bytes, media type and file name (DESIGN §8). The data is read, then the
     transaction ends before rendering: on SQLite a transaction holds the write lock, and a
     register takes seconds to render while examiners go on marking."""
-    if kind not in produce.KINDS:
-        raise NotFound(f"no report {kind!r}; reports are {', '.join(produce.KINDS)}")
+    if kind not in reporting.KINDS:
+        raise NotFound(f"no report {kind!r}; reports are {', '.join(reporting.KINDS)}")
     if lang not in REPORT_LANGUAGES:
         raise MarkingError(f"reports are in {' or '.join(REPORT_LANGUAGES)}, not {lang!r}")
-    fmt = produce.infer_format(kind, None, fmt)
+    fmt = reporting.infer_format(kind, None, fmt)
     data = reportdata.gather(db, exam, kind)
     name = f"{exam.code}-{kind}.{fmt}"
     db.rollback()
-    return produce.produce(kind, data, fmt=fmt, lang=lang), produce.MEDIA_TYPES[fmt], name
+    return reporting.produce(kind, data, fmt=fmt, lang=lang), reporting.MEDIA_TYPES[fmt], name
 
 
 # --- accounts ---------------------------------------------------------------------------------
@@ -673,7 +666,7 @@ def add_account(
     db: Session, admin: Account, username: str, role: str, name: str, password: str
 ) -> dict[str, Any]:
     """A lead account at once; a director, office or admin account as a request that a
-    second admin approves (marking/account_requests.py). ``pending`` says which."""
+    second admin approves (marking/people/account_requests.py). ``pending`` says which."""
     done = account_requests.create_account(
         db, admin, username, role=_role(role), name=name, password=password
     )

@@ -1,6 +1,6 @@
 """The administrator's screens: accounts (create, role, new password, enable or disable), and
 the requests a second admin approves: a director, office or admin account, or a password
-for one (four eyes, marking/account_requests.py)."""
+for one (four eyes, marking/people/account_requests.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from marking.models import Role
+from marking.store.models import Role
 from web import actions
 from web.db import get_db
 from web.security import me, require

@@ -9,10 +9,10 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from marking import views
-from marking.custody import CUSTODIAN_ROLES
 from marking.errors import MarkingError
-from marking.models import Role
+from marking.read import views
+from marking.setup.custody import CUSTODIAN_ROLES
+from marking.store.models import Role
 from web import actions
 from web.access import session_as_examiner, session_as_lead, session_as_staff
 from web.db import get_db

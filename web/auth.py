@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 
-from marking.custody import CUSTODIAN_ROLES
-from marking.models import Role, utcnow
+from marking.setup.custody import CUSTODIAN_ROLES
+from marking.store.models import Role, utcnow
 from web import actions
 from web.access import session_as_custodian
 from web.db import get_db

@@ -49,13 +49,13 @@ def serve(
     """Run the web application with gunicorn, a production WSGI server."""
     from gunicorn.app.base import BaseApplication
 
-    from marking import schema
+    from marking.store import schema
     from web import create_app
 
     url = ctx.url or os.environ.get("BLINDMARK_DATABASE_URL")
     engine = ctx.engine
     if demo:
-        from web.demo import seed
+        from marking.demo.live import seed
 
         seed(engine, candidates=demo_candidates, out_dir=Path("instance/demo-web"), echo=click.echo)
         insecure_cookies = True

@@ -7,7 +7,7 @@ from flask import Flask, current_app, g
 from flask.wrappers import Response
 from sqlalchemy.orm import Session
 
-from marking.db import scrub_wal
+from marking.store.db import scrub_wal
 
 
 def get_db() -> Session:

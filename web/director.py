@@ -6,8 +6,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from marking import views
-from marking.models import Role
+from marking.read import views
+from marking.store.models import Role
 from web import actions
 from web.access import session_as_staff
 from web.db import get_db

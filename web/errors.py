@@ -16,7 +16,6 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from anonymizer.errors import AnonymizerError, WeakPassphrase
 from anonymizer.keys import MIN_PASSPHRASE_SCORE
-from marking.approvals import ReviewOutdated
 from marking.errors import (
     InputError,
     InputErrors,
@@ -25,8 +24,9 @@ from marking.errors import (
     StateError,
     UsernameTaken,
 )
-from marking.publish import LateConflicts, PublicationRefused
-from marking.queue import HoldLimit, InvalidMark, LeaseLost
+from marking.publication.approvals import ReviewOutdated
+from marking.publication.publish import LateConflicts, PublicationRefused
+from marking.queue.queue import HoldLimit, InvalidMark, LeaseLost
 from web import strength
 from web.db import fail
 from web.security import Forbidden, Throttled, Unauthorized
@@ -80,7 +80,7 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-# Why a mark was refused (marking.rules.MarkRefused), in the reader's language.
+# Why a mark was refused (marking.domain.rules.MarkRefused), in the reader's language.
 MARK_REFUSALS = {
     "empty": _l("Type a mark."),
     "too_long": _l("A mark has at most %(limit)s characters; “%(shown)s…” is longer."),

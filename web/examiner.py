@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from marking.models import AnomalyKind, Role
+from marking.store.models import AnomalyKind, Role
 from web import actions
 from web.access import session_as_examiner
 from web.db import get_db

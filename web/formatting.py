@@ -35,7 +35,7 @@ ANOMALY_KINDS = {
     "other": _l("other"),
 }
 
-# What a director's approval covers (marking/approvals.py PARTS), to say what changed since.
+# What a director's approval covers (approvals.PARTS), to say what changed since.
 APPROVAL_PARTS = {
     "definition": _l("the session definition"),
     "intake": _l("the intake batches"),

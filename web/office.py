@@ -7,9 +7,9 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from marking import views
 from marking.errors import MarkingError
-from marking.models import Account, Role
+from marking.read import views
+from marking.store.models import Account, Role
 from web import actions
 from web.access import session_as_staff
 from web.db import get_db

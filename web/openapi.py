@@ -29,7 +29,7 @@ ERROR = {
     },
 }
 DECIMAL = {"type": "string", "pattern": r"^\d+(\.\d+)?$"}
-# An opaque handle of a response or an anomaly report (marking/handles.py): 26 characters of
+# An opaque handle of a response or an anomaly report (marking/queue/handles.py): 26 characters of
 # Crockford's base32, unrelated to any row id; one of another session does not exist here.
 HANDLE = {"type": "string", "pattern": r"^[0-9A-HJKMNP-TV-Z]{26}$"}
 SESSION: dict[str, Any] = {

@@ -21,8 +21,16 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from marking.accounts import check_password
-from marking.models import Account, ApiToken, LoginAttempt, LoginThrottle, Role, WebLogin, utcnow
+from marking.people.accounts import check_password
+from marking.store.models import (
+    Account,
+    ApiToken,
+    LoginAttempt,
+    LoginThrottle,
+    Role,
+    WebLogin,
+    utcnow,
+)
 from web.db import get_db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -314,7 +322,7 @@ def authenticate(username: str, password: str) -> Account | None:
     account = db.scalar(select(Account).where(Account.username == username))
     if account is None or account.password_hash is None:
         if not _dummy_hash:
-            from marking.accounts import hash_password
+            from marking.people.accounts import hash_password
 
             _dummy_hash.append(hash_password(secrets.token_hex(16)))
         check_password(Account(password_hash=_dummy_hash[0], active=True), password)

@@ -10,10 +10,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from marking.accounts import get_account
-from marking.models import Anomaly, AnomalyKind, Mark, Response, ResponseState, SessionState
-from marking.queue import claim, flag
-from marking.sessions import get_session
+from marking.people.accounts import get_account
+from marking.queue.queue import claim, flag
+from marking.setup.sessions import get_session
+from marking.store.models import Anomaly, AnomalyKind, Mark, Response, ResponseState, SessionState
 from tests.browser.conftest import Person
 from tests.integration.factory import PASSPHRASE, mark_all, response_id
 from tests.web.conftest import World

@@ -20,15 +20,17 @@ from sqlalchemy.orm import Session
 
 from anonymizer.keys import KdfParams, generate_keypair, write_key_file
 from anonymizer.unseal import SessionKey
-from marking import synthetic
-from marking.accounts import add_user, get_account
-from marking.approvals import approve_publication
-from marking.assignment import approve_scheme, assign
 from marking.cli import main
-from marking.definition import parse_session_definition
-from marking.examiners import import_examiners
-from marking.intake import IntakeSummary, intake_batch
-from marking.models import (
+from marking.demo import synthetic
+from marking.domain.definition import parse_session_definition
+from marking.intake.intake import IntakeSummary, intake_batch
+from marking.people.accounts import add_user, get_account
+from marking.people.examiners import import_examiners
+from marking.publication.approvals import approve_publication
+from marking.queue.queue import Claimed, claim, submit_mark
+from marking.setup.assignment import approve_scheme, assign
+from marking.setup.sessions import create_session, init_keys
+from marking.store.models import (
     Account,
     Anomaly,
     Arbitration,
@@ -43,8 +45,6 @@ from marking.models import (
     Role,
     Script,
 )
-from marking.queue import Claimed, claim, submit_mark
-from marking.sessions import create_session, init_keys
 
 OCCUPATION = "6-31-01-03"
 ACTOR = "office"

@@ -11,20 +11,21 @@ from click.testing import Result
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
-from marking import schema, synthetic
-from marking.account_requests import create_account, decide, update_account
-from marking.accounts import add_user, check_password, get_account
-from marking.db import transaction
+from marking.audit.ledger import account_entries
+from marking.audit.verify import verify_accounts
+from marking.demo import synthetic
 from marking.errors import MarkingError, NotFound, StateError
-from marking.ledger import account_entries
-from marking.models import (
+from marking.people.account_requests import create_account, decide, update_account
+from marking.people.accounts import add_user, check_password, get_account
+from marking.store import schema
+from marking.store.db import transaction
+from marking.store.models import (
     Account,
     AccountDecision,
     AccountLedgerEntry,
     AccountRequest,
     Role,
 )
-from marking.verify import verify_accounts
 from tests.conftest import FreshDatabase
 from tests.integration import factory as f
 

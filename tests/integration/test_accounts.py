@@ -8,8 +8,8 @@ import secrets
 
 from sqlalchemy.orm import Session
 
-from marking.accounts import add_user, set_active, set_password
-from marking.models import Account, ApiToken, Role, WebLogin, utcnow
+from marking.people.accounts import add_user, set_active, set_password
+from marking.store.models import Account, ApiToken, Role, WebLogin, utcnow
 
 
 def access(db: Session, account: Account) -> tuple[WebLogin, ApiToken]:

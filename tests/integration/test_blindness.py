@@ -15,8 +15,8 @@ from scipy.stats import spearmanr
 
 from anonymizer.seal import associated_data
 from anonymizer.unseal import SessionKey
-from marking import synthetic
 from marking.cli import main
+from marking.demo import synthetic
 from tests.conftest import PG_URL, FreshDatabase
 
 CANDIDATES = 1000

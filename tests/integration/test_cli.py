@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session as OrmSession
 from anonymizer import keys
 from anonymizer.unseal import SessionKey
 from marking import cli as cli_module
-from marking import schema, synthetic
 from marking.cli import main
-from marking.models import (
+from marking.demo import synthetic
+from marking.store import schema
+from marking.store.models import (
     Account,
     Examiner,
     ExamSession,

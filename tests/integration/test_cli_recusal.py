@@ -12,13 +12,13 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
-from marking import schema
-from marking.accounts import add_user, get_account
 from marking.cli import main
-from marking.db import transaction
-from marking.lead import arbitrate, arbitration_tasks
-from marking.models import Exclusion, Role, RulingWithdrawal
-from marking.sessions import get_session
+from marking.people.accounts import add_user, get_account
+from marking.queue.lead import arbitrate, arbitration_tasks
+from marking.setup.sessions import get_session
+from marking.store import schema
+from marking.store.db import transaction
+from marking.store.models import Exclusion, Role, RulingWithdrawal
 from tests.conftest import FreshDatabase
 from tests.integration import factory as f
 from tests.integration.test_cli import ok, refused

@@ -35,16 +35,21 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from marking import schema, synthetic
-from marking.accounts import add_user, get_account
-from marking.approvals import approve_publication
-from marking.assignment import approve_scheme, assign, get_group
-from marking.db import make_engine, session_factory, transaction
-from marking.definition import parse_session_definition
-from marking.examiners import import_conflicts, import_examiners
-from marking.intake import intake_batch
-from marking.lead import arbitrate, arbitration_tasks
-from marking.models import (
+from marking.audit.verify import verify
+from marking.demo import synthetic
+from marking.domain.definition import parse_session_definition
+from marking.intake.intake import intake_batch
+from marking.people.accounts import add_user, get_account
+from marking.people.examiners import import_conflicts, import_examiners
+from marking.publication.approvals import approve_publication
+from marking.publication.publish import check_reconciliation, open_key, open_work, publish
+from marking.queue.lead import arbitrate, arbitration_tasks
+from marking.queue.queue import Claimed, LeaseLost, claim, expire_leases, submit_mark
+from marking.setup.assignment import approve_scheme, assign, get_group
+from marking.setup.sessions import create_session, get_session, init_keys
+from marking.store import schema
+from marking.store.db import make_engine, session_factory, transaction
+from marking.store.models import (
     Account,
     Component,
     Exclusion,
@@ -60,10 +65,6 @@ from marking.models import (
     Role,
     Script,
 )
-from marking.publish import check_reconciliation, open_key, open_work, publish
-from marking.queue import Claimed, LeaseLost, claim, expire_leases, submit_mark
-from marking.sessions import create_session, get_session, init_keys
-from marking.verify import verify
 from tests.conftest import FreshDatabase
 
 pytestmark = pytest.mark.slow
@@ -462,7 +463,7 @@ def _check_marking(
         for _mid, examiner, _kind, lease_id in given:
             assert lease_of[lease_id] == (rid, examiner, LeaseState.SUBMITTED)
 
-    # Every mark has its ledger entry (marking.verify checks the chains and contents).
+    # Every mark has its ledger entry (marking.audit.verify checks the chains and contents).
     recorded = db.scalar(
         select(func.count())
         .select_from(LedgerEntry)

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 from anonymizer.custody import share_wrapping_key
 from anonymizer.errors import BadShare, NotEnoughShares, WeakPassphrase
 from anonymizer.unseal import SessionKey
-from marking import custody
-from marking.accounts import add_user
-from marking.definition import parse_session_definition
+from marking.audit.verify import verify
+from marking.domain.definition import parse_session_definition
 from marking.errors import MarkingError, NotFound, StateError
-from marking.models import Account, CustodyShare, ExamSession, LedgerEntry, Role
-from marking.sessions import create_session, init_keys
-from marking.verify import verify
+from marking.people.accounts import add_user
+from marking.setup import custody
+from marking.setup.sessions import create_session, init_keys
+from marking.store.models import Account, CustodyShare, ExamSession, LedgerEntry, Role
 from tests.integration import factory as f
 
 SECRET = "the application's secret key, for tests"

@@ -20,12 +20,13 @@ from sqlalchemy.orm import Session
 from anonymizer import keys
 from anonymizer.seal import associated_data
 from anonymizer.unseal import SessionKey
-from marking import synthetic
-from marking.definition import parse_session_definition
+from marking.demo import synthetic
+from marking.domain.definition import parse_session_definition
 from marking.errors import InputError, InputErrors, MarkingError, StateError
-from marking.examiners import import_conflicts, import_examiners
-from marking.intake import intake_batch
-from marking.models import (
+from marking.intake.intake import intake_batch
+from marking.people.examiners import import_conflicts, import_examiners
+from marking.setup.sessions import create_session, init_keys
+from marking.store.models import (
     Account,
     Component,
     ExamSession,
@@ -39,7 +40,6 @@ from marking.models import (
     Script,
     SessionState,
 )
-from marking.sessions import create_session, init_keys
 
 ACTOR = "test"
 PASSPHRASE = "correct horse battery staple"

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from marking.account_requests import create_account
-from marking.accounts import add_user
+from marking.audit.verify import verify_accounts
 from marking.errors import InputErrors, MarkingError
-from marking.models import Role
-from marking.verify import verify_accounts
+from marking.people.account_requests import create_account
+from marking.people.accounts import add_user
+from marking.store.models import Role
 from tests.integration.factory import add_examiners
 
 

@@ -16,18 +16,21 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from marking import exports, synthetic
-from marking.assignment import approve_scheme, assign, get_group
+from marking.audit.verify import verify
+from marking.demo import synthetic
 from marking.errors import MarkingError, StateError
-from marking.intake import intake_batch
-from marking.lead import (
+from marking.intake.intake import intake_batch
+from marking.queue.lead import (
     arbitrate,
     arbitration_tasks,
     correct_key,
     open_anomalies,
     resolve_anomaly,
 )
-from marking.models import (
+from marking.queue.queue import Claimed, InvalidMark, LeaseLost, claim, flag, release, submit_mark
+from marking.read import exports
+from marking.setup.assignment import approve_scheme, assign, get_group
+from marking.store.models import (
     Account,
     AnomalyKind,
     AnomalyResolution,
@@ -48,8 +51,6 @@ from marking.models import (
     Script,
     SessionState,
 )
-from marking.queue import Claimed, InvalidMark, LeaseLost, claim, flag, release, submit_mark
-from marking.verify import verify
 from tests.integration import factory as f
 
 T0 = dt.datetime(2026, 12, 5, 9, 0, tzinfo=dt.UTC)

@@ -31,15 +31,24 @@ from hypothesis.stateful import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session, SessionTransaction
 
-from marking import synthetic
-from marking.accounts import add_user, get_account
-from marking.approvals import approval_status, approve_publication
-from marking.assignment import assign, name_deputy
+from marking.audit.verify import verify
+from marking.demo import synthetic
 from marking.errors import MarkingError
-from marking.examiners import import_conflicts
-from marking.intake import withdraw_batch
-from marking.lead import arbitrate, arbitration_tasks, open_anomalies, resolve_anomaly
-from marking.models import (
+from marking.intake.intake import withdraw_batch
+from marking.people.accounts import add_user, get_account
+from marking.people.examiners import import_conflicts
+from marking.publication.approvals import approval_status, approve_publication
+from marking.publication.publish import (
+    LateConflicts,
+    PublicationRefused,
+    open_work,
+    publish,
+    withdraw_late,
+)
+from marking.queue.lead import arbitrate, arbitration_tasks, open_anomalies, resolve_anomaly
+from marking.queue.queue import DEFAULT_LEASE, claim, expire_leases, flag, release, submit_mark
+from marking.setup.assignment import assign, name_deputy
+from marking.store.models import (
     Account,
     Anomaly,
     AnomalyKind,
@@ -55,15 +64,6 @@ from marking.models import (
     SessionState,
     utcnow,
 )
-from marking.publish import (
-    LateConflicts,
-    PublicationRefused,
-    open_work,
-    publish,
-    withdraw_late,
-)
-from marking.queue import DEFAULT_LEASE, claim, expire_leases, flag, release, submit_mark
-from marking.verify import verify
 from tests.integration import factory as f
 
 EXAMINERS = ("e1", "e2", "e3", "e4")

@@ -13,14 +13,23 @@ from click.testing import Result
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from marking import synthetic
-from marking.accounts import get_account, hash_password
-from marking.approvals import ReviewOutdated, approve_publication, combined, publication_digest
-from marking.db import transaction
+from marking.audit.verify import verify
+from marking.demo import synthetic
 from marking.errors import StateError
-from marking.intake import withdraw_batch
-from marking.lead import arbitrate, arbitration_tasks, correct_key
-from marking.models import (
+from marking.intake.intake import withdraw_batch
+from marking.intake.records import record_interview, record_violations
+from marking.people.accounts import get_account, hash_password
+from marking.publication.approvals import (
+    ReviewOutdated,
+    approve_publication,
+    combined,
+    publication_digest,
+)
+from marking.publication.publish import PublicationRefused, publish, withdraw_marks
+from marking.queue.lead import arbitrate, arbitration_tasks, correct_key
+from marking.setup.sessions import get_session
+from marking.store.db import transaction
+from marking.store.models import (
     Account,
     ExamSession,
     IntakeBatch,
@@ -32,12 +41,8 @@ from marking.models import (
     Script,
     SessionState,
 )
-from marking.models import Result as PublishedResult
-from marking.publish import PublicationRefused, publish, withdraw_marks
-from marking.records import record_interview, record_violations
-from marking.schema import upgrade
-from marking.sessions import get_session
-from marking.verify import verify
+from marking.store.models import Result as PublishedResult
+from marking.store.schema import upgrade
 from tests.conftest import FreshDatabase
 from tests.integration import factory as f
 

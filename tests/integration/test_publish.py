@@ -15,13 +15,27 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from anonymizer.errors import KeyMismatch, NotEnoughShares, WrongPassphrase
-from marking import exports, ledger, synthetic
-from marking.assignment import approve_scheme, assign, get_group
-from marking.db import transaction
+from marking.audit import ledger
+from marking.audit.verify import verify
+from marking.demo import synthetic
+from marking.demo.simulate import simulate
 from marking.errors import MarkingError, StateError
-from marking.examiners import import_conflicts
-from marking.intake import intake_batch, withdraw_batch
-from marking.models import (
+from marking.intake.intake import intake_batch, withdraw_batch
+from marking.intake.records import record_interview, record_violations
+from marking.people.examiners import import_conflicts
+from marking.publication.publish import (
+    LateConflicts,
+    PublicationRefused,
+    open_key,
+    publish,
+    withdraw_marks,
+)
+from marking.queue.queue import Claimed, claim, flag, submit_mark
+from marking.read import exports
+from marking.setup.assignment import approve_scheme, assign, get_group
+from marking.setup.sessions import get_session
+from marking.store.db import transaction
+from marking.store.models import (
     Account,
     AnomalyKind,
     ExamSession,
@@ -35,13 +49,7 @@ from marking.models import (
     Result,
     SessionState,
 )
-from marking.publish import LateConflicts, PublicationRefused, open_key, publish, withdraw_marks
-from marking.queue import Claimed, claim, flag, submit_mark
-from marking.records import record_interview, record_violations
-from marking.schema import upgrade
-from marking.sessions import get_session
-from marking.simulate import simulate
-from marking.verify import verify
+from marking.store.schema import upgrade
 from tests.conftest import FreshDatabase
 from tests.integration import factory as f
 

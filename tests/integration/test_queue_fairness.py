@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marking import views
-from marking.accounts import get_account
-from marking.assignment import get_group
-from marking.definition import parse_session_definition
+from marking.domain.definition import parse_session_definition
 from marking.errors import InputErrors
-from marking.models import Lease, LeaseState, Response, Script
-from marking.queue import QUEUE_KEYS, HoldLimit, claim, release, submit_mark
+from marking.people.accounts import get_account
+from marking.queue.queue import QUEUE_KEYS, HoldLimit, claim, release, submit_mark
+from marking.read import views
+from marking.setup.assignment import get_group
+from marking.store.models import Lease, LeaseState, Response, Script
 from tests.integration import factory as f
 
 

@@ -14,13 +14,13 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from marking import schema
-from marking.accounts import get_account
-from marking.db import session_factory, transaction
-from marking.models import Response, ResponseState
-from marking.queue import Submitted, claim, submit_mark
-from marking.sessions import get_session
-from marking.verify import verify
+from marking.audit.verify import verify
+from marking.people.accounts import get_account
+from marking.queue.queue import Submitted, claim, submit_mark
+from marking.setup.sessions import get_session
+from marking.store import schema
+from marking.store.db import session_factory, transaction
+from marking.store.models import Response, ResponseState
 from tests.conftest import FreshDatabase
 from tests.integration import factory as f
 

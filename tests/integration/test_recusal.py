@@ -11,13 +11,24 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from marking import exports, synthetic
-from marking.accounts import add_user, get_account
-from marking.assignment import name_deputy
+from marking.audit.verify import verify
+from marking.demo import synthetic
 from marking.errors import MarkingError, NotFound
-from marking.examiners import import_conflicts
-from marking.lead import arbitrate, arbitration_tasks, open_anomalies, resolve_anomaly
-from marking.models import (
+from marking.people.accounts import add_user, get_account
+from marking.people.examiners import import_conflicts
+from marking.publication.publish import (
+    LateConflicts,
+    open_work,
+    publish,
+    withdraw_late,
+    withdraw_marks,
+)
+from marking.queue.lead import arbitrate, arbitration_tasks, open_anomalies, resolve_anomaly
+from marking.queue.queue import claim, flag, release, submit_mark
+from marking.read import exports
+from marking.read.views import anomaly_inbox
+from marking.setup.assignment import name_deputy
+from marking.store.models import (
     Account,
     AnomalyKind,
     AnomalyResolution,
@@ -32,10 +43,6 @@ from marking.models import (
     RulingWithdrawal,
     Script,
 )
-from marking.publish import LateConflicts, open_work, publish, withdraw_late, withdraw_marks
-from marking.queue import claim, flag, release, submit_mark
-from marking.verify import verify
-from marking.views import anomaly_inbox
 from tests.integration import factory as f
 
 TEAM = ("e1", "e2", "e3", "e4")

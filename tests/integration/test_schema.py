@@ -9,9 +9,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select
 
-from marking import schema
-from marking.db import Base, transaction
-from marking.models import ExamSession, MarkingGroup, Response
+from marking.store import schema
+from marking.store.db import Base, transaction
+from marking.store.models import ExamSession, MarkingGroup, Response
 from tests.conftest import FreshDatabase
 from tests.integration.factory import tiny_session
 

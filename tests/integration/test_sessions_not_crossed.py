@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from marking import views
-from marking.accounts import get_account
+from marking.audit.verify import verify
 from marking.errors import NotFound
-from marking.lead import arbitrate, arbitration_tasks, open_anomalies, resolve_anomaly
-from marking.models import AnomalyKind, AnomalyResolution, ResponseState, utcnow
-from marking.queue import claim, flag, held_lease, release, submit_mark
-from marking.verify import verify
+from marking.people.accounts import get_account
+from marking.queue.lead import arbitrate, arbitration_tasks, open_anomalies, resolve_anomaly
+from marking.queue.queue import claim, flag, held_lease, release, submit_mark
+from marking.read import views
+from marking.store.models import AnomalyKind, AnomalyResolution, ResponseState, utcnow
 from tests.integration import factory as f
 
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from marking.demo.register import sample_register
 from reports import fonts, render
 from reports.errors import ReportError
 from reports.fetcher import ReportFetcher
 from reports.produce import infer_format, produce
-from reports.sample import sample_register
 
 REG = sample_register(40, seed=5)
 CJK = re.compile(r"[\u3400-\u9fff]")

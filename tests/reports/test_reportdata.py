@@ -14,12 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marking.cli import main
-from marking.db import transaction
-from marking.demo import run_demo
+from marking.demo.demo import run_demo
 from marking.errors import StateError
-from marking.models import Account, Publication, Result
-from marking.reportdata import gather, register_data, stats_data
-from marking.sessions import get_session
+from marking.read.reportdata import gather, register_data, stats_data
+from marking.setup.sessions import get_session
+from marking.store.db import transaction
+from marking.store.models import Account, Publication, Result
 from reports import render
 from reports.data import Register, StatsInput
 from reports.produce import produce

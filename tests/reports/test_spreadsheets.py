@@ -13,9 +13,9 @@ from pathlib import Path
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from marking import exports, reportdata
 from marking.cli import write_csv
-from marking.publish import publish
+from marking.publication.publish import publish
+from marking.read import exports, reportdata
 from reports.produce import produce
 from tests.integration import factory as f
 from web.actions import export_csv

@@ -11,10 +11,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from marking import archives, synthetic
-from marking.archives import ZipLimits, open_zip, unpack
+from marking.demo import synthetic
+from marking.domain import archives
+from marking.domain.archives import ZipLimits, open_zip, unpack
+from marking.domain.tabular import read_rows
 from marking.errors import InputError
-from marking.tabular import read_rows
 
 MIB = 1 << 20
 TINY = ZipLimits(entries=20, expanded=2 * MIB, ratio=100, small=64 * 1024)

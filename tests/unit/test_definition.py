@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marking.definition import (
+from marking.domain.definition import (
     ComponentDef,
     GroupDef,
     QuestionDef,

@@ -1,12 +1,12 @@
-"""Response and anomaly handles (marking/handles.py): opaque, unlinkable, bound to their session."""
+"""Response and anomaly handles (marking.queue.handles): opaque, unlinkable, session-bound."""
 
 from __future__ import annotations
 
 import itertools
 import re
 
-from marking import handles
-from marking.handles import Kind
+from marking.queue import handles
+from marking.queue.handles import Kind
 
 KEY, OTHER_KEY = bytes(range(16)), bytes(range(1, 17))
 HANDLE = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from marking.rules import MARK_TEXT_LIMIT, MarkRefused, parse_mark
+from marking.domain.rules import MARK_TEXT_LIMIT, MarkRefused, parse_mark
 
 TEN, HALF = Decimal(10), Decimal("0.5")
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marking import objective
-from marking.definition import QuestionDef, QuestionType, parse_session_definition
-from marking.objective import make_scorer, score_objective
+from marking.domain import objective
+from marking.domain.definition import QuestionDef, QuestionType, parse_session_definition
+from marking.domain.objective import make_scorer, score_objective
 
 FULL = Decimal("1.5")
 

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from marking import db, rules
-from marking.rules import (
+from marking.domain import rules
+from marking.domain.rules import (
     Final,
     InterviewResult,
     NeedsArbitration,
@@ -34,6 +34,7 @@ from marking.rules import (
     round_mean_to_step,
     round_mean_to_step_decimal,
 )
+from marking.store import db
 
 
 def m(value: str | int) -> int:

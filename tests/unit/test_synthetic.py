@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from marking import synthetic
-from marking.definition import parse_session_definition
+from marking.demo import synthetic
+from marking.domain.definition import parse_session_definition
 
 
 def gb11643_check(first17: str) -> str:

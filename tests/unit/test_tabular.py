@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from marking import tabular
+from marking.domain import tabular
+from marking.domain.tabular import find_table, read_rows
 from marking.errors import InputError, InputErrors
-from marking.tabular import find_table, read_rows
 
 CANDIDATES = ("exam_no", "name", "id_number", "institution")
 RESPONSES = ("exam_no", "component", "question", "response")

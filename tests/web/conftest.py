@@ -14,11 +14,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marking import handles, schema
-from marking.accounts import add_user, hash_password
-from marking.db import transaction
-from marking.models import Account, Role
-from marking.sessions import get_session
+from marking.people.accounts import add_user, hash_password
+from marking.queue import handles
+from marking.setup.sessions import get_session
+from marking.store import schema
+from marking.store.db import transaction
+from marking.store.models import Account, Role
 from tests.conftest import FreshDatabase
 from tests.integration.factory import (
     Tiny,

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import delete, update
 
 from marking.cli import main
-from marking.models import LoginThrottle
+from marking.store.models import LoginThrottle
 from tests.web.conftest import PASSWORD, World, csrf_of, login
 
 

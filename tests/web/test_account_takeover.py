@@ -7,10 +7,10 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy import delete, select
 
-from marking.accounts import add_user
-from marking.models import Account, LoginThrottle, Role
-from marking.sessions import get_session
-from marking.verify import verify, verify_accounts
+from marking.audit.verify import verify, verify_accounts
+from marking.people.accounts import add_user
+from marking.setup.sessions import get_session
+from marking.store.models import Account, LoginThrottle, Role
 from tests.web.conftest import PASSWORD, World
 from tests.web.test_account_access import try_login
 from tests.web.test_custody import keyless_session

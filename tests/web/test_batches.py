@@ -9,10 +9,10 @@ import io
 
 from sqlalchemy import select
 
-from marking.accounts import set_active
-from marking.models import IntakeBatch
-from marking.sessions import get_session
-from marking.verify import verify
+from marking.audit.verify import verify
+from marking.people.accounts import set_active
+from marking.setup.sessions import get_session
+from marking.store.models import IntakeBatch
 from tests.integration.factory import PASSPHRASE, mark_all, tiny_rows
 from tests.web.conftest import World
 from tests.web.test_office_and_director import batch_zip

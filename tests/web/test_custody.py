@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from anonymizer.errors import NotEnoughShares
 from anonymizer.unseal import SessionKey
-from marking.models import CustodyShare, KeyCustodian
-from marking.sessions import get_session
-from marking.verify import verify
+from marking.audit.verify import verify
+from marking.setup.sessions import get_session
+from marking.store.models import CustodyShare, KeyCustodian
 from tests.integration.factory import mark_all, tiny_toml
 from tests.web.conftest import World
 

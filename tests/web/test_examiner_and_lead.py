@@ -11,8 +11,8 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
-from marking import synthetic
-from marking.models import Anomaly, Lease, LeaseState, Response, ResponseState
+from marking.demo import synthetic
+from marking.store.models import Anomaly, Lease, LeaseState, Response, ResponseState
 from tests.integration.factory import TINY_TOML
 from tests.integration.test_blindness import find_leaks, needles
 from tests.web.conftest import World

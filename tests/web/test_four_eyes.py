@@ -9,11 +9,11 @@ import re
 
 from flask.testing import FlaskClient
 
-from marking.accounts import add_user
-from marking.models import Role
-from marking.records import record_violations
-from marking.sessions import get_session
-from marking.verify import verify, verify_accounts
+from marking.audit.verify import verify, verify_accounts
+from marking.intake.records import record_violations
+from marking.people.accounts import add_user
+from marking.setup.sessions import get_session
+from marking.store.models import Role
 from tests.integration.factory import PASSPHRASE, mark_all, people, tiny_rows
 from tests.web.conftest import PASSWORD, World, csrf_of
 from tests.web.test_office_and_director import batch_zip

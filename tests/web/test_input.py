@@ -13,9 +13,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from marking.models import Anomaly, Arbitration, Assignment, IntakeBatch, LedgerEntry, Mark
-from marking.sessions import get_session
-from marking.verify import verify
+from marking.audit.verify import verify
+from marking.setup.sessions import get_session
+from marking.store.models import Anomaly, Arbitration, Assignment, IntakeBatch, LedgerEntry, Mark
 from tests.integration.factory import mark_all, people, tiny_rows, tiny_toml
 from tests.web.conftest import PASSWORD, World, csrf_of
 from tests.web.test_office_and_director import batch_zip

@@ -11,8 +11,8 @@ from typing import Any
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from marking.models import IntakeBatch, Script
-from marking.sessions import get_session
+from marking.setup.sessions import get_session
+from marking.store.models import IntakeBatch, Script
 from tests.integration.factory import PASSPHRASE, mark_all, people, tiny_rows, tiny_toml
 from tests.web.conftest import World
 

@@ -11,11 +11,11 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from marking import handles
-from marking.accounts import add_user
-from marking.lead import arbitration_tasks
-from marking.models import Account, Image, Response, Role
-from marking.sessions import get_session
+from marking.people.accounts import add_user
+from marking.queue import handles
+from marking.queue.lead import arbitration_tasks
+from marking.setup.sessions import get_session
+from marking.store.models import Account, Image, Response, Role
 from tests.integration.factory import people, tiny_rows
 from tests.integration.test_recusal import flag_as, mark_as
 from tests.web.conftest import World

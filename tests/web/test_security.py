@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select, update
 
-from marking.models import ApiToken, WebLogin
+from marking.store.models import ApiToken, WebLogin
 from tests.web.conftest import PASSWORD, World, csrf_of, login
 
 
@@ -40,7 +40,7 @@ def test_login_is_throttled_per_account_then_per_address(world: World) -> None:
     finally:
         world.app.config.update(THROTTLE_ACCOUNT=5, THROTTLE_ADDRESS=30)
         with world.tx() as db:
-            from marking.models import LoginAttempt
+            from marking.store.models import LoginAttempt
 
             db.query(LoginAttempt).delete()
 

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from marking import schema
+from marking.store import schema
 from tests.conftest import FreshDatabase
 
 

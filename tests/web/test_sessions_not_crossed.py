@@ -12,12 +12,12 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
-from marking.models import (
+from marking.audit.verify import verify
+from marking.setup.sessions import get_session
+from marking.store.models import (
     Image,
     Response,
 )
-from marking.sessions import get_session
-from marking.verify import verify
 from tests.integration.factory import stored_state
 from tests.web.conftest import World
 

@@ -1,0 +1,274 @@
+"""`blindmark verify`: recompute the ledger's chains and check the tables against them.
+
+A chain alone proves the ledger was not edited; the cross-checks prove the marks, the
+arbitrations, the withdrawals and the published results are what the ledger recorded,
+so a mark changed, deleted or slipped into its table directly is caught as well.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marking.audit import ledger
+from marking.errors import MarkingError
+from marking.intake.intake import make_scorer_for
+from marking.publication.publish import check_reconciliation, results_digest
+from marking.read.exports import results_rows
+from marking.store.models import (
+    Account,
+    Anomaly,
+    Arbitration,
+    Component,
+    ExamSession,
+    Mark,
+    MarkWithdrawal,
+    Publication,
+    Question,
+    Response,
+    RulingWithdrawal,
+    Script,
+    SessionState,
+)
+
+MAX_PROBLEMS = 20
+
+
+@dataclass
+class VerifyReport:
+    entries: int = 0
+    lanes: int = 0
+    head: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(db: Session, exam: ExamSession) -> VerifyReport:
+    report = VerifyReport()
+    report.entries, broken = ledger.verify_chains(db, exam)
+    report.lanes = len(ledger.lane_tips(db, exam))
+    report.head = ledger.head(db, exam)
+    if broken is not None:
+        report.problems.append(f"ledger chain broken at {broken}")
+        return report  # the cross-checks would only repeat the damage
+
+    recorded: dict[str, dict[int, tuple[object, ...]]] = {
+        "mark": {},
+        "arbitration": {},
+    }
+    withdrawn: set[int] = set()
+    rulings_withdrawn: dict[str, set[int]] = {"arbitration": set(), "anomaly": set()}
+    publication_digest: str | None = None
+    keys: dict[str, list[str]] = {}
+    corrections: list[tuple[dt.datetime, str, int, str, list[str]]] = []
+    for e in ledger.entries(db, exam):
+        p = e.payload
+        if e.kind == "session_created":
+            keys.update(p.get("keys", {}))
+        elif e.kind == "key_correction":
+            corrections.append((e.created_at, e.lane, e.seq, p["question"], p["new"]))
+        elif e.kind == "mark":
+            recorded["mark"][p["mark"]] = (p["response"], Decimal(p["value"]), p["kind"], e.actor)
+        elif e.kind == "arbitration":
+            recorded["arbitration"][p["arbitration"]] = (p["response"], Decimal(p["value"]))
+        elif e.kind == "withdrawal":
+            withdrawn.update(p["marks"])
+            rulings_withdrawn["arbitration"].update(p.get("arbitrations", ()))
+            rulings_withdrawn["anomaly"].update(p.get("anomalies", ()))
+        elif e.kind == "publication":
+            publication_digest = p["results_sha256"]
+
+    actual_marks = {
+        mid: (rid, value, kind.value, username)
+        for mid, rid, value, kind, username in db.execute(
+            select(Mark.id, Mark.response_id, Mark.value, Mark.kind, _username(Mark.examiner_id))
+            .join(Response, Response.id == Mark.response_id)
+            .join(Script, Script.id == Response.script_id)
+            .where(Script.session_id == exam.id)
+        )
+    }
+    _compare("mark", recorded["mark"], actual_marks, report)
+    actual_arb = {
+        aid: (rid, value)
+        for aid, rid, value in db.execute(
+            select(Arbitration.id, Arbitration.response_id, Arbitration.value)
+            .join(Response, Response.id == Arbitration.response_id)
+            .join(Script, Script.id == Response.script_id)
+            .where(Script.session_id == exam.id)
+        )
+    }
+    _compare("arbitration", recorded["arbitration"], actual_arb, report)
+    actual_withdrawn = set(
+        db.scalars(
+            select(MarkWithdrawal.mark_id)
+            .join(Mark, Mark.id == MarkWithdrawal.mark_id)
+            .join(Response, Response.id == Mark.response_id)
+            .join(Script, Script.id == Response.script_id)
+            .where(Script.session_id == exam.id)
+        )
+    )
+    for mid in sorted(withdrawn ^ actual_withdrawn)[:MAX_PROBLEMS]:
+        report.problems.append(f"withdrawal of mark {mid} disagrees between ledger and table")
+    for kind, actual in _withdrawn_rulings(db, exam).items():
+        for rid in sorted(rulings_withdrawn[kind] ^ actual)[:MAX_PROBLEMS]:
+            what = "arbitration" if kind == "arbitration" else "anomaly ruling"
+            report.problems.append(f"withdrawal of {what} {rid} disagrees between ledger and table")
+
+    # Entries come lane by lane; corrections apply over the keys set, in time order.
+    for *_when, question, answer in sorted(corrections):
+        keys[question] = answer
+    _check_keys(db, exam, keys, report)
+    try:
+        check_reconciliation(db, exam)
+    except MarkingError as exc:
+        report.problems.append(f"finals do not follow from the marks: {exc}")
+
+    if exam.state is SessionState.PUBLISHED:
+        publication = db.scalar(select(Publication).where(Publication.session_id == exam.id))
+        columns, rows = results_rows(db, exam)
+        digest = results_digest([dict(zip(columns, r, strict=True)) for r in rows], columns)
+        if publication is None or publication_digest is None:
+            report.problems.append("the session is published but its publication record is gone")
+        elif not (digest == publication.results_sha256 == publication_digest):
+            report.problems.append(
+                "published results changed since publication: their SHA-256 is "
+                f"{digest}, the publication recorded {publication_digest}"
+            )
+        elif publication.ledger_head != report.head:
+            report.problems.append(
+                "the ledger head differs from the one printed at publication "
+                f"({publication.ledger_head})"
+            )
+    return report
+
+
+def _withdrawn_rulings(db: Session, exam: ExamSession) -> dict[str, set[int]]:
+    """The session's withdrawn rulings as the table holds them, by kind."""
+    arbitrations = set(
+        db.scalars(
+            select(RulingWithdrawal.arbitration_id)
+            .join(Arbitration, Arbitration.id == RulingWithdrawal.arbitration_id)
+            .join(Response, Response.id == Arbitration.response_id)
+            .join(Script, Script.id == Response.script_id)
+            .where(Script.session_id == exam.id)
+        )
+    )
+    anomalies = set(
+        db.scalars(
+            select(RulingWithdrawal.anomaly_id)
+            .join(Anomaly, Anomaly.id == RulingWithdrawal.anomaly_id)
+            .where(Anomaly.session_id == exam.id)
+        )
+    )
+    return {
+        "arbitration": {a for a in arbitrations if a is not None},
+        "anomaly": {a for a in anomalies if a is not None},
+    }
+
+
+def _check_keys(
+    db: Session, exam: ExamSession, keys: dict[str, list[str]], report: VerifyReport
+) -> None:
+    """Each objective key is the one the ledger set, and each key score follows from it."""
+    questions = db.execute(
+        select(Component.key, Question)
+        .join(Question, Question.component_id == Component.id)
+        .where(Component.session_id == exam.id, Question.answer.is_not(None))
+    ).all()
+    for component, question in questions:
+        name = f"{component}/{question.number}"
+        if question.answer != keys.get(name):
+            report.problems.append(
+                f"the key of question {name} is {question.answer}, the ledger set {keys.get(name)}"
+            )
+            continue
+        scorer = make_scorer_for(question)
+        assert scorer is not None
+        for rid, text, score, final in db.execute(
+            select(Response.id, Response.text, Response.key_score, Response.final).where(
+                Response.question_id == question.id
+            )
+        ):
+            expected = scorer(text)
+            if score != expected or final != expected:
+                report.problems.append(
+                    f"response {rid} (question {name}): scored {score}, final {final}, but "
+                    f"its key gives {expected}"
+                )
+                if len(report.problems) >= MAX_PROBLEMS:
+                    return
+
+
+def _username(column: Any) -> Any:
+    return select(Account.username).where(Account.id == column).scalar_subquery()
+
+
+def _compare(
+    what: str,
+    recorded: Mapping[Any, object],
+    actual: Mapping[Any, object],
+    report: VerifyReport,
+) -> None:
+    for key in sorted(set(recorded) | set(actual)):
+        if len(report.problems) >= MAX_PROBLEMS:
+            return
+        if key not in actual:
+            report.problems.append(f"{what} {key} is in the ledger but not in the database")
+        elif key not in recorded:
+            report.problems.append(f"{what} {key} is in the database but not in the ledger")
+        elif recorded[key] != actual[key]:
+            report.problems.append(
+                f"{what} {key}: the database holds {actual[key]}, "
+                f"the ledger recorded {recorded[key]}"
+            )
+
+
+def verify_accounts(db: Session) -> VerifyReport:
+    """Recompute the account ledger's chain and check every account's role and state
+    against the changes it recorded: an account made, promoted or re-enabled by writing to
+    its table directly, or a recorded change that is not in the table, shows."""
+    report = VerifyReport()
+    report.entries, broken = ledger.verify_account_chain(db)
+    report.lanes = 1 if report.entries else 0
+    report.head = ledger.account_head(db)
+    if broken is not None:
+        report.problems.append(f"account ledger chain broken at {broken}")
+        return report
+    recorded: dict[str, tuple[str, bool]] = {}
+    for e in ledger.account_entries(db):
+        p = e.payload
+        if e.kind == "accounts_baseline":
+            recorded.update({a["username"]: (a["role"], a["active"]) for a in p["accounts"]})
+        elif e.kind == "account_created":
+            recorded[p["username"]] = (p["role"], True)
+        elif e.kind == "examiners_created":
+            recorded.update({u: (p["role"], True) for u in p["usernames"]})
+        elif e.kind == "role_changed" and p["username"] in recorded:
+            recorded[p["username"]] = (p["role"], recorded[p["username"]][1])
+        elif e.kind in ("account_enabled", "account_disabled") and p["username"] in recorded:
+            recorded[p["username"]] = (recorded[p["username"]][0], e.kind == "account_enabled")
+    actual = {
+        username: (role.value, active)
+        for username, role, active in db.execute(
+            select(Account.username, Account.role, Account.active)
+        )
+    }
+    _compare("account", _described(recorded), _described(actual), report)
+    return report
+
+
+def _described(accounts: Mapping[str, tuple[str, bool]]) -> dict[str, str]:
+    """{'username': "role R, active|disabled"}, for _compare's messages."""
+    return {
+        f"{username!r}": f"role {role}, {'active' if active else 'disabled'}"
+        for username, (role, active) in accounts.items()
+    }

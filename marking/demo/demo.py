@@ -1,0 +1,345 @@
+"""`blindmark demo`: the whole flow on synthetic data, timed stage by stage.
+
+Two sessions at one station: electricians (电工) at level 3 (theory and skills) and at
+level 2 (adds the interview panel, R7). Each goes intake → assignment → scheme approval →
+simulated marking → violations → publication with a director's approval → exports →
+ledger verification. Nothing here is special-cased: every step calls the same service
+functions as the command line.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from marking.audit.verify import verify
+from marking.demo import synthetic
+from marking.demo.simulate import simulate
+from marking.domain.definition import parse_session_definition
+from marking.intake.intake import intake_batch
+from marking.intake.records import record_interview, record_violations
+from marking.people.accounts import add_user, get_account, hash_password
+from marking.people.examiners import import_conflicts, import_examiners
+from marking.publication.approvals import approve_publication
+from marking.publication.publish import open_key, publish
+from marking.read import exports
+from marking.setup.assignment import approve_scheme, assign, get_group
+from marking.setup.sessions import create_session, get_session, init_keys
+from marking.store import schema
+from marking.store.db import scrub_wal, transaction
+from marking.store.models import (
+    Account,
+    Arbitration,
+    ExamSession,
+    Mark,
+    MarkKind,
+    Response,
+    Role,
+    Script,
+)
+from reports import cells
+
+DEMO_PASSPHRASE = "demo-only passphrase 演示"
+DEMO_PASSWORD = "demo-password-2026"
+ACTOR = "demo"
+EXAMINERS = 12
+
+
+@dataclass
+class Summary:
+    code: str
+    level: int
+    candidates: int = 0
+    responses: int = 0
+    subjective: int = 0
+    marks: int = 0
+    third_marks: int = 0
+    arbitrations: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    results_sha256: str = ""
+    ledger_head: str = ""
+    timings: list[tuple[str, float]] = field(default_factory=list)
+
+
+def run_demo(
+    engine: Engine,
+    *,
+    candidates: int,
+    seed: int,
+    out_dir: Path,
+    echo: Callable[[str], None] = print,
+) -> list[str]:
+    """Run both sessions; returns their codes. Files go under ``out_dir``/<run>/."""
+    schema.upgrade(engine)
+    with transaction(engine) as db:
+        taken = set(db.scalars(select(ExamSession.code).where(ExamSession.code.like("DEMO-%"))))
+    run = 1
+    # A new run number when this database or the output folder already has one.
+    while f"DEMO-{seed}-{run}-L3" in taken or (out_dir / f"DEMO-{seed}-{run}").exists():
+        run += 1
+    tag = f"DEMO-{seed}-{run}"
+    run_dir = out_dir / tag
+    run_dir.mkdir(parents=True, exist_ok=True)
+    station = f"GD-D{seed % 1000:03d}{run:02d}"
+    echo(f"blindmark demo {tag}: {candidates} synthetic candidates per session, seed {seed}")
+    echo(f"database: {engine.url.render_as_string(hide_password=True)}")
+    echo(f"files:    {run_dir}")
+
+    _accounts(engine, run_dir, seed, tag)
+    summaries = [
+        _session(
+            engine,
+            run_dir,
+            tag,
+            station,
+            level=3,
+            date="2026-12-05",
+            candidates=candidates,
+            seed=seed,
+            examiners=[f"exam{i:03d}" for i in range(1, 9)],
+            custody="key_file",
+        ),
+        _session(
+            engine,
+            run_dir,
+            tag,
+            station,
+            level=2,
+            date="2026-12-06",
+            candidates=max(10, candidates // 2),
+            seed=seed + 1,
+            examiners=[f"exam{i:03d}" for i in range(3, EXAMINERS + 1, 3)],
+            custody="shares",
+        ),
+    ]
+    echo("")
+    for s in summaries:
+        _print_summary(s, echo)
+    echo(
+        f"demo accounts (password {DEMO_PASSWORD!r}): office-{tag.lower()}, "
+        f"director-{tag.lower()}, lead-{tag.lower()}, examiners exam001..exam{EXAMINERS:03d}"
+    )
+    echo(f"exports and keys: {run_dir}")
+    return [s.code for s in summaries]
+
+
+def _accounts(engine: Engine, run_dir: Path, seed: int, tag: str) -> None:
+    synthetic.examiners_csv(run_dir / "examiners.csv", count=EXAMINERS, seed=seed)
+    with transaction(engine) as db:
+        import_examiners(db, run_dir / "examiners.csv")
+        # One hash for all: argon2id is slow on purpose, and these are demo accounts.
+        shared = hash_password(DEMO_PASSWORD)
+        for role in (Role.OFFICE, Role.DIRECTOR, Role.LEAD):
+            account = add_user(
+                db, f"{role.value}-{tag.lower()}", role=role, name=f"演示{role.value}"
+            )
+            account.password_hash = shared
+        for account in db.scalars(select(Account).where(Account.role == Role.EXAMINER)):
+            if account.password_hash is None and account.username.startswith("exam"):
+                account.password_hash = shared
+
+
+def _session(
+    engine: Engine,
+    run_dir: Path,
+    tag: str,
+    station: str,
+    *,
+    level: int,
+    date: str,
+    candidates: int,
+    seed: int,
+    examiners: list[str],
+    custody: str,
+) -> Summary:
+    code = f"{tag}-L{level}"
+    summary = Summary(code=code, level=level)
+    folder = run_dir / code
+    folder.mkdir(parents=True, exist_ok=True)
+
+    @contextmanager
+    def stage(name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        summary.timings.append((name, time.perf_counter() - start))
+
+    office, director, lead = (f"{r}-{tag.lower()}" for r in ("office", "director", "lead"))
+    toml_text = synthetic.session_toml(
+        code, level=level, date=date, questions_per_component=12, station=station
+    )
+    (folder / "session.toml").write_text(toml_text, encoding="utf-8")
+    people = synthetic.roster(candidates, seed=seed, prefix=f"26{level}")
+    questions = synthetic.paper(12)
+    half = len(people) // 2
+    rng = random.Random(seed)
+    with stage("generate files"):
+        for i, part in enumerate((people[:half], people[half:]), start=1):
+            synthetic.write_batch(
+                folder / f"batch-{i}", part, questions, seed=seed + i, image_rate=0.05
+            )
+        _write(
+            folder / "conflicts.csv",
+            ("username", "id_number", "relation"),
+            [(rng.choice(examiners), p.id_number, "relative") for p in rng.sample(people, 2)],
+        )
+        _write(
+            folder / "violations.csv",
+            ("exam_no", "component", "action", "reason"),
+            [
+                (people[3].exam_no, "theory", "warning", "考试中交头接耳"),
+                (people[7].exam_no, "skills", "void", "携带违禁资料"),
+            ],
+        )
+        if level <= 2:
+            panel = [e for e in examiners][:3]
+            _write(
+                folder / "interview.csv",
+                ("exam_no", "username", "score"),
+                [
+                    (p.exam_no, u, str(max(0, min(100, round(rng.gauss(68, 12))))))
+                    for p in people
+                    if rng.random() > 0.03
+                    for u in panel
+                ],
+            )
+
+    with stage("session, keys, conflicts"), transaction(engine) as db:
+        exam = create_session(
+            db, parse_session_definition(toml_text), source=toml_text, actor=ACTOR
+        )
+        if custody == "key_file":
+            init_keys(
+                db, exam, actor=ACTOR, key_file=folder / "session.key", passphrase=DEMO_PASSPHRASE
+            )
+        else:
+            init_keys(db, exam, actor=ACTOR, custodians=3, threshold=2, out_dir=folder / "shares")
+        import_conflicts(db, folder / "conflicts.csv", actor=ACTOR, session=exam)
+    for i in (1, 2):
+        with stage(f"intake batch {i}"), transaction(engine) as db:
+            intake_batch(db, get_session(db, code), folder / f"batch-{i}", actor=ACTOR)
+        scrub_wal(engine)
+    with stage("assignment, schemes"), transaction(engine) as db:
+        exam = get_session(db, code)
+        for n, group in enumerate(exam.groups):
+            assign(db, exam, group, examiners, actor=ACTOR, lead=lead if n == 0 else None)
+        for group in exam.groups:
+            approve_scheme(db, exam, get_group(db, exam, group.key), by=lead)
+    with stage("simulated marking"):
+        report = simulate(engine, code, seed=seed)
+        if report.stuck:
+            raise RuntimeError("simulation left work open: " + "; ".join(report.stuck))
+    with stage("violations, interviews"), transaction(engine) as db:
+        exam = get_session(db, code)
+        record_violations(db, exam, folder / "violations.csv", actor=ACTOR)
+        if level <= 2:
+            record_interview(db, exam, folder / "interview.csv", actor=ACTOR)
+    with stage("publication"), transaction(engine) as db:
+        exam = get_session(db, code)
+        assert exam.public_key is not None
+        if custody == "key_file":
+            key = open_key(
+                key_file=folder / "session.key",
+                passphrase=DEMO_PASSPHRASE,
+                expected_public_key=exam.public_key,
+            )
+        else:
+            shares = sorted((folder / "shares").glob("share-*.txt"))[:2]
+            key = open_key(shares=shares, expected_public_key=exam.public_key)
+        # R16: the director reviews the session as it stands and approves it first.
+        approve_publication(db, exam, get_account(db, director), note="demo")
+        published = publish(db, exam, by=office, approved_by=director, key=key)
+        summary.outcomes = published.outcomes
+        summary.results_sha256 = published.results_sha256
+        summary.ledger_head = published.ledger_head
+    with stage("exports, verify"), transaction(engine) as db:
+        exam = get_session(db, code)
+        columns, rows = exports.results_rows(db, exam)
+        _write(folder / "results.csv", columns, rows, bom=True)
+        _write(folder / "marks.csv", exports.MARKS_COLUMNS, exports.marks_rows(db, exam), bom=True)
+        _write(
+            folder / "finals.csv", exports.FINALS_COLUMNS, exports.finals_rows(db, exam), bom=True
+        )
+        checked = verify(db, exam)
+        if not checked.ok:
+            raise RuntimeError("ledger verification failed: " + "; ".join(checked.problems))
+        summary.candidates = sum(published.outcomes.values())
+        summary.responses = _count(
+            db,
+            select(func.count())
+            .select_from(Response)
+            .join(Script)
+            .where(Script.session_id == exam.id),
+        )
+        summary.subjective = _count(
+            db,
+            select(func.count())
+            .select_from(Response)
+            .join(Script)
+            .where(Script.session_id == exam.id, Response.group_id.is_not(None)),
+        )
+        marks = (
+            select(func.count())
+            .select_from(Mark)
+            .join(Response)
+            .join(Script)
+            .where(Script.session_id == exam.id)
+        )
+        summary.marks = _count(db, marks)
+        summary.third_marks = _count(db, marks.where(Mark.kind == MarkKind.THIRD))
+        summary.arbitrations = _count(
+            db,
+            select(func.count())
+            .select_from(Arbitration)
+            .join(Response)
+            .join(Script)
+            .where(Script.session_id == exam.id),
+        )
+    return summary
+
+
+def _count(db: Session, query: Select[Any]) -> int:
+    return int(db.scalar(query) or 0)
+
+
+def _write(
+    path: Path, header: Sequence[str], rows: Iterable[Sequence[str]], *, bom: bool = False
+) -> None:
+    """An input the demo takes in, or (``bom``) an export for a spreadsheet, cells made safe."""
+    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
+        if bom:
+            cells.write_csv(fh, header, rows)
+        else:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            writer.writerows(rows)
+
+
+def _print_summary(s: Summary, echo: Callable[[str], None]) -> None:
+    passed = s.outcomes.get("pass", 0)
+    rate = 100 * passed / s.candidates if s.candidates else 0.0
+    third = 100 * s.third_marks / s.subjective if s.subjective else 0.0
+    echo(f"== {s.code} (level {s.level}) ==")
+    echo(
+        f"  candidates {s.candidates}, responses {s.responses} "
+        f"({s.subjective} marked by examiners), marks {s.marks}"
+    )
+    echo(
+        f"  third marks {s.third_marks} ({third:.1f}% of marked responses), "
+        f"arbitrations {s.arbitrations}"
+    )
+    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(s.outcomes.items()))
+    echo(f"  outcomes: {outcomes}; pass rate {rate:.1f}%")
+    echo(f"  results SHA-256 {s.results_sha256}")
+    echo(f"  ledger head     {s.ledger_head}")
+    echo("  seconds: " + ", ".join(f"{name} {sec:.2f}" for name, sec in s.timings))
+    echo("")

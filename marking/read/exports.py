@@ -1,0 +1,197 @@
+"""CSV exports of DESIGN §11, as header + rows; the CLI and web write them out.
+
+``table`` is the one way out for both, and where R8 holds: before publication nobody gets
+scores or marking details, so ``marks`` and ``finals`` (every mark and final by script)
+are refused like ``results`` until the session is published. The office follows progress
+in counts (``marking.read.status``); the lead's statistics name examiners, never a script.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from marking.errors import MarkingError, StateError
+from marking.store.models import (
+    Account,
+    Anomaly,
+    Arbitration,
+    Component,
+    ExamSession,
+    Mark,
+    MarkingGroup,
+    MarkWithdrawal,
+    Question,
+    Response,
+    Result,
+    RulingWithdrawal,
+    Script,
+    SessionState,
+)
+
+PAPER_COLUMNS = (
+    "component",
+    "question",
+    "bank_item",
+    "type",
+    "max",
+    "step",
+    "tolerance",
+    "group",
+    "marks_required",
+)
+
+
+def paper_rows(db: Session, exam: ExamSession) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """The paper as the session defines it: one row per question, in paper order."""
+    rows = db.execute(
+        select(Component.key, Question, MarkingGroup.key, MarkingGroup.marks_required)
+        .join(Question, Question.component_id == Component.id)
+        .outerjoin(MarkingGroup, MarkingGroup.id == Question.group_id)
+        .where(Component.session_id == exam.id)
+        .order_by(Component.position, Question.position)
+    ).all()
+    return PAPER_COLUMNS, [
+        (
+            component,
+            q.number,
+            q.bank_item,
+            q.type.value,
+            _num(q.max),
+            _num(q.step),
+            _num(q.tolerance) if q.group_id is not None else "",
+            group or "",
+            str(required) if required is not None else "",
+        )
+        for component, q, group, required in rows
+    ]
+
+
+def _num(value: object) -> str:
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+MARKS_COLUMNS = ("script_code", "component", "question", "examiner", "mark", "kind", "created_at")
+FINALS_COLUMNS = ("script_code", "component", "question", "final")
+
+
+def marks_rows(db: Session, exam: ExamSession) -> Iterator[tuple[str, ...]]:
+    """Every effective mark: key scores, examiners' marks (withdrawn ones left out),
+    arbitrations and the lead's finals on anomalies; no candidate anywhere."""
+    base = (
+        select(Script.code, Component.key, Question.number, Question.position)
+        .join(Response, Response.script_id == Script.id)
+        .join(Question, Question.id == Response.question_id)
+        .join(Component, Component.id == Question.component_id)
+        .where(Script.session_id == exam.id)
+    )
+    rows: list[tuple[Any, ...]] = []
+    for code, comp, number, pos, score in db.execute(
+        base.add_columns(Response.key_score).where(Response.key_score.is_not(None))
+    ):
+        rows.append((code, comp, pos, 0, number, "", _num(score), "key", ""))
+    for code, comp, number, pos, username, value, kind, at in db.execute(
+        base.add_columns(Account.username, Mark.value, Mark.kind, Mark.created_at)
+        .join(Mark, Mark.response_id == Response.id)
+        .join(Account, Account.id == Mark.examiner_id)
+        .where(~exists().where(MarkWithdrawal.mark_id == Mark.id))
+    ):
+        rows.append((code, comp, pos, 1, number, username, _num(value), kind.value, _iso(at)))
+    for code, comp, number, pos, username, value, at in db.execute(
+        base.add_columns(Account.username, Arbitration.value, Arbitration.created_at)
+        .join(Arbitration, Arbitration.response_id == Response.id)
+        .join(Account, Account.id == Arbitration.lead_id)
+        .where(~exists().where(RulingWithdrawal.arbitration_id == Arbitration.id))
+    ):
+        rows.append((code, comp, pos, 2, number, username, _num(value), "arbitration", _iso(at)))
+    for code, comp, number, pos, username, value, at in db.execute(
+        base.add_columns(Account.username, Anomaly.final_value, Anomaly.resolved_at)
+        .join(Anomaly, Anomaly.response_id == Response.id)
+        .join(Account, Account.id == Anomaly.resolved_by)
+        .where(
+            Anomaly.final_value.is_not(None),
+            ~exists().where(RulingWithdrawal.anomaly_id == Anomaly.id),
+        )
+    ):
+        rows.append((code, comp, pos, 2, number, username, _num(value), "arbitration", _iso(at)))
+    rows.sort(key=lambda r: (r[0], r[1], r[2], r[3], r[8]))
+    for code, comp, _pos, _order, number, examiner, value, kind, at in rows:
+        yield (code, comp, number, examiner, value, kind, at)
+
+
+def finals_rows(db: Session, exam: ExamSession) -> Iterator[tuple[str, ...]]:
+    """The final mark of every response that has one, in script and paper order."""
+    for code, comp, number, final in db.execute(
+        select(Script.code, Component.key, Question.number, Response.final)
+        .join(Response, Response.script_id == Script.id)
+        .join(Question, Question.id == Response.question_id)
+        .join(Component, Component.id == Question.component_id)
+        .where(Script.session_id == exam.id, Response.final.is_not(None))
+        .order_by(Script.code, Component.position, Question.position)
+    ):
+        yield (code, comp, number, _num(final))
+
+
+def results_rows(db: Session, exam: ExamSession) -> tuple[list[str], list[tuple[str, ...]]]:
+    """Published results, one row per candidate (DESIGN §11). Refused before publication."""
+    if exam.state is not SessionState.PUBLISHED:
+        raise StateError(
+            f"session {exam.code} is not published: results exist only after publication (R8)"
+        )
+    components = [
+        c.key
+        for c in db.scalars(
+            select(Component).where(Component.session_id == exam.id).order_by(Component.position)
+        )
+    ]
+    columns = ["exam_no", "name", "id_number", "outcome"]
+    for key in components:
+        columns += [f"{key}_code", f"{key}_score"]
+    interview = exam.level <= 2
+    if interview:
+        columns.append("interview_score")
+    out: list[tuple[str, ...]] = []
+    for r in db.scalars(
+        select(Result).where(Result.session_id == exam.id).order_by(Result.exam_no)
+    ):
+        row = [r.exam_no, r.name, r.id_number, r.outcome]
+        for key in components:
+            part = r.components.get(key) or {}
+            row += [part.get("code") or "", part.get("score") or ""]
+        if interview:
+            row.append("" if r.interview_score is None else f"{r.interview_score:.1f}")
+        out.append(tuple(row))
+    return columns, out
+
+
+def _iso(value: dt.datetime | None) -> str:
+    return "" if value is None else value.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+EXPORTS = ("paper", "marks", "finals", "results")
+
+
+def table(
+    db: Session, exam: ExamSession, what: str
+) -> tuple[Sequence[str], Iterable[Sequence[str]]]:
+    """An export's header and rows. StateError for marks, finals and results before the
+    session is published (R8); MarkingError for an unknown export."""
+    if what == "paper":
+        return paper_rows(db, exam)
+    if what not in EXPORTS:
+        raise MarkingError(f"no export {what!r}; exports are {', '.join(EXPORTS)}")
+    if exam.state is not SessionState.PUBLISHED:
+        raise StateError(
+            f"session {exam.code} is not published: the {what} export holds scores by script, "
+            "and scores go to no one before the session is published as a whole (R8)"
+        )
+    if what == "marks":
+        return MARKS_COLUMNS, marks_rows(db, exam)
+    if what == "finals":
+        return FINALS_COLUMNS, finals_rows(db, exam)
+    return results_rows(db, exam)
