@@ -70,6 +70,26 @@ def measure(what: str, fn: Any) -> dict[str, Any]:
     }
 
 
+def print_report(
+    report: dict[str, Any], results: list[dict[str, Any]], out: Path, *, quick: bool
+) -> None:
+    """The table of timings, and against the goals for a full run."""
+    print(f"{'what':45} {'seconds':>8} {'pages':>6} {'worker RSS':>11}")
+    for r in results:
+        rss = f"{r['worker_peak_rss_mib']:.0f} MiB" if "worker_peak_rss_mib" in r else ""
+        print(f"{r['what']:45} {r['seconds']:8.2f} {r['pages']:6d} {rss:>11}")
+    print(f"parent peak RSS {report['parent_peak_rss_mib']:.0f} MiB; results in {out}")
+    if not quick:
+        by = {r["what"]: r for r in results}
+        for what in ("register", "notices"):
+            ok = by[what]["seconds"] < GOALS[what]
+            verdict = "met" if ok else "NOT met"
+            print(f"{what}: {by[what]['seconds']:.1f} s, goal < {GOALS[what]:.0f} s: {verdict}")
+        worst = max(by[w]["worker_peak_rss_mib"] for w in ("register", "notices"))
+        verdict = "met" if worst < GOALS["worker_rss_mib"] else "NOT met"
+        print(f"peak RSS per worker {worst:.0f} MiB, goal < 1024 MiB: {verdict}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--candidates", type=int, default=10_000)
@@ -140,20 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
 
-    print(f"{'what':45} {'seconds':>8} {'pages':>6} {'worker RSS':>11}")
-    for r in results:
-        rss = f"{r['worker_peak_rss_mib']:.0f} MiB" if "worker_peak_rss_mib" in r else ""
-        print(f"{r['what']:45} {r['seconds']:8.2f} {r['pages']:6d} {rss:>11}")
-    print(f"parent peak RSS {report['parent_peak_rss_mib']:.0f} MiB; results in {out}")
-    if not args.quick:
-        by = {r["what"]: r for r in results}
-        for what in ("register", "notices"):
-            ok = by[what]["seconds"] < GOALS[what]
-            verdict = "met" if ok else "NOT met"
-            print(f"{what}: {by[what]['seconds']:.1f} s, goal < {GOALS[what]:.0f} s: {verdict}")
-        worst = max(by[w]["worker_peak_rss_mib"] for w in ("register", "notices"))
-        verdict = "met" if worst < GOALS["worker_rss_mib"] else "NOT met"
-        print(f"peak RSS per worker {worst:.0f} MiB, goal < 1024 MiB: {verdict}")
+    print_report(report, results, out, quick=args.quick)
     return 0
 
 

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -24,17 +25,11 @@ SEED = 4242
 PASSPHRASE = "correct horse battery staple 电工"
 
 
-@pytest.fixture(scope="module")
-def sealed_session(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    """Run the real command line: init, session, keys, examiners, conflicts, intake, status."""
-    tmp = tmp_path_factory.mktemp("blind")
-    database = FreshDatabase(tmp)
-    instance = tmp / "instance"
-    instance.mkdir(exist_ok=True)
-    inputs = tmp / "inputs"
-    people = synthetic.roster(CANDIDATES, seed=SEED)
-    questions = synthetic.paper(30)
-    synthetic.write_batch(inputs / "batch", people, questions, seed=SEED, image_rate=0.02)
+def _write_inputs(
+    inputs: Path, people: list[synthetic.SyntheticCandidate]
+) -> tuple[str, list[synthetic.SyntheticCandidate], synthetic.SyntheticCandidate]:
+    """The batch, definition, examiners and declarations (before and after intake)."""
+    synthetic.write_batch(inputs / "batch", people, synthetic.paper(30), seed=SEED, image_rate=0.02)
     toml_text = synthetic.session_toml("BLIND-1")
     (inputs / "session.toml").write_text(toml_text, encoding="utf-8")
     with (inputs / "examiners.csv").open("w", encoding="utf-8", newline="") as fh:
@@ -68,21 +63,15 @@ def sealed_session(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object
         w.writerow(("username", "id_number", "relation"))
         w.writerow(("e1", people[20].id_number, "teacher_student"))
         w.writerow(("e2", outsider.id_number, "relative"))
+    return toml_text, declared, outsider
 
+
+def _run_commands(
+    database: FreshDatabase, inputs: Path, instance: Path, key_file: Path
+) -> list[str]:
+    """The real command line, from init to the paper export; every command must succeed."""
     runner = CliRunner()
     env = {"BLINDMARK_KEY_PASSPHRASE": PASSPHRASE}
-    outputs: list[str] = []
-    logger = logging.getLogger("blindmark")
-    records: list[logging.LogRecord] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            records.append(record)
-
-    handler = Keep(level=logging.DEBUG)
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    key_file = instance / "BLIND-1.key"
     commands = [
         ["init"],
         ["session", "create", str(inputs / "session.toml")],
@@ -94,32 +83,67 @@ def sealed_session(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object
         ["status", "--session", "BLIND-1"],
         ["export", "paper", "--session", "BLIND-1", "--out", str(instance / "paper.csv")],
     ]
+    outputs = []
+    for args in commands:
+        result = runner.invoke(main, ["--db", database.url, *args], env=env)
+        assert result.exit_code == 0, (args, result.output)
+        outputs.append(result.output)
+    return outputs
+
+
+def _read_back(database: FreshDatabase, key_file: Path) -> dict[str, object]:
+    """What is stored: a pg_dump, the unsealed roster, script codes and the counts."""
+    dump = ""
+    if database.schema:
+        dump = subprocess.run(
+            ["pg_dump", "--no-owner", "-n", database.schema, PG_URL or ""],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    key = SessionKey.from_key_file(key_file, PASSPHRASE)
+    with database.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT id, session_id, sealed_key, identities FROM intake_batch"
+        ).all()
+        scripts = {sid: code for sid, code in conn.exec_driver_sql("SELECT id, code FROM script")}
+        exclusions = conn.exec_driver_sql("SELECT count(*) FROM exclusion").scalar()
+        pending = conn.exec_driver_sql("SELECT count(*) FROM pending_conflict").scalar()
+    (batch_id, session_id, sealed_key, identities) = rows[0]
+    aad = associated_data("intake_batch", session_id, batch_id)
+    unsealed = json.loads(key.unseal(bytes(sealed_key), bytes(identities), aad))
+    return {
+        "dump": dump,
+        "unsealed": unsealed,
+        "scripts": scripts,
+        "exclusions": exclusions,
+        "pending": pending,
+    }
+
+
+@pytest.fixture(scope="module")
+def sealed_session(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """Run the real command line: init, session, keys, examiners, conflicts, intake, status."""
+    tmp = tmp_path_factory.mktemp("blind")
+    database = FreshDatabase(tmp)
+    instance = tmp / "instance"
+    instance.mkdir(exist_ok=True)
+    people = synthetic.roster(CANDIDATES, seed=SEED)
+    toml_text, declared, outsider = _write_inputs(tmp / "inputs", people)
+    logger = logging.getLogger("blindmark")
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Keep(level=logging.DEBUG)
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    key_file = instance / "BLIND-1.key"
     try:
-        for args in commands:
-            result = runner.invoke(main, ["--db", database.url, *args], env=env)
-            assert result.exit_code == 0, (args, result.output)
-            outputs.append(result.output)
-        dump = ""
-        if database.schema:
-            dump = subprocess.run(
-                ["pg_dump", "--no-owner", "-n", database.schema, PG_URL or ""],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-        key = SessionKey.from_key_file(key_file, PASSPHRASE)
-        with database.engine.connect() as conn:
-            rows = conn.exec_driver_sql(
-                "SELECT id, session_id, sealed_key, identities FROM intake_batch"
-            ).all()
-            scripts = {
-                sid: code for sid, code in conn.exec_driver_sql("SELECT id, code FROM script")
-            }
-            exclusions = conn.exec_driver_sql("SELECT count(*) FROM exclusion").scalar()
-            pending = conn.exec_driver_sql("SELECT count(*) FROM pending_conflict").scalar()
-        (batch_id, session_id, sealed_key, identities) = rows[0]
-        aad = associated_data("intake_batch", session_id, batch_id)
-        unsealed = json.loads(key.unseal(bytes(sealed_key), bytes(identities), aad))
+        outputs = _run_commands(database, tmp / "inputs", instance, key_file)
+        stored = _read_back(database, key_file)
     finally:
         logger.removeHandler(handler)
         database.engine.dispose()
@@ -129,13 +153,9 @@ def sealed_session(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object
         "people": [*people, outsider],
         "declared": declared,
         "files": files,
-        "dump": dump,
         "outputs": "\n".join(outputs),
         "logs": "\n".join(r.getMessage() for r in records),
-        "unsealed": unsealed,
-        "scripts": scripts,
-        "exclusions": exclusions,
-        "pending": pending,
+        **stored,
         "public_text": toml_text
         + "".join(synthetic.SUBJECTIVE_SNIPPETS)
         + "考评员甲考评员乙考评员丙鉴定站接地绝缘电阻不知道电阻",

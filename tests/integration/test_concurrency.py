@@ -34,6 +34,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
 
 from marking.audit.verify import verify
 from marking.demo import synthetic
@@ -52,6 +53,7 @@ from marking.store.db import make_engine, session_factory, transaction
 from marking.store.models import (
     Account,
     Component,
+    ExamSession,
     Exclusion,
     Lease,
     LeaseState,
@@ -114,6 +116,58 @@ def _is_locked(exc: BaseException) -> bool:
     return "database is locked" in str(exc)
 
 
+def _tolerances(db: Session, exam: ExamSession) -> dict[tuple[str, str], Decimal]:
+    """Each question's tolerance, by (component, question number)."""
+    return {
+        (key, number): tol
+        for key, number, tol in db.execute(
+            select(Component.key, Question.number, Question.tolerance)
+            .join(Question, Question.component_id == Component.id)
+            .where(Component.session_id == exam.id)
+        )
+    }
+
+
+def _open_responses(db: Session) -> int:
+    """How many responses in marking groups are still open."""
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(Response)
+            .where(
+                Response.group_id.is_not(None),
+                Response.state == ResponseState.OPEN,
+            )
+        )
+        or 0
+    )
+
+
+def _mark_claimed(
+    db: Session,
+    exam: ExamSession,
+    account: Account,
+    claimed: Any,
+    tolerances: dict[tuple[str, str], Decimal],
+    rng: random.Random,
+    report: dict[str, Any],
+) -> None:
+    """Mark what was claimed, one transaction per mark, counting what happens in ``report``."""
+    for item in claimed:
+        value = mark_for(item, tolerances[(item.component, item.question)], rng)
+        began = time.monotonic()
+        try:
+            with db.begin():
+                submit_mark(db, exam, account, response_id=item.response_id, value=value)
+            report["marks"] += 1
+            report["slowest"] = max(report["slowest"], time.monotonic() - began)
+        except LeaseLost:
+            report["lease_lost"] += 1
+        except DBAPIError as exc:
+            report["locked"] += _is_locked(exc)
+            report["errors"].append(f"submit {item.response_id}: {exc}")
+
+
 def examiner_worker(
     url: str,
     username: str,
@@ -141,14 +195,7 @@ def examiner_worker(
         with db.begin():
             exam = get_session(db, CODE)
             account = get_account(db, username)
-            tolerances = {
-                (key, number): tol
-                for key, number, tol in db.execute(
-                    select(Component.key, Question.number, Question.tolerance)
-                    .join(Question, Question.component_id == Component.id)
-                    .where(Component.session_id == exam.id)
-                )
-            }
+            tolerances = _tolerances(db, exam)
         rng = random.Random(seed)
         ready.put(username)
         go.wait()
@@ -172,31 +219,12 @@ def examiner_worker(
                 # Nothing for me now: finished only when nothing at all is open (a third
                 # mark or an expired lease may still come back to the queue).
                 with db.begin():
-                    left = db.scalar(
-                        select(func.count())
-                        .select_from(Response)
-                        .where(
-                            Response.group_id.is_not(None),
-                            Response.state == ResponseState.OPEN,
-                        )
-                    )
+                    left = _open_responses(db)
                 if not left:
                     break
                 time.sleep(rng.uniform(0.05, 0.2))
                 continue
-            for item in claimed:
-                value = mark_for(item, tolerances[(item.component, item.question)], rng)
-                began = time.monotonic()
-                try:
-                    with db.begin():
-                        submit_mark(db, exam, account, response_id=item.response_id, value=value)
-                    report["marks"] += 1
-                    report["slowest"] = max(report["slowest"], time.monotonic() - began)
-                except LeaseLost:
-                    report["lease_lost"] += 1
-                except DBAPIError as exc:
-                    report["locked"] += _is_locked(exc)
-                    report["errors"].append(f"submit {item.response_id}: {exc}")
+            _mark_claimed(db, exam, account, claimed, tolerances, rng, report)
         report["seconds"] = time.monotonic() - start
         db.close()
         engine.dispose()
@@ -368,6 +396,76 @@ def test_eight_examiners_mark_a_session_at_once(fresh_db: FreshDatabase, tmp_pat
     print("after marking: " + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()))
 
 
+def _response_problems(
+    responses: dict[int, tuple[ResponseState, int, int, int, int, int]],
+    marks: dict[int, list[tuple[int, int, MarkKind, int]]],
+    exclusions: set[tuple[int, int]],
+    victim: int,
+) -> list[str]:
+    """What is wrong with each response's marks (the first 20 or so problems)."""
+    problems: list[str] = []
+    for rid, (state, needed, done, held, required, script_id) in responses.items():
+        given = marks.get(rid, [])
+        examiners = [e for _m, e, _k, _l in given]
+        if held:
+            problems.append(f"response {rid}: held {held} after expire_leases")
+        if needed not in (required, 3 if required == 2 else required):
+            problems.append(f"response {rid}: needs {needed} marks in a {required}-mark group")
+        if len(given) != needed or done != needed:
+            problems.append(
+                f"response {rid} ({state}): {len(given)} marks, done {done}, needs {needed}"
+            )
+        if len(set(examiners)) != len(examiners):
+            problems.append(f"response {rid}: an examiner marked it twice: {examiners}")
+        kinds = [k for _m, _e, k, _l in given]
+        expected = [MarkKind.DOUBLE] * min(len(given), required) + [MarkKind.THIRD] * max(
+            0, len(given) - required
+        )
+        if kinds != expected:
+            problems.append(f"response {rid}: mark kinds {kinds}")
+        for examiner in examiners:
+            if (script_id, examiner) in exclusions:
+                problems.append(f"response {rid}: marked by excluded examiner {examiner}")
+            if examiner == victim:
+                problems.append(f"response {rid}: marked by the killed examiner")
+        if len(problems) > 20:
+            break
+    return problems
+
+
+def _check_leases(
+    db: Any,
+    victim: int,
+    held_by_victim: list[int],
+    responses: dict[int, tuple[ResponseState, int, int, int, int, int]],
+    marks: dict[int, list[tuple[int, int, MarkKind, int]]],
+    total_marks: int,
+) -> None:
+    """No lease held; one submitted lease per mark; the killed examiner's leases expired."""
+    leases = Counter(db.execute(select(Lease.examiner_id, Lease.state)).all())
+    assert not any(state is LeaseState.HELD for _e, state in leases), leases
+    assert sum(n for (_e, s), n in leases.items() if s is LeaseState.SUBMITTED) == total_marks
+    # The killed examiner's leases ran out and went back; others marked those responses.
+    victim_leases = db.execute(
+        select(Lease.response_id, Lease.state).where(Lease.examiner_id == victim)
+    ).all()
+    assert sorted(r for r, _s in victim_leases) == sorted(held_by_victim)
+    assert {s for _r, s in victim_leases} == {LeaseState.EXPIRED}
+    for rid in held_by_victim:
+        assert len(marks[rid]) == responses[rid][1]
+        assert all(e != victim for _m, e, _k, _l in marks[rid])
+    # Each mark sits on its own submitted lease of the same examiner and response.
+    lease_of = {
+        lid: (rid, e, s)
+        for lid, rid, e, s in db.execute(
+            select(Lease.id, Lease.response_id, Lease.examiner_id, Lease.state)
+        )
+    }
+    for rid, given in marks.items():
+        for _mid, examiner, _kind, lease_id in given:
+            assert lease_of[lease_id] == (rid, examiner, LeaseState.SUBMITTED)
+
+
 def _check_marking(
     db: Any,
     exam: Any,
@@ -411,57 +509,10 @@ def _check_marking(
         1 for state, needed, _d, _h, required, _s in responses.values() if needed > required
     )
     assert third > 0, "no response needed a third mark: the test marks are too tame"
-    problems: list[str] = []
-    for rid, (state, needed, done, held, required, script_id) in responses.items():
-        given = marks.get(rid, [])
-        examiners = [e for _m, e, _k, _l in given]
-        if held:
-            problems.append(f"response {rid}: held {held} after expire_leases")
-        if needed not in (required, 3 if required == 2 else required):
-            problems.append(f"response {rid}: needs {needed} marks in a {required}-mark group")
-        if len(given) != needed or done != needed:
-            problems.append(
-                f"response {rid} ({state}): {len(given)} marks, done {done}, needs {needed}"
-            )
-        if len(set(examiners)) != len(examiners):
-            problems.append(f"response {rid}: an examiner marked it twice: {examiners}")
-        kinds = [k for _m, _e, k, _l in given]
-        expected = [MarkKind.DOUBLE] * min(len(given), required) + [MarkKind.THIRD] * max(
-            0, len(given) - required
-        )
-        if kinds != expected:
-            problems.append(f"response {rid}: mark kinds {kinds}")
-        for examiner in examiners:
-            if (script_id, examiner) in exclusions:
-                problems.append(f"response {rid}: marked by excluded examiner {examiner}")
-            if examiner == victim:
-                problems.append(f"response {rid}: marked by the killed examiner")
-        if len(problems) > 20:
-            break
+    problems = _response_problems(responses, marks, exclusions, victim)
     assert not problems, "\n".join(problems)
 
-    leases = Counter(db.execute(select(Lease.examiner_id, Lease.state)).all())
-    assert not any(state is LeaseState.HELD for _e, state in leases), leases
-    assert sum(n for (_e, s), n in leases.items() if s is LeaseState.SUBMITTED) == total_marks
-    # The killed examiner's leases ran out and went back; others marked those responses.
-    victim_leases = db.execute(
-        select(Lease.response_id, Lease.state).where(Lease.examiner_id == victim)
-    ).all()
-    assert sorted(r for r, _s in victim_leases) == sorted(held_by_victim)
-    assert {s for _r, s in victim_leases} == {LeaseState.EXPIRED}
-    for rid in held_by_victim:
-        assert len(marks[rid]) == responses[rid][1]
-        assert all(e != victim for _m, e, _k, _l in marks[rid])
-    # Each mark sits on its own submitted lease of the same examiner and response.
-    lease_of = {
-        lid: (rid, e, s)
-        for lid, rid, e, s in db.execute(
-            select(Lease.id, Lease.response_id, Lease.examiner_id, Lease.state)
-        )
-    }
-    for rid, given in marks.items():
-        for _mid, examiner, _kind, lease_id in given:
-            assert lease_of[lease_id] == (rid, examiner, LeaseState.SUBMITTED)
+    _check_leases(db, victim, held_by_victim, responses, marks, total_marks)
 
     # Every mark has its ledger entry (marking.audit.verify checks the chains and contents).
     recorded = db.scalar(
