@@ -802,7 +802,10 @@ def main(argv: list[str] | None = None) -> int:
         "source": source_state(
             HERE.parent.parent,
             "marking/publication/publish.py",
-            "marking/domain/rules.py",
+            "marking/domain/rules/reconciliation.py",
+            "marking/domain/rules/vectorised.py",
+            "marking/domain/rules/scores.py",
+            "marking/domain/rules/arrays.py",
             "marking/audit/ledger.py",
         ),
         "session": {

@@ -1,0 +1,127 @@
+"""What a session definition is: question types, groups, questions, components, the session."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+
+class QuestionType(StrEnum):
+    """A question's type: the first four are scored from the key, the rest by examiners."""
+
+    SINGLE_CHOICE = "single_choice"
+    MULTIPLE_CHOICE = "multiple_choice"
+    TRUE_FALSE = "true_false"
+    FILL_BLANK = "fill_blank"
+    SHORT_ANSWER = "short_answer"
+    CALCULATION = "calculation"
+    ESSAY = "essay"
+    CASE_ANALYSIS = "case_analysis"
+    PRACTICAL = "practical"
+
+    @property
+    def is_objective(self) -> bool:
+        return self in _OBJECTIVE
+
+    @property
+    def label(self) -> str:
+        """The type's usual Chinese name, e.g. 简答题."""
+        return TYPE_NAMES[self]
+
+
+_OBJECTIVE = frozenset(
+    {
+        QuestionType.SINGLE_CHOICE,
+        QuestionType.MULTIPLE_CHOICE,
+        QuestionType.TRUE_FALSE,
+        QuestionType.FILL_BLANK,
+    }
+)
+
+TYPE_NAMES: Mapping[QuestionType, str] = {
+    QuestionType.SINGLE_CHOICE: "单项选择题",
+    QuestionType.MULTIPLE_CHOICE: "多项选择题",
+    QuestionType.TRUE_FALSE: "判断题",
+    QuestionType.FILL_BLANK: "填空题",
+    QuestionType.SHORT_ANSWER: "简答题",
+    QuestionType.CALCULATION: "计算题",
+    QuestionType.ESSAY: "论述题",
+    QuestionType.CASE_ANALYSIS: "案例分析题",
+    QuestionType.PRACTICAL: "实操题",
+}
+
+
+DEFAULT_MAX_HELD = 20
+MAX_HELD_LIMIT = 100  # a claim takes at most 100 (queue.MAX_BATCH); holding more is hoarding
+
+
+@dataclass(frozen=True, slots=True)
+class GroupDef:
+    """A marking group: examiners are assigned to it and mark only its questions."""
+
+    key: str
+    name: str
+    marks_required: int
+    # The most responses of the group one examiner may hold at once (DESIGN §4: fairness).
+    max_held: int = DEFAULT_MAX_HELD
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionDef:
+    """One question of a component.
+
+    ``group`` is the resolved marking group for subjective questions and None for
+    objective ones; ``tolerance`` is None for objective questions (no examiner marks
+    them); ``answer`` is the normalised key of an objective question (one entry, or the
+    accepted alternatives of a fill-in) and None for subjective ones.
+    """
+
+    number: str
+    bank_item: str
+    type: QuestionType
+    max: Decimal
+    step: Decimal
+    tolerance: Decimal | None
+    group: str | None
+    reference: str
+    scheme: str
+    answer: tuple[str, ...] | None
+
+    @property
+    def is_objective(self) -> bool:
+        return self.type.is_objective
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentDef:
+    """A scored component of the session (theory or skills) and its questions, in order."""
+
+    key: str
+    name: str
+    questions: tuple[QuestionDef, ...]
+
+    @property
+    def max_total(self) -> Decimal:
+        return sum((q.max for q in self.questions), Decimal(0))
+
+
+@dataclass(frozen=True, slots=True)
+class SessionDef:
+    """A whole session definition: declared groups first, then implicit ones by first use."""
+
+    code: str
+    occupation: str
+    occupation_code: str
+    level: int
+    date: dt.date
+    station: str
+    groups: tuple[GroupDef, ...]
+    components: tuple[ComponentDef, ...]
+
+    @property
+    def has_interview(self) -> bool:
+        """Technician and senior-technician sessions (levels 2 and 1) add an interview."""
+        return self.level <= 2

@@ -1,0 +1,299 @@
+"""Reading a whole session definition: the TOML, [session], [[groups]], [[components]]."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from marking.domain.definition.model import (
+    DEFAULT_MAX_HELD,
+    MAX_HELD_LIMIT,
+    ComponentDef,
+    GroupDef,
+    QuestionType,
+    SessionDef,
+)
+from marking.domain.definition.questions import Draft, QuestionReader, finish_question
+from marking.errors import InputError, InputErrors
+
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_.-]+")
+_TOML_POSITION = re.compile(r"^(?P<reason>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)$")
+_MAX_PROBLEMS = 200
+
+_TOP_KEYS = ("session", "groups", "components")
+_SESSION_KEYS = ("code", "occupation", "occupation_code", "level", "date", "station")
+_GROUP_KEYS = ("key", "name", "marks_required", "max_held")
+_COMPONENT_KEYS = ("key", "name", "questions")
+_COMPONENT_NAMES = {"theory": "理论知识", "skills": "操作技能"}
+_DEFAULT_MARKS_REQUIRED = 2
+
+
+def load_session_definition(path: Path) -> SessionDef:
+    """Read and validate a ``session.toml`` file.
+
+    Raises InputError when the file cannot be read, is not UTF-8 or is not valid TOML
+    (naming the line), and InputErrors listing every rule the definition breaks.
+    """
+    file = path.name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(file, f"cannot read the file: {exc.strerror or exc}") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            file, "not UTF-8 text; save the file as UTF-8", row=f"line {line}"
+        ) from exc
+    return parse_session_definition(text, file=file)
+
+
+def parse_session_definition(text: str, *, file: str = "session.toml") -> SessionDef:
+    """Validate the text of a session definition; see ``load_session_definition``."""
+    try:
+        # Editors on Windows like to start UTF-8 files with a byte-order mark, which
+        # TOML does not allow.
+        document = tomllib.loads(text.removeprefix("\ufeff"), parse_float=Decimal)
+    except RecursionError:
+        # tomllib recurses once per level of nested arrays or inline tables.
+        raise InputError(
+            file, "not a session definition: arrays or tables nested too deeply"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        position = _TOML_POSITION.match(message)
+        if position is None:
+            raise InputError(file, f"not valid TOML: {message}") from exc
+        raise InputError(
+            file,
+            f"not valid TOML: {position['reason']}",
+            row=f"line {position['line']}",
+            column=position["column"],
+        ) from exc
+    return SessionParser(file).session(document)
+
+
+def parse_answer(kind: QuestionType, answer: Sequence[str]) -> tuple[str, ...]:
+    """Normalise a corrected key given on the command line or a form, by the TOML's rules.
+
+    Raises InputErrors naming the problem (an objective type only).
+    """
+    parser = QuestionReader("key correction")
+    value: object = list(answer) if kind is QuestionType.FILL_BLANK else "".join(answer)
+    result = parser.answer({"answer": value}, "answer", kind)
+    if parser.problems or result is None:
+        raise InputErrors(parser.problems)
+    return result
+
+
+class SessionParser(QuestionReader):
+    """Walks the TOML document once, collecting every problem before raising."""
+
+    # --- whole document ---
+
+    def session(self, document: dict[str, Any]) -> SessionDef:
+        self.unknown_keys("(top level)", document, _TOP_KEYS)
+        head = self.table(document, "session", "(top level)")
+        # Without the table, listing each of its fields as missing would say nothing more.
+        fields = self.session_fields(head) if head is not None else None
+
+        declared = self.groups(document)
+        components = self.components(document, declared)
+        groups = self.resolve_groups(components, declared)
+
+        if self.problems:
+            truncated = len(self.problems) > _MAX_PROBLEMS
+            raise InputErrors(self.problems[:_MAX_PROBLEMS], truncated=truncated)
+        assert fields is not None
+        code, occupation, occupation_code, level, date, station = fields
+        return SessionDef(
+            code=code,
+            occupation=occupation,
+            occupation_code=occupation_code,
+            level=level,
+            date=date,
+            station=station,
+            groups=groups,
+            components=tuple(
+                ComponentDef(key or "", name or "", tuple(finish_question(d) for d in drafts))
+                for key, name, drafts in components
+            ),
+        )
+
+    def session_fields(
+        self, head: Mapping[str, Any]
+    ) -> tuple[str, str, str, int, dt.date, str] | None:
+        """The [session] fields, or None when any is wrong (each problem is recorded)."""
+        self.unknown_keys("session", head, _SESSION_KEYS)
+        code = self.text(head, "session", "code")
+        if code is not None and not _IDENTIFIER.fullmatch(code):
+            self.problem("session", "code", "may hold only letters, digits, '.', '_' and '-'")
+            code = None
+        occupation = self.text(head, "session", "occupation")
+        occupation_code = self.text(head, "session", "occupation_code")
+        if occupation_code is not None and not _IDENTIFIER.fullmatch(occupation_code):
+            # Examiner scopes are written "occupation_code:level;..."
+            self.problem(
+                "session",
+                "occupation_code",
+                "may hold only letters, digits, '.', '_' and '-' (such as 6-31-01-03)",
+            )
+            occupation_code = None
+        level = self.integer(head, "session", "level")
+        if level is not None and not 1 <= level <= 5:
+            self.problem("session", "level", "must be 1 (senior technician) to 5 (entry)")
+            level = None
+        date = self.date(head, "session", "date")
+        station = self.text(head, "session", "station")
+        if (
+            code is None
+            or occupation is None
+            or occupation_code is None
+            or level is None
+            or date is None
+            or station is None
+        ):
+            return None
+        return code, occupation, occupation_code, level, date, station
+
+    def groups(self, document: dict[str, Any]) -> dict[str, tuple[str, GroupDef | None]]:
+        """Declared groups by key: where each was declared and its definition if valid."""
+        declared: dict[str, tuple[str, GroupDef | None]] = {}
+        for index, entry in self.array(document, "groups", "(top level)", "[[groups]]"):
+            where = f"groups[{index}]"
+            key = self.text(entry, where, "key")
+            if key is not None:
+                where = f"{where} ({key})"
+            self.unknown_keys(where, entry, _GROUP_KEYS)
+            if key is not None and not _IDENTIFIER.fullmatch(key):
+                # Keys are typed on the command line: blindmark assign --group KEY
+                self.problem(where, "key", "may hold only letters, digits, '.', '_' and '-'")
+                key = None
+            type_name = _subjective_type(key)
+            name = self.text(
+                entry, where, "name", required=type_name is None, default=type_name or ""
+            )
+            marks = self.integer(entry, where, "marks_required", default=_DEFAULT_MARKS_REQUIRED)
+            if marks is not None and marks < 2:
+                self.problem(
+                    where, "marks_required", "must be at least 2: every response is double-marked"
+                )
+                marks = None
+            max_held = self.integer(entry, where, "max_held", default=DEFAULT_MAX_HELD)
+            if max_held is not None and not 1 <= max_held <= MAX_HELD_LIMIT:
+                self.problem(
+                    where,
+                    "max_held",
+                    f"must be 1 to {MAX_HELD_LIMIT}: the most responses one examiner holds at once",
+                )
+                max_held = None
+            if key is None:
+                continue
+            if key in declared:
+                self.problem(
+                    where, "key", f"group {key} is declared twice (also {declared[key][0]})"
+                )
+                continue
+            group = (
+                None
+                if name is None or marks is None or max_held is None
+                else GroupDef(key, name, marks, max_held)
+            )
+            declared[key] = (where, group)
+        return declared
+
+    def components(
+        self, document: dict[str, Any], declared: Mapping[str, tuple[str, GroupDef | None]]
+    ) -> list[tuple[str | None, str | None, list[Draft]]]:
+        """Every component, valid or not (its questions still count as group users)."""
+        result: list[tuple[str | None, str | None, list[Draft]]] = []
+        seen_components: dict[str, str] = {}
+        bank_items: dict[str, str] = {}
+        entries = self.array(document, "components", "(top level)", "[[components]]", required=True)
+        if not entries and isinstance(document.get("components"), list):
+            self.problem("(top level)", "components", "declare at least one [[components]]")
+        for index, entry in entries:
+            where = f"components[{index}]"
+            self.unknown_keys(where, entry, _COMPONENT_KEYS)
+            key = self.text(entry, where, "key")
+            if key is not None:
+                if key == "interview":
+                    self.problem(
+                        where,
+                        "key",
+                        "the interview is not declared: it is added for levels 1-2",
+                    )
+                    key = None
+                elif key not in _COMPONENT_NAMES:
+                    self.problem(
+                        where, "key", f"unknown component {key!r}; expected theory or skills"
+                    )
+                    key = None
+                elif key in seen_components:
+                    self.problem(
+                        where,
+                        "key",
+                        f"component {key} is declared twice (also {seen_components[key]})",
+                    )
+                    key = None
+                else:
+                    seen_components[key] = where
+            name = self.text(
+                entry, where, "name", required=False, default=_COMPONENT_NAMES.get(key or "", "")
+            )
+            questions = self.array(
+                entry, "questions", where, "[[components.questions]]", required=True
+            )
+            if not questions and isinstance(entry.get("questions"), list):
+                self.problem(where, "questions", "a component needs at least one question")
+            numbers: dict[str, str] = {}
+            drafts = [
+                self.question(
+                    f"{where}.questions[{q_index}]", q_entry, numbers, bank_items, declared
+                )
+                for q_index, q_entry in questions
+            ]
+            result.append((key, name, drafts))
+        return result
+
+    def resolve_groups(
+        self,
+        components: Sequence[tuple[str | None, str | None, list[Draft]]],
+        declared: Mapping[str, tuple[str, GroupDef | None]],
+    ) -> tuple[GroupDef, ...]:
+        """Declared groups in file order, then implicit per-type groups by first use."""
+        used: set[str] = set()
+        implicit: dict[str, GroupDef] = {}
+        for _key, _name, drafts in components:
+            for draft in drafts:
+                if draft.group is None:
+                    continue
+                used.add(draft.group)
+                if draft.group not in declared:
+                    # Only a question without a group field gets here: its type's group.
+                    kind = QuestionType(draft.group)
+                    implicit.setdefault(
+                        draft.group, GroupDef(draft.group, kind.label, _DEFAULT_MARKS_REQUIRED)
+                    )
+        for key, (where, _group) in declared.items():
+            if key not in used:
+                self.problem(where, None, "group has no questions")
+        defined = [group for _where, group in declared.values() if group is not None]
+        return (*defined, *implicit.values())
+
+
+def _subjective_type(key: str | None) -> str | None:
+    """The Chinese name of a subjective question type whose value is ``key``, if any."""
+    if key is None:
+        return None
+    try:
+        kind = QuestionType(key)
+    except ValueError:
+        return None
+    return None if kind.is_objective else kind.label
