@@ -1,0 +1,180 @@
+"""Marking: leases, marks and their withdrawals, the lead's rulings, anomalies, key corrections."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marking.store.db import Base, Marks
+from marking.store.models.columns import UTCDateTime, stored_enum, utcnow
+
+
+class LeaseState(enum.StrEnum):
+    HELD = "held"
+    SUBMITTED = "submitted"
+    EXPIRED = "expired"
+    RELEASED = "released"  # handed back: flagged as an anomaly, or the examiner let go
+
+
+class MarkKind(enum.StrEnum):
+    DOUBLE = "double"  # one of the N independent marks
+    THIRD = "third"
+
+
+class AnomalyKind(enum.StrEnum):
+    BLANK = "blank"
+    ILLEGIBLE = "illegible"
+    IDENTIFYING_MARK = "identifying_mark"
+    SUSPECTED_COPYING = "suspected_copying"
+    QUESTION_ERROR = "question_error"
+    KEY_ERROR = "key_error"
+    OTHER = "other"
+
+
+class AnomalyResolution(enum.StrEnum):
+    REQUEUE = "requeue"
+    FINAL = "final"
+    KEY_CORRECTION = "key_correction"
+
+
+class Lease(Base):
+    """A claim on one response by one examiner, valid until ``expires_at``."""
+
+    __tablename__ = "lease"
+    __table_args__ = (
+        # An examiner holds a response at most once at a time, whatever the code does.
+        Index(
+            "uq_lease_held",
+            "response_id",
+            "examiner_id",
+            unique=True,
+            sqlite_where=text("state = 'held'"),
+            postgresql_where=text("state = 'held'"),
+        ),
+        Index("ix_lease_state_expires", "state", "expires_at"),
+        Index("ix_lease_examiner_state", "examiner_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), index=True)
+    examiner_id: Mapped[int] = mapped_column(ForeignKey("examiner.account_id"))
+    state: Mapped[LeaseState] = mapped_column(stored_enum(LeaseState, 16), default=LeaseState.HELD)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Mark(Base):
+    """One examiner's mark on one response. Never updated; withdrawals are their own rows."""
+
+    __tablename__ = "mark"
+    __table_args__ = (
+        # R3: independent marks from distinct examiners, enforced by the schema itself.
+        UniqueConstraint("response_id", "examiner_id"),
+        CheckConstraint("value >= 0", name="value_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"))
+    examiner_id: Mapped[int] = mapped_column(ForeignKey("examiner.account_id"), index=True)
+    kind: Mapped[MarkKind] = mapped_column(stored_enum(MarkKind, 16))
+    value: Mapped[Decimal] = mapped_column(Marks())
+    lease_id: Mapped[int] = mapped_column(ForeignKey("lease.id"), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class MarkWithdrawal(Base):
+    """A mark taken out of reconciliation (late-declared conflict, suspended examiner)."""
+
+    __tablename__ = "mark_withdrawal"
+
+    mark_id: Mapped[int] = mapped_column(ForeignKey("mark.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Arbitration(Base):
+    """The lead examiner's final mark where marks disagree (R14: final).
+
+    A response has at most one arbitration in force; an earlier one may stand withdrawn
+    beside it (``RulingWithdrawal``: the marks it ruled between were withdrawn, or the
+    lead was conflicted), so the response id is not unique here.
+    """
+
+    __tablename__ = "arbitration"
+    __table_args__ = (CheckConstraint("value >= 0", name="value_non_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), index=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    value: Mapped[Decimal] = mapped_column(Marks())
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Anomaly(Base):
+    """A response an examiner reported instead of marking (R4); the lead resolves it."""
+
+    __tablename__ = "anomaly"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"), index=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), index=True)
+    examiner_id: Mapped[int] = mapped_column(ForeignKey("examiner.account_id"))
+    kind: Mapped[AnomalyKind] = mapped_column(stored_enum(AnomalyKind, 24))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    resolution: Mapped[AnomalyResolution | None] = mapped_column(stored_enum(AnomalyResolution, 16))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    final_value: Mapped[Decimal | None] = mapped_column(Marks())
+
+
+class RulingWithdrawal(Base):
+    """A lead's ruling taken out of force (R6: recorded, never deleted): an arbitration, or
+    an anomaly resolved with a final mark. Either a mark it rested on was withdrawn (a
+    late-declared conflict), or the lead who gave it was conflicted; the response goes
+    back to be marked and reconciled again."""
+
+    __tablename__ = "ruling_withdrawal"
+    __table_args__ = (
+        CheckConstraint("(arbitration_id IS NULL) <> (anomaly_id IS NULL)", name="one_ruling"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    arbitration_id: Mapped[int | None] = mapped_column(ForeignKey("arbitration.id"), unique=True)
+    anomaly_id: Mapped[int | None] = mapped_column(ForeignKey("anomaly.id"), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class KeyCorrection(Base):
+    """A corrected key of an objective question; its responses are re-scored."""
+
+    __tablename__ = "key_correction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id"), index=True)
+    old_answer: Mapped[list[str]] = mapped_column(JSON)
+    new_answer: Mapped[list[str]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    by: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    rescored: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

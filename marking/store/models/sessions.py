@@ -1,0 +1,210 @@
+"""An exam session and its setup: groups, components, questions, examiners on groups, custody."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import secrets
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marking.domain.definition import DEFAULT_MAX_HELD, QuestionType
+from marking.queue.handles import new_key
+from marking.store.db import Base, Marks
+from marking.store.models.columns import UTCDateTime, stored_enum, utcnow
+
+if TYPE_CHECKING:
+    from marking.store.models.accounts import Account
+
+
+class SessionState(enum.StrEnum):
+    DRAFT = "draft"
+    INTAKE = "intake"
+    MARKING = "marking"
+    RECONCILED = "reconciled"
+    PUBLISHED = "published"
+
+
+class Custody(enum.StrEnum):
+    KEY_FILE = "key_file"
+    SHARES = "shares"
+
+
+def new_recusal_key() -> bytes:
+    """A fresh key for the digests of a session's recusal declarations (``PendingConflict``)."""
+    return secrets.token_bytes(32)
+
+
+class ExamSession(Base):
+    """An occupation at a level on a date at a station; holds only its public key."""
+
+    __tablename__ = "exam_session"
+    __table_args__ = (
+        CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),
+        CheckConstraint(
+            "threshold IS NULL OR (threshold >= 1 AND threshold <= custodians)", name="threshold"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    occupation: Mapped[str] = mapped_column(String(128))
+    occupation_code: Mapped[str] = mapped_column(String(32))
+    level: Mapped[int] = mapped_column(Integer)
+    date: Mapped[dt.date] = mapped_column(Date)
+    station: Mapped[str] = mapped_column(String(64))
+    state: Mapped[SessionState] = mapped_column(
+        stored_enum(SessionState, 16), default=SessionState.DRAFT
+    )
+    definition: Mapped[str] = mapped_column(Text)  # the session.toml as given, for the record
+    public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    custody: Mapped[Custody | None] = mapped_column(stored_enum(Custody, 16))
+    custodians: Mapped[int | None] = mapped_column(Integer)
+    threshold: Mapped[int | None] = mapped_column(Integer)
+    # The lead examiner (R14): approves schemes, resolves anomalies, arbitrates.
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    # The deputy lead (DESIGN §14): rules on the responses the lead is excluded from.
+    deputy_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    # Keys the digests of recusal declarations waiting for a later intake (PendingConflict);
+    # NULL only for a session made before it existed, until it is first needed.
+    recusal_key: Mapped[bytes | None] = mapped_column(LargeBinary(32), default=new_recusal_key)
+    # The key of the session's response and anomaly handles (marking/queue/handles.py): examiners
+    # and leads address responses by handles, never by sequential row ids.
+    handle_key: Mapped[bytes] = mapped_column(LargeBinary(16), default=new_key)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    groups: Mapped[list[MarkingGroup]] = relationship(
+        back_populates="session", order_by="MarkingGroup.id"
+    )
+    components: Mapped[list[Component]] = relationship(
+        back_populates="session", order_by="Component.position"
+    )
+
+
+class MarkingGroup(Base):
+    """A station of the assembly line: questions of one type (or finer), marked N times."""
+
+    __tablename__ = "marking_group"
+    __table_args__ = (
+        UniqueConstraint("session_id", "key"),
+        CheckConstraint("marks_required >= 2", name="at_least_two_marks"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(128))
+    marks_required: Mapped[int] = mapped_column(Integer, default=2)
+    # The most responses of this group one examiner may hold at once (the queue is fair).
+    max_held: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_MAX_HELD, server_default=str(DEFAULT_MAX_HELD)
+    )
+    # R5: nothing is handed out before the lead approves the marking scheme.
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    session: Mapped[ExamSession] = relationship(back_populates="groups")
+
+
+class Component(Base):
+    __tablename__ = "component"
+    __table_args__ = (UniqueConstraint("session_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"), index=True)
+    key: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(128))
+    position: Mapped[int] = mapped_column(Integer)
+
+    session: Mapped[ExamSession] = relationship(back_populates="components")
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="component", order_by="Question.position"
+    )
+
+
+class Question(Base):
+    __tablename__ = "question"
+    __table_args__ = (
+        UniqueConstraint("component_id", "number"),
+        CheckConstraint("max > 0", name="max_positive"),
+        CheckConstraint("step > 0", name="step_positive"),
+        CheckConstraint("max % step = 0", name="max_on_step"),
+        CheckConstraint("tolerance >= 0", name="tolerance_non_negative"),
+        CheckConstraint("(answer IS NULL) = (group_id IS NOT NULL)", name="objective_xor_group"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    component_id: Mapped[int] = mapped_column(ForeignKey("component.id"), index=True)
+    number: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(Integer)
+    bank_item: Mapped[str] = mapped_column(String(64))
+    type: Mapped[QuestionType] = mapped_column(stored_enum(QuestionType, 24))
+    max: Mapped[Decimal] = mapped_column(Marks())
+    step: Mapped[Decimal] = mapped_column(Marks())
+    tolerance: Mapped[Decimal] = mapped_column(Marks())
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("marking_group.id"), index=True)
+    reference: Mapped[str] = mapped_column(Text, default="")
+    scheme: Mapped[str] = mapped_column(Text, default="")
+    # Accepted answers of an objective question (normalised); NULL for examiner-marked ones.
+    answer: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+
+    component: Mapped[Component] = relationship(back_populates="questions")
+    group: Mapped[MarkingGroup | None] = relationship()
+
+
+class Assignment(Base):
+    """An examiner on a marking group of a session (R2, R9, R10, R11 checked on creation)."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (UniqueConstraint("group_id", "examiner_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("marking_group.id"))
+    examiner_id: Mapped[int] = mapped_column(ForeignKey("examiner.account_id"), index=True)
+    suspended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class KeyCustodian(Base):
+    """A custodian of one share of a session's key made in the browser, and whether they
+    have taken it. Their wrapped share waits in ``CustodyShare`` until then."""
+
+    __tablename__ = "key_custodian"
+    __table_args__ = (
+        UniqueConstraint("session_id", "account_id"),
+        UniqueConstraint("session_id", "share_index"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    share_index: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    downloaded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    account: Mapped[Account] = relationship()
+
+
+class CustodyShare(Base):
+    """A custodian's share until they download it: AES-GCM under a key derived from the
+    application's secret key, which the database does not hold. Deleted at download."""
+
+    __tablename__ = "custody_share"
+
+    custodian_id: Mapped[int] = mapped_column(ForeignKey("key_custodian.id"), primary_key=True)
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
