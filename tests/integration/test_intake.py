@@ -23,7 +23,7 @@ from anonymizer.unseal import SessionKey
 from marking.demo import synthetic
 from marking.domain.definition import parse_session_definition
 from marking.errors import InputError, InputErrors, MarkingError, StateError
-from marking.intake.intake import intake_batch
+from marking.intake.batch import intake_batch
 from marking.people.examiners import import_conflicts, import_examiners
 from marking.setup.sessions import create_session, init_keys
 from marking.store.models import (
