@@ -71,7 +71,7 @@ def build_session(
 
     from marking.demo import synthetic
     from marking.domain.definition import parse_session_definition
-    from marking.intake.intake import intake_batch
+    from marking.intake.batch import intake_batch
     from marking.intake.records import record_violations
     from marking.people.accounts import add_user
     from marking.people.examiners import import_conflicts, import_examiners

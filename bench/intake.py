@@ -8,7 +8,7 @@ components of Q questions, the first half of each objective) is generated once, 
 taken in on each database twice, each time into a fresh database built with
 blindmark's migrations and holding the same session:
 
-* ``blindmark``: ``marking.intake.intake.intake_batch`` inside ``marking.store.db.transaction``, the
+* ``blindmark``: ``marking.intake.batch.intake_batch`` inside ``marking.store.db.transaction``, the
   CLI's commit point; the clock runs from opening the transaction to the end of commit.
 * ``baseline``: the same rows (every column intake writes: script_id, question_id, text,
   image_sha256, key_score and the queue's group_id, state, marks and final) into the
@@ -47,316 +47,30 @@ from _common import (
     DEFAULT_PG_URL,
     Target,
     busy_ticks,
-    cpu_seconds,
-    current_rss_mib,
     load_average,
     machine,
-    peak_rss_mib,
-    process_cpu_seconds,
     run_child,
     source_state,
     wait_until_idle,
 )
+from _intake_children import ACTOR, child_baseline, child_blindmark
 
 HERE = Path(__file__).resolve()
 RESULTS = HERE.parent / "results"
 SEED = 2026
 QUICK_CANDIDATES = 2000
-CHUNK = 20_000  # rows per executemany call, the same as marking.intake.intake.STAGE_CHUNK
 SESSION_CODE = "BENCH-INTAKE"
-ACTOR = "bench"
 TARGET_SQLITE_RATE = 50_000
 TARGET_RATIO = 0.5
-# The columns intake_batch writes into response, all of them, so both methods store the
-# same rows: objective responses final at once (scored from the key), the others open
-# with their group's marks_required as marks needed.
-COLUMNS = (
-    "script_id, question_id, text, image_sha256, key_score, "
-    "group_id, state, marks_needed, marks_done, held, final, final_rule"
+# The source files whose state the results record (commit, modified, SHA-256).
+MEASURED = (
+    "marking/intake/batch.py",
+    "marking/intake/reading.py",
+    "marking/intake/validated.py",
+    "marking/intake/questions.py",
+    "marking/intake/storing.py",
+    "marking/store/db.py",
 )
-# Statements of intake_batch timed as phases of their own, by their first three words.
-STATEMENT_PHASES = (
-    ("INSERT INTO RESPONSE", "INSERT..SELECT into response"),
-    ("INSERT INTO SCRIPT", "insert scripts"),
-    ("SELECT SCRIPT.ID, SCRIPT.CODE", "read script ids back"),
-)
-
-
-# --- children: one measurement each -------------------------------------------------------
-
-
-def _child_blindmark(spec: dict[str, Any]) -> dict[str, Any]:
-    from sqlalchemy import event
-
-    from marking.intake import intake as intake_module
-    from marking.setup.sessions import get_session
-    from marking.store import db as db_module
-    from marking.store.db import make_engine, transaction
-
-    target = Target(**spec["target"])
-    engine = make_engine(target.url)
-    if target.pragmas:
-
-        @event.listens_for(engine, "connect")
-        def _extra_pragmas(dbapi_conn: Any, _record: Any) -> None:
-            for pragma in target.pragmas:
-                dbapi_conn.execute(f"PRAGMA {pragma}")
-
-    backend = None
-    with engine.connect() as conn:
-        # The pool's connection (and SQLite's pragmas) are set up outside the clock.
-        if target.kind == "postgres":
-            backend = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-
-    # Coarse phases, from wrappers called a few hundred times (not per row).
-    clock = _Clock(backend)
-    stage_write = intake_module._Stage.write
-    digest = intake_module.batch_digest
-
-    def timed_write(self: Any, table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
-        start = clock.now()
-        try:
-            stage_write(self, table, columns, rows)
-        finally:
-            clock.add(f"stage write ({table})", start)
-
-    def timed_digest(*paths: Path) -> str:
-        start = clock.now()
-        try:
-            return digest(*paths)
-        finally:
-            clock.add("batch digest", start)
-
-    intake_module._Stage.write = timed_write  # type: ignore[method-assign]
-    intake_module.batch_digest = timed_digest
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _before(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        conn.info["bench_start"] = clock.now()
-
-    @event.listens_for(engine, "after_cursor_execute")
-    def _after(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        head = " ".join(statement[:80].split()[:3]).upper()
-        for prefix, name in STATEMENT_PHASES:
-            if head.startswith(prefix):
-                clock.add(name, conn.info["bench_start"])
-                break
-
-    profiler = None
-    if spec.get("profile"):
-        import cProfile
-
-        profiler = cProfile.Profile()
-    rss_before = current_rss_mib()
-    first = clock.now()
-    if profiler is not None:
-        profiler.enable()
-    with transaction(engine) as db:
-        if backend is not None:
-            used = db.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
-            assert used == backend, "the intake ran on another connection than the one watched"
-        summary = intake_module.intake_batch(
-            db, get_session(db, spec["code"]), Path(spec["folder"]), actor=ACTOR, name="bench"
-        )
-        returned = clock.now()
-    last = clock.now()
-    if profiler is not None:
-        profiler.disable()
-        _report_profile(profiler, spec["profile"])
-    peak = peak_rss_mib()
-    # The CLI folds SQLite's WAL into the database after intake (marking.store.db.scrub_wal,
-    # where present); timed apart, not counted in the intake's seconds.
-    scrub = getattr(db_module, "scrub_wal", None)
-    scrub_seconds = None
-    if scrub is not None:
-        t = time.perf_counter()
-        scrub(engine)
-        scrub_seconds = time.perf_counter() - t
-    engine.dispose()
-    clock.add("commit", returned, last)
-    clock.rest("rest: read, validate, score, seal, ledger", first, returned)
-    seconds, cpu, server = (b - a for a, b in zip(first, last, strict=True))
-    return {
-        "seconds": seconds,
-        "cpu_seconds": cpu,
-        "server_cpu_seconds": server if backend is not None or target.kind == "sqlite" else None,
-        "responses": summary.responses,
-        "scripts": summary.scripts,
-        "objective_scored": summary.objective_scored,
-        "rss_before_mib": rss_before,
-        "peak_rss_mib": peak,
-        "phases": clock.phases(),
-        "scrub_wal_seconds": scrub_seconds,
-    }
-
-
-class _Clock:
-    """Wall time, this process's CPU and the PostgreSQL backend's CPU, summed per phase."""
-
-    def __init__(self, backend: int | None) -> None:
-        self.backend = backend
-        self.sums: dict[str, list[float]] = {}
-
-    def now(self) -> tuple[float, float, float]:
-        server = process_cpu_seconds(self.backend) if self.backend else None
-        return time.perf_counter(), cpu_seconds(), server or 0.0
-
-    def add(
-        self,
-        name: str,
-        start: tuple[float, float, float],
-        end: tuple[float, float, float] | None = None,
-    ) -> None:
-        end = end or self.now()
-        sums = self.sums.setdefault(name, [0.0, 0.0, 0.0])
-        for i in range(3):
-            sums[i] += end[i] - start[i]
-
-    def rest(
-        self, name: str, start: tuple[float, float, float], end: tuple[float, float, float]
-    ) -> None:
-        """What ``start`` to ``end`` took beyond the phases already counted in it."""
-        counted = [sum(v[i] for k, v in self.sums.items() if k != "commit") for i in range(3)]
-        self.sums[name] = [end[i] - start[i] - counted[i] for i in range(3)]
-
-    def phases(self) -> dict[str, dict[str, float]]:
-        return {
-            name: {"seconds": w, "cpu_seconds": c, "server_cpu_seconds": s}
-            for name, (w, c, s) in self.sums.items()
-        }
-
-
-def _server_cpu(backend: int | None, start: float | None) -> float | None:
-    """CPU the PostgreSQL backend spent since ``start`` (0 for SQLite, which runs in-process)."""
-    if backend is None:
-        return 0.0
-    end = process_cpu_seconds(backend)
-    return None if end is None or start is None else end - start
-
-
-def _report_profile(profiler: Any, path: str) -> None:
-    import io
-    import pstats
-
-    profiler.dump_stats(path)
-    for order in ("tottime", "cumulative"):
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(25)
-        print(f"--- profile of the blindmark intake, by {order} ({path})", file=sys.stderr)
-        print(out.getvalue(), file=sys.stderr)
-
-
-def _child_baseline(spec: dict[str, Any]) -> dict[str, Any]:
-    # Imports stay bare: csv, the driver, and blindmark's scorers (stdlib-only modules).
-    from marking.domain.definition import parse_session_definition
-    from marking.domain.objective import make_scorer
-
-    target = Target(**spec["target"])
-    folder = Path(spec["folder"])
-    sid = int(spec["session_id"])
-    conn = target.connect()
-
-    # Lookups, built outside the clock.
-    components = conn.execute(
-        f"SELECT id, key FROM component WHERE session_id = {sid} ORDER BY position"
-    ).fetchall()
-    script_ids = [
-        r[0] for r in conn.execute(f"SELECT id FROM script WHERE session_id = {sid} ORDER BY id")
-    ]
-    with (folder / "candidates.csv").open(encoding="utf-8", newline="") as fh:
-        reader = csv.reader(fh)
-        next(reader)
-        pairs = [(row[0], key) for row in reader for _id, key in components]
-    # Scripts were created in exactly this (candidate, component) order (see _prepare).
-    script_of = dict(zip(pairs, script_ids, strict=True))
-    del pairs, script_ids
-    definition = parse_session_definition(spec["toml"])
-    defs = {(c.key, q.number): q for c in definition.components for q in c.questions}
-    # (component, number) -> question id, scorer, memo, and the row's tail after key_score.
-    questions: dict[tuple[str, str], tuple[int, Any, dict[str, int] | None, tuple[Any, ...]]]
-    questions = {}
-    for qid, comp_key, number, gid, needed in conn.execute(
-        "SELECT q.id, c.key, q.number, q.group_id, coalesce(g.marks_required, 0) "
-        "FROM question q JOIN component c ON c.id = q.component_id "
-        f"LEFT JOIN marking_group g ON g.id = q.group_id WHERE c.session_id = {sid}"
-    ):
-        qdef = defs[(comp_key, number)]
-        scorer = make_scorer(qdef) if qdef.is_objective else None
-        state, rule = ("final", "key") if gid is None else ("open", None)
-        tail = (gid, state, needed if gid is not None else 0, 0, 0)
-        questions[(comp_key, number)] = (qid, scorer, {} if scorer else None, (*tail, rule))
-
-    rss_before = current_rss_mib()
-    backend = conn.info.backend_pid if target.kind == "postgres" else None
-    server_start = process_cpu_seconds(backend) if backend else None
-    driver = driver_cpu = 0.0
-    count = 0
-    cpu_start = cpu_seconds()
-    start = time.perf_counter()
-
-    def rows_of(reader: Any) -> Any:
-        """The 12 stored columns of each CSV row, scored from the key as intake scores."""
-        for exam_no, comp, number, text, image in reader:
-            qid, scorer, memo, (gid, state, needed, done, held, rule) = questions[(comp, number)]
-            score = None
-            if memo is not None:
-                score = memo.get(text)
-                if score is None:
-                    score = memo[text] = int(scorer(text) * 1000)
-            yield (
-                *(script_of[(exam_no, comp)], qid, text, image or None, score, gid, state),
-                *(needed, done, held, score, rule),
-            )
-
-    with (folder / "responses.csv").open(encoding="utf-8", newline="") as fh:
-        reader = csv.reader(fh)
-        next(reader)
-        if target.kind == "sqlite":
-            sql = f"INSERT INTO response ({COLUMNS}) VALUES ({', '.join('?' * 12)})"
-            conn.execute("BEGIN IMMEDIATE")
-            rows: list[tuple[Any, ...]] = []
-            for row in rows_of(reader):
-                rows.append(row)
-                if len(rows) >= CHUNK:
-                    t, c = time.perf_counter(), cpu_seconds()
-                    conn.executemany(sql, rows)
-                    driver += time.perf_counter() - t
-                    driver_cpu += cpu_seconds() - c
-                    count += len(rows)
-                    rows.clear()
-            t, c = time.perf_counter(), cpu_seconds()
-            conn.executemany(sql, rows)
-            count += len(rows)
-            conn.execute("COMMIT")
-            driver += time.perf_counter() - t
-            driver_cpu += cpu_seconds() - c
-        else:
-            with conn.cursor() as cur, cur.copy(f"COPY response ({COLUMNS}) FROM STDIN") as copy:
-                for row in rows_of(reader):
-                    copy.write_row(row)
-                    count += 1
-            conn.commit()
-    end = time.perf_counter()
-    cpu = cpu_seconds() - cpu_start
-    server = _server_cpu(backend, server_start)
-    conn.close()
-    result: dict[str, Any] = {
-        "seconds": end - start,
-        "cpu_seconds": cpu,
-        "server_cpu_seconds": server,
-        "responses": count,
-        "rss_before_mib": rss_before,
-        "peak_rss_mib": peak_rss_mib(),
-    }
-    if target.kind == "sqlite":
-        result["phases"] = {
-            "executemany + commit": {"seconds": driver, "cpu_seconds": driver_cpu},
-            "csv read, lookups, rows": {
-                "seconds": end - start - driver,
-                "cpu_seconds": cpu - driver_cpu,
-            },
-        }
-    return result
 
 
 # --- the parent: setup, children, report ----------------------------------------------------
@@ -559,6 +273,60 @@ def _targets(results: list[dict[str, Any]]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.child:
+        spec = json.loads(sys.stdin.read())
+        child = child_blindmark if spec["role"] == "blindmark" else child_baseline
+        print(json.dumps(child(spec)))
+        return 0
+
+    if args.candidates is None:
+        args.candidates = QUICK_CANDIDATES if args.quick else 100_000
+    if args.idle_timeout is None:
+        args.idle_timeout = 15 if args.quick else 120
+    kinds = ("sqlite", "postgres") if args.db == "both" else (args.db,)
+    out = args.out or RESULTS / f"intake-{dt.date.today().isoformat()}{_suffix(args)}.json"
+
+    # A kill (SIGTERM) unwinds like Ctrl-C, so the temp dir and PostgreSQL schemas go.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    workdir = Path(tempfile.mkdtemp(prefix="blindmark-bench-", dir=args.workdir))
+    try:
+        folder = workdir / "batch"
+        rows, size, generation, toml = _generate(folder, args)
+        results = []
+        for kind in kinds:
+            results += _measure_both(kind, workdir=workdir, folder=folder, toml=toml, args=args)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    report = {
+        "benchmark": "intake",
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": " ".join(["python", *sys.argv]),
+        "machine": machine(args.pg_url if "postgres" in kinds else None),
+        "source": source_state(HERE.parent.parent, *MEASURED),
+        "batch": {
+            "candidates": args.candidates,
+            "components": 2,
+            "questions_per_component": args.questions,
+            "objective_share": 0.5,
+            "seed": args.seed,
+            "responses": rows,
+            "responses_csv_mib": round(size / 2**20, 1),
+            "generation_seconds": round(generation, 2),
+        },
+        "sqlite_pragmas": args.sqlite_pragma,
+        "targets": {"sqlite_responses_per_s": TARGET_SQLITE_RATE, "ratio": TARGET_RATIO},
+        "results": results,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    _print_report(args, rows, generation, results, out)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The command line's options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--candidates", type=int, help="candidates (default 100000)")
     parser.add_argument("--questions", type=int, default=30, help="questions per component")
@@ -603,21 +371,12 @@ def main(argv: list[str] | None = None) -> int:
         help="longest wait for that, seconds (120; 15 with --quick)",
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    return parser
 
-    if args.child:
-        spec = json.loads(sys.stdin.read())
-        child = _child_blindmark if spec["role"] == "blindmark" else _child_baseline
-        print(json.dumps(child(spec)))
-        return 0
 
-    if args.candidates is None:
-        args.candidates = QUICK_CANDIDATES if args.quick else 100_000
-    if args.idle_timeout is None:
-        args.idle_timeout = 15 if args.quick else 120
-    kinds = ("sqlite", "postgres") if args.db == "both" else (args.db,)
-    today = dt.date.today().isoformat()
-    suffix = "".join(
+def _suffix(args: argparse.Namespace) -> str:
+    """The results file's name after the date: what this run did differently."""
+    return "".join(
         part
         for part, wanted in (
             ("-quick", args.quick),
@@ -628,80 +387,64 @@ def main(argv: list[str] | None = None) -> int:
         )
         if wanted
     )
-    out = args.out or RESULTS / f"intake-{today}{suffix}.json"
 
+
+def _generate(folder: Path, args: argparse.Namespace) -> tuple[int, int, float, str]:
+    """The synthetic batch folder and its session: responses, CSV bytes, seconds, TOML."""
     from marking.demo import synthetic
 
-    # A kill (SIGTERM) unwinds like Ctrl-C, so the temp dir and PostgreSQL schemas go.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    workdir = Path(tempfile.mkdtemp(prefix="blindmark-bench-", dir=args.workdir))
-    try:
-        folder = workdir / "batch"
+    print(
+        f"generating {args.candidates:,} candidates x 2 components x {args.questions} "
+        f"questions in {folder} ...",
+        end="",
+        flush=True,
+        file=sys.stderr,
+    )
+    start = time.perf_counter()
+    people = synthetic.roster(args.candidates, seed=args.seed)
+    rows = synthetic.write_batch(
+        folder, people, synthetic.paper(args.questions), seed=args.seed, absent_rate=0.0
+    )
+    generation = time.perf_counter() - start
+    del people
+    size = (folder / "responses.csv").stat().st_size
+    print(f" {rows:,} responses, {size / 2**20:.0f} MiB, {generation:.1f} s", file=sys.stderr)
+    toml = synthetic.session_toml(SESSION_CODE, questions_per_component=args.questions)
+    return rows, size, generation, toml
+
+
+def _measure_both(
+    kind: str, *, workdir: Path, folder: Path, toml: str, args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    """Baseline then blindmark on one database (or the one asked for), with their ratio."""
+    run = {
+        method: _measure(kind, method, workdir=workdir, folder=folder, toml=toml, args=args)
+        for method in ("baseline", "blindmark")
+        if args.method in (method, "both")
+    }
+    results = [run[m] for m in ("blindmark", "baseline") if m in run]
+    if len(run) < 2:
+        return results
+    mine, base = run["blindmark"], run["baseline"]
+    mine["ratio_to_baseline"] = base["seconds"] / mine["seconds"]
+    mine["cpu_ratio_to_baseline"] = _cpu_total(base) / _cpu_total(mine)
+    if mine["stored"] != base["stored"]:
         print(
-            f"generating {args.candidates:,} candidates x 2 components x {args.questions} "
-            f"questions in {folder} ...",
-            end="",
-            flush=True,
+            f"WARNING {kind}: the two methods stored different rows: "
+            f"{mine['stored']} vs {base['stored']}",
             file=sys.stderr,
         )
-        start = time.perf_counter()
-        people = synthetic.roster(args.candidates, seed=args.seed)
-        rows = synthetic.write_batch(
-            folder, people, synthetic.paper(args.questions), seed=args.seed, absent_rate=0.0
-        )
-        generation = time.perf_counter() - start
-        del people
-        size = (folder / "responses.csv").stat().st_size
-        print(f" {rows:,} responses, {size / 2**20:.0f} MiB, {generation:.1f} s", file=sys.stderr)
-        toml = synthetic.session_toml(SESSION_CODE, questions_per_component=args.questions)
+    return results
 
-        results = []
-        for kind in kinds:
-            run = {
-                method: _measure(kind, method, workdir=workdir, folder=folder, toml=toml, args=args)
-                for method in ("baseline", "blindmark")
-                if args.method in (method, "both")
-            }
-            results += [run[m] for m in ("blindmark", "baseline") if m in run]
-            if len(run) < 2:
-                continue
-            mine, base = run["blindmark"], run["baseline"]
-            mine["ratio_to_baseline"] = base["seconds"] / mine["seconds"]
-            mine["cpu_ratio_to_baseline"] = _cpu_total(base) / _cpu_total(mine)
-            if mine["stored"] != base["stored"]:
-                print(
-                    f"WARNING {kind}: the two methods stored different rows: "
-                    f"{mine['stored']} vs {base['stored']}",
-                    file=sys.stderr,
-                )
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
-    report = {
-        "benchmark": "intake",
-        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "command": " ".join(["python", *sys.argv]),
-        "machine": machine(args.pg_url if "postgres" in kinds else None),
-        "source": source_state(
-            HERE.parent.parent, "marking/intake/intake.py", "marking/store/db.py"
-        ),
-        "batch": {
-            "candidates": args.candidates,
-            "components": 2,
-            "questions_per_component": args.questions,
-            "objective_share": 0.5,
-            "seed": args.seed,
-            "responses": rows,
-            "responses_csv_mib": round(size / 2**20, 1),
-            "generation_seconds": round(generation, 2),
-        },
-        "sqlite_pragmas": args.sqlite_pragma,
-        "targets": {"sqlite_responses_per_s": TARGET_SQLITE_RATE, "ratio": TARGET_RATIO},
-        "results": results,
-    }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
+def _print_report(
+    args: argparse.Namespace,
+    rows: int,
+    generation: float,
+    results: list[dict[str, Any]],
+    out: Path,
+) -> None:
+    """The figures, phases and verdicts on stdout."""
     print()
     print(
         f"intake of {args.candidates:,} candidates x 2 x {args.questions} questions: "
@@ -716,7 +459,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         print("(--quick checks that the benchmark works: too small a batch to judge the targets)")
     print(f"\nresults: {out}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from anonymizer.custody import share_wrapping_key
 from marking.domain import archives
 from marking.domain.definition import parse_session_definition
 from marking.errors import MarkingError, NotFound, StateError
-from marking.intake.intake import intake_batch, iter_batches, withdraw_batch
+from marking.intake.batch import intake_batch, iter_batches, withdraw_batch
 from marking.intake.recusal import ruler_of
 from marking.people import account_requests
 from marking.people.examiners import import_conflicts, import_examiners

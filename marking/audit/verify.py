@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from marking.audit import ledger
 from marking.errors import MarkingError
-from marking.intake.intake import make_scorer_for
+from marking.intake.questions import make_scorer_for
 from marking.publication.publish import check_reconciliation, results_digest
 from marking.read.exports import results_rows
 from marking.store.models import (

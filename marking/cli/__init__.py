@@ -290,7 +290,7 @@ def intake(ctx: Context, code: str, name: str | None, folder: Path) -> None:
     Identities are sealed with the session's public key; scripts get random codes;
     objective questions are scored from the key. A bad file is refused whole.
     """
-    from marking.intake.intake import intake_batch
+    from marking.intake.batch import intake_batch
     from marking.setup.sessions import get_session
 
     engine = ctx.checked_engine()
@@ -314,7 +314,7 @@ def intake(ctx: Context, code: str, name: str | None, folder: Path) -> None:
 @handle_errors
 def withdraw(ctx: Context, code: str, batch_id: int, reason: str) -> None:
     """Withdraw an intake batch (taken in twice, or by mistake); publication leaves it out."""
-    from marking.intake.intake import withdraw_batch
+    from marking.intake.batch import withdraw_batch
     from marking.setup.sessions import get_session
 
     with transaction(ctx.checked_engine()) as db:

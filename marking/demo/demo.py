@@ -26,7 +26,7 @@ from marking.audit.verify import verify
 from marking.demo import synthetic
 from marking.demo.simulate import simulate
 from marking.domain.definition import parse_session_definition
-from marking.intake.intake import intake_batch
+from marking.intake.batch import intake_batch
 from marking.intake.records import record_interview, record_violations
 from marking.people.accounts import add_user, get_account, hash_password
 from marking.people.examiners import import_conflicts, import_examiners

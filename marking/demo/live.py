@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from marking.demo import synthetic
 from marking.demo.demo import DEMO_PASSPHRASE, DEMO_PASSWORD, run_demo
 from marking.domain.definition import parse_session_definition
-from marking.intake.intake import intake_batch
+from marking.intake.batch import intake_batch
 from marking.people.accounts import add_user, hash_password
 from marking.setup.assignment import approve_scheme, assign
 from marking.setup.sessions import create_session, get_session, init_keys

@@ -49,6 +49,9 @@ class ExaminerImport:
     updated: int
 
 
+_ExaminerRow = tuple[str, str, str, dt.date, Grade, list[tuple[str, int]], str]
+
+
 def import_examiners(db: Session, path: Path, *, actor: str = SYSTEM) -> ExaminerImport:
     """Create or update examiner accounts from ``examiners.csv`` (DESIGN §11).
 
@@ -56,57 +59,92 @@ def import_examiners(db: Session, path: Path, *, actor: str = SYSTEM) -> Examine
     held by a non-examiner account is refused. Raises InputErrors listing every bad row;
     then nothing is stored.
     """
+    rows, row_numbers = _read_examiners(path)
+    made, created, updated = _store_examiners(db, path.name, rows, row_numbers)
+    db.flush()
+    if made:
+        record(db, "examiners_created", actor, usernames=sorted(made), role=Role.EXAMINER.value)
+    return ExaminerImport(created=created, updated=updated)
+
+
+def _read_examiners(path: Path) -> tuple[list[_ExaminerRow], list[int]]:
+    """The file's examiners, checked row by row, with the file's row of each; or InputErrors."""
     name = path.name
     errors: list[InputError] = []
-    rows: list[tuple[str, str, str, dt.date, Grade, list[tuple[str, int]], str]] = []
+    rows: list[_ExaminerRow] = []
     row_numbers: list[int] = []  # the file's row of each entry of rows (blank rows skipped)
     seen: dict[str, int] = {}
     certs: dict[str, int] = {}
-    for rowno, (username, person, cert, expires, grade, scope, institution) in read_rows(
-        path, EXAMINER_COLUMNS
-    ):
+    for rowno, fields in read_rows(path, EXAMINER_COLUMNS):
         bad = len(errors)
-
-        def err(column: str, reason: str, rowno: int = rowno) -> None:
-            errors.append(InputError(name, reason, row=rowno, column=column))
-
-        if not USERNAME.match(username):
-            err("username", "must be 1-64 letters, digits, '.', '_' or '-'")
-        elif username.lower() in seen:
-            err("username", f"duplicate of row {seen[username.lower()]} (up to case)")
-        if not person:
-            err("name", "empty")
-        if not cert:
-            err("certificate_no", "empty")
-        elif cert in certs:
-            err("certificate_no", f"duplicate of row {certs[cert]}")
-        try:
-            expiry = dt.date.fromisoformat(expires)
-        except ValueError:
-            err("certificate_expires", "not a date in YYYY-MM-DD form")
-        try:
-            grade_value = Grade(grade.lower())
-        except ValueError:
-            err("grade", "must be 'examiner' or 'senior'")
-        scopes: list[tuple[str, int]] = []
-        for item in filter(None, (s.strip() for s in scope.split(";"))):
-            m = SCOPE_ITEM.match(item)
-            if m is None:
-                err("scope", f"item {item!r} is not occupation_code:level with level 1-5")
-            else:
-                scopes.append((m.group(1), int(m.group(2))))
-        if not scopes and not scope.strip():
-            err("scope", "empty: an examiner must be approved for at least one occupation")
-        seen.setdefault(username.lower(), rowno)
-        certs.setdefault(cert, rowno)
-        if len(errors) == bad:
-            rows.append((username, person, cert, expiry, grade_value, scopes, institution))
+        row = _check_examiner(name, rowno, fields, seen, certs, errors)
+        if len(errors) == bad and row is not None:
+            rows.append(row)
             row_numbers.append(rowno)
         if len(errors) >= MAX_ERRORS:
             raise InputErrors(errors, truncated=True)
     if errors:
         raise InputErrors(errors)
+    return rows, row_numbers
 
+
+def _check_examiner(
+    name: str,
+    rowno: int,
+    fields: tuple[str, ...],
+    seen: dict[str, int],
+    certs: dict[str, int],
+    errors: list[InputError],
+) -> _ExaminerRow | None:
+    """One row checked: its problems appended to ``errors``, its values if it has none."""
+    username, person, cert, expires, grade, scope, institution = fields
+    bad = len(errors)
+
+    def err(column: str, reason: str, rowno: int = rowno) -> None:
+        errors.append(InputError(name, reason, row=rowno, column=column))
+
+    if not USERNAME.match(username):
+        err("username", "must be 1-64 letters, digits, '.', '_' or '-'")
+    elif username.lower() in seen:
+        err("username", f"duplicate of row {seen[username.lower()]} (up to case)")
+    if not person:
+        err("name", "empty")
+    if not cert:
+        err("certificate_no", "empty")
+    elif cert in certs:
+        err("certificate_no", f"duplicate of row {certs[cert]}")
+    try:
+        expiry = dt.date.fromisoformat(expires)
+    except ValueError:
+        err("certificate_expires", "not a date in YYYY-MM-DD form")
+    try:
+        grade_value = Grade(grade.lower())
+    except ValueError:
+        err("grade", "must be 'examiner' or 'senior'")
+    scopes: list[tuple[str, int]] = []
+    for item in filter(None, (s.strip() for s in scope.split(";"))):
+        m = SCOPE_ITEM.match(item)
+        if m is None:
+            err("scope", f"item {item!r} is not occupation_code:level with level 1-5")
+        else:
+            scopes.append((m.group(1), int(m.group(2))))
+    if not scopes and not scope.strip():
+        err("scope", "empty: an examiner must be approved for at least one occupation")
+    seen.setdefault(username.lower(), rowno)
+    certs.setdefault(cert, rowno)
+    if len(errors) != bad:
+        return None
+    return (username, person, cert, expiry, grade_value, scopes, institution)
+
+
+def _store_examiners(
+    db: Session, name: str, rows: list[_ExaminerRow], row_numbers: list[int]
+) -> tuple[list[str], int, int]:
+    """Accounts created or updated from checked rows: (usernames made, created, updated).
+
+    Raises InputErrors for rows whose username another account holds.
+    """
+    errors: list[InputError] = []
     wanted = [r[0].lower() for r in rows]
     existing: dict[str, Account] = {}
     look_alike: dict[str, str] = {}  # a row's username -> the account differing only in case
@@ -158,10 +196,7 @@ def import_examiners(db: Session, path: Path, *, actor: str = SYSTEM) -> Examine
         db.add(examiner)
     if errors:
         raise InputErrors(errors)
-    db.flush()
-    if made:
-        record(db, "examiners_created", actor, usernames=sorted(made), role=Role.EXAMINER.value)
-    return ExaminerImport(created=created, updated=updated)
+    return made, created, updated
 
 
 #: Accounts held to recusal: examiners, and leads (DESIGN §14: the lead too).
@@ -181,9 +216,23 @@ def import_conflicts(
     Returns (session, count) per session. Raises InputErrors for bad rows, MarkingError
     when no session can take them.
     """
+    decls = _read_conflicts(db, path)
+    targets = _conflict_targets(db, session)
+    out: list[tuple[ExamSession, int]] = []
+    for exam in targets:
+        _store_conflicts(db, exam, decls, actor=actor)
+        out.append((exam, len(decls)))
+    return out
+
+
+_Declaration = tuple[Account, str, Relation]
+
+
+def _read_conflicts(db: Session, path: Path) -> list[_Declaration]:
+    """The file's declarations, each row checked (the account must be held to recusal)."""
     name = path.name
     errors: list[InputError] = []
-    decls: list[tuple[Account, str, Relation]] = []
+    decls: list[_Declaration] = []
     usernames: dict[str, Account | None] = {}
     for rowno, (username, id_number, relation) in read_rows(path, CONFLICT_COLUMNS):
         if username not in usernames:
@@ -221,7 +270,11 @@ def import_conflicts(
             raise InputErrors(errors, truncated=True)
     if errors:
         raise InputErrors(errors)
+    return decls
 
+
+def _conflict_targets(db: Session, session: ExamSession | None) -> list[ExamSession]:
+    """The sessions the declarations go to: the one named, or every open one."""
     if session is not None:
         targets = [session]
     else:
@@ -241,26 +294,29 @@ def import_conflicts(
         )
     if not targets:
         raise MarkingError("no session is open to take conflict declarations")
-    out: list[tuple[ExamSession, int]] = []
-    for exam in targets:
-        if exam.state is SessionState.PUBLISHED:
-            raise MarkingError(f"session {exam.code} is published: too late to declare")
-        if exam.public_key is None:
-            raise MarkingError(
-                f"session {exam.code} has no key yet: run `blindmark keys init` before "
-                "declaring conflicts, so they can be sealed"
-            )
-        seal(
-            db,
-            exam,
-            SealedKind.CONFLICT,
-            [
-                {"examiner": a.username, "id_number": idn, "relation": rel.value}
-                for a, idn, rel in decls
-            ],
-            actor=actor,
+    return targets
+
+
+def _store_conflicts(
+    db: Session, exam: ExamSession, decls: list[_Declaration], *, actor: str
+) -> None:
+    """Declarations sealed into one session and left waiting for its later intakes."""
+    if exam.state is SessionState.PUBLISHED:
+        raise MarkingError(f"session {exam.code} is published: too late to declare")
+    if exam.public_key is None:
+        raise MarkingError(
+            f"session {exam.code} has no key yet: run `blindmark keys init` before "
+            "declaring conflicts, so they can be sealed"
         )
-        keep_waiting(db, exam, [(a.id, idn) for a, idn, _rel in decls])
-        db.flush()
-        out.append((exam, len(decls)))
-    return out
+    seal(
+        db,
+        exam,
+        SealedKind.CONFLICT,
+        [
+            {"examiner": a.username, "id_number": idn, "relation": rel.value}
+            for a, idn, rel in decls
+        ],
+        actor=actor,
+    )
+    keep_waiting(db, exam, [(a.id, idn) for a, idn, _rel in decls])
+    db.flush()

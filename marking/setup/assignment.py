@@ -107,6 +107,40 @@ def assign(
     result = AssignResult()
     problems: list[str] = []
     history = _station_history(db, exam)
+    examiners = _eligible_examiners(db, exam, usernames, history, problems)
+    lead_account = _eligible_lead(db, exam, lead, problems) if lead is not None else None
+    if problems:
+        raise MarkingError("assignment refused:\n  " + "\n  ".join(problems))
+
+    _store_assignments(db, exam, group, examiners, result, actor=actor)
+    if lead_account is not None:
+        exam.lead_id = lead_account.id
+    db.flush()
+
+    if history:
+        _warn_rotation(db, exam, history[0], result)
+    ledger.append(
+        db,
+        exam,
+        kind="assignment",
+        actor=actor,
+        payload={
+            "group": group.key,
+            "added": result.added,
+            "lead": lead_account.username if lead_account else None,
+        },
+    )
+    return result
+
+
+def _eligible_examiners(
+    db: Session,
+    exam: ExamSession,
+    usernames: Sequence[str],
+    history: list[ExamSession],
+    problems: list[str],
+) -> list[Examiner]:
+    """The examiners who may serve (R9, R10, R11); why each other may not goes to ``problems``."""
     examiners: list[Examiner] = []
     for username in dict.fromkeys(usernames):
         account = db.scalar(select(Account).where(Account.username == username))
@@ -134,22 +168,35 @@ def assign(
             )
             continue
         examiners.append(examiner)
-    lead_account: Account | None = None
-    if lead is not None:
-        lead_account = get_account(db, lead)
-        if not lead_account.active:
-            problems.append(f"{lead}: the account is disabled")
-        elif lead_account.role not in (Role.LEAD, Role.EXAMINER):
-            problems.append(f"{lead}: a lead must be a lead or examiner account")
-        elif lead_account.id == exam.deputy_id:
-            problems.append(f"{lead}: is the session's deputy lead; name another deputy first")
-        elif lead_account.examiner is not None:
-            why = _qualification_problem(lead_account.examiner, exam)
-            if why:
-                problems.append(f"{lead} (lead): {why}")
-    if problems:
-        raise MarkingError("assignment refused:\n  " + "\n  ".join(problems))
+    return examiners
 
+
+def _eligible_lead(db: Session, exam: ExamSession, lead: str, problems: list[str]) -> Account:
+    """The lead's account; why it may not lead this session goes to ``problems``."""
+    lead_account = get_account(db, lead)
+    if not lead_account.active:
+        problems.append(f"{lead}: the account is disabled")
+    elif lead_account.role not in (Role.LEAD, Role.EXAMINER):
+        problems.append(f"{lead}: a lead must be a lead or examiner account")
+    elif lead_account.id == exam.deputy_id:
+        problems.append(f"{lead}: is the session's deputy lead; name another deputy first")
+    elif lead_account.examiner is not None:
+        why = _qualification_problem(lead_account.examiner, exam)
+        if why:
+            problems.append(f"{lead} (lead): {why}")
+    return lead_account
+
+
+def _store_assignments(
+    db: Session,
+    exam: ExamSession,
+    group: MarkingGroup,
+    examiners: list[Examiner],
+    result: AssignResult,
+    *,
+    actor: str,
+) -> None:
+    """Each examiner not yet on the group put on it, noted in ``result`` as added or already."""
     existing = set(
         db.scalars(select(Assignment.examiner_id).where(Assignment.group_id == group.id))
     )
@@ -166,31 +213,20 @@ def assign(
             )
         )
         result.added.append(examiner.account.username)
-    if lead_account is not None:
-        exam.lead_id = lead_account.id
-    db.flush()
 
-    if history:
-        previous, current = _team(db, history[0]), _team(db, exam)
-        if previous and current:
-            new = len(current - previous)
-            if 3 * new < len(current):
-                result.warnings.append(
-                    f"only {new} of {len(current)} examiners are new since session "
-                    f"{history[0].code} at this station; R10 asks that at least a third rotate"
-                )
-    ledger.append(
-        db,
-        exam,
-        kind="assignment",
-        actor=actor,
-        payload={
-            "group": group.key,
-            "added": result.added,
-            "lead": lead_account.username if lead_account else None,
-        },
-    )
-    return result
+
+def _warn_rotation(
+    db: Session, exam: ExamSession, previous_session: ExamSession, result: AssignResult
+) -> None:
+    """R10's rotation: a warning when fewer than a third of the team is new at this station."""
+    previous, current = _team(db, previous_session), _team(db, exam)
+    if previous and current:
+        new = len(current - previous)
+        if 3 * new < len(current):
+            result.warnings.append(
+                f"only {new} of {len(current)} examiners are new since session "
+                f"{previous_session.code} at this station; R10 asks that at least a third rotate"
+            )
 
 
 def name_deputy(db: Session, exam: ExamSession, username: str, *, actor: str) -> Account:

@@ -23,7 +23,8 @@ from anonymizer.unseal import SessionKey
 from marking.cli import main
 from marking.demo import synthetic
 from marking.domain.definition import parse_session_definition
-from marking.intake.intake import IntakeSummary, intake_batch
+from marking.intake.batch import intake_batch
+from marking.intake.storing import IntakeSummary
 from marking.people.accounts import add_user, get_account
 from marking.people.examiners import import_examiners
 from marking.publication.approvals import approve_publication

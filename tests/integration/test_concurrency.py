@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from marking.audit.verify import verify
 from marking.demo import synthetic
 from marking.domain.definition import parse_session_definition
-from marking.intake.intake import intake_batch
+from marking.intake.batch import intake_batch
 from marking.people.accounts import add_user, get_account
 from marking.people.examiners import import_conflicts, import_examiners
 from marking.publication.approvals import approve_publication

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from marking.audit.verify import verify
 from marking.demo import synthetic
 from marking.errors import MarkingError, StateError
-from marking.intake.intake import intake_batch
+from marking.intake.batch import intake_batch
 from marking.queue.lead import (
     arbitrate,
     arbitration_tasks,

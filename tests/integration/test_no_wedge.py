@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from marking.audit.verify import verify
 from marking.demo import synthetic
 from marking.errors import MarkingError
-from marking.intake.intake import withdraw_batch
+from marking.intake.batch import withdraw_batch
 from marking.people.accounts import add_user, get_account
 from marking.people.examiners import import_conflicts
 from marking.publication.approvals import approval_status, approve_publication

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from marking.audit.verify import verify
 from marking.demo import synthetic
 from marking.errors import StateError
-from marking.intake.intake import withdraw_batch
+from marking.intake.batch import withdraw_batch
 from marking.intake.records import record_interview, record_violations
 from marking.people.accounts import get_account, hash_password
 from marking.publication.approvals import (

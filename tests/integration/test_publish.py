@@ -20,7 +20,7 @@ from marking.audit.verify import verify
 from marking.demo import synthetic
 from marking.demo.simulate import simulate
 from marking.errors import MarkingError, StateError
-from marking.intake.intake import intake_batch, withdraw_batch
+from marking.intake.batch import intake_batch, withdraw_batch
 from marking.intake.records import record_interview, record_violations
 from marking.people.examiners import import_conflicts
 from marking.publication.publish import (
