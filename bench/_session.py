@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ACTOR = "bench"
 LEAD = "bench-lead"
@@ -63,23 +64,14 @@ def build_session(
     turns them into exclusions; ``violations`` candidates get a recorded violation (sealed),
     every fifth of them ``void``.
     """
-    import csv
     import sys
     import time
 
-    from sqlalchemy import func, select
-
     from marking.demo import synthetic
-    from marking.domain.definition import parse_session_definition
     from marking.intake.batch import intake_batch
-    from marking.intake.records import record_violations
-    from marking.people.accounts import add_user
-    from marking.people.examiners import import_conflicts, import_examiners
-    from marking.setup.assignment import approve_scheme, assign, get_group
-    from marking.setup.sessions import create_session, get_session, init_keys
+    from marking.setup.sessions import get_session
     from marking.store import schema
     from marking.store.db import make_engine, scrub_wal, transaction
-    from marking.store.models import Response, Role, Script
 
     def say(message: str) -> None:
         if echo:
@@ -96,8 +88,57 @@ def build_session(
         objective_share=objective_share,
         marks_required=marks_required,
     )
-    people = synthetic.roster(candidates, seed=seed)
     batch = workdir / "batch"
+    _write_inputs(
+        workdir,
+        batch,
+        names,
+        candidates=candidates,
+        questions_per_component=questions_per_component,
+        objective_share=objective_share,
+        seed=seed,
+        conflicts=conflicts,
+        violations=violations,
+    )
+    say(f"  files written ({time.perf_counter() - start:.1f} s)")
+    shares = workdir / "shares"
+    _create_session(engine, workdir, toml, shares, with_conflicts=bool(conflicts))
+    with transaction(engine) as db:
+        summary = intake_batch(db, get_session(db, code), batch, actor=ACTOR, name="bench")
+    scrub_wal(engine)
+    say(f"  intake of {summary.responses:,} responses done ({time.perf_counter() - start:.1f} s)")
+    session_id, subjective = _assign_and_approve(
+        engine, workdir, code, names, with_violations=bool(violations)
+    )
+    engine.dispose()
+    return BuiltSession(
+        code=code,
+        session_id=session_id,
+        examiners=names,
+        shares_dir=str(shares),
+        responses=summary.responses,
+        subjective=subjective,
+    )
+
+
+def _write_inputs(
+    workdir: Path,
+    batch: Path,
+    names: list[str],
+    *,
+    candidates: int,
+    questions_per_component: int,
+    objective_share: float,
+    seed: int,
+    conflicts: int,
+    violations: int,
+) -> None:
+    """The intake batch, the declared conflicts and the violations, as the office's files."""
+    import csv
+
+    from marking.demo import synthetic
+
+    people = synthetic.roster(candidates, seed=seed)
     synthetic.write_batch(
         batch,
         people,
@@ -122,28 +163,50 @@ def build_session(
             writer.writerow(
                 (people[(i * step + 1) % candidates].exam_no, "theory", action, "bench")
             )
-    del people
-    say(f"  files written ({time.perf_counter() - start:.1f} s)")
-    shares = workdir / "shares"
+
+
+def _create_session(
+    engine: Any, workdir: Path, toml: str, shares: Path, *, with_conflicts: bool
+) -> None:
+    """Examiners and the other accounts, the session, its keys in 2-of-3 shares, and the
+    conflicts declared before intake."""
+    from marking.domain.definition import parse_session_definition
+    from marking.people.accounts import add_user
+    from marking.people.examiners import import_conflicts, import_examiners
+    from marking.setup.sessions import create_session, init_keys
+    from marking.store.db import transaction
+    from marking.store.models import Role
+
     with transaction(engine) as db:
         import_examiners(db, workdir / "examiners.csv")
         for username, role in ((LEAD, Role.LEAD), (OFFICE, Role.OFFICE), (DIRECTOR, Role.DIRECTOR)):
             add_user(db, username, role=role)
         exam = create_session(db, parse_session_definition(toml), source=toml, actor=ACTOR)
         init_keys(db, exam, actor=ACTOR, custodians=3, threshold=2, out_dir=shares)
-        if conflicts:
+        if with_conflicts:
             import_conflicts(db, workdir / "conflicts.csv", actor=ACTOR, session=exam)
-    with transaction(engine) as db:
-        summary = intake_batch(db, get_session(db, code), batch, actor=ACTOR, name="bench")
-    scrub_wal(engine)
-    say(f"  intake of {summary.responses:,} responses done ({time.perf_counter() - start:.1f} s)")
+
+
+def _assign_and_approve(
+    engine: Any, workdir: Path, code: str, names: list[str], *, with_violations: bool
+) -> tuple[int, int]:
+    """Every examiner on every group (the lead on the first), every scheme approved, the
+    violations recorded; returns the session's id and how many responses examiners mark."""
+    from sqlalchemy import func, select
+
+    from marking.intake.records import record_violations
+    from marking.setup.assignment import approve_scheme, assign, get_group
+    from marking.setup.sessions import get_session
+    from marking.store.db import transaction
+    from marking.store.models import Response, Script
+
     with transaction(engine) as db:
         exam = get_session(db, code)
         for n, group in enumerate(exam.groups):
             assign(db, exam, group, names, actor=ACTOR, lead=LEAD if n == 0 else None)
         for group in exam.groups:
             approve_scheme(db, exam, get_group(db, exam, group.key), by=LEAD)
-        if violations:
+        if with_violations:
             record_violations(db, exam, workdir / "violations.csv", actor=ACTOR)
         subjective = db.scalar(
             select(func.count())
@@ -151,13 +214,4 @@ def build_session(
             .join(Script, Script.id == Response.script_id)
             .where(Script.session_id == exam.id, Response.group_id.is_not(None))
         )
-        session_id = exam.id
-    engine.dispose()
-    return BuiltSession(
-        code=code,
-        session_id=session_id,
-        examiners=names,
-        shares_dir=str(shares),
-        responses=summary.responses,
-        subjective=int(subjective or 0),
-    )
+        return exam.id, int(subjective or 0)

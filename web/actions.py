@@ -27,6 +27,7 @@ from marking.intake.batch import intake_batch, iter_batches, withdraw_batch
 from marking.intake.recusal import ruler_of
 from marking.people import account_requests
 from marking.people.examiners import import_conflicts, import_examiners
+from marking.publication import late_conflicts, preconditions, unsealing
 from marking.publication import publish as pub
 from marking.publication.approvals import (
     approval_status,
@@ -492,7 +493,7 @@ def publication(db: Session, exam: ExamSession) -> dict[str, Any]:
     status = approval_status(db, exam)
     approval = status.approval
     open_items = (
-        pub.open_work(db, exam)
+        preconditions.open_work(db, exam)
         if exam.state in (SessionState.MARKING, SessionState.RECONCILED)
         else []
     )
@@ -568,7 +569,7 @@ def publish(
     share_list = [s for s in shares if s[1]]
     if (key_file is None) == (not share_list):
         raise MarkingError("give the key: the key file with its passphrase, or k share files")
-    key = pub.open_uploaded_key(
+    key = unsealing.open_uploaded_key(
         key_file=key_file,
         passphrase=passphrase if key_file is not None else None,
         shares=share_list,
@@ -577,13 +578,13 @@ def publish(
     code = exam.code
     try:
         report = pub.publish(db, exam, by=account.username, approved_by=director.username, key=key)
-    except pub.LateConflicts as exc:
+    except late_conflicts.LateConflicts as exc:
         # As the command line does: nothing is published, the offending marks are withdrawn
         # (committed on their own) and the responses go back to be re-marked.
         db.rollback()
         from marking.setup.sessions import get_session
 
-        pub.withdraw_late(db, get_session(db, code), exc, actor=account.username)
+        late_conflicts.withdraw_late(db, get_session(db, code), exc, actor=account.username)
         db.commit()
         rulings = len(exc.findings.rulings)
         raise StateError(

@@ -25,7 +25,8 @@ from marking.errors import (
     UsernameTaken,
 )
 from marking.publication.approvals import ReviewOutdated
-from marking.publication.publish import LateConflicts, PublicationRefused
+from marking.publication.late_conflicts import LateConflicts
+from marking.publication.preconditions import PublicationRefused
 from marking.queue.queue import HoldLimit, InvalidMark, LeaseLost
 from web import strength
 from web.db import fail

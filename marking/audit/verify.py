@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from marking.audit import ledger
 from marking.errors import MarkingError
 from marking.intake.questions import make_scorer_for
-from marking.publication.publish import check_reconciliation, results_digest
+from marking.publication.reconciliation import check_reconciliation
+from marking.publication.results import results_digest
 from marking.read.exports import results_rows
 from marking.store.models import (
     Account,
@@ -52,7 +53,22 @@ class VerifyReport:
         return not self.problems
 
 
+@dataclass
+class _Recorded:
+    """What the session's ledger recorded, for the cross-checks against the tables."""
+
+    marks: dict[int, tuple[object, ...]] = field(default_factory=dict)
+    arbitrations: dict[int, tuple[object, ...]] = field(default_factory=dict)
+    withdrawn: set[int] = field(default_factory=set)
+    rulings_withdrawn: dict[str, set[int]] = field(
+        default_factory=lambda: {"arbitration": set(), "anomaly": set()}
+    )
+    publication_digest: str | None = None
+    keys: dict[str, list[str]] = field(default_factory=dict)
+
+
 def verify(db: Session, exam: ExamSession) -> VerifyReport:
+    """Recompute the session's chains, then check each table against what they recorded."""
     report = VerifyReport()
     report.entries, broken = ledger.verify_chains(db, exam)
     report.lanes = len(ledger.lane_tips(db, exam))
@@ -60,33 +76,48 @@ def verify(db: Session, exam: ExamSession) -> VerifyReport:
     if broken is not None:
         report.problems.append(f"ledger chain broken at {broken}")
         return report  # the cross-checks would only repeat the damage
+    recorded = _read_ledger(db, exam)
+    _check_marks(db, exam, recorded, report)
+    _check_arbitrations(db, exam, recorded, report)
+    _check_withdrawals(db, exam, recorded, report)
+    _check_keys(db, exam, recorded.keys, report)
+    try:
+        check_reconciliation(db, exam)
+    except MarkingError as exc:
+        report.problems.append(f"finals do not follow from the marks: {exc}")
+    if exam.state is SessionState.PUBLISHED:
+        _check_publication(db, exam, recorded, report)
+    return report
 
-    recorded: dict[str, dict[int, tuple[object, ...]]] = {
-        "mark": {},
-        "arbitration": {},
-    }
-    withdrawn: set[int] = set()
-    rulings_withdrawn: dict[str, set[int]] = {"arbitration": set(), "anomaly": set()}
-    publication_digest: str | None = None
-    keys: dict[str, list[str]] = {}
+
+def _read_ledger(db: Session, exam: ExamSession) -> _Recorded:
+    """Walk the session's ledger entries and gather what they recorded."""
+    recorded = _Recorded()
     corrections: list[tuple[dt.datetime, str, int, str, list[str]]] = []
     for e in ledger.entries(db, exam):
         p = e.payload
         if e.kind == "session_created":
-            keys.update(p.get("keys", {}))
+            recorded.keys.update(p.get("keys", {}))
         elif e.kind == "key_correction":
             corrections.append((e.created_at, e.lane, e.seq, p["question"], p["new"]))
         elif e.kind == "mark":
-            recorded["mark"][p["mark"]] = (p["response"], Decimal(p["value"]), p["kind"], e.actor)
+            recorded.marks[p["mark"]] = (p["response"], Decimal(p["value"]), p["kind"], e.actor)
         elif e.kind == "arbitration":
-            recorded["arbitration"][p["arbitration"]] = (p["response"], Decimal(p["value"]))
+            recorded.arbitrations[p["arbitration"]] = (p["response"], Decimal(p["value"]))
         elif e.kind == "withdrawal":
-            withdrawn.update(p["marks"])
-            rulings_withdrawn["arbitration"].update(p.get("arbitrations", ()))
-            rulings_withdrawn["anomaly"].update(p.get("anomalies", ()))
+            recorded.withdrawn.update(p["marks"])
+            recorded.rulings_withdrawn["arbitration"].update(p.get("arbitrations", ()))
+            recorded.rulings_withdrawn["anomaly"].update(p.get("anomalies", ()))
         elif e.kind == "publication":
-            publication_digest = p["results_sha256"]
+            recorded.publication_digest = p["results_sha256"]
+    # Entries come lane by lane; corrections apply over the keys set, in time order.
+    for *_when, question, answer in sorted(corrections):
+        recorded.keys[question] = answer
+    return recorded
 
+
+def _check_marks(db: Session, exam: ExamSession, recorded: _Recorded, report: VerifyReport) -> None:
+    """Every mark in the table is the one the ledger recorded, and none is missing."""
     actual_marks = {
         mid: (rid, value, kind.value, username)
         for mid, rid, value, kind, username in db.execute(
@@ -96,7 +127,13 @@ def verify(db: Session, exam: ExamSession) -> VerifyReport:
             .where(Script.session_id == exam.id)
         )
     }
-    _compare("mark", recorded["mark"], actual_marks, report)
+    _compare("mark", recorded.marks, actual_marks, report)
+
+
+def _check_arbitrations(
+    db: Session, exam: ExamSession, recorded: _Recorded, report: VerifyReport
+) -> None:
+    """Every arbitration in the table is the one the ledger recorded, and none is missing."""
     actual_arb = {
         aid: (rid, value)
         for aid, rid, value in db.execute(
@@ -106,7 +143,13 @@ def verify(db: Session, exam: ExamSession) -> VerifyReport:
             .where(Script.session_id == exam.id)
         )
     }
-    _compare("arbitration", recorded["arbitration"], actual_arb, report)
+    _compare("arbitration", recorded.arbitrations, actual_arb, report)
+
+
+def _check_withdrawals(
+    db: Session, exam: ExamSession, recorded: _Recorded, report: VerifyReport
+) -> None:
+    """The withdrawn marks and rulings in the tables are those the ledger recorded."""
     actual_withdrawn = set(
         db.scalars(
             select(MarkWithdrawal.mark_id)
@@ -116,39 +159,34 @@ def verify(db: Session, exam: ExamSession) -> VerifyReport:
             .where(Script.session_id == exam.id)
         )
     )
-    for mid in sorted(withdrawn ^ actual_withdrawn)[:MAX_PROBLEMS]:
+    for mid in sorted(recorded.withdrawn ^ actual_withdrawn)[:MAX_PROBLEMS]:
         report.problems.append(f"withdrawal of mark {mid} disagrees between ledger and table")
     for kind, actual in _withdrawn_rulings(db, exam).items():
-        for rid in sorted(rulings_withdrawn[kind] ^ actual)[:MAX_PROBLEMS]:
+        for rid in sorted(recorded.rulings_withdrawn[kind] ^ actual)[:MAX_PROBLEMS]:
             what = "arbitration" if kind == "arbitration" else "anomaly ruling"
             report.problems.append(f"withdrawal of {what} {rid} disagrees between ledger and table")
 
-    # Entries come lane by lane; corrections apply over the keys set, in time order.
-    for *_when, question, answer in sorted(corrections):
-        keys[question] = answer
-    _check_keys(db, exam, keys, report)
-    try:
-        check_reconciliation(db, exam)
-    except MarkingError as exc:
-        report.problems.append(f"finals do not follow from the marks: {exc}")
 
-    if exam.state is SessionState.PUBLISHED:
-        publication = db.scalar(select(Publication).where(Publication.session_id == exam.id))
-        columns, rows = results_rows(db, exam)
-        digest = results_digest([dict(zip(columns, r, strict=True)) for r in rows], columns)
-        if publication is None or publication_digest is None:
-            report.problems.append("the session is published but its publication record is gone")
-        elif not (digest == publication.results_sha256 == publication_digest):
-            report.problems.append(
-                "published results changed since publication: their SHA-256 is "
-                f"{digest}, the publication recorded {publication_digest}"
-            )
-        elif publication.ledger_head != report.head:
-            report.problems.append(
-                "the ledger head differs from the one printed at publication "
-                f"({publication.ledger_head})"
-            )
-    return report
+def _check_publication(
+    db: Session, exam: ExamSession, recorded: _Recorded, report: VerifyReport
+) -> None:
+    """The published results still hash to what was recorded, and the ledger ends there."""
+    publication = db.scalar(select(Publication).where(Publication.session_id == exam.id))
+    columns, rows = results_rows(db, exam)
+    digest = results_digest([dict(zip(columns, r, strict=True)) for r in rows], columns)
+    publication_digest = recorded.publication_digest
+    if publication is None or publication_digest is None:
+        report.problems.append("the session is published but its publication record is gone")
+    elif not (digest == publication.results_sha256 == publication_digest):
+        report.problems.append(
+            "published results changed since publication: their SHA-256 is "
+            f"{digest}, the publication recorded {publication_digest}"
+        )
+    elif publication.ledger_head != report.head:
+        report.problems.append(
+            "the ledger head differs from the one printed at publication "
+            f"({publication.ledger_head})"
+        )
 
 
 def _withdrawn_rulings(db: Session, exam: ExamSession) -> dict[str, set[int]]:

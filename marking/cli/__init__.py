@@ -679,6 +679,7 @@ def publish(
     shares: tuple[Path, ...],
 ) -> None:
     """Publish the session's results as one batch: unseal, total, decide, record."""
+    from marking.publication import late_conflicts, unsealing
     from marking.publication import publish as pub
     from marking.setup.sessions import get_session
 
@@ -690,7 +691,7 @@ def publish(
         exam = get_session(db, code)
         if exam.public_key is None:
             raise MarkingError(f"session {code} has no key")
-        key = pub.open_key(
+        key = unsealing.open_key(
             key_file=key_file,
             passphrase=passphrase,
             shares=shares,
@@ -698,12 +699,12 @@ def publish(
         )
         try:
             report = pub.publish(db, exam, by=by, approved_by=approved_by, key=key)
-            late: pub.LateConflicts | None = None
-        except pub.LateConflicts as exc:
+            late: late_conflicts.LateConflicts | None = None
+        except late_conflicts.LateConflicts as exc:
             late = exc
     if late is not None:
         with transaction(engine) as db:
-            pub.withdraw_late(db, get_session(db, code), late, actor=by)
+            late_conflicts.withdraw_late(db, get_session(db, code), late, actor=by)
         rulings = len(late.findings.rulings)
         raise MarkingError(
             f"{len(late.hits)} mark(s) by examiners with a late-declared conflict "

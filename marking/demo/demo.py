@@ -31,7 +31,8 @@ from marking.intake.records import record_interview, record_violations
 from marking.people.accounts import add_user, get_account, hash_password
 from marking.people.examiners import import_conflicts, import_examiners
 from marking.publication.approvals import approve_publication
-from marking.publication.publish import open_key, publish
+from marking.publication.publish import publish
+from marking.publication.unsealing import open_key
 from marking.read import exports
 from marking.setup.assignment import approve_scheme, assign, get_group
 from marking.setup.sessions import create_session, get_session, init_keys

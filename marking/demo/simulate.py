@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from marking.audit import ledger
 from marking.errors import MarkingError
-from marking.publication.publish import open_work
+from marking.publication.preconditions import open_work
 from marking.queue.lead import arbitrate, arbitration_tasks, open_anomalies, resolve_anomaly
 from marking.queue.queue import claim, flag, submit_mark
 from marking.setup.sessions import get_session

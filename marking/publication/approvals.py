@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from marking.audit import ledger
 from marking.errors import MarkingError, StateError
-from marking.publication.publish import PublicationRefused, open_work, senior_examiners
+from marking.publication.preconditions import PublicationRefused, open_work, senior_examiners
 from marking.store.db import integer_columns
 from marking.store.models import (
     Account,
@@ -104,110 +104,143 @@ def _finals(db: Session, exam: ExamSession) -> str:
     return hashlib.sha256(np.ascontiguousarray(table, dtype="<i8").tobytes()).hexdigest()
 
 
-def publication_digest(db: Session, exam: ExamSession) -> dict[str, str]:
-    """One SHA-256 per part (``PARTS``) of what the session's results are computed from."""
-    in_session = Script.session_id == exam.id
-    of_session = select(Response.id).join(Script, Script.id == Response.script_id).where(in_session)
+def _of_session(exam: ExamSession) -> Any:
+    """The ids of the session's responses, as a subquery."""
+    return (
+        select(Response.id)
+        .join(Script, Script.id == Response.script_id)
+        .where(Script.session_id == exam.id)
+    )
+
+
+def _intake(db: Session, exam: ExamSession) -> str:
+    """SHA-256 over every intake batch: its digest, its size, whether it was withdrawn."""
+    return _sha(
+        _rows(
+            db,
+            select(
+                IntakeBatch.id,
+                IntakeBatch.digest,
+                IntakeBatch.candidate_count,
+                IntakeBatch.withdrawn_at.is_not(None),
+            )
+            .where(IntakeBatch.session_id == exam.id)
+            .order_by(IntakeBatch.id),
+        )
+    )
+
+
+def _withdrawals(db: Session, exam: ExamSession) -> str:
+    """SHA-256 over the ids of the session's withdrawn marks."""
+    return _sha(
+        _rows(
+            db,
+            select(MarkWithdrawal.mark_id)
+            .join(Mark, Mark.id == MarkWithdrawal.mark_id)
+            .where(Mark.response_id.in_(_of_session(exam)))
+            .order_by(MarkWithdrawal.mark_id),
+        )
+    )
+
+
+def _rulings(db: Session, exam: ExamSession) -> str:
+    """SHA-256 over the lead's arbitrations, anomaly resolutions and withdrawn rulings."""
+    of_session = _of_session(exam)
+    return _sha(
+        [
+            _rows(
+                db,
+                select(
+                    Arbitration.id,
+                    Arbitration.response_id,
+                    Arbitration.value,
+                    Arbitration.lead_id,
+                )
+                .where(Arbitration.response_id.in_(of_session))
+                .order_by(Arbitration.id),
+            ),
+            _rows(
+                db,
+                select(
+                    Anomaly.id,
+                    Anomaly.response_id,
+                    Anomaly.resolution,
+                    Anomaly.final_value,
+                    Anomaly.resolved_by,
+                )
+                .where(Anomaly.session_id == exam.id)
+                .order_by(Anomaly.id),
+            ),
+            # Rulings withdrawn (a late conflict): recorded beside the rulings themselves.
+            _rows(
+                db,
+                select(
+                    RulingWithdrawal.id,
+                    RulingWithdrawal.arbitration_id,
+                    RulingWithdrawal.anomaly_id,
+                )
+                .outerjoin(Arbitration, Arbitration.id == RulingWithdrawal.arbitration_id)
+                .outerjoin(Anomaly, Anomaly.id == RulingWithdrawal.anomaly_id)
+                .where(
+                    or_(
+                        Arbitration.response_id.in_(of_session),
+                        Anomaly.session_id == exam.id,
+                    )
+                )
+                .order_by(RulingWithdrawal.id),
+            ),
+        ]
+    )
+
+
+def _key_corrections(db: Session, exam: ExamSession) -> str:
+    """SHA-256 over the questions' answers from the key and every correction to them."""
     questions = (
         select(Component.key, Question.number, Question.id, Question.answer)
         .join(Component, Component.id == Question.component_id)
         .where(Component.session_id == exam.id)
         .order_by(Component.position, Question.position)
     )
+    return _sha(
+        [
+            _rows(db, questions),
+            _rows(
+                db,
+                select(KeyCorrection.id, KeyCorrection.question_id, KeyCorrection.new_answer)
+                .where(KeyCorrection.question_id.in_(questions.with_only_columns(Question.id)))
+                .order_by(KeyCorrection.id),
+            ),
+        ]
+    )
+
+
+def _records(db: Session, exam: ExamSession) -> str:
+    """SHA-256 over the sealed violation and interview records (their ciphertexts' hashes)."""
+    return _sha(
+        [
+            [r.id, r.kind.value, hashlib.sha256(r.ciphertext).hexdigest()]
+            for r in db.scalars(
+                select(SealedRecord)
+                .where(
+                    SealedRecord.session_id == exam.id,
+                    SealedRecord.kind.in_([SealedKind.VIOLATION, SealedKind.INTERVIEW]),
+                )
+                .order_by(SealedRecord.id)
+            )
+        ]
+    )
+
+
+def publication_digest(db: Session, exam: ExamSession) -> dict[str, str]:
+    """One SHA-256 per part (``PARTS``) of what the session's results are computed from."""
     parts = {
         "definition": _sha([exam.definition, exam.level]),
-        "intake": _sha(
-            _rows(
-                db,
-                select(
-                    IntakeBatch.id,
-                    IntakeBatch.digest,
-                    IntakeBatch.candidate_count,
-                    IntakeBatch.withdrawn_at.is_not(None),
-                )
-                .where(IntakeBatch.session_id == exam.id)
-                .order_by(IntakeBatch.id),
-            )
-        ),
+        "intake": _intake(db, exam),
         "finals": _finals(db, exam),
-        "withdrawals": _sha(
-            _rows(
-                db,
-                select(MarkWithdrawal.mark_id)
-                .join(Mark, Mark.id == MarkWithdrawal.mark_id)
-                .where(Mark.response_id.in_(of_session))
-                .order_by(MarkWithdrawal.mark_id),
-            )
-        ),
-        "rulings": _sha(
-            [
-                _rows(
-                    db,
-                    select(
-                        Arbitration.id,
-                        Arbitration.response_id,
-                        Arbitration.value,
-                        Arbitration.lead_id,
-                    )
-                    .where(Arbitration.response_id.in_(of_session))
-                    .order_by(Arbitration.id),
-                ),
-                _rows(
-                    db,
-                    select(
-                        Anomaly.id,
-                        Anomaly.response_id,
-                        Anomaly.resolution,
-                        Anomaly.final_value,
-                        Anomaly.resolved_by,
-                    )
-                    .where(Anomaly.session_id == exam.id)
-                    .order_by(Anomaly.id),
-                ),
-                # Rulings withdrawn (a late conflict): recorded beside the rulings themselves.
-                _rows(
-                    db,
-                    select(
-                        RulingWithdrawal.id,
-                        RulingWithdrawal.arbitration_id,
-                        RulingWithdrawal.anomaly_id,
-                    )
-                    .outerjoin(Arbitration, Arbitration.id == RulingWithdrawal.arbitration_id)
-                    .outerjoin(Anomaly, Anomaly.id == RulingWithdrawal.anomaly_id)
-                    .where(
-                        or_(
-                            Arbitration.response_id.in_(of_session),
-                            Anomaly.session_id == exam.id,
-                        )
-                    )
-                    .order_by(RulingWithdrawal.id),
-                ),
-            ]
-        ),
-        "key_corrections": _sha(
-            [
-                _rows(db, questions),
-                _rows(
-                    db,
-                    select(KeyCorrection.id, KeyCorrection.question_id, KeyCorrection.new_answer)
-                    .where(KeyCorrection.question_id.in_(questions.with_only_columns(Question.id)))
-                    .order_by(KeyCorrection.id),
-                ),
-            ]
-        ),
-        "records": _sha(
-            [
-                [r.id, r.kind.value, hashlib.sha256(r.ciphertext).hexdigest()]
-                for r in db.scalars(
-                    select(SealedRecord)
-                    .where(
-                        SealedRecord.session_id == exam.id,
-                        SealedRecord.kind.in_([SealedKind.VIOLATION, SealedKind.INTERVIEW]),
-                    )
-                    .order_by(SealedRecord.id)
-                )
-            ]
-        ),
+        "withdrawals": _withdrawals(db, exam),
+        "rulings": _rulings(db, exam),
+        "key_corrections": _key_corrections(db, exam),
+        "records": _records(db, exam),
     }
     if exam.level <= 2:  # publication decides interviews by who is a senior examiner now
         parts["panels"] = _sha(senior_examiners(db))

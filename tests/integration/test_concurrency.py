@@ -43,7 +43,10 @@ from marking.intake.batch import intake_batch
 from marking.people.accounts import add_user, get_account
 from marking.people.examiners import import_conflicts, import_examiners
 from marking.publication.approvals import approve_publication
-from marking.publication.publish import check_reconciliation, open_key, open_work, publish
+from marking.publication.preconditions import open_work
+from marking.publication.publish import publish
+from marking.publication.reconciliation import check_reconciliation
+from marking.publication.unsealing import open_key
 from marking.queue.lead import arbitrate, arbitration_tasks
 from marking.queue.queue import Claimed, LeaseLost, claim, expire_leases, submit_mark
 from marking.setup.assignment import approve_scheme, assign, get_group

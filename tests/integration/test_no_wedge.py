@@ -38,13 +38,9 @@ from marking.intake.batch import withdraw_batch
 from marking.people.accounts import add_user, get_account
 from marking.people.examiners import import_conflicts
 from marking.publication.approvals import approval_status, approve_publication
-from marking.publication.publish import (
-    LateConflicts,
-    PublicationRefused,
-    open_work,
-    publish,
-    withdraw_late,
-)
+from marking.publication.late_conflicts import LateConflicts, withdraw_late
+from marking.publication.preconditions import PublicationRefused, open_work
+from marking.publication.publish import publish
 from marking.queue.lead import arbitrate, arbitration_tasks, open_anomalies, resolve_anomaly
 from marking.queue.queue import DEFAULT_LEASE, claim, expire_leases, flag, release, submit_mark
 from marking.setup.assignment import assign, name_deputy

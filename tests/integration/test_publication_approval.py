@@ -25,7 +25,9 @@ from marking.publication.approvals import (
     combined,
     publication_digest,
 )
-from marking.publication.publish import PublicationRefused, publish, withdraw_marks
+from marking.publication.late_conflicts import withdraw_marks
+from marking.publication.preconditions import PublicationRefused
+from marking.publication.publish import publish
 from marking.queue.lead import arbitrate, arbitration_tasks, correct_key
 from marking.setup.sessions import get_session
 from marking.store.db import transaction

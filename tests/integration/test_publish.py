@@ -23,13 +23,10 @@ from marking.errors import MarkingError, StateError
 from marking.intake.batch import intake_batch, withdraw_batch
 from marking.intake.records import record_interview, record_violations
 from marking.people.examiners import import_conflicts
-from marking.publication.publish import (
-    LateConflicts,
-    PublicationRefused,
-    open_key,
-    publish,
-    withdraw_marks,
-)
+from marking.publication.late_conflicts import LateConflicts, withdraw_marks
+from marking.publication.preconditions import PublicationRefused
+from marking.publication.publish import publish
+from marking.publication.unsealing import open_key
 from marking.queue.queue import Claimed, claim, flag, submit_mark
 from marking.read import exports
 from marking.setup.assignment import approve_scheme, assign, get_group

@@ -16,13 +16,9 @@ from marking.demo import synthetic
 from marking.errors import MarkingError, NotFound
 from marking.people.accounts import add_user, get_account
 from marking.people.examiners import import_conflicts
-from marking.publication.publish import (
-    LateConflicts,
-    open_work,
-    publish,
-    withdraw_late,
-    withdraw_marks,
-)
+from marking.publication.late_conflicts import LateConflicts, withdraw_late, withdraw_marks
+from marking.publication.preconditions import open_work
+from marking.publication.publish import publish
 from marking.queue.lead import arbitrate, arbitration_tasks, open_anomalies, resolve_anomaly
 from marking.queue.queue import claim, flag, release, submit_mark
 from marking.read import exports
