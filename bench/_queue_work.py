@@ -3,8 +3,9 @@
 Both kinds of worker do the same work in the same transactions: claim a batch (one
 transaction), then submit each mark (one transaction per mark, as the web layer commits
 per request), until the clock runs out. The ``baseline`` worker issues, through sqlite3
-or psycopg directly, the statements ``marking.queue.queue.claim`` and ``submit_mark`` emit
-(captured with SQLAlchemy's echo), ledger entry included, with the same hashes.
+or psycopg directly, the statements ``marking.queue.claims.claim`` and
+``marking.queue.marks.submit_mark`` emit (captured with SQLAlchemy's echo), ledger entry
+included, with the same hashes.
 
 A worker counts the marks it commits inside the measurement window, whose bounds are
 CLOCK_MONOTONIC instants (one clock for every process on Linux) set by the parent.
@@ -122,7 +123,8 @@ class BlindmarkWorker:
         from sqlalchemy import select
 
         from marking.people.accounts import get_account
-        from marking.queue.queue import claim, submit_mark
+        from marking.queue.claims import claim
+        from marking.queue.marks import submit_mark
         from marking.setup.sessions import get_session
         from marking.store.db import make_engine, session_factory
         from marking.store.models import Component, Question
@@ -155,7 +157,7 @@ class BlindmarkWorker:
     def loop(self, window: Window, report: dict[str, Any], rng: random.Random) -> None:
         from sqlalchemy.exc import DBAPIError
 
-        from marking.queue.queue import LeaseLost
+        from marking.queue.leases import LeaseLost
 
         claim, submit_mark = self.claim, self.submit_mark
         db, exam, account, batch = self.db, self.exam, self.account, self.spec["batch"]
@@ -281,7 +283,7 @@ _ADVANCE_LANE = (
     "UPDATE ledger_lane SET seq = {p}, hash = {p} WHERE ledger_lane.session_id = {p} "
     "AND ledger_lane.lane = {p}"
 )
-# PostgreSQL: the mark in two statements, as marking.queue.queue.submit_mark sends them there.
+# PostgreSQL: the mark in two statements, as marking.queue.marks.submit_mark sends them there.
 _MARKS_SO_FAR = (
     "(SELECT array_agg(mark.{column} ORDER BY mark.kind, mark.id) FROM mark "
     "WHERE mark.response_id = response.id AND NOT (EXISTS (SELECT * FROM mark_withdrawal "
@@ -310,7 +312,7 @@ _FUSED_WRITE = (
     "advanced AS (" + _ADVANCE_LANE + ") " + _INSERT_ENTRY
 )
 GENESIS = "0" * 64
-# PostgreSQL: the claim in one statement, as marking.queue.queue.claim sends it there (after the
+# PostgreSQL: the claim in one statement, as marking.queue.claims.claim sends it there (after the
 # examiner's advisory lock, in a statement of its own).
 _PG_NAMES = {"me": "%(me)s", "session": "%(session)s", "start": "%(start)s", "size": "%(size)s"}
 _CLAIM_LOCK = "SELECT pg_advisory_xact_lock(25197, %(me)s)"

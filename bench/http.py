@@ -18,8 +18,8 @@ fresh copy of it (bench/queue.py's ``Template``).
   for each response in turn, the marks drawn as in bench/queue.py (about 6 % beyond
   tolerance, so third marks come up).
 * ``direct`` (the baseline): bench/queue.py's worker processes calling
-  ``marking.queue.queue.claim`` and ``submit_mark`` on a SQLAlchemy session, one transaction
-  per call, the same batch size, in the same run.
+  ``marking.queue.claims.claim`` and ``marking.queue.marks.submit_mark`` on a SQLAlchemy
+  session, one transaction per call, the same batch size, in the same run.
 
 Marks are counted when their answer (or commit) lands inside a fixed window after a
 warm-up; latencies are those of requests that ended inside it. CPU is read from /proc for
@@ -618,7 +618,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": " ".join(["python", *sys.argv]),
         "machine": machine(args.pg_url),
-        "source": source_state(HERE.parent.parent, "web", "marking/queue/queue.py"),
+        "source": source_state(HERE.parent.parent, "web", *bq.QUEUE_SOURCES),
         "session": {
             "candidates": args.candidates,
             "questions_per_component": bq.QUESTIONS,

@@ -16,7 +16,8 @@ process claims a batch of B (one transaction) and submits each mark (one transac
 mark, as the web layer commits per request); about 6 % of marks are beyond tolerance,
 so third marks come up too.
 
-* ``blindmark``: ``marking.queue.queue.claim`` and ``submit_mark`` on a SQLAlchemy session;
+* ``blindmark``: ``marking.queue.claims.claim`` and ``marking.queue.marks.submit_mark`` on a
+  SQLAlchemy session;
 * ``baseline``: the same statements (as those functions emit them, captured with
   SQLAlchemy's echo) by sqlite3 / psycopg directly, the ledger entry and its hash
   included, same transactions (bench/_queue_work.py).
@@ -78,6 +79,10 @@ QUESTIONS = 15
 EXAMINERS = 16
 TARGET_PG_RATE = 1000
 TARGET_RATIO = 0.5
+# The engine's queue as measured: recorded (commit, local changes, hashes) with the results.
+QUEUE_SOURCES = tuple(
+    f"marking/queue/{name}.py" for name in ("claims", "marks", "leases", "statements")
+)
 
 
 # --- fresh databases from a template ------------------------------------------------------------
@@ -462,9 +467,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": " ".join(["python", *sys.argv]),
         "machine": machine(args.pg_url if "postgres" in kinds else None),
-        "source": source_state(
-            HERE.parent.parent, "marking/queue/queue.py", "marking/audit/ledger.py"
-        ),
+        "source": source_state(HERE.parent.parent, *QUEUE_SOURCES, "marking/audit/ledger.py"),
         "session": {
             "candidates": args.candidates,
             "questions_per_component": QUESTIONS,

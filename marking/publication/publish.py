@@ -35,7 +35,7 @@ from marking.domain.rules import (
 from marking.errors import MarkingError, StateError
 from marking.intake.recusal import excluded_clause, id_digest
 from marking.people.accounts import require_role
-from marking.queue.queue import apply_reconciliation, effective_marks
+from marking.queue.marks import apply_reconciliation, effective_marks
 from marking.store.db import integer_columns
 from marking.store.models import (
     Account,

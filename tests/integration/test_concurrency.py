@@ -44,8 +44,10 @@ from marking.people.accounts import add_user, get_account
 from marking.people.examiners import import_conflicts, import_examiners
 from marking.publication.approvals import approve_publication
 from marking.publication.publish import check_reconciliation, open_key, open_work, publish
+from marking.queue.claims import Claimed, claim
 from marking.queue.lead import arbitrate, arbitration_tasks
-from marking.queue.queue import Claimed, LeaseLost, claim, expire_leases, submit_mark
+from marking.queue.leases import LeaseLost, expire_leases
+from marking.queue.marks import submit_mark
 from marking.setup.assignment import approve_scheme, assign, get_group
 from marking.setup.sessions import create_session, get_session, init_keys
 from marking.store import schema

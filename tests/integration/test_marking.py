@@ -20,6 +20,8 @@ from marking.audit.verify import verify
 from marking.demo import synthetic
 from marking.errors import MarkingError, StateError
 from marking.intake.intake import intake_batch
+from marking.queue.claims import Claimed, claim
+from marking.queue.handback import flag, release
 from marking.queue.lead import (
     arbitrate,
     arbitration_tasks,
@@ -27,7 +29,8 @@ from marking.queue.lead import (
     open_anomalies,
     resolve_anomaly,
 )
-from marking.queue.queue import Claimed, InvalidMark, LeaseLost, claim, flag, release, submit_mark
+from marking.queue.leases import LeaseLost
+from marking.queue.marks import InvalidMark, submit_mark
 from marking.read import exports
 from marking.setup.assignment import approve_scheme, assign, get_group
 from marking.store.models import (

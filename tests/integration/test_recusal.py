@@ -23,8 +23,10 @@ from marking.publication.publish import (
     withdraw_late,
     withdraw_marks,
 )
+from marking.queue.claims import claim
+from marking.queue.handback import flag, release
 from marking.queue.lead import arbitrate, arbitration_tasks, open_anomalies, resolve_anomaly
-from marking.queue.queue import claim, flag, release, submit_mark
+from marking.queue.marks import submit_mark
 from marking.read import exports
 from marking.read.views import anomaly_inbox
 from marking.setup.assignment import name_deputy
