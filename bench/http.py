@@ -18,8 +18,8 @@ fresh copy of it (bench/queue.py's ``Template``).
   for each response in turn, the marks drawn as in bench/queue.py (about 6 % beyond
   tolerance, so third marks come up).
 * ``direct`` (the baseline): bench/queue.py's worker processes calling
-  ``marking.queue.queue.claim`` and ``submit_mark`` on a SQLAlchemy session, one transaction
-  per call, the same batch size, in the same run.
+  ``marking.queue.claims.claim`` and ``marking.queue.marks.submit_mark`` on a SQLAlchemy
+  session, one transaction per call, the same batch size, in the same run.
 
 Marks are counted when their answer (or commit) lands inside a fixed window after a
 warm-up; latencies are those of requests that ended inside it. CPU is read from /proc for
@@ -40,9 +40,6 @@ import json
 import multiprocessing
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -58,11 +55,12 @@ from _common import (
     source_state,
     wait_until_idle,
 )
+from _http_clients import KINDS, run_clients
+from _http_server import Server, api_tokens, backend_pids, cpu_of, cpu_spent
 
 HERE = Path(__file__).resolve()
 RESULTS = HERE.parent / "results"
 SEED = 2026
-KINDS = ("held", "claim", "mark")
 TARGET_RATE = 300
 TARGET_P95_MS = 100
 TARGET_RATIO = 0.3
@@ -75,249 +73,6 @@ def queue_bench() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-# --- the server -------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class Server:
-    """``blindmark serve`` in a child process, over ``url``."""
-
-    def __init__(self, url: str, workdir: Path, *, workers: int, threads: int) -> None:
-        self.port = free_port()
-        self.log = workdir / f"serve-{self.port}.log"
-        blindmark = Path(sys.executable).with_name("blindmark")
-        env = {**os.environ, "BLINDMARK_SECRET_KEY": "bench-" + os.urandom(8).hex()}
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(
-                [
-                    str(blindmark),
-                    "--db",
-                    url,
-                    "serve",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                    "--workers",
-                    str(workers),
-                    "--threads",
-                    str(threads),
-                ],
-                stdout=subprocess.DEVNULL,  # gunicorn's access log: written, not kept
-                stderr=log,
-                env=env,
-                cwd=workdir,
-                start_new_session=True,
-            )
-        self._wait_until_up(workers)
-
-    def _wait_until_up(self, workers: int) -> None:
-        import http.client
-
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"blindmark serve exited: {self.log.read_text()[-2000:]}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                conn.request("GET", "/login")
-                if conn.getresponse().status == 200 and len(self.pids()) > workers:
-                    conn.close()
-                    return
-                conn.close()
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("blindmark serve did not answer within 60 s")
-
-    def pids(self) -> list[int]:
-        """The gunicorn arbiter and its workers."""
-        found = [self.proc.pid]
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    with open(f"/proc/{entry}/stat") as fh:
-                        ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
-                except (OSError, IndexError, ValueError):
-                    continue
-                if ppid == self.proc.pid:
-                    found.append(int(entry))
-        return found
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-
-
-def cpu_of(pids: list[int]) -> dict[int, float]:
-    from _common import process_cpu_seconds
-
-    return {pid: cpu for pid in pids if (cpu := process_cpu_seconds(pid)) is not None}
-
-
-def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
-    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
-
-
-def backend_pids(pg_url: str, database: str) -> list[int]:
-    from _common import pg_connect
-
-    with pg_connect(pg_url, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,)
-        ).fetchall()
-    return [int(r[0]) for r in rows]
-
-
-def api_tokens(url: str, usernames: list[str]) -> list[str]:
-    """One API token per examiner, made by the web layer's own function."""
-    from marking.people.accounts import get_account
-    from web import create_app
-    from web.db import get_db
-    from web.security import new_api_token
-
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
-    values = []
-    with app.app_context():
-        db = get_db()
-        for username in usernames:
-            _token, value = new_api_token(get_account(db, username), "bench/http.py")
-            values.append(value)
-        db.commit()
-    app.extensions["blindmark.engine"].dispose()
-    return values
-
-
-# --- the clients ------------------------------------------------------------------------------
-
-
-def run_clients(spec: dict[str, Any], ready: Any, go: Any, clock: Any, results: Any) -> None:
-    """One client process: a thread per examiner; reports latencies, marks and its CPU."""
-    import threading
-    import traceback
-
-    report: dict[str, Any] = {"errors": [], "clients": len(spec["tokens"])}
-    try:
-        threads_done: list[dict[str, Any]] = []
-        lock = threading.Lock()
-
-        def one(token: str, seed: int) -> None:
-            mine = examiner_loop(spec, token, seed, go, clock)
-            with lock:
-                threads_done.append(mine)
-
-        threads = [
-            threading.Thread(target=one, args=(token, spec["seed"] + n))
-            for n, token in enumerate(spec["tokens"])
-        ]
-        for thread in threads:
-            thread.start()
-        ready.put(os.getpid())
-        go.wait()
-        cpu_before = time.process_time()
-        for thread in threads:
-            thread.join()
-        report["cpu_s"] = time.process_time() - cpu_before
-        for kind in KINDS:
-            report[kind] = [x for t in threads_done for x in t[kind]]
-        for key in ("marks", "marks_in_window", "lease_lost", "empty_claims", "requests"):
-            report[key] = sum(t[key] for t in threads_done)
-        report["errors"] = [e for t in threads_done for e in t["errors"]][:20]
-    except BaseException:
-        report["errors"].append(traceback.format_exc())
-    finally:
-        results.put(report)
-
-
-def examiner_loop(
-    spec: dict[str, Any], token: str, seed: int, go: Any, clock: Any
-) -> dict[str, Any]:
-    """What mark.js does, as fast as the server answers, until the window closes."""
-    import http.client
-    import random
-    from decimal import Decimal
-
-    from _queue_work import Window, mark_steps
-
-    out: dict[str, Any] = {k: [] for k in KINDS}
-    out.update(marks=0, marks_in_window=0, lease_lost=0, empty_claims=0, requests=0, errors=[])
-    rng = random.Random(seed)
-    base = f"/api/v1/sessions/{spec['code']}"
-    headers = {
-        "Authorization": f"Bearer {token}",
-        "Content-Type": "application/json",
-        "Accept": "application/json",
-    }
-    tolerance = {tuple(k.split("/")): Decimal(v) for k, v in spec["tolerance"].items()}
-    conn = http.client.HTTPConnection("127.0.0.1", spec["port"], timeout=60)
-    go.wait()
-    window = Window(clock[0], clock[1])
-
-    def call(kind: str, method: str, path: str, payload: Any = None) -> tuple[int, Any]:
-        body = None if payload is None else json.dumps(payload)
-        start = time.perf_counter()
-        conn.request(method, base + path, body=body, headers=headers)
-        answer = conn.getresponse()
-        data = answer.read()
-        took = time.perf_counter() - start
-        out["requests"] += 1
-        if window.start <= time.monotonic() < window.end:
-            out[kind].append(took * 1000)
-        return answer.status, json.loads(data) if data else None
-
-    held: list[dict[str, Any]] = []
-    while not window.over():
-        try:
-            if not held:
-                status, held = call("held", "GET", "/held")
-                if status != 200:
-                    raise RuntimeError(f"held: {status} {held}")
-                if not held:
-                    status, held = call("claim", "POST", "/claim", {"size": spec["batch"]})
-                    if status != 200:
-                        raise RuntimeError(f"claim: {status} {held}")
-                if not held:
-                    out["empty_claims"] += 1
-                    time.sleep(0.05)
-                    continue
-            item = held.pop(0)
-            step, top = Decimal(item["step"]), Decimal(item["max"])
-            tol = int(tolerance[(item["component"], item["question"])] / step)
-            # The handle stands for the response: the same "true mark" for every client.
-            value = mark_steps(item["response"], int(top / step), tol, rng) * step
-            status, answer = call(
-                "mark", "POST", f"/responses/{item['response']}/mark", {"value": f"{value:f}"}
-            )
-            if status == 200:
-                out["marks"] += 1
-                window.tick()
-            elif status == 409 and answer and answer.get("error") == "lease_lost":
-                out["lease_lost"] += 1
-            else:
-                raise RuntimeError(f"mark: {status} {answer}")
-        except Exception as exc:  # counted and shown; the client goes on with a new batch
-            out["errors"].append(repr(exc)[:500])
-            held = []
-            conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", spec["port"], timeout=60)
-            if len(out["errors"]) > 50:
-                break
-    out["marks_in_window"] = window.inside
-    conn.close()
-    return out
 
 
 def ceiling(cpu_s_per_mark: float) -> float:
@@ -361,14 +116,9 @@ def measure_http(
         )
         tokens = api_tokens(target["url"], built.examiners[:clients])
         server = Server(target["url"], args.workdir, workers=args.workers, threads=args.threads)
-        ctx = multiprocessing.get_context("spawn")
-        ready, results = ctx.Queue(), ctx.Queue()
-        go = ctx.Event()
-        clock = ctx.Array("d", 2)
         procs = min(args.client_procs, clients)
-        processes = []
-        for p in range(procs):
-            spec = {
+        specs = [
+            {
                 "port": server.port,
                 "code": bq.CODE,
                 "batch": args.batch,
@@ -376,35 +126,9 @@ def measure_http(
                 "seed": SEED + 1000 * p,
                 "tolerance": tolerance,
             }
-            process = ctx.Process(target=run_clients, args=(spec, ready, go, clock, results))
-            process.start()
-            processes.append(process)
-        reports: list[dict[str, Any]] = []
-        try:
-            for _ in processes:
-                ready.get(timeout=120)
-            start = time.monotonic()
-            clock[0], clock[1] = start + args.warmup, start + args.warmup + args.seconds
-            go.set()
-            time.sleep(args.warmup)
-            server_pids = server.pids()
-            pg_pids = backend_pids(args.pg_url, target["name"])
-            client_pids = [p.pid for p in processes if p.pid is not None]
-            before = [cpu_of(server_pids), cpu_of(pg_pids), cpu_of(client_pids)]
-            ticks, wall = busy_ticks(), time.perf_counter()
-            time.sleep(args.seconds)
-            # Backends the pools opened during the window count too (from their start).
-            pg_pids = sorted({*pg_pids, *backend_pids(args.pg_url, target["name"])})
-            after = [cpu_of(server_pids), cpu_of(pg_pids), cpu_of(client_pids)]
-            busy = (busy_ticks() - ticks) / os.sysconf("SC_CLK_TCK") / (time.perf_counter() - wall)
-            for _ in processes:
-                reports.append(results.get(timeout=120))
-        finally:
-            for process in processes:
-                process.join(timeout=60)
-                if process.is_alive():
-                    process.kill()
-                    process.join()
+            for p in range(procs)
+        ]
+        reports, window_cpu, busy = _run_clients(specs, server, target["name"], args)
         server.stop()
         check = bq.check_database(target, built.session_id)
     finally:
@@ -413,10 +137,6 @@ def measure_http(
         template.drop_clone(target)
     marks = sum(r.get("marks_in_window", 0) for r in reports)
     errors = [e for r in reports for e in r["errors"]]
-    window_cpu = {
-        side: cpu_spent(b, a)
-        for side, b, a in zip(("server", "database", "clients"), before, after, strict=True)
-    }
     latency = {kind: percentiles([x for r in reports for x in r.get(kind, [])]) for kind in KINDS}
     latency["all"] = percentiles([x for r in reports for k in KINDS for x in r.get(k, [])])
     result = {
@@ -448,18 +168,71 @@ def measure_http(
         "waited_for_idle_s": waited,
         "load_average_after": load_average(),
     }
-    mark_latency = latency["mark"]
-    flag = "" if check["ok"] and not errors else "  (PROBLEM)"
+    _print_result(result, errors)
+    return result
+
+
+def _run_clients(
+    specs: list[dict[str, Any]], server: Server, database: str, args: argparse.Namespace
+) -> tuple[list[dict[str, Any]], dict[str, float], float]:
+    """A client process per spec; once all are ready, the window: returns their reports,
+    the CPU seconds server, database and clients spent in it, and the cores kept busy."""
+    ctx = multiprocessing.get_context("spawn")
+    ready, results = ctx.Queue(), ctx.Queue()
+    go = ctx.Event()
+    clock = ctx.Array("d", 2)
+    processes = []
+    for spec in specs:
+        process = ctx.Process(target=run_clients, args=(spec, ready, go, clock, results))
+        process.start()
+        processes.append(process)
+    reports: list[dict[str, Any]] = []
+    try:
+        for _ in processes:
+            ready.get(timeout=120)
+        start = time.monotonic()
+        clock[0], clock[1] = start + args.warmup, start + args.warmup + args.seconds
+        go.set()
+        time.sleep(args.warmup)
+        server_pids = server.pids()
+        pg_pids = backend_pids(args.pg_url, database)
+        client_pids = [p.pid for p in processes if p.pid is not None]
+        before = [cpu_of(server_pids), cpu_of(pg_pids), cpu_of(client_pids)]
+        ticks, wall = busy_ticks(), time.perf_counter()
+        time.sleep(args.seconds)
+        # Backends the pools opened during the window count too (from their start).
+        pg_pids = sorted({*pg_pids, *backend_pids(args.pg_url, database)})
+        after = [cpu_of(server_pids), cpu_of(pg_pids), cpu_of(client_pids)]
+        busy = (busy_ticks() - ticks) / os.sysconf("SC_CLK_TCK") / (time.perf_counter() - wall)
+        for _ in processes:
+            reports.append(results.get(timeout=120))
+    finally:
+        for process in processes:
+            process.join(timeout=60)
+            if process.is_alive():
+                process.kill()
+                process.join()
+    window_cpu = {
+        side: cpu_spent(b, a)
+        for side, b, a in zip(("server", "database", "clients"), before, after, strict=True)
+    }
+    return reports, window_cpu, busy
+
+
+def _print_result(result: dict[str, Any], errors: list[str]) -> None:
+    """One line on stderr per measurement, and its first error if any."""
+    mark_latency = result["latency_ms"]["mark"]
+    flag = "" if result["check"]["ok"] and not errors else "  (PROBLEM)"
     print(
-        f"  http    clients {clients:>3}: {result['marks_per_s']:7,.0f} marks/s, mark p50/p95/p99 "
+        f"  http    clients {result['clients']:>3}: {result['marks_per_s']:7,.0f} marks/s, "
+        f"mark p50/p95/p99 "
         f"{mark_latency['p50']}/{mark_latency['p95']}/{mark_latency['p99']} ms, CPU ms/mark "
         + ", ".join(f"{k} {v:.2f}" for k, v in result["cpu_ms_per_mark"].items())
-        + f" (busy {busy:.2f} cores){flag}",
+        + f" (busy {result['machine_busy_cores']:.2f} cores){flag}",
         file=sys.stderr,
     )
     if errors:
         print("    first error: " + errors[0], file=sys.stderr)
-    return result
 
 
 # --- report ------------------------------------------------------------------------------------
@@ -529,6 +302,62 @@ def table(http_results: list[dict[str, Any]], direct: dict[str, Any] | None) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
+    args, client_counts = _arguments(argv)
+    examiners = max([*client_counts, args.direct_workers])
+    today = dt.date.today().isoformat()
+    out = args.out or RESULTS / f"http-{today}{'-quick' if args.quick else ''}.json"
+    args.workdir = Path(tempfile.mkdtemp(prefix="blindmark-bench-http-", dir=args.workdir))
+
+    bq = queue_bench()
+    started = time.perf_counter()
+    try:
+        http_results, direct = _measure_all(bq, args, client_counts, examiners, started)
+    finally:
+        shutil.rmtree(args.workdir, ignore_errors=True)
+
+    report = {
+        "benchmark": "http",
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": " ".join(["python", *sys.argv]),
+        "machine": machine(args.pg_url),
+        "source": source_state(HERE.parent.parent, "web", *bq.QUEUE_SOURCES),
+        "session": {
+            "candidates": args.candidates,
+            "questions_per_component": bq.QUESTIONS,
+            "examiners": examiners,
+            "marks_required": 2,
+        },
+        "server": {
+            "command": "blindmark serve",
+            "workers": args.workers,
+            "threads": args.threads,
+            "worker_class": "gthread",
+        },
+        "client": "http.client keep-alive, one connection per examiner thread",
+        "window_seconds": args.seconds,
+        "warmup_seconds": args.warmup,
+        "wall_seconds": time.perf_counter() - started,
+        "targets": {"marks_per_s": TARGET_RATE, "p95_ms": TARGET_P95_MS, "ratio": TARGET_RATIO},
+        "http": http_results,
+        "direct": direct,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print()
+    print(
+        f"http: marks/s over {args.seconds:g} s windows after {args.warmup:g} s warm-up; "
+        f"latencies in ms; gunicorn {args.workers} workers x {args.threads} threads"
+    )
+    print(table(http_results, direct))
+    print()
+    for verdict in verdicts(http_results, direct):
+        print(verdict)
+    print(f"\nresults: {out} ({report['wall_seconds']:.0f} s)")
+    return 0
+
+
+def _arguments(argv: list[str] | None) -> tuple[argparse.Namespace, list[int]]:
+    """The options, their --quick defaults filled in; and the client counts to measure."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="16 clients, short windows")
     parser.add_argument("--clients", help="comma-separated client counts (8,16,32; quick 16)")
@@ -564,17 +393,22 @@ def main(argv: list[str] | None = None) -> int:
     args.candidates = args.candidates or (600 if quick else 2000)
     args.idle_timeout = args.idle_timeout if args.idle_timeout is not None else (0 if quick else 30)
     args.profile = False  # bench/queue.py's measure() reads it
-    examiners = max([*client_counts, args.direct_workers])
-    today = dt.date.today().isoformat()
-    out = args.out or RESULTS / f"http-{today}{'-quick' if quick else ''}.json"
-    args.workdir = Path(tempfile.mkdtemp(prefix="blindmark-bench-http-", dir=args.workdir))
+    return args, client_counts
 
-    bq = queue_bench()
+
+def _measure_all(
+    bq: ModuleType,
+    args: argparse.Namespace,
+    client_counts: list[int],
+    examiners: int,
+    started: float,
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The session built once into a template; each client count over HTTP, then the
+    direct service calls, each on a fresh copy of it."""
     from _session import build_session
 
     http_results: list[dict[str, Any]] = []
     direct = None
-    started = time.perf_counter()
     template = bq.Template("postgres", args.workdir, args.pg_url)
     try:
         built = build_session(
@@ -611,47 +445,7 @@ def main(argv: list[str] | None = None) -> int:
             direct["ceiling_marks_per_s"] = ceiling(own / 1000)
     finally:
         template.drop()
-        shutil.rmtree(args.workdir, ignore_errors=True)
-
-    report = {
-        "benchmark": "http",
-        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "command": " ".join(["python", *sys.argv]),
-        "machine": machine(args.pg_url),
-        "source": source_state(HERE.parent.parent, "web", "marking/queue/queue.py"),
-        "session": {
-            "candidates": args.candidates,
-            "questions_per_component": bq.QUESTIONS,
-            "examiners": examiners,
-            "marks_required": 2,
-        },
-        "server": {
-            "command": "blindmark serve",
-            "workers": args.workers,
-            "threads": args.threads,
-            "worker_class": "gthread",
-        },
-        "client": "http.client keep-alive, one connection per examiner thread",
-        "window_seconds": args.seconds,
-        "warmup_seconds": args.warmup,
-        "wall_seconds": time.perf_counter() - started,
-        "targets": {"marks_per_s": TARGET_RATE, "p95_ms": TARGET_P95_MS, "ratio": TARGET_RATIO},
-        "http": http_results,
-        "direct": direct,
-    }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print()
-    print(
-        f"http: marks/s over {args.seconds:g} s windows after {args.warmup:g} s warm-up; "
-        f"latencies in ms; gunicorn {args.workers} workers x {args.threads} threads"
-    )
-    print(table(http_results, direct))
-    print()
-    for verdict in verdicts(http_results, direct):
-        print(verdict)
-    print(f"\nresults: {out} ({report['wall_seconds']:.0f} s)")
-    return 0
+    return http_results, direct
 
 
 def session_tolerance(url: str) -> dict[str, str]:

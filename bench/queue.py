@@ -16,10 +16,11 @@ process claims a batch of B (one transaction) and submits each mark (one transac
 mark, as the web layer commits per request); about 6 % of marks are beyond tolerance,
 so third marks come up too.
 
-* ``blindmark``: ``marking.queue.queue.claim`` and ``submit_mark`` on a SQLAlchemy session;
+* ``blindmark``: ``marking.queue.claims.claim`` and ``marking.queue.marks.submit_mark`` on a
+  SQLAlchemy session;
 * ``baseline``: the same statements (as those functions emit them, captured with
   SQLAlchemy's echo) by sqlite3 / psycopg directly, the ledger entry and its hash
-  included, same transactions (bench/_queue_work.py).
+  included, same transactions (bench/_queue_baseline.py).
 
 After each measurement the database is checked: held counters match held leases, no
 examiner marked a response twice or beyond its marks needed, every mark has its ledger
@@ -78,6 +79,10 @@ QUESTIONS = 15
 EXAMINERS = 16
 TARGET_PG_RATE = 1000
 TARGET_RATIO = 0.5
+# The engine's queue as measured: recorded (commit, local changes, hashes) with the results.
+QUEUE_SOURCES = tuple(
+    f"marking/queue/{name}.py" for name in ("claims", "marks", "leases", "statements")
+)
 
 
 # --- fresh databases from a template ------------------------------------------------------------
@@ -186,8 +191,6 @@ def measure(
     batch: int,
     args: argparse.Namespace,
 ) -> dict[str, Any]:
-    from _queue_work import run_worker
-
     target = template.clone()
     try:
         waited, busy_before = (
@@ -195,53 +198,11 @@ def measure(
             if args.idle_timeout > 0
             else (0.0, None)
         )
-        ctx = multiprocessing.get_context("spawn")
-        ready, results = ctx.Queue(), ctx.Queue()
-        go = ctx.Event()
-        clock = ctx.Array("d", 2)
-        processes = []
-        for i in range(workers):
-            spec = {
-                "method": method,
-                "kind": template.kind,
-                "url": target["url"],
-                "path": target.get("path"),
-                "dsn": target.get("dsn"),
-                "code": CODE,
-                "session_id": built.session_id,
-                "username": built.examiners[i],
-                "batch": batch,
-                "seed": SEED + 100 * i + batch,
-            }
-            if args.profile and i == 0:
-                RESULTS.mkdir(parents=True, exist_ok=True)
-                spec["profile"] = str(
-                    RESULTS / f"queue-{template.kind}-{method}-w{workers}-b{batch}.pstats"
-                )
-            process = ctx.Process(target=run_worker, args=(spec, ready, go, clock, results))
-            process.start()
-            processes.append(process)
-        reports: list[dict[str, Any]] = []
-        try:
-            for _ in processes:
-                ready.get(timeout=300)
-            start = time.monotonic()
-            clock[0], clock[1] = start + args.warmup, start + args.warmup + args.seconds
-            go.set()
-            time.sleep(args.warmup)
-            ticks, wall = busy_ticks(), time.perf_counter()
-            while len(reports) < workers:
-                try:
-                    reports.append(results.get(timeout=args.warmup + args.seconds + 300))
-                except queue_module.Empty:
-                    break
-            busy = (busy_ticks() - ticks) / os.sysconf("SC_CLK_TCK") / (time.perf_counter() - wall)
-        finally:
-            for process in processes:
-                process.join(timeout=60)
-                if process.is_alive():
-                    process.kill()
-                    process.join()
+        specs = [
+            _worker_spec(template, target, built, method, workers, batch, i, args)
+            for i in range(workers)
+        ]
+        reports, busy = _run_workers(specs, args)
         check = check_database(target, built.session_id)
     finally:
         template.drop_clone(target)
@@ -277,17 +238,95 @@ def measure(
         "waited_for_idle_s": waited,
         "load_average_after": load_average(),
     }
-    flag = "" if check["ok"] and not errors and len(reports) == workers else "  (PROBLEM)"
+    _print_result(result, errors)
+    return result
+
+
+def _worker_spec(
+    template: Template,
+    target: dict[str, Any],
+    built: Any,
+    method: str,
+    workers: int,
+    batch: int,
+    i: int,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """What worker process ``i`` is told: the database, its examiner, batch and seed."""
+    spec = {
+        "method": method,
+        "kind": template.kind,
+        "url": target["url"],
+        "path": target.get("path"),
+        "dsn": target.get("dsn"),
+        "code": CODE,
+        "session_id": built.session_id,
+        "username": built.examiners[i],
+        "batch": batch,
+        "seed": SEED + 100 * i + batch,
+    }
+    if args.profile and i == 0:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        spec["profile"] = str(
+            RESULTS / f"queue-{template.kind}-{method}-w{workers}-b{batch}.pstats"
+        )
+    return spec
+
+
+def _run_workers(
+    specs: list[dict[str, Any]], args: argparse.Namespace
+) -> tuple[list[dict[str, Any]], float]:
+    """Start a process per spec, open the window once all are ready, and collect their
+    reports; returns them with the cores the machine kept busy meanwhile."""
+    from _queue_work import run_worker
+
+    ctx = multiprocessing.get_context("spawn")
+    ready, results = ctx.Queue(), ctx.Queue()
+    go = ctx.Event()
+    clock = ctx.Array("d", 2)
+    processes = []
+    for spec in specs:
+        process = ctx.Process(target=run_worker, args=(spec, ready, go, clock, results))
+        process.start()
+        processes.append(process)
+    reports: list[dict[str, Any]] = []
+    try:
+        for _ in processes:
+            ready.get(timeout=300)
+        start = time.monotonic()
+        clock[0], clock[1] = start + args.warmup, start + args.warmup + args.seconds
+        go.set()
+        time.sleep(args.warmup)
+        ticks, wall = busy_ticks(), time.perf_counter()
+        while len(reports) < len(specs):
+            try:
+                reports.append(results.get(timeout=args.warmup + args.seconds + 300))
+            except queue_module.Empty:
+                break
+        busy = (busy_ticks() - ticks) / os.sysconf("SC_CLK_TCK") / (time.perf_counter() - wall)
+    finally:
+        for process in processes:
+            process.join(timeout=60)
+            if process.is_alive():
+                process.kill()
+                process.join()
+    return reports, busy
+
+
+def _print_result(result: dict[str, Any], errors: list[str]) -> None:
+    """One line on stderr per measurement, and its first error if any."""
+    problem = not result["check"]["ok"] or errors or result["reported"] != result["workers"]
+    flag = "  (PROBLEM)" if problem else ""
     print(
-        f"  {template.kind:<8} {method:<9} workers {workers:>2} batch {batch:>2}: "
+        f"  {result['database']:<8} {result['method']:<9} workers {result['workers']:>2} "
+        f"batch {result['batch']:>2}: "
         f"{result['marks_per_s']:8,.0f} marks/s, CPU ms/mark "
         f"{result['cpu_client_ms_per_mark']:.2f} client + {result['cpu_server_ms_per_mark']:.2f} "
-        f"server (busy {busy:.2f} cores){flag}",
+        f"server (busy {result['machine_busy_cores']:.2f} cores){flag}",
         file=sys.stderr,
     )
     if errors:
         print("    first error: " + errors[0].strip().splitlines()[-1], file=sys.stderr)
-    return result
 
 
 def check_database(target: dict[str, Any], session_id: int) -> dict[str, Any]:
@@ -402,6 +441,69 @@ def verdicts(results: list[dict[str, Any]]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args, workers, batches, methods = _arguments(argv)
+    quick = args.quick
+    kinds = ("sqlite", "postgres") if args.db == "both" else (args.db,)
+    today = dt.date.today().isoformat()
+    out = args.out or RESULTS / f"queue-{today}{'-quick' if quick else ''}.json"
+
+    workdir = Path(tempfile.mkdtemp(prefix="blindmark-bench-queue-", dir=args.workdir))
+    results: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    try:
+        for kind in kinds:
+            template, built = build_template(kind, workdir, args)
+            try:
+                for w in workers:
+                    for b in batches:
+                        for method in methods:
+                            results.append(
+                                measure(
+                                    template, built, method=method, workers=w, batch=b, args=args
+                                )
+                            )
+            finally:
+                template.drop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    report = {
+        "benchmark": "queue",
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": " ".join(["python", *sys.argv]),
+        "machine": machine(args.pg_url if "postgres" in kinds else None),
+        "source": source_state(HERE.parent.parent, *QUEUE_SOURCES, "marking/audit/ledger.py"),
+        "session": {
+            "candidates": args.candidates,
+            "questions_per_component": QUESTIONS,
+            "examiners": EXAMINERS,
+            "marks_required": 2,
+        },
+        "window_seconds": args.seconds,
+        "warmup_seconds": args.warmup,
+        "wall_seconds": time.perf_counter() - started,
+        "targets": {"postgres_8_workers_marks_per_s": TARGET_PG_RATE, "ratio": TARGET_RATIO},
+        "results": results,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print()
+    print(
+        f"queue: marks/s over {args.seconds:g} s windows after {args.warmup:g} s warm-up; "
+        f"session of {args.candidates:,} candidates x 2 x {QUESTIONS} marked questions"
+    )
+    print(table(results))
+    print()
+    for verdict in verdicts(results):
+        print(verdict)
+    print(f"\nresults: {out} ({report['wall_seconds']:.0f} s)")
+    return 0
+
+
+def _arguments(
+    argv: list[str] | None,
+) -> tuple[argparse.Namespace, list[int], list[int], list[str]]:
+    """The options, their --quick defaults filled in; and the workers, batches and methods."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1 and 8 workers, batch 10, short")
     parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
@@ -433,63 +535,7 @@ def main(argv: list[str] | None = None) -> int:
     args.idle_timeout = args.idle_timeout if args.idle_timeout is not None else (0 if quick else 10)
     if max(workers) > EXAMINERS:
         parser.error(f"at most {EXAMINERS} workers (one examiner each)")
-    kinds = ("sqlite", "postgres") if args.db == "both" else (args.db,)
-    today = dt.date.today().isoformat()
-    out = args.out or RESULTS / f"queue-{today}{'-quick' if quick else ''}.json"
-
-    workdir = Path(tempfile.mkdtemp(prefix="blindmark-bench-queue-", dir=args.workdir))
-    results: list[dict[str, Any]] = []
-    started = time.perf_counter()
-    try:
-        for kind in kinds:
-            template, built = build_template(kind, workdir, args)
-            try:
-                for w in workers:
-                    for b in batches:
-                        for method in methods:
-                            results.append(
-                                measure(
-                                    template, built, method=method, workers=w, batch=b, args=args
-                                )
-                            )
-            finally:
-                template.drop()
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-
-    report = {
-        "benchmark": "queue",
-        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "command": " ".join(["python", *sys.argv]),
-        "machine": machine(args.pg_url if "postgres" in kinds else None),
-        "source": source_state(
-            HERE.parent.parent, "marking/queue/queue.py", "marking/audit/ledger.py"
-        ),
-        "session": {
-            "candidates": args.candidates,
-            "questions_per_component": QUESTIONS,
-            "examiners": EXAMINERS,
-            "marks_required": 2,
-        },
-        "window_seconds": args.seconds,
-        "warmup_seconds": args.warmup,
-        "wall_seconds": time.perf_counter() - started,
-        "targets": {"postgres_8_workers_marks_per_s": TARGET_PG_RATE, "ratio": TARGET_RATIO},
-        "results": results,
-    }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print()
-    print(
-        f"queue: marks/s over {args.seconds:g} s windows after {args.warmup:g} s warm-up; "
-        f"session of {args.candidates:,} candidates x 2 x {QUESTIONS} marked questions"
-    )
-    print(table(results))
-    print()
-    for verdict in verdicts(results):
-        print(verdict)
-    print(f"\nresults: {out} ({report['wall_seconds']:.0f} s)")
-    return 0
+    return args, workers, batches, methods
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ from marking.publication.approvals import (
     review_summary,
     withdraw_approval,
 )
-from marking.queue import handles, lead, queue
+from marking.queue import claims, handback, handles, lead, marks
 from marking.read import exports, reportdata, reporting, views
 from marking.read.status import session_status
 from marking.setup import custody
@@ -76,7 +76,7 @@ def _plain(value: Any) -> Any:
 def parse_mark(value: object) -> Decimal:
     """A mark as typed or sent (text, or a JSON number), checked as text by the engine's
     one gate (``rules.parse_mark``); the engine checks it again against the question."""
-    return queue.validate_mark(value)
+    return marks.validate_mark(value)
 
 
 # --- sessions ---------------------------------------------------------------------------------
@@ -136,21 +136,21 @@ def held(db: Session, exam: ExamSession, account: Account) -> list[dict[str, Any
 
 
 def claim(db: Session, exam: ExamSession, account: Account, size: int) -> list[dict[str, Any]]:
-    return [addressed(exam, c) for c in queue.claim(db, exam, account, size=size)]
+    return [addressed(exam, c) for c in claims.claim(db, exam, account, size=size)]
 
 
 def submit(
     db: Session, exam: ExamSession, account: Account, handle: str, value: object
 ) -> dict[str, Any]:
     response_id = handles.response_id(exam, handle)
-    queue.submit_mark(db, exam, account, response_id=response_id, value=parse_mark(value))
+    marks.submit_mark(db, exam, account, response_id=response_id, value=parse_mark(value))
     # The examiner learns only that the mark was taken: not the state or final it led to,
     # which would hint at the other examiners' marks (R3: marks are independent).
     return {"response": handle, "recorded": True}
 
 
 def release(db: Session, exam: ExamSession, account: Account, handle: str) -> dict[str, Any]:
-    queue.release(db, exam, account, response_id=handles.response_id(exam, handle))
+    handback.release(db, exam, account, response_id=handles.response_id(exam, handle))
     return {"response": handle, "released": True}
 
 
@@ -164,7 +164,9 @@ def flag(
         raise MarkingError(
             f"anomaly kind {kind!r} is not one of {', '.join(k.value for k in AnomalyKind)}"
         ) from None
-    anomaly = queue.flag(db, exam, account, response_id=response_id, kind=anomaly_kind, note=note)
+    anomaly = handback.flag(
+        db, exam, account, response_id=response_id, kind=anomaly_kind, note=note
+    )
     return {"response": handle, "anomaly": handles.anomaly_handle(exam, anomaly.id)}
 
 

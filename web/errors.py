@@ -27,7 +27,9 @@ from marking.errors import (
 from marking.publication.approvals import ReviewOutdated
 from marking.publication.late_conflicts import LateConflicts
 from marking.publication.preconditions import PublicationRefused
-from marking.queue.queue import HoldLimit, InvalidMark, LeaseLost
+from marking.queue.claims import HoldLimit
+from marking.queue.leases import LeaseLost
+from marking.queue.marks import InvalidMark
 from web import strength
 from web.db import fail
 from web.security import Forbidden, Throttled, Unauthorized

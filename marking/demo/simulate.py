@@ -21,8 +21,10 @@ from sqlalchemy.orm import Session
 from marking.audit import ledger
 from marking.errors import MarkingError
 from marking.publication.preconditions import open_work
+from marking.queue.claims import claim
+from marking.queue.handback import flag
 from marking.queue.lead import arbitrate, arbitration_tasks, open_anomalies, resolve_anomaly
-from marking.queue.queue import claim, flag, submit_mark
+from marking.queue.marks import submit_mark
 from marking.setup.sessions import get_session
 from marking.store.db import transaction
 from marking.store.models import (

@@ -14,7 +14,7 @@ from marking.audit import ledger
 from marking.errors import MarkingError
 from marking.intake.recusal import id_digest
 from marking.publication.unsealing import Candidate
-from marking.queue.queue import apply_reconciliation, effective_marks
+from marking.queue.marks import apply_reconciliation, effective_marks
 from marking.store.models import (
     Account,
     Anomaly,

@@ -14,7 +14,7 @@ from marking.domain.definition import parse_answer
 from marking.errors import MarkingError, NotFound, StateError
 from marking.intake.questions import make_scorer_for
 from marking.intake.recusal import ruler_of, rules_here
-from marking.queue.queue import apply_reconciliation, effective_marks, validate_mark
+from marking.queue.marks import apply_reconciliation, effective_marks, validate_mark
 from marking.store.models import (
     Account,
     Anomaly,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -66,17 +67,7 @@ def session_status(db: Session, exam: ExamSession) -> SessionStatus:
             IntakeBatch.session_id == exam.id, IntakeBatch.withdrawn_at.is_(None)
         )
     ).one()
-    scripts = {
-        key: count
-        for key, count in db.execute(
-            select(Component.key, func.count(Script.id))
-            .select_from(Component)
-            .outerjoin(Script, Script.component_id == Component.id)
-            .where(Component.session_id == exam.id)
-            .group_by(Component.key, Component.position)
-            .order_by(Component.position)
-        )
-    }
+    scripts = _scripts_per_component(db, exam)
     objective = db.scalar(
         select(func.count())
         .select_from(Response)
@@ -89,30 +80,48 @@ def session_status(db: Session, exam: ExamSession) -> SessionStatus:
         .join(Script, Script.id == Exclusion.script_id)
         .where(Script.session_id == exam.id)
     )
-    per_group = {
-        gid: (count, final, anomaly, arbitration, needed, done, held)
-        for gid, count, final, anomaly, arbitration, needed, done, held in db.execute(
-            select(
-                Response.group_id,
-                func.count(),
-                func.sum(case((Response.state == ResponseState.FINAL, 1), else_=0)),
-                func.sum(case((Response.state == ResponseState.ANOMALY, 1), else_=0)),
-                func.sum(case((Response.state == ResponseState.ARBITRATION, 1), else_=0)),
-                # A response the lead decided needs no more marks than it got.
-                func.sum(
-                    case(
-                        (Response.state == ResponseState.FINAL, Response.marks_done),
-                        else_=Response.marks_needed,
-                    )
-                ),
-                func.sum(Response.marks_done),
-                func.sum(Response.held),
-            )
-            .join(Script, Script.id == Response.script_id)
-            .where(Script.session_id == exam.id, Response.group_id.is_not(None))
-            .group_by(Response.group_id)
+    groups = _group_progress(db, exam)
+    open_anomalies = db.scalar(
+        select(func.count())
+        .select_from(Anomaly)
+        .where(Anomaly.session_id == exam.id, Anomaly.resolution.is_(None))
+    )
+    return SessionStatus(
+        code=exam.code,
+        occupation=exam.occupation,
+        level=exam.level,
+        date=exam.date.isoformat(),
+        station=exam.station,
+        state=exam.state.value,
+        custody=_custody(exam),
+        batches=batches[0],
+        candidates=int(batches[1]),
+        scripts=scripts,
+        objective_scored=objective or 0,
+        exclusions=exclusions or 0,
+        groups=groups,
+        open_anomalies=open_anomalies or 0,
+    )
+
+
+def _scripts_per_component(db: Session, exam: ExamSession) -> dict[str, int]:
+    """Scripts stored per component, in the components' order."""
+    return {
+        key: count
+        for key, count in db.execute(
+            select(Component.key, func.count(Script.id))
+            .select_from(Component)
+            .outerjoin(Script, Script.component_id == Component.id)
+            .where(Component.session_id == exam.id)
+            .group_by(Component.key, Component.position)
+            .order_by(Component.position)
         )
     }
+
+
+def _group_progress(db: Session, exam: ExamSession) -> list[GroupProgress]:
+    """Each marking group's progress, from its responses, questions and examiners."""
+    per_group = _response_counts(db, exam)
     questions_of = {
         gid: n
         for gid, n in db.execute(
@@ -153,31 +162,45 @@ def session_status(db: Session, exam: ExamSession) -> SessionStatus:
                 approved=group.approved_at is not None,
             )
         )
-    open_anomalies = db.scalar(
-        select(func.count())
-        .select_from(Anomaly)
-        .where(Anomaly.session_id == exam.id, Anomaly.resolution.is_(None))
-    )
-    return SessionStatus(
-        code=exam.code,
-        occupation=exam.occupation,
-        level=exam.level,
-        date=exam.date.isoformat(),
-        station=exam.station,
-        state=exam.state.value,
-        custody=(
-            "none yet (run `blindmark keys init`)"
-            if exam.public_key is None or exam.custody is None
-            else f"{exam.custody.value}, {exam.threshold} of {exam.custodians}, key "
-            f"{public_key_fingerprint(exam.public_key)}"
-        ),
-        batches=batches[0],
-        candidates=int(batches[1]),
-        scripts=scripts,
-        objective_scored=objective or 0,
-        exclusions=exclusions or 0,
-        groups=groups,
-        open_anomalies=open_anomalies or 0,
+    return groups
+
+
+def _response_counts(db: Session, exam: ExamSession) -> dict[int, tuple[Any, ...]]:
+    """Per group id: (responses, final, anomaly, arbitration, marks needed, marks given,
+    held) over the session's examiner-marked responses."""
+    return {
+        gid: (count, final, anomaly, arbitration, needed, done, held)
+        for gid, count, final, anomaly, arbitration, needed, done, held in db.execute(
+            select(
+                Response.group_id,
+                func.count(),
+                func.sum(case((Response.state == ResponseState.FINAL, 1), else_=0)),
+                func.sum(case((Response.state == ResponseState.ANOMALY, 1), else_=0)),
+                func.sum(case((Response.state == ResponseState.ARBITRATION, 1), else_=0)),
+                # A response the lead decided needs no more marks than it got.
+                func.sum(
+                    case(
+                        (Response.state == ResponseState.FINAL, Response.marks_done),
+                        else_=Response.marks_needed,
+                    )
+                ),
+                func.sum(Response.marks_done),
+                func.sum(Response.held),
+            )
+            .join(Script, Script.id == Response.script_id)
+            .where(Script.session_id == exam.id, Response.group_id.is_not(None))
+            .group_by(Response.group_id)
+        )
+    }
+
+
+def _custody(exam: ExamSession) -> str:
+    """How the session's key is held, with its fingerprint, or that it has none yet."""
+    return (
+        "none yet (run `blindmark keys init`)"
+        if exam.public_key is None or exam.custody is None
+        else f"{exam.custody.value}, {exam.threshold} of {exam.custodians}, key "
+        f"{public_key_fingerprint(exam.public_key)}"
     )
 
 

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from marking.errors import NotFound
 from marking.intake.recusal import rules_here
-from marking.queue.queue import Claimed, describe, takeable_by
+from marking.queue.claims import Claimed, describe
+from marking.queue.statements import takeable_by
 from marking.store.models import (
     Account,
     Anomaly,

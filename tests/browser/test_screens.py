@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from marking.people.accounts import get_account
-from marking.queue.queue import claim, flag
+from marking.queue.claims import claim
+from marking.queue.handback import flag
 from marking.setup.sessions import get_session
 from marking.store.models import Anomaly, AnomalyKind, Mark, Response, ResponseState, SessionState
 from tests.browser.conftest import Person

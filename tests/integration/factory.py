@@ -28,7 +28,8 @@ from marking.intake.storing import IntakeSummary
 from marking.people.accounts import add_user, get_account
 from marking.people.examiners import import_examiners
 from marking.publication.approvals import approve_publication
-from marking.queue.queue import Claimed, claim, submit_mark
+from marking.queue.claims import Claimed, claim
+from marking.queue.marks import submit_mark
 from marking.setup.assignment import approve_scheme, assign
 from marking.setup.sessions import create_session, init_keys
 from marking.store.models import (

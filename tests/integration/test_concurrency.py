@@ -47,8 +47,10 @@ from marking.publication.preconditions import open_work
 from marking.publication.publish import publish
 from marking.publication.reconciliation import check_reconciliation
 from marking.publication.unsealing import open_key
+from marking.queue.claims import Claimed, claim
 from marking.queue.lead import arbitrate, arbitration_tasks
-from marking.queue.queue import Claimed, LeaseLost, claim, expire_leases, submit_mark
+from marking.queue.leases import LeaseLost, expire_leases
+from marking.queue.marks import submit_mark
 from marking.setup.assignment import approve_scheme, assign, get_group
 from marking.setup.sessions import create_session, get_session, init_keys
 from marking.store import schema

@@ -41,8 +41,11 @@ from marking.publication.approvals import approval_status, approve_publication
 from marking.publication.late_conflicts import LateConflicts, withdraw_late
 from marking.publication.preconditions import PublicationRefused, open_work
 from marking.publication.publish import publish
+from marking.queue.claims import claim
+from marking.queue.handback import flag, release
 from marking.queue.lead import arbitrate, arbitration_tasks, open_anomalies, resolve_anomaly
-from marking.queue.queue import DEFAULT_LEASE, claim, expire_leases, flag, release, submit_mark
+from marking.queue.leases import DEFAULT_LEASE, expire_leases
+from marking.queue.marks import submit_mark
 from marking.setup.assignment import assign, name_deputy
 from marking.store.models import (
     Account,

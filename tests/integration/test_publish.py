@@ -27,7 +27,9 @@ from marking.publication.late_conflicts import LateConflicts, withdraw_marks
 from marking.publication.preconditions import PublicationRefused
 from marking.publication.publish import publish
 from marking.publication.unsealing import open_key
-from marking.queue.queue import Claimed, claim, flag, submit_mark
+from marking.queue.claims import Claimed, claim
+from marking.queue.handback import flag
+from marking.queue.marks import submit_mark
 from marking.read import exports
 from marking.setup.assignment import approve_scheme, assign, get_group
 from marking.setup.sessions import get_session

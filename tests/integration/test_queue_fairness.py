@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 from marking.domain.definition import parse_session_definition
 from marking.errors import InputErrors
 from marking.people.accounts import get_account
-from marking.queue.queue import QUEUE_KEYS, HoldLimit, claim, release, submit_mark
+from marking.queue.claims import QUEUE_KEYS, HoldLimit, claim
+from marking.queue.handback import release
+from marking.queue.marks import submit_mark
 from marking.read import views
 from marking.setup.assignment import get_group
 from marking.store.models import Lease, LeaseState, Response, Script

@@ -16,7 +16,8 @@ from sqlalchemy import text
 
 from marking.audit.verify import verify
 from marking.people.accounts import get_account
-from marking.queue.queue import Submitted, claim, submit_mark
+from marking.queue.claims import claim
+from marking.queue.marks import Submitted, submit_mark
 from marking.setup.sessions import get_session
 from marking.store import schema
 from marking.store.db import session_factory, transaction

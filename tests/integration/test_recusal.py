@@ -19,8 +19,10 @@ from marking.people.examiners import import_conflicts
 from marking.publication.late_conflicts import LateConflicts, withdraw_late, withdraw_marks
 from marking.publication.preconditions import open_work
 from marking.publication.publish import publish
+from marking.queue.claims import claim
+from marking.queue.handback import flag, release
 from marking.queue.lead import arbitrate, arbitration_tasks, open_anomalies, resolve_anomaly
-from marking.queue.queue import claim, flag, release, submit_mark
+from marking.queue.marks import submit_mark
 from marking.read import exports
 from marking.read.views import anomaly_inbox
 from marking.setup.assignment import name_deputy

@@ -19,8 +19,11 @@ from sqlalchemy.orm import Session
 from marking.audit.verify import verify
 from marking.errors import NotFound
 from marking.people.accounts import get_account
+from marking.queue.claims import claim
+from marking.queue.handback import flag, release
 from marking.queue.lead import arbitrate, arbitration_tasks, open_anomalies, resolve_anomaly
-from marking.queue.queue import claim, flag, held_lease, release, submit_mark
+from marking.queue.leases import held_lease
+from marking.queue.marks import submit_mark
 from marking.read import views
 from marking.store.models import AnomalyKind, AnomalyResolution, ResponseState, utcnow
 from tests.integration import factory as f

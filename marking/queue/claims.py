@@ -1,0 +1,229 @@
+"""Claiming a batch of responses under leases, fairly (DESIGN §4).
+
+Fairness: responses are handed out in a random order fixed at intake (``queue_key``), each
+claim starting at a random point of it, and no examiner holds more than a group's
+``max_held`` at once; so no one takes a whole session, and no two examiners can arrange to
+mark the same responses. Every operation on a response checks that it belongs to the
+session it is addressed through. How a claim stays correct under concurrency:
+``marking.queue.statements``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from marking.errors import MarkingError, StateError
+from marking.queue.leases import DEFAULT_LEASE, expire_leases
+from marking.queue.statements import (
+    CANDIDATES,
+    CLAIM_DRIVER,
+    CLAIM_LOCK_DRIVER,
+    DESCRIBE,
+    HOLD,
+    ROOMS,
+    decimals,
+)
+from marking.store.models import (
+    Account,
+    ExamSession,
+    Lease,
+    LeaseState,
+    Response,
+    Script,
+    SessionState,
+    utcnow,
+)
+
+MAX_BATCH = 100
+QUEUE_KEYS = 2**31  # queue keys (Response.queue_key) lie in [0, QUEUE_KEYS)
+_SYSTEM_RANDOM = random.SystemRandom()
+
+
+class HoldLimit(StateError):
+    """The examiner already holds the most responses a group allows one examiner."""
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What an examiner sees of a claimed response: no candidate, no other marks."""
+
+    response_id: int
+    script_code: str
+    component: str
+    question: str
+    question_type: str
+    text: str
+    image_sha256: str | None
+    max: Decimal
+    step: Decimal
+    group: str
+    reference: str
+    scheme: str
+    expires_at: dt.datetime
+
+
+def _rooms(db: Session, exam: ExamSession, examiner: Account) -> list[Any]:
+    """(group id, room, key, max_held) of the examiner's open groups, in group order."""
+    return list(db.execute(ROOMS, {"session_id": exam.id, "me": examiner.id}))
+
+
+def claim(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    *,
+    size: int = 10,
+    now: dt.datetime | None = None,
+    lease: dt.timedelta = DEFAULT_LEASE,
+    rng: random.Random | None = None,
+) -> list[Claimed]:
+    """Lease up to ``size`` responses from the examiner's open groups.
+
+    Never one the examiner marked, holds or is excluded from, nor one on anomaly hold or
+    awaiting arbitration, and never more than a group's hold limit (``max_held``, default
+    20) held at once in one group. Responses come in the random order intake fixed, from
+    a random point of it (``rng``: the system's randomness unless given), so no one can
+    arrange which responses they get, nor whose second marker they are.
+
+    Raises StateError outside marking, MarkingError if the examiner has no open group,
+    HoldLimit when nothing could be given because they already hold the most a group
+    allows. Returns [] when nothing is left for them.
+
+    Expired leases are returned to the queue when a claim comes up short: until then the
+    rest of the queue keeps everyone busy, and a claim costs no sweep of the session.
+    """
+    if exam.state is not SessionState.MARKING:
+        raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
+    if not 1 <= size <= MAX_BATCH:
+        raise MarkingError(f"a batch is 1 to {MAX_BATCH} responses")
+    now = now or utcnow()
+    expires = now + lease
+    start = (rng or _SYSTEM_RANDOM).randrange(QUEUE_KEYS)
+    conn = db.connection()
+    fused = conn.dialect.name == "postgresql"
+    if fused:
+        CLAIM_LOCK_DRIVER.run(conn, {"me": examiner.id})
+    take = _take_fused if fused else _take
+    items = take(db, exam, examiner, size, now, expires, start)
+    if len(items) < size and expire_leases(db, exam, now=now):
+        items += take(db, exam, examiner, size - len(items), now, expires, start)
+    if not items:
+        rooms = _rooms(db, exam, examiner)
+        if not rooms:
+            raise MarkingError(
+                f"{examiner.username} has no open marking group in session {exam.code} "
+                "(not assigned, suspended, or the scheme is not approved yet)"
+            )
+        if full := [f"{r.key} ({r.max_held})" for r in rooms if r.room <= 0]:
+            raise HoldLimit(
+                f"you already hold as many responses as one examiner may in group(s) "
+                f"{', '.join(full)}; mark or hand back the ones you hold, then claim again"
+            )
+    return items
+
+
+def _take_fused(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    size: int,
+    now: dt.datetime,
+    expires: dt.datetime,
+    start: int,
+) -> list[Claimed]:
+    rows = CLAIM_DRIVER.run(
+        db.connection(),
+        {
+            "session_id": exam.id,
+            "me": examiner.id,
+            "size": size,
+            "start": start,
+            "l_state": LeaseState.HELD.value,
+            "l_now": now,
+            "l_expires": expires,
+        },
+    )
+    return [_claimed(row, expires, plain=True) for row in rows]
+
+
+def _take(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    size: int,
+    now: dt.datetime,
+    expires: dt.datetime,
+    start: int,
+) -> list[Claimed]:
+    me = examiner.id
+    ids: list[int] = []
+    for row in _rooms(db, exam, examiner):
+        want = min(row.room, size - len(ids))
+        if want > 0:
+            params = {"group_id": row.group_id, "me": me, "start": start, "size": want}
+            ids += db.scalars(CANDIDATES, params)
+    if not ids:
+        return []
+    db.execute(
+        insert(Lease),
+        [
+            {
+                "response_id": rid,
+                "examiner_id": me,
+                "state": LeaseState.HELD,
+                "created_at": now,
+                "expires_at": expires,
+            }
+            for rid in ids
+        ],
+    )
+    db.execute(HOLD, {"ids": ids})
+    return describe(db, ids, expires_at=expires)
+
+
+def describe(db: Session, ids: list[int], *, expires_at: dt.datetime) -> list[Claimed]:
+    # Plain columns, not ORM objects: this runs for every batch claimed.
+    return [_claimed(row, expires_at) for row in db.execute(DESCRIBE, {"ids": ids})]
+
+
+def _claimed(row: Any, expires_at: dt.datetime, *, plain: bool = False) -> Claimed:
+    """A described row as the examiner sees it; ``plain``: the driver's own values (the
+    question type as text, max and step in thousandths), not SQLAlchemy's."""
+    kind, maximum, step = row[4], row[7], row[8]
+    if plain:
+        maximum, step = decimals((maximum, step))
+    else:
+        kind = kind.value
+    return Claimed(
+        response_id=row[0],
+        script_code=row[1],
+        component=row[2],
+        question=row[3],
+        question_type=kind,
+        text=row[5],
+        image_sha256=row[6],
+        max=maximum,
+        step=step,
+        group=row[9],
+        reference=row[10],
+        scheme=row[11],
+        expires_at=expires_at,
+    )
+
+
+def open_counts(db: Session, exam: ExamSession) -> dict[str, int]:
+    """Responses by state for the session (examiner-marked ones only)."""
+    rows = db.execute(
+        select(Response.state, func.count())
+        .join(Script, Script.id == Response.script_id)
+        .where(Script.session_id == exam.id, Response.group_id.is_not(None))
+        .group_by(Response.state)
+    ).all()
+    return {state.value: count for state, count in rows}

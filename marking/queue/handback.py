@@ -1,0 +1,82 @@
+"""Giving a held response back unmarked: released to the queue, or flagged to the lead (R4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from marking.audit import ledger
+from marking.errors import StateError
+from marking.queue.leases import held_lease
+from marking.store.models import (
+    Account,
+    Anomaly,
+    AnomalyKind,
+    ExamSession,
+    LeaseState,
+    Response,
+    ResponseState,
+    SessionState,
+    utcnow,
+)
+
+
+def release(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    *,
+    response_id: int,
+    now: dt.datetime | None = None,
+) -> None:
+    """Hand a held response back to the queue unmarked (NotFound for another session's)."""
+    now = now or utcnow()
+    lease = held_lease(db, exam, examiner, response_id, now=now)
+    lease.state = LeaseState.RELEASED
+    db.execute(update(Response).where(Response.id == response_id).values(held=Response.held - 1))
+    db.flush()
+
+
+def flag(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    *,
+    response_id: int,
+    kind: AnomalyKind,
+    note: str,
+    now: dt.datetime | None = None,
+) -> Anomaly:
+    """Report a held response to the lead instead of marking it (R4); it leaves the queue.
+
+    Raises NotFound for a response of another session and LeaseLost unless it is held."""
+    if exam.state is not SessionState.MARKING:
+        raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
+    now = now or utcnow()
+    lease = held_lease(db, exam, examiner, response_id, now=now)
+    response = db.get(Response, response_id, with_for_update=True)
+    assert response is not None
+    lease.state = LeaseState.RELEASED
+    response.held -= 1
+    response.state = ResponseState.ANOMALY
+    anomaly = Anomaly(
+        session_id=exam.id,
+        response_id=response_id,
+        examiner_id=examiner.id,
+        kind=kind,
+        note=note.strip()[:2000],
+        created_at=now,
+    )
+    db.add(anomaly)
+    db.flush()
+    ledger.append(
+        db,
+        exam,
+        kind="flag",
+        actor=examiner.username,
+        payload={"anomaly": anomaly.id, "response": response_id, "kind": kind.value},
+        now=now,
+    )
+    return anomaly
