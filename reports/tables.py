@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -17,7 +17,15 @@ from openpyxl import Workbook
 from reports.cells import Cell, csv_row, safe_cell
 from reports.data import Register, StatsInput
 from reports.i18n import catalog
-from reports.stats import BIN_EDGES, Agreement, statistics
+from reports.stats import (
+    BIN_EDGES,
+    Agreement,
+    ComponentStats,
+    ExaminerRow,
+    GroupRow,
+    QuestionRow,
+    statistics,
+)
 
 
 @dataclass(frozen=True)
@@ -81,103 +89,124 @@ def _agreement(a: Agreement) -> tuple[Cell, ...]:
 
 
 def stats_tables(data: StatsInput, lang: str = "zh") -> list[Table]:
+    """The statistics as tables: results (after publication), questions, groups, examiners."""
     t = catalog(lang)
     s = statistics(data)
     tables: list[Table] = []
     if s.outcomes is not None and s.components is not None:
-        total = sum(s.outcomes.values())
-        tables.append(
-            Table(
-                t["outcomes"],
-                (t["outcome"], t["count"], t["share"]),
-                [(t[k], v, _f(v / total if total else None)) for k, v in s.outcomes.items()],
-            )
-        )
-        bands = tuple(f"{lo}-{hi}" for lo, hi in itertools.pairwise(BIN_EDGES))
-        tables.append(
-            Table(
-                t["pass_rates"],
-                (
-                    t["component"],
-                    t["sat"],
-                    t["passed_n"],
-                    t["pass_rate"],
-                    t["mean"],
-                    t["sd"],
-                    *bands,
-                ),
-                [
-                    (
-                        c.name or t["interview"],
-                        c.sat,
-                        c.passed,
-                        _f(c.pass_rate),
-                        _f(c.mean, 2),
-                        _f(c.sd, 2),
-                        *c.bands,
-                    )
-                    for c in s.components
-                ],
-            )
-        )
-    names = {c.key: c.name for c in data.components}
-    tables.append(
-        Table(
-            t["questions"],
-            (
-                t["component"],
-                t["question"],
-                t["group"],
-                t["max"],
-                t["mean"],
-                t["facility"],
-                t["discrimination"],
-                t["responses"],
-                t["third_rate"],
-                t["arbitration_rate"],
-            ),
-            [
-                (
-                    names.get(q.component, q.component),
-                    q.number,
-                    q.group,
-                    _f(q.max, 1),
-                    _f(q.mean),
-                    _f(q.facility),
-                    _f(q.discrimination),
-                    q.responses,
-                    _f(q.third_rate),
-                    _f(q.arbitration_rate),
-                )
-                for q in s.questions
-            ],
-        )
-    )
+        tables.append(_outcome_table(t, s.outcomes))
+        tables.append(_pass_rate_table(t, s.components))
+    tables.append(_question_table(t, s.questions, {c.key: c.name for c in data.components}))
     agreement_header = (t["pairs"], t["exact"], t["adjacent"], t["qwk"], t["mad"])
-    tables.append(
-        Table(
-            t["by_group"],
-            (t["group"], t["responses"], *agreement_header, t["third_rate"], t["arbitration_rate"]),
-            [
-                (
-                    g.name,
-                    g.responses,
-                    *_agreement(g.agreement),
-                    _f(g.third_rate),
-                    _f(g.arbitration_rate),
-                )
-                for g in s.groups
-            ],
-        )
-    )
-    tables.append(
-        Table(
-            t["by_examiner"],
-            (t["examiner"], t["marks"], *agreement_header, t["severity"]),
-            [(e.examiner, e.marks, *_agreement(e.agreement), _f(e.severity)) for e in s.examiners],
-        )
-    )
+    tables.append(_group_table(t, s.groups, agreement_header))
+    tables.append(_examiner_table(t, s.examiners, agreement_header))
     return tables
+
+
+def _outcome_table(t: Mapping[str, str], outcomes: dict[str, int]) -> Table:
+    """How many candidates had each outcome, and their share."""
+    total = sum(outcomes.values())
+    return Table(
+        t["outcomes"],
+        (t["outcome"], t["count"], t["share"]),
+        [(t[k], v, _f(v / total if total else None)) for k, v in outcomes.items()],
+    )
+
+
+def _pass_rate_table(t: Mapping[str, str], components: Sequence[ComponentStats]) -> Table:
+    """Per component: who sat, who passed, mean and spread, and the score bands."""
+    bands = tuple(f"{lo}-{hi}" for lo, hi in itertools.pairwise(BIN_EDGES))
+    return Table(
+        t["pass_rates"],
+        (
+            t["component"],
+            t["sat"],
+            t["passed_n"],
+            t["pass_rate"],
+            t["mean"],
+            t["sd"],
+            *bands,
+        ),
+        [
+            (
+                c.name or t["interview"],
+                c.sat,
+                c.passed,
+                _f(c.pass_rate),
+                _f(c.mean, 2),
+                _f(c.sd, 2),
+                *c.bands,
+            )
+            for c in components
+        ],
+    )
+
+
+def _question_table(
+    t: Mapping[str, str], questions: Sequence[QuestionRow], names: Mapping[str, str]
+) -> Table:
+    """Per question: facility, discrimination, and how often it needed a third or a ruling."""
+    return Table(
+        t["questions"],
+        (
+            t["component"],
+            t["question"],
+            t["group"],
+            t["max"],
+            t["mean"],
+            t["facility"],
+            t["discrimination"],
+            t["responses"],
+            t["third_rate"],
+            t["arbitration_rate"],
+        ),
+        [
+            (
+                names.get(q.component, q.component),
+                q.number,
+                q.group,
+                _f(q.max, 1),
+                _f(q.mean),
+                _f(q.facility),
+                _f(q.discrimination),
+                q.responses,
+                _f(q.third_rate),
+                _f(q.arbitration_rate),
+            )
+            for q in questions
+        ],
+    )
+
+
+def _group_table(
+    t: Mapping[str, str], groups: Sequence[GroupRow], agreement_header: tuple[str, ...]
+) -> Table:
+    """Per marking group: how far its examiners agreed, and how often a third or a ruling."""
+    return Table(
+        t["by_group"],
+        (t["group"], t["responses"], *agreement_header, t["third_rate"], t["arbitration_rate"]),
+        [
+            (
+                g.name,
+                g.responses,
+                *_agreement(g.agreement),
+                _f(g.third_rate),
+                _f(g.arbitration_rate),
+            )
+            for g in groups
+        ],
+    )
+
+
+def _examiner_table(
+    t: Mapping[str, str], examiners: Sequence[ExaminerRow], agreement_header: tuple[str, ...]
+) -> Table:
+    """Per examiner: marks given, agreement with the other markers, and severity."""
+    return Table(
+        t["by_examiner"],
+        (t["examiner"], t["marks"], *agreement_header, t["severity"]),
+        [(e.examiner, e.marks, *_agreement(e.agreement), _f(e.severity)) for e in examiners],
+    )
 
 
 def to_csv(tables: Sequence[Table]) -> bytes:

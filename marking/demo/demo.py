@@ -13,7 +13,7 @@ import csv
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,16 +163,14 @@ def _session(
     examiners: list[str],
     custody: str,
 ) -> Summary:
+    """One session through the whole flow, stage by stage, each stage timed."""
     code = f"{tag}-L{level}"
     summary = Summary(code=code, level=level)
     folder = run_dir / code
     folder.mkdir(parents=True, exist_ok=True)
 
-    @contextmanager
-    def stage(name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        yield
-        summary.timings.append((name, time.perf_counter() - start))
+    def stage(name: str) -> AbstractContextManager[None]:
+        return _timed(summary, name)
 
     office, director, lead = (f"{r}-{tag.lower()}" for r in ("office", "director", "lead"))
     toml_text = synthetic.session_toml(
@@ -181,60 +179,17 @@ def _session(
     (folder / "session.toml").write_text(toml_text, encoding="utf-8")
     people = synthetic.roster(candidates, seed=seed, prefix=f"26{level}")
     questions = synthetic.paper(12)
-    half = len(people) // 2
     rng = random.Random(seed)
     with stage("generate files"):
-        for i, part in enumerate((people[:half], people[half:]), start=1):
-            synthetic.write_batch(
-                folder / f"batch-{i}", part, questions, seed=seed + i, image_rate=0.05
-            )
-        _write(
-            folder / "conflicts.csv",
-            ("username", "id_number", "relation"),
-            [(rng.choice(examiners), p.id_number, "relative") for p in rng.sample(people, 2)],
-        )
-        _write(
-            folder / "violations.csv",
-            ("exam_no", "component", "action", "reason"),
-            [
-                (people[3].exam_no, "theory", "warning", "考试中交头接耳"),
-                (people[7].exam_no, "skills", "void", "携带违禁资料"),
-            ],
-        )
-        if level <= 2:
-            panel = [e for e in examiners][:3]
-            _write(
-                folder / "interview.csv",
-                ("exam_no", "username", "score"),
-                [
-                    (p.exam_no, u, str(max(0, min(100, round(rng.gauss(68, 12))))))
-                    for p in people
-                    if rng.random() > 0.03
-                    for u in panel
-                ],
-            )
-
+        _write_inputs(folder, people, questions, examiners, level=level, seed=seed, rng=rng)
     with stage("session, keys, conflicts"), transaction(engine) as db:
-        exam = create_session(
-            db, parse_session_definition(toml_text), source=toml_text, actor=ACTOR
-        )
-        if custody == "key_file":
-            init_keys(
-                db, exam, actor=ACTOR, key_file=folder / "session.key", passphrase=DEMO_PASSPHRASE
-            )
-        else:
-            init_keys(db, exam, actor=ACTOR, custodians=3, threshold=2, out_dir=folder / "shares")
-        import_conflicts(db, folder / "conflicts.csv", actor=ACTOR, session=exam)
+        _create(db, folder, toml_text, custody)
     for i in (1, 2):
         with stage(f"intake batch {i}"), transaction(engine) as db:
             intake_batch(db, get_session(db, code), folder / f"batch-{i}", actor=ACTOR)
         scrub_wal(engine)
     with stage("assignment, schemes"), transaction(engine) as db:
-        exam = get_session(db, code)
-        for n, group in enumerate(exam.groups):
-            assign(db, exam, group, examiners, actor=ACTOR, lead=lead if n == 0 else None)
-        for group in exam.groups:
-            approve_scheme(db, exam, get_group(db, exam, group.key), by=lead)
+        _assign(db, get_session(db, code), examiners, lead)
     with stage("simulated marking"):
         report = simulate(engine, code, seed=seed)
         if report.stuck:
@@ -245,67 +200,156 @@ def _session(
         if level <= 2:
             record_interview(db, exam, folder / "interview.csv", actor=ACTOR)
     with stage("publication"), transaction(engine) as db:
-        exam = get_session(db, code)
-        assert exam.public_key is not None
-        if custody == "key_file":
-            key = open_key(
-                key_file=folder / "session.key",
-                passphrase=DEMO_PASSPHRASE,
-                expected_public_key=exam.public_key,
-            )
-        else:
-            shares = sorted((folder / "shares").glob("share-*.txt"))[:2]
-            key = open_key(shares=shares, expected_public_key=exam.public_key)
-        # R16: the director reviews the session as it stands and approves it first.
-        approve_publication(db, exam, get_account(db, director), note="demo")
-        published = publish(db, exam, by=office, approved_by=director, key=key)
-        summary.outcomes = published.outcomes
-        summary.results_sha256 = published.results_sha256
-        summary.ledger_head = published.ledger_head
+        _publish(db, get_session(db, code), folder, custody, office, director, summary)
     with stage("exports, verify"), transaction(engine) as db:
         exam = get_session(db, code)
-        columns, rows = exports.results_rows(db, exam)
-        _write(folder / "results.csv", columns, rows, bom=True)
-        _write(folder / "marks.csv", exports.MARKS_COLUMNS, exports.marks_rows(db, exam), bom=True)
-        _write(
-            folder / "finals.csv", exports.FINALS_COLUMNS, exports.finals_rows(db, exam), bom=True
-        )
-        checked = verify(db, exam)
-        if not checked.ok:
-            raise RuntimeError("ledger verification failed: " + "; ".join(checked.problems))
-        summary.candidates = sum(published.outcomes.values())
-        summary.responses = _count(
-            db,
-            select(func.count())
-            .select_from(Response)
-            .join(Script)
-            .where(Script.session_id == exam.id),
-        )
-        summary.subjective = _count(
-            db,
-            select(func.count())
-            .select_from(Response)
-            .join(Script)
-            .where(Script.session_id == exam.id, Response.group_id.is_not(None)),
-        )
-        marks = (
-            select(func.count())
-            .select_from(Mark)
-            .join(Response)
-            .join(Script)
-            .where(Script.session_id == exam.id)
-        )
-        summary.marks = _count(db, marks)
-        summary.third_marks = _count(db, marks.where(Mark.kind == MarkKind.THIRD))
-        summary.arbitrations = _count(
-            db,
-            select(func.count())
-            .select_from(Arbitration)
-            .join(Response)
-            .join(Script)
-            .where(Script.session_id == exam.id),
-        )
+        _export_and_verify(db, exam, folder)
+        _count_work(db, exam, summary)
     return summary
+
+
+@contextmanager
+def _timed(summary: Summary, name: str) -> Iterator[None]:
+    """Time a stage of the flow into the summary."""
+    start = time.perf_counter()
+    yield
+    summary.timings.append((name, time.perf_counter() - start))
+
+
+def _write_inputs(
+    folder: Path,
+    people: list[synthetic.SyntheticCandidate],
+    questions: list[synthetic.PaperQuestion],
+    examiners: list[str],
+    *,
+    level: int,
+    seed: int,
+    rng: random.Random,
+) -> None:
+    """The office's files: two batches, conflicts, violations and (level 2) interview scores."""
+    half = len(people) // 2
+    for i, part in enumerate((people[:half], people[half:]), start=1):
+        synthetic.write_batch(
+            folder / f"batch-{i}", part, questions, seed=seed + i, image_rate=0.05
+        )
+    _write(
+        folder / "conflicts.csv",
+        ("username", "id_number", "relation"),
+        [(rng.choice(examiners), p.id_number, "relative") for p in rng.sample(people, 2)],
+    )
+    _write(
+        folder / "violations.csv",
+        ("exam_no", "component", "action", "reason"),
+        [
+            (people[3].exam_no, "theory", "warning", "考试中交头接耳"),
+            (people[7].exam_no, "skills", "void", "携带违禁资料"),
+        ],
+    )
+    if level <= 2:
+        panel = [e for e in examiners][:3]
+        _write(
+            folder / "interview.csv",
+            ("exam_no", "username", "score"),
+            [
+                (p.exam_no, u, str(max(0, min(100, round(rng.gauss(68, 12))))))
+                for p in people
+                if rng.random() > 0.03
+                for u in panel
+            ],
+        )
+
+
+def _create(db: Session, folder: Path, toml_text: str, custody: str) -> None:
+    """The session from its definition, its key (one key file or 2-of-3 shares), conflicts."""
+    exam = create_session(db, parse_session_definition(toml_text), source=toml_text, actor=ACTOR)
+    if custody == "key_file":
+        init_keys(
+            db, exam, actor=ACTOR, key_file=folder / "session.key", passphrase=DEMO_PASSPHRASE
+        )
+    else:
+        init_keys(db, exam, actor=ACTOR, custodians=3, threshold=2, out_dir=folder / "shares")
+    import_conflicts(db, folder / "conflicts.csv", actor=ACTOR, session=exam)
+
+
+def _assign(db: Session, exam: ExamSession, examiners: list[str], lead: str) -> None:
+    """Every group gets the examiners (the first names the lead); the lead approves each."""
+    for n, group in enumerate(exam.groups):
+        assign(db, exam, group, examiners, actor=ACTOR, lead=lead if n == 0 else None)
+    for group in exam.groups:
+        approve_scheme(db, exam, get_group(db, exam, group.key), by=lead)
+
+
+def _publish(
+    db: Session,
+    exam: ExamSession,
+    folder: Path,
+    custody: str,
+    office: str,
+    director: str,
+    summary: Summary,
+) -> None:
+    """The key rebuilt as its custodians would (the key file, or two shares), the director's
+    approval, then publication; its outcome and digests go into the summary."""
+    assert exam.public_key is not None
+    if custody == "key_file":
+        key = open_key(
+            key_file=folder / "session.key",
+            passphrase=DEMO_PASSPHRASE,
+            expected_public_key=exam.public_key,
+        )
+    else:
+        shares = sorted((folder / "shares").glob("share-*.txt"))[:2]
+        key = open_key(shares=shares, expected_public_key=exam.public_key)
+    # R16: the director reviews the session as it stands and approves it first.
+    approve_publication(db, exam, get_account(db, director), note="demo")
+    published = publish(db, exam, by=office, approved_by=director, key=key)
+    summary.outcomes = published.outcomes
+    summary.results_sha256 = published.results_sha256
+    summary.ledger_head = published.ledger_head
+
+
+def _export_and_verify(db: Session, exam: ExamSession, folder: Path) -> None:
+    """The published session's exports written, then its ledger checked."""
+    columns, rows = exports.results_rows(db, exam)
+    _write(folder / "results.csv", columns, rows, bom=True)
+    _write(folder / "marks.csv", exports.MARKS_COLUMNS, exports.marks_rows(db, exam), bom=True)
+    _write(folder / "finals.csv", exports.FINALS_COLUMNS, exports.finals_rows(db, exam), bom=True)
+    checked = verify(db, exam)
+    if not checked.ok:
+        raise RuntimeError("ledger verification failed: " + "; ".join(checked.problems))
+
+
+def _count_work(db: Session, exam: ExamSession, summary: Summary) -> None:
+    """The summary's counts: candidates, responses, marks, third marks, arbitrations."""
+    summary.candidates = sum(summary.outcomes.values())
+    summary.responses = _count(
+        db,
+        select(func.count()).select_from(Response).join(Script).where(Script.session_id == exam.id),
+    )
+    summary.subjective = _count(
+        db,
+        select(func.count())
+        .select_from(Response)
+        .join(Script)
+        .where(Script.session_id == exam.id, Response.group_id.is_not(None)),
+    )
+    marks = (
+        select(func.count())
+        .select_from(Mark)
+        .join(Response)
+        .join(Script)
+        .where(Script.session_id == exam.id)
+    )
+    summary.marks = _count(db, marks)
+    summary.third_marks = _count(db, marks.where(Mark.kind == MarkKind.THIRD))
+    summary.arbitrations = _count(
+        db,
+        select(func.count())
+        .select_from(Arbitration)
+        .join(Response)
+        .join(Script)
+        .where(Script.session_id == exam.id),
+    )
 
 
 def _count(db: Session, query: Select[Any]) -> int:

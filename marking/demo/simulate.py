@@ -86,11 +86,47 @@ def simulate(
     """Mark every open response of the session; the session's lead resolves what comes up."""
     rng = random.Random(seed)
     report = SimulationReport()
+    examiners = _examiners(engine, code, rng)
+    noise = random.Random(seed + 1)
+    while True:
+        report.rounds += 1
+        progress = False
+        rng.shuffle(examiners)
+        for sim in examiners:
+            with transaction(engine) as db:
+                exam = get_session(db, code)
+                if exam.state is not SessionState.MARKING:
+                    return report
+                took = _mark_turn(
+                    db,
+                    exam,
+                    sim,
+                    seed=seed,
+                    batch=batch,
+                    flag_rate=flag_rate,
+                    noise=noise,
+                    report=report,
+                )
+                progress = took or progress
+        lead_work = _lead_round(engine, code, seed, report)
+        if not progress and not lead_work:
+            break
+    _finish(engine, code, report)
+    if echo:
+        echo(
+            f"simulated {report.marks} marks ({report.third_marks} third marks), "
+            f"{report.flags} flags, {report.arbitrations} arbitrations in {report.rounds} rounds"
+        )
+    return report
+
+
+def _examiners(engine: Engine, code: str, rng: random.Random) -> list[SimulatedExaminer]:
+    """The session's assigned examiners, each given a seeded severity and noise."""
     with transaction(engine) as db:
         exam = get_session(db, code)
         if exam.lead_id is None:
             raise ValueError(f"session {code} has no lead examiner to resolve anomalies")
-        examiners = [
+        return [
             SimulatedExaminer(
                 account_id=account.id,
                 username=account.username,
@@ -107,43 +143,48 @@ def simulate(
                 .order_by(Account.username)
             )
         ]
-    noise = random.Random(seed + 1)
-    while True:
-        report.rounds += 1
-        progress = False
-        rng.shuffle(examiners)
-        for sim in examiners:
-            with transaction(engine) as db:
-                exam = get_session(db, code)
-                if exam.state is not SessionState.MARKING:
-                    return report
-                account = db.get(Account, sim.account_id)
-                assert account is not None
-                try:
-                    claimed = claim(db, exam, account, size=batch)
-                except MarkingError:  # no open group for this examiner (not approved yet)
-                    claimed = []
-                for item in claimed:
-                    progress = True
-                    if noise.random() < flag_rate:
-                        flag(
-                            db,
-                            exam,
-                            account,
-                            response_id=item.response_id,
-                            kind=AnomalyKind.ILLEGIBLE,
-                            note="字迹无法辨认 (simulated)",
-                        )
-                        report.flags += 1
-                        continue
-                    q = latent_quality(seed, item.response_id)
-                    raw = float(item.max) * (q + sim.severity + noise.gauss(0.0, sim.noise))
-                    value = on_step(raw, item.step, item.max)
-                    submit_mark(db, exam, account, response_id=item.response_id, value=value)
-                    report.marks += 1
-        lead_work = _lead_round(engine, code, seed, report)
-        if not progress and not lead_work:
-            break
+
+
+def _mark_turn(
+    db: Session,
+    exam: ExamSession,
+    sim: SimulatedExaminer,
+    *,
+    seed: int,
+    batch: int,
+    flag_rate: float,
+    noise: random.Random,
+    report: SimulationReport,
+) -> bool:
+    """One examiner's turn: claim a batch and mark it (a few flagged); False if none came."""
+    account = db.get(Account, sim.account_id)
+    assert account is not None
+    try:
+        claimed = claim(db, exam, account, size=batch)
+    except MarkingError:  # no open group for this examiner (not approved yet)
+        claimed = []
+    for item in claimed:
+        if noise.random() < flag_rate:
+            flag(
+                db,
+                exam,
+                account,
+                response_id=item.response_id,
+                kind=AnomalyKind.ILLEGIBLE,
+                note="字迹无法辨认 (simulated)",
+            )
+            report.flags += 1
+            continue
+        q = latent_quality(seed, item.response_id)
+        raw = float(item.max) * (q + sim.severity + noise.gauss(0.0, sim.noise))
+        value = on_step(raw, item.step, item.max)
+        submit_mark(db, exam, account, response_id=item.response_id, value=value)
+        report.marks += 1
+    return bool(claimed)
+
+
+def _finish(engine: Engine, code: str, report: SimulationReport) -> None:
+    """Nothing left open: the session is reconciled; else the report says what is stuck."""
     with transaction(engine) as db:
         exam = get_session(db, code)
         remaining = open_work(db, exam)
@@ -153,12 +194,6 @@ def simulate(
             exam.state = SessionState.RECONCILED
             ledger.append(db, exam, kind="reconciled", actor="simulate", payload={})
         report.third_marks = _count_third(db, exam.id)
-    if echo:
-        echo(
-            f"simulated {report.marks} marks ({report.third_marks} third marks), "
-            f"{report.flags} flags, {report.arbitrations} arbitrations in {report.rounds} rounds"
-        )
-    return report
 
 
 def _lead_round(engine: Engine, code: str, seed: int, report: SimulationReport) -> bool:

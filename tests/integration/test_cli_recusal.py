@@ -21,7 +21,7 @@ from marking.store.db import transaction
 from marking.store.models import Exclusion, Role, RulingWithdrawal
 from tests.conftest import FreshDatabase
 from tests.integration import factory as f
-from tests.integration.test_cli import ok, refused
+from tests.integration.cli.cli_support import ok, refused
 from tests.integration.test_recusal import mark_as
 
 TEAM = ("e1", "e2", "e3")

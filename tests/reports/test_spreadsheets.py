@@ -13,7 +13,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from marking.cli import write_csv
+from marking.cli.exports import write_csv
 from marking.publication.publish import publish
 from marking.read import exports, reportdata
 from reports.produce import produce

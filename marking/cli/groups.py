@@ -1,0 +1,86 @@
+"""`blindmark assign` and `scheme approve`: examiners on marking groups, groups opened."""
+
+from __future__ import annotations
+
+import click
+
+from marking.cli import Context, handle_errors, main, pass_ctx
+from marking.cli.common import actor
+from marking.store.db import transaction
+
+
+@main.command()
+@click.option("--session", "code", required=True, help="Session code.")
+@click.option("--group", "group_key", help="Marking group key (with --examiners).")
+@click.option("--examiners", help="Comma-separated usernames (with --group).")
+@click.option("--lead", help="Name the session's lead examiner (with --group).")
+@click.option(
+    "--deputy",
+    help="Name the deputy lead, who rules where the lead is excluded (DESIGN §14).",
+)
+@pass_ctx
+@handle_errors
+def assign(
+    ctx: Context,
+    code: str,
+    group_key: str | None,
+    examiners: str | None,
+    lead: str | None,
+    deputy: str | None,
+) -> None:
+    """Put examiners on a marking group (R9 scope, R11 validity, R10 rotation checked),
+    name the lead with them, and name the deputy lead (alone or with them)."""
+    from marking.setup.assignment import assign as do_assign
+    from marking.setup.assignment import get_group, name_deputy
+    from marking.setup.sessions import get_session
+
+    if (group_key is None) != (examiners is None):
+        raise click.UsageError("--group and --examiners go together")
+    if group_key is None and lead is not None:
+        raise click.UsageError("--lead is named with --group and --examiners")
+    if group_key is None and deputy is None:
+        raise click.UsageError("give --group G --examiners U1,U2,... and/or --deputy U")
+    names = [n.strip() for n in (examiners or "").split(",") if n.strip()]
+    lines: list[str] = []
+    warnings: list[str] = []
+    with transaction(ctx.checked_engine()) as db:  # all of it, or none of it
+        exam = get_session(db, code)
+        if group_key is not None:
+            result = do_assign(
+                db, exam, get_group(db, exam, group_key), names, actor=actor(), lead=lead
+            )
+            warnings = result.warnings
+            lines.append(
+                f"group {group_key}: {len(result.added)} assigned"
+                + (f", {len(result.already)} already" if result.already else "")
+                + (f"; lead {lead}" if lead else "")
+            )
+        if deputy is not None:
+            name_deputy(db, exam, deputy, actor=actor())
+            lines.append(f"deputy lead {deputy}: rules where the lead is excluded")
+    for line in lines:
+        click.echo(line)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@main.group("scheme")
+def scheme_group() -> None:
+    """Marking schemes (R5)."""
+
+
+@scheme_group.command("approve")
+@click.option("--session", "code", required=True, help="Session code.")
+@click.option("--group", "group_key", required=True, help="Marking group key.")
+@click.option("--by", required=True, help="The session's lead examiner.")
+@pass_ctx
+@handle_errors
+def scheme_approve(ctx: Context, code: str, group_key: str, by: str) -> None:
+    """The lead approves a group's scheme; the group opens for marking."""
+    from marking.setup.assignment import approve_scheme, get_group
+    from marking.setup.sessions import get_session
+
+    with transaction(ctx.checked_engine()) as db:
+        exam = get_session(db, code)
+        approve_scheme(db, exam, get_group(db, exam, group_key), by=by)
+    click.echo(f"group {group_key} approved by {by}: open for marking")
