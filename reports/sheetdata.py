@@ -17,6 +17,8 @@ from reports.data import ComponentInfo, SessionInfo
 PAGE_WIDTH = 210.0
 PAGE_HEIGHT = 297.0
 LINE_PITCH = 8.0  # the writing lines ruled in an answer box
+# The content's column, and its foot: the corner marks are outside it, the footer line below.
+LEFT, RIGHT, BOTTOM = 20.0, 190.0, 277.0
 
 # AnswerBox.kind: an examiner marks what is written in it, or a fill-in (objective, scored
 # from the key) whose text no bubble reader can take: it is cut like an answer box.

@@ -35,10 +35,13 @@ from marking.domain.definition import ComponentDef, QuestionDef, QuestionType
 from marking.errors import MarkingError
 from reports.sheetdata import (
     ANSWER,
+    BOTTOM,
     FILL_BLANK,
+    LEFT,
     LINE_PITCH,
     PAGE_HEIGHT,
     PAGE_WIDTH,
+    RIGHT,
     AnswerBox,
     Box,
     DigitBubble,
@@ -51,8 +54,6 @@ from reports.sheetdata import (
 
 MARK_SIZE = 6.0
 MARK_INSET = 10.0
-LEFT, RIGHT = 20.0, 190.0  # the content's column; marks sit outside it
-BOTTOM = 277.0  # the footer line is below, between the bottom marks
 QR_BOX = Box(166.0, 20.0, 24.0, 24.0)
 CONTENT_TOP = 50.0  # below the QR code and the serial printed under it
 GAP = 3.0

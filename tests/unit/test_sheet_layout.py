@@ -19,15 +19,12 @@ from marking.domain.definition import (
     parse_session_definition,
 )
 from marking.paper.layout import (
-    BOTTOM,
     CAPTION,
     CONTENT_TOP,
     GAP,
-    LEFT,
     MARK_INSET,
     MAX_DIGITS,
     MAX_LINES,
-    RIGHT,
     LayoutError,
     layout_digest,
     layout_json,
@@ -36,10 +33,13 @@ from marking.paper.layout import (
 )
 from reports.sheetdata import (
     ANSWER,
+    BOTTOM,
     FILL_BLANK,
+    LEFT,
     LINE_PITCH,
     PAGE_HEIGHT,
     PAGE_WIDTH,
+    RIGHT,
     Box,
     SheetLayout,
     SheetPage,
