@@ -140,8 +140,6 @@ def option_letters(question: QuestionDef, hint: int | None = None) -> tuple[str,
     """The options printed for an objective question: A-D, or up to the key's last letter
     or the hint's count; T and F for true/false."""
     if question.type is QuestionType.TRUE_FALSE:
-        if hint is not None:
-            raise LayoutError(f"question {question.number} is true/false: its options are T, F")
         return _TRUE_FALSE
     used = max((_LETTERS.index(c) + 1 for c in "".join(question.answer or ())), default=0)
     count = max(_DEFAULT_OPTIONS, used) if hint is None else hint

@@ -20,6 +20,7 @@ from marking.paper.codes import decode_payload
 from marking.paper.layout import layout_digest
 from marking.paper.printing import PrintedSheets, print_sheets
 from reports.sheetdata import Box
+from reports.sheets import Text, stacked
 
 SESSION = parse_session_definition(session_toml("2026-GD-0412", questions_per_component=8))
 SETS = 3
@@ -143,3 +144,17 @@ def test_what_cannot_be_printed_is_refused_before_rendering() -> None:
         print_sheets(SESSION, "interview", 1)
     with pytest.raises(InputError, match="1 to 5000"):
         print_sheets(SESSION, "theory", 0)
+
+
+def test_columns_of_labels_are_set_as_one_text_with_each_line_where_it_was() -> None:
+    digits = [Text(50, 60 + 5 * d, 3.2, 3.2, str(d), "in", "center") for d in range(10)]
+    other_column = [Text(55.5, 60 + 5 * d, 3.2, 3.2, str(d), "in", "center") for d in range(3)]
+    uneven = [Text(80, 60, 3.2, 3.2, "A", "in"), Text(80, 65, 3.2, 3.2, "B", "in")]
+    uneven.append(Text(80, 75, 3.2, 3.2, "C", "in"))  # a band further down: a new stack
+    out = stacked([*digits, *other_column, *uneven])
+    assert len(out) == 4
+    column = next(t for t in out if t.x == 50)
+    assert column.text == "\n".join("0123456789") and column.line == 5
+    for d in range(10):  # each line's centre is where its own text's centre was
+        assert column.y + (d + 0.5) * column.line == pytest.approx(digits[d].y + 1.6)
+    assert sorted(t.text for t in out if t.x == 80) == ["A\nB", "C"]
