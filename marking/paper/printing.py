@@ -1,0 +1,102 @@
+"""Answer sheets ready to print: a component's layout, fresh serials, each page's QR code,
+and the PDF drawn by ``reports.sheets``, whose errors become ``ReportFailed`` here.
+
+Nothing is stored: the caller (``blindmark sheets``, the office's button) records the
+serials issued, so that the scan step can refuse a sheet nobody printed, and writes the
+PDF (and the layout file, ``layout.layout_text``) where it was asked to.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from marking.domain.definition import ComponentDef, SessionDef
+from marking.errors import InputError, NotFound, ReportFailed
+from marking.paper.codes import PagePayload, encode_payload, new_serials
+from marking.paper.layout import DEFAULT_DIGITS, layout_digest, sheet_layout
+from reports.data import ComponentInfo, SessionInfo
+from reports.errors import ReportError
+from reports.sheetdata import SheetHeading, SheetLayout, SheetSet
+from reports.sheets import render_sheets
+
+MAX_COUNT = 5000  # sets in one call: about 2 GB of PDF at ten pages a set is enough
+
+
+@dataclass(frozen=True)
+class PrintedSheets:
+    pdf: bytes
+    layout: SheetLayout
+    serials: tuple[str, ...]  # one a set, in the order the sets are in the PDF
+
+
+def sheet_heading(session: SessionDef, component: ComponentDef) -> SheetHeading:
+    """What a sheet says besides its geometry: the session, the component, each maximum."""
+    return SheetHeading(
+        session=SessionInfo(
+            code=session.code,
+            occupation=session.occupation,
+            occupation_code=session.occupation_code,
+            level=session.level,
+            date=session.date.isoformat(),
+            station=session.station,
+        ),
+        component=ComponentInfo(component.key, component.name),
+        maxima={q.number: format(q.max, "f") for q in component.questions},
+    )
+
+
+def sheet_sets(
+    layout: SheetLayout, *, session: str, serials: tuple[str, ...], key: bytes | None = None
+) -> tuple[SheetSet, ...]:
+    """Each serial's set: the QR text of each of the layout's pages."""
+    digest = layout_digest(layout)
+    return tuple(
+        SheetSet(
+            serial,
+            tuple(
+                encode_payload(
+                    PagePayload(session, layout.component, digest, serial, page.number), key=key
+                )
+                for page in layout.pages
+            ),
+        )
+        for serial in serials
+    )
+
+
+def print_sheets(
+    session: SessionDef,
+    component: str,
+    count: int,
+    *,
+    exam_number_digits: int = DEFAULT_DIGITS,
+    lines: Mapping[str, int] | None = None,
+    options: Mapping[str, int] | None = None,
+    key: bytes | None = None,
+    workers: int | None = None,
+    choice: Callable[[str], str] = secrets.choice,
+) -> PrintedSheets:
+    """``count`` blank answer-sheet sets of a component, with fresh random serials.
+
+    Raises NotFound for a component the session does not have, InputError for a count
+    out of range, LayoutError when the hints do not fit, ReportFailed when the PDF cannot
+    be made (no CJK font, a code too long for its box).
+    """
+    found = next((c for c in session.components if c.key == component), None)
+    if found is None:
+        keys = ", ".join(c.key for c in session.components)
+        raise NotFound(f"session {session.code} has no component {component!r} (it has {keys})")
+    if not 1 <= count <= MAX_COUNT:
+        raise InputError("--count", f"must be 1 to {MAX_COUNT} sets, not {count}")
+    layout = sheet_layout(
+        found, exam_number_digits=exam_number_digits, lines=lines, options=options
+    )
+    serials = new_serials(count, choice=choice)
+    sets = sheet_sets(layout, session=session.code, serials=serials, key=key)
+    try:
+        pdf = render_sheets(layout, sheet_heading(session, found), sets, workers=workers)
+    except ReportError as exc:
+        raise ReportFailed(str(exc)) from None
+    return PrintedSheets(pdf, layout, serials)
