@@ -479,6 +479,9 @@ def main(argv: list[str] | None = None) -> int:
         "source": source_state(
             HERE.parent.parent,
             "marking/publication/publish.py",
+            "marking/publication/reconciliation.py",
+            "marking/publication/outcomes.py",
+            "marking/publication/results.py",
             "marking/domain/rules/reconciliation.py",
             "marking/domain/rules/vectorised.py",
             "marking/domain/rules/scores.py",
