@@ -12,6 +12,7 @@ import logging
 import random
 import secrets
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -126,11 +127,7 @@ def store_batch(
 
     # Scripts: one per (candidate, component) answered at all, created in a random order
     # with random codes, so the roster's order leaves no trace in ids or codes.
-    pairs = [
-        (cand, ci)
-        for ci in range(len(batch.components))
-        for cand in np.flatnonzero(answered[:, ci]).tolist()
-    ]
+    pairs = [(cand, ci) for ci in range(answered.shape[1]) for cand in _answered(answered, ci)]
     script_ids = _create_scripts(db, exam, stage, batch.components, pairs, shuffle_rng)
     response_count = _copy_responses(stage)
     stage.drop()
@@ -161,9 +158,8 @@ def store_batch(
     if exam.state is SessionState.DRAFT:
         exam.state = SessionState.INTAKE
     db.flush()
-    by_component = {comp.key: 0 for comp in batch.components}
-    for _cand, ci in pairs:
-        by_component[batch.components[ci].key] += 1
+    by_component = Counter({comp.key: 0 for comp in batch.components})
+    by_component.update(batch.components[ci].key for _cand, ci in pairs)
     summary = IntakeSummary(
         batch_id=record.id,
         candidates=record.candidate_count,
@@ -172,10 +168,16 @@ def store_batch(
         objective_scored=objective,
         images=images,
         exclusions=exclusions,
-        by_component=by_component,
+        by_component=dict(by_component),
     )
     _record_in_ledger(db, exam, record, summary, actor=actor)
     return summary
+
+
+def _answered(answered: np.ndarray[Any, np.dtype[np.bool_]], ci: int) -> list[int]:
+    """The candidates (roster indexes, ascending) with a response in component ``ci``."""
+    found: list[int] = np.flatnonzero(answered[:, ci]).tolist()
+    return found
 
 
 def _stage_responses(
