@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from reports.errors import ReportError
 
 
 class MarkingError(Exception):
@@ -89,3 +92,12 @@ class ReportFailed(MarkingError):
     """A report could not be produced (``reports.errors.ReportError``, same message)."""
 
     exit_code = 8
+
+
+@contextmanager
+def report_refusals() -> Iterator[None]:
+    """Inside it, a refusal of ``reports`` (plain data, its own errors) becomes ReportFailed."""
+    try:
+        yield
+    except ReportError as exc:
+        raise ReportFailed(str(exc)) from None

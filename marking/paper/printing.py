@@ -13,11 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from marking.domain.definition import ComponentDef, SessionDef
-from marking.errors import InputError, NotFound, ReportFailed
+from marking.errors import InputError, NotFound, report_refusals
 from marking.paper.codes import PagePayload, encode_payload, new_serials
 from marking.paper.layout import DEFAULT_DIGITS, layout_digest, sheet_layout
 from reports.data import ComponentInfo, SessionInfo
-from reports.errors import ReportError
 from reports.sheetdata import SheetHeading, SheetLayout, SheetSet
 from reports.sheets import render_sheets
 
@@ -95,8 +94,6 @@ def print_sheets(
     )
     serials = new_serials(count, choice=choice)
     sets = sheet_sets(layout, session=session.code, serials=serials, key=key)
-    try:
+    with report_refusals():
         pdf = render_sheets(layout, sheet_heading(session, found), sets, workers=workers)
-    except ReportError as exc:
-        raise ReportFailed(str(exc)) from None
     return PrintedSheets(pdf, layout, serials)

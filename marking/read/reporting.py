@@ -4,37 +4,30 @@ the web's 400) in this one place."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
-from marking.errors import ReportFailed
+from marking.errors import report_refusals
 from reports import produce as _produce
-from reports.data import Register, StatsInput
-from reports.errors import ReportError
 
 KINDS = _produce.KINDS
 MEDIA_TYPES = _produce.MEDIA_TYPES
 
-
-def infer_format(kind: str, out: Path | None, fmt: str | None) -> str:
-    """``reports.produce.infer_format``, its refusals as ``ReportFailed``."""
-    try:
-        return _produce.infer_format(kind, out, fmt)
-    except ReportError as exc:
-        raise ReportFailed(str(exc)) from None
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
-def produce(
-    kind: str,
-    data: Register | StatsInput,
-    *,
-    fmt: str = "pdf",
-    lang: str = "zh",
-    exam_nos: Sequence[str] | None = None,
-    workers: int | None = None,
-) -> bytes:
-    """``reports.produce.produce``, its refusals as ``ReportFailed``."""
-    try:
-        return _produce.produce(kind, data, fmt=fmt, lang=lang, exam_nos=exam_nos, workers=workers)
-    except ReportError as exc:
-        raise ReportFailed(str(exc)) from None
+def _refusals_as_failed(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``function`` of ``reports``, its ReportError raised as ReportFailed."""
+
+    @functools.wraps(function)
+    def call(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with report_refusals():
+            return function(*args, **kwargs)
+
+    return call
+
+
+infer_format = _refusals_as_failed(_produce.infer_format)
+produce = _refusals_as_failed(_produce.produce)
