@@ -1,17 +1,17 @@
 """Issuing answer sheets: a session's sets printed and their serials recorded, together.
 
 The serials go into ``IssuedSheet`` (unique in the session, by a constraint) and the
-ledger records the issue (component, count, layout digest and a SHA-256 of the serials, so
-``verify`` can hold the table to it); the serials themselves stay out of the ledger, which
-need not carry thousands of them to be checked. The PDF is rendered before anything is
-written: on SQLite the write lock is held only for the inserts, not for the rendering.
+ledger records the issue: component, count, layout digest and the serials themselves, so
+that ``verify`` holds the table to it (a serial slipped in or deleted behind the ledger's
+back shows). Serials are not identity (random, unrelated to any candidate), so the ledger
+may carry them (about 22 KB for the largest issue). The PDF is rendered before anything
+is written: on SQLite the write lock is held only for the inserts, not for the rendering.
 The page codes' check values are keyed with the session's own ``sheet_key`` (made with
 the session, never shown), so a page code made up elsewhere fails at the scan.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Callable, Iterable
 
@@ -133,12 +133,7 @@ def issue_sheets(
             "count": count,
             "layout": digest,
             "pages": len(printed.layout.pages),
-            "serials_sha256": serials_digest(printed.serials),
+            "serials": list(printed.serials),
         },
     )
     return printed
-
-
-def serials_digest(serials: Iterable[str]) -> str:
-    """SHA-256 of the serials, sorted, one a line: what the ledger holds of an issue."""
-    return hashlib.sha256("".join(f"{s}\n" for s in sorted(serials)).encode()).hexdigest()

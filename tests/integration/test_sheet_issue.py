@@ -15,9 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from marking.audit.verify import verify
 from marking.errors import InputError, NotFound, StateError
 from marking.paper.codes import PayloadError, decode_payload
-from marking.paper.issue import issue_sheets, serials_digest
+from marking.paper.issue import issue_sheets
 from marking.paper.layout import layout_digest
 from marking.store.models import (
     Component,
@@ -80,7 +81,7 @@ def test_issued_serials_are_recorded_with_the_ledger_told(db: Session, exam: Exa
         "count": 3,
         "layout": digest,
         "pages": len(printed.layout.pages),
-        "serials_sha256": serials_digest(printed.serials),
+        "serials": list(printed.serials),
     }
 
 
@@ -164,3 +165,24 @@ def test_the_definitions_hints_shape_the_sheets(db: Session, tmp_path: Path) -> 
     assert header is not None and len(header.exam_number_cells) == 8
     assert [b.option for b in printed.layout.pages[0].bubbles] == list("ABCDE")
     assert [a.lines for p in printed.layout.pages for a in p.answers] == [4]
+
+
+def test_verify_holds_the_issued_serials_to_the_ledger(db: Session, exam: ExamSession) -> None:
+    issue_sheets(db, exam, "theory", 2, actor="office", workers=1)
+    assert verify(db, exam).ok
+    kept, gone = issued(db, exam)
+    db.add(
+        IssuedSheet(
+            session_id=exam.id,
+            component_id=kept.component_id,
+            serial="FAKE234567",
+            layout=kept.layout,
+            issued_by="office",
+        )
+    )
+    db.delete(gone)
+    db.flush()
+    problems = verify(db, exam).problems
+    assert len(problems) == 2
+    assert any(f"issued sheet {gone.serial} " in p and "(ledger only)" in p for p in problems)
+    assert any("issued sheet FAKE234567 " in p and "(table only)" in p for p in problems)
