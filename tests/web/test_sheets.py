@@ -94,3 +94,23 @@ def test_no_one_but_the_office_prints_sheets(world: World, username: str) -> Non
     assert client.post(f"/office/sessions/{CODE}/sheets", data=form).status_code == 403
     assert client.get(f"/office/sessions/{CODE}/sheets/theory/layout").status_code == 403
     assert "答题卡" not in client.get(f"/office/sessions/{CODE}").get_data(as_text=True)
+
+
+def test_a_bad_sheet_hint_in_an_uploaded_definition_is_refused_naming_it(world: World) -> None:
+    """As every problem of a session.toml: refused whole in the reader's language, each
+    problem located by file, question and field; no session is made."""
+    toml = tiny_toml("SHEET-BAD").replace('answer = "A"', 'answer = "E"\noptions = 4', 1)
+    toml = toml.replace("[[groups]]", "[paper]\nexam_number_digits = 20\n\n[[groups]]", 1)
+    answer = world.client("office").post(
+        "/office/sessions",
+        data={"definition": (io.BytesIO(toml.encode()), "session.toml")},
+        content_type="multipart/form-data",
+    )
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "文件被拒收，未保存任何内容。发现问题：2 处" in page
+    assert "components[1].questions[1] (question 1)</td><td>options" in page
+    assert "must be 5 to 26 options (its key uses E)" in page
+    assert "<td>paper</td><td>exam_number_digits</td><td>must be 1 to 14" in page
+    assert "/office/sessions/SHEET-BAD" not in world.client("office").get("/office/").get_data(
+        as_text=True
+    )
