@@ -7,7 +7,8 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from marking.errors import MarkingError
+from marking.errors import MarkingError, NotFound
+from marking.paper.printing import MAX_COUNT
 from marking.read import views
 from marking.store.models import Account, Role
 from web import actions
@@ -53,6 +54,7 @@ def session(code: str) -> str:
         candidates=actions.custodian_candidates(db),
         deputy=db.get(Account, exam.deputy_id) if exam.deputy_id else None,
         batches=actions.batches(db, exam),
+        max_sheets=MAX_COUNT,
     )
 
 
@@ -84,11 +86,7 @@ def keys(code: str) -> WerkzeugResponse:
     name, content, mimetype = actions.keys_init(
         get_db(), exam, account, passphrase=form.get("passphrase", "")
     )
-    return Response(
-        content,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return _download(content, mimetype, name)
 
 
 @bp.post("/sessions/<code>/intake")
@@ -159,6 +157,46 @@ def conflicts(code: str) -> WerkzeugResponse:
     done = actions.conflicts_import(get_db(), exam, account, file.read(), file.filename)
     flash(_("%(n)d recusal declaration(s) sealed.", n=done["declarations"]), "ok")
     return redirect(url_for("office.session", code=code))
+
+
+def _download(content: bytes, mimetype: str, name: str) -> Response:
+    return Response(
+        content,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _component_of(exam_components: list[str], key: str, code: str) -> str:
+    """``key`` if it is one of this session's components: a component is addressed through
+    its own session only (another session's key is not found here)."""
+    if key not in exam_components:
+        raise NotFound(_("Session %(c)s has no component %(k)s.", c=code, k=key or "-"))
+    return key
+
+
+@bp.post("/sessions/<code>/sheets")
+@require(Role.OFFICE)
+def sheets(code: str) -> Response:
+    """Blank answer sheets to print (DESIGN §12), their serials recorded as issued."""
+    exam, account = session_as_staff(code, Role.OFFICE)
+    keys = [c.key for c in exam.components]
+    component = _component_of(keys, request.form.get("component", "").strip(), code)
+    count = request.form.get("count", "").strip()
+    if not count.isdigit() or not 1 <= int(count) <= MAX_COUNT:
+        raise MarkingError(_("Print 1 to %(n)d sheet sets at a time.", n=MAX_COUNT))
+    content, name = actions.sheets(get_db(), exam, account, component, int(count))
+    return _download(content, "application/pdf", name)
+
+
+@bp.get("/sessions/<code>/sheets/<component>/layout")
+@require(Role.OFFICE)
+def sheet_layout(code: str, component: str) -> Response:
+    """The layout file of a component's sheets, for printers and auditors (DESIGN §12)."""
+    exam, _account = session_as_staff(code, Role.OFFICE)
+    keys = [c.key for c in exam.components]
+    content, name = actions.sheet_layout(exam, _component_of(keys, component, code))
+    return _download(content, "application/json", name)
 
 
 @bp.get("/examiners")

@@ -28,6 +28,7 @@ from marking.store.models import (
     Arbitration,
     Component,
     ExamSession,
+    IssuedSheet,
     Mark,
     MarkWithdrawal,
     Publication,
@@ -65,6 +66,7 @@ class _Recorded:
     )
     publication_digest: str | None = None
     keys: dict[str, list[str]] = field(default_factory=dict)
+    sheets: set[tuple[str, str, str]] = field(default_factory=set)  # component, serial, layout
 
 
 def verify(db: Session, exam: ExamSession) -> VerifyReport:
@@ -81,6 +83,7 @@ def verify(db: Session, exam: ExamSession) -> VerifyReport:
     _check_arbitrations(db, exam, recorded, report)
     _check_withdrawals(db, exam, recorded, report)
     _check_keys(db, exam, recorded.keys, report)
+    _check_sheets(db, exam, recorded, report)
     try:
         check_reconciliation(db, exam)
     except MarkingError as exc:
@@ -110,6 +113,8 @@ def _read_ledger(db: Session, exam: ExamSession) -> _Recorded:
             recorded.rulings_withdrawn["anomaly"].update(p.get("anomalies", ()))
         elif e.kind == "publication":
             recorded.publication_digest = p["results_sha256"]
+        elif e.kind == "sheets_issued":
+            recorded.sheets.update((p["component"], s, p["layout"]) for s in p["serials"])
     # Entries come lane by lane; corrections apply over the keys set, in time order.
     for *_when, question, answer in sorted(corrections):
         recorded.keys[question] = answer
@@ -165,6 +170,27 @@ def _check_withdrawals(
         for rid in sorted(recorded.rulings_withdrawn[kind] ^ actual)[:MAX_PROBLEMS]:
             what = "arbitration" if kind == "arbitration" else "anomaly ruling"
             report.problems.append(f"withdrawal of {what} {rid} disagrees between ledger and table")
+
+
+def _check_sheets(
+    db: Session, exam: ExamSession, recorded: _Recorded, report: VerifyReport
+) -> None:
+    """The answer-sheet serials issued are those the ledger recorded, for the same component
+    and layout: a serial slipped into the table (a forged sheet let in) or deleted shows."""
+    actual = {
+        (component, serial, layout)
+        for component, serial, layout in db.execute(
+            select(Component.key, IssuedSheet.serial, IssuedSheet.layout)
+            .join(Component, Component.id == IssuedSheet.component_id)
+            .where(IssuedSheet.session_id == exam.id)
+        )
+    }
+    for component, serial, layout in sorted(recorded.sheets ^ actual)[:MAX_PROBLEMS]:
+        where = "table only" if (component, serial, layout) in actual else "ledger only"
+        report.problems.append(
+            f"issued sheet {serial} ({component}, layout {layout}) disagrees between ledger "
+            f"and table ({where})"
+        )
 
 
 def _check_publication(

@@ -2,7 +2,7 @@
 
 This module holds the group (`main`), the context it carries and the error handler; the
 commands live a module per command group beside it (sessions, people, intake, groups,
-publication, audit, exports, demo).
+publication, audit, exports, paper, demo).
 """
 
 from __future__ import annotations
@@ -104,6 +104,7 @@ from marking.cli import (  # noqa: E402
     exports,
     groups,
     intake,
+    paper,
     people,
     publication,
     sessions,
@@ -118,6 +119,7 @@ __all__ = [
     "handle_errors",
     "intake",
     "main",
+    "paper",
     "pass_ctx",
     "people",
     "publication",

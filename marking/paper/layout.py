@@ -31,7 +31,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from marking.domain.definition import ComponentDef, QuestionDef, QuestionType
+from marking.domain.definition import (
+    DEFAULT_EXAM_NUMBER_DIGITS,
+    MAX_EXAM_NUMBER_DIGITS,
+    ComponentDef,
+    QuestionDef,
+    QuestionType,
+)
 from marking.errors import MarkingError
 from reports.sheetdata import (
     ANSWER,
@@ -70,8 +76,8 @@ FILL_HEIGHT = 12.0
 CAPTION = 7.0  # the strip atop an answer box: 第N题（本题满分 N 分）
 MAX_LINES = int((BOTTOM - CONTENT_TOP - CAPTION) // LINE_PITCH)  # a box never exceeds a page
 
-DEFAULT_DIGITS = 10
-MAX_DIGITS = 14  # the grid's columns still leave the name and ID areas their width
+DEFAULT_DIGITS = DEFAULT_EXAM_NUMBER_DIGITS
+MAX_DIGITS = MAX_EXAM_NUMBER_DIGITS  # the grid leaves the name and ID areas their width
 DIGIT_PITCH_X = 5.5
 DIGIT_PITCH_Y = 5.0
 HEADER = Box(LEFT, CONTENT_TOP, RIGHT - LEFT, 67.0)

@@ -1,15 +1,15 @@
 """Answer sheets ready to print: a component's layout, fresh serials, each page's QR code,
 and the PDF drawn by ``reports.sheets``, whose errors become ``ReportFailed`` here.
 
-Nothing is stored: the caller (``blindmark sheets``, the office's button) records the
-serials issued, so that the scan step can refuse a sheet nobody printed, and writes the
-PDF (and the layout file, ``layout.layout_text``) where it was asked to.
+Nothing is stored here: ``marking.paper.issue`` records the serials issued (so that the
+scan step can refuse a sheet nobody printed), and its callers (``blindmark sheets``, the
+office's button) hand out the PDF and the layout file (``layout.layout_text``).
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from marking.domain.definition import ComponentDef, SessionDef
@@ -20,7 +20,7 @@ from reports.data import ComponentInfo, SessionInfo
 from reports.sheetdata import SheetHeading, SheetLayout, SheetSet
 from reports.sheets import render_sheets
 
-MAX_COUNT = 5000  # sets in one call: about 2 GB of PDF at ten pages a set is enough
+MAX_COUNT = 2000  # sets in one call: an exam's rooms, printed in a few minutes
 
 
 @dataclass(frozen=True)
@@ -83,17 +83,43 @@ def print_sheets(
     out of range, LayoutError when the hints do not fit, ReportFailed when the PDF cannot
     be made (no CJK font, a code too long for its box).
     """
+    found = find_component(session, component)
+    check_count(count)
+    layout = sheet_layout(
+        found, exam_number_digits=exam_number_digits, lines=lines, options=options
+    )
+    return print_layout(
+        session, layout, new_serials(count, choice=choice), key=key, workers=workers
+    )
+
+
+def print_layout(
+    session: SessionDef,
+    layout: SheetLayout,
+    serials: Sequence[str],
+    *,
+    key: bytes | None = None,
+    workers: int | None = None,
+) -> PrintedSheets:
+    """A set of ``layout``'s pages for each of ``serials``. Raises ReportFailed when the PDF
+    cannot be made."""
+    found = find_component(session, layout.component)
+    sets = sheet_sets(layout, session=session.code, serials=tuple(serials), key=key)
+    with report_refusals():
+        pdf = render_sheets(layout, sheet_heading(session, found), sets, workers=workers)
+    return PrintedSheets(pdf, layout, tuple(serials))
+
+
+def find_component(session: SessionDef, component: str) -> ComponentDef:
+    """The session's component ``component``; raises NotFound naming the ones it has."""
     found = next((c for c in session.components if c.key == component), None)
     if found is None:
         keys = ", ".join(c.key for c in session.components)
         raise NotFound(f"session {session.code} has no component {component!r} (it has {keys})")
+    return found
+
+
+def check_count(count: int) -> None:
+    """Raises InputError unless ``count`` sets can be printed in one go."""
     if not 1 <= count <= MAX_COUNT:
         raise InputError("--count", f"must be 1 to {MAX_COUNT} sets, not {count}")
-    layout = sheet_layout(
-        found, exam_number_digits=exam_number_digits, lines=lines, options=options
-    )
-    serials = new_serials(count, choice=choice)
-    sets = sheet_sets(layout, session=session.code, serials=serials, key=key)
-    with report_refusals():
-        pdf = render_sheets(layout, sheet_heading(session, found), sets, workers=workers)
-    return PrintedSheets(pdf, layout, serials)

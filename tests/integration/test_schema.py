@@ -13,7 +13,16 @@ from marking.store import schema
 from marking.store.db import Base, transaction
 from marking.store.models import ExamSession, MarkingGroup, Response
 from tests.conftest import FreshDatabase
-from tests.integration.factory import tiny_session
+from tests.integration.factory import new_session, tiny_session, tiny_toml
+
+
+def down_and_up_again(fresh_db: FreshDatabase, revision: str) -> None:
+    """Downgrade the database to ``revision``, then upgrade it to the head as `init` does."""
+    config = schema.alembic_config()
+    with fresh_db.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+    assert schema.upgrade(fresh_db.engine) == (revision, schema.head_revision())
 
 
 def test_migrations_match_the_models(fresh_db: FreshDatabase) -> None:
@@ -43,12 +52,7 @@ def test_upgrading_a_marked_database_gives_its_rows_handle_keys_and_queue_places
     with transaction(fresh_db.engine) as db:
         for code in ("MIG-1", "MIG-2"):
             tiny_session(db, tmp_path, code, n=6)
-    config = schema.alembic_config()
-    with fresh_db.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0003")
-
-    assert schema.upgrade(fresh_db.engine) == ("0003", schema.head_revision())
+    down_and_up_again(fresh_db, "0003")
     with fresh_db.engine.connect() as conn:
         keys = conn.scalars(select(ExamSession.handle_key)).all()
         places = conn.scalars(select(Response.queue_key).where(Response.group_id.is_not(None)))
@@ -56,3 +60,17 @@ def test_upgrading_a_marked_database_gives_its_rows_handle_keys_and_queue_places
     assert len(keys) == 2 and len(set(keys)) == 2 and all(len(k) == 16 for k in keys)
     assert len(set(places.all())) == 24
     assert limits == {20}
+
+
+def test_upgrading_to_issued_sheets_gives_every_session_its_own_sheet_key(
+    fresh_db: FreshDatabase, tmp_path: Path
+) -> None:
+    """Revision 0010 on a database in use: each session gets a random key for its page codes."""
+    schema.upgrade(fresh_db.engine)
+    with transaction(fresh_db.engine) as db:
+        for code in ("MIG-1", "MIG-2"):
+            new_session(db, tmp_path, tiny_toml(code), key_file=True)
+    down_and_up_again(fresh_db, "0009")
+    with fresh_db.engine.connect() as conn:
+        keys = conn.scalars(select(ExamSession.sheet_key)).all()
+    assert len(keys) == 2 and len(set(keys)) == 2 and all(len(k) == 32 for k in keys)

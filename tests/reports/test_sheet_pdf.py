@@ -142,7 +142,7 @@ def test_serials_of_one_call_are_distinct(printed: PrintedSheets) -> None:
 def test_what_cannot_be_printed_is_refused_before_rendering() -> None:
     with pytest.raises(NotFound, match="no component 'interview'"):
         print_sheets(SESSION, "interview", 1)
-    with pytest.raises(InputError, match="1 to 5000"):
+    with pytest.raises(InputError, match="1 to 2000"):
         print_sheets(SESSION, "theory", 0)
 
 

@@ -43,6 +43,8 @@ EXPECTED: dict[str, set[str] | str] = {
     "office.publication": {"office"},
     "office.publish": {"office"},
     "office.results": {"office"},
+    "office.sheets": {"office"},
+    "office.sheet_layout": {"office"},
     "director.home": {"director"},
     "director.session": {"director"},
     "director.approve": {"director"},
@@ -111,6 +113,7 @@ ARGS = {
     "username": "nobody",
     "what": "paper",
     "kind": "stats",
+    "component": "theory",
 }
 
 

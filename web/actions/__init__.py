@@ -53,6 +53,8 @@ from web.actions.office import (
     examiners_import,
     intake,
     new_session,
+    sheet_layout,
+    sheets,
     withdraw,
 )
 from web.actions.publishing import (
@@ -107,6 +109,8 @@ __all__ = [
     "revoke_token",
     "scheme",
     "session_summary",
+    "sheet_layout",
+    "sheets",
     "submit",
     "take_share",
     "tokens",

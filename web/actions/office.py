@@ -16,6 +16,8 @@ from marking.domain import archives
 from marking.domain.definition import parse_session_definition
 from marking.errors import MarkingError
 from marking.intake.batch import intake_batch, iter_batches, withdraw_batch
+from marking.paper.issue import component_layout, issue_sheets
+from marking.paper.layout import layout_digest, layout_text
 from marking.people.examiners import import_conflicts, import_examiners
 from marking.setup.assignment import assign, get_group, name_deputy
 from marking.setup.sessions import create_session
@@ -147,3 +149,20 @@ def conflicts_import(
         path.write_bytes(data)
         [(_exam, count)] = import_conflicts(db, path, actor=account.username, session=exam)
     return {"declarations": count}
+
+
+def sheets(
+    db: Session, exam: ExamSession, account: Account, component: str, count: int
+) -> tuple[bytes, str]:
+    """Blank answer sheets of one of the session's components, their serials recorded as
+    issued (DESIGN §12): the PDF and its file name."""
+    printed = issue_sheets(db, exam, component, count, actor=account.username)
+    return printed.pdf, f"{exam.code}-{component}-sheets-{len(printed.serials)}.pdf"
+
+
+def sheet_layout(exam: ExamSession, component: str) -> tuple[bytes, str]:
+    """The layout file of a component's sheets (DESIGN §12 "Layout for others") and its
+    file name, which carries the digest each page's QR code carries."""
+    layout = component_layout(exam, component)
+    name = f"{exam.code}-{component}-layout-{layout_digest(layout)}.json"
+    return layout_text(layout).encode("utf-8"), name

@@ -22,7 +22,9 @@ from marking.domain.definition.answers import (
     normalise_true_false,
 )
 from marking.domain.definition.model import (
+    DEFAULT_EXAM_NUMBER_DIGITS,
     DEFAULT_MAX_HELD,
+    MAX_EXAM_NUMBER_DIGITS,
     MAX_HELD_LIMIT,
     TYPE_NAMES,
     ComponentDef,
@@ -38,7 +40,9 @@ from marking.domain.definition.parser import (
 )
 
 __all__ = [
+    "DEFAULT_EXAM_NUMBER_DIGITS",
     "DEFAULT_MAX_HELD",
+    "MAX_EXAM_NUMBER_DIGITS",
     "MAX_HELD_LIMIT",
     "TYPE_NAMES",
     "ComponentDef",

@@ -57,6 +57,12 @@ TYPE_NAMES: Mapping[QuestionType, str] = {
 DEFAULT_MAX_HELD = 20
 MAX_HELD_LIMIT = 100  # a claim takes at most 100 (queue.MAX_BATCH); holding more is hoarding
 
+# Hints for the printed answer sheets (DESIGN §12; marking.paper.layout follows them).
+DEFAULT_EXAM_NUMBER_DIGITS = 10
+MAX_EXAM_NUMBER_DIGITS = 14  # the header's bubble grid leaves the name and ID areas their width
+MAX_LINES_HINT = 100  # a box never exceeds a page (about 27 lines): more is capped there
+MAX_OPTIONS = 26  # A-Z
+
 
 @dataclass(frozen=True, slots=True)
 class GroupDef:
@@ -89,6 +95,10 @@ class QuestionDef:
     reference: str
     scheme: str
     answer: tuple[str, ...] | None
+    # Sheet hints: writing lines of an examiner-marked question's answer box, options of a
+    # choice question; None for the layout's default.
+    lines: int | None = None
+    options: int | None = None
 
     @property
     def is_objective(self) -> bool:
@@ -120,6 +130,7 @@ class SessionDef:
     station: str
     groups: tuple[GroupDef, ...]
     components: tuple[ComponentDef, ...]
+    exam_number_digits: int = DEFAULT_EXAM_NUMBER_DIGITS  # [paper]: the header's bubble grid
 
     @property
     def has_interview(self) -> bool:

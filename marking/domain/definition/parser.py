@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from marking.domain.definition.model import (
+    DEFAULT_EXAM_NUMBER_DIGITS,
     DEFAULT_MAX_HELD,
+    MAX_EXAM_NUMBER_DIGITS,
     MAX_HELD_LIMIT,
     ComponentDef,
     GroupDef,
@@ -25,7 +27,8 @@ _IDENTIFIER = re.compile(r"[A-Za-z0-9_.-]+")
 _TOML_POSITION = re.compile(r"^(?P<reason>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)$")
 _MAX_PROBLEMS = 200
 
-_TOP_KEYS = ("session", "groups", "components")
+_TOP_KEYS = ("session", "paper", "groups", "components")
+_PAPER_KEYS = ("exam_number_digits",)
 _SESSION_KEYS = ("code", "occupation", "occupation_code", "level", "date", "station")
 _GROUP_KEYS = ("key", "name", "marks_required", "max_held")
 _COMPONENT_KEYS = ("key", "name", "questions")
@@ -102,6 +105,7 @@ class SessionParser(QuestionReader):
         head = self.table(document, "session", "(top level)")
         # Without the table, listing each of its fields as missing would say nothing more.
         fields = self.session_fields(head) if head is not None else None
+        digits = self.paper(document)
 
         declared = self.groups(document)
         components = self.components(document, declared)
@@ -110,7 +114,7 @@ class SessionParser(QuestionReader):
         if self.problems:
             truncated = len(self.problems) > _MAX_PROBLEMS
             raise InputErrors(self.problems[:_MAX_PROBLEMS], truncated=truncated)
-        assert fields is not None
+        assert fields is not None and digits is not None
         code, occupation, occupation_code, level, date, station = fields
         return SessionDef(
             code=code,
@@ -124,7 +128,29 @@ class SessionParser(QuestionReader):
                 ComponentDef(key or "", name or "", tuple(finish_question(d) for d in drafts))
                 for key, name, drafts in components
             ),
+            exam_number_digits=digits,
         )
+
+    def paper(self, document: Mapping[str, Any]) -> int | None:
+        """The optional [paper] table: how the printed answer sheets are laid out."""
+        if "paper" not in document:
+            return DEFAULT_EXAM_NUMBER_DIGITS
+        table = self.table(document, "paper", "(top level)")
+        if table is None:
+            return None
+        self.unknown_keys("paper", table, _PAPER_KEYS)
+        digits = self.integer(
+            table, "paper", "exam_number_digits", default=DEFAULT_EXAM_NUMBER_DIGITS
+        )
+        if digits is not None and not 1 <= digits <= MAX_EXAM_NUMBER_DIGITS:
+            self.problem(
+                "paper",
+                "exam_number_digits",
+                f"must be 1 to {MAX_EXAM_NUMBER_DIGITS}: the digits of the exam numbers, "
+                "one bubble column each on the answer sheets",
+            )
+            return None
+        return digits
 
     def session_fields(
         self, head: Mapping[str, Any]

@@ -14,7 +14,13 @@ from marking.domain.definition.answers import (
     normalise_true_false,
 )
 from marking.domain.definition.fields import FieldReader, toml_kind
-from marking.domain.definition.model import GroupDef, QuestionDef, QuestionType
+from marking.domain.definition.model import (
+    MAX_LINES_HINT,
+    MAX_OPTIONS,
+    GroupDef,
+    QuestionDef,
+    QuestionType,
+)
 
 _QUESTION_KEYS = (
     "number",
@@ -27,7 +33,11 @@ _QUESTION_KEYS = (
     "reference",
     "scheme",
     "answer",
+    "lines",
+    "options",
 )
+_CHOICES = (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE)
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def _show(value: Decimal) -> str:
@@ -48,6 +58,8 @@ class Draft:
     reference: str
     scheme: str
     answer: tuple[str, ...] | None
+    lines: int | None = None
+    options: int | None = None
 
 
 class QuestionReader(FieldReader):
@@ -76,6 +88,7 @@ class QuestionReader(FieldReader):
 
         reference = self.text(entry, where, "reference", required=False, default="", strip=False)
         scheme = self.text(entry, where, "scheme", required=False, default="", strip=False)
+        lines, options = self.sheet_hints(entry, where, kind, answer)
         return Draft(
             number=number or "",
             bank_item=bank_item or "",
@@ -87,7 +100,38 @@ class QuestionReader(FieldReader):
             reference=reference or "",
             scheme=scheme or "",
             answer=answer,
+            lines=lines,
+            options=options,
         )
+
+    def sheet_hints(
+        self,
+        entry: Mapping[str, Any],
+        where: str,
+        kind: QuestionType | None,
+        answer: tuple[str, ...] | None,
+    ) -> tuple[int | None, int | None]:
+        """The printed sheet's hints (DESIGN §12): ``lines`` of an examiner-marked question's
+        answer box, ``options`` of a choice question (enough for its key's last letter)."""
+        lines = self.integer(entry, where, "lines") if "lines" in entry else None
+        if lines is not None and kind is not None and kind.is_objective:
+            self.problem(where, "lines", "only a question examiners mark has writing lines")
+            lines = None
+        elif lines is not None and not 1 <= lines <= MAX_LINES_HINT:
+            self.problem(where, "lines", f"must be 1 to {MAX_LINES_HINT} writing lines")
+            lines = None
+        options = self.integer(entry, where, "options") if "options" in entry else None
+        if options is None or kind is None:
+            return lines, None
+        if kind not in _CHOICES:
+            self.problem(where, "options", "only a choice question has options (A, B, C...)")
+            return lines, None
+        used = max((_LETTERS.index(c) + 1 for c in "".join(answer or ())), default=2)
+        if not max(2, used) <= options <= MAX_OPTIONS:
+            key = f" (its key uses {_LETTERS[used - 1]})" if answer else ""
+            self.problem(where, "options", f"must be {max(2, used)} to {MAX_OPTIONS} options{key}")
+            return lines, None
+        return lines, options
 
     def question_identity(
         self,
@@ -309,4 +353,6 @@ def finish_question(draft: Draft) -> QuestionDef:
         reference=draft.reference,
         scheme=draft.scheme,
         answer=draft.answer,
+        lines=draft.lines,
+        options=draft.options,
     )

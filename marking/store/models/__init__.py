@@ -8,7 +8,8 @@ codes and no batch, time or roster position.
 The models, module by module: ``accounts`` (accounts, examiners, four-eyes requests),
 ``sessions`` (a session, its groups, components and questions, assignments, key custody),
 ``scripts`` (what intake stores: batches, scripts, images, responses, recusal records),
-``marks`` (leases, marks, rulings, anomalies, key corrections), ``ledger`` (the hash
+``marks`` (leases, marks, rulings, anomalies, key corrections), ``paper`` (answer-sheet
+serials issued), ``ledger`` (the hash
 chains), ``publication`` (approvals, the publication, results), ``logins`` (the web
 application's own records) and ``columns`` (the column types they share). Importing this
 package registers every table on ``Base.metadata`` (Alembic's env.py relies on it);
@@ -49,6 +50,7 @@ from marking.store.models.marks import (
     MarkWithdrawal,
     RulingWithdrawal,
 )
+from marking.store.models.paper import IssuedSheet
 from marking.store.models.publication import Publication, PublicationApproval, Result
 from marking.store.models.scripts import (
     Exclusion,
@@ -98,6 +100,7 @@ __all__ = [
     "Grade",
     "Image",
     "IntakeBatch",
+    "IssuedSheet",
     "KeyCorrection",
     "KeyCustodian",
     "Lease",

@@ -43,6 +43,11 @@ class Custody(enum.StrEnum):
     SHARES = "shares"
 
 
+def new_sheet_key() -> bytes:
+    """A fresh key for the check values of a session's answer-sheet page codes."""
+    return secrets.token_bytes(32)
+
+
 def new_recusal_key() -> bytes:
     """A fresh key for the digests of a session's recusal declarations (``PendingConflict``)."""
     return secrets.token_bytes(32)
@@ -84,6 +89,9 @@ class ExamSession(Base):
     # The key of the session's response and anomaly handles (marking/queue/handles.py): examiners
     # and leads address responses by handles, never by sequential row ids.
     handle_key: Mapped[bytes] = mapped_column(LargeBinary(16), default=new_key)
+    # Keys the check value of every page code printed on its answer sheets (HMAC-SHA-256,
+    # marking/paper/codes.py): a code made up without it fails at the scan.
+    sheet_key: Mapped[bytes] = mapped_column(LargeBinary(32), default=new_sheet_key)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     groups: Mapped[list[MarkingGroup]] = relationship(
