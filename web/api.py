@@ -3,6 +3,7 @@ marking screen's fetch calls. Described by /api/v1/openapi.json (web/openapi.py)
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -44,14 +45,19 @@ def text(data: dict[str, Any], name: str, default: str = "") -> str:
     return str(value)
 
 
+_WHOLE = re.compile(r"[+-]?[0-9]{1,9}")
+
+
 def integer(data: dict[str, Any], name: str, default: int | None = None) -> int | None:
     value = data.get(name, default)
     if value in (None, ""):
         return default
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise MarkingError(f"{name} must be a whole number") from None
+    # Only a JSON integer or a string of digits: a float (1.5, 1e500000, Infinity) or a
+    # boolean is not a count, and int() of a huge exponent would hold the worker for seconds.
+    whole = isinstance(value, int | str) and not isinstance(value, bool)
+    if not whole or not _WHOLE.fullmatch(str(value).strip()):
+        raise MarkingError(f"{name} must be a whole number")
+    return int(str(value).strip())
 
 
 def upload(name: str) -> tuple[bytes, str] | None:

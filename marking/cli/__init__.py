@@ -66,6 +66,11 @@ def handle_errors(fn: F) -> F:
         except AnonymizerError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(5)
+        except OSError as exc:
+            # A file the command was given or writes (a folder that cannot be made, a full
+            # disk): the file and the system's reason, not a trace.
+            click.echo(f"error: {exc.filename or 'file'}: {exc.strerror or exc}", err=True)
+            sys.exit(1)
         except OperationalError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             click.echo(f"error: database: {reason}", err=True)

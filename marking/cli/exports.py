@@ -81,6 +81,7 @@ def report(
 ) -> None:
     """Reports (DESIGN §8): register, notices and pass list after publication only;
     stats at any time (marking quality; results once published)."""
+    from marking.domain.tabular import read_text
     from marking.read.reportdata import gather
     from marking.read.reporting import infer_format, produce
     from marking.setup.sessions import get_session
@@ -92,7 +93,7 @@ def report(
             raise click.UsageError("--candidates and --candidates-file apply to notices only")
         exam_nos = [n.strip() for n in (candidates or "").split(",") if n.strip()]
         if candidates_file is not None:
-            lines = candidates_file.read_text(encoding="utf-8-sig").splitlines()
+            lines = read_text(candidates_file).splitlines()
             exam_nos += [n.strip() for n in lines if n.strip()]
     chosen = infer_format(kind, out, fmt)
     # Read in one short transaction; render outside it (rendering may take a while and

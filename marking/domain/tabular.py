@@ -115,6 +115,13 @@ def read_rows(
 # --- encodings --------------------------------------------------------------------------
 
 
+def read_text(path: Path) -> str:
+    """A whole small text file in UTF-8 or GB18030, as the tables are read (InputError if
+    it is neither, or cannot be read)."""
+    encoding = _detect_encoding(path)
+    return path.read_text(encoding=encoding)
+
+
 def _detect_encoding(path: Path) -> str:
     """Pick the codec for a CSV file from a validity scan of its bytes.
 

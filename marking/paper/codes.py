@@ -37,13 +37,19 @@ SERIAL_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 SERIAL_LENGTH = 10
 CHECK_LENGTH = 8
 
-_SESSION = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # the definition's rule for codes, bounded
+MAX_SESSION_CODE = 64
+_SESSION = re.compile(
+    f"[A-Za-z0-9_.-]{{1,{MAX_SESSION_CODE}}}"
+)  # the definition's rule for codes, bounded
 _COMPONENT = re.compile(r"[a-z]{1,16}")
 _LAYOUT = re.compile(r"[0-9a-f]{4,64}")
 _SERIAL = re.compile(f"[{SERIAL_ALPHABET}]{{{SERIAL_LENGTH}}}")
 _PAGE = re.compile(r"[1-9][0-9]?")
 _CHECK = re.compile(f"[0-9a-f]{{{CHECK_LENGTH}}}")
-_OTHER_FORMAT = re.compile(r"BM\d+")
+_OTHER_FORMAT = re.compile(r"BM[0-9]{1,4}")
+# The longest page code: the fields at their bounds and six separators; a QR code of ours
+# never holds more, so a longer text is refused before any of it is read or echoed.
+MAX_TEXT = 256
 
 
 class PayloadError(MarkingError):
@@ -107,6 +113,10 @@ def decode_payload(text: str, *, key: bytes | None = None) -> PagePayload:
     is malformed, or its check value does not match (a misread, an edit, or the wrong key).
     """
     text = text.strip()
+    if len(text) > MAX_TEXT:
+        raise PayloadError(
+            f"not a blindmark page code ({len(text)} characters, at most {MAX_TEXT})"
+        )
     head = text.split(SEPARATOR, 1)[0]
     if head != PREFIX:
         if _OTHER_FORMAT.fullmatch(head):

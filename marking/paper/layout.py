@@ -78,6 +78,7 @@ MAX_LINES = int((BOTTOM - CONTENT_TOP - CAPTION) // LINE_PITCH)  # a box never e
 
 DEFAULT_DIGITS = DEFAULT_EXAM_NUMBER_DIGITS
 MAX_DIGITS = MAX_EXAM_NUMBER_DIGITS  # the grid leaves the name and ID areas their width
+MAX_PAGES = 99  # a page code carries one or two digits of page number (codes.py)
 DIGIT_PITCH_X = 5.5
 DIGIT_PITCH_Y = 5.0
 HEADER = Box(LEFT, CONTENT_TOP, RIGHT - LEFT, 67.0)
@@ -271,7 +272,7 @@ def sheet_layout(
     default ``default_lines``, at most a page's worth); ``options`` a choice question's
     number of options (default A-D, or up to the key's last letter). Raises LayoutError
     when a hint names no such question or cannot hold the key, or the exam number has
-    more digits than the header holds.
+    more digits than the header holds, or the set would need more than MAX_PAGES pages.
     """
     lines, options = lines or {}, options or {}
     _check_hints(component, lines, options)
@@ -306,6 +307,11 @@ def sheet_layout(
         )
         for n, d in enumerate(flow.pages, start=1)
     )
+    if len(pages) > MAX_PAGES:
+        raise LayoutError(
+            f"component {component.key}: its sheets need {len(pages)} pages, more than the "
+            f"{MAX_PAGES} a set can carry; give its questions fewer lines"
+        )
     return SheetLayout(component.key, exam_number_digits, pages)
 
 

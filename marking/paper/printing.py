@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from marking.domain.definition import ComponentDef, SessionDef
 from marking.errors import InputError, NotFound, report_refusals
-from marking.paper.codes import PagePayload, encode_payload, new_serials
-from marking.paper.layout import DEFAULT_DIGITS, layout_digest, sheet_layout
+from marking.paper.codes import MAX_SESSION_CODE, PagePayload, encode_payload, new_serials
+from marking.paper.layout import DEFAULT_DIGITS, LayoutError, layout_digest, sheet_layout
 from reports.data import ComponentInfo, SessionInfo
 from reports.sheetdata import SheetHeading, SheetLayout, SheetSet
 from reports.sheets import render_sheets
@@ -104,6 +104,11 @@ def print_layout(
     """A set of ``layout``'s pages for each of ``serials``. Raises ReportFailed when the PDF
     cannot be made."""
     found = find_component(session, layout.component)
+    if len(session.code) > MAX_SESSION_CODE:
+        raise LayoutError(
+            f"session code {session.code[:12]}… is longer than the {MAX_SESSION_CODE} "
+            "characters a page code carries"
+        )
     sets = sheet_sets(layout, session=session.code, serials=tuple(serials), key=key)
     with report_refusals():
         pdf = render_sheets(layout, sheet_heading(session, found), sets, workers=workers)

@@ -203,3 +203,21 @@ def test_cli_refuses_before_publication_and_bad_options(demo: Demo, tmp_path: Pa
         demo, "report", "notices", "--session", demo.l3, "--out", str(out), "--candidates", "nope"
     )
     assert code == 8 and "no published result for exam number(s): nope" in output
+
+
+def test_cli_reads_a_gbk_candidates_file_and_names_a_folder_it_cannot_write(
+    demo: Demo, tmp_path: Path
+) -> None:
+    gbk = tmp_path / "chosen.txt"
+    gbk.write_bytes("电工\n".encode("gbk"))  # read as GB18030, not a decoding traceback
+    code, output = run(
+        demo, "report", "notices", "--session", demo.l3, "--out", str(tmp_path / "n.pdf"),
+        "--candidates-file", str(gbk),
+    )  # fmt: skip
+    assert code == 8 and "no published result for exam number(s): 电工" in output
+    blocked = tmp_path / "a-file"
+    blocked.write_text("", encoding="utf-8")
+    code, output = run(
+        demo, "report", "register", "--session", demo.l3, "--out", str(blocked / "r.pdf")
+    )
+    assert code == 1 and "Traceback" not in output and "a-file" in output

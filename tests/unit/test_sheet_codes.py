@@ -86,6 +86,18 @@ def test_malformed_codes_are_refused_saying_why(text: str, message: str) -> None
         decode_payload(text)
 
 
+@pytest.mark.parametrize("text", ["BM" + "9" * 1_000_000, "BM1|" + "2026" * 100_000 + "|x"])
+def test_a_huge_text_is_refused_without_being_echoed(text: str) -> None:
+    with pytest.raises(PayloadError, match="not a blindmark page code") as refused:
+        decode_payload(text)
+    assert len(str(refused.value)) < 100
+
+
+def test_digits_of_other_scripts_do_not_make_a_format() -> None:
+    with pytest.raises(PayloadError, match=r"^not a blindmark page code$"):
+        decode_payload("BM\u0661|2026|theory|6af2c0|K7M2Q9XPRT|1|00000000")
+
+
 @pytest.mark.parametrize(
     "field",
     [

@@ -25,12 +25,14 @@ from marking.paper.layout import (
     MARK_INSET,
     MAX_DIGITS,
     MAX_LINES,
+    MAX_PAGES,
     LayoutError,
     layout_digest,
     layout_json,
     layout_text,
     sheet_layout,
 )
+from marking.paper.printing import print_sheets
 from reports.sheetdata import (
     ANSWER,
     BOTTOM,
@@ -302,3 +304,17 @@ def test_any_component_lays_out_soundly(comp: ComponentDef, digits: int) -> None
     assert_sound(layout)
     assert_header_sound(layout)
     assert layout == sheet_layout(comp, exam_number_digits=digits)
+
+
+def test_a_set_longer_than_a_page_code_can_number_is_refused() -> None:
+    # A page of writing each: MAX_PAGES questions fit (page 1 holds the header and one box).
+    essays = [q(str(n), QuestionType.ESSAY, top="100") for n in range(1, MAX_PAGES + 1)]
+    assert len(sheet_layout(component(*essays[:-1])).pages) == MAX_PAGES
+    with pytest.raises(LayoutError, match=f"need {MAX_PAGES + 1} pages"):
+        sheet_layout(component(*essays))
+
+
+def test_a_session_code_too_long_for_a_page_code_is_refused_before_printing() -> None:
+    session = parse_session_definition(session_toml("S" * 65, questions_per_component=4))
+    with pytest.raises(LayoutError, match="longer than the 64 characters"):
+        print_sheets(session, "theory", 1)

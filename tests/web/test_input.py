@@ -91,6 +91,18 @@ def test_a_mark_that_is_not_short_plain_decimal_text_is_refused_in_a_few_words(
     ledger_is_sound(world, "IN-1")
 
 
+@pytest.mark.parametrize(
+    "size", ["Infinity", "-Infinity", "NaN", "1e500000", "1.5", "true", "1" * 400, '"1 000"']
+)
+def test_a_claim_size_that_is_not_a_whole_number_is_refused_not_a_crash(
+    world: World, seeded: str, size: str
+) -> None:
+    e1 = world.client("e1")
+    refused = raw_json(e1, f"{API}/{seeded}/claim", '{"size": ' + size + "}")
+    assert refused.status_code == 422, (size[:20], refused.status_code)
+    assert "size" in refused.json["detail"] and len(refused.data) < 600
+
+
 def test_a_refused_mark_says_why_in_english_too(world: World) -> None:
     world.session("IN-2")
     e1 = world.client("e1")
