@@ -6,7 +6,7 @@ unstyled <div>s in one process (the same embedded CJK font, nothing else).
                                       [--workers W] [--out bench/results/reports-<date>.json]
 
 Goals (issue 5): register < 30 s, notices < 60 s, peak memory per worker < 1 GiB.
-The data are synthetic (``reports.sample``): rendering is what is measured, not the
+The data are synthetic (``marking.demo.register``): rendering is what is measured, not the
 database read (``marking.read.reportdata`` is one query per table).
 """
 
