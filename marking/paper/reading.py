@@ -1,0 +1,223 @@
+"""The first step of reading a scanned answer-sheet page: find it, turn it upright, align it.
+
+Pure: pixels in, a ``PageReading`` out, no database. The QR code says which sheet and page
+this is (its text, checked later by ``codes.decode_payload``) and, by its orientation, whether
+the page went through the scanner upside down. The four filled corner marks (layout.py) give
+the homography from the layout's millimetres to the upright scan's pixels, so any box of the
+layout can be cut out upright at a chosen resolution. Anything it cannot find for certain
+raises ``PageUnreadable`` naming what was missing: a page is never aligned by guess.
+
+Pixel coordinates follow OpenCV: the centre of pixel (column i, row j) is at (i, j).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import zxingcpp
+
+from marking.errors import MarkingError
+from marking.paper.layout import MARK_SIZE, QR_BOX, corner_marks
+from reports.sheetdata import Box
+
+Grey = npt.NDArray[np.uint8]
+Matrix = npt.NDArray[np.float64]
+
+MM_PER_INCH = 25.4
+QR_SYMBOL_MM = 19.3  # the printed symbol's side inside QR_BOX's quiet zone (a rough scale)
+SIZE_TOLERANCE = 0.35  # a mark's side may be this far (relative) from the expected
+MIN_FILL = 0.85  # share of a mark's bounding square that is ink (QR finders are ~0.67)
+MIN_SQUARENESS = 0.75  # shorter over longer side of a mark's rotated rectangle
+MAX_SKEW = 30.0  # degrees a page may lie askew, upright or upside down (§12 asks for 10)
+QR_SLACK = 4.0  # mm: how far the QR's centre may sit from where the marks put it
+
+
+class PageUnreadable(MarkingError):
+    """A page cannot be read for certain: no QR code, or not four corner marks."""
+
+
+@dataclass(frozen=True, eq=False)
+class PageReading:
+    """A scanned page found and aligned.
+
+    ``image`` is the page upright (turned 180° when ``upside_down``), grey; ``transform`` maps
+    the layout's mm (from the page's top-left) to ``image``'s pixels; ``qr`` the QR code's
+    corners and ``marks`` the corner marks' centres, both in ``image``'s pixels.
+    """
+
+    text: str
+    upside_down: bool
+    transform: Matrix
+    image: Grey
+    qr: tuple[tuple[float, float], ...]
+    marks: tuple[tuple[float, float], ...]
+
+    def locate(self, x: float, y: float) -> tuple[float, float]:
+        """Where the layout's point (``x``, ``y``) mm is in ``image``'s pixels."""
+        u, v, w = self.transform @ np.array([x, y, 1.0])
+        return float(u / w), float(v / w)
+
+    def cut(self, box: Box, px_per_mm: float = 10.0) -> Grey:
+        """The layout ``box`` warped out of the page upright, ``px_per_mm`` pixels a mm."""
+        width, height = round(box.w * px_per_mm), round(box.h * px_per_mm)
+        if width < 1 or height < 1:
+            raise ValueError(f"{box} is too small to cut at {px_per_mm} px/mm")
+        # output pixel (i, j) is the layout point (box.x + (i + .5) / ppm, box.y + (j + .5) / ppm)
+        to_mm = np.array(
+            [
+                [1 / px_per_mm, 0.0, box.x + 0.5 / px_per_mm],
+                [0.0, 1 / px_per_mm, box.y + 0.5 / px_per_mm],
+                [0.0, 0.0, 1.0],
+            ]
+        )
+        matrix = self.transform @ to_mm
+        cut = cv2.warpPerspective(
+            self.image,
+            matrix,
+            (width, height),
+            flags=cv2.INTER_AREA | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=255,
+        )
+        return np.asarray(cut, dtype=np.uint8)
+
+
+def read_page(image: npt.NDArray[np.uint8], *, dpi_hint: float | None = None) -> PageReading:
+    """Find the page's QR code and corner marks; see the module's docstring.
+
+    ``image`` is grey (H×W) or BGR (H×W×3) uint8; ``dpi_hint`` the scan's resolution when
+    known (otherwise the scale is taken from the QR code's size).
+    """
+    grey = _grey(image)
+    text, corners = _qr(grey)
+    top_left, top_right = corners[0], corners[1]
+    turn = float(np.degrees(np.arctan2(top_right[1] - top_left[1], top_right[0] - top_left[0])))
+    if MAX_SKEW < abs(turn) < 180 - MAX_SKEW:
+        raise PageUnreadable(f"the page is turned {turn:.0f}°: only upright or upside down")
+    upside_down = abs(turn) >= 180 - MAX_SKEW
+    if upside_down:
+        grey = np.ascontiguousarray(cv2.rotate(grey, cv2.ROTATE_180))
+        height, width = grey.shape
+        corners = [(width - 1 - x, height - 1 - y) for x, y in corners]
+    side = float(np.hypot(top_right[0] - top_left[0], top_right[1] - top_left[1]))
+    px_per_mm = dpi_hint / MM_PER_INCH if dpi_hint else side / QR_SYMBOL_MM
+    marks = _corner_marks(grey, px_per_mm)
+    source = np.array([[b.x + b.w / 2, b.y + b.h / 2] for b in corner_marks()], np.float32)
+    transform = cv2.getPerspectiveTransform(source, np.array(marks, np.float32))
+    reading = PageReading(
+        text=text,
+        upside_down=upside_down,
+        transform=np.asarray(transform, dtype=np.float64),
+        image=grey,
+        qr=tuple(corners),
+        marks=tuple(marks),
+    )
+    _check_qr_agrees(reading)
+    return reading
+
+
+def _grey(image: npt.NDArray[np.uint8]) -> Grey:
+    if image.dtype != np.uint8:
+        raise PageUnreadable(f"a page's pixels must be 8-bit, not {image.dtype}")
+    if image.ndim == 3 and image.shape[2] == 3:
+        return np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
+    if image.ndim == 2:
+        return np.ascontiguousarray(image)
+    raise PageUnreadable(f"a page must be grey or BGR pixels, not of shape {image.shape}")
+
+
+def _qr(grey: Grey) -> tuple[str, list[tuple[float, float]]]:
+    """The one QR code's text and its corners (top-left, top-right, bottom-right,
+    bottom-left in the symbol's own orientation), in pixels."""
+    qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    found = zxingcpp.read_barcodes(grey, formats=qr_only)
+    texts = {barcode.text for barcode in found if barcode.valid}
+    if not texts:
+        raise PageUnreadable("no QR code found on the page")
+    if len(texts) > 1:
+        raise PageUnreadable(f"{len(texts)} different QR codes found on the page, not one")
+    barcode = next(b for b in found if b.valid)
+    position = barcode.position
+    points = (position.top_left, position.top_right, position.bottom_right, position.bottom_left)
+    return barcode.text, [(float(p.x), float(p.y)) for p in points]
+
+
+def _candidates(grey: Grey, px_per_mm: float) -> list[tuple[float, float, float]]:
+    """Filled squares of about a corner mark's size: (x, y, mean grey) of each."""
+    _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    contours, _ = cv2.findContours(ink, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    expected = MARK_SIZE * px_per_mm
+    found: list[tuple[float, float, float]] = []
+    for contour in contours:
+        _centre, (w, h), _angle = cv2.minAreaRect(contour)
+        if min(w, h) < 3 or min(w, h) / max(w, h) < MIN_SQUARENESS:
+            continue
+        if abs((w + h) / 2 - expected) > SIZE_TOLERANCE * expected:
+            continue
+        x, y, bw, bh = cv2.boundingRect(contour)
+        mask = np.zeros((bh, bw), np.uint8)
+        cv2.drawContours(mask, [contour - np.array([x, y])], -1, 255, cv2.FILLED)
+        inside = mask > 0
+        patch_ink = ink[y : y + bh, x : x + bw][inside]
+        if patch_ink.size == 0 or float(np.mean(patch_ink > 0)) < MIN_FILL:
+            continue
+        moments = cv2.moments(np.where(inside, ink[y : y + bh, x : x + bw], 0).astype(np.uint8))
+        if moments["m00"] <= 0:
+            continue
+        mx, my = x + moments["m10"] / moments["m00"], y + moments["m01"] / moments["m00"]
+        darkness = float(np.mean(grey[y : y + bh, x : x + bw][inside]))
+        found.append((float(mx), float(my), darkness))
+    return found
+
+
+def _corner_marks(grey: Grey, px_per_mm: float) -> list[tuple[float, float]]:
+    """The corner marks' centres: top-left, top-right, bottom-left, bottom-right."""
+    height, width = grey.shape
+    candidates = _candidates(grey, px_per_mm)
+    chosen: list[tuple[float, float]] = []
+    missing: list[str] = []
+    corners = (
+        ("top-left", 0, 0),
+        ("top-right", 1, 0),
+        ("bottom-left", 0, 1),
+        ("bottom-right", 1, 1),
+    )
+    for name, right, bottom in corners:
+        in_quarter = [
+            c
+            for c in candidates
+            if (c[0] >= width / 2) == bool(right) and (c[1] >= height / 2) == bool(bottom)
+        ]
+        if not in_quarter:
+            missing.append(name)
+            continue
+        corner = (right * (width - 1), bottom * (height - 1))
+        # nearest the page's corner; of two about as near, the darker
+        best = min(
+            in_quarter,
+            key=lambda c: (round(np.hypot(c[0] - corner[0], c[1] - corner[1]) / px_per_mm), c[2]),
+        )
+        chosen.append((best[0], best[1]))
+    if missing:
+        raise PageUnreadable(
+            f"not four corner marks: none found {', '.join(missing)} "
+            f"({len(candidates)} mark-like squares on the page)"
+        )
+    return chosen
+
+
+def _check_qr_agrees(reading: PageReading) -> None:
+    """The QR code must sit where the marks say its box is, or the marks are not the page's."""
+    inverse = np.linalg.inv(reading.transform)
+    centre = np.mean(np.array(reading.qr), axis=0)
+    u, v, w = inverse @ np.array([centre[0], centre[1], 1.0])
+    x, y = u / w, v / w
+    want_x, want_y = QR_BOX.x + QR_BOX.w / 2, QR_BOX.y + QR_BOX.h / 2
+    if np.hypot(x - want_x, y - want_y) > QR_SLACK:
+        raise PageUnreadable(
+            f"the corner marks put the QR code at ({x:.1f}, {y:.1f}) mm, "
+            f"not in its box at ({want_x:.1f}, {want_y:.1f}) mm"
+        )
