@@ -165,8 +165,9 @@ def _sqlite_parse(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
 
 
-class BaselineWorker:
-    """The same statements by hand: sqlite3 (BEGIN IMMEDIATE) or psycopg (row locks)."""
+class _Connection:
+    """One bare connection and its transactions: sqlite3 (BEGIN IMMEDIATE) or psycopg
+    (row locks)."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
         from marking.audit.ledger import entry_hash  # pure: sha256 over canonical JSON
@@ -262,6 +263,13 @@ class BaselineWorker:
         else:
             self.conn.rollback()
 
+    def close(self) -> None:
+        self.conn.close()
+
+
+class _Claims(_Connection):
+    """The claim by hand: expire leases, take a batch, hold and describe it."""
+
     def claim(self, size: int) -> list[tuple[Any, ...]]:
         now = dt.datetime.now(dt.UTC)
         cur = self._begin()
@@ -305,6 +313,11 @@ class BaselineWorker:
         marks = ", ".join([p] * len(ids))
         cur.execute(_HOLD.format(ids=marks), ids)
         return list(cur.execute(_DESCRIBE.format(ids=marks), ids).fetchall())
+
+
+class _Marks(_Claims):
+    """The mark by hand: the lease checked, the mark stored, reconciled and put in the
+    ledger, in one transaction."""
 
     def submit(self, response_id: int, value: int) -> bool:
         """Store one mark (milli); False when the lease is gone (nothing stored)."""
@@ -461,6 +474,10 @@ class BaselineWorker:
             ),
         )  # fmt: skip
 
+
+class BaselineWorker(_Marks):
+    """The same statements by hand: sqlite3 (BEGIN IMMEDIATE) or psycopg (row locks)."""
+
     def loop(self, window: Window, report: dict[str, Any], rng: random.Random) -> None:
         batch = self.spec["batch"]
         errors: tuple[type[BaseException], ...]
@@ -504,6 +521,3 @@ class BaselineWorker:
                 window.tick()
                 if window.over():
                     return
-
-    def close(self) -> None:
-        self.conn.close()
