@@ -8,6 +8,47 @@
   const number = new Intl.NumberFormat(document.documentElement.lang || undefined, { maximumFractionDigits: 3 });
   let queue = [];
 
+  // The response image on a canvas, so that zooming and quarter turns change its laid-out
+  // size and the box scrolls to every part of it. Zoom and turn stay from one response to
+  // the next (the boxes of one question share a size); "reset" goes back to fit-to-width.
+  const view = {
+    zoom: 1,
+    turns: 0,
+    picture: new Image(),
+    load(url) {
+      const shown = !!url;
+      $("viewer").hidden = !shown;
+      $("image-tools").hidden = !shown;
+      if (!shown) { this.picture.removeAttribute("src"); return; }
+      this.picture.onload = () => this.draw();
+      this.picture.src = url;
+    },
+    draw() {
+      const pic = this.picture;
+      if (!pic.naturalWidth) return;
+      const canvas = $("image");
+      const sideways = this.turns % 2 === 1;
+      const fit = ($("viewer").clientWidth || pic.naturalWidth) / (sideways ? pic.naturalHeight : pic.naturalWidth);
+      const scale = Math.min(fit, 1) * this.zoom;
+      const w = pic.naturalWidth * scale, h = pic.naturalHeight * scale;
+      canvas.width = Math.round(sideways ? h : w);
+      canvas.height = Math.round(sideways ? w : h);
+      const ctx = canvas.getContext("2d");
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.fillStyle = "#fff";
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.translate(canvas.width / 2, canvas.height / 2);
+      ctx.rotate(this.turns * Math.PI / 2);
+      ctx.drawImage(pic, -w / 2, -h / 2, w, h);
+      $("zoom-level").textContent = Math.round(this.zoom * 100) + "%";
+    },
+    set(zoom, turns) {
+      this.zoom = Math.min(4, Math.max(0.5, zoom));
+      this.turns = ((turns % 4) + 4) % 4;
+      this.draw();
+    },
+  };
+
   function say(text, kind) {
     const box = $("message");
     box.textContent = text;
@@ -37,8 +78,8 @@
     $("expires").textContent = new Date(item.expires_at).toLocaleTimeString(document.documentElement.lang);
     $("left").textContent = String(queue.length - 1);
     $("text").textContent = item.text;
-    const img = $("image");
-    if (item.image_url) { img.src = item.image_url; img.hidden = false; } else { img.removeAttribute("src"); img.hidden = true; }
+    $("blank").hidden = !item.blank;
+    view.load(item.image_url);
     $("reference").textContent = item.reference;
     $("scheme").textContent = item.scheme;
     $("max").textContent = number.format(Number(item.max));
@@ -117,5 +158,10 @@
   $("mark-form").addEventListener("submit", submitMark);
   $("flag-form").addEventListener("submit", submitFlag);
   $("again").addEventListener("click", () => { say(""); fill(); });
+  $("zoom-in").addEventListener("click", () => view.set(view.zoom * 1.25, view.turns));
+  $("zoom-out").addEventListener("click", () => view.set(view.zoom / 1.25, view.turns));
+  $("rotate").addEventListener("click", () => view.set(view.zoom, view.turns + 1));
+  $("view-reset").addEventListener("click", () => view.set(1, 0));
+  window.addEventListener("resize", () => view.draw());
   fill();
 })();
