@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pypdfium2 as pdfium
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from marking.errors import InputError
 
@@ -192,11 +193,25 @@ def _image_pages(name: str, data: bytes, *, start: int) -> Iterator[ScanPage]:
     with _image(name, data) as image:
         for index in range(max(start, 1) - 1, int(getattr(image, "n_frames", 1))):
             try:
-                image.seek(index)
-                pixels = _grey(image)
+                with _whole_images_only():
+                    image.seek(index)
+                    pixels = _grey(image)
             except (OSError, ValueError, EOFError) as exc:
                 raise InputError(name, f"page {index + 1} is damaged ({exc})") from None
             yield ScanPage(name, index + 1, pixels, _stated_dpi(image, pixels.shape))
+
+
+@contextmanager
+def _whole_images_only() -> Iterator[None]:
+    """Pillow refuses a file cut short while decoding in here. WeasyPrint, imported by the
+    same process for the reports, turns Pillow's LOAD_TRUNCATED_IMAGES on for everyone, and
+    a scan cut short would then be read with its missing part grey, its bubbles empty."""
+    before = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = before
 
 
 def _grey(image: Image.Image) -> Grey:
