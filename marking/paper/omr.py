@@ -88,8 +88,8 @@ BORDER_SLACK = 0.8  # mm inside an answer box's border left out (its line, align
 RULE_SLACK = 0.6  # mm each side of a ruled writing line left out
 CAPTION_TEXT = 60.0  # mm: the caption 第N题（本题满分 N 分） is set left in the caption strip
 FILL_LABEL = 16.0  # mm: a fill-in box's 第N题 label, left of its line
-MIN_BLOB = 0.25  # mm²: smaller specks of ink are noise or dust
-MIN_INK = 0.6  # mm²: less ink than this in all blobs together, and the box is blank
+MIN_BLOB = 0.25  # mm²: smaller specks of ink are noise or dust (noisy JPEG q50: none left)
+MIN_INK = 0.3  # mm²: less ink than this, and the box is blank; a 4 mm pen stroke is ~1
 
 NO_FILL = "column {column}: no bubble filled"
 MANY_FILLS = "column {column}: {count} bubbles filled"
