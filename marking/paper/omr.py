@@ -1,0 +1,364 @@
+"""Reading an aligned answer-sheet page: bubbles, the exam number, 缺考/违纪, answer boxes.
+
+Pure: a ``PageReading`` (``reading.read_page``: the page found, upright, mapped mm → px) and
+the ``SheetPage`` it was printed from in, a ``PageRead`` out; no database, no guessing.
+
+**Bubbles.** A bubble's fill is how much of its inner disc (the printed ring and a margin
+for alignment left out) is inked, measured on the page warped upright so every bubble is
+seen at the same resolution. A pixel's ink is scaled between the paper's white around that
+bubble (a scan's white drifts across a page) and the black of the page's own corner marks
+(a scanner's black is rarely 0), and counts in full from ``SOLID`` on, since a pencil fill
+is grey. Ink counts in full only where it survives a morphological opening by a disc
+``STROKE`` wide: a tick, a cross or a ring drawn round a letter is made of strokes, and
+strokes alone can make a bubble at most ``STROKE_CAP`` filled, in the band of doubt, never
+taken. The printed letter in an empty bubble comes to about 0.1; a pencil fill to 1.
+
+As AMC and OMRChecker do, two thresholds leave a band of doubt between them: below
+``EMPTY`` a bubble is empty, from ``FILLED`` it is filled, and anything between (a light
+fill, a tick, a cross, a half-erased mark) makes its row ``doubtful``: it goes to a person,
+never to a score by guess. A row is doubtful too when a bubble left out is nearly as dark
+as one taken (within ``CLOSE``), as when a mark was erased and another made: the two
+thresholds alone would read the darker one. A row may have several bubbles taken
+(multiple-choice; a double-filled single-choice is read as written and scored so).
+
+**Exam number.** One row a column (digits 0-9); the number is read only when every column
+has exactly one bubble taken and none is doubtful; otherwise ``problem`` names the first
+column at fault and why, from the short templates below (the web translates them).
+
+**Answer boxes.** Each is cut whole, with ``BOX_MARGIN`` mm of paper around it but never a
+pixel of the header, upright at ``BOX_PX_PER_MM`` (about 200 dpi), as grey PNG. It is
+``blank`` when no ink is left once what the sheet prints there is set aside: the border,
+the ruled writing lines (at the layout's positions, with a slack for alignment) and the
+caption. Ink counts only in blobs of some size (``MIN_BLOB``), so JPEG noise, dust and a
+rule line broken by a black-and-white scan do not make a box written; ``MIN_INK`` is well
+under a short pen stroke, so a box with one stroke is never called blank. A box called
+blank keeps its image: examiners see it with the label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import cv2
+import numpy as np
+
+from marking.paper.codes import PagePayload, decode_payload
+from marking.paper.layout import CAPTION, ROW_LABEL
+from marking.paper.reading import Grey, PageReading, PageUnreadable, read_page
+from marking.paper.sources import ScanPage
+from reports.sheetdata import (
+    FILL_BLANK,
+    LINE_PITCH,
+    PAGE_HEIGHT,
+    PAGE_WIDTH,
+    AnswerBox,
+    Box,
+    Circle,
+    Header,
+    OptionBubble,
+    SheetPage,
+)
+
+# Fill thresholds (0 paper .. 1 covered; see the module's docstring), measured on printed
+# sheets rendered at 150, 200 and 300 dpi, grey, black-and-white, JPEG q50 and noisy: an
+# empty bubble with its printed letter reads 0.08-0.21, a pencil fill 1.0 (a light one,
+# grey 150 of 255, 0.8-0.85), ticks, crosses and half fills 0.45-0.65, an eraser's smudge
+# 0.3-0.36. The band of doubt holds the middle ones; 0.09 of margin on either side.
+EMPTY = 0.3
+FILLED = 0.75
+CLOSE = 0.5  # a bubble left out this near a taken one's fill makes the row doubtful
+SOLID = 0.5  # a pixel this dark (0 white .. 1 the page's black) is ink in full: pencil is grey
+STROKE = 1.0  # mm: pen and pencil lines thinner than this are strokes, not a fill
+STROKE_CAP = (EMPTY + FILLED) / 2  # the most a bubble of strokes alone can be filled
+
+BUBBLE_PX_PER_MM = 10.0  # bubbles are measured at this resolution, whatever the scan's
+INNER = 0.5  # mm inside a bubble's radius: its printed ring and alignment slack left out
+SURROUND = 1.2  # mm of paper around a bubble where its white is taken
+WHITE_PERCENTILE = 90
+CHECKBOX_INSET = 0.6  # mm inside 缺考/违纪's printed rectangle
+
+BOX_PX_PER_MM = 8.0
+BOX_MARGIN = 1.0  # mm of paper cut around an answer box
+ROW_PX_PER_MM = 12.0  # a row crop is looked at by a person, larger
+ROW_MARGIN = 1.0  # mm around a row's bubbles and label: less than half the gap to the next row
+
+INK = 0.4  # darkness from which a pixel of an answer box counts as ink
+BORDER_SLACK = 0.8  # mm inside an answer box's border left out (its line, alignment slack)
+RULE_SLACK = 0.6  # mm each side of a ruled writing line left out
+CAPTION_TEXT = 60.0  # mm: the caption 第N题（本题满分 N 分） is set left in the caption strip
+FILL_LABEL = 16.0  # mm: a fill-in box's 第N题 label, left of its line
+MIN_BLOB = 0.25  # mm²: smaller specks of ink are noise or dust (noisy JPEG q50: none left)
+MIN_INK = 0.3  # mm²: less ink than this, and the box is blank; a 4 mm pen stroke is ~1
+
+NO_FILL = "column {column}: no bubble filled"
+MANY_FILLS = "column {column}: {count} bubbles filled"
+DOUBTFUL = "column {column}: a bubble neither clearly filled nor clearly empty"
+
+
+@dataclass(frozen=True)
+class RowRead:
+    """One objective question, or one exam-number column: ``fills`` the darkness of each
+    bubble in layout order, ``chosen`` the options (digits) read as filled."""
+
+    fills: tuple[float, ...]
+    chosen: tuple[str, ...]
+    doubtful: bool
+
+
+@dataclass(frozen=True)
+class ExamNumberRead:
+    digits: str | None  # None unless every column has exactly one fill, none doubtful
+    problem: str | None  # the first column at fault, from NO_FILL, MANY_FILLS, DOUBTFUL
+    columns: tuple[RowRead, ...]
+
+
+@dataclass(frozen=True)
+class BoxCut:
+    question: str
+    kind: str  # ANSWER or FILL_BLANK
+    png: bytes  # the whole answer box and a margin, upright, BOX_PX_PER_MM, grey PNG
+    blank: bool  # no ink beyond the printed border, rules and caption
+
+
+@dataclass(frozen=True)
+class PageRead:
+    payload: PagePayload
+    upside_down: bool
+    exam_number: ExamNumberRead | None  # the page carrying the header only
+    absent: bool | None  # 缺考: None when doubtful
+    violation: bool | None  # 违纪: None when doubtful
+    rows: dict[str, RowRead]  # objective question number -> its row
+    boxes: tuple[BoxCut, ...]
+    header_png: bytes | None  # the header box (identity: sealed by the caller)
+
+
+def identify(scan: ScanPage, *, key: bytes | None) -> tuple[PageReading, PagePayload]:
+    """The page found and aligned, and which sheet and page its QR code says it is.
+
+    A resolution the file states is tried first; if the corner marks are not found at that
+    size the page is tried again with its scale taken from the QR code (a scanner's "fit to
+    page" shrinks what its dpi claims). Raises PageUnreadable (no QR code, no four marks) or
+    codes.PayloadError (not our code, another layout format, a check value that fails).
+    """
+    try:
+        reading = read_page(scan.image, dpi_hint=scan.dpi)
+    except PageUnreadable:
+        if scan.dpi is None:
+            raise
+        reading = read_page(scan.image)
+    return reading, decode_payload(reading.text, key=key)
+
+
+def read_sheet_page(reading: PageReading, page: SheetPage, *, key: bytes | None = None) -> PageRead:
+    """Everything on an aligned page, read against the layout page it was printed from.
+
+    ``key`` is the session's page-code key (``identify`` has checked the code already; it
+    is read again here so that a PageRead always carries its own payload). Raises
+    codes.PayloadError for a code that does not decode, ValueError when the code names
+    another page than ``page``.
+    """
+    payload = decode_payload(reading.text, key=key)
+    if payload.page != page.number:
+        raise ValueError(f"the page's code says page {payload.page}, not {page.number}")
+    black = _page_black(reading, page)
+    rows: dict[str, list[OptionBubble]] = {}
+    for bubble in page.bubbles:
+        rows.setdefault(bubble.question, []).append(bubble)
+    read_rows = {
+        question: _read_row(reading, bubbles, [b.option for b in bubbles], black)
+        for question, bubbles in rows.items()
+    }
+    header = page.header
+    boxes = tuple(_cut_box(reading, answer, header, black) for answer in page.answers)
+    if header is None:
+        return PageRead(payload, reading.upside_down, None, None, None, read_rows, boxes, None)
+    return PageRead(
+        payload=payload,
+        upside_down=reading.upside_down,
+        exam_number=_exam_number(reading, header, black),
+        absent=_checkbox(reading, header.absent, black),
+        violation=_checkbox(reading, header.violation, black),
+        rows=read_rows,
+        boxes=boxes,
+        header_png=_png(reading.cut(header.box, BOX_PX_PER_MM)),
+    )
+
+
+def row_crop(reading: PageReading, page: SheetPage, question: str) -> bytes:
+    """A PNG of one objective question's row only (its number and bubbles), for a person to
+    verify without seeing anything else of the sheet. Raises KeyError when the question has
+    no row on ``page``."""
+    bubbles = [b for b in page.bubbles if b.question == question]
+    if not bubbles:
+        raise KeyError(f"question {question} has no bubbles on page {page.number}")
+    left = min(b.x - b.r for b in bubbles) - ROW_LABEL - ROW_MARGIN / 2
+    right = max(b.x + b.r for b in bubbles) + ROW_MARGIN
+    top = min(b.y - b.r for b in bubbles) - ROW_MARGIN
+    bottom = max(b.y + b.r for b in bubbles) + ROW_MARGIN
+    return _png(reading.cut(Box(left, top, right - left, bottom - top), ROW_PX_PER_MM))
+
+
+# --- bubbles -------------------------------------------------------------------------------------
+
+
+def _page_black(reading: PageReading, page: SheetPage) -> float:
+    """The grey of solid ink on this scan: the corner marks' median, their edges left out."""
+    inside = [replace(m, x=m.x + 1, y=m.y + 1, w=m.w - 2, h=m.h - 2) for m in page.marks]
+    values = np.concatenate([reading.cut(m, 4.0).ravel() for m in inside])
+    return float(np.median(values))
+
+
+def _ink(patch: Grey, black: float) -> np.ndarray:
+    """Each pixel's ink, 0 the patch's paper white .. 1 from SOLID of the page's black on."""
+    white = float(np.percentile(patch, WHITE_PERCENTILE))
+    span = max(white - black, 1.0) * SOLID
+    return np.asarray(np.clip((white - patch.astype(np.float32)) / span, 0.0, 1.0))
+
+
+def _fill(patch: Grey, mask: np.ndarray, black: float) -> float:
+    """How filled ``mask`` is, 0..1 (see the module's docstring): in full where the ink
+    survives an opening by a STROKE-wide disc, at most STROKE_CAP for thinner strokes."""
+    ink = _ink(patch, black)
+    size = max(3, round(STROKE * BUBBLE_PX_PER_MM) | 1)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    solid = cv2.morphologyEx(ink, cv2.MORPH_OPEN, disc)
+    return max(float(solid[mask].mean()), min(float(ink[mask].mean()), STROKE_CAP))
+
+
+def _disc_mask(size: int, radius_px: float) -> np.ndarray:
+    centre = (size - 1) / 2
+    ys, xs = np.mgrid[0:size, 0:size]
+    return np.asarray((xs - centre) ** 2 + (ys - centre) ** 2 <= radius_px**2)
+
+
+def _bubble_fill(reading: PageReading, bubble: Circle, black: float) -> float:
+    half = bubble.r + SURROUND
+    patch = reading.cut(Box(bubble.x - half, bubble.y - half, 2 * half, 2 * half), BUBBLE_PX_PER_MM)
+    mask = _disc_mask(patch.shape[0], (bubble.r - INNER) * BUBBLE_PX_PER_MM)
+    return _fill(patch, mask, black)
+
+
+def _read_row(
+    reading: PageReading, bubbles: Sequence[Circle], names: list[str], black: float
+) -> RowRead:
+    fills = tuple(round(_bubble_fill(reading, b, black), 3) for b in bubbles)
+    return judge_row(fills, names)
+
+
+def judge_row(fills: tuple[float, ...], names: list[str]) -> RowRead:
+    """The options taken from a row's darkness, and whether a person must look (see the
+    module's docstring): pure, so the rule is tested apart from any pixels."""
+    chosen = tuple(n for n, f in zip(names, fills, strict=True) if f >= FILLED)
+    doubtful = any(EMPTY <= f < FILLED for f in fills)
+    if chosen:
+        lightest_taken = min(f for f in fills if f >= FILLED)
+        darkest_left = max((f for f in fills if f < FILLED), default=0.0)
+        doubtful = doubtful or darkest_left >= lightest_taken - CLOSE
+    return RowRead(fills, chosen, doubtful)
+
+
+def _exam_number(reading: PageReading, header: Header, black: float) -> ExamNumberRead:
+    columns: list[RowRead] = []
+    problem: str | None = None
+    for column in range(len(header.exam_number_cells)):
+        bubbles = sorted(
+            (b for b in header.exam_number if b.column == column), key=lambda b: b.digit
+        )
+        row = _read_row(reading, bubbles, [str(b.digit) for b in bubbles], black)
+        columns.append(row)
+        if problem is None:
+            problem = _column_problem(column + 1, row)
+    digits = None if problem else "".join(row.chosen[0] for row in columns)
+    return ExamNumberRead(digits, problem, tuple(columns))
+
+
+def _column_problem(column: int, row: RowRead) -> str | None:
+    if row.doubtful:
+        return DOUBTFUL.format(column=column)
+    if not row.chosen:
+        return NO_FILL.format(column=column)
+    if len(row.chosen) > 1:
+        return MANY_FILLS.format(column=column, count=len(row.chosen))
+    return None
+
+
+def _checkbox(reading: PageReading, box: Box, black: float) -> bool | None:
+    """缺考 or 违纪: True filled, False empty, None between (a tick, a light or erased mark)."""
+    around = Box(box.x - SURROUND, box.y - SURROUND, box.w + 2 * SURROUND, box.h + 2 * SURROUND)
+    patch = reading.cut(around, BUBBLE_PX_PER_MM)
+    mask = np.zeros(patch.shape, bool)
+    edge = round((SURROUND + CHECKBOX_INSET) * BUBBLE_PX_PER_MM)
+    mask[edge:-edge, edge:-edge] = True
+    fill = _fill(patch, mask, black)
+    if fill >= FILLED:
+        return True
+    return False if fill < EMPTY else None
+
+
+# --- answer boxes --------------------------------------------------------------------------------
+
+
+def box_cut_area(answer: AnswerBox, header: Header | None) -> Box:
+    """What is cut for an answer box: the box and BOX_MARGIN around it, inside the page and
+    clear of the header (whose crop is sealed: not a pixel of it may reach an examiner)."""
+    box = answer.box
+    left, top = max(box.x - BOX_MARGIN, 0.0), max(box.y - BOX_MARGIN, 0.0)
+    right = min(box.right + BOX_MARGIN, PAGE_WIDTH)
+    bottom = min(box.bottom + BOX_MARGIN, PAGE_HEIGHT)
+    if header is not None and box.y >= header.box.bottom:
+        top = max(top, (header.box.bottom + box.y) / 2)
+    area = Box(left, top, right - left, bottom - top)
+    if header is not None and area.overlaps(header.box):
+        raise ValueError(f"answer box {answer.question} reaches into the header")
+    return area
+
+
+def _cut_box(
+    reading: PageReading, answer: AnswerBox, header: Header | None, black: float
+) -> BoxCut:
+    area = box_cut_area(answer, header)
+    pixels = reading.cut(area, BOX_PX_PER_MM)
+    blank = _ink_area(pixels, _printed(answer, area, pixels.shape), black) < MIN_INK
+    return BoxCut(answer.question, answer.kind, _png(pixels), blank)
+
+
+def _printed(answer: AnswerBox, area: Box, shape: tuple[int, ...]) -> np.ndarray:
+    """Where the cut may hold ink the sheet printed: True there, so it is not counted."""
+    ppm = BOX_PX_PER_MM
+    printed = np.ones(shape[:2], bool)
+    box = answer.box
+
+    def span(a: float, b: float, origin: float) -> slice:
+        return slice(max(round((a - origin) * ppm), 0), max(round((b - origin) * ppm), 0))
+
+    inner_x = span(box.x + BORDER_SLACK, box.right - BORDER_SLACK, area.x)
+    inner_y = span(box.y + BORDER_SLACK, box.bottom - BORDER_SLACK, area.y)
+    printed[inner_y, inner_x] = False
+    if answer.kind == FILL_BLANK:
+        printed[:, span(area.x, box.x + FILL_LABEL, area.x)] = True
+        rules = [box.bottom - 3.0]
+    else:
+        caption = span(area.y, box.y + CAPTION, area.y)
+        printed[caption, span(area.x, box.x + CAPTION_TEXT, area.x)] = True
+        rules = [box.bottom - k * LINE_PITCH for k in range(1, answer.lines + 1)]
+    for y in rules:
+        printed[span(y - RULE_SLACK, y + RULE_SLACK, area.y), :] = True
+    return printed
+
+
+def _ink_area(pixels: Grey, printed: np.ndarray, black: float) -> float:
+    """mm² of ink in blobs of at least MIN_BLOB outside what is ``printed``."""
+    white = float(np.percentile(pixels, WHITE_PERCENTILE))
+    cut_off = white - INK * max(white - black, 1.0)
+    ink = ((pixels < cut_off) & ~printed).astype(np.uint8)
+    count, _labels, stats, _centres = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    areas = stats[1:count, cv2.CC_STAT_AREA] / BOX_PX_PER_MM**2
+    return float(areas[areas >= MIN_BLOB].sum())
+
+
+def _png(pixels: Grey) -> bytes:
+    ok, encoded = cv2.imencode(".png", pixels)
+    if not ok:  # pragma: no cover - OpenCV encodes any 8-bit grey array
+        raise RuntimeError("OpenCV could not encode a PNG")
+    return encoded.tobytes()
