@@ -59,10 +59,12 @@ class NewImage:
 
 @dataclass
 class ResponseChunk:
-    """Validated responses and the images first referred to among them."""
+    """Validated responses and the images first referred to among them; ``blank``: the
+    images (SHA-256) that are empty answer boxes, so their responses are flagged blank."""
 
     rows: list[ResponseRow]
     images: dict[str, NewImage] = field(default_factory=dict)
+    blank: set[str] = field(default_factory=set)
 
 
 @dataclass
