@@ -52,6 +52,10 @@ class KilledReader(RuntimeError):
     """The fake's stand-in for a reader process killed mid-file."""
 
 
+def _ink(spec: dict[str, Any], question: str) -> str:
+    return str(spec.get("boxes", {}).get(question, "ink"))
+
+
 @dataclass
 class FakeReader:
     armed: bool = True
@@ -93,8 +97,8 @@ class FakeReader:
             BoxCut(
                 a.question,
                 a.kind,
-                PNG + f"{spec['serial']}:{a.question}:{spec.get('boxes', {}).get(a.question, 'ink')}".encode(),
-                spec.get("boxes", {}).get(a.question) == "blank",
+                PNG + f"{spec['serial']}:{a.question}:{_ink(spec, a.question)}".encode(),
+                _ink(spec, a.question) == "blank",
             )
             for a in page.answers
         )  # fmt: skip
@@ -190,9 +194,11 @@ def scan_room(engine: Engine, tmp: Path, code: str = "SCAN-1", n: int = 4) -> Sc
             c for c in db.query(Component).filter_by(session_id=exam.id) if c.key == "theory"
         )
         db.add_all(
-            IssuedSheet(session_id=exam.id, component_id=theory.id, serial=s, layout=digest, issued_by=ACTOR)
+            IssuedSheet(
+                session_id=exam.id, component_id=theory.id, serial=s, layout=digest, issued_by=ACTOR
+            )
             for s in serials
-        )  # fmt: skip
+        )
         exam_id = exam.id
     roster = people(n, seed=7)
     room = ScanRoom(engine, exam_id, code, 0, roster, serials, digest, tmp, keys)
