@@ -154,7 +154,8 @@ def store_batch(
         identities=b"",
         created_by=actor,
     )
-    _seal_identities(db, exam, record, batch.identities, scripts_of, consumed)
+    covers = batch.covers or [c.key for c in batch.components]
+    _seal_identities(db, exam, record, batch.identities, scripts_of, consumed, covers)
 
     if exam.state is SessionState.DRAFT:
         exam.state = SessionState.INTAKE
@@ -337,8 +338,10 @@ def _seal_identities(
     identities: list[Identity],
     scripts_of: dict[int, dict[str, int]],
     consumed: list[dict[str, str]],
+    covers: list[str],
 ) -> None:
-    """The batch record stored, with the identities and consumed declarations sealed in it."""
+    """The batch record stored, with the identities (each with the components the batch
+    answers for) and the consumed declarations sealed in it."""
     assert exam.public_key is not None  # store_batch checked the session has its key
     db.add(record)
     db.flush()
@@ -353,6 +356,7 @@ def _seal_identities(
                 "id_number": c.id_number,
                 "institution": c.institution,
                 "scripts": scripts_of.get(i, {}),
+                "components": covers,
             }
             for i, c in enumerate(identities)
         ],

@@ -83,6 +83,9 @@ class ValidatedBatch:
     identities: list[Identity]
     components: list[Component]  # the session's, in order; rows refer to them by index
     responses: Iterable[ResponseChunk]
+    # The components the batch answers for (a scan batch: its one component); None: all of
+    # them. Publication refuses a candidate in two batches covering the same component.
+    covers: list[str] | None = None
 
 
 def check_roster(

@@ -249,6 +249,7 @@ def _build(
         identities=identities,
         components=paper.components,
         responses=[ResponseChunk(rows, images, blank=blank)],
+        covers=[next(c.key for c in paper.components if c.id == batch.component_id)],
     )
     return _Built(validated, absent, len(blank), all_blank)
 

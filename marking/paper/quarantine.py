@@ -158,7 +158,12 @@ def resolve_item(
     else:
         assert value is not None
         how, shown = "value", _give_value(db, exam, batch, item, sheet, value, actor)
-    payload: dict[str, object] = {"item": item.id, "kind": item.kind.value, "scan_batch": batch.id, "how": how}
+    payload: dict[str, object] = {
+        "item": item.id,
+        "kind": item.kind.value,
+        "scan_batch": batch.id,
+        "how": how,
+    }
     if shown is not None:
         payload["value"] = shown
     ledger.append(db, exam, kind="quarantine_resolved", actor=actor, payload=payload)
