@@ -124,6 +124,11 @@ def unseal_roster(db: Session, exam: ExamSession, key: SessionKey) -> list[Candi
                     f"exam number {c.exam_no} is in batch {first.batch_id} and in batch "
                     f"{c.batch_id} ({what})"
                 )
+                if overlap and first.id_number == c.id_number:
+                    duplicates.append(
+                        f"ID number {c.id_number} is in batch {first.batch_id} and in batch "
+                        f"{c.batch_id} ({what})"
+                    )
             covered |= covers
             first.scripts.update(c.scripts)
     if duplicates:
