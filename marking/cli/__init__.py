@@ -2,7 +2,7 @@
 
 This module holds the group (`main`), the context it carries and the error handler; the
 commands live a module per command group beside it (sessions, people, intake, groups,
-publication, audit, exports, paper, demo).
+publication, audit, exports, paper, scans, demo).
 """
 
 from __future__ import annotations
@@ -112,6 +112,7 @@ from marking.cli import (  # noqa: E402
     paper,
     people,
     publication,
+    scans,
     sessions,
 )
 
@@ -128,6 +129,7 @@ __all__ = [
     "pass_ctx",
     "people",
     "publication",
+    "scans",
     "sessions",
 ]
 

@@ -120,7 +120,7 @@ def store_batch(
     check_open_for_intake(exam)
     started = time.perf_counter()
     stage = _Stage(db)
-    answered, objective, images = _stage_responses(
+    answered, objective, images, blank = _stage_responses(
         db, stage, batch.responses, (len(batch.identities), len(batch.components))
     )
     log.info("intake: files read and staged in %.2f s", time.perf_counter() - started)
@@ -130,6 +130,7 @@ def store_batch(
     pairs = [(cand, ci) for ci in range(answered.shape[1]) for cand in _answered(answered, ci)]
     script_ids = _create_scripts(db, exam, stage, batch.components, pairs, shuffle_rng)
     response_count = _copy_responses(stage)
+    _flag_blank(stage, blank)
     stage.drop()
     log.info(
         "intake: %d scripts created, %d responses copied in script order, %.2f s so far",
@@ -153,7 +154,8 @@ def store_batch(
         identities=b"",
         created_by=actor,
     )
-    _seal_identities(db, exam, record, batch.identities, scripts_of, consumed)
+    covers = batch.covers or [c.key for c in batch.components]
+    _seal_identities(db, exam, record, batch.identities, scripts_of, consumed, covers)
 
     if exam.state is SessionState.DRAFT:
         exam.state = SessionState.INTAKE
@@ -182,15 +184,17 @@ def _answered(answered: np.ndarray[Any, np.dtype[np.bool_]], ci: int) -> list[in
 
 def _stage_responses(
     db: Session, stage: _Stage, chunks: Iterable[ResponseChunk], shape: tuple[int, int]
-) -> tuple[np.ndarray[Any, np.dtype[np.bool_]], int, int]:
+) -> tuple[np.ndarray[Any, np.dtype[np.bool_]], int, int, set[str]]:
     """Every chunk's rows into the stage and its new images into the session.
 
-    Returns which (candidate, component) answered, the objective responses and the images
-    stored.
+    Returns which (candidate, component) answered, the objective responses, the images
+    stored and the images that are blank answer boxes (scanned sheets).
     """
     answered = np.zeros(shape, dtype=np.bool_)
     objective = images = 0
+    blank: set[str] = set()
     for chunk in chunks:
+        blank |= chunk.blank
         for sha, image in chunk.images.items():
             if db.get(Image, sha) is None:
                 db.add(
@@ -213,7 +217,7 @@ def _stage_responses(
         stage.write("intake_stage", STAGE_COLUMNS, rows)
     if images:
         db.flush()
-    return answered, objective, images
+    return answered, objective, images, blank
 
 
 def _create_scripts(
@@ -273,6 +277,20 @@ def _copy_responses(stage: _Stage) -> int:
     return int(result.rowcount)
 
 
+def _flag_blank(stage: _Stage, blank: set[str]) -> None:
+    """Responses of this batch whose image is an empty answer box flagged blank: examiners
+    still see the box, labelled blank (DESIGN §12)."""
+    shas = sorted(blank)
+    for start in range(0, len(shas), 900):
+        chunk = shas[start : start + 900]
+        marks = ",".join("?" if stage.dialect == "sqlite" else "%s" for _ in chunk)
+        stage.conn.exec_driver_sql(
+            "UPDATE response SET blank = true WHERE script_id IN "
+            f"(SELECT script_id FROM intake_script) AND image_sha256 IN ({marks})",
+            tuple(chunk),
+        )
+
+
 def _exclude_declared(
     db: Session,
     exam: ExamSession,
@@ -320,8 +338,10 @@ def _seal_identities(
     identities: list[Identity],
     scripts_of: dict[int, dict[str, int]],
     consumed: list[dict[str, str]],
+    covers: list[str],
 ) -> None:
-    """The batch record stored, with the identities and consumed declarations sealed in it."""
+    """The batch record stored, with the identities (each with the components the batch
+    answers for) and the consumed declarations sealed in it."""
     assert exam.public_key is not None  # store_batch checked the session has its key
     db.add(record)
     db.flush()
@@ -336,6 +356,7 @@ def _seal_identities(
                 "id_number": c.id_number,
                 "institution": c.institution,
                 "scripts": scripts_of.get(i, {}),
+                "components": covers,
             }
             for i, c in enumerate(identities)
         ],

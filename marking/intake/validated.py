@@ -59,10 +59,12 @@ class NewImage:
 
 @dataclass
 class ResponseChunk:
-    """Validated responses and the images first referred to among them."""
+    """Validated responses and the images first referred to among them; ``blank``: the
+    images (SHA-256) that are empty answer boxes, so their responses are flagged blank."""
 
     rows: list[ResponseRow]
     images: dict[str, NewImage] = field(default_factory=dict)
+    blank: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -81,6 +83,9 @@ class ValidatedBatch:
     identities: list[Identity]
     components: list[Component]  # the session's, in order; rows refer to them by index
     responses: Iterable[ResponseChunk]
+    # The components the batch answers for (a scan batch: its one component); None: all of
+    # them. Publication refuses a candidate in two batches covering the same component.
+    covers: list[str] | None = None
 
 
 def check_roster(

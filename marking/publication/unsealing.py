@@ -18,6 +18,7 @@ from anonymizer.unseal import SessionKey as SessionKey  # re-exported: the key's
 from marking.errors import MarkingError
 from marking.publication.preconditions import PublicationRefused
 from marking.store.models import (
+    Component,
     ExamSession,
     IntakeBatch,
     SealedKind,
@@ -78,9 +79,13 @@ class Candidate:
 
 
 def unseal_roster(db: Session, exam: ExamSession, key: SessionKey) -> list[Candidate]:
-    """Every candidate of every batch not withdrawn; duplicates across batches refused."""
+    """Every candidate of every batch not withdrawn, a candidate's batches joined by exam
+    number; refused when two batches claim the same (exam number, component) or when one
+    exam number or ID number stands for two people (DESIGN §12: a scan batch covers one
+    component, so one candidate may be in one batch per component)."""
+    every = list(db.scalars(select(Component.key).where(Component.session_id == exam.id)))
     roster: list[Candidate] = []
-    by_exam_no: dict[str, Candidate] = {}
+    by_exam_no: dict[str, tuple[Candidate, set[str]]] = {}
     by_id: dict[str, Candidate] = {}
     duplicates: list[str] = []
     for batch in db.scalars(
@@ -99,17 +104,33 @@ def unseal_roster(db: Session, exam: ExamSession, key: SessionKey) -> list[Candi
                 scripts=dict(item["scripts"]),
                 batch_id=batch.id,
             )
-            for index, value, what in (
-                (by_exam_no, c.exam_no, "exam number"),
-                (by_id, c.id_number, "ID number"),
-            ):
-                other = index.get(value)
+            covers = set(item.get("components") or every)  # CSV batches cover them all
+            known = by_exam_no.get(c.exam_no)
+            if known is None:
+                other = by_id.get(c.id_number)
                 if other is not None:
                     duplicates.append(
-                        f"{what} {value} is in batch {other.batch_id} and in batch {c.batch_id}"
+                        f"ID number {c.id_number} is in batch {other.batch_id} and in batch "
+                        f"{c.batch_id} under another exam number"
                     )
-                index[value] = c
-            roster.append(c)
+                by_exam_no[c.exam_no], by_id[c.id_number] = (c, covers), c
+                roster.append(c)
+                continue
+            first, covered = known
+            overlap = sorted(covered & covers)
+            if overlap or first.id_number != c.id_number:
+                what = f"component {', '.join(overlap)}" if overlap else "another ID number"
+                duplicates.append(
+                    f"exam number {c.exam_no} is in batch {first.batch_id} and in batch "
+                    f"{c.batch_id} ({what})"
+                )
+                if overlap and first.id_number == c.id_number:
+                    duplicates.append(
+                        f"ID number {c.id_number} is in batch {first.batch_id} and in batch "
+                        f"{c.batch_id} ({what})"
+                    )
+            covered |= covers
+            first.scripts.update(c.scripts)
     if duplicates:
         raise PublicationRefused(
             "the same candidate was taken in twice; withdraw one batch (the office's session "

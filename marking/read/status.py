@@ -10,6 +10,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from anonymizer.keys import public_key_fingerprint
+from marking.paper.tally import BatchTally, render_tally, tally
 from marking.store.models import (
     Anomaly,
     Assignment,
@@ -58,6 +59,7 @@ class SessionStatus:
     exclusions: int
     groups: list[GroupProgress]
     open_anomalies: int
+    scan_batches: list[BatchTally]
 
 
 def session_status(db: Session, exam: ExamSession) -> SessionStatus:
@@ -101,6 +103,7 @@ def session_status(db: Session, exam: ExamSession) -> SessionStatus:
         exclusions=exclusions or 0,
         groups=groups,
         open_anomalies=open_anomalies or 0,
+        scan_batches=tally(db, exam),
     )
 
 
@@ -233,4 +236,5 @@ def render_status(s: SessionStatus) -> str:
         )
     lines.append("")
     lines.append(f"open anomalies: {s.open_anomalies}")
+    lines.extend(render_tally(s.scan_batches))
     return "\n".join(lines)

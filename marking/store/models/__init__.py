@@ -9,7 +9,8 @@ The models, module by module: ``accounts`` (accounts, examiners, four-eyes reque
 ``sessions`` (a session, its groups, components and questions, assignments, key custody),
 ``scripts`` (what intake stores: batches, scripts, images, responses, recusal records),
 ``marks`` (leases, marks, rulings, anomalies, key corrections), ``paper`` (answer-sheet
-serials issued), ``ledger`` (the hash
+serials issued; scan batches, their pages and quarantine, identity in clear only while a
+batch is open), ``ledger`` (the hash
 chains), ``publication`` (approvals, the publication, results), ``logins`` (the web
 application's own records) and ``columns`` (the column types they share). Importing this
 package registers every table on ``Base.metadata`` (Alembic's env.py relies on it);
@@ -50,7 +51,22 @@ from marking.store.models.marks import (
     MarkWithdrawal,
     RulingWithdrawal,
 )
-from marking.store.models.paper import IssuedSheet
+from marking.store.models.paper import (
+    IssuedSheet,
+    QuarantineItem,
+    QuarantineKind,
+    QuarantineState,
+    ScanAnswer,
+    ScanBatch,
+    ScanBatchState,
+    ScanBox,
+    ScanFile,
+    ScanFileState,
+    ScanPage,
+    ScanPageState,
+    ScanSheet,
+    ScanSheetState,
+)
 from marking.store.models.publication import Publication, PublicationApproval, Result
 from marking.store.models.scripts import (
     Exclusion,
@@ -116,6 +132,9 @@ __all__ = [
     "PendingConflict",
     "Publication",
     "PublicationApproval",
+    "QuarantineItem",
+    "QuarantineKind",
+    "QuarantineState",
     "Question",
     "Relation",
     "Response",
@@ -123,6 +142,16 @@ __all__ = [
     "Result",
     "Role",
     "RulingWithdrawal",
+    "ScanAnswer",
+    "ScanBatch",
+    "ScanBatchState",
+    "ScanBox",
+    "ScanFile",
+    "ScanFileState",
+    "ScanPage",
+    "ScanPageState",
+    "ScanSheet",
+    "ScanSheetState",
     "Script",
     "SealedKind",
     "SealedRecord",

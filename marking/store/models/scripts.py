@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     ForeignKey,
     Index,
     Integer,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -34,6 +36,7 @@ class SealedKind(enum.StrEnum):
     CONFLICT = "conflict"
     VIOLATION = "violation"
     INTERVIEW = "interview"
+    SCAN_HEADER = "scan_header"  # a closed scan batch's header crops, serials, exam numbers
 
 
 class IntakeBatch(Base):
@@ -126,6 +129,8 @@ class Response(Base):
     # are handed out in an order no one chose (nor the roster's), fixed once and for all.
     # Intake always writes it; the default only covers rows made some other way.
     queue_key: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A scanned answer box with no ink: examiners still see the box, labelled blank.
+    blank: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class PendingConflict(Base):
