@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 import numpy.typing as npt
-import pypdfium2 as pdfium  # type: ignore[import-untyped]  # ships no types
+import pypdfium2 as pdfium
 import segno
 
 from marking.domain.definition import ComponentDef, SessionDef
