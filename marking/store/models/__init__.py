@@ -9,7 +9,7 @@ The models, module by module: ``accounts`` (accounts, examiners, four-eyes reque
 ``sessions`` (a session, its groups, components and questions, assignments, key custody),
 ``scripts`` (what intake stores: batches, scripts, images, responses, recusal records),
 ``marks`` (leases, marks, rulings, anomalies, key corrections), ``paper`` (answer-sheet
-serials issued), ``ledger`` (the hash
+serials issued), ``jobs`` (reports rendered in the background), ``ledger`` (the hash
 chains), ``publication`` (approvals, the publication, results), ``logins`` (the web
 application's own records) and ``columns`` (the column types they share). Importing this
 package registers every table on ``Base.metadata`` (Alembic's env.py relies on it);
@@ -36,6 +36,7 @@ from marking.store.models.ledger import (
     LedgerEntry,
     LedgerLane,
 )
+from marking.store.models.jobs import ReportRun, RunState
 from marking.store.models.logins import ApiToken, LoginAttempt, LoginThrottle, WebLogin
 from marking.store.models.marks import (
     Anomaly,
@@ -118,11 +119,13 @@ __all__ = [
     "PublicationApproval",
     "Question",
     "Relation",
+    "ReportRun",
     "Response",
     "ResponseState",
     "Result",
     "Role",
     "RulingWithdrawal",
+    "RunState",
     "Script",
     "SealedKind",
     "SealedRecord",
