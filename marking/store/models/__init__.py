@@ -29,6 +29,7 @@ from marking.store.models.accounts import (
     Role,
 )
 from marking.store.models.columns import UTCDateTime, utcnow
+from marking.store.models.jobs import ReportRun, RunState
 from marking.store.models.ledger import (
     AccountLedgerEntry,
     AccountLedgerTip,
@@ -36,7 +37,6 @@ from marking.store.models.ledger import (
     LedgerEntry,
     LedgerLane,
 )
-from marking.store.models.jobs import ReportRun, RunState
 from marking.store.models.logins import ApiToken, LoginAttempt, LoginThrottle, WebLogin
 from marking.store.models.marks import (
     Anomaly,
