@@ -29,8 +29,6 @@ log = logging.getLogger("blindmark.jobs")
 
 RENDER_NOTICES = "render_notices"
 LANGUAGES = ("zh", "en")
-#: Candidates per rendered chunk in a job: the progress step and the lease's heartbeat.
-CHUNK = 20
 _LIVE = (RunState.QUEUED, RunState.RUNNING)
 
 
