@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from reports import render, tables
@@ -43,8 +43,10 @@ def produce(
     lang: str = "zh",
     exam_nos: Sequence[str] | None = None,
     workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> bytes:
-    """The report's bytes. ``data`` comes from ``marking.read.reportdata.gather``."""
+    """The report's bytes. ``data`` comes from ``marking.read.reportdata.gather``;
+    ``progress(done, total)`` follows the notices' candidates (other kinds ignore it)."""
     if kind not in KINDS:
         raise ReportError(f"unknown report {kind!r}: choose one of {', '.join(KINDS)}")
     if exam_nos is not None and kind != "notices":
@@ -59,7 +61,9 @@ def produce(
         if not isinstance(data, Register):
             raise TypeError(f"{kind} needs a Register")
         if kind == "notices":
-            return render.render_notices(data, lang=lang, exam_nos=exam_nos, workers=workers)
+            return render.render_notices(
+                data, lang=lang, exam_nos=exam_nos, workers=workers, progress=progress
+            )
         if kind == "passlist":
             return render.render_passlist(data, lang=lang, paging=render.Paging(workers))
         if fmt == "pdf":

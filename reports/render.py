@@ -16,7 +16,7 @@ import math
 import multiprocessing
 import os
 import resource
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -516,8 +516,12 @@ def render_notices(
     exam_nos: Sequence[str] | None = None,
     workers: int | None = None,
     per_chunk: int = NOTICES_PER_CHUNK,
+    progress: Callable[[int, int], None] | None = None,
 ) -> bytes:
-    """Score notices (成绩通知单): one page per candidate, all or those asked for."""
+    """Score notices (成绩通知单): one page per candidate, all or those asked for.
+
+    ``progress(done, total)`` is called with candidate counts before the first chunk and
+    after each one, so a background job can show how far it is (and prove it is alive)."""
     t = catalog(lang)
     chosen = choose(reg, exam_nos)
     lines = _footer_lines(reg, lang)
@@ -538,7 +542,22 @@ def render_notices(
         )
         for i in range(0, len(chosen), per_chunk)
     ]
-    return merge(run_jobs(jobs, workers), title=f"{t['notice']} {reg.session.code}")
+    parts = run_jobs(jobs, workers)
+    if progress is not None:
+        parts = _reporting(parts, [job.expected_pages or 0 for job in jobs], progress)
+    return merge(parts, title=f"{t['notice']} {reg.session.code}")
+
+
+def _reporting(
+    parts: Iterator[bytes], sizes: Sequence[int], progress: Callable[[int, int], None]
+) -> Iterator[bytes]:
+    """``parts`` unchanged, calling ``progress`` with the candidates done after each one."""
+    total, done = sum(sizes), 0
+    progress(done, total)
+    for part, size in zip(parts, sizes, strict=True):
+        done += size
+        yield part
+        progress(done, total)
 
 
 # --- statistics -----------------------------------------------------------------------------------

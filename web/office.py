@@ -1,5 +1,6 @@
 """The office's screens: sessions, intake, examiners and assignment, key custody,
-live progress, publication, results and exports."""
+live progress, publication, results and exports, and the whole session's notices rendered
+in the background."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from marking import jobs
 from marking.errors import MarkingError, NotFound
 from marking.paper.printing import MAX_COUNT
 from marking.read import views
@@ -14,6 +16,7 @@ from marking.store.models import Account, Role
 from web import actions
 from web.access import session_as_staff
 from web.db import get_db
+from web.jobs import get_jobs
 from web.security import me, require
 
 bp = Blueprint("office", __name__, url_prefix="/office")
@@ -256,6 +259,47 @@ def publish(code: str) -> WerkzeugResponse:
 @require(Role.OFFICE)
 def results(code: str) -> str:
     exam, _account = session_as_staff(code, Role.OFFICE)
+    db = get_db()
     return render_template(
-        "results.html", exam=exam, results=actions.results(get_db(), exam), exports=actions.EXPORTS
+        "results.html",
+        exam=exam,
+        results=actions.results(db, exam),
+        exports=actions.EXPORTS,
+        notice_runs=jobs.recent_runs(db, exam, limit=5),
+    )
+
+
+# --- the notices of a whole session, rendered by a background worker -------------------------
+
+
+@bp.post("/sessions/<code>/notices")
+@require(Role.OFFICE)
+def notices_job(code: str) -> WerkzeugResponse:
+    """Queue the session's score notices for `blindmark worker`; the page that follows shows
+    its progress and, when done, the download."""
+    exam, account = session_as_staff(code, Role.OFFICE)
+    lang = "en" if request.form.get("lang") == "en" else "zh"
+    run = jobs.submit_notices(get_jobs(), get_db(), exam, requested_by=account.username, lang=lang)
+    return redirect(url_for("office.notices_run", code=code, run_id=run.id))
+
+
+@bp.get("/sessions/<code>/notices/<int:run_id>")
+@require(Role.OFFICE)
+def notices_run(code: str, run_id: int) -> str:
+    exam, _account = session_as_staff(code, Role.OFFICE)
+    run = jobs.get_run(get_db(), exam, run_id)
+    return render_template("office/notices_run.html", exam=exam, run=run)
+
+
+@bp.get("/sessions/<code>/notices/<int:run_id>/pdf")
+@require(Role.OFFICE)
+def notices_download(code: str, run_id: int) -> Response:
+    exam, _account = session_as_staff(code, Role.OFFICE)
+    run = jobs.get_run(get_db(), exam, run_id)
+    if run.content is None:
+        raise NotFound(f"report run {run_id} has no notices yet (it is {run.state.value})")
+    return Response(
+        run.content,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{exam.code}-notices.pdf"'},
     )

@@ -2,7 +2,7 @@
 
 This module holds the group (`main`), the context it carries and the error handler; the
 commands live a module per command group beside it (sessions, people, intake, groups,
-publication, audit, exports, paper, scans, demo).
+publication, audit, exports, paper, scans, jobs, demo).
 """
 
 from __future__ import annotations
@@ -109,6 +109,7 @@ from marking.cli import (  # noqa: E402
     exports,
     groups,
     intake,
+    jobs,
     paper,
     people,
     publication,
@@ -124,6 +125,7 @@ __all__ = [
     "groups",
     "handle_errors",
     "intake",
+    "jobs",
     "main",
     "paper",
     "pass_ctx",

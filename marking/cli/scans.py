@@ -71,6 +71,13 @@ def scan(
         )
         ids = [add_scan_file(db, batch, name=f.name, content=f.read_bytes()).id for f in files]
         batch_id = batch.id
+        if queue:
+            from marking.jobs import Jobs, submit_scan_file
+
+            jobs = Jobs(ctx.url, engine=engine)
+            db.flush()
+            for file_id in ids:
+                submit_scan_file(jobs, db, file_id)
     click.echo(f"scan batch {batch_id}: {len(ids)} file(s) queued")
     if queue:
         return

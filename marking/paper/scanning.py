@@ -233,6 +233,7 @@ def process_file(
     owner: str,
     reader: PageSource | None = None,
     clock: Clock = utcnow,
+    lease: dt.timedelta = LEASE,
 ) -> FileResult:
     """Read a queued scan file, page by page, one transaction per page; resumes at
     ``pages_done`` when a reader died mid-file. ``db_factory()`` gives a Session context
@@ -242,25 +243,36 @@ def process_file(
     file the reader cannot open (InputError) is marked failed, with a quarantine item. When
     the batch's files are all read, sheets still lacking pages go to quarantine, and a
     batch with nothing left in quarantine closes by itself (``closing.close_batch``).
+    ``lease`` is how long the file stays this owner's without a page read (the jobs' lease).
     """
     reader = reader or OmrReader()
-    content, start = _lease(db_factory, file_id, owner, clock)
+    held = _Holder(owner, clock, lease)
+    content, start = _lease(db_factory, file_id, held)
     if content is None:
-        return _finish(db_factory, file_id, owner, clock, error=None)
+        return _finish(db_factory, file_id, held, error=None)
     with tempfile.TemporaryDirectory(prefix="blindmark-scan-") as folder:
         path = Path(folder) / content[0]
         path.write_bytes(content[1])
         del content
         try:
             for number, scan in enumerate(reader.pages(path, start=start), start=start + 1):
-                _one_page(db_factory, file_id, owner, clock, number, scan, reader)
+                _one_page(db_factory, file_id, held, number, scan, reader)
         except InputError as exc:
-            return _finish(db_factory, file_id, owner, clock, error=str(exc))
-    return _finish(db_factory, file_id, owner, clock, error=None)
+            return _finish(db_factory, file_id, held, error=str(exc))
+    return _finish(db_factory, file_id, held, error=None)
+
+
+@dataclass(frozen=True)
+class _Holder:
+    """Who reads the file, the clock and how long each step keeps the file theirs."""
+
+    owner: str
+    clock: Clock
+    lease: dt.timedelta
 
 
 def _lease(
-    db_factory: DbFactory, file_id: int, owner: str, clock: Clock
+    db_factory: DbFactory, file_id: int, held: _Holder
 ) -> tuple[tuple[str, bytes] | None, int]:
     """Take the file's lease; its name and bytes (None once read) and its pages done."""
     with db_factory() as db, db.begin():
@@ -269,14 +281,14 @@ def _lease(
             raise NotFound(f"no scan file {file_id}")
         if file.state in (ScanFileState.DONE, ScanFileState.FAILED) or file.content is None:
             return None, file.pages_done
-        now = clock()
+        now, owner = held.clock(), held.owner
         if (
             file.lease_owner not in (None, owner)
             and file.lease_until is not None
             and file.lease_until > now
         ):
             raise FileBusy(f"scan file {file.name} is being read by {file.lease_owner}")
-        file.lease_owner, file.lease_until = owner, now + LEASE
+        file.lease_owner, file.lease_until = owner, now + held.lease
         file.state = ScanFileState.READING
         return (file.name, file.content), file.pages_done
 
@@ -291,37 +303,34 @@ def _context(db: Session, file: ScanFile) -> BatchContext:
     return BatchContext(exam, batch, comp.key, layout, layout_digest(layout), roster_numbers(batch))
 
 
-def _held(db: Session, file_id: int, owner: str, clock: Clock) -> ScanFile:
-    """The file, locked, if ``owner`` still holds its lease (renewed); FileBusy if not."""
+def _held(db: Session, file_id: int, held: _Holder) -> ScanFile:
+    """The file, locked, if ``held.owner`` still holds its lease (renewed); FileBusy if not."""
     file = db.get(ScanFile, file_id, with_for_update=True, populate_existing=True)
     assert file is not None
-    if file.lease_owner != owner or file.state is not ScanFileState.READING:
+    if file.lease_owner != held.owner or file.state is not ScanFileState.READING:
         raise FileBusy(f"scan file {file.name}: the lease passed to {file.lease_owner}")
-    file.lease_until = clock() + LEASE
+    file.lease_until = held.clock() + held.lease
     return file
 
 
 def _one_page(
     db_factory: DbFactory,
     file_id: int,
-    owner: str,
-    clock: Clock,
+    held: _Holder,
     number: int,
     scan: PageImage,
     reader: PageSource,
 ) -> None:
     """One page's outcome and the file's progress, committed together."""
     with db_factory() as db, db.begin():
-        file = _held(db, file_id, owner, clock)
+        file = _held(db, file_id, held)
         if number <= file.pages_done:  # pragma: no cover - pages() started after them
             return
         take_page(db, _context(db, file), file, number, scan, reader)
         file.pages_done = number
 
 
-def _finish(
-    db_factory: DbFactory, file_id: int, owner: str, clock: Clock, *, error: str | None
-) -> FileResult:
+def _finish(db_factory: DbFactory, file_id: int, held: _Holder, *, error: str | None) -> FileResult:
     """The file read (or failed): its bytes dropped, incomplete sheets raised once the
     batch's files are all read, and the batch closed if nothing is left to decide."""
     from marking.paper.closing import close_if_done
@@ -331,7 +340,7 @@ def _finish(
         file = db.get(ScanFile, file_id, with_for_update=True, populate_existing=True)
         assert file is not None
         if file.state is ScanFileState.READING:
-            _held(db, file_id, owner, clock)
+            _held(db, file_id, held)
             file.state = ScanFileState.FAILED if error else ScanFileState.DONE
             file.error, file.page_count = error, file.pages_done
             file.content, file.lease_owner, file.lease_until = None, None, None

@@ -10,7 +10,7 @@ The models, module by module: ``accounts`` (accounts, examiners, four-eyes reque
 ``scripts`` (what intake stores: batches, scripts, images, responses, recusal records),
 ``marks`` (leases, marks, rulings, anomalies, key corrections), ``paper`` (answer-sheet
 serials issued; scan batches, their pages and quarantine, identity in clear only while a
-batch is open), ``ledger`` (the hash
+batch is open), ``jobs`` (reports rendered in the background), ``ledger`` (the hash
 chains), ``publication`` (approvals, the publication, results), ``logins`` (the web
 application's own records) and ``columns`` (the column types they share). Importing this
 package registers every table on ``Base.metadata`` (Alembic's env.py relies on it);
@@ -30,6 +30,7 @@ from marking.store.models.accounts import (
     Role,
 )
 from marking.store.models.columns import UTCDateTime, utcnow
+from marking.store.models.jobs import ReportRun, RunState
 from marking.store.models.ledger import (
     AccountLedgerEntry,
     AccountLedgerTip,
@@ -137,6 +138,7 @@ __all__ = [
     "QuarantineState",
     "Question",
     "Relation",
+    "ReportRun",
     "Response",
     "ResponseState",
     "Result",
@@ -152,6 +154,7 @@ __all__ = [
     "ScanPageState",
     "ScanSheet",
     "ScanSheetState",
+    "RunState",
     "Script",
     "SealedKind",
     "SealedRecord",

@@ -1,0 +1,193 @@
+"""The notices of a whole session rendered as a background job, watched through its
+``ReportRun``: submitted by the office, claimed by one worker under a lease renewed at
+every chunk, written once when done (or failed, with the reason), queued again when the
+worker holding it died."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import multiprocessing
+import os
+import socket
+import threading
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import CursorResult, Update, select, update
+from sqlalchemy.orm import Session
+
+from marking.errors import MarkingError, NotFound
+from marking.read.reportdata import gather, require_published
+from marking.read.reporting import produce
+from marking.store.db import transaction
+from marking.store.models import ExamSession, ReportRun, RunState, utcnow
+
+if TYPE_CHECKING:
+    from marking.jobs.library import Jobs
+
+log = logging.getLogger("blindmark.jobs")
+
+RENDER_NOTICES = "render_notices"
+LANGUAGES = ("zh", "en")
+_LIVE = (RunState.QUEUED, RunState.RUNNING)
+
+
+class LeaseLost(Exception):
+    """This worker's hold on a run lapsed and another worker may have it: stop quietly."""
+
+
+def changed(db: Session, statement: Update) -> int:
+    """How many rows a conditional UPDATE changed: how one worker (or one sweep) wins a
+    race with the others, on both databases."""
+    result = db.execute(statement.execution_options(synchronize_session=False))
+    return cast(CursorResult[Any], result).rowcount
+
+
+def worker_name() -> str:
+    """Who holds a lease: machine, process and thread (several workers share one queue)."""
+    return f"{socket.gethostname()[:80]}:{os.getpid()}:{threading.get_ident()}"
+
+
+def submit_notices(
+    jobs: Jobs, db: Session, exam: ExamSession, *, requested_by: str, lang: str = "zh"
+) -> ReportRun:
+    """Ask for the score notices of every candidate of ``exam``; a worker renders them once
+    ``db`` commits. Raises StateError before publication (as the report itself would) and
+    MarkingError for a language the reports do not have."""
+    if lang not in LANGUAGES:
+        raise MarkingError(f"reports are in {' or '.join(LANGUAGES)}, not {lang!r}")
+    require_published(exam, "score notice")
+    run = ReportRun(
+        session_id=exam.id,
+        kind="notices",
+        lang=lang,
+        state=RunState.QUEUED,
+        progress=0,
+        total=0,
+        requested_by=requested_by,
+        lease_until=utcnow() + jobs.lease,
+    )
+    db.add(run)
+    db.flush()
+    jobs.after_commit(db, RENDER_NOTICES, run.id)
+    return run
+
+
+def get_run(db: Session, exam: ExamSession, run_id: int) -> ReportRun:
+    """The run ``run_id`` of ``exam``; NotFound if it is another session's or none."""
+    run = db.get(ReportRun, run_id)
+    if run is None or run.session_id != exam.id:
+        raise NotFound(f"no report run {run_id} in session {exam.code}")
+    return run
+
+
+def recent_runs(db: Session, exam: ExamSession, *, limit: int = 10) -> list[ReportRun]:
+    """The session's latest report runs, newest first."""
+    query = (
+        select(ReportRun)
+        .where(ReportRun.session_id == exam.id)
+        .order_by(ReportRun.id.desc())
+        .limit(limit)
+    )
+    return list(db.scalars(query))
+
+
+def render_notices(jobs: Jobs, run_id: int) -> None:
+    """The task: claim the run, render its notices with progress, store the PDF (or the
+    reason it could not be made). Does nothing for a run another worker holds or one
+    already finished, so a run queued twice is rendered once."""
+    owner = worker_name()
+    if not _claim(jobs, run_id, owner):
+        return
+    try:
+        with transaction(jobs.engine) as db:
+            run = db.get_one(ReportRun, run_id)
+            lang = run.lang
+            data = gather(db, db.get_one(ExamSession, run.session_id), "notices")
+        # A daemonic worker process (huey's) may not start the renderer's own processes.
+        workers = 1 if multiprocessing.current_process().daemon else None
+        content = produce(
+            "notices",
+            data,
+            lang=lang,
+            workers=workers,
+            progress=lambda done, total: _heartbeat(jobs, run_id, owner, done, total),
+        )
+    except LeaseLost:
+        log.warning("report run %d: lease lost, left to the worker that holds it", run_id)
+        return
+    except MarkingError as exc:
+        _finish(jobs, run_id, owner, error=str(exc))
+        return
+    except Exception as exc:
+        _finish(jobs, run_id, owner, error=f"internal error ({type(exc).__name__})")
+        raise
+    _finish(jobs, run_id, owner, content=content)
+
+
+def _claim(jobs: Jobs, run_id: int, owner: str) -> bool:
+    with transaction(jobs.engine) as db:
+        claim = (
+            update(ReportRun)
+            .where(ReportRun.id == run_id, ReportRun.state == RunState.QUEUED)
+            .values(state=RunState.RUNNING, lease_owner=owner, lease_until=utcnow() + jobs.lease)
+        )
+        return changed(db, claim) == 1
+
+
+def _heartbeat(jobs: Jobs, run_id: int, owner: str, done: int, total: int) -> None:
+    with transaction(jobs.engine) as db:
+        renew = (
+            update(ReportRun)
+            .where(ReportRun.id == run_id, ReportRun.lease_owner == owner)
+            .where(ReportRun.state == RunState.RUNNING)
+            .values(progress=done, total=total, lease_until=utcnow() + jobs.lease)
+        )
+        kept = changed(db, renew)
+    if kept != 1:
+        raise LeaseLost(run_id)
+
+
+def _finish(
+    jobs: Jobs, run_id: int, owner: str, *, content: bytes | None = None, error: str | None = None
+) -> None:
+    state = RunState.FAILED if error is not None else RunState.DONE
+    with transaction(jobs.engine) as db:
+        finish = (
+            update(ReportRun)
+            .where(ReportRun.id == run_id, ReportRun.lease_owner == owner)
+            .where(ReportRun.state == RunState.RUNNING)
+            .values(
+                state=state,
+                content=content,
+                error=error,
+                finished_at=utcnow(),
+                lease_owner=None,
+                lease_until=None,
+            )
+        )
+        if changed(db, finish) != 1:
+            log.warning(
+                "report run %d: lease lost before it was stored; left to its holder", run_id
+            )
+
+
+def stalled_runs(jobs: Jobs, now: dt.datetime) -> list[int]:
+    """Queue again (state ``queued``, a fresh lease) the runs whose lease lapsed: their
+    worker died, or their task was lost before a worker claimed it. Each is taken back by
+    one conditional UPDATE, so two workers resuming at once queue it once."""
+    with transaction(jobs.engine) as db:
+        lapsed = db.scalars(
+            select(ReportRun.id).where(ReportRun.state.in_(_LIVE), ReportRun.lease_until < now)
+        ).all()
+        taken: list[int] = []
+        for run_id in lapsed:
+            take_back = (
+                update(ReportRun)
+                .where(ReportRun.id == run_id, ReportRun.state.in_(_LIVE))
+                .where(ReportRun.lease_until < now)
+                .values(state=RunState.QUEUED, lease_owner=None, lease_until=now + jobs.lease)
+            )
+            if changed(db, take_back) == 1:
+                taken.append(run_id)
+    return taken
