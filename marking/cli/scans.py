@@ -80,6 +80,7 @@ def scan(
                 submit_scan_file(jobs, db, file_id)
     click.echo(f"scan batch {batch_id}: {len(ids)} file(s) queued")
     if queue:
+        jobs.close()
         return
     owner = f"cli:{os.getpid()}"
     for file_id, path in zip(ids, files, strict=True):

@@ -168,6 +168,11 @@ class Jobs:
             db.info["blindmark.jobs.hooked"] = True
         pending.append(lambda: self.enqueue(task, *args))
 
+    def close(self) -> None:
+        """Close the queue's own connection (huey's storage): a command that only submits
+        leaves no connection open behind it."""
+        self.huey.storage.close()
+
     def run_worker(self, *, workers: int, kind: str = "process") -> None:
         """Run huey's consumer until SIGINT/SIGTERM: ``workers`` processes (or threads)
         taking tasks, and the scheduler that runs ``resume_stalled`` every minute. First
