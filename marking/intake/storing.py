@@ -154,7 +154,11 @@ def store_batch(
         identities=b"",
         created_by=actor,
     )
-    covers = batch.covers or [c.key for c in batch.components]
+    every = batch.covers or [c.key for c in batch.components]
+    covers = [
+        every if batch.covered is None or i in batch.covered else []
+        for i in range(len(batch.identities))
+    ]
     _seal_identities(db, exam, record, batch.identities, scripts_of, consumed, covers)
 
     if exam.state is SessionState.DRAFT:
@@ -338,7 +342,7 @@ def _seal_identities(
     identities: list[Identity],
     scripts_of: dict[int, dict[str, int]],
     consumed: list[dict[str, str]],
-    covers: list[str],
+    covers: list[list[str]],
 ) -> None:
     """The batch record stored, with the identities (each with the components the batch
     answers for) and the consumed declarations sealed in it."""
@@ -356,7 +360,7 @@ def _seal_identities(
                 "id_number": c.id_number,
                 "institution": c.institution,
                 "scripts": scripts_of.get(i, {}),
-                "components": covers,
+                "components": covers[i],
             }
             for i, c in enumerate(identities)
         ],

@@ -86,6 +86,10 @@ class ValidatedBatch:
     # The components the batch answers for (a scan batch: its one component); None: all of
     # them. Publication refuses a candidate in two batches covering the same component.
     covers: list[str] | None = None
+    # Which candidates (indexes into ``identities``) the batch answers for; None: all. A
+    # scan batch answers only for those whose sheet it took: one on its roster without a
+    # sheet stays free to be taken in by a later batch of the same component.
+    covered: set[int] | None = None
 
 
 def check_roster(

@@ -250,6 +250,7 @@ def _build(
         components=paper.components,
         responses=[ResponseChunk(rows, images, blank=blank)],
         covers=[next(c.key for c in paper.components if c.id == batch.component_id)],
+        covered={index[s.exam_no or ""] for s in taken},
     )
     return _Built(validated, absent, len(blank), all_blank)
 

@@ -63,9 +63,38 @@ def test_components_join_across_batches_and_a_second_batch_of_one_is_refused(
     assert set(joined[c[0].exam_no]) == {"theory", "skills"}
     assert set(joined[c[1].exam_no]) == {"theory"}
 
-    again = room.new_batch(c[1:], "theory-again")  # the first theory batch is closed (sealed)
-    close(room, again)
+    # A second theory batch naming c[1] without a sheet of theirs claims nothing...
+    empty = room.new_batch(c[1:], "theory-roster-only")  # the first one is closed (sealed)
+    close(room, empty)
+    with transaction(room.engine) as db:
+        exam = room.session(db)
+        joined = {x.exam_no: x.scripts for x in unseal_roster(db, exam, room.keys.open(exam))}
+    assert set(joined[c[1].exam_no]) == {"theory"}
+    # ...but one that takes a second theory sheet of c[1] is refused at publication.
+    again = room.new_batch(c[1:], "theory-again")
+    file_id = room.add_file("again.pdf", room.sheet(s[2], c[1].exam_no), batch_id=again)
+    assert room.run(file_id).batch_closed
     with transaction(room.engine) as db:
         exam = room.session(db)
         with pytest.raises(PublicationRefused, match="component theory"):
             unseal_roster(db, exam, room.keys.open(exam))
+
+
+def test_a_candidate_without_a_sheet_in_one_batch_is_taken_in_by_a_later_one(
+    fresh_db: FreshDatabase, tmp_path: Path
+) -> None:
+    """A room's pile scanned in two batches (the first closed by itself before the rest
+    came): the candidates the first had no sheet for are taken in by the second, and the
+    session is not wedged by the first batch's roster."""
+    schema.upgrade(fresh_db.engine)
+    room = scan_room(fresh_db.engine, tmp_path, n=2)
+    c, s = room.roster, room.serials
+    # nothing in doubt: the first batch closes by itself, c[1]'s sheet not in yet
+    assert room.scan("first.pdf", room.sheet(s[0], c[0].exam_no)).batch_closed
+    later = room.new_batch(c[1:], "rest-of-the-pile")
+    assert room.run(room.add_file("rest.pdf", room.sheet(s[1], c[1].exam_no), later)).batch_closed
+    with transaction(room.engine) as db:
+        exam = room.session(db)
+        joined = {x.exam_no: x.scripts for x in unseal_roster(db, exam, room.keys.open(exam))}
+    assert set(joined) == {c[0].exam_no, c[1].exam_no}
+    assert set(joined[c[0].exam_no]) == set(joined[c[1].exam_no]) == {"theory"}
