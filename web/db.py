@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, current_app, g
 from flask.wrappers import Response
 from sqlalchemy.orm import Session
@@ -24,6 +26,13 @@ def fail() -> None:
         g.db.rollback()
 
 
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the request's work is committed (never if it is rolled back):
+    work that needs the request's rows visible to other sessions, such as reading the scan
+    files just queued (web/actions/scans.py ``submit_scan_files``)."""
+    g.setdefault("after_commit", []).append(callback)
+
+
 def init_app(app: Flask) -> None:
     @app.after_request
     def _commit(response: Response) -> Response:
@@ -34,6 +43,8 @@ def init_app(app: Flask) -> None:
                     # Something was erased for good (a custodian's share): leave no old
                     # copy of its page in SQLite's write-ahead log either.
                     scrub_wal(current_app.extensions["blindmark.engine"])
+                for callback in g.pop("after_commit", []):
+                    callback()
             else:
                 g.db.rollback()
         return response
