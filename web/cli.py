@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
 from marking.cli import Context, handle_errors, main, pass_ctx
+from marking.store.db import default_url
 
 
 @main.command()
@@ -32,6 +35,13 @@ from marking.cli import Context, handle_errors, main, pass_ctx
     help="First seed demo sessions and accounts (prints them), then serve on plain HTTP.",
 )
 @click.option(
+    "--jobs/--no-jobs",
+    default=True,
+    show_default=True,
+    help="Also run one `blindmark worker` for the background jobs (scans, notices) while "
+    "serving; --no-jobs when workers run elsewhere (several machines on one PostgreSQL).",
+)
+@click.option(
     "--demo-candidates", default=40, show_default=True, help="Candidates per demo session."
 )
 @pass_ctx
@@ -44,6 +54,7 @@ def serve(
     threads: int,
     insecure_cookies: bool,
     demo: bool,
+    jobs: bool,
     demo_candidates: int,
 ) -> None:
     """Run the web application with gunicorn, a production WSGI server."""
@@ -68,6 +79,15 @@ def serve(
         config["DATABASE_URL"] = url
     app = create_app(config)
     workers = workers or os.cpu_count() or 2
+    job_worker = _start_job_worker(url or default_url()) if jobs else None
+
+    def stop_job_worker(_server: object) -> None:
+        if job_worker is not None and job_worker.poll() is None:
+            job_worker.terminate()  # huey finishes the job in hand; its lease covers the rest
+            try:
+                job_worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                job_worker.kill()
 
     class Server(BaseApplication):
         def load_config(self) -> None:
@@ -77,12 +97,24 @@ def serve(
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("accesslog", "-")
             self.cfg.set("timeout", 120)
+            self.cfg.set("on_exit", stop_job_worker)
 
         def load(self) -> Any:
             return app
 
     click.echo(f"blindmark web on http://{host}:{port}/ ({workers} workers × {threads} threads)")
-    Server().run()
+    try:
+        Server().run()
+    finally:
+        stop_job_worker(None)
+
+
+def _start_job_worker(url: str) -> subprocess.Popen[bytes]:
+    """One `blindmark worker` process beside the web server, so that a station on the
+    embedded default needs nothing else running for its uploads and notices to be done."""
+    command = [sys.executable, "-c", "from web.cli import main; main()", "worker", "--workers", "1"]
+    click.echo("blindmark worker: one process for the background jobs (--no-jobs: none)")
+    return subprocess.Popen(command, env={**os.environ, "BLINDMARK_DATABASE_URL": url})
 
 
 __all__ = ["main"]

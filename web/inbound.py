@@ -36,6 +36,9 @@ UPLOADS: dict[str, int] = {
     # An intake batch: CSVs and the scanned answer images of an exam room or more.
     "office.intake": 512 * MIB,
     "api.session_intake": 512 * MIB,
+    # Scan bundles of an exam room (PDF of ~40 sheets at 200-300 dpi) and its roster.
+    "office.scan_batch_new": 512 * MIB,
+    "office.scan_files_add": 512 * MIB,
     # examiners.csv / .xlsx: a province's register is a few MB.
     "office.examiners_import": 16 * MIB,
     "api.examiner_import": 16 * MIB,

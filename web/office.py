@@ -13,8 +13,9 @@ from marking.errors import MarkingError, NotFound
 from marking.paper.printing import MAX_COUNT
 from marking.read import views
 from marking.store.models import Account, Role
-from web import actions
+from web import actions, scan_text
 from web.access import session_as_staff
+from web.actions import scans
 from web.db import get_db
 from web.jobs import get_jobs
 from web.security import me, require
@@ -58,6 +59,10 @@ def session(code: str) -> str:
         deputy=db.get(Account, exam.deputy_id) if exam.deputy_id else None,
         batches=actions.batches(db, exam),
         max_sheets=MAX_COUNT,
+        scan_batches=scans.scan_batches(db, exam),
+        component_names={c.key: c.name for c in exam.components},
+        state_name=scan_text.state_name,
+        words=scan_text.words,
     )
 
 

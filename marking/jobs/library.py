@@ -32,6 +32,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from marking.errors import MarkingError
+from marking.paper.gathering import PageSource
 from marking.store.db import default_url, make_engine, normalise_url, session_factory
 
 log = logging.getLogger("blindmark.jobs")
@@ -130,11 +131,13 @@ class Jobs:
         engine: Engine | None = None,
         immediate: bool = False,
         lease: float | None = None,
+        reader: PageSource | None = None,
     ) -> None:
         from marking.jobs.tasks import register
 
         self.url = normalise_url(url or default_url())
         self.lease = dt.timedelta(seconds=lease if lease is not None else lease_seconds())
+        self.reader = reader  # the scans' page reader; None: the OMR's
         self._engine = engine
         self._engine_pid = os.getpid()
         self.huey = make_huey(self.url, immediate=immediate)

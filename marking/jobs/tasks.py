@@ -65,7 +65,13 @@ def process_scan_file(jobs: Jobs, file_id: int) -> None:
     """Read one scanned file (``marking.paper.scanning.process_file``: takes the file's
     lease, resumes at ``pages_done``, one transaction per page, so a killed run leaves no
     half sheet)."""
-    process_file(jobs.sessions(), file_id, owner=notices.worker_name(), lease=jobs.lease)
+    process_file(
+        jobs.sessions(),
+        file_id,
+        owner=notices.worker_name(),
+        lease=jobs.lease,
+        reader=jobs.reader,
+    )
 
 
 def _stalled_scan_files(jobs: Jobs, now: Any) -> list[int]:

@@ -106,7 +106,7 @@ def unseal_roster(db: Session, exam: ExamSession, key: SessionKey) -> list[Candi
             )
             # What the batch answers for: CSV batches, and records from before, cover every
             # component; a scan batch covers its one for the candidates whose sheet it took.
-            covers = set(item["components"] if "components" in item else every)
+            covers = set(item.get("components", every))
             known = by_exam_no.get(c.exam_no)
             if known is None:
                 other = by_id.get(c.id_number)

@@ -1,0 +1,148 @@
+"""The scan engine's words in the reader's language: quarantine kinds, states, and the
+reasons, resolutions and refusals the engine writes in English (marking/paper/gathering.py,
+quarantine.py, closing.py, reading.py, codes.py).
+
+The engine keeps English text on its records (the ledger and the command line read it);
+the office's screens translate it here, pattern by pattern, the variable parts (serials,
+questions, file names) carried over. A text no pattern knows is shown as the engine wrote
+it rather than dropped: the office must still see why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from flask_babel import gettext, lazy_gettext
+
+_: Callable[..., str] = gettext
+_l = lazy_gettext
+
+KINDS = {
+    "unreadable": _l("Unreadable page"),
+    "foreign": _l("Page that does not belong here"),
+    "repeated": _l("Repeated page"),
+    "incomplete": _l("Incomplete sheet"),
+    "exam_number": _l("Exam number unreadable"),
+    "off_roster": _l("Exam number not on the roster"),
+    "claimed_twice": _l("Exam number claimed twice"),
+    "bubble_row": _l("Bubble row to verify"),
+    "fill_in": _l("Fill-in answer to type"),
+    "absent": _l("缺考 (absent) box in doubt"),
+    "violation": _l("违纪 (violation) box"),
+}
+
+STATES = {
+    "open": _l("open"),
+    "closed": _l("closed"),
+    "queued": _l("queued"),
+    "reading": _l("reading"),
+    "done": _l("read"),
+    "failed": _l("failed"),
+    "resolved": _l("resolved"),
+    "discarded": _l("discarded"),
+}
+
+ACTIONS = {
+    "advice": _l("advice"),
+    "warning": _l("warning"),
+    "terminated": _l("terminated"),
+    "void": _l("void"),
+}
+
+# (pattern over the engine's English, its translation with the pattern's named groups)
+_PATTERNS: list[tuple[re.Pattern[str], object]] = [
+    (re.compile(p), t)
+    for p, t in (
+        (r"page unreadable: (?P<why>.+)", _l("page unreadable: %(why)s")),
+        (r"file unreadable: (?P<why>.+)", _l("file unreadable: %(why)s")),
+        (r"no QR code found on the page", _l("no QR code found on the page")),
+        (r"(?P<n>\d+) different QR codes found on the page, not one",
+         _l("%(n)s different QR codes on the page, not one")),
+        (r"not four corner marks: .*", _l("the four corner marks were not all found")),
+        (r"the corner marks put the QR code at .*",
+         _l("the corner marks and the QR code do not agree")),
+        (r"the page is turned (?P<deg>\S+): only upright or upside down",
+         _l("the page is turned %(deg)s: only upright or upside down")),
+        (r"page code: the check value does not match \(misread or altered\)",
+         _l("page code: the check value does not match (misread or altered)")),
+        (r"(page code|not a blindmark page code).*", _l("not a page code of blindmark")),
+        (r"a page of session (?P<s>\S+), not of (?P<t>\S+)",
+         _l("a page of session %(s)s, not of %(t)s")),
+        (r"a page of component (?P<c>\S+), not of this batch's (?P<d>\S+)",
+         _l("a page of component %(c)s, not of this batch's %(d)s")),
+        (r"printed with layout (?P<l>\S+), not the component's (?P<m>\S+)",
+         _l("printed with layout %(l)s, not the component's %(m)s")),
+        (r"page (?P<p>\d+) of a sheet that has (?P<n>\d+) page\(s\)",
+         _l("page %(p)s of a sheet that has %(n)s page(s)")),
+        (r"sheet serial (?P<s>\S+) was never issued for (?P<c>\S+)",
+         _l("sheet serial %(s)s was never issued for %(c)s")),
+        (r"sheet (?P<s>\S+) belongs to scan batch (?P<b>\d+)",
+         _l("sheet %(s)s belongs to scan batch %(b)s")),
+        (r"sheet (?P<s>\S+) is already (?P<state>\S+)", _l("sheet %(s)s is already %(state)s")),
+        (r"page (?P<p>\d+) of sheet (?P<s>\S+) was already taken \((?P<f>.+), page (?P<n>\d+)\)",
+         _l("page %(p)s of sheet %(s)s was already taken (%(f)s, page %(n)s)")),
+        (r"question (?P<q>\S+): a bubble between the thresholds \(fills (?P<f>[^)]*)\)",
+         _l("question %(q)s: a bubble between the thresholds (fills %(f)s)")),
+        (r"question (?P<q>\S+): a fill-in answer to type in",
+         _l("question %(q)s: a fill-in answer to type in")),
+        (r"exam number unreadable: (?P<why>.+)", _l("exam number unreadable: %(why)s")),
+        (r"column (?P<c>\d+): no bubble filled", _l("column %(c)s: no bubble filled")),
+        (r"column (?P<c>\d+): two bubbles", _l("column %(c)s: two bubbles")),
+        (r"column (?P<c>\d+): (?P<why>.+)", _l("column %(c)s: %(why)s")),
+        (r"no exam-number grid read on the header page",
+         _l("no exam-number grid read on the header page")),
+        (r"the exam number could not be read", _l("the exam number could not be read")),
+        (r"the exam number read is not on the batch's roster",
+         _l("the exam number read is not on the batch's roster")),
+        (r"sheet (?P<s>\S+) claims the same exam number",
+         _l("sheet %(s)s claims the same exam number")),
+        (r"the 缺考 \(absent\) box is doubtful", _l("the 缺考 (absent) box is doubtful")),
+        (r"the 违纪 \(violation\) box is doubtful", _l("the 违纪 (violation) box is doubtful")),
+        (r"the 违纪 \(violation\) box is filled", _l("the 违纪 (violation) box is filled")),
+        (r"sheet (?P<s>\S+) lacks page\(s\) (?P<p>.+) of (?P<n>\d+)",
+         _l("sheet %(s)s lacks page(s) %(p)s of %(n)s")),
+        # resolutions
+        (r"discarded by the office", _l("discarded by the office")),
+        (r"discarded when the batch was closed", _l("discarded when the batch was closed")),
+        (r"its sheet was discarded \(item (?P<i>\d+)\)",
+         _l("its sheet was discarded (item %(i)s)")),
+        (r"exam number given by the office", _l("exam number given by the office")),
+        (r"value \(none\) given by the office", _l("no answer given by the office")),
+        (r"value (?P<v>.+) given by the office", _l("value %(v)s given by the office")),
+        (r"the missing page\(s\) arrived", _l("the missing page(s) arrived")),
+        (r"the sheet is marked 缺考 \(absent\)", _l("the sheet is marked 缺考 (absent)")),
+        # refusals (marking.paper.quarantine.ResolutionRefused)
+        (r"quarantine item \d+: that exam number is not on the batch's roster",
+         _l("That exam number is not on the batch's roster.")),
+        (r"quarantine item \d+: sheet (?P<s>\S+) holds that exam number; .*",
+         _l("Sheet %(s)s holds that exam number: resolve or discard that sheet's item first.")),
+        (r"quarantine item \d+: question (?P<q>\S+) has options (?P<o>\S+); .*",
+         _l("Question %(q)s has options %(o)s: tick the filled ones, or “none filled”.")),
+        (r"quarantine item \d+: a violation's action is one of .*",
+         _l("Choose the action for the violation.")),
+        (r"quarantine item \d+: 缺考 \(absent\) is yes or no",
+         _l("Say whether the 缺考 (absent) box is filled.")),
+        (r"quarantine item \d+ is \S+: .*", _l("This item cannot be settled that way.")),
+    )
+]  # fmt: skip
+
+
+def words(text: str | None) -> str:
+    """The engine's ``text`` in the reader's language (nested reasons too), or as written."""
+    if not text:
+        return ""
+    for pattern, template in _PATTERNS:
+        found = pattern.fullmatch(text)
+        if found is not None:
+            parts = {k: words(v) for k, v in found.groupdict().items()}
+            return str(template) % parts if parts else str(template)
+    return text
+
+
+def kind_name(kind: str) -> str:
+    return str(KINDS.get(kind, kind))
+
+
+def state_name(state: str) -> str:
+    return str(STATES.get(state, state))
