@@ -154,12 +154,7 @@ def store_batch(
         identities=b"",
         created_by=actor,
     )
-    every = batch.covers or [c.key for c in batch.components]
-    covers = [
-        every if batch.covered is None or i in batch.covered else []
-        for i in range(len(batch.identities))
-    ]
-    _seal_identities(db, exam, record, batch.identities, scripts_of, consumed, covers)
+    _seal_identities(db, exam, record, batch.identities, scripts_of, consumed, _covers(batch))
 
     if exam.state is SessionState.DRAFT:
         exam.state = SessionState.INTAKE
@@ -178,6 +173,15 @@ def store_batch(
     )
     _record_in_ledger(db, exam, record, summary, actor=actor)
     return summary
+
+
+def _covers(batch: ValidatedBatch) -> list[list[str]]:
+    """The components each candidate of the batch is taken in for (sealed with them)."""
+    every = batch.covers or [c.key for c in batch.components]
+    return [
+        every if batch.covered is None or i in batch.covered else []
+        for i in range(len(batch.identities))
+    ]
 
 
 def _answered(answered: np.ndarray[Any, np.dtype[np.bool_]], ci: int) -> list[int]:
