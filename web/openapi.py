@@ -61,6 +61,7 @@ def _shown(required: list[str], **extra: Any) -> dict[str, Any]:
             "question": STRING,
             "text": STRING,
             "image_url": {"type": ["string", "null"]},
+            "blank": {"type": "boolean"},
             "max": DECIMAL,
             "step": DECIMAL,
             **extra,

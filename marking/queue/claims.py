@@ -67,6 +67,7 @@ class Claimed:
     reference: str
     scheme: str
     expires_at: dt.datetime
+    blank: bool = False  # a scanned answer box with no ink: shown, and labelled blank
 
 
 def _rooms(db: Session, exam: ExamSession, examiner: Account) -> list[Any]:
@@ -215,6 +216,7 @@ def _claimed(row: Any, expires_at: dt.datetime, *, plain: bool = False) -> Claim
         reference=row[10],
         scheme=row[11],
         expires_at=expires_at,
+        blank=bool(row[12]),
     )
 
 

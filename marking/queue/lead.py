@@ -73,6 +73,7 @@ class ArbitrationTask:
     step: Decimal
     tolerance: Decimal
     marks: tuple[Decimal, ...]
+    blank: bool = False  # a scanned answer box with no ink
 
 
 def arbitration_tasks(
@@ -106,6 +107,7 @@ def arbitration_tasks(
             step=q.step,
             tolerance=q.tolerance,
             marks=tuple(v for _mid, v in effective_marks(db, r.id)),
+            blank=r.blank,
         )
         for r, code, component, q in rows
     ]

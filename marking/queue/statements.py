@@ -193,6 +193,7 @@ def _describe(which: Any) -> Any:
             MarkingGroup.key,
             Question.reference,
             Question.scheme,
+            Response.blank,
         )
         .join(Script, Script.id == Response.script_id)
         .join(Question, Question.id == Response.question_id)

@@ -213,6 +213,7 @@ class AnomalyView:
     step: Decimal
     reference: str
     scheme: str
+    blank: bool = False  # a scanned answer box with no ink
 
 
 def anomaly_inbox(
@@ -253,6 +254,7 @@ def anomaly_inbox(
             step=q.step,
             reference=q.reference,
             scheme=q.scheme,
+            blank=r.blank,
         )
         for a, username, r, code, component, q in rows
     ]

@@ -131,6 +131,7 @@ def test_what_an_examiner_sees_has_no_candidate_and_no_other_marks(
         "reference",
         "scheme",
         "expires_at",
+        "blank",  # a scanned box with no ink: about the box, not its writer
     ]
     assert len(seen) == 8
     shown = repr(seen)
