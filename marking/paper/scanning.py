@@ -54,7 +54,7 @@ from marking.store.models import (
     ScanFileState,
     utcnow,
 )
-from reports.sheetdata import SheetPage
+from reports.sheetdata import SheetLayout, SheetPage
 
 LEASE = dt.timedelta(minutes=5)  # renewed with every page; a page takes well under a second
 Clock = Callable[[], dt.datetime]
@@ -84,10 +84,11 @@ class OmrReader:
 
         return identify(scan, key=key)
 
-    def read(self, reading: PageReading, page: SheetPage) -> PageRead:
+    def read(self, reading: PageReading, page: SheetPage, *, key: bytes) -> PageRead:
         from marking.paper.omr import read_sheet_page
 
-        return read_sheet_page(reading, page)
+        # the page's code is checked again under the session's key (omr.read_sheet_page)
+        return read_sheet_page(reading, page, key=key)
 
     def row_crop(self, reading: PageReading, page: SheetPage, question: str) -> bytes:
         from marking.paper.omr import row_crop
@@ -293,14 +294,32 @@ def _lease(
         return (file.name, file.content), file.pages_done
 
 
+# (session code, definition text, component) -> the layout and its digest. Laying a component
+# out again from its definition (parse the TOML, place every bubble) and digesting it took a
+# sixth of a page's time; a definition never changes once created, so each process does it once.
+_LAYOUTS: dict[tuple[str, str, str], tuple[SheetLayout, str]] = {}
+_LAYOUTS_KEPT = 16
+
+
+def _layout(exam: ExamSession, component: str) -> tuple[SheetLayout, str]:
+    key = (exam.code, exam.definition, component)
+    found = _LAYOUTS.get(key)
+    if found is None:
+        layout = component_layout(exam, component)
+        found = _LAYOUTS[key] = (layout, layout_digest(layout))
+        while len(_LAYOUTS) > _LAYOUTS_KEPT:
+            _LAYOUTS.pop(next(iter(_LAYOUTS)))
+    return found
+
+
 def _context(db: Session, file: ScanFile) -> BatchContext:
     batch = db.get(ScanBatch, file.batch_id)
     assert batch is not None
     exam = db.get(ExamSession, batch.session_id)
     comp = db.get(Component, batch.component_id)
     assert exam is not None and comp is not None
-    layout = component_layout(exam, comp.key)
-    return BatchContext(exam, batch, comp.key, layout, layout_digest(layout), roster_numbers(batch))
+    layout, digest = _layout(exam, comp.key)
+    return BatchContext(exam, batch, comp.key, layout, digest, roster_numbers(batch))
 
 
 def _held(db: Session, file_id: int, held: _Holder) -> ScanFile:
