@@ -18,7 +18,10 @@ As AMC and OMRChecker do, two thresholds leave a band of doubt between them: bel
 fill, a tick, a cross, a half-erased mark) makes its row ``doubtful``: it goes to a person,
 never to a score by guess. A row is doubtful too when a bubble left out is nearly as dark
 as one taken (within ``CLOSE``), as when a mark was erased and another made: the two
-thresholds alone would read the darker one. A row may have several bubbles taken
+thresholds alone would read the darker one. And a row is doubtful when a bubble is crossed
+out: the strokes of an X reach past its ring along the diagonals, where neither a fill nor
+the print puts ink (``STRUCK``); a crossed-out fill is as dark as a chosen one, and only a
+person can tell which mark stands. A row may have several bubbles taken
 (multiple-choice; a double-filled single-choice is read as written and scored so).
 
 **Exam number.** One row a column (digits 0-9); the number is read only when every column
@@ -37,6 +40,7 @@ blank keeps its image: examiners see it with the label.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -77,6 +81,15 @@ INNER = 0.5  # mm inside a bubble's radius: its printed ring and alignment slack
 SURROUND = 1.2  # mm of paper around a bubble where its white is taken
 WHITE_PERCENTILE = 90
 CHECKBOX_INSET = 0.6  # mm inside 缺考/违纪's printed rectangle
+# A bubble crossed out: the strokes of an X reach past its ring, along its diagonals, where a
+# fill (inside the ring) and the print (rows, columns, the number's written cells above the
+# grid: horizontal and vertical) leave the paper clean. Measured as the share of that paper,
+# AROUND mm beyond the radius and within DIAGONAL degrees of a diagonal, that is solid ink:
+# crossed-out fills 0.20-0.43, ticks reaching out 0-0.07, the number grid's printed cell
+# edges in a black-and-white scan 0.08, anything else 0.
+AROUND = (0.45, 1.1)
+DIAGONAL = 25.0
+STRUCK = 0.14
 
 BOX_PX_PER_MM = 8.0
 BOX_MARGIN = 1.0  # mm of paper cut around an answer box
@@ -216,34 +229,61 @@ def _ink(patch: Grey, black: float) -> np.ndarray:
     return np.asarray(np.clip((white - patch.astype(np.float32)) / span, 0.0, 1.0))
 
 
-def _fill(patch: Grey, mask: np.ndarray, black: float) -> float:
+def _fill(ink: np.ndarray, mask: np.ndarray) -> float:
     """How filled ``mask`` is, 0..1 (see the module's docstring): in full where the ink
     survives an opening by a STROKE-wide disc, at most STROKE_CAP for thinner strokes."""
-    ink = _ink(patch, black)
     size = max(3, round(STROKE * BUBBLE_PX_PER_MM) | 1)
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     solid = cv2.morphologyEx(ink, cv2.MORPH_OPEN, disc)
     return max(float(solid[mask].mean()), min(float(ink[mask].mean()), STROKE_CAP))
 
 
+@functools.lru_cache(maxsize=8)
 def _disc_mask(size: int, radius_px: float) -> np.ndarray:
     centre = (size - 1) / 2
     ys, xs = np.mgrid[0:size, 0:size]
-    return np.asarray((xs - centre) ** 2 + (ys - centre) ** 2 <= radius_px**2)
+    return _frozen((xs - centre) ** 2 + (ys - centre) ** 2 <= radius_px**2)
 
 
-def _bubble_fill(reading: PageReading, bubble: Circle, black: float) -> float:
+@functools.lru_cache(maxsize=8)
+def _diagonals(size: int, radius_px: float) -> np.ndarray:
+    """The paper just outside a bubble's ring along its diagonals (see STRUCK)."""
+    centre = (size - 1) / 2
+    ys, xs = np.mgrid[0:size, 0:size] - centre
+    distance = np.hypot(xs, ys)
+    near, far = (radius_px + d * BUBBLE_PX_PER_MM for d in AROUND)
+    angle = np.degrees(np.arctan2(np.abs(ys), np.abs(xs)))
+    return _frozen((distance > near) & (distance <= far) & (np.abs(angle - 45) <= DIAGONAL))
+
+
+def _frozen(mask: np.ndarray) -> np.ndarray:
+    """A mask shared through the cache: read-only, so no caller can spoil it."""
+    mask = np.asarray(mask)
+    mask.setflags(write=False)
+    return mask
+
+
+def _bubble_fill(reading: PageReading, bubble: Circle, black: float) -> tuple[float, float]:
+    """The bubble's fill, and the share of the clean paper just around it that is inked
+    (a stroke crossing the bubble out reaches there; a fill stays inside the ring)."""
     half = bubble.r + SURROUND
     patch = reading.cut(Box(bubble.x - half, bubble.y - half, 2 * half, 2 * half), BUBBLE_PX_PER_MM)
-    mask = _disc_mask(patch.shape[0], (bubble.r - INNER) * BUBBLE_PX_PER_MM)
-    return _fill(patch, mask, black)
+    size = patch.shape[0]
+    mask = _disc_mask(size, (bubble.r - INNER) * BUBBLE_PX_PER_MM)
+    around = _diagonals(size, bubble.r * BUBBLE_PX_PER_MM)
+    ink = _ink(patch, black)
+    return _fill(ink, mask), float((ink[around] >= 1.0).mean())
 
 
 def _read_row(
     reading: PageReading, bubbles: Sequence[Circle], names: list[str], black: float
 ) -> RowRead:
-    fills = tuple(round(_bubble_fill(reading, b, black), 3) for b in bubbles)
-    return judge_row(fills, names)
+    measured = [_bubble_fill(reading, b, black) for b in bubbles]
+    fills = tuple(round(fill, 3) for fill, _outside in measured)
+    row = judge_row(fills, names)
+    if any(outside >= STRUCK for _fill, outside in measured):
+        return replace(row, doubtful=True)  # a mark crossed out: a person decides what stands
+    return row
 
 
 def judge_row(fills: tuple[float, ...], names: list[str]) -> RowRead:
@@ -290,7 +330,7 @@ def _checkbox(reading: PageReading, box: Box, black: float) -> bool | None:
     mask = np.zeros(patch.shape, bool)
     edge = round((SURROUND + CHECKBOX_INSET) * BUBBLE_PX_PER_MM)
     mask[edge:-edge, edge:-edge] = True
-    fill = _fill(patch, mask, black)
+    fill = _fill(_ink(patch, black), mask)
     if fill >= FILLED:
         return True
     return False if fill < EMPTY else None

@@ -202,6 +202,26 @@ def test_exam_number_problems_name_the_column(printed: PrintedSheets, first: She
     assert third.doubtful and third.chosen == ()
 
 
+@pytest.mark.parametrize("steps", [(), (d.black_and_white,), (d.skewed(-6.0), d.jpeg(50))])
+def test_a_crossed_out_fill_goes_to_a_person(
+    steps: tuple[Step, ...], printed: PrintedSheets, first: SheetPage
+) -> None:
+    """A fill struck through with an X ("not this one") beside the answer meant: as dark as
+    a fill, so only the X's strokes past the ring tell it, and a person decides."""
+    image = d.render(printed.pdf, 0, 200)
+    row = {b.option: b for b in first.bubbles if b.question == "1"}
+    d.fill(image, 200, row["B"], "filled")
+    struck = row["D"]
+    d.fill(image, 200, struck, "filled")
+    reach = struck.r * 1.35
+    for a, b in ((-1, -1), (1, -1)):
+        start = (struck.x + a * reach, struck.y + b * reach)
+        d.stroke(image, 200, [start, (struck.x - a * reach, struck.y - b * reach)], 0.35)
+    read = omr.read_sheet_page(read_page(d.degrade(image, *steps), dpi_hint=200), first, key=KEY)
+    assert read.rows["1"].doubtful, read.rows["1"]
+    assert not read.rows["2"].doubtful  # the untouched row next to it is not
+
+
 def test_the_rule_of_a_row() -> None:
     names = ["A", "B", "C", "D"]
     assert omr.judge_row((0.1, 0.95, 0.12, 0.1), names) == omr.RowRead(

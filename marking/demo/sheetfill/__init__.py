@@ -34,7 +34,13 @@ from marking.demo.sheetfill.truth import (
     Scan,
     SheetTruth,
 )
-from marking.demo.sheetfill.writers import file_bytes, write_files, write_pdf, write_tiff
+from marking.demo.sheetfill.writers import (
+    file_bytes,
+    write_files,
+    write_pdf,
+    write_pdfs,
+    write_tiff,
+)
 
 __all__ = [
     "CLEAN_MIX",
@@ -58,5 +64,6 @@ __all__ = [
     "source_from_exam",
     "write_files",
     "write_pdf",
+    "write_pdfs",
     "write_tiff",
 ]

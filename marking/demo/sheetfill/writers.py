@@ -1,122 +1,103 @@
 """Bundles as a scanner delivers them: a multi-page PDF of page images, a multi-page TIFF,
-or a folder of PNG / JPEG / TIFF files, written page by page (one page in memory).
+or a folder of PNG / JPEG / TIFF files.
 
-The PDF is written here, directly, rather than through Pillow or pdfium: both hold every
-page until the file is saved (gigabytes for a 2,000-page bench bundle), Pillow gives all
-pages one resolution, and a dozen objects per page in the PDF 1.4 syntax are all a scanner's
-bundle is. Each page is as large as its scan at its own dpi; a JPEG-compressed scan is
-embedded as its very JPEG (DCTDecode, as scanners do), others losslessly (Flate; a
-black-and-white page at 1 bit a pixel). No dates, no random IDs: the same pages give the
-same bytes.
+The PDF is made by img2pdf, which wraps images in a PDF without decoding them again: a
+JPEG-compressed scan is embedded as its very JPEG (DCTDecode, as scanners do), the others
+as the PNG's own Flate data (a black-and-white page at 1 bit a pixel), and each page is as
+large as its scan at its own dpi (read from the image file). No dates (``nodate``) and no
+file ID (img2pdf's own writer sets none): the same pages give the same bytes.
+
+Memory: img2pdf builds the whole document before writing it, so ``write_pdf`` holds every
+page of a bundle *compressed* (never its pixels: each page is drawn, encoded and dropped in
+turn): about 2 MB a page over the corpus's default mix of noisy grey, colour, JPEG and
+black-and-white scans at 150-300 dpi (less at 200 dpi grey). A bundle of a few hundred
+pages, what a scanner writes in one go, holds a few hundred MB; a caller making more pages
+(a 2,000-page bench) writes them as several bundles (``write_pdfs``, BUNDLE_PAGES each).
 """
 
 from __future__ import annotations
 
 import io
-import zlib
+import itertools
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
 import cv2
-import numpy as np
 from PIL import Image, TiffImagePlugin
 
 from marking.demo.sheetfill.corpus import ScanImage
 from marking.demo.sheetfill.degrade import Pixels, jpeg_bytes
+from marking.demo.sheetfill.truth import BLACK_AND_WHITE
 
 FILE_FORMATS = ("png", "jpeg", "tiff")
-ZLIB_LEVEL = 1  # noisy scans barely compress; level 6 made writing the slowest step
+PNG_LEVEL = 1  # noisy scans barely compress; a higher level made writing the slowest step
 JPEG_QUALITY = 92  # a page not degraded by JPEG written as a .jpg file
+BUNDLE_PAGES = 200  # write_pdfs's pages a bundle: a scanner's bundle, ~400 MB held at most
 
 
-class _PdfWriter:
-    """Objects written as they come; the page tree and the cross-reference at the end."""
+class _Encoded:
+    """One page's image file for img2pdf, which reads it once: given up when read, so only
+    the document's own copy of the data stays in memory."""
 
-    def __init__(self, out: BinaryIO) -> None:
-        self.out = out
-        self.offsets: list[int] = []
-        self.written = 0
-        self.kids: list[int] = []
-        self._write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-        self.catalog = self._object(b"<< /Type /Catalog /Pages 2 0 R >>")
-        self.offsets.append(0)  # 2: the page tree, written last
+    def __init__(self, data: bytes) -> None:
+        self._data = data
 
-    def _write(self, data: bytes) -> None:
-        self.out.write(data)
-        self.written += len(data)
-
-    def _object(self, body: bytes, stream: bytes | None = None) -> int:
-        self.offsets.append(self.written)
-        number = len(self.offsets)
-        self._write(b"%d 0 obj\n" % number + body)
-        if stream is not None:
-            self._write(b"\nstream\n" + stream + b"\nendstream")
-        self._write(b"\nendobj\n")
-        return number
-
-    def page(self, scan: ScanImage) -> None:
-        height, width = scan.pixels.shape[:2]
-        dpi = scan.truth.scan.dpi
-        data, params = _pdf_image(scan)
-        image = self._object(
-            b"<< /Type /XObject /Subtype /Image /Width %d /Height %d %s /Length %d >>"
-            % (width, height, params, len(data)),
-            data,
-        )
-        w_pt, h_pt = width * 72 / dpi, height * 72 / dpi
-        content = b"q %.4f 0 0 %.4f 0 0 cm /Im0 Do Q" % (w_pt, h_pt)
-        drawing = self._object(b"<< /Length %d >>" % len(content), content)
-        self.kids.append(
-            self._object(
-                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.4f %.4f] "
-                b"/Resources << /XObject << /Im0 %d 0 R >> >> /Contents %d 0 R >>"
-                % (w_pt, h_pt, image, drawing)
-            )
-        )
-
-    def close(self) -> None:
-        kids = b" ".join(b"%d 0 R" % k for k in self.kids)
-        self.offsets[1] = self.written
-        self._write(
-            b"2 0 obj\n<< /Type /Pages /Kids [%s] /Count %d >>\nendobj\n" % (kids, len(self.kids))
-        )
-        start = self.written
-        rows = b"".join(b"%010d 00000 n \n" % offset for offset in self.offsets)
-        self._write(b"xref\n0 %d\n0000000000 65535 f \n%s" % (len(self.offsets) + 1, rows))
-        self._write(
-            b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-            % (len(self.offsets) + 1, self.catalog, start)
-        )
+    def read(self) -> bytes:
+        data, self._data = self._data, b""
+        return data
 
 
-def _pdf_image(scan: ScanImage) -> tuple[bytes, bytes]:
-    """The image stream and its dictionary's colour entries."""
-    pixels = scan.pixels
-    colour = b"/DeviceRGB" if pixels.ndim == 3 else b"/DeviceGray"
+def _pdf_image(scan: ScanImage) -> bytes:
+    """The scan as the file img2pdf embeds: its JPEG when it was compressed, else a PNG
+    (1 bit a pixel for a black-and-white scan) that states its dpi."""
     if scan.jpeg is not None:
-        return scan.jpeg, b"/ColorSpace %s /BitsPerComponent 8 /Filter /DCTDecode" % colour
-    if scan.truth.scan.mode == "bw":
-        packed = np.packbits(pixels > 127, axis=1)  # 1 = white in DeviceGray
-        return zlib.compress(
-            packed.tobytes(), 6
-        ), b"/ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /FlateDecode"
-    raw = pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
-    return zlib.compress(np.ascontiguousarray(raw).tobytes(), ZLIB_LEVEL), (
-        b"/ColorSpace %s /BitsPerComponent 8 /Filter /FlateDecode" % colour
-    )
+        return scan.jpeg
+    dpi = scan.truth.scan.dpi
+    image = _pil(scan.pixels)
+    if scan.truth.scan.mode == BLACK_AND_WHITE:
+        image = image.convert("1", dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    image.save(out, "PNG", dpi=(dpi, dpi), compress_level=PNG_LEVEL)
+    return out.getvalue()
 
 
 def write_pdf(scans: Iterable[ScanImage], target: Path | BinaryIO) -> int:
-    """A multi-page PDF of the scans, in order; returns the pages written."""
+    """A multi-page PDF of the scans, in order; returns the pages written. Holds the
+    bundle's pages compressed until it is written (see the module's docstring)."""
+    pages = [_Encoded(_pdf_image(scan)) for scan in scans]
+    if not pages:
+        raise ValueError("a PDF bundle needs at least one page")
     if isinstance(target, Path):
         with target.open("wb") as out:
-            return write_pdf(scans, out)
-    writer = _PdfWriter(target)
-    for scan in scans:
-        writer.page(scan)
-    writer.close()
-    return len(writer.kids)
+            _convert(pages, out)
+    else:
+        _convert(pages, target)
+    return len(pages)
+
+
+def _convert(pages: list[_Encoded], out: BinaryIO) -> None:
+    # imported here: img2pdf is a dev extra (the corpus is for tests and the bench), and the
+    # rest of the package (PNG, TIFF files) must import without it. Its own writer engine:
+    # pikepdf's would hold the same pages and linearize them besides.
+    import img2pdf
+
+    img2pdf.convert(pages, outputstream=out, nodate=True, engine=img2pdf.Engine.internal)
+
+
+def write_pdfs(
+    scans: Iterable[ScanImage], folder: Path, *, pages: int = BUNDLE_PAGES
+) -> list[Path]:
+    """The scans as PDF bundles of at most ``pages`` pages each in ``folder`` (0001.pdf, …),
+    as a scanner splits a long run: one bundle's pages in memory at a time."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    iterator = iter(scans)
+    while (first := next(iterator, None)) is not None:
+        path = folder / f"{len(written) + 1:04d}.pdf"
+        write_pdf(itertools.chain([first], itertools.islice(iterator, pages - 1)), path)
+        written.append(path)
+    return written
 
 
 def _pil(pixels: Pixels) -> Image.Image:
