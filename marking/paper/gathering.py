@@ -72,8 +72,9 @@ class PageSource(Protocol):
         """The page aligned and its code decoded: PageUnreadable or PayloadError if not."""
         ...
 
-    def read(self, reading: PageReading, page: SheetPage) -> PageRead:
-        """Bubbles, exam number, boxes and cuts of an aligned page."""
+    def read(self, reading: PageReading, page: SheetPage, *, key: bytes) -> PageRead:
+        """Bubbles, exam number, boxes and cuts of an aligned page (``key``: the session's
+        page-code key, as ``identify`` took it)."""
         ...
 
     def row_crop(self, reading: PageReading, page: SheetPage, question: str) -> bytes:
@@ -164,7 +165,7 @@ def take_page(
         return page
     layout_page = ctx.layout.pages[payload.page - 1]
     try:
-        read = reader.read(reading, layout_page)
+        read = reader.read(reading, layout_page, key=ctx.exam.sheet_key)
     except PageUnreadable as exc:
         new_item(db, ctx.batch, QuarantineKind.UNREADABLE, f"page unreadable: {exc}", page=page)
         return page

@@ -84,10 +84,10 @@ class OmrReader:
 
         return identify(scan, key=key)
 
-    def read(self, reading: PageReading, page: SheetPage) -> PageRead:
+    def read(self, reading: PageReading, page: SheetPage, *, key: bytes) -> PageRead:
         from marking.paper.omr import read_sheet_page
 
-        return read_sheet_page(reading, page)
+        return read_sheet_page(reading, page, key=key)
 
     def row_crop(self, reading: PageReading, page: SheetPage, question: str) -> bytes:
         from marking.paper.omr import row_crop

@@ -84,7 +84,7 @@ class FakeReader:
             json.dumps(spec), False, eye, np.zeros((1, 1), np.uint8), (), ()
         ), payload
 
-    def read(self, reading: PageReading, page: SheetPage) -> PageRead:
+    def read(self, reading: PageReading, page: SheetPage, *, key: bytes) -> PageRead:
         spec = json.loads(reading.text)
         rows: dict[str, RowRead] = {}
         for question in dict.fromkeys(b.question for b in page.bubbles):
