@@ -15,7 +15,9 @@ worker itself.
 from __future__ import annotations
 
 import csv
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pypdfium2 as pdfium
@@ -49,6 +51,7 @@ pytestmark = pytest.mark.sqlite  # chromium is the expensive part (see test_scre
 
 CODE = "BR-PAPER"
 EXAMINERS = ("e1", "e2")
+ZERO = Decimal(0)
 APPROVE_SCHEME = "批准该细则并开放本组阅卷"
 ROSTER = people(8, seed=3, prefix="26")  # ten-digit exam numbers: the sheets' default grid
 # Chosen so the eight sheets hold one smudged exam number, one faint bubble row, one 缺考
@@ -256,8 +259,8 @@ def expected_results(corpus: Corpus) -> dict[str, tuple[str, str]]:
         if sheet.absent:
             expected[sheet.exam_number.intended] = ("", "absent")
             continue
-        points = sum(score_objective(questions[r.question], r.value) for r in sheet.rows)
-        points += sum(questions[b.question].max for b in sheet.boxes if not b.blank)
+        points = sum((score_objective(questions[r.question], r.value) for r in sheet.rows), ZERO)
+        points += sum((questions[b.question].max for b in sheet.boxes if not b.blank), ZERO)
         score = component_score(int(points * 1000), int(top * 1000))
         expected[sheet.exam_number.intended] = (f"{score:.1f}", "pass" if score >= 60 else "fail")
     return expected
@@ -295,7 +298,7 @@ def test_print_fill_scan_settle_mark_and_publish(
     corpus = make_corpus(
         source, [c.exam_no for c in ROSTER], seed=SEED, serials=serials, mix=MIX, degrade=LIGHTLY
     )
-    doubts = {
+    doubts: dict[str, list[Any]] = {
         "absent": [s.serial for s in corpus.sheets if s.absent],
         "smudged": [s.serial for s in corpus.sheets if s.exam_number.read is None],
         "unclear": [(s.serial, r.question) for s in corpus.sheets for r in s.rows if not r.clear],
