@@ -45,6 +45,8 @@ from marking.domain.definition import parse_session_definition
 from marking.paper.codes import decode_payload
 from marking.paper.issue import issue_sheets
 from marking.paper.reading import read_page
+from marking.paper.scanning import OmrReader
+from marking.paper.sources import ScanPage
 from tests.integration.factory import new_session, tiny_toml
 
 SESSION = parse_session_definition(session_toml("2026-GD-0412", questions_per_component=8))
@@ -247,3 +249,21 @@ def test_a_stored_sessions_issued_sheets_are_filled(db: Session, tmp_path: Path)
     reading = read_page(corpus.image(0).pixels, dpi_hint=200)
     payload = decode_payload(reading.text, key=exam.sheet_key)
     assert (payload.serial, payload.page) == (printed.serials[0], 1)
+
+
+def test_the_production_reader_reads_a_keyed_sessions_sheet(db: Session, tmp_path: Path) -> None:
+    # The scan step's own reader checks the page code under the session's key in both its
+    # steps: without the key, every page of a real (keyed) session failed its check value.
+    exam, _keys = new_session(db, tmp_path, tiny_toml("SHEETS-OMR"), key_file=True)
+    printed = issue_sheets(db, exam, "theory", 1, actor="office", workers=1)
+    source = source_from_exam(exam, "theory")
+    number = "2" * source.layout.exam_number_digits
+    corpus = make_corpus(
+        source, [number], seed=1, serials=printed.serials, mix=CLEAN_MIX, degrade=NO_DEGRADE
+    )
+    reader = OmrReader()
+    scan = ScanPage("sheet.png", 1, corpus.image(0).pixels, 200)
+    reading, payload = reader.identify(scan, key=exam.sheet_key)
+    read = reader.read(reading, source.layout.pages[0], key=exam.sheet_key)
+    assert payload == read.payload and read.payload.serial == printed.serials[0]
+    assert read.exam_number is not None and read.exam_number.digits == number

@@ -82,8 +82,8 @@ class SecretReader(FakeReader):
     boxes: dict[bytes, Cut] = field(default_factory=dict)
     crops: list[bytes] = field(default_factory=list)  # bubble rows and thumbnails
 
-    def read(self, reading: PageReading, page: SheetPage) -> PageRead:
-        read = super().read(reading, page)
+    def read(self, reading: PageReading, page: SheetPage, *, key: bytes) -> PageRead:
+        read = super().read(reading, page, key=key)
         spec = json.loads(reading.text)
         boxes = []
         for box in read.boxes:
