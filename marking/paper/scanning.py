@@ -251,15 +251,19 @@ def process_file(
     content, start = _lease(db_factory, file_id, held)
     if content is None:
         return _finish(db_factory, file_id, held, error=None)
+    name = content[0]
     with tempfile.TemporaryDirectory(prefix="blindmark-scan-") as folder:
-        path = Path(folder) / content[0]
+        # not the file's own name: 100 Chinese characters are over Linux's 255 bytes, and
+        # a name may hold anything an upload sends; the kind is read from the bytes anyway
+        path = Path(folder) / f"scan-{file_id}"
         path.write_bytes(content[1])
         del content
         try:
             for number, scan in enumerate(reader.pages(path, start=start), start=start + 1):
                 _one_page(db_factory, file_id, held, number, scan, reader)
         except InputError as exc:
-            return _finish(db_factory, file_id, held, error=str(exc))
+            said = InputError(name, exc.reason, row=exc.row, column=exc.column)
+            return _finish(db_factory, file_id, held, error=str(said))
     return _finish(db_factory, file_id, held, error=None)
 
 
