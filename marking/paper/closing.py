@@ -36,7 +36,7 @@ from marking.intake.validated import (
     ResponseRow,
     ValidatedBatch,
 )
-from marking.paper.gathering import SYSTEM, all_files_read, settle
+from marking.paper.gathering import SYSTEM, all_files_read, lock_batch, settle
 from marking.store.db import to_milli
 from marking.store.models import (
     Component,
@@ -115,6 +115,7 @@ def close_batch(
     identity. Raises StateError for a closed batch or a file still being read (a live
     lease); whatever ``store_batch`` raises. Flushes; never commits.
     """
+    batch = lock_batch(db, batch.id)  # another office, or the last file read, may close it
     if batch.state is not ScanBatchState.OPEN:
         raise StateError(f"scan batch {batch.id} is already closed")
     _stop_reading(db, batch)
