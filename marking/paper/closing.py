@@ -36,7 +36,7 @@ from marking.intake.validated import (
     ResponseRow,
     ValidatedBatch,
 )
-from marking.paper.gathering import SYSTEM, all_files_read, settle
+from marking.paper.gathering import SYSTEM, all_files_read, lock_batch, settle
 from marking.store.db import to_milli
 from marking.store.models import (
     Component,
@@ -115,6 +115,7 @@ def close_batch(
     identity. Raises StateError for a closed batch or a file still being read (a live
     lease); whatever ``store_batch`` raises. Flushes; never commits.
     """
+    batch = lock_batch(db, batch.id)  # another office, or the last file read, may close it
     if batch.state is not ScanBatchState.OPEN:
         raise StateError(f"scan batch {batch.id} is already closed")
     _stop_reading(db, batch)
@@ -325,13 +326,17 @@ def _seal_headers(
 
 def _erase(db: Session, batch: ScanBatch, sheets: list[ScanSheet]) -> None:
     """The roster, exam numbers, header crops, quarantine crops and box PNGs (stored now as
-    response images) out of the clear tables."""
+    response images) out of the clear tables, and whatever would tie a script to its sheet."""
     batch.roster = None
     for sheet in sheets:
         sheet.exam_no, sheet.header_png = None, None
     ids = [s.id for s in sheets]
     for box in db.scalars(select(ScanBox).where(ScanBox.sheet_id.in_(ids))) if ids else ():
-        box.png = None
+        # the hash is the response image's: kept, it would join each script to its sheet,
+        # and the sheets' ids, files and page numbers are the pile's (seat) order (§3)
+        box.png, box.image_sha256 = None, ""
+    for answer in db.scalars(select(ScanAnswer).where(ScanAnswer.sheet_id.in_(ids))) if ids else ():
+        answer.value = None  # the script's objective answers: the same join by another key
     for item in db.scalars(select(QuarantineItem).where(QuarantineItem.batch_id == batch.id)):
         item.crop = None
     db.flush()

@@ -58,6 +58,7 @@ SHEET_KINDS = (
     QuarantineKind.INCOMPLETE,
 )
 SYSTEM = "scan"  # who resolves an item that resolved itself (the missing page arrived)
+KEY_SHARE: dict[str, bool] = {"key_share": True}  # FOR NO KEY UPDATE: see ``lock_batch``
 
 
 class PageSource(Protocol):
@@ -96,6 +97,26 @@ class BatchContext:
     layout: SheetLayout
     digest: str
     roster: frozenset[str] = field(default_factory=frozenset)
+
+
+def lock_batch(db: Session, batch_id: int) -> ScanBatch:
+    """The batch, its row locked until the caller's transaction ends and read afresh.
+
+    Everything that decides on the batch's sheets and items as a whole (a sheet made or
+    completed, an exam number checked against the batch's other sheets, an item settled,
+    the batch closed) takes this first, so that two workers or two offices at once are
+    taken one after the other and each sees what the other committed: without it, two
+    sheets of one exam number completed by two workers each miss the other, and two
+    offices settling the last item both close the batch. (SQLite's BEGIN IMMEDIATE
+    serialises writers already; the lock is for PostgreSQL.)
+
+    FOR NO KEY UPDATE, like the file's lock (``scanning.KEY_SHARE``): rows inserted
+    elsewhere that point at the batch or a file (a sheet, an item) take FOR KEY SHARE on
+    them, which FOR UPDATE would block: a reader holding its file and waiting here, and
+    the holder of this lock putting an item on that file's page, would deadlock."""
+    batch = db.get(ScanBatch, batch_id, with_for_update=KEY_SHARE, populate_existing=True)
+    assert batch is not None
+    return batch
 
 
 def roster_numbers(batch: ScanBatch) -> frozenset[str]:
@@ -160,14 +181,16 @@ def take_page(
     if why is not None:
         new_item(db, ctx.batch, QuarantineKind.FOREIGN, why, page=page)
         return page
-    sheet = _sheet_for(db, ctx, payload, page)
-    if sheet is None:
-        return page
     layout_page = ctx.layout.pages[payload.page - 1]
     try:
         read = reader.read(reading, layout_page, key=ctx.exam.sheet_key)
     except PageUnreadable as exc:
         new_item(db, ctx.batch, QuarantineKind.UNREADABLE, f"page unreadable: {exc}", page=page)
+        return page
+    # read before the lock, so that workers on one batch read their pages side by side
+    ctx.batch = lock_batch(db, ctx.batch.id)
+    sheet = _sheet_for(db, ctx, payload, page)
+    if sheet is None:
         return page
     page.state, page.sheet_id = ScanPageState.TAKEN, sheet.id
     db.flush()

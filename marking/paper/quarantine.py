@@ -17,7 +17,7 @@ from marking.audit import ledger
 from marking.errors import MarkingError, NotFound, StateError
 from marking.intake.records import ACTIONS
 from marking.paper.closing import CloseSummary, close_if_done
-from marking.paper.gathering import claimant, open_items, roster_numbers, settle
+from marking.paper.gathering import claimant, lock_batch, open_items, roster_numbers, settle
 from marking.paper.issue import component_layout
 from marking.store.models import (
     Component,
@@ -142,8 +142,8 @@ def resolve_item(
     if sum((exam_no is not None, value is not None, discard)) != 1:
         raise ResolutionRefused("give exactly one of --exam-no, --value or --discard")
     item = get_item(db, exam, item_id)
-    batch = db.get(ScanBatch, item.batch_id)
-    assert batch is not None
+    batch = lock_batch(db, item.batch_id)  # another office may be settling it right now
+    db.refresh(item)
     if batch.state is not ScanBatchState.OPEN:
         raise StateError(f"scan batch {batch.id} is closed")
     if item.state is not QuarantineState.OPEN:

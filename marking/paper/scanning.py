@@ -31,9 +31,11 @@ from marking.intake.storing import check_open_for_intake
 from marking.intake.validated import ErrorList
 from marking.paper.codes import PagePayload
 from marking.paper.gathering import (
+    KEY_SHARE,
     BatchContext,
     PageSource,
     all_files_read,
+    lock_batch,
     new_item,
     raise_incomplete,
     roster_numbers,
@@ -251,15 +253,19 @@ def process_file(
     content, start = _lease(db_factory, file_id, held)
     if content is None:
         return _finish(db_factory, file_id, held, error=None)
+    name = content[0]
     with tempfile.TemporaryDirectory(prefix="blindmark-scan-") as folder:
-        path = Path(folder) / content[0]
+        # not the file's own name: 100 Chinese characters are over Linux's 255 bytes, and
+        # a name may hold anything an upload sends; the kind is read from the bytes anyway
+        path = Path(folder) / f"scan-{file_id}"
         path.write_bytes(content[1])
         del content
         try:
             for number, scan in enumerate(reader.pages(path, start=start), start=start + 1):
                 _one_page(db_factory, file_id, held, number, scan, reader)
         except InputError as exc:
-            return _finish(db_factory, file_id, held, error=str(exc))
+            said = InputError(name, exc.reason, row=exc.row, column=exc.column)
+            return _finish(db_factory, file_id, held, error=str(said))
     return _finish(db_factory, file_id, held, error=None)
 
 
@@ -277,7 +283,7 @@ def _lease(
 ) -> tuple[tuple[str, bytes] | None, int]:
     """Take the file's lease; its name and bytes (None once read) and its pages done."""
     with db_factory() as db, db.begin():
-        file = db.get(ScanFile, file_id, with_for_update=True)
+        file = db.get(ScanFile, file_id, with_for_update=KEY_SHARE)
         if file is None:
             raise NotFound(f"no scan file {file_id}")
         if file.state in (ScanFileState.DONE, ScanFileState.FAILED) or file.content is None:
@@ -324,7 +330,7 @@ def _context(db: Session, file: ScanFile) -> BatchContext:
 
 def _held(db: Session, file_id: int, held: _Holder) -> ScanFile:
     """The file, locked, if ``held.owner`` still holds its lease (renewed); FileBusy if not."""
-    file = db.get(ScanFile, file_id, with_for_update=True, populate_existing=True)
+    file = db.get(ScanFile, file_id, with_for_update=KEY_SHARE, populate_existing=True)
     assert file is not None
     if file.lease_owner != held.owner or file.state is not ScanFileState.READING:
         raise FileBusy(f"scan file {file.name}: the lease passed to {file.lease_owner}")
@@ -356,7 +362,7 @@ def _finish(db_factory: DbFactory, file_id: int, held: _Holder, *, error: str | 
 
     closed = False
     with db_factory() as db, db.begin():
-        file = db.get(ScanFile, file_id, with_for_update=True, populate_existing=True)
+        file = db.get(ScanFile, file_id, with_for_update=KEY_SHARE, populate_existing=True)
         assert file is not None
         if file.state is ScanFileState.READING:
             _held(db, file_id, held)
@@ -364,6 +370,7 @@ def _finish(db_factory: DbFactory, file_id: int, held: _Holder, *, error: str | 
             file.error, file.page_count = error, file.pages_done
             file.content, file.lease_owner, file.lease_until = None, None, None
             ctx = _context(db, file)
+            ctx.batch = lock_batch(db, ctx.batch.id)  # the last two files may end at once
             if error:
                 new_item(
                     db, ctx.batch, QuarantineKind.UNREADABLE, f"file unreadable: {error}", file=file

@@ -42,6 +42,11 @@ MM_PER_INCH = 25.4
 MIN_DPI, MAX_DPI = 100.0, 1200.0
 SHORT_SIDE_MM = (140.0, 330.0)  # A5 to A3's short sides, with a scan bed's margins
 A4_SHORT_MM = 210.0
+# The most pixels a page may have: A3 at 600 dpi (7016 x 9921), the largest page the scan
+# path reads at its finest resolution. Checked from the page's stated size before a pixel is
+# decoded or rendered: a PDF of 550 bytes or a PNG of 46 KB can ask for gigabytes (Pillow
+# only warns below 179 million pixels), which would take a worker down, not fail the file.
+MAX_PIXELS = 75_000_000
 _SUPPORTED = "scans are read from PDF, PNG, JPEG and TIFF files"
 
 
@@ -158,6 +163,7 @@ def _pdf_pages(name: str, data: bytes, *, dpi: float, start: int) -> Iterator[Sc
                 scale, known = dpi / POINTS_PER_INCH, _plausible_page(short_mm)
                 if not known:  # a page of no paper size: its points say nothing of its dpi
                     scale *= A4_SHORT_MM / short_mm
+                _refuse_huge(name, index + 1, width * scale, height * scale)
                 bitmap = page.render(scale=scale, grayscale=True)
                 try:
                     pixels = np.array(bitmap.to_numpy(), dtype=np.uint8)
@@ -170,6 +176,15 @@ def _pdf_pages(name: str, data: bytes, *, dpi: float, start: int) -> Iterator[Sc
             yield ScanPage(name, index + 1, _two_dimensional(pixels), dpi if known else None)
     finally:
         document.close()
+
+
+def _refuse_huge(name: str, number: int, width: float, height: float) -> None:
+    if width * height > MAX_PIXELS:
+        raise InputError(
+            name,
+            f"page {number} would be {round(width)} x {round(height)} pixels, "
+            f"more than any scan ({MAX_PIXELS} pixels: A3 at 600 dpi)",
+        )
 
 
 def _two_dimensional(pixels: npt.NDArray[np.uint8]) -> Grey:
@@ -195,8 +210,9 @@ def _image_pages(name: str, data: bytes, *, start: int) -> Iterator[ScanPage]:
             try:
                 with _whole_images_only():
                     image.seek(index)
+                    _refuse_huge(name, index + 1, *image.size)
                     pixels = _grey(image)
-            except (OSError, ValueError, EOFError) as exc:
+            except (OSError, ValueError, EOFError, Image.DecompressionBombError) as exc:
                 raise InputError(name, f"page {index + 1} is damaged ({exc})") from None
             yield ScanPage(name, index + 1, pixels, _stated_dpi(image, pixels.shape))
 
