@@ -57,6 +57,8 @@ _PATTERNS: list[tuple[re.Pattern[str], object]] = [
         (r"page unreadable: (?P<why>.+)", _l("page unreadable: %(why)s")),
         (r"file unreadable: (?P<why>.+)", _l("file unreadable: %(why)s")),
         (r"no QR code found on the page", _l("no QR code found on the page")),
+        (r"the reader failed on it \((?P<e>\w+)\)",
+         _l("the page reader could not process it (%(e)s)")),
         (r"(?P<n>\d+) different QR codes found on the page, not one",
          _l("%(n)s different QR codes on the page, not one")),
         (r"not four corner marks: .*", _l("the four corner marks were not all found")),

@@ -10,24 +10,8 @@ import click
 
 from marking.cli import Context, handle_errors, main, pass_ctx
 from marking.cli.common import actor
+from marking.paper.sources import scan_files
 from marking.store.db import scrub_wal, session_factory, transaction
-
-SCAN_SUFFIXES = (".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
-
-
-def scan_files(paths: tuple[Path, ...]) -> list[Path]:
-    """The files named, and the scan files inside the folders named (sorted, recursive)."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(
-                sorted(
-                    p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SCAN_SUFFIXES
-                )
-            )
-        else:
-            found.append(path)
-    return found
 
 
 @main.command()
@@ -63,7 +47,7 @@ def scan(
     from marking.setup.sessions import get_session
 
     engine = ctx.checked_engine()
-    files = scan_files(paths)
+    files = scan_files(paths)  # a folder's stray file is refused, never skipped
     with transaction(engine) as db:
         exam = get_session(db, code)
         batch = create_scan_batch(

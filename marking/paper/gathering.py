@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from marking.paper.codes import PagePayload, PayloadError
@@ -45,6 +46,8 @@ from marking.store.models import (
     utcnow,
 )
 from reports.sheetdata import FILL_BLANK, SheetLayout, SheetPage
+
+log = logging.getLogger(__name__)
 
 # Items that hold up a sheet's data (not pages that never joined a sheet).
 SHEET_KINDS = (
@@ -176,6 +179,9 @@ def take_page(
     except PayloadError as exc:
         new_item(db, ctx.batch, QuarantineKind.FOREIGN, f"{exc}", page=page)
         return page
+    except Exception as exc:  # a page the reader breaks on must not stop its file for good
+        _reader_failed(db, ctx, page, exc, None)
+        return page
     page.serial, page.page = payload.serial, payload.page
     why = foreign_reason(db, ctx, payload)
     if why is not None:
@@ -186,6 +192,9 @@ def take_page(
         read = reader.read(reading, layout_page, key=ctx.exam.sheet_key)
     except PageUnreadable as exc:
         new_item(db, ctx.batch, QuarantineKind.UNREADABLE, f"page unreadable: {exc}", page=page)
+        return page
+    except Exception as exc:  # as above: quarantined, the file goes on
+        _reader_failed(db, ctx, page, exc, None)
         return page
     # read before the lock, so that workers on one batch read their pages side by side
     ctx.batch = lock_batch(db, ctx.batch.id)
@@ -203,6 +212,17 @@ def take_page(
     if taken == sheet.pages_needed:
         complete_sheet(db, ctx, sheet)
     return page
+
+
+def _reader_failed(
+    db: Session, ctx: BatchContext, page: ScanPage, exc: Exception, crop: bytes | None
+) -> None:
+    """The reader failed on a page in a way it did not foresee (a bug, an image it cannot
+    hold): logged with its trace for the maintainers, the page quarantined for the office
+    like an unreadable one, and the file read on, rather than the file retried for ever."""
+    log.error("scan page %d: the page reader failed", page.id, exc_info=exc)
+    reason = f"page unreadable: the reader failed on it ({type(exc).__name__})"
+    new_item(db, ctx.batch, QuarantineKind.UNREADABLE, reason, page=page, crop=crop)
 
 
 def foreign_reason(db: Session, ctx: BatchContext, payload: PagePayload) -> str | None:
@@ -249,10 +269,12 @@ def _sheet_for(
         db.add(sheet)
         db.flush()
         return sheet
+    if sheet.state is ScanSheetState.DISCARDED:
+        return _start_over(db, ctx, sheet)
     why = None
     if sheet.batch_id != ctx.batch.id:
         why = f"sheet {sheet.serial} belongs to scan batch {sheet.batch_id}"
-    elif sheet.state in (ScanSheetState.DISCARDED, ScanSheetState.TAKEN):
+    elif sheet.state is ScanSheetState.TAKEN:
         why = f"sheet {sheet.serial} is already {sheet.state.value}"
     else:
         first = db.execute(
@@ -273,6 +295,26 @@ def _sheet_for(
         return sheet
     new_item(db, ctx.batch, QuarantineKind.REPEATED, why, page=page)
     return None
+
+
+def _start_over(db: Session, ctx: BatchContext, sheet: ScanSheet) -> ScanSheet:
+    """A sheet that was discarded (left incomplete at a close, its exam number given up, or
+    scanned with the wrong room) scanned again: it starts over in this batch, its old pages
+    and what they staged dropped, so that its candidate is not left absent for good. A
+    sheet taken into scripts is never taken again (a photocopy's serial stays refused)."""
+    db.execute(
+        update(ScanPage)
+        .where(ScanPage.sheet_id == sheet.id)
+        .values(sheet_id=None, state=ScanPageState.DISCARDED)
+    )
+    db.execute(delete(ScanBox).where(ScanBox.sheet_id == sheet.id))
+    db.execute(delete(ScanAnswer).where(ScanAnswer.sheet_id == sheet.id))
+    sheet.batch_id, sheet.state = ctx.batch.id, ScanSheetState.GATHERING
+    sheet.exam_no = sheet.exam_problem = sheet.header_png = None
+    sheet.absent = sheet.violation = None
+    sheet.violation_action = None
+    db.flush()
+    return sheet
 
 
 def _stage(

@@ -48,8 +48,9 @@ def two_page_toml(code: str) -> str:
     return tiny_toml(code).replace('group = "short"', f'group = "short"\nlines = {MAX_LINES}', 1)
 
 
-class KilledReader(RuntimeError):
-    """The fake's stand-in for a reader process killed mid-file."""
+class KilledReader(BaseException):
+    """The fake's stand-in for a reader process killed mid-file (like SIGKILL, nothing the
+    engine may catch: a BaseException, as KeyboardInterrupt and SystemExit are)."""
 
 
 def _ink(spec: dict[str, Any], question: str) -> str:
@@ -74,6 +75,8 @@ class FakeReader:
             raise KilledReader(f"killed at page {scan.number}")
         if "unreadable" in spec:
             raise PageUnreadable(spec["unreadable"])
+        if "boom" in spec:  # a reader bug, an image it cannot hold
+            raise RuntimeError(spec["boom"])
         if spec.get("tampered"):
             raise PayloadError("page code: the check value does not match (misread or altered)")
         payload = PagePayload(
