@@ -1,4 +1,4 @@
-"""Reading a filled answer sheet back: a real printed sheet, rendered at 150/200/300 dpi,
+"""Reading a filled answer sheet back: a real printed sheet, rendered at 150/200/300/600 dpi,
 written on through the layout (fills dark, light, ticked, crossed out, erased, double;
 strokes in answer boxes; 缺考) and degraded (upside down, skewed ±7°, black-and-white, JPEG
 q50, noise). Every value reads right or is doubtful; none is wrong."""
@@ -84,7 +84,7 @@ def filled_in(printed: PrintedSheets, page: SheetPage, dpi: int) -> np.ndarray:
     return image
 
 
-@pytest.fixture(scope="module", params=[150, 200, 300])
+@pytest.fixture(scope="module", params=[150, 200, 300, 600])
 def scans(
     request: pytest.FixtureRequest, printed: PrintedSheets, first: SheetPage
 ) -> dict[str, omr.PageRead]:
