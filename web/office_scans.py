@@ -123,6 +123,7 @@ def _quarantine_page(
         words=scan_text.words,
         kind_name=scan_text.kind_name,
         state_name=scan_text.state_name,
+        who=scan_text.who,
         actions_named=scan_text.ACTIONS,
         number_kinds=NUMBER_KINDS,
         value_kinds=VALUE_KINDS,
