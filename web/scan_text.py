@@ -45,6 +45,14 @@ STATES = {
     "discarded": _l("discarded"),
 }
 
+# The roster's columns (candidates.csv), as a refused roster's rows name them.
+COLUMNS = {
+    "exam_no": _l("exam number (exam_no)"),
+    "name": _l("name (name)"),
+    "id_number": _l("ID number (id_number)"),
+    "institution": _l("institution (institution)"),
+}
+
 ACTIONS = {
     "advice": _l("advice"),
     "warning": _l("warning"),
@@ -170,6 +178,10 @@ def kind_name(kind: str) -> str:
 
 def state_name(state: str) -> str:
     return str(STATES.get(state, state))
+
+
+def column_name(column: str | None) -> str:
+    return str(COLUMNS.get(column or "", column or ""))
 
 
 def who(actor: str | None) -> str:
