@@ -12,12 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flask import Response, flash, jsonify, redirect, render_template, request, url_for
+from flask import Response, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from marking.errors import MarkingError
+from marking.errors import InputError, InputErrors, MarkingError
 from marking.paper.quarantine import ResolutionRefused
 from marking.paper.scanning import get_scan_batch
 from marking.store.models import Role
@@ -25,7 +25,9 @@ from web import scan_text
 from web.access import session_as_staff
 from web.actions import scans
 from web.db import fail, get_db
+from web.errors import classify
 from web.office import bp
+from web.office import session as session_page
 from web.security import require
 
 _: Callable[..., str] = gettext
@@ -50,6 +52,38 @@ def _scan_files() -> list[tuple[str, bytes]]:
     return files
 
 
+def _refused_upload(code: str, exc: MarkingError, batch_id: int | None = None) -> Any:
+    """A refused upload comes back on the session page, beside the form that sent it: the
+    reason (a roster's bad rows in a table) and the form's other fields kept, rather than
+    on an error page with no way back. Nothing of it is stored. Not found and wrong-state
+    answers keep their own pages."""
+    if classify(exc)[0] != 422:
+        raise exc
+    fail()
+    rows = (
+        exc.errors if isinstance(exc, InputErrors) else [exc] if isinstance(exc, InputError) else []
+    )
+    g.scan_refused = {
+        "batch": batch_id,
+        "message": (
+            _("The upload was refused; nothing was stored. Problems found: %(n)d", n=len(rows))
+            if rows
+            else scan_text.words(str(exc))
+        ),
+        "problems": [
+            {
+                "file": Path(e.file).name,
+                "row": e.row,
+                "column": scan_text.column_name(e.column),
+                "reason": scan_text.words(e.reason),
+            }
+            for e in rows
+        ],
+        "form": request.form,
+    }
+    return session_page(code), 422
+
+
 @bp.get("/sessions/<code>/scans")
 @require(Role.OFFICE)
 def scans_progress(code: str) -> Response:
@@ -66,22 +100,25 @@ def scans_progress(code: str) -> Response:
 
 @bp.post("/sessions/<code>/scans")
 @require(Role.OFFICE)
-def scan_batch_new(code: str) -> WerkzeugResponse:
+def scan_batch_new(code: str) -> Any:
     """Start a scan batch: a component, a name, the room's roster and its scan files."""
     exam, account = session_as_staff(code, Role.OFFICE)
-    roster = request.files.get("roster")
-    if roster is None or not roster.filename:
-        raise MarkingError(_("Choose the room's roster (candidates.csv)."))
-    files = _scan_files()
-    made = scans.new_scan_batch(
-        get_db(),
-        exam,
-        account,
-        component=request.form.get("component", "").strip(),
-        name=request.form.get("name", ""),
-        roster=(roster.filename, roster.read()),
-        files=files,
-    )
+    try:
+        roster = request.files.get("roster")
+        if roster is None or not roster.filename:
+            raise MarkingError(_("Choose the room's roster (candidates.csv)."))
+        files = _scan_files()
+        made = scans.new_scan_batch(
+            get_db(),
+            exam,
+            account,
+            component=request.form.get("component", "").strip(),
+            name=request.form.get("name", ""),
+            roster=(roster.filename, roster.read()),
+            files=files,
+        )
+    except MarkingError as exc:
+        return _refused_upload(code, exc)
     flash(
         _(
             "Scan batch %(n)s started: %(f)d file(s) sent for reading.",
@@ -95,11 +132,14 @@ def scan_batch_new(code: str) -> WerkzeugResponse:
 
 @bp.post("/sessions/<code>/scans/<int:batch_id>/files")
 @require(Role.OFFICE)
-def scan_files_add(code: str, batch_id: int) -> WerkzeugResponse:
+def scan_files_add(code: str, batch_id: int) -> Any:
     """More scan files for an open batch (a second bundle from the scanner)."""
     exam, _account = session_as_staff(code, Role.OFFICE)
     get_scan_batch(get_db(), exam, batch_id)  # another session's batch: not found, first
-    made = scans.add_scan_files(get_db(), exam, batch_id, _scan_files())
+    try:
+        made = scans.add_scan_files(get_db(), exam, batch_id, _scan_files())
+    except MarkingError as exc:
+        return _refused_upload(code, exc, batch_id)
     flash(
         _(
             "%(f)d file(s) added to scan batch %(n)s and sent for reading.",
@@ -123,6 +163,7 @@ def _quarantine_page(
         words=scan_text.words,
         kind_name=scan_text.kind_name,
         state_name=scan_text.state_name,
+        who=scan_text.who,
         actions_named=scan_text.ACTIONS,
         number_kinds=NUMBER_KINDS,
         value_kinds=VALUE_KINDS,

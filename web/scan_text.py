@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 from flask_babel import gettext, lazy_gettext
 
+from marking.paper.gathering import SYSTEM as READER  # who settles an item that settled itself
+
 _: Callable[..., str] = gettext
 _l = lazy_gettext
 
@@ -43,6 +45,14 @@ STATES = {
     "discarded": _l("discarded"),
 }
 
+# The roster's columns (candidates.csv), as a refused roster's rows name them.
+COLUMNS = {
+    "exam_no": _l("exam number (exam_no)"),
+    "name": _l("name (name)"),
+    "id_number": _l("ID number (id_number)"),
+    "institution": _l("institution (institution)"),
+}
+
 ACTIONS = {
     "advice": _l("advice"),
     "warning": _l("warning"),
@@ -56,6 +66,10 @@ _PATTERNS: list[tuple[re.Pattern[str], object]] = [
     for p, t in (
         (r"page unreadable: (?P<why>.+)", _l("page unreadable: %(why)s")),
         (r"file unreadable: (?P<why>.+)", _l("file unreadable: %(why)s")),
+        (r"(?P<f>.+?): not a PDF or an image: .*",
+         _l("%(f)s: neither a PDF nor an image (scans are PDF, PNG, JPEG or TIFF files)")),
+        (r"(?P<f>.+?): cannot be read as an image \(.*\)",
+         _l("%(f)s: cannot be read as an image")),
         (r"no QR code found on the page", _l("no QR code found on the page")),
         (r"the reader failed on it \((?P<e>\w+)\)",
          _l("the page reader could not process it (%(e)s)")),
@@ -91,6 +105,8 @@ _PATTERNS: list[tuple[re.Pattern[str], object]] = [
         (r"exam number unreadable: (?P<why>.+)", _l("exam number unreadable: %(why)s")),
         (r"column (?P<c>\d+): no bubble filled", _l("column %(c)s: no bubble filled")),
         (r"column (?P<c>\d+): two bubbles", _l("column %(c)s: two bubbles")),
+        (r"column (?P<c>\d+): a bubble neither clearly filled nor clearly empty",
+         _l("column %(c)s: a bubble neither clearly filled nor clearly empty")),
         (r"column (?P<c>\d+): (?P<why>.+)", _l("column %(c)s: %(why)s")),
         (r"no exam-number grid read on the header page",
          _l("no exam-number grid read on the header page")),
@@ -114,9 +130,23 @@ _PATTERNS: list[tuple[re.Pattern[str], object]] = [
         (r"value (?P<v>.+) given by the office", _l("value %(v)s given by the office")),
         (r"the missing page\(s\) arrived", _l("the missing page(s) arrived")),
         (r"the sheet is marked 缺考 \(absent\)", _l("the sheet is marked 缺考 (absent)")),
+        # a refused roster's rows (marking.intake.validated, marking.paper.scanning)
+        (r"empty", _l("empty")),
+        (r"no candidates", _l("no candidates")),
+        (r"duplicate exam number \(first at row (?P<r>\d+)\)",
+         _l("the same exam number as row %(r)s")),
+        (r"the same ID number as row (?P<r>\d+): one candidate, two rows",
+         _l("the same ID number as row %(r)s: one candidate, two rows")),
+        (r"already on the roster of open scan batch (?P<b>\d+) for \S+",
+         _l("already on the roster of scan batch %(b)s, still open for this component: "
+            "close that batch first, or leave this candidate out")),
+        (r"(?P<f>.+?): the same file as (?P<g>.+) \(file \d+\) of this batch",
+         _l("%(f)s: the same file as %(g)s, already in this batch")),
         # refusals (marking.paper.quarantine.ResolutionRefused)
         (r"quarantine item \d+: that exam number is not on the batch's roster",
-         _l("That exam number is not on the batch's roster.")),
+         _l("That exam number is not on the batch's roster. Check the header again; a sheet "
+            "of a candidate on another room's roster can only be discarded here and scanned "
+            "again with that room's batch.")),
         (r"quarantine item \d+: sheet (?P<s>\S+) holds that exam number; .*",
          _l("Sheet %(s)s holds that exam number: resolve or discard that sheet's item first.")),
         (r"quarantine item \d+: question (?P<q>\S+) has options (?P<o>\S+); .*",
@@ -148,3 +178,15 @@ def kind_name(kind: str) -> str:
 
 def state_name(state: str) -> str:
     return str(STATES.get(state, state))
+
+
+def column_name(column: str | None) -> str:
+    return str(COLUMNS.get(column or "", column or ""))
+
+
+def who(actor: str | None) -> str:
+    """Who settled an item: an account's username, or the reader for an item that settled
+    itself (the missing page arrived)."""
+    if actor == READER:
+        return _("the scan reader (by itself)")
+    return actor or ""

@@ -242,3 +242,23 @@ def test_refusals_of_an_upload_say_why_in_chinese_and_store_nothing(
     with room_tx(rooms[0]) as db:
         names = set(db.scalars(select(ScanBatch.name)))
     assert "r" not in names
+
+
+def test_a_refused_roster_comes_back_beside_the_form_in_chinese(
+    world: World, rooms: tuple[ScanRoom, ScanRoom]
+) -> None:
+    """A roster with a bad row is refused on the session page itself, at the 答题卡扫描
+    form: the rows named in Chinese (column and reason), the batch's name and component
+    kept, nothing stored; not an error page with no way back."""
+    office = world.client("office")
+    bad = roster_csv() + b"2699999999,,110101199001011237,X\n"
+    form = {"component": "theory", "name": "坏名单考场", "roster": (io.BytesIO(bad), "r.csv"),
+            "scans": (io.BytesIO(b"%PDF-1.4"), "a.pdf")}  # fmt: skip
+    answer = office.post(
+        f"/office/sessions/{CODE}/scans", data=form, content_type="multipart/form-data"
+    )
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and 'id="scan-refused"' in text
+    assert "姓名（name）" in text and "为空" in text and 'value="坏名单考场"' in text
+    with room_tx(rooms[0]) as db:
+        assert "坏名单考场" not in set(db.scalars(select(ScanBatch.name)))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import g
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -89,7 +90,9 @@ def new_scan_batch(
     the batch is open, and its files queued and submitted for reading."""
     roster_name = Path(roster[0] or "candidates.csv").name
     if not roster_name.lower().endswith(".csv"):
-        raise InputError(roster_name, "the room's roster is a CSV file (candidates.csv columns)")
+        raise InputError(
+            roster_name, gettext("the room's roster is a CSV file (candidates.csv columns)")
+        )
     with tempfile.TemporaryDirectory(prefix="blindmark-roster-") as tmp:
         path = Path(tmp) / roster_name
         path.write_bytes(roster[1])
