@@ -216,8 +216,18 @@ def quarantine_resolve(code: str, batch_id: int, item_id: int) -> Any:
         refused = {"item": item_id, "message": scan_text.words(str(exc)), "form": request.form}
         return _quarantine_page(code, batch_id, refused=refused, status=422)
     flash(_("Item %(i)d settled.", i=item_id), "ok")
-    if done["closed"] is not None:
-        flash(_("Nothing was left to decide: the scan batch closed by itself."), "ok")
+    closed = done["closed"]
+    if closed is not None:
+        flash(
+            _(
+                "Nothing was left to decide: the scan batch closed by itself (%(s)d script(s) "
+                "made, %(a)d candidate(s) of the roster absent: 缺考 marked, or no sheet; a "
+                "sheet still to come can be scanned in a new batch for this room).",
+                s=closed["scripts"],
+                a=closed["absent"],
+            ),
+            "ok",
+        )
     return redirect(url_for("office.quarantine", code=code, batch_id=batch_id))
 
 
