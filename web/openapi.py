@@ -58,6 +58,7 @@ def _shown(required: list[str], **extra: Any) -> dict[str, Any]:
             "response": HANDLE,
             "script_code": STRING,
             "component": STRING,
+            "component_name": STRING,
             "question": STRING,
             "text": STRING,
             "image_url": {"type": ["string", "null"]},

@@ -4,6 +4,7 @@ director's approval. Each main screen is photographed on the way."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -40,6 +41,8 @@ def test_examiner_marks_three_responses_with_the_keyboard_alone(
     text, mark_input = page.locator("#text"), page.locator("#mark")
     message = page.locator("#message")
     expect(page.locator("#work")).to_be_visible()
+    # the heading names the component and the question, never their keys
+    expect(page.locator("#where")).to_have_text(re.compile(r"^(理论知识|操作技能) · 第 \S+ 题$"))
     # A full reload would wipe this: it must still be here after three marks.
     page.evaluate("window.blindmarkSamePage = true")
     examiner.shot("03-examiner-marking")

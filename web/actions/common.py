@@ -62,6 +62,9 @@ def addressed(exam: ExamSession, item: Any) -> dict[str, Any]:
     if "id" in data:  # an anomaly report
         data = {"anomaly": handles.anomaly_handle(exam, data.pop("id")), **data}
     data = {"response": handle, **data}
+    if "component" in data:  # its name as the office gave it (理论知识), beside its key
+        names = {c.key: c.name for c in exam.components}
+        data["component_name"] = names.get(data["component"], data["component"])
     data["image_url"] = (
         url_for("api.response_image", code=exam.code, handle=handle)
         if data.pop("image_sha256")

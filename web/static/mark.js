@@ -73,7 +73,8 @@
     $("work").hidden = !item;
     $("empty").hidden = !!item;
     if (!item) return;
-    $("where").textContent = `${item.component} / ${item.question}`;
+    const question = root.dataset.questionLabel.replace("%(n)s", item.question);
+    $("where").textContent = `${item.component_name || item.component} · ${question}`;
     $("script").textContent = item.script_code;
     $("expires").textContent = new Date(item.expires_at).toLocaleTimeString(document.documentElement.lang);
     $("left").textContent = String(queue.length - 1);
