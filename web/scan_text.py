@@ -137,6 +137,8 @@ _PATTERNS: list[tuple[re.Pattern[str], object]] = [
          _l("the same exam number as row %(r)s")),
         (r"the same ID number as row (?P<r>\d+): one candidate, two rows",
          _l("the same ID number as row %(r)s: one candidate, two rows")),
+        (r"the answer sheets' exam-number grid holds (?P<d>\d+) digits \(0-9\), not (?P<n>.+)",
+         _l("the answer sheets' exam-number grid holds %(d)s digits (0-9), not %(n)s")),
         (r"already on the roster of open scan batch (?P<b>\d+) for \S+",
          _l("already on the roster of scan batch %(b)s, still open for this component: "
             "close that batch first, or leave this candidate out")),

@@ -150,7 +150,9 @@ def create_scan_batch(
     errors.raise_if_any()
     if not identities:
         raise InputErrors([InputError(roster.name, "no candidates")])
-    _refuse_overlap(db, exam, comp, roster.name, [c.exam_no for c in identities])
+    numbers = [c.exam_no for c in identities]
+    _refuse_unfillable(roster.name, numbers, component_layout(exam, comp.key).exam_number_digits)
+    _refuse_overlap(db, exam, comp, roster.name, numbers)
     batch = ScanBatch(
         session_id=exam.id,
         component_id=comp.id,
@@ -177,6 +179,24 @@ def create_scan_batch(
         },
     )
     return batch
+
+
+def _refuse_unfillable(file: str, numbers: list[str], digits: int) -> None:
+    """InputErrors naming the rows whose exam number the sheets' bubble grid cannot hold
+    (not ``digits`` digits 0-9): every sheet of such a candidate would be read off the
+    roster, so the roster is refused before anything is scanned against it."""
+    errors = [
+        InputError(
+            file,
+            f"the answer sheets' exam-number grid holds {digits} digits (0-9), not {number!r}",
+            row=row,
+            column="exam_no",
+        )
+        for row, number in enumerate(numbers, start=2)
+        if len(number) != digits or not (number.isascii() and number.isdigit())
+    ]
+    if errors:
+        raise InputErrors(errors[:50], truncated=len(errors) > 50)
 
 
 def _refuse_overlap(

@@ -45,7 +45,15 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 def two_page_toml(code: str) -> str:
     """The tiny paper, its theory answer box so tall that theory sheets have two pages."""
-    return tiny_toml(code).replace('group = "short"', f'group = "short"\nlines = {MAX_LINES}', 1)
+    return (
+        tiny_toml(code)
+        .replace('group = "short"', f'group = "short"\nlines = {MAX_LINES}', 1)
+        .replace("[[groups]]", TWELVE_DIGITS, 1)
+    )
+
+
+# The synthetic rosters' exam numbers have 12 digits: the sheets' grid must hold them.
+TWELVE_DIGITS = "[paper]\nexam_number_digits = 12\n\n[[groups]]"
 
 
 class KilledReader(BaseException):

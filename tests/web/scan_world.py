@@ -56,7 +56,7 @@ from tests.integration.factory import (
     tiny_toml,
     write_csv,
 )
-from tests.integration.scan_support import PNG, FakeReader
+from tests.integration.scan_support import PNG, TWELVE_DIGITS, FakeReader
 from tests.web.conftest import World
 
 # Marking teams: e1 sees theory boxes only, e2 skills boxes only, e3 and e4 both.
@@ -129,8 +129,10 @@ class Scanned:
 
 def _toml(code: str) -> str:
     """The tiny paper, its theory answer box tall enough for a two-page theory sheet."""
-    return tiny_toml(code, station=f"S-{code}").replace(
-        'group = "short"', f'group = "short"\nlines = {MAX_LINES}', 1
+    return (
+        tiny_toml(code, station=f"S-{code}")
+        .replace('group = "short"', f'group = "short"\nlines = {MAX_LINES}', 1)
+        .replace("[[groups]]", TWELVE_DIGITS, 1)
     )
 
 
