@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from marking.audit import ledger
 from marking.errors import InputError, InputErrors, MarkingError, NotFound, StateError
@@ -322,13 +322,23 @@ def _context(db: Session, file: ScanFile) -> BatchContext:
     return BatchContext(exam, batch, comp.key, layout, digest, roster_numbers(batch))
 
 
-def _held(db: Session, file_id: int, held: _Holder) -> ScanFile:
-    """The file, locked, if ``held.owner`` still holds its lease (renewed); FileBusy if not."""
-    file = db.get(ScanFile, file_id, with_for_update=True, populate_existing=True)
+def _held(db: Session, file_id: int, held: _Holder, *, renew: bool = True) -> ScanFile:
+    """The file, locked, if ``held.owner`` still holds its lease (renewed unless ``renew``
+    is False, for the caller to renew it with its own change); FileBusy if not.
+
+    The file's bytes are not loaded: they are megabytes, and only ``_lease`` needs them."""
+    file = db.get(
+        ScanFile,
+        file_id,
+        with_for_update=True,
+        populate_existing=True,
+        options=[defer(ScanFile.content)],
+    )
     assert file is not None
     if file.lease_owner != held.owner or file.state is not ScanFileState.READING:
         raise FileBusy(f"scan file {file.name}: the lease passed to {file.lease_owner}")
-    file.lease_until = held.clock() + held.lease
+    if renew:
+        file.lease_until = held.clock() + held.lease
     return file
 
 
@@ -340,13 +350,15 @@ def _one_page(
     scan: PageImage,
     reader: PageSource,
 ) -> None:
-    """One page's outcome and the file's progress, committed together."""
+    """One page's outcome and the file's progress, committed together. The lease is renewed
+    with the progress, in one UPDATE of the file's row: in SQLite an UPDATE rewrites the
+    whole row, the file's bytes with it."""
     with db_factory() as db, db.begin():
-        file = _held(db, file_id, held)
+        file = _held(db, file_id, held, renew=False)
         if number <= file.pages_done:  # pragma: no cover - pages() started after them
             return
         take_page(db, _context(db, file), file, number, scan, reader)
-        file.pages_done = number
+        file.pages_done, file.lease_until = number, held.clock() + held.lease
 
 
 def _finish(db_factory: DbFactory, file_id: int, held: _Holder, *, error: str | None) -> FileResult:
@@ -356,7 +368,13 @@ def _finish(db_factory: DbFactory, file_id: int, held: _Holder, *, error: str | 
 
     closed = False
     with db_factory() as db, db.begin():
-        file = db.get(ScanFile, file_id, with_for_update=True, populate_existing=True)
+        file = db.get(
+            ScanFile,
+            file_id,
+            with_for_update=True,
+            populate_existing=True,
+            options=[defer(ScanFile.content)],
+        )
         assert file is not None
         if file.state is ScanFileState.READING:
             _held(db, file_id, held)
