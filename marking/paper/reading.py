@@ -180,7 +180,8 @@ def _candidates(
     """Filled squares of about a corner mark's size: (x, y, mean grey) of each. ``ink`` is
     ``grey`` thresholded (Otsu's threshold of the whole page, inverted) when given."""
     if ink is None:
-        _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+        _, found_ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+        ink = np.asarray(found_ink, dtype=np.uint8)
     contours, _ = cv2.findContours(ink, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
     expected = MARK_SIZE * px_per_mm
     found: list[tuple[float, float, float]] = []
@@ -245,7 +246,8 @@ def _corner_marks_near(grey: Grey, px_per_mm: float) -> list[tuple[float, float]
     for _name, right, bottom in _CORNERS:
         top, left = bottom * (height - rows), right * (width - cols)
         window = grey[top : top + rows, left : left + cols]
-        _, ink = cv2.threshold(window, level, 255, cv2.THRESH_BINARY_INV)
+        _, window_ink = cv2.threshold(window, level, 255, cv2.THRESH_BINARY_INV)
+        ink = np.asarray(window_ink, dtype=np.uint8)
         corner = (right * (width - 1) - left, bottom * (height - 1) - top)
         candidates = _candidates(window, px_per_mm, ink)
         if not candidates:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from marking.audit import ledger
 from marking.errors import InputError, InputErrors, MarkingError, NotFound, StateError
@@ -324,16 +324,8 @@ def _context(db: Session, file: ScanFile) -> BatchContext:
 
 def _held(db: Session, file_id: int, held: _Holder, *, renew: bool = True) -> ScanFile:
     """The file, locked, if ``held.owner`` still holds its lease (renewed unless ``renew``
-    is False, for the caller to renew it with its own change); FileBusy if not.
-
-    The file's bytes are not loaded: they are megabytes, and only ``_lease`` needs them."""
-    file = db.get(
-        ScanFile,
-        file_id,
-        with_for_update=True,
-        populate_existing=True,
-        options=[defer(ScanFile.content)],
-    )
+    is False, for the caller to renew it with its own change); FileBusy if not."""
+    file = db.get(ScanFile, file_id, with_for_update=True, populate_existing=True)
     assert file is not None
     if file.lease_owner != held.owner or file.state is not ScanFileState.READING:
         raise FileBusy(f"scan file {file.name}: the lease passed to {file.lease_owner}")
@@ -351,8 +343,7 @@ def _one_page(
     reader: PageSource,
 ) -> None:
     """One page's outcome and the file's progress, committed together. The lease is renewed
-    with the progress, in one UPDATE of the file's row: in SQLite an UPDATE rewrites the
-    whole row, the file's bytes with it."""
+    with the progress, in one UPDATE of the file's row."""
     with db_factory() as db, db.begin():
         file = _held(db, file_id, held, renew=False)
         if number <= file.pages_done:  # pragma: no cover - pages() started after them
@@ -368,13 +359,7 @@ def _finish(db_factory: DbFactory, file_id: int, held: _Holder, *, error: str | 
 
     closed = False
     with db_factory() as db, db.begin():
-        file = db.get(
-            ScanFile,
-            file_id,
-            with_for_update=True,
-            populate_existing=True,
-            options=[defer(ScanFile.content)],
-        )
+        file = db.get(ScanFile, file_id, with_for_update=True, populate_existing=True)
         assert file is not None
         if file.state is ScanFileState.READING:
             _held(db, file_id, held)
