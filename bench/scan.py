@@ -221,6 +221,8 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     workers = args.workers or cores
     paths = make_corpus_files(args.pages, args.files or 4 * workers, cores)
     results = []
+    if args.profile:
+        RESULTS.mkdir(parents=True, exist_ok=True)
     for count in sorted({1, workers}):
         results.append(measure_floor(paths, count))
         target = Target.fresh(args.db, Path(tempfile.gettempdir()), "scan", args.pg_url)

@@ -33,6 +33,13 @@ MIN_FILL = 0.85  # share of a mark's bounding square that is ink (QR finders are
 MIN_SQUARENESS = 0.75  # shorter over longer side of a mark's rotated rectangle
 MAX_SKEW = 30.0  # degrees a page may lie askew, upright or upside down (§12 asks for 10)
 QR_SLACK = 4.0  # mm: how far the QR's centre may sit from where the marks put it
+# Where the QR code is looked for first (its box is at the top right, 166-190 mm across and
+# 20-44 mm down an A4 page; this much of the width and height leaves room for skew and scale)
+QR_REGION = (0.5, 0.3)
+# The corner marks are looked for first within this many mm of each corner of the scan
+# (their centres are 13 mm in from the edges), the whole page only if that is not certain
+MARK_WINDOW = 50.0
+MARK_REACH = 14.0  # mm: beyond a mark-sized blob's centre, what of it a window may cut off
 
 
 class PageUnreadable(MarkingError):
@@ -131,23 +138,50 @@ def _grey(image: npt.NDArray[np.uint8]) -> Grey:
 
 def _qr(grey: Grey) -> tuple[str, list[tuple[float, float]]]:
     """The one QR code's text and its corners (top-left, top-right, bottom-right,
-    bottom-left in the symbol's own orientation), in pixels."""
-    qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
-    found = zxingcpp.read_barcodes(grey, formats=qr_only)
-    texts = {barcode.text for barcode in found if barcode.valid}
-    if not texts:
+    bottom-left in the symbol's own orientation), in pixels.
+
+    The code is looked for first where it is printed (the top right of an upright page,
+    the bottom left of one upside down): reading a quarter of the page costs a tenth of
+    reading it all. A code found there is the page's (the corner marks must then put it in
+    its box, ``_check_qr_agrees``); only when neither place holds one is the whole page
+    read, where the code may be anywhere and more than one is refused."""
+    height, width = grey.shape
+    rows, cols = round(height * QR_REGION[1]), round(width * QR_REGION[0])
+    for top, left in ((0, width - cols), (height - rows, 0)):
+        region = np.ascontiguousarray(grey[top : top + rows, left : left + cols])
+        found = _decode(region)
+        if found is not None and len({text for text, _ in found}) == 1:
+            text, points = found[0]
+            return text, [(x + left, y + top) for x, y in points]
+    found = _decode(grey)
+    if found is None:
         raise PageUnreadable("no QR code found on the page")
+    texts = {text for text, _ in found}
     if len(texts) > 1:
         raise PageUnreadable(f"{len(texts)} different QR codes found on the page, not one")
-    barcode = next(b for b in found if b.valid)
-    position = barcode.position
-    points = (position.top_left, position.top_right, position.bottom_right, position.bottom_left)
-    return barcode.text, [(float(p.x), float(p.y)) for p in points]
+    return found[0]
 
 
-def _candidates(grey: Grey, px_per_mm: float) -> list[tuple[float, float, float]]:
-    """Filled squares of about a corner mark's size: (x, y, mean grey) of each."""
-    _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+def _decode(grey: Grey) -> list[tuple[str, list[tuple[float, float]]]] | None:
+    """The valid QR codes zxing-cpp reads in ``grey``, with their corners; None if none."""
+    qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    found = []
+    for barcode in zxingcpp.read_barcodes(grey, formats=qr_only):
+        if barcode.valid:
+            p = barcode.position
+            corners = (p.top_left, p.top_right, p.bottom_right, p.bottom_left)
+            found.append((barcode.text, [(float(c.x), float(c.y)) for c in corners]))
+    return found or None
+
+
+def _candidates(
+    grey: Grey, px_per_mm: float, ink: Grey | None = None
+) -> list[tuple[float, float, float]]:
+    """Filled squares of about a corner mark's size: (x, y, mean grey) of each. ``ink`` is
+    ``grey`` thresholded (Otsu's threshold of the whole page, inverted) when given."""
+    if ink is None:
+        _, found_ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+        ink = np.asarray(found_ink, dtype=np.uint8)
     contours, _ = cv2.findContours(ink, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
     expected = MARK_SIZE * px_per_mm
     found: list[tuple[float, float, float]] = []
@@ -173,19 +207,66 @@ def _candidates(grey: Grey, px_per_mm: float) -> list[tuple[float, float, float]
     return found
 
 
+_CORNERS = (
+    ("top-left", 0, 0),
+    ("top-right", 1, 0),
+    ("bottom-left", 0, 1),
+    ("bottom-right", 1, 1),
+)
+
+
 def _corner_marks(grey: Grey, px_per_mm: float) -> list[tuple[float, float]]:
     """The corner marks' centres: top-left, top-right, bottom-left, bottom-right."""
+    return _corner_marks_near(grey, px_per_mm) or _corner_marks_anywhere(grey, px_per_mm)
+
+
+def _best(
+    candidates: list[tuple[float, float, float]], corner: tuple[float, float], px_per_mm: float
+) -> tuple[float, float, float]:
+    """Nearest the page's corner; of two about as near, the darker."""
+    return min(
+        candidates,
+        key=lambda c: (round(np.hypot(c[0] - corner[0], c[1] - corner[1]) / px_per_mm), c[2]),
+    )
+
+
+def _corner_marks_near(grey: Grey, px_per_mm: float) -> list[tuple[float, float]] | None:
+    """The marks as ``_corner_marks_anywhere`` finds them, looked for only in a window of
+    MARK_WINDOW mm at each corner: the same threshold (the whole page's), the same blobs
+    (a mark inside a window has the same contour there), and the same choice, taken only
+    when it is certain: the mark chosen is nearer its corner than anything the window
+    leaves out could be. None when it is not, for the whole page to be searched."""
+    height, width = grey.shape
+    side = MARK_WINDOW * px_per_mm
+    cols, rows = min(round(side), width // 2), min(round(side), height // 2)
+    # anything outside the window is at least this far from the corner (pixels)
+    beyond = min(cols, rows) - 1 - MARK_REACH * px_per_mm
+    level, _ = cv2.threshold(grey, 0, 255, cv2.THRESH_OTSU | cv2.THRESH_DRYRUN)
+    chosen: list[tuple[float, float]] = []
+    for _name, right, bottom in _CORNERS:
+        top, left = bottom * (height - rows), right * (width - cols)
+        window = grey[top : top + rows, left : left + cols]
+        _, window_ink = cv2.threshold(window, level, 255, cv2.THRESH_BINARY_INV)
+        ink = np.asarray(window_ink, dtype=np.uint8)
+        corner = (right * (width - 1) - left, bottom * (height - 1) - top)
+        candidates = _candidates(window, px_per_mm, ink)
+        if not candidates:
+            return None
+        best = _best(candidates, corner, px_per_mm)
+        if np.hypot(best[0] - corner[0], best[1] - corner[1]) >= beyond - px_per_mm:
+            return None
+        chosen.append((best[0] + left, best[1] + top))
+    return chosen
+
+
+def _corner_marks_anywhere(grey: Grey, px_per_mm: float) -> list[tuple[float, float]]:
+    """The marks among the mark-like squares of the whole page: in each quarter, the one
+    nearest the page's corner."""
     height, width = grey.shape
     candidates = _candidates(grey, px_per_mm)
     chosen: list[tuple[float, float]] = []
     missing: list[str] = []
-    corners = (
-        ("top-left", 0, 0),
-        ("top-right", 1, 0),
-        ("bottom-left", 0, 1),
-        ("bottom-right", 1, 1),
-    )
-    for name, right, bottom in corners:
+    for name, right, bottom in _CORNERS:
         in_quarter = [
             c
             for c in candidates
@@ -195,11 +276,7 @@ def _corner_marks(grey: Grey, px_per_mm: float) -> list[tuple[float, float]]:
             missing.append(name)
             continue
         corner = (right * (width - 1), bottom * (height - 1))
-        # nearest the page's corner; of two about as near, the darker
-        best = min(
-            in_quarter,
-            key=lambda c: (round(np.hypot(c[0] - corner[0], c[1] - corner[1]) / px_per_mm), c[2]),
-        )
+        best = _best(in_quarter, corner, px_per_mm)
         chosen.append((best[0], best[1]))
     if missing:
         raise PageUnreadable(

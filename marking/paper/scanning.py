@@ -348,13 +348,15 @@ def _context(db: Session, file: ScanFile) -> BatchContext:
     return BatchContext(exam, batch, comp.key, layout, digest, roster_numbers(batch))
 
 
-def _held(db: Session, file_id: int, held: _Holder) -> ScanFile:
-    """The file, locked, if ``held.owner`` still holds its lease (renewed); FileBusy if not."""
+def _held(db: Session, file_id: int, held: _Holder, *, renew: bool = True) -> ScanFile:
+    """The file, locked, if ``held.owner`` still holds its lease (renewed unless ``renew``
+    is False, for the caller to renew it with its own change); FileBusy if not."""
     file = db.get(ScanFile, file_id, with_for_update=KEY_SHARE, populate_existing=True)
     assert file is not None
     if file.lease_owner != held.owner or file.state is not ScanFileState.READING:
         raise FileBusy(f"scan file {file.name}: the lease passed to {file.lease_owner}")
-    file.lease_until = held.clock() + held.lease
+    if renew:
+        file.lease_until = held.clock() + held.lease
     return file
 
 
@@ -366,13 +368,14 @@ def _one_page(
     scan: PageImage,
     reader: PageSource,
 ) -> None:
-    """One page's outcome and the file's progress, committed together."""
+    """One page's outcome and the file's progress, committed together. The lease is renewed
+    with the progress, in one UPDATE of the file's row."""
     with db_factory() as db, db.begin():
-        file = _held(db, file_id, held)
+        file = _held(db, file_id, held, renew=False)
         if number <= file.pages_done:  # pragma: no cover - pages() started after them
             return
         take_page(db, _context(db, file), file, number, scan, reader)
-        file.pages_done = number
+        file.pages_done, file.lease_until = number, held.clock() + held.lease
 
 
 def _finish(db_factory: DbFactory, file_id: int, held: _Holder, *, error: str | None) -> FileResult:

@@ -8,7 +8,7 @@ import datetime as dt
 import enum
 
 from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marking.store.db import Base
 from marking.store.models.columns import UTCDateTime, stored_enum, utcnow
@@ -114,7 +114,11 @@ class ScanBatch(Base):
 class ScanFile(Base):
     """A file of scans (a PDF bundle or an image) queued for reading; its bytes are kept
     only until it is read. ``pages_done`` moves with each page's commit, so a reader killed
-    mid-file resumes after the last page it committed; the lease keeps two readers apart."""
+    mid-file resumes after the last page it committed; the lease keeps two readers apart.
+
+    The bytes live in their own row (``ScanFileContent``, read through ``content``): this
+    row is updated with every page read, and SQLite reads (and rewrites) a row whole,
+    megabytes of a bundle with it."""
 
     __tablename__ = "scan_file"
     __table_args__ = (UniqueConstraint("batch_id", "sha256"),)
@@ -129,10 +133,28 @@ class ScanFile(Base):
         stored_enum(ScanFileState, 16), default=ScanFileState.QUEUED
     )
     error: Mapped[str | None] = mapped_column(Text)
-    content: Mapped[bytes | None] = mapped_column(LargeBinary)
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    stored: Mapped[ScanFileContent | None] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def content(self) -> bytes | None:
+        """The file's bytes until it is read (None after)."""
+        return self.stored.content if self.stored is not None else None
+
+    @content.setter
+    def content(self, value: bytes | None) -> None:
+        self.stored = None if value is None else ScanFileContent(content=value)
+
+
+class ScanFileContent(Base):
+    """A queued scan file's bytes (``ScanFile.content``), deleted once it is read."""
+
+    __tablename__ = "scan_file_content"
+
+    file_id: Mapped[int] = mapped_column(ForeignKey("scan_file.id"), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ScanSheet(Base):
