@@ -36,7 +36,7 @@ from marking.intake.validated import (
     ResponseRow,
     ValidatedBatch,
 )
-from marking.paper.gathering import SYSTEM, all_files_read, lock_batch, settle
+from marking.paper.gathering import SYSTEM, all_files_read, drop_content, lock_batch, settle
 from marking.store.db import to_milli
 from marking.store.models import (
     Component,
@@ -178,7 +178,8 @@ def _stop_reading(db: Session, batch: ScanBatch) -> None:
                 f"({file.pages_done} page(s) done); close the batch when it is read"
             )
         file.state, file.error = ScanFileState.FAILED, "not read: the batch was closed"
-        file.content, file.lease_owner, file.lease_until = None, None, None
+        drop_content(db, file)
+        file.lease_owner, file.lease_until = None, None
 
 
 def _discard_rest(db: Session, batch: ScanBatch, actor: str) -> dict[str, int]:

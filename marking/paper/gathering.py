@@ -38,6 +38,7 @@ from marking.store.models import (
     ScanBatch,
     ScanBox,
     ScanFile,
+    ScanFileContent,
     ScanFileState,
     ScanPage,
     ScanPageState,
@@ -212,6 +213,13 @@ def take_page(
     if taken == sheet.pages_needed:
         complete_sheet(db, ctx, sheet)
     return page
+
+
+def drop_content(db: Session, file: ScanFile) -> None:
+    """The file's stored bytes deleted by one statement: setting ``file.content`` to None
+    would load them first (hundreds of megabytes) only to delete them."""
+    db.execute(delete(ScanFileContent).where(ScanFileContent.file_id == file.id))
+    db.expire(file, ["stored"])
 
 
 def _reader_failed(

@@ -21,7 +21,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
@@ -35,6 +35,7 @@ from marking.paper.gathering import (
     BatchContext,
     PageSource,
     all_files_read,
+    drop_content,
     lock_batch,
     new_item,
     raise_incomplete,
@@ -53,6 +54,7 @@ from marking.store.models import (
     ScanBatch,
     ScanBatchState,
     ScanFile,
+    ScanFileContent,
     ScanFileState,
     utcnow,
 )
@@ -270,16 +272,14 @@ def process_file(
     """
     reader = reader or OmrReader()
     held = _Holder(owner, clock, lease)
-    content, start = _lease(db_factory, file_id, held)
-    if content is None:
+    name, start = _lease(db_factory, file_id, held)
+    if name is None:
         return _finish(db_factory, file_id, held, error=None)
-    name = content[0]
     with tempfile.TemporaryDirectory(prefix="blindmark-scan-") as folder:
         # not the file's own name: 100 Chinese characters are over Linux's 255 bytes, and
         # a name may hold anything an upload sends; the kind is read from the bytes anyway
         path = Path(folder) / f"scan-{file_id}"
-        path.write_bytes(content[1])
-        del content
+        _copy_out(db_factory, file_id, path)
         try:
             for number, scan in enumerate(reader.pages(path, start=start), start=start + 1):
                 _one_page(db_factory, file_id, held, number, scan, reader)
@@ -298,15 +298,16 @@ class _Holder:
     lease: dt.timedelta
 
 
-def _lease(
-    db_factory: DbFactory, file_id: int, held: _Holder
-) -> tuple[tuple[str, bytes] | None, int]:
-    """Take the file's lease; its name and bytes (None once read) and its pages done."""
+def _lease(db_factory: DbFactory, file_id: int, held: _Holder) -> tuple[str | None, int]:
+    """Take the file's lease; its name (None once read) and its pages done."""
     with db_factory() as db, db.begin():
         file = db.get(ScanFile, file_id, with_for_update=KEY_SHARE)
         if file is None:
             raise NotFound(f"no scan file {file_id}")
-        if file.state in (ScanFileState.DONE, ScanFileState.FAILED) or file.content is None:
+        stored = db.scalar(
+            select(ScanFileContent.file_id).where(ScanFileContent.file_id == file_id)
+        )
+        if file.state in (ScanFileState.DONE, ScanFileState.FAILED) or stored is None:
             return None, file.pages_done
         now, owner = held.clock(), held.owner
         if (
@@ -317,7 +318,22 @@ def _lease(
             raise FileBusy(f"scan file {file.name} is being read by {file.lease_owner}")
         file.lease_owner, file.lease_until = owner, now + held.lease
         file.state = ScanFileState.READING
-        return (file.name, file.content), file.pages_done
+        return file.name, file.pages_done
+
+
+COPY_CHUNK = 8 << 20  # bytes of a stored file copied out at a time
+
+
+def _copy_out(db_factory: DbFactory, file_id: int, path: Path) -> None:
+    """The stored file's bytes into ``path``, a chunk at a time: a bundle of hundreds of
+    megabytes never sits in a worker's memory whole (the reader opens it by path)."""
+    content = ScanFileContent.content
+    mine = ScanFileContent.file_id == file_id
+    with db_factory() as db, db.begin(), path.open("wb") as out:
+        size = db.scalar(select(func.length(content)).where(mine)) or 0
+        for offset in range(0, size, COPY_CHUNK):
+            chunk = db.scalar(select(func.substr(content, offset + 1, COPY_CHUNK)).where(mine))
+            out.write(bytes(chunk or b""))
 
 
 # (session code, definition text, component) -> the layout and its digest. Laying a component
@@ -391,7 +407,8 @@ def _finish(db_factory: DbFactory, file_id: int, held: _Holder, *, error: str | 
             _held(db, file_id, held)
             file.state = ScanFileState.FAILED if error else ScanFileState.DONE
             file.error, file.page_count = error, file.pages_done
-            file.content, file.lease_owner, file.lease_until = None, None, None
+            drop_content(db, file)
+            file.lease_owner, file.lease_until = None, None
             ctx = _context(db, file)
             ctx.batch = lock_batch(db, ctx.batch.id)  # the last two files may end at once
             if error:

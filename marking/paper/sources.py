@@ -105,33 +105,37 @@ def file_pages(
     rather than at ``path``, which then only names it. Raises InputError when the file cannot
     be read, is of no kind scans come in, or is damaged."""
     name = str(path)
-    if data is None:
-        data = _read(name)
-    if _is_pdf(data):
-        yield from _pdf_pages(name, data, dpi=dpi, start=start)
+    # a file on disk is opened by path, so that pdfium and Pillow read what each page needs
+    # and a bundle of hundreds of megabytes is never held in memory whole
+    source: bytes | str = data if data is not None else name
+    head = data[:1024] if data is not None else _head(name)
+    if _is_pdf(head):
+        yield from _pdf_pages(name, source, dpi=dpi, start=start)
     else:
-        yield from _image_pages(name, data, start=start)
+        yield from _image_pages(name, source, start=start)
 
 
 def count_pages(path: str | Path, *, data: bytes | None = None) -> int:
     """How many pages the file holds (PDF pages, TIFF pages; 1 for another image), read from
     its structure without decoding pixels. Raises InputError as ``file_pages`` does."""
     name = str(path)
-    if data is None:
-        data = _read(name)
-    if _is_pdf(data):
-        document = _pdf(name, data)
+    source: bytes | str = data if data is not None else name
+    head = data[:1024] if data is not None else _head(name)
+    if _is_pdf(head):
+        document = _pdf(name, source)
         try:
             return len(document)
         finally:
             document.close()
-    with _image(name, data) as image:
+    with _image(name, source) as image:
         return int(getattr(image, "n_frames", 1))
 
 
-def _read(name: str) -> bytes:
+def _head(name: str) -> bytes:
+    """The file's first kilobyte (what tells a PDF from an image)."""
     try:
-        return Path(name).read_bytes()
+        with open(name, "rb") as file:
+            return file.read(1024)
     except OSError as exc:
         raise InputError(name, f"cannot be read: {exc.strerror or exc}") from None
 
@@ -141,9 +145,9 @@ def _is_pdf(data: bytes) -> bool:
     return b"%PDF-" in data[:1024]
 
 
-def _pdf(name: str, data: bytes) -> pdfium.PdfDocument:
+def _pdf(name: str, source: bytes | str) -> pdfium.PdfDocument:
     try:
-        document = pdfium.PdfDocument(data)
+        document = pdfium.PdfDocument(source)
     except pdfium.PdfiumError as exc:
         raise InputError(name, f"not a readable PDF ({exc})") from None
     if len(document) == 0:
@@ -152,8 +156,8 @@ def _pdf(name: str, data: bytes) -> pdfium.PdfDocument:
     return document
 
 
-def _pdf_pages(name: str, data: bytes, *, dpi: float, start: int) -> Iterator[ScanPage]:
-    document = _pdf(name, data)
+def _pdf_pages(name: str, source: bytes | str, *, dpi: float, start: int) -> Iterator[ScanPage]:
+    document = _pdf(name, source)
     try:
         for index in range(max(start, 1) - 1, len(document)):
             page = document[index]
@@ -191,9 +195,9 @@ def _two_dimensional(pixels: npt.NDArray[np.uint8]) -> Grey:
     return np.ascontiguousarray(pixels[:, :, 0] if pixels.ndim == 3 else pixels)
 
 
-def _image(name: str, data: bytes) -> Image.Image:
+def _image(name: str, source: bytes | str) -> Image.Image:
     try:
-        image = Image.open(io.BytesIO(data))
+        image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
     except UnidentifiedImageError:
         raise InputError(name, f"not a PDF or an image: {_SUPPORTED}") from None
     except (OSError, Image.DecompressionBombError) as exc:
@@ -204,8 +208,8 @@ def _image(name: str, data: bytes) -> Image.Image:
     return image
 
 
-def _image_pages(name: str, data: bytes, *, start: int) -> Iterator[ScanPage]:
-    with _image(name, data) as image:
+def _image_pages(name: str, source: bytes | str, *, start: int) -> Iterator[ScanPage]:
+    with _image(name, source) as image:
         for index in range(max(start, 1) - 1, int(getattr(image, "n_frames", 1))):
             try:
                 with _whole_images_only():
