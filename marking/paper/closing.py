@@ -21,7 +21,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
@@ -31,7 +31,6 @@ from marking.intake.records import seal
 from marking.intake.storing import IntakeSummary, store_batch
 from marking.intake.validated import (
     Identity,
-    NewImage,
     ResponseChunk,
     ResponseRow,
     ValidatedBatch,
@@ -41,6 +40,7 @@ from marking.store.db import to_milli
 from marking.store.models import (
     Component,
     ExamSession,
+    Image,
     QuarantineItem,
     QuarantineKind,
     QuarantineState,
@@ -228,7 +228,6 @@ def _build(
     ci = next(i for i, c in enumerate(paper.components) if c.id == batch.component_id)
     index = {c.exam_no: i for i, c in enumerate(identities)}
     rows: list[ResponseRow] = []
-    images: dict[str, NewImage] = {}
     blank: set[str] = set()
     absent = all_blank = 0
     for sheet in taken:
@@ -236,52 +235,80 @@ def _build(
             absent += 1
             continue
         sheet_rows, sheet_blank = _sheet_rows(db, paper, ci, index[sheet.exam_no or ""], sheet)
-        for row, png, is_blank in sheet_rows:
+        for row, is_blank in sheet_rows:
             rows.append(row)
-            if row[5] is not None and png is not None:
-                images[row[5]] = NewImage("image/png", png)
-                if is_blank:
-                    blank.add(row[5])
+            if row[5] is not None and is_blank:
+                blank.add(row[5])
         all_blank += sheet_blank
     absent += len(identities) - len(taken)
+    _copy_images(db, [s.id for s in taken if not s.absent])
     digest = hashlib.sha256(f"scan-batch:{exam.id}:{batch.id}".encode()).hexdigest()
     validated = ValidatedBatch(
         name=f"scan {batch.id}: {batch.name}",
         digest=digest,
         identities=identities,
         components=paper.components,
-        responses=[ResponseChunk(rows, images, blank=blank)],
+        responses=[ResponseChunk(rows, {}, blank=blank)],
         covers=[next(c.key for c in paper.components if c.id == batch.component_id)],
         covered={index[s.exam_no or ""] for s in taken},
     )
     return _Built(validated, absent, len(blank), all_blank)
 
 
+def _copy_images(db: Session, sheet_ids: list[int]) -> None:
+    """The taken sheets' box PNGs into the session's images, by statements inside the
+    database (one image per digest), never through this process's memory: a room's boxes
+    are gigabytes of PNG."""
+    box = ScanBox.__table__.c
+    for start in range(0, len(sheet_ids), 500):
+        chunk = sheet_ids[start : start + 500]
+        firsts = (
+            select(func.min(box.id))
+            .where(box.sheet_id.in_(chunk), box.png.is_not(None))
+            .group_by(box.image_sha256)
+        )
+        copied = select(
+            box.image_sha256, literal("image/png"), func.length(box.png), box.png
+        ).where(
+            box.id.in_(firsts),
+            ~exists().where(Image.__table__.c.sha256 == box.image_sha256),
+        )
+        db.execute(insert(Image).from_select(["sha256", "media_type", "size", "content"], copied))
+
+
 def _sheet_rows(
     db: Session, paper: Paper, ci: int, cand: int, sheet: ScanSheet
-) -> tuple[list[tuple[ResponseRow, bytes | None, bool]], bool]:
-    """A sheet's responses (with each box's PNG and blank flag) and whether all are blank."""
+) -> tuple[list[tuple[ResponseRow, bool]], bool]:
+    """A sheet's responses (with each box's blank flag) and whether all are blank; the boxes'
+    PNGs are not loaded (``_copy_images`` copies them in the database)."""
     answers = {
         a.question: a.value
         for a in db.scalars(select(ScanAnswer).where(ScanAnswer.sheet_id == sheet.id))
     }
-    boxes = {b.question: b for b in db.scalars(select(ScanBox).where(ScanBox.sheet_id == sheet.id))}
-    out: list[tuple[ResponseRow, bytes | None, bool]] = []
+    boxes = {
+        question: (sha, blank)
+        for question, sha, blank in db.execute(
+            select(ScanBox.question, ScanBox.image_sha256, ScanBox.blank).where(
+                ScanBox.sheet_id == sheet.id
+            )
+        )
+    }
+    out: list[tuple[ResponseRow, bool]] = []
     empty = True
     for (_key, number), info in paper.questions.items():
         if info.component_index != ci:
             continue
         box = boxes.get(number)
-        sha = box.image_sha256 if box is not None else None
+        sha = box[0] if box is not None else None
         text = (answers.get(number) or "") if info.scorer is not None else ""
         score = to_milli(info.scorer(text)) if info.scorer is not None else None
-        is_blank = box.blank if box is not None else not text
+        is_blank = box[1] if box is not None else not text
         empty = empty and is_blank
         row: ResponseRow = (
             cand, ci, info.position, info.question_id, text, sha, score,
             info.group_id, info.marks_needed,
         )  # fmt: skip
-        out.append((row, box.png if box is not None else None, box is not None and box.blank))
+        out.append((row, box is not None and box[1]))
     return out, empty
 
 
