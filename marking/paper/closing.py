@@ -21,8 +21,8 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, func, insert, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, func, insert, literal, select, update
+from sqlalchemy.orm import Session, defer
 
 from marking.audit import ledger
 from marking.errors import StateError
@@ -63,6 +63,9 @@ _SHEET_GOES = (
     QuarantineKind.OFF_ROSTER,
     QuarantineKind.CLAIMED_TWICE,
 )
+
+
+HEADERS_PER_RECORD = 100  # header crops sealed together (about 0.1-1 MB of PNG each)
 
 
 @dataclass
@@ -121,7 +124,12 @@ def close_batch(
     _stop_reading(db, batch)
     discarded = _discard_rest(db, batch, actor)
     sheets = list(
-        db.scalars(select(ScanSheet).where(ScanSheet.batch_id == batch.id).order_by(ScanSheet.id))
+        db.scalars(
+            select(ScanSheet)
+            .where(ScanSheet.batch_id == batch.id)
+            .order_by(ScanSheet.id)
+            .options(defer(ScanSheet.header_png))  # read a chunk at a time by _seal_headers
+        )
     )
     for sheet in sheets:
         if sheet.state is ScanSheetState.GATHERING:
@@ -336,37 +344,52 @@ def _seal_headers(
     db: Session, exam: ExamSession, batch: ScanBatch, sheets: list[ScanSheet], actor: str
 ) -> None:
     """Every sheet's header crop and exam number, sealed (the record of who wrote which
-    sheet, for an appeal or an audit); nothing of them stays in clear."""
-    items = [
-        {
-            "scan_batch": batch.id,
-            "serial": s.serial,
-            "state": s.state.value,
-            "exam_no": s.exam_no,
-            "header_png": base64.b64encode(s.header_png).decode() if s.header_png else None,
-        }
-        for s in sheets
-        if s.header_png is not None or s.exam_no is not None
-    ]
-    if items:
-        seal(db, exam, SealedKind.SCAN_HEADER, items, actor=actor)
+    sheet, for an appeal or an audit); nothing of them stays in clear. A record per
+    ``HEADERS_PER_RECORD`` sheets, read a chunk at a time: a room's crops are too many
+    megabytes to hold at once."""
+    ids = [s.id for s in sheets]
+    for start in range(0, len(ids), HEADERS_PER_RECORD):
+        chunk = ids[start : start + HEADERS_PER_RECORD]
+        items = [
+            {
+                "scan_batch": batch.id,
+                "serial": serial,
+                "state": state.value,
+                "exam_no": exam_no,
+                "header_png": base64.b64encode(png).decode() if png else None,
+            }
+            for serial, state, exam_no, png in db.execute(
+                select(ScanSheet.serial, ScanSheet.state, ScanSheet.exam_no, ScanSheet.header_png)
+                .where(ScanSheet.id.in_(chunk))
+                .order_by(ScanSheet.id)
+            )
+            if png is not None or exam_no is not None
+        ]
+        if items:
+            seal(db, exam, SealedKind.SCAN_HEADER, items, actor=actor)
 
 
 def _erase(db: Session, batch: ScanBatch, sheets: list[ScanSheet]) -> None:
     """The roster, exam numbers, header crops, quarantine crops and box PNGs (stored now as
     response images) out of the clear tables, and whatever would tie a script to its sheet."""
     batch.roster = None
-    for sheet in sheets:
-        sheet.exam_no, sheet.header_png = None, None
     ids = [s.id for s in sheets]
-    for box in db.scalars(select(ScanBox).where(ScanBox.sheet_id.in_(ids))) if ids else ():
+    # by statements, nothing loaded: the boxes and crops are gigabytes for a large room
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        db.execute(
+            update(ScanSheet).where(ScanSheet.id.in_(chunk)).values(exam_no=None, header_png=None)
+        )
         # the hash is the response image's: kept, it would join each script to its sheet,
         # and the sheets' ids, files and page numbers are the pile's (seat) order (§3)
-        box.png, box.image_sha256 = None, ""
-    for answer in db.scalars(select(ScanAnswer).where(ScanAnswer.sheet_id.in_(ids))) if ids else ():
-        answer.value = None  # the script's objective answers: the same join by another key
-    for item in db.scalars(select(QuarantineItem).where(QuarantineItem.batch_id == batch.id)):
-        item.crop = None
+        db.execute(
+            update(ScanBox).where(ScanBox.sheet_id.in_(chunk)).values(png=None, image_sha256="")
+        )
+        # the script's objective answers: the same join by another key
+        db.execute(update(ScanAnswer).where(ScanAnswer.sheet_id.in_(chunk)).values(value=None))
+    db.execute(update(QuarantineItem).where(QuarantineItem.batch_id == batch.id).values(crop=None))
+    for sheet in sheets:
+        db.expire(sheet, ["exam_no", "header_png"])
     db.flush()
 
 
