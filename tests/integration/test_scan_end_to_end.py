@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -61,10 +57,10 @@ from marking.store.models import (
 )
 from tests.conftest import FreshDatabase
 from tests.integration import factory as f
+from tests.jobs.workers import LEASE, Workers
 
 PASSPHRASE = "correct horse battery staple"
 PASSWORD = "e2e-Pa55word-不可猜"
-LEASE = 2.0  # seconds: the jobs' lease in the worker test
 
 # Objective questions (scored from the key) and two answer boxes (examiners).
 KEYS = {"1": ("single_choice", "A", 2), "2": ("multiple_choice", "BD", 3),
@@ -331,42 +327,13 @@ def test_print_fill_scan_resolve_mark_publish_gives_what_the_generator_wrote(
 # --- the same reading through the jobs: `scan --queue` and a real worker, killed ----------------
 
 
-class Workers:
-    """`blindmark worker` processes in their own process groups; what is left is killed."""
-
-    def __init__(self, url: str, tmp: Path) -> None:
-        self.url, self.tmp, self.started = url, tmp, list[subprocess.Popen[bytes]]()
-
-    def start(self) -> subprocess.Popen[bytes]:
-        blindmark = Path(sys.executable).with_name("blindmark")
-        with (self.tmp / f"worker-{len(self.started)}.log").open("wb") as log:
-            proc = subprocess.Popen(
-                [str(blindmark), "--db", self.url, "worker", "--workers", "1"],
-                env={**os.environ, "BLINDMARK_JOBS_LEASE": str(LEASE)},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # killed whole, like a machine that dies
-            )
-        self.started.append(proc)
-        return proc
-
-    def kill(self, proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
-        if proc.poll() is None:
-            os.killpg(proc.pid, sig)
-        proc.wait(timeout=30)
-
-    def logs(self) -> str:
-        return "\n".join(p.read_text() for p in sorted(self.tmp.glob("worker-*.log")))
-
-
 @pytest.fixture
 def workers(fresh_db: FreshDatabase, tmp_path: Path) -> Iterator[Workers]:
     started = Workers(fresh_db.url, tmp_path)
     try:
         yield started
     finally:
-        for proc in started.started:
-            started.kill(proc)
+        started.stop_all()
 
 
 def file_state(database: FreshDatabase) -> tuple[ScanFileState, int, int]:

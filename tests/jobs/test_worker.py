@@ -6,10 +6,7 @@ and a worker started later finishes the job."""
 from __future__ import annotations
 
 import io
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,36 +19,7 @@ from marking.setup.sessions import get_session
 from marking.store.db import transaction
 from marking.store.models import ReportRun, RunState, utcnow
 from tests.jobs.conftest import CANDIDATES, Published
-
-LEASE = 2.0  # seconds: a killed worker's job is queued again this soon after
-
-
-class Workers:
-    """Starts `blindmark worker` processes and stops whatever is left at the end."""
-
-    def __init__(self, url: str, tmp: Path) -> None:
-        self.url, self.tmp, self.started = url, tmp, []
-
-    def start(self) -> subprocess.Popen[bytes]:
-        blindmark = Path(sys.executable).with_name("blindmark")
-        with (self.tmp / f"worker-{len(self.started)}.log").open("wb") as log:
-            proc = subprocess.Popen(
-                [str(blindmark), "--db", self.url, "worker", "--workers", "1"],
-                env={**os.environ, "BLINDMARK_JOBS_LEASE": str(LEASE)},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: killed whole, like a machine
-            )
-        self.started.append(proc)
-        return proc
-
-    def kill(self, proc: subprocess.Popen[bytes], sig: int) -> None:
-        if proc.poll() is None:
-            os.killpg(proc.pid, sig)
-        proc.wait(timeout=30)
-
-    def logs(self) -> str:
-        return "\n".join(p.read_text() for p in sorted(self.tmp.glob("worker-*.log")))
+from tests.jobs.workers import Workers
 
 
 @pytest.fixture
@@ -60,8 +28,7 @@ def workers(published: Published, tmp_path: Path) -> Iterator[Workers]:
     try:
         yield started
     finally:
-        for proc in started.started:
-            started.kill(proc, signal.SIGKILL)
+        started.stop_all()
 
 
 def submit(published: Published) -> int:
