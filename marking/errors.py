@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from types import MappingProxyType
+from typing import Self
 
 from reports.errors import ReportError
 
 
 class MarkingError(Exception):
-    """Base of every error the core raises on purpose."""
+    """Base of every error the core raises on purpose.
+
+    An error made with ``coded`` also carries a stable ``code`` and its ``params``, so a
+    front end can word it in its reader's language (``web/engine_text.py``); ``str()`` stays
+    the English the command line and the ledger use.
+    """
 
     exit_code = 1
+    code: str | None = None
+    params: Mapping[str, object] = MappingProxyType({})
+
+    @classmethod
+    def coded(cls, code: str, message: str, **params: object) -> Self:
+        """This error class with ``message`` (English, ``%(name)s`` placeholders filled from
+        ``params``), named ``code`` for translation."""
+        exc = cls(message % params)
+        exc.code = code
+        exc.params = params
+        return exc
 
 
 class NotFound(MarkingError):
@@ -86,6 +104,19 @@ class InputErrors(MarkingError):
         if self.truncated:
             lines.append("  ... (further problems not listed)")
         return "\n".join(lines)
+
+
+class Refusals(MarkingError):
+    """Several refusals found at once (e.g. each examiner an assignment may not take), each
+    a coded MarkingError; nothing was changed."""
+
+    def __init__(
+        self, head: str, refusals: Sequence[MarkingError], *, code: str | None = None
+    ) -> None:
+        self.head = head
+        self.refusals = list(refusals)
+        self.code = code
+        super().__init__(head + ":\n  " + "\n  ".join(str(r) for r in self.refusals))
 
 
 class ReportFailed(MarkingError):

@@ -30,7 +30,7 @@ from marking.publication.preconditions import PublicationRefused
 from marking.queue.claims import HoldLimit
 from marking.queue.leases import LeaseLost
 from marking.queue.marks import InvalidMark
-from web import strength
+from web import engine_text, strength
 from web.db import fail
 from web.security import Forbidden, Throttled, Unauthorized
 
@@ -132,6 +132,8 @@ def detail(exc: BaseException) -> str:
         )
     if isinstance(exc, WeakPassphrase):
         return strength.refusal(exc.score, MIN_PASSPHRASE_SCORE, exc.warning, exc.suggestions)
+    if isinstance(exc, MarkingError) and (worded := engine_text.word(exc)) is not None:
+        return no_server_paths(worded)
     return no_server_paths(str(exc) or exc.__class__.__name__)
 
 

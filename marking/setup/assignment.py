@@ -274,11 +274,17 @@ def approve_scheme(
         raise StateError(f"session {exam.code} is {exam.state.value}: nothing to approve")
     account = get_account(db, by)
     if exam.lead_id is None:
-        raise MarkingError(
-            f"session {exam.code} has no lead examiner: name one with `blindmark assign --lead`"
+        raise MarkingError.coded(
+            "no_lead",
+            "session %(session)s has no lead examiner: the office names one first",
+            session=exam.code,
         )
     if account.id != exam.lead_id:
-        raise MarkingError(f"only the session's lead examiner approves schemes; {by!r} is not")
+        raise MarkingError.coded(
+            "not_the_lead",
+            "only the session's lead examiner approves schemes; %(user)s is not",
+            user=by,
+        )
     if group.approved_at is not None:
         raise StateError(f"group {group.key} was already approved on {group.approved_at:%Y-%m-%d}")
     if not _team_of_group(db, group):

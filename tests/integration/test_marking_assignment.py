@@ -142,7 +142,7 @@ def test_nothing_is_handed_out_before_the_lead_approves_the_scheme(
         claim(db, exam, account(db, "e1"))
     for who in ("e1", "office"):
         with pytest.raises(
-            MarkingError, match=f"only the session's lead examiner approves schemes; '{who}' is not"
+            MarkingError, match=f"only the session's lead examiner approves schemes; {who} is not"
         ):
             approve_scheme(db, exam, short, by=who)
     assert short.approved_at is None and exam.state is SessionState.INTAKE

@@ -1,0 +1,67 @@
+"""Every coded refusal the core raises has its words in web/engine_text.py, with the same
+placeholders as the English, and the browser shows those words."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from flask import session
+
+from marking.errors import MarkingError, Refusals
+from web import create_app, engine_text
+
+ROOT = Path(__file__).resolve().parents[2]
+PLACEHOLDER = re.compile(r"%\((\w+)\)")
+
+
+def _raised_codes() -> dict[str, set[str]]:
+    """code → the placeholders of its English, for every ``X.coded("code", "English")`` and
+    ``Refusals(..., code="code")`` in the core."""
+    found: dict[str, set[str]] = {}
+    for path in sorted((ROOT / "marking").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr == "coded":
+                code, message = node.args[0], node.args[1]
+                assert isinstance(code, ast.Constant) and isinstance(message, ast.Constant), (
+                    f"{path.name}:{node.lineno}: a coded error's code and English are literals"
+                )
+                found[code.value] = set(PLACEHOLDER.findall(message.value))
+            elif isinstance(func, ast.Name) and func.id == "Refusals":
+                for kw in node.keywords:
+                    if kw.arg == "code" and isinstance(kw.value, ast.Constant):
+                        found[kw.value.value] = set()
+    return found
+
+
+def test_every_code_raised_is_worded_with_the_same_placeholders() -> None:
+    raised = _raised_codes()
+    missing = sorted(set(raised) - set(engine_text.TEXT))
+    assert not missing, f"coded refusals with no words in web/engine_text.py: {missing}"
+    for code, names in raised.items():
+        worded = set(PLACEHOLDER.findall(str(engine_text.TEXT[code])))
+        assert worded == names, f"{code}: placeholders {sorted(worded)} ≠ English {sorted(names)}"
+    unused = sorted(set(engine_text.TEXT) - set(raised))
+    assert not unused, f"words kept for codes the core never raises: {unused}"
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_a_coded_refusal_reads_in_the_readers_language(lang: str) -> None:
+    raised = _raised_codes()
+    code = sorted(raised)[0]
+    params = {name: "X" for name in raised[code]}
+    error = MarkingError.coded(code, "english " + " ".join(f"%({n})s" for n in params), **params)
+    app = create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": "sqlite://"})
+    with app.test_request_context():
+        session["lang"] = lang
+        worded = engine_text.word(error)
+        nested = engine_text.word(Refusals("head", [error]))
+    assert worded is not None and nested is not None
+    assert worded in nested
+    has_cjk = bool(re.search(r"[\u4e00-\u9fff]", worded))
+    assert has_cjk is (lang == "zh_CN"), worded
