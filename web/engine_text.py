@@ -21,6 +21,50 @@ _l = lazy_gettext
 TEXT: dict[str, object] = {
     "no_lead": _l("Session %(session)s has no lead examiner: the office names one first."),
     "not_the_lead": _l("Only the session's lead examiner approves schemes; %(user)s is not."),
+    # recusal declarations (marking/people/examiners.py, declarations.py)
+    "conflict_published": _l("Session %(session)s is published: too late to declare a conflict."),
+    "conflict_no_key": _l(
+        "Session %(session)s has no key yet, so a declaration cannot be sealed: the office "
+        "makes the key on the session page first. Choose another session, or declare again "
+        "once it is made."
+    ),
+    "conflict_not_recused": _l("Only examiners and leads declare their own conflicts."),
+    "conflict_id_empty": _l("Type the candidate's ID number."),
+    "conflict_id_long": _l("An ID number has at most 64 characters."),
+    "conflict_relation": _l(
+        "Choose the relation: relative (亲属), teacher and student (师生), master and "
+        "apprentice (师徒) or other (其他)."
+    ),
+    "conflict_no_session": _l(
+        "No session can take a declaration yet (none is open with its key made). Declare "
+        "again once the office has made a session's key."
+    ),
+    # notices for chosen candidates (marking/jobs/notices.py)
+    "notices_none_chosen": _l("Choose at least one candidate: type exam numbers or tick rows."),
+    "notices_unknown": _l(
+        "No published result in session %(session)s for these exam numbers: %(numbers)s. "
+        "Nothing was queued."
+    ),
+    # passwords and invitations (marking/people/accounts.py, invitations.py, web/duties.py)
+    "password_short": _l("A password needs at least %(n)d characters."),
+    "password_mismatch": _l("The two passwords differ."),
+    "password_unconfirmed": _l(
+        "Tick the box to confirm: the examiner's current password and every login end."
+    ),
+    "access_not_office": _l("Only an active office account does this."),
+    "access_not_examiner": _l(
+        "%(user)s is not an examiner account: the admins set the passwords of other accounts "
+        "(four eyes)."
+    ),
+    "access_disabled": _l("Account %(user)s is disabled: an admin enables it first."),
+    "invitation_unknown": _l("This invitation link is not valid."),
+    "invitation_used": _l("This invitation link was used already."),
+    "invitation_voided": _l("This invitation link was replaced by a newer one."),
+    "invitation_expired": _l("This invitation link has expired."),
+    # batch withdrawal (web/office.py)
+    "withdraw_unconfirmed": _l(
+        "Tick the box to confirm: the batch's scripts and marks leave the session."
+    ),
 }
 
 

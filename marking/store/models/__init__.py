@@ -38,7 +38,13 @@ from marking.store.models.ledger import (
     LedgerEntry,
     LedgerLane,
 )
-from marking.store.models.logins import ApiToken, LoginAttempt, LoginThrottle, WebLogin
+from marking.store.models.logins import (
+    ApiToken,
+    Invitation,
+    LoginAttempt,
+    LoginThrottle,
+    WebLogin,
+)
 from marking.store.models.marks import (
     Anomaly,
     AnomalyKind,
@@ -118,6 +124,7 @@ __all__ = [
     "Grade",
     "Image",
     "IntakeBatch",
+    "Invitation",
     "IssuedSheet",
     "KeyCorrection",
     "KeyCustodian",
