@@ -124,11 +124,10 @@ def examiner_password(username: str) -> Any:
     duties.examiner_access(get_db(), username)  # NotFound / not an examiner: its own page
     try:
         if form.get("password", "") != form.get("password2", ""):
-            raise MarkingError.coded("password_mismatch", "the two passwords differ")
+            raise MarkingError(_("The two passwords differ."))
         if form.get("understood") != "yes":
-            raise MarkingError.coded(
-                "password_unconfirmed",
-                "tick the box: the examiner's current password and every login end",
+            raise MarkingError(
+                _("Tick the box to confirm: the examiner's current password and every login end.")
             )
         duties.set_examiner_password(get_db(), me(), username, form.get("password", ""))
     except MarkingError as exc:
@@ -170,7 +169,7 @@ def invitation(token: str) -> Any:
     form = request.form
     try:
         if form.get("password", "") != form.get("password2", ""):
-            raise MarkingError.coded("password_mismatch", "the two passwords differ")
+            raise MarkingError(_("The two passwords differ."))
         invitations.accept_invitation(db, token=token, password=form.get("password", ""))
     except InvitationRefused as exc:
         return _invitation_refused(exc)

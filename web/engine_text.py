@@ -47,10 +47,6 @@ TEXT: dict[str, object] = {
     ),
     # passwords and invitations (marking/people/accounts.py, invitations.py, web/duties.py)
     "password_short": _l("A password needs at least %(n)d characters."),
-    "password_mismatch": _l("The two passwords differ."),
-    "password_unconfirmed": _l(
-        "Tick the box to confirm: the examiner's current password and every login end."
-    ),
     "access_not_office": _l("Only an active office account does this."),
     "access_not_examiner": _l(
         "%(user)s is not an examiner account: the admins set the passwords of other accounts "
@@ -61,10 +57,6 @@ TEXT: dict[str, object] = {
     "invitation_used": _l("This invitation link was used already."),
     "invitation_voided": _l("This invitation link was replaced by a newer one."),
     "invitation_expired": _l("This invitation link has expired."),
-    # batch withdrawal (web/office.py)
-    "withdraw_unconfirmed": _l(
-        "Tick the box to confirm: the batch's scripts and marks leave the session."
-    ),
 }
 
 

@@ -128,9 +128,8 @@ def withdraw(code: str, batch_id: int) -> Any:
     exam, account = session_as_staff(code, Role.OFFICE)
     try:
         if request.form.get("understood") != "yes":
-            raise MarkingError.coded(
-                "withdraw_unconfirmed",
-                "tick the box: the batch's scripts and marks leave the session",
+            raise MarkingError(
+                _("Tick the box to confirm: the batch's scripts and marks leave the session.")
             )
         done = actions.withdraw(get_db(), exam, account, batch_id, request.form.get("reason", ""))
     except MarkingError as exc:

@@ -198,4 +198,3 @@ def access_state(
             "expires_at": latest.expires_at,
         },
     }
-
