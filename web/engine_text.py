@@ -39,6 +39,11 @@ TEXT: dict[str, object] = {
         "No session can take a declaration yet (none is open with its key made). Declare "
         "again once the office has made a session's key."
     ),
+    # batch withdrawal (marking/intake/batch.py)
+    "withdraw_published": _l("Session %(session)s is published: it can no longer change."),
+    "withdraw_no_batch": _l("Session %(session)s has no batch %(batch)s."),
+    "withdraw_again": _l("Batch %(batch)s was already withdrawn."),
+    "withdraw_no_reason": _l("Give the reason for the withdrawal."),
     # notices for chosen candidates (marking/jobs/notices.py)
     "notices_none_chosen": _l("Choose at least one candidate: type exam numbers or tick rows."),
     "notices_unknown": _l(

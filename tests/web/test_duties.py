@@ -172,10 +172,13 @@ def test_a_batch_withdrawal_is_confirmed_first(world: World) -> None:
     assert refused.status_code == 422
     text = refused.get_data(as_text=True)
     assert "请勾选确认：该批次的试卷和评分将移出本场次" in text and 'value="重复收卷"' in text
+    no_reason = office.post(url, data={"reason": " ", "understood": "yes"})
+    assert no_reason.status_code == 422 and "请填写撤回的原因" in no_reason.get_data(as_text=True)
     assert office.post(url, data={"reason": "重复收卷", "understood": "yes"}).status_code == 302
     assert "已撤回" in office.get("/office/sessions/DU-5").get_data(as_text=True)
     again = office.post(url, data={"reason": "再次", "understood": "yes"})
-    assert again.status_code in (409, 422) and "<h1>DU-5</h1>" in again.get_data(as_text=True)
+    assert again.status_code == 409 and "<h1>DU-5</h1>" in again.get_data(as_text=True)
+    assert f"批次 {tiny.batch_id} 已经撤回过" in again.get_data(as_text=True)
 
 
 def test_the_office_and_the_director_check_the_ledger(world: World) -> None:
