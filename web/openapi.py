@@ -200,6 +200,7 @@ FILE = {"type": "string", "format": "binary"}
 CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
 GROUP = {"name": "group", "in": "path", "required": True, "schema": {"type": "string"}}
 BATCH = {"name": "batch_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+USERNAME = {"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}
 HANDLE_PARAM = {"name": "handle", "in": "path", "required": True, "schema": {"type": "string"}}
 
 # (method, path, summary, roles, path parameters, request body, success status, success schema)
@@ -385,6 +386,94 @@ OPERATIONS: list[Operation] = [
         _multipart({"file": FILE}, ["file"]),
         200,
         OBJECT,
+    ),
+    (
+        "get",
+        "/me/conflicts",
+        "Where and when I declared my own conflicts (sealed: never whom)",
+        "examiner, lead",
+        [],
+        None,
+        200,
+        {
+            "type": "array",
+            "items": _answer(
+                session=STRING, count={"type": "integer"}, first_at=STRING, last_at=STRING
+            ),
+        },
+    ),
+    (
+        "post",
+        "/me/conflicts",
+        "Declare my own conflict with a candidate (回避), sealed on entry: into the session "
+        "named, or into every open session with its key",
+        "examiner, lead",
+        [],
+        _json_body(
+            {
+                "id_number": STRING,
+                "relation": {"enum": ["relative", "teacher_student", "master_apprentice", "other"]},
+                "session": STRING,
+            },
+            ["id_number", "relation"],
+        ),
+        201,
+        _answer(sessions={"type": "array", "items": STRING}),
+    ),
+    (
+        "get",
+        "/sessions/{code}/verify",
+        "The ledger check: the chains recomputed and the tables checked against them",
+        "office, director",
+        [CODE],
+        None,
+        200,
+        _answer(
+            ok={"type": "boolean"},
+            entries={"type": "integer"},
+            lanes={"type": "integer"},
+            head=STRING,
+            problems={"type": "array", "items": STRING},
+        ),
+    ),
+    (
+        "post",
+        "/sessions/{code}/notices",
+        "Queue the score notices of every candidate, or of the exam numbers given (after "
+        "publication); unknown exam numbers are refused, named",
+        "office",
+        [CODE],
+        _json_body(
+            {"lang": {"enum": ["zh", "en"]}, "exam_nos": {"type": "array", "items": STRING}}
+        ),
+        202,
+        _answer(
+            run={"type": "integer"},
+            state=STRING,
+            exam_nos={"type": ["array", "null"], "items": STRING},
+        ),
+    ),
+    (
+        "post",
+        "/examiners/{username}/password",
+        "Set an examiner's password (examiner accounts only; the others stay with the "
+        "admins' four eyes); their logins and tokens end",
+        "office",
+        [USERNAME],
+        _json_body({"password": STRING}, ["password"]),
+        200,
+        _answer(username=STRING, password_set={"type": "boolean"}),
+    ),
+    (
+        "post",
+        "/examiners/{username}/invitation",
+        "A one-time invitation link for an examiner to set their own password (shown once; "
+        "earlier links are void)",
+        "office",
+        [USERNAME],
+        None,
+        201,
+        _answer(username=STRING, expires_at=STRING, url=STRING),
     ),
     (
         "get",

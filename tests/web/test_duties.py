@@ -347,3 +347,25 @@ def test_the_office_sets_an_examiners_password_but_not_a_powerful_accounts(world
     login(world.app.test_client(), "e3", new)
     with world.tx() as db:
         world.passwords(db)  # as the other tests of the module expect
+
+
+def test_the_duties_answer_in_the_api_too(world: World) -> None:
+    """The same actions for scripts: a declaration (where and when only, R1), the ledger
+    check, notices refused before publication (R8), an invitation (examiners only, R16)."""
+    world.session("DU-10", n=1)
+    e2 = world.client("e2")
+    declared = e2.post("/api/v1/me/conflicts", json={"id_number": "X9", "relation": "other",
+                                                     "session": "DU-10"})  # fmt: skip
+    assert declared.status_code == 201 and declared.json == {"sessions": ["DU-10"]}
+    mine = e2.get("/api/v1/me/conflicts").json
+    assert [(d["session"], d["count"]) for d in mine if d["session"] == "DU-10"] == [("DU-10", 1)]
+    bad = e2.post("/api/v1/me/conflicts", json={"id_number": "X9", "relation": "cousin"})
+    assert bad.status_code == 422 and bad.json["detail"].startswith("请选择关系")
+    checked = world.client("director").get(f"{API}/DU-10/verify").json
+    assert checked["ok"] is True and checked["entries"] > 0 and len(checked["head"]) == 64
+    early = world.client("office").post(f"{API}/DU-10/notices", json={"exam_nos": ["1"]})
+    assert early.status_code == 409
+    invited = world.client("office").post("/api/v1/examiners/e2/invitation")
+    assert invited.status_code == 201 and "/invitation/" in invited.json["url"]
+    refused = world.client("office").post("/api/v1/examiners/lead/invitation")
+    assert refused.status_code == 422 and "不是考评员账户" in refused.json["detail"]
