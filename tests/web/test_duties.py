@@ -30,7 +30,7 @@ from marking.store.models import (
     SealedKind,
     SealedRecord,
 )
-from tests.integration.factory import mark_all, people, tiny_rows
+from tests.integration.factory import mark_all, people, run_cli, tiny_rows
 from tests.web.conftest import World, csrf_of, login
 from tests.web.test_batches import publish
 from tests.web.test_office_and_director import batch_zip
@@ -369,3 +369,25 @@ def test_the_duties_answer_in_the_api_too(world: World) -> None:
     assert invited.status_code == 201 and "/invitation/" in invited.json["url"]
     refused = world.client("office").post("/api/v1/examiners/lead/invitation")
     assert refused.status_code == 422 and "不是考评员账户" in refused.json["detail"]
+
+
+def test_the_command_line_makes_an_invitation_the_browser_takes(world: World) -> None:
+    """`blindmark examiners invite e2 --by office`: the same one-time link, by an office
+    account only (an examiner is not one), used once in the browser."""
+    world.session("DU-11", n=1)
+    refused = run_cli(world.database.url, "examiners", "invite", "e2", "--by", "e1")
+    assert refused.exit_code != 0 and "office account" in refused.output
+    made = run_cli(
+        world.database.url, "examiners", "invite", "e2", "--by", "office", "--url", "http://x/"
+    )
+    assert made.exit_code == 0, made.output
+    link = next(line for line in made.output.splitlines() if line.startswith("http://x/"))
+    path = link.removeprefix("http://x")
+    browser = world.app.test_client()
+    assert "设置您的密码" in browser.get(path).get_data(as_text=True)
+    token, new = csrf_of(browser), "e2-cli-invited-2026"
+    done = browser.post(path, data={"password": new, "password2": new, "csrf_token": token})
+    assert done.status_code == 302
+    login(world.app.test_client(), "e2", new)
+    with world.tx() as db:
+        world.passwords(db)
