@@ -252,6 +252,7 @@ def test_the_office_asks_for_the_notices_of_chosen_candidates(world: World) -> N
     )
     assert asked.status_code == 302
     page = office.get(asked.headers["Location"]).get_data(as_text=True)
+    assert f"仅限选定的考生（2 名）：{first}, {third}" in page
     found = re.search(r'href="([^"]+/pdf)"', page)
     assert found
     pdf = PdfReader(io.BytesIO(office.get(found.group(1)).data))
