@@ -41,6 +41,7 @@ APPROVAL_PARTS = {
     "intake": _l("the intake batches"),
     "finals": _l("the responses' finals"),
     "withdrawals": _l("the withdrawn marks"),
+    "corrections": _l("the mark corrections"),
     "rulings": _l("the lead's rulings"),
     "key_corrections": _l("the key corrections"),
     "records": _l("the violation and interview records"),

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from marking.errors import MarkingError, StateError
@@ -23,6 +23,7 @@ from marking.store.models import (
     Component,
     ExamSession,
     Mark,
+    MarkCorrection,
     MarkingGroup,
     MarkWithdrawal,
     Question,
@@ -31,6 +32,7 @@ from marking.store.models import (
     RulingWithdrawal,
     Script,
     SessionState,
+    effective_value,
 )
 
 PAPER_COLUMNS = (
@@ -81,7 +83,8 @@ FINALS_COLUMNS = ("script_code", "component", "question", "final")
 
 
 def marks_rows(db: Session, exam: ExamSession) -> Iterator[tuple[str, ...]]:
-    """Every effective mark: key scores, examiners' marks (withdrawn ones left out),
+    """Every effective mark: key scores, examiners' marks (withdrawn ones left out, a
+    corrected one with its latest correction's value and time),
     arbitrations and the lead's finals on anomalies; no candidate anywhere."""
     base = (
         select(Script.code, Component.key, Question.number, Question.position)
@@ -95,8 +98,19 @@ def marks_rows(db: Session, exam: ExamSession) -> Iterator[tuple[str, ...]]:
         base.add_columns(Response.key_score).where(Response.key_score.is_not(None))
     ):
         rows.append((code, comp, pos, 0, number, "", _num(score), "key", ""))
+    # A corrected mark shows its correction: the value in force, and when it was given (R6).
+    latest_at = (
+        select(func.max(MarkCorrection.created_at))
+        .where(MarkCorrection.mark_id == Mark.id)
+        .scalar_subquery()
+    )
     for code, comp, number, pos, username, value, kind, at in db.execute(
-        base.add_columns(Account.username, Mark.value, Mark.kind, Mark.created_at)
+        base.add_columns(
+            Account.username,
+            effective_value(),
+            Mark.kind,
+            func.coalesce(latest_at, Mark.created_at, type_=Mark.created_at.type),
+        )
         .join(Mark, Mark.response_id == Response.id)
         .join(Account, Account.id == Mark.examiner_id)
         .where(~exists().where(MarkWithdrawal.mark_id == Mark.id))

@@ -33,6 +33,7 @@ from marking.store.models import (
     RulingWithdrawal,
     Script,
     SessionState,
+    effective_value,
 )
 from reports.data import (
     CandidateRow,
@@ -232,7 +233,7 @@ def _question_marks(db: Session, exam: ExamSession) -> tuple[QuestionMarks, ...]
             Account.name,
             Account.username,
             Mark.kind,
-            _milli(Mark.value),
+            _milli(effective_value()),
         )
         .join(Mark, Mark.response_id == Response.id)
         .join(Account, Account.id == Mark.examiner_id)

@@ -48,9 +48,11 @@ from marking.store.models.marks import (
     Lease,
     LeaseState,
     Mark,
+    MarkCorrection,
     MarkKind,
     MarkWithdrawal,
     RulingWithdrawal,
+    effective_value,
 )
 from marking.store.models.paper import (
     IssuedSheet,
@@ -128,6 +130,7 @@ __all__ = [
     "LoginAttempt",
     "LoginThrottle",
     "Mark",
+    "MarkCorrection",
     "MarkKind",
     "MarkWithdrawal",
     "MarkingGroup",
@@ -163,6 +166,7 @@ __all__ = [
     "SessionState",
     "UTCDateTime",
     "WebLogin",
+    "effective_value",
     "new_recusal_key",
     "utcnow",
 ]
