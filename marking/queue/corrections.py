@@ -409,3 +409,32 @@ def _release_holders(db: Session, response: Response) -> None:
     ).rowcount
     if released:
         response.held = max(0, response.held - released)
+
+
+def response_by_script(
+    db: Session, exam: ExamSession, *, script_code: str, component: str, question: str
+) -> int:
+    """The response of a script (by its code, as the office and the lead see them) to a
+    question; NotFound (coded) when the session has no such response."""
+    found = db.scalar(
+        select(Response.id)
+        .join(Script, Script.id == Response.script_id)
+        .join(Question, Question.id == Response.question_id)
+        .join(Component, Component.id == Question.component_id)
+        .where(
+            Script.session_id == exam.id,
+            Script.code == script_code.strip(),
+            Component.key == component,
+            Question.number == question,
+        )
+    )
+    if found is None:
+        raise NotFound.coded(
+            "correction_no_script_response",
+            "no response of script %(script)s to %(component)s/%(question)s in session %(session)s",
+            script=script_code,
+            component=component,
+            question=question,
+            session=exam.code,
+        )
+    return found
