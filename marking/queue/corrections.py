@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
@@ -438,3 +438,126 @@ def response_by_script(
             session=exam.code,
         )
     return found
+
+
+@dataclass(frozen=True)
+class GivenMark:
+    """One mark on a response as the ruler sees it to correct it: whose, which kind, the
+    value given and the value in force, and how many corrections it has had."""
+
+    examiner: str
+    kind: str
+    given: Decimal
+    value: Decimal
+    corrections: int
+    withdrawn: bool
+
+
+@dataclass(frozen=True)
+class ResponseRecord:
+    """What the lead (or deputy) sees of a response to correct it: the question, the marks,
+    the state and final, the arbitration in force; never the candidate."""
+
+    response_id: int
+    script_code: str
+    component: str
+    question: str
+    max: Decimal
+    step: Decimal
+    tolerance: Decimal
+    state: str
+    final: Decimal | None
+    rule: str | None
+    arbitration: Decimal | None
+    marks: tuple[GivenMark, ...]
+
+
+def response_record(
+    db: Session, exam: ExamSession, ruler: Account, *, response_id: int
+) -> ResponseRecord:
+    """The response as ``ruler`` sees it to correct its marks; NotFound (as for a response
+    that does not exist) unless ``ruler`` rules on it (the lead, or the deputy where the
+    lead is excluded): nothing tells the lead whose script the deputy rules on."""
+    response = db.get(Response, response_id)
+    script = None if response is None else db.get(Script, response.script_id)
+    if (
+        response is None
+        or script is None
+        or script.session_id != exam.id
+        or response.group_id is None
+        or ruler.id not in (exam.lead_id, exam.deputy_id)
+        or ruler_of(db, exam, response.script_id) != ruler.id
+    ):
+        raise NotFound.coded(
+            "correction_no_response",
+            "that response is not in session %(session)s",
+            session=exam.code,
+        )
+    question = db.get(Question, response.question_id)
+    assert question is not None
+    component = db.get(Component, question.component_id)
+    assert component is not None
+    count = (
+        select(func.count())
+        .select_from(MarkCorrection)
+        .where(MarkCorrection.mark_id == Mark.id)
+        .scalar_subquery()
+    )
+    rows = db.execute(
+        select(
+            Account.username,
+            Mark.kind,
+            Mark.value,
+            effective_value(),
+            count,
+            exists().where(MarkWithdrawal.mark_id == Mark.id),
+        )
+        .join(Account, Account.id == Mark.examiner_id)
+        .where(Mark.response_id == response.id)
+        .order_by(Mark.kind, Mark.id)
+    ).all()
+    arbitration = _arbitration_in_force(db, response.id)
+    return ResponseRecord(
+        response_id=response.id,
+        script_code=script.code,
+        component=component.key,
+        question=question.number,
+        max=question.max,
+        step=question.step,
+        tolerance=question.tolerance,
+        state=response.state.value,
+        final=response.final,
+        rule=response.final_rule,
+        arbitration=arbitration.value if arbitration is not None else None,
+        marks=tuple(
+            GivenMark(user, kind.value, given, value, n, bool(gone))
+            for user, kind, given, value, n, gone in rows
+        ),
+    )
+
+
+def named_response(
+    db: Session, exam: ExamSession, *, handle: str = "", script: str = "", question: str = ""
+) -> int:
+    """The response a lead names: by its handle, or by script code and question
+    (``component/number``); NotFound (coded) for anything else."""
+    from marking.queue import handles
+
+    if handle.strip():
+        return handles.response_id(exam, handle)
+    component, _slash, number = question.partition("/")
+    if not script.strip() or not number:
+        raise MarkingError.coded(
+            "correction_which_response",
+            "name the response: its handle, or the script code and the question",
+        )
+    return response_by_script(db, exam, script_code=script, component=component, question=number)
+
+
+def chosen_mark(target: str) -> str:
+    """The mark a lead chose to correct (an examiner's username, or ``arbitration``)."""
+    if not target.strip():
+        raise MarkingError.coded(
+            "correction_which_mark", "choose the mark to correct (whose, or the arbitration)"
+        )
+    return target.strip()
