@@ -363,10 +363,15 @@ def _reconcile_again(
 ) -> int | None:
     """DESIGN §5 on the response's effective marks after a correction (see the module's
     docstring); returns the id of an arbitration it withdrew, if any."""
-    if response.state is ResponseState.ANOMALY or response.final_rule in ("lead", "key"):
-        return None  # the lead's resolution (or ruling) decides, not the marks
     group = db.get(MarkingGroup, response.group_id)
     assert group is not None
+    if response.final_rule in ("lead", "key"):
+        return None  # the lead's ruling on an anomaly decides, not the marks
+    if response.state is ResponseState.ANOMALY:
+        # The lead's resolution reconciles it (back to the queue); a third mark called for
+        # by the marks as they were is called for again then, if still needed.
+        response.marks_needed = max(group.marks_required, response.marks_done)
+        return None
     arbitrated = response.final_rule == "arbitration"
     arbitration = response.final
     response.marks_needed = group.marks_required

@@ -32,7 +32,7 @@ from marking.store.models import (
     RulingWithdrawal,
     Script,
     SessionState,
-    effective_value,
+    latest_corrections,
 )
 
 PAPER_COLUMNS = (
@@ -99,19 +99,22 @@ def marks_rows(db: Session, exam: ExamSession) -> Iterator[tuple[str, ...]]:
     ):
         rows.append((code, comp, pos, 0, number, "", _num(score), "key", ""))
     # A corrected mark shows its correction: the value in force, and when it was given (R6).
-    latest_at = (
-        select(func.max(MarkCorrection.created_at))
-        .where(MarkCorrection.mark_id == Mark.id)
-        .scalar_subquery()
+    last = (
+        select(MarkCorrection.mark_id, func.max(MarkCorrection.created_at).label("at"))
+        .group_by(MarkCorrection.mark_id)
+        .subquery("last_corrected")
     )
+    latest = latest_corrections()
     for code, comp, number, pos, username, value, kind, at in db.execute(
         base.add_columns(
             Account.username,
-            effective_value(),
+            func.coalesce(latest.c.value, Mark.value, type_=Mark.value.type),
             Mark.kind,
-            func.coalesce(latest_at, Mark.created_at, type_=Mark.created_at.type),
+            func.coalesce(last.c.at, Mark.created_at, type_=Mark.created_at.type),
         )
         .join(Mark, Mark.response_id == Response.id)
+        .outerjoin(latest, latest.c.mark_id == Mark.id)
+        .outerjoin(last, last.c.mark_id == Mark.id)
         .join(Account, Account.id == Mark.examiner_id)
         .where(~exists().where(MarkWithdrawal.mark_id == Mark.id))
     ):

@@ -26,13 +26,15 @@ from marking.queue.corrections import (
     corrections_of,
     last_correctable,
 )
-from marking.queue.handback import release
-from marking.queue.lead import arbitrate
+from marking.queue.handback import flag, release
+from marking.queue.lead import arbitrate, resolve_anomaly
 from marking.queue.leases import LeaseLost
 from marking.queue.marks import InvalidMark, submit_mark
-from marking.read import exports
+from marking.read import exports, reportdata
 from marking.setup.assignment import name_deputy
 from marking.store.models import (
+    AnomalyKind,
+    AnomalyResolution,
     Arbitration,
     ExamSession,
     Exclusion,
@@ -363,3 +365,45 @@ def test_per_response_results_equal_the_session_recomputation_after_random_corre
             nested.rollback()
 
     run()
+
+
+def test_statistics_and_the_registers_attributions_read_the_marks_in_force(
+    db: Session, tmp_path: Path
+) -> None:
+    """R3, R6: reports use effective marks (the statistics' marks per question), and the
+    register's attributions name who corrected a mark."""
+    exam = f.tiny_session(db, tmp_path, "K-11", n=1).exam
+    mark_as(db, exam, "e1", {Q: "3"})
+    mark_as(db, exam, "e2", {Q: "3"})
+    correct(db, exam, "lead", "4", of="e1")
+    stats = reportdata.stats_data(db, exam)
+    [theory_2] = [q for q in stats.questions if (q.component, q.number) == ("theory", "2")]
+    by_examiner = {who: value for who, value in zip(theory_2.examiner, theory_2.value, strict=True)}
+    assert sorted(by_examiner.values()) == [3000, 4000]
+    [short] = [g for g in reportdata._attributions(db, exam) if g.key == "short"]
+    assert len(short.correctors) == 1 and "lead" in short.correctors[0]
+
+
+def test_a_response_with_the_lead_for_an_anomaly_takes_the_correction_and_waits(
+    db: Session, tmp_path: Path
+) -> None:
+    """R4, R6: held for an anomaly report it is not final, so its examiner corrects; it stays
+    with the lead, whose resolution reconciles it on the corrected marks."""
+    exam = f.tiny_session(db, tmp_path, "K-12", n=1).exam
+    mark_as(db, exam, "e1", {Q: "2"})
+    mark_as(db, exam, "e2", {Q: "5"})
+    e3 = account(db, "e3")
+    [held] = [i for i in claim(db, exam, e3, size=100) if i.text == Q]
+    report = flag(db, exam, e3, response_id=held.response_id, kind=AnomalyKind.OTHER, note="?")
+    correct(db, exam, "e1", "4.5")
+    assert state(db, exam)[0] is ResponseState.ANOMALY
+    resolve_anomaly(
+        db,
+        exam,
+        account(db, "lead"),
+        anomaly_id=report.id,
+        resolution=AnomalyResolution.REQUEUE,
+        note="可评",
+    )
+    assert state(db, exam) == (ResponseState.FINAL, Decimal(5), "agreed", 2)
+    assert check_reconciliation(db, exam) >= 1

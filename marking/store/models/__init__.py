@@ -53,6 +53,7 @@ from marking.store.models.marks import (
     MarkWithdrawal,
     RulingWithdrawal,
     effective_value,
+    latest_corrections,
 )
 from marking.store.models.paper import (
     IssuedSheet,
@@ -167,6 +168,7 @@ __all__ = [
     "UTCDateTime",
     "WebLogin",
     "effective_value",
+    "latest_corrections",
     "new_recusal_key",
     "utcnow",
 ]

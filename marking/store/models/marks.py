@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Subquery
 
 from marking.store.db import Base, Marks
 from marking.store.models.columns import UTCDateTime, stored_enum, utcnow
@@ -150,6 +151,24 @@ def effective_value() -> ColumnElement[Decimal]:
         .scalar_subquery()
     )
     return func.coalesce(latest, Mark.value, type_=Marks())
+
+
+def latest_corrections() -> Subquery:
+    """(mark_id, value) of each corrected mark's latest correction, as a subquery.
+
+    For readers of many marks (the session-wide check, exports, statistics): outer-join it
+    on ``mark_id`` and read ``func.coalesce(latest.c.value, Mark.value)``, one hash join
+    rather than ``effective_value``'s lookup per mark (millions at publication)."""
+    last = (
+        select(MarkCorrection.mark_id, func.max(MarkCorrection.seq).label("seq"))
+        .group_by(MarkCorrection.mark_id)
+        .subquery("last_seq")
+    )
+    return (
+        select(MarkCorrection.mark_id, MarkCorrection.value)
+        .join(last, (last.c.mark_id == MarkCorrection.mark_id) & (last.c.seq == MarkCorrection.seq))
+        .subquery("latest_correction")
+    )
 
 
 class Arbitration(Base):
