@@ -139,6 +139,8 @@ def correct_mark(
     """
     response = _locked_response(db, exam, response_id)
     author = examiner or account
+    if author.id != account.id:  # someone else's mark: only whoever rules on the response
+        _require_ruler(db, exam, account, response)
     mark = db.scalar(
         select(Mark).where(Mark.response_id == response.id, Mark.examiner_id == author.id)
     )
@@ -296,30 +298,30 @@ def _require_may_correct(
     own = mark.examiner_id == account.id
     if own and response.state is not ResponseState.FINAL and exam.state is SessionState.MARKING:
         return
-    if (
-        account.id in (exam.lead_id, exam.deputy_id)
-        and ruler_of(db, exam, response.script_id) == account.id
-    ):
+    if account.id in (exam.lead_id, exam.deputy_id):
+        _require_ruler(db, exam, account, response)
         return
-    if own:
-        raise StateError.coded(
-            "correction_final",
-            "that response is final: only the lead examiner corrects its marks now",
-        )
-    raise MarkingError.coded(
-        "correction_not_yours",
-        "only the examiner who gave a mark, or the lead examiner, corrects it",
+    raise StateError.coded(
+        "correction_final",
+        "that response is final: only the lead examiner corrects its marks now",
     )
 
 
 def _require_ruler(db: Session, exam: ExamSession, account: Account, response: Response) -> None:
-    if (
-        account.id not in (exam.lead_id, exam.deputy_id)
-        or ruler_of(db, exam, response.script_id) != account.id
-    ):
+    """``account`` rules on the response (the lead, or the deputy where the lead is
+    excluded). A lead or deputy who does not is told the response is not there, as for
+    rulings (``lead._require_ruler``): nothing tells the lead that the deputy rules on it,
+    which would say the script is by someone the lead declared a conflict with."""
+    if account.id not in (exam.lead_id, exam.deputy_id):
         raise MarkingError.coded(
             "correction_not_yours",
             "only the examiner who gave a mark, or the lead examiner, corrects it",
+        )
+    if ruler_of(db, exam, response.script_id) != account.id:
+        raise NotFound.coded(
+            "correction_no_response",
+            "that response is not in session %(session)s",
+            session=exam.code,
         )
 
 

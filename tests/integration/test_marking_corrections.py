@@ -271,8 +271,13 @@ def test_the_deputy_corrects_where_the_lead_is_excluded(db: Session, tmp_path: P
     response = f.response_of(db, exam, Q)
     db.add(Exclusion(script_id=response.script_id, examiner_id=get_account(db, "lead").id))
     db.flush()
-    with pytest.raises(MarkingError, match="only the examiner who gave a mark"):
+    # Refused as for a response that is not there: nothing tells the lead whose it is.
+    with pytest.raises(NotFound) as hidden:
         correct(db, exam, "lead", "4", of="e1")
+    assert hidden.value.code == "correction_no_response"
+    with pytest.raises(NotFound) as hidden_too:
+        correct(db, exam, "lead", "4", of="e3")  # no mark of e3 there: the same answer
+    assert hidden_too.value.code == "correction_no_response"
     correct(db, exam, "deputy", "4", of="e1")
     assert state(db, exam)[:3] == (ResponseState.FINAL, Decimal("3.5"), "agreed")
     [logged] = entries(db, exam, "mark_corrected")
