@@ -91,6 +91,54 @@ ANOMALY = _shown(
     scheme=STRING,
 )
 TASK = _shown(["marks", "tolerance"], tolerance=DECIMAL, marks={"type": "array", "items": DECIMAL})
+MY_LAST_MARK = {
+    "type": ["object", "null"],
+    "required": ["response", "component", "question", "max", "step", "value", "given_at"],
+    "properties": {
+        "response": HANDLE,
+        "component": STRING,
+        "component_name": STRING,
+        "question": STRING,
+        "max": DECIMAL,
+        "step": DECIMAL,
+        "value": DECIMAL,
+        "given_at": {"type": "string", "format": "date-time"},
+    },
+    "additionalProperties": False,
+}
+RESPONSE_MARKS = {
+    "type": "object",
+    "required": ["response", "script_code", "component", "question", "state", "marks"],
+    "properties": {
+        "response": HANDLE,
+        "script_code": STRING,
+        "component": STRING,
+        "component_name": STRING,
+        "question": STRING,
+        "max": DECIMAL,
+        "step": DECIMAL,
+        "tolerance": DECIMAL,
+        "state": {"enum": ["open", "anomaly", "arbitration", "final"]},
+        "final": {"type": ["string", "null"]},
+        "rule": {"type": ["string", "null"]},
+        "arbitration": {"type": ["string", "null"]},
+        "marks": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "examiner": STRING,
+                    "kind": {"enum": ["double", "third"]},
+                    "given": DECIMAL,
+                    "value": DECIMAL,
+                    "corrections": {"type": "integer"},
+                    "withdrawn": {"type": "boolean"},
+                },
+            },
+        },
+    },
+    "additionalProperties": False,
+}
 MY_GROUP = {
     "type": "object",
     "required": ["key", "name", "responses", "my_marks", "held", "available"],
@@ -562,6 +610,30 @@ OPERATIONS: list[Operation] = [
     ),
     (
         "get",
+        "/sessions/{code}/my-last-mark",
+        "My most recent mark I may still correct (its response not final), or null",
+        "examiner",
+        [CODE],
+        None,
+        200,
+        MY_LAST_MARK,
+    ),
+    (
+        "post",
+        "/sessions/{code}/responses/{handle}/correct",
+        "Correct my own mark while its response is not final (R6: a new record with a "
+        "reason; the response is reconciled again)",
+        "examiner",
+        [CODE, HANDLE_PARAM],
+        _json_body(
+            {"value": {"type": ["string", "number"]}, "reason": {"type": "string"}},
+            ["value", "reason"],
+        ),
+        200,
+        _answer(response=HANDLE, corrected={"const": True}, value=DECIMAL),
+    ),
+    (
+        "get",
         "/sessions/{code}/responses/{handle}/image",
         "A response's image (examiner holding it, or the lead)",
         "examiner, lead",
@@ -654,6 +726,40 @@ OPERATIONS: list[Operation] = [
         _json_body({"value": {"type": "string"}, "reason": {"type": "string"}}, ["value"]),
         200,
         _answer(response=HANDLE, final=DECIMAL),
+    ),
+    (
+        "get",
+        "/sessions/{code}/response-marks",
+        "A response's marks for the lead (or deputy) to correct, named by `handle` or by "
+        "`script` and `question` (component/number)",
+        "lead",
+        [
+            CODE,
+            {"name": "handle", "in": "query", "required": False, "schema": STRING},
+            {"name": "script", "in": "query", "required": False, "schema": STRING},
+            {"name": "question", "in": "query", "required": False, "schema": STRING},
+        ],
+        None,
+        200,
+        RESPONSE_MARKS,
+    ),
+    (
+        "post",
+        "/sessions/{code}/responses/{handle}/corrections",
+        "The lead corrects an examiner's mark (`examiner`: whose) or their arbitration "
+        "(`examiner`: `arbitration`), with a reason (R6); the final is recomputed",
+        "lead",
+        [CODE, HANDLE_PARAM],
+        _json_body(
+            {
+                "examiner": {"type": "string"},
+                "value": {"type": ["string", "number"]},
+                "reason": {"type": "string"},
+            },
+            ["examiner", "value", "reason"],
+        ),
+        200,
+        _answer(response=HANDLE, state=STRING, final={"type": ["string", "null"]}),
     ),
     (
         "get",

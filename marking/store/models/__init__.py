@@ -54,9 +54,12 @@ from marking.store.models.marks import (
     Lease,
     LeaseState,
     Mark,
+    MarkCorrection,
     MarkKind,
     MarkWithdrawal,
     RulingWithdrawal,
+    effective_value,
+    latest_corrections,
 )
 from marking.store.models.paper import (
     IssuedSheet,
@@ -135,6 +138,7 @@ __all__ = [
     "LoginAttempt",
     "LoginThrottle",
     "Mark",
+    "MarkCorrection",
     "MarkKind",
     "MarkWithdrawal",
     "MarkingGroup",
@@ -170,6 +174,8 @@ __all__ = [
     "SessionState",
     "UTCDateTime",
     "WebLogin",
+    "effective_value",
+    "latest_corrections",
     "new_recusal_key",
     "utcnow",
 ]
