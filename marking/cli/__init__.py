@@ -2,7 +2,7 @@
 
 This module holds the group (`main`), the context it carries and the error handler; the
 commands live a module per command group beside it (sessions, people, intake, groups,
-publication, audit, exports, paper, scans, jobs, demo).
+publication, records, audit, exports, paper, scans, jobs, demo).
 """
 
 from __future__ import annotations
@@ -113,6 +113,7 @@ from marking.cli import (  # noqa: E402
     paper,
     people,
     publication,
+    records,
     scans,
     sessions,
 )
@@ -131,6 +132,7 @@ __all__ = [
     "pass_ctx",
     "people",
     "publication",
+    "records",
     "scans",
     "sessions",
 ]

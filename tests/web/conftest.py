@@ -36,13 +36,14 @@ from web import create_app
 from web.i18n import build
 
 PASSWORD = "web-test-password-1"
-ROLES = ("admin", "office", "director", "lead", "examiner")
+ROLES = ("admin", "office", "director", "lead", "examiner", "centre")
 USERNAMES = {
     "admin": "admin",
     "office": "office",
     "director": "director",
     "lead": "lead",
     "examiner": "e1",
+    "centre": "centre",
 }
 
 
@@ -103,6 +104,8 @@ class World:
     def passwords(self, db: Session) -> None:
         if db.query(Account).filter_by(username="admin").first() is None:
             add_user(db, "admin", role=Role.ADMIN)
+        if db.query(Account).filter_by(username="centre").first() is None:
+            add_user(db, "centre", role=Role.CENTRE)
         for account in db.query(Account):
             account.password_hash = self._hash
 

@@ -19,7 +19,7 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)")
 
 def _raised_codes() -> dict[str, set[str]]:
     """code → the placeholders of its English, for every ``X.coded("code", "English")`` and
-    ``Refusals(..., code="code")`` in the core."""
+    ``Refusals(..., code="code")`` (or a subclass's) in the core."""
     found: dict[str, set[str]] = {}
     for path in sorted((ROOT / "marking").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -32,7 +32,10 @@ def _raised_codes() -> dict[str, set[str]]:
                     f"{path.name}:{node.lineno}: a coded error's code and English are literals"
                 )
                 found[code.value] = set(PLACEHOLDER.findall(message.value))
-            elif isinstance(func, ast.Name) and func.id == "Refusals":
+            elif (isinstance(func, ast.Name) and func.id.endswith("Refusals")) or (
+                # A subclass of Refusals naming its code (records' FormRefused).
+                isinstance(func, ast.Attribute) and func.attr == "__init__"
+            ):
                 for kw in node.keywords:
                     if kw.arg == "code" and isinstance(kw.value, ast.Constant):
                         found[kw.value.value] = set()

@@ -70,6 +70,7 @@ from marking.store.models.paper import (
     ScanSheetState,
 )
 from marking.store.models.publication import Publication, PublicationApproval, Result
+from marking.store.models.records import CollectiveDecision, RecordWithdrawal
 from marking.store.models.scripts import (
     Exclusion,
     Image,
@@ -108,6 +109,7 @@ __all__ = [
     "Arbitration",
     "Assignment",
     "ChainLink",
+    "CollectiveDecision",
     "Component",
     "Custody",
     "CustodyShare",
@@ -138,6 +140,7 @@ __all__ = [
     "QuarantineKind",
     "QuarantineState",
     "Question",
+    "RecordWithdrawal",
     "Relation",
     "ReportRun",
     "Response",
