@@ -27,7 +27,11 @@ from marking.demo import synthetic
 from marking.demo.simulate import simulate
 from marking.domain.definition import parse_session_definition
 from marking.intake.batch import intake_batch
-from marking.intake.records import record_interview, record_violations
+from marking.intake.records import (
+    record_interview,
+    record_interview_absent,
+    record_violations,
+)
 from marking.people.accounts import add_user, get_account, hash_password
 from marking.people.examiners import import_conflicts, import_examiners
 from marking.publication.approvals import approve_publication
@@ -199,6 +203,8 @@ def _session(
         record_violations(db, exam, folder / "violations.csv", actor=ACTOR)
         if level <= 2:
             record_interview(db, exam, folder / "interview.csv", actor=ACTOR)
+            if (folder / "interview-absent.csv").read_text(encoding="utf-8").count("\n") > 1:
+                record_interview_absent(db, exam, folder / "interview-absent.csv", actor=ACTOR)
     with stage("publication"), transaction(engine) as db:
         _publish(db, get_session(db, code), folder, custody, office, director, summary)
     with stage("exports, verify"), transaction(engine) as db:
@@ -232,31 +238,43 @@ def _write_inputs(
         synthetic.write_batch(
             folder / f"batch-{i}", part, questions, seed=seed + i, image_rate=0.05
         )
+    declared = [(rng.choice(examiners), p) for p in rng.sample(people, 2)]
     _write(
         folder / "conflicts.csv",
         ("username", "id_number", "relation"),
-        [(rng.choice(examiners), p.id_number, "relative") for p in rng.sample(people, 2)],
+        [(u, p.id_number, "relative") for u, p in declared],
     )
     _write(
         folder / "violations.csv",
-        ("exam_no", "component", "action", "reason"),
+        ("exam_no", "component", "action", "reason", "decided_by"),
         [
-            (people[3].exam_no, "theory", "warning", "考试中交头接耳"),
-            (people[7].exam_no, "skills", "void", "携带违禁资料"),
+            (people[3].exam_no, "theory", "warning", "考试中交头接耳", examiners[0]),
+            (people[7].exam_no, "skills", "void", "携带违禁资料", examiners[0]),
         ],
     )
     if level <= 2:
-        panel = [e for e in examiners][:3]
-        _write(
-            folder / "interview.csv",
-            ("exam_no", "username", "score"),
-            [
-                (p.exam_no, u, str(max(0, min(100, round(rng.gauss(68, 12))))))
-                for p in people
-                if rng.random() > 0.03
-                for u in panel
-            ],
-        )
+        _write_interview(folder, people, examiners, declared, rng)
+
+
+def _write_interview(
+    folder: Path,
+    people: list[synthetic.SyntheticCandidate],
+    examiners: list[str],
+    declared: list[tuple[str, synthetic.SyntheticCandidate]],
+    rng: random.Random,
+) -> None:
+    """Each candidate's panel: three of the senior examiners, none with a declared conflict
+    with the candidate (R7, R10); a few candidates absent from the interview, so recorded."""
+    conflicted = {(u, p.exam_no) for u, p in declared}
+    scores, absent = [], []
+    for p in people:
+        if rng.random() <= 0.03:
+            absent.append((p.exam_no, "未参加面试"))
+            continue
+        panel = [u for u in examiners if (u, p.exam_no) not in conflicted][:3]
+        scores += [(p.exam_no, u, str(max(0, min(100, round(rng.gauss(68, 12)))))) for u in panel]
+    _write(folder / "interview.csv", ("exam_no", "username", "score"), scores)
+    _write(folder / "interview-absent.csv", ("exam_no", "reason"), absent)
 
 
 def _create(db: Session, folder: Path, toml_text: str, custody: str) -> None:

@@ -82,6 +82,7 @@ class World:
         seed: int = 1,
         key_file: bool = False,
         open_groups: bool = True,
+        level: int = 3,
     ) -> Tiny:
         """A tiny session (tests/integration/factory.py) at a station of its own, so R10's
         consecutive-session limit never bites; marking open unless told."""
@@ -92,7 +93,7 @@ class World:
             if missing := [u for u in examiners if u not in known]:
                 add_examiners(db, folder, *missing)
             exam, keys = new_session(
-                db, folder, tiny_toml(code, station=f"S-{code}"), key_file=key_file
+                db, folder, tiny_toml(code, station=f"S-{code}", level=level), key_file=key_file
             )
             roster = people(n, seed=seed)
             summary = take_in(db, exam, folder / "batch", roster, tiny_rows(roster))
