@@ -61,9 +61,17 @@ TEXT: dict[str, object] = {
     "records_refused": _l(
         "Publication refused: the violation and interview records need attention"
     ),
-    "record_unknown_candidate": _l(
-        "%(kind)s record %(record)s, row %(row)s: exam number %(exam_no)s is in no batch; "
+    "unknown_in_violations": _l(
+        "Violations record %(record)s, row %(row)s: exam number %(exam_no)s is in no batch; "
         "withdraw record %(record)s (the session's records) and enter it again"
+    ),
+    "unknown_in_interview": _l(
+        "Interview record %(record)s, row %(row)s: exam number %(exam_no)s is in no batch; "
+        "withdraw record %(record)s (the session's records) and enter it again"
+    ),
+    "unknown_in_absences": _l(
+        "Interview absence record %(record)s, row %(row)s: exam number %(exam_no)s is in no "
+        "batch; withdraw record %(record)s (the session's records) and enter it again"
     ),
     "panel_member_refused": _l(
         "Interview record %(record)s, candidate %(exam_no)s: %(problem)s; withdraw record "

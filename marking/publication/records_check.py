@@ -39,14 +39,27 @@ class CheckedRecords:
 
 
 def _unknown(kind: str, item: dict[str, Any]) -> MarkingError:
+    """A record's row naming an exam number of no batch not withdrawn: withdraw the record."""
+    where = {"record": item["record"], "row": item["row"], "exam_no": item["exam_no"]}
+    if kind == "violations":
+        return MarkingError.coded(
+            "unknown_in_violations",
+            "violations record %(record)s, row %(row)s: exam number %(exam_no)s is in no "
+            "batch; withdraw record %(record)s (the session's records) and enter it again",
+            **where,
+        )
+    if kind == "interview":
+        return MarkingError.coded(
+            "unknown_in_interview",
+            "interview record %(record)s, row %(row)s: exam number %(exam_no)s is in no "
+            "batch; withdraw record %(record)s (the session's records) and enter it again",
+            **where,
+        )
     return MarkingError.coded(
-        "record_unknown_candidate",
-        "%(kind)s record %(record)s, row %(row)s: exam number %(exam_no)s is in no batch; "
-        "withdraw record %(record)s (the session's records) and enter it again",
-        kind=kind,
-        record=item["record"],
-        row=item["row"],
-        exam_no=item["exam_no"],
+        "unknown_in_absences",
+        "interview absence record %(record)s, row %(row)s: exam number %(exam_no)s is in no "
+        "batch; withdraw record %(record)s (the session's records) and enter it again",
+        **where,
     )
 
 
@@ -71,7 +84,7 @@ def check_records(
             out.voided.add(v["exam_no"])
     for a in absences:
         if a["exam_no"] not in by_exam_no:
-            problems.append(_unknown("interview absence", a))
+            problems.append(_unknown("absences", a))
         else:
             out.absent.add(a["exam_no"])
     problems += _panels(db, exam, by_exam_no, interviews, conflicts, out)
