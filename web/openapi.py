@@ -109,7 +109,7 @@ MY_GROUP = {
 ACCOUNT_FIELDS: dict[str, Any] = {
     "username": {"type": "string"},
     "name": {"type": "string"},
-    "role": {"enum": ["admin", "office", "director", "lead", "examiner"]},
+    "role": {"enum": ["admin", "office", "director", "lead", "examiner", "centre"]},
     "active": {"type": "boolean"},
     "created_at": {"type": "string"},
     "via": {"enum": ["cookie", "token"]},
@@ -138,7 +138,7 @@ ACCOUNT_REQUEST = {
         "id": {"type": "integer"},
         "username": {"type": "string"},
         "change": {"enum": ["create", "role", "password", "disable"]},
-        "role": {"enum": ["office", "director", "lead", "admin", None]},
+        "role": {"enum": ["office", "director", "lead", "admin", "centre", None]},
         "name": {"type": "string"},
         "requested_by": {"type": "string"},
         "requested_at": {"type": "string"},
@@ -693,7 +693,7 @@ OPERATIONS: list[Operation] = [
         _json_body(
             {
                 "username": {"type": "string"},
-                "role": {"enum": ["office", "director", "lead", "admin"]},
+                "role": {"enum": ["office", "director", "lead", "admin", "centre"]},
                 "name": {"type": "string"},
                 "password": {"type": "string"},
             },
@@ -713,7 +713,7 @@ OPERATIONS: list[Operation] = [
             {
                 "password": {"type": "string"},
                 "active": {"type": "boolean"},
-                "role": {"enum": ["office", "director", "lead", "admin"]},
+                "role": {"enum": ["office", "director", "lead", "admin", "centre"]},
             }
         ),
         200,
