@@ -26,6 +26,7 @@ from marking.audit.verify import verify
 from marking.demo import synthetic
 from marking.demo.simulate import simulate
 from marking.domain.definition import parse_session_definition
+from marking.intake import collectives
 from marking.intake.batch import intake_batch
 from marking.intake.records import (
     record_interview,
@@ -132,7 +133,8 @@ def run_demo(
         _print_summary(s, echo)
     echo(
         f"demo accounts (password {DEMO_PASSWORD!r}): office-{tag.lower()}, "
-        f"director-{tag.lower()}, lead-{tag.lower()}, examiners exam001..exam{EXAMINERS:03d}"
+        f"director-{tag.lower()}, lead-{tag.lower()}, centre-{tag.lower()} (guidance centre), "
+        f"examiners exam001..exam{EXAMINERS:03d}"
     )
     echo(f"exports and keys: {run_dir}")
     return [s.code for s in summaries]
@@ -144,7 +146,7 @@ def _accounts(engine: Engine, run_dir: Path, seed: int, tag: str) -> None:
         import_examiners(db, run_dir / "examiners.csv")
         # One hash for all: argon2id is slow on purpose, and these are demo accounts.
         shared = hash_password(DEMO_PASSWORD)
-        for role in (Role.OFFICE, Role.DIRECTOR, Role.LEAD):
+        for role in (Role.OFFICE, Role.DIRECTOR, Role.LEAD, Role.CENTRE):
             account = add_user(
                 db, f"{role.value}-{tag.lower()}", role=role, name=f"演示{role.value}"
             )
@@ -201,6 +203,9 @@ def _session(
     with stage("violations, interviews"), transaction(engine) as db:
         exam = get_session(db, code)
         record_violations(db, exam, folder / "violations.csv", actor=ACTOR)
+        centre = get_account(db, f"centre-{tag.lower()}")
+        for decision in collectives.waiting(db, exam):
+            collectives.approve_collective(db, exam, decision, centre, note="同意")
         if level <= 2:
             record_interview(db, exam, folder / "interview.csv", actor=ACTOR)
             if (folder / "interview-absent.csv").read_text(encoding="utf-8").count("\n") > 1:
@@ -246,10 +251,15 @@ def _write_inputs(
     )
     _write(
         folder / "violations.csv",
-        ("exam_no", "component", "action", "reason", "decided_by"),
+        ("exam_no", "component", "action", "reason", "decided_by", "collective"),
         [
-            (people[3].exam_no, "theory", "warning", "考试中交头接耳", examiners[0]),
-            (people[7].exam_no, "skills", "void", "携带违禁资料", examiners[0]),
+            (people[3].exam_no, "theory", "warning", "考试中交头接耳", examiners[0], ""),
+            (people[7].exam_no, "skills", "void", "携带违禁资料", examiners[0], ""),
+            # A collective decision (第七条(五)): the guidance centre approves it.
+            *(
+                (p.exam_no, "skills", "terminated", "集体传递答案", examiners[0], "G1")
+                for p in people[8:10]
+            ),
         ],
     )
     if level <= 2:
