@@ -185,7 +185,7 @@ def test_publication_names_candidates_without_panel_scores_until_recorded_absent
     refused = publish()
     assert refused.status_code == 409
     body = text(refused)
-    assert 'id="publication-refused"' in body and 'id="collectives-check"' in body
+    assert 'id="publication-refused"' in body and 'id="interview-check"' in body
     assert c2 in body and "000000000000" in body  # named now that publication unsealed
     found = re.search(r"缺考记录 (\d+) 第 1 行|record (\d+), row 1", body)
     assert found

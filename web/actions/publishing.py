@@ -88,6 +88,7 @@ def _records_checklist(db: Session, exam: ExamSession) -> dict[str, Any]:
             {"label": c.label, "candidates": c.candidates, "record": c.record_id}
             for c in collectives.waiting(db, exam)
         ],
+        "collectives": len(collectives.of_session(db, exam)),
     }
 
 
