@@ -222,3 +222,32 @@ def test_an_admin_makes_a_centre_account_under_four_eyes(world: World) -> None:
         assert request.role is not None and request.role.value == "centre"
         assert request.decision is None
         assert db.scalar(select(Account.id).where(Account.username == "centre2")) is None
+
+
+def test_the_office_uploads_a_violations_file_with_decided_by_and_collective(
+    world: World,
+) -> None:
+    """DESIGN §14: violations.csv gains optional decided_by and collective; from the
+    browser as from the command line, a bad file is refused whole, naming row and column."""
+    tiny = level_two(world, "WR-6")
+    office = world.client("office")
+    c1, c2, c3 = (c.exam_no for c in tiny.candidates)
+    header = "exam_no,component,action,reason,decided_by,collective\n"
+
+    def upload(body: str):  # type: ignore[no-untyped-def]
+        return office.post(
+            "/office/sessions/WR-6/records/file",
+            data={"kind": "violations", "file": (io.BytesIO(body.encode()), "violations.csv")},
+            content_type="multipart/form-data",
+        )
+
+    bad = upload(header + f"{c1},theory,void,x,lead,G6\n{c2},theory,warning,x,lead,G6\n")
+    assert bad.status_code == 422 and "collective" in text(bad)
+    good = upload(
+        header + f"{c1},theory,void,集体作弊,lead,G6\n{c2},theory,void,集体作弊,lead,G6\n"
+        f"{c3},skills,advice,迟到,e1,\n"
+    )
+    assert good.status_code == 302
+    page = text(office.get("/office/sessions/WR-6/records"))
+    assert 'data-collective="G6"' in page
+    assert_blind(page, tiny, "集体作弊", "迟到")
