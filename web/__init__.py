@@ -88,8 +88,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     formatting.init_app(app)
 
-    # Their routes join office_bp (and, for the panel's scores, examiner_bp).
-    from web import office_scans, records_screens  # noqa: F401
+    # Their routes join office_bp (and, for the panel's scores, examiner_bp) and api_bp.
+    from web import api_records, office_scans, records_screens  # noqa: F401
     from web.admin import bp as admin_bp
     from web.api import bp as api_bp
     from web.auth import bp as auth_bp

@@ -251,3 +251,38 @@ def test_the_office_uploads_a_violations_file_with_decided_by_and_collective(
     page = text(office.get("/office/sessions/WR-6/records"))
     assert 'data-collective="G6"' in page
     assert_blind(page, tiny, "集体作弊", "迟到")
+
+
+def test_the_same_actions_through_the_api(world: World) -> None:
+    """The JSON API: a collective violation, the centre's approval, a panel member's own
+    score, a withdrawal; answers carry record numbers and counts only."""
+    tiny = level_two(world, "WR-7")
+    office, centre, s1 = world.client("office"), world.client("centre"), world.client("s1")
+    c1, c2, _c3 = (c.exam_no for c in tiny.candidates)
+    refused = office.post("/api/v1/sessions/WR-7/violations", json={"exam_no": c1})
+    assert refused.status_code == 422 and refused.json["error"] == "refused"
+    made = office.post(
+        "/api/v1/sessions/WR-7/violations",
+        json={
+            "exam_no": f"{c1} {c2}",
+            "component": "theory",
+            "action": "void",
+            "reason": "集体作弊",
+            "decided_by": "lead",
+            "collective": "G7",
+        },
+    )
+    assert made.status_code == 201 and made.json["count"] == 2
+    [waiting] = [c for c in centre.get("/api/v1/collectives").json if c["session"] == "WR-7"]
+    assert (waiting["label"], waiting["candidates"]) == ("G7", 2)
+    approved = centre.post(f"/api/v1/sessions/WR-7/collectives/{waiting['id']}/approve", json={})
+    assert approved.status_code == 200 and approved.json["collective"] == "G7"
+    mine = s1.post("/api/v1/sessions/WR-7/interview/mine", json={"exam_no": c1, "score": "90"})
+    assert mine.status_code == 201
+    listed = office.get("/api/v1/sessions/WR-7/records").json
+    assert listed["counts"] == {"violation": 2, "interview": 1, "interview_absent": 0}
+    gone = office.post(
+        f"/api/v1/sessions/WR-7/records/{mine.json['record']}/withdraw", json={"reason": "重录"}
+    )
+    assert gone.status_code == 200
+    assert_blind(str(listed) + str(waiting), tiny, "集体作弊", "90")
