@@ -106,4 +106,8 @@ def word(exc: MarkingError) -> str | None:
         return first + "：" + "；".join(lines) if lines else first
     if exc.code is None or exc.code not in TEXT:
         return None
-    return str(TEXT[exc.code]) % dict(exc.params)
+    # A parameter that is itself a coded refusal (why a panel member may not sit) is worded too.
+    params = {
+        k: (word(v) or str(v)) if isinstance(v, MarkingError) else v for k, v in exc.params.items()
+    }
+    return str(TEXT[exc.code]) % params

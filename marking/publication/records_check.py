@@ -129,7 +129,7 @@ def _panels(
                     "record %(record)s and have a member who may sit score the candidate",
                     record=record,
                     exam_no=s["exam_no"],
-                    problem=str(refused),
+                    problem=refused,  # worded in the reader's language on screen
                 )
             )
         elif relation is not None:
