@@ -88,18 +88,29 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     formatting.init_app(app)
 
-    import web.api_duties  # its routes join api_bp
-    import web.duties  # its routes join the auth, office and director blueprints
-    import web.office_scans  # noqa: F401  (its routes join office_bp)
+    # Their routes join the role blueprints and api_bp: scans and records (office_bp, and the
+    # panel's scores examiner_bp), duties (auth_bp, office_bp, director_bp).
+    from web import api_duties, api_records, duties, office_scans, records_screens  # noqa: F401
     from web.admin import bp as admin_bp
     from web.api import bp as api_bp
     from web.auth import bp as auth_bp
+    from web.centre import bp as centre_bp
     from web.director import bp as director_bp
     from web.examiner import bp as examiner_bp
     from web.lead import bp as lead_bp
     from web.office import bp as office_bp
 
-    for blueprint in (auth_bp, examiner_bp, lead_bp, office_bp, director_bp, admin_bp, api_bp):
+    blueprints = (
+        auth_bp,
+        examiner_bp,
+        lead_bp,
+        office_bp,
+        director_bp,
+        centre_bp,
+        admin_bp,
+        api_bp,
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
     @app.get("/lang/<code>")

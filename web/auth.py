@@ -40,6 +40,7 @@ LANDING = {
     Role.OFFICE: "office.home",
     Role.DIRECTOR: "director.home",
     Role.ADMIN: "admin.home",
+    Role.CENTRE: "centre.home",
 }
 
 

@@ -86,6 +86,79 @@ TEXT: dict[str, object] = {
     "invitation_used": _l("This invitation link was used already."),
     "invitation_voided": _l("This invitation link was replaced by a newer one."),
     "invitation_expired": _l("This invitation link has expired."),
+    # Violations and interview records (marking/intake/, marking/publication/records_check.py).
+    "panel_not_examiner": _l("%(member)s is not an examiner account"),
+    "panel_disabled": _l("%(member)s's account is disabled"),
+    "panel_not_senior": _l(
+        "%(member)s is not a senior examiner: interview panels are senior examiners (R7)"
+    ),
+    "panel_not_qualified": _l("%(member)s may not sit on this interview panel: %(problem)s"),
+    "no_interview": _l(
+        "Session %(session)s is level %(level)s: interviews belong to levels 1-2 (R7)."
+    ),
+    "collective_taken": _l(
+        "Collective %(collective)s is already recorded in session %(session)s: give the new "
+        "decision an id of its own, or withdraw the earlier record first."
+    ),
+    "no_collective": _l("Session %(session)s has no collective decision %(collective)s."),
+    "not_centre": _l(
+        "Approving a collective violation decision needs an active account of the guidance "
+        "centre; %(user)s is not one."
+    ),
+    "collective_approved": _l(
+        "Collective decision %(collective)s of session %(session)s is already approved."
+    ),
+    "form_refused": _l("Refused; nothing was stored"),
+    "field_empty": _l("Empty."),
+    "field_too_long": _l("Longer than %(n)s characters."),
+    "no_component": _l("No component %(component)s in this session."),
+    "bad_action": _l("Must be one of %(actions)s."),
+    "violation_reason": _l("Empty: a violation needs its reason."),
+    "collective_needed": _l(
+        "One decision on several candidates is a collective decision: give it an id (the guidance "
+        "centre approves it)."
+    ),
+    "decided_by_needed": _l("Say who decided (the examiner or lead examiner)."),
+    "score_refused": _l("A score from 0 to 100 (%(why)s)."),
+    "reason_needed": _l("A withdrawal needs a reason."),
+    "no_record": _l("Session %(session)s has no violation or interview record %(record)s."),
+    "record_withdrawn": _l("Record %(record)s was already withdrawn."),
+    "records_refused": _l(
+        "Publication refused: the violation and interview records need attention"
+    ),
+    "unknown_in_violations": _l(
+        "Violations record %(record)s, row %(row)s: exam number %(exam_no)s is in no batch; "
+        "withdraw record %(record)s (the session's records) and enter it again"
+    ),
+    "unknown_in_interview": _l(
+        "Interview record %(record)s, row %(row)s: exam number %(exam_no)s is in no batch; "
+        "withdraw record %(record)s (the session's records) and enter it again"
+    ),
+    "unknown_in_absences": _l(
+        "Interview absence record %(record)s, row %(row)s: exam number %(exam_no)s is in no "
+        "batch; withdraw record %(record)s (the session's records) and enter it again"
+    ),
+    "panel_member_refused": _l(
+        "Interview record %(record)s, candidate %(exam_no)s: %(problem)s; withdraw record "
+        "%(record)s and have a member who may sit score the candidate"
+    ),
+    "panel_conflict": _l(
+        "Interview record %(record)s: panel member %(member)s declared a conflict (%(relation)s) "
+        "with candidate %(exam_no)s (R10); withdraw record %(record)s and have another member "
+        "score the candidate"
+    ),
+    "panel_twice": _l(
+        "Panel member %(member)s scored candidate %(exam_no)s twice (records %(first)s and "
+        "%(record)s); withdraw one of them"
+    ),
+    "interview_both": _l(
+        "Recorded absent from the interview yet scored by the panel: %(exam_nos)s; withdraw the "
+        "absence or the scores"
+    ),
+    "interview_missing": _l(
+        "%(n)s candidate(s) have no interview panel scores (R7): %(exam_nos)s; enter their "
+        "panel's scores, or record them absent from the interview"
+    ),
 }
 
 
@@ -98,4 +171,8 @@ def word(exc: MarkingError) -> str | None:
         return first + "：" + "；".join(lines) if lines else first
     if exc.code is None or exc.code not in TEXT:
         return None
-    return str(TEXT[exc.code]) % dict(exc.params)
+    # A parameter that is itself a coded refusal (why a panel member may not sit) is worded too.
+    params = {
+        k: (word(v) or str(v)) if isinstance(v, MarkingError) else v for k, v in exc.params.items()
+    }
+    return str(TEXT[exc.code]) % params

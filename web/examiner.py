@@ -7,6 +7,7 @@ from flask import Blueprint, render_template
 from marking.store.models import AnomalyKind, Role
 from web import actions
 from web.access import session_as_examiner
+from web.actions import records
 from web.db import get_db
 from web.security import me, require
 
@@ -16,7 +17,12 @@ bp = Blueprint("examiner", __name__, url_prefix="/examiner")
 @bp.get("/")
 @require(Role.EXAMINER)
 def home() -> str:
-    return render_template("examiner/home.html", sessions=actions.examiner_home(get_db(), me()))
+    db = get_db()
+    return render_template(
+        "examiner/home.html",
+        sessions=actions.examiner_home(db, me()),
+        panels=records.panel_home(db, me()),
+    )
 
 
 @bp.get("/sessions/<code>/mark")

@@ -17,6 +17,7 @@ ROLE_NAMES = {
     "director": _l("Director"),
     "lead": _l("Lead examiner"),
     "examiner": _l("Examiner"),
+    "centre": _l("Guidance centre"),
 }
 STATE_NAMES = {
     "draft": _l("draft"),
@@ -63,6 +64,7 @@ APPROVAL_PARTS = {
     "rulings": _l("the lead's rulings"),
     "key_corrections": _l("the key corrections"),
     "records": _l("the violation and interview records"),
+    "collectives": _l("the guidance centre's approvals of collective decisions"),
     "panels": _l("the examiner grades interview panels rely on"),
 }
 ACCOUNT_CHANGES = {

@@ -45,6 +45,8 @@ UPLOADS: dict[str, int] = {
     # conflicts.csv / .xlsx: recusal declarations of a whole station's examiners and leads.
     "office.conflicts": 16 * MIB,
     "api.session_conflicts": 16 * MIB,
+    # violations.csv, interview.csv, interview absences: a session's rows, a few MB at most.
+    "office.records_upload": 16 * MIB,
     # session.toml, reference answers and schemes included.
     "office.create": 2 * MIB,
     "api.session_create": 2 * MIB,

@@ -13,11 +13,12 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from marking import jobs
 from marking.errors import InputError, InputErrors, MarkingError, NotFound
 from marking.paper.printing import MAX_COUNT
+from marking.publication.records_check import PublicationRefusals
 from marking.read import views
 from marking.store.models import Account, Role
-from web import actions, duty_text, scan_text
+from web import actions, duty_text, engine_text, scan_text
 from web.access import session_as_staff
-from web.actions import duties, scans
+from web.actions import duties, records, scans
 from web.db import fail, get_db
 from web.errors import classify, detail
 from web.jobs import get_jobs
@@ -64,6 +65,7 @@ def session(code: str) -> str:
         max_sheets=MAX_COUNT,
         scan_batches=scans.scan_batches(db, exam),
         component_names={c.key: c.name for c in exam.components},
+        records=records.records_page(db, exam),
         state_name=scan_text.state_name,
         words=scan_text.words,
     )
@@ -282,7 +284,7 @@ def publication(code: str) -> str:
 
 @bp.post("/sessions/<code>/publication")
 @require(Role.OFFICE)
-def publish(code: str) -> WerkzeugResponse:
+def publish(code: str) -> WerkzeugResponse | tuple[str, int]:
     exam, account = session_as_staff(code, Role.OFFICE)
     key = request.files.get("key_file")
     shares = [
@@ -290,16 +292,28 @@ def publish(code: str) -> WerkzeugResponse:
         for i, f in enumerate(request.files.getlist("share"), start=1)
         if f.filename
     ]
-    report = actions.publish(
-        get_db(),
-        exam,
-        account,
-        key_file=(actions.upload_name(key.filename, "key file"), key.read())
-        if key is not None and key.filename
-        else None,
-        passphrase=request.form.get("passphrase", ""),
-        shares=shares,
-    )
+    try:
+        report = actions.publish(
+            get_db(),
+            exam,
+            account,
+            key_file=(actions.upload_name(key.filename, "key file"), key.read())
+            if key is not None and key.filename
+            else None,
+            passphrase=request.form.get("passphrase", ""),
+            shares=shares,
+        )
+    except PublicationRefusals as refused:
+        # The records named what to withdraw or enter: shown on the checklist, not stored.
+        fail()
+        lines = [engine_text.word(r) or str(r) for r in refused.refusals]
+        page = render_template(
+            "office/publication.html",
+            exam=exam,
+            pub=actions.publication(get_db(), exam),
+            refusal={"head": _("Publication refused; nothing was published."), "lines": lines},
+        )
+        return page, 409
     flash(_("Session published: %(n)d candidates.", n=report["candidates"]), "ok")
     return redirect(url_for("office.results", code=code))
 

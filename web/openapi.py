@@ -157,7 +157,7 @@ MY_GROUP = {
 ACCOUNT_FIELDS: dict[str, Any] = {
     "username": {"type": "string"},
     "name": {"type": "string"},
-    "role": {"enum": ["admin", "office", "director", "lead", "examiner"]},
+    "role": {"enum": ["admin", "office", "director", "lead", "examiner", "centre"]},
     "active": {"type": "boolean"},
     "created_at": {"type": "string"},
     "via": {"enum": ["cookie", "token"]},
@@ -186,7 +186,7 @@ ACCOUNT_REQUEST = {
         "id": {"type": "integer"},
         "username": {"type": "string"},
         "change": {"enum": ["create", "role", "password", "disable"]},
-        "role": {"enum": ["office", "director", "lead", "admin", None]},
+        "role": {"enum": ["office", "director", "lead", "admin", "centre", None]},
         "name": {"type": "string"},
         "requested_by": {"type": "string"},
         "requested_at": {"type": "string"},
@@ -253,6 +253,112 @@ HANDLE_PARAM = {"name": "handle", "in": "path", "required": True, "schema": {"ty
 
 # (method, path, summary, roles, path parameters, request body, success status, success schema)
 Operation = tuple[str, str, str, str, list[dict[str, Any]], dict[str, Any] | None, int, Any]
+RECORD_ID = {"name": "record_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+COLLECTIVE_ID = {
+    "name": "collective_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer"},
+}
+_S = {"type": "string"}
+# Violations, interview scores and absences (sealed on entry), withdrawals, collectives.
+RECORD_OPERATIONS: list[Operation] = [
+    (
+        "get",
+        "/sessions/{code}/records",
+        "The session's violation, interview and absence records: counts, each record's "
+        "number, kind, size, who and when (never its content), the collective decisions",
+        "office",
+        [CODE],
+        None,
+        200,
+        OBJECT,
+    ),
+    (
+        "post",
+        "/sessions/{code}/violations",
+        "Record a violation (R13), sealed on entry; several exam numbers (separated by spaces "
+        "or commas) with a `collective` id make one collective decision the guidance centre "
+        "approves",
+        "office",
+        [CODE],
+        _json_body(
+            {
+                "exam_no": _S,
+                "component": _S,
+                "action": {"enum": ["advice", "warning", "terminated", "void"]},
+                "reason": _S,
+                "decided_by": _S,
+                "collective": _S,
+            },
+            ["exam_no", "component", "action", "reason", "decided_by"],
+        ),
+        201,
+        OBJECT,
+    ),
+    (
+        "post",
+        "/sessions/{code}/interview-scores",
+        "The office transcribes a signed interview score sheet, naming the panel member (R7)",
+        "office",
+        [CODE],
+        _json_body({"member": _S, "exam_no": _S, "score": _S}, ["member", "exam_no", "score"]),
+        201,
+        OBJECT,
+    ),
+    (
+        "post",
+        "/sessions/{code}/interview-absences",
+        "Record candidates absent from the interview (exam numbers separated by spaces)",
+        "office",
+        [CODE],
+        _json_body({"exam_no": _S, "reason": _S}, ["exam_no"]),
+        201,
+        OBJECT,
+    ),
+    (
+        "post",
+        "/sessions/{code}/records/{record_id}/withdraw",
+        "Withdraw a violation, interview or absence record entered wrongly; publication leaves "
+        "it out (recorded with the reason)",
+        "office",
+        [CODE, RECORD_ID],
+        _json_body({"reason": _S}, ["reason"]),
+        200,
+        OBJECT,
+    ),
+    (
+        "post",
+        "/sessions/{code}/interview/mine",
+        "A panel member (a senior examiner of the occupation) enters their own score, sealed",
+        "examiner",
+        [CODE],
+        _json_body({"exam_no": _S, "score": _S}, ["exam_no", "score"]),
+        201,
+        OBJECT,
+    ),
+    (
+        "get",
+        "/collectives",
+        "Collective violation decisions waiting for the guidance centre, across sessions",
+        "centre",
+        [],
+        None,
+        200,
+        LIST,
+    ),
+    (
+        "post",
+        "/sessions/{code}/collectives/{collective_id}/approve",
+        "The guidance centre approves a collective violation decision (R13)",
+        "centre",
+        [CODE, COLLECTIVE_ID],
+        _json_body({"note": _S}),
+        200,
+        OBJECT,
+    ),
+]
+
 OPERATIONS: list[Operation] = [
     ("get", "/openapi.json", "This document", "anyone", [], None, 200, OBJECT),
     ("get", "/me", "The account making the call", "any", [], None, 200, ACCOUNT),
@@ -888,7 +994,7 @@ OPERATIONS: list[Operation] = [
         _json_body(
             {
                 "username": {"type": "string"},
-                "role": {"enum": ["office", "director", "lead", "admin"]},
+                "role": {"enum": ["office", "director", "lead", "admin", "centre"]},
                 "name": {"type": "string"},
                 "password": {"type": "string"},
             },
@@ -908,7 +1014,7 @@ OPERATIONS: list[Operation] = [
             {
                 "password": {"type": "string"},
                 "active": {"type": "boolean"},
-                "role": {"enum": ["office", "director", "lead", "admin"]},
+                "role": {"enum": ["office", "director", "lead", "admin", "centre"]},
             }
         ),
         200,
@@ -971,7 +1077,10 @@ ERRORS = {
 
 def document() -> dict[str, Any]:
     paths: dict[str, Any] = {}
-    for method, path, summary, roles, params, body, status, schema in OPERATIONS:
+    for method, path, summary, roles, params, body, status, schema in (
+        *OPERATIONS,
+        *RECORD_OPERATIONS,
+    ):
         responses: dict[str, Any] = {
             str(status): {"description": "Done"}
             if schema is None

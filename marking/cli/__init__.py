@@ -2,7 +2,7 @@
 
 This module holds the group (`main`), the context it carries and the error handler; the
 commands live a module per command group beside it (sessions, people, intake, groups,
-publication, audit, exports, paper, scans, jobs, demo).
+publication, records, audit, exports, paper, scans, jobs, demo).
 """
 
 from __future__ import annotations
@@ -114,6 +114,7 @@ from marking.cli import (  # noqa: E402
     paper,
     people,
     publication,
+    records,
     scans,
     sessions,
 )
@@ -133,6 +134,7 @@ __all__ = [
     "pass_ctx",
     "people",
     "publication",
+    "records",
     "scans",
     "sessions",
 ]

@@ -56,18 +56,27 @@ def withdraw(ctx: Context, code: str, batch_id: int, reason: str) -> None:
 
 
 @main.command()
-@click.argument("what", type=click.Choice(["violations", "interview"]))
+@click.argument("what", type=click.Choice(["violations", "interview", "interview-absent"]))
 @click.option("--session", "code", required=True, help="Session code.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_ctx
 @handle_errors
 def record(ctx: Context, what: str, code: str, file: Path) -> None:
-    """Record violations (R13) or interview scores (R7); sealed the moment they enter."""
-    from marking.intake.records import record_interview, record_violations
+    """Record violations (R13), interview scores (R7) or candidates absent from the
+    interview (exam_no[,reason]); sealed the moment they enter."""
+    from marking.intake.records import (
+        record_interview,
+        record_interview_absent,
+        record_violations,
+    )
     from marking.setup.sessions import get_session
 
+    readers = {
+        "violations": record_violations,
+        "interview": record_interview,
+        "interview-absent": record_interview_absent,
+    }
     with transaction(ctx.checked_engine()) as db:
         exam = get_session(db, code)
-        fn = record_violations if what == "violations" else record_interview
-        count = fn(db, exam, file, actor=actor())
+        count = readers[what](db, exam, file, actor=actor())
     click.echo(f"{count} {what} row(s) sealed")

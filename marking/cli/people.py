@@ -22,7 +22,7 @@ def user_group() -> None:
 @click.option(
     "--role",
     required=True,
-    type=click.Choice(["office", "director", "lead", "admin"]),
+    type=click.Choice(["office", "director", "lead", "admin", "centre"]),
     help="What the account may do.",
 )
 @click.option("--name", help="Full name (default: the username).")

@@ -26,8 +26,13 @@ from marking.audit.verify import verify
 from marking.demo import synthetic
 from marking.demo.simulate import simulate
 from marking.domain.definition import parse_session_definition
+from marking.intake import collectives
 from marking.intake.batch import intake_batch
-from marking.intake.records import record_interview, record_violations
+from marking.intake.records import (
+    record_interview,
+    record_interview_absent,
+    record_violations,
+)
 from marking.people.accounts import add_user, get_account, hash_password
 from marking.people.examiners import import_conflicts, import_examiners
 from marking.publication.approvals import approve_publication
@@ -128,7 +133,8 @@ def run_demo(
         _print_summary(s, echo)
     echo(
         f"demo accounts (password {DEMO_PASSWORD!r}): office-{tag.lower()}, "
-        f"director-{tag.lower()}, lead-{tag.lower()}, examiners exam001..exam{EXAMINERS:03d}"
+        f"director-{tag.lower()}, lead-{tag.lower()}, centre-{tag.lower()} (guidance centre), "
+        f"examiners exam001..exam{EXAMINERS:03d}"
     )
     echo(f"exports and keys: {run_dir}")
     return [s.code for s in summaries]
@@ -140,7 +146,7 @@ def _accounts(engine: Engine, run_dir: Path, seed: int, tag: str) -> None:
         import_examiners(db, run_dir / "examiners.csv")
         # One hash for all: argon2id is slow on purpose, and these are demo accounts.
         shared = hash_password(DEMO_PASSWORD)
-        for role in (Role.OFFICE, Role.DIRECTOR, Role.LEAD):
+        for role in (Role.OFFICE, Role.DIRECTOR, Role.LEAD, Role.CENTRE):
             account = add_user(
                 db, f"{role.value}-{tag.lower()}", role=role, name=f"演示{role.value}"
             )
@@ -197,8 +203,13 @@ def _session(
     with stage("violations, interviews"), transaction(engine) as db:
         exam = get_session(db, code)
         record_violations(db, exam, folder / "violations.csv", actor=ACTOR)
+        centre = get_account(db, f"centre-{tag.lower()}")
+        for decision in collectives.waiting(db, exam):
+            collectives.approve_collective(db, exam, decision, centre, note="同意")
         if level <= 2:
             record_interview(db, exam, folder / "interview.csv", actor=ACTOR)
+            if (folder / "interview-absent.csv").read_text(encoding="utf-8").count("\n") > 1:
+                record_interview_absent(db, exam, folder / "interview-absent.csv", actor=ACTOR)
     with stage("publication"), transaction(engine) as db:
         _publish(db, get_session(db, code), folder, custody, office, director, summary)
     with stage("exports, verify"), transaction(engine) as db:
@@ -232,31 +243,48 @@ def _write_inputs(
         synthetic.write_batch(
             folder / f"batch-{i}", part, questions, seed=seed + i, image_rate=0.05
         )
+    declared = [(rng.choice(examiners), p) for p in rng.sample(people, 2)]
     _write(
         folder / "conflicts.csv",
         ("username", "id_number", "relation"),
-        [(rng.choice(examiners), p.id_number, "relative") for p in rng.sample(people, 2)],
+        [(u, p.id_number, "relative") for u, p in declared],
     )
     _write(
         folder / "violations.csv",
-        ("exam_no", "component", "action", "reason"),
+        ("exam_no", "component", "action", "reason", "decided_by", "collective"),
         [
-            (people[3].exam_no, "theory", "warning", "考试中交头接耳"),
-            (people[7].exam_no, "skills", "void", "携带违禁资料"),
+            (people[3].exam_no, "theory", "warning", "考试中交头接耳", examiners[0], ""),
+            (people[7].exam_no, "skills", "void", "携带违禁资料", examiners[0], ""),
+            # A collective decision (第七条(五)): the guidance centre approves it.
+            *(
+                (p.exam_no, "skills", "terminated", "集体传递答案", examiners[0], "G1")
+                for p in people[8:10]
+            ),
         ],
     )
     if level <= 2:
-        panel = [e for e in examiners][:3]
-        _write(
-            folder / "interview.csv",
-            ("exam_no", "username", "score"),
-            [
-                (p.exam_no, u, str(max(0, min(100, round(rng.gauss(68, 12))))))
-                for p in people
-                if rng.random() > 0.03
-                for u in panel
-            ],
-        )
+        _write_interview(folder, people, examiners, declared, rng)
+
+
+def _write_interview(
+    folder: Path,
+    people: list[synthetic.SyntheticCandidate],
+    examiners: list[str],
+    declared: list[tuple[str, synthetic.SyntheticCandidate]],
+    rng: random.Random,
+) -> None:
+    """Each candidate's panel: three of the senior examiners, none with a declared conflict
+    with the candidate (R7, R10); a few candidates absent from the interview, so recorded."""
+    conflicted = {(u, p.exam_no) for u, p in declared}
+    scores, absent = [], []
+    for p in people:
+        if rng.random() <= 0.03:
+            absent.append((p.exam_no, "未参加面试"))
+            continue
+        panel = [u for u in examiners if (u, p.exam_no) not in conflicted][:3]
+        scores += [(p.exam_no, u, str(max(0, min(100, round(rng.gauss(68, 12)))))) for u in panel]
+    _write(folder / "interview.csv", ("exam_no", "username", "score"), scores)
+    _write(folder / "interview-absent.csv", ("exam_no", "reason"), absent)
 
 
 def _create(db: Session, folder: Path, toml_text: str, custody: str) -> None:

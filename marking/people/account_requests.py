@@ -51,8 +51,9 @@ from marking.store.models import (
     utcnow,
 )
 
-#: Roles that publish, approve publication, or make accounts: granted by two admins.
-GUARDED = (Role.DIRECTOR, Role.OFFICE, Role.ADMIN)
+#: Roles that publish, approve publication (or, for the guidance centre, a collective
+#: violation decision, R13), or make accounts: granted by two admins.
+GUARDED = (Role.DIRECTOR, Role.OFFICE, Role.ADMIN, Role.CENTRE)
 #: The account ledger's kinds that change what a decided request is about.
 SUBJECT_CHANGES = ("password_set", "role_changed")
 #: The account ledger's kinds shown beside a request: what happened to its subject since.

@@ -2,9 +2,10 @@
 
 An approval is of something: when nothing is open, the director approves the session as it
 stands, and the approval records a SHA-256 over everything its results are computed from
-(``publication_digest``). Any later intake, withdrawal, ruling, correction or sealed record
-changes that digest, and so does, for a session with an interview, a change to who is a
-senior examiner (publication counts only seniors on a panel, R7); the approval is then
+(``publication_digest``). Any later intake, withdrawal, ruling, correction, sealed record
+(or its withdrawal) or the guidance centre's approval of a collective decision changes that
+digest, and so does, for a session with an interview, a change to who is a senior examiner
+(publication counts only seniors on a panel, R7); the approval is then
 void: publication recomputes it and refuses, naming what changed, until a director
 approves again.
 """
@@ -30,6 +31,7 @@ from marking.store.models import (
     Account,
     Anomaly,
     Arbitration,
+    CollectiveDecision,
     Component,
     ExamSession,
     IntakeBatch,
@@ -39,6 +41,7 @@ from marking.store.models import (
     MarkWithdrawal,
     PublicationApproval,
     Question,
+    RecordWithdrawal,
     Response,
     ResponseState,
     Role,
@@ -61,6 +64,7 @@ PARTS: dict[str, str] = {
     "rulings": "the lead's rulings",
     "key_corrections": "the key corrections",
     "records": "the violation and interview records",
+    "collectives": "the guidance centre's approvals of collective decisions",
     "panels": "the examiner grades interview panels rely on",
 }
 # "panels" is there only for a session with an interview (levels 1-2): publication counts
@@ -240,19 +244,49 @@ def _key_corrections(db: Session, exam: ExamSession) -> str:
 
 
 def _records(db: Session, exam: ExamSession) -> str:
-    """SHA-256 over the sealed violation and interview records (their ciphertexts' hashes)."""
+    """SHA-256 over the sealed violation, interview and absence records (their ciphertexts'
+    hashes) and their withdrawals: any record entered or withdrawn changes it."""
+    withdrawn = {
+        w.record_id: [w.id, w.withdrawn_by, w.reason]
+        for w in db.scalars(
+            select(RecordWithdrawal)
+            .join(SealedRecord, SealedRecord.id == RecordWithdrawal.record_id)
+            .where(SealedRecord.session_id == exam.id)
+        )
+    }
     return _sha(
         [
-            [r.id, r.kind.value, hashlib.sha256(r.ciphertext).hexdigest()]
+            [r.id, r.kind.value, hashlib.sha256(r.ciphertext).hexdigest(), withdrawn.get(r.id)]
             for r in db.scalars(
                 select(SealedRecord)
                 .where(
                     SealedRecord.session_id == exam.id,
-                    SealedRecord.kind.in_([SealedKind.VIOLATION, SealedKind.INTERVIEW]),
+                    SealedRecord.kind.in_(
+                        [SealedKind.VIOLATION, SealedKind.INTERVIEW, SealedKind.INTERVIEW_ABSENT]
+                    ),
                 )
                 .order_by(SealedRecord.id)
             )
         ]
+    )
+
+
+def _collectives(db: Session, exam: ExamSession) -> str:
+    """SHA-256 over the collective decisions and the centre's approvals of them."""
+    return _sha(
+        _rows(
+            db,
+            select(
+                CollectiveDecision.id,
+                CollectiveDecision.record_id,
+                CollectiveDecision.label,
+                CollectiveDecision.candidates,
+                CollectiveDecision.approved_by,
+                CollectiveDecision.approved_at.is_not(None),
+            )
+            .where(CollectiveDecision.session_id == exam.id)
+            .order_by(CollectiveDecision.id),
+        )
     )
 
 
@@ -266,6 +300,7 @@ def publication_digest(db: Session, exam: ExamSession) -> dict[str, str]:
         "rulings": _rulings(db, exam),
         "key_corrections": _key_corrections(db, exam),
         "records": _records(db, exam),
+        "collectives": _collectives(db, exam),
     }
     corrections = _corrections(db, exam)
     if corrections != _NO_CORRECTIONS:  # a session without any keeps its approvals' parts
@@ -464,6 +499,7 @@ def review_summary(db: Session, exam: ExamSession) -> dict[str, int]:
         "responses_final": final,
         "violation_records": records.get(SealedKind.VIOLATION, 0),
         "interview_records": records.get(SealedKind.INTERVIEW, 0),
+        "interview_absence_records": records.get(SealedKind.INTERVIEW_ABSENT, 0),
     }
 
 

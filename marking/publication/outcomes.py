@@ -3,7 +3,6 @@ and the outcome, as rows ready to be written (DESIGN §6)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from marking.domain.rules import component_scores, interview_result, outcome
 from marking.publication.preconditions import PublicationRefused, senior_examiners
+from marking.publication.records_check import CheckedRecords
 from marking.publication.unsealing import Candidate
 from marking.store.models import Component, ExamSession, Question, Response, Script
 
@@ -46,16 +46,15 @@ def candidate_rows(
     roster: list[Candidate],
     components: list[str],
     *,
-    violations: list[dict[str, Any]],
-    interviews: list[dict[str, Any]],
+    records: CheckedRecords,
 ) -> list[dict[str, Any]]:
     """One row per candidate, by exam number: the published columns, and the stored ones
-    (``_components``, ``_institution``, ``_interview``). Raises PublicationRefused when a
-    record names an unknown candidate or an interview panel is too small (R7)."""
-    voided, panels = _voided_and_panels(roster, violations, interviews)
+    (``_components``, ``_institution``, ``_interview``), from the checked records
+    (``records_check.check_records``). Raises PublicationRefused when an interview panel is
+    too small (R7)."""
     seniors = set(senior_examiners(db))
     score_of, codes = _script_scores(db, exam, roster, components)
-    facts = _Facts(components, score_of, codes, voided, panels, seniors)
+    facts = _Facts(components, score_of, codes, records.voided, records.panels, seniors)
     interview_problems: list[str] = []
     rows = [
         _candidate_row(exam, c, facts, interview_problems)
@@ -66,36 +65,6 @@ def candidate_rows(
             "interview panels too small (R7):\n  " + "\n  ".join(interview_problems)
         )
     return rows
-
-
-def _voided_and_panels(
-    roster: list[Candidate], violations: list[dict[str, Any]], interviews: list[dict[str, Any]]
-) -> tuple[set[str], dict[str, list[tuple[str, int]]]]:
-    """The exam numbers voided by a violation, and each candidate's interview panel; refused
-    when a record names an exam number that is in no batch."""
-    by_exam_no = {c.exam_no: c for c in roster}
-    voided: set[str] = set()
-    unknown: list[str] = []
-    for v in violations:
-        if v["exam_no"] not in by_exam_no:
-            unknown.append(
-                f"violations record {v['record']}, row {v['row']}: "
-                f"exam number {v['exam_no']} is in no batch"
-            )
-        elif v["action"] in ("void", "terminated"):
-            voided.add(v["exam_no"])
-    panels: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for s in interviews:
-        if s["exam_no"] not in by_exam_no:
-            unknown.append(
-                f"interview record {s['record']}, row {s['row']}: "
-                f"exam number {s['exam_no']} is in no batch"
-            )
-        else:
-            panels[s["exam_no"]].append((s["username"], int(Decimal(s["score"]) * 1000)))
-    if unknown:
-        raise PublicationRefused("records name unknown candidates:\n  " + "\n  ".join(unknown))
-    return voided, panels
 
 
 def _component_totals(db: Session, exam: ExamSession) -> tuple[dict[str, int], dict[int, int]]:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marking.errors import MarkingError, StateError
+from marking.intake import collectives
 from marking.intake.recusal import excluded_clause
 from marking.people.accounts import require_role
 from marking.store.models import (
@@ -137,6 +138,12 @@ def open_work(
     )
     if not batches:
         problems.append("no intake batch")
+    waiting = collectives.waiting(db, exam)
+    if waiting:
+        problems.append(
+            f"{len(waiting)} collective violation decision(s) wait for the guidance centre's "
+            "approval (R13): " + ", ".join(f"{w.label} (record {w.record_id})" for w in waiting)
+        )
     return problems
 
 

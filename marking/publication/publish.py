@@ -16,6 +16,7 @@ from marking.publication.late_conflicts import LateConflicts, late_findings
 from marking.publication.outcomes import candidate_rows, component_keys
 from marking.publication.preconditions import PublicationRefused, open_work, require_publishable
 from marking.publication.reconciliation import check_reconciliation
+from marking.publication.records_check import check_records
 from marking.publication.results import PublicationReport, write_results
 from marking.publication.unsealing import (
     SessionKey,
@@ -53,20 +54,24 @@ def publish(
         raise PublicationRefused("publication refused; still open:\n  " + "\n  ".join(problems))
     # R16: the director approved this session as it stands now, not as it stood then.
     approval = require_current_approval(db, exam, director)
-    late = late_findings(db, exam, roster, sealed_items(db, exam, key, SealedKind.CONFLICT))
+    conflicts = sealed_items(db, exam, key, SealedKind.CONFLICT)
+    late = late_findings(db, exam, roster, conflicts)
     if late.marks or late.rulings:
         raise LateConflicts(late.marks, late)
     checked = check_reconciliation(db, exam)
-
-    components = component_keys(db, exam)
-    rows = candidate_rows(
+    # Violations and interview scores sealed as they came: checked now that they open (R7, R13).
+    records = check_records(
         db,
         exam,
         roster,
-        components,
         violations=sealed_items(db, exam, key, SealedKind.VIOLATION),
         interviews=sealed_items(db, exam, key, SealedKind.INTERVIEW),
+        absences=sealed_items(db, exam, key, SealedKind.INTERVIEW_ABSENT),
+        conflicts=conflicts,
     )
+
+    components = component_keys(db, exam)
+    rows = candidate_rows(db, exam, roster, components, records=records)
     report = write_results(
         db,
         exam,

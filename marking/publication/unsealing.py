@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from anonymizer.seal import associated_data
@@ -21,6 +21,7 @@ from marking.store.models import (
     Component,
     ExamSession,
     IntakeBatch,
+    RecordWithdrawal,
     SealedKind,
     SealedRecord,
 )
@@ -160,15 +161,21 @@ def withdrawn_scripts(db: Session, exam: ExamSession, key: SessionKey) -> list[i
 def sealed_items(
     db: Session, exam: ExamSession, key: SessionKey, kind: SealedKind
 ) -> list[dict[str, Any]]:
-    """The items of the session's sealed records of one kind, each with its record's id."""
+    """The items of the session's sealed records of one kind, each with its record's id
+    (and who entered it); records the office withdrew are left out."""
     items: list[dict[str, Any]] = []
     for record in db.scalars(
         select(SealedRecord)
-        .where(SealedRecord.session_id == exam.id, SealedRecord.kind == kind)
+        .where(
+            SealedRecord.session_id == exam.id,
+            SealedRecord.kind == kind,
+            ~exists().where(RecordWithdrawal.record_id == SealedRecord.id),
+        )
         .order_by(SealedRecord.id)
     ):
         aad = associated_data("sealed_record", exam.id, record.id)
         for item in json.loads(key.unseal(record.sealed_key, record.ciphertext, aad)):
             item["record"] = record.id
+            item["entered_by"] = record.created_by
             items.append(item)
     return items

@@ -65,6 +65,14 @@ def _qualification_problem(examiner: Examiner, exam: ExamSession) -> str | None:
     return None
 
 
+def qualification_problem(
+    examiner: Examiner, exam: ExamSession, *, component: str | None = None
+) -> str | None:
+    """Why this examiner may not assess this session (R9, R11), or None: the public check
+    others call (interview panels). ``component`` is for the register's categories."""
+    return _qualification_problem(examiner, exam)
+
+
 def _station_history(db: Session, exam: ExamSession) -> list[ExamSession]:
     """Earlier sessions at this station, newest first."""
     return list(

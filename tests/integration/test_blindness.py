@@ -63,13 +63,22 @@ def _write_inputs(
         w.writerow(("username", "id_number", "relation"))
         w.writerow(("e1", people[20].id_number, "teacher_student"))
         w.writerow(("e2", outsider.id_number, "relative"))
+    # Violations, one of them a collective decision on two candidates (R13): sealed on entry;
+    # what stays in clear (the collective's id, count, who decided) names no candidate.
+    with (inputs / "violations.csv").open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(("exam_no", "component", "action", "reason", "decided_by", "collective"))
+        w.writerow((people[30].exam_no, "theory", "void", "集体作弊", "e1", "G1"))
+        w.writerow((people[31].exam_no, "theory", "void", "集体作弊", "e1", "G1"))
+        w.writerow((people[32].exam_no, "theory", "warning", "交头接耳", "e2", ""))
     return toml_text, declared, outsider
 
 
 def _run_commands(
     database: FreshDatabase, inputs: Path, instance: Path, key_file: Path
 ) -> list[str]:
-    """The real command line, from init to the paper export; every command must succeed."""
+    """The real command line, from init to the paper export (violations recorded and the
+    records listed on the way); every command must succeed."""
     runner = CliRunner()
     env = {"BLINDMARK_KEY_PASSPHRASE": PASSPHRASE}
     commands = [
@@ -80,6 +89,8 @@ def _run_commands(
         ["conflicts", "import", str(inputs / "conflicts.csv")],
         ["-v", "intake", "--session", "BLIND-1", str(inputs / "batch")],
         ["conflicts", "import", str(inputs / "late.csv")],
+        ["record", "violations", "--session", "BLIND-1", str(inputs / "violations.csv")],
+        ["records", "list", "--session", "BLIND-1"],
         ["status", "--session", "BLIND-1"],
         ["export", "paper", "--session", "BLIND-1", "--out", str(instance / "paper.csv")],
     ]

@@ -1,13 +1,14 @@
 """No sequence of legal actions leaves a session that can be neither published nor repaired
-through the product (issue 9, item 2).
+through the product (issue 9, item 2; issue 12's wrongly entered records).
 
 A hypothesis state machine plays examiners, the lead, the deputy lead and the office on a
 tiny session: claims, marks, flags, hands back, anomaly rulings, arbitrations, recusal
-declarations before and after intake, a second batch, batch withdrawals, approval and
-publication. Whatever it reaches, a finishing strategy made of product operations only
-(the examiners mark what is open, the lead or deputy rules, the office assigns a reserve
-examiner or names another deputy when nobody else may, withdraws what a late conflict
-taints, approves and publishes) must publish the session, and `verify` must pass then.
+declarations before and after intake, a second batch, batch withdrawals, violations (some
+naming an exam number in no batch), approval and publication. Whatever it reaches, a
+finishing strategy made of product operations only (the examiners mark what is open, the
+lead or deputy rules, the office assigns a reserve examiner or names another deputy when
+nobody else may, withdraws what a late conflict taints and a record publication names as
+wrong, approves and publishes) must publish the session, and `verify` must pass then.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from marking.audit.verify import verify
 from marking.demo import synthetic
 from marking.errors import MarkingError
 from marking.intake.batch import withdraw_batch
+from marking.intake.entries import withdraw_record
+from marking.intake.records import record_violations
 from marking.people.accounts import add_user, get_account
 from marking.people.examiners import import_conflicts
 from marking.publication.approvals import approval_status, approve_publication
@@ -335,6 +338,18 @@ class SessionMachine(RuleBasedStateMachine):
         again = [self.world.people[0], *f.people(1, seed=77, prefix="2888")]
         self.attempt(self.take_in, again, "batch-again")
 
+    @rule(known=st.booleans())
+    def record_a_violation(self, known: bool) -> None:
+        """The office records a violation; sometimes its exam number is in no batch (issue
+        12: that wedged publication until a record could be withdrawn)."""
+        exam_no = self.world.people[0].exam_no if known else "2000000000000"
+        path = f.write_csv(
+            self.tmp / f"violations-{next(self.world.counter)}.csv",
+            ("exam_no", "component", "action", "reason"),
+            [(exam_no, "theory", "warning", "交头接耳")],
+        )
+        self.attempt(record_violations, self.db, self.exam, path, actor="office")
+
     @rule()
     def leases_run_out(self) -> None:
         """Twenty minutes pass: every lease held runs out, the responses go back."""
@@ -386,6 +401,15 @@ class SessionMachine(RuleBasedStateMachine):
             step.rollback()
             # The office withdraws the later of two batches holding the same candidate.
             twice = re.search(r"in batch \d+ and in batch (\d+)", str(refused))
+            # A record naming no candidate of a batch: the office withdraws it (DESIGN §14).
+            wrong = re.search(r"withdraw record (\d+)", str(refused))
+            if wrong and not twice:
+                self.last_withdrawal = (
+                    self.attempt(
+                        withdraw_record, db, exam, int(wrong[1]), reason="录错", actor="office"
+                    )
+                    and 0
+                )
             if twice:
                 self.last_withdrawal = (
                     self.attempt(

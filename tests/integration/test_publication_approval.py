@@ -17,6 +17,7 @@ from marking.audit.verify import verify
 from marking.demo import synthetic
 from marking.errors import StateError
 from marking.intake.batch import withdraw_batch
+from marking.intake.entries import session_records, withdraw_record
 from marking.intake.records import record_interview, record_violations
 from marking.people.accounts import get_account, hash_password
 from marking.publication.approvals import (
@@ -281,8 +282,9 @@ def test_the_command_line_approves_with_the_directors_password_and_publish_needs
 def test_a_grade_changed_after_the_approval_voids_it_for_a_session_with_an_interview(
     db: Session, tmp_path: Path
 ) -> None:
-    """Publication counts only senior examiners on an interview panel (R7): demoting one
-    after the approval would turn a fail into a pass on an approval of the fail."""
+    """Publication counts only senior examiners on an interview panel (R7, 第七条(九)):
+    demoting one after the approval voids it; publication then names the member, and the
+    office withdraws the record and enters the panel's scores again."""
     seniors = [f.Ex(f"s{i}", grade="senior", scope=f"{f.OCCUPATION}:2") for i in (1, 2, 3, 4)]
     f.add_examiners(db, tmp_path, *seniors)
     tiny = f.tiny_session(db, tmp_path, "AP-40", n=1, level=2, examiners=("e1", "e2"))
@@ -309,6 +311,19 @@ def test_a_grade_changed_after_the_approval_voids_it_for_a_session_with_an_inter
     assert verify(db, exam).ok
 
     approve_publication(db, exam, get_account(db, "director"))  # the director sees it anew
+    # R7 (第七条(九)): a member no longer senior is named, not silently left out.
+    with pytest.raises(PublicationRefused, match=r"record \d+, candidate .*: s2 is not a senior"):
+        publish(db, exam, by="office", approved_by="director", key=tiny.keys.open(exam))
+    [record] = [r.id for r in session_records(db, exam)]
+    withdraw_record(db, exam, record, reason="s2 不再是高级考评员", actor="office")
+    again = [row for row in scores if row[1] != "s2"]  # 90, 50, 90: two thirds pass
+    record_interview(
+        db,
+        exam,
+        f.write_csv(tmp_path / "i2.csv", ("exam_no", "username", "score"), again),
+        actor="office",
+    )
+    approve_publication(db, exam, get_account(db, "director"))
     publish(db, exam, by="office", approved_by="director", key=tiny.keys.open(exam))
     assert db.scalars(
         select(PublishedResult.outcome).where(PublishedResult.session_id == exam.id)

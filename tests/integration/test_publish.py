@@ -21,7 +21,11 @@ from marking.demo import synthetic
 from marking.demo.simulate import simulate
 from marking.errors import MarkingError, StateError
 from marking.intake.batch import intake_batch, withdraw_batch
-from marking.intake.records import record_interview, record_violations
+from marking.intake.records import (
+    record_interview,
+    record_interview_absent,
+    record_violations,
+)
 from marking.people.examiners import import_conflicts
 from marking.publication.late_conflicts import LateConflicts, withdraw_marks
 from marking.publication.preconditions import PublicationRefused
@@ -362,7 +366,7 @@ def test_level_two_interviews_follow_r7(db: Session, tmp_path: Path) -> None:
         i2: (70, 70, 50),  # two thirds at 60, mean 63.33: pass
         i4: (80, 80),  # only two seniors scored
         i5: (100, 59, 59),  # mean 72.67, but one third at 60: fail
-    }  # i3: no scores at all
+    }  # i3: no scores at all: absent from the interview
     interview = [(no, f"s{j}", s) for no, scores in panels.items() for j, s in enumerate(scores, 1)]
     record_interview(
         db,
@@ -371,6 +375,17 @@ def test_level_two_interviews_follow_r7(db: Session, tmp_path: Path) -> None:
         actor="office",
     )
     key = tiny.keys.open(exam)
+
+    # i3 has no panel scores: named, not silently absent, until recorded absent (R7).
+    with pytest.raises(PublicationRefused) as refused:
+        publish(db, exam, by="office", approved_by=f.approve(db, exam), key=key)
+    assert str(refused.value).endswith(
+        f"  1 candidate(s) have no interview panel scores (R7): {i3}; enter their panel's "
+        "scores, or record them absent from the interview"
+    )
+    assert_nothing_published(db, exam, SessionState.MARKING)
+    absent = f.write_csv(tmp_path / "absent.csv", ("exam_no", "reason"), [(i3, "未到场")])
+    record_interview_absent(db, exam, absent, actor="office")
 
     with pytest.raises(PublicationRefused) as refused:
         publish(db, exam, by="office", approved_by=f.approve(db, exam), key=key)

@@ -36,13 +36,14 @@ from web import create_app
 from web.i18n import build
 
 PASSWORD = "web-test-password-1"
-ROLES = ("admin", "office", "director", "lead", "examiner")
+ROLES = ("admin", "office", "director", "lead", "examiner", "centre")
 USERNAMES = {
     "admin": "admin",
     "office": "office",
     "director": "director",
     "lead": "lead",
     "examiner": "e1",
+    "centre": "centre",
 }
 
 
@@ -81,6 +82,7 @@ class World:
         seed: int = 1,
         key_file: bool = False,
         open_groups: bool = True,
+        level: int = 3,
     ) -> Tiny:
         """A tiny session (tests/integration/factory.py) at a station of its own, so R10's
         consecutive-session limit never bites; marking open unless told."""
@@ -91,7 +93,7 @@ class World:
             if missing := [u for u in examiners if u not in known]:
                 add_examiners(db, folder, *missing)
             exam, keys = new_session(
-                db, folder, tiny_toml(code, station=f"S-{code}"), key_file=key_file
+                db, folder, tiny_toml(code, station=f"S-{code}", level=level), key_file=key_file
             )
             roster = people(n, seed=seed)
             summary = take_in(db, exam, folder / "batch", roster, tiny_rows(roster))
@@ -103,6 +105,8 @@ class World:
     def passwords(self, db: Session) -> None:
         if db.query(Account).filter_by(username="admin").first() is None:
             add_user(db, "admin", role=Role.ADMIN)
+        if db.query(Account).filter_by(username="centre").first() is None:
+            add_user(db, "centre", role=Role.CENTRE)
         for account in db.query(Account):
             account.password_hash = self._hash
 

@@ -19,7 +19,7 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)")
 
 def _raised_codes() -> dict[str, set[str]]:
     """code → the placeholders of its English, for every ``X.coded("code", "English")`` and
-    ``Refusals(..., code="code")`` in the core."""
+    ``Refusals(..., code="code")`` (or a subclass's) in the core."""
     found: dict[str, set[str]] = {}
     for path in sorted((ROOT / "marking").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -32,7 +32,10 @@ def _raised_codes() -> dict[str, set[str]]:
                     f"{path.name}:{node.lineno}: a coded error's code and English are literals"
                 )
                 found[code.value] = set(PLACEHOLDER.findall(message.value))
-            elif isinstance(func, ast.Name) and func.id == "Refusals":
+            elif (isinstance(func, ast.Name) and func.id.endswith("Refusals")) or (
+                # A subclass of Refusals naming its code (records' FormRefused).
+                isinstance(func, ast.Attribute) and func.attr == "__init__"
+            ):
                 for kw in node.keywords:
                     if kw.arg == "code" and isinstance(kw.value, ast.Constant):
                         found[kw.value.value] = set()
@@ -65,3 +68,26 @@ def test_a_coded_refusal_reads_in_the_readers_language(lang: str) -> None:
     assert worded in nested
     has_cjk = bool(re.search(r"[\u4e00-\u9fff]", worded))
     assert has_cjk is (lang == "zh_CN"), worded
+
+
+def test_a_refusal_named_inside_another_is_worded_too() -> None:
+    """Publication names a panel member who may not sit (R7) inside the record's refusal."""
+    inner = MarkingError.coded(
+        "panel_not_senior",
+        "%(member)s is not a senior examiner: interview panels are senior examiners (R7)",
+        member="s2",
+    )
+    outer = MarkingError.coded(
+        "panel_member_refused",
+        "interview record %(record)s, candidate %(exam_no)s: %(problem)s; withdraw record "
+        "%(record)s and have a member who may sit score the candidate",
+        record=3,
+        exam_no="2612",
+        problem=inner,
+    )
+    assert "s2 is not a senior examiner" in str(outer)
+    app = create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": "sqlite://"})
+    with app.test_request_context():
+        session["lang"] = "zh_CN"
+        worded = engine_text.word(outer)
+    assert worded is not None and "s2 不是高级考评员" in worded and "面试记录 3" in worded

@@ -31,7 +31,9 @@ def _role(role: str) -> Role:
     try:
         return Role(role)
     except ValueError:
-        raise MarkingError(f"role {role!r} is not one of office, director, lead, admin") from None
+        raise MarkingError(
+            f"role {role!r} is not one of office, director, lead, admin, centre"
+        ) from None
 
 
 def add_account(

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marking.errors import MarkingError, NotFound, StateError
+from marking.intake import collectives, entries
 from marking.publication import late_conflicts, preconditions, unsealing
 from marking.publication import publish as pub
 from marking.publication.approvals import (
@@ -64,6 +65,7 @@ def publication(db: Session, exam: ExamSession) -> dict[str, Any]:
             "changed": status.changed,
         },
         "review": review_summary(db, exam),
+        "records": _records_checklist(db, exam) if done is None else None,
         "digest": combined(publication_digest(db, exam)) if approvable else None,
         "published": None
         if done is None
@@ -73,6 +75,20 @@ def publication(db: Session, exam: ExamSession) -> dict[str, Any]:
             "results_sha256": done.results_sha256,
             "ledger_head": done.ledger_head,
         },
+    }
+
+
+def _records_checklist(db: Session, exam: ExamSession) -> dict[str, Any]:
+    """What the checklist says of the sealed records: counts only (completeness and the
+    exam numbers are checked when publication unseals), and the collectives waiting."""
+    return {
+        "counts": entries.entry_counts(db, exam),
+        "interview": exam.level <= 2,
+        "waiting": [
+            {"label": c.label, "candidates": c.candidates, "record": c.record_id}
+            for c in collectives.waiting(db, exam)
+        ],
+        "collectives": len(collectives.of_session(db, exam)),
     }
 
 

@@ -79,6 +79,7 @@ from marking.store.models.paper import (
     ScanSheetState,
 )
 from marking.store.models.publication import Publication, PublicationApproval, Result
+from marking.store.models.records import CollectiveDecision, RecordWithdrawal
 from marking.store.models.scripts import (
     Exclusion,
     Image,
@@ -117,6 +118,7 @@ __all__ = [
     "Arbitration",
     "Assignment",
     "ChainLink",
+    "CollectiveDecision",
     "Component",
     "Custody",
     "CustodyShare",
@@ -149,6 +151,7 @@ __all__ = [
     "QuarantineKind",
     "QuarantineState",
     "Question",
+    "RecordWithdrawal",
     "Relation",
     "ReportRun",
     "Response",

@@ -18,6 +18,8 @@ class Role(enum.StrEnum):
     DIRECTOR = "director"
     LEAD = "lead"
     EXAMINER = "examiner"
+    # The guidance centre (职业技能鉴定指导中心): approves collective violation decisions (R13).
+    CENTRE = "centre"
 
 
 class Grade(enum.StrEnum):

@@ -36,6 +36,8 @@ class SealedKind(enum.StrEnum):
     CONFLICT = "conflict"
     VIOLATION = "violation"
     INTERVIEW = "interview"
+    # Candidates the office recorded absent from the interview (R7): no panel scores wanted.
+    INTERVIEW_ABSENT = "interview_absent"
     SCAN_HEADER = "scan_header"  # a closed scan batch's header crops, serials, exam numbers
 
 
@@ -181,3 +183,6 @@ class SealedRecord(Base):
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # How many items it seals (rows of a file, one for a browser entry): shown in clear, as
+    # the ledger already records it; None for records from before the column.
+    item_count: Mapped[int | None] = mapped_column(Integer)
