@@ -40,9 +40,7 @@ def upgrade() -> None:
         "examiner",
         sa.Column(
             "status",
-            sa.String(16)
-            if sqlite
-            else _enum("examinerstatus", "active", "suspended", "revoked"),
+            sa.String(16) if sqlite else _enum("examinerstatus", "active", "suspended", "revoked"),
             nullable=False,
             server_default="active",
         ),
