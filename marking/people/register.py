@@ -416,3 +416,25 @@ def misconduct_record(db: Session, examiner: Examiner) -> Sequence[Misconduct]:
             .order_by(Misconduct.recorded_at, Misconduct.id)
         )
     )
+
+
+def record_rows(db: Session, examiner: Examiner) -> list[dict[str, object]]:
+    """The examiner's record as rows to show: kind, session code (absences), excused,
+    automatic, note, who recorded it and when; oldest first."""
+    entries = misconduct_record(db, examiner)
+    ids = {e.session_id for e in entries if e.session_id is not None}
+    codes = dict(
+        db.execute(select(ExamSession.id, ExamSession.code).where(ExamSession.id.in_(ids))).all()
+    )
+    return [
+        {
+            "kind": e.kind.value,
+            "session": codes.get(e.session_id) if e.session_id is not None else None,
+            "excused": e.excused,
+            "automatic": e.automatic,
+            "note": e.note,
+            "by": e.recorded_by,
+            "at": e.recorded_at,
+        }
+        for e in entries
+    ]
