@@ -108,21 +108,28 @@ def qualification_problem(
     raise or collect; raises nothing itself.
     """
     user = examiner.account.username
-    if examiner.status is not ExaminerStatus.ACTIVE:
-        code = f"examiner_{examiner.status.value}"
+    if examiner.status is ExaminerStatus.SUSPENDED:
         return MarkingError.coded(
-            code,
-            "%(user)s: the examiner is "
-            + ("suspended" if examiner.status is ExaminerStatus.SUSPENDED else "revoked")
-            + " (第八条)",
+            "examiner_suspended", "%(user)s: the examiner is suspended (第八条)", user=user
+        )
+    if examiner.status is ExaminerStatus.REVOKED:
+        return MarkingError.coded(
+            "examiner_revoked",
+            "%(user)s: the examiner's qualification is revoked (第八条)",
             user=user,
         )
-    if examiner.card_status is not CardStatus.VALID:
+    if examiner.card_status is CardStatus.LOST:
         return MarkingError.coded(
-            f"examiner_card_{examiner.card_status.value}",
-            "%(user)s: the examiner card is "
-            + ("reported lost" if examiner.card_status is CardStatus.LOST else "being renewed")
-            + ": no examining until it is valid again (第六条(三))",
+            "examiner_card_lost",
+            "%(user)s: the examiner card is reported lost: no examining until it is valid "
+            "again (第六条(三))",
+            user=user,
+        )
+    if examiner.card_status is CardStatus.RENEWING:
+        return MarkingError.coded(
+            "examiner_card_renewing",
+            "%(user)s: the examiner card is being renewed: no examining until it is valid "
+            "again (第六条(三))",
             user=user,
         )
     if (why := _certificate_problem(examiner, exam.date, user)) is not None:

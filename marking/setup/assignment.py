@@ -165,12 +165,18 @@ def lead_problem(
             user=username,
         )
     examiner = account.examiner
+    if (examiner is None or examiner.grade is not Grade.SENIOR) and role == "lead":
+        return MarkingError.coded(
+            "lead_not_senior",
+            "%(user)s: the lead must be a senior examiner whose certificate covers the "
+            "session (DESIGN §14); import the certificate with examiners.csv (grade senior)",
+            user=username,
+        )
     if examiner is None or examiner.grade is not Grade.SENIOR:
         return MarkingError.coded(
-            f"{role}_not_senior",
-            "%(user)s: the " + ("lead" if role == "lead" else "deputy lead") + " must be a "
-            "senior examiner whose certificate covers the session (DESIGN §14); import the "
-            "certificate with examiners.csv (grade senior)",
+            "deputy_not_senior",
+            "%(user)s: the deputy lead must be a senior examiner whose certificate covers the "
+            "session (DESIGN §14); import the certificate with examiners.csv (grade senior)",
             user=username,
         )
     return qualification_problem(examiner, exam, components=[c.key for c in exam.components])
@@ -286,7 +292,7 @@ def approve_scheme(
         raise StateError(f"session {exam.code} has no intake yet")
     if exam.state is not SessionState.MARKING and (problems := teams.team_problems(db, exam)):
         raise Refusals(
-            f"marking of session {exam.code} cannot start with this team",
+            f"marking of session {exam.code} cannot start with this team (R10)",
             problems,
             code="team_refused",
         )

@@ -177,9 +177,8 @@ def record_override(
     if exam.state not in (SessionState.DRAFT, SessionState.INTAKE, SessionState.MARKING):
         raise StateError.coded(
             "team_closed",
-            "session %(session)s is %(state)s: its team no longer changes",
+            "session %(session)s is past marking: its team no longer changes",
             session=exam.code,
-            state=exam.state.value,
         )
     by = require_role(db, director, Role.DIRECTOR, what="overriding a team rule")
     if not reason.strip():

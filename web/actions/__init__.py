@@ -67,9 +67,19 @@ from web.actions.publishing import (
     results,
     withdraw_pub,
 )
+from web.actions.register import (
+    RECORDS,
+    examiner_absence,
+    examiner_record,
+    examiner_register,
+    lead_assign,
+    team_override,
+    team_state,
+)
 
 __all__ = [
     "EXPORTS",
+    "RECORDS",
     "account_dict",
     "account_requests_open",
     "accounts",
@@ -88,7 +98,10 @@ __all__ = [
     "custodian_list",
     "decide_account_request",
     "deputy",
+    "examiner_absence",
     "examiner_home",
+    "examiner_record",
+    "examiner_register",
     "examiners",
     "examiners_import",
     "export_csv",
@@ -97,6 +110,7 @@ __all__ = [
     "intake",
     "keys_init",
     "keys_shares",
+    "lead_assign",
     "new_session",
     "progress",
     "publication",
@@ -113,6 +127,8 @@ __all__ = [
     "sheets",
     "submit",
     "take_share",
+    "team_override",
+    "team_state",
     "tokens",
     "update_account",
     "upload_name",
