@@ -22,7 +22,7 @@ import datetime as dt
 import enum
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from marking.errors import MarkingError, NotFound, StateError
@@ -382,8 +382,9 @@ def record_misconduct(
     db: Session, username: str, kind: MisconductKind, *, reason: str, actor: str
 ) -> Misconduct:
     """A warning, note, suspension, revocation or reinstatement on the examiner's record
-    (第八条), with its reason; the last three change the examiner's status. Absences go
-    through ``record_absence``.
+    (第八条), with its reason; the last three change the examiner's status: suspended or
+    revoked, their assignments in sessions still being marked are suspended (the queue
+    hands them nothing); reinstated, resumed. Absences go through ``record_absence``.
 
     Raises NotFound for an unknown account or one without a certificate; MarkingError
     without a reason; StateError for a change the status does not allow (a revoked
@@ -411,7 +412,24 @@ def record_misconduct(
         raise StateError.coded("already_suspended", "%(user)s is already suspended", user=username)
     if target is not None:
         examiner.status = target
+        _hold_assignments(db, examiner, active=target is ExaminerStatus.ACTIVE)
     return _add(db, examiner, kind, reason.strip(), actor)
+
+
+def _hold_assignments(db: Session, examiner: Examiner, *, active: bool) -> None:
+    """A suspended or revoked examiner receives no more work in the sessions still being
+    marked (the queue skips a suspended assignment); reinstated, they do again."""
+    open_sessions = select(ExamSession.id).where(
+        ExamSession.state.in_((SessionState.DRAFT, SessionState.INTAKE, SessionState.MARKING))
+    )
+    db.execute(
+        update(Assignment)
+        .where(
+            Assignment.examiner_id == examiner.account_id,
+            Assignment.session_id.in_(open_sessions),
+        )
+        .values(suspended_at=None if active else utcnow())
+    )
 
 
 def misconduct_record(db: Session, examiner: Examiner) -> Sequence[Misconduct]:

@@ -272,3 +272,20 @@ def test_the_lead_is_a_senior_examiner_covering_the_session(db: Session, tmp_pat
     assert get_account(db, "bare").role is Role.LEAD
     assign(db, exam, short, ["sen1"], actor=f.ACTOR, lead="bare")
     assert exam.lead_id == get_account(db, "bare").id
+
+
+def test_a_suspended_examiner_receives_no_more_work_until_reinstated(
+    db: Session, tmp_path: Path
+) -> None:
+    """第八条: a suspension takes effect in the sessions being marked: the queue hands the
+    examiner nothing; reinstated, they mark again."""
+    from marking.queue.claims import claim
+
+    tiny = f.tiny_session(db, tmp_path, "RG-Q1", n=2)
+    e1 = get_account(db, "e1")
+    assert claim(db, tiny.exam, e1, size=1)
+    record_misconduct(db, "e1", MisconductKind.SUSPENSION, reason="inquiry", actor="office")
+    with pytest.raises(MarkingError, match="no open marking group"):
+        claim(db, tiny.exam, e1, size=5)
+    record_misconduct(db, "e1", MisconductKind.REINSTATEMENT, reason="cleared", actor="office")
+    assert claim(db, tiny.exam, e1, size=5)
