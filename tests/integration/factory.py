@@ -142,6 +142,7 @@ class Ex:
     issued: str = ""  # the optional columns of DESIGN §14
     category: str = ""
     card: str = ""
+    name: str = ""  # default 考评员<username>
 
 
 def add_examiners(db: Session, folder: Path, *examiners: Ex | str) -> list[Account]:
@@ -158,7 +159,7 @@ def add_examiners(db: Session, folder: Path, *examiners: Ex | str) -> list[Accou
             w.writerow(
                 (
                     e.username,
-                    f"考评员{e.username}",
+                    e.name or f"考评员{e.username}",
                     f"C-{e.username}",
                     e.expires,
                     e.grade,
@@ -189,8 +190,9 @@ LEAD_SCOPE = ";".join(f"{OCCUPATION}:{level}" for level in range(1, 6))
 def certify(db: Session, username: str, *, scope: str = LEAD_SCOPE, grade: str = "senior") -> None:
     """Give an existing lead (or examiner) account a senior examiner's certificate, through
     the examiners.csv import as an office would."""
+    name = get_account(db, username).name  # the account keeps its name
     with tempfile.TemporaryDirectory(prefix="blindmark-certify-") as tmp:
-        add_examiners(db, Path(tmp), Ex(username, grade=grade, scope=scope))
+        add_examiners(db, Path(tmp), Ex(username, grade=grade, scope=scope, name=name))
 
 
 def add_staff(db: Session) -> None:

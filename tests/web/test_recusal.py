@@ -50,7 +50,7 @@ def test_the_office_names_a_deputy_lead_and_imports_a_leads_declarations(world: 
     assert refused.status_code == 422
     assert "the deputy must be another person" in refused.json["detail"]
     refused = office.post(f"{API}/RC-1/deputy", json={"deputy": "e1"})
-    assert refused.status_code == 422 and "senior examiner" in refused.json["detail"]
+    assert refused.status_code == 422 and "副组长须为高级考评员" in refused.json["detail"]
     named = office.post("/office/sessions/RC-1/deputy", data={"deputy": "deputy"})
     assert named.status_code == 302
     page = office.get("/office/sessions/RC-1").get_data(as_text=True)
