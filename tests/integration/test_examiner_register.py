@@ -289,3 +289,20 @@ def test_a_suspended_examiner_receives_no_more_work_until_reinstated(
         claim(db, tiny.exam, e1, size=5)
     record_misconduct(db, "e1", MisconductKind.REINSTATEMENT, reason="cleared", actor="office")
     assert claim(db, tiny.exam, e1, size=5)
+
+
+def test_verify_finds_a_status_written_around_the_record(db: Session, tmp_path: Path) -> None:
+    """第八条: a status is changed only by a recorded entry; one written to the table
+    directly shows in `verify --accounts`."""
+    from marking.audit.verify import verify_accounts
+
+    f.add_examiners(db, tmp_path, "w1", "w2")
+    record_misconduct(db, "w1", MisconductKind.SUSPENSION, reason="inquiry", actor="office")
+    assert verify_accounts(db).problems == []
+    examiner = get_account(db, "w2").examiner
+    assert examiner is not None
+    examiner.status = ExaminerStatus.REVOKED
+    db.flush()
+    assert verify_accounts(db).problems == [
+        "examiner 'w2': the database holds status revoked, the ledger recorded active"
+    ]

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from marking.people.accounts import add_user
 from marking.setup.sessions import get_session
-from marking.store.models import Assignment, Examiner, ExaminerStatus, TeamOverride
+from marking.store.models import Assignment, Examiner, ExaminerStatus, Role, TeamOverride
 from tests.integration.factory import Ex, add_examiners
 from tests.web.conftest import World
 
@@ -32,6 +33,12 @@ def test_the_register_page_shows_certificates_cards_status_and_scope(world: Worl
     row = row[: row.index("</tr>")]
     assert "理论知识" in row and "已报遗失" in row and "2027" in row
     assert '<td class="validity">尚未生效</td>' in row  # issued after today
+    # A lead account without a certificate shows as such (it cannot lead until it has one).
+    with world.tx() as db:
+        add_user(db, "bare-lead", role=Role.LEAD)
+    page = world.client("office").get("/office/examiners").get_data(as_text=True)
+    row = page[page.index('id="examiner-bare-lead"') :]
+    assert '<td class="validity">无证书</td>' in row[: row.index("</tr>")]
 
 
 def test_the_office_records_absences_and_a_confirmed_suspension(world: World) -> None:

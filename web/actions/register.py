@@ -42,7 +42,8 @@ RECORDS = ("warning", "note", "suspension", "revocation", "reinstatement")
 
 
 def examiner_register(db: Session, *, today: dt.date | None = None) -> list[dict[str, Any]]:
-    """Every examiner and every lead holding a certificate: certificate, issue and expiry,
+    """Every examiner and every lead account (a lead without a certificate shows as such:
+    it cannot lead until examiners.csv gives it one): certificate, issue and expiry,
     validity today (valid, expired, void: 第三条), scope with its categories, card, status
     and misconduct record."""
     today = today or dt.date.today()
@@ -54,9 +55,7 @@ def examiner_register(db: Session, *, today: dt.date | None = None) -> list[dict
     )
     out = []
     for a in accounts:
-        e = a.examiner
-        if e is None and a.role is not Role.EXAMINER:
-            continue
+        e = a.examiner  # None: a lead account still without its certificate
         out.append(
             {
                 "username": a.username,
