@@ -29,8 +29,11 @@ def assign(
     lead: str | None,
     deputy: str | None,
 ) -> None:
-    """Put examiners on a marking group (R9 scope, R11 validity, R10 rotation checked),
-    name the lead with them, and name the deputy lead (alone or with them)."""
+    """Put examiners on a marking group, name the lead with them, and name the deputy lead
+    (alone or with them). The register decides who may serve (certificate, scope and
+    category, card, status: R9, R11); R10 refuses a fourth consecutive session and, once
+    marking runs, rotation below a third, unless a director overrode it (`team override`).
+    The lead and the deputy are senior examiners covering the session."""
     from marking.setup.assignment import assign as do_assign
     from marking.setup.assignment import get_group, name_deputy
     from marking.setup.sessions import get_session

@@ -82,9 +82,9 @@ def assign(
     examiners = _eligible_examiners(db, exam, group, usernames, history, problems)
     lead_account = _eligible_lead(db, exam, lead, history, problems) if lead else None
     if not problems and exam.state is SessionState.MARKING:
-        members = teams.team(db, exam) | {e.account_id for e in examiners}
-        if lead_account is not None:
-            members = (members - {exam.lead_id}) | {lead_account.id}
+        leader = lead_account.id if lead_account is not None else exam.lead_id
+        members = teams.assigned(db, exam) | {e.account_id for e in examiners}
+        members |= {leader} if leader is not None else set()
         if why := teams.rotation_problem(db, exam, members):
             problems.append(why)
     if problems:

@@ -58,11 +58,14 @@ def station_history(db: Session, exam: ExamSession) -> list[ExamSession]:
     )
 
 
+def assigned(db: Session, exam: ExamSession) -> set[int]:
+    """The account ids of the examiners assigned to any group of the session."""
+    return set(db.scalars(select(Assignment.examiner_id).where(Assignment.session_id == exam.id)))
+
+
 def team(db: Session, exam: ExamSession) -> set[int]:
     """The account ids of the session's team: its examiners and its lead."""
-    members = set(
-        db.scalars(select(Assignment.examiner_id).where(Assignment.session_id == exam.id))
-    )
+    members = assigned(db, exam)
     if exam.lead_id is not None:
         members.add(exam.lead_id)
     return members
