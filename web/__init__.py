@@ -88,6 +88,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     formatting.init_app(app)
 
+    import web.api_duties  # its routes join api_bp
+    import web.duties  # its routes join the auth, office and director blueprints
     import web.office_scans  # noqa: F401  (its routes join office_bp)
     from web.admin import bp as admin_bp
     from web.api import bp as api_bp

@@ -42,7 +42,13 @@ from marking.store.models.ledger import (
     LedgerEntry,
     LedgerLane,
 )
-from marking.store.models.logins import ApiToken, LoginAttempt, LoginThrottle, WebLogin
+from marking.store.models.logins import (
+    ApiToken,
+    Invitation,
+    LoginAttempt,
+    LoginThrottle,
+    WebLogin,
+)
 from marking.store.models.marks import (
     Anomaly,
     AnomalyKind,
@@ -52,9 +58,12 @@ from marking.store.models.marks import (
     Lease,
     LeaseState,
     Mark,
+    MarkCorrection,
     MarkKind,
     MarkWithdrawal,
     RulingWithdrawal,
+    effective_value,
+    latest_corrections,
 )
 from marking.store.models.paper import (
     IssuedSheet,
@@ -126,6 +135,7 @@ __all__ = [
     "Grade",
     "Image",
     "IntakeBatch",
+    "Invitation",
     "IssuedSheet",
     "KeyCorrection",
     "KeyCustodian",
@@ -136,6 +146,7 @@ __all__ = [
     "LoginAttempt",
     "LoginThrottle",
     "Mark",
+    "MarkCorrection",
     "MarkKind",
     "MarkWithdrawal",
     "MarkingGroup",
@@ -175,6 +186,8 @@ __all__ = [
     "TeamRule",
     "UTCDateTime",
     "WebLogin",
+    "effective_value",
+    "latest_corrections",
     "new_recusal_key",
     "utcnow",
 ]

@@ -2,7 +2,7 @@
 misconduct record (第三条, 第六条(三), 第七条(一), 第八条); directors' team overrides (R10)
 
 Revision ID: 0014
-Revises: 0013
+Revises: 0016 (re-chained after main's 0018 and 0016)
 Create Date: 2026-12-04
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0013"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
