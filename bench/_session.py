@@ -81,7 +81,9 @@ def build_session(
     workdir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     schema.upgrade(engine)
-    names = synthetic.examiners_csv(workdir / "examiners.csv", count=examiners, seed=seed)
+    names = synthetic.examiners_csv(
+        workdir / "examiners.csv", count=examiners, seed=seed, leads=[LEAD]
+    )
     toml = session_toml(
         code,
         questions_per_component=questions_per_component,
@@ -178,9 +180,9 @@ def _create_session(
     from marking.store.models import Role
 
     with transaction(engine) as db:
-        import_examiners(db, workdir / "examiners.csv")
         for username, role in ((LEAD, Role.LEAD), (OFFICE, Role.OFFICE), (DIRECTOR, Role.DIRECTOR)):
             add_user(db, username, role=role)
+        import_examiners(db, workdir / "examiners.csv")  # the lead's certificate too
         exam = create_session(db, parse_session_definition(toml), source=toml, actor=ACTOR)
         init_keys(db, exam, actor=ACTOR, custodians=3, threshold=2, out_dir=shares)
         if with_conflicts:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from marking.errors import MarkingError
 from marking.read import views
 from marking.store.models import Role
 from web import actions
 from web.access import session_as_staff
 from web.db import get_db
+from web.errors import refusal
 from web.security import require
 
 bp = Blueprint("director", __name__, url_prefix="/director")
@@ -25,6 +29,10 @@ def home() -> str:
 @bp.get("/sessions/<code>")
 @require(Role.DIRECTOR)
 def session(code: str) -> str:
+    return _session_page(code)
+
+
+def _session_page(code: str, refused: dict[str, Any] | None = None) -> str:
     exam, _account = session_as_staff(code, Role.DIRECTOR)
     db = get_db()
     return render_template(
@@ -32,7 +40,32 @@ def session(code: str) -> str:
         exam=exam,
         progress=actions.progress(db, exam),
         pub=actions.publication(db, exam),
+        team=actions.team_state(db, exam),
+        refused=refused or {},
     )
+
+
+@bp.post("/sessions/<code>/team-overrides")
+@require(Role.DIRECTOR)
+def team_override(code: str) -> Response | tuple[str, int]:
+    """The director lets the session's team break an R10 rule (rotation, consecutive
+    sessions), confirmed, with the reason; recorded in the session's ledger."""
+    exam, account = session_as_staff(code, Role.DIRECTOR)
+    form = request.form
+    try:
+        actions.team_override(
+            get_db(),
+            exam,
+            account,
+            rule=form.get("rule", ""),
+            examiner=form.get("examiner", ""),
+            reason=form.get("reason", ""),
+            confirmed=form.get("confirm") == "yes",
+        )
+    except MarkingError as exc:
+        return _session_page(code, refusal(exc, form="override")), 422
+    flash(_("Override recorded: the team may break this rule, for the reason given."), "ok")
+    return redirect(url_for("director.session", code=code) + "#team")
 
 
 @bp.post("/sessions/<code>/approval")

@@ -147,6 +147,16 @@ def no_server_paths(message: str) -> str:
     return _SCRATCH.sub("", message)
 
 
+def refusal(exc: MarkingError, **where: object) -> dict[str, Any]:
+    """A refused form to show again on its own page: the request's work undone, the reason
+    worded for the reader (``message``), the input kept (``values``), with ``where`` saying
+    which form it was. A missing thing (NotFound) stays an error page: raised again."""
+    if isinstance(exc, NotFound):
+        raise exc
+    fail()
+    return {**where, "message": detail(exc), "values": request.form.to_dict(flat=True)}
+
+
 def respond(exc: BaseException) -> Any:
     fail()
     status, code = classify(exc)

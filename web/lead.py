@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
@@ -13,8 +15,8 @@ from marking.store.models import Role
 from web import actions
 from web.access import session_as_lead
 from web.db import fail, get_db
-from web.errors import classify, detail
-from web.security import me, require
+from web.errors import classify, detail, refusal
+from web.security import Forbidden, me, require
 
 bp = Blueprint("lead", __name__, url_prefix="/lead")
 LEADS = (Role.LEAD, Role.EXAMINER)
@@ -29,14 +31,39 @@ def home() -> str:
 @bp.get("/sessions/<code>")
 @require(*LEADS)
 def session(code: str) -> str:
-    exam, _account = session_as_lead(code)
+    return _session_page(code)
+
+
+def _session_page(code: str, refused: dict[str, Any] | None = None) -> str:
+    exam, account = session_as_lead(code)
     db = get_db()
     return render_template(
         "lead/session.html",
         exam=exam,
         progress=actions.progress(db, exam),
         groups=actions.scheme(db, exam),
+        is_lead=account.id == exam.lead_id,
+        team=actions.team_state(db, exam),
+        examiners=actions.examiners(db),
+        refused=refused or {},
     )
+
+
+@bp.post("/sessions/<code>/groups/<group>/assign")
+@require(*LEADS)
+def assign(code: str, group: str) -> Response | tuple[str, int]:
+    """The lead divides the work (第七条(六)): examiners onto a group of the session, by
+    the office's service and checks. The deputy does not."""
+    exam, account = session_as_lead(code)
+    if account.id != exam.lead_id:
+        raise Forbidden(f"only the lead of session {code} assigns examiners")
+    names = request.form.get("examiner_list", "").replace("，", ",").split(",")
+    try:
+        result = actions.lead_assign(get_db(), exam, account, group, names)
+    except MarkingError as exc:
+        return _session_page(code, refusal(exc, form="assign", group=group)), 422
+    flash(_("Assigned to %(g)s: %(n)d new.", g=group, n=len(result["added"])), "ok")
+    return redirect(url_for("lead.session", code=code) + "#assignment")
 
 
 @bp.post("/sessions/<code>/groups/<group>/approve")

@@ -20,7 +20,7 @@ from web import actions, duty_text, engine_text, scan_text
 from web.access import session_as_staff
 from web.actions import duties, records, scans
 from web.db import fail, get_db
-from web.errors import classify, detail
+from web.errors import classify, detail, refusal
 from web.jobs import get_jobs
 from web.security import me, require
 
@@ -51,6 +51,12 @@ def create() -> WerkzeugResponse:
 @bp.get("/sessions/<code>")
 @require(Role.OFFICE)
 def session(code: str) -> str:
+    return _session_page(code)
+
+
+def _session_page(code: str, refused: dict[str, Any] | None = None) -> str:
+    """The office's session page; ``refused``: a form sent back with its refusal beside it
+    (``form``, ``group``, ``message``, ``values``)."""
     exam, _account = session_as_staff(code, Role.OFFICE)
     db = get_db()
     return render_template(
@@ -68,6 +74,8 @@ def session(code: str) -> str:
         records=records.records_page(db, exam),
         state_name=scan_text.state_name,
         words=scan_text.words,
+        team=actions.team_state(db, exam),
+        page_refused=refused or {},  # the template also reads g.office_refused
     )
 
 
@@ -171,20 +179,18 @@ def _refused_here(code: str, exc: MarkingError, *, form: str, batch: int | None 
 
 @bp.post("/sessions/<code>/groups/<group>/assign")
 @require(Role.OFFICE)
-def assign(code: str, group: str) -> WerkzeugResponse:
+def assign(code: str, group: str) -> WerkzeugResponse | tuple[str, int]:
     exam, account = session_as_staff(code, Role.OFFICE)
     names = request.form.getlist("examiners")
     if not names:
         names = request.form.get("examiner_list", "").replace("，", ",").split(",")
-    result = actions.assign_group(
-        get_db(), exam, account, group, names, request.form.get("lead", "").strip() or None
-    )
-    flash(
-        _("Assigned to %(g)s: %(n)d new.", g=group, n=len(result["added"])),
-        "ok",
-    )
-    for warning in result["warnings"]:
-        flash(warning, "warning")
+    try:
+        result = actions.assign_group(
+            get_db(), exam, account, group, names, request.form.get("lead", "").strip() or None
+        )
+    except MarkingError as exc:
+        return _session_page(code, refusal(exc, form="assign", group=group)), 422
+    flash(_("Assigned to %(g)s: %(n)d new.", g=group, n=len(result["added"])), "ok")
     return redirect(url_for("office.session", code=code))
 
 
@@ -256,7 +262,19 @@ def sheet_layout(code: str, component: str) -> Response:
 @bp.get("/examiners")
 @require(Role.OFFICE)
 def examiners() -> str:
-    return render_template("office/examiners.html", examiners=actions.examiners(get_db()))
+    return _register_page()
+
+
+def _register_page(refused: dict[str, Any] | None = None) -> str:
+    """The examiner register (DESIGN §14) with its forms; ``refused`` a form sent back."""
+    db = get_db()
+    return render_template(
+        "office/examiners.html",
+        examiners=actions.examiner_register(db),
+        sessions=views.all_sessions(db),
+        records=actions.RECORDS,
+        refused=refused or {},
+    )
 
 
 @bp.post("/examiners")
@@ -271,6 +289,56 @@ def examiners_import() -> WerkzeugResponse:
         "ok",
     )
     return redirect(url_for("office.examiners"))
+
+
+@bp.post("/examiners/<username>/absence")
+@require(Role.OFFICE)
+def examiner_absence(username: str) -> WerkzeugResponse | tuple[str, int]:
+    """An absence from an assigned session (第八条(一): the third unexcused in a row
+    brings a warning, recorded with it)."""
+    form = request.form
+    try:
+        done = actions.examiner_absence(
+            get_db(),
+            me(),
+            username,
+            form.get("session", ""),
+            excused=form.get("excused") == "yes",
+            note=form.get("note", ""),
+        )
+    except MarkingError as exc:
+        return _register_page(refusal(exc, form="absence", username=username)), 422
+    flash(_("Absence of %(u)s recorded.", u=username), "ok")
+    if done["warning"]:
+        flash(
+            _(
+                "Third unexcused absence in a row: a warning is on %(u)s's record (第八条).",
+                u=username,
+            ),
+            "warning",
+        )
+    return redirect(url_for("office.examiners") + f"#examiner-{username}")
+
+
+@bp.post("/examiners/<username>/record")
+@require(Role.OFFICE)
+def examiner_record(username: str) -> WerkzeugResponse | tuple[str, int]:
+    """A warning, note, suspension, revocation or reinstatement, with its reason; those
+    that change the status are confirmed."""
+    form = request.form
+    try:
+        actions.examiner_record(
+            get_db(),
+            me(),
+            username,
+            form.get("kind", ""),
+            reason=form.get("reason", ""),
+            confirmed=form.get("confirm") == "yes",
+        )
+    except MarkingError as exc:
+        return _register_page(refusal(exc, form="record", username=username)), 422
+    flash(_("Recorded on the register of %(u)s.", u=username), "ok")
+    return redirect(url_for("office.examiners") + f"#examiner-{username}")
 
 
 @bp.get("/sessions/<code>/publication")

@@ -27,6 +27,7 @@ from marking.store.models import (
     Anomaly,
     Arbitration,
     Component,
+    Examiner,
     ExamSession,
     IssuedSheet,
     Mark,
@@ -359,7 +360,26 @@ def verify_accounts(db: Session) -> VerifyReport:
         )
     }
     _compare("account", _described(recorded), _described(actual), report)
+    _check_examiner_status(db, report)
     return report
+
+
+def _check_examiner_status(db: Session, report: VerifyReport) -> None:
+    """Each examiner's status (active, suspended, revoked: 第八条) as the last recorded
+    entry of their misconduct record left it; active when none changed it."""
+    recorded: dict[str, str] = {}
+    for e in ledger.account_entries(db):
+        if e.kind.startswith("examiner_") and "status" in e.payload:
+            recorded[e.payload["username"]] = e.payload["status"]
+    for username, status in db.execute(
+        select(Account.username, Examiner.status).join(Examiner, Examiner.account_id == Account.id)
+    ):
+        expected = recorded.get(username, "active")
+        if status.value != expected:
+            report.problems.append(
+                f"examiner {username!r}: the database holds status {status.value}, "
+                f"the ledger recorded {expected}"
+            )
 
 
 def _described(accounts: Mapping[str, tuple[str, bool]]) -> dict[str, str]:

@@ -1,11 +1,12 @@
-"""`blindmark assign` and `scheme approve`: examiners on marking groups, groups opened."""
+"""`blindmark assign`, `scheme approve` and `team`: examiners on marking groups, groups
+opened, R10's team rules and their overrides."""
 
 from __future__ import annotations
 
 import click
 
 from marking.cli import Context, handle_errors, main, pass_ctx
-from marking.cli.common import actor
+from marking.cli.common import actor, read_password
 from marking.store.db import transaction
 
 
@@ -28,8 +29,11 @@ def assign(
     lead: str | None,
     deputy: str | None,
 ) -> None:
-    """Put examiners on a marking group (R9 scope, R11 validity, R10 rotation checked),
-    name the lead with them, and name the deputy lead (alone or with them)."""
+    """Put examiners on a marking group, name the lead with them, and name the deputy lead
+    (alone or with them). The register decides who may serve (certificate, scope and
+    category, card, status: R9, R11); R10 refuses a fourth consecutive session and, once
+    marking runs, rotation below a third, unless a director overrode it (`team override`).
+    The lead and the deputy are senior examiners covering the session."""
     from marking.setup.assignment import assign as do_assign
     from marking.setup.assignment import get_group, name_deputy
     from marking.setup.sessions import get_session
@@ -84,3 +88,76 @@ def scheme_approve(ctx: Context, code: str, group_key: str, by: str) -> None:
         exam = get_session(db, code)
         approve_scheme(db, exam, get_group(db, exam, group_key), by=by)
     click.echo(f"group {group_key} approved by {by}: open for marking")
+
+
+@main.group("team")
+def team_group() -> None:
+    """R10's team rules: rotation of a third, at most three consecutive sessions."""
+
+
+@team_group.command("status")
+@click.option("--session", "code", required=True, help="Session code.")
+@pass_ctx
+@handle_errors
+def team_status(ctx: Context, code: str) -> None:
+    """What R10 would refuse about the session's team now, and the overrides recorded."""
+    from marking.setup.sessions import get_session
+    from marking.setup.teams import overrides, team_warnings
+    from marking.store.models import Account
+
+    with transaction(ctx.checked_engine()) as db:
+        exam = get_session(db, code)
+        problems = [str(p) for p in team_warnings(db, exam)]
+        done = []
+        for o in overrides(db, exam):
+            who = db.get(Account, o.examiner_id) if o.examiner_id else None
+            done.append(
+                f"override {o.rule.value}"
+                + (f" for {who.username}" if who else " (whole team)")
+                + f" by {o.director} on {o.created_at:%Y-%m-%d}: {o.reason}"
+            )
+    for line in problems or ["the team meets R10 (rotation, consecutive sessions)"]:
+        click.echo(line)
+    for line in done:
+        click.echo(line)
+
+
+@team_group.command("override")
+@click.option("--session", "code", required=True, help="Session code.")
+@click.option(
+    "--rule", required=True, type=click.Choice(["rotation", "consecutive"]), help="The rule."
+)
+@click.option("--examiner", help="Only this member (consecutive sessions); default the team.")
+@click.option("--by", required=True, help="The director deciding.")
+@click.option("--reason", required=True, help="Why, for the record.")
+@click.option("--password-stdin", is_flag=True, help="Read the director's password from stdin.")
+@pass_ctx
+@handle_errors
+def team_override(
+    ctx: Context,
+    code: str,
+    rule: str,
+    examiner: str | None,
+    by: str,
+    reason: str,
+    password_stdin: bool,
+) -> None:
+    """A director lets the session's team break an R10 rule, with the reason (recorded in
+    the session's ledger). Takes the director's password, as `blindmark approve` does."""
+    from marking.errors import MarkingError
+    from marking.people.accounts import check_password, require_role
+    from marking.setup.sessions import get_session
+    from marking.setup.teams import record_override
+    from marking.store.models import Role, TeamRule
+
+    password = read_password(password_stdin, prompt=f"Password of {by}", confirm=False)
+    with transaction(ctx.checked_engine()) as db:
+        director = require_role(db, by, Role.DIRECTOR, what="overriding a team rule")
+        if not check_password(director, password):
+            raise MarkingError(f"wrong password for {by}: nothing was recorded")
+        exam = get_session(db, code)
+        record_override(
+            db, exam, rule=TeamRule(rule), director=by, reason=reason, examiner=examiner
+        )
+    who = f" for {examiner}" if examiner else " for the whole team"
+    click.echo(f"session {code}: {rule} overridden{who} by {by}")

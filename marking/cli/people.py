@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -121,3 +122,92 @@ def conflicts_import(ctx: Context, file: Path, code: str | None) -> None:
         done = import_conflicts(db, file, actor=actor(), session=exam)
         for target, count in done:
             click.echo(f"session {target.code}: {count} declaration(s) sealed")
+
+
+@examiners_group.command("show")
+@click.argument("username")
+@pass_ctx
+@handle_errors
+def examiners_show(ctx: Context, username: str) -> None:
+    """An examiner's register entry: certificate, validity today, scope, card, status and
+    the misconduct record."""
+    import datetime as dt
+
+    from marking.people.register import record_rows, scope_text, validity
+
+    with transaction(ctx.checked_engine()) as db:
+        examiner = _certified(db, username)
+        issued = examiner.certificate_issued.isoformat() if examiner.certificate_issued else "-"
+        click.echo(
+            f"{username} ({examiner.account.name}), {examiner.grade.value}: certificate "
+            f"{examiner.certificate_no}, issued {issued}, expires "
+            f"{examiner.certificate_expires.isoformat()}, "
+            f"{validity(examiner, dt.date.today()).value} today"
+        )
+        click.echo(
+            f"scope {scope_text(examiner)}; card {examiner.card_status.value}; "
+            f"status {examiner.status.value}"
+        )
+        for e in record_rows(db, examiner):
+            what = str(e["kind"])
+            if e["session"]:
+                what += f" from {e['session']}" + (" (excused)" if e["excused"] else "")
+            auto = " (automatic)" if e["automatic"] else ""
+            click.echo(f"  {e['at']:%Y-%m-%d} {what}{auto} by {e['by']}: {e['note']}")
+
+
+@examiners_group.command("absence")
+@click.argument("username")
+@click.option("--session", "code", required=True, help="The session they were assigned to.")
+@click.option("--excused", is_flag=True, help="The absence was excused.")
+@click.option("--note", default="", help="A note for the record.")
+@pass_ctx
+@handle_errors
+def examiners_absence(ctx: Context, username: str, code: str, excused: bool, note: str) -> None:
+    """Record an absence from an assigned session (第八条: three unexcused in a row earn a
+    warning, recorded with it)."""
+    from marking.people.register import record_absence
+    from marking.setup.sessions import get_session
+
+    with transaction(ctx.checked_engine()) as db:
+        made = record_absence(
+            db, username, get_session(db, code), excused=excused, note=note, actor=actor()
+        )
+        lines = [
+            f"{username}: {m.kind.value} recorded" + (f" ({m.note})" if m.automatic else "")
+            for m in made
+        ]
+    for line in lines:
+        click.echo(line)
+
+
+@examiners_group.command("record")
+@click.argument("username")
+@click.option(
+    "--kind",
+    required=True,
+    type=click.Choice(["warning", "note", "suspension", "revocation", "reinstatement"]),
+    help="What is recorded; the last three change the examiner's status.",
+)
+@click.option("--reason", required=True, help="Why, for the record.")
+@pass_ctx
+@handle_errors
+def examiners_record(ctx: Context, username: str, kind: str, reason: str) -> None:
+    """Record a warning, note, suspension, revocation (final) or reinstatement (第八条)."""
+    from marking.people.register import record_misconduct
+    from marking.store.models import MisconductKind
+
+    with transaction(ctx.checked_engine()) as db:
+        record_misconduct(db, username, MisconductKind(kind), reason=reason, actor=actor())
+        status = _certified(db, username).status.value
+    click.echo(f"{username}: {kind} recorded; status {status}")
+
+
+def _certified(db: Any, username: str) -> Any:
+    from marking.errors import NotFound
+    from marking.people.accounts import get_account
+
+    examiner = get_account(db, username).examiner
+    if examiner is None:
+        raise NotFound(f"{username} holds no examiner certificate")
+    return examiner

@@ -141,9 +141,9 @@ def run_demo(
 
 
 def _accounts(engine: Engine, run_dir: Path, seed: int, tag: str) -> None:
-    synthetic.examiners_csv(run_dir / "examiners.csv", count=EXAMINERS, seed=seed)
+    lead = f"{Role.LEAD.value}-{tag.lower()}"
+    synthetic.examiners_csv(run_dir / "examiners.csv", count=EXAMINERS, seed=seed, leads=[lead])
     with transaction(engine) as db:
-        import_examiners(db, run_dir / "examiners.csv")
         # One hash for all: argon2id is slow on purpose, and these are demo accounts.
         shared = hash_password(DEMO_PASSWORD)
         for role in (Role.OFFICE, Role.DIRECTOR, Role.LEAD, Role.CENTRE):
@@ -151,6 +151,9 @@ def _accounts(engine: Engine, run_dir: Path, seed: int, tag: str) -> None:
                 db, f"{role.value}-{tag.lower()}", role=role, name=f"演示{role.value}"
             )
             account.password_hash = shared
+        # The lead is a senior examiner whose certificate covers the sessions (DESIGN §14):
+        # the file gives the lead account one, beside the examiners'.
+        import_examiners(db, run_dir / "examiners.csv")
         for account in db.scalars(select(Account).where(Account.role == Role.EXAMINER)):
             if account.password_hash is None and account.username.startswith("exam"):
                 account.password_hash = shared

@@ -10,7 +10,7 @@ import datetime as dt
 import random
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -282,9 +282,16 @@ def write_batch(
 
 
 def examiners_csv(
-    path: Path, *, count: int, seed: int, occupation_code: str = "6-31-01-03"
+    path: Path,
+    *,
+    count: int,
+    seed: int,
+    occupation_code: str = "6-31-01-03",
+    leads: Sequence[str] = (),
 ) -> list[str]:
-    """An examiners.csv with ``count`` examiners (a third senior); returns their usernames."""
+    """An examiners.csv with ``count`` examiners (a third senior), then a senior examiner's
+    certificate for each of ``leads`` (existing lead accounts: DESIGN §14); returns the
+    examiners' usernames."""
     rng = random.Random(seed + 7)
     names = roster(count, seed=seed + 11)
     usernames = []
@@ -314,6 +321,19 @@ def examiners_csv(
                     f"{occupation_code}:3;{occupation_code}:2"
                     if i % 3 == 0
                     else f"{occupation_code}:3",
+                    rng.choice(INSTITUTIONS),
+                )
+            )
+        for i, lead in enumerate(leads, start=1):
+            levels = ";".join(f"{occupation_code}:{level}" for level in (3, 2))
+            w.writerow(
+                (
+                    lead,
+                    f"考评组长{i}",
+                    f"KPL{seed % 1000:03d}{i:05d}",
+                    "2028-12-28",
+                    "senior",
+                    levels,
                     rng.choice(INSTITUTIONS),
                 )
             )

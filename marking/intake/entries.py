@@ -193,7 +193,11 @@ def withdraw_record(
         )
     if not reason.strip():
         raise FormRefused(
-            {"reason": MarkingError.coded("reason_needed", "a withdrawal needs a reason")}
+            {
+                "reason": MarkingError.coded(
+                    "withdrawal_reason_needed", "a withdrawal needs a reason"
+                )
+            }
         )
     withdrawal = RecordWithdrawal(
         record_id=record.id, reason=reason.strip(), withdrawn_by=actor, created_at=utcnow()

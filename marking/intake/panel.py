@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marking.errors import MarkingError
-from marking.setup.assignment import qualification_problem
+from marking.people.register import qualification_problem
 from marking.store.models import Account, Examiner, ExamSession, Grade, Role, SessionState
 
 #: The states in which interview scores and other records may still be entered.

@@ -1,9 +1,10 @@
-"""Examiner accounts and their certificates; recusal declarations (conflicts)."""
+"""Examiner accounts and their certificates (examiners.csv); recusal declarations (conflicts)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,10 +16,13 @@ from marking.errors import InputError, InputErrors, MarkingError
 from marking.intake.records import seal
 from marking.intake.recusal import keep_waiting
 from marking.people.accounts import SYSTEM, record
+from marking.people.register import VALID_YEARS, Validity, add_years, validity, void_from
 from marking.store.models import (
     Account,
+    CardStatus,
     Examiner,
     ExaminerScope,
+    ExaminerStatus,
     ExamSession,
     Grade,
     Relation,
@@ -28,7 +32,8 @@ from marking.store.models import (
 )
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-SCOPE_ITEM = re.compile(r"^\s*([0-9A-Za-z-]+)\s*:\s*([1-5])\s*$")
+SCOPE_ITEM = re.compile(r"^\s*([0-9A-Za-z-]+)\s*:\s*([1-5])\s*(?::\s*([A-Za-z0-9_-]{1,32})\s*)?$")
+CATEGORY = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 MAX_ERRORS = 50
 
 EXAMINER_COLUMNS = (
@@ -40,6 +45,8 @@ EXAMINER_COLUMNS = (
     "scope",
     "institution",
 )
+#: DESIGN §14 "Contract additions": files without them (7 columns) still load.
+EXAMINER_OPTIONAL = ("certificate_issued", "category", "card_status")
 CONFLICT_COLUMNS = ("username", "id_number", "relation")
 
 
@@ -49,43 +56,73 @@ class ExaminerImport:
     updated: int
 
 
-_ExaminerRow = tuple[str, str, str, dt.date, Grade, list[tuple[str, int]], str]
+@dataclass(frozen=True)
+class _ExaminerRow:
+    rowno: int
+    username: str
+    name: str
+    certificate_no: str
+    issued: dt.date | None  # None: the file does not say
+    expires: dt.date
+    grade: Grade
+    scopes: list[tuple[str, int, str]]  # occupation code, level, category ("" = every one)
+    institution: str
+    card: CardStatus | None  # None: the file does not say (a new examiner's card is valid)
 
 
-def import_examiners(db: Session, path: Path, *, actor: str = SYSTEM) -> ExaminerImport:
-    """Create or update examiner accounts from ``examiners.csv`` (DESIGN §11).
+def import_examiners(
+    db: Session, path: Path, *, actor: str = SYSTEM, today: dt.date | None = None
+) -> ExaminerImport:
+    """Create or update examiner accounts from ``examiners.csv`` (DESIGN §11, §14).
 
-    An existing examiner is updated (a renewed certificate, a wider scope); a username
-    held by a non-examiner account is refused. Raises InputErrors listing every bad row;
-    then nothing is stored.
+    An existing examiner is updated (a renewed certificate, a wider scope); so is the
+    certificate of an existing ``lead`` account (a lead is a senior examiner, DESIGN §14),
+    which stays a lead account. A username held by another kind of account is refused.
+    Optional columns: ``certificate_issued`` (the expiry may be no later than three years
+    after it, 第三条), ``category`` (component keys, ';'-separated, for the scope items
+    that name none) and ``card_status`` (valid | lost | renewing, 第六条(三)); left empty
+    for an existing examiner, the issue date (same certificate) and card stay as they were.
+    A certificate void on ``today`` (lapsed a year or more, 第三条) is renewed only by a
+    new one: a later expiry needs a ``certificate_issued`` after the old expiry.
+    The status (suspended, revoked) is not the file's to change.
+
+    Raises InputErrors listing every bad row; then nothing is stored.
     """
-    rows, row_numbers = _read_examiners(path)
-    made, created, updated = _store_examiners(db, path.name, rows, row_numbers)
+    rows = _read_examiners(path)
+    made, changed = _store_examiners(db, path.name, rows, today or dt.date.today())
     db.flush()
     if made:
         record(db, "examiners_created", actor, usernames=sorted(made), role=Role.EXAMINER.value)
-    return ExaminerImport(created=created, updated=updated)
+    if changed:
+        record(db, "examiners_updated", actor, usernames=sorted(changed))
+    return ExaminerImport(created=len(made), updated=len(changed))
 
 
-def _read_examiners(path: Path) -> tuple[list[_ExaminerRow], list[int]]:
-    """The file's examiners, checked row by row, with the file's row of each; or InputErrors."""
+def _read_examiners(path: Path) -> list[_ExaminerRow]:
+    """The file's examiners, checked row by row; or InputErrors."""
     name = path.name
     errors: list[InputError] = []
     rows: list[_ExaminerRow] = []
-    row_numbers: list[int] = []  # the file's row of each entry of rows (blank rows skipped)
     seen: dict[str, int] = {}
     certs: dict[str, int] = {}
-    for rowno, fields in read_rows(path, EXAMINER_COLUMNS):
+    for rowno, fields in read_rows(path, EXAMINER_COLUMNS, optional=EXAMINER_OPTIONAL):
         bad = len(errors)
         row = _check_examiner(name, rowno, fields, seen, certs, errors)
         if len(errors) == bad and row is not None:
             rows.append(row)
-            row_numbers.append(rowno)
         if len(errors) >= MAX_ERRORS:
             raise InputErrors(errors, truncated=True)
     if errors:
         raise InputErrors(errors)
-    return rows, row_numbers
+    return rows
+
+
+def _date(text: str, column: str, err: Callable[[str, str], None]) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        err(column, "not a date in YYYY-MM-DD form")
+        return None
 
 
 def _check_examiner(
@@ -97,10 +134,10 @@ def _check_examiner(
     errors: list[InputError],
 ) -> _ExaminerRow | None:
     """One row checked: its problems appended to ``errors``, its values if it has none."""
-    username, person, cert, expires, grade, scope, institution = fields
+    username, person, cert, expires, grade, scope, institution, issued, category, card = fields
     bad = len(errors)
 
-    def err(column: str, reason: str, rowno: int = rowno) -> None:
+    def err(column: str, reason: str) -> None:
         errors.append(InputError(name, reason, row=rowno, column=column))
 
     if not USERNAME.match(username):
@@ -113,90 +150,158 @@ def _check_examiner(
         err("certificate_no", "empty")
     elif cert in certs:
         err("certificate_no", f"duplicate of row {certs[cert]}")
-    try:
-        expiry = dt.date.fromisoformat(expires)
-    except ValueError:
-        err("certificate_expires", "not a date in YYYY-MM-DD form")
+    expiry = _date(expires, "certificate_expires", err)
+    issue = _date(issued, "certificate_issued", err) if issued else None
+    if expiry is not None and issue is not None:
+        _check_validity(issue, expiry, err)
     try:
         grade_value = Grade(grade.lower())
     except ValueError:
         err("grade", "must be 'examiner' or 'senior'")
-    scopes: list[tuple[str, int]] = []
+    scopes = _check_scope(scope, category, err)
+    try:
+        card_value = CardStatus(card.lower()) if card else None
+    except ValueError:
+        err("card_status", "must be 'valid', 'lost' or 'renewing'")
+    seen.setdefault(username.lower(), rowno)
+    certs.setdefault(cert, rowno)
+    if len(errors) != bad or expiry is None:
+        return None
+    return _ExaminerRow(
+        rowno, username, person, cert, issue, expiry, grade_value, scopes, institution, card_value
+    )
+
+
+def _check_validity(issue: dt.date, expiry: dt.date, err: Callable[[str, str], None]) -> None:
+    """第三条: a certificate is valid three years from its issue."""
+    if expiry < issue:
+        err("certificate_expires", f"before certificate_issued ({issue.isoformat()})")
+    elif expiry > add_years(issue, VALID_YEARS):
+        err(
+            "certificate_expires",
+            f"more than {VALID_YEARS} years after certificate_issued ({issue.isoformat()}): "
+            f"a certificate is valid {VALID_YEARS} years (第三条)",
+        )
+
+
+def _check_scope(
+    scope: str, category: str, err: Callable[[str, str], None]
+) -> list[tuple[str, int, str]]:
+    """Scope items ``code:level`` or ``code:level:category``; the ``category`` column's
+    keys apply to each item that names none (DESIGN §14)."""
+    defaults = [c.strip() for c in category.split(";") if c.strip()]
+    for c in defaults:
+        if not CATEGORY.match(c):
+            err("category", f"{c!r} is not a component key (letters, digits, '_' or '-')")
+    scopes: list[tuple[str, int, str]] = []
     for item in filter(None, (s.strip() for s in scope.split(";"))):
         m = SCOPE_ITEM.match(item)
         if m is None:
-            err("scope", f"item {item!r} is not occupation_code:level with level 1-5")
+            err(
+                "scope",
+                f"item {item!r} is not occupation_code:level or occupation_code:level:category "
+                "with level 1-5",
+            )
+        elif m.group(3):
+            scopes.append((m.group(1), int(m.group(2)), m.group(3)))
         else:
-            scopes.append((m.group(1), int(m.group(2))))
+            scopes.extend((m.group(1), int(m.group(2)), c) for c in defaults or [""])
     if not scopes and not scope.strip():
         err("scope", "empty: an examiner must be approved for at least one occupation")
-    seen.setdefault(username.lower(), rowno)
-    certs.setdefault(cert, rowno)
-    if len(errors) != bad:
-        return None
-    return (username, person, cert, expiry, grade_value, scopes, institution)
+    return scopes
 
 
 def _store_examiners(
-    db: Session, name: str, rows: list[_ExaminerRow], row_numbers: list[int]
-) -> tuple[list[str], int, int]:
-    """Accounts created or updated from checked rows: (usernames made, created, updated).
+    db: Session, name: str, rows: list[_ExaminerRow], today: dt.date
+) -> tuple[list[str], list[str]]:
+    """Accounts created or updated from checked rows: (usernames made, usernames updated).
 
-    Raises InputErrors for rows whose username another account holds.
+    Raises InputErrors for rows whose username another account holds, or that would
+    bring a void certificate back without a new one.
     """
     errors: list[InputError] = []
-    wanted = [r[0].lower() for r in rows]
+    wanted = [r.username.lower() for r in rows]
     existing: dict[str, Account] = {}
     look_alike: dict[str, str] = {}  # a row's username -> the account differing only in case
     for a in db.scalars(select(Account).where(func.lower(Account.username).in_(wanted))):
         existing[a.username] = a
         look_alike[a.username.lower()] = a.username
     made: list[str] = []
-    created = updated = 0
-    for rowno_index, (username, person, cert, expiry, grade_value, scopes, inst) in enumerate(rows):
-        account = existing.get(username)
-        other = look_alike.get(username.lower())
-        if account is None and other is not None:
-            errors.append(
-                InputError(
-                    name,
-                    f"username differs from the existing account {other!r} only in case; "
-                    "use that exact username or one that differs in more than case",
-                    row=row_numbers[rowno_index],
-                    column="username",
-                )
-            )
+    changed: list[str] = []
+    for row in rows:
+        account = existing.get(row.username)
+        other = look_alike.get(row.username.lower())
+        why = _account_problem(account, other, row, today)
+        if why is not None:
+            errors.append(InputError(name, why[1], row=row.rowno, column=why[0]))
             continue
         if account is None:
-            account = Account(username=username, name=person, role=Role.EXAMINER)
+            account = Account(username=row.username, name=row.name, role=Role.EXAMINER)
             db.add(account)
-            made.append(username)
-            created += 1
-        elif account.role is not Role.EXAMINER:
-            errors.append(
-                InputError(
-                    name,
-                    f"username belongs to an account of role {account.role.value}, not an examiner",
-                    row=row_numbers[rowno_index],
-                    column="username",
-                )
-            )
-            continue
+            made.append(row.username)
         else:
-            account.name = person
-            updated += 1
-        examiner = account.examiner or Examiner(account=account)
-        examiner.certificate_no = cert
-        examiner.certificate_expires = expiry
-        examiner.grade = grade_value
-        examiner.institution = inst
-        examiner.scopes = [
-            ExaminerScope(occupation_code=code, level=level) for code, level in sorted(set(scopes))
-        ]
-        db.add(examiner)
+            account.name = row.name
+            changed.append(row.username)
+        _set_certificate(db, account, row)
     if errors:
         raise InputErrors(errors)
-    return made, created, updated
+    return made, changed
+
+
+def _account_problem(
+    account: Account | None, other: str | None, row: _ExaminerRow, today: dt.date
+) -> tuple[str, str] | None:
+    """(column, reason) when the row may not create or update ``account``, else None."""
+    if account is None and other is not None:
+        return (
+            "username",
+            f"username differs from the existing account {other!r} only in case; "
+            "use that exact username or one that differs in more than case",
+        )
+    if account is None:
+        return None
+    if account.role not in (Role.EXAMINER, Role.LEAD):
+        return (
+            "username",
+            f"username belongs to an account of role {account.role.value}, not an examiner or lead",
+        )
+    old = account.examiner
+    if (
+        old is not None
+        and validity(old, today) is Validity.VOID
+        and row.expires > old.certificate_expires
+        and (row.issued is None or row.issued <= old.certificate_expires)
+    ):
+        return (
+            "certificate_issued",
+            f"certificate {old.certificate_no} on record expired on "
+            f"{old.certificate_expires.isoformat()} and is void since "
+            f"{void_from(old).isoformat()} (lapsed a year or more, 第三条): renewing needs a "
+            f"new certificate, with a certificate_issued after "
+            f"{old.certificate_expires.isoformat()}",
+        )
+    return None
+
+
+def _set_certificate(db: Session, account: Account, row: _ExaminerRow) -> None:
+    examiner = account.examiner or Examiner(account=account)
+    same = examiner.certificate_no == row.certificate_no
+    examiner.certificate_issued = row.issued or (examiner.certificate_issued if same else None)
+    examiner.certificate_no = row.certificate_no
+    examiner.certificate_expires = row.expires
+    examiner.grade = row.grade
+    examiner.institution = row.institution
+    if row.card is not None or examiner.card_status is None:
+        examiner.card_status = row.card or CardStatus.VALID
+    if examiner.status is None:
+        examiner.status = ExaminerStatus.ACTIVE
+    wanted = sorted(set(row.scopes))
+    if [(s.occupation_code, s.level, s.category) for s in examiner.scopes] != wanted:
+        examiner.scopes = [
+            ExaminerScope(occupation_code=code, level=level, category=cat)
+            for code, level, cat in wanted
+        ]
+    db.add(examiner)
 
 
 #: Accounts held to recusal: examiners, and leads (DESIGN §14: the lead too).

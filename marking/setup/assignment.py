@@ -1,4 +1,7 @@
-"""Putting examiners on marking groups (R9, R10, R11) and opening groups for marking (R5)."""
+"""Putting examiners on marking groups (R9, R10, R11) and opening groups for marking (R5).
+
+The register's check (``marking.people.register.qualification_problem``) and R10's team
+rules (``marking.setup.teams``) decide who may serve."""
 
 from __future__ import annotations
 
@@ -10,8 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
-from marking.errors import MarkingError, NotFound, StateError
+from marking.errors import MarkingError, NotFound, Refusals, StateError
 from marking.people.accounts import get_account
+from marking.people.register import qualification_problem
+from marking.setup import teams
 from marking.store.models import (
     Account,
     Assignment,
@@ -24,8 +29,6 @@ from marking.store.models import (
     utcnow,
 )
 
-#: R10: no more than three consecutive sessions at the same station.
-MAX_CONSECUTIVE = 3
 WRITABLE = (SessionState.DRAFT, SessionState.INTAKE, SessionState.MARKING)
 
 
@@ -46,51 +49,9 @@ def get_group(db: Session, exam: ExamSession, key: str) -> MarkingGroup:
     return group
 
 
-def _qualification_problem(examiner: Examiner, exam: ExamSession) -> str | None:
-    """Why this examiner may not assess this session (R9, R11), or None."""
-    if examiner.certificate_expires < exam.date:
-        return (
-            f"certificate {examiner.certificate_no} expired on "
-            f"{examiner.certificate_expires.isoformat()}, before the session date "
-            f"{exam.date.isoformat()} (R11)"
-        )
-    if not any(
-        s.occupation_code == exam.occupation_code and s.level == exam.level for s in examiner.scopes
-    ):
-        scopes = ", ".join(f"{s.occupation_code}:{s.level}" for s in examiner.scopes) or "none"
-        return (
-            f"certificate scope ({scopes}) does not cover {exam.occupation_code} "
-            f"level {exam.level} (R9)"
-        )
-    return None
-
-
-def qualification_problem(
-    examiner: Examiner, exam: ExamSession, *, component: str | None = None
-) -> str | None:
-    """Why this examiner may not assess this session (R9, R11), or None: the public check
-    others call (interview panels). ``component`` is for the register's categories."""
-    return _qualification_problem(examiner, exam)
-
-
-def _station_history(db: Session, exam: ExamSession) -> list[ExamSession]:
-    """Earlier sessions at this station, newest first."""
-    return list(
-        db.scalars(
-            select(ExamSession)
-            .where(
-                ExamSession.station == exam.station,
-                ExamSession.id != exam.id,
-                (ExamSession.date < exam.date)
-                | ((ExamSession.date == exam.date) & (ExamSession.id < exam.id)),
-            )
-            .order_by(ExamSession.date.desc(), ExamSession.id.desc())
-        )
-    )
-
-
-def _team(db: Session, exam: ExamSession) -> set[int]:
-    return set(db.scalars(select(Assignment.examiner_id).where(Assignment.session_id == exam.id)))
+def group_components(exam: ExamSession, group: MarkingGroup) -> list[str]:
+    """The keys of the components whose questions the group marks (第七条(一)'s category)."""
+    return [c.key for c in exam.components if any(q.group_id == group.id for q in c.questions)]
 
 
 def assign(
@@ -104,29 +65,38 @@ def assign(
 ) -> AssignResult:
     """Assign examiners to a group and optionally name the session's lead.
 
-    Refuses (MarkingError, naming each examiner and the reason, nothing assigned) an
-    examiner whose certificate has expired by the session date or does not cover the
-    session's occupation and level (R9, R11), or who would serve a fourth consecutive
-    session at this station (R10). Warns when fewer than a third of the team changed
-    since the station's previous session (R10's rotation).
+    Refuses (Refusals, naming each examiner and the reason, nothing assigned) an examiner
+    the register does not let assess the group (``qualification_problem``: status, card,
+    certificate on the session's date, scope with the group's components: R9, R11,
+    第三条, 第六条(三), 第七条(一)), who would serve a fourth consecutive session of the
+    occupation at this station (R10), a lead who is not a senior examiner covering the
+    whole session (DESIGN §14); and, once marking has started, a change that leaves fewer
+    than a third of the team new (R10's rotation) — unless a director overrode the rule
+    (marking/setup/teams.py). Before marking, a rotation shortfall is a warning.
     """
     if exam.state not in WRITABLE:
         raise StateError(f"session {exam.code} is {exam.state.value}: assignments are closed")
     result = AssignResult()
-    problems: list[str] = []
-    history = _station_history(db, exam)
-    examiners = _eligible_examiners(db, exam, usernames, history, problems)
-    lead_account = _eligible_lead(db, exam, lead, problems) if lead is not None else None
+    problems: list[MarkingError] = []
+    history = teams.station_history(db, exam)
+    examiners = _eligible_examiners(db, exam, group, usernames, history, problems)
+    lead_account = _eligible_lead(db, exam, lead, history, problems) if lead else None
+    if not problems and exam.state is SessionState.MARKING:
+        leader = lead_account.id if lead_account is not None else exam.lead_id
+        members = teams.assigned(db, exam) | {e.account_id for e in examiners}
+        members |= {leader} if leader is not None else set()
+        if why := teams.rotation_problem(db, exam, members):
+            problems.append(why)
     if problems:
-        raise MarkingError("assignment refused:\n  " + "\n  ".join(problems))
+        raise Refusals("assignment refused", problems, code="assignment_refused")
 
     _store_assignments(db, exam, group, examiners, result, actor=actor)
     if lead_account is not None:
         exam.lead_id = lead_account.id
     db.flush()
 
-    if history:
-        _warn_rotation(db, exam, history[0], result)
+    if exam.state is not SessionState.MARKING:
+        result.warnings = [str(w) for w in teams.team_warnings(db, exam)]
     ledger.append(
         db,
         exam,
@@ -144,54 +114,95 @@ def assign(
 def _eligible_examiners(
     db: Session,
     exam: ExamSession,
+    group: MarkingGroup,
     usernames: Sequence[str],
     history: list[ExamSession],
-    problems: list[str],
+    problems: list[MarkingError],
 ) -> list[Examiner]:
-    """The examiners who may serve (R9, R10, R11); why each other may not goes to ``problems``."""
+    """The examiners who may serve on the group; why each other may not goes to ``problems``."""
     examiners: list[Examiner] = []
+    keys = group_components(exam, group)
     for username in dict.fromkeys(usernames):
         account = db.scalar(select(Account).where(Account.username == username))
         if account is None or account.examiner is None:
-            problems.append(f"{username}: no examiner with this username")
-            continue
-        if not account.active:
-            problems.append(f"{username}: the account is disabled")
-            continue
-        examiner = account.examiner
-        why = _qualification_problem(examiner, exam)
-        if why:
-            problems.append(f"{username}: {why}")
-            continue
-        streak = 0
-        for earlier in history:
-            if examiner.account_id in _team(db, earlier):
-                streak += 1
-            else:
-                break
-        if streak >= MAX_CONSECUTIVE:
             problems.append(
-                f"{username}: would serve a {streak + 1}th consecutive session at station "
-                f"{exam.station}; at most {MAX_CONSECUTIVE} (R10)"
+                MarkingError.coded(
+                    "no_examiner", "%(user)s: no examiner with this username", user=username
+                )
             )
             continue
-        examiners.append(examiner)
+        if not account.active:
+            problems.append(_disabled(username))
+            continue
+        why = qualification_problem(account.examiner, exam, components=keys)
+        why = why or teams.consecutive_problem(db, exam, account, history)
+        if why:
+            problems.append(why)
+            continue
+        examiners.append(account.examiner)
     return examiners
 
 
-def _eligible_lead(db: Session, exam: ExamSession, lead: str, problems: list[str]) -> Account:
+def _disabled(username: str) -> MarkingError:
+    return MarkingError.coded(
+        "account_disabled", "%(user)s: the account is disabled", user=username
+    )
+
+
+def lead_problem(
+    db: Session, exam: ExamSession, account: Account, *, role: str = "lead"
+) -> MarkingError | None:
+    """Why ``account`` may not lead (or deputise for, ``role="deputy"``) the session, or
+    None: an active lead or examiner account holding a senior examiner's certificate that
+    covers the session, every component of it (DESIGN §14, R14, 第七条(一))."""
+    username = account.username
+    if not account.active:
+        return _disabled(username)
+    if account.role not in (Role.LEAD, Role.EXAMINER):
+        return MarkingError.coded(
+            "lead_role",
+            "%(user)s: a lead or deputy lead must be a lead or examiner account",
+            user=username,
+        )
+    examiner = account.examiner
+    if (examiner is None or examiner.grade is not Grade.SENIOR) and role == "lead":
+        return MarkingError.coded(
+            "lead_not_senior",
+            "%(user)s: the lead must be a senior examiner whose certificate covers the "
+            "session (DESIGN §14); import the certificate with examiners.csv (grade senior)",
+            user=username,
+        )
+    if examiner is None or examiner.grade is not Grade.SENIOR:
+        return MarkingError.coded(
+            "deputy_not_senior",
+            "%(user)s: the deputy lead must be a senior examiner whose certificate covers the "
+            "session (DESIGN §14); import the certificate with examiners.csv (grade senior)",
+            user=username,
+        )
+    return qualification_problem(examiner, exam, components=[c.key for c in exam.components])
+
+
+def _eligible_lead(
+    db: Session,
+    exam: ExamSession,
+    lead: str,
+    history: list[ExamSession],
+    problems: list[MarkingError],
+) -> Account:
     """The lead's account; why it may not lead this session goes to ``problems``."""
     lead_account = get_account(db, lead)
-    if not lead_account.active:
-        problems.append(f"{lead}: the account is disabled")
-    elif lead_account.role not in (Role.LEAD, Role.EXAMINER):
-        problems.append(f"{lead}: a lead must be a lead or examiner account")
-    elif lead_account.id == exam.deputy_id:
-        problems.append(f"{lead}: is the session's deputy lead; name another deputy first")
-    elif lead_account.examiner is not None:
-        why = _qualification_problem(lead_account.examiner, exam)
-        if why:
-            problems.append(f"{lead} (lead): {why}")
+    if lead_account.id == exam.deputy_id:
+        problems.append(
+            MarkingError.coded(
+                "lead_is_deputy",
+                "%(user)s: is the session's deputy lead; name another deputy first",
+                user=lead,
+            )
+        )
+    elif why := lead_problem(db, exam, lead_account) or teams.consecutive_problem(
+        db, exam, lead_account, history
+    ):
+        problems.append(why)
     return lead_account
 
 
@@ -223,47 +234,24 @@ def _store_assignments(
         result.added.append(examiner.account.username)
 
 
-def _warn_rotation(
-    db: Session, exam: ExamSession, previous_session: ExamSession, result: AssignResult
-) -> None:
-    """R10's rotation: a warning when fewer than a third of the team is new at this station."""
-    previous, current = _team(db, previous_session), _team(db, exam)
-    if previous and current:
-        new = len(current - previous)
-        if 3 * new < len(current):
-            result.warnings.append(
-                f"only {new} of {len(current)} examiners are new since session "
-                f"{previous_session.code} at this station; R10 asks that at least a third rotate"
-            )
-
-
 def name_deputy(db: Session, exam: ExamSession, username: str, *, actor: str) -> Account:
     """Name the session's deputy lead (DESIGN §14), who rules on the responses the lead is
     excluded from; naming another replaces the first, recorded.
 
-    The deputy is another account than the lead, with the lead role or a senior
-    examiner's, whose certificate (if any) covers the session. Raises MarkingError naming
-    what is wrong, StateError once the session is published.
+    The deputy is another account than the lead, a lead or examiner account holding a
+    senior examiner's certificate that covers the session (``lead_problem``). Raises
+    MarkingError naming what is wrong, StateError once the session is published.
     """
     if exam.state not in (*WRITABLE, SessionState.RECONCILED):
         raise StateError(f"session {exam.code} is {exam.state.value}: assignments are closed")
     account = get_account(db, username)
-    senior = account.examiner is not None and account.examiner.grade is Grade.SENIOR
-    if not account.active:
-        raise MarkingError(f"{username}: the account is disabled")
-    if account.role is not Role.LEAD and not (account.role is Role.EXAMINER and senior):
-        raise MarkingError(
-            f"{username}: a deputy lead must be a lead account or a senior examiner (DESIGN §14)"
-        )
     if account.id == exam.lead_id:
         raise MarkingError(
             f"{username} is the session's lead: the deputy must be another person, who rules "
             "where the lead may not"
         )
-    if account.examiner is not None:
-        why = _qualification_problem(account.examiner, exam)
-        if why:
-            raise MarkingError(f"{username} (deputy lead): {why}")
+    if why := lead_problem(db, exam, account, role="deputy"):
+        raise why
     exam.deputy_id = account.id
     db.flush()
     ledger.append(db, exam, kind="deputy_named", actor=actor, payload={"deputy": account.username})
@@ -275,8 +263,11 @@ def approve_scheme(
 ) -> None:
     """The lead approves a group's marking scheme: the group opens for marking (R5).
 
-    The first approval moves the session to marking. Declarations waiting for an intake
-    keep waiting: a batch taken in during marking is excluded from as any other.
+    The first approval moves the session to marking; it is refused (Refusals, code
+    ``team_refused``) while the team breaks R10 (rotation below a third, a fourth
+    consecutive session: marking/setup/teams.py) without a director's override, each
+    refusal saying what to do. Declarations waiting for an intake keep waiting: a batch
+    taken in during marking is excluded from as any other.
     """
     if exam.state not in WRITABLE:
         raise StateError(f"session {exam.code} is {exam.state.value}: nothing to approve")
@@ -297,12 +288,17 @@ def approve_scheme(
         raise StateError(f"group {group.key} was already approved on {group.approved_at:%Y-%m-%d}")
     if not _team_of_group(db, group):
         raise MarkingError(f"group {group.key} has no examiners yet: assign some first")
+    if exam.state is SessionState.DRAFT:
+        raise StateError(f"session {exam.code} has no intake yet")
+    if exam.state is not SessionState.MARKING and (problems := teams.team_problems(db, exam)):
+        raise Refusals(
+            f"marking of session {exam.code} cannot start with this team (R10)",
+            problems,
+            code="team_refused",
+        )
     group.approved_by = account.id
     group.approved_at = now or utcnow()
-    if exam.state is not SessionState.MARKING:
-        if exam.state is SessionState.DRAFT:
-            raise StateError(f"session {exam.code} has no intake yet")
-        exam.state = SessionState.MARKING
+    exam.state = SessionState.MARKING
     db.flush()
     ledger.append(
         db, exam, kind="scheme_approved", actor=account.username, payload={"group": group.key}

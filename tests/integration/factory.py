@@ -8,6 +8,7 @@ assigned and schemes approved by the lead. Only the marking is driven by the tes
 from __future__ import annotations
 
 import csv
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
@@ -119,9 +120,12 @@ group = "prac"
 
 
 def tiny_toml(
-    code: str, *, level: int = 3, date: str = "2026-12-05", station: str = "GD-0107"
+    code: str, *, level: int = 3, date: str = "2026-12-05", station: str | None = None
 ) -> str:
-    return TINY_TOML.format(code=code, level=level, date=date, station=station)
+    """The tiny paper as session ``code``; at a station of its own unless ``station`` is
+    given, so R10's team rules (rotation, consecutive sessions) bite only where a test
+    puts sessions at one station on purpose."""
+    return TINY_TOML.format(code=code, level=level, date=date, station=station or f"S-{code}")
 
 
 # --- people -------------------------------------------------------------------------------------
@@ -135,44 +139,65 @@ class Ex:
     grade: str = "examiner"
     expires: str = "2029-12-31"
     scope: str = f"{OCCUPATION}:3;{OCCUPATION}:2"
+    issued: str = ""  # the optional columns of DESIGN §14
+    category: str = ""
+    card: str = ""
+    name: str = ""  # default 考评员<username>
 
 
 def add_examiners(db: Session, folder: Path, *examiners: Ex | str) -> list[Account]:
-    """Import examiners through ``import_examiners`` from a CSV written into ``folder``."""
+    """Import examiners through ``import_examiners`` from a CSV written into ``folder``
+    (the 7 columns of DESIGN §11, or the 10 of §14 when a row uses the new ones)."""
     specs = [e if isinstance(e, Ex) else Ex(e) for e in examiners]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"examiners-{specs[0].username}.csv"
+    wide = any(e.issued or e.category or e.card for e in specs)
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(
-            (
-                "username",
-                "name",
-                "certificate_no",
-                "certificate_expires",
-                "grade",
-                "scope",
-                "institution",
-            )
-        )
+        w.writerow(EXAMINER_HEADER + (EXAMINER_EXTRA if wide else ()))
         for e in specs:
             w.writerow(
                 (
                     e.username,
-                    f"考评员{e.username}",
+                    e.name or f"考评员{e.username}",
                     f"C-{e.username}",
                     e.expires,
                     e.grade,
                     e.scope,
                     "站",
                 )
+                + ((e.issued, e.category, e.card) if wide else ())
             )
     import_examiners(db, path)
     return [get_account(db, e.username) for e in specs]
 
 
+EXAMINER_HEADER = (
+    "username",
+    "name",
+    "certificate_no",
+    "certificate_expires",
+    "grade",
+    "scope",
+    "institution",
+)
+EXAMINER_EXTRA = ("certificate_issued", "category", "card_status")
+#: The lead's certificate (DESIGN §14: a senior examiner covering the session): every
+#: level of the tiny paper's occupation.
+LEAD_SCOPE = ";".join(f"{OCCUPATION}:{level}" for level in range(1, 6))
+
+
+def certify(db: Session, username: str, *, scope: str = LEAD_SCOPE, grade: str = "senior") -> None:
+    """Give an existing lead (or examiner) account a senior examiner's certificate, through
+    the examiners.csv import as an office would."""
+    name = get_account(db, username).name  # the account keeps its name
+    with tempfile.TemporaryDirectory(prefix="blindmark-certify-") as tmp:
+        add_examiners(db, Path(tmp), Ex(username, grade=grade, scope=scope, name=name))
+
+
 def add_staff(db: Session) -> None:
-    """The office, director and lead accounts (``office``, ``director``, ``lead``), once."""
+    """The office, director and lead accounts (``office``, ``director``, ``lead``), once;
+    the lead holds a senior examiner's certificate."""
     for username, role in (
         ("office", Role.OFFICE),
         ("director", Role.DIRECTOR),
@@ -180,6 +205,8 @@ def add_staff(db: Session) -> None:
     ):
         if db.scalar(select(Account.id).where(Account.username == username)) is None:
             add_user(db, username, role=role)
+            if role is Role.LEAD:
+                certify(db, username)
 
 
 # --- sessions, keys, batches --------------------------------------------------------------------

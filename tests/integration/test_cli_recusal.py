@@ -54,6 +54,7 @@ def test_assign_names_a_deputy_lead_on_its_own(database: FreshDatabase, tmp_path
     with transaction(database.engine) as db:
         f.tiny_session(db, tmp_path, "CR-1", n=1, examiners=TEAM)
         add_user(db, "deputy", role=Role.LEAD)
+        f.certify(db, "deputy")
 
     assert ok(blindmark(database, "assign", "--session", "CR-1", "--deputy", "deputy")) == (
         "deputy lead deputy: rules where the lead is excluded\n"
@@ -61,7 +62,7 @@ def test_assign_names_a_deputy_lead_on_its_own(database: FreshDatabase, tmp_path
     output = refused(blindmark(database, "assign", "--session", "CR-1", "--deputy", "lead"), 1)
     assert "lead is the session's lead: the deputy must be another person" in output
     output = refused(blindmark(database, "assign", "--session", "CR-1", "--deputy", "e1"), 1)
-    assert "e1: a deputy lead must be a lead account or a senior examiner" in output
+    assert "e1: the deputy lead must be a senior examiner whose certificate covers" in output
     assert refused(blindmark(database, "assign", "--session", "CR-1"), 2)
 
     with transaction(database.engine) as db:
@@ -106,6 +107,7 @@ def test_publish_withdraws_a_conflicted_leads_arbitration_for_the_deputy_to_deci
     with transaction(database.engine) as db:
         tiny = f.tiny_session(db, tmp_path, "CR-3", n=1, examiners=TEAM, key_file=True)
         add_user(db, "deputy", role=Role.LEAD)
+        f.certify(db, "deputy")
         exam = tiny.exam
         mark_as(db, exam, "e1", {"c1 skills": "0", "c1 theory": "3"})
         mark_as(db, exam, "e2", {"c1 skills": "8", "c1 theory": "3"})

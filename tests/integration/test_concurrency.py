@@ -258,7 +258,9 @@ def build_session(database: FreshDatabase, folder: Path) -> tuple[list[str], set
     examiners and the (script, examiner) exclusions intake made."""
     engine = database.engine
     schema.upgrade(engine)
-    usernames = synthetic.examiners_csv(folder / "examiners.csv", count=EXAMINERS, seed=SEED)
+    usernames = synthetic.examiners_csv(
+        folder / "examiners.csv", count=EXAMINERS, seed=SEED, leads=[LEAD]
+    )
     # Every group double-marked (the synthetic paper's practical group asks for 3): fewer
     # marks to wait for, and third marks still come up wherever two marks disagree.
     toml = re.sub(
@@ -280,9 +282,9 @@ def build_session(database: FreshDatabase, folder: Path) -> tuple[list[str], set
         for person in people[:CONFLICTED]:
             writer.writerow((usernames[0], person.id_number, "relative"))
     with transaction(engine) as db:
-        import_examiners(db, folder / "examiners.csv")
         for username, role in ((LEAD, Role.LEAD), (OFFICE, Role.OFFICE), (DIRECTOR, Role.DIRECTOR)):
             add_user(db, username, role=role)
+        import_examiners(db, folder / "examiners.csv")  # the lead's certificate too
         exam = create_session(db, parse_session_definition(toml), source=toml, actor="test")
         init_keys(db, exam, actor="test", custodians=3, threshold=2, out_dir=folder / "shares")
         import_conflicts(db, folder / "conflicts.csv", actor="test", session=exam)

@@ -285,7 +285,7 @@ def test_a_waiting_declaration_is_gone_once_the_session_is_published(
 # --- item 4: the lead is held to recusal; the deputy lead ----------------------------------------
 
 
-def test_the_deputy_lead_is_another_lead_or_a_senior_examiner_covering_the_session(
+def test_the_deputy_lead_is_another_senior_examiner_covering_the_session(
     db: Session, tmp_path: Path
 ) -> None:
     tiny = f.tiny_session(db, tmp_path, "W-20", n=1)
@@ -298,12 +298,15 @@ def test_the_deputy_lead_is_another_lead_or_a_senior_examiner_covering_the_sessi
         f.Ex("j1"),
     )
     add_user(db, "deputy", role=Role.LEAD)
+    add_user(db, "bare", role=Role.LEAD)
+    f.certify(db, "deputy")
 
     refusals = {
         "lead": "is the session's lead",
-        "j1": "a deputy lead must be a lead account or a senior examiner",
-        "office": "a deputy lead must be a lead account or a senior examiner",
-        "s2": "(deputy lead): certificate C-s2 expired",
+        "j1": "the deputy lead must be a senior examiner whose certificate covers the session",
+        "bare": "the deputy lead must be a senior examiner whose certificate covers the session",
+        "office": "a lead or deputy lead must be a lead or examiner account",
+        "s2": ": certificate C-s2 expired",
     }
     for username, reason in refusals.items():
         with pytest.raises(MarkingError) as refused:
@@ -329,6 +332,7 @@ def rulings_session(db: Session, tmp_path: Path, code: str, *, lead_declared: bo
     f.add_staff(db)
     f.add_examiners(db, tmp_path, *TEAM)
     add_user(db, "deputy", role=Role.LEAD)
+    f.certify(db, "deputy")
     exam, keys = f.new_session(db, tmp_path, f.tiny_toml(code))
     roster = f.people(2, seed=6)
     if lead_declared:

@@ -152,12 +152,13 @@ def set_up(database: FreshDatabase, tmp: Path, code: str, *, lines: int = 3) -> 
     (tmp / "session.toml").write_text(session_toml(code, lines=lines), encoding="utf-8")
     office("session", "create", tmp / "session.toml")
     office("keys", "init", "--session", code, "--key-file", office.key_file)
+    # The lead account's certificate too: a lead is a senior examiner (DESIGN §14).
     f.write_csv(
         tmp / "examiners.csv",
         ("username", "name", "certificate_no", "certificate_expires", "grade", "scope",
          "institution"),
-        [(u, f"考评员{u}", f"C-{u}", "2029-12-31", "examiner", f"{f.OCCUPATION}:3", "站")
-         for u in ("e1", "e2")],
+        [(u, f"考评员{u}", f"C-{u}", "2029-12-31", grade, f"{f.OCCUPATION}:3", "站")
+         for u, grade in (("e1", "examiner"), ("e2", "examiner"), ("lead", "senior"))],
     )  # fmt: skip
     office("examiners", "import", tmp / "examiners.csv")
     return office

@@ -107,6 +107,6 @@ def test_a_disabled_examiner_is_not_assigned(world: World) -> None:
         set_active(db, "e3", False, actor="admin")
     office = world.client("office")
     refused = office.post(f"{API}/BW-4/groups/short/assign", json={"examiners": ["e1", "e2", "e3"]})
-    assert refused.status_code == 422 and "e3: the account is disabled" in refused.json["detail"]
+    assert refused.status_code == 422 and "e3：该账户已停用" in refused.json["detail"]
     with world.tx() as db:
         set_active(db, "e3", True, actor="admin")

@@ -16,7 +16,7 @@ from marking.queue import handles
 from marking.queue.lead import arbitration_tasks
 from marking.setup.sessions import get_session
 from marking.store.models import Account, Image, Response, Role
-from tests.integration.factory import people, tiny_rows
+from tests.integration.factory import certify, people, tiny_rows
 from tests.integration.test_recusal import flag_as, mark_as
 from tests.web.conftest import World
 from tests.web.test_office_and_director import batch_zip
@@ -37,6 +37,7 @@ def with_deputy(world: World) -> None:
     with world.tx() as db:
         if db.scalar(select(Account.id).where(Account.username == "deputy")) is None:
             add_user(db, "deputy", role=Role.LEAD, name="副组长")
+            certify(db, "deputy")
         world.passwords(db)
 
 
@@ -49,7 +50,7 @@ def test_the_office_names_a_deputy_lead_and_imports_a_leads_declarations(world: 
     assert refused.status_code == 422
     assert "the deputy must be another person" in refused.json["detail"]
     refused = office.post(f"{API}/RC-1/deputy", json={"deputy": "e1"})
-    assert refused.status_code == 422 and "senior examiner" in refused.json["detail"]
+    assert refused.status_code == 422 and "副组长须为高级考评员" in refused.json["detail"]
     named = office.post("/office/sessions/RC-1/deputy", data={"deputy": "deputy"})
     assert named.status_code == 302
     page = office.get("/office/sessions/RC-1").get_data(as_text=True)

@@ -68,9 +68,19 @@ from web.actions.publishing import (
     results,
     withdraw_pub,
 )
+from web.actions.register import (
+    RECORDS,
+    examiner_absence,
+    examiner_record,
+    examiner_register,
+    lead_assign,
+    team_override,
+    team_state,
+)
 
 __all__ = [
     "EXPORTS",
+    "RECORDS",
     "account_dict",
     "account_requests_open",
     "accounts",
@@ -90,7 +100,10 @@ __all__ = [
     "custodian_list",
     "decide_account_request",
     "deputy",
+    "examiner_absence",
     "examiner_home",
+    "examiner_record",
+    "examiner_register",
     "examiners",
     "examiners_import",
     "export_csv",
@@ -101,6 +114,7 @@ __all__ = [
     "keys_init",
     "keys_shares",
     "last_mark",
+    "lead_assign",
     "lead_correct",
     "new_session",
     "progress",
@@ -119,6 +133,8 @@ __all__ = [
     "sheets",
     "submit",
     "take_share",
+    "team_override",
+    "team_state",
     "tokens",
     "update_account",
     "upload_name",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marking.store.db import Base
@@ -25,6 +25,33 @@ class Role(enum.StrEnum):
 class Grade(enum.StrEnum):
     EXAMINER = "examiner"
     SENIOR = "senior"
+
+
+class CardStatus(enum.StrEnum):
+    """The examiner's card (证卡): lost or being renewed, it may not examine (第六条(三))."""
+
+    VALID = "valid"
+    LOST = "lost"
+    RENEWING = "renewing"
+
+
+class ExaminerStatus(enum.StrEnum):
+    """Suspended may be reinstated; revoked is final (第八条)."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"
+
+
+class MisconductKind(enum.StrEnum):
+    """An entry of an examiner's record (第八条)."""
+
+    ABSENCE = "absence"  # from a session the examiner was assigned to; excused or not
+    WARNING = "warning"
+    SUSPENSION = "suspension"
+    REVOCATION = "revocation"
+    REINSTATEMENT = "reinstatement"
+    NOTE = "note"
 
 
 class Relation(enum.StrEnum):
@@ -56,24 +83,58 @@ class Examiner(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), primary_key=True)
     certificate_no: Mapped[str] = mapped_column(String(64), unique=True)
     certificate_expires: Mapped[dt.date] = mapped_column(Date)
+    # NULL when the file that brought the certificate did not say (examiners.csv of 7 columns).
+    certificate_issued: Mapped[dt.date | None] = mapped_column(Date)
     grade: Mapped[Grade] = mapped_column(stored_enum(Grade, 16))
     institution: Mapped[str] = mapped_column(String(255), default="")
+    card_status: Mapped[CardStatus] = mapped_column(
+        stored_enum(CardStatus, 16), default=CardStatus.VALID, server_default="valid"
+    )
+    status: Mapped[ExaminerStatus] = mapped_column(
+        stored_enum(ExaminerStatus, 16), default=ExaminerStatus.ACTIVE, server_default="active"
+    )
 
     account: Mapped[Account] = relationship(back_populates="examiner")
     scopes: Mapped[list[ExaminerScope]] = relationship(
         back_populates="examiner",
         cascade="all, delete-orphan",
-        order_by="ExaminerScope.occupation_code",
+        order_by=lambda: [
+            ExaminerScope.occupation_code,
+            ExaminerScope.level,
+            ExaminerScope.category,
+        ],
     )
 
 
+class Misconduct(Base):
+    """One entry of an examiner's record (第八条): an absence from an assigned session
+    (excused or not), a warning, a suspension, a revocation, a reinstatement or a note;
+    who recorded it and when. Entries are only ever added."""
+
+    __tablename__ = "examiner_misconduct"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    examiner_id: Mapped[int] = mapped_column(ForeignKey("examiner.account_id"), index=True)
+    kind: Mapped[MisconductKind] = mapped_column(stored_enum(MisconductKind, 16))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("exam_session.id"))
+    excused: Mapped[bool | None] = mapped_column(Boolean)  # absences only
+    automatic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class ExaminerScope(Base):
+    """An occupation and level the certificate covers (第七条(一)); ``category`` is the one
+    component key the examiner may mark there, "" for every component."""
+
     __tablename__ = "examiner_scope"
     __table_args__ = (CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),)
 
     examiner_id: Mapped[int] = mapped_column(ForeignKey("examiner.account_id"), primary_key=True)
     occupation_code: Mapped[str] = mapped_column(String(32), primary_key=True)
     level: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True, default="")
 
     examiner: Mapped[Examiner] = relationship(back_populates="scopes")
 

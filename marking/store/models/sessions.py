@@ -216,3 +216,25 @@ class CustodyShare(Base):
 
     custodian_id: Mapped[int] = mapped_column(ForeignKey("key_custodian.id"), primary_key=True)
     wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class TeamRule(enum.StrEnum):
+    """R10's team rules a director may override for a session (第七条(四))."""
+
+    ROTATION = "rotation"  # at least a third of the team new against the previous session
+    CONSECUTIVE = "consecutive"  # no more than three consecutive sessions at one station
+
+
+class TeamOverride(Base):
+    """A director's recorded decision to let a session's team break an R10 rule, with the
+    reason: for one examiner (``examiner_id``) or the whole team (NULL)."""
+
+    __tablename__ = "team_override"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"), index=True)
+    rule: Mapped[TeamRule] = mapped_column(stored_enum(TeamRule, 16))
+    examiner_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    director: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
