@@ -23,7 +23,14 @@ from marking.publication.unsealing import (
     unseal_roster,
     withdrawn_scripts,
 )
-from marking.store.models import ExamSession, PendingConflict, SealedKind, SessionState, utcnow
+from marking.store.models import (
+    ExamSession,
+    Exclusion,
+    PendingConflict,
+    SealedKind,
+    SessionState,
+    utcnow,
+)
 
 
 def publish(
@@ -57,6 +64,11 @@ def publish(
     if late.marks or late.rulings:
         raise LateConflicts(late.marks, late)
     checked = check_reconciliation(db, exam)
+    # Conflicts declared after intake that no mark broke bind an appeal revision's
+    # re-marking too: identities are public from now on, so excluding reveals nothing.
+    for script_id, account_id in late.exclusions:
+        if db.get(Exclusion, (script_id, account_id)) is None:
+            db.add(Exclusion(script_id=script_id, examiner_id=account_id))
 
     components = component_keys(db, exam)
     rows = candidate_rows(

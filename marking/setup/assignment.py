@@ -102,7 +102,9 @@ def assign(
     session at this station (R10). Warns when fewer than a third of the team changed
     since the station's previous session (R10's rotation).
     """
-    if exam.state not in WRITABLE:
+    # While an appeal revision is open, more examiners may join a group: its responses
+    # need examiners who did not mark them before (marking/publication/revisions.py).
+    if exam.state not in WRITABLE and exam.open_revision is None:
         raise StateError(f"session {exam.code} is {exam.state.value}: assignments are closed")
     result = AssignResult()
     problems: list[str] = []

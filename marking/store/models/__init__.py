@@ -69,7 +69,13 @@ from marking.store.models.paper import (
     ScanSheet,
     ScanSheetState,
 )
-from marking.store.models.publication import Publication, PublicationApproval, Result
+from marking.store.models.publication import (
+    Publication,
+    PublicationApproval,
+    Result,
+    RevisedResponse,
+    Revision,
+)
 from marking.store.models.scripts import (
     Exclusion,
     Image,
@@ -143,6 +149,8 @@ __all__ = [
     "Response",
     "ResponseState",
     "Result",
+    "RevisedResponse",
+    "Revision",
     "Role",
     "RulingWithdrawal",
     "RunState",
