@@ -113,6 +113,7 @@ from marking.cli import (  # noqa: E402
     paper,
     people,
     publication,
+    revisions,
     scans,
     sessions,
 )
@@ -131,6 +132,7 @@ __all__ = [
     "pass_ctx",
     "people",
     "publication",
+    "revisions",
     "scans",
     "sessions",
 ]

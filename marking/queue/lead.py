@@ -254,6 +254,18 @@ def resolve_anomaly(
     return anomaly
 
 
+def _require_no_revision(exam: ExamSession) -> None:
+    """StateError during an appeal revision: a key changes every candidate's scores, and a
+    revision recomputes only the candidates it names."""
+    if exam.open_revision is not None:
+        raise StateError.coded(
+            "key_correction_in_revision",
+            "a key cannot be corrected during revision %(number)s: a revision re-marks only "
+            "the candidates it names",
+            number=exam.open_revision,
+        )
+
+
 def correct_key(
     db: Session,
     exam: ExamSession,
@@ -265,18 +277,10 @@ def correct_key(
     reason: str,
     now: dt.datetime | None = None,
 ) -> KeyCorrection:
-    """Correct an objective question's key and re-score its responses, recorded (§4).
-
-    Refused (StateError) while an appeal revision is open: a key changes every candidate's
-    scores, and a revision recomputes only the candidates it names."""
+    """Correct an objective question's key and re-score its responses, recorded (§4);
+    refused while an appeal revision is open (``_require_no_revision``)."""
     _require_lead(exam, lead)
-    if exam.open_revision is not None:
-        raise StateError.coded(
-            "key_correction_in_revision",
-            "a key cannot be corrected during revision %(number)s: a revision re-marks only "
-            "the candidates it names",
-            number=exam.open_revision,
-        )
+    _require_no_revision(exam)
     if not reason.strip():
         raise MarkingError("a key correction needs a reason")
     question = db.scalar(

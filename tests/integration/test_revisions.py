@@ -15,12 +15,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from marking.audit.verify import verify
 from marking.errors import MarkingError, NotFound, StateError
-from marking.people.accounts import get_account
+from marking.people.accounts import get_account, hash_password
 from marking.publication.preconditions import PublicationRefused
 from marking.publication.publish import publish
 from marking.publication.revision_publish import approve_revision, publish_revision
@@ -31,7 +31,10 @@ from marking.queue.marks import submit_mark
 from marking.read import exports
 from marking.read.reportdata import register_data
 from marking.setup.assignment import assign, get_group
+from marking.setup.sessions import get_session
+from marking.store.db import transaction
 from marking.store.models import (
+    Account,
     ExamSession,
     LedgerEntry,
     Mark,
@@ -41,6 +44,8 @@ from marking.store.models import (
     ResponseState,
     Result,
 )
+from marking.store.schema import upgrade
+from tests.conftest import FreshDatabase
 from tests.integration import factory as f
 
 EXAMINERS = ("e1", "e2", "e3", "e4", "e5")
@@ -286,3 +291,70 @@ def test_refusals_are_coded_and_leave_nothing(db: Session, tmp_path: Path) -> No
     assert unknown.value.code == "revision_unknown"
     assert db.scalar(select(Mark.id).where(Mark.revision == 2)) is None
     assert db.scalar(select(Response.id).where(Response.revision == 2)) is not None
+
+
+def test_the_command_line_opens_approves_and_publishes_a_revision(
+    fresh_db: FreshDatabase, tmp_path: Path
+) -> None:
+    """`blindmark revision open|status|approve|publish`, `export --revision`, `verify`."""
+    upgrade(fresh_db.engine)
+    with transaction(fresh_db.engine) as db:
+        tiny = f.tiny_session(db, tmp_path, "RV-10", n=2, examiners=EXAMINERS)
+        db.execute(
+            update(Account)
+            .where(Account.username == "director")
+            .values(password_hash=hash_password("director-pass-1234"))
+        )
+        f.mark_all(db, tiny.exam, ["e1", "e2"])
+        publish(
+            db,
+            tiny.exam,
+            by="office",
+            approved_by=f.approve(db, tiny.exam),
+            key=tiny.keys.open(tiny.exam),
+        )
+    c1 = tiny.candidates[0].exam_no
+
+    def cli(*args: object, stdin: str | None = None) -> str:
+        result = f.run_cli(fresh_db.url, *args, stdin=stdin)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    refused = f.run_cli(
+        fresh_db.url, "revision", "open", "--session", "RV-10", "--candidates", "x", "--reason", "r"
+    )
+    assert refused.exit_code == 3 and "no published result for exam number(s) x" in refused.output
+    out = cli(
+        "revision",
+        "open",
+        "--session",
+        "RV-10",
+        "--candidates",
+        c1,
+        "--components",
+        "skills",
+        "--reason",
+        "申诉",
+    )
+    assert "revision 2 of RV-10 opened: 1 response(s) of 1 candidate(s)" in out
+    assert "open: group prac: 1 response(s) still need marks" in cli(
+        "revision", "status", "--session", "RV-10"
+    )
+    with transaction(fresh_db.engine) as db:
+        f.mark_all(db, get_session(db, "RV-10"), ["e3", "e4"], lambda _i, _u: Decimal(2))
+    approve = ("revision", "approve", "--session", "RV-10", "--by", "director", "--password-stdin")
+    assert "revision 2 of RV-10 approved by director" in cli(*approve, stdin="director-pass-1234\n")
+    out = cli(
+        "revision", "publish", "--session", "RV-10", "--by", "office", "--approved-by", "director"
+    )
+    assert "revision 2 of RV-10 published: 2 candidates" in out
+    status = cli("revision", "status", "--session", "RV-10")
+    assert "revision 2: published" in status and f"{c1} (skills)" in status
+    first, latest = tmp_path / "r1.csv", tmp_path / "r2.csv"
+    cli("export", "results", "--session", "RV-10", "--out", first, "--revision", "1")
+    cli("export", "results", "--session", "RV-10", "--out", latest)
+    assert f"{c1},{tiny.candidates[0].name}" in first.read_text(encoding="utf-8-sig")
+    assert ",pass," in first.read_text(encoding="utf-8-sig").splitlines()[1]
+    assert latest.read_text(encoding="utf-8-sig").splitlines()[1].endswith(",40.0")
+    assert ",fail," in latest.read_text(encoding="utf-8-sig").splitlines()[1]
+    assert "ledger intact" in cli("verify", "--session", "RV-10")
