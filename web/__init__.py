@@ -88,7 +88,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     formatting.init_app(app)
 
-    import web.office_scans  # noqa: F401  (its routes join office_bp)
+    # These modules' routes join office_bp (and director_bp): imported for that alone.
+    import web.office_scans
+    import web.revisions  # noqa: F401
     from web.admin import bp as admin_bp
     from web.api import bp as api_bp
     from web.auth import bp as auth_bp

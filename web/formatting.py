@@ -45,6 +45,14 @@ APPROVAL_PARTS = {
     "key_corrections": _l("the key corrections"),
     "records": _l("the violation and interview records"),
     "panels": _l("the examiner grades interview panels rely on"),
+    "revision": _l("the revision's candidates, components and reason"),
+}
+# A response's state in the queue (ResponseState), as a revision's progress shows them.
+RESPONSE_STATES = {
+    "open": _l("waiting for marks"),
+    "anomaly": _l("on hold for an anomaly"),
+    "arbitration": _l("awaiting the lead's arbitration"),
+    "final": _l("final"),
 }
 ACCOUNT_CHANGES = {
     "create": _l("new account"),
@@ -109,6 +117,7 @@ def init_app(app: Flask) -> None:
             "state_names": STATE_NAMES,
             "anomaly_kinds": ANOMALY_KINDS,
             "approval_parts": APPROVAL_PARTS,
+            "response_states": RESPONSE_STATES,
             "account_changes": ACCOUNT_CHANGES,
             "account_events": ACCOUNT_EVENTS,
             "locale": str(get_locale()),

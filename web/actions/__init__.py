@@ -65,6 +65,7 @@ from web.actions.publishing import (
     publish,
     report,
     results,
+    revision_arg,
     withdraw_pub,
 )
 
@@ -106,6 +107,7 @@ __all__ = [
     "resolve",
     "response_image",
     "results",
+    "revision_arg",
     "revoke_token",
     "scheme",
     "session_summary",
