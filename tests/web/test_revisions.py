@@ -14,10 +14,12 @@ import re
 from decimal import Decimal
 
 from pypdf import PdfReader
+from sqlalchemy import select
 
 from marking.people.accounts import get_account
 from marking.publication.publish import publish
 from marking.setup.sessions import get_session
+from marking.store.models import Script
 from tests.integration.factory import approve, mark_all
 from tests.web.conftest import World
 
@@ -67,6 +69,26 @@ def test_a_revision_goes_through_the_browser(world: World) -> None:
     assert len(claimed) == 2 and {r["script_code"] for r in claimed} == {"—"}
     published_codes = {p for p in re.findall(r"[0-9A-Z]{12}", page)}
     assert not published_codes & {r["script_code"] for r in claimed}
+    # Blindness holds during the revision: the examiner's and the lead's screens name no
+    # candidate and show none of the codes published beside the names.
+    with world.tx() as db:
+        codes = set(
+            db.scalars(select(Script.code).where(Script.session_id == get_session(db, "REV-1").id))
+        )
+    secrets = {c.name for c in tiny.candidates} | {c.exam_no for c in tiny.candidates} | codes
+    lead = world.client("lead")
+    answers = [
+        e3.get("/api/v1/sessions/REV-1/held"),
+        e3.get("/examiner/sessions/REV-1/mark"),
+        e3.get("/examiner/"),
+        lead.get("/lead/sessions/REV-1"),
+        lead.get("/lead/sessions/REV-1/anomalies"),
+        lead.get("/lead/sessions/REV-1/arbitration"),
+    ]
+    assert [a.status_code for a in answers] == [200] * len(answers)
+    screens = [a.get_data(as_text=True) for a in answers]
+    assert len(screens[0]) > 100  # the held responses are there, their codes masked
+    assert not [s for s in secrets if any(s in screen for screen in screens)]
     for r in claimed:
         sent = e3.post(f"/api/v1/sessions/REV-1/responses/{r['response']}/mark", json={"value": 1})
         assert sent.status_code == 200, sent.json

@@ -30,7 +30,10 @@ from web.actions.common import plain
 
 def publication(db: Session, exam: ExamSession) -> dict[str, Any]:
     """The checklist before publication, or what was published."""
-    done = db.scalar(select(Publication).where(Publication.session_id == exam.id))
+    # The session's publication (revision 1); appeal revisions have their own page.
+    done = db.scalar(
+        select(Publication).where(Publication.session_id == exam.id, Publication.revision == 1)
+    )
     status = approval_status(db, exam)
     approval = status.approval
     open_items = (
