@@ -114,7 +114,11 @@ def _read_ledger(db: Session, exam: ExamSession) -> _Recorded:
                 p.get("revision", 1),
             )
         elif e.kind == "arbitration":
-            recorded.arbitrations[p["arbitration"]] = (p["response"], Decimal(p["value"]))
+            recorded.arbitrations[p["arbitration"]] = (
+                p["response"],
+                Decimal(p["value"]),
+                p.get("revision", 1),
+            )
         elif e.kind == "withdrawal":
             recorded.withdrawn.update(p["marks"])
             recorded.rulings_withdrawn["arbitration"].update(p.get("arbitrations", ()))
@@ -155,9 +159,9 @@ def _check_arbitrations(
 ) -> None:
     """Every arbitration in the table is the one the ledger recorded, and none is missing."""
     actual_arb = {
-        aid: (rid, value)
-        for aid, rid, value in db.execute(
-            select(Arbitration.id, Arbitration.response_id, Arbitration.value)
+        aid: (rid, value, revision)
+        for aid, rid, value, revision in db.execute(
+            select(Arbitration.id, Arbitration.response_id, Arbitration.value, Arbitration.revision)
             .join(Response, Response.id == Arbitration.response_id)
             .join(Script, Script.id == Response.script_id)
             .where(Script.session_id == exam.id)

@@ -423,9 +423,15 @@ def short_of_examiners(db: Session, exam: ExamSession) -> dict[str, int]:
     ):
         team.setdefault(group_id, set()).add(examiner_id)
     ids = [r[0] for r in needing]
-    marked: dict[int, set[int]] = {}
+    marked: dict[int, set[int]] = {}  # ... or holding it now: their slot is counted held
     for response_id, examiner_id in db.execute(
-        select(Mark.response_id, Mark.examiner_id).where(Mark.response_id.in_(ids))
+        select(Mark.response_id, Mark.examiner_id)
+        .where(Mark.response_id.in_(ids))
+        .union(
+            select(Lease.response_id, Lease.examiner_id).where(
+                Lease.response_id.in_(ids), Lease.state == LeaseState.HELD
+            )
+        )
     ):
         marked.setdefault(response_id, set()).add(examiner_id)
     excluded: dict[int, set[int]] = {}

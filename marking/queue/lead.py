@@ -164,7 +164,13 @@ def arbitrate(
         exam,
         kind="arbitration",
         actor=lead.username,
-        payload={"arbitration": arbitration.id, "response": response_id, "value": f"{value:f}"},
+        payload={
+            "arbitration": arbitration.id,
+            "response": response_id,
+            "value": f"{value:f}",
+            # An appeal revision's ruling says so (verify reads it).
+            **({"revision": response.revision} if response.revision != 1 else {}),
+        },
         now=now,
     )
     return arbitration

@@ -178,6 +178,14 @@ def test_verify_checks_every_revision_and_finds_a_tampered_one(db: Session, tmp_
     db.flush()
     problems = verify(db, exam).problems
     assert any("revision 2's results changed" in p for p in problems), problems
+    late.components = {**late.components, "skills": {**late.components["skills"], "score": "0"}}
+    # A re-mark passed off as one of the first marking's shows too.
+    remark = db.scalars(select(Mark).where(Mark.revision == 2)).first()
+    assert remark is not None
+    remark.revision = 1
+    db.flush()
+    problems = verify(db, exam).problems
+    assert any(f"mark {remark.id}: the database holds" in p for p in problems), problems
 
 
 def test_a_revision_short_of_fresh_examiners_is_finished_by_assigning_more(

@@ -61,6 +61,9 @@ def test_a_revision_goes_through_the_browser(world: World) -> None:
     assert opened.status_code == 302
     page = office.get("/office/sessions/REV-1/revisions").get_data(as_text=True)
     assert "第 2 次修订" in page and "考生申请复核" in page
+    # More examiners can join a group while the revision is open (no revision wedges).
+    session_page = office.get("/office/sessions/REV-1").get_data(as_text=True)
+    assert "/office/sessions/REV-1/groups/short/assign" in session_page
 
     # Examiners who marked before get nothing; the others get the answers, code masked.
     e1, e3 = world.client("e1"), world.client("e3")
