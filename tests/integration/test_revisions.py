@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from marking.audit.verify import verify
 from marking.errors import MarkingError, NotFound, StateError
+from marking.intake.records import record_interview
 from marking.people.accounts import get_account, hash_password
 from marking.publication.preconditions import PublicationRefused
 from marking.publication.publish import publish
@@ -366,3 +367,32 @@ def test_the_command_line_opens_approves_and_publishes_a_revision(
     assert latest.read_text(encoding="utf-8-sig").splitlines()[1].endswith(",40.0")
     assert ",fail," in latest.read_text(encoding="utf-8-sig").splitlines()[1]
     assert "ledger intact" in cli("verify", "--session", "RV-10")
+
+
+def test_a_level_two_revision_keeps_the_interview_verdict_published_before(
+    db: Session, tmp_path: Path
+) -> None:
+    """第七条(九): the panel's verdict (R7) stands in a revision; only the re-marked
+    components change, and the outcome follows from both."""
+    f.add_examiners(
+        db, tmp_path, *(f.Ex(f"s{i}", grade="senior", scope=f"{f.OCCUPATION}:2") for i in (1, 2, 3))
+    )
+    tiny = f.tiny_session(db, tmp_path, "RV-20", n=2, level=2, examiners=EXAMINERS)
+    exam = tiny.exam
+    f.mark_all(db, exam, ["e1", "e2"], lambda item, _u: item.max)
+    i1, i2 = (c.exam_no for c in tiny.candidates)
+    scores = {i1: (60, 60, 59), i2: (70, 70, 50)}  # i1 fails the interview, i2 passes it
+    rows = [(no, f"s{j}", s) for no, panel in scores.items() for j, s in enumerate(panel, 1)]
+    path = f.write_csv(tmp_path / "i.csv", ("exam_no", "username", "score"), rows)
+    record_interview(db, exam, path, actor="office")
+    publish(db, exam, by="office", approved_by=f.approve(db, exam), key=tiny.keys.open(exam))
+    assert {k: r[3] for k, r in _results(db, exam).items()} == {i1: "fail", i2: "pass"}
+
+    open_revision(db, exam, by="office", candidates=[i1, i2], components=["theory"], reason="r")
+    _remark(db, exam, ("e3", "e4"), "5")
+    approve_revision(db, exam, get_account(db, "director"))
+    publish_revision(db, exam, by="office", approved_by="director")
+    after = _results(db, exam)
+    assert (after[i1][3], after[i1][5], after[i1][-1]) == ("fail", "87.5", "59.7")
+    assert (after[i2][3], after[i2][5], after[i2][-1]) == ("pass", "87.5", "63.3")
+    assert verify(db, exam).ok
