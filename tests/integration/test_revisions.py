@@ -22,6 +22,7 @@ from marking.audit.verify import verify
 from marking.errors import MarkingError, NotFound, StateError
 from marking.intake.records import record_interview
 from marking.people.accounts import get_account, hash_password
+from marking.people.examiners import import_conflicts
 from marking.publication.preconditions import PublicationRefused
 from marking.publication.publish import publish
 from marking.publication.revision_publish import approve_revision, publish_revision
@@ -396,3 +397,23 @@ def test_a_level_two_revision_keeps_the_interview_verdict_published_before(
     assert (after[i1][3], after[i1][5], after[i1][-1]) == ("fail", "87.5", "59.7")
     assert (after[i2][3], after[i2][5], after[i2][-1]) == ("pass", "87.5", "63.3")
     assert verify(db, exam).ok
+
+
+def test_a_conflict_declared_after_intake_binds_the_revision(db: Session, tmp_path: Path) -> None:
+    """R10 (第七条(四), 回避): an examiner who declared a conflict with a candidate after
+    intake, and never marked them, is excluded from their scripts at publication, so a
+    revision never hands them that candidate's answers."""
+    tiny = f.tiny_session(db, tmp_path, "RV-30", n=2, examiners=("e1", "e2", "e3", "e4", "e5"))
+    exam = tiny.exam
+    c1 = tiny.candidates[0]
+    f.mark_all(db, exam, ["e1", "e2"])
+    declared = f.write_csv(
+        tmp_path / "late.csv",
+        ("username", "id_number", "relation"),
+        [("e3", c1.id_number, "relative")],
+    )
+    import_conflicts(db, declared, actor="office", session=exam)
+    publish(db, exam, by="office", approved_by=f.approve(db, exam), key=tiny.keys.open(exam))
+    open_revision(db, exam, by="office", candidates=[c1.exam_no], reason="appeal")
+    assert claim(db, exam, get_account(db, "e3"), size=10) == []
+    assert len(claim(db, exam, get_account(db, "e4"), size=10)) == 2
