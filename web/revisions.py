@@ -105,3 +105,12 @@ def revision_approve(code: str) -> Response:
     )
     flash(_("Revision %(n)d approved. The office can now publish it.", n=done["revision"]), "ok")
     return redirect(url_for("director.revision", code=code))
+
+
+@director_bp.post("/sessions/<code>/revision/approval/withdraw")
+@require(Role.DIRECTOR)
+def revision_withdraw(code: str) -> Response:
+    exam, account = session_as_staff(code, Role.DIRECTOR)
+    done = actions.withdraw_rev(get_db(), exam, account)
+    flash(_("Your approval of revision %(n)d is withdrawn.", n=done["revision"]), "ok")
+    return redirect(url_for("director.revision", code=code))

@@ -150,6 +150,31 @@ def approve_revision(
     return approval
 
 
+def withdraw_revision_approval(
+    db: Session, exam: ExamSession, director: Account, *, now: dt.datetime | None = None
+) -> PublicationApproval:
+    """The approving director withdraws their approval of the open revision, recorded.
+    StateError when no revision is open or it has no approval in force, MarkingError for
+    another account than the director who approved."""
+    revision = require_open_revision(db, exam)
+    approval = current_approval(db, exam, revision=revision.number)
+    if approval is None:
+        raise StateError(f"revision {revision.number} of session {exam.code} has no approval")
+    if approval.director_id != director.id:
+        raise MarkingError("only the director who approved may withdraw the approval")
+    approval.withdrawn_at = now or utcnow()
+    db.flush()
+    ledger.append(
+        db,
+        exam,
+        kind="approval_withdrawn",
+        actor=director.username,
+        payload={"approval": approval.id, "revision": revision.number},
+        now=now,
+    )
+    return approval
+
+
 def publish_revision(
     db: Session,
     exam: ExamSession,

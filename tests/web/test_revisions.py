@@ -107,6 +107,15 @@ def test_a_revision_goes_through_the_browser(world: World) -> None:
         ).status_code
         == 302
     )
+    # The director may take it back (recorded), and approve again.
+    withdrawn = director.post("/director/sessions/REV-1/revision/approval/withdraw")
+    assert withdrawn.status_code == 302
+    page = office.get("/office/sessions/REV-1/revisions").get_data(as_text=True)
+    assert "/office/sessions/REV-1/revisions/publish" not in page
+    again = director.post(
+        "/director/sessions/REV-1/revision/approval", data={"digest": digest.group(1)}
+    )
+    assert again.status_code == 302
     assert office.post("/office/sessions/REV-1/revisions/publish", data={}).status_code == 422
     done = office.post("/office/sessions/REV-1/revisions/publish", data={"confirm": "yes"})
     assert done.status_code == 302 and "revision=2" in done.location

@@ -65,6 +65,7 @@ EXPECTED: dict[str, set[str] | str] = {
     "director.results": {"director"},
     "director.revision": {"director"},
     "director.revision_approve": {"director"},
+    "director.revision_withdraw": {"director"},
     "admin.home": {"admin"},
     "admin.create": {"admin"},
     "admin.update": {"admin"},

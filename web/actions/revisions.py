@@ -15,6 +15,7 @@ from marking.publication.revision_publish import (
     publish_revision,
     revision_approval_status,
     revision_digest,
+    withdraw_revision_approval,
 )
 from marking.publication.revisions import (
     component_names,
@@ -105,6 +106,11 @@ def approve_rev(
 ) -> dict[str, Any]:
     approval = approve_revision(db, exam, account, note=note, expected=expected)
     return {"approved": True, "revision": approval.revision, "digest": approval.digest}
+
+
+def withdraw_rev(db: Session, exam: ExamSession, account: Account) -> dict[str, Any]:
+    approval = withdraw_revision_approval(db, exam, account)
+    return {"approved": False, "revision": approval.revision}
 
 
 def publish_rev(db: Session, exam: ExamSession, account: Account) -> dict[str, Any]:
