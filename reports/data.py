@@ -54,6 +54,7 @@ class GroupAttribution:
     first_mark_at: str
     last_mark_at: str
     marks: int
+    correctors: tuple[str, ...] = ()  # who recorded a correction of a mark (R6)
 
 
 @dataclass(frozen=True)

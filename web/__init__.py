@@ -88,9 +88,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     formatting.init_app(app)
 
-    # These modules' routes join office_bp (and director_bp): imported for that alone.
-    import web.office_scans
-    import web.revisions  # noqa: F401
+    import web.api_duties  # its routes join api_bp
+    import web.duties  # its routes join the auth, office and director blueprints
+    import web.office_scans  # its routes join office_bp
+    import web.revisions  # noqa: F401  (its routes join office_bp and director_bp)
     from web.admin import bp as admin_bp
     from web.api import bp as api_bp
     from web.auth import bp as auth_bp

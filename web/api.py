@@ -594,3 +594,7 @@ def account_request_approve(request_id: int) -> Response:
 @require(Role.ADMIN)
 def account_request_reject(request_id: int) -> Response:
     return jsonify(actions.decide_account_request(get_db(), me(), request_id, approve=False))
+
+
+# Mark corrections (R6) have their routes on this blueprint in a module of their own.
+from web import api_corrections  # noqa: E402, F401

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
@@ -9,8 +11,9 @@ from werkzeug.wrappers import Response
 
 from marking.setup.custody import CUSTODIAN_ROLES
 from marking.store.models import Role, utcnow
-from web import actions
+from web import actions, duty_text
 from web.access import session_as_custodian
+from web.actions import duties
 from web.db import get_db
 from web.inbound import local_path
 from web.security import (
@@ -52,7 +55,12 @@ def home() -> Response:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | str | tuple[str, int]:
     if request.method == "GET":
-        return render_template("login.html")
+        # An invitation link that cannot be used any more lands here, told why (web/duties.py).
+        return render_template(
+            "login.html",
+            invitation=request.args.get("invitation"),
+            username=request.args.get("username", "")[:64],
+        )
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     now = utcnow()
@@ -89,10 +97,24 @@ def logout() -> Response:
 @bp.get("/account")
 @logged_in
 def account() -> str:
+    return account_page()
+
+
+def account_page(**extra: Any) -> str:
+    """One's account page: tokens, key shares waiting, and for examiners and leads their
+    own recusal declarations (where and when only) with the form to make one."""
+    db = get_db()
+    account = me()
+    recused = account.role in (Role.EXAMINER, Role.LEAD)
     return render_template(
         "account.html",
-        tokens=actions.tokens(get_db(), me()),
-        shares=actions.waiting_shares(get_db(), me()),
+        tokens=actions.tokens(db, account),
+        shares=actions.waiting_shares(db, account),
+        recused=recused,
+        declarable=duties.declarable_sessions(db) if recused else [],
+        declared=duties.own_declarations(db, account) if recused else [],
+        relations=duty_text.RELATIONS,
+        **extra,
     )
 
 
@@ -119,12 +141,7 @@ def share_file(code: str) -> Response:
 def token_create() -> str:
     name = request.form.get("name", "").strip() or _("script")
     _token, value = new_api_token(me(), name)
-    return render_template(
-        "account.html",
-        tokens=actions.tokens(get_db(), me()),
-        shares=actions.waiting_shares(get_db(), me()),
-        new_token=value,
-    )
+    return account_page(new_token=value)
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")

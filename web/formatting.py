@@ -35,24 +35,36 @@ ANOMALY_KINDS = {
     "other": _l("other"),
 }
 
+# A response's marking state and how its final was reached, for the lead's correction page.
+RESPONSE_STATES = {
+    "open": _l("waiting for marks"),
+    "anomaly": _l("reported to the lead (anomaly)"),
+    "arbitration": _l("awaiting arbitration"),
+    "final": _l("final"),
+}
+MARK_KINDS = {"double": _l("independent mark"), "third": _l("third mark")}
+FINAL_RULES = {
+    "agreed": _l("the two marks agree"),
+    "third_one": _l("third mark with the mark near it"),
+    "third_both": _l("third mark with the closer mark"),
+    "all_within": _l("all marks agree"),
+    "arbitration": _l("lead's arbitration"),
+    "lead": _l("lead's ruling on an anomaly"),
+    "key": _l("scored from the key"),
+}
+
 # What a director's approval covers (approvals.PARTS), to say what changed since.
 APPROVAL_PARTS = {
     "definition": _l("the session definition"),
     "intake": _l("the intake batches"),
     "finals": _l("the responses' finals"),
     "withdrawals": _l("the withdrawn marks"),
+    "corrections": _l("the mark corrections"),
     "rulings": _l("the lead's rulings"),
     "key_corrections": _l("the key corrections"),
     "records": _l("the violation and interview records"),
     "panels": _l("the examiner grades interview panels rely on"),
     "revision": _l("the revision's candidates, components and reason"),
-}
-# A response's state in the queue (ResponseState), as a revision's progress shows them.
-RESPONSE_STATES = {
-    "open": _l("waiting for marks"),
-    "anomaly": _l("on hold for an anomaly"),
-    "arbitration": _l("awaiting the lead's arbitration"),
-    "final": _l("final"),
 }
 ACCOUNT_CHANGES = {
     "create": _l("new account"),
@@ -116,8 +128,10 @@ def init_app(app: Flask) -> None:
             "role_names": ROLE_NAMES,
             "state_names": STATE_NAMES,
             "anomaly_kinds": ANOMALY_KINDS,
-            "approval_parts": APPROVAL_PARTS,
             "response_states": RESPONSE_STATES,
+            "mark_kinds": MARK_KINDS,
+            "final_rules": FINAL_RULES,
+            "approval_parts": APPROVAL_PARTS,
             "account_changes": ACCOUNT_CHANGES,
             "account_events": ACCOUNT_EVENTS,
             "locale": str(get_locale()),

@@ -56,7 +56,10 @@ UPLOADS: dict[str, int] = {
 LOGIN_TYPES = frozenset({"", "application/x-www-form-urlencoded", "multipart/form-data"})
 #: Routes an anonymous request may reach. Everything else is refused before its body or
 #: query is parsed, so nothing of an unknown sender is read but the login form.
-PUBLIC = frozenset({"auth.login", "auth.home", "set_language", "static", "api.openapi"})
+#: ``auth.invitation``: an examiner's one-time link to set a password (its token is the proof).
+PUBLIC = frozenset(
+    {"auth.login", "auth.invitation", "auth.home", "set_language", "static", "api.openapi"}
+)
 
 
 class _CappedBody(io.RawIOBase):
@@ -119,7 +122,7 @@ def local_path(target: str) -> str | None:
 def body_limit(endpoint: str | None) -> int:
     """The largest body the request may carry: an upload route's own limit for an account
     of a role the route admits, ``LOGIN_LIMIT`` or ``FORM_LIMIT`` otherwise."""
-    if endpoint == "auth.login":
+    if endpoint in ("auth.login", "auth.invitation"):
         return LOGIN_LIMIT
     upload = UPLOADS.get(endpoint or "")
     if upload is not None and current_user.is_authenticated:

@@ -6,11 +6,14 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from marking.errors import MarkingError
+from marking.queue.marks import InvalidMark
 from marking.read import views
 from marking.store.models import Role
 from web import actions
 from web.access import session_as_lead
-from web.db import get_db
+from web.db import fail, get_db
+from web.errors import classify, detail
 from web.security import me, require
 
 bp = Blueprint("lead", __name__, url_prefix="/lead")
@@ -114,3 +117,86 @@ def arbitrate(code: str, handle: str) -> Response:
     )
     flash(_("Final mark %(v)s recorded.", v=done["final"]), "ok")
     return redirect(url_for("lead.arbitration", code=code))
+
+
+def _corrections_page(
+    code: str, *, handle: str = "", error: str = "", field: str = "", status: int = 200
+) -> tuple[str, int]:
+    """The correction page: find a response (handle, or script code and question), see its
+    marks, correct one (R6). A refusal comes back here beside its field, input kept."""
+    exam, account = session_as_lead(code)
+    db = get_db()
+    args = request.values
+    found = None
+    if handle or args.get("handle") or args.get("script"):
+        try:
+            handle = actions.find_response(
+                db,
+                exam,
+                handle=handle or args.get("handle", ""),
+                script=args.get("script", ""),
+                question=args.get("question", ""),
+            )
+            found = actions.record(db, exam, account, handle)
+        except MarkingError as exc:
+            error, field, status = detail(exc), field or "find", classify(exc)[0]
+    questions = [
+        (f"{c.key}/{q.number}", c.name, q.number)
+        for c in exam.components
+        for q in c.questions
+        if q.group_id is not None
+    ]
+    page = render_template(
+        "lead/corrections.html",
+        exam=exam,
+        found=found,
+        questions=questions,
+        form=args,
+        error=error,
+        field=field,
+    )
+    return page, status
+
+
+@bp.get("/sessions/<code>/corrections")
+@require(*LEADS)
+def corrections(code: str) -> tuple[str, int]:
+    return _corrections_page(code)
+
+
+@bp.post("/sessions/<code>/corrections")
+@require(*LEADS)
+def correct(code: str) -> Response | tuple[str, int]:
+    exam, account = session_as_lead(code)
+    form = request.form
+    handle = form.get("handle", "")
+    if not form.get("confirm"):
+        return _corrections_page(
+            code,
+            handle=handle,
+            error=_("Tick the box to confirm: a correction is recorded for good."),
+            field="confirm",
+            status=422,
+        )
+    try:
+        done = actions.lead_correct(
+            get_db(),
+            exam,
+            account,
+            handle,
+            examiner=form.get("examiner", ""),
+            value=form.get("value", ""),
+            reason=form.get("reason", ""),
+        )
+    except MarkingError as exc:
+        fail()  # nothing of the refused correction is kept
+        field = "value" if isinstance(exc, InvalidMark) else "find"
+        if exc.code in ("correction_not_yours", "correction_which_mark", "correction_no_mark"):
+            field = "examiner"
+        elif exc.code == "correction_reason":
+            field = "reason"
+        return _corrections_page(
+            code, handle=handle, error=detail(exc), field=field, status=classify(exc)[0]
+        )
+    flash(_("Correction recorded."), "ok")
+    return redirect(url_for("lead.corrections", code=code, handle=done["response"]))

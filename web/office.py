@@ -4,19 +4,22 @@ in the background."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from typing import Any
+
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from marking import jobs
-from marking.errors import MarkingError, NotFound
+from marking.errors import InputError, InputErrors, MarkingError, NotFound
 from marking.paper.printing import MAX_COUNT
 from marking.read import views
 from marking.store.models import Account, Role
-from web import actions, scan_text
+from web import actions, duty_text, scan_text
 from web.access import session_as_staff
-from web.actions import scans
-from web.db import get_db
+from web.actions import duties, scans
+from web.db import fail, get_db
+from web.errors import classify, detail
 from web.jobs import get_jobs
 from web.security import me, require
 
@@ -120,11 +123,48 @@ def intake(code: str) -> WerkzeugResponse:
 
 @bp.post("/sessions/<code>/batches/<int:batch_id>/withdraw")
 @require(Role.OFFICE)
-def withdraw(code: str, batch_id: int) -> WerkzeugResponse:
+def withdraw(code: str, batch_id: int) -> Any:
+    """Withdraw an intake batch, confirmed: its scripts and marks leave the session."""
     exam, account = session_as_staff(code, Role.OFFICE)
-    done = actions.withdraw(get_db(), exam, account, batch_id, request.form.get("reason", ""))
+    try:
+        if request.form.get("understood") != "yes":
+            raise MarkingError(
+                _("Tick the box to confirm: the batch's scripts and marks leave the session.")
+            )
+        done = actions.withdraw(get_db(), exam, account, batch_id, request.form.get("reason", ""))
+    except MarkingError as exc:
+        return _refused_here(code, exc, form="withdraw", batch=batch_id)
     flash(_("Batch %(n)s withdrawn: publication leaves its candidates out.", n=done["name"]), "ok")
     return redirect(url_for("office.session", code=code))
+
+
+def _refused_here(code: str, exc: MarkingError, *, form: str, batch: int | None = None) -> Any:
+    """A refused form of the session page comes back on that page, the reason (a file's bad
+    rows in a table) beside the form and its fields kept; nothing of it was stored. A page
+    not found or not allowed keeps its own answer."""
+    status = classify(exc)[0]
+    if status not in (409, 422):
+        raise exc
+    fail()
+    rows = (
+        exc.errors if isinstance(exc, InputErrors) else [exc] if isinstance(exc, InputError) else []
+    )
+    g.office_refused = {
+        "form": form,
+        "batch": batch,
+        "message": detail(exc),
+        "problems": [
+            {
+                "file": e.file,
+                "row": e.row,
+                "column": duty_text.column(e.column),
+                "reason": duty_text.reason(e.reason),
+            }
+            for e in rows
+        ],
+        "fields": request.form,
+    }
+    return session(code), status
 
 
 @bp.post("/sessions/<code>/groups/<group>/assign")
@@ -157,12 +197,16 @@ def deputy(code: str) -> WerkzeugResponse:
 
 @bp.post("/sessions/<code>/conflicts")
 @require(Role.OFFICE)
-def conflicts(code: str) -> WerkzeugResponse:
+def conflicts(code: str) -> Any:
     exam, account = session_as_staff(code, Role.OFFICE)
     file = request.files.get("file")
-    if file is None or not file.filename:
-        raise MarkingError(_("Choose conflicts.csv or .xlsx."))
-    done = actions.conflicts_import(get_db(), exam, account, file.read(), file.filename)
+    try:
+        if file is None or not file.filename:
+            raise MarkingError(_("Choose conflicts.csv or .xlsx."))
+        name = actions.upload_name(file.filename, "conflicts.csv")
+        done = actions.conflicts_import(get_db(), exam, account, file.read(), name)
+    except MarkingError as exc:
+        return _refused_here(code, exc, form="conflicts")
     flash(_("%(n)d recusal declaration(s) sealed.", n=done["declarations"]), "ok")
     return redirect(url_for("office.session", code=code))
 
@@ -279,12 +323,25 @@ def results(code: str) -> str:
 
 @bp.post("/sessions/<code>/notices")
 @require(Role.OFFICE)
-def notices_job(code: str) -> WerkzeugResponse:
-    """Queue the session's score notices for `blindmark worker`; the page that follows shows
-    its progress and, when done, the download."""
+def notices_job(code: str) -> Any:
+    """Queue the score notices of the session's candidates, or of those the office chose
+    (exam numbers typed or pasted, rows ticked), for `blindmark worker`; the page that
+    follows shows its progress and, when done, the download. Unknown exam numbers are
+    refused on the results page, named."""
     exam, account = session_as_staff(code, Role.OFFICE)
-    lang = "en" if request.form.get("lang") == "en" else "zh"
-    run = jobs.submit_notices(get_jobs(), get_db(), exam, requested_by=account.username, lang=lang)
+    form = request.form
+    lang = "en" if form.get("lang") == "en" else "zh"
+    chosen = None
+    if form.get("choice") == "chosen":  # exam numbers typed or pasted, and rows ticked
+        chosen = duties.exam_numbers(form.get("exam_numbers", ""), form.getlist("exam_no"))
+    try:
+        run = duties.notices_for(get_jobs(), get_db(), exam, account, lang=lang, exam_nos=chosen)
+    except MarkingError as exc:
+        if classify(exc)[0] != 422:
+            raise
+        fail()
+        g.notices_refused = {"message": detail(exc), "fields": form}
+        return results(code), 422
     return redirect(url_for("office.notices_run", code=code, run_id=run.id))
 
 

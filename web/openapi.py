@@ -91,6 +91,54 @@ ANOMALY = _shown(
     scheme=STRING,
 )
 TASK = _shown(["marks", "tolerance"], tolerance=DECIMAL, marks={"type": "array", "items": DECIMAL})
+MY_LAST_MARK = {
+    "type": ["object", "null"],
+    "required": ["response", "component", "question", "max", "step", "value", "given_at"],
+    "properties": {
+        "response": HANDLE,
+        "component": STRING,
+        "component_name": STRING,
+        "question": STRING,
+        "max": DECIMAL,
+        "step": DECIMAL,
+        "value": DECIMAL,
+        "given_at": {"type": "string", "format": "date-time"},
+    },
+    "additionalProperties": False,
+}
+RESPONSE_MARKS = {
+    "type": "object",
+    "required": ["response", "script_code", "component", "question", "state", "marks"],
+    "properties": {
+        "response": HANDLE,
+        "script_code": STRING,
+        "component": STRING,
+        "component_name": STRING,
+        "question": STRING,
+        "max": DECIMAL,
+        "step": DECIMAL,
+        "tolerance": DECIMAL,
+        "state": {"enum": ["open", "anomaly", "arbitration", "final"]},
+        "final": {"type": ["string", "null"]},
+        "rule": {"type": ["string", "null"]},
+        "arbitration": {"type": ["string", "null"]},
+        "marks": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "examiner": STRING,
+                    "kind": {"enum": ["double", "third"]},
+                    "given": DECIMAL,
+                    "value": DECIMAL,
+                    "corrections": {"type": "integer"},
+                    "withdrawn": {"type": "boolean"},
+                },
+            },
+        },
+    },
+    "additionalProperties": False,
+}
 MY_GROUP = {
     "type": "object",
     "required": ["key", "name", "responses", "my_marks", "held", "available"],
@@ -200,6 +248,7 @@ FILE = {"type": "string", "format": "binary"}
 CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
 GROUP = {"name": "group", "in": "path", "required": True, "schema": {"type": "string"}}
 BATCH = {"name": "batch_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+USERNAME = {"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}
 HANDLE_PARAM = {"name": "handle", "in": "path", "required": True, "schema": {"type": "string"}}
 # Marks, finals, results and the reports naming candidates, as published in this revision
 # (1: the session's publication; 2, 3, ...: appeal revisions, 复核); default the latest.
@@ -396,6 +445,94 @@ OPERATIONS: list[Operation] = [
     ),
     (
         "get",
+        "/me/conflicts",
+        "Where and when I declared my own conflicts (sealed: never whom)",
+        "examiner, lead",
+        [],
+        None,
+        200,
+        {
+            "type": "array",
+            "items": _answer(
+                session=STRING, count={"type": "integer"}, first_at=STRING, last_at=STRING
+            ),
+        },
+    ),
+    (
+        "post",
+        "/me/conflicts",
+        "Declare my own conflict with a candidate (回避), sealed on entry: into the session "
+        "named, or into every open session with its key",
+        "examiner, lead",
+        [],
+        _json_body(
+            {
+                "id_number": STRING,
+                "relation": {"enum": ["relative", "teacher_student", "master_apprentice", "other"]},
+                "session": STRING,
+            },
+            ["id_number", "relation"],
+        ),
+        201,
+        _answer(sessions={"type": "array", "items": STRING}),
+    ),
+    (
+        "get",
+        "/sessions/{code}/verify",
+        "The ledger check: the chains recomputed and the tables checked against them",
+        "office, director",
+        [CODE],
+        None,
+        200,
+        _answer(
+            ok={"type": "boolean"},
+            entries={"type": "integer"},
+            lanes={"type": "integer"},
+            head=STRING,
+            problems={"type": "array", "items": STRING},
+        ),
+    ),
+    (
+        "post",
+        "/sessions/{code}/notices",
+        "Queue the score notices of every candidate, or of the exam numbers given (after "
+        "publication); unknown exam numbers are refused, named",
+        "office",
+        [CODE],
+        _json_body(
+            {"lang": {"enum": ["zh", "en"]}, "exam_nos": {"type": "array", "items": STRING}}
+        ),
+        202,
+        _answer(
+            run={"type": "integer"},
+            state=STRING,
+            exam_nos={"type": ["array", "null"], "items": STRING},
+        ),
+    ),
+    (
+        "post",
+        "/examiners/{username}/password",
+        "Set an examiner's password (examiner accounts only; the others stay with the "
+        "admins' four eyes); their logins and tokens end",
+        "office",
+        [USERNAME],
+        _json_body({"password": STRING}, ["password"]),
+        200,
+        _answer(username=STRING, password_set={"type": "boolean"}),
+    ),
+    (
+        "post",
+        "/examiners/{username}/invitation",
+        "A one-time invitation link for an examiner to set their own password (shown once; "
+        "earlier links are void)",
+        "office",
+        [USERNAME],
+        None,
+        201,
+        _answer(username=STRING, expires_at=STRING, url=STRING),
+    ),
+    (
+        "get",
         "/sessions/{code}/mine",
         "My groups (my marks and what there is to take, nothing from reconciliation) and "
         "held responses",
@@ -478,6 +615,30 @@ OPERATIONS: list[Operation] = [
         ),
         200,
         _answer(response=HANDLE, anomaly=HANDLE),
+    ),
+    (
+        "get",
+        "/sessions/{code}/my-last-mark",
+        "My most recent mark I may still correct (its response not final), or null",
+        "examiner",
+        [CODE],
+        None,
+        200,
+        MY_LAST_MARK,
+    ),
+    (
+        "post",
+        "/sessions/{code}/responses/{handle}/correct",
+        "Correct my own mark while its response is not final (R6: a new record with a "
+        "reason; the response is reconciled again)",
+        "examiner",
+        [CODE, HANDLE_PARAM],
+        _json_body(
+            {"value": {"type": ["string", "number"]}, "reason": {"type": "string"}},
+            ["value", "reason"],
+        ),
+        200,
+        _answer(response=HANDLE, corrected={"const": True}, value=DECIMAL),
     ),
     (
         "get",
@@ -573,6 +734,40 @@ OPERATIONS: list[Operation] = [
         _json_body({"value": {"type": "string"}, "reason": {"type": "string"}}, ["value"]),
         200,
         _answer(response=HANDLE, final=DECIMAL),
+    ),
+    (
+        "get",
+        "/sessions/{code}/response-marks",
+        "A response's marks for the lead (or deputy) to correct, named by `handle` or by "
+        "`script` and `question` (component/number)",
+        "lead",
+        [
+            CODE,
+            {"name": "handle", "in": "query", "required": False, "schema": STRING},
+            {"name": "script", "in": "query", "required": False, "schema": STRING},
+            {"name": "question", "in": "query", "required": False, "schema": STRING},
+        ],
+        None,
+        200,
+        RESPONSE_MARKS,
+    ),
+    (
+        "post",
+        "/sessions/{code}/responses/{handle}/corrections",
+        "The lead corrects an examiner's mark (`examiner`: whose) or their arbitration "
+        "(`examiner`: `arbitration`), with a reason (R6); the final is recomputed",
+        "lead",
+        [CODE, HANDLE_PARAM],
+        _json_body(
+            {
+                "examiner": {"type": "string"},
+                "value": {"type": ["string", "number"]},
+                "reason": {"type": "string"},
+            },
+            ["examiner", "value", "reason"],
+        ),
+        200,
+        _answer(response=HANDLE, state=STRING, final={"type": ["string", "null"]}),
     ),
     (
         "get",

@@ -31,6 +31,7 @@ from marking.store.models import (
     IssuedSheet,
     LedgerEntry,
     Mark,
+    MarkCorrection,
     MarkWithdrawal,
     Publication,
     Question,
@@ -61,6 +62,7 @@ class _Recorded:
 
     marks: dict[int, tuple[object, ...]] = field(default_factory=dict)
     arbitrations: dict[int, tuple[object, ...]] = field(default_factory=dict)
+    corrections: dict[int, tuple[object, ...]] = field(default_factory=dict)
     withdrawn: set[int] = field(default_factory=set)
     rulings_withdrawn: dict[str, set[int]] = field(
         default_factory=lambda: {"arbitration": set(), "anomaly": set()}
@@ -83,6 +85,7 @@ def verify(db: Session, exam: ExamSession) -> VerifyReport:
     recorded = _read_ledger(db, exam)
     _check_marks(db, exam, recorded, report)
     _check_arbitrations(db, exam, recorded, report)
+    _check_corrections(db, exam, recorded, report)
     _check_withdrawals(db, exam, recorded, report)
     _check_keys(db, exam, recorded.keys, report)
     _check_sheets(db, exam, recorded, report)
@@ -119,6 +122,19 @@ def _read_ledger(db: Session, exam: ExamSession) -> _Recorded:
                 Decimal(p["value"]),
                 p.get("revision", 1),
             )
+        elif e.kind == "mark_corrected":
+            recorded.corrections[p["correction"]] = (p["mark"], Decimal(p["new"]), e.actor)
+            if "arbitration_withdrawn" in p:
+                recorded.rulings_withdrawn["arbitration"].add(p["arbitration_withdrawn"])
+        elif e.kind == "arbitration_corrected":
+            # (Corrections are refused during an appeal revision: a corrected ruling is of
+            # the revision its response is in, 1 unless the payload says otherwise.)
+            recorded.arbitrations[p["arbitration"]] = (
+                p["response"],
+                Decimal(p["new"]),
+                p.get("revision", 1),
+            )
+            recorded.rulings_withdrawn["arbitration"].add(p["replaces"])
         elif e.kind == "withdrawal":
             recorded.withdrawn.update(p["marks"])
             recorded.rulings_withdrawn["arbitration"].update(p.get("arbitrations", ()))
@@ -168,6 +184,28 @@ def _check_arbitrations(
         )
     }
     _compare("arbitration", recorded.arbitrations, actual_arb, report)
+
+
+def _check_corrections(
+    db: Session, exam: ExamSession, recorded: _Recorded, report: VerifyReport
+) -> None:
+    """Every mark correction in the table is the one the ledger recorded (R6)."""
+    actual = {
+        cid: (mid, value, username)
+        for cid, mid, value, username in db.execute(
+            select(
+                MarkCorrection.id,
+                MarkCorrection.mark_id,
+                MarkCorrection.value,
+                _username(MarkCorrection.by_id),
+            )
+            .join(Mark, Mark.id == MarkCorrection.mark_id)
+            .join(Response, Response.id == Mark.response_id)
+            .join(Script, Script.id == Response.script_id)
+            .where(Script.session_id == exam.id)
+        )
+    }
+    _compare("mark correction", recorded.corrections, actual, report)
 
 
 def _check_withdrawals(

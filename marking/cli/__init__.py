@@ -105,6 +105,7 @@ def main(ctx: click.Context, url: str | None, verbose: bool) -> None:
 # The command groups register themselves on `main` as they are imported, so they come last.
 from marking.cli import (  # noqa: E402
     audit,
+    corrections,
     demo,
     exports,
     groups,
@@ -121,6 +122,7 @@ from marking.cli import (  # noqa: E402
 __all__ = [
     "Context",
     "audit",
+    "corrections",
     "demo",
     "exports",
     "groups",

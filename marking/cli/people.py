@@ -76,6 +76,31 @@ def examiners_import(ctx: Context, file: Path) -> None:
     click.echo(f"examiners: {result.created} created, {result.updated} updated")
 
 
+@examiners_group.command("invite")
+@click.argument("username")
+@click.option("--by", "office", required=True, help="The office account making the invitation.")
+@click.option(
+    "--url",
+    "base",
+    default="http://127.0.0.1:8000",
+    show_default=True,
+    help="Where the web application is reached (the link starts with it).",
+)
+@pass_ctx
+@handle_errors
+def examiners_invite(ctx: Context, username: str, office: str, base: str) -> None:
+    """A one-time link for an examiner to set their own password (7 days; earlier ones void).
+    Give it to the examiner only: it is shown once and never stored."""
+    from marking.people.accounts import get_account
+    from marking.people.invitations import invite
+
+    with transaction(ctx.checked_engine()) as db:
+        made, token = invite(db, office=get_account(db, office), username=username)
+        expires = made.expires_at.isoformat(timespec="minutes")
+    click.echo(f"{base.rstrip('/')}/invitation/{token}")
+    click.echo(f"good once, until {expires}", err=True)
+
+
 @main.group("conflicts")
 def conflicts_group() -> None:
     """Recusal declarations (R10)."""

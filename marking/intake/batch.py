@@ -78,14 +78,25 @@ def withdraw_batch(
     """Withdraw a batch (taken in twice, or by mistake): publication leaves its candidates
     and their scripts out. Recorded; the batch's sealed records stay for the archive."""
     if exam.state is SessionState.PUBLISHED:
-        raise StateError(f"session {exam.code} is published; it is read-only")
+        raise StateError.coded(
+            "withdraw_published",
+            "session %(session)s is published; it is read-only",
+            session=exam.code,
+        )
     batch = db.get(IntakeBatch, batch_id)
     if batch is None or batch.session_id != exam.id:
-        raise MarkingError(f"session {exam.code} has no batch {batch_id}")
+        raise MarkingError.coded(
+            "withdraw_no_batch",
+            "session %(session)s has no batch %(batch)s",
+            session=exam.code,
+            batch=batch_id,
+        )
     if batch.withdrawn_at is not None:
-        raise StateError(f"batch {batch_id} was already withdrawn")
+        raise StateError.coded(
+            "withdraw_again", "batch %(batch)s was already withdrawn", batch=batch_id
+        )
     if not reason.strip():
-        raise MarkingError("a withdrawal needs a reason")
+        raise MarkingError.coded("withdraw_no_reason", "a withdrawal needs a reason")
     batch.withdrawn_at = utcnow()
     db.flush()
     ledger.append(

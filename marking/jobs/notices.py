@@ -1,7 +1,7 @@
-"""The notices of a whole session rendered as a background job, watched through its
-``ReportRun``: submitted by the office, claimed by one worker under a lease renewed at
-every chunk, written once when done (or failed, with the reason), queued again when the
-worker holding it died."""
+"""The notices of a whole session (or of the candidates the office chose) rendered as a
+background job, watched through its ``ReportRun``: submitted by the office, claimed by one
+worker under a lease renewed at every chunk, written once when done (or failed, with the
+reason), queued again when the worker holding it died."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import socket
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, Update, select, update
@@ -20,7 +21,7 @@ from marking.errors import MarkingError, NotFound
 from marking.read.reportdata import gather, require_published
 from marking.read.reporting import produce
 from marking.store.db import transaction
-from marking.store.models import ExamSession, ReportRun, RunState, utcnow
+from marking.store.models import ExamSession, ReportRun, Result, RunState, utcnow
 
 if TYPE_CHECKING:
     from marking.jobs.library import Jobs
@@ -49,17 +50,27 @@ def worker_name() -> str:
 
 
 def submit_notices(
-    jobs: Jobs, db: Session, exam: ExamSession, *, requested_by: str, lang: str = "zh"
+    jobs: Jobs,
+    db: Session,
+    exam: ExamSession,
+    *,
+    requested_by: str,
+    lang: str = "zh",
+    exam_nos: Sequence[str] | None = None,
 ) -> ReportRun:
-    """Ask for the score notices of every candidate of ``exam``; a worker renders them once
-    ``db`` commits. Raises StateError before publication (as the report itself would) and
-    MarkingError for a language the reports do not have."""
+    """Ask for the score notices of every candidate of ``exam``, or of those whose exam
+    numbers ``exam_nos`` lists; a worker renders them once ``db`` commits. Raises StateError
+    before publication (as the report itself would), MarkingError for a language the
+    reports do not have, and MarkingError (coded) for an empty choice or exam numbers with
+    no published result, naming them."""
     if lang not in LANGUAGES:
         raise MarkingError(f"reports are in {' or '.join(LANGUAGES)}, not {lang!r}")
     require_published(exam, "score notice")
+    chosen = None if exam_nos is None else chosen_candidates(db, exam, exam_nos)
     run = ReportRun(
         session_id=exam.id,
         kind="notices",
+        exam_nos=chosen,
         lang=lang,
         state=RunState.QUEUED,
         progress=0,
@@ -71,6 +82,26 @@ def submit_notices(
     db.flush()
     jobs.after_commit(db, RENDER_NOTICES, run.id)
     return run
+
+
+def chosen_candidates(db: Session, exam: ExamSession, exam_nos: Sequence[str]) -> list[str]:
+    """``exam_nos`` as asked (spaces dropped, each once, in the order given), every one a
+    candidate with a published result in ``exam``. Raises MarkingError (coded) for an empty
+    choice, and for exam numbers without a published result, naming them."""
+    asked = list(dict.fromkeys(n.strip() for n in exam_nos if n.strip()))
+    if not asked:
+        raise MarkingError.coded("notices_none_chosen", "choose at least one candidate")
+    known = set(db.scalars(select(Result.exam_no).where(Result.session_id == exam.id)))
+    unknown = [n for n in asked if n not in known]
+    if unknown:
+        shown = ", ".join(unknown[:20]) + (" ..." if len(unknown) > 20 else "")
+        raise MarkingError.coded(
+            "notices_unknown",
+            "no published result in session %(session)s for exam number(s): %(numbers)s",
+            session=exam.code,
+            numbers=shown,
+        )
+    return asked
 
 
 def get_run(db: Session, exam: ExamSession, run_id: int) -> ReportRun:
@@ -102,7 +133,7 @@ def render_notices(jobs: Jobs, run_id: int) -> None:
     try:
         with transaction(jobs.engine) as db:
             run = db.get_one(ReportRun, run_id)
-            lang = run.lang
+            lang, exam_nos = run.lang, run.exam_nos
             data = gather(db, db.get_one(ExamSession, run.session_id), "notices")
         # A daemonic worker process (huey's) may not start the renderer's own processes.
         workers = 1 if multiprocessing.current_process().daemon else None
@@ -110,6 +141,7 @@ def render_notices(jobs: Jobs, run_id: int) -> None:
             "notices",
             data,
             lang=lang,
+            exam_nos=exam_nos,
             workers=workers,
             progress=lambda done, total: _heartbeat(jobs, run_id, owner, done, total),
         )

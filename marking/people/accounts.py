@@ -23,7 +23,9 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended pa
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise MarkingError(f"a password needs at least {MIN_PASSWORD} characters")
+        raise MarkingError.coded(
+            "password_short", "a password needs at least %(n)d characters", n=MIN_PASSWORD
+        )
     return _hasher.hash(password)
 
 

@@ -302,11 +302,17 @@ def _store_conflicts(
 ) -> None:
     """Declarations sealed into one session and left waiting for its later intakes."""
     if exam.state is SessionState.PUBLISHED:
-        raise MarkingError(f"session {exam.code} is published: too late to declare")
+        raise MarkingError.coded(
+            "conflict_published",
+            "session %(session)s is published: too late to declare",
+            session=exam.code,
+        )
     if exam.public_key is None:
-        raise MarkingError(
-            f"session {exam.code} has no key yet: run `blindmark keys init` before "
-            "declaring conflicts, so they can be sealed"
+        raise MarkingError.coded(
+            "conflict_no_key",
+            "session %(session)s has no key yet: the office makes it (`blindmark keys init` "
+            "or the session page) before conflicts are declared, so they can be sealed",
+            session=exam.code,
         )
     seal(
         db,

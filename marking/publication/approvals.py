@@ -35,6 +35,7 @@ from marking.store.models import (
     IntakeBatch,
     KeyCorrection,
     Mark,
+    MarkCorrection,
     MarkWithdrawal,
     PublicationApproval,
     Question,
@@ -56,6 +57,7 @@ PARTS: dict[str, str] = {
     "intake": "the intake batches",
     "finals": "the responses' finals",
     "withdrawals": "the withdrawn marks",
+    "corrections": "the mark corrections",
     "rulings": "the lead's rulings",
     "key_corrections": "the key corrections",
     "records": "the violation and interview records",
@@ -143,6 +145,29 @@ def _withdrawals(db: Session, exam: ExamSession) -> str:
             .order_by(MarkWithdrawal.mark_id),
         )
     )
+
+
+def _corrections(db: Session, exam: ExamSession) -> str:
+    """SHA-256 over the session's mark corrections: which mark, which in its chain, the value
+    and who (R6: any correction voids an approval, DESIGN §14)."""
+    return _sha(
+        _rows(
+            db,
+            select(
+                MarkCorrection.id,
+                MarkCorrection.mark_id,
+                MarkCorrection.seq,
+                MarkCorrection.value,
+                MarkCorrection.by_id,
+            )
+            .join(Mark, Mark.id == MarkCorrection.mark_id)
+            .where(Mark.response_id.in_(_of_session(exam)))
+            .order_by(MarkCorrection.id),
+        )
+    )
+
+
+_NO_CORRECTIONS = _sha([])
 
 
 def _rulings(db: Session, exam: ExamSession) -> str:
@@ -244,6 +269,9 @@ def publication_digest(db: Session, exam: ExamSession) -> dict[str, str]:
         "key_corrections": _key_corrections(db, exam),
         "records": _records(db, exam),
     }
+    corrections = _corrections(db, exam)
+    if corrections != _NO_CORRECTIONS:  # a session without any keeps its approvals' parts
+        parts["corrections"] = corrections
     if exam.level <= 2:  # publication decides interviews by who is a senior examiner now
         parts["panels"] = _sha(senior_examiners(db))
     return parts

@@ -27,6 +27,7 @@ from marking.store.models import (
     Response,
     RulingWithdrawal,
     Script,
+    latest_corrections,
 )
 
 _Ints: TypeAlias = npt.NDArray[np.int64]
@@ -89,7 +90,9 @@ def check_reconciliation(db: Session, exam: ExamSession) -> int:
 
 
 def _effective_marks(db: Session, exam: ExamSession) -> _Ints:
-    """(response id, third or not, mark id, value in milli) of every mark not withdrawn."""
+    """(response id, third or not, mark id, value in force in milli) of every mark not
+    withdrawn: a corrected mark with its latest correction's value (R6)."""
+    latest = latest_corrections()
     marks: _Ints = integer_columns(
         db,
         select(
@@ -97,8 +100,9 @@ def _effective_marks(db: Session, exam: ExamSession) -> _Ints:
             # The rule reads the N independent marks first, then the third (rules.reconcile).
             case((Mark.kind == MarkKind.THIRD, 1), else_=0),
             Mark.id,
-            _milli(Mark.value),
+            _milli(func.coalesce(latest.c.value, Mark.value)),
         )
+        .outerjoin(latest, latest.c.mark_id == Mark.id)
         .join(Response, Response.id == Mark.response_id)
         .join(Script, Script.id == Response.script_id)
         .where(

@@ -48,6 +48,7 @@ from marking.store.models import (
     Question,
     Response,
     ResponseState,
+    effective_value,
     utcnow,
 )
 
@@ -85,11 +86,12 @@ def validate_mark(
 
 
 def effective_marks(db: Session, response_id: int) -> list[tuple[int, Decimal]]:
-    """(mark id, value) of the response's marks not withdrawn, in the order given."""
+    """(mark id, value in force) of the response's marks not withdrawn, in the order given:
+    a corrected mark with its latest correction's value (R6)."""
     return [
         (mid, value)
         for mid, value in db.execute(
-            select(Mark.id, Mark.value)
+            select(Mark.id, effective_value())
             .where(
                 Mark.response_id == response_id,
                 ~exists().where(MarkWithdrawal.mark_id == Mark.id),
@@ -272,12 +274,14 @@ def _marks_with(
     """The response's effective marks in thousandths, in (kind, id) order, this one in."""
     if not fused:
         return [to_int(v) for v in conn.execute(EFFECTIVE, params).scalars()]
-    if len(row.marks_value or ()) == row.marks_done:
+    if not row.corrections and len(row.marks_value or ()) == row.marks_done:
         # Read before this mark, in (kind, id) order: this one has the highest id.
         before = list(zip(row.marks_kind or (), row.marks_value or (), strict=True))
         return _with_new_mark(before, kind, to_int(value))
-    # Another examiner's mark was committed while this one waited for the lock: the
-    # statement's snapshot predates it. A new statement sees it.
+    # Another examiner's mark (or a correction) was committed while this one waited for the
+    # lock: the statement's snapshot predates it. A new statement sees it. The array holds
+    # marks as given, so a response whose marks were ever corrected (rare) reads them in
+    # force here: ``corrections`` is on the locked row, so it is never stale.
     return _with_new_mark(_effective_milli(conn, params["response_id"]), kind, to_int(value))
 
 

@@ -47,6 +47,7 @@ from marking.store.models import (
     Response,
     ResponseState,
     Script,
+    effective_value,
 )
 
 
@@ -262,6 +263,7 @@ HELD = (
         Question.tolerance,
         MarkingGroup.marks_required,
         Response.revision,  # the mark is given for the response's revision (appeals)
+        Response.corrections,
     )
     .join(Response, Response.id == Lease.response_id)
     .join(Question, Question.id == Response.question_id)
@@ -280,8 +282,9 @@ INSERT_MARK = insert(Mark).returning(Mark.id)
 LEASE_SUBMITTED = (
     update(Lease).where(Lease.id == bindparam("lease_id")).values(state=LeaseState.SUBMITTED)
 )
+# The marks in force: a corrected mark counts with its latest correction (R6).
 EFFECTIVE = (
-    select(Mark.value)
+    select(effective_value())
     .where(
         Mark.response_id == bindparam("response_id"),
         ~exists().where(MarkWithdrawal.mark_id == Mark.id),
@@ -329,7 +332,8 @@ _lane_tip = ledger.lane_lock("postgresql").cte("lane_tip")
 
 
 def _marks_so_far(column: Any, label: str) -> Any:
-    """One column of the response's effective marks as an array, in (kind, id) order."""
+    """One column of the response's marks not withdrawn as an array, in (kind, id) order:
+    as given, so only for a response whose marks were never corrected (``corrections``)."""
     return (
         select(func.array_agg(aggregate_order_by(column, Mark.kind, Mark.id)))
         .where(
@@ -381,7 +385,7 @@ def _fused_write(response_update: Any) -> Any:
 
 
 EFFECTIVE_KINDS = (
-    select(Mark.kind, type_coerce(Mark.value, BigInteger))
+    select(Mark.kind, type_coerce(effective_value(), BigInteger))
     .where(
         Mark.response_id == bindparam("response_id"),
         ~exists().where(MarkWithdrawal.mark_id == Mark.id),

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from marking.errors import MarkingError, StateError
@@ -24,6 +24,7 @@ from marking.store.models import (
     Component,
     ExamSession,
     Mark,
+    MarkCorrection,
     MarkingGroup,
     MarkWithdrawal,
     Question,
@@ -34,6 +35,7 @@ from marking.store.models import (
     RulingWithdrawal,
     Script,
     SessionState,
+    latest_corrections,
 )
 
 PAPER_COLUMNS = (
@@ -107,9 +109,10 @@ def ruling_in_force_at(ruling: Any, revision: int) -> Any:
 def marks_rows(
     db: Session, exam: ExamSession, revision: int | None = None
 ) -> Iterator[tuple[str, ...]]:
-    """Every effective mark: key scores, examiners' marks (withdrawn ones left out),
-    arbitrations and the lead's finals on anomalies; no candidate anywhere. ``revision``:
-    those in force in that published revision (default the latest)."""
+    """Every effective mark: key scores, examiners' marks (withdrawn ones left out, a
+    corrected one with its latest correction's value and time), arbitrations and the lead's
+    finals on anomalies; no candidate anywhere. ``revision``: those in force in that
+    published revision (default the latest)."""
     shown = pick_revision(db, exam, revision)
     base = (
         select(Script.code, Component.key, Question.number, Question.position)
@@ -123,9 +126,23 @@ def marks_rows(
         base.add_columns(Response.key_score).where(Response.key_score.is_not(None))
     ):
         rows.append((code, comp, pos, 0, number, "", _num(score), "key", ""))
+    # A corrected mark shows its correction: the value in force, and when it was given (R6).
+    last = (
+        select(MarkCorrection.mark_id, func.max(MarkCorrection.created_at).label("at"))
+        .group_by(MarkCorrection.mark_id)
+        .subquery("last_corrected")
+    )
+    latest = latest_corrections()
     for code, comp, number, pos, username, value, kind, at in db.execute(
-        base.add_columns(Account.username, Mark.value, Mark.kind, Mark.created_at)
+        base.add_columns(
+            Account.username,
+            func.coalesce(latest.c.value, Mark.value, type_=Mark.value.type),
+            Mark.kind,
+            func.coalesce(last.c.at, Mark.created_at, type_=Mark.created_at.type),
+        )
         .join(Mark, Mark.response_id == Response.id)
+        .outerjoin(latest, latest.c.mark_id == Mark.id)
+        .outerjoin(last, last.c.mark_id == Mark.id)
         .join(Account, Account.id == Mark.examiner_id)
         .where(mark_in_force_at(shown))
     ):

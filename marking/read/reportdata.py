@@ -12,7 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import BigInteger, exists, select, type_coerce
+from sqlalchemy import BigInteger, exists, func, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from marking.errors import MarkingError, StateError
@@ -25,6 +25,7 @@ from marking.store.models import (
     Component,
     ExamSession,
     Mark,
+    MarkCorrection,
     MarkingGroup,
     MarkKind,
     MarkWithdrawal,
@@ -35,6 +36,7 @@ from marking.store.models import (
     Revision,
     Script,
     SessionState,
+    latest_corrections,
 )
 from reports.data import (
     CandidateRow,
@@ -143,9 +145,13 @@ def _publication(db: Session, exam: ExamSession, revision: int) -> PublicationIn
     )
 
 
-def _attributions(db: Session, exam: ExamSession, revision: int) -> tuple[GroupAttribution, ...]:
+def _attributions(
+    db: Session, exam: ExamSession, revision: int | None = None
+) -> tuple[GroupAttribution, ...]:
     """Per marking group: who marked (independent and third marks), who arbitrated, who
-    approved the scheme, and when marking ran (R3, R5, R6), as in published ``revision``."""
+    corrected a mark, who approved the scheme, and when marking ran (R3, R5, R6), as in
+    published ``revision`` (default the latest)."""
+    revision = pick_revision(db, exam, revision)
     effective = mark_in_force_at(revision)
     marks = db.execute(
         select(Response.group_id, Mark.kind, Account.name, Account.username, Mark.created_at)
@@ -173,6 +179,16 @@ def _attributions(db: Session, exam: ExamSession, revision: int) -> tuple[GroupA
             query = query.where(Anomaly.final_value.is_not(None))
         for group_id, name, username in db.execute(query):
             rulers[group_id].add(_who(name, username))
+    correctors: dict[int | None, set[str]] = defaultdict(set)
+    for group_id, name, username in db.execute(
+        select(Response.group_id, lead.name, lead.username)
+        .join(Mark, Mark.response_id == Response.id)
+        .join(MarkCorrection, MarkCorrection.mark_id == Mark.id)
+        .join(lead, lead.id == MarkCorrection.by_id)
+        .join(Script, Script.id == Response.script_id)
+        .where(Script.session_id == exam.id)
+    ):
+        correctors[group_id].add(_who(name, username))
     out: list[GroupAttribution] = []
     for group in db.scalars(
         select(MarkingGroup).where(MarkingGroup.session_id == exam.id).order_by(MarkingGroup.id)
@@ -190,6 +206,7 @@ def _attributions(db: Session, exam: ExamSession, revision: int) -> tuple[GroupA
                 first_mark_at=_when(when[0]) if when else "",
                 last_mark_at=_when(when[-1]) if when else "",
                 marks=len(when),
+                correctors=tuple(sorted(correctors.get(group.id, set()))),
             )
         )
     return tuple(out)
@@ -237,6 +254,7 @@ def _question_marks(db: Session, exam: ExamSession) -> tuple[QuestionMarks, ...]
     ):
         responses[qid].append((rid, final, rule))
     marks: dict[int, list[tuple[int, str, str, int]]] = defaultdict(list)
+    latest = latest_corrections()  # the marks in force (R6)
     for qid, rid, name, username, kind, value in db.execute(
         select(
             Response.question_id,
@@ -244,9 +262,10 @@ def _question_marks(db: Session, exam: ExamSession) -> tuple[QuestionMarks, ...]
             Account.name,
             Account.username,
             Mark.kind,
-            _milli(Mark.value),
+            _milli(func.coalesce(latest.c.value, Mark.value)),
         )
         .join(Mark, Mark.response_id == Response.id)
+        .outerjoin(latest, latest.c.mark_id == Mark.id)
         .join(Account, Account.id == Mark.examiner_id)
         .join(Script, Script.id == Response.script_id)
         .where(Script.session_id == exam.id, ~exists().where(MarkWithdrawal.mark_id == Mark.id))

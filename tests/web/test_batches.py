@@ -64,7 +64,8 @@ def test_a_batch_taken_in_twice_is_withdrawn_in_the_browser_and_the_session_publ
     no_reason = office.post(f"/office/sessions/BW-1/batches/{second}/withdraw", data={})
     assert no_reason.status_code == 422
     withdrawn = office.post(
-        f"/office/sessions/BW-1/batches/{second}/withdraw", data={"reason": "重复收卷"}
+        f"/office/sessions/BW-1/batches/{second}/withdraw",
+        data={"reason": "重复收卷", "understood": "yes"},  # confirmed: it cannot be undone
     )
     assert withdrawn.status_code == 302
     assert "已撤回" in office.get("/office/sessions/BW-1").get_data(as_text=True)

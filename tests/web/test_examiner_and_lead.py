@@ -194,11 +194,22 @@ def test_nothing_an_examiner_or_the_lead_can_reach_names_a_candidate(world: Worl
                     f"{API}/BLIND-W/responses/{item['response']}/mark",
                     {"value": "0" if client is e1 else item["max"]},
                 )
+        # "Correct my last mark" (R6): what it shows, and a correction.
+        last = get(client, f"{API}/BLIND-W/my-last-mark").json
+        if last:
+            post(
+                client,
+                f"{API}/BLIND-W/responses/{last['response']}/correct",
+                {"value": "0.5", "reason": "笔误"},
+            )
     for path in (
         "/lead/",
         "/lead/sessions/BLIND-W",
         "/lead/sessions/BLIND-W/anomalies",
         "/lead/sessions/BLIND-W/arbitration",
+        "/lead/sessions/BLIND-W/corrections",
+        f"/lead/sessions/BLIND-W/corrections?handle={items[-1]['response']}",
+        f"{API}/BLIND-W/response-marks?handle={items[-1]['response']}",
         f"{API}/BLIND-W/scheme",
         f"{API}/BLIND-W/anomalies",
         f"{API}/BLIND-W/arbitrations",

@@ -120,7 +120,8 @@ def test_admin_manages_accounts_and_disabling_ends_logins(world: World) -> None:
         "/api/v1/accounts",
         json={"username": "office2", "role": "office", "password": "short"},
     )
-    assert made.status_code == 422 and "10 characters" in made.json["detail"]
+    # The refusal is coded (password_short), so it reads in the caller's language.
+    assert made.status_code == 422 and "密码至少需要 10 个字符" in made.json["detail"]
     made = admin.post(
         "/admin/accounts",
         data={"username": "office2", "role": "office", "name": "二号", "password": PASSWORD},

@@ -18,6 +18,7 @@ from web.actions.admin import (
     update_account,
 )
 from web.actions.common import progress, session_summary, upload_name
+from web.actions.corrections import correct_own, find_response, last_mark, lead_correct, record
 from web.actions.examiner import (
     claim,
     examiner_home,
@@ -85,6 +86,7 @@ __all__ = [
     "claim",
     "conflicts_import",
     "correct_key",
+    "correct_own",
     "custodian_candidates",
     "custodian_list",
     "decide_account_request",
@@ -93,15 +95,19 @@ __all__ = [
     "examiners",
     "examiners_import",
     "export_csv",
+    "find_response",
     "flag",
     "held",
     "intake",
     "keys_init",
     "keys_shares",
+    "last_mark",
+    "lead_correct",
     "new_session",
     "progress",
     "publication",
     "publish",
+    "record",
     "release",
     "report",
     "resolve",

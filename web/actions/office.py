@@ -145,7 +145,8 @@ def conflicts_import(
     """Recusal declarations of examiners and leads for this session, sealed on entry."""
     suffix = ".xlsx" if filename.lower().endswith(".xlsx") else ".csv"
     with tempfile.TemporaryDirectory(prefix="blindmark-conflicts-") as tmp:
-        path = Path(tmp) / f"conflicts{suffix}"
+        # The sender's file name (without folders), so refused rows name the file they know.
+        path = Path(tmp) / (Path(filename or "conflicts").stem + suffix)
         path.write_bytes(data)
         [(_exam, count)] = import_conflicts(db, path, actor=account.username, session=exam)
     return {"declarations": count}

@@ -142,11 +142,59 @@
     say(res.data ? res.data.detail : root.dataset.msgNetwork, "error");
   }
 
+  // "Correct my last mark" (R6): the examiner's most recent mark whose response is not
+  // final; F4 opens it at the mark field, Enter records, Escape goes back to marking.
+  const number3 = (v) => number.format(Number(v));
+  let lastMark = null;
+  async function openCorrection() {
+    const res = await call("GET", root.dataset.lastUrl);
+    lastMark = res.ok ? res.data : null;
+    $("correct-form").hidden = !lastMark;
+    if (!lastMark) { $("last-mark").textContent = root.dataset.msgNoLast; return; }
+    const question = root.dataset.questionLabel.replace("%(n)s", lastMark.question);
+    $("last-mark").textContent = root.dataset.yourMark
+      .replace("%(where)s", `${lastMark.component_name || lastMark.component} · ${question}`)
+      .replace("%(value)s", number3(lastMark.value));
+    $("correct-response").value = lastMark.response;
+    $("correct-max").textContent = number3(lastMark.max);
+    $("correct-step").textContent = number3(lastMark.step);
+    $("correct-value").value = "";
+    $("correct-value").focus();
+  }
+
+  async function submitCorrection(event) {
+    event.preventDefault();
+    if (!lastMark) return;
+    let res;
+    try {
+      res = await call("POST", root.dataset.responseBase + lastMark.response + "/correct", {
+        value: $("correct-value").value.trim(), reason: $("correct-reason").value,
+      });
+    } catch (e) { say(root.dataset.msgNetwork, "error"); return; }
+    if (res.ok) {
+      $("correct-reason").value = "";
+      $("correct-box").open = false;
+      say(root.dataset.msgCorrected, "ok");
+      if (queue.length) $("mark").focus();
+      return;
+    }
+    say(res.data ? res.data.detail : root.dataset.msgNetwork, "error");
+    $("correct-value").focus();
+  }
+
   // F2 opens the anomaly form at its first field (Enter in it reports); Escape closes it
   // and goes back to the mark, so flagging needs no mouse either.
   document.addEventListener("keydown", (event) => {
     const box = $("flag-box");
-    if (event.key === "F2" && queue.length) {
+    if (event.key === "F4") {
+      event.preventDefault();
+      // Opening the box loads the mark (its toggle event); an open box is loaded again.
+      if ($("correct-box").open) openCorrection(); else $("correct-box").open = true;
+    } else if (event.key === "Escape" && $("correct-box").open) {
+      event.preventDefault();
+      $("correct-box").open = false;
+      if (queue.length) $("mark").focus();
+    } else if (event.key === "F2" && queue.length) {
       event.preventDefault();
       box.open = true;
       $("flag-kind").focus();
@@ -158,6 +206,10 @@
   });
   $("mark-form").addEventListener("submit", submitMark);
   $("flag-form").addEventListener("submit", submitFlag);
+  $("correct-form").addEventListener("submit", submitCorrection);
+  $("correct-box").addEventListener("toggle", () => {
+    if ($("correct-box").open) openCorrection();
+  });
   $("again").addEventListener("click", () => { say(""); fill(); });
   $("zoom-in").addEventListener("click", () => view.set(view.zoom * 1.25, view.turns));
   $("zoom-out").addEventListener("click", () => view.set(view.zoom / 1.25, view.turns));

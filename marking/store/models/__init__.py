@@ -38,7 +38,13 @@ from marking.store.models.ledger import (
     LedgerEntry,
     LedgerLane,
 )
-from marking.store.models.logins import ApiToken, LoginAttempt, LoginThrottle, WebLogin
+from marking.store.models.logins import (
+    ApiToken,
+    Invitation,
+    LoginAttempt,
+    LoginThrottle,
+    WebLogin,
+)
 from marking.store.models.marks import (
     Anomaly,
     AnomalyKind,
@@ -48,9 +54,12 @@ from marking.store.models.marks import (
     Lease,
     LeaseState,
     Mark,
+    MarkCorrection,
     MarkKind,
     MarkWithdrawal,
     RulingWithdrawal,
+    effective_value,
+    latest_corrections,
 )
 from marking.store.models.paper import (
     IssuedSheet,
@@ -124,6 +133,7 @@ __all__ = [
     "Grade",
     "Image",
     "IntakeBatch",
+    "Invitation",
     "IssuedSheet",
     "KeyCorrection",
     "KeyCustodian",
@@ -134,6 +144,7 @@ __all__ = [
     "LoginAttempt",
     "LoginThrottle",
     "Mark",
+    "MarkCorrection",
     "MarkKind",
     "MarkWithdrawal",
     "MarkingGroup",
@@ -171,6 +182,8 @@ __all__ = [
     "SessionState",
     "UTCDateTime",
     "WebLogin",
+    "effective_value",
+    "latest_corrections",
     "new_recusal_key",
     "utcnow",
 ]

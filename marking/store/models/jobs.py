@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from marking.store.db import Base
@@ -41,6 +41,8 @@ class ReportRun(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
+    # The exam numbers asked for (the office's choice after publication); None: everyone.
+    exam_nos: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
     lang: Mapped[str] = mapped_column(String(8))
     state: Mapped[RunState] = mapped_column(stored_enum(RunState, 16), default=RunState.QUEUED)
     progress: Mapped[int] = mapped_column(Integer, default=0)

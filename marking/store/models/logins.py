@@ -1,4 +1,5 @@
-"""The web application's own records: login attempts and throttles, browser logins, API tokens."""
+"""The web application's own records: login attempts and throttles, browser logins, API tokens,
+and the office's one-time invitations for examiners to set their own password."""
 
 from __future__ import annotations
 
@@ -71,3 +72,22 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class Invitation(Base):
+    """A one-time link the office gives an examiner to set their own password.
+
+    Only the SHA-256 of the random token is kept (like ``ApiToken``). An invitation is good
+    until ``expires_at``, once (``used_at``), and only while no newer one was made for the
+    same account (``voided_at``: a new invitation voids the ones before it)."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    voided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

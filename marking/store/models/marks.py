@@ -16,9 +16,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    select,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Subquery
 
 from marking.store.db import Base, Marks
 from marking.store.models.columns import UTCDateTime, stored_enum, utcnow
@@ -112,6 +116,65 @@ class MarkWithdrawal(Base):
     # Set when an appeal revision superseded the mark: it still counts for the revisions
     # published before that one (their registers and exports), NULL for other withdrawals.
     revision: Mapped[int | None] = mapped_column(Integer)
+
+
+class MarkCorrection(Base):
+    """A correction of a mark (R6, 第七条(八)): a new record naming the mark, never an update.
+
+    ``seq`` numbers the corrections of one mark from 1: a correction of a corrected mark
+    is the next one, and the latest (highest ``seq``) is in force (``effective_value``).
+    Unique per mark, so two corrections racing on one mark cannot both be "the next".
+    ``old_value`` is the value it replaces (the mark's, or the previous correction's).
+    """
+
+    __tablename__ = "mark_correction"
+    __table_args__ = (
+        UniqueConstraint("mark_id", "seq"),
+        CheckConstraint("value >= 0", name="value_non_negative"),
+        CheckConstraint("seq >= 1", name="seq_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mark_id: Mapped[int] = mapped_column(ForeignKey("mark.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    old_value: Mapped[Decimal] = mapped_column(Marks())
+    value: Mapped[Decimal] = mapped_column(Marks())
+    reason: Mapped[str] = mapped_column(Text)
+    by_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def effective_value() -> ColumnElement[Decimal]:
+    """A mark's effective value as SQL: its latest correction's value, or its own (R6).
+
+    The one definition every reader of marks uses (the queue, the session-wide numpy
+    check, exports, reports): select it beside ``Mark`` in place of ``Mark.value``."""
+    latest = (
+        select(MarkCorrection.value)
+        .where(MarkCorrection.mark_id == Mark.id)
+        .order_by(MarkCorrection.seq.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return func.coalesce(latest, Mark.value, type_=Marks())
+
+
+def latest_corrections() -> Subquery:
+    """(mark_id, value) of each corrected mark's latest correction, as a subquery.
+
+    For readers of many marks (the session-wide check, exports, statistics): outer-join it
+    on ``mark_id`` and read ``func.coalesce(latest.c.value, Mark.value)``, one hash join
+    rather than ``effective_value``'s lookup per mark (millions at publication)."""
+    last = (
+        select(MarkCorrection.mark_id, func.max(MarkCorrection.seq).label("seq"))
+        .group_by(MarkCorrection.mark_id)
+        .subquery("last_seq")
+    )
+    return (
+        select(MarkCorrection.mark_id, MarkCorrection.value)
+        .join(last, (last.c.mark_id == MarkCorrection.mark_id) & (last.c.seq == MarkCorrection.seq))
+        .subquery("latest_correction")
+    )
 
 
 class Arbitration(Base):

@@ -125,6 +125,10 @@ class Response(Base):
     held: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     final: Mapped[Decimal | None] = mapped_column(Marks())
     final_rule: Mapped[str | None] = mapped_column(String(16))
+    # How many mark corrections (MarkCorrection) its marks have had, counted on the row
+    # the mark path locks: a mark that waited for the lock while a correction committed
+    # reads the marks again (marking.queue.marks), and one with none reads them as given.
+    corrections: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The response's place in the queue: a random number written at intake, so responses
     # are handed out in an order no one chose (nor the roster's), fixed once and for all.
     # Intake always writes it; the default only covers rows made some other way.

@@ -1,0 +1,105 @@
+"""Corrections of marks (R6, 第七条(八)): the examiner's "correct my last mark", and the
+lead's correction of a response's marks or of their arbitration."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from marking.people.accounts import get_account
+from marking.queue import corrections, handles
+from marking.store.models import Account, ExamSession
+from web.actions.common import plain
+
+
+def _component_name(exam: ExamSession, key: str) -> str:
+    return {c.key: c.name for c in exam.components}.get(key, key)
+
+
+def last_mark(db: Session, exam: ExamSession, account: Account) -> dict[str, Any] | None:
+    """The examiner's most recent mark in the session they may still correct, or None."""
+    mine = corrections.last_correctable(db, exam, account)
+    if mine is None:
+        return None
+    data: dict[str, Any] = plain(dataclasses.asdict(mine))
+    return {
+        "response": handles.response_handle(exam, data.pop("response_id")),
+        **data,
+        "component_name": _component_name(exam, mine.component),
+    }
+
+
+def correct_own(
+    db: Session, exam: ExamSession, account: Account, handle: str, value: object, reason: str
+) -> dict[str, Any]:
+    """The examiner corrects their own mark. They learn only that it was recorded: not the
+    state or final it led to (R3: marks stay independent)."""
+    done = corrections.correct_mark(
+        db,
+        exam,
+        account,
+        response_id=handles.response_id(exam, handle),
+        value=value,
+        reason=reason,
+    )
+    return {"response": handle, "corrected": True, "value": f"{done.correction.value:f}"}
+
+
+def find_response(
+    db: Session, exam: ExamSession, *, handle: str = "", script: str = "", question: str = ""
+) -> str:
+    """The handle of the response named by its handle, or by script code and question
+    (``component/number``), as the lead knows them."""
+    found = corrections.named_response(db, exam, handle=handle, script=script, question=question)
+    return handles.response_handle(exam, found)
+
+
+def record(db: Session, exam: ExamSession, account: Account, handle: str) -> dict[str, Any]:
+    """A response's marks as the lead (or deputy) sees them to correct them."""
+    seen = corrections.response_record(
+        db, exam, account, response_id=handles.response_id(exam, handle)
+    )
+    data: dict[str, Any] = plain(dataclasses.asdict(seen))
+    data.pop("response_id")
+    return {
+        "response": handle,
+        **data,
+        "component_name": _component_name(exam, seen.component),
+    }
+
+
+def lead_correct(
+    db: Session,
+    exam: ExamSession,
+    account: Account,
+    handle: str,
+    *,
+    examiner: str,
+    value: object,
+    reason: str,
+) -> dict[str, Any]:
+    """The lead's correction: ``examiner``'s mark, or their arbitration when ``examiner``
+    is ``arbitration``. Answers with the response's state and final after it."""
+    response_id = handles.response_id(exam, handle)
+    examiner = corrections.chosen_mark(examiner)
+    if examiner == "arbitration":
+        ruling = corrections.correct_arbitration(
+            db, exam, account, response_id=response_id, value=value, reason=reason
+        )
+        return {"response": handle, "state": "final", "final": f"{ruling.value:f}"}
+    done = corrections.correct_mark(
+        db,
+        exam,
+        account,
+        response_id=response_id,
+        examiner=get_account(db, examiner),
+        value=value,
+        reason=reason,
+    )
+    return {
+        "response": handle,
+        "state": done.state.value,
+        "final": None if done.final is None else f"{done.final:f}",
+    }
