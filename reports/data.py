@@ -67,6 +67,8 @@ class PublicationInfo:
     results_sha256: str
     ledger_head: str
     candidates: int
+    revision: int = 1  # 1: the session's publication; 2, 3, ...: an appeal revision (复核)
+    reason: str = ""  # an appeal revision's reason
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "void": "成绩无效",
         "absent": "缺考",
         "page": "第 {x} 页，共 {y} 页",
+        "revised": "{title}（第 {n} 次修订）",
+        "revision_reason": "修订原因（复核）",
         "results_sha256": "结果摘要（SHA-256）",
         "ledger_head": "账本头",
         "attributions": "评分与登统签署",
@@ -125,6 +127,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "void": "Void",
         "absent": "Absent",
         "page": "page {x} of {y}",
+        "revised": "{title} (revision {n})",
+        "revision_reason": "Reason for the revision (appeal)",
         "results_sha256": "Results SHA-256",
         "ledger_head": "Ledger head",
         "attributions": "Marking and tally attributions",
@@ -210,3 +214,10 @@ def catalog(lang: str) -> Mapping[str, str]:
         raise ReportError(
             f"unknown report language {lang!r}: choose {' or '.join(LANGS)}"
         ) from None
+
+
+def titled(t: Mapping[str, str], key: str, revision: int) -> str:
+    """A report's title, naming the appeal revision it shows (复核: revision 2, 3, ...)."""
+    if revision <= 1:
+        return t[key]
+    return t["revised"].format(title=t[key], n=revision)

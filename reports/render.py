@@ -32,7 +32,7 @@ from reports.data import CandidateRow, Register, StatsInput
 from reports.errors import ReportError
 from reports.fetcher import ReportFetcher, ResourceRefused
 from reports.fonts import cjk_fonts
-from reports.i18n import catalog
+from reports.i18n import catalog, titled
 from reports.stats import BIN_EDGES, PASS_MARK, statistics
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -436,7 +436,7 @@ def render_register(reg: Register, *, lang: str = "zh", paging: Paging = Paging(
         reg,
         lang,
         paging,
-        title=t["register"],
+        title=titled(t, "register", reg.publication.revision),
         columns=columns,
         rows=rows,
         tail={"groups": reg.groups, "signers": signers, "extra": (t["lead"], reg.lead)},
@@ -458,7 +458,7 @@ def render_passlist(reg: Register, *, lang: str = "zh", paging: Paging = Paging(
         reg,
         lang,
         paging,
-        title=t["passlist"],
+        title=titled(t, "passlist", reg.publication.revision),
         columns=columns,
         rows=rows,
         tail={
@@ -531,7 +531,7 @@ def render_notices(
             "notices.html",
             lang,
             {
-                "title": t["notice"],
+                "title": titled(t, "notice", reg.publication.revision),
                 "session": reg.session,
                 "published_on": published_on,
                 "notices": [_notice(reg, r, lang) for r in chosen[i : i + per_chunk]],

@@ -16,7 +16,7 @@ from openpyxl import Workbook
 
 from reports.cells import Cell, csv_row, safe_cell
 from reports.data import Register, StatsInput
-from reports.i18n import catalog
+from reports.i18n import catalog, titled
 from reports.stats import (
     BIN_EDGES,
     Agreement,
@@ -79,7 +79,7 @@ def register_tables(reg: Register, lang: str = "zh") -> list[Table]:
         (t["ledger_head"], p.ledger_head),
     ]
     return [
-        Table(t["register"], header, rows),
+        Table(titled(t, "register", reg.publication.revision), header, rows),
         Table(t["attributions"], ("", ""), record),
     ]
 

@@ -89,8 +89,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     formatting.init_app(app)
 
     # Their routes join the role blueprints and api_bp: scans and records (office_bp, and the
-    # panel's scores examiner_bp), duties (auth_bp, office_bp, director_bp).
-    from web import api_duties, api_records, duties, office_scans, records_screens  # noqa: F401
+    # panel's scores examiner_bp), duties (auth_bp, office_bp, director_bp), revisions
+    # (office_bp, director_bp).
+    from web import (  # noqa: F401
+        api_duties,
+        api_records,
+        duties,
+        office_scans,
+        records_screens,
+        revisions,
+    )
     from web.admin import bp as admin_bp
     from web.api import bp as api_bp
     from web.auth import bp as auth_bp

@@ -490,14 +490,17 @@ def publication_publish(code: str) -> Response:
 @require(*STAFF)
 def session_results(code: str) -> Response:
     exam, _account = session_as_staff(code, *STAFF)
-    return jsonify(actions.results(get_db(), exam))
+    revision = actions.revision_arg(request.args.get("revision"))
+    return jsonify(actions.results(get_db(), exam, revision))
 
 
 @bp.get("/sessions/<code>/exports/<what>")
 @require(*STAFF)
 def session_export(code: str, what: str) -> Response:
     exam, _account = session_as_staff(code, *STAFF)
-    content = actions.export_csv(get_db(), exam, what)
+    content = actions.export_csv(
+        get_db(), exam, what, actions.revision_arg(request.args.get("revision"))
+    )
     return Response(
         content,
         mimetype="text/csv",
@@ -523,6 +526,7 @@ def session_report(code: str, kind: str) -> Response:
         kind=kind,
         fmt=request.args.get("format", "pdf"),
         lang=request.args.get("lang") or report_language(),
+        revision=actions.revision_arg(request.args.get("revision")),
     )
     return Response(
         content,

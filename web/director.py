@@ -97,5 +97,8 @@ def withdraw(code: str) -> Response:
 def results(code: str) -> str:
     exam, _account = session_as_staff(code, Role.DIRECTOR)
     return render_template(
-        "results.html", exam=exam, results=actions.results(get_db(), exam), exports=actions.EXPORTS
+        "results.html",
+        exam=exam,
+        results=actions.results(get_db(), exam, actions.revision_arg(request.args.get("revision"))),
+        exports=actions.EXPORTS,
     )

@@ -231,6 +231,43 @@ TEXT: dict[str, object] = {
         "%(n)s candidate(s) have no interview panel scores (R7): %(exam_nos)s; enter their "
         "panel's scores, or record them absent from the interview"
     ),
+    # Appeal revisions (复核, marking/publication/revisions.py, revision_publish.py).
+    "key_correction_in_revision": _l(
+        "A key cannot be corrected during revision %(number)s: a revision re-marks only the "
+        "candidates it names."
+    ),
+    "revision_already_open": _l(
+        "Revision %(number)s of session %(session)s is still open: publish it first."
+    ),
+    "revision_interview_unknown": _l(
+        "The interview verdict of candidate %(exam_no)s was not recorded at publication: this "
+        "revision cannot recompute their outcome."
+    ),
+    "revision_no_candidates": _l("Name the candidates (exam numbers) to revise."),
+    "revision_none_open": _l("Session %(session)s has no revision open."),
+    "revision_not_approved": _l(
+        "Revision %(number)s of session %(session)s has no current approval by %(director)s: "
+        "the director reviews and approves it first (R16)."
+    ),
+    "revision_not_published": _l(
+        "Session %(session)s is not published: a revision reopens published results."
+    ),
+    "revision_nothing_to_mark": _l(
+        "Nothing to mark again: the named components of %(exam_nos)s have no examiner-marked "
+        "answers (objective questions change only by a key correction)."
+    ),
+    "revision_reason": _l("A revision needs a reason: the appeal it answers."),
+    "revision_unknown": _l("Session %(session)s has no published revision %(number)s."),
+    "revision_unknown_candidates": _l(
+        "No published result for exam number(s) %(exam_nos)s in session %(session)s."
+    ),
+    "revision_unknown_component": _l(
+        "Session %(session)s has no component %(components)s (components: %(known)s)."
+    ),
+    "revision_work_open": _l(
+        "Revision %(number)s of session %(session)s cannot be approved or published while "
+        "work is open: %(problems)s"
+    ),
 }
 
 

@@ -66,6 +66,7 @@ APPROVAL_PARTS = {
     "records": _l("the violation and interview records"),
     "collectives": _l("the guidance centre's approvals of collective decisions"),
     "panels": _l("the examiner grades interview panels rely on"),
+    "revision": _l("the revision's candidates, components and reason"),
 }
 ACCOUNT_CHANGES = {
     "create": _l("new account"),

@@ -394,7 +394,7 @@ def results(code: str) -> str:
     return render_template(
         "results.html",
         exam=exam,
-        results=actions.results(db, exam),
+        results=actions.results(db, exam, actions.revision_arg(request.args.get("revision"))),
         exports=actions.EXPORTS,
         notice_runs=jobs.recent_runs(db, exam, limit=5),
     )

@@ -250,6 +250,14 @@ GROUP = {"name": "group", "in": "path", "required": True, "schema": {"type": "st
 BATCH = {"name": "batch_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 USERNAME = {"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}
 HANDLE_PARAM = {"name": "handle", "in": "path", "required": True, "schema": {"type": "string"}}
+# Marks, finals, results and the reports naming candidates, as published in this revision
+# (1: the session's publication; 2, 3, ...: appeal revisions, 复核); default the latest.
+REVISION = {
+    "name": "revision",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "integer", "minimum": 1},
+}
 
 # (method, path, summary, roles, path parameters, request body, success status, success schema)
 Operation = tuple[str, str, str, str, list[dict[str, Any]], dict[str, Any] | None, int, Any]
@@ -918,9 +926,10 @@ OPERATIONS: list[Operation] = [
     (
         "get",
         "/sessions/{code}/results",
-        "Published results",
+        "Published results: of the latest published revision, or of ``revision`` (1: the "
+        "publication; 2, 3, ...: appeal revisions); the answer names it and lists them all",
         "office, director",
-        [CODE],
+        [CODE, REVISION],
         None,
         200,
         OBJECT,
@@ -938,6 +947,7 @@ OPERATIONS: list[Operation] = [
                 "required": True,
                 "schema": {"enum": ["paper", "marks", "finals", "results"]},
             },
+            REVISION,
         ],
         None,
         200,
@@ -969,6 +979,7 @@ OPERATIONS: list[Operation] = [
                 "required": False,
                 "schema": {"enum": ["zh", "en"]},
             },
+            REVISION,
         ],
         None,
         200,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
@@ -30,6 +30,7 @@ from marking.store.models import (
     Examiner,
     ExamSession,
     IssuedSheet,
+    LedgerEntry,
     Mark,
     MarkCorrection,
     MarkWithdrawal,
@@ -67,7 +68,8 @@ class _Recorded:
     rulings_withdrawn: dict[str, set[int]] = field(
         default_factory=lambda: {"arbitration": set(), "anomaly": set()}
     )
-    publication_digest: str | None = None
+    # Per published revision: the results digest and the publication's ledger entry.
+    publications: dict[int, tuple[str, LedgerEntry]] = field(default_factory=dict)
     keys: dict[str, list[str]] = field(default_factory=dict)
     sheets: set[tuple[str, str, str]] = field(default_factory=set)  # component, serial, layout
 
@@ -108,22 +110,38 @@ def _read_ledger(db: Session, exam: ExamSession) -> _Recorded:
         elif e.kind == "key_correction":
             corrections.append((e.created_at, e.lane, e.seq, p["question"], p["new"]))
         elif e.kind == "mark":
-            recorded.marks[p["mark"]] = (p["response"], Decimal(p["value"]), p["kind"], e.actor)
+            recorded.marks[p["mark"]] = (
+                p["response"],
+                Decimal(p["value"]),
+                p["kind"],
+                e.actor,
+                p.get("revision", 1),
+            )
         elif e.kind == "arbitration":
-            recorded.arbitrations[p["arbitration"]] = (p["response"], Decimal(p["value"]))
+            recorded.arbitrations[p["arbitration"]] = (
+                p["response"],
+                Decimal(p["value"]),
+                p.get("revision", 1),
+            )
         elif e.kind == "mark_corrected":
             recorded.corrections[p["correction"]] = (p["mark"], Decimal(p["new"]), e.actor)
             if "arbitration_withdrawn" in p:
                 recorded.rulings_withdrawn["arbitration"].add(p["arbitration_withdrawn"])
         elif e.kind == "arbitration_corrected":
-            recorded.arbitrations[p["arbitration"]] = (p["response"], Decimal(p["new"]))
+            # (Corrections are refused during an appeal revision: a corrected ruling is of
+            # the revision its response is in, 1 unless the payload says otherwise.)
+            recorded.arbitrations[p["arbitration"]] = (
+                p["response"],
+                Decimal(p["new"]),
+                p.get("revision", 1),
+            )
             recorded.rulings_withdrawn["arbitration"].add(p["replaces"])
         elif e.kind == "withdrawal":
             recorded.withdrawn.update(p["marks"])
             recorded.rulings_withdrawn["arbitration"].update(p.get("arbitrations", ()))
             recorded.rulings_withdrawn["anomaly"].update(p.get("anomalies", ()))
-        elif e.kind == "publication":
-            recorded.publication_digest = p["results_sha256"]
+        elif e.kind in ("publication", "revision_published"):
+            recorded.publications[p.get("revision", 1)] = (p["results_sha256"], e)
         elif e.kind == "sheets_issued":
             recorded.sheets.update((p["component"], s, p["layout"]) for s in p["serials"])
     # Entries come lane by lane; corrections apply over the keys set, in time order.
@@ -135,9 +153,16 @@ def _read_ledger(db: Session, exam: ExamSession) -> _Recorded:
 def _check_marks(db: Session, exam: ExamSession, recorded: _Recorded, report: VerifyReport) -> None:
     """Every mark in the table is the one the ledger recorded, and none is missing."""
     actual_marks = {
-        mid: (rid, value, kind.value, username)
-        for mid, rid, value, kind, username in db.execute(
-            select(Mark.id, Mark.response_id, Mark.value, Mark.kind, _username(Mark.examiner_id))
+        mid: (rid, value, kind.value, username, revision)
+        for mid, rid, value, kind, username, revision in db.execute(
+            select(
+                Mark.id,
+                Mark.response_id,
+                Mark.value,
+                Mark.kind,
+                _username(Mark.examiner_id),
+                Mark.revision,
+            )
             .join(Response, Response.id == Mark.response_id)
             .join(Script, Script.id == Response.script_id)
             .where(Script.session_id == exam.id)
@@ -151,9 +176,9 @@ def _check_arbitrations(
 ) -> None:
     """Every arbitration in the table is the one the ledger recorded, and none is missing."""
     actual_arb = {
-        aid: (rid, value)
-        for aid, rid, value in db.execute(
-            select(Arbitration.id, Arbitration.response_id, Arbitration.value)
+        aid: (rid, value, revision)
+        for aid, rid, value, revision in db.execute(
+            select(Arbitration.id, Arbitration.response_id, Arbitration.value, Arbitration.revision)
             .join(Response, Response.id == Arbitration.response_id)
             .join(Script, Script.id == Response.script_id)
             .where(Script.session_id == exam.id)
@@ -229,23 +254,79 @@ def _check_sheets(
 def _check_publication(
     db: Session, exam: ExamSession, recorded: _Recorded, report: VerifyReport
 ) -> None:
-    """The published results still hash to what was recorded, and the ledger ends there."""
-    publication = db.scalar(select(Publication).where(Publication.session_id == exam.id))
-    columns, rows = results_rows(db, exam)
-    digest = results_digest([dict(zip(columns, r, strict=True)) for r in rows], columns)
-    publication_digest = recorded.publication_digest
-    if publication is None or publication_digest is None:
+    """Every publication (revision 1 and each appeal revision): its results still hash to
+    what was recorded, and the ledger head printed for it is the one its entry closes."""
+    publications = list(
+        db.scalars(
+            select(Publication)
+            .where(Publication.session_id == exam.id)
+            .order_by(Publication.revision)
+        )
+    )
+    if not publications or 1 not in recorded.publications:
         report.problems.append("the session is published but its publication record is gone")
-    elif not (digest == publication.results_sha256 == publication_digest):
-        report.problems.append(
-            "published results changed since publication: their SHA-256 is "
-            f"{digest}, the publication recorded {publication_digest}"
+        return
+    for publication in publications:
+        revision = publication.revision
+        name = "published results" if revision == 1 else f"revision {revision}'s results"
+        columns, rows = results_rows(db, exam, revision)
+        digest = results_digest([dict(zip(columns, r, strict=True)) for r in rows], columns)
+        if revision not in recorded.publications:
+            report.problems.append(f"revision {revision} is published but not in the ledger")
+            continue
+        recorded_digest, entry = recorded.publications[revision]
+        if not (digest == publication.results_sha256 == recorded_digest):
+            report.problems.append(
+                f"{name} changed since publication: their SHA-256 is {digest}, the "
+                f"publication recorded {recorded_digest}"
+            )
+        elif publication.ledger_head != _head_at(db, exam, entry, report.head):
+            report.problems.append(
+                f"the ledger head printed for revision {revision} ({publication.ledger_head}) "
+                "is not the one its publication entry closes in the chain"
+            )
+    for revision in sorted(set(recorded.publications) - {p.revision for p in publications}):
+        report.problems.append(f"revision {revision} is in the ledger but its record is gone")
+
+
+def _head_at(db: Session, exam: ExamSession, entry: LedgerEntry, head_now: str) -> str:
+    """The ledger head right after a publication entry: every lane's tip as the entry
+    recorded them (``lanes``), with the entry itself as its lane's tip. An entry written
+    before lanes were recorded: the head now if nothing came after it, else the tips of
+    the entries written before it."""
+    lanes: dict[str, int] | None = entry.payload.get("lanes")
+    if lanes is None:
+        later = db.scalar(
+            select(LedgerEntry.id)
+            .where(LedgerEntry.session_id == exam.id, LedgerEntry.id > entry.id)
+            .limit(1)
         )
-    elif publication.ledger_head != report.head:
-        report.problems.append(
-            "the ledger head differs from the one printed at publication "
-            f"({publication.ledger_head})"
-        )
+        if later is None:
+            return head_now
+        lanes = {
+            lane: seq
+            for lane, seq in db.execute(
+                select(LedgerEntry.lane, func.max(LedgerEntry.seq))
+                .where(LedgerEntry.session_id == exam.id, LedgerEntry.id <= entry.id)
+                .group_by(LedgerEntry.lane)
+            )
+        }
+    wanted = {lane: seq for lane, seq in lanes.items() if lane != entry.lane}
+    tips = {entry.lane: (entry.seq, entry.hash)}
+    if wanted:
+        for lane, seq, digest in db.execute(
+            select(LedgerEntry.lane, LedgerEntry.seq, LedgerEntry.hash).where(
+                LedgerEntry.session_id == exam.id,
+                or_(
+                    *(
+                        and_(LedgerEntry.lane == ln, LedgerEntry.seq == sq)
+                        for ln, sq in wanted.items()
+                    )
+                ),
+            )
+        ):
+            tips[lane] = (seq, digest)
+    return ledger.head_of(tips)
 
 
 def _withdrawn_rulings(db: Session, exam: ExamSession) -> dict[str, set[int]]:

@@ -115,6 +115,7 @@ from marking.cli import (  # noqa: E402
     people,
     publication,
     records,
+    revisions,
     scans,
     sessions,
 )
@@ -135,6 +136,7 @@ __all__ = [
     "people",
     "publication",
     "records",
+    "revisions",
     "scans",
     "sessions",
 ]

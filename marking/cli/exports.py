@@ -30,9 +30,14 @@ def status(ctx: Context, code: str) -> None:
 @click.argument("what", type=click.Choice(["paper", "marks", "finals", "results"]))
 @click.option("--session", "code", required=True, help="Session code.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--revision",
+    type=click.IntRange(min=1),
+    help="marks, finals, results: as published in this revision (default: the latest).",
+)
 @pass_ctx
 @handle_errors
-def export(ctx: Context, what: str, code: str, out: Path) -> None:
+def export(ctx: Context, what: str, code: str, out: Path, revision: int | None) -> None:
     """Export as CSV (UTF-8 with BOM, so Excel shows Chinese correctly).
 
     paper: the questions; marks: every effective mark; finals: each response's final;
@@ -42,7 +47,7 @@ def export(ctx: Context, what: str, code: str, out: Path) -> None:
     from marking.setup.sessions import get_session
 
     with transaction(ctx.checked_engine()) as db:
-        header, found = exports.table(db, get_session(db, code), what)
+        header, found = exports.table(db, get_session(db, code), what, revision)
         rows = list(found)
     write_csv(out, header, rows)
     click.echo(f"wrote {out} ({len(rows)} rows)")
@@ -66,6 +71,11 @@ def export(ctx: Context, what: str, code: str, out: Path) -> None:
     help="Notices: only the exam numbers in this file, one a line.",
 )
 @click.option("--workers", type=click.IntRange(min=1), help="Rendering processes (default: cores).")
+@click.option(
+    "--revision",
+    type=click.IntRange(min=1),
+    help="register, notices, passlist: as published in this revision (default: the latest).",
+)
 @pass_ctx
 @handle_errors
 def report(
@@ -78,6 +88,7 @@ def report(
     candidates: str | None,
     candidates_file: Path | None,
     workers: int | None,
+    revision: int | None,
 ) -> None:
     """Reports (DESIGN §8): register, notices and pass list after publication only;
     stats at any time (marking quality; results once published)."""
@@ -99,7 +110,7 @@ def report(
     # Read in one short transaction; render outside it (rendering may take a while and
     # must not hold the database).
     with transaction(ctx.checked_engine()) as db:
-        data = gather(db, get_session(db, code), kind)
+        data = gather(db, get_session(db, code), kind, revision)
     content = produce(kind, data, fmt=chosen, lang=lang, exam_nos=exam_nos, workers=workers)
     write(out, content)
     click.echo(f"wrote {out} ({len(content)} bytes)")

@@ -13,7 +13,7 @@ import csv
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from marking.audit.verify import verify
 from marking.demo import synthetic
 from marking.demo.simulate import simulate
 from marking.domain.definition import parse_session_definition
+from marking.errors import MarkingError
 from marking.intake import collectives
 from marking.intake.batch import intake_batch
 from marking.intake.records import (
@@ -37,6 +38,8 @@ from marking.people.accounts import add_user, get_account, hash_password
 from marking.people.examiners import import_conflicts, import_examiners
 from marking.publication.approvals import approve_publication
 from marking.publication.publish import publish
+from marking.publication.revision_publish import approve_revision, publish_revision
+from marking.publication.revisions import open_revision, short_of_examiners
 from marking.publication.unsealing import open_key
 from marking.read import exports
 from marking.setup.assignment import approve_scheme, assign, get_group
@@ -46,6 +49,7 @@ from marking.store.db import scrub_wal, transaction
 from marking.store.models import (
     Account,
     Arbitration,
+    Assignment,
     ExamSession,
     Mark,
     MarkKind,
@@ -219,7 +223,50 @@ def _session(
         exam = get_session(db, code)
         _export_and_verify(db, exam, folder)
         _count_work(db, exam, summary)
+    if level >= 3:  # the level-2 team is too small to re-mark without more seniors of level 2
+        with stage("appeal revision"):
+            _appeal(engine, code, people[0].exam_no, office, director, seed=seed)
     return summary
+
+
+def _appeal(
+    engine: Engine, code: str, exam_no: str, office: str, director: str, *, seed: int
+) -> None:
+    """One candidate appeals (复核): revision 2 re-marked by examiners who did not mark
+    those answers, approved, published, and the ledger checked again (DESIGN §14)."""
+    with transaction(engine) as db:
+        open_revision(
+            db, get_session(db, code), by=office, candidates=[exam_no], reason="考生申请复核"
+        )
+    report = simulate(engine, code, seed=seed + 1)
+    with transaction(engine) as db:
+        exam = get_session(db, code)
+        short = short_of_examiners(db, exam)
+        # The way out of a small team (every examiner of a group marked an answer): the office
+        # assigns more examiners to the group while the revision is open.
+        team = set(
+            db.scalars(
+                select(Account.username)
+                .join(Assignment, Assignment.examiner_id == Account.id)
+                .where(Assignment.session_id == exam.id)
+            )
+        )
+        others = [u for u in (f"exam{i:03d}" for i in range(1, EXAMINERS + 1)) if u not in team]
+        for key in short:
+            for username in others:  # each on their own: R9 refuses those out of scope
+                with suppress(MarkingError):
+                    assign(db, exam, get_group(db, exam, key), [username], actor=ACTOR)
+    if short:
+        report = simulate(engine, code, seed=seed + 2)
+    if report.stuck:
+        raise RuntimeError("the revision's simulation left work open: " + "; ".join(report.stuck))
+    with transaction(engine) as db:
+        exam = get_session(db, code)
+        approve_revision(db, exam, get_account(db, director), note="demo")
+        publish_revision(db, exam, by=office, approved_by=director)
+        checked = verify(db, exam)
+        if not checked.ok:
+            raise RuntimeError("ledger verification failed: " + "; ".join(checked.problems))
 
 
 @contextmanager

@@ -95,7 +95,7 @@ def simulate(
         for sim in examiners:
             with transaction(engine) as db:
                 exam = get_session(db, code)
-                if exam.state is not SessionState.MARKING:
+                if not exam.marking_open:  # in marking, or an appeal revision open
                     return report
                 took = _mark_turn(
                     db,

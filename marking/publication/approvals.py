@@ -66,9 +66,11 @@ PARTS: dict[str, str] = {
     "records": "the violation and interview records",
     "collectives": "the guidance centre's approvals of collective decisions",
     "panels": "the examiner grades interview panels rely on",
+    "revision": "the revision's candidates, components and reason",
 }
 # "panels" is there only for a session with an interview (levels 1-2): publication counts
 # only the senior examiners of the register as it is then on each candidate's panel (R7).
+# "revision" only for an appeal revision's approval (revision_publish.revision_digest).
 # A response's rule as a number, so millions of finals hash straight from numpy.
 _RULES = ("agreed", "third_one", "third_both", "all_within", "arbitration", "lead", "key")
 
@@ -342,12 +344,17 @@ def describe(parts: Iterable[str]) -> str:
     return ", ".join(PARTS[k] for k in parts)
 
 
-def current_approval(db: Session, exam: ExamSession) -> PublicationApproval | None:
-    """The approval given last and not withdrawn, if any (void or not: see approval_status)."""
+def current_approval(
+    db: Session, exam: ExamSession, *, revision: int = 1
+) -> PublicationApproval | None:
+    """The approval given last and not withdrawn, if any (void or not: see approval_status),
+    of the session's publication (``revision`` 1) or of an appeal revision."""
     return db.scalar(
         select(PublicationApproval)
         .where(
-            PublicationApproval.session_id == exam.id, PublicationApproval.withdrawn_at.is_(None)
+            PublicationApproval.session_id == exam.id,
+            PublicationApproval.revision == revision,
+            PublicationApproval.withdrawn_at.is_(None),
         )
         .order_by(PublicationApproval.id.desc())
         .limit(1)

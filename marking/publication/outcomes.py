@@ -141,6 +141,7 @@ def _candidate_row(
     row["_components"] = comp_json
     row["_institution"] = c.institution
     row["_interview"] = interview_score
+    row["_interview_passed"] = interview_passed  # what a later revision decides with
     return row
 
 

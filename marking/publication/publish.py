@@ -24,7 +24,14 @@ from marking.publication.unsealing import (
     unseal_roster,
     withdrawn_scripts,
 )
-from marking.store.models import ExamSession, PendingConflict, SealedKind, SessionState, utcnow
+from marking.store.models import (
+    ExamSession,
+    Exclusion,
+    PendingConflict,
+    SealedKind,
+    SessionState,
+    utcnow,
+)
 
 
 def publish(
@@ -59,6 +66,11 @@ def publish(
     if late.marks or late.rulings:
         raise LateConflicts(late.marks, late)
     checked = check_reconciliation(db, exam)
+    # Conflicts declared after intake that no mark broke bind an appeal revision's
+    # re-marking too: identities are public from now on, so excluding reveals nothing.
+    for script_id, account_id in late.exclusions:
+        if db.get(Exclusion, (script_id, account_id)) is None:
+            db.add(Exclusion(script_id=script_id, examiner_id=account_id))
     # Violations and interview scores sealed as they came: checked now that they open (R7, R13).
     records = check_records(
         db,

@@ -68,34 +68,46 @@ def write_results(
     approval: PublicationApproval,
     checked: int,
     now: dt.datetime,
+    revision: int = 1,
 ) -> PublicationReport:
     """Store the results, record the publication in the ledger and in its table, and say
-    what was published; ``checked`` is how many responses the session-wide check read."""
+    what was published; ``checked`` is how many responses the session-wide check read.
+
+    ``revision`` 1 is the session's publication (ledger kind ``publication``), 2, 3, ... an
+    appeal revision's (``revision_published``): a complete result set of its own. The
+    entry records every lane's tip before it (``lanes``), so ``verify`` can recompute the
+    head printed for this publication after later revisions moved the ledger on."""
     digest = results_digest(rows, result_columns(exam, components))
-    _store_rows(db, exam, rows)
+    _store_rows(db, exam, rows, revision=revision)
     outcomes: dict[str, int] = defaultdict(int)
     for r in rows:
         outcomes[r["outcome"]] += 1
+    tips = ledger.lane_tips(db, exam)
+    payload: dict[str, Any] = {
+        "approved_by": director.username,
+        "approval": approval.id,
+        "approval_digest": approval.digest,
+        "candidates": len(rows),
+        "outcomes": dict(sorted(outcomes.items())),
+        "results_sha256": digest,
+        "ledger_head_before": ledger.head_of(tips),
+        "lanes": {lane: seq for lane, (seq, _hash) in sorted(tips.items())},
+    }
+    if revision != 1:
+        payload["revision"] = revision
     ledger.append(
         db,
         exam,
-        kind="publication",
+        kind="publication" if revision == 1 else "revision_published",
         actor=office.username,
-        payload={
-            "approved_by": director.username,
-            "approval": approval.id,
-            "approval_digest": approval.digest,
-            "candidates": len(rows),
-            "outcomes": dict(sorted(outcomes.items())),
-            "results_sha256": digest,
-            "ledger_head_before": ledger.head(db, exam),
-        },
+        payload=payload,
         now=now,
     )
     head = ledger.head(db, exam)
     db.add(
         Publication(
             session_id=exam.id,
+            revision=revision,
             published_by=office.id,
             approved_by=director.id,
             results_sha256=digest,
@@ -113,13 +125,16 @@ def write_results(
     )
 
 
-def _store_rows(db: Session, exam: ExamSession, rows: list[dict[str, Any]]) -> None:
+def _store_rows(
+    db: Session, exam: ExamSession, rows: list[dict[str, Any]], *, revision: int
+) -> None:
     """One Result per candidate row, in one statement."""
     db.execute(
         insert(Result),
         [
             {
                 "session_id": exam.id,
+                "revision": revision,
                 "exam_no": r["exam_no"],
                 "name": r["name"],
                 "id_number": r["id_number"],
@@ -127,6 +142,7 @@ def _store_rows(db: Session, exam: ExamSession, rows: list[dict[str, Any]]) -> N
                 "outcome": r["outcome"],
                 "components": r["_components"],
                 "interview_score": r["_interview"],
+                "interview_passed": r.get("_interview_passed"),
             }
             for r in rows
         ],

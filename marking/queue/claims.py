@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -37,7 +37,6 @@ from marking.store.models import (
     LeaseState,
     Response,
     Script,
-    SessionState,
     utcnow,
 )
 
@@ -100,7 +99,7 @@ def claim(
     Expired leases are returned to the queue when a claim comes up short: until then the
     rest of the queue keeps everyone busy, and a claim costs no sweep of the session.
     """
-    if exam.state is not SessionState.MARKING:
+    if not exam.marking_open:
         raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
     if not 1 <= size <= MAX_BATCH:
         raise MarkingError(f"a batch is 1 to {MAX_BATCH} responses")
@@ -127,7 +126,25 @@ def claim(
                 f"you already hold as many responses as one examiner may in group(s) "
                 f"{', '.join(full)}; mark or hand back the ones you hold, then claim again"
             )
-    return items
+    return masked(exam, items)
+
+
+#: What examiners and the lead see instead of a script's code while an appeal revision is
+#: open: the code was published beside the candidate's name, so showing it would say whose
+#: script is being marked again.
+MASKED_CODE = "—"
+
+
+def shown_code(exam: ExamSession, code: str) -> str:
+    """A script's code as examiners and the lead may see it now (masked during a revision)."""
+    return MASKED_CODE if exam.open_revision is not None else code
+
+
+def masked(exam: ExamSession, items: list[Claimed]) -> list[Claimed]:
+    """The claimed responses with their script codes as ``shown_code`` allows."""
+    if exam.open_revision is None:
+        return items
+    return [replace(item, script_code=MASKED_CODE) for item in items]
 
 
 def _take_fused(

@@ -18,7 +18,6 @@ from marking.store.models import (
     LeaseState,
     Response,
     ResponseState,
-    SessionState,
     utcnow,
 )
 
@@ -52,7 +51,7 @@ def flag(
     """Report a held response to the lead instead of marking it (R4); it leaves the queue.
 
     Raises NotFound for a response of another session and LeaseLost unless it is held."""
-    if exam.state is not SessionState.MARKING:
+    if not exam.marking_open:
         raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
     now = now or utcnow()
     lease = held_lease(db, exam, examiner, response_id, now=now)
@@ -68,6 +67,7 @@ def flag(
         kind=kind,
         note=note.strip()[:2000],
         created_at=now,
+        revision=response.revision,
     )
     db.add(anomaly)
     db.flush()

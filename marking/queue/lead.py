@@ -14,6 +14,7 @@ from marking.domain.definition import parse_answer
 from marking.errors import MarkingError, NotFound, StateError
 from marking.intake.questions import make_scorer_for
 from marking.intake.recusal import ruler_of, rules_here
+from marking.queue.claims import shown_code
 from marking.queue.marks import apply_reconciliation, effective_marks, validate_mark
 from marking.store.models import (
     Account,
@@ -28,7 +29,6 @@ from marking.store.models import (
     Response,
     ResponseState,
     Script,
-    SessionState,
     utcnow,
 )
 
@@ -40,7 +40,7 @@ def _require_lead(exam: ExamSession, account: Account) -> None:
 
 
 def _require_marking(exam: ExamSession) -> None:
-    if exam.state is not SessionState.MARKING:
+    if not exam.marking_open:
         raise StateError(f"session {exam.code} is {exam.state.value}, not in marking")
 
 
@@ -98,7 +98,7 @@ def arbitration_tasks(
     return [
         ArbitrationTask(
             response_id=r.id,
-            script_code=code,
+            script_code=shown_code(exam, code),
             component=component,
             question=q.number,
             text=r.text,
@@ -147,7 +147,12 @@ def arbitrate(
     value = validate_mark(value, maximum=question.max, step=question.step)
     now = now or utcnow()
     arbitration = Arbitration(
-        response_id=response_id, lead_id=lead.id, value=value, reason=reason, created_at=now
+        response_id=response_id,
+        lead_id=lead.id,
+        value=value,
+        reason=reason,
+        created_at=now,
+        revision=response.revision,
     )
     db.add(arbitration)
     response.state = ResponseState.FINAL
@@ -159,7 +164,13 @@ def arbitrate(
         exam,
         kind="arbitration",
         actor=lead.username,
-        payload={"arbitration": arbitration.id, "response": response_id, "value": f"{value:f}"},
+        payload={
+            "arbitration": arbitration.id,
+            "response": response_id,
+            "value": f"{value:f}",
+            # An appeal revision's ruling says so (verify reads it).
+            **({"revision": response.revision} if response.revision != 1 else {}),
+        },
         now=now,
     )
     return arbitration
@@ -249,6 +260,18 @@ def resolve_anomaly(
     return anomaly
 
 
+def _require_no_revision(exam: ExamSession) -> None:
+    """StateError during an appeal revision: a key changes every candidate's scores, and a
+    revision recomputes only the candidates it names."""
+    if exam.open_revision is not None:
+        raise StateError.coded(
+            "key_correction_in_revision",
+            "a key cannot be corrected during revision %(number)s: a revision re-marks only "
+            "the candidates it names",
+            number=exam.open_revision,
+        )
+
+
 def correct_key(
     db: Session,
     exam: ExamSession,
@@ -260,8 +283,10 @@ def correct_key(
     reason: str,
     now: dt.datetime | None = None,
 ) -> KeyCorrection:
-    """Correct an objective question's key and re-score its responses, recorded (§4)."""
+    """Correct an objective question's key and re-score its responses, recorded (§4);
+    refused while an appeal revision is open (``_require_no_revision``)."""
     _require_lead(exam, lead)
+    _require_no_revision(exam)
     if not reason.strip():
         raise MarkingError("a key correction needs a reason")
     question = db.scalar(

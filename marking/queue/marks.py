@@ -48,7 +48,6 @@ from marking.store.models import (
     Question,
     Response,
     ResponseState,
-    SessionState,
     effective_value,
     utcnow,
 )
@@ -149,7 +148,7 @@ def submit_mark(
     off the step; nothing is stored then.
     This is the hot path of marking: prepared Core statements, no ORM objects.
     """
-    if exam.state is not SessionState.MARKING:
+    if not exam.marking_open:
         raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
     now = now or utcnow()
     conn = db.connection()
@@ -172,12 +171,15 @@ def submit_mark(
         "kind": kind,
         "value": value,
         "lease_id": row.id,
+        "revision": row.revision,
     }
     mark_id = row.mark_id if fused else _insert_mark(conn, mark, now=now)
     change = _reconciled(
         conn, row, params, kind, value, tolerance=tolerance, step=step, fused=fused
     )
     payload = {"mark": mark_id, "response": response_id, "value": f"{value:f}", "kind": kind.value}
+    if row.revision != 1:  # a re-mark for an appeal revision says so (verify reads it)
+        payload["revision"] = row.revision
     if fused:
         _write_fused(conn, exam, examiner, row, mark | {"id": mark_id}, change, payload, now)
     else:

@@ -262,6 +262,7 @@ HELD = (
         Question.step,
         Question.tolerance,
         MarkingGroup.marks_required,
+        Response.revision,  # the mark is given for the response's revision (appeals)
         Response.corrections,
     )
     .join(Response, Response.id == Lease.response_id)
@@ -364,7 +365,15 @@ def _fused_write(response_update: Any) -> Any:
         .values(
             {
                 c: bindparam(f"m_{c}", type_=Mark.__table__.c[c].type)
-                for c in ("id", "response_id", "examiner_id", "kind", "value", "lease_id")
+                for c in (
+                    "id",
+                    "response_id",
+                    "examiner_id",
+                    "kind",
+                    "value",
+                    "lease_id",
+                    "revision",
+                )
             }
         )
         .values(created_at=bindparam("e_created_at", type_=Mark.__table__.c.created_at.type))

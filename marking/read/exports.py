@@ -16,6 +16,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from marking.errors import MarkingError, StateError
+from marking.read.published import pick_revision
 from marking.store.models import (
     Account,
     Anomaly,
@@ -29,6 +30,8 @@ from marking.store.models import (
     Question,
     Response,
     Result,
+    RevisedResponse,
+    Revision,
     RulingWithdrawal,
     Script,
     SessionState,
@@ -82,10 +85,35 @@ MARKS_COLUMNS = ("script_code", "component", "question", "examiner", "mark", "ki
 FINALS_COLUMNS = ("script_code", "component", "question", "final")
 
 
-def marks_rows(db: Session, exam: ExamSession) -> Iterator[tuple[str, ...]]:
+def mark_in_force_at(revision: int) -> Any:
+    """A mark counted in published revision ``revision``: given for it or before, and not
+    withdrawn then (a mark an appeal revision superseded still counts for the earlier ones;
+    ``MarkWithdrawal.revision``). For the latest revision: every mark not withdrawn."""
+    return (Mark.revision <= revision) & ~exists().where(
+        MarkWithdrawal.mark_id == Mark.id,
+        MarkWithdrawal.revision.is_(None) | (MarkWithdrawal.revision <= revision),
+    )
+
+
+def ruling_in_force_at(ruling: Any, revision: int) -> Any:
+    """As ``mark_in_force_at``, for an Arbitration or an Anomaly's final mark."""
+    column = (
+        RulingWithdrawal.arbitration_id if ruling is Arbitration else RulingWithdrawal.anomaly_id
+    )
+    return (ruling.revision <= revision) & ~exists().where(
+        column == ruling.id,
+        RulingWithdrawal.revision.is_(None) | (RulingWithdrawal.revision <= revision),
+    )
+
+
+def marks_rows(
+    db: Session, exam: ExamSession, revision: int | None = None
+) -> Iterator[tuple[str, ...]]:
     """Every effective mark: key scores, examiners' marks (withdrawn ones left out, a
-    corrected one with its latest correction's value and time),
-    arbitrations and the lead's finals on anomalies; no candidate anywhere."""
+    corrected one with its latest correction's value and time), arbitrations and the lead's
+    finals on anomalies; no candidate anywhere. ``revision``: those in force in that
+    published revision (default the latest)."""
+    shown = pick_revision(db, exam, revision)
     base = (
         select(Script.code, Component.key, Question.number, Question.position)
         .join(Response, Response.script_id == Script.id)
@@ -116,24 +144,21 @@ def marks_rows(db: Session, exam: ExamSession) -> Iterator[tuple[str, ...]]:
         .outerjoin(latest, latest.c.mark_id == Mark.id)
         .outerjoin(last, last.c.mark_id == Mark.id)
         .join(Account, Account.id == Mark.examiner_id)
-        .where(~exists().where(MarkWithdrawal.mark_id == Mark.id))
+        .where(mark_in_force_at(shown))
     ):
         rows.append((code, comp, pos, 1, number, username, _num(value), kind.value, _iso(at)))
     for code, comp, number, pos, username, value, at in db.execute(
         base.add_columns(Account.username, Arbitration.value, Arbitration.created_at)
         .join(Arbitration, Arbitration.response_id == Response.id)
         .join(Account, Account.id == Arbitration.lead_id)
-        .where(~exists().where(RulingWithdrawal.arbitration_id == Arbitration.id))
+        .where(ruling_in_force_at(Arbitration, shown))
     ):
         rows.append((code, comp, pos, 2, number, username, _num(value), "arbitration", _iso(at)))
     for code, comp, number, pos, username, value, at in db.execute(
         base.add_columns(Account.username, Anomaly.final_value, Anomaly.resolved_at)
         .join(Anomaly, Anomaly.response_id == Response.id)
         .join(Account, Account.id == Anomaly.resolved_by)
-        .where(
-            Anomaly.final_value.is_not(None),
-            ~exists().where(RulingWithdrawal.anomaly_id == Anomaly.id),
-        )
+        .where(Anomaly.final_value.is_not(None), ruling_in_force_at(Anomaly, shown))
     ):
         rows.append((code, comp, pos, 2, number, username, _num(value), "arbitration", _iso(at)))
     rows.sort(key=lambda r: (r[0], r[1], r[2], r[3], r[8]))
@@ -141,25 +166,51 @@ def marks_rows(db: Session, exam: ExamSession) -> Iterator[tuple[str, ...]]:
         yield (code, comp, number, examiner, value, kind, at)
 
 
-def finals_rows(db: Session, exam: ExamSession) -> Iterator[tuple[str, ...]]:
-    """The final mark of every response that has one, in script and paper order."""
-    for code, comp, number, final in db.execute(
-        select(Script.code, Component.key, Question.number, Response.final)
+def finals_rows(
+    db: Session, exam: ExamSession, revision: int | None = None
+) -> Iterator[tuple[str, ...]]:
+    """The final mark of every response that has one, in script and paper order, as
+    published in ``revision`` (default the latest): a response a later revision reopened
+    shows the final it had then (``RevisedResponse.prior_final``)."""
+    at = pick_revision(db, exam, revision)
+    earlier = finals_before_revisions(db, exam, at)
+    for rid, code, comp, number, final in db.execute(
+        select(Response.id, Script.code, Component.key, Question.number, Response.final)
         .join(Response, Response.script_id == Script.id)
         .join(Question, Question.id == Response.question_id)
         .join(Component, Component.id == Question.component_id)
-        .where(Script.session_id == exam.id, Response.final.is_not(None))
+        .where(Script.session_id == exam.id)
         .order_by(Script.code, Component.position, Question.position)
     ):
-        yield (code, comp, number, _num(final))
+        final = earlier.get(rid, final)
+        if final is not None:
+            yield (code, comp, number, _num(final))
 
 
-def results_rows(db: Session, exam: ExamSession) -> tuple[list[str], list[tuple[str, ...]]]:
-    """Published results, one row per candidate (DESIGN §11). Refused before publication."""
+def finals_before_revisions(db: Session, exam: ExamSession, revision: int) -> dict[int, Any]:
+    """{response id: final in ``revision``} of the responses later revisions reopened: the
+    final each had before the first revision after ``revision`` that reopened it."""
+    out: dict[int, Any] = {}
+    for rid, prior in db.execute(
+        select(RevisedResponse.response_id, RevisedResponse.prior_final)
+        .join(Revision, Revision.id == RevisedResponse.revision_id)
+        .where(Revision.session_id == exam.id, Revision.number > revision)
+        .order_by(Revision.number.desc())
+    ):
+        out[rid] = prior  # the lowest revision number after ``revision`` is read last
+    return out
+
+
+def results_rows(
+    db: Session, exam: ExamSession, revision: int | None = None
+) -> tuple[list[str], list[tuple[str, ...]]]:
+    """Published results, one row per candidate (DESIGN §11), of ``revision`` (default the
+    latest published; NotFound for one not published). Refused before publication."""
     if exam.state is not SessionState.PUBLISHED:
         raise StateError(
             f"session {exam.code} is not published: results exist only after publication (R8)"
         )
+    at = pick_revision(db, exam, revision)
     components = [
         c.key
         for c in db.scalars(
@@ -174,7 +225,9 @@ def results_rows(db: Session, exam: ExamSession) -> tuple[list[str], list[tuple[
         columns.append("interview_score")
     out: list[tuple[str, ...]] = []
     for r in db.scalars(
-        select(Result).where(Result.session_id == exam.id).order_by(Result.exam_no)
+        select(Result)
+        .where(Result.session_id == exam.id, Result.revision == at)
+        .order_by(Result.exam_no)
     ):
         row = [r.exam_no, r.name, r.id_number, r.outcome]
         for key in components:
@@ -194,10 +247,11 @@ EXPORTS = ("paper", "marks", "finals", "results")
 
 
 def table(
-    db: Session, exam: ExamSession, what: str
+    db: Session, exam: ExamSession, what: str, revision: int | None = None
 ) -> tuple[Sequence[str], Iterable[Sequence[str]]]:
-    """An export's header and rows. StateError for marks, finals and results before the
-    session is published (R8); MarkingError for an unknown export."""
+    """An export's header and rows (marks, finals and results: of published ``revision``,
+    default the latest). StateError for marks, finals and results before the session is
+    published (R8); MarkingError for an unknown export; NotFound for an unknown revision."""
     if what == "paper":
         return paper_rows(db, exam)
     if what not in EXPORTS:
@@ -208,7 +262,7 @@ def table(
             "and scores go to no one before the session is published as a whole (R8)"
         )
     if what == "marks":
-        return MARKS_COLUMNS, marks_rows(db, exam)
+        return MARKS_COLUMNS, marks_rows(db, exam, revision)
     if what == "finals":
-        return FINALS_COLUMNS, finals_rows(db, exam)
-    return results_rows(db, exam)
+        return FINALS_COLUMNS, finals_rows(db, exam, revision)
+    return results_rows(db, exam, revision)

@@ -16,6 +16,8 @@ from sqlalchemy import BigInteger, exists, func, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from marking.errors import MarkingError, StateError
+from marking.read.exports import mark_in_force_at, ruling_in_force_at
+from marking.read.published import pick_revision
 from marking.store.models import (
     Account,
     Anomaly,
@@ -31,7 +33,7 @@ from marking.store.models import (
     Question,
     Response,
     Result,
-    RulingWithdrawal,
+    Revision,
     Script,
     SessionState,
     latest_corrections,
@@ -99,11 +101,13 @@ def _account(db: Session, account_id: int | None) -> str:
 
 
 def _results(
-    db: Session, exam: ExamSession, components: tuple[ComponentInfo, ...]
+    db: Session, exam: ExamSession, components: tuple[ComponentInfo, ...], revision: int
 ) -> list[CandidateRow]:
     rows: list[CandidateRow] = []
     for r in db.scalars(
-        select(Result).where(Result.session_id == exam.id).order_by(Result.exam_no)
+        select(Result)
+        .where(Result.session_id == exam.id, Result.revision == revision)
+        .order_by(Result.exam_no)
     ):
         scores = tuple((r.components.get(c.key) or {}).get("score") for c in components)
         rows.append(
@@ -120,9 +124,18 @@ def _results(
     return rows
 
 
-def _publication(db: Session, exam: ExamSession) -> PublicationInfo:
-    record = db.scalars(select(Publication).where(Publication.session_id == exam.id)).one()
+def _publication(db: Session, exam: ExamSession, revision: int) -> PublicationInfo:
+    record = db.scalars(
+        select(Publication).where(
+            Publication.session_id == exam.id, Publication.revision == revision
+        )
+    ).one()
+    reason = db.scalar(
+        select(Revision.reason).where(Revision.session_id == exam.id, Revision.number == revision)
+    )
     return PublicationInfo(
+        revision=revision,
+        reason=reason or "",
         published_by=_account(db, record.published_by),
         approved_by=_account(db, record.approved_by),
         published_at=record.created_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
@@ -132,10 +145,14 @@ def _publication(db: Session, exam: ExamSession) -> PublicationInfo:
     )
 
 
-def _attributions(db: Session, exam: ExamSession) -> tuple[GroupAttribution, ...]:
+def _attributions(
+    db: Session, exam: ExamSession, revision: int | None = None
+) -> tuple[GroupAttribution, ...]:
     """Per marking group: who marked (independent and third marks), who arbitrated, who
-    corrected a mark, who approved the scheme, and when marking ran (R3, R5, R6)."""
-    effective = ~exists().where(MarkWithdrawal.mark_id == Mark.id)
+    corrected a mark, who approved the scheme, and when marking ran (R3, R5, R6), as in
+    published ``revision`` (default the latest)."""
+    revision = pick_revision(db, exam, revision)
+    effective = mark_in_force_at(revision)
     marks = db.execute(
         select(Response.group_id, Mark.kind, Account.name, Account.username, Mark.created_at)
         .join(Mark, Mark.response_id == Response.id)
@@ -150,16 +167,13 @@ def _attributions(db: Session, exam: ExamSession) -> tuple[GroupAttribution, ...
         times[group_id].append(at)
     rulers: dict[int | None, set[str]] = defaultdict(set)
     lead = aliased(Account)
-    for source, who, withdrawn in (
-        (Arbitration, Arbitration.lead_id, RulingWithdrawal.arbitration_id == Arbitration.id),
-        (Anomaly, Anomaly.resolved_by, RulingWithdrawal.anomaly_id == Anomaly.id),
-    ):
+    for source, who in ((Arbitration, Arbitration.lead_id), (Anomaly, Anomaly.resolved_by)):
         query = (
             select(Response.group_id, lead.name, lead.username)
             .join(source, source.response_id == Response.id)
             .join(lead, lead.id == who)
             .join(Script, Script.id == Response.script_id)
-            .where(Script.session_id == exam.id, ~exists().where(withdrawn))
+            .where(Script.session_id == exam.id, ruling_in_force_at(source, revision))
         )
         if source is Anomaly:
             query = query.where(Anomaly.final_value.is_not(None))
@@ -198,17 +212,19 @@ def _attributions(db: Session, exam: ExamSession) -> tuple[GroupAttribution, ...
     return tuple(out)
 
 
-def register_data(db: Session, exam: ExamSession) -> Register:
-    """Everything the register, notices and pass list show. StateError before publication."""
+def register_data(db: Session, exam: ExamSession, revision: int | None = None) -> Register:
+    """Everything the register, notices and pass list show, as published in ``revision``
+    (default the latest). StateError before publication, NotFound for an unknown revision."""
     require_published(exam, "score register")
+    shown = pick_revision(db, exam, revision)
     components = _components(db, exam)
     return Register(
         session=session_info(exam),
         components=components,
         has_interview=exam.level <= 2,
-        rows=tuple(_results(db, exam, components)),
-        groups=_attributions(db, exam),
-        publication=_publication(db, exam),
+        rows=tuple(_results(db, exam, components, shown)),
+        groups=_attributions(db, exam, shown),
+        publication=_publication(db, exam, shown),
         lead=_account(db, exam.lead_id),
     )
 
@@ -328,24 +344,30 @@ def stats_data(db: Session, exam: ExamSession) -> StatsInput:
     )
     if exam.state is not SessionState.PUBLISHED:
         return base
+    # The results and finals as now: the latest revision (an open one's reopened responses
+    # count with no final until it is published).
+    latest = pick_revision(db, exam, None)
     return StatsInput(
         **{
             **base.__dict__,
             "published": True,
-            "results": tuple(_results(db, exam, components)),
+            "results": tuple(_results(db, exam, components, latest)),
             "items": _item_scores(db, exam),
-            "publication": _publication(db, exam),
+            "publication": _publication(db, exam, latest),
         }
     )
 
 
-def gather(db: Session, exam: ExamSession, kind: str) -> Register | StatsInput:
+def gather(
+    db: Session, exam: ExamSession, kind: str, revision: int | None = None
+) -> Register | StatsInput:
     """The data for a report kind (see ``reports.produce``); refused before publication
-    for every kind that names candidates."""
+    for every kind that names candidates. ``revision``: the published revision the register,
+    notices and pass list show (default the latest); the statistics show the latest."""
     if kind == "stats":
         return stats_data(db, exam)
     if kind in ("register", "notices", "passlist"):
         what = {"register": "score register", "notices": "score notice", "passlist": "pass list"}
         require_published(exam, what[kind])
-        return register_data(db, exam)
+        return register_data(db, exam, revision)
     raise MarkingError(f"unknown report {kind!r}")

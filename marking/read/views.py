@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from marking.errors import NotFound
 from marking.intake.recusal import rules_here
-from marking.queue.claims import Claimed, describe
+from marking.queue.claims import Claimed, describe, masked, shown_code
 from marking.queue.statements import takeable_by
 from marking.store.models import (
     Account,
@@ -148,7 +148,7 @@ def held_by(
     if not rows:
         return []
     expires = min(e for _r, e in rows)
-    return describe(db, [r for r, _e in rows], expires_at=expires)
+    return masked(exam, describe(db, [r for r, _e in rows], expires_at=expires))
 
 
 def session_response(db: Session, exam: ExamSession, response_id: int) -> Response:
@@ -244,7 +244,7 @@ def anomaly_inbox(
             examiner=username,
             created_at=a.created_at,
             response_id=r.id,
-            script_code=code,
+            script_code=shown_code(exam, code),
             component=component,
             question=q.number,
             question_type=q.type.value,

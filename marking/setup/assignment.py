@@ -74,7 +74,9 @@ def assign(
     than a third of the team new (R10's rotation) — unless a director overrode the rule
     (marking/setup/teams.py). Before marking, a rotation shortfall is a warning.
     """
-    if exam.state not in WRITABLE:
+    # While an appeal revision is open, more examiners may join a group: its responses
+    # need examiners who did not mark them before (marking/publication/revisions.py).
+    if exam.state not in WRITABLE and exam.open_revision is None:
         raise StateError(f"session {exam.code} is {exam.state.value}: assignments are closed")
     result = AssignResult()
     problems: list[MarkingError] = []

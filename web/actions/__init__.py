@@ -66,6 +66,7 @@ from web.actions.publishing import (
     publish,
     report,
     results,
+    revision_arg,
     withdraw_pub,
 )
 from web.actions.register import (
@@ -126,6 +127,7 @@ __all__ = [
     "resolve",
     "response_image",
     "results",
+    "revision_arg",
     "revoke_token",
     "scheme",
     "session_summary",

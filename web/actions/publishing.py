@@ -23,6 +23,7 @@ from marking.publication.approvals import (
     withdraw_approval,
 )
 from marking.read import exports, reportdata, reporting
+from marking.read.published import pick_revision, published_revisions
 from marking.store.models import Account, ExamSession, Publication, SessionState
 from reports import cells
 from web.actions.common import plain
@@ -30,7 +31,10 @@ from web.actions.common import plain
 
 def publication(db: Session, exam: ExamSession) -> dict[str, Any]:
     """The checklist before publication, or what was published."""
-    done = db.scalar(select(Publication).where(Publication.session_id == exam.id))
+    # The session's publication (revision 1); appeal revisions have their own page.
+    done = db.scalar(
+        select(Publication).where(Publication.session_id == exam.id, Publication.revision == 1)
+    )
     status = approval_status(db, exam)
     approval = status.approval
     open_items = (
@@ -157,17 +161,34 @@ def publish(
     }
 
 
-def results(db: Session, exam: ExamSession) -> dict[str, Any]:
-    columns, rows = exports.results_rows(db, exam)
-    return {"columns": list(columns), "rows": [list(r) for r in rows]}
+def results(db: Session, exam: ExamSession, revision: int | None = None) -> dict[str, Any]:
+    """The published results of ``revision`` (default the latest), and which revisions
+    there are to choose from (1: the publication; 2, 3, ...: appeal revisions)."""
+    shown = pick_revision(db, exam, revision)
+    columns, rows = exports.results_rows(db, exam, shown)
+    return {
+        "columns": list(columns),
+        "rows": [list(r) for r in rows],
+        "revision": shown,
+        "revisions": published_revisions(db, exam),
+    }
+
+
+def revision_arg(value: str | None) -> int | None:
+    """A ``revision`` query argument: None when absent, else a positive number."""
+    if value is None or value == "":
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise NotFound(f"no revision {value[:16]!r}")
+    return int(value)
 
 
 EXPORTS = exports.EXPORTS
 
 
-def export_csv(db: Session, exam: ExamSession, what: str) -> bytes:
+def export_csv(db: Session, exam: ExamSession, what: str, revision: int | None = None) -> bytes:
     """An export as CSV in UTF-8 with a BOM, so Excel opens the Chinese right (DESIGN §11)."""
-    header, rows = exports.table(db, exam, what)
+    header, rows = exports.table(db, exam, what, revision)
     buffer = io.StringIO()
     cells.write_csv(buffer, header, rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
@@ -179,7 +200,7 @@ REPORT_LANGUAGES = ("zh", "en")
 
 
 def report(
-    db: Session, exam: ExamSession, *, kind: str, fmt: str, lang: str
+    db: Session, exam: ExamSession, *, kind: str, fmt: str, lang: str, revision: int | None = None
 ) -> tuple[bytes, str, str]:
     """A report's bytes, media type and file name (DESIGN §8). The data is read, then the
     transaction ends before rendering: on SQLite a transaction holds the write lock, and a
@@ -189,7 +210,7 @@ def report(
     if lang not in REPORT_LANGUAGES:
         raise MarkingError(f"reports are in {' or '.join(REPORT_LANGUAGES)}, not {lang!r}")
     fmt = reporting.infer_format(kind, None, fmt)
-    data = reportdata.gather(db, exam, kind)
-    name = f"{exam.code}-{kind}.{fmt}"
+    data = reportdata.gather(db, exam, kind, revision)
+    name = f"{exam.code}-{kind}{f'-r{revision}' if revision else ''}.{fmt}"
     db.rollback()
     return reporting.produce(kind, data, fmt=fmt, lang=lang), reporting.MEDIA_TYPES[fmt], name

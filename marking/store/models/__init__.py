@@ -82,7 +82,13 @@ from marking.store.models.paper import (
     ScanSheet,
     ScanSheetState,
 )
-from marking.store.models.publication import Publication, PublicationApproval, Result
+from marking.store.models.publication import (
+    Publication,
+    PublicationApproval,
+    Result,
+    RevisedResponse,
+    Revision,
+)
 from marking.store.models.records import CollectiveDecision, RecordWithdrawal
 from marking.store.models.scripts import (
     Exclusion,
@@ -167,6 +173,8 @@ __all__ = [
     "Response",
     "ResponseState",
     "Result",
+    "RevisedResponse",
+    "Revision",
     "Role",
     "RulingWithdrawal",
     "RunState",

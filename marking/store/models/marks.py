@@ -99,10 +99,13 @@ class Mark(Base):
     value: Mapped[Decimal] = mapped_column(Marks())
     lease_id: Mapped[int] = mapped_column(ForeignKey("lease.id"), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # The publication revision the mark was given for (1, or an appeal revision's number).
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class MarkWithdrawal(Base):
-    """A mark taken out of reconciliation (late-declared conflict, suspended examiner)."""
+    """A mark taken out of reconciliation (late-declared conflict, suspended examiner), or
+    superseded by an appeal revision that sends its response to be marked again."""
 
     __tablename__ = "mark_withdrawal"
 
@@ -110,6 +113,9 @@ class MarkWithdrawal(Base):
     reason: Mapped[str] = mapped_column(Text)
     by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set when an appeal revision superseded the mark: it still counts for the revisions
+    # published before that one (their registers and exports), NULL for other withdrawals.
+    revision: Mapped[int | None] = mapped_column(Integer)
 
 
 class MarkCorrection(Base):
@@ -188,6 +194,7 @@ class Arbitration(Base):
     value: Mapped[Decimal] = mapped_column(Marks())
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Anomaly(Base):
@@ -207,6 +214,7 @@ class Anomaly(Base):
     resolved_by: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     final_value: Mapped[Decimal | None] = mapped_column(Marks())
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class RulingWithdrawal(Base):
@@ -226,6 +234,8 @@ class RulingWithdrawal(Base):
     reason: Mapped[str] = mapped_column(Text)
     by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set when an appeal revision superseded the ruling (as MarkWithdrawal.revision).
+    revision: Mapped[int | None] = mapped_column(Integer)
 
 
 class KeyCorrection(Base):

@@ -1,4 +1,5 @@
-"""Publication: the director's approvals, the one publication, the candidates' results."""
+"""Publication: the director's approvals, the publications (revision 1, then each appeal
+revision), the candidates' results per revision, and the revisions (复核) themselves."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marking.store.db import Base, Marks
@@ -14,12 +15,16 @@ from marking.store.models.columns import UTCDateTime, utcnow
 
 
 class Publication(Base):
-    """The one publication of a session: who, who approved, and digests that pin it."""
+    """A publication of a session: who, who approved, and digests that pin it. Revision 1 is
+    the session's publication as one batch; each appeal revision (2, 3, ...) is published
+    as a complete result set of its own, with its own results digest and ledger head."""
 
     __tablename__ = "publication"
+    __table_args__ = (UniqueConstraint("session_id", "revision"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"), unique=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"))
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     published_by: Mapped[int] = mapped_column(ForeignKey("account.id"))
     approved_by: Mapped[int] = mapped_column(ForeignKey("account.id"))
     results_sha256: Mapped[str] = mapped_column(String(64))
@@ -29,13 +34,15 @@ class Publication(Base):
 
 
 class Result(Base):
-    """A candidate's published result. Exists only after publication, so clear text is fine."""
+    """A candidate's published result in one revision (every revision holds every candidate).
+    Exists only after publication, so clear text is fine."""
 
     __tablename__ = "result"
-    __table_args__ = (UniqueConstraint("session_id", "exam_no"),)
+    __table_args__ = (UniqueConstraint("session_id", "revision", "exam_no"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"), index=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     exam_no: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(128))
     id_number: Mapped[str] = mapped_column(String(64))
@@ -44,6 +51,10 @@ class Result(Base):
     # {component: {"code": str | None, "score": "73.5" | None}}
     components: Mapped[dict[str, Any]] = mapped_column(JSON)
     interview_score: Mapped[Decimal | None] = mapped_column(Marks())
+    # The panel's verdict (R7) as publication decided it, for a revision to recompute the
+    # outcome without unsealing the panel again; NULL without an interview (and before
+    # revisions existed).
+    interview_passed: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class PublicationApproval(Base):
@@ -54,6 +65,8 @@ class PublicationApproval(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"), index=True)
+    # Which publication it approves: 1, the session's, or an appeal revision's number.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     director_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -63,3 +76,34 @@ class PublicationApproval(Base):
     # since. NULL for approvals recorded before digests existed: they count as void.
     digest: Mapped[str | None] = mapped_column(String(64))
     parts: Mapped[dict[str, str] | None] = mapped_column(JSON(none_as_null=True))
+
+
+class Revision(Base):
+    """An appeal revision (复核, DESIGN §14) of a published session: the office reopens named
+    candidates' components; their examiner-marked responses are marked again, approved by a
+    director and published as revision ``number`` (2, 3, ...). Open until ``published_at``."""
+
+    __tablename__ = "revision"
+    __table_args__ = (UniqueConstraint("session_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    # The exam numbers (public since publication) and, per exam number, the component keys.
+    candidates: Mapped[dict[str, list[str]]] = mapped_column(JSON)
+    opened_by: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class RevisedResponse(Base):
+    """A response a revision sent back to be marked, with the final it had until then (R6:
+    the earlier revision's final stays on record, not overwritten)."""
+
+    __tablename__ = "revised_response"
+
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revision.id"), primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), primary_key=True)
+    prior_final: Mapped[Decimal | None] = mapped_column(Marks())
+    prior_rule: Mapped[str | None] = mapped_column(String(16))

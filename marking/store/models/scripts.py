@@ -137,6 +137,9 @@ class Response(Base):
     queue_key: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # A scanned answer box with no ink: examiners still see the box, labelled blank.
     blank: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The publication revision its marks in force belong to: 1, or the appeal revision
+    # that sent it back to be marked again (marks carry it as they are given).
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class PendingConflict(Base):

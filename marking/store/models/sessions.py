@@ -93,6 +93,9 @@ class ExamSession(Base):
     # marking/paper/codes.py): a code made up without it fails at the scan.
     sheet_key: Mapped[bytes] = mapped_column(LargeBinary(32), default=new_sheet_key)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # An appeal revision being marked (its number), NULL when none: the session stays
+    # published, and only that revision's responses are open in the queue.
+    open_revision: Mapped[int | None] = mapped_column(Integer)
 
     groups: Mapped[list[MarkingGroup]] = relationship(
         back_populates="session", order_by="MarkingGroup.id"
@@ -100,6 +103,14 @@ class ExamSession(Base):
     components: Mapped[list[Component]] = relationship(
         back_populates="session", order_by="Component.position"
     )
+
+    @property
+    def marking_open(self) -> bool:
+        """Whether examiners mark and the lead rules now: in marking, or while an appeal
+        revision of the published session is open."""
+        return self.state is SessionState.MARKING or (
+            self.state is SessionState.PUBLISHED and self.open_revision is not None
+        )
 
 
 class MarkingGroup(Base):
