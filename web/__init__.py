@@ -91,13 +91,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     import web.office_scans  # noqa: F401  (its routes join office_bp)
     from web.admin import bp as admin_bp
     from web.api import bp as api_bp
+    from web.archive import bp as archive_bp
     from web.auth import bp as auth_bp
     from web.director import bp as director_bp
     from web.examiner import bp as examiner_bp
     from web.lead import bp as lead_bp
     from web.office import bp as office_bp
 
-    for blueprint in (auth_bp, examiner_bp, lead_bp, office_bp, director_bp, admin_bp, api_bp):
+    blueprints = (auth_bp, examiner_bp, lead_bp, office_bp, director_bp, admin_bp, api_bp)
+    for blueprint in (*blueprints, archive_bp):
         app.register_blueprint(blueprint)
 
     @app.get("/lang/<code>")

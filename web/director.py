@@ -6,6 +6,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from marking.jobs import recent_runs
+from marking.jobs.archive import KIND as ARCHIVE
 from marking.read import views
 from marking.store.models import Role
 from web import actions
@@ -63,6 +65,11 @@ def withdraw(code: str) -> Response:
 @require(Role.DIRECTOR)
 def results(code: str) -> str:
     exam, _account = session_as_staff(code, Role.DIRECTOR)
+    db = get_db()
     return render_template(
-        "results.html", exam=exam, results=actions.results(get_db(), exam), exports=actions.EXPORTS
+        "results.html",
+        exam=exam,
+        results=actions.results(db, exam),
+        exports=actions.EXPORTS,
+        archive_runs=recent_runs(db, exam, limit=5, kind=ARCHIVE),
     )

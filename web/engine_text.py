@@ -19,6 +19,10 @@ _l = lazy_gettext
 
 #: code → translatable text with the same %(name)s placeholders as the English.
 TEXT: dict[str, object] = {
+    "archive_unpublished": _l(
+        "Session %(session)s is not published: its archive names candidates and their "
+        "scores, so it exists only after publication (R8)."
+    ),
     "no_lead": _l("Session %(session)s has no lead examiner: the office names one first."),
     "not_the_lead": _l("Only the session's lead examiner approves schemes; %(user)s is not."),
 }

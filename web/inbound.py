@@ -45,6 +45,9 @@ UPLOADS: dict[str, int] = {
     # conflicts.csv / .xlsx: recusal declarations of a whole station's examiners and leads.
     "office.conflicts": 16 * MIB,
     "api.session_conflicts": 16 * MIB,
+    # A session's archive to check: its notices and register PDFs make most of it (a
+    # 2,000-candidate session's archive is measured in README "Archive").
+    "archive.verify": 512 * MIB,
     # session.toml, reference answers and schemes included.
     "office.create": 2 * MIB,
     "api.session_create": 2 * MIB,

@@ -115,6 +115,7 @@ def check_archive(source: Path | IO[bytes], *, name: str = "archive") -> BundleR
         _check_files(bundle, files)
         entries = _check_ledger(bundle)
         _check_publications(bundle, manifest.get("publications", []), entries)
+        _check_account_entries(bundle)
         _check_marks_recorded(bundle, entries)
         finals = _check_finals(bundle)
         if finals is not None:
@@ -179,6 +180,37 @@ def _check_ledger(bundle: _Bundle) -> list[_Entry]:
     if broken is not None:
         bundle.report.add(f"ledger chain broken at {broken}")
     return entries
+
+
+def _check_account_entries(bundle: _Bundle) -> None:
+    """The account ledger's entries kept in the archive (a selection, not the whole
+    chain): each hashes to itself (``ledger.entry_hash``), and each chains to the one
+    before it where that one is kept."""
+    content = bundle.read("ledger/accounts.jsonl")
+    if content is None:
+        return
+    before: tuple[int, str] | None = None
+    for line in (ln for ln in content.decode().splitlines() if ln.strip()):
+        e = json.loads(line)
+        recomputed = ledger.entry_hash(
+            session_id=ledger.ACCOUNTS_SESSION,
+            lane=ledger.ACCOUNTS_LANE,
+            seq=e["seq"],
+            kind=e["kind"],
+            actor=e["actor"],
+            payload=e["payload"],
+            created_at=dt.datetime.fromisoformat(e["created_at"]),
+            prev_hash=e["prev_hash"],
+        )
+        if recomputed != e["hash"]:
+            reason = "its content was changed after it was written"
+        elif before is not None and before[0] == e["seq"] - 1 and before[1] != e["prev_hash"]:
+            reason = "does not chain to the entry before it"
+        else:
+            before = (e["seq"], e["hash"])
+            continue
+        bundle.report.add(f"account ledger entry {e['seq']}: {reason}")
+        return
 
 
 def _head_at(entries: list[_Entry], at: _Entry) -> str:

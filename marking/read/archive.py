@@ -56,6 +56,7 @@ from marking.store.models import (
     SessionState,
     utcnow,
 )
+from reports.data import Register, StatsInput
 
 FORMAT = "blindmark-archive/1"
 REPORTS = ("register", "notices", "passlist", "stats")
@@ -151,6 +152,18 @@ def _csv_parts(header: Sequence[str], rows: Iterable[Sequence[str]]) -> Iterable
     yield buffer.getvalue().encode()
 
 
+@dataclass
+class PendingArchive:
+    """An archive whose database part is written; its reports are still to be rendered
+    (``finish_archive``), which needs no database: the slow part runs outside the
+    transaction, as the notices job renders outside its own."""
+
+    writer: _Writer
+    manifest: dict[str, Any]
+    reports: list[tuple[str, Register | StatsInput]]
+    candidates: int
+
+
 def write_archive(
     db: Session,
     exam: ExamSession,
@@ -164,26 +177,25 @@ def write_archive(
     """Write the archive of a published session to ``out`` (a binary file).
 
     Raises StateError (``archive_unpublished``) before publication, ReportFailed when a
-    report cannot be made. ``progress(done, total)`` follows its steps."""
+    report cannot be made. ``progress(done, total)`` follows the reports' rendering."""
+    pending = start_archive(db, exam, out, now=now)
+    return finish_archive(pending, lang=lang, workers=workers, progress=progress)
+
+
+def start_archive(
+    db: Session, exam: ExamSession, out: IO[bytes], *, now: dt.datetime | None = None
+) -> PendingArchive:
+    """Write everything read from the database into the zip ``out`` and gather the
+    reports' data. Raises StateError (``archive_unpublished``) before publication."""
     require_archivable(exam)
     now = now or utcnow()
-    step = _Steps(progress, total=6 + len(REPORTS))
     writer = _Writer(out, now)
     writer.bytes("session/session.toml", exam.definition.encode())
     writer.csv("session/paper.csv", *exports.paper_rows(db, exam))
-    step()
     published = [_write_results(db, exam, writer, p) for p in publications(db, exam)]
-    step()
     _write_marks(db, exam, writer)
-    step()
     actors = _write_ledger(db, exam, writer)
-    step()
     _write_account_entries(db, writer, actors)
-    step()
-    for kind in REPORTS:
-        data = gather(db, exam, kind)
-        writer.bytes(f"reports/{kind}.pdf", produce(kind, data, lang=lang, workers=workers))
-        step()
     manifest = {
         "format": FORMAT,
         "session": {
@@ -198,25 +210,45 @@ def write_archive(
         "publications": published,
         "blindmark_version": metadata.version("blindmark"),
         "created_at": now.astimezone(dt.UTC).isoformat(timespec="seconds"),
-        "files": dict(sorted(writer.files.items())),
     }
-    writer.close_with(manifest)
-    step()
+    reports = [(kind, gather(db, exam, kind)) for kind in REPORTS]
+    candidates = published[-1]["candidates"] if published else 0
+    return PendingArchive(writer, manifest, reports, int(candidates))
+
+
+def finish_archive(
+    pending: PendingArchive,
+    *,
+    lang: str = "zh",
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> ArchiveSummary:
+    """Render the reports into the archive and close it with its manifest; no database.
+    ``progress(done, total)``: one step a report, one a candidate for the notices."""
+    writer, others = pending.writer, len(pending.reports) - 1
+    total, done = pending.candidates + others, 0
+    for kind, data in pending.reports:
+        offset = done
+
+        def notices(n: int, _of: int, offset: int = offset) -> None:
+            if progress is not None:
+                progress(offset + n, total)
+
+        if kind == "notices":
+            content = produce(kind, data, lang=lang, workers=workers, progress=notices)
+            done += pending.candidates
+        else:
+            content = produce(kind, data, lang=lang, workers=workers)
+            done += 1
+        writer.bytes(f"reports/{kind}.pdf", content)
+        if progress is not None:
+            progress(done, total)
+    writer.close_with({**pending.manifest, "files": dict(sorted(writer.files.items()))})
     return ArchiveSummary(
         files=len(writer.files) + 1,
         size=sum(f["size"] for f in writer.files.values()),
-        publications=published,
+        publications=pending.manifest["publications"],
     )
-
-
-class _Steps:
-    def __init__(self, progress: Progress | None, *, total: int) -> None:
-        self.progress, self.total, self.done = progress, total, 0
-
-    def __call__(self) -> None:
-        self.done += 1
-        if self.progress is not None:
-            self.progress(self.done, self.total)
 
 
 def _write_results(
