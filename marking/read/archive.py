@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from marking.audit import ledger
 from marking.errors import StateError
-from marking.publication.results import result_columns, results_digest
+from marking.publication.results import result_columns
 from marking.read import exports
 from marking.read.archive_records import (
     RECORD_TABLES,
@@ -298,11 +298,6 @@ def result_table(
             row.append("" if r.interview_score is None else f"{r.interview_score:.1f}")
         rows.append(row)
     return columns, rows
-
-
-def digest_of(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """The results digest (``publication.results.results_digest``) of table rows."""
-    return results_digest([dict(zip(columns, r, strict=True)) for r in rows], columns)
 
 
 def _write_marks(db: Session, exam: ExamSession, writer: _Writer) -> None:
