@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marking.audit.bundle import check_archive
+from marking.cli import main
 from marking.demo.demo import run_demo
 from marking.errors import StateError
 from marking.read.archive import write_archive
@@ -44,7 +46,8 @@ class Archived:
 
 @pytest.fixture(scope="module")
 def archived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archived]:
-    """The demo's published level-3 session and its archive, made once for the module."""
+    """The demo's published level-3 session and its archive (`blindmark archive`), made
+    once for the module."""
     folder = tmp_path_factory.mktemp("archive")
     database = FreshDatabase(folder)
     try:
@@ -56,8 +59,12 @@ def archived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archived]:
             echo=lambda _s: None,
         )
         path = folder / "session.zip"
-        with transaction(database.engine) as db, path.open("wb") as fh:
-            write_archive(db, get_session(db, codes[0]), fh, workers=1)
+        command = ["--db", database.url, "archive", "--session", codes[0], "--out", str(path)]
+        made = CliRunner().invoke(main, [*command, "--workers", "1"])
+        assert made.exit_code == 0, made.output
+        assert f"wrote {path}: 21 files" in made.output
+        assert "revision 1: results " in made.output
+        assert not path.with_name("session.zip.part").exists()
         yield Archived(database, codes[0], path, folder)
     finally:
         database.drop()
@@ -318,3 +325,19 @@ def test_an_unpublished_session_is_refused(db: Session, tmp_path: Path) -> None:
         write_archive(db, tiny.exam, io.BytesIO())
     assert refused.value.code == "archive_unpublished"
     assert "ARCH-DRAFT is not published" in str(refused.value)
+
+
+def test_a_ledger_head_not_in_the_chain_is_named(archived: Archived, tmp_path: Path) -> None:
+    """The head printed at publication must be the head of the bundled chains as they stood
+    at the publication entry (DESIGN §6, §7): a manifest claiming another is caught."""
+
+    def other_head(files: dict[str, bytes]) -> None:
+        manifest = json.loads(files["manifest.json"])
+        manifest["publications"][0]["ledger_head"] = "f" * 64
+        files["manifest.json"] = json.dumps(manifest).encode()
+
+    found = problems(rewritten(archived.path, tmp_path / "t.zip", other_head))
+    assert found == [
+        f"the ledger head of revision 1 ({'f' * 64}) is not the head of the bundled ledger "
+        "at its publication"
+    ]
