@@ -21,7 +21,7 @@ import io
 import json
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -29,7 +29,15 @@ from typing import IO, Any
 
 from marking.audit import ledger
 from marking.domain.archives import ZipLimits, open_zip
-from marking.domain.rules import Final, NeedsArbitration, component_score_tenths, milli, reconcile
+from marking.domain.rules import (
+    Final,
+    NeedsArbitration,
+    component_passed,
+    component_score_tenths,
+    milli,
+    outcome,
+    reconcile,
+)
 from marking.errors import InputError
 from marking.publication.results import results_digest
 
@@ -213,16 +221,22 @@ def _check_account_entries(bundle: _Bundle) -> None:
         return
 
 
-def _head_at(entries: list[_Entry], at: _Entry) -> str:
+def _heads_at(entries: list[_Entry], at: _Entry) -> set[str]:
     """The ledger head as it stood just after entry ``at``: every lane's last entry up to
-    it, in the order the database numbered them (their ids)."""
-    tips: dict[str, tuple[int, str]] = {}
-    for e in sorted(entries, key=lambda e: e.id or 0):
-        if e.lane == at.lane and e.seq > at.seq:
-            continue
-        if (e.id or 0) <= (at.id or 0) or e is at:
-            tips[e.lane] = (e.seq, e.hash)
-    return ledger.head_of(tips)
+    it, in the order the database numbered them (their ids), or, should ids not follow
+    the order of commits, the order of their times."""
+    heads: set[str] = set()
+    orders: list[Callable[[_Entry], Any]] = [lambda e: e.id or 0, lambda e: e.created_at]
+    for order in orders:
+        tips: dict[str, tuple[int, str]] = {}
+        for e in entries:
+            if e.lane == at.lane:
+                if e.seq <= at.seq:
+                    tips[e.lane] = max(tips.get(e.lane, (0, "")), (e.seq, e.hash))
+            elif order(e) <= order(at) and e.seq > tips.get(e.lane, (0, ""))[0]:
+                tips[e.lane] = (e.seq, e.hash)
+        heads.add(ledger.head_of(tips))
+    return heads
 
 
 def _check_publications(
@@ -251,7 +265,7 @@ def _check_publications(
         recording = [e for e in entries if e.payload.get("results_sha256") == digest]
         if not recording:
             report.add(f"no ledger entry records the results digest of revision {revision}")
-        elif _head_at(entries, recording[-1]) != head:
+        elif head not in _heads_at(entries, recording[-1]):
             report.add(
                 f"the ledger head of revision {revision} ({head}) is not the head of the "
                 "bundled ledger at its publication"
@@ -432,8 +446,9 @@ def _shown(value: int | None) -> str:
 
 def _check_scores(bundle: _Bundle, published: list[dict[str, Any]], sums: dict[str, int]) -> None:
     """The latest publication's component scores recomputed from the finals (§11): the sum
-    of finals × 100 / the component's maximum, rounded half-up to one decimal. (Earlier
-    revisions were computed from the finals before their appeal: not checked here.)"""
+    of finals × 100 / the component's maximum, rounded half-up to one decimal; and each
+    outcome that follows from them (not ``void``: violations stay sealed in the database).
+    Earlier revisions were computed from the finals before their appeal: not checked."""
     paper = bundle.table("session/paper.csv")
     if not published or paper is None:
         return
@@ -456,3 +471,33 @@ def _check_scores(bundle: _Bundle, published: list[dict[str, Any]], sums: dict[s
                 f"in the results, but the finals of script {code} give {expected}"
             ):
                 return
+        why = _outcome_problem(row, list(maxima))
+        if why is not None and not bundle.report.add(f"candidate {row['exam_no']}: {why}"):
+            return
+
+
+def _outcome_problem(row: dict[str, str], components: list[str]) -> str | None:
+    """Why the row's outcome does not follow from its scores (§11); None when it does, or
+    when only what the archive does not hold could decide (a violation, the panel's
+    scores behind an interview score)."""
+    if row["outcome"] == "void":
+        return None
+    interview = "interview_score" in row
+    absent = any(not row[f"{c}_code"] for c in components) or row.get("interview_score") == ""
+    passed = [component_passed(Decimal(row[f"{c}_score"])) for c in components if row[f"{c}_code"]]
+    if interview and not absent:
+        # R7 decides the interview on the panel's own scores: pass needs every component.
+        expected = "fail" if not all(passed) else row["outcome"]
+        if row["outcome"] not in ("pass", "fail"):
+            expected = "pass or fail"
+    else:
+        expected = outcome(
+            voided=False,
+            absent_any=absent,
+            components_passed=passed,
+            interview_passed=None,
+            needs_interview=False,
+        )
+    if row["outcome"] == expected:
+        return None
+    return f"outcome {row['outcome']} in the results, but its scores give {expected}"

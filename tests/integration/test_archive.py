@@ -341,3 +341,24 @@ def test_a_ledger_head_not_in_the_chain_is_named(archived: Archived, tmp_path: P
         f"the ledger head of revision 1 ({'f' * 64}) is not the head of the bundled ledger "
         "at its publication"
     ]
+
+
+def test_an_outcome_that_does_not_follow_from_the_scores_is_named(
+    archived: Archived, tmp_path: Path
+) -> None:
+    """A candidate who passed every component turned into a failure: besides the digest,
+    the outcome recomputed from the scores (DESIGN §11) names the candidate."""
+    with zipfile.ZipFile(archived.path) as z:
+        body = json.loads(z.read("results/revision-1.json"))
+    passed = next(i for i, r in enumerate(body["rows"]) if r[3] == "pass")
+
+    def fail_them(files: dict[str, bytes]) -> None:
+        body["rows"][passed][3] = "fail"
+        files["results/revision-1.json"] = json.dumps(body, ensure_ascii=False).encode()
+        edit_csv(
+            files, "results/revision-1.csv", lambda rows: rows[passed + 1].__setitem__(3, "fail")
+        )
+
+    found = problems(rewritten(archived.path, tmp_path / "t.zip", fail_them))
+    exam_no = body["rows"][passed][0]
+    assert f"candidate {exam_no}: outcome fail in the results, but its scores give pass" in found
