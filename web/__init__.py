@@ -101,6 +101,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     from web.admin import bp as admin_bp
     from web.api import bp as api_bp
+    from web.archive import bp as archive_bp
     from web.auth import bp as auth_bp
     from web.centre import bp as centre_bp
     from web.director import bp as director_bp
@@ -118,7 +119,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         admin_bp,
         api_bp,
     )
-    for blueprint in blueprints:
+    for blueprint in (*blueprints, archive_bp):
         app.register_blueprint(blueprint)
 
     @app.get("/lang/<code>")

@@ -9,6 +9,8 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from marking.errors import MarkingError
+from marking.jobs import recent_runs
+from marking.jobs.archive import KIND as ARCHIVE
 from marking.read import views
 from marking.store.models import Role
 from web import actions
@@ -96,9 +98,11 @@ def withdraw(code: str) -> Response:
 @require(Role.DIRECTOR)
 def results(code: str) -> str:
     exam, _account = session_as_staff(code, Role.DIRECTOR)
+    db = get_db()
     return render_template(
         "results.html",
         exam=exam,
-        results=actions.results(get_db(), exam, actions.revision_arg(request.args.get("revision"))),
+        results=actions.results(db, exam, actions.revision_arg(request.args.get("revision"))),
         exports=actions.EXPORTS,
+        archive_runs=recent_runs(db, exam, limit=5, kind=ARCHIVE),
     )

@@ -43,6 +43,10 @@ TEXT: dict[str, object] = {
         "Name the response: its handle, or the script code and the question."
     ),
     "correction_withdrawn": _l("That mark was withdrawn: it cannot be corrected."),
+    "archive_unpublished": _l(
+        "Session %(session)s is not published: its archive names candidates and their "
+        "scores, so it exists only after publication (R8)."
+    ),
     "no_lead": _l("Session %(session)s has no lead examiner: the office names one first."),
     "not_the_lead": _l("Only the session's lead examiner approves schemes; %(user)s is not."),
     "out_of_category": _l(

@@ -47,6 +47,9 @@ UPLOADS: dict[str, int] = {
     "api.session_conflicts": 16 * MIB,
     # violations.csv, interview.csv, interview absences: a session's rows, a few MB at most.
     "office.records_upload": 16 * MIB,
+    # A session's archive to check: its notices and register PDFs make most of it (a
+    # 2,000-candidate session's archive is measured in README "Archive").
+    "archive.verify": 512 * MIB,
     # session.toml, reference answers and schemes included.
     "office.create": 2 * MIB,
     "api.session_create": 2 * MIB,

@@ -397,6 +397,7 @@ def results(code: str) -> str:
         results=actions.results(db, exam, actions.revision_arg(request.args.get("revision"))),
         exports=actions.EXPORTS,
         notice_runs=jobs.recent_runs(db, exam, limit=5),
+        archive_runs=jobs.recent_runs(db, exam, limit=5, kind=jobs.archive.KIND),
     )
 
 

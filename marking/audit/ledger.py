@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -225,33 +225,76 @@ def entries(db: Session, exam_session: ExamSession) -> Iterator[LedgerEntry]:
         yield from result
 
 
-def verify_chains(db: Session, exam_session: ExamSession) -> tuple[int, Break | None]:
-    """Recompute every chain; return (entries checked, first break or None)."""
+class Link(Protocol):
+    """An entry as the chain check reads it: a ledger row, or one read back from an archive."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def session_id(self) -> int: ...
+    @property
+    def lane(self) -> str: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
+    @property
+    def created_at(self) -> dt.datetime: ...
+    @property
+    def prev_hash(self) -> str: ...
+    @property
+    def hash(self) -> str: ...
+
+
+def walk_chains(links: Iterable[Link]) -> tuple[int, dict[str, tuple[int, str]], Break | None]:
+    """Recompute chains from their entries, given lane by lane in chain order; return
+    (entries checked, each lane's last (seq, hash), the first break or None). Shared by
+    ``verify`` on the database and the archive check (marking/audit/bundle.py)."""
     lane: str | None = None
     expected_seq, prev = 1, GENESIS
     count = 0
     tips: dict[str, tuple[int, str]] = {}
-    for e in entries(db, exam_session):
+    for e in links:
         count += 1
         if e.lane != lane:
             lane, expected_seq, prev = e.lane, 1, GENESIS
         reason = _link_break(e, session_id=e.session_id, lane=e.lane, seq=expected_seq, prev=prev)
         if reason is not None:
-            return count, Break(e.lane, e.seq, e.id, reason)
+            return count, tips, Break(e.lane, e.seq, e.id, reason)
         prev = e.hash
         tips[e.lane] = (e.seq, e.hash)
         expected_seq += 1
-    recorded = lane_tips(db, exam_session)
+    return count, tips, None
+
+
+def tips_break(
+    tips: dict[str, tuple[int, str]], recorded: dict[str, tuple[int, str]]
+) -> Break | None:
+    """The first lane whose recorded tip is not the end of its chain; None when all are."""
     for name in sorted(set(tips) | set(recorded)):
         reason = _tip_break(tips.get(name), recorded.get(name))
         if reason is not None:
             chain_end, tip = tips.get(name), recorded.get(name)
             seq = chain_end[0] if chain_end else (tip[0] if tip else 0)
-            return count, Break(name, seq, None, reason)
-    return count, None
+            return Break(name, seq, None, reason)
+    return None
 
 
-def _link_break(e: ChainLink, *, session_id: int, lane: str, seq: int, prev: str) -> str | None:
+def verify_chains(db: Session, exam_session: ExamSession) -> tuple[int, Break | None]:
+    """Recompute every chain; return (entries checked, first break or None)."""
+    count, tips, broken = walk_chains(entries(db, exam_session))
+    if broken is not None:
+        return count, broken
+    return count, tips_break(tips, lane_tips(db, exam_session))
+
+
+def _link_break(
+    e: Link | ChainLink, *, session_id: int, lane: str, seq: int, prev: str
+) -> str | None:
     """Why entry ``e`` does not follow (seq - 1, prev) of its chain; None when it does."""
     if e.seq != seq:
         return (

@@ -104,6 +104,7 @@ def main(ctx: click.Context, url: str | None, verbose: bool) -> None:
 
 # The command groups register themselves on `main` as they are imported, so they come last.
 from marking.cli import (  # noqa: E402
+    archive,
     audit,
     corrections,
     demo,
@@ -122,6 +123,7 @@ from marking.cli import (  # noqa: E402
 
 __all__ = [
     "Context",
+    "archive",
     "audit",
     "corrections",
     "demo",

@@ -15,6 +15,7 @@ rooms never import this one; the scan engine gets its sessions and its lease own
 here, not the job library.
 """
 
+from marking.jobs.archive import RENDER_ARCHIVE, render_archive, submit_archive
 from marking.jobs.library import DEFAULT_LEASE_SECONDS, LEASE_ENV, Jobs, jobs_file, make_huey
 from marking.jobs.notices import get_run, recent_runs, render_notices, submit_notices
 from marking.jobs.tasks import (
@@ -30,6 +31,7 @@ __all__ = [
     "DEFAULT_LEASE_SECONDS",
     "LEASE_ENV",
     "PROCESS_SCAN_FILE",
+    "RENDER_ARCHIVE",
     "RENDER_NOTICES",
     "RESUME_STALLED",
     "Jobs",
@@ -38,8 +40,10 @@ __all__ = [
     "make_huey",
     "process_scan_file",
     "recent_runs",
+    "render_archive",
     "render_notices",
     "resume_stalled",
+    "submit_archive",
     "submit_notices",
     "submit_scan_file",
 ]

@@ -104,19 +104,22 @@ def chosen_candidates(db: Session, exam: ExamSession, exam_nos: Sequence[str]) -
     return asked
 
 
-def get_run(db: Session, exam: ExamSession, run_id: int) -> ReportRun:
-    """The run ``run_id`` of ``exam``; NotFound if it is another session's or none."""
+def get_run(db: Session, exam: ExamSession, run_id: int, *, kind: str = "notices") -> ReportRun:
+    """The run ``run_id`` of ``exam``, of this kind (notices, archive); NotFound if it is
+    another session's, another kind's or none."""
     run = db.get(ReportRun, run_id)
-    if run is None or run.session_id != exam.id:
+    if run is None or run.session_id != exam.id or run.kind != kind:
         raise NotFound(f"no report run {run_id} in session {exam.code}")
     return run
 
 
-def recent_runs(db: Session, exam: ExamSession, *, limit: int = 10) -> list[ReportRun]:
-    """The session's latest report runs, newest first."""
+def recent_runs(
+    db: Session, exam: ExamSession, *, limit: int = 10, kind: str = "notices"
+) -> list[ReportRun]:
+    """The session's latest report runs of this kind, newest first."""
     query = (
         select(ReportRun)
-        .where(ReportRun.session_id == exam.id)
+        .where(ReportRun.session_id == exam.id, ReportRun.kind == kind)
         .order_by(ReportRun.id.desc())
         .limit(limit)
     )
@@ -204,16 +207,19 @@ def _finish(
             )
 
 
-def stalled_runs(jobs: Jobs, now: dt.datetime) -> list[int]:
+def stalled_runs(jobs: Jobs, now: dt.datetime) -> list[tuple[int, str]]:
     """Queue again (state ``queued``, a fresh lease) the runs whose lease lapsed: their
     worker died, or their task was lost before a worker claimed it. Each is taken back by
-    one conditional UPDATE, so two workers resuming at once queue it once."""
+    one conditional UPDATE, so two workers resuming at once queue it once. Returns (id,
+    kind) of each, so each is queued to its own task."""
     with transaction(jobs.engine) as db:
-        lapsed = db.scalars(
-            select(ReportRun.id).where(ReportRun.state.in_(_LIVE), ReportRun.lease_until < now)
+        lapsed = db.execute(
+            select(ReportRun.id, ReportRun.kind).where(
+                ReportRun.state.in_(_LIVE), ReportRun.lease_until < now
+            )
         ).all()
-        taken: list[int] = []
-        for run_id in lapsed:
+        taken: list[tuple[int, str]] = []
+        for run_id, kind in lapsed:
             take_back = (
                 update(ReportRun)
                 .where(ReportRun.id == run_id, ReportRun.state.in_(_LIVE))
@@ -221,5 +227,5 @@ def stalled_runs(jobs: Jobs, now: dt.datetime) -> list[int]:
                 .values(state=RunState.QUEUED, lease_owner=None, lease_until=now + jobs.lease)
             )
             if changed(db, take_back) == 1:
-                taken.append(run_id)
+                taken.append((run_id, kind))
     return taken

@@ -12,7 +12,7 @@ from huey import crontab
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from marking.jobs import notices
+from marking.jobs import archive, notices
 from marking.paper.scanning import process_file
 from marking.store.db import transaction
 from marking.store.models import ScanFile, ScanFileState, utcnow
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("blindmark.jobs")
 
 RENDER_NOTICES = notices.RENDER_NOTICES
+RENDER_ARCHIVE = archive.RENDER_ARCHIVE
 PROCESS_SCAN_FILE = "process_scan_file"
 RESUME_STALLED = "resume_stalled"
 
@@ -35,6 +36,10 @@ def register(jobs: Jobs) -> dict[str, Any]:
     def render_notices(run_id: int) -> None:
         notices.render_notices(jobs, run_id)
 
+    @huey.task(name=RENDER_ARCHIVE)  # type: ignore[untyped-decorator]
+    def render_archive(run_id: int) -> None:
+        archive.render_archive(jobs, run_id)
+
     @huey.task(name=PROCESS_SCAN_FILE)  # type: ignore[untyped-decorator]
     def scan_file(file_id: int) -> None:
         process_scan_file(jobs, file_id)
@@ -44,15 +49,20 @@ def register(jobs: Jobs) -> dict[str, Any]:
     def resume() -> None:
         resume_stalled(jobs)
 
-    return {RENDER_NOTICES: render_notices, PROCESS_SCAN_FILE: scan_file, RESUME_STALLED: resume}
+    return {
+        RENDER_NOTICES: render_notices,
+        RENDER_ARCHIVE: render_archive,
+        PROCESS_SCAN_FILE: scan_file,
+        RESUME_STALLED: resume,
+    }
 
 
 def resume_stalled(jobs: Jobs) -> int:
     """Queue again every job whose lease lapsed (report runs, scan files); returns how many."""
     now = utcnow()
     runs = notices.stalled_runs(jobs, now)
-    for run_id in runs:
-        jobs.enqueue(RENDER_NOTICES, run_id)
+    for run_id, kind in runs:
+        jobs.enqueue(RENDER_ARCHIVE if kind == archive.KIND else RENDER_NOTICES, run_id)
     files = _stalled_scan_files(jobs, now)
     for file_id in files:
         jobs.enqueue(PROCESS_SCAN_FILE, file_id)

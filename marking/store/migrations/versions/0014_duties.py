@@ -1,6 +1,6 @@
 """duties in the browser: examiners' one-time invitations, notices for chosen candidates
 
-Revision ID: 0018
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-04
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
+revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None

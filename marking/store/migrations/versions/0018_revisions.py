@@ -5,8 +5,8 @@ reports carry the revision they were given in, withdrawals say which revision su
 them, and publications, results and approvals are per revision (one Publication row and a
 complete result set each). Existing rows are revision 1.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-04
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017"
-down_revision = "0014"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """examiner register: certificate issue date, card and status, category in scope, the
 misconduct record (第三条, 第六条(三), 第七条(一), 第八条); directors' team overrides (R10)
 
-Revision ID: 0014
-Revises: 0016 (re-chained after main's 0018 and 0016)
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-04
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """records: withdrawn sealed records, collective violation decisions, the centre role
 
-Revision ID: 0015
-Revises: 0013
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-04
 
 Violation and interview records entered wrongly can be withdrawn (``record_withdrawal``);
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0016"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
