@@ -41,6 +41,7 @@ from marking.domain.rules import (
 )
 from marking.errors import InputError
 from marking.publication.results import results_digest
+from reports.cells import FORMULA_STARTS
 
 MIB = 1 << 20
 #: An archive: a few dozen files; the ledger of a 2,000-candidate session is ~60 MB.
@@ -114,7 +115,8 @@ class _Bundle:
         content = self.read(name)
         if content is None:
             return None
-        return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+        rows = csv.DictReader(io.StringIO(content.decode("utf-8-sig")))
+        return [{k: plain(v) for k, v in row.items()} for row in rows]
 
 
 def check_archive(source: Path | IO[bytes], *, name: str = "archive") -> BundleReport:
@@ -294,6 +296,13 @@ def _check_publications(
             )
 
 
+def plain(cell: str) -> str:
+    """A CSV cell as it was before ``reports.cells.safe_cell`` quoted it."""
+    if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS):
+        return cell[1:]
+    return cell
+
+
 def _check_results_csv(
     bundle: _Bundle, json_name: str, columns: list[str], rows: list[list[str]]
 ) -> None:
@@ -301,7 +310,9 @@ def _check_results_csv(
     content = bundle.read(name)
     if content is None:
         return
-    lines = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    lines = [
+        [plain(c) for c in line] for line in csv.reader(io.StringIO(content.decode("utf-8-sig")))
+    ]
     if lines[:1] != [columns]:
         bundle.report.add(f"{name}: its columns are not those of {json_name}")
         return

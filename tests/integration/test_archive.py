@@ -399,3 +399,26 @@ def test_a_member_too_large_to_read_whole_is_refused(
     with pytest.raises(InputError) as refused:
         check_archive(padded)
     assert "unpacks to more than" in str(refused.value)
+
+
+def test_the_archives_tables_open_as_text_in_a_spreadsheet(
+    archived: Archived, tmp_path: Path
+) -> None:
+    """A name or reason that starts like a formula (=HYPERLINK, +cmd) is written quoted,
+    as in the §11 exports (reports/cells.py), and the check reads it back unquoted."""
+    from marking.read.archive import _csv_parts
+
+    written = b"".join(_csv_parts(["name"], [['=HYPERLINK("http://x","点击")'], ["-0.5"]]))
+    assert b"'=HYPERLINK" in written and b"\r\n-0.5\r\n" in written
+
+    name = '=HYPERLINK("http://x","点击")'
+
+    def rename(files: dict[str, bytes]) -> None:
+        body = json.loads(files["results/revision-1.json"])
+        body["rows"][0][1] = name
+        files["results/revision-1.json"] = json.dumps(body, ensure_ascii=False).encode()
+        edit_csv(files, "results/revision-1.csv", lambda rows: rows[1].__setitem__(1, "'" + name))
+
+    found = problems(rewritten(archived.path, tmp_path / "formula.zip", rename))
+    assert any("do not hash to the published digest" in p for p in found)  # a name changed
+    assert not any("results/revision-1.csv" in p for p in found), found
