@@ -179,7 +179,9 @@ def withdraw_record(
     withdrawal is recorded with its reason. Raises NotFound, StateError, MarkingError."""
     if exam.state is SessionState.PUBLISHED:
         raise StateError(f"session {exam.code} is published; it is read-only")
-    record = db.get(SealedRecord, record_id)
+    # Locked: a second withdrawal of the same record at the same time waits for this one,
+    # then is told it was withdrawn (not a duplicate-key error).
+    record = db.get(SealedRecord, record_id, with_for_update=True)
     if record is None or record.session_id != exam.id or record.kind not in ENTERED:
         raise NotFound.coded(
             "no_record",
