@@ -51,3 +51,17 @@ def test_results_table_words_its_headings_and_outcomes(world: World) -> None:
     assert set(outcomes) <= {"合格", "不合格", "成绩无效", "缺考"}
     export = world.client("office").get("/api/v1/sessions/NAMES-2/exports/results")
     assert export.data.decode("utf-8-sig").startswith("exam_no,name,id_number,outcome,")
+
+
+def test_open_work_is_worded_with_group_names(world: World) -> None:
+    """The publication checklist says what still stands in the reader's language, each
+    group by its name (the engine's English lines stay for the command line)."""
+    world.session("NAMES-3")
+    for who, path in (
+        ("office", "/office/sessions/NAMES-3/publication"),
+        ("director", "/director/sessions/NAMES-3"),
+    ):
+        page = world.client(who).get(path).get_data(as_text=True)
+        assert "评分组 简答题：4 份作答尚需评分" in page, who
+        assert "评分组 实操题：4 份作答尚需评分" in page, who
+        assert "still need marks" not in page, who
