@@ -212,7 +212,7 @@ def import_examiners(office: Person, made: dict[str, Path]) -> None:
         page.locator(f"{form} input[name=password2]").fill(EXAMINER_PASSWORD)
         page.locator(f"{form} input[name=understood]").check()
         submit(page, form)
-        expect(page.locator(".flash.ok").first).to_be_visible()
+        ok(page, f"已设置 {username} 的密码")
 
 
 def declare_conflict(examiner: Person) -> None:
@@ -234,7 +234,7 @@ def intake_and_assign(office: Person, lead: Person, made: dict[str, Path]) -> No
         str(made["conflicts"])
     )
     submit(page, "form[action$='/conflicts']")
-    ok(page, "1")
+    ok(page, "已密封 1 条回避申报。")
     page.locator("form[action$='/intake'] input[name=batch]").set_input_files(str(made["batch"]))
     page.locator("form[action$='/intake'] input[name=name]").fill("第一批")
     submit(page, "form[action$='/intake']")
@@ -322,7 +322,7 @@ def own_interview_scores(member: Person, scores: dict[str, str]) -> None:
         page.locator("#own-score-form input[name=exam_no]").fill(exam_no)
         page.locator("#own-score-form input[name=score]").fill(score)
         submit(page, "#own-score-form")
-        expect(page.locator(".flash.ok").first).to_be_visible()
+        ok(page, "您的评分已记录并密封。")
     expect(page.locator("p.counts strong")).to_have_text(str(len(scores)))
     assert not [c.name for c in ROSTER if c.name in page.content()]
 
@@ -336,11 +336,11 @@ def office_records(office: Person, scores: dict[str, str]) -> None:
         page.locator("#transcribe-form input[name=exam_no]").fill(exam_no)
         page.locator("#transcribe-form input[name=score]").fill(score)
         submit(page, "#transcribe-form")
-        expect(page.locator(".flash.ok").first).to_be_visible()
+        ok(page, "面试评分已记录并密封。")
     page.locator("#absent-form input[name=exam_no]").fill(C4.exam_no)
     page.locator("#absent-form input[name=reason]").fill("未到面试考场")
     submit(page, "#absent-form")
-    expect(page.locator(".flash.ok").first).to_be_visible()
+    ok(page, "面试缺考已记录并密封。")
     violation(page, C3.exam_no, "theory", "void", "夹带资料", "lead", "")
     violation(page, f"{C1.exam_no} {C5.exam_no}", "skills", "warning", "互相交谈", "lead", "GOV-1")
     expect(page.locator("li[data-collective=GOV-1]")).to_contain_text("待鉴定指导中心批准")
@@ -435,12 +435,12 @@ def approve_and_publish_revision(director: Person, office: Person) -> Page:
     expect(desk.locator("dd.open-items")).to_have_text("0")
     expect(desk.locator("dd.responses")).to_have_text("1")
     submit(desk, f"form[action='/director/sessions/{CODE}/revision/approval']")
-    expect(desk.locator(".flash.ok").first).to_be_visible()
+    ok(desk, "第 2 次修订已审核通过，考务办公室现在可以发布。")
     director.shot("81-director-revision-approved")
     page = office.go(f"/office/sessions/{CODE}/revisions")
     page.locator("form[action$='/revisions/publish'] input[name=confirm]").check()
     submit(page, "form[action$='/revisions/publish']")
-    expect(page.locator(".flash.ok").first).to_be_visible()
+    ok(page, "第 2 次修订已发布。")
     return page
 
 

@@ -49,6 +49,13 @@ def test_results_table_words_its_headings_and_outcomes(world: World) -> None:
     outcomes = re.findall(r'<td data-column="outcome">([^<]*)</td>', page)
     assert len(outcomes) == len(tiny.candidates)
     assert set(outcomes) <= {"合格", "不合格", "成绩无效", "缺考"}
+    buttons = dict(re.findall(r'data-export="(\w+)"[^>]*>([^<]*)</a>', page))
+    assert buttons == {
+        "paper": "试卷结构（试题）",
+        "marks": "评分",
+        "finals": "最终得分",
+        "results": "成绩",
+    }
     export = world.client("office").get("/api/v1/sessions/NAMES-2/exports/results")
     assert export.data.decode("utf-8-sig").startswith("exam_no,name,id_number,outcome,")
 
