@@ -190,6 +190,10 @@ TEXT: dict[str, object] = {
     "no_component": _l("No component %(component)s in this session."),
     "bad_action": _l("Must be one of %(actions)s."),
     "violation_reason": _l("Empty: a violation needs its reason."),
+    "collective_names_candidate": _l(
+        "A collective decision's id is shown before publication: it must not contain a "
+        "candidate's exam number."
+    ),
     "collective_needed": _l(
         "One decision on several candidates is a collective decision: give it an id (the guidance "
         "centre approves it)."

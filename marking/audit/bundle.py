@@ -20,6 +20,7 @@ import datetime as dt
 import io
 import json
 import zipfile
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -40,10 +41,16 @@ from marking.domain.rules import (
 )
 from marking.errors import InputError
 from marking.publication.results import results_digest
+from reports.cells import FORMULA_STARTS
 
 MIB = 1 << 20
 #: An archive: a few dozen files; the ledger of a 2,000-candidate session is ~60 MB.
 ARCHIVE = ZipLimits(entries=2_000, expanded=8192 * MIB, ratio=200)
+#: The largest member read whole into memory: ten times that ledger.
+READ_LIMIT = 640 * MIB
+#: What a crafted or damaged member raises while it is read and parsed.
+_UNREADABLE = (ValueError, KeyError, TypeError, IndexError, AttributeError, EOFError,
+               zipfile.BadZipFile, zlib.error, OSError)  # fmt: skip
 MAX_PROBLEMS = 20
 
 
@@ -85,14 +92,21 @@ class _Entry:
 
 
 class _Bundle:
-    def __init__(self, archive: zipfile.ZipFile, report: BundleReport) -> None:
-        self.zip, self.report = archive, report
+    def __init__(self, archive: zipfile.ZipFile, report: BundleReport, source: str) -> None:
+        self.zip, self.report, self.source = archive, report, source
         self.names = {i.filename for i in archive.infolist() if not i.is_dir()}
 
     def read(self, name: str) -> bytes | None:
+        """A member read whole (the manifest, the ledger, the tables): refused above
+        ``READ_LIMIT`` unpacked, which a crafted archive within ``ARCHIVE`` could exceed
+        many times over (the PDFs, only hashed, are read a chunk at a time)."""
         if name not in self.names:
             self.report.add(f"{name} is missing from the archive")
             return None
+        if self.zip.getinfo(name).file_size > READ_LIMIT:
+            raise InputError(
+                self.source, f"{name[:80]} unpacks to more than {READ_LIMIT // MIB} MB"
+            )
         return self.zip.read(name)
 
     def table(self, name: str, *, required: bool = True) -> list[dict[str, str]] | None:
@@ -101,7 +115,8 @@ class _Bundle:
         content = self.read(name)
         if content is None:
             return None
-        return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+        rows = csv.DictReader(io.StringIO(content.decode("utf-8-sig")))
+        return [{k: plain(v) for k, v in row.items()} for row in rows]
 
 
 def check_archive(source: Path | IO[bytes], *, name: str = "archive") -> BundleReport:
@@ -110,24 +125,33 @@ def check_archive(source: Path | IO[bytes], *, name: str = "archive") -> BundleR
     report = BundleReport()
     archive = open_zip(source, name=name, limits=ARCHIVE, unreadable="not a blindmark archive")
     with archive:
-        bundle = _Bundle(archive, report)
-        raw = bundle.read("manifest.json")
-        if raw is None:
-            return report
         try:
-            manifest = json.loads(raw)
-            files = manifest["files"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InputError(name, "manifest.json is not a blindmark manifest") from exc
-        report.code = str(manifest.get("session", {}).get("code", ""))
-        _check_files(bundle, files)
-        entries = _check_ledger(bundle)
-        _check_publications(bundle, manifest.get("publications", []), entries)
-        _check_account_entries(bundle)
-        _check_marks_recorded(bundle, entries)
-        finals = _check_finals(bundle)
-        if finals is not None:
-            _check_scores(bundle, manifest.get("publications", []), finals)
+            return _check(_Bundle(archive, report, name), name)
+        except _UNREADABLE as exc:
+            # A member that is damaged or not what a blindmark archive holds (a results
+            # file that is no JSON, a row of the wrong length): refused, never a crash.
+            raise InputError(name, f"not a blindmark archive, or a damaged one ({exc})") from exc
+
+
+def _check(bundle: _Bundle, name: str) -> BundleReport:
+    report = bundle.report
+    raw = bundle.read("manifest.json")
+    if raw is None:
+        return report
+    try:
+        manifest = json.loads(raw)
+        files = manifest["files"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(name, "manifest.json is not a blindmark manifest") from exc
+    report.code = str(manifest.get("session", {}).get("code", ""))
+    _check_files(bundle, files)
+    entries = _check_ledger(bundle)
+    _check_publications(bundle, manifest.get("publications", []), entries)
+    _check_account_entries(bundle)
+    _check_marks_recorded(bundle, entries)
+    finals = _check_finals(bundle)
+    if finals is not None:
+        _check_scores(bundle, manifest.get("publications", []), finals)
     return report
 
 
@@ -272,6 +296,13 @@ def _check_publications(
             )
 
 
+def plain(cell: str) -> str:
+    """A CSV cell as it was before ``reports.cells.safe_cell`` quoted it."""
+    if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS):
+        return cell[1:]
+    return cell
+
+
 def _check_results_csv(
     bundle: _Bundle, json_name: str, columns: list[str], rows: list[list[str]]
 ) -> None:
@@ -279,7 +310,9 @@ def _check_results_csv(
     content = bundle.read(name)
     if content is None:
         return
-    lines = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    lines = [
+        [plain(c) for c in line] for line in csv.reader(io.StringIO(content.decode("utf-8-sig")))
+    ]
     if lines[:1] != [columns]:
         bundle.report.add(f"{name}: its columns are not those of {json_name}")
         return

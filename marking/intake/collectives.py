@@ -145,6 +145,8 @@ def approve_collective(
         raise NotFound(f"session {exam.code} has no such collective decision")
     if exam.state is SessionState.PUBLISHED:
         raise StateError(f"session {exam.code} is published; it is read-only")
+    # Locked and read again: a second approval at the same time waits, then sees this one.
+    db.refresh(decision, with_for_update=True)
     if decision.approved_at is not None:
         raise StateError.coded(
             "collective_approved",

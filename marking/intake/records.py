@@ -135,6 +135,19 @@ def violation_problems(components: set[str], v: Violation) -> list[tuple[str, Ma
                 MarkingError.coded("field_too_long", "longer than %(n)s characters", n=_LONGEST),
             )
         )
+    elif v.exam_no and v.exam_no in v.collective:
+        # The id is kept and shown in clear before publication (the centre's list): an exam
+        # number in it would name a candidate beside a violation (R1, R8).
+        found.append(
+            (
+                "collective",
+                MarkingError.coded(
+                    "collective_names_candidate",
+                    "a collective decision's id is shown before publication: it must not "
+                    "contain a candidate's exam number",
+                ),
+            )
+        )
     return found
 
 

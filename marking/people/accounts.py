@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from marking.audit import ledger
 from marking.errors import MarkingError, NotFound, UsernameTaken
-from marking.store.models import Account, ApiToken, Role, WebLogin, utcnow
+from marking.store.models import Account, ApiToken, Invitation, Role, WebLogin, utcnow
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 MIN_PASSWORD = 10
@@ -113,9 +113,19 @@ def set_password(db: Session, username: str, password: str, *, actor: str = SYST
 
 
 def end_access(db: Session, account: Account) -> None:
-    """End every browser login and revoke every API token of ``account``: whoever held one
-    (a colleague's browser left open, a script, a thief) must log in again."""
+    """End every browser login, revoke every API token and void every open invitation
+    of ``account``: whoever held one (a colleague's browser left open, a script, a thief,
+    a link sent before an admin reset the password) must log in again."""
     now = utcnow()
+    db.execute(
+        update(Invitation)
+        .where(
+            Invitation.account_id == account.id,
+            Invitation.used_at.is_(None),
+            Invitation.voided_at.is_(None),
+        )
+        .values(voided_at=now)
+    )
     db.execute(
         update(WebLogin)
         .where(WebLogin.account_id == account.id, WebLogin.ended_at.is_(None))

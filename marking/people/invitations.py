@@ -150,13 +150,26 @@ def accept_invitation(
 ) -> Account:
     """The examiner sets their own password through an invitation, which is then used up.
     Raises InvitationRefused as ``open_invitation``, MarkingError (coded) for a short
-    password (the invitation then stays open)."""
+    password (the invitation stays open once the caller rolls back, as on every refusal)."""
     now = now or utcnow()
     found = open_invitation(db, token, now=now)
     account = db.get_one(Account, found.account_id)
+    # Used up by one conditional statement: a second use of the same link at the same time
+    # waits for this one's row lock and then finds it used (PostgreSQL re-reads the row).
+    taken = db.execute(
+        update(Invitation)
+        .where(
+            Invitation.id == found.id,
+            Invitation.used_at.is_(None),
+            Invitation.voided_at.is_(None),
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(taken, "rowcount", 0):
+        raise InvitationRefused.coded("invitation_used", "this invitation link was used already")
+    db.refresh(found)
     set_password(db, account.username, password, actor=account.username)
-    found.used_at = now
-    db.flush()
     record(db, "invitation_used", account.username, username=account.username)
     return account
 

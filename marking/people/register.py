@@ -137,6 +137,17 @@ def qualification_problem(
     return _scope_problem(examiner, exam, user, {*(components or ()), *([component])})
 
 
+def require_in_standing(account: Account, exam: ExamSession) -> None:
+    """Raise the register's refusal (coded ``examiner_suspended`` or ``examiner_revoked``)
+    when ``account`` is an examiner suspended or revoked (第八条): they examine nothing,
+    the lead's rulings and corrections included, until reinstated."""
+    examiner = account.examiner
+    if examiner is not None and examiner.status is not ExaminerStatus.ACTIVE:
+        why = qualification_problem(examiner, exam)
+        assert why is not None  # a status other than active is the first problem
+        raise why
+
+
 def _certificate_problem(examiner: Examiner, on: dt.date, user: str) -> MarkingError | None:
     params = {
         "user": user,

@@ -116,7 +116,7 @@ def open_revision(
     """
     now = now or utcnow()
     office = require_role(db, by, Role.OFFICE, what="opening a revision")
-    _require_revisable(exam)
+    _require_revisable(db, exam)
     if not reason.strip():
         raise MarkingError.coded(
             "revision_reason", "a revision needs a reason: the appeal it answers"
@@ -175,7 +175,11 @@ def open_revision(
     return revision
 
 
-def _require_revisable(exam: ExamSession) -> None:
+def _require_revisable(db: Session, exam: ExamSession) -> None:
+    # Locked and read again: a second office opening one at the same time waits, then
+    # finds this revision open (not a duplicate-key error).
+    db.flush()
+    db.refresh(exam, with_for_update=True)
     if exam.state is not SessionState.PUBLISHED:
         raise StateError.coded(
             "revision_not_published",

@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 from marking.audit import ledger
 from marking.errors import MarkingError, NotFound, StateError
 from marking.intake.recusal import ruler_of
+from marking.people.register import require_in_standing
 from marking.queue.marks import apply_reconciliation, validate_mark
 from marking.store.models import (
     Account,
@@ -317,6 +318,7 @@ def _require_ruler(db: Session, exam: ExamSession, account: Account, response: R
             "correction_not_yours",
             "only the examiner who gave a mark, or the lead examiner, corrects it",
         )
+    require_in_standing(account, exam)
     if ruler_of(db, exam, response.script_id) != account.id:
         raise NotFound.coded(
             "correction_no_response",

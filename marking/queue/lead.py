@@ -14,6 +14,7 @@ from marking.domain.definition import parse_answer
 from marking.errors import MarkingError, NotFound, StateError
 from marking.intake.questions import make_scorer_for
 from marking.intake.recusal import ruler_of, rules_here
+from marking.people.register import require_in_standing
 from marking.queue.claims import shown_code
 from marking.queue.marks import apply_reconciliation, effective_marks, validate_mark
 from marking.store.models import (
@@ -55,6 +56,7 @@ def _require_ruler(db: Session, exam: ExamSession, account: Account, response: R
     if account.id not in (exam.lead_id, exam.deputy_id):
         raise MarkingError(f"only the lead examiner of session {exam.code} may do this")
     _require_marking(exam)
+    require_in_standing(account, exam)
     if ruler_of(db, exam, response.script_id) != account.id:
         raise NotFound(f"no response {response.id} awaiting your ruling in session {exam.code}")
 

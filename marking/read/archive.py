@@ -56,6 +56,7 @@ from marking.store.models import (
     SessionState,
     utcnow,
 )
+from reports.cells import csv_row
 from reports.data import Register, StatsInput
 
 FORMAT = "blindmark-archive/1"
@@ -128,7 +129,8 @@ class _Writer:
         self.chunks(name, [content])
 
     def csv(self, name: str, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
-        """UTF-8 with BOM, as the §11 exports (Excel shows Chinese correctly)."""
+        """UTF-8 with BOM, as the §11 exports (Excel shows Chinese correctly), each cell
+        through ``reports.cells.safe_cell`` (``bundle.plain`` reads it back)."""
         self.chunks(name, _csv_parts(header, rows))
 
     def close_with(self, manifest: dict[str, Any]) -> None:
@@ -142,9 +144,9 @@ def _csv_parts(header: Sequence[str], rows: Iterable[Sequence[str]]) -> Iterable
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
-    writer.writerow(header)
+    writer.writerow(csv_row(header))
     for i, row in enumerate(rows, start=1):
-        writer.writerow(row)
+        writer.writerow(csv_row(row))  # as the §11 exports: no cell opens as a formula
         if i % 2000 == 0:
             yield buffer.getvalue().encode()
             buffer.seek(0)

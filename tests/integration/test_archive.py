@@ -22,10 +22,11 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marking.audit import bundle
 from marking.audit.bundle import check_archive
 from marking.cli import main
 from marking.demo.demo import run_demo
-from marking.errors import StateError
+from marking.errors import InputError, StateError
 from marking.read.archive import write_archive
 from marking.setup.sessions import get_session
 from marking.store.db import transaction
@@ -363,3 +364,61 @@ def test_an_outcome_that_does_not_follow_from_the_scores_is_named(
     found = problems(rewritten(archived.path, tmp_path / "t.zip", fail_them))
     exam_no = body["rows"][passed][0]
     assert f"candidate {exam_no}: outcome fail in the results, but its scores give pass" in found
+
+
+def test_a_crafted_archive_is_refused_not_a_crash(archived: Archived, tmp_path: Path) -> None:
+    """An archive whose manifest is fixed up but whose results file is no JSON, or whose
+    rows are of the wrong length, or whose ledger line is a list: refused as an archive
+    that cannot be read (the verify screen says so), never an uncaught error (档案管理)."""
+    broken = {
+        "not-json": lambda f: f.__setitem__("results/revision-1.json", b"\xff=cmd|' /C calc'!A0"),
+        "short-row": lambda f: f.__setitem__(
+            "results/revision-1.json", json.dumps({"columns": ["a", "b"], "rows": [["1"]]}).encode()
+        ),
+        "no-columns": lambda f: f.__setitem__("results/revision-1.json", b"[]"),
+    }
+    for label, change in broken.items():
+        path = rewritten(archived.path, tmp_path / f"{label}.zip", change)
+        with pytest.raises(InputError) as refused:
+            check_archive(path)
+        assert "not a blindmark archive" in str(refused.value), label
+
+
+def test_a_member_too_large_to_read_whole_is_refused(
+    archived: Archived, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ledger, manifest and tables are read whole: one that unpacks beyond the limit
+    (a crafted archive within the zip limits may unpack to gigabytes) is refused before a
+    byte of it is read, naming it."""
+    monkeypatch.setattr(bundle, "READ_LIMIT", 4096)
+    padded = rewritten(
+        archived.path,
+        tmp_path / "padded.zip",
+        lambda f: f.__setitem__("ledger/session.jsonl", f["ledger/session.jsonl"] + b" " * 8192),
+    )
+    with pytest.raises(InputError) as refused:
+        check_archive(padded)
+    assert "unpacks to more than" in str(refused.value)
+
+
+def test_the_archives_tables_open_as_text_in_a_spreadsheet(
+    archived: Archived, tmp_path: Path
+) -> None:
+    """A name or reason that starts like a formula (=HYPERLINK, +cmd) is written quoted,
+    as in the §11 exports (reports/cells.py), and the check reads it back unquoted."""
+    from marking.read.archive import _csv_parts
+
+    written = b"".join(_csv_parts(["name"], [['=HYPERLINK("http://x","点击")'], ["-0.5"]]))
+    assert b"'=HYPERLINK" in written and b"\r\n-0.5\r\n" in written
+
+    name = '=HYPERLINK("http://x","点击")'
+
+    def rename(files: dict[str, bytes]) -> None:
+        body = json.loads(files["results/revision-1.json"])
+        body["rows"][0][1] = name
+        files["results/revision-1.json"] = json.dumps(body, ensure_ascii=False).encode()
+        edit_csv(files, "results/revision-1.csv", lambda rows: rows[1].__setitem__(1, "'" + name))
+
+    found = problems(rewritten(archived.path, tmp_path / "formula.zip", rename))
+    assert any("do not hash to the published digest" in p for p in found)  # a name changed
+    assert not any("results/revision-1.csv" in p for p in found), found

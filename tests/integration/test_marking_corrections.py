@@ -265,6 +265,7 @@ def test_the_deputy_corrects_where_the_lead_is_excluded(db: Session, tmp_path: P
     response the lead is excluded from; the lead is refused."""
     exam = f.tiny_session(db, tmp_path, "K-07", n=1).exam
     add_user(db, "deputy", role=Role.LEAD)
+    f.certify(db, "deputy")  # a deputy lead is a certified senior examiner too (DESIGN §14)
     name_deputy(db, exam, "deputy", actor="office")
     mark_as(db, exam, "e1", {Q: "3"})
     mark_as(db, exam, "e2", {Q: "3"})

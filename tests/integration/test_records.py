@@ -215,6 +215,13 @@ def test_a_collective_decision_waits_for_the_centre_then_publishes(
     )
     with pytest.raises(InputErrors, match="collective 'G1' is one decision"):
         record_violations(db, exam, bad, actor="office")
+    # The id is shown in clear before publication (the centre's list): it may not carry a
+    # candidate's exam number (R1), and the refusal does not quote the number either.
+    naming = violations_csv(tmp_path, [(c1, "theory", "void", "集体作弊", "lead", f"G-{c1}")])
+    with pytest.raises(InputErrors, match="must not contain a candidate's exam number") as named:
+        record_violations(db, exam, naming, actor="office")
+    assert c1 not in "\n".join(e.reason for e in named.value.errors)
+    assert waiting(db, exam) == []
     rows = [
         (c1, "theory", "void", "集体作弊", "lead", "G1"),
         (c2, "theory", "void", "集体作弊", "lead", "G1"),
