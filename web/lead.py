@@ -62,7 +62,8 @@ def assign(code: str, group: str) -> Response | tuple[str, int]:
         result = actions.lead_assign(get_db(), exam, account, group, names)
     except MarkingError as exc:
         return _session_page(code, refusal(exc, form="assign", group=group)), 422
-    flash(_("Assigned to %(g)s: %(n)d new.", g=group, n=len(result["added"])), "ok")
+    named = actions.group_name(exam, group)
+    flash(_("Assigned to %(g)s: %(n)d new.", g=named, n=len(result["added"])), "ok")
     return redirect(url_for("lead.session", code=code) + "#assignment")
 
 
@@ -72,7 +73,11 @@ def approve(code: str, group: str) -> Response:
     exam, account = session_as_lead(code)
     actions.approve(get_db(), exam, account, group)
     flash(
-        _("Marking scheme of group %(g)s approved: the group is open for marking.", g=group), "ok"
+        _(
+            "Marking scheme of group %(g)s approved: the group is open for marking.",
+            g=actions.group_name(exam, group),
+        ),
+        "ok",
     )
     return redirect(url_for("lead.session", code=code))
 

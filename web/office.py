@@ -190,7 +190,8 @@ def assign(code: str, group: str) -> WerkzeugResponse | tuple[str, int]:
         )
     except MarkingError as exc:
         return _session_page(code, refusal(exc, form="assign", group=group)), 422
-    flash(_("Assigned to %(g)s: %(n)d new.", g=group, n=len(result["added"])), "ok")
+    named = actions.group_name(exam, group)
+    flash(_("Assigned to %(g)s: %(n)d new.", g=named, n=len(result["added"])), "ok")
     return redirect(url_for("office.session", code=code))
 
 

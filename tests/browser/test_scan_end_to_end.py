@@ -269,10 +269,11 @@ def expected_results(corpus: Corpus) -> dict[str, tuple[str, str]]:
 def published(page: Page) -> dict[str, tuple[str, str]]:
     """The results page's table: per exam number, (theory score, outcome)."""
     table = page.locator("table.results")
-    columns = table.locator("thead th").all_inner_texts()
+    columns = [th.get_attribute("data-column") for th in table.locator("thead th").all()]
     rows = [r.locator("td").all_inner_texts() for r in table.locator("tbody tr").all()]
     found = [dict(zip(columns, row, strict=True)) for row in rows]
-    return {r["exam_no"]: (r["theory_score"], r["outcome"]) for r in found}
+    words = {"合格": "pass", "不合格": "fail", "缺考": "absent", "成绩无效": "void"}
+    return {r["exam_no"]: (r["theory_score"], words[r["outcome"]]) for r in found}
 
 
 def test_print_fill_scan_settle_mark_and_publish(

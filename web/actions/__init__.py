@@ -17,7 +17,7 @@ from web.actions.admin import (
     decide_account_request,
     update_account,
 )
-from web.actions.common import progress, session_summary, upload_name
+from web.actions.common import group_name, progress, session_summary, upload_name
 from web.actions.corrections import correct_own, find_response, last_mark, lead_correct, record
 from web.actions.examiner import (
     claim,
@@ -110,6 +110,7 @@ __all__ = [
     "export_csv",
     "find_response",
     "flag",
+    "group_name",
     "held",
     "intake",
     "keys_init",

@@ -79,3 +79,9 @@ def upload_name(filename: str | None, default: str) -> str:
     name = PurePosixPath((filename or "").replace("\\", "/")).name
     name = "".join(c for c in name if c.isprintable())[:100]
     return name or default
+
+
+def group_name(exam: ExamSession, key: str) -> str:
+    """A marking group's name as the definition gives it (简答题), for messages: a reader
+    sees names, not keys; the key itself when the session has no such group."""
+    return next((g.name for g in exam.groups if g.key == key), key)
