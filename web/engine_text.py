@@ -272,7 +272,31 @@ TEXT: dict[str, object] = {
         "Revision %(number)s of session %(session)s cannot be approved or published while "
         "work is open: %(problems)s"
     ),
+    # What still stands between a session and publication (publication/preconditions.py)
+    "open_anomaly": _l("Group %(group)s: %(count)s response(s) are on hold for an anomaly."),
+    "open_anomaly_reports": _l("%(count)s anomaly report(s) are not resolved."),
+    "open_arbitration": _l("Group %(group)s: %(count)s response(s) await the lead's arbitration."),
+    "open_collectives": _l(
+        "%(count)s collective violation decision(s) wait for the guidance centre's approval "
+        "(R13): %(which)s"
+    ),
+    "open_held": _l("%(count)s response(s) are still held by examiners."),
+    "open_marks": _l("Group %(group)s: %(count)s response(s) still need marks."),
+    "open_no_batch": _l("No intake batch yet."),
+    "open_no_deputy": _l(
+        "%(count)s response(s) wait for a ruling the lead is excluded from and no deputy lead "
+        "may give: the office names a deputy lead on the page of session %(session)s."
+    ),
+    "open_scheme": _l("Marking scheme not approved for group(s): %(groups)s"),
 }
+
+
+def coded_text(item: dict[str, object]) -> str:
+    """A coded item (``{"code", "params"}``, as an action returns it) in the reader's language."""
+    text = TEXT.get(str(item["code"]))
+    params = item.get("params") or {}
+    assert isinstance(params, dict)
+    return str(text) % params if text is not None else str(item.get("code"))
 
 
 def word(exc: MarkingError) -> str | None:

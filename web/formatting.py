@@ -120,7 +120,9 @@ def report_language() -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(when=when, number=number)
-    app.jinja_env.globals.update(percent=percent, ratio=ratio)
+    from web.engine_text import coded_text
+
+    app.jinja_env.globals.update(percent=percent, ratio=ratio, coded_text=coded_text)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

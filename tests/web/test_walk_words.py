@@ -1,0 +1,35 @@
+"""What a Chinese reader of the publication checklist and the register meets (a walk of
+issue 12 in the browser): engine words in Chinese, no command line, the refusal in view."""
+
+from __future__ import annotations
+
+from tests.web.conftest import World
+
+
+def test_open_work_on_the_checklist_reads_in_chinese_with_group_names(world: World) -> None:
+    """R16: the director sees what still stands before approval, in words and group names,
+    and no `blindmark` command (the browser is the director's whole tool)."""
+    world.session("WALK-OPEN")
+    director = world.client("director")
+    director.get("/lang/zh_CN")
+    page = director.get("/director/sessions/WALK-OPEN").get_data(as_text=True)
+    assert 'class="open-work"' in page
+    items = page.split('class="open-work"', 1)[1].split("</ul>", 1)[0]
+    assert "尚待评分" in items
+    assert "still need marks" not in items and "group " not in items
+    assert "blindmark" not in page
+    office = world.client("office")
+    office.get("/lang/zh_CN")
+    page = office.get("/office/sessions/WALK-OPEN").get_data(as_text=True)
+    assert "key_file" not in page.split('class="custody"', 1)[1].split("</p>", 1)[0]
+
+
+def test_a_refused_register_form_brings_the_reader_back_to_it(world: World) -> None:
+    """第八条: a suspension without the confirmation is refused beside the examiner's row,
+    and the page opens there rather than at the top of a long register."""
+    world.session("WALK-REG")
+    office = world.client("office")
+    office.get("/lang/zh_CN")
+    page = office.get("/office/examiners").get_data(as_text=True)
+    assert 'action="/office/examiners/e2/record#record-e2"' in page
+    assert 'id="record-e2"' in page
