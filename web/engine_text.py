@@ -130,6 +130,10 @@ TEXT: dict[str, object] = {
     ),
     "conflict_not_recused": _l("Only examiners and leads declare their own conflicts."),
     "conflict_id_empty": _l("Type the candidate's ID number."),
+    "conflict_id_checksum": _l(
+        "%(id)s is not a resident identity card number (18 characters, the last its check "
+        "digit): check it, or say it is another document's number"
+    ),
     "conflict_id_long": _l("An ID number has at most 64 characters."),
     "conflict_relation": _l(
         "Choose the relation: relative (亲属), teacher and student (师生), master and "
