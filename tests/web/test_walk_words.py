@@ -33,3 +33,15 @@ def test_a_refused_register_form_brings_the_reader_back_to_it(world: World) -> N
     page = office.get("/office/examiners").get_data(as_text=True)
     assert 'action="/office/examiners/e2/record#record-e2"' in page
     assert 'id="record-e2"' in page
+
+
+def test_refused_assignment_and_override_forms_open_at_the_form(world: World) -> None:
+    """第七条(六), 第七条(四): the lead's assignment, the office's assignment and deputy, and
+    the director's team override come back beside their form, not at the top of the page."""
+    world.session("WALK-ASSIGN")
+    lead = world.client("lead").get("/lead/sessions/WALK-ASSIGN").get_data(as_text=True)
+    assert 'groups/short/assign#assign-short"' in lead and 'id="assign-short"' in lead
+    office = world.client("office").get("/office/sessions/WALK-ASSIGN").get_data(as_text=True)
+    assert 'groups/short/assign#assign-short"' in office and "/deputy#deputy" in office
+    page = world.client("director").get("/director/sessions/WALK-ASSIGN").get_data(as_text=True)
+    assert "#team-override" in page and 'id="team-override"' in page
