@@ -3,7 +3,10 @@ issue 12 in the browser): engine words in Chinese, no command line, the refusal 
 
 from __future__ import annotations
 
+from marking.setup.sessions import get_session
+from tests.integration.factory import mark_all
 from tests.web.conftest import World
+from tests.web.test_batches import publish
 
 
 def test_open_work_on_the_checklist_reads_in_chinese_with_group_names(world: World) -> None:
@@ -45,3 +48,23 @@ def test_refused_assignment_and_override_forms_open_at_the_form(world: World) ->
     assert 'groups/short/assign#assign-short"' in office and "/deputy#deputy" in office
     page = world.client("director").get("/director/sessions/WALK-ASSIGN").get_data(as_text=True)
     assert "#team-override" in page and 'id="team-override"' in page
+
+
+def test_the_results_table_names_its_columns_and_outcomes_in_chinese(world: World) -> None:
+    """R8: after publication the office reads the results: headers and outcomes in words
+    (准考证号, 合格), not the CSV's keys ('exam_no', 'pass'); the CSV keeps its keys."""
+    tiny = world.session("WALK-RES", key_file=True)
+    with world.tx() as db:
+        mark_all(db, get_session(db, "WALK-RES"), ["e1", "e2", "e3"])
+    assert world.client("director").post("/director/sessions/WALK-RES/approval").status_code == 302
+    assert tiny.keys.key_file is not None
+    assert publish(world, "WALK-RES", tiny.keys.key_file.read_bytes())[0] == 200
+    office = world.client("office")
+    office.get("/lang/zh_CN")
+    page = office.get("/office/sessions/WALK-RES/results").get_data(as_text=True)
+    head = page.split('<table class="results">', 1)[1].split("</thead>", 1)[0]
+    assert "准考证号" in head and "姓名" in head and "结果" in head
+    assert ">exam_no<" not in head and ">outcome<" not in head and "_score<" not in head
+    body = page.split("</thead>", 1)[1]
+    assert "<td>pass</td>" not in body and "<td>fail</td>" not in body
+    assert "合格" in body
