@@ -3,6 +3,8 @@ issue 12 in the browser): engine words in Chinese, no command line, the refusal 
 
 from __future__ import annotations
 
+import re
+
 from marking.setup.sessions import get_session
 from tests.integration.factory import mark_all
 from tests.web.conftest import World
@@ -68,3 +70,15 @@ def test_the_results_table_names_its_columns_and_outcomes_in_chinese(world: Worl
     body = page.split("</thead>", 1)[1]
     assert "<td>pass</td>" not in body and "<td>fail</td>" not in body
     assert "合格" in body
+
+
+def test_the_leads_scheme_table_names_questions_not_keys(world: World) -> None:
+    """第七条(六): the lead reads each group's questions as 'component, question N' in
+    words before approving its scheme, not 'theory/4'."""
+    world.session("WALK-SCHEME")
+    lead = world.client("lead")
+    lead.get("/lang/zh_CN")
+    page = lead.get("/lead/sessions/WALK-SCHEME").get_data(as_text=True)
+    assert 'data-question="' in page
+    cells = re.findall(r'<td data-question="[^"]+">([^<]+)</td>', page)
+    assert cells and all("题" in c and "/" not in c for c in cells)
