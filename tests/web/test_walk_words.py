@@ -82,3 +82,20 @@ def test_the_leads_scheme_table_names_questions_not_keys(world: World) -> None:
     assert 'data-question="' in page
     cells = re.findall(r'<td data-question="[^"]+">([^<]+)</td>', page)
     assert cells and all("题" in c and "/" not in c for c in cells)
+
+
+def test_error_pages_speak_chinese_and_lead_home(world: World) -> None:
+    """A mistyped address, another session's page or another role's page tells a Chinese
+    reader what happened in Chinese, with the way home (no werkzeug English)."""
+    world.session("WALK-ERR")
+    office = world.client("office")
+    office.get("/lang/zh_CN")
+    for path, words in (
+        ("/nothing-here", "此页面不存在"),
+        ("/office/sessions/NOPE", "没有场次 NOPE"),
+        ("/office/sessions/WALK-ERR/verify", "不能以这种方式打开"),
+        ("/director/", "此页面不适用于您的角色"),
+    ):
+        page = office.get(path).get_data(as_text=True)
+        assert words in page, path
+        assert "requested URL" not in page and 'href="/"' in page
