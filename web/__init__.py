@@ -80,14 +80,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.autoescape = True
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 
-    from web import db, errors, formatting, inbound, security, work_text
+    from web import db, errors, formatting, inbound, security
 
     db.init_app(app)
     inbound.init_app(app)  # first: no other hook may read a request before it is admitted
     security.init_app(app)
     errors.init_app(app)
     formatting.init_app(app)
-    work_text.install(app)
 
     # Their routes join the role blueprints and api_bp: scans and records (office_bp, and the
     # panel's scores examiner_bp), duties (auth_bp, office_bp, director_bp), revisions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from marking.errors import NotFound
@@ -26,10 +27,10 @@ def session_as_examiner(code: str) -> tuple[ExamSession, Account]:
     )
     row = get_db().execute(select(ExamSession, assigned).where(ExamSession.code == code)).first()
     if row is None:
-        raise NotFound(f"no session {code}")
+        raise NotFound(_("There is no session %(code)s.", code=code))
     exam, is_assigned = row
     if account.role is not Role.EXAMINER or not is_assigned:
-        raise Forbidden(f"you are not an examiner of session {code}")
+        raise Forbidden(_("You are not an examiner of session %(code)s.", code=code))
     return exam, account
 
 
@@ -43,7 +44,7 @@ def session_as_lead(code: str) -> tuple[ExamSession, Account]:
         exam.lead_id,
         exam.deputy_id,
     ):
-        raise Forbidden(f"you are not the lead examiner of session {code}")
+        raise Forbidden(_("You are not the lead examiner of session %(code)s.", code=code))
     return exam, account
 
 
@@ -51,7 +52,7 @@ def session_as_staff(code: str, *roles: Role) -> tuple[ExamSession, Account]:
     """Any session, for the centre's staff of ``roles`` (office, director)."""
     account = me()
     if account.role not in roles:
-        raise Forbidden("this is for the office and the director")
+        raise Forbidden(_("This is for the office and the director."))
     return _get(code), account
 
 
@@ -60,7 +61,7 @@ def session_as_custodian(code: str) -> tuple[ExamSession, Account]:
     checks that it does: marking/setup/custody.py)."""
     account = me()
     if account.role not in CUSTODIAN_ROLES:
-        raise Forbidden("key shares are held by staff accounts only")
+        raise Forbidden(_("Key shares are held by staff accounts only."))
     return _get(code), account
 
 
@@ -68,4 +69,4 @@ def _get(code: str) -> ExamSession:
     try:
         return get_session(get_db(), code)
     except NotFound:
-        raise NotFound(f"no session {code}") from None
+        raise NotFound(_("There is no session %(code)s.", code=code)) from None

@@ -36,6 +36,7 @@ def conflict_declare() -> tuple[Response, int]:
         id_number=text(data, "id_number"),
         relation=text(data, "relation"),
         session=text(data, "session").strip(),
+        other_document=data.get("other_document") is True,
     )
     return jsonify(done), 201
 

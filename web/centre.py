@@ -20,9 +20,12 @@ _: Callable[..., str] = gettext
 bp = Blueprint("centre", __name__, url_prefix="/centre")
 
 
-def _home(errors: dict[int, str] | None = None) -> str:
+def _home(errors: dict[int, str] | None = None, notes: dict[int, str] | None = None) -> str:
     return render_template(
-        "centre/home.html", waiting=acts.centre_waiting(get_db()), errors=errors or {}
+        "centre/home.html",
+        waiting=acts.centre_waiting(get_db()),
+        errors=errors or {},
+        notes=notes or {},
     )
 
 
@@ -37,7 +40,9 @@ def home() -> str:
 def approve(code: str, collective_id: int) -> Response | tuple[str, int]:
     if request.form.get("confirm") != "1":
         fail()
-        return _home({collective_id: _("Tick the box to confirm the approval.")}), 422
+        # The note typed stays in its field beside the reason.
+        note = {collective_id: request.form.get("note", "")}
+        return _home({collective_id: _("Tick the box to confirm the approval.")}, note), 422
     done = acts.centre_approve(get_db(), me(), code, collective_id, request.form.get("note", ""))
     flash(
         _(

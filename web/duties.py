@@ -58,6 +58,7 @@ def conflict_declare() -> Any:
             id_number=form.get("id_number", ""),
             relation=form.get("relation", ""),
             session=form.get("session", "").strip(),
+            other_document=form.get("other_document") == "yes",
         )
     except MarkingError as exc:
         g.declare_refused = {"message": refusal(exc), "field": duty_text.field_of(exc)}

@@ -37,6 +37,7 @@ COLUMNS = {
 FIELDS = {
     "conflict_id_empty": "id_number",
     "conflict_id_long": "id_number",
+    "conflict_id_checksum": "id_number",
     "conflict_relation": "relation",
     "conflict_no_key": "session",
     "conflict_published": "session",

@@ -130,6 +130,10 @@ TEXT: dict[str, object] = {
     ),
     "conflict_not_recused": _l("Only examiners and leads declare their own conflicts."),
     "conflict_id_empty": _l("Type the candidate's ID number."),
+    "conflict_id_checksum": _l(
+        "%(id)s is not a resident identity card number (18 characters, the last its check "
+        "digit): check it, or say it is another document's number"
+    ),
     "conflict_id_long": _l("An ID number has at most 64 characters."),
     "conflict_relation": _l(
         "Choose the relation: relative (亲属), teacher and student (师生), master and "
@@ -276,7 +280,35 @@ TEXT: dict[str, object] = {
         "Revision %(number)s of session %(session)s cannot be approved or published while "
         "work is open: %(problems)s"
     ),
+    # What still stands between a session and publication (publication/preconditions.py)
+    "open_anomaly": _l("Group %(group)s: %(count)s response(s) are on hold for an anomaly."),
+    "open_anomaly_reports": _l("%(count)s anomaly report(s) are not resolved."),
+    "open_arbitration": _l("Group %(group)s: %(count)s response(s) await the lead's arbitration."),
+    "open_collectives": _l(
+        "%(count)s collective violation decision(s) wait for the guidance centre's approval "
+        "(R13): %(which)s"
+    ),
+    "open_held": _l("%(count)s response(s) are still held by examiners."),
+    "open_marks": _l("Group %(group)s: %(count)s response(s) still need marks."),
+    "open_no_batch": _l("No intake batch yet."),
+    "open_no_deputy": _l(
+        "%(count)s response(s) wait for a ruling the lead is excluded from and no deputy lead "
+        "may give: the office names a deputy lead on the page of session %(session)s."
+    ),
+    "open_scheme": _l("Marking scheme not approved for group(s): %(groups)s"),
+    "revision_short_of_examiners": _l(
+        "Group %(group)s: %(count)s answer(s) have no examiner left who has not marked them: "
+        "assign more examiners to the group (or the lead, as an examiner)."
+    ),
 }
+
+
+def coded_text(item: dict[str, object]) -> str:
+    """A coded item (``{"code", "params"}``, as an action returns it) in the reader's language."""
+    text = TEXT.get(str(item["code"]))
+    params = item.get("params") or {}
+    assert isinstance(params, dict)
+    return str(text) % params if text is not None else str(item.get("code"))
 
 
 def word(exc: MarkingError) -> str | None:

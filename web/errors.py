@@ -184,4 +184,14 @@ def init_app(app: Flask) -> None:
             body = {"error": "too_large", "detail": detail(exc)}
         if wants_json():
             return jsonify(body), status
+        # Werkzeug's own English for a page that is not there or not opened that way.
+        if exc.description == type(exc).description:
+            if status == 404:
+                body["detail"] = _(
+                    "This page does not exist: check the address, or go back to the home page."
+                )
+            elif status == 405:
+                body["detail"] = _(
+                    "This address is not opened that way: go back to the page you came from."
+                )
         return render_template("error.html", status=status, body=body), status

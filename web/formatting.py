@@ -108,6 +108,23 @@ def percent(part: int, whole: int) -> str:
     return str(format_percent(part / whole if whole else 0, "#0.0%"))
 
 
+#: The published results' columns (DESIGN §11 keys) and outcomes, as a reader sees them;
+#: a component's columns are "<key>_code" and "<key>_score", named by the component.
+RESULT_COLUMNS = {
+    "exam_no": _l("Exam number"),
+    "name": _l("Candidate's name"),
+    "id_number": _l("ID number"),
+    "outcome": _l("Outcome"),
+    "interview_score": _l("Interview score"),
+}
+RESULT_OUTCOMES = {
+    "pass": _l("pass"),
+    "fail": _l("fail"),
+    "void": _l("void (violation)"),
+    "absent": _l("absent"),
+}
+
+
 def ratio(part: int, whole: int) -> int:
     """A whole percentage for a progress bar's width class."""
     return int(100 * part / whole) if whole else 0
@@ -120,7 +137,9 @@ def report_language() -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(when=when, number=number)
-    app.jinja_env.globals.update(percent=percent, ratio=ratio)
+    from web.engine_text import coded_text
+
+    app.jinja_env.globals.update(percent=percent, ratio=ratio, coded_text=coded_text)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
@@ -134,6 +153,8 @@ def init_app(app: Flask) -> None:
             "mark_kinds": MARK_KINDS,
             "final_rules": FINAL_RULES,
             "approval_parts": APPROVAL_PARTS,
+            "result_columns": RESULT_COLUMNS,
+            "result_outcomes": RESULT_OUTCOMES,
             "account_changes": ACCOUNT_CHANGES,
             "account_events": ACCOUNT_EVENTS,
             "locale": str(get_locale()),

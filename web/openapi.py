@@ -576,6 +576,8 @@ OPERATIONS: list[Operation] = [
                 "id_number": STRING,
                 "relation": {"enum": ["relative", "teacher_student", "master_apprentice", "other"]},
                 "session": STRING,
+                # true: id_number is a passport's or permit's, not a resident ID card's
+                "other_document": {"type": "boolean"},
             },
             ["id_number", "relation"],
         ),

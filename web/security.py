@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, after_this_request, current_app, g, request
+from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
@@ -110,7 +111,7 @@ def require(*roles: Role) -> Callable[[F], F]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if principal().role not in roles:
-                raise Forbidden("this page is not for your role")
+                raise Forbidden(_("This page is not for your role."))
             return view(*args, **kwargs)
 
         wrapper.roles = roles  # type: ignore[attr-defined]

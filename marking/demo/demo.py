@@ -150,10 +150,15 @@ def _accounts(engine: Engine, run_dir: Path, seed: int, tag: str) -> None:
     with transaction(engine) as db:
         # One hash for all: argon2id is slow on purpose, and these are demo accounts.
         shared = hash_password(DEMO_PASSWORD)
-        for role in (Role.OFFICE, Role.DIRECTOR, Role.LEAD, Role.CENTRE):
-            account = add_user(
-                db, f"{role.value}-{tag.lower()}", role=role, name=f"演示{role.value}"
-            )
+        # Names a Chinese reader sees on every page: words, not role keys.
+        names = {
+            Role.OFFICE: "演示考务办公室",
+            Role.DIRECTOR: "演示主任",
+            Role.LEAD: "演示考评组长",
+            Role.CENTRE: "演示鉴定指导中心",
+        }
+        for role, name in names.items():
+            account = add_user(db, f"{role.value}-{tag.lower()}", role=role, name=name)
             account.password_hash = shared
         # The lead is a senior examiner whose certificate covers the sessions (DESIGN §14):
         # the file gives the lead account one, beside the examiners'.

@@ -70,6 +70,7 @@ def seed(engine: Engine, *, candidates: int, out_dir: Path, echo: Callable[[str]
     echo(f"  office    office-{tag.lower()}")
     echo(f"  director  director-{tag.lower()}")
     echo(f"  lead      {lead}")
+    echo(f"  centre    centre-{tag.lower()} (guidance centre: approves collective violations)")
     echo(f"  examiners {', '.join(LIVE_EXAMINERS)}")
     echo(f"  admins    {', '.join(admins)}")
     echo(f"key file of {code}: {folder / 'session.key'} (passphrase {DEMO_PASSPHRASE!r})")

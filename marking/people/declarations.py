@@ -5,6 +5,7 @@ one row, and what the examiner may see of them afterwards (where and when, never
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -28,14 +29,20 @@ def declare_conflict(
     id_number: str,
     relation: str,
     session: ExamSession | None = None,
+    other_document: bool = False,
 ) -> list[ExamSession]:
     """An examiner's (or lead's) own recusal declaration (R10, 第七条(四)), as the file
     import takes it: sealed on entry into the session named, or into every open session that
     has its key (those without one cannot seal it yet: they are not among those returned),
     and left waiting for their later intakes. Returns the sessions it went to.
 
-    Raises MarkingError (coded) for an account not held to recusal, an empty or over-long ID
-    number, an unknown relation, a published or keyless session, or no session to take it."""
+    A number of digits that is not a valid 18-character resident identity card number (GB
+    11643 check digit) or an old 15-digit one is refused unless ``other_document`` says it is
+    another document's number: a mistyped number would never match and recuse nobody.
+
+    Raises MarkingError (coded) for an account not held to recusal, an empty, over-long or
+    mistyped ID number, an unknown relation, a published or keyless session, or no session
+    to take it."""
     if account.role not in RECUSED_ROLES or not account.active:
         raise MarkingError.coded(
             "conflict_not_recused", "only examiners and leads declare their own conflicts"
@@ -45,6 +52,13 @@ def declare_conflict(
         raise MarkingError.coded("conflict_id_empty", "type the candidate's ID number")
     if len(idn) > 64:
         raise MarkingError.coded("conflict_id_long", "an ID number has at most 64 characters")
+    if not other_document and not resident_id_plausible(idn):
+        raise MarkingError.coded(
+            "conflict_id_checksum",
+            "%(id)s is not a resident identity card number (18 characters, the last its check "
+            "digit): check it, or say it is another document's number",
+            id=idn,
+        )
     try:
         rel = Relation(relation.strip().lower())
     except ValueError:
@@ -63,6 +77,23 @@ def declare_conflict(
     for exam in targets:
         _store_conflicts(db, exam, [(account, idn, rel)], actor=account.username)
     return targets
+
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def resident_id_plausible(idn: str) -> bool:
+    """False for a number that looks like a resident identity card number (digits, perhaps a
+    final X) but is not one: 18 characters with a right GB 11643 check digit, or 15 digits.
+    Anything else (a passport, a permit) is another document's: True."""
+    if not re.fullmatch(r"[0-9]+X?", idn):
+        return True
+    if len(idn) == 15:
+        return idn.isdigit()
+    if len(idn) != 18 or not idn[:17].isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(idn[:17], _WEIGHTS, strict=True))
+    return "10X98765432"[total % 11] == idn[17]
 
 
 def _conflict_targets_or_none(db: Session) -> list[ExamSession]:

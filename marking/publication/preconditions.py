@@ -83,8 +83,19 @@ def open_work(
 
     ``skip_scripts`` are scripts of withdrawn batches: their work no longer counts.
     """
+    return [str(item) for item in open_items(db, exam, now=now, skip_scripts=skip_scripts)]
+
+
+def open_items(
+    db: Session,
+    exam: ExamSession,
+    *,
+    now: dt.datetime | None = None,
+    skip_scripts: Sequence[int] = (),
+) -> list[MarkingError]:
+    """``open_work`` as coded items, for a screen to word in its reader's language."""
     now = now or utcnow()
-    problems: list[str] = []
+    problems: list[MarkingError] = []
     query = (
         select(MarkingGroup.key, Response.state, func.count())
         .join(Response, Response.group_id == MarkingGroup.id)
@@ -94,27 +105,39 @@ def open_work(
     )
     if skip_scripts:
         query = query.where(Response.script_id.not_in(list(skip_scripts)))
-    rows = db.execute(query).all()
-    words = {
-        ResponseState.OPEN: "still need marks",
-        ResponseState.ANOMALY: "are on hold for an anomaly",
-        ResponseState.ARBITRATION: "await the lead's arbitration",
-    }
-    for group, state, count in rows:
-        problems.append(f"group {group}: {count} response(s) {words[state]}")
+    for group, state, count in db.execute(query).all():
+        problems.append(_waiting_responses(group, state, count))
     anomalies = db.scalar(
         select(func.count())
         .select_from(Anomaly)
         .where(Anomaly.session_id == exam.id, Anomaly.resolution.is_(None))
     )
     if anomalies:
-        problems.append(f"{anomalies} anomaly report(s) are not resolved")
+        problems.append(
+            MarkingError.coded(
+                "open_anomaly_reports",
+                "%(count)s anomaly report(s) are not resolved",
+                count=anomalies,
+            )
+        )
     unruled = _rulings_nobody_may_give(db, exam)
     if unruled:
         problems.append(
-            f"{unruled} response(s) wait for a ruling the lead is excluded from and no deputy "
-            f"lead may give: name one (`blindmark assign --session {exam.code} --deputy U`)"
+            MarkingError.coded(
+                "open_no_deputy",
+                "%(count)s response(s) wait for a ruling the lead is excluded from and no deputy "
+                "lead may give: name one (`blindmark assign --session %(session)s --deputy U`)",
+                count=unruled,
+                session=exam.code,
+            )
         )
+    problems.extend(_session_items(db, exam, now=now))
+    return problems
+
+
+def _session_items(db: Session, exam: ExamSession, *, now: dt.datetime) -> list[MarkingError]:
+    """The session-wide items of ``open_items``: leases, schemes, batches, collectives."""
+    problems: list[MarkingError] = []
     leases = db.scalar(
         select(func.count())
         .select_from(Lease)
@@ -123,28 +146,67 @@ def open_work(
         .where(Script.session_id == exam.id, Lease.state == LeaseState.HELD, Lease.expires_at > now)
     )
     if leases:
-        problems.append(f"{leases} response(s) are still held by examiners")
+        problems.append(
+            MarkingError.coded(
+                "open_held", "%(count)s response(s) are still held by examiners", count=leases
+            )
+        )
     unapproved = db.scalars(
         select(MarkingGroup.key).where(
             MarkingGroup.session_id == exam.id, MarkingGroup.approved_at.is_(None)
         )
     ).all()
     if unapproved:
-        problems.append("marking scheme not approved for group(s): " + ", ".join(unapproved))
+        problems.append(
+            MarkingError.coded(
+                "open_scheme",
+                "marking scheme not approved for group(s): %(groups)s",
+                groups=", ".join(unapproved),
+            )
+        )
     batches = db.scalar(
         select(func.count())
         .select_from(IntakeBatch)
         .where(IntakeBatch.session_id == exam.id, IntakeBatch.withdrawn_at.is_(None))
     )
     if not batches:
-        problems.append("no intake batch")
+        problems.append(MarkingError.coded("open_no_batch", "no intake batch"))
     waiting = collectives.waiting(db, exam)
     if waiting:
         problems.append(
-            f"{len(waiting)} collective violation decision(s) wait for the guidance centre's "
-            "approval (R13): " + ", ".join(f"{w.label} (record {w.record_id})" for w in waiting)
+            MarkingError.coded(
+                "open_collectives",
+                "%(count)s collective violation decision(s) wait for the guidance centre's "
+                "approval (R13): %(which)s",
+                count=len(waiting),
+                which=", ".join(w.label for w in waiting),
+            )
         )
     return problems
+
+
+def _waiting_responses(group: str, state: ResponseState, count: int) -> MarkingError:
+    """A group's responses that are not final yet, by what they wait for."""
+    if state is ResponseState.ANOMALY:
+        return MarkingError.coded(
+            "open_anomaly",
+            "group %(group)s: %(count)s response(s) are on hold for an anomaly",
+            group=group,
+            count=count,
+        )
+    if state is ResponseState.ARBITRATION:
+        return MarkingError.coded(
+            "open_arbitration",
+            "group %(group)s: %(count)s response(s) await the lead's arbitration",
+            group=group,
+            count=count,
+        )
+    return MarkingError.coded(
+        "open_marks",
+        "group %(group)s: %(count)s response(s) still need marks",
+        group=group,
+        count=count,
+    )
 
 
 def _rulings_nobody_may_give(db: Session, exam: ExamSession) -> int:

@@ -42,7 +42,7 @@ from marking.errors import MarkingError, NotFound, StateError
 from marking.people.accounts import require_role
 from marking.publication.late_conflicts import _rulings_in_force
 from marking.publication.outcomes import component_keys
-from marking.publication.preconditions import open_work
+from marking.publication.preconditions import open_items
 from marking.read.published import latest_published
 from marking.store.models import (
     Assignment,
@@ -358,11 +358,16 @@ class RevisionProgress:
     responses: int = 0
     states: dict[str, int] = field(default_factory=dict)
     short: dict[str, int] = field(default_factory=dict)  # group key -> responses starved
-    open_work: list[str] = field(default_factory=list)
+    # What still stands before approval, coded for a screen to word (``open_work`` in English).
+    open_items: list[MarkingError] = field(default_factory=list)
+
+    @property
+    def open_work(self) -> list[str]:
+        return [str(item) for item in self.open_items]
 
     @property
     def done(self) -> bool:
-        return self.published_at is None and not self.open_work
+        return self.published_at is None and not self.open_items
 
 
 def revision_progress(
@@ -389,11 +394,17 @@ def revision_progress(
     progress.states = {state.value: n for state, n in rows}
     progress.responses = sum(progress.states.values())
     progress.short = short_of_examiners(db, exam)
-    progress.open_work = open_work(db, exam, now=now)
+    progress.open_items = open_items(db, exam, now=now)
     for group, count in sorted(progress.short.items()):
-        progress.open_work.append(
-            f"group {group}: {count} response(s) have not enough examiners left who did not "
-            "mark them before: assign more examiners to the group (or the lead, as an examiner)"
+        progress.open_items.append(
+            MarkingError.coded(
+                "revision_short_of_examiners",
+                "group %(group)s: %(count)s response(s) have not enough examiners left who did "
+                "not mark them before: assign more examiners to the group (or the lead, as an "
+                "examiner)",
+                group=group,
+                count=count,
+            )
         )
     return progress
 

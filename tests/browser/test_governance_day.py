@@ -239,7 +239,7 @@ def intake_and_assign(office: Person, lead: Person, made: dict[str, Path]) -> No
     page.locator("form[action$='/intake'] input[name=name]").fill("第一批")
     submit(page, "form[action$='/intake']")
     ok(page, "考生 5 名")
-    form = f"form[action='/office/sessions/{CODE}/groups/short/assign']"
+    form = f"form[action^='/office/sessions/{CODE}/groups/short/assign']"
     page.locator(f"{form} input[name=examiner_list]").fill("e1，e2，e3")
     page.locator(f"{form} input[name=lead]").fill("lead")
     submit(page, form)
@@ -247,7 +247,7 @@ def intake_and_assign(office: Person, lead: Person, made: dict[str, Path]) -> No
     office.shot("72-office-assigned")
 
     desk = lead.go(f"/lead/sessions/{CODE}")
-    form = f"form[action='/lead/sessions/{CODE}/groups/prac/assign']"
+    form = f"form[action^='/lead/sessions/{CODE}/groups/prac/assign']"
     desk.locator(f"{form} input[name=examiner_list]").fill("e1,e2,e3")
     submit(desk, form)
     ok(desk, "实操题")
@@ -424,7 +424,7 @@ def open_revision(office: Person) -> None:
     office.shot("80-office-revision-open")
     # e1 and e2 marked c2's practical answer: a fourth examiner joins the group for it.
     page = office.go(f"/office/sessions/{CODE}")
-    form_ = f"form[action='/office/sessions/{CODE}/groups/prac/assign']"
+    form_ = f"form[action^='/office/sessions/{CODE}/groups/prac/assign']"
     page.locator(f"{form_} input[name=examiner_list]").fill("e4")
     submit(page, form_)
     ok(page, "实操题")

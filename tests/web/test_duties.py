@@ -392,3 +392,26 @@ def test_the_command_line_makes_an_invitation_the_browser_takes(world: World) ->
     login(world.app.test_client(), "e2", new)
     with world.tx() as db:
         world.passwords(db)
+
+
+def test_a_mistyped_id_number_is_refused_unless_another_documents(world: World) -> None:
+    """第七条(四) 回避: a resident ID number with a wrong check digit (or a digit short) would
+    never match a candidate and recuse nobody, while the examiner believes they are recused:
+    it is refused beside the field, the input kept; a passport's number is taken when the
+    examiner says so, and one with letters is taken as it is."""
+    world.session("DU-ID", n=1)
+    right = people(1, seed=43, prefix="2699")[0].id_number
+    wrong = right[:17] + ("0" if right[17] != "0" else "1")
+    e1 = world.client("e1")
+    for typed in (wrong, right[:17], "12345"):
+        refused = declare(e1, session="DU-ID", id_number=typed, relation="relative")
+        assert refused.status_code == 422
+        page = refused.get_data(as_text=True)
+        assert "不是有效的居民身份证号码" in page and 'id="declare-refused"' in page
+        assert f'value="{typed}"' in page
+    assert declare(e1, session="DU-ID", id_number=right, relation="relative").status_code == 302
+    other = declare(
+        e1, session="DU-ID", id_number="12345678", relation="other", other_document="yes"
+    )
+    assert other.status_code == 302
+    assert declare(e1, session="DU-ID", id_number="E12345678", relation="other").status_code == 302

@@ -110,6 +110,7 @@ def test_the_centre_approves_a_collective_decision_once_confirmed(world: World) 
     assert found
     unconfirmed = centre.post(found[1], data={"note": "同意"})
     assert unconfirmed.status_code == 422 and "G-WR2" in text(unconfirmed)
+    assert 'value="同意"' in text(unconfirmed)  # the note typed is kept beside the refusal
     assert world.client("director").post(found[1], data={"confirm": "1"}).status_code == 403
     assert centre.post(found[1], data={"confirm": "1", "note": "同意"}).status_code == 302
     assert 'data-collective="G-WR2"' not in text(centre.get("/centre/"))

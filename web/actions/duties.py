@@ -40,13 +40,24 @@ def declarable_sessions(db: Session) -> list[dict[str, Any]]:
 
 
 def declare(
-    db: Session, account: Account, *, id_number: str, relation: str, session: str
+    db: Session,
+    account: Account,
+    *,
+    id_number: str,
+    relation: str,
+    session: str,
+    other_document: bool = False,
 ) -> dict[str, Any]:
     """The account's own declaration, into the session chosen or every open one with a key
     (``session`` empty); the answer names the sessions only."""
     exam = get_session(db, session) if session else None
     done = declarations.declare_conflict(
-        db, account=account, id_number=id_number, relation=relation, session=exam
+        db,
+        account=account,
+        id_number=id_number,
+        relation=relation,
+        session=exam,
+        other_document=other_document,
     )
     return {"sessions": [e.code for e in done]}
 

@@ -29,6 +29,16 @@ from reports import cells
 from web.actions.common import plain
 
 
+def open_code(exam: ExamSession, item: MarkingError) -> dict[str, Any]:
+    names = {g.key: g.name for g in exam.groups}
+    params = dict(item.params)
+    if "group" in params:
+        params["group"] = names.get(str(params["group"]), params["group"])
+    if "groups" in params:
+        params["groups"] = "、".join(names.get(k, k) for k in str(params["groups"]).split(", "))
+    return {"code": item.code, "params": params}
+
+
 def publication(db: Session, exam: ExamSession) -> dict[str, Any]:
     """The checklist before publication, or what was published."""
     # The session's publication (revision 1); appeal revisions have their own page.
@@ -37,11 +47,12 @@ def publication(db: Session, exam: ExamSession) -> dict[str, Any]:
     )
     status = approval_status(db, exam)
     approval = status.approval
-    open_items = (
-        preconditions.open_work(db, exam)
+    coded = (
+        preconditions.open_items(db, exam)
         if exam.state in (SessionState.MARKING, SessionState.RECONCILED)
         else []
     )
+    open_items = [str(item) for item in coded]
     # What the director is shown is what they approve: the form carries this digest back.
     approvable = exam.state in (SessionState.MARKING, SessionState.RECONCILED) and not open_items
     checklist = [
@@ -54,6 +65,8 @@ def publication(db: Session, exam: ExamSession) -> dict[str, Any]:
         "custody": exam.custody.value if exam.custody else None,
         "threshold": exam.threshold,
         "open": open_items,
+        # The same, coded for a screen to word (groups by name, not key).
+        "open_codes": [open_code(exam, item) for item in coded],
         "checklist": checklist,
         # Only an approval that still matches the session lets the office publish.
         "approved_by": status.director if status.current else None,

@@ -27,6 +27,7 @@ from marking.publication.revisions import (
 from marking.read.published import published_revisions
 from marking.store.models import Account, ExamSession, Revision, SessionState
 from web.actions.common import plain
+from web.actions.publishing import open_code
 
 
 def _approval(db: Session, exam: ExamSession, revision: Revision) -> dict[str, Any] | None:
@@ -57,7 +58,7 @@ def _described(db: Session, exam: ExamSession, revision: Revision) -> dict[str, 
         "responses": progress.responses,
         "states": progress.states,
         "short": progress.short,
-        "open": progress.open_work,
+        "open": [open_code(exam, item) for item in progress.open_items],
         "approval": _approval(db, exam, revision),
     }
 
