@@ -278,7 +278,7 @@ def corrections_of(db: Session, mark_id: int) -> list[MarkCorrection]:
 def _locked_response(db: Session, exam: ExamSession, response_id: int) -> Response:
     """The response, locked (a mark or a claim on it waits, and then sees the correction),
     if it is an examiner-marked response of this session; NotFound otherwise."""
-    response = db.get(Response, response_id, with_for_update=True)
+    response = db.get(Response, response_id, with_for_update=True, populate_existing=True)
     script = None if response is None else db.get(Script, response.script_id)
     if response is None or script is None or script.session_id != exam.id:
         raise NotFound.coded(
