@@ -216,11 +216,20 @@ def test_a_changed_mark_is_caught_by_the_ledger_and_the_finals(
             r["response_id"]: r
             for r in csv.DictReader(io.StringIO(z.read("marks/responses.csv").decode("utf-8-sig")))
         }
-    # A double mark on a response whose two marks agreed: raise it far beyond tolerance.
+        withdrawn = {
+            w["mark_id"]
+            for w in csv.DictReader(
+                io.StringIO(z.read("marks/records/mark_withdrawal.csv").decode("utf-8-sig"))
+            )
+        }
+    # A double mark in force on a response whose two marks agreed (not one the appeal
+    # revision superseded, which counts in revision 1 only): raise it beyond tolerance.
     target = next(
         m
         for m in marks
-        if m["kind"] == "double" and responses[m["response_id"]]["final_rule"] == "agreed"
+        if m["kind"] == "double"
+        and m["id"] not in withdrawn
+        and responses[m["response_id"]]["final_rule"] == "agreed"
     )
     index = marks.index(target) + 1
 
