@@ -33,6 +33,10 @@ TEXT: dict[str, object] = {
     "correction_not_yours": _l(
         "Only the examiner who gave a mark, or the lead examiner, corrects it."
     ),
+    "correction_outside_revision": _l(
+        "That response is not in revision %(number)s of session %(session)s: only the "
+        "responses the open revision sends to be marked again take corrections."
+    ),
     "correction_published": _l(
         "Session %(session)s is published: a change now is an appeal (a revision)."
     ),

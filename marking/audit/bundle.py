@@ -21,7 +21,6 @@ import io
 import json
 import zipfile
 import zlib
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,16 +28,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from marking.audit import ledger
+from marking.audit.bundle_finals import check_finals, check_scores
 from marking.domain.archives import ZipLimits, open_zip
-from marking.domain.rules import (
-    Final,
-    NeedsArbitration,
-    component_passed,
-    component_score_tenths,
-    milli,
-    outcome,
-    reconcile,
-)
 from marking.errors import InputError
 from marking.publication.results import results_digest
 from reports.cells import FORMULA_STARTS
@@ -149,9 +140,12 @@ def _check(bundle: _Bundle, name: str) -> BundleReport:
     _check_publications(bundle, manifest.get("publications", []), entries)
     _check_account_entries(bundle)
     _check_marks_recorded(bundle, entries)
-    finals = _check_finals(bundle)
-    if finals is not None:
-        _check_scores(bundle, manifest.get("publications", []), finals)
+    _check_corrections_recorded(bundle, entries)
+    published = manifest.get("publications", [])
+    revisions = [int(p.get("revision") or 1) for p in published]
+    sums = check_finals(bundle, revisions)
+    if sums is not None:
+        check_scores(bundle, published, sums)
     return report
 
 
@@ -246,13 +240,21 @@ def _check_account_entries(bundle: _Bundle) -> None:
 
 
 def _heads_at(entries: list[_Entry], at: _Entry) -> set[str]:
-    """The ledger head as it stood just after entry ``at``: every lane's last entry up to
-    it, in the order the database numbered them (their ids), or, should ids not follow
-    the order of commits, the order of their times."""
+    """The ledger head as it stood just after the publication entry ``at``: every lane's
+    tip as the entry recorded them (its ``lanes``), with ``at`` as its own lane's tip. An
+    entry written before lanes were recorded: every lane's last entry up to it, in the
+    order the database numbered them (their ids), or, should ids not follow the order of
+    commits, the order of their times."""
+    lanes: dict[str, int] | None = at.payload.get("lanes")
+    if isinstance(lanes, dict):
+        wanted = {(lane, int(seq)) for lane, seq in lanes.items() if lane != at.lane}
+        tips = {e.lane: (e.seq, e.hash) for e in entries if (e.lane, e.seq) in wanted}
+        tips[at.lane] = (at.seq, at.hash)
+        return {ledger.head_of(tips)} if len(tips) == len(wanted) + 1 else set()
     heads: set[str] = set()
     orders: list[Callable[[_Entry], Any]] = [lambda e: e.id or 0, lambda e: e.created_at]
     for order in orders:
-        tips: dict[str, tuple[int, str]] = {}
+        tips = {}
         for e in entries:
             if e.lane == at.lane:
                 if e.seq <= at.seq:
@@ -263,10 +265,24 @@ def _heads_at(entries: list[_Entry], at: _Entry) -> set[str]:
     return heads
 
 
+def _publication_entry(entries: list[_Entry], revision: int) -> _Entry | None:
+    """The ledger entry that published ``revision`` (``publication`` for 1, then
+    ``revision_published`` with its number)."""
+    found = [
+        e
+        for e in entries
+        if e.kind in ("publication", "revision_published")
+        and int(e.payload.get("revision", 1)) == revision
+    ]
+    return found[-1] if found else None
+
+
 def _check_publications(
     bundle: _Bundle, published: list[dict[str, Any]], entries: list[_Entry]
 ) -> None:
-    """Each publication: results digest recomputed, recorded in the ledger, head in it."""
+    """Each publication: results digest recomputed, recorded in the ledger by the entry
+    that published that revision, and the ledger head printed for it the chains' head
+    just after that entry."""
     report = bundle.report
     if not published:
         report.add("the manifest lists no publication")
@@ -286,10 +302,10 @@ def _check_publications(
                 f"{digest} (they hash to {got}): a results row was changed"
             )
         _check_results_csv(bundle, str(p.get("results")), columns, rows)
-        recording = [e for e in entries if e.payload.get("results_sha256") == digest]
-        if not recording:
+        entry = _publication_entry(entries, int(revision or 1))
+        if entry is None or entry.payload.get("results_sha256") != digest:
             report.add(f"no ledger entry records the results digest of revision {revision}")
-        elif head not in _heads_at(entries, recording[-1]):
+        elif head not in _heads_at(entries, entry):
             report.add(
                 f"the ledger head of revision {revision} ({head}) is not the head of the "
                 "bundled ledger at its publication"
@@ -351,186 +367,32 @@ def _check_marks_recorded(bundle: _Bundle, entries: list[_Entry]) -> None:
                 return
 
 
-# --- finals from the marks (DESIGN §5), component scores from the finals (§11) -------------
-
-
-@dataclass(frozen=True)
-class _Rule:
-    tolerance: int
-    step: int
-    required: int
-
-
-def _milli(text: str) -> int | None:
-    return None if text == "" else milli(Decimal(text))
-
-
-def _marks_by_response(bundle: _Bundle) -> dict[int, list[tuple[int, int, int]]] | None:
-    """Each response's effective marks (independent ones first, then the third, by id):
-    withdrawn marks left out, a corrected mark at its latest correction."""
-    marks = bundle.table("marks/records/mark.csv")
-    withdrawals = bundle.table("marks/records/mark_withdrawal.csv")
-    corrections = bundle.table("marks/records/mark_correction.csv", required=False) or []
-    if marks is None or withdrawals is None:
-        return None
-    withdrawn = {int(w["mark_id"]) for w in withdrawals}
-    corrected: dict[int, tuple[int, int]] = {}
-    for c in corrections:
-        mid, seq = int(c["mark_id"]), int(c["seq"])
-        if mid not in corrected or corrected[mid][0] < seq:
-            corrected[mid] = (seq, milli(Decimal(c["value"])))
-    by_response: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
-    for m in marks:
-        mid = int(m["id"])
-        if mid in withdrawn:
+def _check_corrections_recorded(bundle: _Bundle, entries: list[_Entry]) -> None:
+    """Every mark correction in the records is the one its ledger entry recorded (R6): the
+    mark, the value and who corrected; none missing, none slipped in."""
+    rows = bundle.table("marks/records/mark_correction.csv", required=False)
+    if rows is None:
+        return
+    recorded = {
+        int(e.payload["correction"]): (int(e.payload["mark"]), Decimal(e.payload["new"]), e.actor)
+        for e in entries
+        if e.kind == "mark_corrected" and "correction" in e.payload
+    }
+    actual = {
+        int(c["id"]): (int(c["mark_id"]), Decimal(c["value"]), c["by_id_username"]) for c in rows
+    }
+    for cid in sorted(set(recorded) | set(actual)):
+        if recorded.get(cid) == actual.get(cid):
             continue
-        value = corrected[mid][1] if mid in corrected else milli(Decimal(m["value"]))
-        by_response[int(m["response_id"])].append((int(m["kind"] == "third"), mid, value))
-    for found in by_response.values():
-        found.sort()
-    return by_response
-
-
-def _rulings(bundle: _Bundle) -> dict[str, dict[int, int | None]] | None:
-    """The lead's rulings in force by kind: {response id: value in milli}."""
-    arbitrations = bundle.table("marks/records/arbitration.csv")
-    anomalies = bundle.table("marks/records/anomaly.csv")
-    withdrawals = bundle.table("marks/records/ruling_withdrawal.csv")
-    if arbitrations is None or anomalies is None or withdrawals is None:
-        return None
-    out_arb = {w["arbitration_id"] for w in withdrawals}
-    out_anomaly = {w["anomaly_id"] for w in withdrawals}
-    return {
-        "arbitration": {
-            int(a["response_id"]): _milli(a["value"])
-            for a in arbitrations
-            if a["id"] not in out_arb
-        },
-        "lead": {
-            int(a["response_id"]): _milli(a["final_value"])
-            for a in anomalies
-            if a["resolution"] == "final" and a["id"] not in out_anomaly
-        },
-    }
-
-
-def _check_finals(bundle: _Bundle) -> dict[str, int] | None:
-    """Recompute every response's final from its marks, rulings or key score and compare
-    with finals.csv; returns each script's sum of finals (milli)."""
-    paper = bundle.table("session/paper.csv")
-    responses = bundle.table("marks/responses.csv")
-    finals_rows = bundle.table("marks/finals.csv")
-    marks, ruled = _marks_by_response(bundle), _rulings(bundle)
-    if paper is None or responses is None or finals_rows is None or marks is None:
-        return None
-    if ruled is None:
-        return None
-    rules = {
-        (q["component"], q["question"]): _Rule(
-            _milli(q["tolerance"]) or 0, _milli(q["step"]) or 1000, int(q["marks_required"] or 2)
-        )
-        for q in paper
-    }
-    finals = {(f["script_code"], f["component"], f["question"]): f["final"] for f in finals_rows}
-    sums: dict[str, int] = defaultdict(int)
-    for final in finals_rows:
-        sums[final["script_code"]] += milli(Decimal(final["final"]))
-    bundle.report.responses = len(responses)
-    for r in responses:
-        where = (r["script_code"], r["component"], r["question"])
-        recorded = _milli(finals.get(where, ""))
-        expected, why = _expected_final(r, rules[where[1:]], marks, ruled)
-        if why is None and expected != recorded:
-            why = f"finals.csv holds {_shown(recorded)} but the marks give {_shown(expected)}"
-        if why is not None and not bundle.report.add(
-            f"script {where[0]}, {where[1]} question {where[2]}: {why}"
-        ):
-            break
-    return sums
-
-
-def _expected_final(
-    response: dict[str, str],
-    rule: _Rule,
-    marks: dict[int, list[tuple[int, int, int]]],
-    ruled: dict[str, dict[int, int | None]],
-) -> tuple[int | None, str | None]:
-    """The final the records give (milli), or why they give none that can be checked."""
-    rid, kind = int(response["response_id"]), response["final_rule"]
-    if response["key_score"] != "":
-        return _milli(response["key_score"]), None
-    values = [value for _third, _id, value in marks.get(rid, [])]
-    try:
-        outcome = reconcile(
-            values, tolerance=rule.tolerance, step=rule.step, required=rule.required
-        )
-    except ValueError as exc:
-        return None, f"its marks cannot be reconciled: {exc}"
-    if kind in ruled:
-        if kind == "arbitration" and not isinstance(outcome, NeedsArbitration):
-            return None, "arbitrated, but its marks reconcile without arbitration"
-        return ruled[kind].get(rid), None
-    return (outcome.value if isinstance(outcome, Final) else None), None
-
-
-def _shown(value: int | None) -> str:
-    return "no final" if value is None else format(Decimal(value) / 1000, "f")
-
-
-def _check_scores(bundle: _Bundle, published: list[dict[str, Any]], sums: dict[str, int]) -> None:
-    """The latest publication's component scores recomputed from the finals (§11): the sum
-    of finals × 100 / the component's maximum, rounded half-up to one decimal; and each
-    outcome that follows from them (not ``void``: violations stay sealed in the database).
-    Earlier revisions were computed from the finals before their appeal: not checked."""
-    paper = bundle.table("session/paper.csv")
-    if not published or paper is None:
-        return
-    content = bundle.read(str(published[-1].get("results")))
-    if content is None:
-        return
-    body = json.loads(content)
-    maxima: dict[str, int] = defaultdict(int)
-    for q in paper:
-        maxima[q["component"]] += milli(Decimal(q["max"]))
-    for row in (dict(zip(body["columns"], r, strict=True)) for r in body["rows"]):
-        for component, top in maxima.items():
-            code = row.get(f"{component}_code", "")
-            if not code:
-                continue
-            tenths = component_score_tenths(sums.get(code, 0), top)
-            expected = f"{Decimal(tenths).scaleb(-1):.1f}"
-            if row[f"{component}_score"] != expected and not bundle.report.add(
-                f"candidate {row['exam_no']}: {component} score {row[f'{component}_score']} "
-                f"in the results, but the finals of script {code} give {expected}"
-            ):
-                return
-        why = _outcome_problem(row, list(maxima))
-        if why is not None and not bundle.report.add(f"candidate {row['exam_no']}: {why}"):
+        if cid not in actual:
+            where = "missing from the records"
+        elif cid not in recorded:
+            where = "not in the ledger"
+        else:
+            (mark, value, by), (lmark, lvalue, lby) = actual[cid], recorded[cid]
+            where = (
+                f"mark {mark} to {value} by {by} in the records, mark {lmark} to {lvalue} "
+                f"by {lby} in the ledger"
+            )
+        if not bundle.report.add(f"mark correction {cid}: {where}"):
             return
-
-
-def _outcome_problem(row: dict[str, str], components: list[str]) -> str | None:
-    """Why the row's outcome does not follow from its scores (§11); None when it does, or
-    when only what the archive does not hold could decide (a violation, the panel's
-    scores behind an interview score)."""
-    if row["outcome"] == "void":
-        return None
-    interview = "interview_score" in row
-    absent = any(not row[f"{c}_code"] for c in components) or row.get("interview_score") == ""
-    passed = [component_passed(Decimal(row[f"{c}_score"])) for c in components if row[f"{c}_code"]]
-    if interview and not absent:
-        # R7 decides the interview on the panel's own scores: pass needs every component.
-        expected = "fail" if not all(passed) else row["outcome"]
-        if row["outcome"] not in ("pass", "fail"):
-            expected = "pass or fail"
-    else:
-        expected = outcome(
-            voided=False,
-            absent_any=absent,
-            components_passed=passed,
-            interview_passed=None,
-            needs_interview=False,
-        )
-    if row["outcome"] == expected:
-        return None
-    return f"outcome {row['outcome']} in the results, but its scores give {expected}"

@@ -8,6 +8,7 @@ so a mark changed, deleted or slipped into its table directly is caught as well.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,6 +27,7 @@ from marking.store.models import (
     Account,
     Anomaly,
     Arbitration,
+    CollectiveDecision,
     Component,
     Examiner,
     ExamSession,
@@ -36,10 +38,13 @@ from marking.store.models import (
     MarkWithdrawal,
     Publication,
     Question,
+    RecordWithdrawal,
     Response,
     RulingWithdrawal,
     Script,
+    SealedRecord,
     SessionState,
+    TeamOverride,
 )
 
 MAX_PROBLEMS = 20
@@ -72,6 +77,11 @@ class _Recorded:
     publications: dict[int, tuple[str, LedgerEntry]] = field(default_factory=dict)
     keys: dict[str, list[str]] = field(default_factory=dict)
     sheets: set[tuple[str, str, str]] = field(default_factory=set)  # component, serial, layout
+    # Records withdrawn (record id: reason, by), collective decisions approved (decision
+    # id: by, note), team overrides (rule, examiner, reason, director: how many).
+    records_withdrawn: dict[int, tuple[str, str]] = field(default_factory=dict)
+    collectives: dict[int, tuple[str, str]] = field(default_factory=dict)
+    overrides: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
 
 
 def verify(db: Session, exam: ExamSession) -> VerifyReport:
@@ -90,6 +100,7 @@ def verify(db: Session, exam: ExamSession) -> VerifyReport:
     _check_withdrawals(db, exam, recorded, report)
     _check_keys(db, exam, recorded.keys, report)
     _check_sheets(db, exam, recorded, report)
+    _check_governance(db, exam, recorded, report)
     try:
         check_reconciliation(db, exam)
     except MarkingError as exc:
@@ -144,6 +155,8 @@ def _read_ledger(db: Session, exam: ExamSession) -> _Recorded:
             recorded.publications[p.get("revision", 1)] = (p["results_sha256"], e)
         elif e.kind == "sheets_issued":
             recorded.sheets.update((p["component"], s, p["layout"]) for s in p["serials"])
+        else:
+            _read_governance(recorded, e)
     # Entries come lane by lane; corrections apply over the keys set, in time order.
     for *_when, question, answer in sorted(corrections):
         recorded.keys[question] = answer
@@ -248,6 +261,73 @@ def _check_sheets(
         report.problems.append(
             f"issued sheet {serial} ({component}, layout {layout}) disagrees between ledger "
             f"and table ({where})"
+        )
+
+
+def _read_governance(recorded: _Recorded, e: LedgerEntry) -> None:
+    """The records' and the team's entries: withdrawals of sealed records, the centre's
+    approvals of collective decisions, the director's team overrides."""
+    p = e.payload
+    if e.kind == "record_withdrawn":
+        recorded.records_withdrawn[p["record"]] = (p["reason"], e.actor)
+    elif e.kind == "collective_approved":
+        recorded.collectives[p["decision"]] = (e.actor, p.get("note", ""))
+    elif e.kind == "team_override":
+        recorded.overrides[(p["rule"], p.get("examiner") or "", p["reason"], e.actor)] += 1
+
+
+def _check_governance(
+    db: Session, exam: ExamSession, recorded: _Recorded, report: VerifyReport
+) -> None:
+    """Withdrawn sealed records, approved collective decisions and team overrides are those
+    the ledger recorded: a row written to its table directly (a record quietly left out of
+    publication, a collective decision approved without the centre, an override no director
+    gave) is named."""
+    withdrawn = {
+        rid: (reason, by)
+        for rid, reason, by in db.execute(
+            select(
+                RecordWithdrawal.record_id, RecordWithdrawal.reason, RecordWithdrawal.withdrawn_by
+            )
+            .join(SealedRecord, SealedRecord.id == RecordWithdrawal.record_id)
+            .where(SealedRecord.session_id == exam.id)
+        )
+    }
+    _compare("withdrawal of record", recorded.records_withdrawn, withdrawn, report)
+    approved = {
+        did: (by or "", note)
+        for did, by, note in db.execute(
+            select(
+                CollectiveDecision.id,
+                _username(CollectiveDecision.approved_by),
+                CollectiveDecision.approval_note,
+            ).where(
+                CollectiveDecision.session_id == exam.id,
+                CollectiveDecision.approved_at.is_not(None),
+            )
+        )
+    }
+    _compare("approval of collective decision", recorded.collectives, approved, report)
+    overrides: Counter[tuple[str, str, str, str]] = Counter(
+        (rule.value, examiner or "", reason, director)
+        for rule, examiner, reason, director in db.execute(
+            select(
+                TeamOverride.rule,
+                _username(TeamOverride.examiner_id),
+                TeamOverride.reason,
+                TeamOverride.director,
+            ).where(TeamOverride.session_id == exam.id)
+        )
+    )
+    for key in sorted(set(overrides) | set(recorded.overrides)):
+        if overrides[key] == recorded.overrides[key]:
+            continue
+        rule, examiner, _reason, director = key
+        where = "table only" if overrides[key] > recorded.overrides[key] else "ledger only"
+        whom = f" for {examiner}" if examiner else ""
+        report.problems.append(
+            f"team override of {rule}{whom} by {director} disagrees between ledger and table "
+            f"({where})"
         )
 
 

@@ -206,7 +206,7 @@ def withdraw_marks(
         withdrawn[kind].append(ruling_id)
     db.flush()
     for response_id in sorted(touched):
-        response = db.get(Response, response_id, with_for_update=True)
+        response = db.get(Response, response_id, with_for_update=True, populate_existing=True)
         assert response is not None
         group = db.get(MarkingGroup, response.group_id)
         question = db.get(Question, response.question_id)

@@ -7,7 +7,9 @@ Who corrects (DESIGN §14):
   marking;
 - after that (or a mark of someone else) only whoever rules on the response: the lead, or
   the deputy where the lead is excluded (as for rulings), until publication. After it a
-  change is an appeal (a revision, DESIGN §6).
+  change is an appeal (a revision, DESIGN §6): while a revision is open, the responses it
+  reopened take corrections by the same rules (their marks and rulings are the
+  revision's), every other response none.
 
 A correction never overwrites: ``MarkCorrection`` rows chain on the mark (``seq``), the
 latest in force (``effective_value``). The response is reconciled again at once on its
@@ -107,12 +109,13 @@ def last_correctable(db: Session, exam: ExamSession, examiner: Account) -> Corre
             Script.session_id == exam.id,
             Mark.examiner_id == examiner.id,
             Response.state != ResponseState.FINAL,
+            Mark.revision == Response.revision,
             ~exists().where(MarkWithdrawal.mark_id == Mark.id),
         )
         .order_by(Mark.id.desc())
         .limit(1)
     ).first()
-    if row is None or exam.state is not SessionState.MARKING:
+    if row is None or not exam.marking_open:
         return None
     rid, component, number, maximum, step, value, given = row
     return Correctable(rid, component, number, maximum, step, value, given)
@@ -189,6 +192,8 @@ def correct_mark(
         "reason": reason,
         "state": response.state.value,
     }
+    if response.revision != 1:
+        payload["revision"] = response.revision
     if withdrawn is not None:
         payload["arbitration_withdrawn"] = withdrawn
     ledger.append(db, exam, kind="mark_corrected", actor=account.username, payload=payload, now=now)
@@ -228,7 +233,12 @@ def correct_arbitration(
     now = now or utcnow()
     db.add(RulingWithdrawal(arbitration_id=in_force.id, reason=reason, by=account.username))
     arbitration = Arbitration(
-        response_id=response.id, lead_id=account.id, value=new, reason=reason, created_at=now
+        response_id=response.id,
+        lead_id=account.id,
+        value=new,
+        reason=reason,
+        created_at=now,
+        revision=response.revision,
     )
     db.add(arbitration)
     response.final = new
@@ -245,6 +255,7 @@ def correct_arbitration(
             "old": f"{in_force.value:f}",
             "new": f"{new:f}",
             "reason": reason,
+            **({"revision": response.revision} if response.revision != 1 else {}),
         },
         now=now,
     )
@@ -268,7 +279,7 @@ def corrections_of(db: Session, mark_id: int) -> list[MarkCorrection]:
 def _locked_response(db: Session, exam: ExamSession, response_id: int) -> Response:
     """The response, locked (a mark or a claim on it waits, and then sees the correction),
     if it is an examiner-marked response of this session; NotFound otherwise."""
-    response = db.get(Response, response_id, with_for_update=True)
+    response = db.get(Response, response_id, with_for_update=True, populate_existing=True)
     script = None if response is None else db.get(Script, response.script_id)
     if response is None or script is None or script.session_id != exam.id:
         raise NotFound.coded(
@@ -276,6 +287,16 @@ def _locked_response(db: Session, exam: ExamSession, response_id: int) -> Respon
             "that response is not in session %(session)s",
             session=exam.code,
         )
+    if exam.state is SessionState.PUBLISHED and exam.open_revision is not None:
+        if response.revision != exam.open_revision:
+            raise StateError.coded(
+                "correction_outside_revision",
+                "that response is not in revision %(number)s of session %(session)s: only "
+                "the responses the open revision sends to be marked again take corrections",
+                number=exam.open_revision,
+                session=exam.code,
+            )
+        return response
     if exam.state is SessionState.PUBLISHED:
         raise StateError.coded(
             "correction_published",
@@ -297,7 +318,7 @@ def _require_may_correct(
     """The examiner's own mark before the final (the session marking); otherwise only
     whoever rules on the response (the lead, or the deputy where the lead is excluded)."""
     own = mark.examiner_id == account.id
-    if own and response.state is not ResponseState.FINAL and exam.state is SessionState.MARKING:
+    if own and response.state is not ResponseState.FINAL and exam.marking_open:
         return
     if account.id in (exam.lead_id, exam.deputy_id):
         _require_ruler(db, exam, account, response)

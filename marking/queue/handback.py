@@ -55,7 +55,7 @@ def flag(
         raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
     now = now or utcnow()
     lease = held_lease(db, exam, examiner, response_id, now=now)
-    response = db.get(Response, response_id, with_for_update=True)
+    response = db.get(Response, response_id, with_for_update=True, populate_existing=True)
     assert response is not None
     lease.state = LeaseState.RELEASED
     response.held -= 1

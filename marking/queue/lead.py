@@ -118,7 +118,7 @@ def arbitration_tasks(
 def _session_response(db: Session, exam: ExamSession, response_id: int) -> Response:
     """The response, locked, if it belongs to this session; NotFound otherwise (messages
     name no row id: the lead addresses responses by handle)."""
-    response = db.get(Response, response_id, with_for_update=True)
+    response = db.get(Response, response_id, with_for_update=True, populate_existing=True)
     script = None if response is None else db.get(Script, response.script_id)
     if response is None or script is None or script.session_id != exam.id:
         raise NotFound(f"that response is not in session {exam.code}")

@@ -5,9 +5,10 @@ What it holds (``manifest.json`` lists every file with its SHA-256 and size):
 - ``session/session.toml`` (the definition as stored) and ``session/paper.csv``;
 - ``results/revision-N.csv`` and ``.json`` for each publication: the results exactly as
   their digest was computed (columns and rows), so the digest recomputes from the file;
-- ``marks/marks.csv`` and ``marks/finals.csv`` (the §11 exports), ``marks/responses.csv``
-  and ``marks/records/*.csv``: every mark, withdrawal, ruling, anomaly and key correction
-  as stored (``archive_records.RECORD_TABLES``);
+- ``marks/marks.csv`` and ``marks/finals.csv`` (the §11 exports of the latest revision),
+  ``marks/responses.csv`` and ``marks/records/*.csv``: every mark, withdrawal, correction,
+  ruling, anomaly and key correction as stored, and the appeal revisions with the finals
+  their responses had before them (``archive_records.RECORD_TABLES``);
 - ``ledger/session.jsonl`` (every entry of the session's chains), ``ledger/lanes.json``
   (each chain's recorded tip) and ``ledger/accounts.jsonl`` (the account ledger's entries
   naming an account that acted in the session);
@@ -35,7 +36,6 @@ from sqlalchemy.orm import Session
 
 from marking.audit import ledger
 from marking.errors import StateError
-from marking.publication.results import result_columns
 from marking.read import exports
 from marking.read.archive_records import (
     RECORD_TABLES,
@@ -49,10 +49,8 @@ from marking.read.reportdata import gather
 from marking.read.reporting import produce
 from marking.store.models import (
     AccountLedgerEntry,
-    Component,
     ExamSession,
     Publication,
-    Result,
     SessionState,
     utcnow,
 )
@@ -74,20 +72,18 @@ class ArchiveSummary:
 
 
 def publications(db: Session, exam: ExamSession) -> list[Publication]:
-    """The session's publications, first to last: one per revision once appeals exist
-    (a ``revision`` attribute), the one publication before."""
-    order = getattr(Publication, "revision", Publication.id)
+    """The session's publications, first to last: one per revision (1, then each appeal's)."""
     return list(
         db.scalars(
             select(Publication)
             .where(Publication.session_id == exam.id)
-            .order_by(order, Publication.id)
+            .order_by(Publication.revision)
         )
     )
 
 
 def revision_of(publication: Publication) -> int:
-    return int(getattr(publication, "revision", None) or 1)
+    return publication.revision
 
 
 def require_archivable(exam: ExamSession) -> None:
@@ -258,7 +254,8 @@ def _write_results(
 ) -> dict[str, Any]:
     """One publication's results as CSV and as the JSON its digest recomputes from."""
     revision = revision_of(publication)
-    columns, rows = result_table(db, exam, revision)
+    columns, table = exports.results_rows(db, exam, revision)
+    rows = [list(row) for row in table]
     name = f"results/revision-{revision}"
     writer.csv(f"{name}.csv", columns, rows)
     body = {"revision": revision, "columns": columns, "rows": rows}
@@ -274,32 +271,6 @@ def _write_results(
         "published_by": names.get(publication.published_by, ""),
         "approved_by": names.get(publication.approved_by, ""),
     }
-
-
-def result_table(
-    db: Session, exam: ExamSession, revision: int
-) -> tuple[list[str], list[list[str]]]:
-    """A revision's published rows in the digested columns (as ``exports.results_rows``)."""
-    components = [
-        c.key
-        for c in db.scalars(
-            select(Component).where(Component.session_id == exam.id).order_by(Component.position)
-        )
-    ]
-    columns = result_columns(exam, components)
-    query = select(Result).where(Result.session_id == exam.id).order_by(Result.exam_no)
-    if hasattr(Result, "revision"):
-        query = query.where(Result.revision == revision)
-    rows: list[list[str]] = []
-    for r in db.scalars(query):
-        row = [r.exam_no, r.name, r.id_number, r.outcome]
-        for key in components:
-            part = r.components.get(key) or {}
-            row += [part.get("code") or "", part.get("score") or ""]
-        if exam.level <= 2:
-            row.append("" if r.interview_score is None else f"{r.interview_score:.1f}")
-        rows.append(row)
-    return columns, rows
 
 
 def _write_marks(db: Session, exam: ExamSession, writer: _Writer) -> None:

@@ -27,10 +27,13 @@ from marking.store.models import (
     ExamSession,
     KeyCorrection,
     Mark,
+    MarkCorrection,
     MarkingGroup,
     MarkWithdrawal,
     Question,
     Response,
+    RevisedResponse,
+    Revision,
     RulingWithdrawal,
     Script,
 )
@@ -80,16 +83,20 @@ class RecordTable:
     reach: Reach
 
 
-#: The session's marking records. A new kind of record is one more line here (the
-#: corrections' ``MarkCorrection`` would be ``via_mark(MarkCorrection.mark_id)``); the
-#: archive check reads ``mark_correction`` when it is there.
+#: The session's marking records. A new kind of record is one more line here. The archive
+#: check reads them all (``marking.audit.bundle_finals``): corrections for the value of a
+#: mark in force, the revisions and their revised responses for the finals each earlier
+#: revision published (archives made before them lack those files: read as none).
 RECORD_TABLES: tuple[RecordTable, ...] = (
     RecordTable("mark", Mark, via_response(Mark.response_id)),
     RecordTable("mark_withdrawal", MarkWithdrawal, via_mark(MarkWithdrawal.mark_id)),
+    RecordTable("mark_correction", MarkCorrection, via_mark(MarkCorrection.mark_id)),
     RecordTable("arbitration", Arbitration, via_response(Arbitration.response_id)),
     RecordTable("anomaly", Anomaly, lambda exam: Anomaly.session_id == exam.id),
     RecordTable("ruling_withdrawal", RulingWithdrawal, _rulings_of),
     RecordTable("key_correction", KeyCorrection, via_question(KeyCorrection.question_id)),
+    RecordTable("revision", Revision, lambda exam: Revision.session_id == exam.id),
+    RecordTable("revised_response", RevisedResponse, via_response(RevisedResponse.response_id)),
 )
 
 _ACCOUNT_TABLES = ("account", "examiner")

@@ -125,7 +125,7 @@ def marks_rows(
     for code, comp, number, pos, score in db.execute(
         base.add_columns(Response.key_score).where(Response.key_score.is_not(None))
     ):
-        rows.append((code, comp, pos, 0, number, "", _num(score), "key", ""))
+        rows.append((code, comp, pos, 0, number, "", _num(score), "key", "", 0))
     # A corrected mark shows its correction: the value in force, and when it was given (R6).
     last = (
         select(MarkCorrection.mark_id, func.max(MarkCorrection.created_at).label("at"))
@@ -133,12 +133,13 @@ def marks_rows(
         .subquery("last_corrected")
     )
     latest = latest_corrections()
-    for code, comp, number, pos, username, value, kind, at in db.execute(
+    for code, comp, number, pos, username, value, kind, at, mid in db.execute(
         base.add_columns(
             Account.username,
             func.coalesce(latest.c.value, Mark.value, type_=Mark.value.type),
             Mark.kind,
             func.coalesce(last.c.at, Mark.created_at, type_=Mark.created_at.type),
+            Mark.id,
         )
         .join(Mark, Mark.response_id == Response.id)
         .outerjoin(latest, latest.c.mark_id == Mark.id)
@@ -146,23 +147,25 @@ def marks_rows(
         .join(Account, Account.id == Mark.examiner_id)
         .where(mark_in_force_at(shown))
     ):
-        rows.append((code, comp, pos, 1, number, username, _num(value), kind.value, _iso(at)))
+        rows.append((code, comp, pos, 1, number, username, _num(value), kind.value, _iso(at), mid))
     for code, comp, number, pos, username, value, at in db.execute(
         base.add_columns(Account.username, Arbitration.value, Arbitration.created_at)
         .join(Arbitration, Arbitration.response_id == Response.id)
         .join(Account, Account.id == Arbitration.lead_id)
         .where(ruling_in_force_at(Arbitration, shown))
     ):
-        rows.append((code, comp, pos, 2, number, username, _num(value), "arbitration", _iso(at)))
+        rows.append((code, comp, pos, 2, number, username, _num(value), "arbitration", _iso(at), 0))
     for code, comp, number, pos, username, value, at in db.execute(
         base.add_columns(Account.username, Anomaly.final_value, Anomaly.resolved_at)
         .join(Anomaly, Anomaly.response_id == Response.id)
         .join(Account, Account.id == Anomaly.resolved_by)
         .where(Anomaly.final_value.is_not(None), ruling_in_force_at(Anomaly, shown))
     ):
-        rows.append((code, comp, pos, 2, number, username, _num(value), "arbitration", _iso(at)))
-    rows.sort(key=lambda r: (r[0], r[1], r[2], r[3], r[8]))
-    for code, comp, _pos, _order, number, examiner, value, kind, at in rows:
+        rows.append((code, comp, pos, 2, number, username, _num(value), "arbitration", _iso(at), 0))
+    # By time to the second, then as given (ids): no join order decides between two marks
+    # given in one second (PostgreSQL returns them in any order).
+    rows.sort(key=lambda r: (r[0], r[1], r[2], r[3], r[8], r[9]))
+    for code, comp, _pos, _order, number, examiner, value, kind, at, _id in rows:
         yield (code, comp, number, examiner, value, kind, at)
 
 

@@ -63,7 +63,8 @@ def archived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archived]:
         command = ["--db", database.url, "archive", "--session", codes[0], "--out", str(path)]
         made = CliRunner().invoke(main, [*command, "--workers", "1"])
         assert made.exit_code == 0, made.output
-        assert f"wrote {path}: 23 files" in made.output  # two result files per revision (2)
+        # two result files per revision (2), a records file per table (10)
+        assert f"wrote {path}: 26 files" in made.output
         assert "revision 1: results " in made.output
         assert "revision 2: results " in made.output
         assert not path.with_name("session.zip.part").exists()
@@ -133,6 +134,10 @@ def test_the_archive_of_a_published_session_verifies(archived: Archived) -> None
         "marks/records/mark_withdrawal.csv",
         "marks/records/arbitration.csv",
         "marks/records/key_correction.csv",
+        "marks/records/mark_correction.csv",
+        "marks/records/revision.csv",
+        "marks/records/revised_response.csv",
+        "results/revision-2.json",
         "ledger/session.jsonl",
         "reports/register.pdf",
         "reports/notices.pdf",
@@ -142,10 +147,18 @@ def test_the_archive_of_a_published_session_verifies(archived: Archived) -> None
         assert expected in names
     with transaction(archived.database.engine) as db:
         exam = get_session(db, archived.code)
-        publication = db.scalars(select(Publication).where(Publication.session_id == exam.id)).one()
-        assert manifest["publications"][0]["results_sha256"] == publication.results_sha256
-        assert manifest["publications"][0]["ledger_head"] == publication.ledger_head
-        assert report.heads == [(1, publication.ledger_head)]
+        published = list(
+            db.scalars(
+                select(Publication)
+                .where(Publication.session_id == exam.id)
+                .order_by(Publication.revision)
+            )
+        )
+        assert [p.revision for p in published] == [1, 2]
+        for listed, publication in zip(manifest["publications"], published, strict=True):
+            assert listed["results_sha256"] == publication.results_sha256
+            assert listed["ledger_head"] == publication.ledger_head
+        assert report.heads == [(p.revision, p.ledger_head) for p in published]
     assert manifest["session"]["code"] == archived.code
     assert manifest["blindmark_version"] and manifest["created_at"]
 
@@ -165,7 +178,7 @@ def test_a_changed_results_row_is_caught_though_the_manifest_was_fixed_up(
 
     found = problems(rewritten(archived.path, tmp_path / "t.zip", raise_a_score))
     assert any("do not hash to the published digest" in p for p in found), found
-    assert any("theory score 99.9 in the results" in p for p in found), found
+    assert any("(revision 1): theory score 99.9 in the results" in p for p in found), found
 
 
 def test_a_changed_ledger_entry_is_named(archived: Archived, tmp_path: Path) -> None:
@@ -204,11 +217,20 @@ def test_a_changed_mark_is_caught_by_the_ledger_and_the_finals(
             r["response_id"]: r
             for r in csv.DictReader(io.StringIO(z.read("marks/responses.csv").decode("utf-8-sig")))
         }
-    # A double mark on a response whose two marks agreed: raise it far beyond tolerance.
+        withdrawn = {
+            w["mark_id"]
+            for w in csv.DictReader(
+                io.StringIO(z.read("marks/records/mark_withdrawal.csv").decode("utf-8-sig"))
+            )
+        }
+    # A double mark in force on a response whose two marks agreed (not one the appeal
+    # revision superseded, which counts in revision 1 only): raise it beyond tolerance.
     target = next(
         m
         for m in marks
-        if m["kind"] == "double" and responses[m["response_id"]]["final_rule"] == "agreed"
+        if m["kind"] == "double"
+        and m["id"] not in withdrawn
+        and responses[m["response_id"]]["final_rule"] == "agreed"
     )
     index = marks.index(target) + 1
 
@@ -247,11 +269,11 @@ def test_a_file_removed_added_or_changed_is_named(archived: Archived, tmp_path: 
     added = rewritten(
         archived.path,
         tmp_path / "added.zip",
-        lambda f: f.__setitem__("results/revision-2.csv", b"exam_no\n"),
+        lambda f: f.__setitem__("results/revision-9.csv", b"exam_no\n"),
         fix_manifest=False,
     )
     assert any(
-        "results/revision-2.csv is in the archive but not in the manifest" in p
+        "results/revision-9.csv is in the archive but not in the manifest" in p
         for p in problems(added)
     )
     changed = rewritten(
@@ -363,7 +385,10 @@ def test_an_outcome_that_does_not_follow_from_the_scores_is_named(
 
     found = problems(rewritten(archived.path, tmp_path / "t.zip", fail_them))
     exam_no = body["rows"][passed][0]
-    assert f"candidate {exam_no}: outcome fail in the results, but its scores give pass" in found
+    assert (
+        f"candidate {exam_no} (revision 1): outcome fail in the results, but its scores give pass"
+        in found
+    )
 
 
 def test_a_crafted_archive_is_refused_not_a_crash(archived: Archived, tmp_path: Path) -> None:

@@ -265,7 +265,7 @@ def test_the_deputy_corrects_where_the_lead_is_excluded(db: Session, tmp_path: P
     response the lead is excluded from; the lead is refused."""
     exam = f.tiny_session(db, tmp_path, "K-07", n=1).exam
     add_user(db, "deputy", role=Role.LEAD)
-    f.certify(db, "deputy")  # a deputy lead is a certified senior examiner too (DESIGN §14)
+    f.certify(db, "deputy")  # the deputy, as the lead, a senior examiner covering the session
     name_deputy(db, exam, "deputy", actor="office")
     mark_as(db, exam, "e1", {Q: "3"})
     mark_as(db, exam, "e2", {Q: "3"})
@@ -301,7 +301,11 @@ def test_exports_show_effective_marks_and_a_correction_voids_the_approval(
     assert status.changed == ["finals", "corrections"]
     code = f.script_code(db, exam, Q)
     rows = [r for r in exports.marks_rows(db, exam) if r[0] == code and r[1:3] == ("theory", "2")]
-    assert [(r[3], r[4], r[5]) for r in rows] == [("e1", "4", "double"), ("e2", "3", "double")]
+    # (Marks are listed by time, a corrected one at its correction's: compare them by examiner.)
+    assert sorted((r[3], r[4], r[5]) for r in rows) == [
+        ("e1", "4", "double"),
+        ("e2", "3", "double"),
+    ]
     finals = {(r[0], r[1], r[2]): r[3] for r in exports.finals_rows(db, exam)}
     assert finals[(code, "theory", "2")] == "3.5"
 
@@ -412,4 +416,26 @@ def test_a_response_with_the_lead_for_an_anomaly_takes_the_correction_and_waits(
         note="可评",
     )
     assert state(db, exam) == (ResponseState.FINAL, Decimal(5), "agreed", 2)
+    assert check_reconciliation(db, exam) >= 1
+
+
+def test_a_correction_reads_the_response_as_the_last_mark_left_it(
+    db: Session, tmp_path: Path
+) -> None:
+    """DESIGN §5, R6: the response a correction locks is read afresh, not as this session
+    last loaded it. Found by the hypothesis test above: a response loaded before the second
+    mark made it final (the mark path writes the row directly) looked open still, so its
+    examiner's correction was let through and left the row final on marks that no longer
+    agree, which the session-wide check refused."""
+    exam = f.tiny_session(db, tmp_path, "K-13", n=1).exam
+    mark_as(db, exam, "e1", {Q: "3"})
+    loaded = f.response_of(db, exam, Q)
+    assert loaded.state is ResponseState.OPEN
+    mark_as(db, exam, "e2", {Q: "3"})
+    with pytest.raises(StateError) as refused:
+        correct(db, exam, "e1", "5")
+    assert refused.value.code == "correction_final"
+    done = correct(db, exam, "lead", "5", of="e1")  # 5 and 3: a third mark is called for
+    assert done.state is ResponseState.OPEN and done.final is None
+    assert state(db, exam) == (ResponseState.OPEN, None, None, 3)
     assert check_reconciliation(db, exam) >= 1
