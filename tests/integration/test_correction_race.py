@@ -58,9 +58,10 @@ def _race(database: FreshDatabase, code: str, first: Step, second: Step) -> dict
     one = threading.Thread(target=run, args=("first", first))
     two = threading.Thread(target=run, args=("second", second))
     one.start()
-    for _ in range(500):
-        if "first" in results:
-            break
+    # The first step done (its lock taken) before the second starts: on a loaded machine a
+    # step (a password hashed, a reconciliation) can take seconds, so wait up to 30 s.
+    deadline = time.monotonic() + 30
+    while "first" not in results and time.monotonic() < deadline:
         time.sleep(0.01)
     two.start()
     _wait_until_blocked(database, time.monotonic() + 20)
