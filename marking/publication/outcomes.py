@@ -67,7 +67,7 @@ def candidate_rows(
     return rows
 
 
-def _component_totals(db: Session, exam: ExamSession) -> tuple[dict[str, int], dict[int, int]]:
+def component_totals(db: Session, exam: ExamSession) -> tuple[dict[str, int], dict[int, int]]:
     """Component maxima (milli) and each script's sum of finals (milli)."""
     maxima: dict[str, int] = {}
     for key, total in db.execute(
@@ -93,7 +93,7 @@ def _script_scores(
     db: Session, exam: ExamSession, roster: list[Candidate], components: list[str]
 ) -> tuple[dict[int, int], dict[int, str]]:
     """Every script's component score (tenths of a point) and its code."""
-    maxima, sums = _component_totals(db, exam)
+    maxima, sums = component_totals(db, exam)
     codes = {
         sid: code
         for sid, code in db.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections.abc import Iterable
 from typing import Any
@@ -22,6 +23,7 @@ from marking.publication.approvals import (
     review_summary,
     withdraw_approval,
 )
+from marking.publication.review import component_review
 from marking.read import exports, reportdata, reporting
 from marking.read.published import pick_revision, published_revisions
 from marking.store.models import Account, ExamSession, Publication, SessionState
@@ -82,6 +84,18 @@ def publication(db: Session, exam: ExamSession) -> dict[str, Any]:
             "changed": status.changed,
         },
         "review": review_summary(db, exam),
+        # Per component, without names: what the director judges the scores by (R16).
+        "components": [
+            {
+                **dataclasses.asdict(c),
+                "mean": None if c.mean is None else str(c.mean),
+                "pass_rate": None if c.pass_rate is None else str(c.pass_rate),
+                "most": max(c.bands) or 1,
+            }
+            for c in component_review(db, exam)
+        ]
+        if done is None
+        else [],
         "records": _records_checklist(db, exam) if done is None else None,
         "digest": combined(publication_digest(db, exam)) if approvable else None,
         "published": None
