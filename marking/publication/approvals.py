@@ -419,29 +419,48 @@ def approve_publication(
     before = current_approval(db, exam)
     if before is not None and not changed_parts(before.parts, parts):
         raise StateError(f"session {exam.code}'s publication is already approved")
+    return record_approval(db, exam, director, parts=parts, before=before, note=note, now=now)
+
+
+def record_approval(
+    db: Session,
+    exam: ExamSession,
+    director: Account,
+    *,
+    parts: dict[str, str],
+    before: PublicationApproval | None,
+    note: str,
+    now: dt.datetime,
+    revision: int = 1,
+) -> PublicationApproval:
+    """The director's approval of what ``parts`` digest (of the publication, or of appeal
+    revision ``revision``), replacing ``before`` (void since), in the ledger."""
     if before is not None:  # void: the session changed since; this one replaces it
         before.withdrawn_at = now
     approval = PublicationApproval(
         session_id=exam.id,
+        revision=revision,
         director_id=director.id,
         note=note.strip(),
         created_at=now,
-        digest=digest,
+        digest=combined(parts),
         parts=parts,
     )
     db.add(approval)
     db.flush()
+    payload: dict[str, Any] = {"revision": revision} if revision > 1 else {}
+    payload |= {
+        "approval": approval.id,
+        "digest": approval.digest,
+        "parts": parts,
+        "replaces": before.id if before else None,
+    }
     ledger.append(
         db,
         exam,
-        kind="publication_approved",
+        kind="revision_approved" if revision > 1 else "publication_approved",
         actor=director.username,
-        payload={
-            "approval": approval.id,
-            "digest": approval.digest,
-            "parts": parts,
-            "replaces": before.id if before else None,
-        },
+        payload=payload,
         now=now,
     )
     return approval

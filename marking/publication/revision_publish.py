@@ -35,6 +35,7 @@ from marking.publication.approvals import (
     combined,
     current_approval,
     publication_digest,
+    record_approval,
 )
 from marking.publication.outcomes import component_keys
 from marking.publication.preconditions import PublicationRefused, open_work
@@ -120,34 +121,16 @@ def approve_revision(
     before = current_approval(db, exam, revision=revision.number)
     if before is not None and not changed_parts(before.parts, parts):
         raise StateError(f"revision {revision.number} of session {exam.code} is already approved")
-    if before is not None:
-        before.withdrawn_at = now
-    approval = PublicationApproval(
-        session_id=exam.id,
-        revision=revision.number,
-        director_id=director.id,
-        note=note.strip(),
-        created_at=now,
-        digest=digest,
-        parts=parts,
-    )
-    db.add(approval)
-    db.flush()
-    ledger.append(
+    return record_approval(
         db,
         exam,
-        kind="revision_approved",
-        actor=director.username,
-        payload={
-            "revision": revision.number,
-            "approval": approval.id,
-            "digest": digest,
-            "parts": parts,
-            "replaces": before.id if before else None,
-        },
+        director,
+        parts=parts,
+        before=before,
+        note=note,
         now=now,
+        revision=revision.number,
     )
-    return approval
 
 
 def withdraw_revision_approval(
