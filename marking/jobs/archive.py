@@ -5,12 +5,11 @@ large session (bench figures in the README), too long for a request."""
 from __future__ import annotations
 
 import io
-import logging
-import multiprocessing
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from marking.errors import MarkingError
-from marking.jobs.notices import LANGUAGES, LeaseLost, _claim, _finish, _heartbeat, worker_name
+from marking.jobs.notices import LANGUAGES, renderers, run_claimed
 from marking.read.archive import finish_archive, require_archivable, start_archive
 from marking.store.db import transaction
 from marking.store.models import ExamSession, ReportRun, RunState, utcnow
@@ -19,8 +18,6 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from marking.jobs.library import Jobs
-
-log = logging.getLogger("blindmark.jobs")
 
 RENDER_ARCHIVE = "render_archive"
 KIND = "archive"
@@ -55,13 +52,9 @@ def render_archive(jobs: Jobs, run_id: int) -> None:
     """The task: claim the run, write the archive with progress (the reports' rendering:
     a step a report, a step a candidate's notice), store the zip or the reason it could
     not be made. A run queued twice is made once."""
-    owner = worker_name()
-    if not _claim(jobs, run_id, owner):
-        return
-    out = io.BytesIO()
-    try:
-        # A daemonic worker process (huey's) may not start the renderer's own processes.
-        workers = 1 if multiprocessing.current_process().daemon else None
+
+    def make(progress: Callable[[int, int], None]) -> bytes:
+        out = io.BytesIO()
         # The database part in one short transaction; the reports, the slow part, after it:
         # the heartbeats write to the run while they render (on SQLite a transaction held
         # open would keep them waiting).
@@ -69,19 +62,7 @@ def render_archive(jobs: Jobs, run_id: int) -> None:
             run = db.get_one(ReportRun, run_id)
             lang = run.lang
             pending = start_archive(db, db.get_one(ExamSession, run.session_id), out)
-        finish_archive(
-            pending,
-            lang=lang,
-            workers=workers,
-            progress=lambda done, total: _heartbeat(jobs, run_id, owner, done, total),
-        )
-    except LeaseLost:
-        log.warning("archive run %d: lease lost, left to the worker that holds it", run_id)
-        return
-    except MarkingError as exc:
-        _finish(jobs, run_id, owner, error=str(exc))
-        return
-    except Exception as exc:
-        _finish(jobs, run_id, owner, error=f"internal error ({type(exc).__name__})")
-        raise
-    _finish(jobs, run_id, owner, content=out.getvalue())
+        finish_archive(pending, lang=lang, workers=renderers(), progress=progress)
+        return out.getvalue()
+
+    run_claimed(jobs, run_id, make)

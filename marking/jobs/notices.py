@@ -11,7 +11,7 @@ import multiprocessing
 import os
 import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, Update, select, update
@@ -130,24 +130,36 @@ def render_notices(jobs: Jobs, run_id: int) -> None:
     """The task: claim the run, render its notices with progress, store the PDF (or the
     reason it could not be made). Does nothing for a run another worker holds or one
     already finished, so a run queued twice is rendered once."""
-    owner = worker_name()
-    if not _claim(jobs, run_id, owner):
-        return
-    try:
+
+    def make(progress: Callable[[int, int], None]) -> bytes:
         with transaction(jobs.engine) as db:
             run = db.get_one(ReportRun, run_id)
             lang, exam_nos = run.lang, run.exam_nos
             data = gather(db, db.get_one(ExamSession, run.session_id), "notices")
-        # A daemonic worker process (huey's) may not start the renderer's own processes.
-        workers = 1 if multiprocessing.current_process().daemon else None
-        content = produce(
-            "notices",
-            data,
-            lang=lang,
-            exam_nos=exam_nos,
-            workers=workers,
-            progress=lambda done, total: _heartbeat(jobs, run_id, owner, done, total),
+        return produce(
+            "notices", data, lang=lang, exam_nos=exam_nos, workers=renderers(), progress=progress
         )
+
+    run_claimed(jobs, run_id, make)
+
+
+def renderers() -> int | None:
+    """How many processes the renderer may start: one in a daemonic worker process
+    (huey's), which may not start processes of its own; else the renderer's choice."""
+    return 1 if multiprocessing.current_process().daemon else None
+
+
+def run_claimed(
+    jobs: Jobs, run_id: int, make: Callable[[Callable[[int, int], None]], bytes]
+) -> None:
+    """Claim report run ``run_id`` and store what ``make`` (given the progress callback)
+    returns, or the reason it failed: a refusal's message, or an internal error (raised
+    again, for the worker's log). A lost lease leaves the run to the worker holding it."""
+    owner = worker_name()
+    if not _claim(jobs, run_id, owner):
+        return
+    try:
+        content = make(lambda done, total: _heartbeat(jobs, run_id, owner, done, total))
     except LeaseLost:
         log.warning("report run %d: lease lost, left to the worker that holds it", run_id)
         return
