@@ -538,16 +538,27 @@ def withdraw_approval(
         raise StateError(f"session {exam.code} has no approval to withdraw")
     if exam.state is SessionState.PUBLISHED:
         raise StateError(f"session {exam.code} is published; its approval stands")
+    return end_approval(db, exam, director, approval, now=now)
+
+
+def end_approval(
+    db: Session,
+    exam: ExamSession,
+    director: Account,
+    approval: PublicationApproval,
+    *,
+    now: dt.datetime | None = None,
+) -> PublicationApproval:
+    """``approval`` (of the publication, or of an appeal revision) withdrawn by the director
+    who gave it, in the ledger; MarkingError for anyone else."""
     if approval.director_id != director.id:
         raise MarkingError("only the director who approved may withdraw the approval")
     approval.withdrawn_at = now or utcnow()
     db.flush()
+    payload: dict[str, Any] = {"approval": approval.id}
+    if approval.revision > 1:
+        payload["revision"] = approval.revision
     ledger.append(
-        db,
-        exam,
-        kind="approval_withdrawn",
-        actor=director.username,
-        payload={"approval": approval.id},
-        now=now,
+        db, exam, kind="approval_withdrawn", actor=director.username, payload=payload, now=now
     )
     return approval

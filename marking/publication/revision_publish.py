@@ -23,7 +23,6 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from marking.audit import ledger
 from marking.domain.rules import component_scores, outcome
 from marking.errors import MarkingError, StateError
 from marking.people.accounts import require_role
@@ -34,6 +33,7 @@ from marking.publication.approvals import (
     changed_parts,
     combined,
     current_approval,
+    end_approval,
     publication_digest,
     record_approval,
 )
@@ -143,19 +143,7 @@ def withdraw_revision_approval(
     approval = current_approval(db, exam, revision=revision.number)
     if approval is None:
         raise StateError(f"revision {revision.number} of session {exam.code} has no approval")
-    if approval.director_id != director.id:
-        raise MarkingError("only the director who approved may withdraw the approval")
-    approval.withdrawn_at = now or utcnow()
-    db.flush()
-    ledger.append(
-        db,
-        exam,
-        kind="approval_withdrawn",
-        actor=director.username,
-        payload={"approval": approval.id, "revision": revision.number},
-        now=now,
-    )
-    return approval
+    return end_approval(db, exam, director, approval, now=now)
 
 
 def publish_revision(
