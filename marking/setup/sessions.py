@@ -56,6 +56,10 @@ def create_session(db: Session, definition: SessionDef, *, source: str, actor: s
             name=g.name,
             marks_required=g.marks_required,
             max_held=g.max_held,
+            qualification_size=g.qualification.size if g.qualification else None,
+            qualification_within=g.qualification.within if g.qualification else None,
+            seed_rate=g.seed_rate,
+            remark_rate=g.remark_rate,
         )
         for g in definition.groups
     }

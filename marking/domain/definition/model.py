@@ -57,6 +57,24 @@ TYPE_NAMES: Mapping[QuestionType, str] = {
 DEFAULT_MAX_HELD = 20
 MAX_HELD_LIMIT = 100  # a claim takes at most 100 (queue.MAX_BATCH); holding more is hoarding
 
+# Quality control while marking (DESIGN §13). Rates are shares of the responses handed to
+# one examiner in one group: a seed in every 1/seed_rate, a 回评 in every 1/remark_rate.
+DEFAULT_SEED_RATE = Decimal("0.05")  # one in 20
+DEFAULT_REMARK_RATE = Decimal("0.01")  # 回评: at least 1 % of an examiner's work
+MAX_CHECK_RATE = Decimal("0.5")  # more would be checking, not marking
+MIN_REMARK_RATE = Decimal("0.01")  # 回评 is at least 1 % where it is on at all
+MAX_QUALIFICATION_SIZE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class QualificationDef:
+    """A group's standardisation set (R5): ``size`` responses with the lead's definitive
+    marks; an examiner qualifies with at least ``within`` of them within tolerance."""
+
+    size: int
+    within: Decimal
+
+
 # Hints for the printed answer sheets (DESIGN §12; marking.paper.layout follows them).
 DEFAULT_EXAM_NUMBER_DIGITS = 10
 MAX_EXAM_NUMBER_DIGITS = 14  # the header's bubble grid leaves the name and ID areas their width
@@ -73,6 +91,9 @@ class GroupDef:
     marks_required: int
     # The most responses of the group one examiner may hold at once (DESIGN §4: fairness).
     max_held: int = DEFAULT_MAX_HELD
+    qualification: QualificationDef | None = None
+    seed_rate: Decimal = DEFAULT_SEED_RATE  # 0: no seeds
+    remark_rate: Decimal = DEFAULT_REMARK_RATE  # 0: no 回评
 
 
 @dataclass(frozen=True, slots=True)

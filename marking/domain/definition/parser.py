@@ -10,13 +10,20 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from marking.domain.definition.fields import toml_kind
 from marking.domain.definition.model import (
     DEFAULT_EXAM_NUMBER_DIGITS,
     DEFAULT_MAX_HELD,
+    DEFAULT_REMARK_RATE,
+    DEFAULT_SEED_RATE,
+    MAX_CHECK_RATE,
     MAX_EXAM_NUMBER_DIGITS,
     MAX_HELD_LIMIT,
+    MAX_QUALIFICATION_SIZE,
+    MIN_REMARK_RATE,
     ComponentDef,
     GroupDef,
+    QualificationDef,
     QuestionType,
     SessionDef,
 )
@@ -30,7 +37,16 @@ _MAX_PROBLEMS = 200
 _TOP_KEYS = ("session", "paper", "groups", "components")
 _PAPER_KEYS = ("exam_number_digits",)
 _SESSION_KEYS = ("code", "occupation", "occupation_code", "level", "date", "station")
-_GROUP_KEYS = ("key", "name", "marks_required", "max_held")
+_GROUP_KEYS = (
+    "key",
+    "name",
+    "marks_required",
+    "max_held",
+    "qualification",
+    "seed_rate",
+    "remark_rate",
+)
+_QUALIFICATION_KEYS = ("size", "within")
 _COMPONENT_KEYS = ("key", "name", "questions")
 _COMPONENT_NAMES = {"theory": "理论知识", "skills": "操作技能"}
 _DEFAULT_MARKS_REQUIRED = 2
@@ -219,6 +235,7 @@ class SessionParser(QuestionReader):
                     f"must be 1 to {MAX_HELD_LIMIT}: the most responses one examiner holds at once",
                 )
                 max_held = None
+            checks = self.checks(entry, where)
             if key is None:
                 continue
             if key in declared:
@@ -228,11 +245,72 @@ class SessionParser(QuestionReader):
                 continue
             group = (
                 None
-                if name is None or marks is None or max_held is None
-                else GroupDef(key, name, marks, max_held)
+                if name is None or marks is None or max_held is None or checks is None
+                else GroupDef(key, name, marks, max_held, *checks)
             )
             declared[key] = (where, group)
         return declared
+
+    def checks(
+        self, entry: dict[str, Any], where: str
+    ) -> tuple[QualificationDef | None, Decimal, Decimal] | None:
+        """A group's quality control (DESIGN §13): its qualification set, seed and 回评 rates;
+        None when one of them is wrong (each problem recorded)."""
+        ok = True
+        qualification: QualificationDef | None = None
+        if "qualification" in entry:
+            value = entry["qualification"]
+            here = f"{where}.qualification"
+            if not isinstance(value, dict):
+                self.problem(
+                    where,
+                    "qualification",
+                    f"must be a table such as {{ size = 5, within = 0.8 }}, not {toml_kind(value)}",
+                )
+                ok = False
+            else:
+                self.unknown_keys(here, value, _QUALIFICATION_KEYS)
+                size = self.integer(value, here, "size")
+                if size is not None and not 1 <= size <= MAX_QUALIFICATION_SIZE:
+                    self.problem(here, "size", f"must be 1 to {MAX_QUALIFICATION_SIZE} responses")
+                    size = None
+                within = self.share(value, here, "within", low=Decimal("0.001"), high=Decimal(1))
+                if size is None or within is None:
+                    ok = False
+                else:
+                    qualification = QualificationDef(size, within)
+        seed_rate = self.share(entry, where, "seed_rate", default=DEFAULT_SEED_RATE)
+        remark_rate = self.share(entry, where, "remark_rate", default=DEFAULT_REMARK_RATE)
+        if remark_rate is not None and 0 < remark_rate < MIN_REMARK_RATE:
+            self.problem(
+                where,
+                "remark_rate",
+                f"must be at least {MIN_REMARK_RATE} (回评 of at least 1 % of each "
+                "examiner's work), or 0 to turn 回评 off",
+            )
+            remark_rate = None
+        if not ok or seed_rate is None or remark_rate is None:
+            return None
+        return qualification, seed_rate, remark_rate
+
+    def share(
+        self,
+        entry: dict[str, Any],
+        where: str,
+        field: str,
+        *,
+        default: Decimal | None = None,
+        low: Decimal = Decimal(0),
+        high: Decimal = MAX_CHECK_RATE,
+    ) -> Decimal | None:
+        """A fraction in [low, high], exact to 0.001 (seed_rate, remark_rate, within)."""
+        if field not in entry and default is not None:
+            return default
+        number = self.mark(entry, where, field, positive=False)
+        if number is not None and not low <= number <= high:
+            self.problem(where, field, f"must be {low} to {high}")
+            return None
+        return number
 
     def components(
         self, document: dict[str, Any], declared: Mapping[str, tuple[str, GroupDef | None]]

@@ -11,7 +11,8 @@ The models, module by module: ``accounts`` (accounts, examiners, four-eyes reque
 ``marks`` (leases, marks, rulings, anomalies, key corrections), ``paper`` (answer-sheet
 serials issued; scan batches, their pages and quarantine, identity in clear only while a
 batch is open), ``jobs`` (reports rendered in the background), ``ledger`` (the hash
-chains), ``publication`` (approvals, the publication, results), ``logins`` (the web
+chains), ``checks`` (quality control: qualification sets, seeds, 回评, alarms,
+suspensions), ``publication`` (approvals, the publication, results), ``logins`` (the web
 application's own records) and ``columns`` (the column types they share). Importing this
 package registers every table on ``Base.metadata`` (Alembic's env.py relies on it);
 callers import the models from here.
@@ -32,6 +33,17 @@ from marking.store.models.accounts import (
     MisconductKind,
     Relation,
     Role,
+)
+from marking.store.models.checks import (
+    AlarmKind,
+    CheckAlarm,
+    CheckItem,
+    CheckMark,
+    CheckPurpose,
+    CheckState,
+    GroupSuspension,
+    MonitoringSnapshot,
+    QualificationOverride,
 )
 from marking.store.models.columns import UTCDateTime, utcnow
 from marking.store.models.jobs import ReportRun, RunState
@@ -123,6 +135,7 @@ __all__ = [
     "AccountLedgerEntry",
     "AccountLedgerTip",
     "AccountRequest",
+    "AlarmKind",
     "Anomaly",
     "AnomalyKind",
     "AnomalyResolution",
@@ -131,6 +144,11 @@ __all__ = [
     "Assignment",
     "CardStatus",
     "ChainLink",
+    "CheckAlarm",
+    "CheckItem",
+    "CheckMark",
+    "CheckPurpose",
+    "CheckState",
     "CollectiveDecision",
     "Component",
     "Custody",
@@ -141,6 +159,7 @@ __all__ = [
     "ExaminerStatus",
     "Exclusion",
     "Grade",
+    "GroupSuspension",
     "Image",
     "IntakeBatch",
     "Invitation",
@@ -160,9 +179,11 @@ __all__ = [
     "MarkingGroup",
     "Misconduct",
     "MisconductKind",
+    "MonitoringSnapshot",
     "PendingConflict",
     "Publication",
     "PublicationApproval",
+    "QualificationOverride",
     "QuarantineItem",
     "QuarantineKind",
     "QuarantineState",

@@ -134,6 +134,17 @@ class MarkingGroup(Base):
     # R5: nothing is handed out before the lead approves the marking scheme.
     approved_by: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Quality control (DESIGN §13). A qualification set of ``qualification_size`` items,
+    # passed at ``qualification_within`` (a share, exact to 0.001), or None: no set.
+    qualification_size: Mapped[int | None] = mapped_column(Integer)
+    qualification_within: Mapped[Decimal | None] = mapped_column(Marks())
+    # Shares of the responses handed to an examiner: seeds and 回评 (0: off).
+    seed_rate: Mapped[Decimal] = mapped_column(
+        Marks(), default=Decimal("0.05"), server_default="50"
+    )
+    remark_rate: Mapped[Decimal] = mapped_column(
+        Marks(), default=Decimal("0.01"), server_default="10"
+    )
 
     session: Mapped[ExamSession] = relationship(back_populates="groups")
 
@@ -195,6 +206,14 @@ class Assignment(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("marking_group.id"))
     examiner_id: Mapped[int] = mapped_column(ForeignKey("examiner.account_id"), index=True)
     suspended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # R5: when the group has a qualification set, nothing live before this is set (passed
+    # the set, or the lead's recorded override).
+    qualified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The check schedule (DESIGN §13): live responses handed out so far in this group, and
+    # the count at which the next seed and the next 回评 are due (None: not scheduled yet).
+    handed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    seed_due: Mapped[int | None] = mapped_column(Integer)
+    remark_due: Mapped[int | None] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
