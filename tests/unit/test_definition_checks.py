@@ -61,7 +61,7 @@ def test_wrong_settings_are_named_with_their_field(extra: str, column: str, star
     assert found[0][2].startswith(start), found
 
 
-def test_a_wrong_setting_stores_nothing_of_the_group() -> None:
+def test_a_wrong_rate_is_the_only_problem_and_names_its_group() -> None:
     text = with_questions(question(group='"short"'), groups=_group("seed_rate = 2"))
     row, column, reason = only_problem(text)
-    assert column == "seed_rate" and "short" in row
+    assert (column, reason) == ("seed_rate", "must be 0 to 0.5") and "short" in row
