@@ -256,6 +256,7 @@ def add_item(
     group = db.get(MarkingGroup, response.group_id)
     question = db.get(Question, response.question_id)
     assert group is not None and question is not None
+    mark = validate_mark(value, maximum=question.max, step=question.step)
     if purpose is CheckPurpose.QUALIFICATION:
         if group.qualification_size is None:
             raise StateError.coded(
@@ -279,7 +280,6 @@ def add_item(
             "that response is already a %(purpose)s item (retired ones stay on record)",
             purpose=purpose.value,
         )
-    mark = validate_mark(value, maximum=question.max, step=question.step)
     position = 0
     if purpose is CheckPurpose.QUALIFICATION:
         last = db.scalar(
