@@ -277,8 +277,7 @@ def add_item(
     if existing is not None:
         raise StateError.coded(
             "check_item_exists",
-            "that response is already a %(purpose)s item (retired ones stay on record)",
-            purpose=purpose.value,
+            "that response is already an item of this kind (retired ones stay on record)",
         )
     position = 0
     if purpose is CheckPurpose.QUALIFICATION:
