@@ -67,12 +67,12 @@ def _group(exam: ExamSession, key: str) -> MarkingGroup:
         raise NotFound(_("There is no such marking group.")) from None
 
 
-def _examiner(exam: ExamSession, group: MarkingGroup, username: str) -> Account:
+def _examiner(exam: ExamSession, mgroup: MarkingGroup, username: str) -> Account:
     """An examiner of the group, or 404 (another session's or nobody's alike)."""
     found = get_db().scalar(
         select(Account)
         .join(Assignment, Assignment.examiner_id == Account.id)
-        .where(Assignment.group_id == group.id, Account.username == username)
+        .where(Assignment.group_id == mgroup.id, Account.username == username)
     )
     if found is None:
         raise NotFound(_("There is no such examiner on this group."))
@@ -97,13 +97,13 @@ def _overview(code: str, refused: dict[str, Any] | None = None) -> str:
     exam, account = session_as_lead(code)
     db = get_db()
     groups = []
-    for group in exam.groups:
+    for mgroup in exam.groups:
         groups.append(
             {
-                "group": group,
-                "members": suspension.members(db, exam, group),
-                "qualification": items.active_count(db, group, CheckPurpose.QUALIFICATION),
-                "seeds": items.active_count(db, group, CheckPurpose.SEED),
+                "group": mgroup,
+                "members": suspension.members(db, exam, mgroup),
+                "qualification": items.active_count(db, mgroup, CheckPurpose.QUALIFICATION),
+                "seeds": items.active_count(db, mgroup, CheckPurpose.SEED),
             }
         )
     return render_template(
@@ -125,19 +125,19 @@ def overview(code: str) -> str:
     return _overview(code)
 
 
-def _builder(code: str, key: str, refused: dict[str, Any] | None = None) -> str:
+def _builder(code: str, group: str, refused: dict[str, Any] | None = None) -> str:
     exam, account = session_as_lead(code)
     db = get_db()
-    group = _group(exam, key)
+    mgroup = _group(exam, group)
     complete = request.args.get("complete") == "1"
     seed = request.args.get("draw")
     rng = random.Random(seed) if seed and seed.isdigit() else None
-    sample = items.sample(db, exam, account, group=group, complete_only=complete, rng=rng)
+    sample = items.sample(db, exam, account, group=mgroup, complete_only=complete, rng=rng)
     return render_template(
         "lead/quality_group.html",
         exam=exam,
-        group=group,
-        items=items.items(db, exam, group=group),
+        group=mgroup,
+        items=items.items(db, exam, group=mgroup),
         sample=sample,
         complete=complete,
         draw=random.SystemRandom().randrange(10**9),
@@ -148,17 +148,17 @@ def _builder(code: str, key: str, refused: dict[str, Any] | None = None) -> str:
     )
 
 
-@bp.get("/groups/<key>")
+@bp.get("/groups/<group>")
 @require(*LEADS)
-def group_items(code: str, key: str) -> str:
-    return _builder(code, key)
+def group_items(code: str, group: str) -> str:
+    return _builder(code, group)
 
 
-@bp.post("/groups/<key>/items")
+@bp.post("/groups/<group>/items")
 @require(*LEADS)
-def add_item(code: str, key: str) -> Response | tuple[str, int]:
+def add_item(code: str, group: str) -> Response | tuple[str, int]:
     exam, account = _only_lead(code)
-    group = _group(exam, key)
+    mgroup = _group(exam, group)
     form = request.form
     handle = form.get("response", "")
     purpose = form.get("purpose", "")
@@ -175,59 +175,61 @@ def add_item(code: str, key: str) -> Response | tuple[str, int]:
             value=form.get("value", ""),
             note=form.get("note", ""),
         )
-        if item.group_id != group.id:
+        if item.group_id != mgroup.id:
             raise NotFound(_("There is no such response in this group."))
     except MarkingError as exc:
-        return _builder(code, key, refusal(exc, form="add", handle=handle)), 422
+        return _builder(code, group, refusal(exc, form="add", handle=handle)), 422
     flash(
         _("%(kind)s added with the definitive mark %(v)s.", kind=PURPOSES[purpose], v=item.value),
         "ok",
     )
-    return redirect(url_for("lead_quality.group_items", code=code, key=key))
+    return redirect(url_for("lead_quality.group_items", code=code, group=group))
 
 
-@bp.post("/groups/<key>/items/<handle>/<purpose>/retire")
+@bp.post("/groups/<group>/items/<handle>/<purpose>/retire")
 @require(*LEADS)
-def retire_item(code: str, key: str, handle: str, purpose: str) -> Response:
+def retire_item(code: str, group: str, handle: str, purpose: str) -> Response:
     exam, account = _only_lead(code)
-    group = _group(exam, key)
+    mgroup = _group(exam, group)
     if purpose not in PURPOSES:
         raise NotFound(_("There is no such kind of item."))
     db = get_db()
     item = items.item_of(db, exam, handle=handle, purpose=CheckPurpose(purpose))
-    if item.group_id != group.id:
+    if item.group_id != mgroup.id:
         raise NotFound(_("There is no such response in this group."))
     items.retire_item(db, exam, account, item_id=item.id)
     flash(_("Item retired: it is no longer handed out."), "ok")
-    return redirect(url_for("lead_quality.group_items", code=code, key=key))
+    return redirect(url_for("lead_quality.group_items", code=code, group=group))
 
 
-def _confirm_page(code: str, key: str, username: str, refused: dict[str, Any] | None = None) -> str:
+def _confirm_page(
+    code: str, group: str, username: str, refused: dict[str, Any] | None = None
+) -> str:
     exam, _account = _only_lead(code)
-    group = _group(exam, key)
-    examiner = _examiner(exam, group, username)
+    mgroup = _group(exam, group)
+    examiner = _examiner(exam, mgroup, username)
     return render_template(
         "lead/quality_suspend.html",
         exam=exam,
-        group=group,
+        group=mgroup,
         examiner=examiner,
-        then=suspension.consequences(get_db(), exam, examiner=examiner, group=group),
+        then=suspension.consequences(get_db(), exam, examiner=examiner, group=mgroup),
         refused=refused or {},
     )
 
 
-@bp.get("/groups/<key>/examiners/<username>/suspend")
+@bp.get("/groups/<group>/examiners/<username>/suspend")
 @require(*LEADS)
-def confirm_suspend(code: str, key: str, username: str) -> str:
-    return _confirm_page(code, key, username)
+def confirm_suspend(code: str, group: str, username: str) -> str:
+    return _confirm_page(code, group, username)
 
 
-@bp.post("/groups/<key>/examiners/<username>/suspend")
+@bp.post("/groups/<group>/examiners/<username>/suspend")
 @require(*LEADS)
-def suspend(code: str, key: str, username: str) -> Response | tuple[str, int]:
+def suspend(code: str, group: str, username: str) -> Response | tuple[str, int]:
     exam, account = _only_lead(code)
-    group = _group(exam, key)
-    examiner = _examiner(exam, group, username)
+    mgroup = _group(exam, group)
+    examiner = _examiner(exam, mgroup, username)
     form = request.form
     choice = form.get("marks", "")
     problem = None
@@ -237,23 +239,23 @@ def suspend(code: str, key: str, username: str) -> Response | tuple[str, int]:
         problem = _("Tick the box to confirm: a suspension is recorded for good.")
     if problem:
         refused = {"message": problem, "values": form.to_dict(flat=True)}
-        return _confirm_page(code, key, username, refused), 422
+        return _confirm_page(code, group, username, refused), 422
     try:
         row = suspension.suspend(
             get_db(),
             exam,
             account,
             examiner=examiner,
-            group=group,
+            group=mgroup,
             reason=form.get("reason", ""),
             keep_marks=choice == "keep",
         )
     except MarkingError as exc:
-        return _confirm_page(code, key, username, refusal(exc)), 422
+        return _confirm_page(code, group, username, refusal(exc)), 422
     name = examiner.name or examiner.username
     if row.keep_marks:
         flash(
-            _("%(user)s suspended on %(g)s; their marks are kept.", user=name, g=group.name), "ok"
+            _("%(user)s suspended on %(g)s; their marks are kept.", user=name, g=mgroup.name), "ok"
         )
     else:
         flash(
@@ -261,58 +263,58 @@ def suspend(code: str, key: str, username: str) -> Response | tuple[str, int]:
                 "%(user)s suspended on %(g)s; %(n)d mark(s) withdrawn, to be marked again by "
                 "others.",
                 user=name,
-                g=group.name,
+                g=mgroup.name,
                 n=row.withdrawn,
             ),
             "ok",
         )
-    return redirect(url_for("lead_quality.overview", code=code) + f"#group-{key}")
+    return redirect(url_for("lead_quality.overview", code=code) + f"#group-{group}")
 
 
-@bp.post("/groups/<key>/examiners/<username>/reinstate")
+@bp.post("/groups/<group>/examiners/<username>/reinstate")
 @require(*LEADS)
-def reinstate(code: str, key: str, username: str) -> Response | tuple[str, int]:
+def reinstate(code: str, group: str, username: str) -> Response | tuple[str, int]:
     exam, account = _only_lead(code)
-    group = _group(exam, key)
-    examiner = _examiner(exam, group, username)
+    mgroup = _group(exam, group)
+    examiner = _examiner(exam, mgroup, username)
     try:
         suspension.reinstate(
             get_db(),
             exam,
             account,
             examiner=examiner,
-            group=group,
+            group=mgroup,
             reason=request.form.get("reason", ""),
         )
     except MarkingError as exc:
-        where = refusal(exc, form="reinstate", group=key, user=username)
+        where = refusal(exc, form="reinstate", group=group, user=username)
         return _overview(code, where), 422
     name = examiner.name or examiner.username
-    flash(_("%(user)s reinstated on %(g)s.", user=name, g=group.name), "ok")
-    return redirect(url_for("lead_quality.overview", code=code) + f"#group-{key}")
+    flash(_("%(user)s reinstated on %(g)s.", user=name, g=mgroup.name), "ok")
+    return redirect(url_for("lead_quality.overview", code=code) + f"#group-{group}")
 
 
-@bp.post("/groups/<key>/examiners/<username>/qualify")
+@bp.post("/groups/<group>/examiners/<username>/qualify")
 @require(*LEADS)
-def qualify(code: str, key: str, username: str) -> Response | tuple[str, int]:
+def qualify(code: str, group: str, username: str) -> Response | tuple[str, int]:
     exam, account = _only_lead(code)
-    group = _group(exam, key)
-    examiner = _examiner(exam, group, username)
+    mgroup = _group(exam, group)
+    examiner = _examiner(exam, mgroup, username)
     try:
         decisions.override_qualification(
             get_db(),
             exam,
             account,
             examiner=examiner,
-            group=group,
+            group=mgroup,
             reason=request.form.get("reason", ""),
         )
     except MarkingError as exc:
-        where = refusal(exc, form="qualify", group=key, user=username)
+        where = refusal(exc, form="qualify", group=group, user=username)
         return _overview(code, where), 422
     name = examiner.name or examiner.username
-    flash(_("%(user)s qualified on %(g)s by your decision.", user=name, g=group.name), "ok")
-    return redirect(url_for("lead_quality.overview", code=code) + f"#group-{key}")
+    flash(_("%(user)s qualified on %(g)s by your decision.", user=name, g=mgroup.name), "ok")
+    return redirect(url_for("lead_quality.overview", code=code) + f"#group-{group}")
 
 
 def _inbox(code: str, refused: dict[str, Any] | None = None) -> str:
@@ -335,21 +337,21 @@ def alarms(code: str) -> str:
     return _inbox(code)
 
 
-@bp.post("/alarms/<key>/<username>/<kind>/close")
+@bp.post("/alarms/<group>/<username>/<kind>/close")
 @require(*LEADS)
-def close_alarm(code: str, key: str, username: str, kind: str) -> Response | tuple[str, int]:
+def close_alarm(code: str, group: str, username: str, kind: str) -> Response | tuple[str, int]:
     exam, account = _only_lead(code)
-    group = _group(exam, key)
-    examiner = _examiner(exam, group, username)
+    mgroup = _group(exam, group)
+    examiner = _examiner(exam, mgroup, username)
     if kind not in ALARMS:
         raise NotFound(_("There is no such alarm."))
     db = get_db()
-    alarm = decisions.open_alarm(db, exam, examiner=examiner, group=group, kind=AlarmKind(kind))
+    alarm = decisions.open_alarm(db, exam, examiner=examiner, group=mgroup, kind=AlarmKind(kind))
     try:
         decisions.close_alarm(
             db, exam, account, alarm_id=alarm.id, note=request.form.get("note", "")
         )
     except MarkingError as exc:
-        return _inbox(code, refusal(exc, form="close", group=key, user=username, kind=kind)), 422
+        return _inbox(code, refusal(exc, form="close", group=group, user=username, kind=kind)), 422
     flash(_("Alarm closed."), "ok")
     return redirect(url_for("lead_quality.alarms", code=code))

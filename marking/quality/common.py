@@ -48,9 +48,9 @@ def require_group(exam: ExamSession, group: MarkingGroup) -> None:
         )
 
 
-def need_text(text: str, code: str = "reason_needed") -> str:
+def need_text(text: str) -> str:
     if not text.strip():
-        raise MarkingError.coded(code, "give the reason, for the record")
+        raise MarkingError.coded("reason_needed", "give the reason, for the record")
     return text.strip()
 
 

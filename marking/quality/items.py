@@ -218,6 +218,53 @@ def active_count(db: Session, group: MarkingGroup, purpose: CheckPurpose) -> int
     )
 
 
+def _choosable(
+    db: Session, exam: ExamSession, lead: Account, response_id: int
+) -> tuple[MarkingGroup, Question]:
+    """The group and question of a response of the session the lead may choose: marked by
+    examiners, of no candidate the lead is excluded from; NotFound otherwise."""
+    in_session(db, exam, response_id)
+    response = db.get(Response, response_id)
+    assert response is not None
+    excluded = db.get(Exclusion, (response.script_id, lead.id)) is not None
+    if response.group_id is None or excluded:
+        raise NotFound.coded(
+            "check_item_no_response",
+            "no response to choose there in session %(session)s",
+            session=exam.code,
+        )
+    group = db.get(MarkingGroup, response.group_id)
+    question = db.get(Question, response.question_id)
+    assert group is not None and question is not None
+    return group, question
+
+
+def _room_for(db: Session, group: MarkingGroup, purpose: CheckPurpose, response_id: int) -> None:
+    """StateError unless the group takes one more item of this purpose on this response."""
+    if purpose is CheckPurpose.QUALIFICATION:
+        if group.qualification_size is None:
+            raise StateError.coded(
+                "qualification_none",
+                "group %(group)s asks for no qualification set (session.toml)",
+                group=group.name,
+            )
+        if active_count(db, group, purpose) >= group.qualification_size:
+            raise StateError.coded(
+                "qualification_full",
+                "the qualification set of group %(group)s has its %(size)s items: retire one first",
+                group=group.name,
+                size=group.qualification_size,
+            )
+    existing = db.scalar(
+        select(CheckItem).where(CheckItem.response_id == response_id, CheckItem.purpose == purpose)
+    )
+    if existing is not None:
+        raise StateError.coded(
+            "check_item_exists",
+            "that response is already an item of this kind (retired ones stay on record)",
+        )
+
+
 def add_item(
     db: Session,
     exam: ExamSession,
@@ -243,42 +290,9 @@ def add_item(
         raise MarkingError.coded(
             "check_item_purpose", "the lead adds qualification items and seeds only"
         )
-    in_session(db, exam, response_id)
-    response = db.get(Response, response_id)
-    assert response is not None
-    excluded = db.get(Exclusion, (response.script_id, lead.id)) is not None
-    if response.group_id is None or excluded:
-        raise NotFound.coded(
-            "check_item_no_response",
-            "no response to choose there in session %(session)s",
-            session=exam.code,
-        )
-    group = db.get(MarkingGroup, response.group_id)
-    question = db.get(Question, response.question_id)
-    assert group is not None and question is not None
+    group, question = _choosable(db, exam, lead, response_id)
     mark = validate_mark(value, maximum=question.max, step=question.step)
-    if purpose is CheckPurpose.QUALIFICATION:
-        if group.qualification_size is None:
-            raise StateError.coded(
-                "qualification_none",
-                "group %(group)s asks for no qualification set (session.toml)",
-                group=group.name,
-            )
-        if active_count(db, group, purpose) >= group.qualification_size:
-            raise StateError.coded(
-                "qualification_full",
-                "the qualification set of group %(group)s has its %(size)s items: retire one first",
-                group=group.name,
-                size=group.qualification_size,
-            )
-    existing = db.scalar(
-        select(CheckItem).where(CheckItem.response_id == response_id, CheckItem.purpose == purpose)
-    )
-    if existing is not None:
-        raise StateError.coded(
-            "check_item_exists",
-            "that response is already an item of this kind (retired ones stay on record)",
-        )
+    _room_for(db, group, purpose, response_id)
     position = 0
     if purpose is CheckPurpose.QUALIFICATION:
         last = db.scalar(

@@ -127,6 +127,32 @@ def consequences(
     )
 
 
+def _close_alarms(
+    db: Session,
+    lead: Account,
+    *,
+    examiner: Account,
+    group: MarkingGroup,
+    note: str,
+    now: dt.datetime,
+) -> list[int]:
+    """The suspension decides the examiner's open alarms on the group: closed, its reason
+    their note. Returns their ids (for the ledger)."""
+    closed = []
+    for alarm in db.scalars(
+        select(CheckAlarm).where(
+            CheckAlarm.examiner_id == examiner.id,
+            CheckAlarm.group_id == group.id,
+            CheckAlarm.closed_at.is_(None),
+        )
+    ):
+        alarm.closed_at = now
+        alarm.closed_by = lead.id
+        alarm.close_note = note
+        closed.append(alarm.id)
+    return closed
+
+
 def suspend(
     db: Session,
     exam: ExamSession,
@@ -165,18 +191,7 @@ def suspend(
     now = now or utcnow()
     assignment.suspended_at = now
     leases, checks = release_holdings(db, examiner_id=examiner.id, group_ids=[group.id])
-    closed = []
-    for alarm in db.scalars(
-        select(CheckAlarm).where(
-            CheckAlarm.examiner_id == examiner.id,
-            CheckAlarm.group_id == group.id,
-            CheckAlarm.closed_at.is_(None),
-        )
-    ):
-        alarm.closed_at = now
-        alarm.closed_by = lead.id
-        alarm.close_note = reason
-        closed.append(alarm.id)
+    closed = _close_alarms(db, lead, examiner=examiner, group=group, note=reason, now=now)
     withdrawn = 0
     hits = [] if keep_marks else _unfinal_marks(db, examiner, group)
     if hits:
