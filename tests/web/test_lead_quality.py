@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from marking.demo import synthetic
 from marking.queue import handles
 from marking.queue.claims import claim
 from marking.queue.marks import submit_mark
@@ -21,8 +22,10 @@ from marking.store.models import (
     CheckItem,
     Response,
     ResponseState,
+    Script,
 )
-from tests.integration.factory import response_of
+from tests.integration.factory import TINY_TOML, response_of
+from tests.integration.test_blindness import find_leaks, needles
 from tests.integration.test_marking_corrections import mark_as
 from tests.web.conftest import World
 
@@ -228,3 +231,32 @@ def test_qualification_override_and_closing_an_alarm(world: World) -> None:
         "/lead/sessions/LQ-6/quality/alarms/short/e2/seed_bias/close", data={"note": "x"}
     )
     assert again.status_code == 404
+
+
+def test_the_quality_pages_name_no_candidate(world: World) -> None:
+    tiny = world.session("LQ-7", n=20, seed=78)
+    wanted = needles(
+        tiny.candidates,
+        TINY_TOML + "考评员e1考评员e2考评员e3" + "".join(synthetic.SUBJECTIVE_SNIPPETS),
+    )
+    lead = world.client("lead")
+    seen = [page(lead, "/lead/sessions/LQ-7/quality/")]
+    for key in ("short", "prac"):
+        builder = page(lead, f"/lead/sessions/LQ-7/quality/groups/{key}")
+        seen.append(builder)
+        handle = sampled(builder)[0]
+        lead.post(
+            f"/lead/sessions/LQ-7/quality/groups/{key}/items",
+            data={"response": handle, "purpose": "seed", "value": "1"},
+        )
+        seen.append(page(lead, f"/lead/sessions/LQ-7/quality/groups/{key}?complete=1"))
+        seen.append(page(lead, f"/lead/sessions/LQ-7/quality/groups/{key}"))
+    seen.append(page(lead, "/lead/sessions/LQ-7/quality/groups/short/examiners/e1/suspend"))
+    seen.append(page(lead, "/lead/sessions/LQ-7/quality/alarms?closed=1"))
+    haystack = "\n".join(seen).encode()
+    assert not find_leaks(haystack, wanted)
+    assert re.search(rb"c\d+ (theory|skills)", haystack)  # their work, not who wrote it
+    with world.tx() as db:
+        exam = get_session(db, "LQ-7")
+        codes = db.scalars(select(Script.code).where(Script.session_id == exam.id)).all()
+    assert not [c for c in codes if c.encode() in haystack]  # nor which script it is
