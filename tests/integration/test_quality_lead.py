@@ -12,13 +12,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marking.audit.bundle import check_archive
 from marking.audit.verify import verify
 from marking.errors import MarkingError, NotFound, StateError
 from marking.people.register import record_misconduct
+from marking.publication.publish import publish
 from marking.quality import decisions, items, suspension
 from marking.queue import handles
 from marking.queue.claims import claim
 from marking.queue.marks import InvalidMark
+from marking.read.archive import write_archive
 from marking.store.models import (
     AlarmKind,
     Assignment,
@@ -364,3 +367,38 @@ def test_override_and_alarm_closing_are_recorded(db: Session, tmp_path: Path) ->
     assert "qualification_override" in kinds and "alarm_closed" in kinds
     assert verify(db, exam).ok
     assert db.scalars(select(CheckItem)).all() == []
+
+
+def test_a_session_with_suspensions_publishes_and_its_archive_verifies(
+    db: Session, tmp_path: Path
+) -> None:
+    """Every quality decision's ledger entry goes into the archive, the suspension's
+    withdrawals count for every revision, and `verify --archive` passes without the DB."""
+    tiny = f.tiny_session(db, tmp_path, "QL-12", n=3)
+    exam = tiny.exam
+    lead = account(db, "lead")
+    short = group(exam, "short")
+    mark_as(db, exam, "e1", {"c1 theory": "6", "c2 theory": "6"})
+    items.add_item(
+        db,
+        exam,
+        lead,
+        response_id=f.response_id(db, exam, "c3 theory"),
+        purpose=CheckPurpose.SEED,
+        value="2",
+        note="基准",
+    )
+    suspension.suspend(
+        db, exam, lead, examiner=account(db, "e1"), group=short, reason="偏宽", keep_marks=False
+    )
+    f.mark_all(db, exam, ["e2", "e3", "e1"])
+    assert f.response_of(db, exam, "c1 theory").final == Decimal(3)  # e1's 6 is not in it
+    suspension.reinstate(
+        db, exam, lead, examiner=account(db, "e1"), group=short, reason="谈话后恢复"
+    )
+    assert verify(db, exam).ok, verify(db, exam).problems
+    publish(db, exam, by="office", approved_by=f.approve(db, exam), key=tiny.keys.open(exam))
+    path = tmp_path / "archive.zip"
+    with path.open("wb") as out:
+        write_archive(db, exam, out, workers=1)
+    assert check_archive(path).problems == []
