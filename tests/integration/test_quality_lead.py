@@ -28,11 +28,13 @@ from marking.store.models import (
     CheckAlarm,
     CheckItem,
     CheckPurpose,
+    GroupSuspension,
     Lease,
     LeaseState,
     LedgerEntry,
     MarkWithdrawal,
     MisconductKind,
+    QualificationOverride,
     Response,
     ResponseState,
 )
@@ -402,3 +404,36 @@ def test_a_session_with_suspensions_publishes_and_its_archive_verifies(
     with path.open("wb") as out:
         write_archive(db, exam, out, workers=1)
     assert check_archive(path).problems == []
+
+
+def test_verify_names_quality_rows_no_one_decided(db: Session, tmp_path: Path) -> None:
+    """A suspension or override written to its table directly, or a seed's definitive mark
+    changed after the fact, is named by `verify`."""
+    exam = f.tiny_session(db, tmp_path, "QL-13", n=1).exam
+    lead, e1 = account(db, "lead"), account(db, "e1")
+    short = group(exam, "short")
+    seed = items.add_item(
+        db,
+        exam,
+        lead,
+        response_id=f.response_id(db, exam, SHORT),
+        purpose=CheckPurpose.SEED,
+        value="2",
+    )
+    assert verify(db, exam).ok
+    seed.value = Decimal(5)
+    db.add(
+        GroupSuspension(
+            session_id=exam.id, group_id=short.id, examiner_id=e1.id, reason="x", by_id=lead.id
+        )
+    )
+    db.add(
+        QualificationOverride(
+            session_id=exam.id, group_id=short.id, examiner_id=e1.id, reason="x", by_id=lead.id
+        )
+    )
+    db.flush()
+    problems = "\n".join(verify(db, exam).problems)
+    assert f"check item {seed.id}: the database holds" in problems
+    assert "suspension" in problems and "in the database but not in the ledger" in problems
+    assert "qualification override" in problems
