@@ -4,6 +4,7 @@ qualification overrides and closing alarms; each in the ledger, and `verify` pas
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from decimal import Decimal
 from pathlib import Path
@@ -27,7 +28,9 @@ from marking.store.models import (
     Assignment,
     CheckAlarm,
     CheckItem,
+    CheckMark,
     CheckPurpose,
+    CheckState,
     GroupSuspension,
     Lease,
     LeaseState,
@@ -39,7 +42,7 @@ from marking.store.models import (
     ResponseState,
 )
 from tests.integration import factory as f
-from tests.integration.marking_helpers import account
+from tests.integration.marking_helpers import T0, account
 from tests.integration.test_marking_corrections import mark_as
 
 SHORT = "c1 theory"  # the first candidate's short answer (group short, max 6, step 0.5)
@@ -437,3 +440,47 @@ def test_verify_names_quality_rows_no_one_decided(db: Session, tmp_path: Path) -
     assert f"check item {seed.id}: the database holds" in problems
     assert "suspension" in problems and "in the database but not in the ledger" in problems
     assert "qualification override" in problems
+
+
+def _held_check(db: Session, exam, examiner, grp, purpose: CheckPurpose) -> CheckMark:  # type: ignore[no-untyped-def]
+    """A check handed to ``examiner`` and held (as H1's claims hand them out)."""
+    response_id = f.response_id(db, exam, SHORT)
+    item = db.scalar(
+        select(CheckItem).where(CheckItem.response_id == response_id, CheckItem.purpose == purpose)
+    ) or items.add_item(
+        db, exam, account(db, "lead"), response_id=response_id, purpose=purpose, value="2"
+    )
+    check = CheckMark(
+        session_id=exam.id,
+        group_id=grp.id,
+        examiner_id=examiner.id,
+        purpose=purpose,
+        item_id=item.id,
+        response_id=response_id,
+        expected=item.value,
+        claimed_at=T0,
+        expires_at=T0 + dt.timedelta(minutes=20),
+    )
+    db.add(check)
+    db.flush()
+    return check
+
+
+def test_held_checks_go_back_on_suspension_and_on_override(db: Session, tmp_path: Path) -> None:
+    exam = f.tiny_session(db, tmp_path, "QL-14", n=1).exam
+    lead, e1, e2 = account(db, "lead"), account(db, "e1"), account(db, "e2")
+    short = group(exam, "short")
+    short.qualification_size = 1
+    seed = _held_check(db, exam, e1, short, CheckPurpose.SEED)
+    qualifying = _held_check(db, exam, e2, short, CheckPurpose.QUALIFICATION)
+    suspension.suspend(db, exam, lead, examiner=e1, group=short, reason="x", keep_marks=True)
+    decisions.override_qualification(db, exam, lead, examiner=e2, group=short, reason="资深")
+    db.refresh(seed)
+    db.refresh(qualifying)
+    assert (seed.state, qualifying.state) == (CheckState.RELEASED, CheckState.RELEASED)
+    payloads = {
+        e.kind: e.payload
+        for e in db.scalars(select(LedgerEntry).where(LedgerEntry.session_id == exam.id))
+    }
+    assert payloads["suspension"]["checks_released"] == 1
+    assert payloads["qualification_override"]["checks_released"] == 1
