@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from marking.errors import MarkingError, NotFound, StateError
 from marking.people.accounts import get_account, record
-from marking.quality.holdings import release_holdings
+from marking.quality.holdings import release_holdings, wait_for_claims
 from marking.store.models import (
     Account,
     Assignment,
@@ -453,6 +453,7 @@ def _hold_assignments(db: Session, examiner: Examiner, *, active: bool) -> None:
     if active:
         where.append(~held_by_lead)
     else:  # an earlier suspension (the lead's) keeps its time
+        wait_for_claims(db, examiner_id=examiner.account_id)
         where.append(Assignment.suspended_at.is_(None))
     db.execute(
         update(Assignment)

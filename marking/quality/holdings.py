@@ -5,10 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import func, literal, select, update
 from sqlalchemy.orm import Session
 
+from marking.queue.statements import CLAIM_LOCK_CLASS
 from marking.store.models import CheckMark, CheckState, Lease, LeaseState, Response
+
+
+def wait_for_claims(db: Session, *, examiner_id: int) -> None:
+    """On PostgreSQL, take the examiner's claim lock (the advisory lock each of their claims
+    takes first) until commit: a claim already running finishes before the suspension reads
+    what they hold, and a claim that starts later waits and then sees the suspension. Without
+    it a claim in flight could hand them responses just after their suspension took theirs
+    back. (SQLite has one writer at a time: nothing to wait for.)"""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(select(func.pg_advisory_xact_lock(literal(CLAIM_LOCK_CLASS), examiner_id)))
 
 
 def release_holdings(db: Session, *, examiner_id: int, group_ids: Sequence[int]) -> tuple[int, int]:

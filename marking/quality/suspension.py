@@ -21,7 +21,7 @@ from marking.errors import StateError
 from marking.publication.late_conflicts import withdraw_marks
 from marking.publication.revisions import short_of_examiners
 from marking.quality.common import assignment_of, need_text, require_lead, require_state
-from marking.quality.holdings import release_holdings
+from marking.quality.holdings import release_holdings, wait_for_claims
 from marking.store.models import (
     Account,
     Assignment,
@@ -174,6 +174,7 @@ def suspend(
     require_lead(exam, lead)
     require_state(exam, (SessionState.MARKING,))
     reason = need_text(reason)
+    wait_for_claims(db, examiner_id=examiner.id)
     assignment = assignment_of(db, exam, examiner, group, lock=True)
     if examiner.id == lead.id:
         raise StateError.coded(
