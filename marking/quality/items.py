@@ -15,7 +15,7 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
@@ -76,7 +76,7 @@ class Item:
     checks: int  # check marks submitted on it
 
 
-def _not_excluded(exam: ExamSession, lead: Account) -> object:
+def _not_excluded(lead: Account) -> ColumnElement[bool]:
     """Responses of scripts the lead declared no conflict with: a candidate the lead is
     excluded from is not shown to them here either (R10)."""
     return ~(
@@ -153,7 +153,7 @@ def sample(
             ~select(CheckItem.id)
             .where(CheckItem.response_id == Response.id, CheckItem.retired_at.is_(None))
             .exists(),
-            _not_excluded(exam, lead),  # type: ignore[arg-type]
+            _not_excluded(lead),
         )
     )
     if complete_only:

@@ -14,6 +14,7 @@ from marking.demo import synthetic
 from marking.queue import handles
 from marking.queue.claims import claim
 from marking.queue.marks import submit_mark
+from marking.setup.assignment import name_deputy
 from marking.setup.sessions import get_session
 from marking.store.models import (
     Account,
@@ -24,7 +25,7 @@ from marking.store.models import (
     ResponseState,
     Script,
 )
-from tests.integration.factory import TINY_TOML, response_of
+from tests.integration.factory import TINY_TOML, certify, response_of
 from tests.integration.test_blindness import find_leaks, needles
 from tests.integration.test_marking_corrections import mark_as
 from tests.web.conftest import World
@@ -260,3 +261,23 @@ def test_the_quality_pages_name_no_candidate(world: World) -> None:
         exam = get_session(db, "LQ-7")
         codes = db.scalars(select(Script.code).where(Script.session_id == exam.id)).all()
     assert not [c for c in codes if c.encode() in haystack]  # nor which script it is
+
+
+def test_the_deputy_sees_the_pages_and_decides_nothing(world: World) -> None:
+    world.session("LQ-8", n=1, examiners=("e1", "e2", "e5"))
+    with world.tx() as db:
+        certify(db, "e5")
+        name_deputy(db, get_session(db, "LQ-8"), "e5", actor="office")
+    deputy = world.client("e5")
+    overview = page(deputy, "/lead/sessions/LQ-8/quality/")
+    assert "简答题" in overview and "/suspend" not in overview  # no decision offered
+    assert page(deputy, "/lead/sessions/LQ-8/quality/alarms")
+    refused = deputy.post(
+        "/lead/sessions/LQ-8/quality/groups/short/examiners/e1/suspend",
+        data={"reason": "x", "confirm": "1", "marks": "keep"},
+    )
+    assert refused.status_code == 403
+    assert (
+        deputy.get("/lead/sessions/LQ-8/quality/groups/short/examiners/e1/suspend").status_code
+        == 403
+    )
