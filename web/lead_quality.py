@@ -133,6 +133,9 @@ def _builder(code: str, group: str, refused: dict[str, Any] | None = None) -> st
     seed = request.args.get("draw")
     rng = random.Random(seed) if seed and seed.isdigit() else None
     sample = items.sample(db, exam, account, group=mgroup, complete_only=complete, rng=rng)
+    if refused and refused.get("handle"):  # the refused choice stays on screen, beside its form
+        again = items.chosen(db, exam, account, handles.response_id(exam, str(refused["handle"])))
+        sample = [again, *(c for c in sample if c.handle != again.handle)]
     return render_template(
         "lead/quality_group.html",
         exam=exam,

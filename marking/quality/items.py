@@ -129,6 +129,13 @@ def _describe(db: Session, exam: ExamSession, ids: list[int]) -> dict[int, Candi
     return {int(r[0]): _shown(exam, tuple(r)) for r in rows}
 
 
+def chosen(db: Session, exam: ExamSession, lead: Account, response_id: int) -> Candidate:
+    """One response as the sample shows it (a refused choice is shown again beside its
+    form); NotFound as for ``add_item``."""
+    _choosable(db, exam, lead, response_id)
+    return _describe(db, exam, [response_id])[response_id]
+
+
 def sample(
     db: Session,
     exam: ExamSession,

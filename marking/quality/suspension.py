@@ -36,6 +36,7 @@ from marking.store.models import (
     MarkWithdrawal,
     Response,
     ResponseState,
+    Script,
     SessionState,
     utcnow,
 )
@@ -288,8 +289,9 @@ def reinstate(
 def short_groups(db: Session, exam: ExamSession) -> dict[str, tuple[int, int]]:
     """{group key: (examiners not suspended, responses with too few of them left)} for the
     groups where marking cannot finish as the team stands: fewer examiners than a response
-    needs marks, or responses needing marks from more examiners than remain who have not
-    marked them. The office (or the lead) assigns more; the page says so."""
+    needs marks while some of its responses are open, or responses needing marks from more
+    examiners than remain who have not marked them. The office (or the lead) assigns more;
+    the page says so."""
     stranded = short_of_examiners(db, exam, whole_session=True)
     out: dict[str, tuple[int, int]] = {}
     counts = dict(
@@ -300,9 +302,18 @@ def short_groups(db: Session, exam: ExamSession) -> dict[str, tuple[int, int]]:
             .group_by(Assignment.group_id)
         )
     )
+    open_in = {
+        gid
+        for (gid,) in db.execute(
+            select(Response.group_id)
+            .join(Script, Script.id == Response.script_id)
+            .where(Script.session_id == exam.id, Response.state == ResponseState.OPEN)
+            .distinct()
+        )
+    }
     for group in exam.groups:
         left = int(counts.get(group.id, 0))
-        if left < group.marks_required or stranded.get(group.key):
+        if (left < group.marks_required and group.id in open_in) or stranded.get(group.key):
             out[group.key] = (left, stranded.get(group.key, 0))
     return out
 

@@ -281,3 +281,18 @@ def test_the_deputy_sees_the_pages_and_decides_nothing(world: World) -> None:
         deputy.get("/lead/sessions/LQ-8/quality/groups/short/examiners/e1/suspend").status_code
         == 403
     )
+
+
+def test_a_refused_choice_stays_beside_its_form(world: World) -> None:
+    world.session("LQ-9", n=12)
+    lead = world.client("lead")
+    handles_seen = sampled(page(lead, "/lead/sessions/LQ-9/quality/groups/short"))
+    refused = lead.post(
+        "/lead/sessions/LQ-9/quality/groups/short/items",
+        data={"response": handles_seen[0], "purpose": "seed", "value": "99", "note": "留着"},
+    )
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    card = body[body.index(f'id="pick-{handles_seen[0]}"') :]
+    card = card[: card.index("</section>")]
+    assert 'role="alert"' in card and 'value="99"' in card and "留着" in card
