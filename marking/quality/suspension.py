@@ -373,3 +373,24 @@ def members(db: Session, exam: ExamSession, group: MarkingGroup) -> list[Member]
             )
         )
     return out
+
+
+def held_by_leads(db: Session, *, examiner_id: int) -> list[tuple[str, str]]:
+    """(session code, group name) where a lead's suspension of the examiner is still open in
+    a session not yet published: what a register reinstatement leaves in place (the office
+    is told, so it knows to ask the lead)."""
+    return [
+        (code, name)
+        for code, name in db.execute(
+            select(ExamSession.code, MarkingGroup.name)
+            .select_from(GroupSuspension)
+            .join(MarkingGroup, MarkingGroup.id == GroupSuspension.group_id)
+            .join(ExamSession, ExamSession.id == GroupSuspension.session_id)
+            .where(
+                GroupSuspension.examiner_id == examiner_id,
+                GroupSuspension.reinstated_at.is_(None),
+                ExamSession.state != SessionState.PUBLISHED,
+            )
+            .order_by(ExamSession.code, MarkingGroup.id)
+        )
+    ]

@@ -296,3 +296,26 @@ def test_a_refused_choice_stays_beside_its_form(world: World) -> None:
     card = body[body.index(f'id="pick-{handles_seen[0]}"') :]
     card = card[: card.index("</section>")]
     assert 'role="alert"' in card and 'value="99"' in card and "留着" in card
+
+
+def test_the_office_is_told_a_register_reinstatement_leaves_the_leads_suspension(
+    world: World,
+) -> None:
+    world.session("LQ-10", n=1, examiners=("e1", "e2", "e6"))
+    lead, office = world.client("lead"), world.client("office")
+    done = lead.post(
+        "/lead/sessions/LQ-10/quality/groups/short/examiners/e6/suspend",
+        data={"reason": "偏差", "confirm": "1", "marks": "keep"},
+    )
+    assert done.status_code == 302
+    for kind in ("suspension", "reinstatement"):
+        answer = office.post(
+            "/office/examiners/e6/record", data={"kind": kind, "reason": "调查", "confirm": "yes"}
+        )
+        assert answer.status_code == 302, answer.get_data(as_text=True)[:500]
+    shown = page(office, "/office/examiners")
+    assert "e6 在场次 LQ-10 的评分组 简答题 仍处于暂停状态" in shown
+    overview = page(lead, "/lead/sessions/LQ-10/quality/")
+    row = overview[overview.index('id="group-short"') :]
+    row = row[row.index('data-examiner="e6"') :]
+    assert "已暂停" in row[: row.index("</tr>")]

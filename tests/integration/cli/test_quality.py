@@ -44,6 +44,9 @@ def test_seeds_qualification_suspend_reinstate(
     done = ok(ready("suspend", *base, *who, "--withdraw-marks"))
     assert "1 mark(s) withdrawn" in done
     refused(ready("suspend", *base, *who, "--keep-marks"), 4)
+    ok(ready("examiners", "record", "e1", "--kind", "suspension", "--reason", "调查"))
+    back = ok(ready("examiners", "record", "e1", "--kind", "reinstatement", "--reason", "结束"))
+    assert "stays suspended on group 简答题 of session CQ-1" in back
     ok(ready("reinstate", *base, *who))
     refused(ready("reinstate", "--session", "CQ-1", "--by", "e2", *who), 1)
     with transaction(fresh_db.engine) as db:
