@@ -145,6 +145,7 @@ def test_the_lead_suspends_and_the_responses_go_back(world: World) -> None:
         )
     assert tiny
     lead = world.client("lead")
+    assert "警报收件箱 (1)" in page(lead, "/lead/sessions/LQ-4")
     inbox = page(lead, "/lead/sessions/LQ-4/quality/alarms")
     assert "样卷偏差过多" in inbox and "考评员e1" in inbox and "超出允差的样卷" in inbox
     confirm = page(lead, "/lead/sessions/LQ-4/quality/groups/short/examiners/e1/suspend")
