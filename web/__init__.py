@@ -107,12 +107,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from web.director import bp as director_bp
     from web.examiner import bp as examiner_bp
     from web.lead import bp as lead_bp
+    from web.lead_quality import bp as lead_quality_bp
     from web.office import bp as office_bp
 
     blueprints = (
         auth_bp,
         examiner_bp,
         lead_bp,
+        lead_quality_bp,
         office_bp,
         director_bp,
         centre_bp,

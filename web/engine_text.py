@@ -300,6 +300,37 @@ TEXT: dict[str, object] = {
         "may give: the office names a deputy lead on the page of session %(session)s."
     ),
     "open_scheme": _l("Marking scheme not approved for group(s): %(groups)s"),
+    # The lead's quality control (DESIGN §13, marking/quality)
+    "quality_not_the_lead": _l(
+        "Only the lead examiner of session %(session)s decides on quality control; %(user)s is not."
+    ),
+    "quality_not_marking": _l(
+        "Session %(session)s is %(state)s: quality control is done while it is marked."
+    ),
+    "quality_no_group": _l("Session %(session)s has no such marking group."),
+    "quality_not_assigned": _l("%(user)s is not an examiner of group %(group)s."),
+    "check_item_purpose": _l("The lead adds qualification items and seeds only."),
+    "check_item_no_response": _l("No response to choose there in session %(session)s."),
+    "check_item_exists": _l(
+        "That response is already an item of this kind (retired ones stay on record)."
+    ),
+    "check_item_unknown": _l("No such item in session %(session)s."),
+    "check_item_retired": _l("That item is retired already."),
+    "qualification_none": _l("Group %(group)s asks for no qualification set (session.toml)."),
+    "qualification_full": _l(
+        "The qualification set of group %(group)s has its %(size)s items: retire one first."
+    ),
+    "already_qualified": _l("%(user)s is qualified on group %(group)s already."),
+    "suspend_self": _l(
+        "The lead examiner does not suspend themselves: the office records it in the "
+        "register (第八条), and names another lead."
+    ),
+    "group_already_suspended": _l("%(user)s is already suspended on group %(group)s."),
+    "group_not_suspended": _l(
+        "%(user)s is not suspended on group %(group)s: nothing to reinstate."
+    ),
+    "alarm_unknown": _l("No such alarm in session %(session)s."),
+    "alarm_closed": _l("That alarm is closed already."),
     "revision_short_of_examiners": _l(
         "Group %(group)s: %(count)s answer(s) have no examiner left who has not marked them: "
         "assign more examiners to the group (or the lead, as an examiner)."

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from marking.errors import MarkingError
+from marking.quality import decisions
 from marking.queue.marks import InvalidMark
 from marking.read import views
 from marking.store.models import Role
@@ -45,6 +46,7 @@ def _session_page(code: str, refused: dict[str, Any] | None = None) -> str:
         is_lead=account.id == exam.lead_id,
         team=actions.team_state(db, exam),
         examiners=actions.examiners(db),
+        alarms=len(decisions.alarms(db, exam)),
         refused=refused or {},
     )
 

@@ -339,6 +339,18 @@ def examiner_record(username: str) -> WerkzeugResponse | tuple[str, int]:
     except MarkingError as exc:
         return _register_page(refusal(exc, form="record", username=username)), 422
     flash(_("Recorded on the register of %(u)s.", u=username), "ok")
+    if form.get("kind") == "reinstatement":
+        for code, group in actions.held_by_leads(get_db(), username):
+            flash(
+                _(
+                    "%(u)s stays suspended on group %(g)s of session %(s)s by the lead's "
+                    "decision: the lead reinstates them there.",
+                    u=username,
+                    g=group,
+                    s=code,
+                ),
+                "warning",
+            )
     return redirect(url_for("office.examiners") + f"#examiner-{username}")
 
 

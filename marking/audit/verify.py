@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from marking.audit import ledger
+from marking.audit import ledger, verify_quality
 from marking.errors import MarkingError
 from marking.intake.questions import make_scorer_for
 from marking.publication.reconciliation import check_reconciliation
@@ -82,6 +82,7 @@ class _Recorded:
     records_withdrawn: dict[int, tuple[str, str]] = field(default_factory=dict)
     collectives: dict[int, tuple[str, str]] = field(default_factory=dict)
     overrides: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
+    quality: verify_quality.Decisions = field(default_factory=verify_quality.Decisions)
 
 
 def verify(db: Session, exam: ExamSession) -> VerifyReport:
@@ -101,6 +102,9 @@ def verify(db: Session, exam: ExamSession) -> VerifyReport:
     _check_keys(db, exam, recorded.keys, report)
     _check_sheets(db, exam, recorded, report)
     _check_governance(db, exam, recorded, report)
+    verify_quality.check(
+        db, exam, recorded.quality, lambda what, r, a: _compare(what, r, a, report)
+    )
     try:
         check_reconciliation(db, exam)
     except MarkingError as exc:
@@ -155,7 +159,7 @@ def _read_ledger(db: Session, exam: ExamSession) -> _Recorded:
             recorded.publications[p.get("revision", 1)] = (p["results_sha256"], e)
         elif e.kind == "sheets_issued":
             recorded.sheets.update((p["component"], s, p["layout"]) for s in p["serials"])
-        else:
+        elif not verify_quality.read(recorded.quality, e):
             _read_governance(recorded, e)
     # Entries come lane by lane; corrections apply over the keys set, in time order.
     for *_when, question, answer in sorted(corrections):

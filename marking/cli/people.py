@@ -195,12 +195,21 @@ def examiners_absence(ctx: Context, username: str, code: str, excused: bool, not
 def examiners_record(ctx: Context, username: str, kind: str, reason: str) -> None:
     """Record a warning, note, suspension, revocation (final) or reinstatement (第八条)."""
     from marking.people.register import record_misconduct
+    from marking.quality.suspension import held_by_leads
     from marking.store.models import MisconductKind
 
     with transaction(ctx.checked_engine()) as db:
         record_misconduct(db, username, MisconductKind(kind), reason=reason, actor=actor())
-        status = _certified(db, username).status.value
+        examiner = _certified(db, username)
+        status = examiner.status.value
+        held = held_by_leads(db, examiner_id=examiner.account_id)
     click.echo(f"{username}: {kind} recorded; status {status}")
+    for code, group in held if kind == MisconductKind.REINSTATEMENT.value else ():
+        click.echo(
+            f"warning: {username} stays suspended on group {group} of session {code} by the "
+            "lead's decision; the lead reinstates them there",
+            err=True,
+        )
 
 
 def _certified(db: Any, username: str) -> Any:

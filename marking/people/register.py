@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from marking.errors import MarkingError, NotFound, StateError
 from marking.people.accounts import get_account, record
+from marking.quality.holdings import release_holdings, wait_for_claims
 from marking.store.models import (
     Account,
     Assignment,
@@ -34,6 +35,7 @@ from marking.store.models import (
     Examiner,
     ExaminerStatus,
     ExamSession,
+    GroupSuspension,
     Misconduct,
     MisconductKind,
     SessionState,
@@ -429,18 +431,46 @@ def record_misconduct(
 
 def _hold_assignments(db: Session, examiner: Examiner, *, active: bool) -> None:
     """A suspended or revoked examiner receives no more work in the sessions still being
-    marked (the queue skips a suspended assignment); reinstated, they do again."""
+    marked (the queue skips a suspended assignment) and what they hold there goes back at
+    once; reinstated, they receive work again, except on a group where a lead suspended
+    them (DESIGN §13): that suspension stays until the lead reinstates them."""
     open_sessions = select(ExamSession.id).where(
         ExamSession.state.in_((SessionState.DRAFT, SessionState.INTAKE, SessionState.MARKING))
     )
+    held_by_lead = (
+        select(GroupSuspension.id)
+        .where(
+            GroupSuspension.examiner_id == Assignment.examiner_id,
+            GroupSuspension.group_id == Assignment.group_id,
+            GroupSuspension.reinstated_at.is_(None),
+        )
+        .exists()
+    )
+    where = [
+        Assignment.examiner_id == examiner.account_id,
+        Assignment.session_id.in_(open_sessions),
+    ]
+    if active:
+        where.append(~held_by_lead)
+    else:  # an earlier suspension (the lead's) keeps its time
+        wait_for_claims(db, examiner_id=examiner.account_id)
+        where.append(Assignment.suspended_at.is_(None))
     db.execute(
         update(Assignment)
-        .where(
-            Assignment.examiner_id == examiner.account_id,
-            Assignment.session_id.in_(open_sessions),
-        )
+        .where(*where)
         .values(suspended_at=None if active else utcnow())
+        .execution_options(synchronize_session="fetch")
     )
+    if not active:
+        groups = list(
+            db.scalars(
+                select(Assignment.group_id).where(
+                    Assignment.examiner_id == examiner.account_id,
+                    Assignment.session_id.in_(open_sessions),
+                )
+            )
+        )
+        release_holdings(db, examiner_id=examiner.account_id, group_ids=groups)
 
 
 def misconduct_record(db: Session, examiner: Examiner) -> Sequence[Misconduct]:

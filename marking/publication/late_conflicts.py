@@ -175,6 +175,7 @@ def withdraw_marks(
     rulings: Sequence[RulingHit] = (),
     exclusions: Sequence[tuple[int, int]] = (),
     settled: Sequence[int] = (),
+    exclude_authors: bool = True,
 ) -> int:
     """Withdraw marks (late-declared conflicts) and the lead's rulings named in ``rulings``,
     exclude their authors from those scripts (and the further ``exclusions``), and send
@@ -185,7 +186,10 @@ def withdraw_marks(
     remaining marks may need no arbitration, or another one. Without that, the response
     kept a final that its marks no longer called for, and no publication could pass the
     session-wide check (DESIGN §5). ``settled`` are waiting declarations (PendingConflict)
-    the exclusions fulfil: they leave the waiting table now. Returns how many marks.
+    the exclusions fulfil: they leave the waiting table now. ``exclude_authors`` false
+    (the lead suspending an examiner, DESIGN §13): no exclusion is recorded, for there is
+    no conflict; the queue never hands anyone a response they marked anyway. Returns how
+    many marks.
     """
     touched: set[int] = set()
     excluded: set[tuple[int, int]] = set(exclusions)
@@ -193,10 +197,12 @@ def withdraw_marks(
         mark = db.get(Mark, mark_id)
         assert mark is not None
         db.add(MarkWithdrawal(mark_id=mark_id, reason=reason, by=actor))
-        excluded.add((script_id, mark.examiner_id))
+        if exclude_authors:
+            excluded.add((script_id, mark.examiner_id))
         touched.add(mark.response_id)
     for hit in rulings:
-        excluded.add((hit.script_id, hit.account_id))
+        if exclude_authors:
+            excluded.add((hit.script_id, hit.account_id))
         touched.add(hit.response_id)
     db.flush()
     withdrawn: dict[str, list[int]] = {"arbitration": [], "anomaly": []}

@@ -34,7 +34,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, true, update
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
@@ -409,10 +409,15 @@ def revision_progress(
     return progress
 
 
-def short_of_examiners(db: Session, exam: ExamSession) -> dict[str, int]:
+def short_of_examiners(
+    db: Session, exam: ExamSession, *, whole_session: bool = False
+) -> dict[str, int]:
     """{group key: responses} of the open revision that still need marks and have fewer
     examiners on their group (not suspended, not excluded, not having marked them) than
-    marks still to give: without more examiners on the group they would wait for ever."""
+    marks still to give: without more examiners on the group they would wait for ever.
+    ``whole_session``: every open response of the session, revision or not (the lead's
+    suspensions leave responses in that state too)."""
+    in_scope = true() if whole_session else Response.revision == exam.open_revision
     needing = db.execute(
         select(
             Response.id,
@@ -425,10 +430,10 @@ def short_of_examiners(db: Session, exam: ExamSession) -> dict[str, int]:
             Script.session_id == exam.id,
             Response.state == ResponseState.OPEN,
             Response.marks_done + Response.held < Response.marks_needed,
-            Response.revision == exam.open_revision,
+            in_scope,
         )
     ).all()
-    if exam.open_revision is None or not needing:
+    if (exam.open_revision is None and not whole_session) or not needing:
         return {}
     team: dict[int, set[int]] = {}
     for group_id, examiner_id in db.execute(

@@ -4,11 +4,12 @@ through the product (issue 9, item 2; issue 12's wrongly entered records).
 A hypothesis state machine plays examiners, the lead, the deputy lead and the office on a
 tiny session: claims, marks, flags, hands back, anomaly rulings, arbitrations, recusal
 declarations before and after intake, a second batch, batch withdrawals, violations (some
-naming an exam number in no batch), approval and publication. Whatever it reaches, a
-finishing strategy made of product operations only (the examiners mark what is open, the
-lead or deputy rules, the office assigns a reserve examiner or names another deputy when
-nobody else may, withdraws what a late conflict taints and a record publication names as
-wrong, approves and publishes) must publish the session, and `verify` must pass then.
+naming an exam number in no batch), the lead's suspensions and reinstatements of examiners
+(DESIGN §13), approval and publication. Whatever it reaches, a finishing strategy made of
+product operations only (the examiners mark what is open, the lead or deputy rules, the
+office assigns a reserve examiner or names another deputy when nobody else may, withdraws
+what a late conflict taints and a record publication names as wrong, approves and publishes)
+must publish the session, and `verify` must pass then.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from marking.publication.approvals import approval_status, approve_publication
 from marking.publication.late_conflicts import LateConflicts, withdraw_late
 from marking.publication.preconditions import PublicationRefused, open_work
 from marking.publication.publish import publish
+from marking.quality.suspension import reinstate, suspend
 from marking.queue.claims import claim
 from marking.queue.handback import flag, release
 from marking.queue.lead import arbitrate, arbitration_tasks, open_anomalies, resolve_anomaly
@@ -351,6 +353,33 @@ class SessionMachine(RuleBasedStateMachine):
             [(exam_no, "theory", "warning", "交头接耳")],
         )
         self.attempt(record_violations, self.db, self.exam, path, actor="office")
+
+    @rule(who=st.sampled_from(EXAMINERS), keep=st.booleans())
+    def lead_suspends(self, who: str, keep: bool) -> None:
+        """DESIGN §13: the lead suspends an examiner on the group, their marks on what is
+        not final withdrawn (or kept); suspending them all leaves the office to assign."""
+        self.attempt(
+            suspend,
+            self.db,
+            self.exam,
+            self.account("lead"),
+            examiner=self.account(who),
+            group=self.exam.groups[0],
+            reason="样卷偏差",
+            keep_marks=keep,
+        )
+
+    @rule(who=st.sampled_from(EXAMINERS))
+    def lead_reinstates(self, who: str) -> None:
+        self.attempt(
+            reinstate,
+            self.db,
+            self.exam,
+            self.account("lead"),
+            examiner=self.account(who),
+            group=self.exam.groups[0],
+            reason="恢复",
+        )
 
     @rule()
     def leases_run_out(self) -> None:

@@ -194,3 +194,12 @@ def lead_assign(
         raise MarkingError(_("Name at least one examiner."))
     result = assign(db, exam, get_group(db, exam, group_key), names, actor=account.username)
     return dataclasses.asdict(result)
+
+
+def held_by_leads(db: Session, username: str) -> list[tuple[str, str]]:
+    """(session code, group name) where a lead still suspends the examiner: a register
+    reinstatement leaves those in place (DESIGN §13)."""
+    from marking.people.accounts import get_account
+    from marking.quality.suspension import held_by_leads as open_suspensions
+
+    return open_suspensions(db, examiner_id=get_account(db, username).id)

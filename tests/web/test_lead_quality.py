@@ -1,0 +1,322 @@
+"""The lead's quality-control screens (DESIGN §13): a qualification set and seeds built from
+a blind sample, the examiners of each group with their status, a suspension confirmed with
+what it will do (the responses go back and others mark them), reinstatement, overrides and
+the alarm inbox; the deputy and examiners decide nothing, another session's things are 404."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from marking.demo import synthetic
+from marking.queue import handles
+from marking.queue.claims import claim
+from marking.queue.marks import submit_mark
+from marking.setup.assignment import name_deputy
+from marking.setup.sessions import get_session
+from marking.store.models import (
+    Account,
+    AlarmKind,
+    CheckAlarm,
+    CheckItem,
+    Response,
+    ResponseState,
+    Script,
+)
+from tests.integration.factory import TINY_TOML, certify, response_of
+from tests.integration.test_blindness import find_leaks, needles
+from tests.integration.test_marking_corrections import mark_as
+from tests.web.conftest import World
+
+HANDLE = re.compile(r'data-handle="([0-9A-HJKMNP-TV-Z]{26})"|<code>([0-9A-HJKMNP-TV-Z]{26})</code>')
+
+
+def page(client, path: str) -> str:  # type: ignore[no-untyped-def]
+    answer = client.get(path)
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
+    return str(answer.get_data(as_text=True))
+
+
+def sampled(text: str) -> list[str]:
+    return [a or b for a, b in HANDLE.findall(text)]
+
+
+def test_the_lead_builds_a_set_and_seeds_from_a_blind_sample(world: World) -> None:
+    world.session("LQ-1", n=3)
+    with world.tx() as db:
+        exam = get_session(db, "LQ-1")
+        group = next(g for g in exam.groups if g.key == "short")
+        group.qualification_size = 1
+    lead = world.client("lead")
+    session_page = page(lead, "/lead/sessions/LQ-1")
+    assert "/lead/sessions/LQ-1/quality/" in session_page
+    overview = page(lead, "/lead/sessions/LQ-1/quality/")
+    assert "简答题" in overview and "资格测试中" in overview and "考评员e1" in overview
+    assert "short" not in re.sub(r'(href|action|id)="[^"]*"', "", overview)  # names, not keys
+
+    builder = page(lead, "/lead/sessions/LQ-1/quality/groups/short")
+    picks = sampled(builder)
+    assert len(picks) == 3 and "c1 theory" in builder and "每个要点 2 分" in builder
+    bad = lead.post(
+        "/lead/sessions/LQ-1/quality/groups/short/items",
+        data={"response": picks[0], "purpose": "seed", "value": "4.3"},
+    )
+    assert bad.status_code == 422 and "4.3" in bad.get_data(as_text=True)
+    for handle, purpose, value in ((picks[0], "seed", "4.5"), (picks[1], "qualification", "3")):
+        done = lead.post(
+            "/lead/sessions/LQ-1/quality/groups/short/items",
+            data={"response": handle, "purpose": purpose, "value": value, "note": "要点齐全"},
+        )
+        assert done.status_code == 302, done.get_data(as_text=True)[:800]
+    full = lead.post(
+        "/lead/sessions/LQ-1/quality/groups/short/items",
+        data={"response": picks[2], "purpose": "qualification", "value": "3"},
+    )
+    assert full.status_code == 422 and "请先停用" in full.get_data(as_text=True)
+    builder = page(lead, "/lead/sessions/LQ-1/quality/groups/short")
+    assert "样卷" in builder and "资格测试" in builder and "仍在评分中" in builder
+    retired = lead.post(f"/lead/sessions/LQ-1/quality/groups/short/items/{picks[0]}/seed/retire")
+    assert retired.status_code == 302
+    with world.tx() as db:
+        rows = db.scalars(select(CheckItem).order_by(CheckItem.id)).all()
+        assert [(r.value, r.retired_at is not None) for r in rows] == [
+            (Decimal("4.5"), True),
+            (Decimal(3), False),
+        ]
+
+
+def test_others_and_other_sessions_get_nothing(world: World) -> None:
+    world.session("LQ-2", n=1)
+    world.session("LQ-3", n=1)
+    with world.tx() as db:
+        other = get_session(db, "LQ-3")
+        foreign = handles.response_handle(
+            other,
+            db.scalars(select(Response.id).where(Response.group_id == other.groups[0].id)).first(),
+        )
+    e1, lead = world.client("e1"), world.client("lead")
+    for path in (
+        "/lead/sessions/LQ-2/quality/",
+        "/lead/sessions/LQ-2/quality/groups/short",
+        "/lead/sessions/LQ-2/quality/alarms",
+    ):
+        assert e1.get(path).status_code == 403
+    assert (
+        e1.post(
+            "/lead/sessions/LQ-2/quality/groups/short/examiners/e2/suspend",
+            data={"marks": "keep", "confirm": "1", "reason": "x"},
+        ).status_code
+        == 403
+    )
+    wrong = lead.post(
+        "/lead/sessions/LQ-2/quality/groups/short/items",
+        data={"response": foreign, "purpose": "seed", "value": "2"},
+    )
+    assert wrong.status_code == 404
+    assert lead.get("/lead/sessions/LQ-2/quality/groups/nope").status_code == 404
+    assert (
+        lead.get("/lead/sessions/LQ-2/quality/groups/short/examiners/nobody/suspend").status_code
+        == 404
+    )
+
+
+def test_the_lead_suspends_and_the_responses_go_back(world: World) -> None:
+    tiny = world.session("LQ-4", n=2)
+    with world.tx() as db:
+        exam = get_session(db, "LQ-4")
+        mark_as(db, exam, "e1", {"c1 theory": "5", "c2 theory": "1"})
+        e1 = db.scalar(select(Account).where(Account.username == "e1"))
+        assert e1 is not None
+        short = next(g for g in exam.groups if g.key == "short")
+        db.add(
+            CheckAlarm(
+                session_id=exam.id,
+                group_id=short.id,
+                examiner_id=e1.id,
+                kind=AlarmKind.SEEDS_OFF,
+                evidence={
+                    "rule": "3 of the last 10 beyond tolerance",
+                    "beyond": 3,
+                    "seeds": [{"check": 1, "expected": "4", "given": "1", "deviation": "-3"}],
+                },
+            )
+        )
+    assert tiny
+    lead = world.client("lead")
+    assert "警报收件箱 (1)" in page(lead, "/lead/sessions/LQ-4")
+    inbox = page(lead, "/lead/sessions/LQ-4/quality/alarms")
+    assert "样卷偏差过多" in inbox and "考评员e1" in inbox and "超出允差的样卷" in inbox
+    confirm = page(lead, "/lead/sessions/LQ-4/quality/groups/short/examiners/e1/suspend")
+    assert "撤回 2 个评分" in confirm
+    unsaid = lead.post(
+        "/lead/sessions/LQ-4/quality/groups/short/examiners/e1/suspend",
+        data={"reason": "样卷偏差", "confirm": "1"},
+    )
+    assert unsaid.status_code == 422 and "请说明" in unsaid.get_data(as_text=True)
+    done = lead.post(
+        "/lead/sessions/LQ-4/quality/groups/short/examiners/e1/suspend",
+        data={"reason": "样卷偏差", "confirm": "1", "marks": "withdraw"},
+    )
+    assert done.status_code == 302
+    overview = page(lead, "/lead/sessions/LQ-4/quality/")
+    assert "已暂停" in overview and "样卷偏差" in overview
+    assert "没有未关闭的警报" in page(lead, "/lead/sessions/LQ-4/quality/alarms")
+    with world.tx() as db:
+        exam = get_session(db, "LQ-4")
+        opened = [response_of(db, exam, t) for t in ("c1 theory", "c2 theory")]
+        assert {(r.state, r.marks_done) for r in opened} == {(ResponseState.OPEN, 0)}
+        for name in ("e2", "e3"):
+            who = db.scalar(select(Account).where(Account.username == name))
+            assert who is not None
+            for item in claim(db, exam, who, size=10):
+                submit_mark(db, exam, who, response_id=item.response_id, value=Decimal(2))
+        finals = [response_of(db, exam, t).state for t in ("c1 theory", "c2 theory")]
+        assert finals == [ResponseState.FINAL] * 2
+    back = lead.post(
+        "/lead/sessions/LQ-4/quality/groups/short/examiners/e1/reinstate", data={"reason": ""}
+    )
+    assert back.status_code == 422
+    back = lead.post(
+        "/lead/sessions/LQ-4/quality/groups/short/examiners/e1/reinstate",
+        data={"reason": "复核无误"},
+    )
+    assert back.status_code == 302
+    assert "已暂停" not in page(lead, "/lead/sessions/LQ-4/quality/")
+
+
+def test_suspending_a_groups_only_examiners_says_the_office_must_assign(world: World) -> None:
+    world.session("LQ-5", n=1, examiners=("e1", "e2"))
+    lead = world.client("lead")
+    confirm = page(lead, "/lead/sessions/LQ-5/quality/groups/short/examiners/e1/suspend")
+    assert "考务须为该组增派考评员" in confirm
+    done = lead.post(
+        "/lead/sessions/LQ-5/quality/groups/short/examiners/e1/suspend",
+        data={"reason": "x", "confirm": "1", "marks": "keep"},
+    )
+    assert done.status_code == 302
+    assert "请考务为该组增派考评员" in page(lead, "/lead/sessions/LQ-5/quality/")
+
+
+def test_qualification_override_and_closing_an_alarm(world: World) -> None:
+    world.session("LQ-6", n=1)
+    with world.tx() as db:
+        exam = get_session(db, "LQ-6")
+        short = next(g for g in exam.groups if g.key == "short")
+        short.qualification_size = 2
+        e2 = db.scalar(select(Account).where(Account.username == "e2"))
+        assert e2 is not None
+        db.add(
+            CheckAlarm(
+                session_id=exam.id,
+                group_id=short.id,
+                examiner_id=e2.id,
+                kind=AlarmKind.SEED_BIAS,
+                evidence={"mean": "0.8", "seeds": []},
+            )
+        )
+    lead = world.client("lead")
+    done = lead.post(
+        "/lead/sessions/LQ-6/quality/groups/short/examiners/e1/qualify", data={"reason": "资深"}
+    )
+    assert done.status_code == 302
+    overview = page(lead, "/lead/sessions/LQ-6/quality/")
+    assert "在评" in overview and "资格测试中" in overview and "样卷系统性偏差" in overview
+    empty = lead.post("/lead/sessions/LQ-6/quality/alarms/short/e2/seed_bias/close", data={})
+    assert empty.status_code == 422
+    closed = lead.post(
+        "/lead/sessions/LQ-6/quality/alarms/short/e2/seed_bias/close", data={"note": "已谈话"}
+    )
+    assert closed.status_code == 302
+    again = lead.post(
+        "/lead/sessions/LQ-6/quality/alarms/short/e2/seed_bias/close", data={"note": "x"}
+    )
+    assert again.status_code == 404
+
+
+def test_the_quality_pages_name_no_candidate(world: World) -> None:
+    tiny = world.session("LQ-7", n=20, seed=78)
+    wanted = needles(
+        tiny.candidates,
+        TINY_TOML + "考评员e1考评员e2考评员e3" + "".join(synthetic.SUBJECTIVE_SNIPPETS),
+    )
+    lead = world.client("lead")
+    seen = [page(lead, "/lead/sessions/LQ-7/quality/")]
+    for key in ("short", "prac"):
+        builder = page(lead, f"/lead/sessions/LQ-7/quality/groups/{key}")
+        seen.append(builder)
+        handle = sampled(builder)[0]
+        lead.post(
+            f"/lead/sessions/LQ-7/quality/groups/{key}/items",
+            data={"response": handle, "purpose": "seed", "value": "1"},
+        )
+        seen.append(page(lead, f"/lead/sessions/LQ-7/quality/groups/{key}?complete=1"))
+        seen.append(page(lead, f"/lead/sessions/LQ-7/quality/groups/{key}"))
+    seen.append(page(lead, "/lead/sessions/LQ-7/quality/groups/short/examiners/e1/suspend"))
+    seen.append(page(lead, "/lead/sessions/LQ-7/quality/alarms?closed=1"))
+    haystack = "\n".join(seen).encode()
+    assert not find_leaks(haystack, wanted)
+    assert re.search(rb"c\d+ (theory|skills)", haystack)  # their work, not who wrote it
+    with world.tx() as db:
+        exam = get_session(db, "LQ-7")
+        codes = db.scalars(select(Script.code).where(Script.session_id == exam.id)).all()
+    assert not [c for c in codes if c.encode() in haystack]  # nor which script it is
+
+
+def test_the_deputy_sees_the_pages_and_decides_nothing(world: World) -> None:
+    world.session("LQ-8", n=1, examiners=("e1", "e2", "e5"))
+    with world.tx() as db:
+        certify(db, "e5")
+        name_deputy(db, get_session(db, "LQ-8"), "e5", actor="office")
+    deputy = world.client("e5")
+    overview = page(deputy, "/lead/sessions/LQ-8/quality/")
+    assert "简答题" in overview and "/suspend" not in overview  # no decision offered
+    assert page(deputy, "/lead/sessions/LQ-8/quality/alarms")
+    refused = deputy.post(
+        "/lead/sessions/LQ-8/quality/groups/short/examiners/e1/suspend",
+        data={"reason": "x", "confirm": "1", "marks": "keep"},
+    )
+    assert refused.status_code == 403
+    assert (
+        deputy.get("/lead/sessions/LQ-8/quality/groups/short/examiners/e1/suspend").status_code
+        == 403
+    )
+
+
+def test_a_refused_choice_stays_beside_its_form(world: World) -> None:
+    world.session("LQ-9", n=12)
+    lead = world.client("lead")
+    handles_seen = sampled(page(lead, "/lead/sessions/LQ-9/quality/groups/short"))
+    refused = lead.post(
+        "/lead/sessions/LQ-9/quality/groups/short/items",
+        data={"response": handles_seen[0], "purpose": "seed", "value": "99", "note": "留着"},
+    )
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    card = body[body.index(f'id="pick-{handles_seen[0]}"') :]
+    card = card[: card.index("</section>")]
+    assert 'role="alert"' in card and 'value="99"' in card and "留着" in card
+
+
+def test_the_office_is_told_a_register_reinstatement_leaves_the_leads_suspension(
+    world: World,
+) -> None:
+    world.session("LQ-10", n=1, examiners=("e1", "e2", "e6"))
+    lead, office = world.client("lead"), world.client("office")
+    done = lead.post(
+        "/lead/sessions/LQ-10/quality/groups/short/examiners/e6/suspend",
+        data={"reason": "偏差", "confirm": "1", "marks": "keep"},
+    )
+    assert done.status_code == 302
+    for kind in ("suspension", "reinstatement"):
+        answer = office.post(
+            "/office/examiners/e6/record", data={"kind": kind, "reason": "调查", "confirm": "yes"}
+        )
+        assert answer.status_code == 302, answer.get_data(as_text=True)[:500]
+    shown = page(office, "/office/examiners")
+    assert "e6 在场次 LQ-10 的评分组 简答题 仍处于暂停状态" in shown
+    overview = page(lead, "/lead/sessions/LQ-10/quality/")
+    row = overview[overview.index('id="group-short"') :]
+    row = row[row.index('data-examiner="e6"') :]
+    assert "已暂停" in row[: row.index("</tr>")]

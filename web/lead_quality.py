@@ -1,0 +1,360 @@
+"""The lead's quality control while marking (DESIGN §13): qualification sets and seeds built
+per group from a blind sample, the alarm inbox with its evidence, suspension (confirmed,
+naming what will happen) and reinstatement, qualification overrides, and each group's
+examiners with their status. Responses by handle, examiners and groups by name."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from marking.errors import MarkingError, NotFound
+from marking.quality import decisions, items, suspension
+from marking.queue import handles
+from marking.setup.assignment import get_group
+from marking.store.models import (
+    Account,
+    AlarmKind,
+    Assignment,
+    CheckPurpose,
+    ExamSession,
+    MarkingGroup,
+    Role,
+)
+from web.access import session_as_lead
+from web.db import get_db
+from web.errors import refusal
+from web.security import Forbidden, require
+
+bp = Blueprint("lead_quality", __name__, url_prefix="/lead/sessions/<code>/quality")
+LEADS = (Role.LEAD, Role.EXAMINER)
+
+STATUS = {
+    "qualifying": _l("Qualifying"),
+    "active": _l("Marking now"),
+    "suspended": _l("Suspended"),
+}
+ALARMS = {
+    AlarmKind.SEEDS_OFF.value: _l("Too many seeds off the mark"),
+    AlarmKind.SEED_BIAS.value: _l("Seeds marked off in one direction"),
+}
+PURPOSES = {
+    CheckPurpose.QUALIFICATION.value: _l("Qualification"),
+    CheckPurpose.SEED.value: _l("Seed"),
+}
+#: Figures of an alarm's evidence, by the drift rule's names.
+FIGURES = {
+    "rule": _l("Rule"),
+    "beyond": _l("Seeds beyond tolerance"),
+    "of": _l("Of the last seeds"),
+    "window": _l("Seeds looked at"),
+    "mean": _l("Mean signed deviation (in tolerances)"),
+    "threshold": _l("Threshold"),
+    "tolerance": _l("Tolerance"),
+}
+
+
+def _group(exam: ExamSession, key: str) -> MarkingGroup:
+    try:
+        return get_group(get_db(), exam, key)
+    except NotFound:
+        raise NotFound(_("There is no such marking group.")) from None
+
+
+def _examiner(exam: ExamSession, mgroup: MarkingGroup, username: str) -> Account:
+    """An examiner of the group, or 404 (another session's or nobody's alike)."""
+    found = get_db().scalar(
+        select(Account)
+        .join(Assignment, Assignment.examiner_id == Account.id)
+        .where(Assignment.group_id == mgroup.id, Account.username == username)
+    )
+    if found is None:
+        raise NotFound(_("There is no such examiner on this group."))
+    return found
+
+
+def _only_lead(code: str) -> tuple[ExamSession, Account]:
+    """The deputy sees these pages; decisions are the lead's (as scheme approval is)."""
+    exam, account = session_as_lead(code)
+    if account.id != exam.lead_id:
+        raise Forbidden(_("Only the lead examiner of session %(code)s decides this.", code=code))
+    return exam, account
+
+
+def _image_url(exam: ExamSession, c: items.Candidate) -> str | None:
+    if c.image_sha256 is None:
+        return None
+    return url_for("api.response_image", code=exam.code, handle=c.handle)
+
+
+def _overview(code: str, refused: dict[str, Any] | None = None) -> str:
+    exam, account = session_as_lead(code)
+    db = get_db()
+    groups = []
+    for mgroup in exam.groups:
+        groups.append(
+            {
+                "group": mgroup,
+                "members": suspension.members(db, exam, mgroup),
+                "qualification": items.active_count(db, mgroup, CheckPurpose.QUALIFICATION),
+                "seeds": items.active_count(db, mgroup, CheckPurpose.SEED),
+            }
+        )
+    return render_template(
+        "lead/quality.html",
+        exam=exam,
+        groups=groups,
+        short=suspension.short_groups(db, exam),
+        alarms=len(decisions.alarms(db, exam)),
+        is_lead=account.id == exam.lead_id,
+        status_names=STATUS,
+        alarm_names=ALARMS,
+        refused=refused or {},
+    )
+
+
+@bp.get("/")
+@require(*LEADS)
+def overview(code: str) -> str:
+    return _overview(code)
+
+
+def _builder(code: str, group: str, refused: dict[str, Any] | None = None) -> str:
+    exam, account = session_as_lead(code)
+    db = get_db()
+    mgroup = _group(exam, group)
+    complete = request.args.get("complete") == "1"
+    seed = request.args.get("draw")
+    rng = random.Random(seed) if seed and seed.isdigit() else None
+    sample = items.sample(db, exam, account, group=mgroup, complete_only=complete, rng=rng)
+    if refused and refused.get("handle"):  # the refused choice stays on screen, beside its form
+        again = items.chosen(db, exam, account, handles.response_id(exam, str(refused["handle"])))
+        sample = [again, *(c for c in sample if c.handle != again.handle)]
+    return render_template(
+        "lead/quality_group.html",
+        exam=exam,
+        group=mgroup,
+        items=items.items(db, exam, group=mgroup),
+        sample=sample,
+        complete=complete,
+        draw=random.SystemRandom().randrange(10**9),
+        image_url=lambda c: _image_url(exam, c),
+        purpose_names=PURPOSES,
+        is_lead=account.id == exam.lead_id,
+        refused=refused or {},
+    )
+
+
+@bp.get("/groups/<group>")
+@require(*LEADS)
+def group_items(code: str, group: str) -> str:
+    return _builder(code, group)
+
+
+@bp.post("/groups/<group>/items")
+@require(*LEADS)
+def add_item(code: str, group: str) -> Response | tuple[str, int]:
+    exam, account = _only_lead(code)
+    mgroup = _group(exam, group)
+    form = request.form
+    handle = form.get("response", "")
+    purpose = form.get("purpose", "")
+    if purpose not in PURPOSES:
+        raise NotFound(_("There is no such kind of item."))
+    try:
+        response_id = handles.response_id(exam, handle)
+        item = items.add_item(
+            get_db(),
+            exam,
+            account,
+            response_id=response_id,
+            purpose=CheckPurpose(purpose),
+            value=form.get("value", ""),
+            note=form.get("note", ""),
+        )
+        if item.group_id != mgroup.id:
+            raise NotFound(_("There is no such response in this group."))
+    except MarkingError as exc:
+        return _builder(code, group, refusal(exc, form="add", handle=handle)), 422
+    flash(
+        _("%(kind)s added with the definitive mark %(v)s.", kind=PURPOSES[purpose], v=item.value),
+        "ok",
+    )
+    return redirect(url_for("lead_quality.group_items", code=code, group=group))
+
+
+@bp.post("/groups/<group>/items/<handle>/<purpose>/retire")
+@require(*LEADS)
+def retire_item(code: str, group: str, handle: str, purpose: str) -> Response:
+    exam, account = _only_lead(code)
+    mgroup = _group(exam, group)
+    if purpose not in PURPOSES:
+        raise NotFound(_("There is no such kind of item."))
+    db = get_db()
+    item = items.item_of(db, exam, handle=handle, purpose=CheckPurpose(purpose))
+    if item.group_id != mgroup.id:
+        raise NotFound(_("There is no such response in this group."))
+    items.retire_item(db, exam, account, item_id=item.id)
+    flash(_("Item retired: it is no longer handed out."), "ok")
+    return redirect(url_for("lead_quality.group_items", code=code, group=group))
+
+
+def _confirm_page(
+    code: str, group: str, username: str, refused: dict[str, Any] | None = None
+) -> str:
+    exam, _account = _only_lead(code)
+    mgroup = _group(exam, group)
+    examiner = _examiner(exam, mgroup, username)
+    return render_template(
+        "lead/quality_suspend.html",
+        exam=exam,
+        group=mgroup,
+        examiner=examiner,
+        then=suspension.consequences(get_db(), exam, examiner=examiner, group=mgroup),
+        refused=refused or {},
+    )
+
+
+@bp.get("/groups/<group>/examiners/<username>/suspend")
+@require(*LEADS)
+def confirm_suspend(code: str, group: str, username: str) -> str:
+    return _confirm_page(code, group, username)
+
+
+@bp.post("/groups/<group>/examiners/<username>/suspend")
+@require(*LEADS)
+def suspend(code: str, group: str, username: str) -> Response | tuple[str, int]:
+    exam, account = _only_lead(code)
+    mgroup = _group(exam, group)
+    examiner = _examiner(exam, mgroup, username)
+    form = request.form
+    choice = form.get("marks", "")
+    problem = None
+    if choice not in ("keep", "withdraw"):
+        problem = _("Say what happens to their marks: kept, or withdrawn and marked again.")
+    elif not form.get("confirm"):
+        problem = _("Tick the box to confirm: a suspension is recorded for good.")
+    if problem:
+        refused = {"message": problem, "values": form.to_dict(flat=True)}
+        return _confirm_page(code, group, username, refused), 422
+    try:
+        row = suspension.suspend(
+            get_db(),
+            exam,
+            account,
+            examiner=examiner,
+            group=mgroup,
+            reason=form.get("reason", ""),
+            keep_marks=choice == "keep",
+        )
+    except MarkingError as exc:
+        return _confirm_page(code, group, username, refusal(exc)), 422
+    name = examiner.name or examiner.username
+    if row.keep_marks:
+        flash(
+            _("%(user)s suspended on %(g)s; their marks are kept.", user=name, g=mgroup.name), "ok"
+        )
+    else:
+        flash(
+            _(
+                "%(user)s suspended on %(g)s; %(n)d mark(s) withdrawn, to be marked again by "
+                "others.",
+                user=name,
+                g=mgroup.name,
+                n=row.withdrawn,
+            ),
+            "ok",
+        )
+    return redirect(url_for("lead_quality.overview", code=code) + f"#group-{group}")
+
+
+@bp.post("/groups/<group>/examiners/<username>/reinstate")
+@require(*LEADS)
+def reinstate(code: str, group: str, username: str) -> Response | tuple[str, int]:
+    exam, account = _only_lead(code)
+    mgroup = _group(exam, group)
+    examiner = _examiner(exam, mgroup, username)
+    try:
+        suspension.reinstate(
+            get_db(),
+            exam,
+            account,
+            examiner=examiner,
+            group=mgroup,
+            reason=request.form.get("reason", ""),
+        )
+    except MarkingError as exc:
+        where = refusal(exc, form="reinstate", group=group, user=username)
+        return _overview(code, where), 422
+    name = examiner.name or examiner.username
+    flash(_("%(user)s reinstated on %(g)s.", user=name, g=mgroup.name), "ok")
+    return redirect(url_for("lead_quality.overview", code=code) + f"#group-{group}")
+
+
+@bp.post("/groups/<group>/examiners/<username>/qualify")
+@require(*LEADS)
+def qualify(code: str, group: str, username: str) -> Response | tuple[str, int]:
+    exam, account = _only_lead(code)
+    mgroup = _group(exam, group)
+    examiner = _examiner(exam, mgroup, username)
+    try:
+        decisions.override_qualification(
+            get_db(),
+            exam,
+            account,
+            examiner=examiner,
+            group=mgroup,
+            reason=request.form.get("reason", ""),
+        )
+    except MarkingError as exc:
+        where = refusal(exc, form="qualify", group=group, user=username)
+        return _overview(code, where), 422
+    name = examiner.name or examiner.username
+    flash(_("%(user)s qualified on %(g)s by your decision.", user=name, g=mgroup.name), "ok")
+    return redirect(url_for("lead_quality.overview", code=code) + f"#group-{group}")
+
+
+def _inbox(code: str, refused: dict[str, Any] | None = None) -> str:
+    exam, account = session_as_lead(code)
+    shown = decisions.alarms(get_db(), exam, closed=request.args.get("closed") == "1")
+    return render_template(
+        "lead/quality_alarms.html",
+        exam=exam,
+        alarms=shown,
+        alarm_names=ALARMS,
+        figures=FIGURES,
+        is_lead=account.id == exam.lead_id,
+        refused=refused or {},
+    )
+
+
+@bp.get("/alarms")
+@require(*LEADS)
+def alarms(code: str) -> str:
+    return _inbox(code)
+
+
+@bp.post("/alarms/<group>/<username>/<kind>/close")
+@require(*LEADS)
+def close_alarm(code: str, group: str, username: str, kind: str) -> Response | tuple[str, int]:
+    exam, account = _only_lead(code)
+    mgroup = _group(exam, group)
+    examiner = _examiner(exam, mgroup, username)
+    if kind not in ALARMS:
+        raise NotFound(_("There is no such alarm."))
+    db = get_db()
+    alarm = decisions.open_alarm(db, exam, examiner=examiner, group=mgroup, kind=AlarmKind(kind))
+    try:
+        decisions.close_alarm(
+            db, exam, account, alarm_id=alarm.id, note=request.form.get("note", "")
+        )
+    except MarkingError as exc:
+        return _inbox(code, refusal(exc, form="close", group=group, user=username, kind=kind)), 422
+    flash(_("Alarm closed."), "ok")
+    return redirect(url_for("lead_quality.alarms", code=code))
