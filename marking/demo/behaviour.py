@@ -109,6 +109,7 @@ class SimulationReport:
     unqualified: list[str] = field(default_factory=list)  # "examiner/group": gave up
     awaiting_approval: list[str] = field(default_factory=list)  # set built, scheme not approved
     alarms: list[RaisedAlarm] = field(default_factory=list)
+    examiners: list[SimulatedExaminer] = field(default_factory=list)  # as they ended
 
 
 def latent_quality(seed: int, response_id: int) -> float:

@@ -72,6 +72,7 @@ def simulate(
     rng = random.Random(seed)
     report = SimulationReport()
     examiners = _examiners(engine, code, rng, behaviours or {})
+    report.examiners = sorted(examiners, key=lambda sim: sim.username)
     noise = random.Random(seed + 1)
     _prepare(engine, code, seed, report)
     while True:
