@@ -5,14 +5,16 @@ latent quality drawn from the seed and its id. So marks disagree as real ones do
 beyond tolerance (third marks), a few beyond reconciliation (arbitration). Named examiners
 can be biased, erratic or drifting (``marking.demo.behaviour``), and where the session asks
 for quality control the simulation plays the lead's part in it and marks the checks
-(``marking.demo.standards``). Reproducible for a seed, as far as the interleaving of
-examiners is (the order is seeded too).
+(``marking.demo.standards``). Seeded: the examiners' leans, their turn order, each
+mark's noise and where each claim starts in the queue; the queue's order itself is drawn
+by the database at intake, so a run is reproducible on one database, not across intakes.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
@@ -69,39 +71,53 @@ def simulate(
     ``behaviours``: username → how that examiner marks (``parse_behaviours``); the others
     are steady. Raises NotFound (coded) for a username that is not an examiner of the
     session."""
-    rng = random.Random(seed)
+    order = random.Random(seed)
     report = SimulationReport()
-    examiners = _examiners(engine, code, rng, behaviours or {})
+    examiners = _examiners(engine, code, order, behaviours or {})
     report.examiners = sorted(examiners, key=lambda sim: sim.username)
-    noise = random.Random(seed + 1)
+    run = _Run(seed, batch, flag_rate, order, random.Random(seed + 1), random.Random(seed + 2))
     _prepare(engine, code, seed, report)
+    if _rounds(engine, code, examiners, run, report):
+        _finish(engine, code, report)
+    if echo:
+        _summary(report, echo)
+    return report
+
+
+@dataclass
+class _Run:
+    """A simulation's settings and random sources, each seeded from the run's seed."""
+
+    seed: int
+    batch: int
+    flag_rate: float
+    order: random.Random  # the examiners' severities and noises, then the turn order
+    noise: random.Random  # each mark's noise (an erratic examiner's marks) and the flags
+    picks: random.Random  # where each claim starts in the queue
+
+
+def _rounds(
+    engine: Engine,
+    code: str,
+    examiners: list[SimulatedExaminer],
+    run: _Run,
+    report: SimulationReport,
+) -> bool:
+    """Rounds of turns (in a seeded order) and lead rulings until nothing moves; False if
+    the session is not (or no longer) open for marking."""
     while True:
         report.rounds += 1
         progress = False
-        rng.shuffle(examiners)
+        run.order.shuffle(examiners)
         for sim in examiners:
             with transaction(engine) as db:
                 exam = get_session(db, code)
                 if not exam.marking_open:  # in marking, or an appeal revision open
-                    return report
-                took = _mark_turn(
-                    db,
-                    exam,
-                    sim,
-                    seed=seed,
-                    batch=batch,
-                    flag_rate=flag_rate,
-                    noise=noise,
-                    report=report,
-                )
-                progress = took or progress
-        lead_work = _lead_round(engine, code, seed, report)
+                    return False
+                progress = _mark_turn(db, exam, sim, run, report) or progress
+        lead_work = _lead_round(engine, code, run.seed, report)
         if not progress and not lead_work:
-            break
-    _finish(engine, code, report)
-    if echo:
-        _summary(report, echo)
-    return report
+            return True
 
 
 def _summary(report: SimulationReport, echo: Callable[[str], None]) -> None:
@@ -173,7 +189,9 @@ def _prepare(engine: Engine, code: str, seed: int, report: SimulationReport) -> 
     with transaction(engine) as db:
         exam = get_session(db, code)
         lead = db.get(Account, exam.lead_id) if exam.lead_id is not None else None
-        if lead is not None and exam.marking_open:
+        # Before the first approval (intake) too: a group's set must be complete before
+        # its scheme can be approved.
+        if lead is not None and exam.state in (SessionState.INTAKE, SessionState.MARKING):
             standards.build_qualification_sets(db, exam, lead, seed=seed, report=report)
 
 
@@ -181,27 +199,24 @@ def _mark_turn(
     db: Session,
     exam: ExamSession,
     sim: SimulatedExaminer,
-    *,
-    seed: int,
-    batch: int,
-    flag_rate: float,
-    noise: random.Random,
+    run: _Run,
     report: SimulationReport,
 ) -> bool:
     """One examiner's turn: any qualification they owe, then claim a batch and mark it
     (a few flagged; checks marked like the rest); False if nothing came."""
     account = db.get(Account, sim.account_id)
     assert account is not None
+    seed, noise = run.seed, run.noise
     took = standards.take_qualification(db, exam, account, sim, seed=seed, rng=noise, report=report)
     try:
-        claimed = claim(db, exam, account, size=batch)
+        claimed = claim(db, exam, account, size=run.batch, rng=run.picks)
     except MarkingError:  # no open group for this examiner (not approved yet)
         claimed = []
     for item in claimed:
         if quality.check_id(item) is not None:
             standards.mark_check(db, exam, account, sim, item, seed=seed, rng=noise, report=report)
             continue
-        if noise.random() < flag_rate:
+        if noise.random() < run.flag_rate:
             flag(
                 db,
                 exam,
