@@ -162,11 +162,12 @@ def _examiners(
             .order_by(Account.username)
         ).all()
         known = [a.username for a in accounts]
-        for username in sorted(set(behaviours) - set(known)):
+        unknown = sorted(set(behaviours) - set(known))
+        if unknown:
             raise NotFound.coded(
                 "simulate_unknown_examiner",
                 "%(user)s is not an examiner of session %(session)s (its examiners: %(known)s)",
-                user=username,
+                user=unknown[0],
                 session=code,
                 known=", ".join(known) or "none",
             )

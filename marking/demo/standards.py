@@ -38,6 +38,7 @@ from marking.store.models import (
     Question,
     Response,
     ResponseState,
+    SessionState,
 )
 
 # A simulated examiner who fails the qualification this many times stops trying (the lead
@@ -85,8 +86,9 @@ def add_seeds(
     db: Session, exam: ExamSession, lead: Account, *, seed: int, report: SimulationReport
 ) -> bool:
     """Top up each group's seeds (``seed_rate`` > 0) from its final responses, at random
-    (seeded), each with its true mark; True if any was added."""
-    if not quality.items_on():
+    (seeded), each with its true mark; True if any was added. Only in marking: an appeal
+    revision takes no new seeds."""
+    if not quality.items_on() or exam.state is not SessionState.MARKING:
         return False
     added = False
     for group in exam.groups:
