@@ -284,6 +284,25 @@ TEXT: dict[str, object] = {
         "Revision %(number)s of session %(session)s cannot be approved or published while "
         "work is open: %(problems)s"
     ),
+    # `blindmark simulate`'s simulated examiners (marking/demo/behaviour.py, simulate.py)
+    "simulate_bad_bias": _l(
+        "--bias %(value)s: write USER=OFFSET, the offset a number of marks (for example "
+        "exam01=-2 or exam01=1.5)."
+    ),
+    "simulate_bad_drift": _l(
+        "--drift %(value)s: write USER=AFTER:OFFSET, AFTER a whole number of marks and OFFSET "
+        "a number of marks (for example exam01=30:-3)."
+    ),
+    "simulate_bad_erratic": _l(
+        "--erratic %(value)s: write the examiner's username (for example exam01)."
+    ),
+    "simulate_named_twice": _l(
+        "%(user)s is named more than once in --bias, --erratic and --drift: give each "
+        "simulated examiner one behaviour."
+    ),
+    "simulate_unknown_examiner": _l(
+        "%(user)s is not an examiner of session %(session)s (its examiners: %(known)s)."
+    ),
     # What still stands between a session and publication (publication/preconditions.py)
     "open_anomaly": _l("Group %(group)s: %(count)s response(s) are on hold for an anomaly."),
     "open_anomaly_reports": _l("%(count)s anomaly report(s) are not resolved."),

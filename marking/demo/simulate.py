@@ -2,24 +2,35 @@
 
 Each simulated examiner has a severity (a constant lean) and a noise; each response a
 latent quality drawn from the seed and its id. So marks disagree as real ones do: some
-beyond tolerance (third marks), a few beyond reconciliation (arbitration). Reproducible
-for a seed, as far as the interleaving of examiners is (the order is seeded too).
+beyond tolerance (third marks), a few beyond reconciliation (arbitration). Named examiners
+can be biased, erratic or drifting (``marking.demo.behaviour``), and where the session asks
+for quality control the simulation plays the lead's part in it and marks the checks
+(``marking.demo.standards``). Seeded: the examiners' leans, their turn order, each
+mark's noise and where each claim starts in the queue; the queue's order itself is drawn
+by the database at intake, so a run is reproducible on one database, not across intakes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
-from marking.errors import MarkingError
+from marking.demo import quality, standards
+from marking.demo.behaviour import (
+    STEADY,
+    Behaviour,
+    SimulatedExaminer,
+    SimulationReport,
+    latent_quality,
+    true_mark,
+)
+from marking.errors import MarkingError, NotFound
 from marking.publication.preconditions import open_work
 from marking.queue.claims import claim
 from marking.queue.handback import flag
@@ -41,37 +52,7 @@ from marking.store.models import (
     SessionState,
 )
 
-
-@dataclass
-class SimulatedExaminer:
-    account_id: int
-    username: str
-    severity: float  # fraction of the question's maximum, added to every mark
-    noise: float  # standard deviation, as a fraction of the maximum
-
-
-@dataclass
-class SimulationReport:
-    marks: int = 0
-    third_marks: int = 0
-    flags: int = 0
-    arbitrations: int = 0
-    resolved: int = 0
-    rounds: int = 0
-    stuck: list[str] = field(default_factory=list)
-
-
-def latent_quality(seed: int, response_id: int) -> float:
-    """A response's true quality in [0, 1], the same for every examiner who sees it."""
-    digest = hashlib.sha256(f"{seed}:{response_id}".encode()).digest()
-    u: float = int.from_bytes(digest[:8], "big") / 2**64
-    shaped: float = 0.25 + 0.75 * u**0.6
-    return min(1.0, max(0.0, shaped))
-
-
-def on_step(value: float, step: Decimal, maximum: Decimal) -> Decimal:
-    steps = (Decimal(str(value)) / step).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return min(maximum, max(Decimal(0), steps * step))
+__all__ = ["SimulatedExaminer", "SimulationReport", "simulate"]
 
 
 def simulate(
@@ -81,51 +62,115 @@ def simulate(
     seed: int = 1,
     batch: int = 20,
     flag_rate: float = 0.002,
+    behaviours: Mapping[str, Behaviour] | None = None,
     echo: Callable[[str], None] | None = None,
 ) -> SimulationReport:
-    """Mark every open response of the session; the session's lead resolves what comes up."""
-    rng = random.Random(seed)
+    """Mark every open response of the session; the session's lead resolves what comes up
+    and, where the session asks for them, builds qualification sets and seeds.
+
+    ``behaviours``: username → how that examiner marks (``parse_behaviours``); the others
+    are steady. Raises NotFound (coded) for a username that is not an examiner of the
+    session."""
+    order = random.Random(seed)
     report = SimulationReport()
-    examiners = _examiners(engine, code, rng)
-    noise = random.Random(seed + 1)
+    examiners = _examiners(engine, code, order, behaviours or {})
+    report.examiners = sorted(examiners, key=lambda sim: sim.username)
+    run = _Run(seed, batch, flag_rate, order, random.Random(seed + 1), random.Random(seed + 2))
+    _prepare(engine, code, seed, report)
+    if _rounds(engine, code, examiners, run, report):
+        _finish(engine, code, report)
+    if echo:
+        _summary(report, echo)
+    return report
+
+
+@dataclass
+class _Run:
+    """A simulation's settings and random sources, each seeded from the run's seed."""
+
+    seed: int
+    batch: int
+    flag_rate: float
+    order: random.Random  # the examiners' severities and noises, then the turn order
+    noise: random.Random  # each mark's noise (an erratic examiner's marks) and the flags
+    picks: random.Random  # where each claim starts in the queue
+
+
+def _rounds(
+    engine: Engine,
+    code: str,
+    examiners: list[SimulatedExaminer],
+    run: _Run,
+    report: SimulationReport,
+) -> bool:
+    """Rounds of turns (in a seeded order) and lead rulings until nothing moves; False if
+    the session is not (or no longer) open for marking."""
     while True:
         report.rounds += 1
         progress = False
-        rng.shuffle(examiners)
+        run.order.shuffle(examiners)
         for sim in examiners:
             with transaction(engine) as db:
                 exam = get_session(db, code)
                 if not exam.marking_open:  # in marking, or an appeal revision open
-                    return report
-                took = _mark_turn(
-                    db,
-                    exam,
-                    sim,
-                    seed=seed,
-                    batch=batch,
-                    flag_rate=flag_rate,
-                    noise=noise,
-                    report=report,
-                )
-                progress = took or progress
-        lead_work = _lead_round(engine, code, seed, report)
+                    return False
+                progress = _mark_turn(db, exam, sim, run, report) or progress
+        lead_work = _lead_round(engine, code, run.seed, report)
         if not progress and not lead_work:
-            break
-    _finish(engine, code, report)
-    if echo:
+            return True
+
+
+def _summary(report: SimulationReport, echo: Callable[[str], None]) -> None:
+    echo(
+        f"simulated {report.marks} marks ({report.third_marks} third marks), "
+        f"{report.flags} flags, {report.arbitrations} arbitrations in {report.rounds} rounds"
+    )
+    if report.items or report.checks:
+        checks = ", ".join(f"{n} {purpose}" for purpose, n in sorted(report.checks.items()))
         echo(
-            f"simulated {report.marks} marks ({report.third_marks} third marks), "
-            f"{report.flags} flags, {report.arbitrations} arbitrations in {report.rounds} rounds"
+            f"quality control: the lead made {report.items} qualification item(s) and "
+            f"seed(s); checks marked: {checks or 'none'}; {report.qualified} qualified"
         )
-    return report
+    for who in report.unqualified:
+        echo(f"  not qualified after {standards.QUALIFICATION_ATTEMPTS} attempts: {who}")
+    for alarm in report.alarms:
+        echo(
+            f"  alarm {alarm.kind.value}: {alarm.examiner} in group {alarm.group} after "
+            f"{alarm.seeds} seed(s), {alarm.marks} mark(s)"
+        )
+    for group in report.awaiting_approval:
+        echo(
+            f"group {group}: qualification set built; its scheme awaits the lead's approval "
+            "(blindmark scheme approve), then simulate again"
+        )
 
 
-def _examiners(engine: Engine, code: str, rng: random.Random) -> list[SimulatedExaminer]:
-    """The session's assigned examiners, each given a seeded severity and noise."""
+def _examiners(
+    engine: Engine, code: str, rng: random.Random, behaviours: Mapping[str, Behaviour]
+) -> list[SimulatedExaminer]:
+    """The session's assigned examiners, each given a seeded severity and noise, and the
+    behaviour named for them."""
     with transaction(engine) as db:
         exam = get_session(db, code)
         if exam.lead_id is None:
             raise ValueError(f"session {code} has no lead examiner to resolve anomalies")
+        accounts = db.scalars(
+            select(Account)
+            .join(Assignment, Assignment.examiner_id == Account.id)
+            .where(Assignment.session_id == exam.id)
+            .distinct()
+            .order_by(Account.username)
+        ).all()
+        known = [a.username for a in accounts]
+        unknown = sorted(set(behaviours) - set(known))
+        if unknown:
+            raise NotFound.coded(
+                "simulate_unknown_examiner",
+                "%(user)s is not an examiner of session %(session)s (its examiners: %(known)s)",
+                user=unknown[0],
+                session=code,
+                known=", ".join(known) or "none",
+            )
         return [
             SimulatedExaminer(
                 account_id=account.id,
@@ -134,37 +179,45 @@ def _examiners(engine: Engine, code: str, rng: random.Random) -> list[SimulatedE
                 # mark and a few triple-marked ones need the lead (see the demo summary).
                 severity=rng.gauss(0.0, 0.06),
                 noise=rng.uniform(0.05, 0.09),
+                behaviour=behaviours.get(account.username, STEADY),
             )
-            for account in db.scalars(
-                select(Account)
-                .join(Assignment, Assignment.examiner_id == Account.id)
-                .where(Assignment.session_id == exam.id)
-                .distinct()
-                .order_by(Account.username)
-            )
+            for account in accounts
         ]
+
+
+def _prepare(engine: Engine, code: str, seed: int, report: SimulationReport) -> None:
+    """The simulated lead completes the qualification sets the session asks for."""
+    with transaction(engine) as db:
+        exam = get_session(db, code)
+        lead = db.get(Account, exam.lead_id) if exam.lead_id is not None else None
+        # Before the first approval (intake) too: a group's set must be complete before
+        # its scheme can be approved.
+        if lead is not None and exam.state in (SessionState.INTAKE, SessionState.MARKING):
+            standards.build_qualification_sets(db, exam, lead, seed=seed, report=report)
 
 
 def _mark_turn(
     db: Session,
     exam: ExamSession,
     sim: SimulatedExaminer,
-    *,
-    seed: int,
-    batch: int,
-    flag_rate: float,
-    noise: random.Random,
+    run: _Run,
     report: SimulationReport,
 ) -> bool:
-    """One examiner's turn: claim a batch and mark it (a few flagged); False if none came."""
+    """One examiner's turn: any qualification they owe, then claim a batch and mark it
+    (a few flagged; checks marked like the rest); False if nothing came."""
     account = db.get(Account, sim.account_id)
     assert account is not None
+    seed, noise = run.seed, run.noise
+    took = standards.take_qualification(db, exam, account, sim, seed=seed, rng=noise, report=report)
     try:
-        claimed = claim(db, exam, account, size=batch)
+        claimed = claim(db, exam, account, size=run.batch, rng=run.picks)
     except MarkingError:  # no open group for this examiner (not approved yet)
         claimed = []
     for item in claimed:
-        if noise.random() < flag_rate:
+        if quality.check_id(item) is not None:
+            standards.mark_check(db, exam, account, sim, item, seed=seed, rng=noise, report=report)
+            continue
+        if noise.random() < run.flag_rate:
             flag(
                 db,
                 exam,
@@ -175,12 +228,10 @@ def _mark_turn(
             )
             report.flags += 1
             continue
-        q = latent_quality(seed, item.response_id)
-        raw = float(item.max) * (q + sim.severity + noise.gauss(0.0, sim.noise))
-        value = on_step(raw, item.step, item.max)
+        value = sim.mark(latent_quality(seed, item.response_id), item.max, item.step, noise)
         submit_mark(db, exam, account, response_id=item.response_id, value=value)
         report.marks += 1
-    return bool(claimed)
+    return took or bool(claimed)
 
 
 def _finish(engine: Engine, code: str, report: SimulationReport) -> None:
@@ -198,7 +249,7 @@ def _finish(engine: Engine, code: str, report: SimulationReport) -> None:
 
 def _lead_round(engine: Engine, code: str, seed: int, report: SimulationReport) -> bool:
     """The simulated lead (and deputy lead, on what the lead is excluded from): arbitrate
-    with the true mark; requeue or finalise flags."""
+    with the true mark; requeue or finalise flags; top up the seeds."""
     did = False
     with transaction(engine) as db:
         exam = get_session(db, code)
@@ -206,6 +257,9 @@ def _lead_round(engine: Engine, code: str, seed: int, report: SimulationReport) 
         for ruler in rulers:
             assert ruler is not None
             did = _rule(db, exam, ruler, seed, report) or did
+        lead = rulers[0] if exam.lead_id is not None else None
+        if lead is not None:
+            did = standards.add_seeds(db, exam, lead, seed=seed, report=report) or did
     return did
 
 
@@ -229,11 +283,7 @@ def _rule(
                 note="可以辨认，退回继续评阅 (simulated)",
             )
         else:
-            value = on_step(
-                float(question.max) * latent_quality(seed, response.id),
-                question.step,
-                question.max,
-            )
+            value = true_mark(seed, response.id, question.max, question.step)
             resolve_anomaly(
                 db,
                 exam,
@@ -247,9 +297,7 @@ def _rule(
     while tasks := arbitration_tasks(db, exam, ruler=ruler, limit=200):
         for task in tasks:
             did = True
-            value = on_step(
-                float(task.max) * latent_quality(seed, task.response_id), task.step, task.max
-            )
+            value = true_mark(seed, task.response_id, task.max, task.step)
             arbitrate(
                 db,
                 exam,
