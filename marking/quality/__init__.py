@@ -1,0 +1,1 @@
+"""Quality control while marking (DESIGN §13): checks, qualification, seeds, alarms."""

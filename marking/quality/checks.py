@@ -1,0 +1,509 @@
+"""Checks handed to examiners inside their claims: seeds and 回评 (DESIGN §13), and the
+one way any check (qualification too) is marked: ``submit_check``.
+
+Schedule. Per examiner and group (``Assignment``), ``handed`` counts the live responses
+handed out. A rate r gives a window W = floor(1/r): in each block of W live responses one
+check goes in at a random position of the block (``seed_due``/``remark_due`` hold the count
+at which the next is due). A claim mixes a due check into the batch at that position, under
+the batch's lease expiry, in the same ``Claimed`` shape, addressed by a handle of the same
+format: the examiner cannot tell it from live work. A check due when none can be given
+(no seed eligible yet) stays owed and goes into the next batch that can take one.
+
+Seeds go to an examiner only once their source response is no longer open (all its marks
+are in) and when the examiner never marked, held or was shown it: so no one meets a seed's
+text live, and a seed never keeps a live response from its markers. A 回评 is one of the
+examiner's own marks in force in the group (not one of their last ``REMARK_RECENT``, never
+twice), shown without the first mark.
+
+Cost. A group without seeds and 回评 costs a claim nothing (``claims.Checked`` comes with
+the batch's own rows); otherwise one small UPDATE per group, plus the hand-out itself when a
+check is due. Nothing here writes a ``mark``: no check can reach a final.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import bindparam, exists, func, select, update
+from sqlalchemy.orm import Session
+
+from marking.audit import ledger
+from marking.domain.rules import drift
+from marking.errors import NotFound, StateError
+from marking.queue.claims import Checked, Claimed, describe, masked
+from marking.queue.leases import LeaseLost
+from marking.queue.marks import validate_mark
+from marking.store.models import (
+    Account,
+    Assignment,
+    ExamSession,
+    Lease,
+    Mark,
+    MarkWithdrawal,
+    Question,
+    Response,
+    ResponseState,
+    effective_value,
+    utcnow,
+)
+from marking.store.models.checks import (
+    AlarmKind,
+    CheckAlarm,
+    CheckItem,
+    CheckMark,
+    CheckPurpose,
+    CheckState,
+)
+
+REMARK_RECENT = 10  # a 回评 is never one of the examiner's last 10 marks in the group
+
+
+class CheckLost(LeaseLost, StateError):
+    """The examiner no longer holds the check (expired, handed back, already marked)."""
+
+
+# --- the schedule (pure) ----------------------------------------------------------------------
+
+
+def window(rate: Decimal) -> int:
+    """Live responses per check at ``rate`` (0: no checks)."""
+    return int(1 / rate) if rate > 0 else 0
+
+
+def first_due(handed: int, width: int, rng: random.Random) -> int:
+    """Where the check of the block holding ``handed`` goes."""
+    return (handed // width) * width + rng.randrange(width)
+
+
+def next_due(due: int, handed: int, width: int, rng: random.Random) -> int:
+    """Where the next check goes once the one due at ``due`` was given at count ``handed``:
+    in the block after ``due``'s, or in the current block if that one lies further back
+    (one owed check is caught up, not a run of them)."""
+    block = max(due // width + 1, handed // width)
+    return block * width + rng.randrange(width)
+
+
+def slot(due: int, handed_before: int, count: int) -> int | None:
+    """The position among a group's ``count`` live responses of a batch (handed from
+    ``handed_before`` on) before which a check due at ``due`` goes; None: not due yet."""
+    if due >= handed_before + count:
+        return None
+    return max(0, due - handed_before)
+
+
+# --- handing checks out -----------------------------------------------------------------------
+
+_COUNT = (
+    update(Assignment)
+    .where(Assignment.group_id == bindparam("g"), Assignment.examiner_id == bindparam("me"))
+    .values(handed=Assignment.handed + bindparam("n", type_=Assignment.handed.type))
+    .returning(Assignment.id, Assignment.handed, Assignment.seed_due, Assignment.remark_due)
+)
+
+
+def _never_seen(examiner_id: int) -> tuple[Any, ...]:
+    """The examiner never marked, held or was shown (as any check) the item's response."""
+    return (
+        ~exists().where(Mark.response_id == CheckItem.response_id, Mark.examiner_id == examiner_id),
+        ~exists().where(
+            Lease.response_id == CheckItem.response_id, Lease.examiner_id == examiner_id
+        ),
+        ~exists().where(
+            CheckMark.response_id == CheckItem.response_id, CheckMark.examiner_id == examiner_id
+        ),
+    )
+
+
+def _seed(db: Session, group_id: int, examiner_id: int, rng: random.Random) -> Any:
+    """A seed the examiner may be shown now (id, response, definitive mark), or None."""
+    rows = db.execute(
+        select(CheckItem.id, CheckItem.response_id, CheckItem.value)
+        .join(Response, Response.id == CheckItem.response_id)
+        .where(
+            CheckItem.group_id == group_id,
+            CheckItem.purpose == CheckPurpose.SEED,
+            CheckItem.retired_at.is_(None),
+            Response.state.in_([ResponseState.FINAL, ResponseState.ARBITRATION]),
+            *_never_seen(examiner_id),
+        )
+        .order_by(CheckItem.id)
+    ).all()
+    return rng.choice(rows) if rows else None
+
+
+def _remark(db: Session, group_id: int, examiner_id: int, rng: random.Random) -> Any:
+    """One of the examiner's own marks for a 回评 (mark id, response, value in force), or
+    None: not withdrawn, not among their last ``REMARK_RECENT`` in the group, not 回评'd."""
+    mine = (
+        select(Mark.id)
+        .join(Response, Response.id == Mark.response_id)
+        .where(Mark.examiner_id == examiner_id, Response.group_id == group_id)
+    )
+    newest_kept = mine.order_by(Mark.id.desc()).limit(1).offset(REMARK_RECENT - 1).scalar_subquery()
+    eligible = (
+        select(Mark.id, Mark.response_id, effective_value())
+        .join(Response, Response.id == Mark.response_id)
+        .where(
+            Mark.examiner_id == examiner_id,
+            Response.group_id == group_id,
+            Mark.id < newest_kept,
+            ~exists().where(MarkWithdrawal.mark_id == Mark.id),
+            ~exists().where(
+                CheckMark.examiner_id == examiner_id,
+                CheckMark.response_id == Mark.response_id,
+                CheckMark.purpose == CheckPurpose.REMARK,
+            ),
+        )
+        .order_by(Mark.id)
+    )
+    count = db.scalar(select(func.count()).select_from(eligible.subquery()))
+    if not count:
+        return None
+    return db.execute(eligible.offset(rng.randrange(count)).limit(1)).first()
+
+
+def mix_in(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    items: list[Claimed],
+    checked: Mapping[str, Checked],
+    *,
+    now: dt.datetime,
+    expires: dt.datetime,
+    rng: random.Random,
+) -> list[Claimed]:
+    """The batch with the checks due in it mixed in at their positions (see the module)."""
+    inserts: list[tuple[int, Claimed]] = []  # (position in the batch, check)
+    for key, group in checked.items():
+        positions = [i for i, item in enumerate(items) if item.group == key]
+        row = db.execute(_COUNT, {"g": group.group_id, "me": examiner.id, "n": group.count}).one()
+        before = row.handed - group.count
+        dues: dict[str, int | None] = {}
+        for purpose, rate, due in (
+            (CheckPurpose.SEED, group.seed_rate, row.seed_due),
+            (CheckPurpose.REMARK, group.remark_rate, row.remark_due),
+        ):
+            width = window(rate)
+            if not width:
+                continue
+            field = "seed_due" if purpose is CheckPurpose.SEED else "remark_due"
+            if due is None:
+                due = first_due(before, width, rng)
+                dues[field] = due
+            at = slot(due, before, group.count)
+            if at is None:
+                continue
+            check = _hand_out(db, exam, examiner, group.group_id, purpose, now, expires, rng)
+            if check is None:
+                continue  # owed: handed out with a later batch, once one can be
+            dues[field] = next_due(due, before + at, width, rng)
+            inserts.append((positions[at] if at < len(positions) else len(items), check))
+        if dues:
+            db.execute(update(Assignment).where(Assignment.id == row.id).values(**dues))
+    if not inserts:
+        return items
+    mixed = list(items)
+    for position, check in sorted(inserts, key=lambda p: p[0], reverse=True):
+        mixed.insert(position, check)
+    return mixed  # claim() masks script codes during a revision, checks' as live ones
+
+
+def _hand_out(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    group_id: int,
+    purpose: CheckPurpose,
+    now: dt.datetime,
+    expires: dt.datetime,
+    rng: random.Random,
+) -> Claimed | None:
+    """A seed or a 回评 held by the examiner under the batch's expiry, as they see it."""
+    item_id = mark_id = None
+    if purpose is CheckPurpose.SEED:
+        found = _seed(db, group_id, examiner.id, rng)
+        if found is None:
+            return None
+        item_id, response_id, expected = found
+    else:
+        found = _remark(db, group_id, examiner.id, rng)
+        if found is None:
+            return None
+        mark_id, response_id, expected = found
+    check = CheckMark(
+        session_id=exam.id,
+        group_id=group_id,
+        examiner_id=examiner.id,
+        purpose=purpose,
+        item_id=item_id,
+        response_id=response_id,
+        mark_id=mark_id,
+        attempt=1,
+        expected=expected,
+        state=CheckState.HELD,
+        claimed_at=now,
+        expires_at=expires,
+    )
+    db.add(check)
+    db.flush()
+    return shown(db, check)
+
+
+def shown(db: Session, check: CheckMark) -> Claimed:
+    """A check as the examiner sees it: its source response, as a live one is shown."""
+    (item,) = describe(db, [check.response_id], expires_at=check.expires_at)
+    return replace(item, check_id=check.id)
+
+
+def held_checks(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    *,
+    purposes: tuple[CheckPurpose, ...] = (CheckPurpose.SEED, CheckPurpose.REMARK),
+    group_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> list[Claimed]:
+    """The checks of these purposes the examiner holds now (a reloaded page resumes)."""
+    now = now or utcnow()
+    query = select(CheckMark).where(
+        CheckMark.session_id == exam.id,
+        CheckMark.examiner_id == examiner.id,
+        CheckMark.state == CheckState.HELD,
+        CheckMark.expires_at > now,
+        CheckMark.purpose.in_(purposes),
+    )
+    if group_id is not None:
+        query = query.where(CheckMark.group_id == group_id)
+    found = db.scalars(query.order_by(CheckMark.id)).all()
+    return masked(exam, [shown(db, c) for c in found])
+
+
+def expire_checks(db: Session, exam: ExamSession, *, now: dt.datetime | None = None) -> int:
+    """Held checks past their time marked expired; how many."""
+    result = db.execute(
+        update(CheckMark)
+        .where(
+            CheckMark.session_id == exam.id,
+            CheckMark.state == CheckState.HELD,
+            CheckMark.expires_at <= (now or utcnow()),
+        )
+        .values(state=CheckState.EXPIRED)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- marking a check --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckSubmitted:
+    check_id: int
+    purpose: CheckPurpose
+    value: Decimal
+    alarms: tuple[AlarmKind, ...] = ()
+    qualified: bool | None = None  # qualification: the attempt's outcome once complete
+
+
+def held_check(
+    db: Session, exam: ExamSession, examiner: Account, check_id: int, *, now: dt.datetime
+) -> CheckMark:
+    """The examiner's live check, locked; NotFound (another's, another session's) or
+    CheckLost saying what happened."""
+    check = db.scalar(
+        select(CheckMark)
+        .where(
+            CheckMark.id == check_id,
+            CheckMark.session_id == exam.id,
+            CheckMark.examiner_id == examiner.id,
+        )
+        .with_for_update()
+    )
+    if check is None:
+        raise NotFound(f"that response is not in session {exam.code}")
+    if check.state is CheckState.HELD and check.expires_at > now:
+        return check
+    # The messages say what a live response's would: a check is not told apart.
+    if check.state is CheckState.SUBMITTED:
+        raise CheckLost.coded("check_marked", "you have already marked this response")
+    if check.state is CheckState.RELEASED:
+        raise CheckLost.coded(
+            "check_released", "you handed this response back; it is no longer yours"
+        )
+    expired_at = check.expires_at
+    check.state = CheckState.EXPIRED
+    db.flush()
+    raise CheckLost.coded(
+        "check_expired",
+        "your claim on this response expired at %(time)s UTC and it went back to the queue; "
+        "your mark was not recorded. Claim a new batch to go on.",
+        time=f"{expired_at:%H:%M:%S}",
+    )
+
+
+def submit_check(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    *,
+    check_id: int,
+    value: object,
+    now: dt.datetime | None = None,
+) -> CheckSubmitted:
+    """Record the examiner's mark on a check they hold: validated as a live mark would be,
+    kept in ``check_mark`` (never ``mark``), in the ledger (``check_mark``). A seed's mark
+    runs the drift rule (``rules.drift``) and opens the alarms it raises; the last mark of a
+    qualification attempt decides it (``qualification.decide``).
+
+    Raises StateError outside marking, NotFound for another examiner's or another
+    session's check, CheckLost (a StateError) when the check's lease is gone and
+    InvalidMark for a value outside [0, max] or off the step; nothing is stored then."""
+    if not exam.marking_open:
+        raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
+    now = now or utcnow()
+    check = held_check(db, exam, examiner, check_id, now=now)
+    question = db.execute(
+        select(Question.max, Question.step)
+        .join(Response, Response.question_id == Question.id)
+        .where(Response.id == check.response_id)
+    ).one()
+    mark = validate_mark(value, maximum=question.max, step=question.step)
+    check.value = mark
+    check.state = CheckState.SUBMITTED
+    check.submitted_at = now
+    db.flush()
+    payload: dict[str, Any] = {
+        "check": check.id,
+        "purpose": check.purpose.value,
+        "value": f"{mark:f}",
+    }
+    if check.purpose is CheckPurpose.QUALIFICATION:
+        payload["attempt"] = check.attempt
+    ledger.append(db, exam, kind="check_mark", actor=examiner.username, payload=payload, now=now)
+    raised: tuple[AlarmKind, ...] = ()
+    qualified: bool | None = None
+    if check.purpose is CheckPurpose.SEED:
+        raised = raise_alarms(db, exam, examiner, check.group_id, now=now)
+    elif check.purpose is CheckPurpose.QUALIFICATION:
+        from marking.quality.qualification import decide
+
+        qualified = decide(db, exam, examiner, check.group_id, check.attempt, now=now)
+    return CheckSubmitted(check.id, check.purpose, mark, raised, qualified)
+
+
+def release_check(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    *,
+    check_id: int,
+    now: dt.datetime | None = None,
+) -> None:
+    """Hand a held check back unmarked (the marking screen's hand-back and anomaly report
+    on a check end here: a check's source response is not the examiner's to flag)."""
+    check = held_check(db, exam, examiner, check_id, now=now or utcnow())
+    check.state = CheckState.RELEASED
+    db.flush()
+
+
+def holds_check(
+    db: Session, exam: ExamSession, examiner: Account, check_id: int, *, now: dt.datetime
+) -> int | None:
+    """The response a live check of the examiner shows, or None."""
+    return db.scalar(
+        select(CheckMark.response_id).where(
+            CheckMark.id == check_id,
+            CheckMark.session_id == exam.id,
+            CheckMark.examiner_id == examiner.id,
+            CheckMark.state == CheckState.HELD,
+            CheckMark.expires_at > now,
+        )
+    )
+
+
+# --- drift alarms -----------------------------------------------------------------------------
+
+
+def recent_seeds(
+    db: Session, examiner_id: int, group_id: int, *, limit: int = drift.RECENT
+) -> list[drift.SeedMark]:
+    """The examiner's last seeds marked in the group, newest first."""
+    rows = db.execute(
+        select(
+            CheckMark.id,
+            CheckMark.expected,
+            CheckMark.value,
+            Question.tolerance,
+            Question.step,
+        )
+        .join(Response, Response.id == CheckMark.response_id)
+        .join(Question, Question.id == Response.question_id)
+        .where(
+            CheckMark.examiner_id == examiner_id,
+            CheckMark.group_id == group_id,
+            CheckMark.purpose == CheckPurpose.SEED,
+            CheckMark.state == CheckState.SUBMITTED,
+        )
+        .order_by(CheckMark.submitted_at.desc(), CheckMark.id.desc())
+        .limit(limit)
+    ).all()
+    return [drift.SeedMark(r[0], r[1], r[2], r[3], r[4]) for r in rows if r[2] is not None]
+
+
+def raise_alarms(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    group_id: int,
+    *,
+    now: dt.datetime | None = None,
+) -> tuple[AlarmKind, ...]:
+    """Open the alarms the drift rule raises on the examiner's recent seeds in the group,
+    at most one open per kind; returns the kinds newly opened."""
+    now = now or utcnow()
+    opened: list[AlarmKind] = []
+    for alarm in drift.alarms(recent_seeds(db, examiner.id, group_id)):
+        kind = AlarmKind(alarm.kind)
+        already = db.scalar(
+            select(CheckAlarm.id).where(
+                CheckAlarm.session_id == exam.id,
+                CheckAlarm.group_id == group_id,
+                CheckAlarm.examiner_id == examiner.id,
+                CheckAlarm.kind == kind,
+                CheckAlarm.closed_at.is_(None),
+            )
+        )
+        if already is not None:
+            continue
+        row = CheckAlarm(
+            session_id=exam.id,
+            group_id=group_id,
+            examiner_id=examiner.id,
+            kind=kind,
+            evidence=alarm.evidence,
+            raised_at=now,
+        )
+        db.add(row)
+        db.flush()
+        ledger.append(
+            db,
+            exam,
+            kind="alarm",
+            actor=examiner.username,
+            payload={
+                "alarm": row.id,
+                "kind": kind.value,
+                "group": group_id,
+                "checks": [s["check"] for s in alarm.evidence["seeds"]],
+            },
+            now=now,
+        )
+        opened.append(kind)
+    return tuple(opened)
