@@ -36,7 +36,7 @@ from marking.audit import ledger
 from marking.domain.rules import drift
 from marking.errors import NotFound, StateError
 from marking.queue.claims import Checked, Claimed, describe, masked
-from marking.queue.leases import LeaseLost
+from marking.queue.leases import EXPIRED, MARKED, RELEASED, LeaseLost
 from marking.queue.marks import validate_mark
 from marking.store.models import (
     Account,
@@ -332,20 +332,13 @@ def held_check(
         return check
     # The messages say what a live response's would: a check is not told apart.
     if check.state is CheckState.SUBMITTED:
-        raise CheckLost.coded("check_marked", "you have already marked this response")
+        raise CheckLost.coded(*MARKED)
     if check.state is CheckState.RELEASED:
-        raise CheckLost.coded(
-            "check_released", "you handed this response back; it is no longer yours"
-        )
+        raise CheckLost.coded(*RELEASED)
     expired_at = check.expires_at
     check.state = CheckState.EXPIRED
     db.flush()
-    raise CheckLost.coded(
-        "check_expired",
-        "your claim on this response expired at %(time)s UTC and it went back to the queue; "
-        "your mark was not recorded. Claim a new batch to go on.",
-        time=f"{expired_at:%H:%M:%S}",
-    )
+    raise CheckLost.coded(*EXPIRED, time=f"{expired_at:%H:%M:%S}")
 
 
 def submit_check(

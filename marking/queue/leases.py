@@ -81,15 +81,25 @@ def held_lease(
             .limit(1)
         )
         if last is None:
-            raise LeaseLost("you have not claimed this response; claim a batch first")
+            raise LeaseLost.coded(
+                "lease_none", "you have not claimed this response; claim a batch first"
+            )
         if last.state is LeaseState.SUBMITTED:
-            raise LeaseLost("you have already marked this response")
+            raise LeaseLost.coded(*MARKED)
         if last.state is LeaseState.RELEASED:
-            raise LeaseLost("you handed this response back; it is no longer yours")
+            raise LeaseLost.coded(*RELEASED)
         expired_at = last.expires_at
     else:
         expired_at = lease.expires_at
-    raise LeaseLost(
-        f"your claim on this response expired at {expired_at:%H:%M:%S} UTC and it went "
-        "back to the queue; your mark was not recorded. Claim a new batch to go on."
-    )
+    raise LeaseLost.coded(*EXPIRED, time=f"{expired_at:%H:%M:%S}")
+
+
+# What a lost lease says (code, English), shared with checks (marking.quality.checks), whose
+# refusals must read exactly as a live response's: an examiner cannot tell the two apart.
+MARKED = ("lease_marked", "you have already marked this response")
+RELEASED = ("lease_released", "you handed this response back; it is no longer yours")
+EXPIRED = (
+    "lease_expired",
+    "your claim on this response expired at %(time)s UTC and it went back to the queue; "
+    "your mark was not recorded. Claim a new batch to go on.",
+)
