@@ -311,29 +311,6 @@ def examiner_claim(code: str) -> Response:
     return jsonify(actions.claim(get_db(), exam, account, size))
 
 
-@bp.get("/sessions/<code>/groups/<group>/qualification")
-@require(Role.EXAMINER)
-def examiner_qualification(code: str, group: str) -> Response:
-    exam, account = session_as_examiner(code)
-    return jsonify(actions.qualification_state(get_db(), exam, account, group))
-
-
-@bp.post("/sessions/<code>/groups/<group>/qualification")
-@require(Role.EXAMINER)
-def examiner_qualification_start(code: str, group: str) -> Response:
-    exam, account = session_as_examiner(code)
-    return jsonify(actions.qualification_start(get_db(), exam, account, group))
-
-
-@bp.route("/sessions/<code>/groups/<group>/qualification/held", methods=["GET", "POST"])
-@require(Role.EXAMINER)
-def examiner_qualification_held(code: str, group: str) -> Response:
-    """The open attempt's items still to mark; POST too, so that the marking screen's
-    "claim" on the qualification screen resumes and never starts a new attempt."""
-    exam, account = session_as_examiner(code)
-    return jsonify(actions.qualification_held(get_db(), exam, account, group))
-
-
 @bp.get("/sessions/<code>/held")
 @require(Role.EXAMINER)
 def examiner_held(code: str) -> Response:
@@ -619,5 +596,5 @@ def account_request_reject(request_id: int) -> Response:
     return jsonify(actions.decide_account_request(get_db(), me(), request_id, approve=False))
 
 
-# Mark corrections (R6) have their routes on this blueprint in a module of their own.
-from web import api_corrections  # noqa: E402, F401
+# Mark corrections (R6), qualification sets (R5): routes on this blueprint, modules of their own.
+from web import api_checks, api_corrections  # noqa: E402, F401

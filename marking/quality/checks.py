@@ -36,7 +36,7 @@ from marking.audit import ledger
 from marking.domain.rules import drift
 from marking.errors import NotFound, StateError
 from marking.queue.claims import Checked, Claimed, describe, masked
-from marking.queue.leases import EXPIRED, MARKED, RELEASED, LeaseLost
+from marking.queue.leases import LeaseLost, lost
 from marking.queue.marks import validate_mark
 from marking.store.models import (
     Account,
@@ -332,13 +332,13 @@ def held_check(
         return check
     # The messages say what a live response's would: a check is not told apart.
     if check.state is CheckState.SUBMITTED:
-        raise CheckLost.coded(*MARKED)
+        raise lost(CheckLost, "submitted")
     if check.state is CheckState.RELEASED:
-        raise CheckLost.coded(*RELEASED)
-    expired_at = check.expires_at
-    check.state = CheckState.EXPIRED
-    db.flush()
-    raise CheckLost.coded(*EXPIRED, time=f"{expired_at:%H:%M:%S}")
+        raise lost(CheckLost, "released")
+    if check.state is CheckState.HELD:
+        check.state = CheckState.EXPIRED
+        db.flush()
+    raise lost(CheckLost, "expired", check.expires_at)
 
 
 def submit_check(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,6 +27,9 @@ class LeaseLost(MarkingError):
     """The examiner no longer holds the response (expired, or never claimed)."""
 
     exit_code = 4
+
+
+_Lost = TypeVar("_Lost", bound=LeaseLost)
 
 
 def expire_leases(db: Session, exam: ExamSession, *, now: dt.datetime | None = None) -> int:
@@ -85,21 +89,26 @@ def held_lease(
                 "lease_none", "you have not claimed this response; claim a batch first"
             )
         if last.state is LeaseState.SUBMITTED:
-            raise LeaseLost.coded(*MARKED)
+            raise lost(LeaseLost, "submitted")
         if last.state is LeaseState.RELEASED:
-            raise LeaseLost.coded(*RELEASED)
+            raise lost(LeaseLost, "released")
         expired_at = last.expires_at
     else:
         expired_at = lease.expires_at
-    raise LeaseLost.coded(*EXPIRED, time=f"{expired_at:%H:%M:%S}")
+    raise lost(LeaseLost, "expired", expired_at)
 
 
-# What a lost lease says (code, English), shared with checks (marking.quality.checks), whose
-# refusals must read exactly as a live response's: an examiner cannot tell the two apart.
-MARKED = ("lease_marked", "you have already marked this response")
-RELEASED = ("lease_released", "you handed this response back; it is no longer yours")
-EXPIRED = (
-    "lease_expired",
-    "your claim on this response expired at %(time)s UTC and it went back to the queue; "
-    "your mark was not recorded. Claim a new batch to go on.",
-)
+def lost(cls: type[_Lost], state: str, expired_at: dt.datetime | None = None) -> _Lost:
+    """What a lost lease says by its last state (``submitted``, ``released``, otherwise
+    expired at ``expired_at``), as ``cls``: checks (marking.quality.checks) say exactly what
+    a live response says, so an examiner cannot tell the two apart."""
+    if state == "submitted":
+        return cls.coded("lease_marked", "you have already marked this response")
+    if state == "released":
+        return cls.coded("lease_released", "you handed this response back; it is no longer yours")
+    return cls.coded(
+        "lease_expired",
+        "your claim on this response expired at %(time)s UTC and it went back to the queue; "
+        "your mark was not recorded. Claim a new batch to go on.",
+        time=f"{expired_at:%H:%M:%S}" if expired_at else "?",
+    )
