@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from marking.audit import ledger
 from marking.errors import MarkingError
 from marking.publication.preconditions import open_work
+from marking.quality.checks import submit_check
 from marking.queue.claims import claim
 from marking.queue.handback import flag
 from marking.queue.lead import arbitrate, arbitration_tasks, open_anomalies, resolve_anomaly
@@ -164,6 +165,13 @@ def _mark_turn(
     except MarkingError:  # no open group for this examiner (not approved yet)
         claimed = []
     for item in claimed:
+        if item.check_id is not None:
+            # A seed or 回评 (DESIGN §13): marked as any response, through submit_check.
+            q = latent_quality(seed, item.response_id)
+            raw = float(item.max) * (q + sim.severity + noise.gauss(0.0, sim.noise))
+            value = on_step(raw, item.step, item.max)
+            submit_check(db, exam, account, check_id=item.check_id, value=value)
+            continue
         if noise.random() < flag_rate:
             flag(
                 db,

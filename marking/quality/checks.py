@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -94,6 +94,24 @@ def slot(due: int, handed_before: int, count: int) -> int | None:
     if due >= handed_before + count:
         return None
     return max(0, due - handed_before)
+
+
+def schedule(
+    due: int,
+    before: int,
+    count: int,
+    width: int,
+    rng: random.Random,
+    give: Callable[[int], bool],
+) -> int:
+    """Hand the checks due among a batch's ``count`` live responses (handed from ``before``
+    on): ``give(at)`` hands one before the ``at``-th, False when none can be given (then it
+    stays owed). Returns where the next one is due."""
+    while (at := slot(due, before, count)) is not None:
+        if not give(at):
+            break
+        due = next_due(due, before + at, width, rng)
+    return due
 
 
 # --- handing checks out -----------------------------------------------------------------------
@@ -196,14 +214,22 @@ def mix_in(
             if due is None:
                 due = first_due(before, width, rng)
                 dues[field] = due
-            at = slot(due, before, group.count)
-            if at is None:
-                continue
-            check = _hand_out(db, exam, examiner, group.group_id, purpose, now, expires, rng)
-            if check is None:
-                continue  # owed: handed out with a later batch, once one can be
-            dues[field] = next_due(due, before + at, width, rng)
-            inserts.append((positions[at] if at < len(positions) else len(items), check))
+
+            def give(
+                at: int,
+                purpose: CheckPurpose = purpose,
+                gid: int = group.group_id,
+                positions: list[int] = positions,
+            ) -> bool:
+                check = _hand_out(db, exam, examiner, gid, purpose, now, expires, rng)
+                if check is None:
+                    return False  # owed: handed out with a later batch, once one can be
+                inserts.append((positions[at], check))
+                return True
+
+            after = schedule(due, before, group.count, width, rng, give)
+            if after != due:
+                dues[field] = after
         if dues:
             db.execute(update(Assignment).where(Assignment.id == row.id).values(**dues))
     if not inserts:
