@@ -145,13 +145,14 @@ def _latest_attempt(db: Session, examiner: Account, group: MarkingGroup) -> int:
 
 def _tolerances(db: Session, marks: list[CheckMark]) -> dict[int, Decimal]:
     ids = [m.response_id for m in marks]
-    return dict(
-        db.execute(
+    return {
+        rid: tolerance
+        for rid, tolerance in db.execute(
             select(Response.id, Question.tolerance)
             .join(Question, Question.id == Response.question_id)
             .where(Response.id.in_(ids))
-        ).tuples()
-    )
+        )
+    }
 
 
 def _score(db: Session, marks: list[CheckMark]) -> tuple[int, int]:
@@ -334,13 +335,14 @@ def review(
     attempt = state.attempt - 1 if state.open else state.attempt
     marks = _attempt_marks(db, examiner, group, attempt)
     tolerance = _tolerances(db, marks)
-    notes = dict(
-        db.execute(
+    notes = {
+        iid: note
+        for iid, note in db.execute(
             select(CheckItem.id, CheckItem.note).where(
                 CheckItem.id.in_([m.item_id for m in marks if m.item_id is not None])
             )
-        ).tuples()
-    )
+        )
+    }
     return [
         ReviewItem(
             item=masked(exam, [shown(db, m)])[0],
