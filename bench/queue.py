@@ -18,6 +18,12 @@ so third marks come up too.
 
 * ``blindmark``: ``marking.queue.claims.claim`` and ``marking.queue.marks.submit_mark`` on a
   SQLAlchemy session;
+* ``checks``: the same services with quality control on (DESIGN §13): every group with
+  seeds at 1 in 20 and 回评 at 1 in 100 per examiner, and ``SEEDS_PER_GROUP`` responses
+  of each group already final and made seeds (a session part-way through marking). Its
+  rate counts every item marked, checks included (they are work the examiner does); the
+  checks are reported apart too. ``blindmark`` runs with both rates 0, so the pair
+  measures what checks cost a claim and a mark (target: on >= 0.9 of off);
 * ``baseline``: the same statements (as those functions emit them, captured with
   SQLAlchemy's echo) by sqlite3 / psycopg directly, the ledger entry and its hash
   included, same transactions (bench/_queue_baseline.py).
@@ -79,9 +85,12 @@ QUESTIONS = 15
 EXAMINERS = 16
 TARGET_PG_RATE = 1000
 TARGET_RATIO = 0.5
+TARGET_CHECKS_RATIO = 0.9  # checks on / off (issue 13: seeds and 回评 must not slow marking)
+SEEDS_PER_GROUP = 100
 # The engine's queue as measured: recorded (commit, local changes, hashes) with the results.
-QUEUE_SOURCES = tuple(
-    f"marking/queue/{name}.py" for name in ("claims", "marks", "leases", "statements")
+QUEUE_SOURCES = (
+    *(f"marking/queue/{name}.py" for name in ("claims", "marks", "leases", "statements")),
+    "marking/quality/checks.py",
 )
 
 
@@ -193,6 +202,7 @@ def measure(
 ) -> dict[str, Any]:
     target = template.clone()
     try:
+        quality_control(target, built.session_id, on=method == "checks")
         waited, busy_before = (
             wait_until_idle(args.max_busy, args.idle_timeout)
             if args.idle_timeout > 0
@@ -218,6 +228,7 @@ def measure(
         "marks_in_window": marks,
         "marks_per_s": marks / args.seconds,
         "marks_total": sum(r["marks"] for r in reports),
+        "checks_total": sum(r.get("checks", 0) for r in reports),
         # CPU milliseconds per mark (whole run, warm-up included): worker, its server.
         **{
             f"cpu_{side}_ms_per_mark": 1000
@@ -240,6 +251,62 @@ def measure(
     }
     _print_result(result, errors)
     return result
+
+
+def quality_control(target: dict[str, Any], session_id: int, *, on: bool) -> None:
+    """Seeds and 回评 on (the defaults, 1 in 20 and 1 in 100) or off in every group of the
+    copy; on, ``SEEDS_PER_GROUP`` responses of each group final and made seeds."""
+    from decimal import Decimal
+
+    from _queue_work import true_steps
+    from sqlalchemy import select, update
+
+    from marking.store.db import make_engine, transaction
+    from marking.store.models import ExamSession, MarkingGroup, Question, Response, ResponseState
+    from marking.store.models.checks import CheckItem, CheckPurpose
+
+    engine = make_engine(target["url"])
+    try:
+        with transaction(engine) as db:
+            exam = db.get(ExamSession, session_id)
+            assert exam is not None and exam.lead_id is not None
+            seed, remark = (Decimal("0.05"), Decimal("0.01")) if on else (Decimal(0), Decimal(0))
+            db.execute(
+                update(MarkingGroup)
+                .where(MarkingGroup.session_id == session_id)
+                .values(seed_rate=seed, remark_rate=remark)
+            )
+            if not on:
+                return
+            for group in exam.groups:
+                rows = db.execute(
+                    select(Response.id, Question.max, Question.step)
+                    .join(Question, Question.id == Response.question_id)
+                    .where(Response.group_id == group.id)
+                    .order_by(Response.queue_key.desc())  # the end of the queue: marked last
+                    .limit(SEEDS_PER_GROUP)
+                ).all()
+                for rid, maximum, step in rows:
+                    # The definitive mark: the simulated examiners' true mark (they stray
+                    # from it as from any response's, so alarms are as rare as in life).
+                    value = true_steps(rid, int(maximum / step)) * step
+                    db.execute(
+                        update(Response)
+                        .where(Response.id == rid)
+                        .values(state=ResponseState.FINAL, final=value, final_rule="seed")
+                    )
+                    db.add(
+                        CheckItem(
+                            session_id=session_id,
+                            group_id=group.id,
+                            response_id=rid,
+                            purpose=CheckPurpose.SEED,
+                            value=value,
+                            created_by=exam.lead_id,
+                        )
+                    )
+    finally:
+        engine.dispose()
 
 
 def _worker_spec(
@@ -406,6 +473,13 @@ def table(results: list[dict[str, Any]]) -> str:
             if mine and base and base["marks_per_s"]
             else "-"
         )
+        checked = by_key.get((database, workers, batch, "checks"))
+        if checked and mine and mine["marks_per_s"]:
+            notes.append(
+                f"checks on: {checked['marks_per_s']:,.0f}/s "
+                f"({checked['marks_per_s'] / mine['marks_per_s']:.2f} of off; "
+                f"{checked['checks_total']} checks of {checked['marks_total']} items)"
+            )
         lines.append(
             f"{database:<9}{workers:>8}{batch:>6}"
             f"{mine['marks_per_s'] if mine else float('nan'):>13,.0f}"
@@ -429,6 +503,14 @@ def verdicts(results: list[dict[str, Any]]) -> list[str]:
         )
     for (database, workers, batch, method), r in by_key.items():
         base = by_key.get((database, workers, batch, "baseline"))
+        checked = by_key.get((database, workers, batch, "checks"))
+        if method == "blindmark" and checked is not None and r["marks_per_s"]:
+            on_off = checked["marks_per_s"] / r["marks_per_s"]
+            out.append(
+                f"{'PASS' if on_off >= TARGET_CHECKS_RATIO else 'FAIL'} {database}, {workers} "
+                f"workers, batch {batch}: seeds and 回评 on at {on_off:.2f} of off "
+                f"(target >= {TARGET_CHECKS_RATIO})"
+            )
         if method != "blindmark" or base is None or not base["marks_per_s"]:
             continue
         ratio = r["marks_per_s"] / base["marks_per_s"]
@@ -482,7 +564,11 @@ def main(argv: list[str] | None = None) -> int:
         "window_seconds": args.seconds,
         "warmup_seconds": args.warmup,
         "wall_seconds": time.perf_counter() - started,
-        "targets": {"postgres_8_workers_marks_per_s": TARGET_PG_RATE, "ratio": TARGET_RATIO},
+        "targets": {
+            "postgres_8_workers_marks_per_s": TARGET_PG_RATE,
+            "ratio": TARGET_RATIO,
+            "checks_on_off_ratio": TARGET_CHECKS_RATIO,
+        },
         "results": results,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -509,7 +595,7 @@ def _arguments(
     parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--workers", help="comma-separated worker counts (1,4,8,16)")
     parser.add_argument("--batches", help="comma-separated claim batch sizes (1,10,50)")
-    parser.add_argument("--methods", default="blindmark,baseline")
+    parser.add_argument("--methods", default="blindmark,checks,baseline")
     parser.add_argument("--seconds", type=float, help="measurement window (10; quick 3)")
     parser.add_argument("--warmup", type=float, help="seconds before the window (2; quick 1)")
     parser.add_argument(

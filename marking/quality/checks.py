@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, select, update
+from sqlalchemy import Integer, bindparam, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
@@ -124,65 +124,70 @@ _COUNT = (
 )
 
 
-def _never_seen(examiner_id: int) -> tuple[Any, ...]:
-    """The examiner never marked, held or was shown (as any check) the item's response."""
-    return (
-        ~exists().where(Mark.response_id == CheckItem.response_id, Mark.examiner_id == examiner_id),
+_ME = bindparam("me", type_=Integer)
+_GROUP = bindparam("g", type_=Integer)
+# Seeds the examiner may be shown now: in force, their response no longer open, and never
+# marked, held or shown (as any check) to them. Statements built once: a claim runs them.
+SEEDS = (
+    select(CheckItem.id, CheckItem.response_id, CheckItem.value)
+    .join(Response, Response.id == CheckItem.response_id)
+    .where(
+        CheckItem.group_id == _GROUP,
+        CheckItem.purpose == CheckPurpose.SEED,
+        CheckItem.retired_at.is_(None),
+        Response.state.in_([ResponseState.FINAL, ResponseState.ARBITRATION]),
+        ~exists().where(Mark.response_id == CheckItem.response_id, Mark.examiner_id == _ME),
+        ~exists().where(Lease.response_id == CheckItem.response_id, Lease.examiner_id == _ME),
         ~exists().where(
-            Lease.response_id == CheckItem.response_id, Lease.examiner_id == examiner_id
-        ),
-        ~exists().where(
-            CheckMark.response_id == CheckItem.response_id, CheckMark.examiner_id == examiner_id
+            CheckMark.response_id == CheckItem.response_id, CheckMark.examiner_id == _ME
         ),
     )
+    .order_by(CheckItem.id)
+)
+_MINE = (
+    select(Mark.id)
+    .join(Response, Response.id == Mark.response_id)
+    .where(Mark.examiner_id == _ME, Response.group_id == _GROUP)
+)
+# The examiner's marks a 回评 may show: in force, not among their last REMARK_RECENT in the
+# group, not shown as a 回评 before.
+REMARKABLE = (
+    select(Mark.id, Mark.response_id, effective_value())
+    .join(Response, Response.id == Mark.response_id)
+    .where(
+        Mark.examiner_id == _ME,
+        Response.group_id == _GROUP,
+        Mark.id
+        < _MINE.order_by(Mark.id.desc()).limit(1).offset(REMARK_RECENT - 1).scalar_subquery(),
+        ~exists().where(MarkWithdrawal.mark_id == Mark.id),
+        ~exists().where(
+            CheckMark.examiner_id == _ME,
+            CheckMark.response_id == Mark.response_id,
+            CheckMark.purpose == CheckPurpose.REMARK,
+        ),
+    )
+    .order_by(Mark.id)
+)
+_REMARKABLE_COUNT = select(func.count()).select_from(REMARKABLE.subquery())
+_REMARK_AT = REMARKABLE.offset(bindparam("at", type_=Integer)).limit(1)
+_NEW_CHECK = insert(CheckMark).returning(CheckMark.id)
+_DUES = update(Assignment).where(Assignment.id == bindparam("a_id"))
 
 
 def _seed(db: Session, group_id: int, examiner_id: int, rng: random.Random) -> Any:
     """A seed the examiner may be shown now (id, response, definitive mark), or None."""
-    rows = db.execute(
-        select(CheckItem.id, CheckItem.response_id, CheckItem.value)
-        .join(Response, Response.id == CheckItem.response_id)
-        .where(
-            CheckItem.group_id == group_id,
-            CheckItem.purpose == CheckPurpose.SEED,
-            CheckItem.retired_at.is_(None),
-            Response.state.in_([ResponseState.FINAL, ResponseState.ARBITRATION]),
-            *_never_seen(examiner_id),
-        )
-        .order_by(CheckItem.id)
-    ).all()
+    rows = db.execute(SEEDS, {"g": group_id, "me": examiner_id}).all()
     return rng.choice(rows) if rows else None
 
 
 def _remark(db: Session, group_id: int, examiner_id: int, rng: random.Random) -> Any:
     """One of the examiner's own marks for a 回评 (mark id, response, value in force), or
-    None: not withdrawn, not among their last ``REMARK_RECENT`` in the group, not 回评'd."""
-    mine = (
-        select(Mark.id)
-        .join(Response, Response.id == Mark.response_id)
-        .where(Mark.examiner_id == examiner_id, Response.group_id == group_id)
-    )
-    newest_kept = mine.order_by(Mark.id.desc()).limit(1).offset(REMARK_RECENT - 1).scalar_subquery()
-    eligible = (
-        select(Mark.id, Mark.response_id, effective_value())
-        .join(Response, Response.id == Mark.response_id)
-        .where(
-            Mark.examiner_id == examiner_id,
-            Response.group_id == group_id,
-            Mark.id < newest_kept,
-            ~exists().where(MarkWithdrawal.mark_id == Mark.id),
-            ~exists().where(
-                CheckMark.examiner_id == examiner_id,
-                CheckMark.response_id == Mark.response_id,
-                CheckMark.purpose == CheckPurpose.REMARK,
-            ),
-        )
-        .order_by(Mark.id)
-    )
-    count = db.scalar(select(func.count()).select_from(eligible.subquery()))
+    None."""
+    params = {"g": group_id, "me": examiner_id}
+    count = db.scalar(_REMARKABLE_COUNT, params)
     if not count:
         return None
-    return db.execute(eligible.offset(rng.randrange(count)).limit(1)).first()
+    return db.execute(_REMARK_AT, {**params, "at": rng.randrange(count)}).first()
 
 
 def mix_in(
@@ -231,7 +236,7 @@ def mix_in(
             if after != due:
                 dues[field] = after
         if dues:
-            db.execute(update(Assignment).where(Assignment.id == row.id).values(**dues))
+            db.execute(_DUES.values(**dues), {"a_id": row.id})
     if not inserts:
         return items
     mixed = list(items)
@@ -262,23 +267,25 @@ def _hand_out(
         if found is None:
             return None
         mark_id, response_id, expected = found
-    check = CheckMark(
-        session_id=exam.id,
-        group_id=group_id,
-        examiner_id=examiner.id,
-        purpose=purpose,
-        item_id=item_id,
-        response_id=response_id,
-        mark_id=mark_id,
-        attempt=1,
-        expected=expected,
-        state=CheckState.HELD,
-        claimed_at=now,
-        expires_at=expires,
-    )
-    db.add(check)
-    db.flush()
-    return shown(db, check)
+    check_id = db.execute(
+        _NEW_CHECK,
+        {
+            "session_id": exam.id,
+            "group_id": group_id,
+            "examiner_id": examiner.id,
+            "purpose": purpose,
+            "item_id": item_id,
+            "response_id": response_id,
+            "mark_id": mark_id,
+            "attempt": 1,
+            "expected": expected,
+            "state": CheckState.HELD,
+            "claimed_at": now,
+            "expires_at": expires,
+        },
+    ).scalar_one()
+    (item,) = describe(db, [response_id], expires_at=expires)
+    return replace(item, check_id=check_id)
 
 
 def shown(db: Session, check: CheckMark) -> Claimed:
@@ -327,6 +334,37 @@ def expire_checks(db: Session, exam: ExamSession, *, now: dt.datetime | None = N
 
 
 # --- marking a check --------------------------------------------------------------------------
+
+
+# The examiner's check with its question's limits, locked; and its mark recorded.
+_HELD_CHECK = (
+    select(
+        CheckMark.state,
+        CheckMark.expires_at,
+        CheckMark.purpose,
+        CheckMark.group_id,
+        CheckMark.attempt,
+        Question.max,
+        Question.step,
+    )
+    .join(Response, Response.id == CheckMark.response_id)
+    .join(Question, Question.id == Response.question_id)
+    .where(
+        CheckMark.id == bindparam("c_id"),
+        CheckMark.session_id == bindparam("s_id"),
+        CheckMark.examiner_id == bindparam("me"),
+    )
+    .with_for_update(of=CheckMark.__table__)
+)
+_SUBMITTED = (
+    update(CheckMark)
+    .where(CheckMark.id == bindparam("c_id"))
+    .values(
+        value=bindparam("value", type_=CheckMark.__table__.c.value.type),
+        state=CheckState.SUBMITTED,
+        submitted_at=bindparam("at", type_=CheckMark.__table__.c.submitted_at.type),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -387,19 +425,15 @@ def submit_check(
     if not exam.marking_open:
         raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
     now = now or utcnow()
-    check = held_check(db, exam, examiner, check_id, now=now)
-    question = db.execute(
-        select(Question.max, Question.step)
-        .join(Response, Response.question_id == Question.id)
-        .where(Response.id == check.response_id)
-    ).one()
-    mark = validate_mark(value, maximum=question.max, step=question.step)
-    check.value = mark
-    check.state = CheckState.SUBMITTED
-    check.submitted_at = now
-    db.flush()
+    params = {"c_id": check_id, "s_id": exam.id, "me": examiner.id}
+    check = db.execute(_HELD_CHECK, params).first()
+    if check is None or check.state is not CheckState.HELD or check.expires_at <= now:
+        held_check(db, exam, examiner, check_id, now=now)  # raises, saying why
+        raise AssertionError("unreachable")
+    mark = validate_mark(value, maximum=check.max, step=check.step)
+    db.execute(_SUBMITTED, {"c_id": check_id, "value": mark, "at": now})
     payload: dict[str, Any] = {
-        "check": check.id,
+        "check": check_id,
         "purpose": check.purpose.value,
         "value": f"{mark:f}",
     }
@@ -414,7 +448,7 @@ def submit_check(
         from marking.quality.qualification import decide
 
         qualified = decide(db, exam, examiner, check.group_id, check.attempt, now=now)
-    return CheckSubmitted(check.id, check.purpose, mark, raised, qualified)
+    return CheckSubmitted(check_id, check.purpose, mark, raised, qualified)
 
 
 def release_check(
@@ -450,29 +484,32 @@ def holds_check(
 # --- drift alarms -----------------------------------------------------------------------------
 
 
+_RECENT_SEEDS = (
+    select(CheckMark.id, CheckMark.expected, CheckMark.value, Question.tolerance, Question.step)
+    .join(Response, Response.id == CheckMark.response_id)
+    .join(Question, Question.id == Response.question_id)
+    .where(
+        CheckMark.examiner_id == _ME,
+        CheckMark.group_id == _GROUP,
+        CheckMark.purpose == CheckPurpose.SEED,
+        CheckMark.state == CheckState.SUBMITTED,
+    )
+    .order_by(CheckMark.submitted_at.desc(), CheckMark.id.desc())
+    .limit(bindparam("n", type_=Integer))
+)
+_OPEN_ALARMS = select(CheckAlarm.kind).where(
+    CheckAlarm.session_id == bindparam("s_id"),
+    CheckAlarm.group_id == _GROUP,
+    CheckAlarm.examiner_id == _ME,
+    CheckAlarm.closed_at.is_(None),
+)
+
+
 def recent_seeds(
     db: Session, examiner_id: int, group_id: int, *, limit: int = drift.RECENT
 ) -> list[drift.SeedMark]:
     """The examiner's last seeds marked in the group, newest first."""
-    rows = db.execute(
-        select(
-            CheckMark.id,
-            CheckMark.expected,
-            CheckMark.value,
-            Question.tolerance,
-            Question.step,
-        )
-        .join(Response, Response.id == CheckMark.response_id)
-        .join(Question, Question.id == Response.question_id)
-        .where(
-            CheckMark.examiner_id == examiner_id,
-            CheckMark.group_id == group_id,
-            CheckMark.purpose == CheckPurpose.SEED,
-            CheckMark.state == CheckState.SUBMITTED,
-        )
-        .order_by(CheckMark.submitted_at.desc(), CheckMark.id.desc())
-        .limit(limit)
-    ).all()
+    rows = db.execute(_RECENT_SEEDS, {"me": examiner_id, "g": group_id, "n": limit}).all()
     return [drift.SeedMark(r[0], r[1], r[2], r[3], r[4]) for r in rows if r[2] is not None]
 
 
@@ -488,18 +525,13 @@ def raise_alarms(
     at most one open per kind; returns the kinds newly opened."""
     now = now or utcnow()
     opened: list[AlarmKind] = []
-    for alarm in drift.alarms(recent_seeds(db, examiner.id, group_id)):
+    found = drift.alarms(recent_seeds(db, examiner.id, group_id))
+    if not found:
+        return ()
+    already = set(db.scalars(_OPEN_ALARMS, {"s_id": exam.id, "g": group_id, "me": examiner.id}))
+    for alarm in found:
         kind = AlarmKind(alarm.kind)
-        already = db.scalar(
-            select(CheckAlarm.id).where(
-                CheckAlarm.session_id == exam.id,
-                CheckAlarm.group_id == group_id,
-                CheckAlarm.examiner_id == examiner.id,
-                CheckAlarm.kind == kind,
-                CheckAlarm.closed_at.is_(None),
-            )
-        )
-        if already is not None:
+        if kind in already:
             continue
         row = CheckAlarm(
             session_id=exam.id,

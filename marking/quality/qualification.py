@@ -126,6 +126,8 @@ def _attempt_marks(
                 CheckMark.attempt == attempt,
             )
             .order_by(CheckMark.id)
+            # submit_check records marks by a plain UPDATE: read them as stored.
+            .execution_options(populate_existing=True)
         )
     )
 
