@@ -176,7 +176,7 @@ _DUES = update(Assignment).where(Assignment.id == bindparam("a_id"))
 
 def _seed(db: Session, group_id: int, examiner_id: int, rng: random.Random) -> Any:
     """A seed the examiner may be shown now (id, response, definitive mark), or None."""
-    rows = db.execute(SEEDS, {"g": group_id, "me": examiner_id}).all()
+    rows = db.connection().execute(SEEDS, {"g": group_id, "me": examiner_id}).all()
     return rng.choice(rows) if rows else None
 
 
@@ -184,10 +184,11 @@ def _remark(db: Session, group_id: int, examiner_id: int, rng: random.Random) ->
     """One of the examiner's own marks for a 回评 (mark id, response, value in force), or
     None."""
     params = {"g": group_id, "me": examiner_id}
-    count = db.scalar(_REMARKABLE_COUNT, params)
+    conn = db.connection()
+    count = conn.execute(_REMARKABLE_COUNT, params).scalar()
     if not count:
         return None
-    return db.execute(_REMARK_AT, {**params, "at": rng.randrange(count)}).first()
+    return conn.execute(_REMARK_AT, {**params, "at": rng.randrange(count)}).first()
 
 
 def mix_in(
@@ -203,9 +204,10 @@ def mix_in(
 ) -> list[Claimed]:
     """The batch with the checks due in it mixed in at their positions (see the module)."""
     inserts: list[tuple[int, Claimed]] = []  # (position in the batch, check)
+    conn = db.connection()  # Core statements, as the rest of a claim: no ORM on this path
     for key, group in checked.items():
         positions = [i for i, item in enumerate(items) if item.group == key]
-        row = db.execute(_COUNT, {"g": group.group_id, "me": examiner.id, "n": group.count}).one()
+        row = conn.execute(_COUNT, {"g": group.group_id, "me": examiner.id, "n": group.count}).one()
         before = row.handed - group.count
         dues: dict[str, int | None] = {}
         for purpose, rate, due in (
@@ -236,7 +238,7 @@ def mix_in(
             if after != due:
                 dues[field] = after
         if dues:
-            db.execute(_DUES.values(**dues), {"a_id": row.id})
+            conn.execute(_DUES.values(**dues), {"a_id": row.id})
     if not inserts:
         return items
     mixed = list(items)
@@ -267,23 +269,27 @@ def _hand_out(
         if found is None:
             return None
         mark_id, response_id, expected = found
-    check_id = db.execute(
-        _NEW_CHECK,
-        {
-            "session_id": exam.id,
-            "group_id": group_id,
-            "examiner_id": examiner.id,
-            "purpose": purpose,
-            "item_id": item_id,
-            "response_id": response_id,
-            "mark_id": mark_id,
-            "attempt": 1,
-            "expected": expected,
-            "state": CheckState.HELD,
-            "claimed_at": now,
-            "expires_at": expires,
-        },
-    ).scalar_one()
+    check_id = (
+        db.connection()
+        .execute(
+            _NEW_CHECK,
+            {
+                "session_id": exam.id,
+                "group_id": group_id,
+                "examiner_id": examiner.id,
+                "purpose": purpose,
+                "item_id": item_id,
+                "response_id": response_id,
+                "mark_id": mark_id,
+                "attempt": 1,
+                "expected": expected,
+                "state": CheckState.HELD,
+                "claimed_at": now,
+                "expires_at": expires,
+            },
+        )
+        .scalar_one()
+    )
     (item,) = describe(db, [response_id], expires_at=expires)
     return replace(item, check_id=check_id)
 
@@ -426,12 +432,13 @@ def submit_check(
         raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
     now = now or utcnow()
     params = {"c_id": check_id, "s_id": exam.id, "me": examiner.id}
-    check = db.execute(_HELD_CHECK, params).first()
+    conn = db.connection()
+    check = conn.execute(_HELD_CHECK, params).first()
     if check is None or check.state is not CheckState.HELD or check.expires_at <= now:
         held_check(db, exam, examiner, check_id, now=now)  # raises, saying why
         raise AssertionError("unreachable")
     mark = validate_mark(value, maximum=check.max, step=check.step)
-    db.execute(_SUBMITTED, {"c_id": check_id, "value": mark, "at": now})
+    conn.execute(_SUBMITTED, {"c_id": check_id, "value": mark, "at": now})
     payload: dict[str, Any] = {
         "check": check_id,
         "purpose": check.purpose.value,
@@ -509,7 +516,8 @@ def recent_seeds(
     db: Session, examiner_id: int, group_id: int, *, limit: int = drift.RECENT
 ) -> list[drift.SeedMark]:
     """The examiner's last seeds marked in the group, newest first."""
-    rows = db.execute(_RECENT_SEEDS, {"me": examiner_id, "g": group_id, "n": limit}).all()
+    params = {"me": examiner_id, "g": group_id, "n": limit}
+    rows = db.connection().execute(_RECENT_SEEDS, params).all()
     return [drift.SeedMark(r[0], r[1], r[2], r[3], r[4]) for r in rows if r[2] is not None]
 
 
