@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from marking.audit.verify import verify
 from marking.errors import MarkingError, NotFound, StateError
 from marking.quality import checks, qualification
 from marking.queue.claims import Claimed, claim
@@ -515,3 +516,6 @@ def test_seed_marks_off_the_definitive_raise_one_alarm_with_evidence(
     ) == len(alarms)
     # The steady examiners raised none.
     assert not db.scalars(select(CheckAlarm).where(CheckAlarm.examiner_id != e3.id)).all()
+    # The ledger with its check_mark and alarm entries verifies (`blindmark verify`).
+    report = verify(db, exam)
+    assert not report.problems, report.problems
