@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, exists, func, insert, select, update
+from sqlalchemy import Integer, bindparam, exists, func, insert, select, union_all, update
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
@@ -43,6 +43,7 @@ from marking.store.models import (
     Assignment,
     ExamSession,
     Lease,
+    LeaseState,
     Mark,
     MarkWithdrawal,
     Question,
@@ -126,8 +127,8 @@ _COUNT = (
 
 _ME = bindparam("me", type_=Integer)
 _GROUP = bindparam("g", type_=Integer)
-# Seeds the examiner may be shown now: in force, their response no longer open, and never
-# marked, held or shown (as any check) to them. Statements built once: a claim runs them.
+# Seeds of a group in force whose response is no longer open (a handful per group).
+# Statements built once: a claim runs them.
 SEEDS = (
     select(CheckItem.id, CheckItem.response_id, CheckItem.value)
     .join(Response, Response.id == CheckItem.response_id)
@@ -136,38 +137,50 @@ SEEDS = (
         CheckItem.purpose == CheckPurpose.SEED,
         CheckItem.retired_at.is_(None),
         Response.state.in_([ResponseState.FINAL, ResponseState.ARBITRATION]),
-        ~exists().where(Mark.response_id == CheckItem.response_id, Mark.examiner_id == _ME),
-        ~exists().where(Lease.response_id == CheckItem.response_id, Lease.examiner_id == _ME),
-        ~exists().where(
-            CheckMark.response_id == CheckItem.response_id, CheckMark.examiner_id == _ME
-        ),
     )
     .order_by(CheckItem.id)
 )
-_MINE = (
-    select(Mark.id)
-    .join(Response, Response.id == Mark.response_id)
-    .where(Mark.examiner_id == _ME, Response.group_id == _GROUP)
+# Which of those responses the examiner marked, held or was shown (as any check): probed by
+# response through each table's response index, never a scan of the examiner's history.
+_AMONG: Any = bindparam("ids", expanding=True)
+SEEN = union_all(
+    select(Mark.response_id).where(Mark.response_id.in_(_AMONG), Mark.examiner_id == _ME),
+    select(Lease.response_id).where(Lease.response_id.in_(_AMONG), Lease.examiner_id == _ME),
+    select(CheckMark.response_id).where(
+        CheckMark.response_id.in_(_AMONG), CheckMark.examiner_id == _ME
+    ),
 )
-# The examiner's marks a 回评 may show: in force, not among their last REMARK_RECENT in the
-# group, not shown as a 回评 before.
-REMARKABLE = (
+# The examiner's marks in a group, found through their submitted leases (an index on the
+# lease's examiner and state; ``mark`` has none by examiner).
+_THEIRS = (
     select(Mark.id, Mark.response_id, effective_value())
-    .join(Response, Response.id == Mark.response_id)
+    .select_from(Lease)
+    .join(Mark, (Mark.response_id == Lease.response_id) & (Mark.examiner_id == Lease.examiner_id))
+    .join(Response, Response.id == Lease.response_id)
     .where(
-        Mark.examiner_id == _ME,
+        Lease.examiner_id == _ME,
+        Lease.state == LeaseState.SUBMITTED,
         Response.group_id == _GROUP,
-        Mark.id
-        < _MINE.order_by(Mark.id.desc()).limit(1).offset(REMARK_RECENT - 1).scalar_subquery(),
-        ~exists().where(MarkWithdrawal.mark_id == Mark.id),
-        ~exists().where(
-            CheckMark.examiner_id == _ME,
-            CheckMark.response_id == Mark.response_id,
-            CheckMark.purpose == CheckPurpose.REMARK,
-        ),
     )
-    .order_by(Mark.id)
 )
+_RECENT_CUT = (
+    _THEIRS.with_only_columns(Mark.id)
+    .order_by(Mark.id.desc())
+    .limit(1)
+    .offset(REMARK_RECENT - 1)
+    .scalar_subquery()
+)
+# The marks a 回评 may show: in force, not among their last REMARK_RECENT in the group, not
+# shown as a 回评 before.
+REMARKABLE = _THEIRS.where(
+    Mark.id < _RECENT_CUT,
+    ~exists().where(MarkWithdrawal.mark_id == Mark.id),
+    ~exists().where(
+        CheckMark.examiner_id == _ME,
+        CheckMark.response_id == Mark.response_id,
+        CheckMark.purpose == CheckPurpose.REMARK,
+    ),
+).order_by(Mark.id)
 _REMARKABLE_COUNT = select(func.count()).select_from(REMARKABLE.subquery())
 _REMARK_AT = REMARKABLE.offset(bindparam("at", type_=Integer)).limit(1)
 _NEW_CHECK = insert(CheckMark).returning(CheckMark.id)
@@ -176,8 +189,15 @@ _DUES = update(Assignment).where(Assignment.id == bindparam("a_id"))
 
 def _seed(db: Session, group_id: int, examiner_id: int, rng: random.Random) -> Any:
     """A seed the examiner may be shown now (id, response, definitive mark), or None."""
-    rows = db.connection().execute(SEEDS, {"g": group_id, "me": examiner_id}).all()
-    return rng.choice(rows) if rows else None
+    conn = db.connection()
+    rows = conn.execute(SEEDS, {"g": group_id}).all()
+    if not rows:
+        return None
+    seen = set(
+        conn.execute(SEEN, {"ids": [r.response_id for r in rows], "me": examiner_id}).scalars()
+    )
+    fresh = [r for r in rows if r.response_id not in seen]
+    return rng.choice(fresh) if fresh else None
 
 
 def _remark(db: Session, group_id: int, examiner_id: int, rng: random.Random) -> Any:
