@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, exists, func, insert, select, union_all, update
+from sqlalchemy import Integer, bindparam, exists, insert, select, union_all, update
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
@@ -62,6 +62,7 @@ from marking.store.models.checks import (
 )
 
 REMARK_RECENT = 10  # a 回评 is never one of the examiner's last 10 marks in the group
+SEED_PROBE = 8  # seeds probed at once for one the examiner has not met
 
 
 class CheckLost(LeaseLost, StateError):
@@ -172,17 +173,22 @@ _RECENT_CUT = (
 )
 # The marks a 回评 may show: in force, not among their last REMARK_RECENT in the group, not
 # shown as a 回评 before.
-REMARKABLE = _THEIRS.where(
-    Mark.id < _RECENT_CUT,
-    ~exists().where(MarkWithdrawal.mark_id == Mark.id),
-    ~exists().where(
-        CheckMark.examiner_id == _ME,
-        CheckMark.response_id == Mark.response_id,
-        CheckMark.purpose == CheckPurpose.REMARK,
-    ),
-).order_by(Mark.id)
-_REMARKABLE_COUNT = select(func.count()).select_from(REMARKABLE.subquery())
-_REMARK_AT = REMARKABLE.offset(bindparam("at", type_=Integer)).limit(1)
+REMARKABLE = (
+    _THEIRS.with_only_columns(Mark.id)
+    .where(
+        Mark.id < _RECENT_CUT,
+        ~exists().where(MarkWithdrawal.mark_id == Mark.id),
+        ~exists().where(
+            CheckMark.examiner_id == _ME,
+            CheckMark.response_id == Mark.response_id,
+            CheckMark.purpose == CheckPurpose.REMARK,
+        ),
+    )
+    .order_by(Mark.id)
+)
+_REMARK_OF = select(Mark.id, Mark.response_id, effective_value()).where(
+    Mark.id == bindparam("m_id")
+)
 _NEW_CHECK = insert(CheckMark).returning(CheckMark.id)
 _DUES = update(Assignment).where(Assignment.id == bindparam("a_id"))
 
@@ -190,25 +196,28 @@ _DUES = update(Assignment).where(Assignment.id == bindparam("a_id"))
 def _seed(db: Session, group_id: int, examiner_id: int, rng: random.Random) -> Any:
     """A seed the examiner may be shown now (id, response, definitive mark), or None."""
     conn = db.connection()
-    rows = conn.execute(SEEDS, {"g": group_id}).all()
-    if not rows:
-        return None
-    seen = set(
-        conn.execute(SEEN, {"ids": [r.response_id for r in rows], "me": examiner_id}).scalars()
-    )
-    fresh = [r for r in rows if r.response_id not in seen]
-    return rng.choice(fresh) if fresh else None
+    rows = list(conn.execute(SEEDS, {"g": group_id}).all())
+    # In a random order, a few at a time: an examiner has met few of a group's seeds, so
+    # the first probe almost always finds one (a probe of all would cost more than a mark).
+    rng.shuffle(rows)
+    for start in range(0, len(rows), SEED_PROBE):
+        some = rows[start : start + SEED_PROBE]
+        ids = [r.response_id for r in some]
+        seen = set(conn.execute(SEEN, {"ids": ids, "me": examiner_id}).scalars())
+        fresh = [r for r in some if r.response_id not in seen]
+        if fresh:
+            return fresh[0]
+    return None
 
 
 def _remark(db: Session, group_id: int, examiner_id: int, rng: random.Random) -> Any:
     """One of the examiner's own marks for a 回评 (mark id, response, value in force), or
     None."""
-    params = {"g": group_id, "me": examiner_id}
     conn = db.connection()
-    count = conn.execute(_REMARKABLE_COUNT, params).scalar()
-    if not count:
+    ids = conn.execute(REMARKABLE, {"g": group_id, "me": examiner_id}).scalars().all()
+    if not ids:
         return None
-    return conn.execute(_REMARK_AT, {**params, "at": rng.randrange(count)}).first()
+    return conn.execute(_REMARK_OF, {"m_id": rng.choice(ids)}).first()
 
 
 def mix_in(
