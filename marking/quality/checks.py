@@ -34,8 +34,8 @@ from sqlalchemy import Integer, bindparam, exists, insert, select, true, union_a
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
-from marking.domain.rules import drift
 from marking.errors import NotFound, StateError
+from marking.quality.alarms import raise_alarms
 from marking.queue.claims import Checked, Claimed, describe, masked
 from marking.queue.leases import LeaseLost, lost
 from marking.queue.marks import validate_mark
@@ -58,7 +58,6 @@ from marking.store.models import (
 )
 from marking.store.models.checks import (
     AlarmKind,
-    CheckAlarm,
     CheckItem,
     CheckMark,
     CheckPurpose,
@@ -546,7 +545,7 @@ def submit_check(
     raised: tuple[AlarmKind, ...] = ()
     qualified: bool | None = None
     if purpose is CheckPurpose.SEED:
-        raised = raise_alarms(db, exam, examiner, check.group_id, now=now)
+        raised = raise_alarms(db, exam, examiner, check.group_id, now=now)  # rules.drift
     elif purpose is CheckPurpose.QUALIFICATION:
         from marking.quality.qualification import decide
 
@@ -582,83 +581,3 @@ def holds_check(
             CheckMark.expires_at > now,
         )
     )
-
-
-# --- drift alarms -----------------------------------------------------------------------------
-
-
-_RECENT_SEEDS = (
-    select(CheckMark.id, CheckMark.expected, CheckMark.value, Question.tolerance, Question.step)
-    .join(Response, Response.id == CheckMark.response_id)
-    .join(Question, Question.id == Response.question_id)
-    .where(
-        CheckMark.examiner_id == _ME,
-        CheckMark.group_id == _GROUP,
-        CheckMark.purpose == CheckPurpose.SEED,
-        CheckMark.state == CheckState.SUBMITTED,
-    )
-    .order_by(CheckMark.submitted_at.desc(), CheckMark.id.desc())
-    .limit(bindparam("n", type_=Integer))
-)
-_OPEN_ALARMS = select(CheckAlarm.kind).where(
-    CheckAlarm.session_id == bindparam("s_id"),
-    CheckAlarm.group_id == _GROUP,
-    CheckAlarm.examiner_id == _ME,
-    CheckAlarm.closed_at.is_(None),
-)
-
-
-def recent_seeds(
-    db: Session, examiner_id: int, group_id: int, *, limit: int = drift.RECENT
-) -> list[drift.SeedMark]:
-    """The examiner's last seeds marked in the group, newest first."""
-    params = {"me": examiner_id, "g": group_id, "n": limit}
-    rows = db.connection().execute(_RECENT_SEEDS, params).all()
-    return [drift.SeedMark(r[0], r[1], r[2], r[3], r[4]) for r in rows if r[2] is not None]
-
-
-def raise_alarms(
-    db: Session,
-    exam: ExamSession,
-    examiner: Account,
-    group_id: int,
-    *,
-    now: dt.datetime | None = None,
-) -> tuple[AlarmKind, ...]:
-    """Open the alarms the drift rule raises on the examiner's recent seeds in the group,
-    at most one open per kind; returns the kinds newly opened."""
-    now = now or utcnow()
-    opened: list[AlarmKind] = []
-    found = drift.alarms(recent_seeds(db, examiner.id, group_id))
-    if not found:
-        return ()
-    already = set(db.scalars(_OPEN_ALARMS, {"s_id": exam.id, "g": group_id, "me": examiner.id}))
-    for alarm in found:
-        kind = AlarmKind(alarm.kind)
-        if kind in already:
-            continue
-        row = CheckAlarm(
-            session_id=exam.id,
-            group_id=group_id,
-            examiner_id=examiner.id,
-            kind=kind,
-            evidence=alarm.evidence,
-            raised_at=now,
-        )
-        db.add(row)
-        db.flush()
-        ledger.append(
-            db,
-            exam,
-            kind="alarm",
-            actor=examiner.username,
-            payload={
-                "alarm": row.id,
-                "kind": kind.value,
-                "group": group_id,
-                "checks": [s["check"] for s in alarm.evidence["seeds"]],
-            },
-            now=now,
-        )
-        opened.append(kind)
-    return tuple(opened)
