@@ -30,7 +30,17 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, exists, insert, select, true, union_all, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    bindparam,
+    exists,
+    insert,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
@@ -144,12 +154,15 @@ SEEDS = (
     )
     .order_by(CheckItem.id)
 )
-# A few of them in an order the claim's randomness fixes (a keyed hash of the response id:
-# the same on SQLite and PostgreSQL, reproducible with a seeded ``rng``).
-_SALT = bindparam("salt", type_=Integer)
+# A few of them in an order the claim's randomness draws: response id times a random
+# multiplier modulo a prime, a fresh permutation each time (an added key would only rotate
+# one fixed order, and the seeds an examiner met would cluster in it). Integer arithmetic,
+# alike on SQLite and PostgreSQL; reproducible with a seeded ``rng``.
+_PRIME = 4294967291
+_SALT = bindparam("salt", type_=BigInteger)
 SOME_SEEDS = (
     SEEDS.order_by(None)
-    .order_by((CheckItem.response_id * 2654435761 + _SALT) % 4294967291, CheckItem.id)
+    .order_by((CheckItem.response_id * _SALT) % _PRIME, CheckItem.id)
     .limit(SEED_PROBE)
 )
 # Which of those responses the examiner marked, held or was shown (as any check): probed by
@@ -209,7 +222,8 @@ def _seed(db: Session, group_id: int, examiner_id: int, rng: random.Random) -> A
     conn = db.connection()
     # A few in a random order first: an examiner has met few of a group's seeds, so one of
     # them almost always will do (reading and probing every seed would cost more than a mark).
-    some = conn.execute(SOME_SEEDS, {"g": group_id, "salt": rng.randrange(1 << 31)}).all()
+    salt = rng.randrange(1, _PRIME)
+    some = conn.execute(SOME_SEEDS, {"g": group_id, "salt": salt}).all()
     found = _fresh(conn, some, examiner_id)
     if found is not None or len(some) < SEED_PROBE:
         return found
