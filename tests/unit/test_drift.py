@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from marking.domain.rules import drift
-from marking.quality.checks import first_due, schedule, window
+from marking.domain.rules.schedule import first_due, schedule, window
 
 
 def seeds(*deviations: str, tolerance: str = "1", step: str = "0.5") -> list[drift.SeedMark]:
