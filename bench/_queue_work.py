@@ -66,11 +66,13 @@ def run_worker(spec: dict[str, Any], ready: Any, go: Any, clock: Any, results: A
         "empty_claims": 0,
         "lease_lost": 0,
         "locked": 0,
+        "checks": 0,  # seeds and 回评 marked (method "checks"), counted in "marks" too
         "errors": [],
     }
     profiler = None
     try:
-        worker = (BlindmarkWorker if spec["method"] == "blindmark" else _baseline())(spec)
+        services = spec["method"] in ("blindmark", "checks")
+        worker = (BlindmarkWorker if services else _baseline())(spec)
         server_pid = worker.server_pid()
         ready.put(spec["username"])
         go.wait()
@@ -127,13 +129,14 @@ class BlindmarkWorker:
         from sqlalchemy import select
 
         from marking.people.accounts import get_account
+        from marking.quality.checks import submit_check
         from marking.queue.claims import claim
         from marking.queue.marks import submit_mark
         from marking.setup.sessions import get_session
         from marking.store.db import make_engine, session_factory
         from marking.store.models import Component, Question
 
-        self.claim, self.submit_mark = claim, submit_mark
+        self.claim, self.submit_mark, self.submit_check = claim, submit_mark, submit_check
         self.spec = spec
         self.engine = make_engine(spec["url"])
         self.db = session_factory(self.engine)()
@@ -183,9 +186,19 @@ class BlindmarkWorker:
                 steps = mark_steps(item.response_id, int(item.max / item.step), tol, rng)
                 try:
                     with db.begin():
-                        submit_mark(
-                            db, exam, account, response_id=item.response_id, value=steps * item.step
-                        )
+                        if item.check_id is None:
+                            submit_mark(
+                                db,
+                                exam,
+                                account,
+                                response_id=item.response_id,
+                                value=steps * item.step,
+                            )
+                        else:  # a seed or 回评: marked as any response, through its service
+                            self.submit_check(
+                                db, exam, account, check_id=item.check_id, value=steps * item.step
+                            )
+                            report["checks"] += 1
                 except LeaseLost:
                     report["lease_lost"] += 1
                     continue

@@ -18,6 +18,12 @@ so third marks come up too.
 
 * ``blindmark``: ``marking.queue.claims.claim`` and ``marking.queue.marks.submit_mark`` on a
   SQLAlchemy session;
+* ``checks``: the same services with quality control on (DESIGN §13): every group with
+  seeds at 1 in 20 and 回评 at 1 in 100 per examiner, and ``SEEDS_PER_GROUP`` responses
+  of each group already final and made seeds (a session part-way through marking). Its
+  rate counts every item marked, checks included (they are work the examiner does); the
+  checks are reported apart too. ``blindmark`` runs with both rates 0, so the pair
+  measures what checks cost a claim and a mark (target: on >= 0.9 of off);
 * ``baseline``: the same statements (as those functions emit them, captured with
   SQLAlchemy's echo) by sqlite3 / psycopg directly, the ledger entry and its hash
   included, same transactions (bench/_queue_baseline.py).
@@ -79,9 +85,12 @@ QUESTIONS = 15
 EXAMINERS = 16
 TARGET_PG_RATE = 1000
 TARGET_RATIO = 0.5
+TARGET_CHECKS_RATIO = 0.9  # checks on / off (issue 13: seeds and 回评 must not slow marking)
+SEEDS_PER_GROUP = 100
 # The engine's queue as measured: recorded (commit, local changes, hashes) with the results.
-QUEUE_SOURCES = tuple(
-    f"marking/queue/{name}.py" for name in ("claims", "marks", "leases", "statements")
+QUEUE_SOURCES = (
+    *(f"marking/queue/{name}.py" for name in ("claims", "marks", "leases", "statements")),
+    "marking/quality/checks.py",
 )
 
 
@@ -193,6 +202,9 @@ def measure(
 ) -> dict[str, Any]:
     target = template.clone()
     try:
+        from _queue_checks import quality_control
+
+        quality_control(target, built.session_id, on=method == "checks", seeds=SEEDS_PER_GROUP)
         waited, busy_before = (
             wait_until_idle(args.max_busy, args.idle_timeout)
             if args.idle_timeout > 0
@@ -218,6 +230,7 @@ def measure(
         "marks_in_window": marks,
         "marks_per_s": marks / args.seconds,
         "marks_total": sum(r["marks"] for r in reports),
+        "checks_total": sum(r.get("checks", 0) for r in reports),
         # CPU milliseconds per mark (whole run, warm-up included): worker, its server.
         **{
             f"cpu_{side}_ms_per_mark": 1000
@@ -406,6 +419,13 @@ def table(results: list[dict[str, Any]]) -> str:
             if mine and base and base["marks_per_s"]
             else "-"
         )
+        checked = by_key.get((database, workers, batch, "checks"))
+        if checked and mine and mine["marks_per_s"]:
+            notes.append(
+                f"checks on: {checked['marks_per_s']:,.0f}/s "
+                f"({checked['marks_per_s'] / mine['marks_per_s']:.2f} of off; "
+                f"{checked['checks_total']} checks of {checked['marks_total']} items)"
+            )
         lines.append(
             f"{database:<9}{workers:>8}{batch:>6}"
             f"{mine['marks_per_s'] if mine else float('nan'):>13,.0f}"
@@ -429,6 +449,14 @@ def verdicts(results: list[dict[str, Any]]) -> list[str]:
         )
     for (database, workers, batch, method), r in by_key.items():
         base = by_key.get((database, workers, batch, "baseline"))
+        checked = by_key.get((database, workers, batch, "checks"))
+        if method == "blindmark" and checked is not None and r["marks_per_s"]:
+            on_off = checked["marks_per_s"] / r["marks_per_s"]
+            out.append(
+                f"{'PASS' if on_off >= TARGET_CHECKS_RATIO else 'FAIL'} {database}, {workers} "
+                f"workers, batch {batch}: seeds and 回评 on at {on_off:.2f} of off "
+                f"(target >= {TARGET_CHECKS_RATIO})"
+            )
         if method != "blindmark" or base is None or not base["marks_per_s"]:
             continue
         ratio = r["marks_per_s"] / base["marks_per_s"]
@@ -482,7 +510,11 @@ def main(argv: list[str] | None = None) -> int:
         "window_seconds": args.seconds,
         "warmup_seconds": args.warmup,
         "wall_seconds": time.perf_counter() - started,
-        "targets": {"postgres_8_workers_marks_per_s": TARGET_PG_RATE, "ratio": TARGET_RATIO},
+        "targets": {
+            "postgres_8_workers_marks_per_s": TARGET_PG_RATE,
+            "ratio": TARGET_RATIO,
+            "checks_on_off_ratio": TARGET_CHECKS_RATIO,
+        },
         "results": results,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -509,7 +541,7 @@ def _arguments(
     parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--workers", help="comma-separated worker counts (1,4,8,16)")
     parser.add_argument("--batches", help="comma-separated claim batch sizes (1,10,50)")
-    parser.add_argument("--methods", default="blindmark,baseline")
+    parser.add_argument("--methods", default="blindmark,checks,baseline")
     parser.add_argument("--seconds", type=float, help="measurement window (10; quick 3)")
     parser.add_argument("--warmup", type=float, help="seconds before the window (2; quick 1)")
     parser.add_argument(

@@ -596,5 +596,5 @@ def account_request_reject(request_id: int) -> Response:
     return jsonify(actions.decide_account_request(get_db(), me(), request_id, approve=False))
 
 
-# Mark corrections (R6) have their routes on this blueprint in a module of their own.
-from web import api_corrections  # noqa: E402, F401
+# Mark corrections (R6), qualification sets (R5): routes on this blueprint, modules of their own.
+from web import api_checks, api_corrections  # noqa: E402, F401

@@ -58,6 +58,28 @@ TEXT: dict[str, object] = {
         "%(occupation)s level %(level)s (R9, 第七条(一))."
     ),
     "examiner_suspended": _l("%(user)s: the examiner is suspended (第八条)."),
+    # Lost leases (marking/queue/leases.py) and checks (DESIGN §13, marking/quality): a lost
+    # check says what a lost live response says, so the examiner cannot tell them apart.
+    "lease_none": _l("You have not claimed this response; claim a batch first."),
+    "lease_marked": _l("You have already marked this response."),
+    "lease_released": _l("You handed this response back; it is no longer yours."),
+    "lease_expired": _l(
+        "Your claim on this response expired at %(time)s UTC and it went back to the queue; "
+        "your mark was not recorded. Claim a new batch to go on."
+    ),
+    "qualification_set_incomplete": _l(
+        "Group %(group)s needs a qualification set of %(size)s responses with definitive "
+        "marks before its scheme is approved; it has %(have)s."
+    ),
+    "qualification_not_approved": _l(
+        "The scheme of group %(group)s is not approved yet: the qualification set opens with it."
+    ),
+    "qualification_suspended": _l("You are suspended in group %(group)s."),
+    "qualification_done": _l("You are qualified in group %(group)s already."),
+    "qualification_no_review": _l("The definitive marks are shown after a failed attempt only."),
+    "qualification_required": _l(
+        "Take the qualification set (资格测试) of %(groups)s before live marking there."
+    ),
     "examiner_revoked": _l("%(user)s: the examiner's qualification is revoked (第八条)."),
     "examiner_card_lost": _l(
         "%(user)s: the examiner card is reported lost: no examining until it is valid "

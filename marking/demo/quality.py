@@ -2,25 +2,18 @@
 
 The services live in ``marking.quality``: ``checks`` and ``qualification`` (checks handed
 out in claims, ``submit_check``, the qualification set) and ``items`` (the lead's
-qualification items and seeds). The simulation calls them by the names and signatures
-fixed for issue 13, looked up when first used: a build without them simulates without
-checks, as before.
-
-TODO(issue 13 merge): once ``marking.quality`` and ``Claimed.check_id`` are on main, import
-them at the top of the modules that use them, drop ``_service``/``checks_on``/``items_on``
-and the ``getattr`` in ``check_id``, so mypy checks these calls again.
+qualification items and seeds).
 """
 
 from __future__ import annotations
 
-import importlib
 from decimal import Decimal
-from types import ModuleType
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marking.quality import checks, items, qualification
+from marking.quality.qualification import QualificationState
 from marking.queue.claims import Claimed
 from marking.store.models import (
     Account,
@@ -33,58 +26,28 @@ from marking.store.models import (
 )
 
 
-def _service(name: str) -> ModuleType | None:
-    """``marking.quality.<name>``, or None when this build has no such module (only that:
-    an error inside the module is raised as it is)."""
-    module = f"marking.quality.{name}"
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name in (module, "marking.quality"):
-            return None
-        raise
-
-
-def checks_on() -> bool:
-    """Whether this build hands out checks (seeds, 回评, qualification) to examiners."""
-    return _service("checks") is not None and _service("qualification") is not None
-
-
-def items_on() -> bool:
-    """Whether this build lets the lead make qualification items and seeds."""
-    return _service("items") is not None
-
-
-def _call(module: str, function: str, *args: Any, **kwargs: Any) -> Any:
-    service = _service(module)
-    assert service is not None, f"marking.quality.{module} is not in this build"
-    return getattr(service, function)(*args, **kwargs)
-
-
 def check_id(item: Claimed) -> int | None:
     """The check a claimed item is (None: a live response)."""
-    value = getattr(item, "check_id", None)
-    return int(value) if value is not None else None
+    return item.check_id
 
 
 def submit_check(
     db: Session, exam: ExamSession, examiner: Account, *, check_id: int, value: Decimal
 ) -> None:
-    _call("checks", "submit_check", db, exam, examiner, check_id=check_id, value=value)
+    checks.submit_check(db, exam, examiner, check_id=check_id, value=value)
 
 
 def start_qualification(
     db: Session, exam: ExamSession, examiner: Account, *, group: MarkingGroup
 ) -> list[Claimed]:
     """The examiner's qualification attempt in the group (the open one, or a new one)."""
-    return list(_call("qualification", "start_qualification", db, exam, examiner, group=group))
+    return list(qualification.start_qualification(db, exam, examiner, group=group))
 
 
 def qualification_state(
     db: Session, exam: ExamSession, examiner: Account, group: MarkingGroup
-) -> Any:
-    """``QualificationState``: required, qualified, attempt, open, last_passed, within, of."""
-    return _call("qualification", "qualification_state", db, exam, examiner, group)
+) -> QualificationState:
+    return qualification.qualification_state(db, exam, examiner, group)
 
 
 def add_item(
@@ -97,19 +60,9 @@ def add_item(
     value: Decimal,
     note: str,
 ) -> CheckItem:
-    item = _call(
-        "items",
-        "add_item",
-        db,
-        exam,
-        lead,
-        response_id=response_id,
-        purpose=purpose,
-        value=value,
-        note=note,
+    return items.add_item(
+        db, exam, lead, response_id=response_id, purpose=purpose, value=value, note=note
     )
-    assert isinstance(item, CheckItem)
-    return item
 
 
 # Reading what the services wrote: the schema is on main already.

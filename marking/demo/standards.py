@@ -65,8 +65,6 @@ def build_qualification_sets(
 ) -> None:
     """Complete each group's qualification set (session.toml ``qualification``) with
     responses picked at random (seeded), each with its true mark."""
-    if not quality.items_on():
-        return
     for group in exam.groups:
         if group.qualification_size is None:
             continue
@@ -88,7 +86,7 @@ def add_seeds(
     """Top up each group's seeds (``seed_rate`` > 0) from its final responses, at random
     (seeded), each with its true mark; True if any was added. Only in marking: an appeal
     revision takes no new seeds."""
-    if not quality.items_on() or exam.state is not SessionState.MARKING:
+    if exam.state is not SessionState.MARKING:
         return False
     added = False
     for group in exam.groups:
@@ -181,8 +179,6 @@ def take_qualification(
     """The examiner takes the qualification of each of their groups that asks for one and
     that they have not passed (again after a fail, up to QUALIFICATION_ATTEMPTS); True if
     they took any."""
-    if not quality.checks_on():
-        return False
     took = False
     waiting = db.scalars(
         select(MarkingGroup)

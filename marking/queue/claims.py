@@ -45,6 +45,38 @@ QUEUE_KEYS = 2**31  # queue keys (Response.queue_key) lie in [0, QUEUE_KEYS)
 _SYSTEM_RANDOM = random.SystemRandom()
 
 
+@dataclass(frozen=True)
+class Checked:
+    """A group of a batch with seeds or 回评 on: its id, its rates and how many live
+    responses of it the batch holds."""
+
+    group_id: int
+    seed_rate: Decimal
+    remark_rate: Decimal
+    count: int = 0
+
+
+def _expire(db: Session, exam: ExamSession, now: dt.datetime) -> int:
+    """Expired leases and checks back (a claim that came up short); how many leases."""
+    from marking.quality.checks import expire_checks
+
+    expire_checks(db, exam, now=now)
+    return expire_leases(db, exam, now=now)
+
+
+def _note_checked(checked: dict[str, Checked], row: Any, *, plain: bool) -> None:
+    """Count the row's group in ``checked`` when it has seeds or 回评 on."""
+    seed, remark = row[14], row[15]
+    if seed or remark:
+        key = row[9]
+        found = checked.get(key)
+        if found is None:
+            if plain:
+                seed, remark = decimals((seed, remark))
+            found = Checked(row[13], seed, remark)
+        checked[key] = replace(found, count=found.count + 1)
+
+
 class HoldLimit(StateError):
     """The examiner already holds the most responses a group allows one examiner."""
 
@@ -67,6 +99,9 @@ class Claimed:
     scheme: str
     expires_at: dt.datetime
     blank: bool = False  # a scanned answer box with no ink: shown, and labelled blank
+    # A check (seed, 回评, qualification: ``marking.quality.checks``) shows its source
+    # response and is marked through ``submit_check``; None for live work.
+    check_id: int | None = None
 
 
 def _rooms(db: Session, exam: ExamSession, examiner: Account) -> list[Any]:
@@ -111,12 +146,23 @@ def claim(
     if fused:
         CLAIM_LOCK_DRIVER.run(conn, {"me": examiner.id})
     take = _take_fused if fused else _take
-    items = take(db, exam, examiner, size, now, expires, start)
-    if len(items) < size and expire_leases(db, exam, now=now):
-        items += take(db, exam, examiner, size - len(items), now, expires, start)
+    # Groups of the batch with seeds or 回评 on (key → id, rates), read with the batch.
+    checked: dict[str, Checked] = {}
+    items = take(db, exam, examiner, size, now, expires, start, checked)
+    if len(items) < size and _expire(db, exam, now):
+        items += take(db, exam, examiner, size - len(items), now, expires, start, checked)
+    if checked:
+        from marking.quality.checks import mix_in
+
+        items = mix_in(
+            db, exam, examiner, items, checked, now=now, expires=expires, rng=rng or _SYSTEM_RANDOM
+        )
     if not items:
         rooms = _rooms(db, exam, examiner)
         if not rooms:
+            from marking.quality.qualification import require_qualified
+
+            require_qualified(db, exam, examiner)  # raises when a qualification set waits
             raise MarkingError(
                 f"{examiner.username} has no open marking group in session {exam.code} "
                 "(not assigned, suspended, or the scheme is not approved yet)"
@@ -155,6 +201,7 @@ def _take_fused(
     now: dt.datetime,
     expires: dt.datetime,
     start: int,
+    checked: dict[str, Checked],
 ) -> list[Claimed]:
     rows = CLAIM_DRIVER.run(
         db.connection(),
@@ -168,7 +215,11 @@ def _take_fused(
             "l_expires": expires,
         },
     )
-    return [_claimed(row, expires, plain=True) for row in rows]
+    items = []
+    for row in rows:
+        _note_checked(checked, row, plain=True)
+        items.append(_claimed(row, expires, plain=True))
+    return items
 
 
 def _take(
@@ -179,6 +230,7 @@ def _take(
     now: dt.datetime,
     expires: dt.datetime,
     start: int,
+    checked: dict[str, Checked],
 ) -> list[Claimed]:
     me = examiner.id
     ids: list[int] = []
@@ -203,12 +255,23 @@ def _take(
         ],
     )
     db.execute(HOLD, {"ids": ids})
-    return describe(db, ids, expires_at=expires)
+    return describe(db, ids, expires_at=expires, checked=checked)
 
 
-def describe(db: Session, ids: list[int], *, expires_at: dt.datetime) -> list[Claimed]:
+def describe(
+    db: Session,
+    ids: list[int],
+    *,
+    expires_at: dt.datetime,
+    checked: dict[str, Checked] | None = None,
+) -> list[Claimed]:
     # Plain columns, not ORM objects: this runs for every batch claimed.
-    return [_claimed(row, expires_at) for row in db.execute(DESCRIBE, {"ids": ids})]
+    items = []
+    for row in db.execute(DESCRIBE, {"ids": ids}):
+        if checked is not None:
+            _note_checked(checked, row, plain=False)
+        items.append(_claimed(row, expires_at))
+    return items
 
 
 def _claimed(row: Any, expires_at: dt.datetime, *, plain: bool = False) -> Claimed:

@@ -28,6 +28,9 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from marking.errors import NotFound
 
+#: Row ids from here on name no row (sequences never reach them): a handle over one is
+#: well-formed and leads nowhere.
+NO_ROW = 1 << 62
 KEY_BYTES = 16  # AES-128: the block is what matters here, not a long-term secret
 # Crockford's base32, as script codes: no I, L, O, U, so a handle read aloud is unambiguous.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -51,6 +54,9 @@ class Kind(enum.Enum):
 
     RESPONSE = 1
     ANOMALY = 2
+    # A check (qualification, seed, 回评: ``marking.quality.checks``): the same format as a
+    # response's, so an examiner cannot tell a check in their batch from live work.
+    CHECK = 3
 
 
 def new_key() -> bytes:
@@ -97,6 +103,20 @@ def response_handle(exam: HandleKeyed, response_id: int) -> str:
 
 def anomaly_handle(exam: HandleKeyed, anomaly_id: int) -> str:
     return encode(exam.handle_key, Kind.ANOMALY, exam.id, anomaly_id)
+
+
+def check_handle(exam: HandleKeyed, check_id: int) -> str:
+    return encode(exam.handle_key, Kind.CHECK, exam.id, check_id)
+
+
+def target(exam: HandleKeyed, handle: str) -> tuple[Kind, int]:
+    """What an examiner's handle names in this session: a response or a check (the marking
+    screen sends both alike); NotFound for anything else."""
+    for kind in (Kind.RESPONSE, Kind.CHECK):
+        found = decode(exam.handle_key, kind, exam.id, handle)
+        if found is not None:
+            return kind, found
+    raise NotFound(f"no response {handle[:32]!r} in session {exam.code}")
 
 
 def response_id(exam: HandleKeyed, handle: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,6 +27,9 @@ class LeaseLost(MarkingError):
     """The examiner no longer holds the response (expired, or never claimed)."""
 
     exit_code = 4
+
+
+_Lost = TypeVar("_Lost", bound=LeaseLost)
 
 
 def expire_leases(db: Session, exam: ExamSession, *, now: dt.datetime | None = None) -> int:
@@ -81,15 +85,30 @@ def held_lease(
             .limit(1)
         )
         if last is None:
-            raise LeaseLost("you have not claimed this response; claim a batch first")
+            raise LeaseLost.coded(
+                "lease_none", "you have not claimed this response; claim a batch first"
+            )
         if last.state is LeaseState.SUBMITTED:
-            raise LeaseLost("you have already marked this response")
+            raise lost(LeaseLost, "submitted")
         if last.state is LeaseState.RELEASED:
-            raise LeaseLost("you handed this response back; it is no longer yours")
+            raise lost(LeaseLost, "released")
         expired_at = last.expires_at
     else:
         expired_at = lease.expires_at
-    raise LeaseLost(
-        f"your claim on this response expired at {expired_at:%H:%M:%S} UTC and it went "
-        "back to the queue; your mark was not recorded. Claim a new batch to go on."
+    raise lost(LeaseLost, "expired", expired_at)
+
+
+def lost(cls: type[_Lost], state: str, expired_at: dt.datetime | None = None) -> _Lost:
+    """What a lost lease says by its last state (``submitted``, ``released``, otherwise
+    expired at ``expired_at``), as ``cls``: checks (marking.quality.checks) say exactly what
+    a live response says, so an examiner cannot tell the two apart."""
+    if state == "submitted":
+        return cls.coded("lease_marked", "you have already marked this response")
+    if state == "released":
+        return cls.coded("lease_released", "you handed this response back; it is no longer yours")
+    return cls.coded(
+        "lease_expired",
+        "your claim on this response expired at %(time)s UTC and it went back to the queue; "
+        "your mark was not recorded. Claim a new batch to go on.",
+        time=f"{expired_at:%H:%M:%S}" if expired_at else "?",
     )

@@ -24,6 +24,7 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
+    or_,
     select,
     true,
     type_coerce,
@@ -91,6 +92,8 @@ ROOMS = (
         Assignment.examiner_id == bindparam("me"),
         Assignment.suspended_at.is_(None),
         MarkingGroup.approved_at.is_not(None),
+        # R5: where the group has a qualification set, nothing live before qualifying.
+        or_(MarkingGroup.qualification_size.is_(None), Assignment.qualified_at.is_not(None)),
     )
     .order_by(Assignment.group_id)
 )
@@ -195,6 +198,11 @@ def _describe(which: Any) -> Any:
             Question.reference,
             Question.scheme,
             Response.blank,
+            # The group's check rates (``marking.quality.checks``): read with the batch, so
+            # that a claim in a group without seeds or 回评 costs nothing more.
+            MarkingGroup.id,
+            MarkingGroup.seed_rate,
+            MarkingGroup.remark_rate,
         )
         .join(Script, Script.id == Response.script_id)
         .join(Question, Question.id == Response.question_id)

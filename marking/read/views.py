@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from marking.errors import NotFound
@@ -34,6 +34,7 @@ from marking.store.models import (
     Script,
     utcnow,
 )
+from marking.store.models.checks import CheckMark, CheckPurpose, CheckState
 
 
 def sessions_of_examiner(db: Session, account: Account) -> list[ExamSession]:
@@ -80,16 +81,18 @@ class ExaminerGroup:
     my_marks: int
     held: int
     available: int
+    # R5: the group has a qualification set the examiner has not passed yet (DESIGN §13).
+    qualifying: bool = False
 
 
 def examiner_groups(db: Session, exam: ExamSession, account: Account) -> list[ExaminerGroup]:
     rows = db.execute(
-        select(MarkingGroup, Assignment.suspended_at)
+        select(MarkingGroup, Assignment.suspended_at, Assignment.qualified_at)
         .join(Assignment, Assignment.group_id == MarkingGroup.id)
         .where(Assignment.session_id == exam.id, Assignment.examiner_id == account.id)
         .order_by(MarkingGroup.id)
     ).all()
-    ids = [g.id for g, _s in rows]
+    ids = [g.id for g, _s, _q in rows]
 
     def per_group(query: Any) -> dict[int, int]:
         return {gid: int(n) for gid, n in db.execute(query.group_by(Response.group_id))}
@@ -109,6 +112,9 @@ def examiner_groups(db: Session, exam: ExamSession, account: Account) -> list[Ex
             Response.group_id.in_(ids),
         )
     )
+    # Their seeds and 回评 count as the live work they look like (DESIGN §13: a count that
+    # left them out would tell the examiner which responses of their batch were checks).
+    checks = _check_counts(db, exam, account, now=utcnow())
     # What the examiner could take now. It never counts a response they marked, so it
     # cannot move with how their own marks reconciled.
     available = per_group(
@@ -121,12 +127,31 @@ def examiner_groups(db: Session, exam: ExamSession, account: Account) -> list[Ex
             approved=g.approved_at is not None,
             suspended=suspended is not None,
             responses=totals.get(g.id, 0),
-            my_marks=mine.get(g.id, 0),
-            held=held.get(g.id, 0),
+            my_marks=mine.get(g.id, 0) + checks.get((g.id, True), 0),
+            held=held.get(g.id, 0) + checks.get((g.id, False), 0),
             available=available.get(g.id, 0),
+            qualifying=g.qualification_size is not None and qualified is None,
         )
-        for g, suspended in rows
+        for g, suspended, qualified in rows
     ]
+
+
+def _check_counts(
+    db: Session, exam: ExamSession, account: Account, *, now: dt.datetime
+) -> dict[tuple[int, bool], int]:
+    """(group id, submitted?) → the examiner's seeds and 回评 marked, or held now."""
+    submitted = CheckMark.state == CheckState.SUBMITTED
+    rows = db.execute(
+        select(CheckMark.group_id, submitted, func.count())
+        .where(
+            CheckMark.session_id == exam.id,
+            CheckMark.examiner_id == account.id,
+            CheckMark.purpose.in_([CheckPurpose.SEED, CheckPurpose.REMARK]),
+            or_(submitted, and_(CheckMark.state == CheckState.HELD, CheckMark.expires_at > now)),
+        )
+        .group_by(CheckMark.group_id, submitted)
+    )
+    return {(gid, bool(done)): int(n) for gid, done, n in rows}
 
 
 def held_by(

@@ -292,6 +292,10 @@ def approve_scheme(
         raise MarkingError(f"group {group.key} has no examiners yet: assign some first")
     if exam.state is SessionState.DRAFT:
         raise StateError(f"session {exam.code} has no intake yet")
+    from marking.quality.qualification import set_problem
+
+    if (incomplete := set_problem(db, group)) is not None:
+        raise incomplete  # R5: no examiner could qualify, so no one could mark live
     if exam.state is not SessionState.MARKING and (problems := teams.team_problems(db, exam)):
         raise Refusals(
             f"marking of session {exam.code} cannot start with this team (R10)",

@@ -132,6 +132,7 @@ def test_what_an_examiner_sees_has_no_candidate_and_no_other_marks(
         "scheme",
         "expires_at",
         "blank",  # a scanned box with no ink: about the box, not its writer
+        "check_id",  # a check's own row (DESIGN §13); the screens see a handle instead
     ]
     assert len(seen) == 8
     shown = repr(seen)

@@ -3,12 +3,6 @@ biased, erratic and drifting examiners mark as told in a real run; where the ses
 for quality control the simulated lead builds the qualification set and the seeds, the
 examiners take the qualification and mark the checks, and the drift alarms come exactly
 where the rule says, from the faulty examiners only.
-
-The tests that need the quality services (``marking.quality``: checks handed out in
-claims, ``submit_check``, the qualification, the lead's items) are xfail while a build
-lacks them, and run as any test once it has them (they passed against H1's ``checks``
-branch at 4ee0aa1 with H2's items, on SQLite and PostgreSQL). TODO(issue 13 merge):
-remove the ``NEEDS_QUALITY`` marks.
 """
 
 from __future__ import annotations
@@ -21,7 +15,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from marking.demo import quality
 from marking.demo.behaviour import (
     Behaviour,
     SeedRecord,
@@ -47,13 +40,6 @@ from marking.store.models import (
 from marking.store.schema import upgrade
 from tests.conftest import FreshDatabase
 from tests.integration import factory as f
-
-NEEDS_QUALITY = pytest.mark.xfail(
-    not (quality.checks_on() and quality.items_on()),
-    strict=False,
-    reason="needs issue 13's quality services (H1: marking.quality.checks/qualification, "
-    "Claimed.check_id; H2: marking.quality.items): TODO remove after the merge",
-)
 
 # One examiner-marked question, max 10 in steps of 1, tolerance 2 (a fifth of the range,
 # as the demo paper's questions have); true marks are 3..10 (latent quality ≥ 0.25).
@@ -235,7 +221,6 @@ def first_seed_the_rule_implies(seeds: list[SeedRecord], kind: AlarmKind) -> int
     return None
 
 
-@NEEDS_QUALITY
 def test_drifting_erratic_and_biased_examiners_raise_alarms_within_the_seeds_the_rule_implies(
     committed: FreshDatabase, tmp_path: Path
 ) -> None:
@@ -262,7 +247,6 @@ def test_drifting_erratic_and_biased_examiners_raise_alarms_within_the_seeds_the
     responses, seed_rate 0.5 (a seed in every 2 live responses: each examiner marks ≈ 20
     seeds, d1 ≈ 10 before the drift), 回评 at 0.1, claims of 2.
     """
-    assert quality.checks_on() and quality.items_on(), "the quality services are not here"
     make_session(
         committed,
         tmp_path,
@@ -312,14 +296,12 @@ def test_drifting_erratic_and_biased_examiners_raise_alarms_within_the_seeds_the
         assert unfinished == 0
 
 
-@NEEDS_QUALITY
 def test_the_simulated_lead_builds_the_qualification_set_and_the_examiners_take_it(
     committed: FreshDatabase, tmp_path: Path
 ) -> None:
     """A set of 5, passed at 0.8: the steady examiners (lean ≤ 0.3, noise ≤ 0.7) are
     within 2 on every item; b1 at -6 on none, fails three times and is left out; the
     others mark everything."""
-    assert quality.checks_on() and quality.items_on(), "the quality services are not here"
     make_session(
         committed,
         tmp_path,

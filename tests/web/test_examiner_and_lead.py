@@ -68,7 +68,7 @@ def test_marking_over_http_with_refusals_a_person_can_act_on(world: World) -> No
     assert done.json == {"response": item["response"], "recorded": True}
     again = mark(e1, "EX-1", item["response"], "1")
     assert again.status_code == 409 and again.json["error"] == "lease_lost"
-    assert "already marked" in again.json["detail"]
+    assert "已评过此答题" in again.json["detail"]  # the refusal in the reader's language
 
     # A lease that ran out: the mark is refused, saying so, and nothing is stored.
     nxt = claim(e1, "EX-1")[0]
@@ -81,7 +81,7 @@ def test_marking_over_http_with_refusals_a_person_can_act_on(world: World) -> No
         )
     lost = mark(e1, "EX-1", nxt["response"], "1")
     assert lost.status_code == 409 and lost.json["error"] == "lease_lost"
-    assert "expired" in lost.json["detail"]
+    assert "到期" in lost.json["detail"]  # expired, said in the reader's language
 
 
 def test_flag_goes_to_the_lead_who_resolves_it(world: World) -> None:

@@ -58,7 +58,14 @@ def addressed(exam: ExamSession, item: Any) -> dict[str, Any]:
     """A response an examiner or the lead looks at, as JSON: addressed by its handle and its
     image by a URL built on the handle; no row id, no image digest (marking/queue/handles.py)."""
     data: dict[str, Any] = plain(dataclasses.asdict(item))
-    handle = handles.response_handle(exam, data.pop("response_id"))
+    response_id, check_id = data.pop("response_id"), data.pop("check_id", None)
+    # A check (seed, 回评, qualification) is addressed by its own handle, of the same format:
+    # the examiner's screen cannot tell it from live work (DESIGN §13).
+    handle = (
+        handles.response_handle(exam, response_id)
+        if check_id is None
+        else handles.check_handle(exam, check_id)
+    )
     if "id" in data:  # an anomaly report
         data = {"anomaly": handles.anomaly_handle(exam, data.pop("id")), **data}
     data = {"response": handle, **data}

@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 
 from marking.errors import MarkingError, NotFound
 from marking.intake.recusal import ruler_of
+from marking.quality import checks, qualification
 from marking.queue import claims, handback, handles, marks
 from marking.read import views
-from marking.store.models import Account, AnomalyKind, ExamSession, Image, utcnow
-from web.actions.common import addressed, parse_mark, session_summary
+from marking.store.models import Account, AnomalyKind, ExamSession, Image, MarkingGroup, utcnow
+from web.actions.common import addressed, parse_mark, plain, session_summary
 
 
 def examiner_home(db: Session, account: Account) -> list[dict[str, Any]]:
@@ -26,7 +27,12 @@ def examiner_home(db: Session, account: Account) -> list[dict[str, Any]]:
 
 
 def held(db: Session, exam: ExamSession, account: Account) -> list[dict[str, Any]]:
-    return [addressed(exam, c) for c in views.held_by(db, exam, account)]
+    """What the examiner holds, live responses and the seeds and 回评 of their batches alike
+    (each check among the live ones at a place its id fixes, not at the end)."""
+    items = views.held_by(db, exam, account)
+    for check in checks.held_checks(db, exam, account):
+        items.insert(check.check_id % (len(items) + 1) if check.check_id else 0, check)
+    return [addressed(exam, c) for c in items]
 
 
 def claim(db: Session, exam: ExamSession, account: Account, size: int) -> list[dict[str, Any]]:
@@ -36,28 +42,43 @@ def claim(db: Session, exam: ExamSession, account: Account, size: int) -> list[d
 def submit(
     db: Session, exam: ExamSession, account: Account, handle: str, value: object
 ) -> dict[str, Any]:
-    response_id = handles.response_id(exam, handle)
-    marks.submit_mark(db, exam, account, response_id=response_id, value=parse_mark(value))
+    kind, found = handles.target(exam, handle)
+    if kind is handles.Kind.CHECK:
+        checks.submit_check(db, exam, account, check_id=found, value=parse_mark(value))
+    else:
+        marks.submit_mark(db, exam, account, response_id=found, value=parse_mark(value))
     # The examiner learns only that the mark was taken: not the state or final it led to,
     # which would hint at the other examiners' marks (R3: marks are independent).
     return {"response": handle, "recorded": True}
 
 
 def release(db: Session, exam: ExamSession, account: Account, handle: str) -> dict[str, Any]:
-    handback.release(db, exam, account, response_id=handles.response_id(exam, handle))
+    kind, found = handles.target(exam, handle)
+    if kind is handles.Kind.CHECK:
+        checks.release_check(db, exam, account, check_id=found)
+    else:
+        handback.release(db, exam, account, response_id=found)
     return {"response": handle, "released": True}
 
 
 def flag(
     db: Session, exam: ExamSession, account: Account, handle: str, kind: str, note: str
 ) -> dict[str, Any]:
-    response_id = handles.response_id(exam, handle)
+    target, response_id = handles.target(exam, handle)
     try:
         anomaly_kind = AnomalyKind(kind)
     except ValueError:
         raise MarkingError(
             f"anomaly kind {kind!r} is not one of {', '.join(k.value for k in AnomalyKind)}"
         ) from None
+    if target is handles.Kind.CHECK:
+        # A check's response is not the examiner's to flag (it is final, or theirs already):
+        # the check is handed back, and the report goes nowhere the examiner could see.
+        checks.release_check(db, exam, account, check_id=response_id)
+        # An anomaly handle as any other, naming no report (ids past any row's): the
+        # answer has the shape of a flag's, and the handle leads nowhere.
+        nowhere = handles.anomaly_handle(exam, handles.NO_ROW + response_id)
+        return {"response": handle, "anomaly": nowhere}
     anomaly = handback.flag(
         db, exam, account, response_id=response_id, kind=anomaly_kind, note=note
     )
@@ -69,10 +90,61 @@ def response_image(
 ) -> Image:
     """A response's image for the session's lead, or for the examiner holding it (NotFound
     otherwise, not told apart from a response that does not exist)."""
-    response_id = handles.response_id(exam, handle)
+    kind, found = handles.target(exam, handle)
+    if kind is handles.Kind.CHECK:
+        if lead or (shows := checks.holds_check(db, exam, account, found, now=utcnow())) is None:
+            raise NotFound(f"no response {handle[:32]!r} of yours")
+        return views.image_of(db, views.session_response(db, exam, shows))
+    response_id = found
     response = views.session_response(db, exam, response_id)
     # The lead (or deputy) sees only what they rule on: recusal covers images too (R10).
     rules = lead and ruler_of(db, exam, response.script_id) == account.id
     if not rules and not views.holds(db, exam, account, response_id, now=utcnow()):
         raise NotFound(f"no response {handle[:32]!r} of yours")
     return views.image_of(db, response)
+
+
+# --- qualification (R5, DESIGN §13) --------------------------------------------------------------
+
+
+def _group(exam: ExamSession, key: str) -> MarkingGroup:
+    found = next((g for g in exam.groups if g.key == key), None)
+    if found is None:
+        raise NotFound(f"no group {key[:40]!r} in session {exam.code}")
+    return found
+
+
+def qualification_state(
+    db: Session, exam: ExamSession, account: Account, key: str
+) -> dict[str, Any]:
+    """Where the examiner stands on the group's set; after a failed attempt, its review:
+    the responses as shown, their marks, the definitive marks and the lead's notes."""
+    group = _group(exam, key)
+    state = qualification.qualification_state(db, exam, account, group)
+    data: dict[str, Any] = {"group": group.name, **dataclasses.asdict(state)}
+    if state.last_passed is False and not state.qualified:
+        data["review"] = [
+            {
+                **addressed(exam, r.item),
+                "given": plain(r.given),
+                "definitive": plain(r.definitive),
+                "note": r.note,
+                "within": r.within,
+            }
+            for r in qualification.review(db, exam, account, group)
+        ]
+    return data
+
+
+def qualification_start(
+    db: Session, exam: ExamSession, account: Account, key: str
+) -> list[dict[str, Any]]:
+    items = qualification.start_qualification(db, exam, account, group=_group(exam, key))
+    return [addressed(exam, c) for c in items]
+
+
+def qualification_held(
+    db: Session, exam: ExamSession, account: Account, key: str
+) -> list[dict[str, Any]]:
+    items = qualification.held_set(db, exam, account, _group(exam, key))
+    return [addressed(exam, c) for c in items]

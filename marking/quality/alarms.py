@@ -1,0 +1,97 @@
+"""Drift alarms (DESIGN §13): on each seed marked, the rule (``marking.domain.rules.drift``)
+over the examiner's recent seeds in the group, and the alarms it raises opened in the lead's
+inbox with their evidence, at most one open per examiner, group and kind (the lead closes
+them: ``marking.quality.decisions``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Integer, bindparam, select
+from sqlalchemy.orm import Session
+
+from marking.audit import ledger
+from marking.domain.rules import drift
+from marking.store.models import Account, ExamSession, Question, Response, utcnow
+from marking.store.models.checks import AlarmKind, CheckAlarm, CheckMark, CheckPurpose, CheckState
+
+_ME = bindparam("me", type_=Integer)
+_GROUP = bindparam("g", type_=Integer)
+
+
+_RECENT_SEEDS = (
+    select(CheckMark.id, CheckMark.expected, CheckMark.value, Question.tolerance, Question.step)
+    .join(Response, Response.id == CheckMark.response_id)
+    .join(Question, Question.id == Response.question_id)
+    .where(
+        CheckMark.examiner_id == _ME,
+        CheckMark.group_id == _GROUP,
+        CheckMark.purpose == CheckPurpose.SEED,
+        CheckMark.state == CheckState.SUBMITTED,
+    )
+    .order_by(CheckMark.submitted_at.desc(), CheckMark.id.desc())
+    .limit(bindparam("n", type_=Integer))
+)
+_OPEN_ALARMS = select(CheckAlarm.kind).where(
+    CheckAlarm.session_id == bindparam("s_id"),
+    CheckAlarm.group_id == _GROUP,
+    CheckAlarm.examiner_id == _ME,
+    CheckAlarm.closed_at.is_(None),
+)
+
+
+def recent_seeds(
+    db: Session, examiner_id: int, group_id: int, *, limit: int = drift.RECENT
+) -> list[drift.SeedMark]:
+    """The examiner's last seeds marked in the group, newest first."""
+    params = {"me": examiner_id, "g": group_id, "n": limit}
+    rows = db.connection().execute(_RECENT_SEEDS, params).all()
+    return [drift.SeedMark(r[0], r[1], r[2], r[3], r[4]) for r in rows if r[2] is not None]
+
+
+def raise_alarms(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    group_id: int,
+    *,
+    now: dt.datetime | None = None,
+) -> tuple[AlarmKind, ...]:
+    """Open the alarms the drift rule raises on the examiner's recent seeds in the group,
+    at most one open per kind; returns the kinds newly opened."""
+    now = now or utcnow()
+    opened: list[AlarmKind] = []
+    found = drift.alarms(recent_seeds(db, examiner.id, group_id))
+    if not found:
+        return ()
+    already = set(db.scalars(_OPEN_ALARMS, {"s_id": exam.id, "g": group_id, "me": examiner.id}))
+    for alarm in found:
+        kind = AlarmKind(alarm.kind)
+        if kind in already:
+            continue
+        row = CheckAlarm(
+            session_id=exam.id,
+            group_id=group_id,
+            examiner_id=examiner.id,
+            kind=kind,
+            evidence=alarm.evidence,
+            raised_at=now,
+        )
+        db.add(row)
+        db.flush()
+        ledger.append(
+            db,
+            exam,
+            kind="alarm",
+            actor=examiner.username,
+            payload={
+                "alarm": row.id,
+                "kind": kind.value,
+                "group": group_id,
+                "checks": [s["check"] for s in alarm.evidence["seeds"]],
+            },
+            now=now,
+        )
+        opened.append(kind)
+    return tuple(opened)

@@ -1,0 +1,569 @@
+"""Checks handed to examiners inside their claims: seeds and 回评 (DESIGN §13), and the
+one way any check (qualification too) is marked: ``submit_check``.
+
+Schedule. Per examiner and group (``Assignment``), ``handed`` counts the live responses
+handed out. A rate r gives a window W = floor(1/r): in each block of W live responses one
+check goes in at a random position of the block (``seed_due``/``remark_due`` hold the count
+at which the next is due). A claim mixes a due check into the batch at that position, under
+the batch's lease expiry, in the same ``Claimed`` shape, addressed by a handle of the same
+format: the examiner cannot tell it from live work. A check due when none can be given
+(no seed eligible yet) stays owed and goes into the next batch that can take one.
+
+Seeds go to an examiner only once their source response is no longer open (all its marks
+are in) and when the examiner never marked, held or was shown it: so no one meets a seed's
+text live, and a seed never keeps a live response from its markers. A 回评 is one of the
+examiner's own marks in force in the group (not one of their last ``REMARK_RECENT``, never
+twice), shown without the first mark.
+
+Cost. A group without seeds and 回评 costs a claim nothing (``claims.Checked`` comes with
+the batch's own rows); otherwise one small UPDATE per group, plus the hand-out itself when a
+check is due. Nothing here writes a ``mark``: no check can reach a final.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    bindparam,
+    exists,
+    insert,
+    select,
+    true,
+    union_all,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from marking.audit import ledger
+from marking.domain.rules.schedule import first_due, schedule, window
+from marking.errors import NotFound, StateError
+from marking.quality.alarms import raise_alarms
+from marking.queue.claims import Checked, Claimed, describe, masked
+from marking.queue.leases import LeaseLost, lost
+from marking.queue.marks import validate_mark
+from marking.queue.statements import _DriverStatement, decimals
+from marking.store.db import to_milli
+from marking.store.models import (
+    Account,
+    Assignment,
+    ExamSession,
+    Lease,
+    LeaseState,
+    LedgerEntry,
+    Mark,
+    MarkWithdrawal,
+    Question,
+    Response,
+    ResponseState,
+    effective_value,
+    utcnow,
+)
+from marking.store.models.checks import (
+    AlarmKind,
+    CheckItem,
+    CheckMark,
+    CheckPurpose,
+    CheckState,
+)
+
+REMARK_RECENT = 10  # a 回评 is never one of the examiner's last 10 marks in the group
+SEED_PROBE = 8  # seeds probed at once for one the examiner has not met
+
+
+class CheckLost(LeaseLost, StateError):
+    """The examiner no longer holds the check (expired, handed back, already marked)."""
+
+
+# --- handing checks out -----------------------------------------------------------------------
+
+_COUNT = (
+    update(Assignment)
+    .where(Assignment.group_id == bindparam("g"), Assignment.examiner_id == bindparam("me"))
+    .values(handed=Assignment.handed + bindparam("n", type_=Assignment.handed.type))
+    .returning(Assignment.id, Assignment.handed, Assignment.seed_due, Assignment.remark_due)
+)
+
+
+_ME = bindparam("me", type_=Integer)
+_GROUP = bindparam("g", type_=Integer)
+# Seeds of a group in force whose response is no longer open (a handful per group).
+# Statements built once: a claim runs them.
+SEEDS = (
+    select(CheckItem.id, CheckItem.response_id, CheckItem.value)
+    .join(Response, Response.id == CheckItem.response_id)
+    .where(
+        CheckItem.group_id == _GROUP,
+        CheckItem.purpose == CheckPurpose.SEED,
+        CheckItem.retired_at.is_(None),
+        Response.state.in_([ResponseState.FINAL, ResponseState.ARBITRATION]),
+    )
+    .order_by(CheckItem.id)
+)
+# A few of them in an order the claim's randomness draws: response id times a random
+# multiplier modulo a prime, a fresh permutation each time (an added key would only rotate
+# one fixed order, and the seeds an examiner met would cluster in it). Integer arithmetic,
+# alike on SQLite and PostgreSQL; reproducible with a seeded ``rng``.
+_PRIME = 4294967291
+_SALT = bindparam("salt", type_=BigInteger)
+SOME_SEEDS = (
+    SEEDS.order_by(None)
+    .order_by((CheckItem.response_id * _SALT) % _PRIME, CheckItem.id)
+    .limit(SEED_PROBE)
+)
+# Which of those responses the examiner marked, held or was shown (as any check): probed by
+# response through each table's response index, never a scan of the examiner's history.
+_AMONG: Any = bindparam("ids", expanding=True)
+SEEN = union_all(
+    select(Mark.response_id).where(Mark.response_id.in_(_AMONG), Mark.examiner_id == _ME),
+    select(Lease.response_id).where(Lease.response_id.in_(_AMONG), Lease.examiner_id == _ME),
+    select(CheckMark.response_id).where(
+        CheckMark.response_id.in_(_AMONG), CheckMark.examiner_id == _ME
+    ),
+)
+# The examiner's marks in a group, found through their submitted leases (an index on the
+# lease's examiner and state; ``mark`` has none by examiner).
+_THEIRS = (
+    select(Mark.id, Mark.response_id, effective_value())
+    .select_from(Lease)
+    .join(Mark, (Mark.response_id == Lease.response_id) & (Mark.examiner_id == Lease.examiner_id))
+    .join(Response, Response.id == Lease.response_id)
+    .where(
+        Lease.examiner_id == _ME,
+        Lease.state == LeaseState.SUBMITTED,
+        Response.group_id == _GROUP,
+    )
+)
+_RECENT_CUT = (
+    _THEIRS.with_only_columns(Mark.id)
+    .order_by(Mark.id.desc())
+    .limit(1)
+    .offset(REMARK_RECENT - 1)
+    .scalar_subquery()
+)
+# The marks a 回评 may show: in force, not among their last REMARK_RECENT in the group, not
+# shown as a 回评 before.
+REMARKABLE = (
+    _THEIRS.with_only_columns(Mark.id)
+    .where(
+        Mark.id < _RECENT_CUT,
+        ~exists().where(MarkWithdrawal.mark_id == Mark.id),
+        ~exists().where(
+            CheckMark.examiner_id == _ME,
+            CheckMark.response_id == Mark.response_id,
+            CheckMark.purpose == CheckPurpose.REMARK,
+        ),
+    )
+    .order_by(Mark.id)
+)
+_REMARK_OF = select(Mark.id, Mark.response_id, effective_value()).where(
+    Mark.id == bindparam("m_id")
+)
+_NEW_CHECK = insert(CheckMark).returning(CheckMark.id)
+_DUES = update(Assignment).where(Assignment.id == bindparam("a_id"))
+
+
+def _seed(db: Session, group_id: int, examiner_id: int, rng: random.Random) -> Any:
+    """A seed the examiner may be shown now (id, response, definitive mark), or None."""
+    conn = db.connection()
+    # A few in a random order first: an examiner has met few of a group's seeds, so one of
+    # them almost always will do (reading and probing every seed would cost more than a mark).
+    salt = rng.randrange(1, _PRIME)
+    some = conn.execute(SOME_SEEDS, {"g": group_id, "salt": salt}).all()
+    found = _fresh(conn, some, examiner_id)
+    if found is not None or len(some) < SEED_PROBE:
+        return found
+    rows = list(conn.execute(SEEDS, {"g": group_id}).all())
+    rng.shuffle(rows)
+    for start in range(0, len(rows), 4 * SEED_PROBE):
+        found = _fresh(conn, rows[start : start + 4 * SEED_PROBE], examiner_id)
+        if found is not None:
+            return found
+    return None
+
+
+def _fresh(conn: Any, rows: Any, examiner_id: int) -> Any:
+    """The first of these seeds whose response the examiner never met, or None."""
+    if not rows:
+        return None
+    ids = [r.response_id for r in rows]
+    seen = set(conn.execute(SEEN, {"ids": ids, "me": examiner_id}).scalars())
+    return next((r for r in rows if r.response_id not in seen), None)
+
+
+def _remark(db: Session, group_id: int, examiner_id: int, rng: random.Random) -> Any:
+    """One of the examiner's own marks for a 回评 (mark id, response, value in force), or
+    None."""
+    conn = db.connection()
+    ids = conn.execute(REMARKABLE, {"g": group_id, "me": examiner_id}).scalars().all()
+    if not ids:
+        return None
+    return conn.execute(_REMARK_OF, {"m_id": rng.choice(ids)}).first()
+
+
+def mix_in(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    items: list[Claimed],
+    checked: Mapping[str, Checked],
+    *,
+    now: dt.datetime,
+    expires: dt.datetime,
+    rng: random.Random,
+) -> list[Claimed]:
+    """The batch with the checks due in it mixed in at their positions (see the module)."""
+    inserts: list[tuple[int, Claimed]] = []  # (position in the batch, check)
+    conn = db.connection()  # Core statements, as the rest of a claim: no ORM on this path
+    for key, group in checked.items():
+        positions = [i for i, item in enumerate(items) if item.group == key]
+        row = conn.execute(_COUNT, {"g": group.group_id, "me": examiner.id, "n": group.count}).one()
+        before = row.handed - group.count
+        dues: dict[str, int | None] = {}
+        for purpose, rate, due in (
+            (CheckPurpose.SEED, group.seed_rate, row.seed_due),
+            (CheckPurpose.REMARK, group.remark_rate, row.remark_due),
+        ):
+            width = window(rate)
+            if not width:
+                continue
+            field = "seed_due" if purpose is CheckPurpose.SEED else "remark_due"
+            if due is None:
+                due = first_due(before, width, rng)
+                dues[field] = due
+
+            def give(
+                at: int,
+                purpose: CheckPurpose = purpose,
+                gid: int = group.group_id,
+                positions: list[int] = positions,
+            ) -> bool:
+                check = _hand_out(db, exam, examiner, gid, purpose, now, expires, rng)
+                if check is None:
+                    return False  # owed: handed out with a later batch, once one can be
+                inserts.append((positions[at], check))
+                return True
+
+            after = schedule(due, before, group.count, width, rng, give)
+            if after != due:
+                dues[field] = after
+        if dues:
+            conn.execute(_DUES.values(**dues), {"a_id": row.id})
+    if not inserts:
+        return items
+    mixed = list(items)
+    for position, check in sorted(inserts, key=lambda p: p[0], reverse=True):
+        mixed.insert(position, check)
+    return mixed  # claim() masks script codes during a revision, checks' as live ones
+
+
+def _hand_out(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    group_id: int,
+    purpose: CheckPurpose,
+    now: dt.datetime,
+    expires: dt.datetime,
+    rng: random.Random,
+) -> Claimed | None:
+    """A seed or a 回评 held by the examiner under the batch's expiry, as they see it."""
+    item_id = mark_id = None
+    if purpose is CheckPurpose.SEED:
+        found = _seed(db, group_id, examiner.id, rng)
+        if found is None:
+            return None
+        item_id, response_id, expected = found
+    else:
+        found = _remark(db, group_id, examiner.id, rng)
+        if found is None:
+            return None
+        mark_id, response_id, expected = found
+    check_id = (
+        db.connection()
+        .execute(
+            _NEW_CHECK,
+            {
+                "session_id": exam.id,
+                "group_id": group_id,
+                "examiner_id": examiner.id,
+                "purpose": purpose,
+                "item_id": item_id,
+                "response_id": response_id,
+                "mark_id": mark_id,
+                "attempt": 1,
+                "expected": expected,
+                "state": CheckState.HELD,
+                "claimed_at": now,
+                "expires_at": expires,
+            },
+        )
+        .scalar_one()
+    )
+    (item,) = describe(db, [response_id], expires_at=expires)
+    return replace(item, check_id=check_id)
+
+
+def shown(db: Session, check: CheckMark) -> Claimed:
+    """A check as the examiner sees it: its source response, as a live one is shown."""
+    (item,) = describe(db, [check.response_id], expires_at=check.expires_at)
+    return replace(item, check_id=check.id)
+
+
+def held_checks(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    *,
+    purposes: tuple[CheckPurpose, ...] = (CheckPurpose.SEED, CheckPurpose.REMARK),
+    group_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> list[Claimed]:
+    """The checks of these purposes the examiner holds now (a reloaded page resumes)."""
+    now = now or utcnow()
+    query = select(CheckMark).where(
+        CheckMark.session_id == exam.id,
+        CheckMark.examiner_id == examiner.id,
+        CheckMark.state == CheckState.HELD,
+        CheckMark.expires_at > now,
+        CheckMark.purpose.in_(purposes),
+    )
+    if group_id is not None:
+        query = query.where(CheckMark.group_id == group_id)
+    found = db.scalars(query.order_by(CheckMark.id)).all()
+    return masked(exam, [shown(db, c) for c in found])
+
+
+def expire_checks(db: Session, exam: ExamSession, *, now: dt.datetime | None = None) -> int:
+    """Held checks past their time marked expired; how many."""
+    result = db.execute(
+        update(CheckMark)
+        .where(
+            CheckMark.session_id == exam.id,
+            CheckMark.state == CheckState.HELD,
+            CheckMark.expires_at <= (now or utcnow()),
+        )
+        .values(state=CheckState.EXPIRED)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- marking a check --------------------------------------------------------------------------
+
+
+# The examiner's check with its question's limits, locked; and its mark recorded.
+_HELD_CHECK = (
+    select(
+        CheckMark.state,
+        CheckMark.expires_at,
+        CheckMark.purpose,
+        CheckMark.group_id,
+        CheckMark.attempt,
+        Question.max,
+        Question.step,
+    )
+    .join(Response, Response.id == CheckMark.response_id)
+    .join(Question, Question.id == Response.question_id)
+    .where(
+        CheckMark.id == bindparam("c_id"),
+        CheckMark.session_id == bindparam("s_id"),
+        CheckMark.examiner_id == bindparam("me"),
+    )
+    .with_for_update(of=CheckMark.__table__)
+)
+_SUBMITTED = (
+    update(CheckMark)
+    .where(CheckMark.id == bindparam("c_id"))
+    .values(
+        value=bindparam("value", type_=CheckMark.__table__.c.value.type),
+        state=CheckState.SUBMITTED,
+        submitted_at=bindparam("at", type_=CheckMark.__table__.c.submitted_at.type),
+    )
+)
+
+
+# PostgreSQL: a check marked in two round trips, as a live mark is (marking.queue.marks):
+# the first locks the check and the examiner's ledger lane and reads the question's limits
+# and the lane's tip; the second records the mark, the ledger entry and the lane's new tip.
+_check_lane = ledger.lane_lock("postgresql").cte("check_lane_tip")
+_HELD_CHECK_DRIVER = _DriverStatement(
+    _HELD_CHECK.add_columns(_check_lane.c.seq, _check_lane.c.hash).join_from(
+        CheckMark, _check_lane, true()
+    )
+)
+_c = CheckMark.__table__.c
+_SUBMIT_DRIVER = _DriverStatement(
+    ledger.INSERT_ENTRY.values(
+        {
+            c: bindparam(f"e_{c}", type_=LedgerEntry.__table__.c[c].type)
+            for c in ledger.ENTRY_COLUMNS
+        }
+    ).add_cte(
+        update(CheckMark)
+        .where(CheckMark.id == bindparam("c_id"))
+        .values(
+            value=bindparam("c_value", type_=_c.value.type),
+            state=CheckState.SUBMITTED,
+            submitted_at=bindparam("e_created_at", type_=_c.submitted_at.type),
+        )
+        .cte("check_submitted"),
+        ledger.ADVANCE_LANE.cte("advanced"),
+    )
+)
+
+
+@dataclass(frozen=True)
+class CheckSubmitted:
+    check_id: int
+    purpose: CheckPurpose
+    value: Decimal
+    alarms: tuple[AlarmKind, ...] = ()
+    qualified: bool | None = None  # qualification: the attempt's outcome once complete
+
+
+def held_check(
+    db: Session, exam: ExamSession, examiner: Account, check_id: int, *, now: dt.datetime
+) -> CheckMark:
+    """The examiner's live check, locked; NotFound (another's, another session's) or
+    CheckLost saying what happened."""
+    check = db.scalar(
+        select(CheckMark)
+        .where(
+            CheckMark.id == check_id,
+            CheckMark.session_id == exam.id,
+            CheckMark.examiner_id == examiner.id,
+        )
+        .with_for_update()
+    )
+    if check is None:
+        raise NotFound(f"that response is not in session {exam.code}")
+    if check.state is CheckState.HELD and check.expires_at > now:
+        return check
+    # The messages say what a live response's would: a check is not told apart.
+    if check.state is CheckState.SUBMITTED:
+        raise lost(CheckLost, "submitted")
+    if check.state is CheckState.RELEASED:
+        raise lost(CheckLost, "released")
+    if check.state is CheckState.HELD:
+        check.state = CheckState.EXPIRED
+        db.flush()
+    raise lost(CheckLost, "expired", check.expires_at)
+
+
+def submit_check(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    *,
+    check_id: int,
+    value: object,
+    now: dt.datetime | None = None,
+) -> CheckSubmitted:
+    """Record the examiner's mark on a check they hold: validated as a live mark would be,
+    kept in ``check_mark`` (never ``mark``), in the ledger (``check_mark``). A seed's mark
+    runs the drift rule (``rules.drift``) and opens the alarms it raises; the last mark of a
+    qualification attempt decides it (``qualification.decide``).
+
+    Raises StateError outside marking, NotFound for another examiner's or another
+    session's check, CheckLost (a StateError) when the check's lease is gone and
+    InvalidMark for a value outside [0, max] or off the step; nothing is stored then."""
+    if not exam.marking_open:
+        raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
+    now = now or utcnow()
+    params: dict[str, Any] = {"c_id": check_id, "s_id": exam.id, "me": examiner.id}
+    conn = db.connection()
+    fused = conn.dialect.name == "postgresql"
+    if fused:
+        params.update(l_session=exam.id, l_lane=examiner.username)
+        check = _HELD_CHECK_DRIVER.run(conn, params).fetchone()
+    else:
+        check = conn.execute(_HELD_CHECK, params).first()
+    if check is None or CheckState(check.state) is not CheckState.HELD or check.expires_at <= now:
+        held_check(db, exam, examiner, check_id, now=now)  # raises, saying why
+        raise AssertionError("unreachable")
+    maximum, step = decimals((check.max, check.step)) if fused else (check.max, check.step)
+    mark = validate_mark(value, maximum=maximum, step=step)
+    purpose = CheckPurpose(check.purpose)
+    payload: dict[str, Any] = {
+        "check": check_id,
+        "purpose": purpose.value,
+        "value": f"{mark:f}",
+    }
+    if purpose is CheckPurpose.QUALIFICATION:
+        payload["attempt"] = check.attempt
+    if fused:
+        entry = ledger.entry_row(
+            session_id=exam.id,
+            lane=examiner.username,
+            tip=(check.seq, check.hash),
+            kind="check_mark",
+            actor=examiner.username,
+            payload=payload,
+            created_at=now,
+        )
+        _SUBMIT_DRIVER.run(
+            conn,
+            {
+                **{f"e_{k}": v for k, v in entry.items()},
+                "e_payload": json.dumps(payload),
+                "c_id": check_id,
+                "c_value": to_milli(mark),
+                "l_session": exam.id,
+                "l_lane": examiner.username,
+                "tip_seq": entry["seq"],
+                "tip_hash": entry["hash"],
+            },
+        )
+    else:
+        conn.execute(_SUBMITTED, {"c_id": check_id, "value": mark, "at": now})
+        ledger.append(
+            db, exam, kind="check_mark", actor=examiner.username, payload=payload, now=now
+        )
+    raised: tuple[AlarmKind, ...] = ()
+    qualified: bool | None = None
+    if purpose is CheckPurpose.SEED:
+        raised = raise_alarms(db, exam, examiner, check.group_id, now=now)  # rules.drift
+    elif purpose is CheckPurpose.QUALIFICATION:
+        from marking.quality.qualification import decide
+
+        qualified = decide(db, exam, examiner, check.group_id, check.attempt, now=now)
+    return CheckSubmitted(check_id, purpose, mark, raised, qualified)
+
+
+def release_check(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    *,
+    check_id: int,
+    now: dt.datetime | None = None,
+) -> None:
+    """Hand a held check back unmarked (the marking screen's hand-back and anomaly report
+    on a check end here: a check's source response is not the examiner's to flag)."""
+    check = held_check(db, exam, examiner, check_id, now=now or utcnow())
+    check.state = CheckState.RELEASED
+    db.flush()
+
+
+def holds_check(
+    db: Session, exam: ExamSession, examiner: Account, check_id: int, *, now: dt.datetime
+) -> int | None:
+    """The response a live check of the examiner shows, or None."""
+    return db.scalar(
+        select(CheckMark.response_id).where(
+            CheckMark.id == check_id,
+            CheckMark.session_id == exam.id,
+            CheckMark.examiner_id == examiner.id,
+            CheckMark.state == CheckState.HELD,
+            CheckMark.expires_at > now,
+        )
+    )
