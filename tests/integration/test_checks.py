@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from marking.audit.verify import verify
 from marking.errors import MarkingError, NotFound, StateError
 from marking.quality import checks, qualification
+from marking.quality.items import add_item
 from marking.queue.claims import Claimed, claim
 from marking.queue.marks import InvalidMark, submit_mark
 from marking.setup.assignment import approve_scheme
@@ -95,16 +96,8 @@ def make_seeds(db: Session, exam: ExamSession, key: str, response_ids: list[int]
     lead = account(db, "lead")
     for rid in response_ids:
         final = db.get(Response, rid).final  # type: ignore[union-attr]
-        db.add(
-            CheckItem(
-                session_id=exam.id,
-                group_id=group(exam, key).id,
-                response_id=rid,
-                purpose=CheckPurpose.SEED,
-                value=final,
-                created_by=lead.id,
-            )
-        )
+        assert final is not None
+        add_item(db, exam, lead, response_id=rid, purpose=CheckPurpose.SEED, value=final)
     db.flush()
 
 
@@ -398,19 +391,17 @@ def qualification_set(db: Session, exam: ExamSession, key: str, size: int) -> li
     ).all()
     lead = account(db, "lead")
     made = [
-        CheckItem(
-            session_id=exam.id,
-            group_id=g.id,
+        add_item(
+            db,
+            exam,
+            lead,
             response_id=rid,
             purpose=CheckPurpose.QUALIFICATION,
             value=Decimal(2),
             note=f"要点 {n}",
-            position=n,
-            created_by=lead.id,
         )
         for n, rid in enumerate(rids)
     ]
-    db.add_all(made)
     db.flush()
     return made
 

@@ -9,12 +9,13 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from marking.quality.items import add_item
 from marking.queue import handles
 from marking.queue.handles import Kind
 from marking.setup.assignment import approve_scheme, assign
 from marking.setup.sessions import get_session
 from marking.store.models import Account, Response, Script
-from marking.store.models.checks import CheckItem, CheckPurpose
+from marking.store.models.checks import CheckPurpose
 from tests.integration.factory import ACTOR
 from tests.web.conftest import World
 from tests.web.test_examiner_and_lead import API, HANDLE, claim, mark, row_ids
@@ -99,17 +100,14 @@ def qualification_ready(world: World, code: str) -> None:
             .limit(2)
         ).all()
         for n, rid in enumerate(rids):
-            db.add(
-                CheckItem(
-                    session_id=exam.id,
-                    group_id=short.id,
-                    response_id=rid,
-                    purpose=CheckPurpose.QUALIFICATION,
-                    value=Decimal(2),
-                    note=f"要点齐全 {n}",
-                    position=n,
-                    created_by=lead.id,
-                )
+            add_item(
+                db,
+                exam,
+                lead,
+                response_id=rid,
+                purpose=CheckPurpose.QUALIFICATION,
+                value=Decimal(2),
+                note=f"要点齐全 {n}",
             )
         db.flush()
         approve_scheme(db, exam, short, by="lead")
