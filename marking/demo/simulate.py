@@ -13,7 +13,7 @@ by the database at intake, so a run is reproducible on one database, not across 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -64,20 +64,27 @@ def simulate(
     flag_rate: float = 0.002,
     behaviours: Mapping[str, Behaviour] | None = None,
     echo: Callable[[str], None] | None = None,
+    only: Collection[str] | None = None,
+    until: Callable[[SimulationReport], bool] | None = None,
 ) -> SimulationReport:
     """Mark every open response of the session; the session's lead resolves what comes up
     and, where the session asks for them, builds qualification sets and seeds.
 
     ``behaviours``: username → how that examiner marks (``parse_behaviours``); the others
-    are steady. Raises NotFound (coded) for a username that is not an examiner of the
-    session."""
+    are steady. ``only``: the examiners simulated (default all; the others are left alone).
+    ``until``: stop after the first round (every turn and the lead's round) at whose end it
+    holds, leaving the rest open and the session in marking (the web demo's live session,
+    which stays in marking even when nothing is left). Raises NotFound (coded) for
+    a username that is not an examiner of the session."""
     order = random.Random(seed)
     report = SimulationReport()
     examiners = _examiners(engine, code, order, behaviours or {})
+    if only is not None:
+        examiners = [sim for sim in examiners if sim.username in only]
     report.examiners = sorted(examiners, key=lambda sim: sim.username)
     run = _Run(seed, batch, flag_rate, order, random.Random(seed + 1), random.Random(seed + 2))
     _prepare(engine, code, seed, report)
-    if _rounds(engine, code, examiners, run, report):
+    if _rounds(engine, code, examiners, run, report, until) and until is None:
         _finish(engine, code, report)
     if echo:
         _summary(report, echo)
@@ -102,9 +109,11 @@ def _rounds(
     examiners: list[SimulatedExaminer],
     run: _Run,
     report: SimulationReport,
+    until: Callable[[SimulationReport], bool] | None = None,
 ) -> bool:
-    """Rounds of turns (in a seeded order) and lead rulings until nothing moves; False if
-    the session is not (or no longer) open for marking."""
+    """Rounds of turns (in a seeded order) and lead rulings until nothing moves (or
+    ``until`` holds after a round); False if the session is not (or no longer) open for
+    marking."""
     while True:
         report.rounds += 1
         progress = False
@@ -116,7 +125,7 @@ def _rounds(
                     return False
                 progress = _mark_turn(db, exam, sim, run, report) or progress
         lead_work = _lead_round(engine, code, run.seed, report)
-        if not progress and not lead_work:
+        if (not progress and not lead_work) or (until is not None and until(report)):
             return True
 
 
