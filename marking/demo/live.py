@@ -1,8 +1,9 @@
 """`blindmark serve --demo`: demo sessions to click through, made with the engine's services.
 
 One published session (the engine's whole demo flow, small) with results to look at, and
-one live session in marking with examiners, a lead and responses waiting. Accounts share
-one demo password, printed with their names.
+one live session in marking with examiners, a lead and responses waiting, its quality
+control (DESIGN §13) under way (``marking.demo.live_quality``). Accounts share one demo
+password, printed with their names and what each shows.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from marking.demo import synthetic
+from marking.demo import live_quality, synthetic
 from marking.demo.demo import DEMO_PASSPHRASE, DEMO_PASSWORD, run_demo
 from marking.domain.definition import parse_session_definition
 from marking.intake.batch import intake_batch
@@ -38,7 +39,12 @@ def seed(engine: Engine, *, candidates: int, out_dir: Path, echo: Callable[[str]
     folder = out_dir / tag / code
     folder.mkdir(parents=True, exist_ok=True)
     toml = synthetic.session_toml(
-        code, level=3, date="2026-12-20", questions_per_component=6, station="GD-LIVE"
+        code,
+        level=3,
+        date="2026-12-20",
+        questions_per_component=6,
+        station="GD-LIVE",
+        group_lines=live_quality.GROUP_LINES,
     )
     people = synthetic.roster(candidates, seed=7, prefix="263")
     synthetic.write_batch(folder / "batch", people, synthetic.paper(6), seed=7, image_rate=0.1)
@@ -60,10 +66,15 @@ def seed(engine: Engine, *, candidates: int, out_dir: Path, echo: Callable[[str]
     with transaction(engine) as db:
         exam = get_session(db, code)
         for n, group in enumerate(exam.groups):
-            assign(db, exam, group, LIVE_EXAMINERS, actor="demo", lead=lead if n == 0 else None)
+            team = live_quality.assignments(LIVE_EXAMINERS, group.key)
+            assign(db, exam, group, team, actor="demo", lead=lead if n == 0 else None)
+    live_quality.build_qualification_set(engine, code, lead)
+    with transaction(engine) as db:
+        exam = get_session(db, code)
         for group in exam.groups:
             approve_scheme(db, exam, group, by=lead)
         published = db.scalars(select(ExamSession.code).where(ExamSession.code.in_(codes))).all()
+    shown = live_quality.mark_some(engine, code)
     echo("")
     echo(f"demo sessions: {', '.join(published)} (published), {code} (open for marking)")
     echo(f"demo password for every account: {DEMO_PASSWORD}")
@@ -74,4 +85,5 @@ def seed(engine: Engine, *, candidates: int, out_dir: Path, echo: Callable[[str]
     echo(f"  examiners {', '.join(LIVE_EXAMINERS)}")
     echo(f"  admins    {', '.join(admins)}")
     echo(f"key file of {code}: {folder / 'session.key'} (passphrase {DEMO_PASSPHRASE!r})")
+    live_quality.guide(code, lead, shown, echo)
     return code

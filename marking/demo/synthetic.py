@@ -10,7 +10,7 @@ import datetime as dt
 import random
 import struct
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,8 +142,11 @@ def session_toml(
     questions_per_component: int = 30,
     objective_share: float = 0.5,
     station: str = "GD-0107",
+    group_lines: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
-    """A session definition in DESIGN §11's format for an electrician (电工) exam."""
+    """A session definition in DESIGN §11's format for an electrician (电工) exam;
+    ``group_lines``: group key → extra lines of its ``[[groups]]`` table (quality control,
+    DESIGN §13: ``qualification``, ``seed_rate``, ``remark_rate``)."""
     questions = paper(questions_per_component, objective_share)
     used = sorted({q.type for q in questions if q.answer is None}, key=SUBJECTIVE_TYPES.index)
     lines = [
@@ -163,6 +166,7 @@ def session_toml(
             f'key = "{key}"',
             f'name = "{name}"',
             f"marks_required = {required}",
+            *(group_lines or {}).get(key, ()),
             "",
         ]
     names = {"theory": "理论知识", "skills": "操作技能"}

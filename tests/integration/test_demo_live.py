@@ -1,0 +1,96 @@
+"""`blindmark serve --demo` seeds a live session whose quality control (DESIGN §13) a
+newcomer can meet: a qualification set built by the lead with notes, one examiner qualified
+and one not yet, seeds and 回评 on, a drift alarm with its evidence, and work left open."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from marking.audit.verify import verify
+from marking.demo import live_quality
+from marking.demo.live import seed
+from marking.quality import decisions
+from marking.quality.qualification import active_items, qualification_state
+from marking.queue.claims import claim
+from marking.setup.assignment import get_group
+from marking.setup.sessions import get_session
+from marking.store.db import transaction
+from marking.store.models import (
+    Account,
+    AlarmKind,
+    Assignment,
+    CheckItem,
+    CheckMark,
+    CheckPurpose,
+    Response,
+    ResponseState,
+    SessionState,
+)
+from tests.conftest import FreshDatabase
+
+
+def _account(db: Session, username: str) -> Account:
+    found = db.scalar(select(Account).where(Account.username == username))
+    assert found is not None
+    return found
+
+
+def test_live_demo_shows_quality_control(fresh_db: FreshDatabase, tmp_path: Path) -> None:
+    printed: list[str] = []
+    code = seed(fresh_db.engine, candidates=40, out_dir=tmp_path / "demo", echo=printed.append)
+    with transaction(fresh_db.engine) as db:
+        exam = get_session(db, code)
+        assert exam.state is SessionState.MARKING
+        # Seeds and 回评 on in every group; the alarm group turns them up.
+        assert all(g.seed_rate > 0 and g.remark_rate > 0 for g in exam.groups)
+        short = get_group(db, exam, live_quality.ALARM_GROUP)
+        assert (short.seed_rate, short.remark_rate) == (Decimal("0.1"), Decimal("0.05"))
+        calc = get_group(db, exam, live_quality.QUALIFYING_GROUP)
+        assert (calc.qualification_size, calc.qualification_within) == (3, Decimal("0.66"))
+        # The lead's qualification set, each item with a definitive mark and a note.
+        qualification = active_items(db, calc)
+        assert len(qualification) == 3 and all(item.note for item in qualification)
+        exam001, exam002, exam004 = (_account(db, u) for u in ("exam001", "exam002", "exam004"))
+        assert qualification_state(db, exam, exam001, calc).qualified
+        waiting = qualification_state(db, exam, exam002, calc)
+        assert waiting.required and not waiting.qualified and waiting.attempt == 0
+        # exam002 gets live work elsewhere, nothing of 计算题 before the set.
+        batch = claim(db, exam, exam002, size=20, rng=random.Random(1))
+        assert batch and all(item.group != calc.key for item in batch)
+        # The severe examiner marks 简答题 only, and their seeds raised a drift alarm.
+        groups = db.scalars(
+            select(Assignment.group_id).where(
+                Assignment.examiner_id == exam004.id, Assignment.session_id == exam.id
+            )
+        ).all()
+        assert groups == [short.id]
+        alarms = decisions.alarms(db, exam)
+        assert [(a.username, a.group_key) for a in alarms] == [("exam004", short.key)]
+        assert alarms[0].kind is AlarmKind.SEEDS_OFF
+        assert len(alarms[0].evidence["seeds"]) >= 3
+        seeds = db.scalar(
+            select(func.count()).where(
+                CheckItem.session_id == exam.id, CheckItem.purpose == CheckPurpose.SEED
+            )
+        )
+        assert seeds
+        purposes = set(db.scalars(select(CheckMark.purpose).where(CheckMark.session_id == exam.id)))
+        assert {CheckPurpose.QUALIFICATION, CheckPurpose.SEED} <= purposes
+        # Work left to mark in every group, and the ledger holds.
+        for group in exam.groups:
+            left = db.scalar(
+                select(func.count()).where(
+                    Response.group_id == group.id, Response.state == ResponseState.OPEN
+                )
+            )
+            assert left, group.key
+        assert verify(db, exam).ok
+    text = "\n".join(printed)
+    assert "exam002   资格测试 on 计算题" in text
+    assert "drift alarm seeds_off" in text
+    assert f"/lead/sessions/{code}/quality/" in text
