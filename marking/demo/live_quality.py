@@ -27,7 +27,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from marking.demo import standards
+from marking.demo import quality, standards
 from marking.demo.behaviour import Behaviour, SimulatedExaminer, SimulationReport, true_mark
 from marking.demo.simulate import simulate
 from marking.quality import items
@@ -128,7 +128,7 @@ def qualify(engine: Engine, code: str) -> bool:
             db, exam, account, sim, seed=SEED, rng=random.Random(SEED), report=SimulationReport()
         )
         group = get_group(db, exam, QUALIFYING_GROUP)
-        return standards.quality.qualification_state(db, exam, account, group).qualified
+        return quality.qualification_state(db, exam, account, group).qualified
 
 
 def mark_some(engine: Engine, code: str) -> Shown:
