@@ -207,4 +207,8 @@ def guide(code: str, lead: str, shown: Shown, echo: Callable[[str], None]) -> No
         f"  {lead}  /lead/sessions/{code}/quality/: the qualification set with notes, "
         f"{shown.seeds} seeds, the alarm inbox with its evidence, suspend and reinstate"
     )
+    echo(
+        f"  {' ' * len(lead)}  /lead/sessions/{code}/monitoring: each examiner's marks, "
+        "severity, agreement, seeds, 回评 and alarms"
+    )
     echo(f"  checks marked so far: {checks or 'none'}")
