@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from marking.audit.verify import verify
 from marking.demo import live_quality
+from marking.demo.demo import DEMO_PASSWORD
 from marking.demo.live import seed
 from marking.quality import decisions
 from marking.quality.qualification import active_items, qualification_state
@@ -32,6 +33,8 @@ from marking.store.models import (
     SessionState,
 )
 from tests.conftest import FreshDatabase
+from tests.web.conftest import login
+from web import create_app
 
 
 def _account(db: Session, username: str) -> Account:
@@ -94,3 +97,30 @@ def test_live_demo_shows_quality_control(fresh_db: FreshDatabase, tmp_path: Path
     assert "exam002   资格测试 on 计算题" in text
     assert "drift alarm seeds_off" in text
     assert f"/lead/sessions/{code}/quality/" in text
+    # What the newcomer sees: exam002 is sent to the qualification set first; the lead's
+    # inbox holds the alarm.
+    app = create_app(
+        {
+            "DATABASE_URL": fresh_db.url,
+            "ENGINE": fresh_db.engine,
+            "SECRET_KEY": "test-secret",
+            "SESSION_COOKIE_SECURE": False,
+            "TESTING": True,
+        }
+    )
+    examiner = app.test_client()
+    login(examiner, "exam002", DEMO_PASSWORD)
+    home = examiner.get("/examiner/").get_data(as_text=True)
+    assert f"/examiner/sessions/{code}/groups/calc/qualification" in home
+    assert "须先完成资格测试" in home
+    lead = app.test_client()
+    login(lead, lead_name(printed), DEMO_PASSWORD)
+    inbox = lead.get(f"/lead/sessions/{code}/quality/alarms")
+    assert inbox.status_code == 200
+    assert "样卷偏差过多" in inbox.get_data(as_text=True)
+
+
+def lead_name(printed: list[str]) -> str:
+    """The lead's account as the demo printed it."""
+    line = next(line for line in printed if line.strip().startswith("lead "))
+    return line.split()[-1]
