@@ -1,0 +1,668 @@
+"""The lead's live monitoring of examiners (DESIGN §13): per marking group and examiner, the
+figures of the ``export monitoring`` contract, the distribution of their marks against the
+group's, their open alarms, and a sample of marks worth a second look.
+
+Definitions (README "Monitoring" says the same):
+
+- ``marks``: their live marks in force (not withdrawn), of every kind (first or third).
+- ``median_seconds``: per mark, mark time − max(its lease's claim time, the examiner's
+  previous mark or submitted check in the session); gaps over 600 s are pauses, left out.
+- ``severity``: mean over their marks with a co-mark of (their value − the mean of the
+  co-markers' values on that response), in marks. Positive: more generous than the others.
+- ``exact`` / ``adjacent``: share of pairs (their mark, a co-marker's on the same response)
+  equal / within one step (adjacent includes exact).
+- ``qwk``: quadratic weighted kappa over those pairs, values in steps, per question on its
+  own scale, averaged weighted by pairs (the statistics report's own function).
+- ``seed_marks`` / ``seed_within``: their submitted seed marks, and the share within the
+  question's tolerance of the lead's definitive mark.
+- ``remarks`` / ``consistency``: their submitted 回评, and the share within tolerance of
+  their own first mark.
+- ``third_rate``: share of the responses they gave a first (double) mark that needed a
+  third mark or the lead's arbitration.
+- ``status``: suspended (on this group) | qualifying (the group has a qualification set and
+  they have not qualified) | active. ``alarms``: kinds of their open alarms, ``;``-separated.
+
+Values are the marks in force (a corrected mark counts with its correction). Check marks
+(seeds, 回评, qualification) are figures of their own and never enter the live figures.
+Nothing here names a candidate or a script: the sample shows response handles.
+
+At the size of a large session (millions of marks) the figures take seconds to compute, so
+the page reads them from ``monitoring_snapshot``, refreshed by a background job while
+marking goes on (``marking.jobs.tasks``), computed on the spot when there is none yet or
+when the last computation was quick; status and alarms are always read live.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from sqlalchemy import BigInteger, Float, cast, exists, func, select, type_coerce
+from sqlalchemy.orm import Session
+
+from marking.domain.rules import agreement as rules
+from marking.queue.handles import response_handle
+from marking.store.models import (
+    Account,
+    Assignment,
+    ExamSession,
+    Lease,
+    Mark,
+    MarkingGroup,
+    MarkKind,
+    MarkWithdrawal,
+    Question,
+    Response,
+    ResponseState,
+    latest_corrections,
+    utcnow,
+)
+from marking.store.models.checks import (
+    CheckAlarm,
+    CheckMark,
+    CheckPurpose,
+    CheckState,
+    GroupSuspension,
+    MonitoringSnapshot,
+)
+
+COLUMNS = (
+    "group",
+    "examiner",
+    "marks",
+    "median_seconds",
+    "severity",
+    "exact",
+    "adjacent",
+    "qwk",
+    "seed_marks",
+    "seed_within",
+    "remarks",
+    "consistency",
+    "third_rate",
+    "status",
+    "alarms",
+)
+STATUSES = ("active", "qualifying", "suspended")
+SAMPLE_PER_GROUP = 30
+#: A stale snapshot is recomputed on the page itself when its computation took less.
+SYNC_MS = 500
+
+
+@dataclass(frozen=True)
+class ExaminerFigures:
+    """One examiner on one group: the contract's figures and their marks' distribution."""
+
+    group: str  # key
+    examiner: str  # username
+    examiner_name: str
+    marks: int
+    median_seconds: float | None
+    severity: float | None  # in marks
+    exact: float | None
+    adjacent: float | None
+    qwk: float | None
+    seed_marks: int
+    seed_within: float | None
+    remarks: int
+    consistency: float | None
+    third_rate: float | None
+    status: str = "active"
+    alarms: tuple[str, ...] = ()
+    bands: tuple[int, ...] = (0,) * rules.BANDS
+
+
+@dataclass(frozen=True)
+class WorthALook:
+    """A live mark worth a second look, by response handle (never a script or candidate)."""
+
+    handle: str
+    question: str  # the question's number
+    examiner_name: str
+    value: str  # in marks, as given
+    seconds: float | None
+    reasons: tuple[str, ...]  # zero | full | fast
+
+
+@dataclass(frozen=True)
+class GroupFigures:
+    key: str
+    name: str
+    bands: tuple[int, ...]  # the group's marks per band (everyone's)
+    examiners: tuple[ExaminerFigures, ...]
+    sample: tuple[WorthALook, ...] = ()
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    computed_at: dt.datetime
+    took_ms: int
+    last_mark_id: int
+    groups: tuple[GroupFigures, ...] = field(default_factory=tuple)
+
+    @property
+    def rows(self) -> list[ExaminerFigures]:
+        return [row for group in self.groups for row in group.examiners]
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def _milli(column: Any) -> Any:
+    """A Marks column read as its stored integer (thousandths), without a Decimal per row."""
+    return type_coerce(column, BigInteger)
+
+
+def _epoch(db: Session, column: Any) -> Any:
+    """A timestamp column as seconds since 1970, computed by the database (a datetime object
+    per row would cost more than the figures themselves at millions of marks)."""
+    if db.get_bind().dialect.name == "postgresql":
+        return cast(func.extract("epoch", column), Float)
+    return (func.julianday(column) - 2440587.5) * 86400.0
+
+
+def _seconds(values: Iterable[Any]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """Epoch seconds to the millisecond (SQLite's julianday carries float noise below it)."""
+    found = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+    return np.round(found, 3)
+
+
+@dataclass
+class _Marks:
+    """Every mark of the session's groups as columns (withdrawn ones too: they were work)."""
+
+    id: np.ndarray[Any, Any]
+    response: np.ndarray[Any, Any]
+    examiner: np.ndarray[Any, Any]
+    question: np.ndarray[Any, Any]
+    group: np.ndarray[Any, Any]
+    value: np.ndarray[Any, Any]
+    first: np.ndarray[Any, Any]  # a double (first) mark, not a third
+    needed_more: np.ndarray[Any, Any]  # its response needed a third mark or arbitration
+    live: np.ndarray[Any, Any]  # in force: not withdrawn
+    claimed: np.ndarray[Any, Any]
+    done: np.ndarray[Any, Any]
+
+
+def _read_marks(db: Session, groups: dict[int, MarkingGroup]) -> _Marks:
+    latest = latest_corrections()
+    withdrawn = exists().where(MarkWithdrawal.mark_id == Mark.id)
+    rows = db.execute(
+        select(
+            Mark.id,
+            Mark.response_id,
+            Mark.examiner_id,
+            Response.question_id,
+            Response.group_id,
+            _milli(func.coalesce(latest.c.value, Mark.value)),
+            Mark.kind,
+            Response.marks_needed,
+            Response.state,
+            Response.final_rule,
+            withdrawn,
+            _epoch(db, Lease.created_at),
+            _epoch(db, Mark.created_at),
+        )
+        .join(Response, Response.id == Mark.response_id)
+        .join(Lease, Lease.id == Mark.lease_id)
+        .outerjoin(latest, latest.c.mark_id == Mark.id)
+        .where(Response.group_id.in_(list(groups)))
+    ).all()
+    required = {gid: g.marks_required for gid, g in groups.items()}
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 13
+    ids, rids, eids, qids, gids, values, kinds, needed, states, finals, gone, claimed, done = (
+        columns
+    )
+    group = np.array(gids, dtype=np.int64)
+    return _Marks(
+        id=np.array(ids, dtype=np.int64),
+        response=np.array(rids, dtype=np.int64),
+        examiner=np.array(eids, dtype=np.int64),
+        question=np.array(qids, dtype=np.int64),
+        group=group,
+        value=np.array(values, dtype=np.int64),
+        first=np.array([k == MarkKind.DOUBLE for k in kinds], dtype=bool),
+        needed_more=np.array(
+            [
+                n > required[g] or s is ResponseState.ARBITRATION or f == "arbitration"
+                for n, g, s, f in zip(needed, gids, states, finals, strict=True)
+            ],
+            dtype=bool,
+        ),
+        live=~np.array(gone, dtype=bool),
+        claimed=_seconds(claimed),
+        done=_seconds(done),
+    )
+
+
+@dataclass
+class _Checks:
+    examiner: np.ndarray[Any, Any]
+    group: np.ndarray[Any, Any]
+    purpose: list[CheckPurpose]
+    given: np.ndarray[Any, Any]
+    expected: np.ndarray[Any, Any]
+    question: np.ndarray[Any, Any]
+    claimed: np.ndarray[Any, Any]
+    done: np.ndarray[Any, Any]
+
+
+def _read_checks(db: Session, exam: ExamSession) -> _Checks:
+    rows = db.execute(
+        select(
+            CheckMark.examiner_id,
+            CheckMark.group_id,
+            CheckMark.purpose,
+            _milli(CheckMark.value),
+            _milli(CheckMark.expected),
+            Response.question_id,
+            _epoch(db, CheckMark.claimed_at),
+            _epoch(db, CheckMark.submitted_at),
+        )
+        .join(Response, Response.id == CheckMark.response_id)
+        .where(
+            CheckMark.session_id == exam.id,
+            CheckMark.state == CheckState.SUBMITTED,
+            CheckMark.value.is_not(None),
+        )
+    ).all()
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 8
+    eids, gids, purposes, given, expected, qids, claimed, done = columns
+    return _Checks(
+        examiner=np.array(eids, dtype=np.int64),
+        group=np.array(gids, dtype=np.int64),
+        purpose=list(purposes),
+        given=np.array(given, dtype=np.int64),
+        expected=np.array(expected, dtype=np.int64),
+        question=np.array(qids, dtype=np.int64),
+        claimed=_seconds(claimed),
+        done=_seconds(done),
+    )
+
+
+@dataclass(frozen=True)
+class _Question:
+    number: str
+    maximum: int
+    step: int
+    tolerance: int
+
+
+def _questions(db: Session, groups: Sequence[int]) -> dict[int, _Question]:
+    return {
+        qid: _Question(number, maximum, step, tolerance)
+        for qid, number, maximum, step, tolerance in db.execute(
+            select(
+                Question.id,
+                Question.number,
+                _milli(Question.max),
+                _milli(Question.step),
+                _milli(Question.tolerance),
+            ).where(Question.group_id.in_(list(groups)))
+        )
+    }
+
+
+def _names(db: Session, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    return {
+        aid: (username, name or username)
+        for aid, username, name in db.execute(
+            select(Account.id, Account.username, Account.name).where(Account.id.in_(wanted))
+        )
+    }
+
+
+def _marks_text(milli: int) -> str:
+    whole, part = divmod(milli, 1000)
+    return f"{whole}" if not part else f"{whole}.{part:03d}".rstrip("0")
+
+
+# --- computing --------------------------------------------------------------------------------
+
+
+def compute(db: Session, exam: ExamSession, *, now: dt.datetime | None = None) -> Monitoring:
+    """Every figure, computed now from the marks (seconds for millions of marks). Status
+    and alarms as they stand now."""
+    started = time.perf_counter()
+    groups = {
+        g.id: g
+        for g in db.scalars(
+            select(MarkingGroup).where(MarkingGroup.session_id == exam.id).order_by(MarkingGroup.id)
+        )
+    }
+    questions = _questions(db, list(groups))
+    marks = _read_marks(db, groups)
+    checks = _read_checks(db, exam)
+    q_index = {qid: i for i, qid in enumerate(sorted(questions))}
+
+    def per_question(attribute: str, qids: Any) -> Any:
+        table = np.zeros(max(len(q_index), 1), dtype=np.int64)
+        for qid, i in q_index.items():
+            table[i] = getattr(questions[qid], attribute)
+        return (
+            table[np.array([q_index[q] for q in qids], dtype=np.int64)]
+            if len(qids)
+            else (np.zeros(0, dtype=np.int64))
+        )
+
+    # Seconds per mark, over every event of each examiner (marks and checks alike).
+    events = len(marks.id)
+    seconds = rules.seconds_per_mark(
+        np.concatenate((marks.examiner, checks.examiner)),
+        np.concatenate((marks.claimed, checks.claimed)),
+        np.concatenate((marks.done, checks.done)),
+        np.concatenate((marks.live, np.zeros(len(checks.examiner), dtype=bool))),
+    )[:events]
+
+    live = np.flatnonzero(marks.live)
+    response, examiner = marks.response[live], marks.examiner[live]
+    value, question = marks.value[live], marks.question[live]
+    group_of, first = marks.group[live], marks.first[live]
+    maximum = per_question("maximum", question)
+    step = per_question("step", question)
+    deviation = rules.co_mark_deviation(response, value)
+    pair_i, pair_j = rules.co_mark_pairs(response, examiner)
+    look = rules.worth_a_look(value, maximum, seconds[live])
+
+    check_tolerance = per_question("tolerance", checks.question)
+    purposes = np.array([p.value for p in checks.purpose], dtype=object)
+
+    assignments = db.execute(
+        select(Assignment.group_id, Assignment.examiner_id).where(Assignment.session_id == exam.id)
+    ).all()
+    pairs_of: set[tuple[int, int]] = {(g, e) for g, e in assignments}
+    pairs_of |= set(zip(group_of.tolist(), examiner.tolist(), strict=True))
+    pairs_of |= set(zip(checks.group.tolist(), checks.examiner.tolist(), strict=True))
+    names = _names(db, [e for _g, e in pairs_of])
+
+    out: list[GroupFigures] = []
+    for gid, group in groups.items():
+        in_group = group_of == gid
+        rows = []
+        for eid in sorted({e for g, e in pairs_of if g == gid}, key=lambda e: names[e][0]):
+            mine = in_group & (examiner == eid)
+            own_pairs = mine[pair_i] if len(pair_i) else np.zeros(0, dtype=bool)
+            a, b = pair_i[own_pairs], pair_j[own_pairs]
+            categories = maximum[a] // np.maximum(step[a], 1) + 1
+            agreed = rules.pair_agreement(value[a], value[b], step[a], question[a], categories)
+            checked = (checks.group == gid) & (checks.examiner == eid)
+            seeds = checked & (purposes == CheckPurpose.SEED.value)
+            remarks = checked & (purposes == CheckPurpose.REMARK.value)
+            firsts = mine & first
+            severity = rules.mean(deviation[mine])
+            rows.append(
+                ExaminerFigures(
+                    group=group.key,
+                    examiner=names[eid][0],
+                    examiner_name=names[eid][1],
+                    marks=int(mine.sum()),
+                    median_seconds=rules.median(seconds[live][mine]),
+                    severity=None if severity is None else severity / 1000,
+                    exact=agreed.exact,
+                    adjacent=agreed.adjacent,
+                    qwk=agreed.qwk,
+                    seed_marks=int(seeds.sum()),
+                    seed_within=rules.within_share(
+                        checks.given[seeds], checks.expected[seeds], check_tolerance[seeds]
+                    ),
+                    remarks=int(remarks.sum()),
+                    consistency=rules.within_share(
+                        checks.given[remarks], checks.expected[remarks], check_tolerance[remarks]
+                    ),
+                    third_rate=(
+                        float(marks.needed_more[live][firsts].mean()) if firsts.any() else None
+                    ),
+                    bands=tuple(rules.bands(value[mine], maximum[mine])),
+                )
+            )
+        out.append(
+            GroupFigures(
+                key=group.key,
+                name=group.name,
+                bands=tuple(rules.bands(value[in_group], maximum[in_group])),
+                examiners=tuple(rows),
+                sample=_sample(exam, questions, names, marks, live, seconds, look, in_group),
+            )
+        )
+    took = int((time.perf_counter() - started) * 1000)
+    figures = Monitoring(
+        computed_at=now or utcnow(),
+        took_ms=took,
+        last_mark_id=int(marks.id.max()) if len(marks.id) else 0,
+        groups=tuple(out),
+    )
+    return with_live_state(db, exam, figures)
+
+
+def _sample(
+    exam: ExamSession,
+    questions: dict[int, _Question],
+    names: dict[int, tuple[str, str]],
+    marks: _Marks,
+    live: Any,
+    seconds: Any,
+    look: rules.WorthALook,
+    in_group: Any,
+) -> tuple[WorthALook, ...]:
+    """The newest marks of the group worth a second look, by handle."""
+    chosen = np.flatnonzero(look.any & in_group)
+    chosen = chosen[np.argsort(-marks.done[live][chosen], kind="stable")][:SAMPLE_PER_GROUP]
+    out = []
+    for k in chosen:
+        m = live[k]
+        reasons = tuple(
+            reason
+            for reason, flags in (("zero", look.zero), ("full", look.full), ("fast", look.fast))
+            if flags[k]
+        )
+        spent = seconds[m]
+        out.append(
+            WorthALook(
+                handle=response_handle(exam, int(marks.response[m])),
+                question=questions[int(marks.question[m])].number,
+                examiner_name=names[int(marks.examiner[m])][1],
+                value=_marks_text(int(marks.value[m])),
+                seconds=None if np.isnan(spent) else round(float(spent), 1),
+                reasons=reasons,
+            )
+        )
+    return tuple(out)
+
+
+def with_live_state(db: Session, exam: ExamSession, figures: Monitoring) -> Monitoring:
+    """``figures`` with each row's status and open alarms as they stand now (small tables,
+    read on every page: a suspension shows at once, whatever the snapshot's age)."""
+    groups = dict(
+        db.execute(
+            select(MarkingGroup.id, MarkingGroup.key).where(MarkingGroup.session_id == exam.id)
+        ).all()
+    )
+    qualifying_groups = set(
+        db.scalars(
+            select(MarkingGroup.key).where(
+                MarkingGroup.session_id == exam.id, MarkingGroup.qualification_size.is_not(None)
+            )
+        )
+    )
+    state: dict[tuple[str, str], str] = {}
+    for gid, username, suspended, qualified in db.execute(
+        select(
+            Assignment.group_id,
+            Account.username,
+            Assignment.suspended_at,
+            Assignment.qualified_at,
+        )
+        .join(Account, Account.id == Assignment.examiner_id)
+        .where(Assignment.session_id == exam.id)
+    ):
+        key = (groups[gid], username)
+        if suspended is not None:
+            state[key] = "suspended"
+        elif groups[gid] in qualifying_groups and qualified is None:
+            state[key] = "qualifying"
+        else:
+            state[key] = "active"
+    # A lead's suspension that is not reinstated stands even if the assignment row is gone.
+    for gid, username in db.execute(
+        select(GroupSuspension.group_id, Account.username)
+        .join(Account, Account.id == GroupSuspension.examiner_id)
+        .where(GroupSuspension.session_id == exam.id, GroupSuspension.reinstated_at.is_(None))
+    ):
+        state[(groups[gid], username)] = "suspended"
+    alarms: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for gid, username, kind in db.execute(
+        select(CheckAlarm.group_id, Account.username, CheckAlarm.kind)
+        .join(Account, Account.id == CheckAlarm.examiner_id)
+        .where(CheckAlarm.session_id == exam.id, CheckAlarm.closed_at.is_(None))
+    ):
+        alarms[(groups[gid], username)].add(kind.value)
+    return replace(
+        figures,
+        groups=tuple(
+            replace(
+                g,
+                examiners=tuple(
+                    replace(
+                        row,
+                        status=state.get((row.group, row.examiner), "active"),
+                        alarms=tuple(sorted(alarms.get((row.group, row.examiner), ()))),
+                    )
+                    for row in g.examiners
+                ),
+            )
+            for g in figures.groups
+        ),
+    )
+
+
+# --- the snapshot -----------------------------------------------------------------------------
+
+
+def to_json(figures: Monitoring) -> dict[str, Any]:
+    data = asdict(figures)
+    data["computed_at"] = figures.computed_at.isoformat()
+    return data
+
+
+def from_json(data: dict[str, Any]) -> Monitoring:
+    return Monitoring(
+        computed_at=dt.datetime.fromisoformat(data["computed_at"]),
+        took_ms=int(data["took_ms"]),
+        last_mark_id=int(data["last_mark_id"]),
+        groups=tuple(
+            GroupFigures(
+                key=g["key"],
+                name=g["name"],
+                bands=tuple(g["bands"]),
+                examiners=tuple(
+                    ExaminerFigures(
+                        **{
+                            **row,
+                            "alarms": tuple(row["alarms"]),
+                            "bands": tuple(row["bands"]),
+                        }
+                    )
+                    for row in g["examiners"]
+                ),
+                sample=tuple(
+                    WorthALook(**{**s, "reasons": tuple(s["reasons"])}) for s in g["sample"]
+                ),
+            )
+            for g in data["groups"]
+        ),
+    )
+
+
+def refresh(db: Session, exam: ExamSession, *, now: dt.datetime | None = None) -> Monitoring:
+    """Compute the figures and store them as the session's snapshot (flushed, not
+    committed); returns them."""
+    figures = compute(db, exam, now=now)
+    snapshot = db.get(MonitoringSnapshot, exam.id)
+    if snapshot is None:
+        snapshot = MonitoringSnapshot(session_id=exam.id)
+        db.add(snapshot)
+    snapshot.computed_at = figures.computed_at
+    snapshot.took_ms = figures.took_ms
+    snapshot.last_mark_id = figures.last_mark_id
+    snapshot.data = to_json(figures)
+    db.flush()
+    return figures
+
+
+def newest_mark_id(db: Session, exam: ExamSession) -> int:
+    """The id of the session's newest mark (0 for none): a snapshot older than it is stale."""
+    found = db.scalar(
+        select(func.max(Mark.id))
+        .join(Response, Response.id == Mark.response_id)
+        .join(MarkingGroup, MarkingGroup.id == Response.group_id)
+        .where(MarkingGroup.session_id == exam.id)
+    )
+    return int(found or 0)
+
+
+def is_stale(db: Session, exam: ExamSession, snapshot: MonitoringSnapshot) -> bool:
+    return newest_mark_id(db, exam) > snapshot.last_mark_id
+
+
+def monitoring(db: Session, exam: ExamSession, *, now: dt.datetime | None = None) -> Monitoring:
+    """The figures for the page: the stored snapshot with status and alarms read now, or
+    computed (and stored) when there is none, or when it is stale and was quick to compute.
+    A stale snapshot of a large session is shown as it is, saying when it was computed,
+    while the background job refreshes it."""
+    snapshot = db.get(MonitoringSnapshot, exam.id)
+    if snapshot is None or (snapshot.took_ms < SYNC_MS and is_stale(db, exam, snapshot)):
+        return refresh(db, exam, now=now)
+    return with_live_state(db, exam, from_json(snapshot.data))
+
+
+def stale_sessions(db: Session) -> list[int]:
+    """Sessions being marked whose snapshot is missing or older than their newest mark:
+    what the background job refreshes."""
+    from marking.store.models import SessionState
+
+    out = []
+    for exam in db.scalars(select(ExamSession).where(ExamSession.state == SessionState.MARKING)):
+        snapshot = db.get(MonitoringSnapshot, exam.id)
+        if snapshot is None or is_stale(db, exam, snapshot):
+            out.append(exam.id)
+    return out
+
+
+# --- the export -------------------------------------------------------------------------------
+
+
+def _figure(value: float | None, digits: int = 3) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def export_rows(figures: Monitoring) -> tuple[Sequence[str], list[tuple[str, ...]]]:
+    """The ``export monitoring`` CSV: the contract's columns, one row per group and examiner
+    (group key and examiner username: the same keys as the other exports)."""
+    return COLUMNS, [
+        (
+            row.group,
+            row.examiner,
+            str(row.marks),
+            _figure(row.median_seconds, 1),
+            _figure(row.severity),
+            _figure(row.exact),
+            _figure(row.adjacent),
+            _figure(row.qwk),
+            str(row.seed_marks),
+            _figure(row.seed_within),
+            str(row.remarks),
+            _figure(row.consistency),
+            _figure(row.third_rate),
+            row.status,
+            ";".join(row.alarms),
+        )
+        for row in figures.rows
+    ]
