@@ -37,36 +37,29 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from sqlalchemy import BigInteger, Float, cast, exists, func, select, type_coerce
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marking.domain.rules import agreement as rules
 from marking.queue.handles import response_handle
+from marking.read import monitoring_data as data
 from marking.store.models import (
     Account,
     Assignment,
     ExamSession,
-    Lease,
     Mark,
     MarkingGroup,
-    MarkKind,
-    MarkWithdrawal,
-    Question,
     Response,
-    ResponseState,
-    latest_corrections,
     utcnow,
 )
 from marking.store.models.checks import (
     CheckAlarm,
-    CheckMark,
     CheckPurpose,
-    CheckState,
     GroupSuspension,
     MonitoringSnapshot,
 )
@@ -150,182 +143,102 @@ class Monitoring:
         return [row for group in self.groups for row in group.examiners]
 
 
-# --- reading ----------------------------------------------------------------------------------
-
-
-def _milli(column: Any) -> Any:
-    """A Marks column read as its stored integer (thousandths), without a Decimal per row."""
-    return type_coerce(column, BigInteger)
-
-
-def _epoch(db: Session, column: Any) -> Any:
-    """A timestamp column as seconds since 1970, computed by the database (a datetime object
-    per row would cost more than the figures themselves at millions of marks)."""
-    if db.get_bind().dialect.name == "postgresql":
-        return cast(func.extract("epoch", column), Float)
-    return (func.julianday(column) - 2440587.5) * 86400.0
-
-
-def _seconds(values: Iterable[Any]) -> np.ndarray[Any, np.dtype[np.float64]]:
-    """Epoch seconds to the millisecond (SQLite's julianday carries float noise below it)."""
-    found = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
-    return np.round(found, 3)
-
-
-@dataclass
-class _Marks:
-    """Every mark of the session's groups as columns (withdrawn ones too: they were work)."""
-
-    id: np.ndarray[Any, Any]
-    response: np.ndarray[Any, Any]
-    examiner: np.ndarray[Any, Any]
-    question: np.ndarray[Any, Any]
-    group: np.ndarray[Any, Any]
-    value: np.ndarray[Any, Any]
-    first: np.ndarray[Any, Any]  # a double (first) mark, not a third
-    needed_more: np.ndarray[Any, Any]  # its response needed a third mark or arbitration
-    live: np.ndarray[Any, Any]  # in force: not withdrawn
-    claimed: np.ndarray[Any, Any]
-    done: np.ndarray[Any, Any]
-
-
-def _read_marks(db: Session, groups: dict[int, MarkingGroup]) -> _Marks:
-    latest = latest_corrections()
-    withdrawn = exists().where(MarkWithdrawal.mark_id == Mark.id)
-    rows = db.execute(
-        select(
-            Mark.id,
-            Mark.response_id,
-            Mark.examiner_id,
-            Response.question_id,
-            Response.group_id,
-            _milli(func.coalesce(latest.c.value, Mark.value)),
-            Mark.kind,
-            Response.marks_needed,
-            Response.state,
-            Response.final_rule,
-            withdrawn,
-            _epoch(db, Lease.created_at),
-            _epoch(db, Mark.created_at),
-        )
-        .join(Response, Response.id == Mark.response_id)
-        .join(Lease, Lease.id == Mark.lease_id)
-        .outerjoin(latest, latest.c.mark_id == Mark.id)
-        .where(Response.group_id.in_(list(groups)))
-    ).all()
-    required = {gid: g.marks_required for gid, g in groups.items()}
-    columns = list(zip(*rows, strict=True)) if rows else [()] * 13
-    ids, rids, eids, qids, gids, values, kinds, needed, states, finals, gone, claimed, done = (
-        columns
-    )
-    group = np.array(gids, dtype=np.int64)
-    return _Marks(
-        id=np.array(ids, dtype=np.int64),
-        response=np.array(rids, dtype=np.int64),
-        examiner=np.array(eids, dtype=np.int64),
-        question=np.array(qids, dtype=np.int64),
-        group=group,
-        value=np.array(values, dtype=np.int64),
-        first=np.array([k == MarkKind.DOUBLE for k in kinds], dtype=bool),
-        needed_more=np.array(
-            [
-                n > required[g] or s is ResponseState.ARBITRATION or f == "arbitration"
-                for n, g, s, f in zip(needed, gids, states, finals, strict=True)
-            ],
-            dtype=bool,
-        ),
-        live=~np.array(gone, dtype=bool),
-        claimed=_seconds(claimed),
-        done=_seconds(done),
-    )
-
-
-@dataclass
-class _Checks:
-    examiner: np.ndarray[Any, Any]
-    group: np.ndarray[Any, Any]
-    purpose: list[CheckPurpose]
-    given: np.ndarray[Any, Any]
-    expected: np.ndarray[Any, Any]
-    question: np.ndarray[Any, Any]
-    claimed: np.ndarray[Any, Any]
-    done: np.ndarray[Any, Any]
-
-
-def _read_checks(db: Session, exam: ExamSession) -> _Checks:
-    rows = db.execute(
-        select(
-            CheckMark.examiner_id,
-            CheckMark.group_id,
-            CheckMark.purpose,
-            _milli(CheckMark.value),
-            _milli(CheckMark.expected),
-            Response.question_id,
-            _epoch(db, CheckMark.claimed_at),
-            _epoch(db, CheckMark.submitted_at),
-        )
-        .join(Response, Response.id == CheckMark.response_id)
-        .where(
-            CheckMark.session_id == exam.id,
-            CheckMark.state == CheckState.SUBMITTED,
-            CheckMark.value.is_not(None),
-        )
-    ).all()
-    columns = list(zip(*rows, strict=True)) if rows else [()] * 8
-    eids, gids, purposes, given, expected, qids, claimed, done = columns
-    return _Checks(
-        examiner=np.array(eids, dtype=np.int64),
-        group=np.array(gids, dtype=np.int64),
-        purpose=list(purposes),
-        given=np.array(given, dtype=np.int64),
-        expected=np.array(expected, dtype=np.int64),
-        question=np.array(qids, dtype=np.int64),
-        claimed=_seconds(claimed),
-        done=_seconds(done),
-    )
-
-
-@dataclass(frozen=True)
-class _Question:
-    number: str
-    maximum: int
-    step: int
-    tolerance: int
-
-
-def _questions(db: Session, groups: Sequence[int]) -> dict[int, _Question]:
-    return {
-        qid: _Question(number, maximum, step, tolerance)
-        for qid, number, maximum, step, tolerance in db.execute(
-            select(
-                Question.id,
-                Question.number,
-                _milli(Question.max),
-                _milli(Question.step),
-                _milli(Question.tolerance),
-            ).where(Question.group_id.in_(list(groups)))
-        )
-    }
-
-
-def _names(db: Session, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    return {
-        aid: (username, name or username)
-        for aid, username, name in db.execute(
-            select(Account.id, Account.username, Account.name).where(Account.id.in_(wanted))
-        )
-    }
-
-
-def _marks_text(milli: int) -> str:
-    whole, part = divmod(milli, 1000)
-    return f"{whole}" if not part else f"{whole}.{part:03d}".rstrip("0")
-
-
 # --- computing --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Context:
+    """The session's marks and checks as arrays, with what every examiner's figures need."""
+
+    marks: data.Marks
+    checks: data.Checks
+    live: Any  # indices of the live marks in ``marks``
+    seconds: Any  # per mark (all of ``marks``), NaN where unknown
+    maximum: Any  # per live mark, thousandths
+    step: Any
+    deviation: Any  # per live mark: value - mean of its co-marks
+    pair_i: Any  # co-mark pairs, indices into the live marks
+    pair_j: Any
+    look: rules.WorthALook
+    check_tolerance: Any  # per check
+    purposes: Any
+
+
+def _per_question(questions: dict[int, data.QuestionFacts], attribute: str, qids: Any) -> Any:
+    """``attribute`` of each question in ``qids`` (an int array of question ids)."""
+    table = {qid: getattr(q, attribute) for qid, q in questions.items()}
+    return np.array([table[int(q)] for q in qids], dtype=np.int64)
+
+
+def _context(db: Session, exam: ExamSession, groups: dict[int, MarkingGroup]) -> Any:
+    questions = data.questions(db, list(groups))
+    marks = data.read_marks(db, groups)
+    checks = data.read_checks(db, exam)
+    # Seconds per mark, over every event of each examiner (marks and checks alike).
+    seconds = rules.seconds_per_mark(
+        np.concatenate((marks.examiner, checks.examiner)),
+        np.concatenate((marks.claimed, checks.claimed)),
+        np.concatenate((marks.done, checks.done)),
+        np.concatenate((marks.live, np.zeros(len(checks.examiner), dtype=bool))),
+    )[: len(marks.id)]
+    live = np.flatnonzero(marks.live)
+    maximum = _per_question(questions, "maximum", marks.question[live])
+    pair_i, pair_j = rules.co_mark_pairs(marks.response[live], marks.examiner[live])
+    context = _Context(
+        marks=marks,
+        checks=checks,
+        live=live,
+        seconds=seconds,
+        maximum=maximum,
+        step=_per_question(questions, "step", marks.question[live]),
+        deviation=rules.co_mark_deviation(marks.response[live], marks.value[live]),
+        pair_i=pair_i,
+        pair_j=pair_j,
+        look=rules.worth_a_look(marks.value[live], maximum, seconds[live]),
+        check_tolerance=_per_question(questions, "tolerance", checks.question),
+        purposes=np.array([p.value for p in checks.purpose], dtype=object),
+    )
+    return questions, context
+
+
+def _examiner_figures(
+    c: _Context, gid: int, key: str, eid: int, names: dict[int, tuple[str, str]]
+) -> ExaminerFigures:
+    """One examiner's figures on one group."""
+    m = c.marks
+    examiner, value = m.examiner[c.live], m.value[c.live]
+    mine = (m.group[c.live] == gid) & (examiner == eid)
+    own_pairs = mine[c.pair_i]
+    a, b = c.pair_i[own_pairs], c.pair_j[own_pairs]
+    question = m.question[c.live]
+    categories = c.maximum[a] // np.maximum(c.step[a], 1) + 1
+    agreed = rules.pair_agreement(value[a], value[b], c.step[a], question[a], categories)
+    checked = (c.checks.group == gid) & (c.checks.examiner == eid)
+    seeds = checked & (c.purposes == CheckPurpose.SEED.value)
+    remarks = checked & (c.purposes == CheckPurpose.REMARK.value)
+    firsts = mine & m.first[c.live]
+    severity = rules.mean(c.deviation[mine])
+    return ExaminerFigures(
+        group=key,
+        examiner=names[eid][0],
+        examiner_name=names[eid][1],
+        marks=int(mine.sum()),
+        median_seconds=rules.median(c.seconds[c.live][mine]),
+        severity=None if severity is None else severity / 1000,
+        exact=agreed.exact,
+        adjacent=agreed.adjacent,
+        qwk=agreed.qwk,
+        seed_marks=int(seeds.sum()),
+        seed_within=rules.within_share(
+            c.checks.given[seeds], c.checks.expected[seeds], c.check_tolerance[seeds]
+        ),
+        remarks=int(remarks.sum()),
+        consistency=rules.within_share(
+            c.checks.given[remarks], c.checks.expected[remarks], c.check_tolerance[remarks]
+        ),
+        third_rate=float(m.needed_more[c.live][firsts].mean()) if firsts.any() else None,
+        bands=tuple(rules.bands(value[mine], c.maximum[mine])),
+    )
 
 
 def compute(db: Session, exam: ExamSession, *, now: dt.datetime | None = None) -> Monitoring:
@@ -338,105 +251,32 @@ def compute(db: Session, exam: ExamSession, *, now: dt.datetime | None = None) -
             select(MarkingGroup).where(MarkingGroup.session_id == exam.id).order_by(MarkingGroup.id)
         )
     }
-    questions = _questions(db, list(groups))
-    marks = _read_marks(db, groups)
-    checks = _read_checks(db, exam)
-    q_index = {qid: i for i, qid in enumerate(sorted(questions))}
-
-    def per_question(attribute: str, qids: Any) -> Any:
-        table = np.zeros(max(len(q_index), 1), dtype=np.int64)
-        for qid, i in q_index.items():
-            table[i] = getattr(questions[qid], attribute)
-        return (
-            table[np.array([q_index[q] for q in qids], dtype=np.int64)]
-            if len(qids)
-            else (np.zeros(0, dtype=np.int64))
-        )
-
-    # Seconds per mark, over every event of each examiner (marks and checks alike).
-    events = len(marks.id)
-    seconds = rules.seconds_per_mark(
-        np.concatenate((marks.examiner, checks.examiner)),
-        np.concatenate((marks.claimed, checks.claimed)),
-        np.concatenate((marks.done, checks.done)),
-        np.concatenate((marks.live, np.zeros(len(checks.examiner), dtype=bool))),
-    )[:events]
-
-    live = np.flatnonzero(marks.live)
-    response, examiner = marks.response[live], marks.examiner[live]
-    value, question = marks.value[live], marks.question[live]
-    group_of, first = marks.group[live], marks.first[live]
-    maximum = per_question("maximum", question)
-    step = per_question("step", question)
-    deviation = rules.co_mark_deviation(response, value)
-    pair_i, pair_j = rules.co_mark_pairs(response, examiner)
-    look = rules.worth_a_look(value, maximum, seconds[live])
-
-    check_tolerance = per_question("tolerance", checks.question)
-    purposes = np.array([p.value for p in checks.purpose], dtype=object)
-
+    questions, c = _context(db, exam, groups)
+    live_groups = c.marks.group[c.live]
     assignments = db.execute(
         select(Assignment.group_id, Assignment.examiner_id).where(Assignment.session_id == exam.id)
     ).all()
     pairs_of: set[tuple[int, int]] = {(g, e) for g, e in assignments}
-    pairs_of |= set(zip(group_of.tolist(), examiner.tolist(), strict=True))
-    pairs_of |= set(zip(checks.group.tolist(), checks.examiner.tolist(), strict=True))
-    names = _names(db, [e for _g, e in pairs_of])
-
+    pairs_of |= set(zip(live_groups.tolist(), c.marks.examiner[c.live].tolist(), strict=True))
+    pairs_of |= set(zip(c.checks.group.tolist(), c.checks.examiner.tolist(), strict=True))
+    names = data.names(db, [e for _g, e in pairs_of])
     out: list[GroupFigures] = []
     for gid, group in groups.items():
-        in_group = group_of == gid
-        rows = []
-        for eid in sorted({e for g, e in pairs_of if g == gid}, key=lambda e: names[e][0]):
-            mine = in_group & (examiner == eid)
-            own_pairs = mine[pair_i] if len(pair_i) else np.zeros(0, dtype=bool)
-            a, b = pair_i[own_pairs], pair_j[own_pairs]
-            categories = maximum[a] // np.maximum(step[a], 1) + 1
-            agreed = rules.pair_agreement(value[a], value[b], step[a], question[a], categories)
-            checked = (checks.group == gid) & (checks.examiner == eid)
-            seeds = checked & (purposes == CheckPurpose.SEED.value)
-            remarks = checked & (purposes == CheckPurpose.REMARK.value)
-            firsts = mine & first
-            severity = rules.mean(deviation[mine])
-            rows.append(
-                ExaminerFigures(
-                    group=group.key,
-                    examiner=names[eid][0],
-                    examiner_name=names[eid][1],
-                    marks=int(mine.sum()),
-                    median_seconds=rules.median(seconds[live][mine]),
-                    severity=None if severity is None else severity / 1000,
-                    exact=agreed.exact,
-                    adjacent=agreed.adjacent,
-                    qwk=agreed.qwk,
-                    seed_marks=int(seeds.sum()),
-                    seed_within=rules.within_share(
-                        checks.given[seeds], checks.expected[seeds], check_tolerance[seeds]
-                    ),
-                    remarks=int(remarks.sum()),
-                    consistency=rules.within_share(
-                        checks.given[remarks], checks.expected[remarks], check_tolerance[remarks]
-                    ),
-                    third_rate=(
-                        float(marks.needed_more[live][firsts].mean()) if firsts.any() else None
-                    ),
-                    bands=tuple(rules.bands(value[mine], maximum[mine])),
-                )
-            )
+        in_group = live_groups == gid
+        team = sorted({e for g, e in pairs_of if g == gid}, key=lambda e: names[e][0])
         out.append(
             GroupFigures(
                 key=group.key,
                 name=group.name,
-                bands=tuple(rules.bands(value[in_group], maximum[in_group])),
-                examiners=tuple(rows),
-                sample=_sample(exam, questions, names, marks, live, seconds, look, in_group),
+                bands=tuple(rules.bands(c.marks.value[c.live][in_group], c.maximum[in_group])),
+                examiners=tuple(_examiner_figures(c, gid, group.key, e, names) for e in team),
+                sample=_sample(exam, questions, names, c, in_group),
             )
         )
-    took = int((time.perf_counter() - started) * 1000)
     figures = Monitoring(
         computed_at=now or utcnow(),
-        took_ms=took,
-        last_mark_id=int(marks.id.max()) if len(marks.id) else 0,
+        took_ms=int((time.perf_counter() - started) * 1000),
+        last_mark_id=int(c.marks.id.max()) if len(c.marks.id) else 0,
         groups=tuple(out),
     )
     return with_live_state(db, exam, figures)
@@ -444,32 +284,30 @@ def compute(db: Session, exam: ExamSession, *, now: dt.datetime | None = None) -
 
 def _sample(
     exam: ExamSession,
-    questions: dict[int, _Question],
+    questions: dict[int, data.QuestionFacts],
     names: dict[int, tuple[str, str]],
-    marks: _Marks,
-    live: Any,
-    seconds: Any,
-    look: rules.WorthALook,
+    c: _Context,
     in_group: Any,
 ) -> tuple[WorthALook, ...]:
     """The newest marks of the group worth a second look, by handle."""
+    marks, look = c.marks, c.look
     chosen = np.flatnonzero(look.any & in_group)
-    chosen = chosen[np.argsort(-marks.done[live][chosen], kind="stable")][:SAMPLE_PER_GROUP]
+    chosen = chosen[np.argsort(-marks.done[c.live][chosen], kind="stable")][:SAMPLE_PER_GROUP]
     out = []
     for k in chosen:
-        m = live[k]
+        m = c.live[k]
         reasons = tuple(
             reason
             for reason, flags in (("zero", look.zero), ("full", look.full), ("fast", look.fast))
             if flags[k]
         )
-        spent = seconds[m]
+        spent = c.seconds[m]
         out.append(
             WorthALook(
                 handle=response_handle(exam, int(marks.response[m])),
                 question=questions[int(marks.question[m])].number,
                 examiner_name=names[int(marks.examiner[m])][1],
-                value=_marks_text(int(marks.value[m])),
+                value=data.marks_text(int(marks.value[m])),
                 seconds=None if np.isnan(spent) else round(float(spent), 1),
                 reasons=reasons,
             )
@@ -547,16 +385,16 @@ def with_live_state(db: Session, exam: ExamSession, figures: Monitoring) -> Moni
 
 
 def to_json(figures: Monitoring) -> dict[str, Any]:
-    data = asdict(figures)
-    data["computed_at"] = figures.computed_at.isoformat()
-    return data
+    stored = asdict(figures)
+    stored["computed_at"] = figures.computed_at.isoformat()
+    return stored
 
 
-def from_json(data: dict[str, Any]) -> Monitoring:
+def from_json(stored: dict[str, Any]) -> Monitoring:
     return Monitoring(
-        computed_at=dt.datetime.fromisoformat(data["computed_at"]),
-        took_ms=int(data["took_ms"]),
-        last_mark_id=int(data["last_mark_id"]),
+        computed_at=dt.datetime.fromisoformat(stored["computed_at"]),
+        took_ms=int(stored["took_ms"]),
+        last_mark_id=int(stored["last_mark_id"]),
         groups=tuple(
             GroupFigures(
                 key=g["key"],
@@ -576,7 +414,7 @@ def from_json(data: dict[str, Any]) -> Monitoring:
                     WorthALook(**{**s, "reasons": tuple(s["reasons"])}) for s in g["sample"]
                 ),
             )
-            for g in data["groups"]
+            for g in stored["groups"]
         ),
     )
 

@@ -1,0 +1,200 @@
+"""Monitoring's reading (``marking.read.monitoring``): the session's marks, checks and
+questions as numpy columns, in a few queries whose rows carry no Python objects but numbers
+(the figures of a large session rest on millions of marks)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import BigInteger, Float, cast, exists, func, select, type_coerce
+from sqlalchemy.orm import Session
+
+from marking.store.models import (
+    Account,
+    ExamSession,
+    Lease,
+    Mark,
+    MarkingGroup,
+    MarkKind,
+    MarkWithdrawal,
+    Question,
+    Response,
+    ResponseState,
+    latest_corrections,
+)
+from marking.store.models.checks import CheckMark, CheckPurpose, CheckState
+
+
+def _milli(column: Any) -> Any:
+    """A Marks column read as its stored integer (thousandths), without a Decimal per row."""
+    return type_coerce(column, BigInteger)
+
+
+def _epoch(db: Session, column: Any) -> Any:
+    """A timestamp column as seconds since 1970, computed by the database (a datetime object
+    per row would cost more than the figures themselves at millions of marks)."""
+    if db.get_bind().dialect.name == "postgresql":
+        return cast(func.extract("epoch", column), Float)
+    return (func.julianday(column) - 2440587.5) * 86400.0
+
+
+def _seconds(values: Iterable[Any]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """Epoch seconds to the millisecond (SQLite's julianday carries float noise below it)."""
+    found = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+    return np.round(found, 3)
+
+
+@dataclass
+class Marks:
+    """Every mark of the session's groups as columns (withdrawn ones too: they were work)."""
+
+    id: np.ndarray[Any, Any]
+    response: np.ndarray[Any, Any]
+    examiner: np.ndarray[Any, Any]
+    question: np.ndarray[Any, Any]
+    group: np.ndarray[Any, Any]
+    value: np.ndarray[Any, Any]
+    first: np.ndarray[Any, Any]  # a double (first) mark, not a third
+    needed_more: np.ndarray[Any, Any]  # its response needed a third mark or arbitration
+    live: np.ndarray[Any, Any]  # in force: not withdrawn
+    claimed: np.ndarray[Any, Any]
+    done: np.ndarray[Any, Any]
+
+
+def read_marks(db: Session, groups: dict[int, MarkingGroup]) -> Marks:
+    latest = latest_corrections()
+    withdrawn = exists().where(MarkWithdrawal.mark_id == Mark.id)
+    rows = db.execute(
+        select(
+            Mark.id,
+            Mark.response_id,
+            Mark.examiner_id,
+            Response.question_id,
+            Response.group_id,
+            _milli(func.coalesce(latest.c.value, Mark.value)),
+            Mark.kind,
+            Response.marks_needed,
+            Response.state,
+            Response.final_rule,
+            withdrawn,
+            _epoch(db, Lease.created_at),
+            _epoch(db, Mark.created_at),
+        )
+        .join(Response, Response.id == Mark.response_id)
+        .join(Lease, Lease.id == Mark.lease_id)
+        .outerjoin(latest, latest.c.mark_id == Mark.id)
+        .where(Response.group_id.in_(list(groups)))
+    ).all()
+    required = {gid: g.marks_required for gid, g in groups.items()}
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 13
+    ids, rids, eids, qids, gids, values, kinds, needed, states, finals, gone, claimed, done = (
+        columns
+    )
+    group = np.array(gids, dtype=np.int64)
+    return Marks(
+        id=np.array(ids, dtype=np.int64),
+        response=np.array(rids, dtype=np.int64),
+        examiner=np.array(eids, dtype=np.int64),
+        question=np.array(qids, dtype=np.int64),
+        group=group,
+        value=np.array(values, dtype=np.int64),
+        first=np.array([k == MarkKind.DOUBLE for k in kinds], dtype=bool),
+        needed_more=np.array(
+            [
+                n > required[g] or s is ResponseState.ARBITRATION or f == "arbitration"
+                for n, g, s, f in zip(needed, gids, states, finals, strict=True)
+            ],
+            dtype=bool,
+        ),
+        live=~np.array(gone, dtype=bool),
+        claimed=_seconds(claimed),
+        done=_seconds(done),
+    )
+
+
+@dataclass
+class Checks:
+    examiner: np.ndarray[Any, Any]
+    group: np.ndarray[Any, Any]
+    purpose: list[CheckPurpose]
+    given: np.ndarray[Any, Any]
+    expected: np.ndarray[Any, Any]
+    question: np.ndarray[Any, Any]
+    claimed: np.ndarray[Any, Any]
+    done: np.ndarray[Any, Any]
+
+
+def read_checks(db: Session, exam: ExamSession) -> Checks:
+    rows = db.execute(
+        select(
+            CheckMark.examiner_id,
+            CheckMark.group_id,
+            CheckMark.purpose,
+            _milli(CheckMark.value),
+            _milli(CheckMark.expected),
+            Response.question_id,
+            _epoch(db, CheckMark.claimed_at),
+            _epoch(db, CheckMark.submitted_at),
+        )
+        .join(Response, Response.id == CheckMark.response_id)
+        .where(
+            CheckMark.session_id == exam.id,
+            CheckMark.state == CheckState.SUBMITTED,
+            CheckMark.value.is_not(None),
+        )
+    ).all()
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 8
+    eids, gids, purposes, given, expected, qids, claimed, done = columns
+    return Checks(
+        examiner=np.array(eids, dtype=np.int64),
+        group=np.array(gids, dtype=np.int64),
+        purpose=list(purposes),
+        given=np.array(given, dtype=np.int64),
+        expected=np.array(expected, dtype=np.int64),
+        question=np.array(qids, dtype=np.int64),
+        claimed=_seconds(claimed),
+        done=_seconds(done),
+    )
+
+
+@dataclass(frozen=True)
+class QuestionFacts:
+    number: str
+    maximum: int
+    step: int
+    tolerance: int
+
+
+def questions(db: Session, groups: Sequence[int]) -> dict[int, QuestionFacts]:
+    return {
+        qid: QuestionFacts(number, maximum, step, tolerance)
+        for qid, number, maximum, step, tolerance in db.execute(
+            select(
+                Question.id,
+                Question.number,
+                _milli(Question.max),
+                _milli(Question.step),
+                _milli(Question.tolerance),
+            ).where(Question.group_id.in_(list(groups)))
+        )
+    }
+
+
+def names(db: Session, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    return {
+        aid: (username, name or username)
+        for aid, username, name in db.execute(
+            select(Account.id, Account.username, Account.name).where(Account.id.in_(wanted))
+        )
+    }
+
+
+def marks_text(milli: int) -> str:
+    whole, part = divmod(milli, 1000)
+    return f"{whole}" if not part else f"{whole}.{part:03d}".rstrip("0")
