@@ -189,3 +189,27 @@ def test_nothing_of_a_candidate(db: Session, marked: ExamSession) -> None:
     assert "theory" not in data and "skills" not in data  # no response text either
     groups = db.scalars(select(MarkingGroup).where(MarkingGroup.session_id == marked.id)).all()
     assert groups
+
+
+def test_the_statistics_report_gains_the_same_figures(db: Session, marked: ExamSession) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    from marking.read.reportdata import stats_data
+    from reports.render import render_stats
+
+    data = stats_data(db, marked)
+    rows = by_key(mon.compute(db, marked))
+    short = next(g for g in data.monitoring if g.name == "简答题")
+    e1 = account(db, "e1")
+    shown = next(e for e in short.examiners if e.examiner.startswith(e1.name))
+    assert (shown.severity, shown.qwk, shown.seed_within) == (
+        rows["short", "e1"].severity,
+        rows["short", "e1"].qwk,
+        rows["short", "e1"].seed_within,
+    )
+    text = "".join(
+        p.extract_text() for p in PdfReader(io.BytesIO(render_stats(data, lang="zh"))).pages
+    )
+    assert "质量控制监控" in text and "样卷系统" in text and "-0.75" in text
