@@ -50,6 +50,8 @@ def export(ctx: Context, what: str, code: str, out: Path, revision: int | None) 
 
     with transaction(ctx.checked_engine()) as db:
         exam = get_session(db, code)
+        header: Sequence[str]
+        found: Iterable[Sequence[str]]
         if what == "monitoring":
             header, found = monitoring.export_rows(monitoring.compute(db, exam))
         else:
