@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from marking.read import monitoring as mon
-from marking.store.models import ExamSession, MonitoringSnapshot, Role
+from marking.store.models import ExamSession, Role
 from reports import cells
 from web.access import session_as_lead, session_as_staff
 from web.db import get_db
@@ -106,9 +106,7 @@ def _row(row: mon.ExaminerFigures, group: mon.GroupFigures) -> dict[str, Any]:
 
 def _page(exam: ExamSession, *, back: str, csv: str) -> str:
     db = get_db()
-    figures = mon.monitoring(db, exam)
-    snapshot = db.get(MonitoringSnapshot, exam.id)
-    stale = snapshot is not None and mon.is_stale(db, exam, snapshot)
+    figures, stale = mon.current(db, exam)
     groups = [
         {
             "key": g.key,

@@ -453,12 +453,21 @@ def is_stale(db: Session, exam: ExamSession, snapshot: MonitoringSnapshot) -> bo
 def monitoring(db: Session, exam: ExamSession, *, now: dt.datetime | None = None) -> Monitoring:
     """The figures for the page: the stored snapshot with status and alarms read now, or
     computed (and stored) when there is none, or when it is stale and was quick to compute.
-    A stale snapshot of a large session is shown as it is, saying when it was computed,
-    while the background job refreshes it."""
+    A stale snapshot of a large session is shown as it is while the job refreshes it."""
+    return current(db, exam, now=now)[0]
+
+
+def current(
+    db: Session, exam: ExamSession, *, now: dt.datetime | None = None
+) -> tuple[Monitoring, bool]:
+    """``monitoring``, and whether marks came in after the figures were computed."""
     snapshot = db.get(MonitoringSnapshot, exam.id)
-    if snapshot is None or (snapshot.took_ms < SYNC_MS and is_stale(db, exam, snapshot)):
-        return refresh(db, exam, now=now)
-    return with_live_state(db, exam, from_json(snapshot.data))
+    if snapshot is None:
+        return refresh(db, exam, now=now), False
+    stale = is_stale(db, exam, snapshot)
+    if stale and snapshot.took_ms < SYNC_MS:
+        return refresh(db, exam, now=now), False
+    return with_live_state(db, exam, from_json(snapshot.data)), stale
 
 
 def stale_sessions(db: Session) -> list[int]:
