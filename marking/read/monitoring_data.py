@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import BigInteger, Float, cast, exists, func, select, type_coerce
+from sqlalchemy import BigInteger, Float, case, cast, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from marking.store.models import (
@@ -43,7 +43,10 @@ def _epoch(db: Session, column: Any) -> Any:
 
 def _seconds(values: Iterable[Any]) -> np.ndarray[Any, np.dtype[np.float64]]:
     """Epoch seconds to the millisecond (SQLite's julianday carries float noise below it)."""
-    found = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+    known = list(values)
+    if any(v is None for v in known):
+        known = [np.nan if v is None else v for v in known]
+    found: np.ndarray[Any, np.dtype[np.float64]] = np.array(known, dtype=np.float64)
     return np.round(found, 3)
 
 
@@ -65,8 +68,14 @@ class Marks:
 
 
 def read_marks(db: Session, groups: dict[int, MarkingGroup]) -> Marks:
+    """Every mark of ``groups``: plain numbers per row, the flags worked out by the database
+    (no enum or Decimal per row: a large session has millions of marks)."""
     latest = latest_corrections()
-    withdrawn = exists().where(MarkWithdrawal.mark_id == Mark.id)
+    needed_more = or_(
+        Response.marks_needed > MarkingGroup.marks_required,
+        Response.state == ResponseState.ARBITRATION,
+        Response.final_rule == "arbitration",
+    )
     rows = db.execute(
         select(
             Mark.id,
@@ -75,41 +84,31 @@ def read_marks(db: Session, groups: dict[int, MarkingGroup]) -> Marks:
             Response.question_id,
             Response.group_id,
             _milli(func.coalesce(latest.c.value, Mark.value)),
-            Mark.kind,
-            Response.marks_needed,
-            Response.state,
-            Response.final_rule,
-            withdrawn,
+            case((Mark.kind == MarkKind.DOUBLE, 1), else_=0),
+            case((needed_more, 1), else_=0),
+            case((MarkWithdrawal.mark_id.is_(None), 1), else_=0),
             _epoch(db, Lease.created_at),
             _epoch(db, Mark.created_at),
         )
         .join(Response, Response.id == Mark.response_id)
+        .join(MarkingGroup, MarkingGroup.id == Response.group_id)
         .join(Lease, Lease.id == Mark.lease_id)
         .outerjoin(latest, latest.c.mark_id == Mark.id)
+        .outerjoin(MarkWithdrawal, MarkWithdrawal.mark_id == Mark.id)
         .where(Response.group_id.in_(list(groups)))
     ).all()
-    required = {gid: g.marks_required for gid, g in groups.items()}
-    columns = list(zip(*rows, strict=True)) if rows else [()] * 13
-    ids, rids, eids, qids, gids, values, kinds, needed, states, finals, gone, claimed, done = (
-        columns
-    )
-    group = np.array(gids, dtype=np.int64)
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 11
+    ids, rids, eids, qids, gids, values, first, needed, live, claimed, done = columns
     return Marks(
         id=np.array(ids, dtype=np.int64),
         response=np.array(rids, dtype=np.int64),
         examiner=np.array(eids, dtype=np.int64),
         question=np.array(qids, dtype=np.int64),
-        group=group,
+        group=np.array(gids, dtype=np.int64),
         value=np.array(values, dtype=np.int64),
-        first=np.array([k == MarkKind.DOUBLE for k in kinds], dtype=bool),
-        needed_more=np.array(
-            [
-                n > required[g] or s is ResponseState.ARBITRATION or f == "arbitration"
-                for n, g, s, f in zip(needed, gids, states, finals, strict=True)
-            ],
-            dtype=bool,
-        ),
-        live=~np.array(gone, dtype=bool),
+        first=np.array(first, dtype=bool),
+        needed_more=np.array(needed, dtype=bool),
+        live=np.array(live, dtype=bool),
         claimed=_seconds(claimed),
         done=_seconds(done),
     )
