@@ -9,9 +9,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from babel.numbers import format_decimal, format_percent
 from flask import Response, render_template, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -41,14 +39,14 @@ REASONS = {
 }
 
 
+# Plain formatting rather than Babel's: the same in Chinese and English for these small
+# figures, and the page formats some 5,000 of them (Babel's cost showed in bench/monitoring.py).
 def _share(value: float | None) -> str:
-    return "—" if value is None else str(format_percent(value, "#0.0%", locale=get_locale()))
+    return "—" if value is None else f"{value * 100:.1f}%"
 
 
 def _decimal(value: float | None, digits: int = 2) -> str:
-    if value is None:
-        return "—"
-    return str(format_decimal(round(value, digits), locale=get_locale()))
+    return "—" if value is None else f"{value:.{digits}f}"
 
 
 def _signed(value: float | None) -> str:
