@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marking.domain.rules import agreement as rules
@@ -453,17 +454,21 @@ def from_json(stored: dict[str, Any]) -> Monitoring:
 
 def refresh(db: Session, exam: ExamSession, *, now: dt.datetime | None = None) -> Monitoring:
     """Compute the figures and store them as the session's snapshot (flushed, not
-    committed); returns them."""
+    committed); returns them. Two first views of a session racing to store the first
+    snapshot: the one that loses keeps its figures and stores nothing."""
     figures = compute(db, exam, now=now)
-    snapshot = db.get(MonitoringSnapshot, exam.id)
-    if snapshot is None:
-        snapshot = MonitoringSnapshot(session_id=exam.id)
-        db.add(snapshot)
-    snapshot.computed_at = figures.computed_at
-    snapshot.took_ms = figures.took_ms
-    snapshot.last_mark_id = figures.last_mark_id
-    snapshot.data = to_json(figures)
-    db.flush()
+    try:
+        with db.begin_nested():
+            snapshot = db.get(MonitoringSnapshot, exam.id)
+            if snapshot is None:
+                snapshot = MonitoringSnapshot(session_id=exam.id)
+                db.add(snapshot)
+            snapshot.computed_at = figures.computed_at
+            snapshot.took_ms = figures.took_ms
+            snapshot.last_mark_id = figures.last_mark_id
+            snapshot.data = to_json(figures)
+    except IntegrityError:
+        pass
     return figures
 
 
