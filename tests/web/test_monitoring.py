@@ -117,3 +117,22 @@ def test_the_session_pages_link_to_it(world: World, marked: None) -> None:
     assert f"/lead/sessions/{CODE}/monitoring" in lead
     _s, office = page(world, "office", f"/office/sessions/{CODE}")
     assert f"/office/sessions/{CODE}/monitoring" in office
+
+
+def test_a_stale_snapshot_of_a_large_session_is_shown_and_said_to_be(
+    world: World, marked: None
+) -> None:
+    from sqlalchemy import update
+
+    from marking.store.models import MonitoringSnapshot
+
+    page(world, "lead", f"/lead/sessions/{CODE}/monitoring")  # the snapshot is stored
+    with world.tx() as db:
+        exam = get_session(db, CODE)
+        db.execute(
+            update(MonitoringSnapshot)
+            .where(MonitoringSnapshot.session_id == exam.id)
+            .values(last_mark_id=0, took_ms=60_000)  # as if slow: left to the background job
+        )
+    _status, html = page(world, "office", f"/office/sessions/{CODE}/monitoring")
+    assert "此后又有新的评分" in html
