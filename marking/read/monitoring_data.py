@@ -50,6 +50,9 @@ def _seconds(values: Iterable[Any]) -> np.ndarray[Any, np.dtype[np.float64]]:
     return np.round(found, 3)
 
 
+CHUNK = 100_000
+
+
 @dataclass
 class Marks:
     """Every mark of the session's groups as columns (withdrawn ones too: they were work)."""
@@ -76,7 +79,7 @@ def read_marks(db: Session, groups: dict[int, MarkingGroup]) -> Marks:
         Response.state == ResponseState.ARBITRATION,
         Response.final_rule == "arbitration",
     )
-    rows = db.execute(
+    rows = (
         select(
             Mark.id,
             Mark.response_id,
@@ -96,22 +99,33 @@ def read_marks(db: Session, groups: dict[int, MarkingGroup]) -> Marks:
         .outerjoin(latest, latest.c.mark_id == Mark.id)
         .outerjoin(MarkWithdrawal, MarkWithdrawal.mark_id == Mark.id)
         .where(Response.group_id.in_(list(groups)))
-    ).all()
-    columns = list(zip(*rows, strict=True)) if rows else [()] * 11
-    ids, rids, eids, qids, gids, values, first, needed, live, claimed, done = columns
-    return Marks(
-        id=np.array(ids, dtype=np.int64),
-        response=np.array(rids, dtype=np.int64),
-        examiner=np.array(eids, dtype=np.int64),
-        question=np.array(qids, dtype=np.int64),
-        group=np.array(gids, dtype=np.int64),
-        value=np.array(values, dtype=np.int64),
-        first=np.array(first, dtype=bool),
-        needed_more=np.array(needed, dtype=bool),
-        live=np.array(live, dtype=bool),
-        claimed=_seconds(claimed),
-        done=_seconds(done),
     )
+    table = _numbers(db.execute(rows.execution_options(yield_per=CHUNK)), 11)
+    ids, rids, eids, qids, gids, values, first, needed, live = (
+        table[:, k].astype(np.int64) for k in range(9)
+    )
+    return Marks(
+        id=ids,
+        response=rids,
+        examiner=eids,
+        question=qids,
+        group=gids,
+        value=values,
+        first=first.astype(bool),
+        needed_more=needed.astype(bool),
+        live=live.astype(bool),
+        claimed=np.round(table[:, 9], 3),
+        done=np.round(table[:, 10], 3),
+    )
+
+
+def _numbers(result: Any, width: int) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """A result of numbers only, as one float64 table read a chunk at a time: no row object
+    outlives its chunk (ids and thousandths are far below 2**53, exact as floats)."""
+    chunks = [np.array(part, dtype=np.float64).reshape(-1, width) for part in result.partitions()]
+    if not chunks:
+        return np.zeros((0, width))
+    return np.concatenate(chunks)
 
 
 @dataclass
