@@ -56,6 +56,7 @@ from marking.store.models import (
     Mark,
     MarkingGroup,
     Response,
+    SessionState,
     utcnow,
 )
 from marking.store.models.checks import (
@@ -509,13 +510,17 @@ def current(
 
 
 def stale_sessions(db: Session) -> list[int]:
-    """Sessions being marked whose snapshot is missing or older than their newest mark:
-    what the background job refreshes."""
-    from marking.store.models import SessionState
-
+    """What the background job refreshes: sessions being marked with no snapshot yet, and
+    any session whose snapshot is older than its newest mark (the last marks of a session
+    whose marking just ended, a re-marking after an appeal)."""
     out = []
-    for exam in db.scalars(select(ExamSession).where(ExamSession.state == SessionState.MARKING)):
-        snapshot = db.get(MonitoringSnapshot, exam.id)
+    for exam, snapshot in db.execute(
+        select(ExamSession, MonitoringSnapshot)
+        .outerjoin(MonitoringSnapshot, MonitoringSnapshot.session_id == ExamSession.id)
+        .where(
+            (ExamSession.state == SessionState.MARKING) | MonitoringSnapshot.session_id.is_not(None)
+        )
+    ).tuples():
         if snapshot is None or is_stale(db, exam, snapshot):
             out.append(exam.id)
     return out
