@@ -520,7 +520,7 @@ def stale_sessions(db: Session) -> list[int]:
         .where(
             (ExamSession.state == SessionState.MARKING) | MonitoringSnapshot.session_id.is_not(None)
         )
-    ).tuples():
+    ):
         if snapshot is None or is_stale(db, exam, snapshot):
             out.append(exam.id)
     return out
