@@ -184,6 +184,8 @@ def _measure(url: str, result: dict[str, Any]) -> None:
     from marking.store.models.checks import MonitoringSnapshot
 
     engine = make_engine(url)
+    with transaction(engine) as db:
+        db.execute(delete(MonitoringSnapshot))
     client = _client(url)
     took, _size = _page(client)  # cold: no snapshot yet
     result["cold_page_seconds"] = took
@@ -231,8 +233,14 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     from _session import build_session
 
     kind = args.db
+    if args.reuse:  # a session built by an earlier run (--keep): straight to measuring
+        kept = json.loads(args.reuse.read_text(encoding="utf-8"))
+        result = {k: v for k, v in kept["result"].items() if k in ("database", "bulk", "checks")}
+        _measure(kept["url"], result)
+        result["url"] = kept["url"]
+        return result
     target = Target.fresh(kind, workdir, "monitoring", args.pg_url)
-    result: dict[str, Any] = {"database": kind}
+    result = {"database": kind, "url": target.url}
     try:
         t = time.perf_counter()
         _echo(f"{kind}: setting up {args.candidates:,} candidates through the services ...")
@@ -277,6 +285,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--workdir", type=Path, help="batch and SQLite files (system temp)")
     parser.add_argument("--keep", action="store_true", help="keep the database (debugging)")
+    parser.add_argument("--reuse", type=Path, help="measure again on a --keep run's database")
     return parser
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import BigInteger, Float, case, cast, func, or_, select, type_coerce
+from sqlalchemy import BigInteger, Float, case, cast, func, or_, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from marking.store.models import (
@@ -100,6 +100,10 @@ def read_marks(db: Session, groups: dict[int, MarkingGroup]) -> Marks:
         .outerjoin(MarkWithdrawal, MarkWithdrawal.mark_id == Mark.id)
         .where(Response.group_id.in_(list(groups)))
     )
+    if db.get_bind().dialect.name == "postgresql":
+        # A server-side cursor is planned for its first tenth of rows (nested loops over
+        # millions of marks); all of them are wanted here, so plan for all (hash joins).
+        db.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
     table = _numbers(db.execute(rows.execution_options(yield_per=CHUNK)), 11)
     ids, rids, eids, qids, gids, values, first, needed, live = (
         table[:, k].astype(np.int64) for k in range(9)
