@@ -236,8 +236,8 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     if args.reuse:  # a session built by an earlier run (--keep): straight to measuring
         kept = json.loads(args.reuse.read_text(encoding="utf-8"))
         result = {k: v for k, v in kept["result"].items() if k in ("database", "bulk", "checks")}
-        _measure(kept["url"], result)
-        result["url"] = kept["url"]
+        result["url"] = kept["result"]["url"]
+        _measure(result["url"], result)
         return result
     target = Target.fresh(kind, workdir, "monitoring", args.pg_url)
     result = {"database": kind, "url": target.url}
