@@ -18,6 +18,7 @@ from marking.demo.live import seed
 from marking.quality import decisions
 from marking.quality.qualification import active_items, qualification_state
 from marking.queue.claims import claim
+from marking.read import monitoring
 from marking.setup.assignment import get_group
 from marking.setup.sessions import get_session
 from marking.store.db import transaction
@@ -93,6 +94,14 @@ def test_live_demo_shows_quality_control(fresh_db: FreshDatabase, tmp_path: Path
             )
             assert left, group.key
         assert verify(db, exam).ok
+        # The monitoring figures: the severe examiner's seeds, severity and alarm show.
+        figures = monitoring.with_live_state(db, exam, monitoring.compute(db, exam))
+        rows = {(r.group, r.examiner): r for g in figures.groups for r in g.examiners}
+        severe = rows[(short.key, "exam004")]
+        assert severe.seed_marks >= 3 and severe.seed_within == 0
+        assert severe.severity is not None and severe.severity < 0
+        assert "seeds_off" in severe.alarms
+        assert rows[(calc.key, "exam002")].status == "qualifying"
     text = "\n".join(printed)
     assert "exam002   资格测试 on 计算题" in text
     assert "drift alarm seeds_off" in text
@@ -118,6 +127,8 @@ def test_live_demo_shows_quality_control(fresh_db: FreshDatabase, tmp_path: Path
     inbox = lead.get(f"/lead/sessions/{code}/quality/alarms")
     assert inbox.status_code == 200
     assert "样卷偏差过多" in inbox.get_data(as_text=True)
+    page = lead.get(f"/lead/sessions/{code}/monitoring")
+    assert page.status_code == 200 and "<svg" in page.get_data(as_text=True)
 
 
 def lead_name(printed: list[str]) -> str:
