@@ -414,6 +414,10 @@ def test_a_day_of_quality_control(world: World, day: None, people: dict[str, Per
     expect(page.locator("#empty")).to_be_visible()
     expect(page.locator("#work")).to_be_hidden()
     seen_by["e2"] += mark_on_screen(e2, truth)
+    for examiner in (e1, e2, e3):  # their home pages say nothing of seeds or 回评 either
+        page = examiner.go("/examiner/")
+        assert not NEVER_SHOWN.search(page.content())
+    expect(e3.page.locator("table")).to_contain_text("已暂停")
 
     # What each examiner was shown: live work, seeds, 回评, by the test's own bookkeeping.
     kinds: dict[str, list[Seen]] = {"live": [], "seed": [], "回评": []}
