@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from reports.data import MonitoredExaminer, MonitoredGroup
+
 
 def bar_chart(
     labels: Sequence[str],
@@ -45,3 +47,34 @@ def bar_chart(
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def compare_chart(
+    mine: Sequence[int], group: Sequence[int], *, width: float = 80, height: float = 22
+) -> str:
+    """One examiner's distribution (dark) beside their group's (light), per band, as shares
+    of each (so sizes do not matter), scaled to the larger share."""
+    own = [n / (sum(mine) or 1) for n in mine]
+    theirs = [n / (sum(group) or 1) for n in group]
+    peak = max(own + theirs, default=0) or 1
+    slot = width / max(len(own), 1)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:g}pt" height="{height:g}pt" '
+        f'viewBox="0 0 {width:g} {height:g}">'
+    ]
+    for i, (a, b) in enumerate(zip(own, theirs, strict=True)):
+        for offset, share, fill in ((0.1, b, "#a9bcd6"), (0.5, a, "#2c4f7c")):
+            h = height * share / peak
+            parts.append(
+                f'<rect x="{i * slot + slot * offset:.2f}" y="{height - h:.2f}" '
+                f'width="{slot * 0.4:.2f}" height="{h:.2f}" fill="{fill}"/>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def monitoring_charts(
+    groups: Sequence[MonitoredGroup],
+) -> list[tuple[MonitoredGroup, list[tuple[MonitoredExaminer, str]]]]:
+    """Each group with each examiner's comparison chart, for the statistics report."""
+    return [(g, [(e, compare_chart(e.bands, g.bands)) for e in g.examiners]) for g in groups]

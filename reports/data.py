@@ -120,6 +120,35 @@ class ItemScores:
 
 
 @dataclass(frozen=True)
+class MonitoredExaminer:
+    """One examiner's quality figures on one group (DESIGN §13, ``export monitoring``):
+    shares as fractions, severity in marks, None where there is nothing to measure."""
+
+    examiner: str  # display name
+    status: str  # active | qualifying | suspended
+    marks: int
+    median_seconds: float | None
+    severity: float | None
+    exact: float | None
+    adjacent: float | None
+    qwk: float | None
+    seed_marks: int
+    seed_within: float | None
+    remarks: int
+    consistency: float | None
+    third_rate: float | None
+    alarms: tuple[str, ...]  # seeds_off | seed_bias
+    bands: tuple[int, ...]  # their marks per tenth of the question's maximum
+
+
+@dataclass(frozen=True)
+class MonitoredGroup:
+    name: str
+    bands: tuple[int, ...]  # the whole group's marks per tenth
+    examiners: tuple[MonitoredExaminer, ...]
+
+
+@dataclass(frozen=True)
 class StatsInput:
     session: SessionInfo
     state: str
@@ -131,3 +160,4 @@ class StatsInput:
     results: tuple[CandidateRow, ...] = field(default_factory=tuple)
     items: tuple[ItemScores, ...] = field(default_factory=tuple)
     publication: PublicationInfo | None = None
+    monitoring: tuple[MonitoredGroup, ...] = field(default_factory=tuple)

@@ -92,6 +92,26 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "mad": "平均绝对差",
         "severity": "宽严度（与最终分之差）",
         "no_marks": "尚无评分。",
+        "monitoring": "质量控制监控（各评分组、各考评员）",
+        "monitoring_note": (
+            "宽严度此处为与同一作答其他考评员评分之差的平均值（正值偏宽）；每份秒数为中位数，"
+            "超过 10 分钟的间隔不计；质控卷与回评按该题允许误差判定；三评率按其初评的作答计算；"
+            "分布图：深色为该考评员，浅色为本组，按满分的十分之一分段。"
+        ),
+        "m_status": "状态",
+        "m_seconds": "每份秒数",
+        "m_severity": "宽严度",
+        "m_seeds": "质控卷",
+        "m_seed_within": "误差内",
+        "m_remarks": "回评",
+        "m_consistency": "一致性",
+        "m_alarms": "告警",
+        "m_chart": "分布",
+        "status_active": "在评",
+        "status_qualifying": "资格测试中",
+        "status_suspended": "已暂停",
+        "alarm_seeds_off": "样卷偏差过多",
+        "alarm_seed_bias": "样卷系统性偏差",
         "generated": "生成时间",
         "state": "状态",
         "state_draft": "草稿",
@@ -188,6 +208,28 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "mad": "Mean abs. difference",
         "severity": "Severity (mean mark − final)",
         "no_marks": "No marks yet.",
+        "monitoring": "Quality control by group and examiner",
+        "monitoring_note": (
+            "Severity here is the mean difference from the other examiners' marks on the same "
+            "answers (positive: generous); seconds per mark are a median, gaps over 10 minutes "
+            "left out; seeds and re-marks are judged against the question's tolerance; the "
+            "third-mark rate is over the answers they marked first; chart: the examiner "
+            "(dark) against the group (light), by tenths of the maximum."
+        ),
+        "m_status": "Status",
+        "m_seconds": "Seconds per mark",
+        "m_severity": "Severity",
+        "m_seeds": "Seeds",
+        "m_seed_within": "Within tolerance",
+        "m_remarks": "Re-marks",
+        "m_consistency": "Consistency",
+        "m_alarms": "Alarms",
+        "m_chart": "Distribution",
+        "status_active": "marking",
+        "status_qualifying": "qualifying",
+        "status_suspended": "suspended",
+        "alarm_seeds_off": "too many seeds off",
+        "alarm_seed_bias": "systematic deviation on seeds",
         "generated": "Generated",
         "state": "State",
         "state_draft": "draft",

@@ -95,6 +95,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         api_duties,
         api_records,
         duties,
+        monitoring,
         office_scans,
         records_screens,
         revisions,

@@ -27,7 +27,7 @@ def status(ctx: Context, code: str) -> None:
 
 
 @main.command()
-@click.argument("what", type=click.Choice(["paper", "marks", "finals", "results"]))
+@click.argument("what", type=click.Choice(["paper", "marks", "finals", "results", "monitoring"]))
 @click.option("--session", "code", required=True, help="Session code.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -41,13 +41,21 @@ def export(ctx: Context, what: str, code: str, out: Path, revision: int | None) 
     """Export as CSV (UTF-8 with BOM, so Excel shows Chinese correctly).
 
     paper: the questions; marks: every effective mark; finals: each response's final;
-    results: one row per candidate. All but paper only after publication (R8).
+    results: one row per candidate. All but paper and monitoring only after publication
+    (R8). monitoring: per group and examiner, the quality figures (DESIGN §13), computed
+    now; names no candidate, so available while marking goes on.
     """
-    from marking.read import exports
+    from marking.read import exports, monitoring
     from marking.setup.sessions import get_session
 
     with transaction(ctx.checked_engine()) as db:
-        header, found = exports.table(db, get_session(db, code), what, revision)
+        exam = get_session(db, code)
+        header: Sequence[str]
+        found: Iterable[Sequence[str]]
+        if what == "monitoring":
+            header, found = monitoring.export_rows(monitoring.compute(db, exam))
+        else:
+            header, found = exports.table(db, exam, what, revision)
         rows = list(found)
     write_csv(out, header, rows)
     click.echo(f"wrote {out} ({len(rows)} rows)")

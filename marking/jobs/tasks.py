@@ -12,7 +12,7 @@ from huey import crontab
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from marking.jobs import archive, notices
+from marking.jobs import archive, monitoring, notices
 from marking.paper.scanning import process_file
 from marking.store.db import transaction
 from marking.store.models import ScanFile, ScanFileState, utcnow
@@ -26,6 +26,7 @@ RENDER_NOTICES = notices.RENDER_NOTICES
 RENDER_ARCHIVE = archive.RENDER_ARCHIVE
 PROCESS_SCAN_FILE = "process_scan_file"
 RESUME_STALLED = "resume_stalled"
+REFRESH_MONITORING = monitoring.REFRESH_MONITORING
 
 
 def register(jobs: Jobs) -> dict[str, Any]:
@@ -49,11 +50,17 @@ def register(jobs: Jobs) -> dict[str, Any]:
     def resume() -> None:
         resume_stalled(jobs)
 
+    # Each minute, the monitoring figures of the sessions marked since their last snapshot.
+    @huey.periodic_task(crontab(minute="*"), name=REFRESH_MONITORING)  # type: ignore[untyped-decorator]
+    def refresh_monitoring() -> None:
+        monitoring.refresh_stale(jobs)
+
     return {
         RENDER_NOTICES: render_notices,
         RENDER_ARCHIVE: render_archive,
         PROCESS_SCAN_FILE: scan_file,
         RESUME_STALLED: resume,
+        REFRESH_MONITORING: refresh_monitoring,
     }
 
 

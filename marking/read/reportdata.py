@@ -43,6 +43,8 @@ from reports.data import (
     ComponentInfo,
     GroupAttribution,
     ItemScores,
+    MonitoredExaminer,
+    MonitoredGroup,
     PublicationInfo,
     QuestionMarks,
     Register,
@@ -325,6 +327,40 @@ def _item_scores(db: Session, exam: ExamSession) -> tuple[ItemScores, ...]:
     return tuple(out)
 
 
+def _monitoring(db: Session, exam: ExamSession) -> tuple[MonitoredGroup, ...]:
+    """The monitoring figures (DESIGN §13) as computed now, by examiner name."""
+    from marking.read.monitoring import compute
+
+    return tuple(
+        MonitoredGroup(
+            name=g.name,
+            bands=g.bands,
+            examiners=tuple(
+                MonitoredExaminer(
+                    examiner=_who(e.examiner_name, e.examiner),
+                    status=e.status,
+                    marks=e.marks,
+                    median_seconds=e.median_seconds,
+                    severity=e.severity,
+                    exact=e.exact,
+                    adjacent=e.adjacent,
+                    qwk=e.qwk,
+                    seed_marks=e.seed_marks,
+                    seed_within=e.seed_within,
+                    remarks=e.remarks,
+                    consistency=e.consistency,
+                    third_rate=e.third_rate,
+                    alarms=e.alarms,
+                    bands=e.bands,
+                )
+                for e in g.examiners
+            ),
+        )
+        for g in compute(db, exam).groups
+        if g.examiners
+    )
+
+
 def stats_data(db: Session, exam: ExamSession) -> StatsInput:
     """The statistics' input: marking quality in any state; results once published."""
     components = _components(db, exam)
@@ -341,6 +377,7 @@ def stats_data(db: Session, exam: ExamSession) -> StatsInput:
         groups=groups,
         questions=_question_marks(db, exam),
         has_interview=exam.level <= 2,
+        monitoring=_monitoring(db, exam),
     )
     if exam.state is not SessionState.PUBLISHED:
         return base

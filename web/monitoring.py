@@ -1,0 +1,182 @@
+"""Examiner monitoring in the browser (DESIGN §13): the lead's live page of every examiner's
+figures per group, their distribution against the group's as server-drawn SVG, open alarms
+and the marks worth a second look by handle; the office sees the same, read-only. Routes
+join the lead's and the office's blueprints."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Response, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from marking.read import monitoring as mon
+from marking.store.models import ExamSession, Role
+from reports import cells
+from web.access import session_as_lead, session_as_staff
+from web.db import get_db
+from web.lead import LEADS
+from web.lead import bp as lead_bp
+from web.office import bp as office_bp
+from web.security import require
+
+STATUS = {
+    "active": _l("marking on the group"),
+    "qualifying": _l("qualifying"),
+    "suspended": _l("suspended on the group"),
+}
+ALARMS = {
+    "seeds_off": _l("too many seeds off"),
+    "seed_bias": _l("systematic deviation on seeds"),
+}
+REASONS = {
+    "zero": _l("zero"),
+    "full": _l("full marks"),
+    "fast": _l("in under 5 s"),
+}
+
+
+# Plain formatting rather than Babel's: the same in Chinese and English for these small
+# figures, and the page formats some 5,000 of them (Babel's cost showed in bench/monitoring.py).
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _decimal(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _signed(value: float | None) -> str:
+    return "—" if value is None else ("+" if value > 0 else "") + _decimal(value)
+
+
+def compare_bars(mine: Sequence[int], group: Sequence[int]) -> list[tuple[float, float, str]]:
+    """Heights (out of 38) of each band's share for one examiner and for the group, scaled
+    to the largest share of either, with each band's words for the tooltip."""
+    own_total, group_total = sum(mine) or 1, sum(group) or 1
+    own = [n / own_total for n in mine]
+    theirs = [n / group_total for n in group]
+    peak = max(own + theirs) or 1
+    return [
+        (
+            round(38 * a / peak, 1),
+            round(38 * b / peak, 1),
+            _(
+                "%(lo)d–%(hi)d %% of the maximum: %(mine)s of theirs, %(group)s of the group's",
+                lo=i * 10,
+                hi=100 if i == len(mine) - 1 else i * 10 + 9,
+                mine=_share(a),
+                group=_share(b),
+            ),
+        )
+        for i, (a, b) in enumerate(zip(own, theirs, strict=True))
+    ]
+
+
+def _row(row: mon.ExaminerFigures, group: mon.GroupFigures) -> dict[str, Any]:
+    return {
+        "examiner": row.examiner_name,
+        "status": row.status,
+        "status_text": STATUS[row.status],
+        "marks": row.marks,
+        "median_seconds": _decimal(row.median_seconds, 1),
+        "severity": _signed(row.severity),
+        "exact": _share(row.exact),
+        "adjacent": _share(row.adjacent),
+        "qwk": _decimal(row.qwk),
+        "seed_marks": row.seed_marks,
+        "seed_within": _share(row.seed_within),
+        "remarks": row.remarks,
+        "consistency": _share(row.consistency),
+        "third_rate": _share(row.third_rate),
+        "alarms": [str(ALARMS.get(kind, kind)) for kind in row.alarms],
+        "chart": compare_bars(row.bands, group.bands),
+        "chart_label": _(
+            "Marks of %(who)s per tenth of the maximum against the group's: %(counts)s",
+            who=row.examiner_name,
+            counts="、".join(str(n) for n in row.bands),
+        ),
+    }
+
+
+def _page(exam: ExamSession, *, back: str, csv: str) -> str:
+    db = get_db()
+    figures, stale = mon.current(db, exam)
+    groups = [
+        {
+            "key": g.key,
+            "name": g.name,
+            "rows": [_row(r, g) for r in g.examiners],
+            "sample": [
+                {
+                    "handle": s.handle,
+                    "question": s.question,
+                    "examiner": s.examiner_name,
+                    "value": s.value,
+                    "seconds": _decimal(s.seconds, 1),
+                    "reasons": [str(REASONS[r]) for r in s.reasons],
+                }
+                for s in g.sample
+            ],
+        }
+        for g in figures.groups
+    ]
+    return render_template(
+        "monitoring/page.html",
+        exam=exam,
+        figures=figures,
+        groups=groups,
+        stale=stale,
+        back=back,
+        csv=csv,
+    )
+
+
+def _csv(exam: ExamSession) -> Response:
+    header, rows = mon.export_rows(mon.monitoring(get_db(), exam))
+    buffer = io.StringIO()
+    cells.write_csv(buffer, header, rows)
+    return Response(
+        ("\ufeff" + buffer.getvalue()).encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{exam.code}-monitoring.csv"'},
+    )
+
+
+@lead_bp.get("/sessions/<code>/monitoring")
+@require(*LEADS)
+def monitoring(code: str) -> str:
+    exam, _account = session_as_lead(code)
+    return _page(
+        exam,
+        back=url_for("lead.session", code=code),
+        csv=url_for("lead.monitoring_csv", code=code),
+    )
+
+
+@lead_bp.get("/sessions/<code>/monitoring.csv")
+@require(*LEADS)
+def monitoring_csv(code: str) -> Response:
+    exam, _account = session_as_lead(code)
+    return _csv(exam)
+
+
+@office_bp.get("/sessions/<code>/monitoring")
+@require(Role.OFFICE)
+def office_monitoring(code: str) -> str:
+    exam, _account = session_as_staff(code, Role.OFFICE)
+    return _page(
+        exam,
+        back=url_for("office.session", code=code),
+        csv=url_for("office.office_monitoring_csv", code=code),
+    )
+
+
+@office_bp.get("/sessions/<code>/monitoring.csv")
+@require(Role.OFFICE)
+def office_monitoring_csv(code: str) -> Response:
+    exam, _account = session_as_staff(code, Role.OFFICE)
+    return _csv(exam)
