@@ -18,8 +18,11 @@ day's batches are small). Then, in the browser:
 - e3 drifts: every mark 3 points above the true one (they cannot know which are seeds); the
   drift alarm (样卷偏差过多) is on the lead's screens with its evidence; the lead suspends e3
   after a confirmation page that says what will happen, withdrawing their marks;
+- the lead's monitoring page shows e3's row with the alarm, their seeds (3, none within
+  tolerance) and severity (+3) before the suspension, and 已暂停 with no mark in force after;
 - e3 gets nothing more; e2 marks the responses that came back (and a 回评 of their own);
-  every response ends final at its true mark: no seed, 回评 or withdrawn mark counts.
+  every response ends final at its true mark: no seed, 回评 or withdrawn mark counts; the
+  monitoring page shows e1's 回评 consistent.
 
 Throughout, the examiners' screens never tell a seed or a 回评 from live work: the same
 elements, the same fields in what the browser receives (same handle format, same lease
@@ -34,7 +37,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import func, select
 
 from marking.people.accounts import get_account
@@ -159,7 +162,7 @@ def build_qualification_set(lead: Person) -> list[str]:
         ok(page, "已添加资格测试，标准分")
         chosen.append(text)
     expect(page.locator("section.item")).to_have_count(3)
-    lead.shot("90-lead-qualification-set")
+    lead.shot("87-lead-qualification-set")
     desk = lead.go(f"/lead/sessions/{CODE}")
     submit(desk, "form[action$='/groups/short/approve']")
     ok(desk, "评分组 简答题 的评分细则已批准")
@@ -175,7 +178,7 @@ def qualify_by_decision(lead: Person, username: str) -> None:
         row.get_by_role("button", name="由您决定授予资格").click()
     ok(page, f"经您决定，考评员{username} 已获 简答题 的评分资格。")
     expect(page.locator(f"#group-short tr[data-examiner={username}] .status")).to_have_text("在评")
-    lead.shot("93-lead-qualifies-by-decision")
+    lead.shot("90-lead-qualifies-by-decision")
 
 
 def make_seeds(lead: Person, count: int) -> dict[str, Decimal]:
@@ -194,7 +197,7 @@ def make_seeds(lead: Person, count: int) -> dict[str, Decimal]:
         made[text] = TRUE[text]
         assert "complete=1" in page.url  # still choosing among complete ones
     expect(page.locator("section.item")).to_have_count(3 + count)
-    lead.shot("95-lead-seeds")
+    lead.shot("92-lead-seeds")
     return made
 
 
@@ -215,11 +218,26 @@ def read_alarm(lead: Person) -> None:
     for row in rows.all():
         expected, given, deviation = row.locator("td").all_inner_texts()
         assert Decimal(given) - Decimal(expected) == Decimal(deviation) == DRIFT
-    lead.shot("97-lead-alarm-evidence")
+    lead.shot("94-lead-alarm-evidence")
+
+
+def monitoring_row(lead: Person, name: str, shot: str) -> Locator:
+    """The examiner's row of 简答题 on the lead's monitoring page, reached from the
+    session page."""
+    page = lead.go(f"/lead/sessions/{CODE}")
+    with page.expect_navigation():
+        page.get_by_role("link", name="考评员监控").click()
+    expect(page.locator("h1")).to_have_text(f"{CODE} · 考评员监控")
+    table = page.locator("section.monitoring-group[data-group=short] table.monitoring")
+    row = table.locator("tbody tr", has=page.locator("th", has_text=name))
+    expect(row).to_have_count(1)
+    lead.shot(shot)
+    return row
 
 
 def suspend(lead: Person) -> None:
-    page = lead.page
+    """From the alarm in the inbox, through the page saying what will happen."""
+    page = lead.go(f"/lead/sessions/{CODE}/quality/alarms")
     with page.expect_navigation():
         page.locator("section.alarm").get_by_role("link", name="暂停…").click()
     expect(page.locator("h1")).to_have_text("在 简答题 暂停 考评员e3")
@@ -230,13 +248,13 @@ def suspend(lead: Person) -> None:
     page.locator("input[name=marks][value=withdraw]").check()
     page.locator("input[name=reason]").fill("样卷普遍偏高 3 分")
     page.locator("input[name=confirm]").check()
-    lead.shot("98-lead-suspend-confirm")
+    lead.shot("96-lead-suspend-confirm")
     submit(page, "form.card", "暂停")
     ok(page, "考评员e3 已在 简答题 被暂停；撤回 6 个评分，由他人重评。")
     row = page.locator("#group-short tr[data-examiner=e3]")
     expect(row.locator(".status")).to_contain_text("已暂停")
     expect(row.locator(".status")).to_contain_text("样卷普遍偏高 3 分")
-    lead.shot("99-lead-quality-suspended")
+    lead.shot("97-lead-quality-suspended")
 
 
 # --- the examiners --------------------------------------------------------------------------
@@ -354,7 +372,7 @@ def e1_fails_then_qualifies(e1: Person, qualification: list[str]) -> None:
     page = e1.go("/examiner/")
     with page.expect_navigation():
         page.get_by_role("link", name="须先完成资格测试").click()
-    e1.shot("91-examiner-qualification")
+    e1.shot("88-examiner-qualification")
     far = {text: TRUE[text] + (DRIFT if n < 2 else 0) for n, text in enumerate(qualification)}
     take_qualification(e1, lambda text: far[text], first=True)
     page = e1.go(f"/examiner/sessions/{CODE}/groups/short/qualification")
@@ -372,7 +390,7 @@ def e1_fails_then_qualifies(e1: Person, qualification: list[str]) -> None:
         assert cells[3].startswith("要点")
         expect(item).to_contain_text("断电、验电、挂接地线")  # the reference answer
         expect(item).to_contain_text("每个要点 2 分")  # the scheme
-    e1.shot("92-examiner-review-after-a-failed-attempt")
+    e1.shot("89-examiner-review-after-a-failed-attempt")
     take_qualification(e1, truth, first=False)
     page = e1.go(f"/examiner/sessions/{CODE}/groups/short/qualification")
     expect(page.locator("#standing .flash.ok")).to_have_text("您已通过本组资格测试，可以正式评分。")
@@ -397,17 +415,28 @@ def test_a_day_of_quality_control(world: World, day: None, people: dict[str, Per
     # Live marking: e1 marks every answer, e2 two batches (holding a third).
     live: dict[str, set[str]] = {"e1": set(), "e2": set(), "e3": set()}
     seen_by: dict[str, list[Seen]] = {"e1": [], "e2": [], "e3": []}
-    seen_by["e1"] += mark_on_screen(e1, truth, shots=again("94-examiner-a-remark-blind"))
+    seen_by["e1"] += mark_on_screen(e1, truth, shots=again("91-examiner-a-remark-blind"))
     seen_by["e2"] += mark_on_screen(e2, truth, stop_after=8)
 
     # Seeds from answers whose marks are all in; e3 drifts and raises the alarm.
     seeds = make_seeds(lead, 4)
-    shown_seed = once("96-examiner-a-seed-as-any-response")
+    shown_seed = once("93-examiner-a-seed-as-any-response")
     seen_by["e3"] += mark_on_screen(
         e3, drifting, shots=lambda t: shown_seed(t) if t in seeds else None
     )
     read_alarm(lead)
+    row = monitoring_row(lead, "考评员e3", "95-lead-monitoring-alarm")
+    expect(row.locator(".status")).to_have_text("在评")
+    expect(row.locator(".alarms")).to_have_text("样卷偏差过多")
+    expect(row.locator(".marks")).to_have_text("6")
+    expect(row.locator(".seeds")).to_have_text("3")
+    expect(row.locator(".seed-within")).to_have_text("0.0%")
+    expect(row.locator(".severity")).to_have_text("+3.00")  # against e1 on the same answers
     suspend(lead)
+    row = monitoring_row(lead, "考评员e3", "98-lead-monitoring-suspended")
+    expect(row.locator(".status")).to_have_text("已暂停")
+    expect(row.locator(".alarms")).to_have_text("")  # closed by the suspension
+    expect(row.locator(".marks")).to_have_text("0")  # withdrawn
 
     # e3 gets nothing more; e2 marks the answers that came back.
     page = e3.go(f"/examiner/sessions/{CODE}/mark")
@@ -418,6 +447,10 @@ def test_a_day_of_quality_control(world: World, day: None, people: dict[str, Per
         page = examiner.go("/examiner/")
         assert not NEVER_SHOWN.search(page.content())
     expect(e3.page.locator("table")).to_contain_text("已暂停")
+    row = monitoring_row(lead, "考评员e1", "99-lead-monitoring-at-the-end")
+    expect(row.locator(".marks")).to_have_text(str(N))
+    expect(row.locator(".consistency")).to_have_text("100.0%")  # 回评: the same marks again
+    assert int(row.locator(".remarks").inner_text()) >= 1
 
     # What each examiner was shown: live work, seeds, 回评, by the test's own bookkeeping.
     kinds: dict[str, list[Seen]] = {"live": [], "seed": [], "回评": []}
