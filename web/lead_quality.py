@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from marking.domain.rules import drift
 from marking.errors import MarkingError, NotFound
 from marking.quality import decisions, items, suspension
 from marking.queue import handles
@@ -55,8 +56,26 @@ FIGURES = {
     "of": _l("Of the last seeds"),
     "window": _l("Seeds looked at"),
     "mean": _l("Mean signed deviation (in tolerances)"),
+    "mean_in_tolerances": _l("Mean signed deviation (in tolerances)"),
     "threshold": _l("Threshold"),
     "tolerance": _l("Tolerance"),
+}
+#: Each alarm's rule in the reader's language: the evidence stores it in English, for the
+#: ledger and the exports, and the lead reads it here.
+RULES = {
+    AlarmKind.SEEDS_OFF.value: _l(
+        "At least %(n)d of the examiner's last %(recent)d seeds further than the question's "
+        "tolerance from the definitive mark.",
+        n=drift.OFF_COUNT,
+        recent=drift.RECENT,
+    ),
+    AlarmKind.SEED_BIAS.value: _l(
+        "Over the examiner's last %(recent)d seeds (at least %(least)d), the mean signed "
+        "deviation beyond %(share)s of the question's tolerance, one way.",
+        recent=drift.RECENT,
+        least=drift.BIAS_MIN,
+        share=drift.BIAS_SHARE,
+    ),
 }
 
 
@@ -186,7 +205,9 @@ def add_item(code: str, group: str) -> Response | tuple[str, int]:
         _("%(kind)s added with the definitive mark %(v)s.", kind=PURPOSES[purpose], v=item.value),
         "ok",
     )
-    return redirect(url_for("lead_quality.group_items", code=code, group=group))
+    # Back to the sample the lead chose from: complete ones only stays complete ones only.
+    complete = "1" if form.get("complete") == "1" else None
+    return redirect(url_for("lead_quality.group_items", code=code, group=group, complete=complete))
 
 
 @bp.post("/groups/<group>/items/<handle>/<purpose>/retire")
@@ -329,6 +350,7 @@ def _inbox(code: str, refused: dict[str, Any] | None = None) -> str:
         alarms=shown,
         alarm_names=ALARMS,
         figures=FIGURES,
+        rules=RULES,
         is_lead=account.id == exam.lead_id,
         refused=refused or {},
     )

@@ -15,6 +15,7 @@ from marking.errors import MarkingError
 from marking.intake.recusal import id_digest
 from marking.publication.unsealing import Candidate
 from marking.queue.marks import apply_reconciliation, effective_marks
+from marking.read import monitoring
 from marking.store.models import (
     Account,
     Anomaly,
@@ -205,6 +206,7 @@ def withdraw_marks(
             excluded.add((hit.script_id, hit.account_id))
         touched.add(hit.response_id)
     db.flush()
+    monitoring.outdated(db, exam)
     withdrawn: dict[str, list[int]] = {"arbitration": [], "anomaly": []}
     for kind, ruling_id, _response in _rulings_in_force(db, sorted(touched)):
         column = "arbitration_id" if kind == "arbitration" else "anomaly_id"

@@ -43,6 +43,7 @@ from marking.people.accounts import require_role
 from marking.publication.late_conflicts import _rulings_in_force
 from marking.publication.outcomes import component_keys
 from marking.publication.preconditions import open_items
+from marking.read import monitoring
 from marking.read.published import latest_published
 from marking.store.models import (
     Assignment,
@@ -299,6 +300,7 @@ def _reopen(
     )
     for mark_id in marks:
         db.add(MarkWithdrawal(mark_id=mark_id, reason=reason, by=actor, revision=revision.number))
+    monitoring.outdated(db, exam)
     withdrawn: dict[str, list[int]] = {"marks": sorted(marks), "arbitration": [], "anomaly": []}
     for kind, ruling_id, _response in _rulings_in_force(db, ids):
         column = "arbitration_id" if kind == "arbitration" else "anomaly_id"

@@ -46,6 +46,7 @@ from marking.errors import MarkingError, NotFound, StateError
 from marking.intake.recusal import ruler_of
 from marking.people.register import require_in_standing
 from marking.queue.marks import apply_reconciliation, validate_mark
+from marking.read import monitoring
 from marking.store.models import (
     Account,
     Arbitration,
@@ -182,6 +183,7 @@ def correct_mark(
     db.add(correction)
     response.corrections += 1
     db.flush()
+    monitoring.outdated(db, exam)
     withdrawn = _reconcile_again(db, exam, response, question, actor=account.username)
     payload: dict[str, object] = {
         "correction": correction.id,

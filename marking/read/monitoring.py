@@ -42,7 +42,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -487,6 +487,20 @@ def is_stale(db: Session, exam: ExamSession, snapshot: MonitoringSnapshot) -> bo
         .exists()
     )
     return bool(db.scalar(select(newer)))
+
+
+def outdated(db: Session, exam: ExamSession) -> None:
+    """The session's figures changed without a newer mark (marks withdrawn: a suspension, a
+    late conflict, a revision; a mark corrected): the snapshot forgets its newest mark, so
+    ``is_stale`` holds as soon as the session has any mark, and the page (or the job)
+    computes the figures again. Without it a suspended examiner's withdrawn marks still
+    counted on the page until someone marked again."""
+    db.execute(
+        update(MonitoringSnapshot)
+        .where(MonitoringSnapshot.session_id == exam.id)
+        .values(last_mark_id=-1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def monitoring(db: Session, exam: ExamSession, *, now: dt.datetime | None = None) -> Monitoring:

@@ -213,3 +213,25 @@ def test_the_statistics_report_gains_the_same_figures(db: Session, marked: ExamS
         p.extract_text() for p in PdfReader(io.BytesIO(render_stats(data, lang="zh"))).pages
     )
     assert "质量控制监控" in text and "样卷系统" in text and "-0.75" in text
+
+
+def test_marks_withdrawn_after_the_snapshot_leave_the_figures(
+    db: Session, marked: ExamSession
+) -> None:
+    """A suspension (or a late conflict) withdraws marks without making a newer one: the
+    stored figures are computed again, not shown with the withdrawn marks still counted."""
+    from marking.publication.late_conflicts import withdraw_marks
+    from marking.store.models import Mark, Response
+
+    before = by_key(mon.monitoring(db, marked, now=T0))
+    e2 = account(db, "e2")
+    hits = db.execute(
+        select(Mark.id, Response.script_id)
+        .join(Response, Response.id == Mark.response_id)
+        .where(Mark.examiner_id == e2.id, Response.text == "c1 skills")
+    ).all()
+    assert before["prac", "e2"].marks == 2 and len(hits) == 1
+    withdraw_marks(db, marked, [tuple(h) for h in hits], reason="暂停", actor="lead",
+                   exclude_authors=False)  # fmt: skip
+    after = by_key(mon.monitoring(db, marked))
+    assert after["prac", "e2"].marks == 1
