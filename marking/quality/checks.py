@@ -1,13 +1,15 @@
 """Checks handed to examiners inside their claims: seeds and 回评 (DESIGN §13), and the
 one way any check (qualification too) is marked: ``submit_check``.
 
-Schedule. Per examiner and group (``Assignment``), ``handed`` counts the live responses
-handed out. A rate r gives a window W = floor(1/r): in each block of W live responses one
-check goes in at a random position of the block (``seed_due``/``remark_due`` hold the count
-at which the next is due). A claim mixes a due check into the batch at that position, under
-the batch's lease expiry, in the same ``Claimed`` shape, addressed by a handle of the same
-format: the examiner cannot tell it from live work. A check due when none can be given
-(no seed eligible yet) stays owed and goes into the next batch that can take one.
+Schedule. Per examiner and group (``Assignment``), ``handed`` counts the places handed out
+in batches. A rate r gives a window W = floor(1/r): in each block of W places one check
+goes in at a random place of the block (``seed_due``/``remark_due`` hold the count at which
+the next is due). A claim puts a due check into the batch at that place, in the live
+response's stead (that one goes back to the queue at once), under the batch's lease expiry,
+in the same ``Claimed`` shape, addressed by a handle of the same format: the examiner cannot
+tell it from live work, nor from the batch's length or the count they hold. A check due
+when none can be given (no seed eligible yet) stays owed and goes into the next batch that
+can take one.
 
 Seeds go to an examiner only once their source response is no longer open (all its marks
 are in) and when the examiner never marked, held or was shown it: so no one meets a seed's
@@ -50,7 +52,7 @@ from marking.quality.alarms import raise_alarms
 from marking.queue.claims import Checked, Claimed, describe, masked
 from marking.queue.leases import LeaseLost, lost
 from marking.queue.marks import validate_mark
-from marking.queue.statements import _DriverStatement, decimals
+from marking.queue.statements import FREE, _DriverStatement, decimals
 from marking.store.db import to_milli
 from marking.store.models import (
     Account,
@@ -169,6 +171,16 @@ _REMARK_OF = select(Mark.id, Mark.response_id, effective_value()).where(
 )
 _NEW_CHECK = insert(CheckMark).returning(CheckMark.id)
 _DUES = update(Assignment).where(Assignment.id == bindparam("a_id"))
+# The live response a check displaced from the batch, let go as if handed back at once.
+_DISPLACED = (
+    update(Lease)
+    .where(
+        Lease.response_id == bindparam("r"),
+        Lease.examiner_id == _ME,
+        Lease.state == LeaseState.HELD,
+    )
+    .values(state=LeaseState.RELEASED)
+)
 
 
 def _seed(db: Session, group_id: int, examiner_id: int, rng: random.Random) -> Any:
@@ -222,6 +234,7 @@ def mix_in(
 ) -> list[Claimed]:
     """The batch with the checks due in it mixed in at their positions (see the module)."""
     inserts: list[tuple[int, Claimed]] = []  # (position in the batch, check)
+    taken: set[int] = set()
     conn = db.connection()  # Core statements, as the rest of a claim: no ORM on this path
     for key, group in checked.items():
         positions = [i for i, item in enumerate(items) if item.group == key]
@@ -246,10 +259,15 @@ def mix_in(
                 gid: int = group.group_id,
                 positions: list[int] = positions,
             ) -> bool:
+                # Its place, or (a seed and a 回评 due at one place) the next free one.
+                free = [p for p in positions[at:] + positions[:at] if p not in taken]
+                if not free:
+                    return False  # owed to the next batch
                 check = _hand_out(db, exam, examiner, gid, purpose, now, expires, rng)
                 if check is None:
                     return False  # owed: handed out with a later batch, once one can be
-                inserts.append((positions[at], check))
+                taken.add(free[0])
+                inserts.append((free[0], check))
                 return True
 
             after = schedule(due, before, group.count, width, rng, give)
@@ -259,9 +277,15 @@ def mix_in(
             conn.execute(_DUES.values(**dues), {"a_id": row.id})
     if not inserts:
         return items
+    # A check takes the place of the live response at its position, which goes back to the
+    # queue: the batch keeps the size asked for and the group's hold limit, so neither its
+    # length nor the count held says that it holds a check.
     mixed = list(items)
-    for position, check in sorted(inserts, key=lambda p: p[0], reverse=True):
-        mixed.insert(position, check)
+    for position, check in inserts:
+        displaced = mixed[position]
+        conn.execute(_DISPLACED, {"r": displaced.response_id, "me": examiner.id})
+        conn.execute(FREE, {"r_id": displaced.response_id, "r_count": 1})
+        mixed[position] = check
     return mixed  # claim() masks script codes during a revision, checks' as live ones
 
 

@@ -18,7 +18,7 @@ day's batches are small). Then, in the browser:
 - e3 drifts: every mark 3 points above the true one (they cannot know which are seeds); the
   drift alarm (样卷偏差过多) is on the lead's screens with its evidence; the lead suspends e3
   after a confirmation page that says what will happen, withdrawing their marks;
-- the lead's monitoring page shows e3's row with the alarm, their seeds (3, none within
+- the lead's monitoring page shows e3's row with the alarm, their seeds (all 4, none within
   tolerance) and severity (+3) before the suspension, and 已暂停 with no mark in force after;
 - e3 gets nothing more; e2 marks the responses that came back (and a 回评 of their own);
   every response ends final at its true mark: no seed, 回评 or withdrawn mark counts; the
@@ -437,7 +437,8 @@ def test_a_day_of_quality_control(world: World, day: None, people: dict[str, Per
     expect(row.locator(".status")).to_have_text("在评")
     expect(row.locator(".alarms")).to_have_text("样卷偏差过多")
     expect(row.locator(".marks")).to_have_text("6")
-    expect(row.locator(".seeds")).to_have_text("3")
+    # All four seeds: at one in every 2 places, e3's 6 live answers and the seeds share 10.
+    expect(row.locator(".seeds")).to_have_text("4")
     expect(row.locator(".seed-within")).to_have_text("0.0%")
     expect(row.locator(".severity")).to_have_text("+3.00")  # against e1 on the same answers
     suspend(lead)
@@ -471,7 +472,7 @@ def test_a_day_of_quality_control(world: World, day: None, people: dict[str, Per
             else:
                 kinds["live"].append(s)
                 live[username].add(s.text)
-    assert len(kinds["seed"]) == 3, [s.text for s in seen_by["e3"]]
+    assert len(kinds["seed"]) == 4, [s.text for s in seen_by["e3"]]
     assert kinds["回评"], "no 回评 came back to e1 or e2"
     assert len(live["e1"]) == N and len(live["e3"]) == 6
     everything = [s for group in kinds.values() for s in group]
@@ -506,7 +507,7 @@ def test_a_day_of_quality_control(world: World, day: None, people: dict[str, Per
         )  # consistent: the same mark again, without seeing the first
         assert [c.value - c.expected for c in checks if c.purpose is CheckPurpose.SEED] == [
             DRIFT
-        ] * 3
+        ] * 4
         attempts = {(get_account(db, u).id, a) for u, a in (("e1", 1), ("e1", 2), ("e3", 1))}
         assert {
             (c.examiner_id, c.attempt) for c in checks if c.purpose is CheckPurpose.QUALIFICATION

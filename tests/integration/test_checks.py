@@ -24,6 +24,8 @@ from marking.store.models import (
     Account,
     Assignment,
     ExamSession,
+    Lease,
+    LeaseState,
     LedgerEntry,
     Mark,
     MarkingGroup,
@@ -120,27 +122,20 @@ def test_seeds_come_in_every_window_and_never_to_a_marker_of_their_source(
     sources = finals_of(db, exam, "short")
     make_seeds(db, exam, "short", sources)
     group(exam, "short").seed_rate = Decimal("0.1")  # W = 10
+    group(exam, "short").remark_rate = Decimal(0)
     db.flush()
 
     e3 = account(db, "e3")
-    sequence: list[str] = []  # e3's short-group items in the order shown: live or seed
+    sequence: list[str] = []  # e3's short-group places in the order shown: live or seed
     for _ in range(12):
         for item in mark_turn(db, exam, e3, size=4):
             if item.group == "short":
                 sequence.append("live" if item.check_id is None else "seed")
-    live = sequence.count("live")
-    assert live >= 30
-    # One seed in each block of 10 live responses: by the end of block k, k + 1 seeds.
-    seen_live = seen_seeds = 0
-    for kind in sequence:
-        if kind == "seed":
-            seen_seeds += 1
-            assert seen_seeds <= seen_live // 10 + 1  # never two in a block
-        else:
-            if seen_live and seen_live % 10 == 0:
-                assert seen_seeds >= seen_live // 10  # the block just ended had its seed
-            seen_live += 1
-    assert live // 10 <= seen_seeds <= live // 10 + 1
+    assert len(sequence) >= 30
+    # Exactly one seed in each block of 10 places handed out (a seed takes a live one's).
+    blocks = [sequence[i : i + 10] for i in range(0, len(sequence), 10)]
+    for block in blocks:
+        assert block.count("seed") == 1 if len(block) == 10 else block.count("seed") <= 1
 
     # e1 marked every source so far: none comes to e1 (the seed stays owed) ...
     e1, e2 = account(db, "e1"), account(db, "e2")
@@ -510,3 +505,45 @@ def test_seed_marks_off_the_definitive_raise_one_alarm_with_evidence(
     # The ledger with its check_mark and alarm entries verifies (`blindmark verify`).
     report = verify(db, exam)
     assert not report.problems, report.problems
+
+
+def test_a_check_takes_a_live_places_so_batch_and_holdings_keep_their_size(
+    db: Session, tmp_path: Path
+) -> None:
+    """Neither the batch's length nor the count held may say that a check is in it: the check
+    takes the place of a live response, which goes straight back to the queue."""
+    exam = f.tiny_session(db, tmp_path, "CK-SIZE", n=40, examiners=("e1", "e2", "e3")).exam
+    rates(db, exam, remark="0.5")  # 回评: one in every 2 places once e3 has marks
+    e3 = account(db, "e3")
+    for _ in range(4):
+        mark_turn(db, exam, e3, size=5)
+    short = group(exam, "short")
+    short.max_held = 4
+    db.flush()
+    with_checks = 0
+    for _ in range(6):
+        batch = claim(db, exam, e3, size=4)
+        held_live = [i for i in batch if i.check_id is None]
+        with_checks += len(batch) - len(held_live)
+        assert len(batch) == 4  # as asked, and within the hold limit of 4
+        # What the queue counts as held is exactly the live responses in the batch.
+        assert db.scalar(
+            select(func.sum(Response.held)).where(Response.group_id == short.id)
+        ) == len([i for i in held_live if i.group == "short"]) + db.scalar(
+            select(func.count())
+            .select_from(Lease)
+            .join(Response, Response.id == Lease.response_id)
+            .where(
+                Lease.state == LeaseState.HELD,
+                Lease.examiner_id != e3.id,
+                Response.group_id == short.id,
+            )
+        )
+        for item in batch:
+            if item.check_id is not None:
+                checks.submit_check(db, exam, e3, check_id=item.check_id, value=f.middle(item))
+            else:
+                submit_mark(db, exam, e3, response_id=item.response_id, value=f.middle(item))
+    assert with_checks >= 3  # the rule put checks in; none lengthened its batch
+    # Nothing displaced was lost: every short response still gets its marks.
+    assert not verify(db, exam).problems
