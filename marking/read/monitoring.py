@@ -61,6 +61,7 @@ from marking.store.models import (
 )
 from marking.store.models.checks import (
     CheckAlarm,
+    CheckMark,
     CheckPurpose,
     GroupSuspension,
     MonitoringSnapshot,
@@ -474,7 +475,8 @@ def refresh(db: Session, exam: ExamSession, *, now: dt.datetime | None = None) -
 
 
 def is_stale(db: Session, exam: ExamSession, snapshot: MonitoringSnapshot) -> bool:
-    """Whether the session has a mark newer than the snapshot's newest. Asked as "is there a
+    """Whether the session has a mark newer than the snapshot's newest, or a check marked
+    since it was computed. The marks are asked as "is there a
     mark above that id in the session": a range of the primary key, a minute's marks at
     most while the job runs, where the session's maximum would scan all its marks (0.7 s
     at 800,000 marks, bench/monitoring.py). A mark with a smaller id committed after the
@@ -486,7 +488,16 @@ def is_stale(db: Session, exam: ExamSession, snapshot: MonitoringSnapshot) -> bo
         .where(Mark.id > snapshot.last_mark_id, MarkingGroup.session_id == exam.id)
         .exists()
     )
-    return bool(db.scalar(select(newer)))
+    # Seeds and 回评 marked since: the page's seed and consistency figures move with them.
+    checked = (
+        select(CheckMark.id)
+        .where(
+            CheckMark.session_id == exam.id,
+            CheckMark.submitted_at > snapshot.computed_at,
+        )
+        .exists()
+    )
+    return bool(db.scalar(select(newer | checked)))
 
 
 def outdated(db: Session, exam: ExamSession) -> None:

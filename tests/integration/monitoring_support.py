@@ -22,7 +22,8 @@ from marking.store.models.checks import (
 from tests.integration import factory as f
 from tests.integration.marking_helpers import account
 
-T0 = dt.datetime(2026, 12, 5, 9, 0, tzinfo=dt.UTC)
+# In the past: figures computed now come after everything marked here.
+T0 = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
 # (text, examiner) -> mark. Short answer (theory 2): max 6, step 0.5, tolerance 1;
 # practical (skills 2): max 8. c1 theory: 2 and 4 disagree beyond tolerance -> e3 thirds.
 VALUES = {

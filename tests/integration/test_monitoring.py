@@ -5,6 +5,7 @@ directly (their services belong to other parts of the build)."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,13 @@ from marking.queue.handles import response_handle
 from marking.read import monitoring as mon
 from marking.store import schema
 from marking.store.models import Assignment, ExamSession, MarkingGroup
-from marking.store.models.checks import (
-    MonitoringSnapshot,
-)
+from marking.store.models.checks import CheckPurpose, MonitoringSnapshot
 from tests.integration import factory as f
 from tests.integration.marking_helpers import account
 from tests.integration.monitoring_support import T0, build
+
+# When the figures are computed in these tests: after everything the fixture marked.
+AFTER = T0 + dt.timedelta(days=1)
 
 
 @pytest.fixture
@@ -134,7 +136,7 @@ def test_withdrawn_and_corrected_marks(db: Session, marked: ExamSession) -> None
 
 
 def test_snapshot_round_trip_and_live_status(db: Session, marked: ExamSession) -> None:
-    first = mon.monitoring(db, marked, now=T0)
+    first = mon.monitoring(db, marked, now=AFTER)
     assert db.get(MonitoringSnapshot, marked.id) is not None
     again = mon.monitoring(db, marked)
     assert again.computed_at == first.computed_at  # nothing new: the stored one
@@ -223,7 +225,7 @@ def test_marks_withdrawn_after_the_snapshot_leave_the_figures(
     from marking.publication.late_conflicts import withdraw_marks
     from marking.store.models import Mark, Response
 
-    before = by_key(mon.monitoring(db, marked, now=T0))
+    before = by_key(mon.monitoring(db, marked, now=AFTER))
     e2 = account(db, "e2")
     hits = db.execute(
         select(Mark.id, Response.script_id)
@@ -235,3 +237,18 @@ def test_marks_withdrawn_after_the_snapshot_leave_the_figures(
                    exclude_authors=False)  # fmt: skip
     after = by_key(mon.monitoring(db, marked))
     assert after["prac", "e2"].marks == 1
+
+
+def test_a_seed_marked_after_the_snapshot_makes_it_stale(db: Session, marked: ExamSession) -> None:
+    """Seed and 回评 figures move with checks, which are not marks: a check marked after the
+    figures were computed makes them stale as a new mark would."""
+    from tests.integration.monitoring_support import check
+
+    first = by_key(mon.monitoring(db, marked, now=AFTER))
+    snapshot = db.get(MonitoringSnapshot, marked.id)
+    assert snapshot is not None and not mon.is_stale(db, marked, snapshot)
+    seeds_before = first["short", "e3"].seed_marks
+    check(db, marked, "e3", CheckPurpose.SEED, "4", "1", at=100_000)  # a day after AFTER
+    db.flush()
+    assert mon.is_stale(db, marked, snapshot)
+    assert by_key(mon.monitoring(db, marked))["short", "e3"].seed_marks == seeds_before + 1
