@@ -6,6 +6,7 @@ examiners with their status. Responses by handle, examiners and groups by name."
 from __future__ import annotations
 
 import random
+from decimal import InvalidOperation
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -14,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from marking.domain.rules import drift
 from marking.errors import MarkingError, NotFound
 from marking.quality import decisions, items, suspension
 from marking.queue import handles
@@ -30,6 +32,7 @@ from marking.store.models import (
 from web.access import session_as_lead
 from web.db import get_db
 from web.errors import refusal
+from web.formatting import number
 from web.security import Forbidden, require
 
 bp = Blueprint("lead_quality", __name__, url_prefix="/lead/sessions/<code>/quality")
@@ -48,9 +51,26 @@ PURPOSES = {
     CheckPurpose.QUALIFICATION.value: _l("Qualification"),
     CheckPurpose.SEED.value: _l("Seed"),
 }
+#: The drift rule each alarm kind applies, in the reader's words (the evidence stores the
+#: rule's English text, for the ledger and the command line).
+RULES = {
+    AlarmKind.SEEDS_OFF.value: _l(
+        "At least %(off)d of the last %(recent)d seeds beyond the question's tolerance.",
+        off=drift.OFF_COUNT,
+        recent=drift.RECENT,
+    ),
+    AlarmKind.SEED_BIAS.value: _l(
+        "Over the last %(recent)d seeds (at least %(least)d), the mean signed deviation is "
+        "beyond %(share)s of the tolerance, either way.",
+        recent=drift.RECENT,
+        least=drift.BIAS_MIN,
+        share=str(drift.BIAS_SHARE),
+    ),
+}
 #: Figures of an alarm's evidence, by the drift rule's names.
 FIGURES = {
     "rule": _l("Rule"),
+    "mean_in_tolerances": _l("Mean signed deviation (in tolerances)"),
     "beyond": _l("Seeds beyond tolerance"),
     "of": _l("Of the last seeds"),
     "window": _l("Seeds looked at"),
@@ -58,6 +78,16 @@ FIGURES = {
     "threshold": _l("Threshold"),
     "tolerance": _l("Tolerance"),
 }
+
+
+def _figure(value: object) -> str:
+    """An evidence figure for the reader: a number in the locale's form, other text as stored."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return str(value)
+    try:
+        return number(value)
+    except (InvalidOperation, ValueError):
+        return str(value)
 
 
 def _group(exam: ExamSession, key: str) -> MarkingGroup:
@@ -328,7 +358,9 @@ def _inbox(code: str, refused: dict[str, Any] | None = None) -> str:
         exam=exam,
         alarms=shown,
         alarm_names=ALARMS,
+        rules=RULES,
         figures=FIGURES,
+        figure=_figure,
         is_lead=account.id == exam.lead_id,
         refused=refused or {},
     )

@@ -320,3 +320,36 @@ def test_the_office_is_told_a_register_reinstatement_leaves_the_leads_suspension
     row = overview[overview.index('id="group-short"') :]
     row = row[row.index('data-examiner="e6"') :]
     assert "已暂停" in row[: row.index("</tr>")]
+
+
+def test_the_inbox_words_the_drift_rules_evidence_in_chinese(world: World) -> None:
+    """The evidence is stored as the drift rule writes it (English rule text, its own figure
+    names); the inbox words the rule and names every figure in the reader's language."""
+    from marking.domain.rules import drift
+
+    world.session("LQ-11", n=1)
+    seeds = [
+        drift.SeedMark(n, Decimal("6.5"), Decimal("1.5"), Decimal("2"), Decimal("0.5"))
+        for n in range(6)
+    ]
+    with world.tx() as db:
+        exam = get_session(db, "LQ-11")
+        short = next(g for g in exam.groups if g.key == "short")
+        e1 = db.scalar(select(Account).where(Account.username == "e1"))
+        assert e1 is not None
+        for alarm in drift.alarms(seeds):
+            db.add(
+                CheckAlarm(
+                    session_id=exam.id,
+                    group_id=short.id,
+                    examiner_id=e1.id,
+                    kind=AlarmKind(alarm.kind),
+                    evidence=alarm.evidence,
+                )
+            )
+    inbox = page(world.client("lead"), "/lead/sessions/LQ-11/quality/alarms")
+    shown = re.sub(r"<[^>]+>", " ", inbox)
+    assert "最近 10 份样卷中至少 3 份超出该题允许误差" in shown
+    assert "平均有向偏差" in shown and "超出允差" in shown
+    for english in ("seeds beyond", "mean signed", "mean_in_tolerances", "-5.0"):
+        assert english not in shown
