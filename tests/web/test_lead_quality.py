@@ -353,3 +353,19 @@ def test_the_inbox_words_the_drift_rules_evidence_in_chinese(world: World) -> No
     assert "平均有向偏差" in shown and "超出允差" in shown
     for english in ("seeds beyond", "mean signed", "mean_in_tolerances", "-5.0"):
         assert english not in shown
+
+
+def test_rates_and_the_pass_mark_read_as_percentages(world: World) -> None:
+    """session.toml's fractions (0.05, 0.67) are shown as 5 %, 67 %, to the lead and to the
+    examiner about to take the set, who is told what it takes to qualify."""
+    world.session("LQ-12", n=1)
+    with world.tx() as db:
+        exam = get_session(db, "LQ-12")
+        short = next(g for g in exam.groups if g.key == "short")
+        short.qualification_size = 3
+        short.qualification_within = Decimal("0.67")
+    overview = re.sub(r"<[^>]+>", "", page(world.client("lead"), "/lead/sessions/LQ-12/quality/"))
+    assert "允差内比例达 67% 即通过" in overview and "样卷比例 5%" in overview
+    assert "回评比例 1%" in overview and "0.05" not in overview
+    taking = page(world.client("e1"), "/examiner/sessions/LQ-12/groups/short/qualification")
+    assert "共 3 份作答" in taking and "至少达到 67%" in taking
