@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 from marking.domain.rules import drift
 from marking.errors import MarkingError, NotFound
 from marking.quality import decisions, items, suspension
+from marking.quality.common import BUILDING
 from marking.queue import handles
 from marking.setup.assignment import get_group
 from marking.store.models import (
@@ -90,6 +91,12 @@ def _figure(value: object) -> str:
         return str(value)
 
 
+def _decides(exam: ExamSession, account: Account) -> bool:
+    """The lead's forms are offered while quality control can be decided (intake, marking);
+    after that the pages are a record, and say so, rather than forms that are all refused."""
+    return account.id == exam.lead_id and exam.state in BUILDING
+
+
 def _group(exam: ExamSession, key: str) -> MarkingGroup:
     try:
         return get_group(get_db(), exam, key)
@@ -142,7 +149,8 @@ def _overview(code: str, refused: dict[str, Any] | None = None) -> str:
         groups=groups,
         short=suspension.short_groups(db, exam),
         alarms=len(decisions.alarms(db, exam)),
-        is_lead=account.id == exam.lead_id,
+        is_lead=_decides(exam, account),
+        after_marking=exam.state not in BUILDING,
         status_names=STATUS,
         alarm_names=ALARMS,
         refused=refused or {},
@@ -176,7 +184,8 @@ def _builder(code: str, group: str, refused: dict[str, Any] | None = None) -> st
         draw=random.SystemRandom().randrange(10**9),
         image_url=lambda c: _image_url(exam, c),
         purpose_names=PURPOSES,
-        is_lead=account.id == exam.lead_id,
+        is_lead=_decides(exam, account),
+        after_marking=exam.state not in BUILDING,
         refused=refused or {},
     )
 
@@ -361,7 +370,8 @@ def _inbox(code: str, refused: dict[str, Any] | None = None) -> str:
         rules=RULES,
         figures=FIGURES,
         figure=_figure,
-        is_lead=account.id == exam.lead_id,
+        is_lead=_decides(exam, account),
+        after_marking=exam.state not in BUILDING,
         refused=refused or {},
     )
 

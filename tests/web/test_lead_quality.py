@@ -369,3 +369,19 @@ def test_rates_and_the_pass_mark_read_as_percentages(world: World) -> None:
     assert "回评比例 1%" in overview and "0.05" not in overview
     taking = page(world.client("e1"), "/examiner/sessions/LQ-12/groups/short/qualification")
     assert "共 3 份作答" in taking and "至少达到 67%" in taking
+
+
+def test_after_marking_the_pages_are_a_record_without_forms(world: World) -> None:
+    """Once the session is reconciled every decision is refused; the pages say so up front
+    instead of offering forms that answer '状态为 reconciled'."""
+    from marking.store.models import SessionState
+
+    world.session("LQ-13", n=1)
+    with world.tx() as db:
+        get_session(db, "LQ-13").state = SessionState.RECONCILED
+    lead = world.client("lead")
+    for path in ("/", "/alarms", "/groups/short"):
+        shown = page(lead, "/lead/sessions/LQ-13/quality" + path)
+        assert "场次 LQ-13 已核定" in shown and "本页现仅作记录" in shown, path
+        for action in ("/suspend", "/qualify", "/items", "/close", "/retire"):
+            assert action not in shown, (path, action)
