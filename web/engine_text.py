@@ -13,6 +13,7 @@ from collections.abc import Callable
 from flask_babel import gettext, lazy_gettext
 
 from marking.errors import MarkingError, Refusals
+from web.formatting import STATE_NAMES
 
 _: Callable[..., str] = gettext
 _l = lazy_gettext
@@ -396,8 +397,14 @@ def word(exc: MarkingError) -> str | None:
         return first + "：" + "；".join(lines) if lines else first
     if exc.code is None or exc.code not in TEXT:
         return None
-    # A parameter that is itself a coded refusal (why a panel member may not sit) is worded too.
+    # A parameter that is itself a coded refusal (why a panel member may not sit) is worded too,
+    # and a session's state by its name, not its key ("reconciled").
     params = {
-        k: (word(v) or str(v)) if isinstance(v, MarkingError) else v for k, v in exc.params.items()
+        k: (word(v) or str(v))
+        if isinstance(v, MarkingError)
+        else STATE_NAMES.get(v, v)
+        if k == "state" and isinstance(v, str)
+        else v
+        for k, v in exc.params.items()
     }
     return str(TEXT[exc.code]) % params

@@ -125,6 +125,13 @@ RESULT_OUTCOMES = {
 }
 
 
+def share(value: Decimal | float | str | None) -> str:
+    """A fraction (a session.toml rate or share, 0.05) as the locale's percentage (5%)."""
+    if value is None or value == "":
+        return ""
+    return str(format_percent(Decimal(str(value)), "#,##0.##%"))
+
+
 def ratio(part: int, whole: int) -> int:
     """A whole percentage for a progress bar's width class."""
     return int(100 * part / whole) if whole else 0
@@ -136,7 +143,7 @@ def report_language() -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(when=when, number=number)
+    app.jinja_env.filters.update(when=when, number=number, share=share)
     from web.engine_text import coded_text
 
     app.jinja_env.globals.update(percent=percent, ratio=ratio, coded_text=coded_text)

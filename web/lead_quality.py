@@ -6,6 +6,7 @@ examiners with their status. Responses by handle, examiners and groups by name."
 from __future__ import annotations
 
 import random
+from decimal import InvalidOperation
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -17,6 +18,7 @@ from werkzeug.wrappers import Response
 from marking.domain.rules import drift
 from marking.errors import MarkingError, NotFound
 from marking.quality import decisions, items, suspension
+from marking.quality.common import BUILDING
 from marking.queue import handles
 from marking.setup.assignment import get_group
 from marking.store.models import (
@@ -31,6 +33,7 @@ from marking.store.models import (
 from web.access import session_as_lead
 from web.db import get_db
 from web.errors import refusal
+from web.formatting import number
 from web.security import Forbidden, require
 
 bp = Blueprint("lead_quality", __name__, url_prefix="/lead/sessions/<code>/quality")
@@ -49,34 +52,49 @@ PURPOSES = {
     CheckPurpose.QUALIFICATION.value: _l("Qualification"),
     CheckPurpose.SEED.value: _l("Seed"),
 }
+#: The drift rule each alarm kind applies, in the reader's words (the evidence stores the
+#: rule's English text, for the ledger and the command line).
+RULES = {
+    AlarmKind.SEEDS_OFF.value: _l(
+        "At least %(off)d of the last %(recent)d seeds beyond the question's tolerance.",
+        off=drift.OFF_COUNT,
+        recent=drift.RECENT,
+    ),
+    AlarmKind.SEED_BIAS.value: _l(
+        "Over the last %(recent)d seeds (at least %(least)d), the mean signed deviation is "
+        "beyond %(share)s of the tolerance, either way.",
+        recent=drift.RECENT,
+        least=drift.BIAS_MIN,
+        share=str(drift.BIAS_SHARE),
+    ),
+}
 #: Figures of an alarm's evidence, by the drift rule's names.
 FIGURES = {
     "rule": _l("Rule"),
+    "mean_in_tolerances": _l("Mean signed deviation (in tolerances)"),
     "beyond": _l("Seeds beyond tolerance"),
     "of": _l("Of the last seeds"),
     "window": _l("Seeds looked at"),
     "mean": _l("Mean signed deviation (in tolerances)"),
-    "mean_in_tolerances": _l("Mean signed deviation (in tolerances)"),
     "threshold": _l("Threshold"),
     "tolerance": _l("Tolerance"),
 }
-#: Each alarm's rule in the reader's language: the evidence stores it in English, for the
-#: ledger and the exports, and the lead reads it here.
-RULES = {
-    AlarmKind.SEEDS_OFF.value: _l(
-        "At least %(n)d of the examiner's last %(recent)d seeds further than the question's "
-        "tolerance from the definitive mark.",
-        n=drift.OFF_COUNT,
-        recent=drift.RECENT,
-    ),
-    AlarmKind.SEED_BIAS.value: _l(
-        "Over the examiner's last %(recent)d seeds (at least %(least)d), the mean signed "
-        "deviation beyond %(share)s of the question's tolerance, one way.",
-        recent=drift.RECENT,
-        least=drift.BIAS_MIN,
-        share=drift.BIAS_SHARE,
-    ),
-}
+
+
+def _figure(value: object) -> str:
+    """An evidence figure for the reader: a number in the locale's form, other text as stored."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return str(value)
+    try:
+        return number(value)
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+def _decides(exam: ExamSession, account: Account) -> bool:
+    """The lead's forms are offered while quality control can be decided (intake, marking);
+    after that the pages are a record, and say so, rather than forms that are all refused."""
+    return account.id == exam.lead_id and exam.state in BUILDING
 
 
 def _group(exam: ExamSession, key: str) -> MarkingGroup:
@@ -131,7 +149,8 @@ def _overview(code: str, refused: dict[str, Any] | None = None) -> str:
         groups=groups,
         short=suspension.short_groups(db, exam),
         alarms=len(decisions.alarms(db, exam)),
-        is_lead=account.id == exam.lead_id,
+        is_lead=_decides(exam, account),
+        after_marking=exam.state not in BUILDING,
         status_names=STATUS,
         alarm_names=ALARMS,
         refused=refused or {},
@@ -165,7 +184,8 @@ def _builder(code: str, group: str, refused: dict[str, Any] | None = None) -> st
         draw=random.SystemRandom().randrange(10**9),
         image_url=lambda c: _image_url(exam, c),
         purpose_names=PURPOSES,
-        is_lead=account.id == exam.lead_id,
+        is_lead=_decides(exam, account),
+        after_marking=exam.state not in BUILDING,
         refused=refused or {},
     )
 
@@ -205,9 +225,7 @@ def add_item(code: str, group: str) -> Response | tuple[str, int]:
         _("%(kind)s added with the definitive mark %(v)s.", kind=PURPOSES[purpose], v=item.value),
         "ok",
     )
-    # Back to the sample the lead chose from: complete ones only stays complete ones only.
-    complete = "1" if form.get("complete") == "1" else None
-    return redirect(url_for("lead_quality.group_items", code=code, group=group, complete=complete))
+    return redirect(url_for("lead_quality.group_items", code=code, group=group))
 
 
 @bp.post("/groups/<group>/items/<handle>/<purpose>/retire")
@@ -349,9 +367,11 @@ def _inbox(code: str, refused: dict[str, Any] | None = None) -> str:
         exam=exam,
         alarms=shown,
         alarm_names=ALARMS,
-        figures=FIGURES,
         rules=RULES,
-        is_lead=account.id == exam.lead_id,
+        figures=FIGURES,
+        figure=_figure,
+        is_lead=_decides(exam, account),
+        after_marking=exam.state not in BUILDING,
         refused=refused or {},
     )
 

@@ -248,7 +248,7 @@ def suspend(lead: Person) -> None:
     page = lead.go(f"/lead/sessions/{CODE}/quality/alarms")
     with page.expect_navigation():
         page.locator("section.alarm").get_by_role("link", name="暂停…").click()
-    expect(page.locator("h1")).to_have_text("在 简答题 暂停 考评员e3")
+    expect(page.locator("h1")).to_have_text("暂停 考评员e3 在 简答题 的阅卷")
     then = page.locator(".consequences")
     expect(then).to_contain_text("在您恢复之前，其不能再在该组领取作答。")
     expect(then).to_contain_text("其在该组未关闭的 1 条警报随此决定关闭。")

@@ -129,6 +129,8 @@ def test_an_examiner_takes_the_qualification_set_fails_reviews_and_qualifies(
     assert started.status_code == 302 and started.location.endswith(url + "/mark")
     screen = e1.get(url + "/mark").get_data(as_text=True)
     assert "资格测试" in screen and "/qualification/held" in screen
+    # Once the set is marked, the way on is the result page, not a claim of live work.
+    assert f'id="result" href="{url}"' in screen and "查看我的结果" in screen
     items = e1.get(f"{API}/CKW-3/groups/short/qualification/held").json
     assert len(items) == 2 and all(HANDLE.fullmatch(i["response"]) for i in items)
     # The screen's "claim" on this page resumes the attempt and starts nothing.

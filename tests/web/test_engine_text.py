@@ -91,3 +91,18 @@ def test_a_refusal_named_inside_another_is_worded_too() -> None:
         session["lang"] = "zh_CN"
         worded = engine_text.word(outer)
     assert worded is not None and "s2 不是高级考评员" in worded and "面试记录 3" in worded
+
+
+def test_a_sessions_state_is_named_not_keyed() -> None:
+    """Quality control refused after marking: the lead reads 已核定, not 'reconciled'."""
+    error = MarkingError.coded(
+        "quality_not_marking",
+        "session %(session)s is %(state)s: quality control is done while it is marked",
+        session="C-1",
+        state="reconciled",
+    )
+    app = create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": "sqlite://"})
+    with app.test_request_context():
+        session["lang"] = "zh_CN"
+        worded = engine_text.word(error)
+    assert worded is not None and "已核定" in worded and "reconciled" not in worded

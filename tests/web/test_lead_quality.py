@@ -320,3 +320,68 @@ def test_the_office_is_told_a_register_reinstatement_leaves_the_leads_suspension
     row = overview[overview.index('id="group-short"') :]
     row = row[row.index('data-examiner="e6"') :]
     assert "已暂停" in row[: row.index("</tr>")]
+
+
+def test_the_inbox_words_the_drift_rules_evidence_in_chinese(world: World) -> None:
+    """The evidence is stored as the drift rule writes it (English rule text, its own figure
+    names); the inbox words the rule and names every figure in the reader's language."""
+    from marking.domain.rules import drift
+
+    world.session("LQ-11", n=1)
+    seeds = [
+        drift.SeedMark(n, Decimal("6.5"), Decimal("1.5"), Decimal("2"), Decimal("0.5"))
+        for n in range(6)
+    ]
+    with world.tx() as db:
+        exam = get_session(db, "LQ-11")
+        short = next(g for g in exam.groups if g.key == "short")
+        e1 = db.scalar(select(Account).where(Account.username == "e1"))
+        assert e1 is not None
+        for alarm in drift.alarms(seeds):
+            db.add(
+                CheckAlarm(
+                    session_id=exam.id,
+                    group_id=short.id,
+                    examiner_id=e1.id,
+                    kind=AlarmKind(alarm.kind),
+                    evidence=alarm.evidence,
+                )
+            )
+    inbox = page(world.client("lead"), "/lead/sessions/LQ-11/quality/alarms")
+    shown = re.sub(r"<[^>]+>", " ", inbox)
+    assert "最近 10 份样卷中至少 3 份超出该题允许误差" in shown
+    assert "平均有向偏差" in shown and "超出允差" in shown
+    for english in ("seeds beyond", "mean signed", "mean_in_tolerances", "-5.0"):
+        assert english not in shown
+
+
+def test_rates_and_the_pass_mark_read_as_percentages(world: World) -> None:
+    """session.toml's fractions (0.05, 0.67) are shown as 5 %, 67 %, to the lead and to the
+    examiner about to take the set, who is told what it takes to qualify."""
+    world.session("LQ-12", n=1)
+    with world.tx() as db:
+        exam = get_session(db, "LQ-12")
+        short = next(g for g in exam.groups if g.key == "short")
+        short.qualification_size = 3
+        short.qualification_within = Decimal("0.67")
+    overview = re.sub(r"<[^>]+>", "", page(world.client("lead"), "/lead/sessions/LQ-12/quality/"))
+    assert "允差内比例达 67% 即通过" in overview and "样卷比例 5%" in overview
+    assert "回评比例 1%" in overview and "0.05" not in overview
+    taking = page(world.client("e1"), "/examiner/sessions/LQ-12/groups/short/qualification")
+    assert "共 3 份作答" in taking and "至少达到 67%" in taking
+
+
+def test_after_marking_the_pages_are_a_record_without_forms(world: World) -> None:
+    """Once the session is reconciled every decision is refused; the pages say so up front
+    instead of offering forms that answer '状态为 reconciled'."""
+    from marking.store.models import SessionState
+
+    world.session("LQ-13", n=1)
+    with world.tx() as db:
+        get_session(db, "LQ-13").state = SessionState.RECONCILED
+    lead = world.client("lead")
+    for path in ("/", "/alarms", "/groups/short"):
+        shown = page(lead, "/lead/sessions/LQ-13/quality" + path)
+        assert "场次 LQ-13 已核定" in shown and "本页现仅作记录" in shown, path
+        for action in ("/suspend", "/qualify", "/items", "/close", "/retire"):
+            assert action not in shown, (path, action)
