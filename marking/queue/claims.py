@@ -155,7 +155,15 @@ def claim(
         from marking.quality.checks import mix_in
 
         items = mix_in(
-            db, exam, examiner, items, checked, now=now, expires=expires, rng=rng or _SYSTEM_RANDOM
+            db,
+            exam,
+            examiner,
+            items,
+            checked,
+            now=now,
+            expires=expires,
+            rng=rng or _SYSTEM_RANDOM,
+            size=size,
         )
     if not items:
         rooms = _rooms(db, exam, examiner)
