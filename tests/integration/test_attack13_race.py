@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from marking.people.accounts import get_account
 from marking.quality import qualification
 from marking.queue.claims import Claimed
-from marking.setup.assignment import approve_scheme
+from marking.setup.assignment import approve_scheme, assign
 from marking.setup.sessions import get_session
 from marking.store import schema
 from marking.store.db import session_factory, transaction
@@ -30,7 +30,7 @@ def test_two_starts_at_once_open_one_attempt(fresh_db: FreshDatabase, tmp_path: 
         tiny = f.tiny_session(db, tmp_path, "AR-1", n=6, examiners=("e1", "e2"), open_groups=False)
         exam = tiny.exam
         short = next(g for g in exam.groups if g.key == "short")
-        f.assign(db, exam, short, ["e1", "e2"], actor=f.ACTOR, lead="lead")
+        assign(db, exam, short, ["e1", "e2"], actor=f.ACTOR, lead="lead")
         short.qualification_size, short.qualification_within = 2, Decimal("1")
         db.flush()
         qualification_set(db, exam, "short", 2)
