@@ -34,7 +34,6 @@ from sqlalchemy import (
     BigInteger,
     Integer,
     bindparam,
-    delete,
     exists,
     insert,
     select,
@@ -48,6 +47,7 @@ from marking.audit import ledger
 from marking.domain.rules.schedule import first_due, schedule, window
 from marking.errors import NotFound, StateError
 from marking.quality.alarms import raise_alarms
+from marking.quality.batches import trim
 from marking.queue.claims import Checked, Claimed, describe, masked
 from marking.queue.leases import LeaseLost, lost
 from marking.queue.marks import validate_mark
@@ -223,7 +223,7 @@ def mix_in(
     size: int | None = None,
 ) -> list[Claimed]:
     """The batch with the checks due in it mixed in at their positions (see the module),
-    no longer than ``size``: see ``_trim``."""
+    no longer than ``size`` (``batches.trim``)."""
     inserts: list[tuple[int, Claimed]] = []  # (position in the batch, check)
     conn = db.connection()  # Core statements, as the rest of a claim: no ORM on this path
     for key, group in checked.items():
@@ -266,70 +266,8 @@ def mix_in(
     for position, check in sorted(inserts, key=lambda p: p[0], reverse=True):
         mixed.insert(position, check)
     if size is not None and len(mixed) > size:
-        mixed = _trim(db, examiner, mixed, size, checked, expires)
+        mixed = trim(db, examiner, mixed, size, checked, expires)
     return mixed  # claim() masks script codes during a revision, checks' as live ones
-
-
-def _trim(
-    db: Session,
-    examiner: Account,
-    mixed: list[Claimed],
-    size: int,
-    checked: Mapping[str, Checked],
-    expires: dt.datetime,
-) -> list[Claimed]:
-    """The batch cut back to the ``size`` asked for. A batch longer than asked would say it
-    holds a check (claiming one at a time, a batch of two would be a check and a live
-    response, the check first). The live responses at its end are given back as never taken
-    (their leases removed, their hold and the examiner's count undone); the checks beyond
-    ``size`` when even that is not enough (a seed and a 回评 due in a batch of one) are
-    removed too and stay owed."""
-    conn = db.connection()
-    cut = list(mixed)
-    dropped: list[Claimed] = []
-    for n in range(len(cut) - 1, -1, -1):  # live ones first, from the end
-        if len(cut) <= size:
-            break
-        if cut[n].check_id is None:
-            dropped.append(cut.pop(n))
-    while len(cut) > size:  # then checks, from the end
-        dropped.append(cut.pop())
-    live = [d for d in dropped if d.check_id is None]
-    if live:
-        ids = [d.response_id for d in live]
-        conn.execute(
-            delete(Lease).where(
-                Lease.response_id.in_(ids),
-                Lease.examiner_id == examiner.id,
-                Lease.state == LeaseState.HELD,
-                Lease.expires_at == expires,
-            )
-        )
-        conn.execute(update(Response).where(Response.id.in_(ids)).values(held=Response.held - 1))
-    owed: dict[int, set[str]] = {}
-    gone = [d.check_id for d in dropped if d.check_id is not None]
-    if gone:
-        for group_id, purpose in conn.execute(
-            select(CheckMark.group_id, CheckMark.purpose).where(CheckMark.id.in_(gone))
-        ):
-            field = "seed_due" if CheckPurpose(purpose) is CheckPurpose.SEED else "remark_due"
-            owed.setdefault(group_id, set()).add(field)
-        conn.execute(delete(CheckMark).where(CheckMark.id.in_(gone)))
-    for key, group in checked.items():
-        n = sum(1 for d in live if d.group == key)
-        if n or group.group_id in owed:
-            values: dict[str, Any] = {"handed": Assignment.handed - n}
-            for field in owed.get(group.group_id, ()):  # due now: goes with the next batch
-                values[field] = Assignment.handed - n
-            conn.execute(
-                update(Assignment)
-                .where(
-                    Assignment.group_id == group.group_id,
-                    Assignment.examiner_id == examiner.id,
-                )
-                .values(**values)
-            )
-    return cut
 
 
 def _hand_out(
