@@ -225,7 +225,9 @@ def add_item(code: str, group: str) -> Response | tuple[str, int]:
         _("%(kind)s added with the definitive mark %(v)s.", kind=PURPOSES[purpose], v=item.value),
         "ok",
     )
-    return redirect(url_for("lead_quality.group_items", code=code, group=group))
+    # Back to the sample the lead chose from: complete ones only stays complete ones only.
+    complete = "1" if form.get("complete") == "1" else None
+    return redirect(url_for("lead_quality.group_items", code=code, group=group, complete=complete))
 
 
 @bp.post("/groups/<group>/items/<handle>/<purpose>/retire")

@@ -99,15 +99,16 @@ def set_problem(db: Session, group: MarkingGroup) -> MarkingError | None:
 
 
 def _assignment(
-    db: Session, exam: ExamSession, examiner: Account, group: MarkingGroup
+    db: Session, exam: ExamSession, examiner: Account, group: MarkingGroup, *, lock: bool = False
 ) -> Assignment:
     if group.session_id != exam.id:
         raise NotFound(f"no group {group.key} in session {exam.code}")
-    found = db.scalar(
-        select(Assignment).where(
-            Assignment.group_id == group.id, Assignment.examiner_id == examiner.id
-        )
+    query = select(Assignment).where(
+        Assignment.group_id == group.id, Assignment.examiner_id == examiner.id
     )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    found = db.scalar(query)
     if found is None:
         raise NotFound(f"{examiner.username} is not assigned to group {group.key}")
     return found
@@ -219,7 +220,9 @@ def start_qualification(
     if not exam.marking_open:
         raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
     now = now or utcnow()
-    assignment = _assignment(db, exam, examiner, group)
+    # Locked: two starts at once (two tabs, a double click) would both open attempt n + 1
+    # and the second fail on the unique check; the second now waits and resumes the first's.
+    assignment = _assignment(db, exam, examiner, group, lock=True)
     if group.qualification_size is None:
         raise StateError.coded(
             "qualification_none", "group %(group)s has no qualification set", group=group.name

@@ -26,17 +26,24 @@ def examiner_home(db: Session, account: Account) -> list[dict[str, Any]]:
     ]
 
 
+def _in_handle_order(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Responses and checks in the order of their handles: pseudorandom (a block cipher's
+    output), and the same in a claim's answer and on every reload. Any other pair of orders
+    lets the examiner compare the two and find the one item that moved, the check."""
+    return sorted(items, key=lambda item: str(item["response"]))
+
+
 def held(db: Session, exam: ExamSession, account: Account) -> list[dict[str, Any]]:
-    """What the examiner holds, live responses and the seeds and 回评 of their batches alike
-    (each check among the live ones at a place its id fixes, not at the end)."""
-    items = views.held_by(db, exam, account)
-    for check in checks.held_checks(db, exam, account):
-        items.insert(check.check_id % (len(items) + 1) if check.check_id else 0, check)
-    return [addressed(exam, c) for c in items]
+    """What the examiner holds, live responses and the seeds and 回评 of their batches alike,
+    in handle order as the claim gave them."""
+    items = [*views.held_by(db, exam, account), *checks.held_checks(db, exam, account)]
+    return _in_handle_order([addressed(exam, c) for c in items])
 
 
 def claim(db: Session, exam: ExamSession, account: Account, size: int) -> list[dict[str, Any]]:
-    return [addressed(exam, c) for c in claims.claim(db, exam, account, size=size)]
+    return _in_handle_order(
+        [addressed(exam, c) for c in claims.claim(db, exam, account, size=size)]
+    )
 
 
 def submit(
