@@ -33,14 +33,12 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Integer,
     bindparam,
     exists,
     insert,
     select,
     true,
-    union_all,
     update,
 )
 from sqlalchemy.orm import Session
@@ -49,6 +47,7 @@ from marking.audit import ledger
 from marking.domain.rules.schedule import first_due, schedule, window
 from marking.errors import NotFound, StateError
 from marking.quality.alarms import raise_alarms
+from marking.quality.seeds import seed_for
 from marking.queue.claims import Checked, Claimed, describe, masked
 from marking.queue.leases import LeaseLost, lost
 from marking.queue.marks import validate_mark
@@ -65,20 +64,17 @@ from marking.store.models import (
     MarkWithdrawal,
     Question,
     Response,
-    ResponseState,
     effective_value,
     utcnow,
 )
 from marking.store.models.checks import (
     AlarmKind,
-    CheckItem,
     CheckMark,
     CheckPurpose,
     CheckState,
 )
 
 REMARK_RECENT = 10  # a 回评 is never one of the examiner's last 10 marks in the group
-SEED_PROBE = 8  # seeds probed at once for one the examiner has not met
 
 
 class CheckLost(LeaseLost, StateError):
@@ -97,40 +93,6 @@ _COUNT = (
 
 _ME = bindparam("me", type_=Integer)
 _GROUP = bindparam("g", type_=Integer)
-# Seeds of a group in force whose response is no longer open (a handful per group).
-# Statements built once: a claim runs them.
-SEEDS = (
-    select(CheckItem.id, CheckItem.response_id, CheckItem.value)
-    .join(Response, Response.id == CheckItem.response_id)
-    .where(
-        CheckItem.group_id == _GROUP,
-        CheckItem.purpose == CheckPurpose.SEED,
-        CheckItem.retired_at.is_(None),
-        Response.state.in_([ResponseState.FINAL, ResponseState.ARBITRATION]),
-    )
-    .order_by(CheckItem.id)
-)
-# A few of them in an order the claim's randomness draws: response id times a random
-# multiplier modulo a prime, a fresh permutation each time (an added key would only rotate
-# one fixed order, and the seeds an examiner met would cluster in it). Integer arithmetic,
-# alike on SQLite and PostgreSQL; reproducible with a seeded ``rng``.
-_PRIME = 4294967291
-_SALT = bindparam("salt", type_=BigInteger)
-SOME_SEEDS = (
-    SEEDS.order_by(None)
-    .order_by((CheckItem.response_id * _SALT) % _PRIME, CheckItem.id)
-    .limit(SEED_PROBE)
-)
-# Which of those responses the examiner marked, held or was shown (as any check): probed by
-# response through each table's response index, never a scan of the examiner's history.
-_AMONG: Any = bindparam("ids", expanding=True)
-SEEN = union_all(
-    select(Mark.response_id).where(Mark.response_id.in_(_AMONG), Mark.examiner_id == _ME),
-    select(Lease.response_id).where(Lease.response_id.in_(_AMONG), Lease.examiner_id == _ME),
-    select(CheckMark.response_id).where(
-        CheckMark.response_id.in_(_AMONG), CheckMark.examiner_id == _ME
-    ),
-)
 # The examiner's marks in a group, found through their submitted leases (an index on the
 # lease's examiner and state; ``mark`` has none by examiner).
 _THEIRS = (
@@ -181,34 +143,6 @@ _DISPLACED = (
     )
     .values(state=LeaseState.RELEASED)
 )
-
-
-def _seed(db: Session, group_id: int, examiner_id: int, rng: random.Random) -> Any:
-    """A seed the examiner may be shown now (id, response, definitive mark), or None."""
-    conn = db.connection()
-    # A few in a random order first: an examiner has met few of a group's seeds, so one of
-    # them almost always will do (reading and probing every seed would cost more than a mark).
-    salt = rng.randrange(1, _PRIME)
-    some = conn.execute(SOME_SEEDS, {"g": group_id, "salt": salt}).all()
-    found = _fresh(conn, some, examiner_id)
-    if found is not None or len(some) < SEED_PROBE:
-        return found
-    rows = list(conn.execute(SEEDS, {"g": group_id}).all())
-    rng.shuffle(rows)
-    for start in range(0, len(rows), 4 * SEED_PROBE):
-        found = _fresh(conn, rows[start : start + 4 * SEED_PROBE], examiner_id)
-        if found is not None:
-            return found
-    return None
-
-
-def _fresh(conn: Any, rows: Any, examiner_id: int) -> Any:
-    """The first of these seeds whose response the examiner never met, or None."""
-    if not rows:
-        return None
-    ids = [r.response_id for r in rows]
-    seen = set(conn.execute(SEEN, {"ids": ids, "me": examiner_id}).scalars())
-    return next((r for r in rows if r.response_id not in seen), None)
 
 
 def _remark(db: Session, group_id: int, examiner_id: int, rng: random.Random) -> Any:
@@ -302,7 +236,7 @@ def _hand_out(
     """A seed or a 回评 held by the examiner under the batch's expiry, as they see it."""
     item_id = mark_id = None
     if purpose is CheckPurpose.SEED:
-        found = _seed(db, group_id, examiner.id, rng)
+        found = seed_for(db, group_id, examiner.id, rng)
         if found is None:
             return None
         item_id, response_id, expected = found
