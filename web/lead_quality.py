@@ -315,14 +315,17 @@ def suspend(code: str, group: str, username: str) -> Response | tuple[str, int]:
     return redirect(url_for("lead_quality.overview", code=code) + f"#group-{group}")
 
 
-@bp.post("/groups/<group>/examiners/<username>/reinstate")
-@require(*LEADS)
-def reinstate(code: str, group: str, username: str) -> Response | tuple[str, int]:
+def _on_examiner(
+    code: str, group: str, username: str, form: str, act: Any, done: Any
+) -> Response | tuple[str, int]:
+    """One of the lead's decisions on an examiner in a group, with a reason (``act``: the
+    engine's function), back on the overview: the refusal beside its form, or ``done``
+    (the flash, given the examiner's name and the group's) once it is recorded."""
     exam, account = _only_lead(code)
     mgroup = _group(exam, group)
     examiner = _examiner(exam, mgroup, username)
     try:
-        suspension.reinstate(
+        act(
             get_db(),
             exam,
             account,
@@ -331,34 +334,35 @@ def reinstate(code: str, group: str, username: str) -> Response | tuple[str, int
             reason=request.form.get("reason", ""),
         )
     except MarkingError as exc:
-        where = refusal(exc, form="reinstate", group=group, user=username)
-        return _overview(code, where), 422
-    name = examiner.name or examiner.username
-    flash(_("%(user)s reinstated on %(g)s.", user=name, g=mgroup.name), "ok")
+        return _overview(code, refusal(exc, form=form, group=group, user=username)), 422
+    flash(done(examiner.name or examiner.username, mgroup.name), "ok")
     return redirect(url_for("lead_quality.overview", code=code) + f"#group-{group}")
+
+
+@bp.post("/groups/<group>/examiners/<username>/reinstate")
+@require(*LEADS)
+def reinstate(code: str, group: str, username: str) -> Response | tuple[str, int]:
+    return _on_examiner(
+        code,
+        group,
+        username,
+        "reinstate",
+        suspension.reinstate,
+        lambda user, g: _("%(user)s reinstated on %(g)s.", user=user, g=g),
+    )
 
 
 @bp.post("/groups/<group>/examiners/<username>/qualify")
 @require(*LEADS)
 def qualify(code: str, group: str, username: str) -> Response | tuple[str, int]:
-    exam, account = _only_lead(code)
-    mgroup = _group(exam, group)
-    examiner = _examiner(exam, mgroup, username)
-    try:
-        decisions.override_qualification(
-            get_db(),
-            exam,
-            account,
-            examiner=examiner,
-            group=mgroup,
-            reason=request.form.get("reason", ""),
-        )
-    except MarkingError as exc:
-        where = refusal(exc, form="qualify", group=group, user=username)
-        return _overview(code, where), 422
-    name = examiner.name or examiner.username
-    flash(_("%(user)s qualified on %(g)s by your decision.", user=name, g=mgroup.name), "ok")
-    return redirect(url_for("lead_quality.overview", code=code) + f"#group-{group}")
+    return _on_examiner(
+        code,
+        group,
+        username,
+        "qualify",
+        decisions.override_qualification,
+        lambda user, g: _("%(user)s qualified on %(g)s by your decision.", user=user, g=g),
+    )
 
 
 def _inbox(code: str, refused: dict[str, Any] | None = None) -> str:
