@@ -251,7 +251,7 @@ def test_drifting_erratic_and_biased_examiners_raise_alarms_within_the_seeds_the
         committed,
         tmp_path,
         "SIM-3",
-        n=100,
+        n=160,  # enough work that d1 meets several seeds after the drift at 40
         examiners=("b1", "d1", "s1", "s2", "x1"),
         group="seed_rate = 0.5\nremark_rate = 0.1",
     )
