@@ -62,6 +62,7 @@ import json
 import multiprocessing
 import queue as queue_module
 import shutil
+import statistics
 import tempfile
 import time
 import uuid
@@ -390,8 +391,50 @@ def check_database(target: dict[str, Any], session_id: int) -> dict[str, Any]:
 # --- report -------------------------------------------------------------------------------------
 
 
+def combined(results: list[dict[str, Any]]) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """Each (database, workers, batch, method) as one result over its rounds: the median
+    rate and the rates of every round; ``on_off``: the median of the rounds' checks-on over
+    checks-off ratios (each round's pair measured back to back)."""
+    rounds: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for r in results:
+        rounds.setdefault((r["database"], r["workers"], r["batch"], r["method"]), []).append(r)
+    out = {}
+    for key, found in rounds.items():
+        first = found[0]
+        out[key] = {
+            **first,
+            "marks_per_s": statistics.median(r["marks_per_s"] for r in found),
+            "rounds": [r["marks_per_s"] for r in found],
+            **{
+                field: sum(r[field] for r in found)
+                for field in ("claims", "empty_claims", "lease_lost", "error_count")
+            },
+            "marks_total": sum(r["marks_total"] for r in found),
+            "checks_total": sum(r["checks_total"] for r in found),
+            "problem": any(
+                not r["check"]["ok"] or r["error_count"] or r["reported"] != r["workers"]
+                for r in found
+            ),
+        }
+    for (database, workers, batch, method), on in out.items():
+        off = out.get((database, workers, batch, "blindmark"))
+        if method != "checks" or off is None:
+            continue
+        by_round = {
+            r["round"]: r["marks_per_s"] for r in rounds[database, workers, batch, "blindmark"]
+        }
+        ratios = [
+            r["marks_per_s"] / by_round[r["round"]]
+            for r in rounds[database, workers, batch, "checks"]
+            if by_round.get(r["round"])
+        ]
+        on["on_off_rounds"] = ratios
+        on["on_off"] = statistics.median(ratios) if ratios else float("nan")
+    return out
+
+
 def table(results: list[dict[str, Any]]) -> str:
-    by_key = {(r["database"], r["workers"], r["batch"], r["method"]): r for r in results}
+    by_key = combined(results)
     lines = [
         f"{'database':<9}{'workers':>8}{'batch':>6}{'blindmark/s':>13}{'baseline/s':>12}"
         f"{'ratio':>7}{'claims':>8}{'busy':>6}  notes"
@@ -408,7 +451,7 @@ def table(results: list[dict[str, Any]]) -> str:
         for r in (mine, base):
             if r is None:
                 continue
-            if not r["check"]["ok"] or r["error_count"] or r["reported"] != r["workers"]:
+            if r["problem"]:
                 notes.append(f"{r['method']}: PROBLEM")
             if r["lease_lost"]:
                 notes.append(f"{r['method']}: {r['lease_lost']} lease lost")
@@ -421,9 +464,10 @@ def table(results: list[dict[str, Any]]) -> str:
         )
         checked = by_key.get((database, workers, batch, "checks"))
         if checked and mine and mine["marks_per_s"]:
+            rounds = ", ".join(f"{x:.2f}" for x in checked["on_off_rounds"])
             notes.append(
                 f"checks on: {checked['marks_per_s']:,.0f}/s "
-                f"({checked['marks_per_s'] / mine['marks_per_s']:.2f} of off; "
+                f"({checked['on_off']:.2f} of off, median of rounds [{rounds}]; "
                 f"{checked['checks_total']} checks of {checked['marks_total']} items)"
             )
         lines.append(
@@ -438,7 +482,7 @@ def table(results: list[dict[str, Any]]) -> str:
 
 def verdicts(results: list[dict[str, Any]]) -> list[str]:
     out = []
-    by_key = {(r["database"], r["workers"], r["batch"], r["method"]): r for r in results}
+    by_key = combined(results)
     for (database, workers, batch, method), r in by_key.items():
         if method != "blindmark" or database != "postgres" or workers != 8:
             continue
@@ -451,11 +495,11 @@ def verdicts(results: list[dict[str, Any]]) -> list[str]:
         base = by_key.get((database, workers, batch, "baseline"))
         checked = by_key.get((database, workers, batch, "checks"))
         if method == "blindmark" and checked is not None and r["marks_per_s"]:
-            on_off = checked["marks_per_s"] / r["marks_per_s"]
+            on_off = checked["on_off"]
             out.append(
                 f"{'PASS' if on_off >= TARGET_CHECKS_RATIO else 'FAIL'} {database}, {workers} "
-                f"workers, batch {batch}: seeds and 回评 on at {on_off:.2f} of off "
-                f"(target >= {TARGET_CHECKS_RATIO})"
+                f"workers, batch {batch}: seeds and 回评 on at {on_off:.2f} of off, median of "
+                f"{len(checked['on_off_rounds'])} round(s) (target >= {TARGET_CHECKS_RATIO})"
             )
         if method != "blindmark" or base is None or not base["marks_per_s"]:
             continue
@@ -484,12 +528,14 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 for w in workers:
                     for b in batches:
-                        for method in methods:
-                            results.append(
-                                measure(
+                        # Rounds alternate the methods' order (off, on; on, off; ...), so a
+                        # machine that grows busier or quieter meanwhile weighs on both alike.
+                        for r in range(args.rounds):
+                            for method in methods if r % 2 == 0 else methods[::-1]:
+                                result = measure(
                                     template, built, method=method, workers=w, batch=b, args=args
                                 )
-                            )
+                                results.append({**result, "round": r})
             finally:
                 template.drop()
     finally:
@@ -551,6 +597,12 @@ def _arguments(
     parser.add_argument("--out", type=Path)
     parser.add_argument("--workdir", type=Path, help="SQLite files and batch (system temp)")
     parser.add_argument("--profile", action="store_true", help="cProfile the first worker")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure each method this many times, alternating their order; medians reported",
+    )
     parser.add_argument("--max-busy", type=float, default=0.5)
     parser.add_argument(
         "--idle-timeout", type=float, help="longest wait for an idle machine (10; quick 0)"
