@@ -33,10 +33,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    Integer,
     bindparam,
-    exists,
-    insert,
     select,
     true,
     update,
@@ -47,24 +44,19 @@ from marking.audit import ledger
 from marking.domain.rules.schedule import first_due, schedule, window
 from marking.errors import NotFound, StateError
 from marking.quality.alarms import raise_alarms
-from marking.quality.seeds import seed_for
+from marking.quality.handout import DUE_FIELD, DUES, Batch, Place, hand_out
 from marking.queue.claims import Checked, Claimed, describe, masked
 from marking.queue.leases import LeaseLost, lost
 from marking.queue.marks import validate_mark
-from marking.queue.statements import FREE, _DriverStatement, decimals
+from marking.queue.statements import _DriverStatement, decimals
 from marking.store.db import to_milli
 from marking.store.models import (
     Account,
     Assignment,
     ExamSession,
-    Lease,
-    LeaseState,
     LedgerEntry,
-    Mark,
-    MarkWithdrawal,
     Question,
     Response,
-    effective_value,
     utcnow,
 )
 from marking.store.models.checks import (
@@ -73,8 +65,6 @@ from marking.store.models.checks import (
     CheckPurpose,
     CheckState,
 )
-
-REMARK_RECENT = 10  # a 回评 is never one of the examiner's last 10 marks in the group
 
 
 class CheckLost(LeaseLost, StateError):
@@ -91,70 +81,6 @@ _COUNT = (
 )
 
 
-_ME = bindparam("me", type_=Integer)
-_GROUP = bindparam("g", type_=Integer)
-# The examiner's marks in a group, found through their submitted leases (an index on the
-# lease's examiner and state; ``mark`` has none by examiner).
-_THEIRS = (
-    select(Mark.id, Mark.response_id, effective_value())
-    .select_from(Lease)
-    .join(Mark, (Mark.response_id == Lease.response_id) & (Mark.examiner_id == Lease.examiner_id))
-    .join(Response, Response.id == Lease.response_id)
-    .where(
-        Lease.examiner_id == _ME,
-        Lease.state == LeaseState.SUBMITTED,
-        Response.group_id == _GROUP,
-    )
-)
-_RECENT_CUT = (
-    _THEIRS.with_only_columns(Mark.id)
-    .order_by(Mark.id.desc())
-    .limit(1)
-    .offset(REMARK_RECENT - 1)
-    .scalar_subquery()
-)
-# The marks a 回评 may show: in force, not among their last REMARK_RECENT in the group, not
-# shown as a 回评 before.
-REMARKABLE = (
-    _THEIRS.with_only_columns(Mark.id)
-    .where(
-        Mark.id < _RECENT_CUT,
-        ~exists().where(MarkWithdrawal.mark_id == Mark.id),
-        ~exists().where(
-            CheckMark.examiner_id == _ME,
-            CheckMark.response_id == Mark.response_id,
-            CheckMark.purpose == CheckPurpose.REMARK,
-        ),
-    )
-    .order_by(Mark.id)
-)
-_REMARK_OF = select(Mark.id, Mark.response_id, effective_value()).where(
-    Mark.id == bindparam("m_id")
-)
-_NEW_CHECK = insert(CheckMark).returning(CheckMark.id)
-_DUES = update(Assignment).where(Assignment.id == bindparam("a_id"))
-# The live response a check displaced from the batch, let go as if handed back at once.
-_DISPLACED = (
-    update(Lease)
-    .where(
-        Lease.response_id == bindparam("r"),
-        Lease.examiner_id == _ME,
-        Lease.state == LeaseState.HELD,
-    )
-    .values(state=LeaseState.RELEASED)
-)
-
-
-def _remark(db: Session, group_id: int, examiner_id: int, rng: random.Random) -> Any:
-    """One of the examiner's own marks for a 回评 (mark id, response, value in force), or
-    None."""
-    conn = db.connection()
-    ids = conn.execute(REMARKABLE, {"g": group_id, "me": examiner_id}).scalars().all()
-    if not ids:
-        return None
-    return conn.execute(_REMARK_OF, {"m_id": rng.choice(ids)}).first()
-
-
 def mix_in(
     db: Session,
     exam: ExamSession,
@@ -167,14 +93,15 @@ def mix_in(
     rng: random.Random,
 ) -> list[Claimed]:
     """The batch with the checks due in it mixed in at their positions (see the module)."""
-    inserts: list[tuple[int, Claimed]] = []  # (position in the batch, check)
+    mixed = list(items)
+    batch = Batch(exam.id, examiner.id, now, expires, rng)
     taken: set[int] = set()
     conn = db.connection()  # Core statements, as the rest of a claim: no ORM on this path
     for key, group in checked.items():
         positions = [i for i, item in enumerate(items) if item.group == key]
         row = conn.execute(_COUNT, {"g": group.group_id, "me": examiner.id, "n": group.count}).one()
         before = row.handed - group.count
-        dues: dict[str, int | None] = {}
+        first: dict[str, int] = {}  # a purpose's first due, set now: written unless moved on
         for purpose, rate, due in (
             (CheckPurpose.SEED, group.seed_rate, row.seed_due),
             (CheckPurpose.REMARK, group.remark_rate, row.remark_due),
@@ -182,92 +109,38 @@ def mix_in(
             width = window(rate)
             if not width:
                 continue
-            field = "seed_due" if purpose is CheckPurpose.SEED else "remark_due"
             if due is None:
-                due = first_due(before, width, rng)
-                dues[field] = due
+                due = first[DUE_FIELD[purpose]] = first_due(before, width, rng)
 
             def give(
                 at: int,
+                following: int,
                 purpose: CheckPurpose = purpose,
-                gid: int = group.group_id,
                 positions: list[int] = positions,
+                assignment: int = row.id,
+                group_id: int = group.group_id,
+                first: dict[str, int] = first,
             ) -> bool:
                 # Its place, or (a seed and a 回评 due at one place) the next free one.
                 free = [p for p in positions[at:] + positions[:at] if p not in taken]
                 if not free:
                     return False  # owed to the next batch
-                check = _hand_out(db, exam, examiner, gid, purpose, now, expires, rng)
+                # It takes the place of the live response there, which goes back to the
+                # queue: the batch keeps the size asked for and the group's hold limit, so
+                # neither its length nor the count held says that it holds a check.
+                place = Place(assignment, group_id, mixed[free[0]].response_id, following)
+                check = hand_out(db, batch, purpose, place)
                 if check is None:
                     return False  # owed: handed out with a later batch, once one can be
                 taken.add(free[0])
-                inserts.append((free[0], check))
+                mixed[free[0]] = check
+                first.pop(DUE_FIELD[purpose], None)  # the schedule moved on, and was written
                 return True
 
-            after = schedule(due, before, group.count, width, rng, give)
-            if after != due:
-                dues[field] = after
-        if dues:
-            conn.execute(_DUES.values(**dues), {"a_id": row.id})
-    if not inserts:
-        return items
-    # A check takes the place of the live response at its position, which goes back to the
-    # queue: the batch keeps the size asked for and the group's hold limit, so neither its
-    # length nor the count held says that it holds a check.
-    mixed = list(items)
-    for position, check in inserts:
-        displaced = mixed[position]
-        conn.execute(_DISPLACED, {"r": displaced.response_id, "me": examiner.id})
-        conn.execute(FREE, {"r_id": displaced.response_id, "r_count": 1})
-        mixed[position] = check
+            schedule(due, before, group.count, width, rng, give)
+        if first:
+            conn.execute(DUES.values(**first), {"a_id": row.id})
     return mixed  # claim() masks script codes during a revision, checks' as live ones
-
-
-def _hand_out(
-    db: Session,
-    exam: ExamSession,
-    examiner: Account,
-    group_id: int,
-    purpose: CheckPurpose,
-    now: dt.datetime,
-    expires: dt.datetime,
-    rng: random.Random,
-) -> Claimed | None:
-    """A seed or a 回评 held by the examiner under the batch's expiry, as they see it."""
-    item_id = mark_id = None
-    if purpose is CheckPurpose.SEED:
-        found = seed_for(db, group_id, examiner.id, rng)
-        if found is None:
-            return None
-        item_id, response_id, expected = found
-    else:
-        found = _remark(db, group_id, examiner.id, rng)
-        if found is None:
-            return None
-        mark_id, response_id, expected = found
-    check_id = (
-        db.connection()
-        .execute(
-            _NEW_CHECK,
-            {
-                "session_id": exam.id,
-                "group_id": group_id,
-                "examiner_id": examiner.id,
-                "purpose": purpose,
-                "item_id": item_id,
-                "response_id": response_id,
-                "mark_id": mark_id,
-                "attempt": 1,
-                "expected": expected,
-                "state": CheckState.HELD,
-                "claimed_at": now,
-                "expires_at": expires,
-            },
-        )
-        .scalar_one()
-    )
-    (item,) = describe(db, [response_id], expires_at=expires)
-    return replace(item, check_id=check_id)
 
 
 def shown(db: Session, check: CheckMark) -> Claimed:

@@ -17,6 +17,7 @@ from marking.audit.verify import verify
 from marking.errors import MarkingError, NotFound, StateError
 from marking.quality import checks, qualification
 from marking.quality.items import add_item
+from marking.quality.remarks import REMARK_RECENT
 from marking.queue.claims import Claimed, claim
 from marking.queue.marks import InvalidMark, submit_mark
 from marking.setup.assignment import approve_scheme
@@ -244,7 +245,7 @@ def test_remarks_are_the_examiners_own_earlier_marks_shown_blind(
                         Response.group_id == check.group_id,
                     )
                 )
-                assert newer is not None and newer >= checks.REMARK_RECENT
+                assert newer is not None and newer >= REMARK_RECENT
                 # Blind: what is shown is the response, nothing of the first mark.
                 assert "value" not in Claimed.__dataclass_fields__
                 checks.submit_check(

@@ -98,7 +98,7 @@ def test_the_schedule_puts_one_check_in_every_block(
         if due is None:
             due = first_due(handed, width, rng)
 
-        def give(at: int, handed: int = handed) -> bool:
+        def give(at: int, _following: int, handed: int = handed) -> bool:
             positions.append(handed + at)
             return True
 
@@ -114,10 +114,10 @@ def test_an_owed_check_goes_in_as_soon_as_one_can_be_given_and_is_caught_up_once
     rng = random.Random(3)
     due = first_due(0, 10, rng)
     # Nothing to give for 35 live responses: the check stays owed, its due unchanged.
-    assert schedule(due, 0, 35, 10, rng, lambda _at: False) == due
+    assert schedule(due, 0, 35, 10, rng, lambda _at, _following: False) == due
     given: list[int] = []
 
-    def give(at: int) -> bool:
+    def give(at: int, _following: int) -> bool:
         given.append(at)
         return True
 

@@ -43,13 +43,15 @@ def schedule(
     count: int,
     width: int,
     rng: random.Random,
-    give: Callable[[int], bool],
+    give: Callable[[int, int], bool],
 ) -> int:
     """Hand the checks due among a batch's ``count`` live responses (handed from ``before``
-    on): ``give(at)`` hands one before the ``at``-th, False when none can be given (then it
-    stays owed). Returns where the next one is due."""
+    on): ``give(at, following)`` hands one before the ``at``-th and, if it can, records that
+    the next one is due at ``following``; False when none can be given (then it stays owed).
+    Returns where the next one is due."""
     while (at := slot(due, before, count)) is not None:
-        if not give(at):
+        following = next_due(due, before + at, width, rng)
+        if not give(at, following):
             break
-        due = next_due(due, before + at, width, rng)
+        due = following
     return due

@@ -1,0 +1,204 @@
+"""Handing one check (a seed or a 回评) out inside a claim (DESIGN §13; the schedule and
+the reasons: ``marking.quality.checks``).
+
+A check handed out is held by the examiner under the batch's lease expiry; it takes the place
+of a live response of the batch, whose lease is released and slot freed at once; and the
+examiner's schedule moves on to the next check due. All of it, or nothing when no check can
+be given now (it stays owed).
+
+On PostgreSQL this is one statement for a seed (its choice included) and one more for a
+回评 (after the two short reads that choose it): the choice, the check, the release, the
+freed slot, the schedule and what the examiner sees of it, as data-modifying CTEs each
+conditioned on the check having been made, run as the driver's own SQL as the queue's hot
+statements are. On SQLite the same steps as statements of their own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import Integer, bindparam, exists, insert, literal_column, select, update
+from sqlalchemy.orm import Session
+
+from marking.quality.remarks import remark_for
+from marking.quality.seeds import FRESH_SEED, PRIME, seed_for
+from marking.queue.claims import Claimed, _claimed, describe
+from marking.queue.statements import FREE, _describe, _DriverStatement, _is
+from marking.store.db import to_milli
+from marking.store.models import Assignment, Lease, LeaseState, Response
+from marking.store.models.checks import CheckMark, CheckPurpose, CheckState
+
+_ME = bindparam("me", type_=Integer)
+# The live response a check displaced from the batch, let go as if handed back at once.
+_DISPLACED = (
+    update(Lease)
+    .where(
+        Lease.response_id == bindparam("r"),
+        Lease.examiner_id == _ME,
+        _is(Lease.state, LeaseState.HELD),
+    )
+    .values(state=LeaseState.RELEASED)
+)
+_NEW_CHECK = insert(CheckMark).returning(CheckMark.id)
+DUES = update(Assignment).where(Assignment.id == bindparam("a_id"))
+DUE_FIELD = {CheckPurpose.SEED: "seed_due", CheckPurpose.REMARK: "remark_due"}
+# The examiner's schedule moved on: where the next check of a purpose is due.
+_FOLLOWING = {
+    purpose: DUES.values({field: bindparam("following", type_=Integer)})
+    for purpose, field in DUE_FIELD.items()
+}
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a check goes: the examiner's assignment in the group, the live response it
+    displaces, and where the next check of its purpose is due once it is given."""
+
+    assignment_id: int
+    group_id: int
+    displaced: int
+    following: int
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The claim a check goes into: its session, examiner, time, expiry and randomness."""
+
+    session_id: int
+    examiner_id: int
+    now: dt.datetime
+    expires: dt.datetime
+    rng: random.Random
+
+
+def hand_out(db: Session, batch: Batch, purpose: CheckPurpose, place: Place) -> Claimed | None:
+    """Hand the examiner a seed or a 回评 in ``place``, as they see it; None when none can
+    be given now (nothing is changed then)."""
+    conn = db.connection()
+    if conn.dialect.name == "postgresql":
+        return _fused(db, batch, purpose, place)
+    session_id, examiner_id, rng = batch.session_id, batch.examiner_id, batch.rng
+    now, expires = batch.now, batch.expires
+    item_id = mark_id = None
+    if purpose is CheckPurpose.SEED:
+        found = seed_for(db, place.group_id, examiner_id, rng)
+        if found is None:
+            return None
+        item_id, response_id, expected = found
+    else:
+        found = remark_for(db, place.group_id, examiner_id, rng)
+        if found is None:
+            return None
+        mark_id, response_id, expected = found
+    check_id = conn.execute(
+        _NEW_CHECK,
+        {
+            "session_id": session_id,
+            "group_id": place.group_id,
+            "examiner_id": examiner_id,
+            "purpose": purpose,
+            "item_id": item_id,
+            "response_id": response_id,
+            "mark_id": mark_id,
+            "attempt": 1,
+            "expected": expected,
+            "state": CheckState.HELD,
+            "claimed_at": now,
+            "expires_at": expires,
+        },
+    ).scalar_one()
+    conn.execute(_DISPLACED, {"r": place.displaced, "me": examiner_id})
+    conn.execute(FREE, {"r_id": place.displaced, "r_count": 1})
+    conn.execute(_FOLLOWING[purpose], {"a_id": place.assignment_id, "following": place.following})
+    (item,) = describe(db, [response_id], expires_at=expires)
+    return replace(item, check_id=check_id)
+
+
+# --- PostgreSQL: one statement ----------------------------------------------------------------
+
+_c = CheckMark.__table__.c
+_HELD_CHECK_VALUES = {
+    "session_id": bindparam("s_id", type_=Integer),
+    "group_id": bindparam("g", type_=Integer),
+    "examiner_id": _ME,
+    "attempt": literal_column("1"),
+    "state": literal_column(f"'{CheckState.HELD.value}'"),
+    "claimed_at": bindparam("now", type_=_c.claimed_at.type),
+    "expires_at": bindparam("expires", type_=_c.expires_at.type),
+}
+
+
+def _seed_check() -> Any:
+    picked = FRESH_SEED.cte("picked")
+    values = {
+        **_HELD_CHECK_VALUES,
+        "purpose": literal_column(f"'{CheckPurpose.SEED.value}'"),
+        "item_id": picked.c.id,
+        "response_id": picked.c.response_id,
+        "expected": picked.c.value,
+    }
+    return insert(CheckMark).from_select(list(values), select(*values.values()))
+
+
+def _remark_check() -> Any:
+    return insert(CheckMark).values(
+        {
+            **_HELD_CHECK_VALUES,
+            "purpose": literal_column(f"'{CheckPurpose.REMARK.value}'"),
+            "response_id": bindparam("response_id", type_=Integer),
+            "mark_id": bindparam("mark_id", type_=Integer),
+            "expected": bindparam("expected", type_=_c.expected.type),
+        }
+    )
+
+
+def _fused_statement(made: Any, purpose: CheckPurpose) -> _DriverStatement:
+    check = made.returning(CheckMark.id, CheckMark.response_id).cte("check_made")
+    given = exists(select(check.c.id))
+    released = _DISPLACED.where(given).cte("released")
+    freed = (
+        update(Response)
+        .where(Response.id == bindparam("r"), given)
+        .values(held=Response.held - 1)
+        .cte("freed")
+    )
+    dues = _FOLLOWING[purpose].where(given).cte("scheduled")
+    shown = _describe(Response.id.in_(select(check.c.response_id))).add_columns(
+        select(check.c.id).scalar_subquery().label("check_id")
+    )
+    return _DriverStatement(shown.add_cte(check, released, freed, dues))
+
+
+_FUSED = {
+    CheckPurpose.SEED: _fused_statement(_seed_check(), CheckPurpose.SEED),
+    CheckPurpose.REMARK: _fused_statement(_remark_check(), CheckPurpose.REMARK),
+}
+
+
+def _fused(db: Session, batch: Batch, purpose: CheckPurpose, place: Place) -> Claimed | None:
+    examiner_id, rng = batch.examiner_id, batch.rng
+    params: dict[str, Any] = {
+        "s_id": batch.session_id,
+        "g": place.group_id,
+        "me": examiner_id,
+        "now": batch.now,
+        "expires": batch.expires,
+        "r": place.displaced,
+        "a_id": place.assignment_id,
+        "following": place.following,
+    }
+    if purpose is CheckPurpose.SEED:
+        params["salt"] = rng.randrange(1, PRIME)
+    else:
+        found = remark_for(db, place.group_id, examiner_id, rng)
+        if found is None:
+            return None
+        mark_id, response_id, expected = found
+        params.update(mark_id=mark_id, response_id=response_id, expected=to_milli(expected))
+    row = _FUSED[purpose].run(db.connection(), params).fetchone()
+    if row is None:
+        return None
+    return replace(_claimed(row, batch.expires, plain=True), check_id=row.check_id)
