@@ -72,44 +72,41 @@ def test_the_publication_time_is_a_date_cell_in_the_session_time_zone() -> None:
     assert "发布时间,2026-07-01 01:30:00" in csv
 
 
+def _question(number: str, step: int, marks: str, finals: tuple[int, ...]) -> QuestionMarks:
+    """Question ``number`` of the practical group, max 7.5 or 10; ``marks`` as
+    "response:examiner:kind:milli" words, the finals per response."""
+    rows = [word.split(":") for word in marks.split()]
+    return QuestionMarks(
+        component="skills",
+        number=number,
+        group="prac",
+        max_milli=7500 if step == 500 else 10000,
+        step_milli=step,
+        response=tuple(int(r[0]) for r in rows),
+        examiner=tuple(r[1] for r in rows),
+        kind=tuple(r[2] for r in rows),
+        value=tuple(int(r[3]) for r in rows),
+        final=finals,
+        rule=("mean",) * len(finals),
+    )
+
+
 def _stats() -> StatsInput:
     # Question 1 (step 0.5): e1 marks half a point below e2 on four responses.
-    half = QuestionMarks(
-        component="skills",
-        number="1",
-        group="prac",
-        max_milli=7500,
-        step_milli=500,
-        response=(0, 0, 1, 1, 2, 2, 3, 3),
-        examiner=("e1", "e2") * 4,
-        kind=("double",) * 8,
-        value=(3000, 3500, 5000, 5500, 6500, 7000, 1000, 1500),
-        final=(3500, 5500, 7000, 1500),
-        rule=("mean",) * 4,
+    half = _question(
+        "1",
+        500,
+        "0:e1:double:3000 0:e2:double:3500 1:e1:double:5000 1:e2:double:5500 "
+        "2:e1:double:6500 2:e2:double:7000 3:e1:double:1000 3:e2:double:1500",
+        (3500, 5500, 7000, 1500),
     )
     # Question 2 (step 1): response 1 needs a third mark (2 and 6, then e3 gives 5).
-    whole = QuestionMarks(
-        component="skills",
-        number="2",
-        group="prac",
-        max_milli=10000,
-        step_milli=1000,
-        response=(0, 0, 1, 1, 1, 2, 2, 3, 3),
-        examiner=("e1", "e2", "e1", "e2", "e3", "e1", "e2", "e1", "e2"),
-        kind=(
-            "double",
-            "double",
-            "double",
-            "double",
-            "third",
-            "double",
-            "double",
-            "double",
-            "double",
-        ),
-        value=(4000, 4000, 2000, 6000, 5000, 8000, 9000, 5000, 5000),
-        final=(4000, 5500, 9000, 5000),
-        rule=("mean", "third", "mean", "mean"),
+    whole = _question(
+        "2",
+        1000,
+        "0:e1:double:4000 0:e2:double:4000 1:e1:double:2000 1:e2:double:6000 1:e3:third:5000 "
+        "2:e1:double:8000 2:e2:double:9000 3:e1:double:5000 3:e2:double:5000",
+        (4000, 5500, 9000, 5000),
     )
     return StatsInput(
         session=REG.session,
