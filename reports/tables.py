@@ -89,7 +89,7 @@ def register_tables(reg: Register, lang: str = "zh") -> list[Table]:
     formats = (None,) * 4 + (SCORE,) * scores
     return [
         Table(titled(t, "register", reg.publication.revision), header, rows, formats),
-        Table(t["attributions"], ("", ""), record),
+        Table(t["attributions"], (t["item"], t["value"]), record),
     ]
 
 

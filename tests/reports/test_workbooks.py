@@ -63,7 +63,8 @@ def test_register_columns_fit_their_chinese_headings_and_longest_values() -> Non
 
 def test_the_publication_time_is_a_date_cell_in_the_session_time_zone() -> None:
     sheet = load_workbook(io.BytesIO(produce("register", REG, fmt="xlsx")))["评分与登统签署"]
-    values = {row[0].value: row[1] for row in sheet.iter_rows()}
+    assert [c.value for c in sheet[1]] == ["项目", "内容"] and sheet.freeze_panes == "A2"
+    values = {row[0].value: row[1] for row in sheet.iter_rows(min_row=2)}
     published = values["发布时间"]
     assert published.is_date and published.value == dt.datetime(2026, 7, 1, 1, 30)
     assert published.number_format == "yyyy-mm-dd hh:mm"
