@@ -121,10 +121,17 @@ def _cell(sheet: WriteOnlyWorksheet, value: Value, fmt: str | None) -> WriteOnly
         cell.number_format = DATE_TIME if isinstance(value, dt.datetime) else DATE
         return cell
     safe = safe_cell(value)
-    if fmt is None or not isinstance(safe, int | float | Decimal):
+    if isinstance(safe, Decimal):
+        # openpyxl writes a number as "%.16g" (73.6 → 73.59999999999999, the same double,
+        # but not the text published): a decimal goes in as its own text, typed a number.
+        cell = WriteOnlyCell(sheet, value=format(safe, "f"))
+        cell.data_type = "n"
+    elif fmt is None or not isinstance(safe, int | float):
         return safe
-    cell = WriteOnlyCell(sheet, value=safe)
-    cell.number_format = fmt
+    else:
+        cell = WriteOnlyCell(sheet, value=safe)
+    if fmt is not None:
+        cell.number_format = fmt
     return cell
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import re
+import zipfile
 from decimal import Decimal
 
 from openpyxl import load_workbook
@@ -41,6 +43,13 @@ def test_register_scores_are_numbers_that_sum_to_the_published_total() -> None:
     total = sum(Decimal(r.scores[0]) for r in REG.rows if r.scores[0] is not None)
     summed = sum(c.value for c in present)  # type: ignore[attr-defined]
     assert Decimal(f"{summed:.1f}") == total
+    # Written as the published text (73.6), not openpyxl's 16 digits (73.59999999999999).
+    xml = zipfile.ZipFile(io.BytesIO(produce("register", REG, fmt="xlsx")))
+    written = re.findall(
+        r'<c r="E\d+"[^>]*><v>([^<]*)</v>', xml.read("xl/worksheets/sheet1.xml").decode()
+    )
+    published = [r.scores[0] for r in sorted(REG.rows, key=lambda r: r.exam_no)]
+    assert written == [s for s in published if s is not None]
     # Exam and ID numbers stay text: Excel would show 2.6E+11 and drop an ID's last digits.
     assert {c.data_type for c in _column(sheet, "准考证号")} == {"s"}  # type: ignore[attr-defined]
     assert {c.data_type for c in _column(sheet, "身份证号")} == {"s"}  # type: ignore[attr-defined]
