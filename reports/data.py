@@ -6,7 +6,9 @@ directly. Scores are strings exactly as published ("73.5"), never recomputed her
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 OUTCOMES = ("pass", "fail", "void", "absent")
 
@@ -19,6 +21,14 @@ class SessionInfo:
     level: int
     date: str  # ISO date
     station: str
+    time_zone: str = "Asia/Shanghai"  # every time a report prints is in it (IANA name)
+
+    def local(self, moment: dt.datetime | str) -> dt.datetime:
+        """``moment`` (aware, or ISO text with an offset) as the session's wall-clock time,
+        naive: what a page prints and a spreadsheet stores as a date (Excel has no zones)."""
+        if isinstance(moment, str):
+            moment = dt.datetime.fromisoformat(moment)
+        return moment.astimezone(ZoneInfo(self.time_zone)).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -63,7 +73,7 @@ class PublicationInfo:
 
     published_by: str
     approved_by: str
-    published_at: str  # ISO timestamp, UTC
+    published_at: str  # ISO timestamp in the session's time zone, with its offset
     results_sha256: str
     ledger_head: str
     candidates: int

@@ -589,7 +589,7 @@ def render_stats(data: StatsInput, *, lang: str = "zh", now: dt.datetime | None 
         "monitoring": charts.monitoring_charts(data.monitoring),
         "total": total,
         "state_label": t.get(f"state_{data.state}", data.state),
-        "generated": (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC"),
+        "generated": data.session.local(now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M"),
         "footer": None,
         "first_page": 1,
     }

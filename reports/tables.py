@@ -1,20 +1,19 @@
 """The register and the statistics as tables: CSV (UTF-8 with BOM, for Excel) and XLSX.
 
-Numbers are numbers (number cells in XLSX), text is text; every cell goes through
-``reports.cells.safe_cell``, so no name or label can become a formula."""
+Numbers are numbers (number cells in XLSX, with a format per column: ``reports.workbook``),
+text is text; every cell goes through ``reports.cells.safe_cell``, so no name or label can
+become a formula. The CSV keeps each number's exact text (``0.657``, ``73.5``)."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 
-from openpyxl import Workbook
-
-from reports.cells import Cell, csv_row, safe_cell
+from reports.cells import Cell, csv_row
 from reports.data import Register, StatsInput
 from reports.i18n import catalog, titled
 from reports.stats import (
@@ -26,13 +25,20 @@ from reports.stats import (
     QuestionRow,
     statistics,
 )
+from reports.workbook import (
+    COUNT,
+    MEAN,
+    MEASURE,
+    SCORE,
+    SHARE,
+    SIGNED,
+    Table,
+    Value,
+    mark_format,
+    to_xlsx,
+)
 
-
-@dataclass(frozen=True)
-class Table:
-    title: str
-    header: tuple[str, ...]
-    rows: Sequence[tuple[Cell, ...]]
+__all__ = ["Table", "register_tables", "stats_tables", "to_csv", "to_xlsx"]
 
 
 def _f(value: float | None, digits: int = 3) -> Decimal | str:
@@ -70,22 +76,29 @@ def register_tables(reg: Register, lang: str = "zh") -> list[Table]:
         for r in sorted(reg.rows, key=lambda r: r.exam_no)
     ]
     p = reg.publication
-    record = [
+    record: list[tuple[str, Value]] = [
         (t["session"], reg.session.code),
+        (t["date"], dt.date.fromisoformat(reg.session.date)),
         (t["tally"], p.published_by),
         (t["approver"], p.approved_by),
-        (t["published_at"], p.published_at),
+        (t["published_at"], reg.session.local(p.published_at)),
         (t["results_sha256"], p.results_sha256),
         (t["ledger_head"], p.ledger_head),
     ]
+    scores = len(reg.components) + (1 if reg.has_interview else 0)
+    formats = (None,) * 4 + (SCORE,) * scores
     return [
-        Table(titled(t, "register", reg.publication.revision), header, rows),
-        Table(t["attributions"], ("", ""), record),
+        Table(titled(t, "register", reg.publication.revision), header, rows, formats),
+        Table(t["attributions"], (t["item"], t["value"]), record),
     ]
 
 
 def _agreement(a: Agreement) -> tuple[Cell, ...]:
     return (a.pairs, _f(a.exact), _f(a.adjacent), _f(a.qwk), _f(a.mad))
+
+
+#: The number formats of ``_agreement``'s columns.
+_AGREEMENT = (COUNT, SHARE, SHARE, MEASURE, MEAN)
 
 
 def stats_tables(data: StatsInput, lang: str = "zh") -> list[Table]:
@@ -96,7 +109,9 @@ def stats_tables(data: StatsInput, lang: str = "zh") -> list[Table]:
     if s.outcomes is not None and s.components is not None:
         tables.append(_outcome_table(t, s.outcomes))
         tables.append(_pass_rate_table(t, s.components))
-    tables.append(_question_table(t, s.questions, {c.key: c.name for c in data.components}))
+    steps = {(q.component, q.number): (q.max_milli, q.step_milli) for q in data.questions}
+    names = {c.key: c.name for c in data.components}
+    tables.append(_question_table(t, s.questions, names, steps))
     agreement_header = (t["pairs"], t["exact"], t["adjacent"], t["qwk"], t["mad"])
     tables.append(_group_table(t, s.groups, agreement_header))
     tables.append(_examiner_table(t, s.examiners, agreement_header))
@@ -110,6 +125,7 @@ def _outcome_table(t: Mapping[str, str], outcomes: dict[str, int]) -> Table:
         t["outcomes"],
         (t["outcome"], t["count"], t["share"]),
         [(t[k], v, _f(v / total if total else None)) for k, v in outcomes.items()],
+        (None, COUNT, SHARE),
     )
 
 
@@ -139,13 +155,19 @@ def _pass_rate_table(t: Mapping[str, str], components: Sequence[ComponentStats])
             )
             for c in components
         ],
+        (None, COUNT, COUNT, SHARE, SCORE, SCORE, *(COUNT for _ in bands)),
     )
 
 
 def _question_table(
-    t: Mapping[str, str], questions: Sequence[QuestionRow], names: Mapping[str, str]
+    t: Mapping[str, str],
+    questions: Sequence[QuestionRow],
+    names: Mapping[str, str],
+    steps: Mapping[tuple[str, str], tuple[int, int]],
 ) -> Table:
-    """Per question: facility, discrimination, and how often it needed a third or a ruling."""
+    """Per question: facility, discrimination, and how often it needed a third or a ruling.
+    Its maximum is exact, shown to the question's step (a format per row)."""
+    scales = [steps.get((q.component, q.number), (round(q.max * 1000), 1000)) for q in questions]
     return Table(
         t["questions"],
         (
@@ -165,7 +187,7 @@ def _question_table(
                 names.get(q.component, q.component),
                 q.number,
                 q.group,
-                _f(q.max, 1),
+                Decimal(top) / 1000,
                 _f(q.mean),
                 _f(q.facility),
                 _f(q.discrimination),
@@ -173,8 +195,20 @@ def _question_table(
                 _f(q.third_rate),
                 _f(q.arbitration_rate),
             )
-            for q in questions
+            for q, (top, _step) in zip(questions, scales, strict=True)
         ],
+        (
+            None,
+            None,
+            None,
+            tuple(mark_format(step) for _top, step in scales),
+            MEAN,
+            MEASURE,
+            MEASURE,
+            COUNT,
+            SHARE,
+            SHARE,
+        ),
     )
 
 
@@ -195,6 +229,7 @@ def _group_table(
             )
             for g in groups
         ],
+        (None, COUNT, *_AGREEMENT, SHARE, SHARE),
     )
 
 
@@ -206,6 +241,7 @@ def _examiner_table(
         t["by_examiner"],
         (t["examiner"], t["marks"], *agreement_header, t["severity"]),
         [(e.examiner, e.marks, *_agreement(e.agreement), _f(e.severity)) for e in examiners],
+        (None, COUNT, *_AGREEMENT, SIGNED),
     )
 
 
@@ -221,16 +257,3 @@ def to_csv(tables: Sequence[Table]) -> bytes:
         writer.writerow(csv_row(table.header))
         writer.writerows(csv_row(row) for row in table.rows)
     return buffer.getvalue().encode("utf-8-sig")
-
-
-def to_xlsx(tables: Sequence[Table]) -> bytes:
-    """One sheet per table, named by its title."""
-    workbook = Workbook(write_only=True)
-    for table in tables:
-        sheet = workbook.create_sheet(title=table.title[:31])
-        sheet.append([safe_cell(v) for v in table.header])
-        for row in table.rows:
-            sheet.append([safe_cell(v) for v in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()

@@ -76,11 +76,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["blindmark.engine"] = engine
     app.extensions["blindmark.sessions"] = session_factory(engine)
 
-    Babel(app, locale_selector=_locale)
+    from web import db, errors, formatting, inbound, security
+
+    Babel(app, locale_selector=_locale, timezone_selector=formatting.time_zone)
     app.jinja_env.autoescape = True
     app.jinja_env.policies["ext.i18n.trimmed"] = True
-
-    from web import db, errors, formatting, inbound, security
 
     db.init_app(app)
     inbound.init_app(app)  # first: no other hook may read a request before it is admitted

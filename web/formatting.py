@@ -6,10 +6,15 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
+
+from marking.domain.definition import session_time_zone
+from marking.store.models import ExamSession
+from web.db import get_db
 
 ROLE_NAMES = {
     "admin": _l("Administrator"),
@@ -82,6 +87,16 @@ ACCOUNT_EVENTS = {
     "account_disabled": _l("disabled"),
     "account_enabled": _l("enabled"),
 }
+
+
+def time_zone() -> str | None:
+    """Babel's time zone for this request: a page of one session shows its times in the
+    session's zone (R1); None leaves the default (BABEL_DEFAULT_TIMEZONE, Asia/Shanghai)."""
+    code = (request.view_args or {}).get("code") if has_request_context() else None
+    if not isinstance(code, str):
+        return None
+    definition = get_db().scalar(select(ExamSession.definition).where(ExamSession.code == code))
+    return None if definition is None else session_time_zone(definition).key
 
 
 def when(value: dt.datetime | dt.date | str | None) -> str:

@@ -92,12 +92,16 @@ def examiners_import(ctx: Context, file: Path) -> None:
 def examiners_invite(ctx: Context, username: str, office: str, base: str) -> None:
     """A one-time link for an examiner to set their own password (7 days; earlier ones void).
     Give it to the examiner only: it is shown once and never stored."""
+    from zoneinfo import ZoneInfo
+
+    from marking.domain.definition import DEFAULT_TIME_ZONE
     from marking.people.accounts import get_account
     from marking.people.invitations import invite
 
     with transaction(ctx.checked_engine()) as db:
         made, token = invite(db, office=get_account(db, office), username=username)
-        expires = made.expires_at.isoformat(timespec="minutes")
+        local = made.expires_at.astimezone(ZoneInfo(DEFAULT_TIME_ZONE))
+        expires = local.isoformat(timespec="minutes")
     click.echo(f"{base.rstrip('/')}/invitation/{token}")
     click.echo(f"good once, until {expires}", err=True)
 

@@ -68,7 +68,8 @@ def records_list(ctx: Context, code: str) -> None:
     from marking.setup.sessions import get_session
 
     with transaction(ctx.checked_engine()) as db:
-        lines = session_records(db, get_session(db, code))
+        exam = get_session(db, code)
+        lines = session_records(db, exam)
         for line in lines:
             gone = (
                 f" withdrawn by {line.withdrawn['by']}: {line.withdrawn['reason']}"
@@ -78,7 +79,7 @@ def records_list(ctx: Context, code: str) -> None:
             groups = f" collective {', '.join(line.collectives)}" if line.collectives else ""
             click.echo(
                 f"{line.id}\t{line.kind}\t{line.count if line.count is not None else '-'}\t"
-                f"{line.by}\t{line.at.isoformat(timespec='seconds')}{groups}{gone}"
+                f"{line.by}\t{line.at.astimezone(exam.zone).isoformat(timespec='seconds')}{groups}{gone}"
             )
     if not lines:
         click.echo("no records")

@@ -77,7 +77,7 @@ def sample_register(n: int, *, seed: int = 1, level: int = 3) -> Register:
         rows=tuple(rows),
         groups=groups,
         publication=PublicationInfo(
-            "办公室 (office)", "主任 (director)", "2026-12-20T08:00:00+00:00", digest, head, n
+            "办公室 (office)", "主任 (director)", "2026-12-20T16:00:00+08:00", digest, head, n
         ),
         lead="组长 (lead)",
     )

@@ -93,7 +93,7 @@ def refuse_taken_batch(db: Session, exam: ExamSession, digest: str) -> None:
     if previous is not None:
         raise MarkingError(
             f"this batch was already taken in as batch {previous.id} ({previous.name}) on "
-            f"{previous.created_at:%Y-%m-%d %H:%M} UTC; nothing was stored"
+            f"{previous.created_at.astimezone(exam.zone):%Y-%m-%d %H:%M}; nothing was stored"
         )
 
 

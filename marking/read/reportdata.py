@@ -62,8 +62,9 @@ def _who(name: str, username: str) -> str:
     return f"{name} ({username})" if name and name != username else username
 
 
-def _when(value: dt.datetime | None) -> str:
-    return "" if value is None else value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+def _when(value: dt.datetime | None, zone: dt.tzinfo) -> str:
+    """A moment as the session's local time (R1), as a person reads it on paper."""
+    return "" if value is None else value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def session_info(exam: ExamSession) -> SessionInfo:
@@ -74,6 +75,7 @@ def session_info(exam: ExamSession) -> SessionInfo:
         level=exam.level,
         date=exam.date.isoformat(),
         station=exam.station,
+        time_zone=exam.zone.key,
     )
 
 
@@ -140,7 +142,7 @@ def _publication(db: Session, exam: ExamSession, revision: int) -> PublicationIn
         reason=reason or "",
         published_by=_account(db, record.published_by),
         approved_by=_account(db, record.approved_by),
-        published_at=record.created_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
+        published_at=record.created_at.astimezone(exam.zone).isoformat(timespec="seconds"),
         results_sha256=record.results_sha256,
         ledger_head=record.ledger_head,
         candidates=record.candidates,
@@ -204,9 +206,9 @@ def _attributions(
                 third_markers=tuple(sorted(markers[group.id][MarkKind.THIRD])),
                 arbitrators=tuple(sorted(rulers.get(group.id, set()))),
                 scheme_approved_by=_account(db, group.approved_by),
-                scheme_approved_at=_when(group.approved_at),
-                first_mark_at=_when(when[0]) if when else "",
-                last_mark_at=_when(when[-1]) if when else "",
+                scheme_approved_at=_when(group.approved_at, exam.zone),
+                first_mark_at=_when(when[0], exam.zone) if when else "",
+                last_mark_at=_when(when[-1], exam.zone) if when else "",
                 marks=len(when),
                 correctors=tuple(sorted(correctors.get(group.id, set()))),
             )

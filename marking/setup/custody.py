@@ -158,9 +158,9 @@ def take_share(
             .returning(CustodyShare.wrapped)
         )
     if wrapped is None or text is None:
-        taken = holder.downloaded_at or utcnow()
+        taken = (holder.downloaded_at or utcnow()).astimezone(exam.zone)
         raise StateError(
-            f"you downloaded your share of session {exam.code} on {taken:%Y-%m-%d %H:%M} UTC; "
+            f"you downloaded your share of session {exam.code} on {taken:%Y-%m-%d %H:%M}; "
             "the server keeps no copy. If it is lost, tell the office"
         )
     holder.downloaded_at = utcnow()

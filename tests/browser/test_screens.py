@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -15,7 +16,16 @@ from marking.people.accounts import get_account
 from marking.queue.claims import claim
 from marking.queue.handback import flag
 from marking.setup.sessions import get_session
-from marking.store.models import Anomaly, AnomalyKind, Mark, Response, ResponseState, SessionState
+from marking.store.models import (
+    Anomaly,
+    AnomalyKind,
+    Lease,
+    LeaseState,
+    Mark,
+    Response,
+    ResponseState,
+    SessionState,
+)
 from tests.browser.conftest import Person
 from tests.integration.factory import PASSPHRASE, mark_all, response_id
 from tests.web.conftest import World
@@ -46,6 +56,17 @@ def test_examiner_marks_three_responses_with_the_keyboard_alone(
     # A full reload would wipe this: it must still be here after three marks.
     page.evaluate("window.blindmarkSamePage = true")
     examiner.shot("03-examiner-marking")
+    # "held until" is the session's time (Shanghai), whatever the browser's own zone.
+    with world.tx() as db:
+        e1_id = get_account(db, "e1").id
+        held = db.scalars(
+            select(Lease.expires_at).where(
+                Lease.examiner_id == e1_id, Lease.state == LeaseState.HELD
+            )
+        ).all()
+    assert page.locator("#expires").inner_text() in {
+        at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%H:%M:%S") for at in held
+    }
 
     # A mark out of range is refused, saying why; the same response stays, its mark selected
     # so the next keystrokes replace it.

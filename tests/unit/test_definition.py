@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,6 +17,7 @@ from marking.domain.definition import (
     SessionDef,
     load_session_definition,
     parse_session_definition,
+    session_time_zone,
 )
 from marking.errors import InputError, InputErrors
 from tests.unit.definition_helpers import (
@@ -223,3 +225,26 @@ def test_mark_like_numbers_pass_the_same_gate_as_marks(
     row, found_column, found_reason = only_problem(with_questions(question(**fields)))
     assert (row, found_column) == (WHERE, column)
     assert found_reason.startswith(reason) and len(found_reason) < 120
+
+
+# --- the session's time zone (issue 14, R1: times shown in it) ------------------------------
+
+
+def test_a_session_is_in_shanghai_unless_its_definition_says_otherwise() -> None:
+    plain = with_questions(question())
+    assert parse_session_definition(plain).time_zone == "Asia/Shanghai"
+    assert session_time_zone(plain) == ZoneInfo("Asia/Shanghai")
+    urumqi = plain.replace('station = "GD-0107"', 'station = "GD-0107"\ntime_zone = "Asia/Urumqi"')
+    assert parse_session_definition(urumqi).time_zone == "Asia/Urumqi"
+    assert session_time_zone(urumqi) == ZoneInfo("Asia/Urumqi")
+
+
+def test_an_unknown_time_zone_is_refused_by_name() -> None:
+    text = with_questions(question()).replace(
+        'station = "GD-0107"', 'station = "GD-0107"\ntime_zone = "Asia/Beijing"'
+    )
+    assert only_problem(text) == (
+        "session",
+        "time_zone",
+        "unknown time zone 'Asia/Beijing' (e.g. Asia/Shanghai)",
+    )

@@ -76,7 +76,7 @@
     const question = root.dataset.questionLabel.replace("%(n)s", item.question);
     $("where").textContent = `${item.component_name || item.component} · ${question}`;
     $("script").textContent = item.script_code;
-    $("expires").textContent = new Date(item.expires_at).toLocaleTimeString(document.documentElement.lang);
+    $("expires").textContent = new Date(item.expires_at).toLocaleTimeString(document.documentElement.lang, { timeZone: root.dataset.timeZone });
     $("left").textContent = String(queue.length - 1);
     $("text").textContent = item.text;
     $("blank").hidden = !item.blank;

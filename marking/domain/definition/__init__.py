@@ -24,6 +24,7 @@ from marking.domain.definition.answers import (
 from marking.domain.definition.model import (
     DEFAULT_EXAM_NUMBER_DIGITS,
     DEFAULT_MAX_HELD,
+    DEFAULT_TIME_ZONE,
     MAX_EXAM_NUMBER_DIGITS,
     MAX_HELD_LIMIT,
     TYPE_NAMES,
@@ -38,11 +39,13 @@ from marking.domain.definition.parser import (
     load_session_definition,
     parse_answer,
     parse_session_definition,
+    session_time_zone,
 )
 
 __all__ = [
     "DEFAULT_EXAM_NUMBER_DIGITS",
     "DEFAULT_MAX_HELD",
+    "DEFAULT_TIME_ZONE",
     "MAX_EXAM_NUMBER_DIGITS",
     "MAX_HELD_LIMIT",
     "TYPE_NAMES",
@@ -59,4 +62,5 @@ __all__ = [
     "normalise_true_false",
     "parse_answer",
     "parse_session_definition",
+    "session_time_zone",
 ]

@@ -55,6 +55,9 @@ TYPE_NAMES: Mapping[QuestionType, str] = {
 
 
 DEFAULT_MAX_HELD = 20
+#: Where a session sits, unless its [session] says ``time_zone``: every date and time a person
+#: reads (screens, reports, spreadsheets) is in it (issue 14, R1); the database keeps UTC.
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
 MAX_HELD_LIMIT = 100  # a claim takes at most 100 (queue.MAX_BATCH); holding more is hoarding
 
 # Quality control while marking (DESIGN §13). Rates are shares of the responses handed to
@@ -152,6 +155,7 @@ class SessionDef:
     groups: tuple[GroupDef, ...]
     components: tuple[ComponentDef, ...]
     exam_number_digits: int = DEFAULT_EXAM_NUMBER_DIGITS  # [paper]: the header's bubble grid
+    time_zone: str = DEFAULT_TIME_ZONE  # an IANA name, as zoneinfo knows it
 
     @property
     def has_interview(self) -> bool:

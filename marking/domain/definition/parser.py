@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marking.domain.definition.fields import toml_kind
 from marking.domain.definition.model import (
@@ -16,6 +17,7 @@ from marking.domain.definition.model import (
     DEFAULT_MAX_HELD,
     DEFAULT_REMARK_RATE,
     DEFAULT_SEED_RATE,
+    DEFAULT_TIME_ZONE,
     MAX_CHECK_RATE,
     MAX_EXAM_NUMBER_DIGITS,
     MAX_HELD_LIMIT,
@@ -36,7 +38,15 @@ _MAX_PROBLEMS = 200
 
 _TOP_KEYS = ("session", "paper", "groups", "components")
 _PAPER_KEYS = ("exam_number_digits",)
-_SESSION_KEYS = ("code", "occupation", "occupation_code", "level", "date", "station")
+_SESSION_KEYS = (
+    "code",
+    "occupation",
+    "occupation_code",
+    "level",
+    "date",
+    "station",
+    "time_zone",
+)
 _GROUP_KEYS = (
     "key",
     "name",
@@ -50,6 +60,23 @@ _QUALIFICATION_KEYS = ("size", "within")
 _COMPONENT_KEYS = ("key", "name", "questions")
 _COMPONENT_NAMES = {"theory": "理论知识", "skills": "操作技能"}
 _DEFAULT_MARKS_REQUIRED = 2
+
+
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def session_time_zone(source: str) -> ZoneInfo:
+    """The time zone of a stored definition (``ExamSession.definition``): its [session]
+    time_zone, checked when the session was made, else Asia/Shanghai."""
+    try:
+        name = tomllib.loads(source).get("session", {}).get("time_zone", DEFAULT_TIME_ZONE)
+    except tomllib.TOMLDecodeError:
+        name = DEFAULT_TIME_ZONE
+    return (_zone(name) if isinstance(name, str) else None) or ZoneInfo(DEFAULT_TIME_ZONE)
 
 
 def load_session_definition(path: Path) -> SessionDef:
@@ -122,6 +149,7 @@ class SessionParser(QuestionReader):
         # Without the table, listing each of its fields as missing would say nothing more.
         fields = self.session_fields(head) if head is not None else None
         digits = self.paper(document)
+        zone = self.time_zone(head) if head is not None else None
 
         declared = self.groups(document)
         components = self.components(document, declared)
@@ -130,7 +158,7 @@ class SessionParser(QuestionReader):
         if self.problems:
             truncated = len(self.problems) > _MAX_PROBLEMS
             raise InputErrors(self.problems[:_MAX_PROBLEMS], truncated=truncated)
-        assert fields is not None and digits is not None
+        assert fields is not None and digits is not None and zone is not None
         code, occupation, occupation_code, level, date, station = fields
         return SessionDef(
             code=code,
@@ -145,7 +173,16 @@ class SessionParser(QuestionReader):
                 for key, name, drafts in components
             ),
             exam_number_digits=digits,
+            time_zone=zone,
         )
+
+    def time_zone(self, head: Mapping[str, Any]) -> str | None:
+        """[session] time_zone: an IANA name such as Asia/Shanghai (the default)."""
+        name = self.text(head, "session", "time_zone", required=False, default=DEFAULT_TIME_ZONE)
+        if name is not None and _zone(name) is None:
+            self.problem("session", "time_zone", f"unknown time zone {name!r} (e.g. Asia/Shanghai)")
+            return None
+        return name
 
     def paper(self, document: Mapping[str, Any]) -> int | None:
         """The optional [paper] table: how the printed answer sheets are laid out."""

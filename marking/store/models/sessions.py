@@ -7,6 +7,7 @@ import enum
 import secrets
 from decimal import Decimal
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     JSON,
@@ -21,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marking.domain.definition import DEFAULT_MAX_HELD, QuestionType
+from marking.domain.definition import DEFAULT_MAX_HELD, QuestionType, session_time_zone
 from marking.queue.handles import new_key
 from marking.store.db import Base, Marks
 from marking.store.models.columns import UTCDateTime, stored_enum, utcnow
@@ -103,6 +104,12 @@ class ExamSession(Base):
     components: Mapped[list[Component]] = relationship(
         back_populates="session", order_by="Component.position"
     )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The session's time zone ([session] time_zone, default Asia/Shanghai): what every
+        date and time shown to a person is converted to."""
+        return session_time_zone(self.definition)
 
     @property
     def marking_open(self) -> bool:

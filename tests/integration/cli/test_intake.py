@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
 
 from marking.demo import synthetic
+from marking.store.db import transaction
 from marking.store.models import (
     Exclusion,
     IntakeBatch,
@@ -75,6 +79,10 @@ def test_intake_reports_what_it_took_in(
 
     again = refused(keyed("intake", "--session", CODE, tmp_path / "batch"), 1)
     assert "already taken in as batch 1" in again
+    with transaction(fresh_db.engine) as db:
+        taken = db.scalars(select(IntakeBatch.created_at)).one()
+    # When, in the session's time zone (Shanghai), as the office's clock said it.
+    assert f"on {taken.astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M};" in again
     assert count(fresh_db.engine, IntakeBatch) == 1
 
 

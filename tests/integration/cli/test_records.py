@@ -46,6 +46,7 @@ def test_the_centre_approves_a_collective_and_the_office_withdraws_a_record(
     listed = run("records", "list", "--session", "CR-1")
     assert listed.exit_code == 0 and "collective G1" in listed.output
     assert c1 not in listed.output and "集体作弊" not in listed.output
+    assert "+08:00" in listed.output  # entered when, in the session's time zone (Shanghai)
     record = listed.output.split("\t")[0]
 
     approve = ("violations", "approve", "--session", "CR-1", "--collective", "G1")
