@@ -113,7 +113,11 @@ def _page(exam: ExamSession, *, back: str, csv: str) -> str:
             "sample": [
                 {
                     "handle": s.handle,
-                    "question": s.question,
+                    "question": _(
+                        "%(component)s, question %(n)s", component=s.component, n=s.question
+                    )
+                    if s.component
+                    else s.question,
                     "examiner": s.examiner_name,
                     "value": s.value,
                     "seconds": _decimal(s.seconds, 1),

@@ -90,6 +90,12 @@ def test_the_sample_shows_handles_and_nothing_of_a_candidate(world: World, marke
         assert secret not in html
 
 
+def test_the_sample_names_each_question_with_its_component(world: World, marked: None) -> None:
+    _status, html = page(world, "lead", f"/lead/sessions/{CODE}/monitoring")
+    rows = re.findall(r"<tr><td><code>[0-9A-Z]{26}</code></td><td>([^<]*)</td>", html)
+    assert rows and set(rows) <= {"理论知识 第 2 题", "操作技能 第 2 题"}, rows
+
+
 @pytest.mark.parametrize(
     "path", [f"/lead/sessions/{CODE}/monitoring", f"/lead/sessions/{CODE}/monitoring.csv"]
 )
