@@ -110,6 +110,26 @@ def test_the_sample_shows_handles_and_nothing_of_a_candidate(world: World, marke
         assert secret not in html
 
 
+def test_each_chart_has_labelled_ticked_axes_and_names_examiner_and_group(
+    world: World, marked: None
+) -> None:
+    _status, html = page(world, "lead", f"/lead/sessions/{CODE}/monitoring")
+    with world.tx() as db:
+        e1 = db.scalars(select(Account.name).where(Account.username == "e1")).one()
+    charts = re.findall(
+        r'<svg class="compare"[^>]*aria-label="([^"]*)"[^>]*>(.*?)</svg>', html, re.S
+    )
+    assert len(charts) == 6
+    label, svg = next((a, s) for a, s in charts if a.startswith(f"{e1} 在简答题"))
+    assert svg.startswith(f"<title>{label}</title>")
+    assert re.findall(r'<text class="x-tick"[^>]*>([^<]*)</text>', svg) == ["0", "50%", "100%"]
+    y_ticks = re.findall(r'<text class="y-tick"[^>]*>([^<]*)</text>', svg)
+    assert y_ticks[0] == "0" and re.fullmatch(r"\d+\.\d%", y_ticks[1]), y_ticks
+    assert '<text class="x-axis"' in svg and ">分数（占满分的比例）</text>" in svg
+    assert '<text class="y-axis"' in svg and ">占比</text>" in svg
+    assert "style" not in svg  # presentation attributes only: the strict CSP holds
+
+
 def test_the_sample_names_each_question_with_its_component(world: World, marked: None) -> None:
     _status, html = page(world, "lead", f"/lead/sessions/{CODE}/monitoring")
     rows = re.findall(r"<tr><td><code>[0-9A-Z]{26}</code></td><td>([^<]*)</td>", html)
