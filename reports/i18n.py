@@ -88,7 +88,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "pairs": "双评对数",
         "exact": "完全一致",
         "adjacent": "相邻一致",
-        "qwk": "加权 Kappa（QWK）",
+        "qwk": "加权 Kappa (QWK)",
         "mad": "平均绝对差",
         "severity": "宽严度（与最终分之差）",
         "no_marks": "尚无评分。",
@@ -107,6 +107,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "m_consistency": "一致性",
         "m_alarms": "告警",
         "m_chart": "分布",
+        "m_chart_x": "分数（占满分）",
+        "m_chart_y": "占比",
         "status_active": "在评",
         "status_qualifying": "资格测试中",
         "status_suspended": "已暂停",
@@ -123,7 +125,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
             "难度为平均得分与满分之比；区分度为该题得分与科目其余得分的相关系数；"
             "一致性按同一答卷两位独立评分计算，相邻一致指相差不超过一个评分步长；"
             "宽严度为考评员评分与最终分之差的平均值（负值偏严）；"
-            "加权 Kappa（QWK）即二次加权 Kappa，衡量两次评分超出随机的一致程度："
+            "加权 Kappa (QWK) 即二次加权 Kappa，衡量两次评分超出随机的一致程度："
             "1 为完全一致，0 与随机无异。"
         ),
     },
@@ -227,6 +229,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "m_consistency": "Consistency",
         "m_alarms": "Alarms",
         "m_chart": "Distribution",
+        "m_chart_x": "Score (of the maximum)",
+        "m_chart_y": "Share",
         "status_active": "marking",
         "status_qualifying": "qualifying",
         "status_suspended": "suspended",

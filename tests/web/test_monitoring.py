@@ -59,7 +59,7 @@ def test_the_lead_and_the_office_see_every_examiner_by_name(
     assert "资格测试中" in html and "已暂停" in html
     # QWK in words, with what it means on hover.
     assert re.search(
-        r'<th scope="col"><abbr title="[^"]*1 [^"]*">加权 Kappa（QWK）</abbr></th>', html
+        r'<th scope="col"><abbr title="[^"]*1 [^"]*">加权 Kappa \(QWK\)</abbr></th>', html
     )
 
 
@@ -77,7 +77,7 @@ def test_the_browsers_csv_speaks_the_readers_language(world: World, marked: None
     keeps the contract's keys: tests/integration/test_monitoring.py)."""
     header, *rows = csv_rows(world, who)
     assert header[:4] == ["评分组", "考评员", "用户名", "评分"] and len(rows) == 6
-    assert "加权 Kappa（QWK）" in header and header[-2:] == ["状态", "未关闭的警报"]
+    assert "加权 Kappa (QWK)" in header and header[-2:] == ["状态", "未关闭的警报"]
     assert {r[0] for r in rows} == {"简答题", "实操题"}
     assert "样卷偏差过多" in "".join(r[-1] for r in rows)
     assert {"资格测试中", "已暂停"} <= {r[-2] for r in rows}
