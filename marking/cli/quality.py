@@ -49,6 +49,7 @@ _NEW_ITEM = _options(
     _BY,
     click.option("--response", "handle", required=True, help="The response's handle."),
     click.option("--value", required=True, help="The definitive mark."),
+    click.option("--note", default="", help="Why that mark (shown after a failed qualification)."),
 )
 
 
@@ -101,7 +102,6 @@ def seeds_group() -> None:
 
 @seeds_group.command("add")
 @_NEW_ITEM
-@click.option("--note", default="", help="Why that mark (shown after a failed qualification).")
 @pass_ctx
 @handle_errors
 def seeds_add(ctx: Context, code: str, by: str, handle: str, value: str, note: str) -> None:
@@ -178,7 +178,6 @@ def qualification_group() -> None:
 
 @qualification_group.command("set")
 @_NEW_ITEM
-@click.option("--note", default="", help="Why that mark (shown after a failed attempt).")
 @pass_ctx
 @handle_errors
 def qualification_set(ctx: Context, code: str, by: str, handle: str, value: str, note: str) -> None:
