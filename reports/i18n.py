@@ -90,7 +90,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "pairs": "双评对数",
         "exact": "完全一致",
         "adjacent": "相邻一致",
-        "qwk": "二次加权 Kappa",
+        "qwk": "加权 Kappa (QWK)",
         "mad": "平均绝对差",
         "severity": "宽严度（与最终分之差）",
         "no_marks": "尚无评分。",
@@ -109,6 +109,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "m_consistency": "一致性",
         "m_alarms": "告警",
         "m_chart": "分布",
+        "m_chart_x": "分数（占满分）",
+        "m_chart_y": "占比",
         "status_active": "在评",
         "status_qualifying": "资格测试中",
         "status_suspended": "已暂停",
@@ -124,7 +126,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "stats_notes": (
             "难度为平均得分与满分之比；区分度为该题得分与科目其余得分的相关系数；"
             "一致性按同一答卷两位独立评分计算，相邻一致指相差不超过一个评分步长；"
-            "宽严度为考评员评分与最终分之差的平均值（负值偏严）。"
+            "宽严度为考评员评分与最终分之差的平均值（负值偏严）；"
+            "加权 Kappa (QWK) 即二次加权 Kappa，衡量两次评分超出随机的一致程度："
+            "1 为完全一致，0 与随机无异。"
         ),
     },
     "en": {
@@ -208,7 +212,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "pairs": "Pairs",
         "exact": "Exact",
         "adjacent": "Adjacent",
-        "qwk": "Quadratic-weighted kappa",
+        "qwk": "Weighted kappa (QWK)",
         "mad": "Mean abs. difference",
         "severity": "Severity (mean mark − final)",
         "no_marks": "No marks yet.",
@@ -229,6 +233,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "m_consistency": "Consistency",
         "m_alarms": "Alarms",
         "m_chart": "Distribution",
+        "m_chart_x": "Score (of the maximum)",
+        "m_chart_y": "Share",
         "status_active": "marking",
         "status_qualifying": "qualifying",
         "status_suspended": "suspended",
@@ -246,7 +252,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
             "of the question's score with the rest of the component (point-biserial for "
             "right/wrong questions); agreement is between two independent marks of a "
             "response, adjacent meaning at most one step apart; severity is an examiner's "
-            "mean mark minus the final (negative: severe)."
+            "mean mark minus the final (negative: severe); weighted kappa (QWK) is the "
+            "quadratic-weighted kappa of two marks of a response, agreement beyond chance: "
+            "1 is perfect agreement, 0 no better than chance."
         ),
     },
 }

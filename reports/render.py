@@ -586,7 +586,7 @@ def render_stats(data: StatsInput, *, lang: str = "zh", now: dt.datetime | None 
         "s": s,
         "component_names": {c.key: c.name for c in data.components},
         "charts": chart_list,
-        "monitoring": charts.monitoring_charts(data.monitoring),
+        "monitoring": charts.monitoring_charts(data.monitoring, t),
         "total": total,
         "state_label": t.get(f"state_{data.state}", data.state),
         "generated": data.session.local(now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M"),

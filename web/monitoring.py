@@ -32,6 +32,27 @@ ALARMS = {
     "seeds_off": _l("too many seeds off"),
     "seed_bias": _l("systematic deviation on seeds"),
 }
+#: The browser's CSV, for people: the columns of ``blindmark export monitoring`` (DESIGN §13,
+#: whose keys stay that command's contract) under the reader's headings, after the group's
+#: and the examiner's names; status and alarms in words.
+HEADINGS = (
+    _l("Group"),
+    _l("Examiner"),
+    _l("Username"),
+    _l("Marks"),
+    _l("Seconds per mark"),
+    _l("Severity"),
+    _l("Exact"),
+    _l("Adjacent"),
+    _l("Weighted kappa (QWK)"),
+    _l("Seeds"),
+    _l("Seeds within tolerance"),
+    _l("回评"),
+    _l("回评 consistency"),
+    _l("Third-mark rate"),
+    _l("Status"),
+    _l("Open alarms"),
+)
 REASONS = {
     "zero": _l("zero"),
     "full": _l("full marks"),
@@ -53,27 +74,64 @@ def _signed(value: float | None) -> str:
     return "—" if value is None else ("+" if value > 0 else "") + _decimal(value)
 
 
-def compare_bars(mine: Sequence[int], group: Sequence[int]) -> list[tuple[float, float, str]]:
-    """Heights (out of 38) of each band's share for one examiner and for the group, scaled
-    to the largest share of either, with each band's words for the tooltip."""
+#: The comparison chart, in SVG units: the bars' plot PLOT_W × PLOT_H with its lower left
+#: corner at (LEFT, TOP + PLOT_H); the y axis' ticks and words to its left, the x axis'
+#: below. One band is SLOT wide: the group's bar (light), then the examiner's (dark).
+LEFT, TOP, PLOT_W, PLOT_H, SLOT = 44, 8, 170, 50, 17
+WIDTH, HEIGHT = LEFT + PLOT_W + 16, TOP + PLOT_H + 30
+
+
+def compare_chart(
+    mine: Sequence[int], group: Sequence[int], *, who: str, group_name: str
+) -> dict[str, Any]:
+    """One examiner's distribution over the tenths of the maximum against their group's, as
+    shares of each (so sizes do not matter), scaled to the largest share of either: the
+    bars with each band's words for the tooltip, the axes with their ticks and words, and
+    the chart's title naming the examiner and the group."""
     own_total, group_total = sum(mine) or 1, sum(group) or 1
     own = [n / own_total for n in mine]
     theirs = [n / group_total for n in group]
     peak = max(own + theirs) or 1
-    return [
-        (
-            round(38 * a / peak, 1),
-            round(38 * b / peak, 1),
-            _(
+    base = TOP + PLOT_H
+
+    def bar(x: float, share: float) -> dict[str, float]:
+        height = round(PLOT_H * share / peak, 1)
+        return {"x": x, "y": round(base - height, 1), "height": height}
+
+    bars = [
+        {
+            "group": bar(LEFT + i * SLOT + 1, b),
+            "mine": bar(LEFT + i * SLOT + 8, a),
+            "title": _(
                 "%(lo)d–%(hi)d %% of the maximum: %(mine)s of theirs, %(group)s of the group's",
                 lo=i * 10,
                 hi=100 if i == len(mine) - 1 else i * 10 + 9,
                 mine=_share(a),
                 group=_share(b),
             ),
-        )
+        }
         for i, (a, b) in enumerate(zip(own, theirs, strict=True))
     ]
+    return {
+        "width": WIDTH,
+        "height": HEIGHT,
+        "left": LEFT,
+        "top": TOP,
+        "right": LEFT + PLOT_W,
+        "base": base,
+        "bars": bars,
+        "x_ticks": [(LEFT + PLOT_W * k / 2, f"{k * 50}%" if k else "0") for k in range(3)],
+        "y_ticks": [(base, "0"), (TOP, _share(peak if any(own + theirs) else None))],
+        "x_words": _("Score (share of the maximum)"),
+        "y_words": _("Share of marks"),
+        "title": _(
+            "%(who)s on %(group)s: their marks (dark) against the group's (light) per tenth of "
+            "the maximum, %(counts)s",
+            who=who,
+            group=group_name,
+            counts="、".join(str(n) for n in mine),
+        ),
+    }
 
 
 def _row(row: mon.ExaminerFigures, group: mon.GroupFigures) -> dict[str, Any]:
@@ -93,11 +151,8 @@ def _row(row: mon.ExaminerFigures, group: mon.GroupFigures) -> dict[str, Any]:
         "consistency": _share(row.consistency),
         "third_rate": _share(row.third_rate),
         "alarms": [str(ALARMS.get(kind, kind)) for kind in row.alarms],
-        "chart": compare_bars(row.bands, group.bands),
-        "chart_label": _(
-            "Marks of %(who)s per tenth of the maximum against the group's: %(counts)s",
-            who=row.examiner_name,
-            counts="、".join(str(n) for n in row.bands),
+        "chart": compare_chart(
+            row.bands, group.bands, who=row.examiner_name, group_name=group.name
         ),
     }
 
@@ -113,7 +168,11 @@ def _page(exam: ExamSession, *, back: str, csv: str) -> str:
             "sample": [
                 {
                     "handle": s.handle,
-                    "question": s.question,
+                    "question": _(
+                        "%(component)s, question %(n)s", component=s.component, n=s.question
+                    )
+                    if s.component
+                    else s.question,
                     "examiner": s.examiner_name,
                     "value": s.value,
                     "seconds": _decimal(s.seconds, 1),
@@ -136,9 +195,22 @@ def _page(exam: ExamSession, *, back: str, csv: str) -> str:
 
 
 def _csv(exam: ExamSession) -> Response:
-    header, rows = mon.export_rows(mon.monitoring(get_db(), exam))
+    figures = mon.monitoring(get_db(), exam)
+    group_names = {g.key: g.name for g in figures.groups}
+    _keys, figured = mon.export_rows(figures)
+    rows = [
+        (
+            group_names[row.group],
+            row.examiner_name,
+            row.examiner,
+            *numbers[2:-2],
+            str(STATUS[row.status]),
+            "、".join(str(ALARMS.get(kind, kind)) for kind in row.alarms),
+        )
+        for row, numbers in zip(figures.rows, figured, strict=True)
+    ]
     buffer = io.StringIO()
-    cells.write_csv(buffer, header, rows)
+    cells.write_csv(buffer, [str(h) for h in HEADINGS], rows)
     return Response(
         ("\ufeff" + buffer.getvalue()).encode("utf-8"),
         mimetype="text/csv",

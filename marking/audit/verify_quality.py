@@ -65,72 +65,67 @@ def _name(column: Any) -> Any:
     return select(Account.username).where(Account.id == column).scalar_subquery()
 
 
+def _group_key(column: Any) -> Any:
+    return select(MarkingGroup.key).where(MarkingGroup.id == column).scalar_subquery()
+
+
+def _rows(db: Session, exam: ExamSession, model: Any, *columns: Any) -> dict[int, tuple[Any, ...]]:
+    """The session's rows of ``model`` by id, each as the tuple of ``columns``."""
+    return {
+        row[0]: tuple(row[1:])
+        for row in db.execute(select(model.id, *columns).where(model.session_id == exam.id))
+    }
+
+
+def _stamped(db: Session, exam: ExamSession, model: Any, stamp: Any) -> dict[int, bool]:
+    """The session's rows of ``model`` whose ``stamp`` is set (retired, reinstated, closed)."""
+    found = db.scalars(select(model.id).where(model.session_id == exam.id, stamp.is_not(None)))
+    return dict.fromkeys(found, True)
+
+
 def check(db: Session, exam: ExamSession, recorded: Decisions, compare: Compare) -> None:
     """Compare the tables with ``recorded``; ``compare(what, recorded, actual)`` names
     each difference."""
     items = {
         i: (r, p.value, v, by)
-        for i, r, p, v, by in db.execute(
-            select(
-                CheckItem.id,
-                CheckItem.response_id,
-                CheckItem.purpose,
-                CheckItem.value,
-                _name(CheckItem.created_by),
-            ).where(CheckItem.session_id == exam.id)
-        )
+        for i, (r, p, v, by) in _rows(
+            db,
+            exam,
+            CheckItem,
+            CheckItem.response_id,
+            CheckItem.purpose,
+            CheckItem.value,
+            _name(CheckItem.created_by),
+        ).items()
     }
     compare("check item", recorded.items, items)
-    retired = db.scalars(
-        select(CheckItem.id).where(
-            CheckItem.session_id == exam.id, CheckItem.retired_at.is_not(None)
-        )
+    suspensions = _rows(
+        db,
+        exam,
+        GroupSuspension,
+        _name(GroupSuspension.examiner_id),
+        _group_key(GroupSuspension.group_id),
+        GroupSuspension.keep_marks,
+        _name(GroupSuspension.by_id),
     )
-    compare(
-        "retired check item", dict.fromkeys(recorded.retired, True), dict.fromkeys(retired, True)
-    )
-    group_key = select(MarkingGroup.key).where(MarkingGroup.id == GroupSuspension.group_id)
-    suspensions = {
-        i: (who, key, keep, by)
-        for i, who, key, keep, by in db.execute(
-            select(
-                GroupSuspension.id,
-                _name(GroupSuspension.examiner_id),
-                group_key.scalar_subquery(),
-                GroupSuspension.keep_marks,
-                _name(GroupSuspension.by_id),
-            ).where(GroupSuspension.session_id == exam.id)
-        )
-    }
     compare("suspension", recorded.suspensions, suspensions)
-    reinstated = db.scalars(
-        select(GroupSuspension.id).where(
-            GroupSuspension.session_id == exam.id, GroupSuspension.reinstated_at.is_not(None)
-        )
+    overrides = _rows(
+        db,
+        exam,
+        QualificationOverride,
+        _name(QualificationOverride.examiner_id),
+        _group_key(QualificationOverride.group_id),
+        _name(QualificationOverride.by_id),
     )
-    compare(
-        "reinstatement of suspension",
-        dict.fromkeys(recorded.reinstated, True),
-        dict.fromkeys(reinstated, True),
-    )
-    override_key = select(MarkingGroup.key).where(MarkingGroup.id == QualificationOverride.group_id)
-    overrides = {
-        i: (who, key, by)
-        for i, who, key, by in db.execute(
-            select(
-                QualificationOverride.id,
-                _name(QualificationOverride.examiner_id),
-                override_key.scalar_subquery(),
-                _name(QualificationOverride.by_id),
-            ).where(QualificationOverride.session_id == exam.id)
-        )
-    }
     compare("qualification override", recorded.overrides, overrides)
-    closed = db.scalars(
-        select(CheckAlarm.id).where(
-            CheckAlarm.session_id == exam.id, CheckAlarm.closed_at.is_not(None)
-        )
-    )
-    compare(
-        "closed alarm", dict.fromkeys(recorded.alarms_closed, True), dict.fromkeys(closed, True)
-    )
+    for what, ids, model, stamp in (
+        ("retired check item", recorded.retired, CheckItem, CheckItem.retired_at),
+        (
+            "reinstatement of suspension",
+            recorded.reinstated,
+            GroupSuspension,
+            GroupSuspension.reinstated_at,
+        ),
+        ("closed alarm", recorded.alarms_closed, CheckAlarm, CheckAlarm.closed_at),
+    ):
+        compare(what, dict.fromkeys(ids, True), _stamped(db, exam, model, stamp))

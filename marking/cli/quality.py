@@ -4,7 +4,9 @@ some to choose from), examiners by username, groups by key."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -12,7 +14,58 @@ from marking.cli import Context, handle_errors, main, pass_ctx
 from marking.store.db import transaction
 
 if TYPE_CHECKING:
-    from marking.store.models import CheckPurpose
+    from sqlalchemy.orm import Session
+
+    from marking.store.models import Account, CheckPurpose, ExamSession, MarkingGroup
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def _options(*options: Callable[[F], F]) -> Callable[[F], F]:
+    """Several click options as one decorator, shown in the order given."""
+
+    def apply(command: F) -> F:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
+
+
+_SESSION = click.option("--session", "code", required=True, help="Session code.")
+_BY = click.option("--by", required=True, help="The session's lead examiner.")
+_GROUP = click.option("--group", "group_key", required=True, help="Marking group key.")
+#: The lead's decision on one examiner of one group, with its reason.
+_ON_EXAMINER = _options(
+    _SESSION,
+    _BY,
+    _GROUP,
+    click.option("--examiner", required=True, help="The examiner's username."),
+    click.option("--reason", required=True, help="Why, for the record."),
+)
+#: A response made a seed or a qualification item, with the definitive mark.
+_NEW_ITEM = _options(
+    _SESSION,
+    _BY,
+    click.option("--response", "handle", required=True, help="The response's handle."),
+    click.option("--value", required=True, help="The definitive mark."),
+    click.option("--note", default="", help="Why that mark (shown after a failed qualification)."),
+)
+
+
+@contextmanager
+def _decision(
+    ctx: Context, code: str, by: str, group_key: str, examiner: str
+) -> Iterator[tuple[Session, ExamSession, Account, Account, MarkingGroup]]:
+    """In one transaction: the session, its lead (``by``), the examiner and the group."""
+    from marking.people.accounts import get_account
+    from marking.setup.assignment import get_group
+    from marking.setup.sessions import get_session
+
+    with transaction(ctx.checked_engine()) as db:
+        exam = get_session(db, code)
+        lead, who = get_account(db, by), get_account(db, examiner)
+        yield db, exam, lead, who, get_group(db, exam, group_key)
 
 
 def _purpose(qualification: bool) -> CheckPurpose:
@@ -48,11 +101,7 @@ def seeds_group() -> None:
 
 
 @seeds_group.command("add")
-@click.option("--session", "code", required=True, help="Session code.")
-@click.option("--by", required=True, help="The session's lead examiner.")
-@click.option("--response", "handle", required=True, help="The response's handle.")
-@click.option("--value", required=True, help="The definitive mark.")
-@click.option("--note", default="", help="Why that mark (shown after a failed qualification).")
+@_NEW_ITEM
 @pass_ctx
 @handle_errors
 def seeds_add(ctx: Context, code: str, by: str, handle: str, value: str, note: str) -> None:
@@ -61,8 +110,8 @@ def seeds_add(ctx: Context, code: str, by: str, handle: str, value: str, note: s
 
 
 @seeds_group.command("retire")
-@click.option("--session", "code", required=True, help="Session code.")
-@click.option("--by", required=True, help="The session's lead examiner.")
+@_SESSION
+@_BY
 @click.option("--response", "handle", required=True, help="The item's response handle.")
 @click.option("--qualification", is_flag=True, help="The qualification item, not the seed.")
 @pass_ctx
@@ -81,8 +130,8 @@ def seeds_retire(ctx: Context, code: str, by: str, handle: str, qualification: b
 
 
 @seeds_group.command("list")
-@click.option("--session", "code", required=True, help="Session code.")
-@click.option("--group", "group_key", required=True, help="Marking group key.")
+@_SESSION
+@_GROUP
 @click.option("--by", required=True, help="The session's lead examiner (for --sample).")
 @click.option("--sample", type=click.IntRange(0, 50), default=0, help="Also N responses to pick.")
 @click.option("--complete", is_flag=True, help="Sample only responses with all marks in.")
@@ -128,11 +177,7 @@ def qualification_group() -> None:
 
 
 @qualification_group.command("set")
-@click.option("--session", "code", required=True, help="Session code.")
-@click.option("--by", required=True, help="The session's lead examiner.")
-@click.option("--response", "handle", required=True, help="The response's handle.")
-@click.option("--value", required=True, help="The definitive mark.")
-@click.option("--note", default="", help="Why that mark (shown after a failed attempt).")
+@_NEW_ITEM
 @pass_ctx
 @handle_errors
 def qualification_set(ctx: Context, code: str, by: str, handle: str, value: str, note: str) -> None:
@@ -141,41 +186,22 @@ def qualification_set(ctx: Context, code: str, by: str, handle: str, value: str,
 
 
 @qualification_group.command("override")
-@click.option("--session", "code", required=True, help="Session code.")
-@click.option("--by", required=True, help="The session's lead examiner.")
-@click.option("--group", "group_key", required=True, help="Marking group key.")
-@click.option("--examiner", required=True, help="The examiner's username.")
-@click.option("--reason", required=True, help="Why, for the record.")
+@_ON_EXAMINER
 @pass_ctx
 @handle_errors
 def qualification_override(
     ctx: Context, code: str, by: str, group_key: str, examiner: str, reason: str
 ) -> None:
     """Qualify an examiner on a group by the lead's recorded decision."""
-    from marking.people.accounts import get_account
     from marking.quality.decisions import override_qualification
-    from marking.setup.assignment import get_group
-    from marking.setup.sessions import get_session
 
-    with transaction(ctx.checked_engine()) as db:
-        exam = get_session(db, code)
-        override_qualification(
-            db,
-            exam,
-            get_account(db, by),
-            examiner=get_account(db, examiner),
-            group=get_group(db, exam, group_key),
-            reason=reason,
-        )
+    with _decision(ctx, code, by, group_key, examiner) as (db, exam, lead, who, group):
+        override_qualification(db, exam, lead, examiner=who, group=group, reason=reason)
     click.echo(f"{examiner} qualified on group {group_key} by {by}'s decision")
 
 
 @main.command()
-@click.option("--session", "code", required=True, help="Session code.")
-@click.option("--by", required=True, help="The session's lead examiner.")
-@click.option("--group", "group_key", required=True, help="Marking group key.")
-@click.option("--examiner", required=True, help="The examiner's username.")
-@click.option("--reason", required=True, help="Why, for the record.")
+@_ON_EXAMINER
 @click.option(
     "--keep-marks/--withdraw-marks",
     default=None,
@@ -195,24 +221,14 @@ def suspend(
     """Suspend an examiner on a group (DESIGN §13): no more claims there, what they hold
     goes back, and their marks on responses not yet final are withdrawn and re-marked by
     others (--withdraw-marks) or kept by a recorded decision (--keep-marks)."""
-    from marking.people.accounts import get_account
     from marking.quality.suspension import short_groups
     from marking.quality.suspension import suspend as do_suspend
-    from marking.setup.assignment import get_group
-    from marking.setup.sessions import get_session
 
     if keep_marks is None:
         raise click.UsageError("say what happens to their marks: --keep-marks or --withdraw-marks")
-    with transaction(ctx.checked_engine()) as db:
-        exam = get_session(db, code)
+    with _decision(ctx, code, by, group_key, examiner) as (db, exam, lead, who, group):
         row = do_suspend(
-            db,
-            exam,
-            get_account(db, by),
-            examiner=get_account(db, examiner),
-            group=get_group(db, exam, group_key),
-            reason=reason,
-            keep_marks=keep_marks,
+            db, exam, lead, examiner=who, group=group, reason=reason, keep_marks=keep_marks
         )
         short = short_groups(db, exam).get(group_key)
     kept = "marks kept" if keep_marks else f"{row.withdrawn} mark(s) withdrawn for re-marking"
@@ -226,31 +242,15 @@ def suspend(
 
 
 @main.command()
-@click.option("--session", "code", required=True, help="Session code.")
-@click.option("--by", required=True, help="The session's lead examiner.")
-@click.option("--group", "group_key", required=True, help="Marking group key.")
-@click.option("--examiner", required=True, help="The examiner's username.")
-@click.option("--reason", required=True, help="Why, for the record.")
+@_ON_EXAMINER
 @pass_ctx
 @handle_errors
 def reinstate(ctx: Context, code: str, by: str, group_key: str, examiner: str, reason: str) -> None:
     """End the lead's suspension of an examiner on a group (the register's, if any, stays)."""
-    from marking.people.accounts import get_account
     from marking.quality.suspension import reinstate as do_reinstate
-    from marking.setup.assignment import get_group
-    from marking.setup.sessions import get_session
 
-    with transaction(ctx.checked_engine()) as db:
-        exam = get_session(db, code)
-        who = get_account(db, examiner)
-        do_reinstate(
-            db,
-            exam,
-            get_account(db, by),
-            examiner=who,
-            group=get_group(db, exam, group_key),
-            reason=reason,
-        )
+    with _decision(ctx, code, by, group_key, examiner) as (db, exam, lead, who, group):
+        do_reinstate(db, exam, lead, examiner=who, group=group, reason=reason)
         still = who.examiner is not None and who.examiner.status.value != "active"
     click.echo(f"{examiner} reinstated on group {group_key}")
     if still:

@@ -123,6 +123,7 @@ class WorthALook:
     value: str  # in marks, as given
     seconds: float | None
     reasons: tuple[str, ...]  # zero | full | fast
+    component: str = ""  # the question's component by name ("" in a snapshot from before)
 
 
 @dataclass(frozen=True)
@@ -341,6 +342,7 @@ def _sample(
             WorthALook(
                 handle=response_handle(exam, int(marks.response[m])),
                 question=questions[int(marks.question[m])].number,
+                component=questions[int(marks.question[m])].component,
                 examiner_name=names[int(marks.examiner[m])][1],
                 value=data.marks_text(int(marks.value[m])),
                 seconds=None if np.isnan(spent) else round(float(spent), 1),

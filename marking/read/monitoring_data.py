@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from marking.store.models import (
     Account,
+    Component,
     ExamSession,
     Lease,
     Mark,
@@ -185,6 +186,7 @@ def read_checks(db: Session, exam: ExamSession) -> Checks:
 
 @dataclass(frozen=True)
 class QuestionFacts:
+    component: str  # its component's name (理论知识), never the key
     number: str
     maximum: int
     step: int
@@ -193,15 +195,18 @@ class QuestionFacts:
 
 def questions(db: Session, groups: Sequence[int]) -> dict[int, QuestionFacts]:
     return {
-        qid: QuestionFacts(number, maximum, step, tolerance)
-        for qid, number, maximum, step, tolerance in db.execute(
+        qid: QuestionFacts(component, number, maximum, step, tolerance)
+        for qid, component, number, maximum, step, tolerance in db.execute(
             select(
                 Question.id,
+                Component.name,
                 Question.number,
                 _milli(Question.max),
                 _milli(Question.step),
                 _milli(Question.tolerance),
-            ).where(Question.group_id.in_(list(groups)))
+            )
+            .join(Component, Component.id == Question.component_id)
+            .where(Question.group_id.in_(list(groups)))
         )
     }
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from marking.queue.claims import claim
 from marking.queue.marks import InvalidMark
 from marking.read.archive import write_archive
 from marking.store.models import (
+    Account,
     AlarmKind,
     Assignment,
     CheckAlarm,
@@ -31,10 +34,12 @@ from marking.store.models import (
     CheckMark,
     CheckPurpose,
     CheckState,
+    ExamSession,
     GroupSuspension,
     Lease,
     LeaseState,
     LedgerEntry,
+    MarkingGroup,
     MarkWithdrawal,
     MisconductKind,
     QualificationOverride,
@@ -74,66 +79,85 @@ def assignment(db: Session, exam, username: str, key: str) -> Assignment:  # typ
     return found
 
 
-def test_the_lead_builds_seeds_and_a_qualification_set(db: Session, tmp_path: Path) -> None:
-    exam = f.tiny_session(db, tmp_path, "QL-1", n=3).exam
-    lead = account(db, "lead")
-    short = group(exam, "short")
+@dataclass
+class Seen:
+    """A tiny session as its lead sees it: the lead, e1 and the short-answer group."""
+
+    db: Session
+    tiny: f.Tiny
+    lead: Account
+    e1: Account
+    short: MarkingGroup
+
+    @property
+    def exam(self) -> ExamSession:
+        return self.tiny.exam
+
+    def add(self, text: str, purpose: CheckPurpose, value: object, note: str = "") -> CheckItem:
+        """The lead makes the response ``text`` a seed or qualification item."""
+        return items.add_item(
+            self.db,
+            self.exam,
+            self.lead,
+            response_id=f.response_id(self.db, self.exam, text),
+            purpose=purpose,
+            value=value,
+            note=note,
+        )
+
+    def alarm(self, kind: AlarmKind) -> CheckAlarm:
+        """An open alarm of ``kind`` on e1 in the short group (as the drift rule raises)."""
+        alarm = CheckAlarm(
+            session_id=self.exam.id,
+            group_id=self.short.id,
+            examiner_id=self.e1.id,
+            kind=kind,
+            evidence={"seeds": []},
+        )
+        self.db.add(alarm)
+        self.db.flush()
+        return alarm
+
+
+Make = Callable[..., Seen]
+
+
+@pytest.fixture
+def made(db: Session, tmp_path: Path) -> Make:
+    """``made(code, n=…, examiners=…)``: a tiny session and its lead's view of it."""
+
+    def make(code: str, *, n: int = 1, examiners: tuple[str, ...] = ("e1", "e2", "e3")) -> Seen:
+        tiny = f.tiny_session(db, tmp_path, code, n=n, examiners=examiners)
+        return Seen(db, tiny, account(db, "lead"), account(db, "e1"), group(tiny.exam, "short"))
+
+    return make
+
+
+def test_the_lead_builds_seeds_and_a_qualification_set(db: Session, made: Make) -> None:
+    ql = made("QL-1", n=3)
+    exam, lead, short = ql.exam, ql.lead, ql.short
     short.qualification_size = 2
     rid = f.response_id(db, exam, SHORT)
 
-    seed = items.add_item(
-        db, exam, lead, response_id=rid, purpose=CheckPurpose.SEED, value="4.5", note="要点齐全"
-    )
+    seed = ql.add(SHORT, CheckPurpose.SEED, "4.5", note="要点齐全")
     assert (seed.value, seed.group_id) == (Decimal("4.5"), short.id)
     with pytest.raises(InvalidMark):  # off the step
-        items.add_item(
-            db,
-            exam,
-            lead,
-            response_id=f.response_id(db, exam, "c2 theory"),
-            purpose=CheckPurpose.SEED,
-            value="4.3",
-        )
+        ql.add("c2 theory", CheckPurpose.SEED, "4.3")
     with pytest.raises(StateError) as twice:
-        items.add_item(db, exam, lead, response_id=rid, purpose=CheckPurpose.SEED, value="4")
+        ql.add(SHORT, CheckPurpose.SEED, "4")
     assert twice.value.code == "check_item_exists"
     with pytest.raises(MarkingError) as examiner:
-        items.add_item(
-            db, exam, account(db, "e1"), response_id=rid, purpose=CheckPurpose.SEED, value="4"
-        )
+        items.add_item(db, exam, ql.e1, response_id=rid, purpose=CheckPurpose.SEED, value="4")
     assert examiner.value.code == "quality_not_the_lead"
 
-    q1 = items.add_item(
-        db, exam, lead, response_id=rid, purpose=CheckPurpose.QUALIFICATION, value=3
-    )
-    q2 = items.add_item(
-        db,
-        exam,
-        lead,
-        response_id=f.response_id(db, exam, "c2 theory"),
-        purpose=CheckPurpose.QUALIFICATION,
-        value=2,
-    )
+    q1 = ql.add(SHORT, CheckPurpose.QUALIFICATION, 3)
+    q2 = ql.add("c2 theory", CheckPurpose.QUALIFICATION, 2)
     assert (q1.position, q2.position) == (1, 2)
     with pytest.raises(StateError) as full:
-        items.add_item(
-            db,
-            exam,
-            lead,
-            response_id=f.response_id(db, exam, "c3 theory"),
-            purpose=CheckPurpose.QUALIFICATION,
-            value=2,
-        )
+        ql.add("c3 theory", CheckPurpose.QUALIFICATION, 2)
     assert full.value.code == "qualification_full"
     with pytest.raises(StateError) as none:  # prac asks for no qualification set
-        items.add_item(
-            db,
-            exam,
-            lead,
-            response_id=f.response_id(db, exam, "c1 skills"),
-            purpose=CheckPurpose.QUALIFICATION,
-            value=2,
-        )
+        ql.add("c1 skills", CheckPurpose.QUALIFICATION, 2)
     assert none.value.code == "qualification_none"
 
     shown = items.items(db, exam, group=short)
@@ -150,23 +174,13 @@ def test_the_lead_builds_seeds_and_a_qualification_set(db: Session, tmp_path: Pa
     assert verify(db, exam).ok
 
 
-def test_the_sample_is_random_blind_and_says_which_are_complete(
-    db: Session, tmp_path: Path
-) -> None:
-    exam = f.tiny_session(db, tmp_path, "QL-2", n=4).exam
-    lead = account(db, "lead")
-    short = group(exam, "short")
+def test_the_sample_is_random_blind_and_says_which_are_complete(db: Session, made: Make) -> None:
+    ql = made("QL-2", n=4)
+    exam, lead, short = ql.exam, ql.lead, ql.short
     mark_as(db, exam, "e1", {"c1 theory": "3"})
     mark_as(db, exam, "e2", {"c1 theory": "3"})
     assert f.response_of(db, exam, "c1 theory").state is ResponseState.FINAL
-    items.add_item(
-        db,
-        exam,
-        lead,
-        response_id=f.response_id(db, exam, "c2 theory"),
-        purpose=CheckPurpose.SEED,
-        value=2,
-    )
+    ql.add("c2 theory", CheckPurpose.SEED, 2)
     shown = items.sample(db, exam, lead, group=short, size=10, rng=random.Random(1))
     texts = {c.text for c in shown}
     assert texts == {"c1 theory", "c3 theory", "c4 theory"}  # not the seed already made
@@ -175,26 +189,24 @@ def test_the_sample_is_random_blind_and_says_which_are_complete(
     assert [c.text for c in done] == ["c1 theory"]
 
 
-def test_another_sessions_response_is_not_found(db: Session, tmp_path: Path) -> None:
-    one = f.tiny_session(db, tmp_path, "QL-3", n=1).exam
-    other = f.tiny_session(db, tmp_path, "QL-4", n=1).exam
+def test_another_sessions_response_is_not_found(db: Session, made: Make) -> None:
+    one, other = made("QL-3"), made("QL-4")
     with pytest.raises(NotFound):
         items.add_item(
             db,
-            one,
-            account(db, "lead"),
-            response_id=f.response_id(db, other, SHORT),
+            one.exam,
+            one.lead,
+            response_id=f.response_id(db, other.exam, SHORT),
             purpose=CheckPurpose.SEED,
             value=2,
         )
 
 
 def test_suspension_withdraws_marks_releases_leases_and_others_mark_again(
-    db: Session, tmp_path: Path
+    db: Session, made: Make
 ) -> None:
-    exam = f.tiny_session(db, tmp_path, "QL-5", n=3).exam
-    lead, e1 = account(db, "lead"), account(db, "e1")
-    short = group(exam, "short")
+    ql = made("QL-5", n=3)
+    exam, lead, e1, short = ql.exam, ql.lead, ql.e1, ql.short
     mark_as(db, exam, "e1", {"c1 theory": "5"})
     mark_as(db, exam, "e2", {"c1 theory": "5"})  # c1 final: e1's mark there stays
     mark_as(db, exam, "e1", {"c2 theory": "1"})
@@ -203,15 +215,7 @@ def test_suspension_withdraws_marks_releases_leases_and_others_mark_again(
         short.id,
         group(exam, "prac").id,
     }
-    alarm = CheckAlarm(
-        session_id=exam.id,
-        group_id=short.id,
-        examiner_id=e1.id,
-        kind=AlarmKind.SEEDS_OFF,
-        evidence={"seeds": []},
-    )
-    db.add(alarm)
-    db.flush()
+    alarm = ql.alarm(AlarmKind.SEEDS_OFF)
 
     before = suspension.consequences(db, exam, examiner=e1, group=short)
     assert (before.marks_to_withdraw, before.alarms, before.examiners_left) == (1, 1, 2)
@@ -244,12 +248,12 @@ def test_suspension_withdraws_marks_releases_leases_and_others_mark_again(
     assert verify(db, exam).ok
 
 
-def test_kept_marks_stay_by_a_recorded_decision(db: Session, tmp_path: Path) -> None:
-    exam = f.tiny_session(db, tmp_path, "QL-6", n=1).exam
-    lead, e1 = account(db, "lead"), account(db, "e1")
+def test_kept_marks_stay_by_a_recorded_decision(db: Session, made: Make) -> None:
+    ql = made("QL-6")
+    exam = ql.exam
     mark_as(db, exam, "e1", {SHORT: "4"})
     row = suspension.suspend(
-        db, exam, lead, examiner=e1, group=group(exam, "short"), reason="暂停", keep_marks=True
+        db, exam, ql.lead, examiner=ql.e1, group=ql.short, reason="暂停", keep_marks=True
     )
     assert (row.keep_marks, row.withdrawn) == (True, 0)
     assert db.scalars(select(MarkWithdrawal)).all() == []
@@ -260,11 +264,10 @@ def test_kept_marks_stay_by_a_recorded_decision(db: Session, tmp_path: Path) -> 
 
 
 def test_the_lead_does_not_suspend_themselves_nor_twice_nor_without_reason(
-    db: Session, tmp_path: Path
+    db: Session, made: Make
 ) -> None:
-    exam = f.tiny_session(db, tmp_path, "QL-7", n=1, examiners=("e1", "e2", "lead")).exam
-    lead, e1 = account(db, "lead"), account(db, "e1")
-    short = group(exam, "short")
+    ql = made("QL-7", examiners=("e1", "e2", "lead"))
+    exam, lead, e1, short = ql.exam, ql.lead, ql.e1, ql.short
     with pytest.raises(StateError) as self_:
         suspension.suspend(db, exam, lead, examiner=lead, group=short, reason="x", keep_marks=True)
     assert self_.value.code == "suspend_self"
@@ -281,15 +284,12 @@ def test_the_lead_does_not_suspend_themselves_nor_twice_nor_without_reason(
 
 
 def test_suspending_the_group_short_is_said_and_more_examiners_finish_it(
-    db: Session, tmp_path: Path
+    db: Session, tmp_path: Path, made: Make
 ) -> None:
-    exam = f.tiny_session(db, tmp_path, "QL-8", n=1, examiners=("e1", "e2")).exam
-    lead = account(db, "lead")
-    short = group(exam, "short")
+    ql = made("QL-8", examiners=("e1", "e2"))
+    exam, short = ql.exam, ql.short
     mark_as(db, exam, "e1", {SHORT: "4"})
-    suspension.suspend(
-        db, exam, lead, examiner=account(db, "e1"), group=short, reason="x", keep_marks=False
-    )
+    suspension.suspend(db, exam, ql.lead, examiner=ql.e1, group=short, reason="x", keep_marks=False)
     assert suspension.short_groups(db, exam) == {"short": (1, 1)}
     f.add_examiners(db, tmp_path / "more", "e4")
     from marking.setup.assignment import assign
@@ -301,12 +301,9 @@ def test_suspending_the_group_short_is_said_and_more_examiners_finish_it(
     assert f.response_of(db, exam, SHORT).state is ResponseState.FINAL
 
 
-def test_register_reinstatement_does_not_lift_the_leads_suspension(
-    db: Session, tmp_path: Path
-) -> None:
-    exam = f.tiny_session(db, tmp_path, "QL-9", n=2).exam
-    lead, e1 = account(db, "lead"), account(db, "e1")
-    short = group(exam, "short")
+def test_register_reinstatement_does_not_lift_the_leads_suspension(db: Session, made: Make) -> None:
+    ql = made("QL-9", n=2)
+    exam, lead, e1, short = ql.exam, ql.lead, ql.e1, ql.short
     suspension.suspend(db, exam, lead, examiner=e1, group=short, reason="偏差", keep_marks=True)
     claim(db, exam, e1, size=10)  # e1 holds prac responses
     record_misconduct(db, "e1", MisconductKind.SUSPENSION, reason="inquiry", actor="office")
@@ -332,10 +329,9 @@ def test_register_reinstatement_does_not_lift_the_leads_suspension(
     assert verify(db, exam).ok
 
 
-def test_override_and_alarm_closing_are_recorded(db: Session, tmp_path: Path) -> None:
-    exam = f.tiny_session(db, tmp_path, "QL-10", n=1).exam
-    lead, e1 = account(db, "lead"), account(db, "e1")
-    short = group(exam, "short")
+def test_override_and_alarm_closing_are_recorded(db: Session, made: Make) -> None:
+    ql = made("QL-10")
+    exam, lead, e1, short = ql.exam, ql.lead, ql.e1, ql.short
     with pytest.raises(StateError) as none:
         decisions.override_qualification(db, exam, lead, examiner=e1, group=short, reason="x")
     assert none.value.code == "qualification_none"
@@ -347,15 +343,7 @@ def test_override_and_alarm_closing_are_recorded(db: Session, tmp_path: Path) ->
         decisions.override_qualification(db, exam, lead, examiner=e1, group=short, reason="x")
     assert again.value.code == "already_qualified"
 
-    alarm = CheckAlarm(
-        session_id=exam.id,
-        group_id=short.id,
-        examiner_id=e1.id,
-        kind=AlarmKind.SEED_BIAS,
-        evidence={"seeds": []},
-    )
-    db.add(alarm)
-    db.flush()
+    alarm = ql.alarm(AlarmKind.SEED_BIAS)
     found = decisions.open_alarm(db, exam, examiner=e1, group=short, kind=AlarmKind.SEED_BIAS)
     assert found.id == alarm.id
     assert [a.examiner for a in decisions.alarms(db, exam)] == [e1.name]
@@ -365,7 +353,7 @@ def test_override_and_alarm_closing_are_recorded(db: Session, tmp_path: Path) ->
     assert decisions.alarms(db, exam) == []
     with pytest.raises(StateError):
         decisions.close_alarm(db, exam, lead, alarm_id=alarm.id, note="again")
-    other = f.tiny_session(db, tmp_path, "QL-11", n=1).exam
+    other = made("QL-11").exam
     with pytest.raises(NotFound):
         decisions.close_alarm(db, other, lead, alarm_id=alarm.id, note="x")
     kinds = ledger_kinds(db, exam)
@@ -375,32 +363,18 @@ def test_override_and_alarm_closing_are_recorded(db: Session, tmp_path: Path) ->
 
 
 def test_a_session_with_suspensions_publishes_and_its_archive_verifies(
-    db: Session, tmp_path: Path
+    db: Session, tmp_path: Path, made: Make
 ) -> None:
     """Every quality decision's ledger entry goes into the archive, the suspension's
     withdrawals count for every revision, and `verify --archive` passes without the DB."""
-    tiny = f.tiny_session(db, tmp_path, "QL-12", n=3)
-    exam = tiny.exam
-    lead = account(db, "lead")
-    short = group(exam, "short")
+    ql = made("QL-12", n=3)
+    tiny, exam, lead, e1, short = ql.tiny, ql.exam, ql.lead, ql.e1, ql.short
     mark_as(db, exam, "e1", {"c1 theory": "6", "c2 theory": "6"})
-    items.add_item(
-        db,
-        exam,
-        lead,
-        response_id=f.response_id(db, exam, "c3 theory"),
-        purpose=CheckPurpose.SEED,
-        value="2",
-        note="基准",
-    )
-    suspension.suspend(
-        db, exam, lead, examiner=account(db, "e1"), group=short, reason="偏宽", keep_marks=False
-    )
+    ql.add("c3 theory", CheckPurpose.SEED, "2", note="基准")
+    suspension.suspend(db, exam, lead, examiner=e1, group=short, reason="偏宽", keep_marks=False)
     f.mark_all(db, exam, ["e2", "e3", "e1"])
     assert f.response_of(db, exam, "c1 theory").final == Decimal(3)  # e1's 6 is not in it
-    suspension.reinstate(
-        db, exam, lead, examiner=account(db, "e1"), group=short, reason="谈话后恢复"
-    )
+    suspension.reinstate(db, exam, lead, examiner=e1, group=short, reason="谈话后恢复")
     assert verify(db, exam).ok, verify(db, exam).problems
     publish(db, exam, by="office", approved_by=f.approve(db, exam), key=tiny.keys.open(exam))
     path = tmp_path / "archive.zip"
@@ -409,20 +383,12 @@ def test_a_session_with_suspensions_publishes_and_its_archive_verifies(
     assert check_archive(path).problems == []
 
 
-def test_verify_names_quality_rows_no_one_decided(db: Session, tmp_path: Path) -> None:
+def test_verify_names_quality_rows_no_one_decided(db: Session, made: Make) -> None:
     """A suspension or override written to its table directly, or a seed's definitive mark
     changed after the fact, is named by `verify`."""
-    exam = f.tiny_session(db, tmp_path, "QL-13", n=1).exam
-    lead, e1 = account(db, "lead"), account(db, "e1")
-    short = group(exam, "short")
-    seed = items.add_item(
-        db,
-        exam,
-        lead,
-        response_id=f.response_id(db, exam, SHORT),
-        purpose=CheckPurpose.SEED,
-        value="2",
-    )
+    ql = made("QL-13")
+    exam, lead, e1, short = ql.exam, ql.lead, ql.e1, ql.short
+    seed = ql.add(SHORT, CheckPurpose.SEED, "2")
     assert verify(db, exam).ok
     seed.value = Decimal(5)
     db.add(
@@ -466,10 +432,9 @@ def _held_check(db: Session, exam, examiner, grp, purpose: CheckPurpose) -> Chec
     return check
 
 
-def test_held_checks_go_back_on_suspension_and_on_override(db: Session, tmp_path: Path) -> None:
-    exam = f.tiny_session(db, tmp_path, "QL-14", n=1).exam
-    lead, e1, e2 = account(db, "lead"), account(db, "e1"), account(db, "e2")
-    short = group(exam, "short")
+def test_held_checks_go_back_on_suspension_and_on_override(db: Session, made: Make) -> None:
+    ql = made("QL-14")
+    exam, lead, e1, e2, short = ql.exam, ql.lead, ql.e1, account(db, "e2"), ql.short
     short.qualification_size = 1
     seed = _held_check(db, exam, e1, short, CheckPurpose.SEED)
     qualifying = _held_check(db, exam, e2, short, CheckPurpose.QUALIFICATION)

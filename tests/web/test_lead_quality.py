@@ -43,12 +43,18 @@ def sampled(text: str) -> list[str]:
     return [a or b for a, b in HANDLE.findall(text)]
 
 
-def test_the_lead_builds_a_set_and_seeds_from_a_blind_sample(world: World) -> None:
-    world.session("LQ-1", n=3)
+def qualifying(world: World, code: str, *, n: int, size: int) -> int:
+    """A session whose short-answer group asks for a qualification set of ``size``; the
+    group's id."""
+    world.session(code, n=n)
     with world.tx() as db:
-        exam = get_session(db, "LQ-1")
-        group = next(g for g in exam.groups if g.key == "short")
-        group.qualification_size = 1
+        short = next(g for g in get_session(db, code).groups if g.key == "short")
+        short.qualification_size = size
+        return short.id
+
+
+def test_the_lead_builds_a_set_and_seeds_from_a_blind_sample(world: World) -> None:
+    qualifying(world, "LQ-1", n=3, size=1)
     lead = world.client("lead")
     session_page = page(lead, "/lead/sessions/LQ-1")
     assert "/lead/sessions/LQ-1/quality/" in session_page
@@ -200,17 +206,14 @@ def test_suspending_a_groups_only_examiners_says_the_office_must_assign(world: W
 
 
 def test_qualification_override_and_closing_an_alarm(world: World) -> None:
-    world.session("LQ-6", n=1)
+    short = qualifying(world, "LQ-6", n=1, size=2)
     with world.tx() as db:
-        exam = get_session(db, "LQ-6")
-        short = next(g for g in exam.groups if g.key == "short")
-        short.qualification_size = 2
         e2 = db.scalar(select(Account).where(Account.username == "e2"))
         assert e2 is not None
         db.add(
             CheckAlarm(
-                session_id=exam.id,
-                group_id=short.id,
+                session_id=get_session(db, "LQ-6").id,
+                group_id=short,
                 examiner_id=e2.id,
                 kind=AlarmKind.SEED_BIAS,
                 evidence={"mean": "0.8", "seeds": []},

@@ -57,13 +57,33 @@ def test_the_lead_and_the_office_see_every_examiner_by_name(
     # e2's open alarms in words; prac's statuses.
     assert "样卷偏差过多" in html and "样卷系统性偏差" in html
     assert "资格测试中" in html and "已暂停" in html
+    # QWK in words, with what it means on hover.
+    assert re.search(
+        r'<th scope="col"><abbr title="[^"]*1 [^"]*">加权 Kappa \(QWK\)</abbr></th>', html
+    )
 
 
-def test_the_csv_has_the_contract_columns(world: World, marked: None) -> None:
-    answer = world.client("lead").get(f"/lead/sessions/{CODE}/monitoring.csv")
+def csv_rows(world: World, who: str, lang: str = "zh_CN") -> list[list[str]]:
+    client = world.client(who)
+    client.get(f"/lang/{lang}")
+    answer = client.get(f"/{who}/sessions/{CODE}/monitoring.csv")
     assert answer.status_code == 200
-    rows = list(csv.reader(io.StringIO(answer.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0][:3] == ["group", "examiner", "marks"] and len(rows) == 7
+    return list(csv.reader(io.StringIO(answer.get_data(as_text=True).lstrip("\ufeff"))))
+
+
+@pytest.mark.parametrize("who", ["lead", "office"])
+def test_the_browsers_csv_speaks_the_readers_language(world: World, marked: None, who: str) -> None:
+    """Headings, groups, examiners, status and alarms in words (the command line's export
+    keeps the contract's keys: tests/integration/test_monitoring.py)."""
+    header, *rows = csv_rows(world, who)
+    assert header[:4] == ["评分组", "考评员", "用户名", "评分"] and len(rows) == 6
+    assert "加权 Kappa (QWK)" in header and header[-2:] == ["状态", "未关闭的警报"]
+    assert {r[0] for r in rows} == {"简答题", "实操题"}
+    assert "样卷偏差过多" in "".join(r[-1] for r in rows)
+    assert {"资格测试中", "已暂停"} <= {r[-2] for r in rows}
+    english, *_rows = csv_rows(world, who, "en")
+    assert english[:3] == ["Group", "Examiner", "Username"]
+    assert "Weighted kappa (QWK)" in english
 
 
 def test_the_sample_shows_handles_and_nothing_of_a_candidate(world: World, marked: None) -> None:
@@ -88,6 +108,32 @@ def test_the_sample_shows_handles_and_nothing_of_a_candidate(world: World, marke
         ).all()
     for secret in (*codes, *texts):
         assert secret not in html
+
+
+def test_each_chart_has_labelled_ticked_axes_and_names_examiner_and_group(
+    world: World, marked: None
+) -> None:
+    _status, html = page(world, "lead", f"/lead/sessions/{CODE}/monitoring")
+    with world.tx() as db:
+        e1 = db.scalars(select(Account.name).where(Account.username == "e1")).one()
+    charts = re.findall(
+        r'<svg class="compare"[^>]*aria-label="([^"]*)"[^>]*>(.*?)</svg>', html, re.S
+    )
+    assert len(charts) == 6
+    label, svg = next((a, s) for a, s in charts if a.startswith(f"{e1} 在简答题"))
+    assert svg.startswith(f"<title>{label}</title>")
+    assert re.findall(r'<text class="x-tick"[^>]*>([^<]*)</text>', svg) == ["0", "50%", "100%"]
+    y_ticks = re.findall(r'<text class="y-tick"[^>]*>([^<]*)</text>', svg)
+    assert y_ticks[0] == "0" and re.fullmatch(r"\d+\.\d%", y_ticks[1]), y_ticks
+    assert '<text class="x-axis"' in svg and ">分数（占满分的比例）</text>" in svg
+    assert '<text class="y-axis"' in svg and ">占比</text>" in svg
+    assert "style" not in svg  # presentation attributes only: the strict CSP holds
+
+
+def test_the_sample_names_each_question_with_its_component(world: World, marked: None) -> None:
+    _status, html = page(world, "lead", f"/lead/sessions/{CODE}/monitoring")
+    rows = re.findall(r"<tr><td><code>[0-9A-Z]{26}</code></td><td>([^<]*)</td>", html)
+    assert rows and set(rows) <= {"理论知识 第 2 题", "操作技能 第 2 题"}, rows
 
 
 @pytest.mark.parametrize(
