@@ -73,6 +73,8 @@ class CheckLost(LeaseLost, StateError):
 
 # --- handing checks out -----------------------------------------------------------------------
 
+# The batch counted in the examiner's schedule in a group (on PostgreSQL the claim's own
+# statement counts it: ``claims.Checked.counters``).
 _COUNT = (
     update(Assignment)
     .where(Assignment.group_id == bindparam("g"), Assignment.examiner_id == bindparam("me"))
@@ -99,7 +101,12 @@ def mix_in(
     conn = db.connection()  # Core statements, as the rest of a claim: no ORM on this path
     for key, group in checked.items():
         positions = [i for i, item in enumerate(items) if item.group == key]
-        row = conn.execute(_COUNT, {"g": group.group_id, "me": examiner.id, "n": group.count}).one()
+        row = (
+            group.counters
+            or conn.execute(
+                _COUNT, {"g": group.group_id, "me": examiner.id, "n": group.count}
+            ).one()
+        )
         before = row.handed - group.count
         first: dict[str, int] = {}  # a purpose's first due, set now: written unless moved on
         for purpose, rate, due in (

@@ -14,7 +14,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -45,15 +45,26 @@ QUEUE_KEYS = 2**31  # queue keys (Response.queue_key) lie in [0, QUEUE_KEYS)
 _SYSTEM_RANDOM = random.SystemRandom()
 
 
+class Counters(NamedTuple):
+    """The examiner's check schedule in a group, counted with the batch (``Assignment``)."""
+
+    id: int
+    handed: int
+    seed_due: int | None
+    remark_due: int | None
+
+
 @dataclass(frozen=True)
 class Checked:
     """A group of a batch with seeds or 回评 on: its id, its rates and how many live
-    responses of it the batch holds."""
+    responses of it the batch holds; on PostgreSQL, the schedule's counters as the claim
+    left them (the claim counted the batch in them)."""
 
     group_id: int
     seed_rate: Decimal
     remark_rate: Decimal
     count: int = 0
+    counters: Counters | None = None
 
 
 def _expire(db: Session, exam: ExamSession, now: dt.datetime) -> int:
@@ -74,7 +85,8 @@ def _note_checked(checked: dict[str, Checked], row: Any, *, plain: bool) -> None
             if plain:
                 seed, remark = decimals((seed, remark))
             found = Checked(row[13], seed, remark)
-        checked[key] = replace(found, count=found.count + 1)
+        counters = Counters(*row[16:20]) if plain else None
+        checked[key] = replace(found, count=found.count + 1, counters=counters)
 
 
 class HoldLimit(StateError):

@@ -223,14 +223,42 @@ _rooms_cte = ROOMS.cte("rooms")
 _room_left = func.least(func.greatest(_rooms_cte.c.room, literal_column("0")), _SIZE)
 _per_group = _from_start(_rooms_cte.c.group_id, _room_left, correlate=_rooms_cte).lateral("window")
 _picked = (
-    select(_per_group.c.id)
+    select(_per_group.c.id, _rooms_cte.c.group_id)
     .select_from(_rooms_cte)
     .join(_per_group, true())
     .limit(_SIZE)
     .cte("picked")
 )
 _lease_c = Lease.__table__.c
-_CLAIM_FUSED = _describe(Response.id.in_(select(_picked.c.id))).add_cte(
+# The examiner's check schedule (``marking.quality.checks``) counts the live responses handed
+# in each group with seeds or 回评 on, here with the claim; the counters come back on the
+# batch's rows of that group (NULL elsewhere), so a claim costs no statement more for them.
+_counts = (
+    select(_picked.c.group_id, func.count().label("n")).group_by(_picked.c.group_id).subquery()
+)
+_handed = (
+    update(Assignment)
+    .where(
+        Assignment.examiner_id == bindparam("me", type_=Integer),
+        Assignment.group_id == _counts.c.group_id,
+        MarkingGroup.id == _counts.c.group_id,
+        or_(MarkingGroup.seed_rate > 0, MarkingGroup.remark_rate > 0),
+    )
+    .values(handed=Assignment.handed + _counts.c.n)
+    .returning(
+        Assignment.group_id,
+        Assignment.id,
+        Assignment.handed,
+        Assignment.seed_due,
+        Assignment.remark_due,
+    )
+    .cte("handed")
+)
+_CLAIM_FUSED = (
+    _describe(Response.id.in_(select(_picked.c.id)))
+    .add_columns(_handed.c.id, _handed.c.handed, _handed.c.seed_due, _handed.c.remark_due)
+    .outerjoin(_handed, _handed.c.group_id == Response.group_id)
+).add_cte(
     update(Response)
     .where(Response.id.in_(select(_picked.c.id)))
     .values(held=Response.held + 1)
