@@ -382,6 +382,7 @@ def director_approves(director: Person) -> None:
     expect(desk.locator("dd.responses-final")).to_have_text("18 / 18")
     expect(desk.locator("dd.open-items")).to_have_text("0")
     desk.locator("input[name=note]").fill("已审阅成绩汇总")
+    desk.locator("form.approve input[name=confirm]").check()
     director.shot("78-director-review")
     submit(desk, f"form[action='/director/sessions/{CODE}/approval']")
     expect(desk.locator("p.flash.ok")).to_have_text("已批准发布，考务办公室现在可以发布。")

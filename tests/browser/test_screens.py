@@ -188,6 +188,7 @@ def test_office_publishes_with_a_directors_approval(
     with desk.expect_navigation():
         desk.locator("a[href='/director/sessions/BR-PUB']").click()
     desk.locator("input[name=note]").fill("已审阅")
+    desk.locator("form.approve input[name=confirm]").check()
     with desk.expect_navigation():
         desk.get_by_role("button", name="批准发布").click()
     expect(desk.locator("p.flash.ok")).to_have_text("已批准发布，考务办公室现在可以发布。")
