@@ -42,34 +42,33 @@ def release(
     db.flush()
 
 
-def release_all(db: Session, examiner: Account, *, group_id: int | None = None) -> int:
-    """Hand back everything the examiner holds (at logout: the work goes to others at once
-    instead of waiting for the leases to run out), or only what they hold in one group.
+def release_all(db: Session, examiner: Account) -> int:
+    """Hand back everything the examiner holds, in every session (at logout: the work goes
+    to others at once instead of waiting for the leases to run out).
 
     Seeds and 回评 go back with live work, so handing back tells nothing apart; an open
     qualification attempt keeps its set. Returns how many were handed back."""
-    leases = select(Lease).where(Lease.examiner_id == examiner.id, Lease.state == LeaseState.HELD)
-    if group_id is not None:
-        leases = leases.join(Response, Response.id == Lease.response_id).where(
-            Response.group_id == group_id
-        )
-    given = 0
-    for lease in db.scalars(leases.with_for_update()).all():
+    leases = db.scalars(
+        select(Lease)
+        .where(Lease.examiner_id == examiner.id, Lease.state == LeaseState.HELD)
+        .with_for_update()
+    ).all()
+    for lease in leases:
         lease.state = LeaseState.RELEASED
         db.execute(
             update(Response).where(Response.id == lease.response_id).values(held=Response.held - 1)
         )
-        given += 1
-    checks = update(CheckMark).where(
-        CheckMark.examiner_id == examiner.id,
-        CheckMark.state == CheckState.HELD,
-        CheckMark.purpose.in_((CheckPurpose.SEED, CheckPurpose.REMARK)),
-    )
-    if group_id is not None:
-        checks = checks.where(CheckMark.group_id == group_id)
-    given += db.execute(checks.values(state=CheckState.RELEASED)).rowcount  # type: ignore[attr-defined]
+    checks = db.execute(
+        update(CheckMark)
+        .where(
+            CheckMark.examiner_id == examiner.id,
+            CheckMark.state == CheckState.HELD,
+            CheckMark.purpose.in_((CheckPurpose.SEED, CheckPurpose.REMARK)),
+        )
+        .values(state=CheckState.RELEASED)
+    ).rowcount  # type: ignore[attr-defined]
     db.flush()
-    return given
+    return len(leases) + int(checks)
 
 
 def flag(

@@ -20,10 +20,17 @@ from marking.setup import teams
 from marking.store.models import (
     Account,
     Assignment,
+    CheckMark,
+    CheckPurpose,
+    CheckState,
     Examiner,
     ExamSession,
     Grade,
+    Lease,
+    LeaseState,
+    Mark,
     MarkingGroup,
+    Response,
     Role,
     SessionState,
     utcnow,
@@ -323,16 +330,6 @@ def withdraw_scheme_approval(
     MarkingError (code ``not_the_lead``) for anyone but the lead, and MarkingError (code
     ``scheme_marked``) once anything of the group is marked: a change then is a
     correction, not a new scheme. Returns how many held items went back."""
-    from marking.store.models import (
-        CheckMark,
-        CheckPurpose,
-        CheckState,
-        Lease,
-        LeaseState,
-        Mark,
-        Response,
-    )
-
     if exam.state not in WRITABLE:
         raise StateError(f"session {exam.code} is {exam.state.value}: nothing to withdraw")
     account = get_account(db, by)
@@ -348,38 +345,52 @@ def withdraw_scheme_approval(
             "the scheme of group %(group)s is not approved: there is nothing to withdraw",
             group=group.name,
         )
-    marks = (
-        db.scalar(
-            select(func.count())
-            .select_from(Mark)
-            .join(Response, Response.id == Mark.response_id)
-            .where(Response.group_id == group.id)
-        )
-        or 0
-    )
-    checks = (
-        db.scalar(
-            select(func.count())
-            .select_from(CheckMark)
-            .where(
-                CheckMark.group_id == group.id,
-                (CheckMark.state == CheckState.SUBMITTED)
-                | (
-                    (CheckMark.purpose == CheckPurpose.QUALIFICATION)
-                    & (CheckMark.state == CheckState.HELD)
-                ),
-            )
-        )
-        or 0
-    )
-    if marks or checks:
+    if count := _marked_in(db, group):
         raise MarkingError.coded(
             "scheme_marked",
             "group %(group)s has %(count)s mark(s) already: its scheme approval stays; a "
             "change now is a correction (R6)",
             group=group.name,
-            count=marks + checks,
+            count=count,
         )
+    handed = _hand_back_group(db, group)
+    group.approved_at = None
+    group.approved_by = None
+    db.flush()
+    if exam.state is SessionState.MARKING and not any(
+        g.approved_at is not None for g in exam.groups
+    ):
+        exam.state = SessionState.INTAKE
+        db.flush()
+    ledger.append(
+        db,
+        exam,
+        kind="scheme_withdrawn",
+        actor=account.username,
+        payload={"group": group.key, "reason": reason.strip()[:500]},
+    )
+    return handed
+
+
+def _marked_in(db: Session, group: MarkingGroup) -> int:
+    """Marks given in the group: live marks, checks submitted, qualification sets begun."""
+    marks = db.scalar(
+        select(func.count())
+        .select_from(Mark)
+        .join(Response, Response.id == Mark.response_id)
+        .where(Response.group_id == group.id)
+    )
+    begun = (CheckMark.purpose == CheckPurpose.QUALIFICATION) & (CheckMark.state == CheckState.HELD)
+    checks = db.scalar(
+        select(func.count())
+        .select_from(CheckMark)
+        .where(CheckMark.group_id == group.id, (CheckMark.state == CheckState.SUBMITTED) | begun)
+    )
+    return (marks or 0) + (checks or 0)
+
+
+def _hand_back_group(db: Session, group: MarkingGroup) -> int:
+    """Everything held in the group goes back unmarked (leases and checks); how many."""
     held = db.scalars(
         select(Lease)
         .join(Response, Response.id == Lease.response_id)
@@ -396,22 +407,7 @@ def withdraw_scheme_approval(
         .where(CheckMark.group_id == group.id, CheckMark.state == CheckState.HELD)
         .values(state=CheckState.RELEASED)
     ).rowcount  # type: ignore[attr-defined]
-    group.approved_at = None
-    group.approved_by = None
-    db.flush()
-    if exam.state is SessionState.MARKING and not any(
-        g.approved_at is not None for g in exam.groups
-    ):
-        exam.state = SessionState.INTAKE
-        db.flush()
-    ledger.append(
-        db,
-        exam,
-        kind="scheme_withdrawn",
-        actor=account.username,
-        payload={"group": group.key, "reason": reason.strip()[:500]},
-    )
-    return len(held) + released
+    return len(held) + int(released)
 
 
 def _team_of_group(db: Session, group: MarkingGroup) -> list[int]:
