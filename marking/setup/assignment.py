@@ -9,13 +9,14 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
 from marking.errors import MarkingError, NotFound, Refusals, StateError
 from marking.people.accounts import get_account
 from marking.people.register import qualification_problem
+from marking.queue.handback import release_held
 from marking.setup import teams
 from marking.store.models import (
     Account,
@@ -26,8 +27,6 @@ from marking.store.models import (
     Examiner,
     ExamSession,
     Grade,
-    Lease,
-    LeaseState,
     Mark,
     MarkingGroup,
     Response,
@@ -353,7 +352,7 @@ def withdraw_scheme_approval(
             group=group.name,
             count=count,
         )
-    handed = _hand_back_group(db, group)
+    handed = release_held(db, group_id=group.id)
     group.approved_at = None
     group.approved_by = None
     db.flush()
@@ -387,27 +386,6 @@ def _marked_in(db: Session, group: MarkingGroup) -> int:
         .where(CheckMark.group_id == group.id, (CheckMark.state == CheckState.SUBMITTED) | begun)
     )
     return (marks or 0) + (checks or 0)
-
-
-def _hand_back_group(db: Session, group: MarkingGroup) -> int:
-    """Everything held in the group goes back unmarked (leases and checks); how many."""
-    held = db.scalars(
-        select(Lease)
-        .join(Response, Response.id == Lease.response_id)
-        .where(Response.group_id == group.id, Lease.state == LeaseState.HELD)
-        .with_for_update()
-    ).all()
-    for lease in held:
-        lease.state = LeaseState.RELEASED
-        db.execute(
-            update(Response).where(Response.id == lease.response_id).values(held=Response.held - 1)
-        )
-    released = db.execute(
-        update(CheckMark)
-        .where(CheckMark.group_id == group.id, CheckMark.state == CheckState.HELD)
-        .values(state=CheckState.RELEASED)
-    ).rowcount  # type: ignore[attr-defined]
-    return len(held) + int(released)
 
 
 def _team_of_group(db: Session, group: MarkingGroup) -> list[int]:
