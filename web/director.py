@@ -6,17 +6,20 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from marking.errors import MarkingError
 from marking.jobs import recent_runs
 from marking.jobs.archive import KIND as ARCHIVE
+from marking.publication import preconditions
+from marking.publication.approvals import approval_status
 from marking.read import views
-from marking.store.models import Role
+from marking.store.models import ExamSession, Role, SessionState
 from web import actions
 from web.access import session_as_staff
 from web.db import get_db
-from web.errors import refusal
+from web.errors import classify, refusal
 from web.security import require
 
 bp = Blueprint("director", __name__, url_prefix="/director")
@@ -25,7 +28,21 @@ bp = Blueprint("director", __name__, url_prefix="/director")
 @bp.get("/")
 @require(Role.DIRECTOR)
 def home() -> str:
-    return render_template("director/home.html", sessions=views.all_sessions(get_db()))
+    db = get_db()
+    sessions = views.all_sessions(db)
+    return render_template("director/home.html", sessions=sessions, waiting=_waiting(db, sessions))
+
+
+def _waiting(db: Session, sessions: list[ExamSession]) -> list[ExamSession]:
+    """Sessions whose publication waits for a director: marked, nothing open, and no
+    approval in force (none yet, or one a later change made void)."""
+    return [
+        exam
+        for exam in sessions
+        if exam.state in (SessionState.MARKING, SessionState.RECONCILED)
+        and not approval_status(db, exam).current
+        and not preconditions.open_items(db, exam)
+    ]
 
 
 @bp.get("/sessions/<code>")
@@ -72,15 +89,24 @@ def team_override(code: str) -> Response | tuple[str, int]:
 
 @bp.post("/sessions/<code>/approval")
 @require(Role.DIRECTOR)
-def approve(code: str) -> Response:
+def approve(code: str) -> Response | tuple[str, int]:
+    """The director's approval of the publication (R16), of what the review page showed
+    and confirmed; a refusal comes back beside the form, the note kept."""
     exam, account = session_as_staff(code, Role.DIRECTOR)
-    actions.approve_pub(
-        get_db(),
-        exam,
-        account,
-        request.form.get("note", ""),
-        expected=request.form.get("digest") or None,  # what the review page showed
-    )
+    try:
+        if request.form.get("confirm") != "yes":
+            raise MarkingError(
+                _("Tick the box to confirm: you approve the publication of what is shown.")
+            )
+        actions.approve_pub(
+            get_db(),
+            exam,
+            account,
+            request.form.get("note", ""),
+            expected=request.form.get("digest") or None,  # what the review page showed
+        )
+    except MarkingError as exc:
+        return _session_page(code, refusal(exc, form="approve")), classify(exc)[0]
     flash(_("Publication approved. The office can now publish."), "ok")
     return redirect(url_for("director.session", code=code))
 

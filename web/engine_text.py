@@ -54,6 +54,13 @@ TEXT: dict[str, object] = {
     ),
     "no_lead": _l("Session %(session)s has no lead examiner: the office names one first."),
     "not_the_lead": _l("Only the session's lead examiner approves schemes; %(user)s is not."),
+    "scheme_marked": _l(
+        "Group %(group)s has %(count)s mark(s) already: its scheme approval stays; a change "
+        "now is a correction (R6)."
+    ),
+    "scheme_not_approved": _l(
+        "The scheme of group %(group)s is not approved: there is nothing to withdraw."
+    ),
     "out_of_category": _l(
         "%(user)s: the certificate's scope (%(scope)s) does not cover %(components)s of "
         "%(occupation)s level %(level)s (R9, 第七条(一))."

@@ -15,6 +15,7 @@ from marking.read import views
 from marking.store.models import Role
 from web import actions
 from web.access import session_as_lead
+from web.actions.lead import lead_home, next_arbitration, withdraw_approval
 from web.db import fail, get_db
 from web.errors import classify, detail, refusal
 from web.security import Forbidden, me, require
@@ -26,7 +27,7 @@ LEADS = (Role.LEAD, Role.EXAMINER)
 @bp.get("/")
 @require(*LEADS)
 def home() -> str:
-    return render_template("lead/home.html", sessions=views.sessions_led_by(get_db(), me()))
+    return render_template("lead/home.html", sessions=lead_home(get_db(), me()))
 
 
 @bp.get("/sessions/<code>")
@@ -71,9 +72,12 @@ def assign(code: str, group: str) -> Response | tuple[str, int]:
 
 @bp.post("/sessions/<code>/groups/<group>/approve")
 @require(*LEADS)
-def approve(code: str, group: str) -> Response:
+def approve(code: str, group: str) -> Response | tuple[str, int]:
     exam, account = session_as_lead(code)
-    actions.approve(get_db(), exam, account, group)
+    try:
+        actions.approve(get_db(), exam, account, group)
+    except MarkingError as exc:
+        return _session_page(code, refusal(exc, form="scheme", group=group)), 422
     flash(
         _(
             "Marking scheme of group %(g)s approved: the group is open for marking.",
@@ -82,6 +86,31 @@ def approve(code: str, group: str) -> Response:
         "ok",
     )
     return redirect(url_for("lead.session", code=code))
+
+
+@bp.post("/sessions/<code>/groups/<group>/withdraw")
+@require(*LEADS)
+def withdraw(code: str, group: str) -> Response | tuple[str, int]:
+    """The lead takes a scheme approval back while nothing of the group is marked,
+    confirmed, with the reason; what examiners hold of the group goes back unmarked."""
+    exam, account = session_as_lead(code)
+    form = request.form
+    try:
+        if form.get("confirm") != "yes":
+            raise MarkingError(
+                _("Tick the box to confirm: the group closes for marking until you approve again.")
+            )
+        withdraw_approval(get_db(), exam, account, group, form.get("reason", ""))
+    except MarkingError as exc:
+        return _session_page(code, refusal(exc, form="withdraw", group=group)), 422
+    flash(
+        _(
+            "Approval of the scheme of group %(g)s withdrawn: the group is closed for marking.",
+            g=actions.group_name(exam, group),
+        ),
+        "ok",
+    )
+    return redirect(url_for("lead.session", code=code) + "#scheme-" + group)
 
 
 @bp.get("/sessions/<code>/anomalies")
@@ -131,24 +160,36 @@ def correct_key(code: str) -> Response:
 @bp.get("/sessions/<code>/arbitration")
 @require(*LEADS)
 def arbitration(code: str) -> str:
+    return _arbitration_page(code)
+
+
+def _arbitration_page(code: str, refused: dict[str, Any] | None = None) -> str:
+    """One response at a time, the first waiting in queue order, with how many are left;
+    a refused mark comes back on the same response, the input kept."""
     exam, account = session_as_lead(code)
     return render_template(
-        "lead/arbitration.html", exam=exam, tasks=actions.arbitrations(get_db(), exam, account)
+        "lead/arbitration.html",
+        exam=exam,
+        refused=refused or {},
+        **next_arbitration(get_db(), exam, account),
     )
 
 
 @bp.post("/sessions/<code>/responses/<handle>/arbitrate")
 @require(*LEADS)
-def arbitrate(code: str, handle: str) -> Response:
+def arbitrate(code: str, handle: str) -> Response | tuple[str, int]:
     exam, account = session_as_lead(code)
-    done = actions.arbitrate(
-        get_db(),
-        exam,
-        account,
-        handle,
-        request.form.get("value", ""),
-        request.form.get("reason", ""),
-    )
+    try:
+        done = actions.arbitrate(
+            get_db(),
+            exam,
+            account,
+            handle,
+            request.form.get("value", ""),
+            request.form.get("reason", ""),
+        )
+    except MarkingError as exc:
+        return _arbitration_page(code, refusal(exc, form="arbitrate", response=handle)), 422
     flash(_("Final mark %(v)s recorded.", v=done["final"]), "ok")
     return redirect(url_for("lead.arbitration", code=code))
 

@@ -90,6 +90,26 @@ def scheme_approve(ctx: Context, code: str, group_key: str, by: str) -> None:
     click.echo(f"group {group_key} approved by {by}: open for marking")
 
 
+@scheme_group.command("withdraw")
+@click.option("--session", "code", required=True, help="Session code.")
+@click.option("--group", "group_key", required=True, help="Marking group key.")
+@click.option("--by", required=True, help="The session's lead examiner.")
+@click.option("--reason", default="", help="Why (recorded in the ledger).")
+@pass_ctx
+@handle_errors
+def scheme_withdraw(ctx: Context, code: str, group_key: str, by: str, reason: str) -> None:
+    """The lead takes a scheme approval back while nothing of the group is marked."""
+    from marking.setup.assignment import get_group, withdraw_scheme_approval
+    from marking.setup.sessions import get_session
+
+    with transaction(ctx.checked_engine()) as db:
+        exam = get_session(db, code)
+        handed = withdraw_scheme_approval(
+            db, exam, get_group(db, exam, group_key), by=by, reason=reason
+        )
+    click.echo(f"group {group_key}: approval withdrawn by {by}; {handed} held item(s) handed back")
+
+
 @main.group("team")
 def team_group() -> None:
     """R10's team rules: rotation of a third, at most three consecutive sessions."""

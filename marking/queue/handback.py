@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
@@ -14,7 +14,11 @@ from marking.store.models import (
     Account,
     Anomaly,
     AnomalyKind,
+    CheckMark,
+    CheckPurpose,
+    CheckState,
     ExamSession,
+    Lease,
     LeaseState,
     Response,
     ResponseState,
@@ -36,6 +40,44 @@ def release(
     lease.state = LeaseState.RELEASED
     db.execute(update(Response).where(Response.id == response_id).values(held=Response.held - 1))
     db.flush()
+
+
+def release_all(db: Session, examiner: Account) -> int:
+    """Hand back everything the examiner holds, in every session (at logout: the work goes
+    to others at once instead of waiting for the leases to run out); how many."""
+    return release_held(db, examiner_id=examiner.id)
+
+
+def release_held(
+    db: Session, *, examiner_id: int | None = None, group_id: int | None = None
+) -> int:
+    """Hand back what is held, unmarked: one examiner's (``examiner_id``), or everyone's in
+    one marking group (``group_id``, when its scheme approval is withdrawn), or both.
+
+    Seeds and 回评 go back with live work, so handing back tells nothing apart; an open
+    qualification attempt keeps its set. Returns how many were handed back."""
+    leases = select(Lease).where(Lease.state == LeaseState.HELD).with_for_update()
+    checks = update(CheckMark).where(
+        CheckMark.state == CheckState.HELD,
+        CheckMark.purpose.in_((CheckPurpose.SEED, CheckPurpose.REMARK)),
+    )
+    if examiner_id is not None:
+        leases = leases.where(Lease.examiner_id == examiner_id)
+        checks = checks.where(CheckMark.examiner_id == examiner_id)
+    if group_id is not None:
+        leases = leases.join(Response, Response.id == Lease.response_id).where(
+            Response.group_id == group_id
+        )
+        checks = checks.where(CheckMark.group_id == group_id)
+    held = db.scalars(leases).all()
+    for lease in held:
+        lease.state = LeaseState.RELEASED
+        db.execute(
+            update(Response).where(Response.id == lease.response_id).values(held=Response.held - 1)
+        )
+    released = db.execute(checks.values(state=CheckState.RELEASED)).rowcount  # type: ignore[attr-defined]
+    db.flush()
+    return len(held) + int(released)
 
 
 def flag(

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
@@ -25,6 +25,7 @@ from marking.store.models import (
     Component,
     ExamSession,
     KeyCorrection,
+    Mark,
     MarkingGroup,
     Question,
     Response,
@@ -76,6 +77,11 @@ class ArbitrationTask:
     tolerance: Decimal
     marks: tuple[Decimal, ...]
     blank: bool = False  # a scanned answer box with no ink
+    # Who gave each mark (the examiners' names, in the order of ``marks``): the lead rules
+    # knowing whose marks disagree; examiners are no secret from the lead, candidates are.
+    markers: tuple[str, ...] = ()
+    reference: str = ""
+    scheme: str = ""
 
 
 def arbitration_tasks(
@@ -108,11 +114,60 @@ def arbitration_tasks(
             max=q.max,
             step=q.step,
             tolerance=q.tolerance,
-            marks=tuple(v for _mid, v in effective_marks(db, r.id)),
+            marks=tuple(v for _mid, v in marks),
             blank=r.blank,
+            markers=_markers(db, [mid for mid, _v in marks]),
+            reference=q.reference,
+            scheme=q.scheme,
         )
         for r, code, component, q in rows
+        for marks in [effective_marks(db, r.id)]
     ]
+
+
+def _markers(db: Session, mark_ids: list[int]) -> tuple[str, ...]:
+    """The names of the examiners who gave these marks, in the same order."""
+    rows = db.execute(
+        select(Mark.id, Account.name)
+        .join(Account, Account.id == Mark.examiner_id)
+        .where(Mark.id.in_(mark_ids))
+    )
+    names: dict[int, str] = {mid: name for mid, name in rows}
+    return tuple(names[mid] for mid in mark_ids)
+
+
+def anomalies_open(db: Session, exam: ExamSession, *, ruler: Account | None = None) -> int:
+    """How many anomaly reports wait for a ruling (all, or those ``ruler`` resolves)."""
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(Anomaly)
+            .join(Response, Response.id == Anomaly.response_id)
+            .where(
+                Anomaly.session_id == exam.id,
+                Anomaly.resolution.is_(None),
+                rules_here(exam, ruler, Response.script_id),
+            )
+        )
+        or 0
+    )
+
+
+def arbitrations_waiting(db: Session, exam: ExamSession, *, ruler: Account | None = None) -> int:
+    """How many responses await arbitration (all, or those ``ruler`` decides)."""
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(Response)
+            .join(Script, Script.id == Response.script_id)
+            .where(
+                Script.session_id == exam.id,
+                Response.state == ResponseState.ARBITRATION,
+                rules_here(exam, ruler, Response.script_id),
+            )
+        )
+        or 0
+    )
 
 
 def _session_response(db: Session, exam: ExamSession, response_id: int) -> Response:

@@ -9,21 +9,27 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
 from marking.errors import MarkingError, NotFound, Refusals, StateError
 from marking.people.accounts import get_account
 from marking.people.register import qualification_problem
+from marking.queue.handback import release_held
 from marking.setup import teams
 from marking.store.models import (
     Account,
     Assignment,
+    CheckMark,
+    CheckPurpose,
+    CheckState,
     Examiner,
     ExamSession,
     Grade,
+    Mark,
     MarkingGroup,
+    Response,
     Role,
     SessionState,
     utcnow,
@@ -309,6 +315,77 @@ def approve_scheme(
     ledger.append(
         db, exam, kind="scheme_approved", actor=account.username, payload={"group": group.key}
     )
+
+
+def withdraw_scheme_approval(
+    db: Session, exam: ExamSession, group: MarkingGroup, *, by: str, reason: str = ""
+) -> int:
+    """The lead takes a group's scheme approval back while nothing of the group is marked
+    (a mistake in the reference answer found in time): the group closes for marking, what
+    examiners hold of it goes back unmarked, recorded in the ledger. A session left with
+    no approved group goes back to intake, so its next approval checks the team again.
+
+    Raises StateError outside draft/intake/marking or when the group is not approved,
+    MarkingError (code ``not_the_lead``) for anyone but the lead, and MarkingError (code
+    ``scheme_marked``) once anything of the group is marked: a change then is a
+    correction, not a new scheme. Returns how many held items went back."""
+    if exam.state not in WRITABLE:
+        raise StateError(f"session {exam.code} is {exam.state.value}: nothing to withdraw")
+    account = get_account(db, by)
+    if account.id != exam.lead_id:
+        raise MarkingError.coded(
+            "not_the_lead",
+            "only the session's lead examiner approves schemes; %(user)s is not",
+            user=by,
+        )
+    if group.approved_at is None:
+        raise StateError.coded(
+            "scheme_not_approved",
+            "the scheme of group %(group)s is not approved: there is nothing to withdraw",
+            group=group.name,
+        )
+    if count := _marked_in(db, group):
+        raise MarkingError.coded(
+            "scheme_marked",
+            "group %(group)s has %(count)s mark(s) already: its scheme approval stays; a "
+            "change now is a correction (R6)",
+            group=group.name,
+            count=count,
+        )
+    handed = release_held(db, group_id=group.id)
+    group.approved_at = None
+    group.approved_by = None
+    db.flush()
+    if exam.state is SessionState.MARKING and not any(
+        g.approved_at is not None for g in exam.groups
+    ):
+        exam.state = SessionState.INTAKE
+        db.flush()
+    ledger.append(
+        db,
+        exam,
+        kind="scheme_withdrawn",
+        actor=account.username,
+        payload={"group": group.key, "reason": reason.strip()[:500]},
+    )
+    return handed
+
+
+def _marked_in(db: Session, group: MarkingGroup) -> int:
+    """Marks given in the group: live marks, checks submitted, qualification sets begun."""
+    marks = db.scalar(
+        select(func.count())
+        .select_from(Mark)
+        .join(Response, Response.id == Mark.response_id)
+        .where(Response.group_id == group.id)
+    )
+    begun = (CheckMark.purpose == CheckPurpose.QUALIFICATION) & (CheckMark.state == CheckState.HELD)
+    checks = db.scalar(
+        select(func.count())
+        .select_from(CheckMark)
+        .where(CheckMark.group_id == group.id, (CheckMark.state == CheckState.SUBMITTED) | begun)
+    )
+    return (marks or 0) + (checks or 0)
 
 
 def _team_of_group(db: Session, group: MarkingGroup) -> list[int]:

@@ -81,6 +81,7 @@ def create_session(db: Session, definition: SessionDef, *, source: str, actor: s
                     group=groups[qdef.group] if qdef.group is not None else None,
                     reference=qdef.reference,
                     scheme=qdef.scheme,
+                    text=qdef.text,
                     answer=list(qdef.answer) if qdef.answer is not None else None,
                 )
             )

@@ -306,15 +306,15 @@ def correct_last(examiner: Person, value: Decimal) -> None:
 
 def arbitrate(lead: Person) -> None:
     page = lead.go(f"/lead/sessions/{CODE}/arbitration")
-    task = page.locator("section.task")
+    task = page.locator(".task")  # one response at a time
     expect(task).to_have_count(1)
-    expect(task.locator("h2")).to_contain_text("理论知识 第 2 题")
-    expect(task.locator(".answer")).to_have_text("c5 theory")
+    expect(task.locator("h2").first).to_contain_text("理论知识 第 2 题")
+    expect(task.locator(".response-text")).to_have_text("c5 theory")
     assert sorted(task.locator(".mark").all_inner_texts()) == ["1", "3", "5"]
     task.locator("input[name=value]").fill("2")
     task.locator("input[name=reason]").fill("按评分细则，两个要点")
     lead.shot("75-lead-arbitration")
-    submit(page, "section.task form")
+    submit(page, ".task form")
     expect(page.locator("p.flash.ok")).to_have_text("最终分 2 已记录。")
 
 
@@ -382,6 +382,7 @@ def director_approves(director: Person) -> None:
     expect(desk.locator("dd.responses-final")).to_have_text("18 / 18")
     expect(desk.locator("dd.open-items")).to_have_text("0")
     desk.locator("input[name=note]").fill("已审阅成绩汇总")
+    desk.locator("form.approve input[name=confirm]").check()
     director.shot("78-director-review")
     submit(desk, f"form[action='/director/sessions/{CODE}/approval']")
     expect(desk.locator("p.flash.ok")).to_have_text("已批准发布，考务办公室现在可以发布。")

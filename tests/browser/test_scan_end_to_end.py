@@ -380,6 +380,7 @@ def test_print_fill_scan_settle_mark_and_publish(
     with desk.expect_navigation():
         desk.locator(f"a[href='/director/sessions/{CODE}']").click()
     desk.locator("input[name=note]").fill("已核对答题卡扫描")
+    desk.locator("form.approve input[name=confirm]").check()
     with desk.expect_navigation():
         desk.get_by_role("button", name="批准发布").click()
     expect(desk.locator("p.flash.ok")).to_have_text("已批准发布，考务办公室现在可以发布。")

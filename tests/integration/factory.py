@@ -95,6 +95,7 @@ max = 6
 step = 0.5
 tolerance = 1
 group = "short"
+text = "停电检修时应采取哪些安全技术措施？"
 reference = "断电、验电、挂接地线"
 scheme = "每个要点 2 分"
 

@@ -36,6 +36,8 @@ from web import create_app
 from web.i18n import build
 
 PASSWORD = "web-test-password-1"
+#: The director's tick on the approval form: "I have reviewed ... I approve" (R16).
+CONFIRMED = {"confirm": "yes"}
 ROLES = ("admin", "office", "director", "lead", "examiner", "centre")
 USERNAMES = {
     "admin": "admin",

@@ -15,7 +15,7 @@ from werkzeug.test import encode_multipart
 
 from marking.setup.sessions import get_session
 from tests.integration.factory import mark_all
-from tests.web.conftest import World, csrf_of
+from tests.web.conftest import CONFIRMED, World, csrf_of
 from tests.web.test_batches import publish
 
 
@@ -41,7 +41,7 @@ def test_office_and_director_make_download_and_check_the_archive(world: World) -
     early = office.post("/sessions/AR-1/archive", data={"csrf_token": csrf_of(office)})
     assert early.status_code == 409  # before publication: refused, nothing queued
     assert "场次 AR-1 尚未公布" in early.get_data(as_text=True)
-    assert director.post("/director/sessions/AR-1/approval").status_code == 302
+    assert director.post("/director/sessions/AR-1/approval", data=CONFIRMED).status_code == 302
     assert tiny.keys.key_file is not None
     assert publish(world, "AR-1", tiny.keys.key_file.read_bytes())[0] == 200
 

@@ -14,7 +14,7 @@ from marking.people.accounts import set_active
 from marking.setup.sessions import get_session
 from marking.store.models import IntakeBatch
 from tests.integration.factory import PASSPHRASE, mark_all, tiny_rows
-from tests.web.conftest import World
+from tests.web.conftest import CONFIRMED, World
 from tests.web.test_office_and_director import batch_zip
 
 API = "/api/v1/sessions"
@@ -47,7 +47,9 @@ def test_a_batch_taken_in_twice_is_withdrawn_in_the_browser_and_the_session_publ
     with world.tx() as db:
         mark_all(db, get_session(db, "BW-1"), ["e1", "e2", "e3"])
     assert (
-        director.post("/director/sessions/BW-1/approval", data={"note": "已审阅"}).status_code
+        director.post(
+            "/director/sessions/BW-1/approval", data={"note": "已审阅", **CONFIRMED}
+        ).status_code
         == 302
     )
 
@@ -74,7 +76,10 @@ def test_a_batch_taken_in_twice_is_withdrawn_in_the_browser_and_the_session_publ
 
     # The withdrawal voided the approval; the director approves again and it publishes.
     assert (
-        director.post("/director/sessions/BW-1/approval", data={"note": "复审"}).status_code == 302
+        director.post(
+            "/director/sessions/BW-1/approval", data={"note": "复审", **CONFIRMED}
+        ).status_code
+        == 302
     )
     status, text = publish(world, "BW-1", key)
     assert status == 200, text

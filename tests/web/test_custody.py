@@ -18,7 +18,7 @@ from marking.audit.verify import verify
 from marking.setup.sessions import get_session
 from marking.store.models import CustodyShare, KeyCustodian
 from tests.integration.factory import mark_all, tiny_toml
-from tests.web.conftest import World
+from tests.web.conftest import CONFIRMED, World
 
 _seeded: set[int] = set()
 
@@ -185,7 +185,12 @@ def test_no_error_names_a_server_path(world: World) -> None:
     tiny = world.session("CUS-PATH")
     with world.tx() as db:
         mark_all(db, get_session(db, "CUS-PATH"), ["e1", "e2", "e3"])
-    assert world.client("director").post("/director/sessions/CUS-PATH/approval").status_code == 302
+    assert (
+        world.client("director")
+        .post("/director/sessions/CUS-PATH/approval", data=CONFIRMED)
+        .status_code
+        == 302
+    )
     office = world.client("office")
     real = [p.read_bytes() for p in tiny.keys.shares]
 

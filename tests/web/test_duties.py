@@ -31,7 +31,7 @@ from marking.store.models import (
     SealedRecord,
 )
 from tests.integration.factory import mark_all, people, run_cli, tiny_rows
-from tests.web.conftest import World, csrf_of, login
+from tests.web.conftest import CONFIRMED, World, csrf_of, login
 from tests.web.test_batches import publish
 from tests.web.test_office_and_director import batch_zip
 
@@ -119,7 +119,12 @@ def test_a_declaration_after_intake_is_found_at_publication(world: World) -> Non
     assert done.status_code == 302  # every open session with a key: DU-2 among them
     with world.tx() as db:
         mark_all(db, get_session(db, "DU-2"), ["e1", "e2"])
-    assert world.client("director").post("/director/sessions/DU-2/approval").status_code == 302
+    assert (
+        world.client("director")
+        .post("/director/sessions/DU-2/approval", data=CONFIRMED)
+        .status_code
+        == 302
+    )
     assert tiny.keys.key_file is not None
     status, text = publish(world, "DU-2", tiny.keys.key_file.read_bytes())
     assert status == 409 and "2 mark(s) by examiners with a late-declared conflict" in text
@@ -227,7 +232,12 @@ def test_the_office_asks_for_the_notices_of_chosen_candidates(world: World) -> N
     tiny = world.session("DU-7", n=3, key_file=True)
     with world.tx() as db:
         mark_all(db, get_session(db, "DU-7"), ["e1", "e2", "e3"])
-    assert world.client("director").post("/director/sessions/DU-7/approval").status_code == 302
+    assert (
+        world.client("director")
+        .post("/director/sessions/DU-7/approval", data=CONFIRMED)
+        .status_code
+        == 302
+    )
     assert tiny.keys.key_file is not None
     assert publish(world, "DU-7", tiny.keys.key_file.read_bytes())[0] == 200
     office = world.client("office")

@@ -15,7 +15,7 @@ from marking.people.accounts import add_user
 from marking.setup.sessions import get_session
 from marking.store.models import Role
 from tests.integration.factory import PASSPHRASE, mark_all, people, tiny_rows
-from tests.web.conftest import PASSWORD, World, csrf_of
+from tests.web.conftest import CONFIRMED, PASSWORD, World, csrf_of
 from tests.web.test_office_and_director import batch_zip
 
 
@@ -93,7 +93,7 @@ def test_the_directors_page_shows_an_approval_void_after_a_later_intake(world: W
 
     page = director.get("/director/sessions/FE-W2").get_data(as_text=True)
     assert "您所批准的内容" in page and '<dd class="candidates">4</dd>' in page
-    assert director.post("/director/sessions/FE-W2/approval").status_code == 302
+    assert director.post("/director/sessions/FE-W2/approval", data=CONFIRMED).status_code == 302
     approved = office.get("/api/v1/sessions/FE-W2/publication").json
     assert approved["approved_by"] == "director" and approved["approval"]["current"]
 
@@ -155,7 +155,7 @@ def test_the_director_approves_only_what_the_review_page_showed(world: World) ->
         record_violations(db, get_session(db, "FE-W4"), violations, actor="office")
 
     form = {"digest": reviewed, "note": "已审阅"}
-    refused = director.post("/director/sessions/FE-W4/approval", data=form)
+    refused = director.post("/director/sessions/FE-W4/approval", data={**form, **CONFIRMED})
     assert refused.status_code == 409
     assert "您所审阅的页面显示之后，场次已有变动；未作任何批准" in refused.get_data(as_text=True)
     stale = director.post("/api/v1/sessions/FE-W4/publication/approval", json=form)

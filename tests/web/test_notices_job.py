@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from marking.setup.sessions import get_session
 from tests.integration.factory import mark_all
-from tests.web.conftest import World, csrf_of
+from tests.web.conftest import CONFIRMED, World, csrf_of
 from tests.web.test_batches import publish
 
 
@@ -24,7 +24,12 @@ def test_the_office_asks_for_the_notices_and_downloads_them_when_done(world: Wor
     office = world.client("office")
     early = office.post("/office/sessions/NJ-1/notices", data={"lang": "zh"})
     assert early.status_code == 409  # before publication: refused, nothing queued
-    assert world.client("director").post("/director/sessions/NJ-1/approval").status_code == 302
+    assert (
+        world.client("director")
+        .post("/director/sessions/NJ-1/approval", data=CONFIRMED)
+        .status_code
+        == 302
+    )
     assert tiny.keys.key_file is not None
     assert publish(world, "NJ-1", tiny.keys.key_file.read_bytes())[0] == 200
 

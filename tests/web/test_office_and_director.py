@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from marking.setup.sessions import get_session
 from marking.store.models import IntakeBatch, Script
 from tests.integration.factory import PASSPHRASE, mark_all, people, tiny_rows, tiny_toml
-from tests.web.conftest import World
+from tests.web.conftest import CONFIRMED, World
 
 
 def pdf_text(data: bytes) -> str:
@@ -181,7 +181,9 @@ def test_director_approves_and_office_publishes_with_the_key_file(world: World) 
         "approved": False,
     }
     assert office.post("/api/v1/sessions/PUB-1/publication/approval").status_code == 403
-    approved = director.post("/director/sessions/PUB-1/approval", data={"note": "已审阅"})
+    approved = director.post(
+        "/director/sessions/PUB-1/approval", data={"note": "已审阅", **CONFIRMED}
+    )
     assert approved.status_code == 302
     wrong = office.post(
         "/api/v1/sessions/PUB-1/publication",

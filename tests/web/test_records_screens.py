@@ -12,7 +12,7 @@ from sqlalchemy import select
 from marking.setup.sessions import get_session
 from marking.store.models import Account, AccountRequest, LedgerEntry, SealedRecord
 from tests.integration.factory import PASSPHRASE, Ex, add_examiners, mark_all
-from tests.web.conftest import World
+from tests.web.conftest import CONFIRMED, World
 
 OCC = "6-31-01-03"
 
@@ -172,7 +172,12 @@ def test_publication_names_candidates_without_panel_scores_until_recorded_absent
     )
     assert wrong.status_code == 422 and 'data-field="member"' in text(wrong)
     office.post("/office/sessions/WR-4/records/absent", data={"exam_no": "000000000000"})
-    assert world.client("director").post("/director/sessions/WR-4/approval").status_code == 302
+    assert (
+        world.client("director")
+        .post("/director/sessions/WR-4/approval", data=CONFIRMED)
+        .status_code
+        == 302
+    )
     assert tiny.keys.key_file is not None
     key = tiny.keys.key_file.read_bytes()
 
@@ -201,7 +206,12 @@ def test_publication_names_candidates_without_panel_scores_until_recorded_absent
     )
     assert withdrawn.status_code == 302
     office.post("/office/sessions/WR-4/records/absent", data={"exam_no": c2, "reason": "缺考"})
-    assert world.client("director").post("/director/sessions/WR-4/approval").status_code == 302
+    assert (
+        world.client("director")
+        .post("/director/sessions/WR-4/approval", data=CONFIRMED)
+        .status_code
+        == 302
+    )
     assert publish().status_code == 302
     results = text(office.get("/office/sessions/WR-4/results"))
     assert c1 in results and c2 in results

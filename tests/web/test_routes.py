@@ -31,6 +31,7 @@ EXPECTED: dict[str, set[str] | str] = {
     "lead.home": {"lead", "examiner"},
     "lead.session": {"lead"},
     "lead.approve": {"lead"},
+    "lead.withdraw": {"lead"},
     "lead.assign": {"lead"},
     "lead.anomalies": {"lead"},
     "lead.resolve": {"lead"},

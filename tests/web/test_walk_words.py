@@ -7,7 +7,7 @@ import re
 
 from marking.setup.sessions import get_session
 from tests.integration.factory import mark_all
-from tests.web.conftest import World
+from tests.web.conftest import CONFIRMED, World
 from tests.web.test_batches import publish
 
 
@@ -58,7 +58,12 @@ def test_the_results_table_names_its_columns_and_outcomes_in_chinese(world: Worl
     tiny = world.session("WALK-RES", key_file=True)
     with world.tx() as db:
         mark_all(db, get_session(db, "WALK-RES"), ["e1", "e2", "e3"])
-    assert world.client("director").post("/director/sessions/WALK-RES/approval").status_code == 302
+    assert (
+        world.client("director")
+        .post("/director/sessions/WALK-RES/approval", data=CONFIRMED)
+        .status_code
+        == 302
+    )
     assert tiny.keys.key_file is not None
     assert publish(world, "WALK-RES", tiny.keys.key_file.read_bytes())[0] == 200
     office = world.client("office")

@@ -72,6 +72,8 @@ def addressed(exam: ExamSession, item: Any) -> dict[str, Any]:
     if "component" in data:  # its name as the office gave it (理论知识), beside its key
         names = {c.key: c.name for c in exam.components}
         data["component_name"] = names.get(data["component"], data["component"])
+        # The question as printed (题干), for the heading above the response.
+        data["question_text"] = question_text(exam, data["component"], data.get("question"))
     data["image_url"] = (
         url_for("api.response_image", code=exam.code, handle=handle)
         if data.pop("image_sha256")
@@ -92,3 +94,11 @@ def group_name(exam: ExamSession, key: str) -> str:
     """A marking group's name as the definition gives it (简答题), for messages: a reader
     sees names, not keys; the key itself when the session has no such group."""
     return next((g.name for g in exam.groups if g.key == key), key)
+
+
+def question_text(exam: ExamSession, component: str, number: object) -> str:
+    """The question as printed (题干) of ``component``/``number``; empty when not given."""
+    for c in exam.components:
+        if c.key == component:
+            return next((q.text for q in c.questions if q.number == number), "")
+    return ""

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from marking.people.accounts import get_account
+from marking.quality import corrections as check_corrections
 from marking.queue import corrections, handles
 from marking.store.models import Account, ExamSession
 from web.actions.common import plain
@@ -19,23 +20,32 @@ def _component_name(exam: ExamSession, key: str) -> str:
 
 
 def last_mark(db: Session, exam: ExamSession, account: Account) -> dict[str, Any] | None:
-    """The examiner's most recent mark in the session they may still correct, or None."""
-    mine = corrections.last_correctable(db, exam, account)
+    """The examiner's most recent mark in the session they may still correct, or None: a
+    live response's or a check's, in the same shape (a handle of the same format)."""
+    mine = check_corrections.last_mark(db, exam, account)
     if mine is None:
         return None
     data: dict[str, Any] = plain(dataclasses.asdict(mine))
-    return {
-        "response": handles.response_handle(exam, data.pop("response_id")),
-        **data,
-        "component_name": _component_name(exam, mine.component),
-    }
+    response_id, check_id = data.pop("response_id"), data.pop("check_id")
+    handle = (
+        handles.response_handle(exam, response_id)
+        if check_id is None
+        else handles.check_handle(exam, check_id)
+    )
+    return {"response": handle, **data, "component_name": _component_name(exam, mine.component)}
 
 
 def correct_own(
     db: Session, exam: ExamSession, account: Account, handle: str, value: object, reason: str
 ) -> dict[str, Any]:
     """The examiner corrects their own mark. They learn only that it was recorded: not the
-    state or final it led to (R3: marks stay independent)."""
+    state or final it led to (R3: marks stay independent); a check answers alike."""
+    kind, found = handles.target(exam, handle)
+    if kind is handles.Kind.CHECK:
+        fixed = check_corrections.correct_check(
+            db, exam, account, check_id=found, value=value, reason=reason
+        )
+        return {"response": handle, "corrected": True, "value": f"{fixed.value:f}"}
     done = corrections.correct_mark(
         db,
         exam,

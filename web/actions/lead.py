@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from marking.errors import MarkingError
 from marking.queue import handles, lead
 from marking.read import views
-from marking.setup.assignment import approve_scheme, get_group
+from marking.setup.assignment import approve_scheme, get_group, withdraw_scheme_approval
 from marking.store.models import Account, AnomalyResolution, ExamSession
 from web.actions.common import addressed, parse_mark, plain
 
@@ -17,6 +17,27 @@ from web.actions.common import addressed, parse_mark, plain
 def approve(db: Session, exam: ExamSession, account: Account, group_key: str) -> dict[str, Any]:
     approve_scheme(db, exam, get_group(db, exam, group_key), by=account.username)
     return {"group": group_key, "approved": True}
+
+
+def withdraw_approval(
+    db: Session, exam: ExamSession, account: Account, group_key: str, reason: str
+) -> dict[str, Any]:
+    group = get_group(db, exam, group_key)
+    handed = withdraw_scheme_approval(db, exam, group, by=account.username, reason=reason)
+    return {"group": group_key, "approved": False, "handed_back": handed}
+
+
+def lead_home(db: Session, account: Account) -> list[dict[str, Any]]:
+    """The sessions the account leads (or deputises for), each with what waits for them:
+    open anomaly reports and responses to arbitrate."""
+    return [
+        {
+            "exam": exam,
+            "anomalies": lead.anomalies_open(db, exam, ruler=account),
+            "arbitrations": lead.arbitrations_waiting(db, exam, ruler=account),
+        }
+        for exam in views.sessions_led_by(db, account)
+    ]
 
 
 def scheme(db: Session, exam: ExamSession) -> list[dict[str, Any]]:
@@ -106,6 +127,16 @@ def correct_key(
 
 def arbitrations(db: Session, exam: ExamSession, account: Account) -> list[dict[str, Any]]:
     return [addressed(exam, task) for task in lead.arbitration_tasks(db, exam, ruler=account)]
+
+
+def next_arbitration(db: Session, exam: ExamSession, account: Account) -> dict[str, Any]:
+    """The lead's arbitration screen: one response at a time (the first in queue order),
+    with how many wait in all."""
+    tasks = lead.arbitration_tasks(db, exam, ruler=account, limit=1)
+    return {
+        "task": addressed(exam, tasks[0]) if tasks else None,
+        "left": lead.arbitrations_waiting(db, exam, ruler=account),
+    }
 
 
 def arbitrate(

@@ -75,6 +75,8 @@
     if (!item) return;
     const question = root.dataset.questionLabel.replace("%(n)s", item.question);
     $("where").textContent = `${item.component_name || item.component} · ${question}`;
+    $("question-text").textContent = item.question_text || "";
+    $("question-text").hidden = !item.question_text;
     $("script").textContent = item.script_code;
     $("expires").textContent = new Date(item.expires_at).toLocaleTimeString(document.documentElement.lang, { timeZone: root.dataset.timeZone });
     $("left").textContent = String(queue.length - 1);
@@ -140,6 +142,26 @@
       return fill();
     }
     say(res.data ? res.data.detail : root.dataset.msgNetwork, "error");
+  }
+
+  // "Hand back": the response goes back to the queue unmarked, for another examiner; the
+  // next one held is shown, or, when none is left, the empty state (no new claim, which
+  // could bring the same response straight back). "All" hands back the whole batch.
+  async function handBack(all) {
+    const items = all ? queue.slice() : queue.slice(0, 1);
+    for (const item of items) {
+      let res;
+      try {
+        res = await call("POST", root.dataset.responseBase + item.response + "/release");
+      } catch (e) { say(root.dataset.msgNetwork, "error"); return; }
+      if (!res.ok && !(res.data && res.data.error === "lease_lost")) {
+        say(res.data ? res.data.detail : root.dataset.msgNetwork, "error");
+        return;
+      }
+      queue.shift();
+    }
+    say(all ? root.dataset.msgHandedAll : root.dataset.msgHandedBack, "ok");
+    show();
   }
 
   // "Correct my last mark" (R6): the examiner's most recent mark whose response is not
@@ -211,6 +233,10 @@
     if ($("correct-box").open) openCorrection();
   });
   $("again").addEventListener("click", () => { say(""); fill(); });
+  if ($("hand-back")) {
+    $("hand-back").addEventListener("click", () => handBack(false));
+    $("hand-back-all").addEventListener("click", () => handBack(true));
+  }
   $("zoom-in").addEventListener("click", () => view.set(view.zoom * 1.25, view.turns));
   $("zoom-out").addEventListener("click", () => view.set(view.zoom / 1.25, view.turns));
   $("rotate").addEventListener("click", () => view.set(view.zoom, view.turns + 1));

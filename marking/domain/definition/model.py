@@ -123,6 +123,8 @@ class QuestionDef:
     # choice question; None for the layout's default.
     lines: int | None = None
     options: int | None = None
+    # The question as printed on the paper (题干), shown to examiners above the response.
+    text: str = ""
 
     @property
     def is_objective(self) -> bool:

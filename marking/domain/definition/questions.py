@@ -30,6 +30,7 @@ _QUESTION_KEYS = (
     "step",
     "tolerance",
     "group",
+    "text",
     "reference",
     "scheme",
     "answer",
@@ -60,6 +61,7 @@ class Draft:
     answer: tuple[str, ...] | None
     lines: int | None = None
     options: int | None = None
+    text: str = ""
 
 
 class QuestionReader(FieldReader):
@@ -86,6 +88,7 @@ class QuestionReader(FieldReader):
         elif kind is not None:
             tolerance, group = self.examiner_marking(entry, where, kind, top, declared)
 
+        wording = self.text(entry, where, "text", required=False, default="", strip=False)
         reference = self.text(entry, where, "reference", required=False, default="", strip=False)
         scheme = self.text(entry, where, "scheme", required=False, default="", strip=False)
         lines, options = self.sheet_hints(entry, where, kind, answer)
@@ -102,6 +105,7 @@ class QuestionReader(FieldReader):
             answer=answer,
             lines=lines,
             options=options,
+            text=wording or "",
         )
 
     def sheet_hints(
@@ -355,4 +359,5 @@ def finish_question(draft: Draft) -> QuestionDef:
         answer=draft.answer,
         lines=draft.lines,
         options=draft.options,
+        text=draft.text,
     )

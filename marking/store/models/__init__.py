@@ -37,6 +37,7 @@ from marking.store.models.accounts import (
 from marking.store.models.checks import (
     AlarmKind,
     CheckAlarm,
+    CheckCorrection,
     CheckItem,
     CheckMark,
     CheckPurpose,
@@ -145,6 +146,7 @@ __all__ = [
     "CardStatus",
     "ChainLink",
     "CheckAlarm",
+    "CheckCorrection",
     "CheckItem",
     "CheckMark",
     "CheckPurpose",

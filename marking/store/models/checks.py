@@ -122,6 +122,30 @@ class CheckMark(Base):
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
+class CheckCorrection(Base):
+    """An examiner's correction of their mark on a seed or 回评 (R6): "correct my last
+    mark" works on a check as on live work, so the marking screen cannot tell them apart.
+    A new record naming the check mark, never an update; ``seq`` numbers them from 1.
+
+    The quality figures keep the mark as first given (``CheckMark.value``): a seed measures
+    the examiner's judgment when they marked, and a drift alarm is not undone afterwards."""
+
+    __tablename__ = "check_correction"
+    __table_args__ = (
+        UniqueConstraint("check_mark_id", "seq"),
+        CheckConstraint("value >= 0", name="value_non_negative"),
+        CheckConstraint("seq >= 1", name="seq_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_mark_id: Mapped[int] = mapped_column(ForeignKey("check_mark.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    old_value: Mapped[Decimal] = mapped_column(Marks())
+    value: Mapped[Decimal] = mapped_column(Marks())
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class CheckAlarm(Base):
     """A drift alarm in the lead's inbox, with the evidence that raised it; open until the
     lead closes it (by suspending the examiner, or with a note)."""

@@ -195,6 +195,8 @@ class Question(Base):
     group_id: Mapped[int | None] = mapped_column(ForeignKey("marking_group.id"), index=True)
     reference: Mapped[str] = mapped_column(Text, default="")
     scheme: Mapped[str] = mapped_column(Text, default="")
+    # The question as printed (题干), shown to examiners and the lead; empty when not given.
+    text: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Accepted answers of an objective question (normalised); NULL for examiner-marked ones.
     answer: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
 

@@ -1,0 +1,205 @@
+"""The examiner's "correct my last mark" over live work and checks alike (R6, DESIGN §13).
+
+A seed or 回评 must look like live work on every screen, this one included: right after
+marking a check, "correct my last mark" shows that check's mark and takes a correction of
+it, as it would a live response's. A check's correction is a ``CheckCorrection`` (a new
+record naming the check mark, never an update) and counts toward nothing: not a final, not
+the quality figures, which keep the mark as first given.
+
+A live mark stops being correctable by its examiner when its response is final (the other
+marks came in). A check's response is final already, so the rule that tells nothing apart
+is this one: a check's mark is the examiner's to correct while it is their latest mark in
+the session; once they mark live work after it, it answers as a final response's mark does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from marking.audit import ledger
+from marking.errors import MarkingError, NotFound, StateError
+from marking.queue.corrections import _required_reason, last_correctable
+from marking.queue.marks import validate_mark
+from marking.store.models import (
+    Account,
+    CheckCorrection,
+    CheckMark,
+    CheckPurpose,
+    CheckState,
+    Component,
+    ExamSession,
+    Mark,
+    Question,
+    Response,
+    Script,
+    utcnow,
+)
+
+#: The checks an examiner marks unannounced (a qualification set says what it is).
+UNANNOUNCED = (CheckPurpose.SEED, CheckPurpose.REMARK)
+
+
+@dataclass(frozen=True)
+class LastMark:
+    """The examiner's latest mark they may still correct: a live response's
+    (``response_id``) or a check's (``check_id``), shown alike."""
+
+    response_id: int | None
+    check_id: int | None
+    component: str
+    question: str
+    max: Decimal
+    step: Decimal
+    value: Decimal
+
+
+def _latest_live(db: Session, exam: ExamSession, examiner: Account) -> dt.datetime | None:
+    return db.scalar(
+        select(func.max(Mark.created_at))
+        .join(Response, Response.id == Mark.response_id)
+        .join(Script, Script.id == Response.script_id)
+        .where(Script.session_id == exam.id, Mark.examiner_id == examiner.id)
+    )
+
+
+def _in_force(db: Session, check: CheckMark) -> tuple[Decimal, int]:
+    """The check mark's value in force (its latest correction's, or its own) and how many
+    corrections it has."""
+    latest = db.execute(
+        select(CheckCorrection.value, CheckCorrection.seq)
+        .where(CheckCorrection.check_mark_id == check.id)
+        .order_by(CheckCorrection.seq.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        assert check.value is not None
+        return check.value, 0
+    return latest[0], latest[1]
+
+
+def _latest_check(db: Session, exam: ExamSession, examiner: Account) -> CheckMark | None:
+    """The examiner's latest submitted seed or 回评 of the session, while no live mark of
+    theirs came after it."""
+    check = db.scalar(
+        select(CheckMark)
+        .where(
+            CheckMark.session_id == exam.id,
+            CheckMark.examiner_id == examiner.id,
+            CheckMark.purpose.in_(UNANNOUNCED),
+            CheckMark.state == CheckState.SUBMITTED,
+        )
+        .order_by(CheckMark.submitted_at.desc(), CheckMark.id.desc())
+        .limit(1)
+    )
+    if check is None or check.submitted_at is None:
+        return None
+    live = _latest_live(db, exam, examiner)
+    return check if live is None or check.submitted_at > live else None
+
+
+def _question(db: Session, response_id: int) -> tuple[str, Question]:
+    row = db.execute(
+        select(Component.key, Question)
+        .join(Question, Question.component_id == Component.id)
+        .join(Response, Response.question_id == Question.id)
+        .where(Response.id == response_id)
+    ).one()
+    return row[0], row[1]
+
+
+def last_mark(db: Session, exam: ExamSession, examiner: Account) -> LastMark | None:
+    """The examiner's latest mark in the session they may still correct, live or a check,
+    or None (nothing marked, or everything final: only the lead corrects then)."""
+    if not exam.marking_open:
+        return None
+    check = _latest_check(db, exam, examiner)
+    if check is not None:
+        component, question = _question(db, check.response_id)
+        value, _seq = _in_force(db, check)
+        return LastMark(
+            None, check.id, component, question.number, question.max, question.step, value
+        )
+    live = last_correctable(db, exam, examiner)
+    if live is None:
+        return None
+    return LastMark(
+        live.response_id, None, live.component, live.question, live.max, live.step, live.value
+    )
+
+
+def correct_check(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    *,
+    check_id: int,
+    value: object,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> CheckCorrection:
+    """The examiner corrects their mark on a seed or 回评, refused as a live mark would be:
+    NotFound (coded ``correction_no_response``) for no such check of theirs, StateError
+    (``correction_not_marking``) outside marking, StateError (``correction_final``) once
+    they marked live work after it, MarkingError (``correction_reason``,
+    ``correction_unchanged``) and InvalidMark as for live marks. Nothing is stored then."""
+    check = db.scalar(
+        select(CheckMark)
+        .where(
+            CheckMark.id == check_id,
+            CheckMark.session_id == exam.id,
+            CheckMark.examiner_id == examiner.id,
+            CheckMark.purpose.in_(UNANNOUNCED),
+            CheckMark.state == CheckState.SUBMITTED,
+        )
+        .with_for_update()
+    )
+    if check is None:
+        raise NotFound.coded(
+            "correction_no_response",
+            "that response is not in session %(session)s",
+            session=exam.code,
+        )
+    if not exam.marking_open:
+        raise StateError.coded(
+            "correction_not_marking", "session %(session)s is not in marking", session=exam.code
+        )
+    latest = _latest_check(db, exam, examiner)
+    if latest is None or latest.id != check.id:
+        raise StateError.coded(
+            "correction_final",
+            "that response is final: only the lead examiner corrects its marks now",
+        )
+    reason = _required_reason(reason)
+    _component, question = _question(db, check.response_id)
+    new = validate_mark(value, maximum=question.max, step=question.step)
+    old, seq = _in_force(db, check)
+    if new == old:
+        raise MarkingError.coded(
+            "correction_unchanged", "the mark is %(value)s already", value=f"{old:f}"
+        )
+    now = now or utcnow()
+    correction = CheckCorrection(
+        check_mark_id=check.id, seq=seq + 1, old_value=old, value=new, reason=reason, created_at=now
+    )
+    db.add(correction)
+    db.flush()
+    ledger.append(
+        db,
+        exam,
+        kind="check_corrected",
+        actor=examiner.username,
+        payload={
+            "correction": correction.id,
+            "check": check.id,
+            "old": f"{old:f}",
+            "new": f"{new:f}",
+            "reason": reason,
+        },
+        now=now,
+    )
+    return correction
