@@ -3,8 +3,6 @@ marking screen's fetch calls. Described by /api/v1/openapi.json (web/openapi.py)
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -16,48 +14,13 @@ from marking.setup.custody import CUSTODIAN_ROLES
 from marking.store.models import Role
 from web import actions
 from web.access import session_as_examiner, session_as_lead, session_as_staff
+from web.api_input import body, integer, text
 from web.db import get_db
 from web.formatting import report_language
 from web.security import Forbidden, logged_in, me, new_api_token, principal, require
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 STAFF = (Role.OFFICE, Role.DIRECTOR)
-
-
-def body() -> dict[str, Any]:
-    """The request's arguments: a JSON object (none when the body is empty), or form fields."""
-    if not request.is_json:
-        return dict(request.form)
-    if not request.get_data(cache=True):
-        return {}
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise MarkingError("the request body must be a JSON object")
-    return data
-
-
-def text(data: dict[str, Any], name: str, default: str = "") -> str:
-    value = data.get(name, default)
-    if value is None:
-        return default
-    if not isinstance(value, str | int | float | Decimal):
-        raise MarkingError(f"{name} must be a string")
-    return str(value)
-
-
-_WHOLE = re.compile(r"[+-]?[0-9]{1,9}")
-
-
-def integer(data: dict[str, Any], name: str, default: int | None = None) -> int | None:
-    value = data.get(name, default)
-    if value in (None, ""):
-        return default
-    # Only a JSON integer or a string of digits: a float (1.5, 1e500000, Infinity) or a
-    # boolean is not a count, and int() of a huge exponent would hold the worker for seconds.
-    whole = isinstance(value, int | str) and not isinstance(value, bool)
-    if not whole or not _WHOLE.fullmatch(str(value).strip()):
-        raise MarkingError(f"{name} must be a whole number")
-    return int(str(value).strip())
 
 
 def upload(name: str) -> tuple[bytes, str] | None:
@@ -306,9 +269,11 @@ def examiner_session(code: str) -> Response:
 @require(Role.EXAMINER)
 def examiner_claim(code: str) -> Response:
     exam, account = session_as_examiner(code)
-    size = integer(body(), "size", 10)
+    data = body()
+    size = integer(data, "size", 10)
     assert size is not None
-    return jsonify(actions.claim(get_db(), exam, account, size))
+    group = text(data, "group") or None  # the group chosen to mark, or any of theirs
+    return jsonify(actions.claim(get_db(), exam, account, size, group=group))
 
 
 @bp.get("/sessions/<code>/held")

@@ -10,7 +10,8 @@ from flask import Response, jsonify, request
 from marking.store.models import Role
 from web import actions
 from web.access import session_as_examiner, session_as_lead
-from web.api import LEADS, body, bp, text
+from web.api import LEADS, bp
+from web.api_input import body, text
 from web.db import get_db
 from web.security import require
 

@@ -10,7 +10,8 @@ from marking.errors import MarkingError
 from marking.store.models import Role
 from web.access import session_as_staff
 from web.actions import duties
-from web.api import STAFF, body, bp, text
+from web.api import STAFF, bp
+from web.api_input import body, text
 from web.db import get_db
 from web.jobs import get_jobs
 from web.security import me, require

@@ -13,7 +13,8 @@ from marking.setup.sessions import get_session
 from marking.store.models import Role
 from web.access import session_as_staff
 from web.actions import records as acts
-from web.api import body, bp, text
+from web.api import bp
+from web.api_input import body, text
 from web.db import get_db
 from web.security import me, require
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from marking.store.models import AnomalyKind, Role
@@ -30,7 +30,14 @@ def home() -> str:
 @require(Role.EXAMINER)
 def mark(code: str) -> str:
     exam, _account = session_as_examiner(code)
-    return render_template("examiner/mark.html", exam=exam, kinds=[k.value for k in AnomalyKind])
+    # The group the examiner chose on their home page (its name in the heading), or all.
+    key = request.args.get("group") or None
+    group = next((g for g in exam.groups if g.key == key), None)
+    if key is not None and group is None:
+        abort(404)
+    return render_template(
+        "examiner/mark.html", exam=exam, kinds=[k.value for k in AnomalyKind], group=group
+    )
 
 
 @bp.get("/sessions/<code>/groups/<group>/qualification")

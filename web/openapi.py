@@ -680,7 +680,15 @@ OPERATIONS: list[Operation] = [
         "Claim a batch of responses under a lease",
         "examiner",
         [CODE],
-        _json_body({"size": {"type": "integer", "minimum": 1, "maximum": 100}}),
+        _json_body(
+            {
+                "size": {"type": "integer", "minimum": 1, "maximum": 100},
+                "group": {
+                    "type": "string",
+                    "description": "only this marking group's key (default: any of mine)",
+                },
+            }
+        ),
         200,
         {"type": "array", "items": CLAIMED},
     ),

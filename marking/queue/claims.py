@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from marking.errors import MarkingError, StateError
+from marking.errors import MarkingError, NotFound, StateError
 from marking.queue.leases import DEFAULT_LEASE, expire_leases
 from marking.queue.statements import (
     CANDIDATES,
@@ -35,6 +35,7 @@ from marking.store.models import (
     ExamSession,
     Lease,
     LeaseState,
+    MarkingGroup,
     Response,
     Script,
     utcnow,
@@ -116,9 +117,10 @@ class Claimed:
     check_id: int | None = None
 
 
-def _rooms(db: Session, exam: ExamSession, examiner: Account) -> list[Any]:
-    """(group id, room, key, max_held) of the examiner's open groups, in group order."""
-    return list(db.execute(ROOMS, {"session_id": exam.id, "me": examiner.id}))
+def _rooms(db: Session, exam: ExamSession, examiner: Account, only: int | None = None) -> list[Any]:
+    """(group id, room, key, max_held) of the examiner's open groups (or of group ``only``),
+    in group order."""
+    return list(db.execute(ROOMS, {"session_id": exam.id, "me": examiner.id, "only": only}))
 
 
 def claim(
@@ -130,8 +132,11 @@ def claim(
     now: dt.datetime | None = None,
     lease: dt.timedelta = DEFAULT_LEASE,
     rng: random.Random | None = None,
+    group: str | None = None,
 ) -> list[Claimed]:
-    """Lease up to ``size`` responses from the examiner's open groups.
+    """Lease up to ``size`` responses from the examiner's open groups, or from the one
+    whose key is ``group`` when they chose one to mark (NotFound if the session has none
+    of that key).
 
     Never one the examiner marked, holds or is excluded from, nor one on anomaly hold or
     awaiting arbitration, and never more than a group's hold limit (``max_held``, default
@@ -150,6 +155,7 @@ def claim(
         raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
     if not 1 <= size <= MAX_BATCH:
         raise MarkingError(f"a batch is 1 to {MAX_BATCH} responses")
+    only = None if group is None else _group_id(db, exam, group)
     now = now or utcnow()
     expires = now + lease
     start = (rng or _SYSTEM_RANDOM).randrange(QUEUE_KEYS)
@@ -160,9 +166,11 @@ def claim(
     take = _take_fused if fused else _take
     # Groups of the batch with seeds or 回评 on (key → id, rates), read with the batch.
     checked: dict[str, Checked] = {}
-    items = take(db, exam, examiner, size, now, expires, start, checked)
+    batch = _Take(size, now, expires, start, only)
+    items = take(db, exam, examiner, batch, checked)
     if len(items) < size and _expire(db, exam, now):
-        items += take(db, exam, examiner, size - len(items), now, expires, start, checked)
+        batch = replace(batch, size=size - len(items))
+        items += take(db, exam, examiner, batch, checked)
     if checked:
         from marking.quality.checks import mix_in
 
@@ -170,7 +178,7 @@ def claim(
             db, exam, examiner, items, checked, now=now, expires=expires, rng=rng or _SYSTEM_RANDOM
         )
     if not items:
-        rooms = _rooms(db, exam, examiner)
+        rooms = _rooms(db, exam, examiner, only)
         if not rooms:
             from marking.quality.qualification import require_qualified
 
@@ -205,25 +213,45 @@ def masked(exam: ExamSession, items: list[Claimed]) -> list[Claimed]:
     return [replace(item, script_code=MASKED_CODE) for item in items]
 
 
+@dataclass(frozen=True)
+class _Take:
+    """One take of a claim: how many, its time and expiry, the queue's random starting
+    point, and the group chosen (None: any of the examiner's)."""
+
+    size: int
+    now: dt.datetime
+    expires: dt.datetime
+    start: int
+    only: int | None
+
+
+def _group_id(db: Session, exam: ExamSession, key: str) -> int:
+    found = db.scalar(
+        select(MarkingGroup.id).where(MarkingGroup.session_id == exam.id, MarkingGroup.key == key)
+    )
+    if found is None:
+        raise NotFound(f"session {exam.code} has no marking group {key!r}")
+    return found
+
+
 def _take_fused(
     db: Session,
     exam: ExamSession,
     examiner: Account,
-    size: int,
-    now: dt.datetime,
-    expires: dt.datetime,
-    start: int,
+    batch: _Take,
     checked: dict[str, Checked],
 ) -> list[Claimed]:
+    expires = batch.expires
     rows = CLAIM_DRIVER.run(
         db.connection(),
         {
             "session_id": exam.id,
             "me": examiner.id,
-            "size": size,
-            "start": start,
+            "size": batch.size,
+            "start": batch.start,
+            "only": batch.only,
             "l_state": LeaseState.HELD.value,
-            "l_now": now,
+            "l_now": batch.now,
             "l_expires": expires,
         },
     )
@@ -238,18 +266,15 @@ def _take(
     db: Session,
     exam: ExamSession,
     examiner: Account,
-    size: int,
-    now: dt.datetime,
-    expires: dt.datetime,
-    start: int,
+    batch: _Take,
     checked: dict[str, Checked],
 ) -> list[Claimed]:
-    me = examiner.id
+    me, now, expires = examiner.id, batch.now, batch.expires
     ids: list[int] = []
-    for row in _rooms(db, exam, examiner):
-        want = min(row.room, size - len(ids))
+    for row in _rooms(db, exam, examiner, batch.only):
+        want = min(row.room, batch.size - len(ids))
         if want > 0:
-            params = {"group_id": row.group_id, "me": me, "start": start, "size": want}
+            params = {"group_id": row.group_id, "me": me, "start": batch.start, "size": want}
             ids += db.scalars(CANDIDATES, params)
     if not ids:
         return []

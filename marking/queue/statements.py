@@ -79,6 +79,7 @@ def _held_in(group_id: Any) -> Any:
     )
 
 
+_ONLY = bindparam("only", type_=Integer)
 ROOMS = (
     select(
         Assignment.group_id,
@@ -94,6 +95,8 @@ ROOMS = (
         MarkingGroup.approved_at.is_not(None),
         # R5: where the group has a qualification set, nothing live before qualifying.
         or_(MarkingGroup.qualification_size.is_(None), Assignment.qualified_at.is_not(None)),
+        # The group the examiner chose to mark, or (NULL) all of theirs.
+        or_(_ONLY.is_(None), Assignment.group_id == _ONLY),
     )
     .order_by(Assignment.group_id)
 )

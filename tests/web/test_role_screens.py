@@ -259,3 +259,24 @@ def test_the_director_sees_what_waits_and_approves_only_with_the_tick(world: Wor
     home = text(director.get("/director/"))
     waiting = home[home.index('id="waiting"') : home.index("</section>")]
     assert 'data-session="RS-D"' not in waiting
+
+
+def test_an_examiner_chooses_the_group_to_mark_and_gets_only_its_work(world: World) -> None:
+    world.session("RS-G")
+    e1 = world.client("e1")
+    home = text(e1.get("/examiner/"))
+    assert "评这一组" in home and "/examiner/sessions/RS-G/mark?group=prac" in home
+    page = text(e1.get("/examiner/sessions/RS-G/mark?group=prac"))
+    assert 'data-group="prac"' in page and "您现在只评" in page
+    # The claim the page makes: only that group's responses, though "short" comes first.
+    answer = e1.post(f"{API}/RS-G/claim", json={"size": 10, "group": "prac"})
+    assert answer.status_code == 200, answer.json
+    assert answer.json and {item["group"] for item in answer.json} == {"prac"}
+    # Without a choice, the examiner's groups in their order: "short" first.
+    assert {item["group"] for item in claim(e1, "RS-G", size=1)} == {"short"}
+    # A group the session does not have: refused by name, nothing held more.
+    held = held_leases(world, "RS-G", "e1")
+    answer = e1.post(f"{API}/RS-G/claim", json={"size": 10, "group": "nope"})
+    assert answer.status_code == 404
+    assert held_leases(world, "RS-G", "e1") == held
+    assert e1.get("/examiner/sessions/RS-G/mark?group=nope").status_code == 404

@@ -40,9 +40,12 @@ def held(db: Session, exam: ExamSession, account: Account) -> list[dict[str, Any
     return _in_handle_order([addressed(exam, c) for c in items])
 
 
-def claim(db: Session, exam: ExamSession, account: Account, size: int) -> list[dict[str, Any]]:
+def claim(
+    db: Session, exam: ExamSession, account: Account, size: int, *, group: str | None = None
+) -> list[dict[str, Any]]:
+    """A batch of up to ``size`` from the examiner's groups, or from ``group`` alone."""
     return _in_handle_order(
-        [addressed(exam, c) for c in claims.claim(db, exam, account, size=size)]
+        [addressed(exam, c) for c in claims.claim(db, exam, account, size=size, group=group)]
     )
 
 

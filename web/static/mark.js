@@ -96,7 +96,9 @@
     if (queue.length) return show();
     let res = await call("GET", root.dataset.heldUrl);
     if (res.ok && res.data.length) { queue = res.data; return show(); }
-    res = await call("POST", root.dataset.claimUrl, { size: 10 });
+    // Only the group the examiner chose to mark, when they chose one.
+    const ask = root.dataset.group ? { size: 10, group: root.dataset.group } : { size: 10 };
+    res = await call("POST", root.dataset.claimUrl, ask);
     if (!res.ok) { say(res.data ? res.data.detail : root.dataset.msgNetwork, "error"); queue = []; return show(); }
     queue = res.data;
     if (!queue.length) say(root.dataset.msgDone, "ok");
