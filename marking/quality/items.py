@@ -5,7 +5,17 @@ the group's responses to choose them from.
 A seed may be chosen from any response of the group, but it is handed out only once its
 response is complete (no longer open: all its marks are in), so an examiner never meets
 the same text live and no seed holds a live response back; the lead sees which ones are
-complete. A qualification item's response stays live and is marked like any other.
+complete. Should a seed's source be reopened (a correction, an appeal, a withdrawal), the
+examiners shown it as a seed are held out of it live (``takeable_by``).
+
+A qualification item's response stays live and is marked like any other, except by an
+examiner who was shown its definitive mark (the review after a failed attempt): they are
+held out of it live, as seeds hold out the examiners who met them. Drawing the set from
+complete responses instead is no option: the set must be whole before the group's scheme
+is approved (R5), so before any of its responses can be complete. A response held out
+from too many examiners to finish shows on the lead's page as a group short of examiners
+(``suspension.short_groups``). The set may hold more items than ``qualification_size``:
+a retry draws the ones the examiner has not been shown (``qualification``).
 """
 
 from __future__ import annotations
@@ -15,7 +25,7 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
@@ -321,6 +331,8 @@ def add_item(
         created_at=now,
     )
     db.add(item)
+    # From now on the queue asks, for this response only, who was shown it as a check.
+    db.execute(update(Response).where(Response.id == response_id).values(check_source=True))
     db.flush()
     ledger.append(
         db,

@@ -9,7 +9,9 @@ the examiner passes when the share of their marks within the question's toleranc
 definitive mark is at least ``qualification_within``. After a failed attempt they may see
 the definitive marks, the lead's notes and the scheme (``review``), then try again
 (attempt + 1). A qualification item's response stays live and is marked live like any
-other: the set is the lead's choice of real responses.
+other (the set is the lead's choice of real responses, made before any is complete),
+except by an examiner whose failed attempt showed them its definitive mark: those marks
+are ``revealed`` and the queue holds the response out of their claims (``takeable_by``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
@@ -305,6 +307,15 @@ def decide(
     within, of = _score(db, marks)
     passed = passes(within, of, group.qualification_within or Decimal(1))
     assignment = _assignment(db, exam, examiner, group)
+    if not passed:
+        # The review shows them the definitive marks from now on: those responses are
+        # held out of their live claims (``takeable_by``).
+        db.execute(
+            update(CheckMark)
+            .where(CheckMark.id.in_([m.id for m in marks]))
+            .values(revealed=True)
+            .execution_options(synchronize_session=False)
+        )
     if passed and assignment.qualified_at is None:
         assignment.qualified_at = now or utcnow()
         db.flush()
