@@ -1,17 +1,19 @@
 """Checks keep their secrets (DESIGN §13): a response shown to an examiner as a check never
 comes to them live (a qualification item whose definitive mark they saw, a seed whose
-source was reopened), and the lead is told when that leaves a response short of
-examiners."""
+source was reopened), the lead is told when that leaves a response short of examiners; a
+retry draws items not yet seen; the set in use is never retired below its size."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marking.quality import checks, decisions, qualification, suspension
+from marking.errors import StateError
+from marking.quality import checks, decisions, items, qualification, suspension
 from marking.queue.claims import claim
 from marking.queue.corrections import correct_mark
 from marking.queue.handback import release
@@ -20,9 +22,11 @@ from marking.store.models import (
     Account,
     ExamSession,
     Mark,
+    MarkingGroup,
     Response,
     ResponseState,
 )
+from marking.store.models.checks import CheckPurpose
 from tests.integration import factory as f
 from tests.integration.marking_helpers import account
 from tests.integration.test_checks import (
@@ -72,6 +76,17 @@ def attempt(db: Session, exam: ExamSession, who: Account, value: str) -> list[in
     return [i.response_id for i in batch]
 
 
+def not_items(db: Session, g: MarkingGroup) -> list[int]:
+    """The group's responses no item was made of, in id order."""
+    return list(
+        db.scalars(
+            select(Response.id)
+            .where(Response.group_id == g.id, ~Response.check_source)
+            .order_by(Response.id)
+        )
+    )
+
+
 def override(db: Session, exam: ExamSession, who: Account) -> None:
     decisions.override_qualification(
         db, exam, account(db, "lead"), examiner=who, group=group(exam, "short"), reason="经验丰富"
@@ -99,6 +114,64 @@ def test_an_examiner_shown_a_definitive_mark_never_gets_that_response_live(
     attempt(db, exam, e3, "6")
     override(db, exam, e3)
     assert suspension.short_groups(db, exam) == {"short": (3, 1)}
+
+
+# --- 2. a retry draws items not seen ------------------------------------------------------------
+
+
+def test_a_retry_draws_the_items_the_examiner_has_not_been_shown(
+    db: Session, tmp_path: Path
+) -> None:
+    exam = with_a_set(db, tmp_path, "HO-2", size=2, pool=3)  # more items than one attempt
+    short = group(exam, "short")
+    pool = [i.response_id for i in qualification.active_items(db, short)]
+    e1 = account(db, "e1")
+    first = attempt(db, exam, e1, "6")
+    assert first == pool[:2]
+    assert not qualification.fresh_retry(db, short)  # 3 items: a retry repeats one
+    second = qualification.start_qualification(db, exam, e1, group=short)
+    assert [i.response_id for i in second] == [pool[2], pool[0]]  # the unseen one first
+
+    lead = account(db, "lead")
+    extra = not_items(db, short)[0]
+    items.add_item(db, exam, lead, response_id=extra, purpose=CheckPurpose.QUALIFICATION, value=2)
+    assert qualification.fresh_retry(db, short)
+    e2 = account(db, "e2")
+    attempt(db, exam, e2, "6")
+    again = qualification.start_qualification(db, exam, e2, group=short)
+    assert {i.response_id for i in again}.isdisjoint(pool[:2])
+
+
+# --- 3. the set in use is not retired below its size -------------------------------------------
+
+
+def test_a_set_in_use_is_not_retired_below_its_size(db: Session, tmp_path: Path) -> None:
+    tiny = f.tiny_session(db, tmp_path, "HO-3", n=4, examiners=("e1", "e2"), open_groups=False)
+    exam = tiny.exam
+    short = group(exam, "short")
+    f.assign(db, exam, short, ["e1", "e2"], actor=f.ACTOR, lead="lead")
+    short.qualification_size = 2
+    made = qualification_set(db, exam, "short", 2)
+    lead = account(db, "lead")
+    # Not in use yet: the lead may rearrange it; approval asks for it whole again.
+    items.retire_item(db, exam, lead, item_id=made[0].id)
+    with pytest.raises(StateError, match="qualification set of 2"):
+        approve_scheme(db, exam, short, by="lead")
+    spare = not_items(db, short)
+    items.add_item(
+        db, exam, lead, response_id=spare[0], purpose=CheckPurpose.QUALIFICATION, value=2
+    )
+    approve_scheme(db, exam, short, by="lead")
+    in_force = qualification.active_items(db, short)
+    with pytest.raises(StateError) as refused:
+        items.retire_item(db, exam, lead, item_id=in_force[0].id)
+    assert refused.value.code == "qualification_retire_short"
+    assert len(qualification.active_items(db, short)) == 2
+    items.add_item(
+        db, exam, lead, response_id=spare[1], purpose=CheckPurpose.QUALIFICATION, value=2
+    )
+    items.retire_item(db, exam, lead, item_id=in_force[0].id)  # one more first: then it goes
+    assert len(qualification.active_items(db, short)) == 2
 
 
 # --- 4. a seed whose source is reopened --------------------------------------------------------
