@@ -366,8 +366,9 @@ TEXT: dict[str, object] = {
     "check_item_unknown": _l("No such item in session %(session)s."),
     "check_item_retired": _l("That item is retired already."),
     "qualification_none": _l("Group %(group)s asks for no qualification set (session.toml)."),
-    "qualification_full": _l(
-        "The qualification set of group %(group)s has its %(size)s items: retire one first."
+    "qualification_retire_short": _l(
+        "The qualification set of group %(group)s is in use and needs %(size)s items: add "
+        "another before retiring this one."
     ),
     "already_qualified": _l("%(user)s is qualified on group %(group)s already."),
     "suspend_self": _l(

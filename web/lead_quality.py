@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from marking.domain.rules import drift
 from marking.errors import MarkingError, NotFound
-from marking.quality import decisions, items, suspension
+from marking.quality import decisions, items, qualification, suspension
 from marking.quality.common import BUILDING
 from marking.queue import handles
 from marking.setup.assignment import get_group
@@ -179,6 +179,7 @@ def _builder(code: str, group: str, refused: dict[str, Any] | None = None) -> st
         exam=exam,
         group=mgroup,
         items=items.items(db, exam, group=mgroup),
+        fresh_retry=qualification.fresh_retry(db, mgroup),
         sample=sample,
         complete=complete,
         draw=random.SystemRandom().randrange(10**9),
@@ -232,7 +233,7 @@ def add_item(code: str, group: str) -> Response | tuple[str, int]:
 
 @bp.post("/groups/<group>/items/<handle>/<purpose>/retire")
 @require(*LEADS)
-def retire_item(code: str, group: str, handle: str, purpose: str) -> Response:
+def retire_item(code: str, group: str, handle: str, purpose: str) -> Response | tuple[str, int]:
     exam, account = _only_lead(code)
     mgroup = _group(exam, group)
     if purpose not in PURPOSES:
@@ -241,7 +242,11 @@ def retire_item(code: str, group: str, handle: str, purpose: str) -> Response:
     item = items.item_of(db, exam, handle=handle, purpose=CheckPurpose(purpose))
     if item.group_id != mgroup.id:
         raise NotFound(_("There is no such response in this group."))
-    items.retire_item(db, exam, account, item_id=item.id)
+    try:
+        items.retire_item(db, exam, account, item_id=item.id)
+    except MarkingError as exc:  # the refusal beside the item it was about
+        where = refusal(exc, form="retire", handle=handle, purpose=purpose)
+        return _builder(code, group, where), 422
     flash(_("Item retired: it is no longer handed out."), "ok")
     return redirect(url_for("lead_quality.group_items", code=code, group=group))
 

@@ -43,10 +43,12 @@ from marking.people.accounts import require_role
 from marking.publication.late_conflicts import _rulings_in_force
 from marking.publication.outcomes import component_keys
 from marking.publication.preconditions import open_items
+from marking.queue.statements import HOLDS_OUT
 from marking.read import monitoring
 from marking.read.published import latest_published
 from marking.store.models import (
     Assignment,
+    CheckMark,
     ExamSession,
     Exclusion,
     Lease,
@@ -445,14 +447,19 @@ def short_of_examiners(
     ):
         team.setdefault(group_id, set()).add(examiner_id)
     ids = [r[0] for r in needing]
-    marked: dict[int, set[int]] = {}  # ... or holding it now: their slot is counted held
+    # ... or holding it now (their slot is counted held), or shown it as a check, which
+    # holds it out of their claims (``takeable_by``)
+    marked: dict[int, set[int]] = {}
     for response_id, examiner_id in db.execute(
         select(Mark.response_id, Mark.examiner_id)
         .where(Mark.response_id.in_(ids))
         .union(
             select(Lease.response_id, Lease.examiner_id).where(
                 Lease.response_id.in_(ids), Lease.state == LeaseState.HELD
-            )
+            ),
+            select(CheckMark.response_id, CheckMark.examiner_id).where(
+                CheckMark.response_id.in_(ids), HOLDS_OUT
+            ),
         )
     ):
         marked.setdefault(response_id, set()).add(examiner_id)

@@ -13,13 +13,11 @@ from sqlalchemy.orm import Session
 from marking.audit import ledger
 from marking.errors import NotFound, StateError
 from marking.quality.common import assignment_of, need_text, require_lead, require_state
+from marking.quality.holdings import release_holdings
 from marking.store.models import (
     Account,
     AlarmKind,
     CheckAlarm,
-    CheckMark,
-    CheckPurpose,
-    CheckState,
     ExamSession,
     MarkingGroup,
     QualificationOverride,
@@ -64,17 +62,9 @@ def override_qualification(
         )
     now = now or utcnow()
     assignment.qualified_at = now
-    released = 0
-    for check in db.scalars(
-        select(CheckMark).where(
-            CheckMark.examiner_id == examiner.id,
-            CheckMark.group_id == group.id,
-            CheckMark.purpose == CheckPurpose.QUALIFICATION,
-            CheckMark.state == CheckState.HELD,
-        )
-    ):
-        check.state = CheckState.RELEASED
-        released += 1
+    # Not qualified until now, they hold nothing live there: what goes back is the
+    # qualification attempt they hold.
+    _leases, released = release_holdings(db, examiner_id=examiner.id, group_ids=[group.id])
     row = QualificationOverride(
         session_id=exam.id,
         group_id=group.id,

@@ -5,7 +5,17 @@ the group's responses to choose them from.
 A seed may be chosen from any response of the group, but it is handed out only once its
 response is complete (no longer open: all its marks are in), so an examiner never meets
 the same text live and no seed holds a live response back; the lead sees which ones are
-complete. A qualification item's response stays live and is marked like any other.
+complete. Should a seed's source be reopened (a correction, an appeal, a withdrawal), the
+examiners shown it as a seed are held out of it live (``takeable_by``).
+
+A qualification item's response stays live and is marked like any other, except by an
+examiner who was shown its definitive mark (the review after a failed attempt): they are
+held out of it live, as seeds hold out the examiners who met them. Drawing the set from
+complete responses instead is no option: the set must be whole before the group's scheme
+is approved (R5), so before any of its responses can be complete. A response held out
+from too many examiners to finish shows on the lead's page as a group short of examiners
+(``suspension.short_groups``). The set may hold more items than ``qualification_size``:
+a retry draws the ones the examiner has not been shown (``qualification``).
 """
 
 from __future__ import annotations
@@ -15,7 +25,7 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
@@ -248,20 +258,12 @@ def _choosable(
 
 def _room_for(db: Session, group: MarkingGroup, purpose: CheckPurpose, response_id: int) -> None:
     """StateError unless the group takes one more item of this purpose on this response."""
-    if purpose is CheckPurpose.QUALIFICATION:
-        if group.qualification_size is None:
-            raise StateError.coded(
-                "qualification_none",
-                "group %(group)s asks for no qualification set (session.toml)",
-                group=group.name,
-            )
-        if active_count(db, group, purpose) >= group.qualification_size:
-            raise StateError.coded(
-                "qualification_full",
-                "the qualification set of group %(group)s has its %(size)s items: retire one first",
-                group=group.name,
-                size=group.qualification_size,
-            )
+    if purpose is CheckPurpose.QUALIFICATION and group.qualification_size is None:
+        raise StateError.coded(
+            "qualification_none",
+            "group %(group)s asks for no qualification set (session.toml)",
+            group=group.name,
+        )
     existing = db.scalar(
         select(CheckItem).where(CheckItem.response_id == response_id, CheckItem.purpose == purpose)
     )
@@ -287,7 +289,7 @@ def add_item(
     definitive mark (validated as a mark on its question), recorded in the ledger.
 
     Raises MarkingError (coded) for anyone but the lead, for 回评 (not the lead's to add),
-    a full qualification set or a group without one, a response already an item of that
+    a qualification item in a group without a set, a response already an item of that
     purpose; NotFound for another session's response, an objective one or one of a
     candidate the lead is excluded from; InvalidMark for a mark off the question's range
     or step; StateError once the session is reconciled."""
@@ -321,6 +323,8 @@ def add_item(
         created_at=now,
     )
     db.add(item)
+    # From now on the queue asks, for this response only, who was shown it as a check.
+    db.execute(update(Response).where(Response.id == response_id).values(check_source=True))
     db.flush()
     ledger.append(
         db,
@@ -361,7 +365,15 @@ def retire_item(
     db: Session, exam: ExamSession, lead: Account, *, item_id: int, now: dt.datetime | None = None
 ) -> CheckItem:
     """Take an item out of use: no longer handed out; the check marks made on it stay.
-    Raises NotFound for another session's item, StateError for one retired already."""
+
+    A qualification item is not retired when that would leave fewer than
+    ``qualification_size`` in force once the set is in use (the group's scheme approved:
+    examiners take it from then on, and an attempt would be shorter than the pass mark
+    says); the lead adds another first. Before approval the set may shrink: approval asks
+    for it whole again (``qualification.set_problem``).
+
+    Raises NotFound for another session's item, StateError for one retired already or for
+    a qualification set it would leave short."""
     require_lead(exam, lead)
     require_state(exam)
     item = db.get(CheckItem, item_id, with_for_update=True)
@@ -371,6 +383,24 @@ def retire_item(
         )
     if item.retired_at is not None:
         raise StateError.coded("check_item_retired", "that item is retired already")
+    if item.purpose is CheckPurpose.QUALIFICATION:
+        # Locked: two retirements at once would each count the other's item in force.
+        group = db.execute(
+            select(MarkingGroup)
+            .where(MarkingGroup.id == item.group_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one()
+        size = group.qualification_size
+        in_force = active_count(db, group, CheckPurpose.QUALIFICATION)
+        if group.approved_at is not None and size is not None and in_force - 1 < size:
+            raise StateError.coded(
+                "qualification_retire_short",
+                "the qualification set of group %(group)s is in use and needs %(size)s items: "
+                "add another before retiring this one",
+                group=group.name,
+                size=size,
+            )
     now = now or utcnow()
     item.retired_at = now
     item.retired_by = lead.id

@@ -9,7 +9,9 @@ the examiner passes when the share of their marks within the question's toleranc
 definitive mark is at least ``qualification_within``. After a failed attempt they may see
 the definitive marks, the lead's notes and the scheme (``review``), then try again
 (attempt + 1). A qualification item's response stays live and is marked live like any
-other: the set is the lead's choice of real responses.
+other (the set is the lead's choice of real responses, made before any is complete),
+except by an examiner whose failed attempt showed them its definitive mark: those marks
+are ``revealed`` and the queue holds the response out of their claims (``takeable_by``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
@@ -253,7 +255,7 @@ def start_qualification(
                     m.state, m.claimed_at, m.expires_at = CheckState.HELD, now, expires
             db.flush()
             return masked(exam, [shown(db, m) for m in waiting])
-    items = active_items(db, group)[: group.qualification_size]
+    items = draw(db, examiner, group)
     attempt += 1
     made = [
         CheckMark(
@@ -274,6 +276,36 @@ def start_qualification(
     db.add_all(made)
     db.flush()
     return masked(exam, [shown(db, m) for m in made])
+
+
+def draw(db: Session, examiner: Account, group: MarkingGroup) -> list[CheckItem]:
+    """The items of the examiner's next attempt: ``qualification_size`` of the set in force,
+    in the lead's order, those whose definitive marks they were shown (a failed attempt's)
+    last. A retry on items already reviewed would test memory, not the standard: while the
+    lead keeps more items than one attempt takes, a retry draws ones not seen; with fewer,
+    it repeats some, and the lead's page asks for more items (``fresh_retry``)."""
+    seen = set(
+        db.scalars(
+            select(CheckMark.item_id).where(
+                CheckMark.examiner_id == examiner.id,
+                CheckMark.group_id == group.id,
+                CheckMark.purpose == CheckPurpose.QUALIFICATION,
+                CheckMark.revealed.is_(True),
+            )
+        )
+    )
+    pool = active_items(db, group)
+    ordered = [i for i in pool if i.id not in seen] + [i for i in pool if i.id in seen]
+    return ordered[: group.qualification_size]
+
+
+def fresh_retry(db: Session, group: MarkingGroup) -> bool:
+    """Whether a retry after a failed attempt can be drawn wholly from items the examiner has
+    not seen: the set in force holds at least twice ``qualification_size`` (or the group asks
+    for no set)."""
+    if group.qualification_size is None:
+        return True
+    return len(active_items(db, group)) >= 2 * group.qualification_size
 
 
 def held_set(
@@ -305,6 +337,15 @@ def decide(
     within, of = _score(db, marks)
     passed = passes(within, of, group.qualification_within or Decimal(1))
     assignment = _assignment(db, exam, examiner, group)
+    if not passed:
+        # The review shows them the definitive marks from now on: those responses are
+        # held out of their live claims (``takeable_by``).
+        db.execute(
+            update(CheckMark)
+            .where(CheckMark.id.in_([m.id for m in marks]))
+            .values(revealed=True)
+            .execution_options(synchronize_session=False)
+        )
     if passed and assignment.qualified_at is None:
         assignment.qualified_at = now or utcnow()
         db.flush()

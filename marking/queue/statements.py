@@ -36,6 +36,8 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from marking.audit import ledger
 from marking.store.models import (
     Assignment,
+    CheckMark,
+    CheckPurpose,
     Component,
     Exclusion,
     Lease,
@@ -124,9 +126,21 @@ FREE = (
 )
 
 
+# A check that keeps its response from the examiner live: a seed or 回评 they were shown, or a
+# qualification item whose definitive mark they saw (``takeable_by``).
+HOLDS_OUT = or_(~_is(CheckMark.purpose, CheckPurpose.QUALIFICATION), CheckMark.revealed)
+
+
 def takeable_by(examiner_id: Any) -> tuple[Any, ...]:
     """Conditions on a response that the examiner may take now: open, a slot free, and not
-    one they marked, hold or are excluded from."""
+    one they marked, hold or are excluded from, nor one they were shown as a check.
+
+    Shown as a check: as a seed (met unannounced: its text again live would tell them so,
+    once its source is reopened by a correction, an appeal or a withdrawal), or as a
+    qualification item whose definitive mark they saw after a failed attempt (``revealed``).
+    A 回评 is of their own mark, which the first probe finds. Asked only of rows a check
+    item was made of (``check_source``): any other row pays one column test, no probe, so
+    a claim in a group without checks costs what it did."""
     return (
         _is(Response.state, ResponseState.OPEN),
         Response.marks_done + Response.held < Response.marks_needed,
@@ -138,6 +152,14 @@ def takeable_by(examiner_id: Any) -> tuple[Any, ...]:
         ),
         ~exists().where(
             Exclusion.script_id == Response.script_id, Exclusion.examiner_id == examiner_id
+        ),
+        or_(
+            ~Response.check_source,
+            ~exists().where(
+                CheckMark.response_id == Response.id,
+                CheckMark.examiner_id == examiner_id,
+                HOLDS_OUT,
+            ),
         ),
     )
 

@@ -116,10 +116,16 @@ def examiner_groups(db: Session, exam: ExamSession, account: Account) -> list[Ex
     # left them out would tell the examiner which responses of their batch were checks).
     checks = _check_counts(db, exam, account, now=utcnow())
     # What the examiner could take now. It never counts a response they marked, so it
-    # cannot move with how their own marks reconciled.
-    available = per_group(
+    # cannot move with how their own marks reconciled. A check took a live response's
+    # place in its batch and that one went back to the queue, available to them again:
+    # each check they hold or marked stands for the response it displaced, so the count
+    # moves as it would had the batch been all live work (less by what it held, unmoved
+    # by a mark), and says nothing of which batch held a check.
+    takeable = per_group(
         counted.where(Response.group_id.in_(ids), *takeable_by(literal(account.id)))
     )
+    stood_in = _stood_in(db, exam, account)
+    available = {gid: max(0, n - stood_in.get(gid, 0)) for gid, n in takeable.items()}
     return [
         ExaminerGroup(
             key=g.key,
@@ -152,6 +158,24 @@ def _check_counts(
         .group_by(CheckMark.group_id, submitted)
     )
     return {(gid, bool(done)): int(n) for gid, done, n in rows}
+
+
+def _stood_in(db: Session, exam: ExamSession, account: Account) -> dict[int, int]:
+    """group id → the examiner's seeds and 回评 held (swept or not: a live lease counts held
+    until swept too) or marked, each in a live response's place."""
+    return {
+        gid: int(n)
+        for gid, n in db.execute(
+            select(CheckMark.group_id, func.count())
+            .where(
+                CheckMark.session_id == exam.id,
+                CheckMark.examiner_id == account.id,
+                CheckMark.purpose.in_([CheckPurpose.SEED, CheckPurpose.REMARK]),
+                CheckMark.state.in_([CheckState.HELD, CheckState.SUBMITTED]),
+            )
+            .group_by(CheckMark.group_id)
+        )
+    }
 
 
 def held_by(

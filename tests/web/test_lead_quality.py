@@ -76,19 +76,32 @@ def test_the_lead_builds_a_set_and_seeds_from_a_blind_sample(world: World) -> No
             data={"response": handle, "purpose": purpose, "value": value, "note": "要点齐全"},
         )
         assert done.status_code == 302, done.get_data(as_text=True)[:800]
-    full = lead.post(
+    builder = page(lead, "/lead/sessions/LQ-1/quality/groups/short")
+    assert "样卷" in builder and "资格测试" in builder and "仍在评分中" in builder
+    # One item for a set of one, in use: a retry would repeat it, and it cannot be retired.
+    assert 'id="add-items"' in builder and "测的是记忆" in builder
+    kept = lead.post(
+        f"/lead/sessions/LQ-1/quality/groups/short/items/{picks[1]}/qualification/retire"
+    )
+    text = kept.get_data(as_text=True)
+    assert kept.status_code == 422 and "正在使用" in text and "请先添加一道" in text
+    more = lead.post(
         "/lead/sessions/LQ-1/quality/groups/short/items",
         data={"response": picks[2], "purpose": "qualification", "value": "3"},
     )
-    assert full.status_code == 422 and "请先停用" in full.get_data(as_text=True)
+    assert more.status_code == 302  # a set may hold more than one attempt takes
     builder = page(lead, "/lead/sessions/LQ-1/quality/groups/short")
-    assert "样卷" in builder and "资格测试" in builder and "仍在评分中" in builder
-    retired = lead.post(f"/lead/sessions/LQ-1/quality/groups/short/items/{picks[0]}/seed/retire")
-    assert retired.status_code == 302
+    assert 'id="add-items"' not in builder  # two for a set of one: a retry draws a new one
+    for handle, purpose in ((picks[0], "seed"), (picks[1], "qualification")):
+        retired = lead.post(
+            f"/lead/sessions/LQ-1/quality/groups/short/items/{handle}/{purpose}/retire"
+        )
+        assert retired.status_code == 302
     with world.tx() as db:
         rows = db.scalars(select(CheckItem).order_by(CheckItem.id)).all()
         assert [(r.value, r.retired_at is not None) for r in rows] == [
             (Decimal("4.5"), True),
+            (Decimal(3), True),
             (Decimal(3), False),
         ]
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Integer,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -120,6 +121,10 @@ class CheckMark(Base):
     claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The examiner was shown ``expected`` (a failed qualification attempt's review): the
+    # response is never handed to them live (``marking.queue.statements.takeable_by``).
+    # A server default only: the hand-out's driver statements insert without naming it.
+    revealed: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class CheckCorrection(Base):

@@ -140,6 +140,10 @@ class Response(Base):
     # The publication revision its marks in force belong to: 1, or the appeal revision
     # that sent it back to be marked again (marks carry it as they are given).
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # A qualification item or a seed was made of it (DESIGN §13): only for such rows does
+    # the queue ask whether the examiner was shown it as a check (``takeable_by``), so the
+    # rest of the queue pays nothing for that question.
+    check_source: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class PendingConflict(Base):
