@@ -1,8 +1,8 @@
 """Issue 13's proof: quality control while marking, a whole day of one group in the browser,
 in Chinese, each step by the person whose job it is.
 
-Seeded (tests/integration/factory.py): the staff, three examiners and a session taken in and
-assigned (简答题 to e1, e2, e3, the lead named), its scheme not yet approved. The group asks
+Seeded (tests/integration/factory.py): the staff, four examiners and a session taken in and
+assigned (简答题 to e1, e2, e3, e4, the lead named), its scheme not yet approved. The group asks
 for a qualification set of 3 (2 of 3 within tolerance to pass), a seed in every 2 live
 responses, a 回评 in every 10, and holds at most 4 responses per examiner at a time (so the
 day's batches are small). Then, in the browser:
@@ -11,8 +11,9 @@ day's batches are small). Then, in the browser:
   sample (definitive marks and notes) and approves;
 - e1 gets nothing live before qualifying, takes the set, fails (marks far off), sees the
   definitive marks with the notes, the reference answer and the scheme, retries, qualifies;
-  e3 passes at the first attempt; the lead qualifies e2 by a recorded decision;
-- e1 marks every response with the keyboard (a 回评 of their own earlier work comes back to
+  e3 and e4 pass at the first attempt; the lead qualifies e2 by a recorded decision;
+- e1 marks every response but the three of the set, whose definitive marks they saw (they
+  never come to e1 live) with the keyboard (a 回评 of their own earlier work comes back to
   them among the later ones, blind to their first mark); e2 marks two batches;
 - the lead makes seeds of responses whose marks are all in;
 - e3 drifts: every mark 3 points above the true one (they cannot know which are seeds); the
@@ -20,7 +21,8 @@ day's batches are small). Then, in the browser:
   after a confirmation page that says what will happen, withdrawing their marks;
 - the lead's monitoring page shows e3's row with the alarm, their seeds (all 4, none within
   tolerance) and severity (+3) before the suspension, and 已暂停 with no mark in force after;
-- e3 gets nothing more; e2 marks the responses that came back (and a 回评 of their own);
+- e3 gets nothing more; e2 marks the responses that came back (and a 回评 of their own), and
+  e4 those e2 has marked already;
   every response ends final at its true mark: no seed, 回评 or withdrawn mark counts; the
   monitoring page shows e1's 回评 consistent.
 
@@ -110,19 +112,19 @@ class Seen:
 
 @pytest.fixture(scope="module")
 def day(world: World) -> None:
-    """Staff, examiners e1-e3, the session taken in, 简答题 assigned (lead named); the
+    """Staff, examiners e1-e4, the session taken in, 简答题 assigned (lead named); the
     scheme waits for the lead. Jobs run in the request."""
     world.app.config["JOBS_IMMEDIATE"] = True
     world.app.extensions.pop("blindmark.jobs", None)
     folder = world.tmp / CODE
     with world.tx() as db:
         add_staff(db)
-        add_examiners(db, folder, "e1", "e2", "e3")
+        add_examiners(db, folder, "e1", "e2", "e3", "e4")
         exam, _keys = new_session(db, folder, TOML, key_file=True)
         roster = people(N, seed=13)
         take_in(db, exam, folder / "batch", roster, tiny_rows(roster))
         short = next(g for g in exam.groups if g.key == "short")
-        assign(db, exam, short, ["e1", "e2", "e3"], actor="office", lead="lead")
+        assign(db, exam, short, ["e1", "e2", "e3", "e4"], actor="office", lead="lead")
         world.passwords(db)
 
 
@@ -243,7 +245,7 @@ def monitoring_row(lead: Person, world: World, name: str, shot: str) -> Locator:
     return row
 
 
-def suspend(lead: Person) -> None:
+def suspend(lead: Person, marks: int) -> None:
     """From the alarm in the inbox, through the page saying what will happen."""
     page = lead.go(f"/lead/sessions/{CODE}/quality/alarms")
     with page.expect_navigation():
@@ -252,13 +254,13 @@ def suspend(lead: Person) -> None:
     then = page.locator(".consequences")
     expect(then).to_contain_text("在您恢复之前，其不能再在该组领取作答。")
     expect(then).to_contain_text("其在该组未关闭的 1 条警报随此决定关闭。")
-    expect(then).to_contain_text("其在尚未定分作答上的评分：6 个。撤回则这些作答由他人重评")
+    expect(then).to_contain_text(f"其在尚未定分作答上的评分：{marks} 个。撤回则这些作答由他人重评")
     page.locator("input[name=marks][value=withdraw]").check()
     page.locator("input[name=reason]").fill("样卷普遍偏高 3 分")
     page.locator("input[name=confirm]").check()
     lead.shot("96-lead-suspend-confirm")
     submit(page, "form.card", "暂停")
-    ok(page, "考评员e3 已在 简答题 被暂停；撤回 6 个评分，由他人重评。")
+    ok(page, f"考评员e3 已在 简答题 被暂停；撤回 {marks} 个评分，由他人重评。")
     row = page.locator("#group-short tr[data-examiner=e3]")
     expect(row.locator(".status")).to_contain_text("已暂停")
     expect(row.locator(".status")).to_contain_text("样卷普遍偏高 3 分")
@@ -409,8 +411,8 @@ def e1_fails_then_qualifies(e1: Person, qualification: list[str]) -> None:
 
 
 def test_a_day_of_quality_control(world: World, day: None, people: dict[str, Person]) -> None:
-    lead, e1, e2, e3 = (people[u] for u in ("lead", "e1", "e2", "e3"))
-    for person, username in ((lead, "lead"), (e1, "e1"), (e2, "e2"), (e3, "e3")):
+    lead, e1, e2, e3, e4 = (people[u] for u in ("lead", "e1", "e2", "e3", "e4"))
+    for person, username in ((lead, "lead"), (e1, "e1"), (e2, "e2"), (e3, "e3"), (e4, "e4")):
         person.log_in(username)
 
     # Standardisation: the set, the scheme; e1 fails once and qualifies, e3 passes, e2 by
@@ -418,16 +420,18 @@ def test_a_day_of_quality_control(world: World, day: None, people: dict[str, Per
     qualification = build_qualification_set(lead)
     e1_fails_then_qualifies(e1, qualification)
     take_qualification(e3, truth, first=True)
+    take_qualification(e4, truth, first=True)
     qualify_by_decision(lead, "e2")
 
     # Live marking: e1 marks every answer, e2 two batches (holding a third).
-    live: dict[str, set[str]] = {"e1": set(), "e2": set(), "e3": set()}
-    seen_by: dict[str, list[Seen]] = {"e1": [], "e2": [], "e3": []}
+    live: dict[str, set[str]] = {"e1": set(), "e2": set(), "e3": set(), "e4": set()}
+    seen_by: dict[str, list[Seen]] = {"e1": [], "e2": [], "e3": [], "e4": []}
     seen_by["e1"] += mark_on_screen(e1, truth, shots=again("91-examiner-a-remark-blind"))
     seen_by["e2"] += mark_on_screen(e2, truth, stop_after=8)
 
     # Seeds from answers whose marks are all in; e3 drifts and raises the alarm.
     seeds = make_seeds(lead, 4)
+    before_seeds = {username: len(shown) for username, shown in seen_by.items()}
     shown_seed = once("93-examiner-a-seed-as-any-response")
     seen_by["e3"] += mark_on_screen(
         e3, drifting, shots=lambda t: shown_seed(t) if t in seeds else None
@@ -436,12 +440,14 @@ def test_a_day_of_quality_control(world: World, day: None, people: dict[str, Per
     row = monitoring_row(lead, world, "考评员e3", "95-lead-monitoring-alarm")
     expect(row.locator(".status")).to_have_text("在评")
     expect(row.locator(".alarms")).to_have_text("样卷偏差过多")
-    expect(row.locator(".marks")).to_have_text("6")
-    # All four seeds: at one in every 2 places, e3's 6 live answers and the seeds share 10.
+    e3_live = len([s for s in seen_by["e3"] if s.text not in seeds])
+    assert e3_live >= 6  # what e1 and e2 left; at least the set's three, which e1 cannot take
+    expect(row.locator(".marks")).to_have_text(str(e3_live))
+    # All four seeds: at one in every 2 places, e3's live answers and the seeds share them.
     expect(row.locator(".seeds")).to_have_text("4")
     expect(row.locator(".seed-within")).to_have_text("0.0%")
     expect(row.locator(".severity")).to_have_text("+3.00")  # against e1 on the same answers
-    suspend(lead)
+    suspend(lead, e3_live)
     row = monitoring_row(lead, world, "考评员e3", "98-lead-monitoring-suspended")
     expect(row.locator(".status")).to_have_text("已暂停")
     expect(row.locator(".alarms")).to_have_text("")  # closed by the suspension
@@ -452,29 +458,32 @@ def test_a_day_of_quality_control(world: World, day: None, people: dict[str, Per
     expect(page.locator("#empty")).to_be_visible()
     expect(page.locator("#work")).to_be_hidden()
     seen_by["e2"] += mark_on_screen(e2, truth)
-    for examiner in (e1, e2, e3):  # their home pages say nothing of seeds or 回评 either
+    seen_by["e4"] += mark_on_screen(e4, truth)  # what came back that e2 had marked already
+    for examiner in (e1, e2, e3, e4):  # their home pages say nothing of seeds or 回评 either
         page = examiner.go("/examiner/")
         assert not NEVER_SHOWN.search(page.content())
     expect(e3.page.locator("table")).to_contain_text("已暂停")
     row = monitoring_row(lead, world, "考评员e1", "99-lead-monitoring-at-the-end")
-    expect(row.locator(".marks")).to_have_text(str(N))
+    expect(row.locator(".marks")).to_have_text(str(N - len(qualification)))
     expect(row.locator(".consistency")).to_have_text("100.0%")  # 回评: the same marks again
     assert int(row.locator(".remarks").inner_text()) >= 1
 
     # What each examiner was shown: live work, seeds, 回评, by the test's own bookkeeping.
     kinds: dict[str, list[Seen]] = {"live": [], "seed": [], "回评": []}
     for username, shown in seen_by.items():
-        for s in shown:
+        for n, s in enumerate(shown):
             if s.text in live[username]:
                 kinds["回评"].append(s)
-            elif username == "e3" and s.text in seeds:
+            elif s.text in seeds and n >= before_seeds[username]:  # never its markers'
                 kinds["seed"].append(s)
             else:
                 kinds["live"].append(s)
                 live[username].add(s.text)
-    assert len(kinds["seed"]) == 4, [s.text for s in seen_by["e3"]]
+    assert len([s for s in seen_by["e3"] if s.text in seeds]) == 4, seen_by["e3"]
     assert kinds["回评"], "no 回评 came back to e1 or e2"
-    assert len(live["e1"]) == N and len(live["e3"]) == 6
+    # e1: every answer but the set's, whose definitive marks they saw; none of those live.
+    assert len(live["e1"]) == N - 3 and not live["e1"] & set(qualification)
+    assert len(live["e3"]) == e3_live
     everything = [s for group in kinds.values() for s in group]
     assert {s.shape for s in everything} == {everything[0].shape}  # the same screen
     assert {s.fields for s in everything} == {everything[0].fields}  # the same fields
@@ -496,7 +505,7 @@ def test_a_day_of_quality_control(world: World, day: None, people: dict[str, Per
             t: (ResponseState.FINAL, v) for t, v in TRUE.items()
         }
         e3_id = get_account(db, "e3").id
-        assert db.scalar(select(func.count()).select_from(MarkWithdrawal)) == 6
+        assert db.scalar(select(func.count()).select_from(MarkWithdrawal)) == e3_live
         alarm = db.scalars(select(CheckAlarm).where(CheckAlarm.session_id == exam.id)).one()
         assert (alarm.kind, alarm.examiner_id) == (AlarmKind.SEEDS_OFF, e3_id)
         assert alarm.closed_at is not None  # closed by the suspension
@@ -505,10 +514,17 @@ def test_a_day_of_quality_control(world: World, day: None, people: dict[str, Per
         assert remarks and all(
             c.state is CheckState.SUBMITTED and c.value == c.expected for c in remarks
         )  # consistent: the same mark again, without seeing the first
-        assert [c.value - c.expected for c in checks if c.purpose is CheckPurpose.SEED] == [
-            DRIFT
-        ] * 4
-        attempts = {(get_account(db, u).id, a) for u, a in (("e1", 1), ("e1", 2), ("e3", 1))}
+        deviations = {
+            (c.examiner_id == e3_id, c.value - c.expected)
+            for c in checks
+            if c.purpose is CheckPurpose.SEED
+        }
+        # e3's four seeds 3 above; the seeds e2 and e4 met later, at the definitive mark.
+        assert deviations <= {(True, DRIFT), (False, Decimal(0))}
+        assert [c for c in checks if c.purpose is CheckPurpose.SEED and c.examiner_id == e3_id]
+        attempts = {
+            (get_account(db, u).id, a) for u, a in (("e1", 1), ("e1", 2), ("e3", 1), ("e4", 1))
+        }
         assert {
             (c.examiner_id, c.attempt) for c in checks if c.purpose is CheckPurpose.QUALIFICATION
         } == attempts
