@@ -388,6 +388,7 @@ def test_print_fill_scan_settle_mark_and_publish(
     assert keys.key_file is not None
     form.locator("input[name=key_file]").set_input_files(str(keys.key_file))
     form.locator("input[name=passphrase]").fill(PASSPHRASE)
+    form.locator("input[name=confirm]").check()
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
     expect(page.locator("p.flash.ok")).to_contain_text("场次已发布")
