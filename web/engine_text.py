@@ -52,6 +52,21 @@ TEXT: dict[str, object] = {
         "Session %(session)s is not published: its archive names candidates and their "
         "scores, so it exists only after publication (R8)."
     ),
+    # Refusals whose English names a command; a screen names the page instead.
+    "no_key": _l(
+        "Session %(session)s has no key yet: the office makes it first, on the session's page."
+    ),
+    "no_approval": _l(
+        "Session %(session)s has no recorded approval by %(director)s: the director approves "
+        "first, on the director's page (R16)."
+    ),
+    "approval_by_another": _l(
+        "Session %(session)s has no recorded approval by %(director)s (the approval on record "
+        "is by %(other)s): the director approves first, on the director's page (R16)."
+    ),
+    "examiner_via_import": _l(
+        "Examiner accounts come from the office's examiner import, on the Examiners page."
+    ),
     "no_lead": _l("Session %(session)s has no lead examiner: the office names one first."),
     "not_the_lead": _l("Only the session's lead examiner approves schemes; %(user)s is not."),
     "out_of_category": _l(
