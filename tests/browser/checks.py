@@ -3,20 +3,23 @@ finds no serious or critical accessibility violation, and a Chinese page shows n
 sentence a catalog forgot (tests/text_checks.py says what counts as one).
 
 axe-core is the copy bundled by the ``axe-playwright-python`` package (axe.min.js, MPL-2.0).
-It goes into every page as an init script (outside the site's Content-Security-Policy, as an
-extension's would), and each page, once loaded, runs it and hands its findings back through
-a binding: pages reached by a click or a form are checked as well as those opened by address.
-A page left before its run ends goes unchecked; a screenshot checks its page before the shot.
+Each page, once loaded, gets it by Playwright's evaluate (outside the site's
+Content-Security-Policy, as an extension's script would) and runs it: pages reached by a
+click or a form are checked as well as those opened by address. A page left before its run
+ends goes unchecked; a screenshot checks its page before the shot. The check runs while
+the test waits, so what it finds belongs to the page the test is on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
 from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.text_checks import english_words
 
@@ -35,7 +38,8 @@ _AXE = (resources.files("axe_playwright_python") / "axe.min.js").read_text(encod
 
 # What a page reports: its path, the severe violations, the visible words (minus what the
 # page marks as not for translation: candidates' answers, codes, the language switch).
-_COLLECT = """
+_COLLECT = """(() => {
+if (window.__blindmarkCheck) return;
 window.__blindmarkText = () => {
   const skip = '[translate="no"], body [lang], script, style, code, kbd, '
     + '.answer, #text, .response-text, [hidden]';
@@ -54,14 +58,7 @@ window.__blindmarkText = () => {
   }
   return out.join('\\n');
 };
-// One run at a time (axe refuses a second while one runs): each waits for the one before.
-let blindmarkLast = Promise.resolve();
-window.__blindmarkCheck = () => {
-  const next = blindmarkLast.then(blindmarkRun, blindmarkRun);
-  blindmarkLast = next.catch(() => null);
-  return next;
-};
-const blindmarkRun = async () => {
+const run = async () => {
   const results = await axe.run(document, OPTIONS);
   const severe = results.violations.filter(v => SEVERE.includes(v.impact)).map(v => ({
     id: v.id, impact: v.impact, help: v.help,
@@ -72,17 +69,15 @@ const blindmarkRun = async () => {
     violations: severe, text: window.__blindmarkText(),
   };
 };
-if (window.top === window) {
-  window.addEventListener('load', () => setTimeout(async () => {
-    try { window.__blindmarkReport(await window.__blindmarkCheck()); } catch (e) {}
-  }, 0));
-}
-"""
-
-
-def _script() -> str:
-    options = json.dumps(AXE_OPTIONS)
-    return _AXE + "\n" + _COLLECT.replace("OPTIONS", options).replace("SEVERE", json.dumps(SEVERE))
+// One run at a time (axe refuses a second while one runs): each waits for the one before.
+let last = Promise.resolve();
+window.__blindmarkCheck = () => {
+  const next = last.then(run, run);
+  last = next.catch(() => null);
+  return next;
+};
+})()"""
+_SETUP = _COLLECT.replace("OPTIONS", json.dumps(AXE_OPTIONS)).replace("SEVERE", json.dumps(SEVERE))
 
 
 @dataclass
@@ -97,8 +92,21 @@ class PageChecks:
     checked: list[str] = field(default_factory=list)
 
     def install(self, context: BrowserContext) -> None:
-        context.add_init_script(script=_script())
-        context.expose_binding("__blindmarkReport", lambda _source, found: self.judge(found))
+        """Check each page of ``context`` once it has loaded."""
+        context.on("page", lambda page: page.on("load", self._loaded))
+
+    def _loaded(self, page: Page) -> None:
+        # A page left (or closed) before its check ended goes unchecked.
+        with contextlib.suppress(PlaywrightError):
+            self.judge(self._run(page))
+
+    @staticmethod
+    def _run(page: Page) -> dict[str, Any]:
+        if not page.evaluate("typeof axe === 'object' && !!window.__blindmarkCheck"):
+            page.evaluate(_AXE)
+            page.evaluate(_SETUP)
+        found: dict[str, Any] = page.evaluate("window.__blindmarkCheck()")
+        return found
 
     def judge(self, found: dict[str, Any]) -> None:
         path = found["path"]
@@ -117,7 +125,7 @@ class PageChecks:
 
     def check_now(self, page: Page) -> None:
         """The page as it is now (after its script changed it), checked at once."""
-        self.judge(page.evaluate("window.__blindmarkCheck()"))
+        self.judge(self._run(page))
         self.assert_clean()
 
     def assert_clean(self) -> None:

@@ -145,6 +145,10 @@ class Person:
         self.page.screenshot(path=str(path), full_page=True)
         size = self.page.viewport_size
         self.page.set_viewport_size(PHONE)
+        # Two frames: the page's resize handlers run before the check (site.js's scrollers).
+        self.page.evaluate(
+            "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+        )
         try:
             self.checks.check_now(self.page)
             self.page.screenshot(path=str(self.shots / f"{name}-phone.png"), full_page=True)

@@ -121,8 +121,9 @@ def print_sheets(office: Person, folder: Path) -> Path:
     form = page.locator(f"form[action='/office/sessions/{CODE}/sheets']")
     form.locator("select[name=component]").select_option("theory")
     form.locator("input[name=count]").fill(str(len(ROSTER)))
-    with page.expect_download() as download:
-        form.get_by_role("button", name="打印答题卡（PDF）").click()
+    # Rendering the sheets' PDF may take longer than a click waits on a busy machine.
+    with page.expect_download(timeout=60_000) as download:
+        form.get_by_role("button", name="打印答题卡（PDF）").click(timeout=60_000)
     path = folder / "sheets.pdf"
     download.value.save_as(path)
     return path
