@@ -32,7 +32,12 @@ class OutputExists(AnonymizerError, FileExistsError):
 
 
 class BadKeyFile(AnonymizerError):
-    """A key file that cannot be read or is not a blindmark session key file."""
+    """A key file that cannot be read or is not a blindmark session key file; ``path``
+    names it as it was given, for a screen to word the refusal itself."""
+
+    def __init__(self, message: str, *, path: str = "") -> None:
+        self.path = path
+        super().__init__(message)
 
 
 class WrongPassphrase(AnonymizerError):

@@ -75,7 +75,7 @@ class SessionKey:
         try:
             data = Path(path).read_bytes()
         except OSError as e:
-            raise BadKeyFile(f"cannot read key file {path}: {e.strerror}") from None
+            raise BadKeyFile(f"cannot read key file {path}: {e.strerror}", path=str(path)) from None
         return cls.from_key_bytes(
             data, passphrase, name=str(path), expected_public_key=expected_public_key
         )
@@ -97,13 +97,15 @@ class SessionKey:
         try:
             document = json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
-            raise BadKeyFile(f"{path} is not a blindmark session key file (not JSON)") from None
+            raise BadKeyFile(
+                f"{path} is not a blindmark session key file (not JSON)", path=str(path)
+            ) from None
         try:
             session_code, public_key, params, salt, nonce, ciphertext = _parse_key_file(document)
         except (KeyError, TypeError, ValueError, binascii.Error) as e:
             detail = f"missing field {e}" if isinstance(e, KeyError) else str(e)
             raise BadKeyFile(
-                f"{path} is not a valid blindmark session key file: {detail}"
+                f"{path} is not a valid blindmark session key file: {detail}", path=str(path)
             ) from None
         if expected_public_key is not None and public_key != expected_public_key:
             raise KeyMismatch(
@@ -123,7 +125,10 @@ class SessionKey:
             ) from None
         key = _private_key(raw, f"key file {path}", BadKeyFile)
         if key.public_key != public_key:
-            raise BadKeyFile(f"key file {path} is inconsistent: its key does not match its header")
+            raise BadKeyFile(
+                f"key file {path} is inconsistent: its key does not match its header",
+                path=str(path),
+            )
         return key
 
     @classmethod

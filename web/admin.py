@@ -52,9 +52,14 @@ def create() -> Response:
 
 @bp.post("/accounts/<username>")
 @require(Role.ADMIN)
-def update(username: str) -> Response:
+def update(username: str) -> Response | str:
     form = request.form
     active = form.get("active")
+    if active == "0" and form.get("confirm") != "yes" and _is_active(username):
+        # Disabling ends the account's logins at once: a page of its own says so first.
+        return render_template(
+            "admin/confirm_disable.html", username=username, role=form.get("role") or ""
+        )
     done = actions.update_account(
         get_db(),
         me(),
@@ -68,6 +73,10 @@ def update(username: str) -> Response:
     else:
         flash(_("Account %(u)s updated.", u=username), "ok")
     return redirect(url_for("admin.home"))
+
+
+def _is_active(username: str) -> bool:
+    return any(a["username"] == username and a["active"] for a in actions.accounts(get_db()))
 
 
 @bp.post("/requests/<int:request_id>/approve")

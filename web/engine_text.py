@@ -8,6 +8,7 @@ no entry here, or an entry's placeholders differ from the English.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from flask_babel import gettext, lazy_gettext
@@ -51,6 +52,21 @@ TEXT: dict[str, object] = {
     "archive_unpublished": _l(
         "Session %(session)s is not published: its archive names candidates and their "
         "scores, so it exists only after publication (R8)."
+    ),
+    # Refusals whose English names a command; a screen names the page instead.
+    "no_key": _l(
+        "Session %(session)s has no key yet: the office makes it first, on the session's page."
+    ),
+    "no_approval": _l(
+        "Session %(session)s has no recorded approval by %(director)s: the director approves "
+        "first, on the director's page (R16)."
+    ),
+    "approval_by_another": _l(
+        "Session %(session)s has no recorded approval by %(director)s (the approval on record "
+        "is by %(other)s): the director approves first, on the director's page (R16)."
+    ),
+    "examiner_via_import": _l(
+        "Examiner accounts come from the office's examiner import, on the Examiners page."
     ),
     "no_lead": _l("Session %(session)s has no lead examiner: the office names one first."),
     "not_the_lead": _l("Only the session's lead examiner approves schemes; %(user)s is not."),
@@ -396,8 +412,28 @@ def coded_text(item: dict[str, object]) -> str:
     return str(text) % params if text is not None else str(item.get("code"))
 
 
+# Refusals the core raises without a code yet, known by their English (to be coded where
+# they are raised; until then a screen still words them).
+UNCODED: list[tuple[re.Pattern[str], object]] = [
+    (
+        re.compile(
+            r"(?P<user>\S+) has no open marking group in session (?P<session>\S+) "
+            r"\(not assigned, suspended, or the scheme is not approved yet\)"
+        ),
+        _l(
+            "%(user)s has no open marking group in session %(session)s: not assigned to one, "
+            "suspended, or its scheme is not approved yet."
+        ),
+    ),
+]
+
+
 def word(exc: MarkingError) -> str | None:
     """``exc`` in the reader's language, or None when it carries no known code."""
+    if exc.code is None and not isinstance(exc, Refusals):
+        for pattern, text in UNCODED:
+            if found := pattern.fullmatch(str(exc)):
+                return str(text) % found.groupdict()
     if isinstance(exc, Refusals):
         lines = [word(r) or str(r) for r in exc.refusals]
         head = TEXT.get(exc.code or "")

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from anonymizer.errors import AnonymizerError, WeakPassphrase
+from anonymizer.errors import AnonymizerError, BadKeyFile, WeakPassphrase, WrongPassphrase
 from anonymizer.keys import MIN_PASSPHRASE_SCORE
 from marking.errors import (
     InputError,
@@ -132,6 +132,17 @@ def detail(exc: BaseException) -> str:
         )
     if isinstance(exc, WeakPassphrase):
         return strength.refusal(exc.score, MIN_PASSPHRASE_SCORE, exc.warning, exc.suggestions)
+    if isinstance(exc, WrongPassphrase):
+        return _(
+            "The passphrase does not open this key file (or the file was altered); "
+            "nothing was published. Check the passphrase and the file, and try again."
+        )
+    if isinstance(exc, BadKeyFile):
+        return _(
+            "%(f)s is not a readable session key file of this system; nothing was "
+            "published. Choose the key file made for this session.",
+            f=no_server_paths(exc.path) or _("The key file"),
+        )
     if isinstance(exc, MarkingError) and (worded := engine_text.word(exc)) is not None:
         return no_server_paths(worded)
     return no_server_paths(str(exc) or exc.__class__.__name__)
@@ -147,7 +158,7 @@ def no_server_paths(message: str) -> str:
     return _SCRATCH.sub("", message)
 
 
-def refusal(exc: MarkingError, **where: object) -> dict[str, Any]:
+def refusal(exc: MarkingError | AnonymizerError, **where: object) -> dict[str, Any]:
     """A refused form to show again on its own page: the request's work undone, the reason
     worded for the reader (``message``), the input kept (``values``), with ``where`` saying
     which form it was. A missing thing (NotFound) stays an error page: raised again."""
@@ -194,4 +205,13 @@ def init_app(app: Flask) -> None:
                 body["detail"] = _(
                     "This address is not opened that way: go back to the page you came from."
                 )
+            elif status >= 500:
+                # The cause is in the server's log; the page names no file, line or class.
+                body = {
+                    "error": "internal",
+                    "detail": _(
+                        "Something went wrong on the server and nothing was changed. Try "
+                        "again; if it happens again, tell the system's administrator the time."
+                    ),
+                }
         return render_template("error.html", status=status, body=body), status

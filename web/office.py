@@ -10,6 +10,7 @@ from flask import Blueprint, Response, flash, g, redirect, render_template, requ
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from anonymizer.errors import AnonymizerError
 from marking import jobs
 from marking.errors import InputError, InputErrors, MarkingError, NotFound
 from marking.paper.printing import MAX_COUNT
@@ -81,33 +82,38 @@ def _session_page(code: str, refused: dict[str, Any] | None = None) -> str:
 
 @bp.post("/sessions/<code>/keys")
 @require(Role.OFFICE)
-def keys(code: str) -> WerkzeugResponse:
+def keys(code: str) -> Any:
+    """Make the session's key, confirmed: a refusal (a weak passphrase, too few custodians,
+    the box not ticked) comes back beside its form."""
     exam, account = session_as_staff(code, Role.OFFICE)
     form = request.form
-    if form.get("custody") == "shares":
-        threshold = form.get("threshold", "")
-        if not threshold.isdigit():
-            raise MarkingError(_("Say how many shares are needed to publish (k)."))
-        actions.keys_shares(
-            get_db(),
-            exam,
-            account,
-            custodians=form.getlist("custodian"),
-            threshold=int(threshold),
-        )
-        flash(
-            _("Key made. Each custodian downloads their own share from their account page."),
-            "ok",
-        )
-        return redirect(url_for("office.session", code=code))
-    if form.get("custody") != "key_file":
-        raise MarkingError("custody is 'key_file' or 'shares'")
-    if form.get("passphrase", "") != form.get("passphrase2", form.get("passphrase", "")):
-        raise MarkingError(_("The two passphrases differ."))
-    name, content, mimetype = actions.keys_init(
-        get_db(), exam, account, passphrase=form.get("passphrase", "")
-    )
-    return _download(content, mimetype, name)
+    try:
+        if form.get("confirm") != "yes":
+            raise MarkingError(_("Tick the box to confirm: the key is made once, for good."))
+        if form.get("custody") == "shares":
+            threshold = form.get("threshold", "")
+            if not threshold.isdigit():
+                raise MarkingError(_("Say how many shares are needed to publish (k)."))
+            actions.keys_shares(
+                get_db(),
+                exam,
+                account,
+                custodians=form.getlist("custodian"),
+                threshold=int(threshold),
+            )
+        elif form.get("custody") != "key_file":
+            raise MarkingError(_("Choose how the key is kept: a key file or shares."))
+        elif form.get("passphrase", "") != form.get("passphrase2", form.get("passphrase", "")):
+            raise MarkingError(_("The two passphrases differ."))
+        else:
+            name, content, mimetype = actions.keys_init(
+                get_db(), exam, account, passphrase=form.get("passphrase", "")
+            )
+            return _download(content, mimetype, name)
+    except (MarkingError, AnonymizerError) as exc:
+        return _refused_here(code, exc, form=f"keys-{form.get('custody', '')}")
+    flash(_("Key made. Each custodian downloads their own share from their account page."), "ok")
+    return redirect(url_for("office.session", code=code))
 
 
 @bp.post("/sessions/<code>/intake")
@@ -148,7 +154,9 @@ def withdraw(code: str, batch_id: int) -> Any:
     return redirect(url_for("office.session", code=code))
 
 
-def _refused_here(code: str, exc: MarkingError, *, form: str, batch: int | None = None) -> Any:
+def _refused_here(
+    code: str, exc: MarkingError | AnonymizerError, *, form: str, batch: int | None = None
+) -> Any:
     """A refused form of the session page comes back on that page, the reason (a file's bad
     rows in a table) beside the form and its fields kept; nothing of it was stored. A page
     not found or not allowed keeps its own answer."""
@@ -367,6 +375,8 @@ def publication(code: str) -> str:
 @require(Role.OFFICE)
 def publish(code: str) -> WerkzeugResponse | tuple[str, int]:
     exam, account = session_as_staff(code, Role.OFFICE)
+    if request.form.get("confirm") != "yes":
+        return _publication_refused(exam, MarkingError(_("Tick the box to confirm publication.")))
     key = request.files.get("key_file")
     shares = [
         (actions.upload_name(f.filename, f"share {i}"), f.read())
@@ -395,8 +405,18 @@ def publish(code: str) -> WerkzeugResponse | tuple[str, int]:
             refusal={"head": _("Publication refused; nothing was published."), "lines": lines},
         )
         return page, 409
+    except (MarkingError, AnonymizerError) as exc:
+        return _publication_refused(exam, exc)
     flash(_("Session published: %(n)d candidates.", n=report["candidates"]), "ok")
     return redirect(url_for("office.results", code=code))
+
+
+def _publication_refused(exam: Any, exc: MarkingError | AnonymizerError) -> tuple[str, int]:
+    """The publication page again, the reason beside its form (a wrong passphrase, a share
+    that does not fit, the box not ticked): nothing was published."""
+    refused = refusal(exc, form="publish")
+    pub = actions.publication(get_db(), exam)
+    return render_template("office/publication.html", exam=exam, pub=pub, refused=refused), 422
 
 
 @bp.get("/sessions/<code>/results")

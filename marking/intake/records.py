@@ -38,7 +38,11 @@ def seal(
 ) -> SealedRecord:
     """Seal ``items`` as one record of ``kind``; the ledger learns only the count."""
     if exam.public_key is None:
-        raise StateError(f"session {exam.code} has no key: run `blindmark keys init` first")
+        raise StateError.coded(
+            "no_key",
+            "session %(session)s has no key: run `blindmark keys init` first",
+            session=exam.code,
+        )
     record = SealedRecord(
         session_id=exam.id,
         kind=kind,

@@ -80,7 +80,11 @@ def new_script_code(rng: Callable[[int], bytes] = secrets.token_bytes) -> str:
 def check_open_for_intake(exam: ExamSession) -> None:
     """Raise StateError unless the session has its key and still takes batches."""
     if exam.public_key is None:
-        raise StateError(f"session {exam.code} has no key: run `blindmark keys init` first")
+        raise StateError.coded(
+            "no_key",
+            "session %(session)s has no key: run `blindmark keys init` first",
+            session=exam.code,
+        )
     if exam.state not in (SessionState.DRAFT, SessionState.INTAKE, SessionState.MARKING):
         raise StateError(f"session {exam.code} is {exam.state.value}: intake is closed")
 

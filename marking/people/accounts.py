@@ -79,7 +79,9 @@ def add_user(
     taken one (or one differing from a taken one only in case).
     """
     if role is Role.EXAMINER:
-        raise MarkingError("examiner accounts come from `blindmark examiners import`")
+        raise MarkingError.coded(
+            "examiner_via_import", "examiner accounts come from `blindmark examiners import`"
+        )
     username_free(db, username)
     account = Account(
         username=username,
@@ -168,7 +170,9 @@ def set_role(
     Raises MarkingError for an examiner account or role, NotFound for an unknown account."""
     account = get_account(db, username)
     if role is Role.EXAMINER or account.role is Role.EXAMINER:
-        raise MarkingError("examiner accounts come from `blindmark examiners import`")
+        raise MarkingError.coded(
+            "examiner_via_import", "examiner accounts come from `blindmark examiners import`"
+        )
     if account.role is role:
         return account
     before = account.role

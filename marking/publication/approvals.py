@@ -475,11 +475,23 @@ def require_current_approval(
     the session changed since it was given (naming what changed)."""
     status = approval_status(db, exam)
     if status.approval is None or status.director != director.username:
-        others = f" (the approval on record is by {status.director})" if status.director else ""
-        raise PublicationRefused(
-            f"session {exam.code} has no recorded approval by {director.username}{others}: "
-            f"the director approves first, on the director's page or with "
-            f"`blindmark approve --session {exam.code} --by {director.username}` (R16)"
+        if status.director:
+            raise PublicationRefused.coded(
+                "approval_by_another",
+                "session %(session)s has no recorded approval by %(director)s (the approval on "
+                "record is by %(other)s): the director approves first, on the director's page "
+                "or with `blindmark approve --session %(session)s --by %(director)s` (R16)",
+                session=exam.code,
+                director=director.username,
+                other=status.director,
+            )
+        raise PublicationRefused.coded(
+            "no_approval",
+            "session %(session)s has no recorded approval by %(director)s: the director "
+            "approves first, on the director's page or with "
+            "`blindmark approve --session %(session)s --by %(director)s` (R16)",
+            session=exam.code,
+            director=director.username,
         )
     if status.changed:
         raise PublicationRefused(

@@ -20,14 +20,32 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.browser.checks import PageChecks
 from tests.web import conftest as web
-from tests.web.conftest import PASSWORD, World
+from tests.web.conftest import PASSWORD, USERNAMES, World
 
 # The message catalogs and the seeded world are the other web tests' fixtures, shared.
 catalogs = web.catalogs
 world = web.world
 
 SHOTS = pytest.StashKey[Path]()
+PHONE = {"width": 390, "height": 844}
+# Words of the tests' data a Chinese page may show: the accounts' usernames, and the intake
+# batch the factory takes in from its folder "batch".
+# "scan" is the engine's name for the scans' intake batches and their system actor: shown in
+# English still (marking/paper's to name in Chinese).
+ALLOWED_WORDS = {
+    *USERNAMES.values(),
+    "office",
+    "director",
+    "lead",
+    "admin",
+    "centre",
+    "batch",
+    "scan",
+}
+# The tiny paper's group and component keys (tests/integration/factory.py), beside names.
+DATA_KEYS = ("short", "prac", "theory", "skills")
 CHROMIUM = Path(os.environ.get("BLINDMARK_CHROMIUM", "/usr/bin/chromium"))
 
 try:
@@ -109,6 +127,9 @@ class Person:
         self.context = context
         self.server = server
         self.shots = shots
+        # Every page this person opens is checked (tests/browser/checks.py).
+        self.checks = PageChecks(allowed=ALLOWED_WORDS, keys=DATA_KEYS)
+        self.checks.install(context)
         self.page: Page = context.new_page()
 
     def go(self, path: str) -> Page:
@@ -128,8 +149,23 @@ class Person:
         return page
 
     def shot(self, name: str) -> Path:
+        """The screen as it is, photographed at the test's size and on a phone (390×844),
+        each checked first (tests/browser/checks.py)."""
+        self.checks.check_now(self.page)
         path = self.shots / f"{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
+        size = self.page.viewport_size
+        self.page.set_viewport_size(PHONE)
+        # Two frames: the page's resize handlers run before the check (site.js's scrollers).
+        self.page.evaluate(
+            "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+        )
+        try:
+            self.checks.check_now(self.page)
+            self.page.screenshot(path=str(self.shots / f"{name}-phone.png"), full_page=True)
+        finally:
+            if size is not None:
+                self.page.set_viewport_size(size)
         return path
 
 
@@ -146,8 +182,11 @@ def people(browser: Browser, server: Server, shots: Path) -> Iterator[dict[str, 
             self[key] = Person(context, server, shots)
             return self[key]
 
+    crowd = Crowd()
     try:
-        yield Crowd()
+        yield crowd
     finally:
         for context in contexts:
             context.close()
+    for person in crowd.values():
+        person.checks.assert_clean()

@@ -185,13 +185,17 @@ def create_and_key(office: Person, made: dict[str, Path], folder: Path) -> Path:
     page.locator("input[name=definition]").set_input_files(str(made["toml"]))
     submit(page, "form[action='/office/sessions']")
     ok(page, f"场次 {CODE} 已创建")
-    form = "form[action$='/keys']:has(input[value=key_file])"
+    form = "form[action*='/keys']:has(input[value=key_file])"
     page.locator(f"{form} input[name=passphrase]").fill(PASSPHRASE)
     page.locator(f"{form} input[name=passphrase2]").fill(PASSPHRASE)
+    page.locator(f"{form} input[name=confirm]").check()
     with page.expect_download() as download:
         page.locator(f"{form} button[type=submit]").click()
     key = folder / download.value.suggested_filename
     download.value.save_as(key)
+    # The page stays, its passphrases cleared, saying where the key went (issue 14, 3).
+    expect(page.locator(f"{form} input[name=passphrase]")).to_have_value("")
+    expect(page.locator(f"{form} .key-made")).to_be_visible()
     page.reload()
     expect(page.locator("p.custody")).to_contain_text("一名保管人：密钥文件")
     office.shot("70-office-session-keyed")
@@ -393,6 +397,7 @@ def publish(office: Person, key: Path) -> Page:
     form = "form[enctype='multipart/form-data']"
     page.locator(f"{form} input[name=key_file]").set_input_files(str(key))
     page.locator(f"{form} input[name=passphrase]").fill(PASSPHRASE)
+    page.locator(f"{form} input[name=confirm]").check()
     submit(page, form)
     expect(page.locator("p.flash.ok")).to_have_text("场次已发布：考生 5 名。")
     return page

@@ -121,8 +121,9 @@ def print_sheets(office: Person, folder: Path) -> Path:
     form = page.locator(f"form[action='/office/sessions/{CODE}/sheets']")
     form.locator("select[name=component]").select_option("theory")
     form.locator("input[name=count]").fill(str(len(ROSTER)))
-    with page.expect_download() as download:
-        form.get_by_role("button", name="打印答题卡（PDF）").click()
+    # Rendering the sheets' PDF may take longer than a click waits on a busy machine.
+    with page.expect_download(timeout=60_000) as download:
+        form.get_by_role("button", name="打印答题卡（PDF）").click(timeout=60_000)
     path = folder / "sheets.pdf"
     download.value.save_as(path)
     return path
@@ -389,6 +390,7 @@ def test_print_fill_scan_settle_mark_and_publish(
     assert keys.key_file is not None
     form.locator("input[name=key_file]").set_input_files(str(keys.key_file))
     form.locator("input[name=passphrase]").fill(PASSPHRASE)
+    form.locator("input[name=confirm]").check()
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
     expect(page.locator("p.flash.ok")).to_contain_text("场次已发布")

@@ -218,19 +218,21 @@ def test_office_publishes_with_a_directors_approval(
     page.reload()
     expect(page.locator("li.ok")).to_have_count(3)
     form = page.locator("form[enctype='multipart/form-data']")
-    # A wrong passphrase is refused, and nothing is published.
+    # A wrong passphrase is refused on the same page, beside the form, and nothing is
+    # published.
     form.locator("input[name=key_file]").set_input_files(str(tiny.keys.key_file))
     form.locator("input[name=passphrase]").fill("not the passphrase")
+    form.locator("input[name=confirm]").check()
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
-    expect(page.locator("h1")).to_contain_text("422")
+    expect(page.locator("h1")).to_have_text("发布 · BR-PUB")
+    expect(form.locator(".refused")).to_be_visible()
     with world.tx() as db:
         assert get_session(db, "BR-PUB").state is not SessionState.PUBLISHED
 
-    page.go_back()
-    page.reload()
     form.locator("input[name=key_file]").set_input_files(str(tiny.keys.key_file))
     form.locator("input[name=passphrase]").fill(PASSPHRASE)
+    form.locator("input[name=confirm]").check()
     office.shot("14-publication-unlock")
     with page.expect_navigation():
         form.locator("button[type=submit]").click()

@@ -33,7 +33,12 @@ def test_one_admin_cannot_take_over_custodians_to_collect_k_shares(world: World)
     admin2 = second_admin(world, "lead2", "lead3")
     made = world.client("office").post(
         "/office/sessions/TKO-1/keys",
-        data={"custody": "shares", "custodian": ["lead2", "lead3", "director"], "threshold": "2"},
+        data={
+            "custody": "shares",
+            "custodian": ["lead2", "lead3", "director"],
+            "threshold": "2",
+            "confirm": "yes",
+        },
     )
     assert made.status_code == 302
     admin = world.client("admin")

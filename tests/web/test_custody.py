@@ -54,7 +54,12 @@ def test_each_custodian_downloads_only_their_own_share_once(world: World) -> Non
     office = world.client("office")
     made = office.post(
         "/office/sessions/CUS-1/keys",
-        data={"custody": "shares", "custodian": ["office", "director", "lead"], "threshold": "2"},
+        data={
+            "custody": "shares",
+            "custodian": ["office", "director", "lead"],
+            "threshold": "2",
+            "confirm": "yes",
+        },
     )
     # The office gets no file, only word that the shares wait for their custodians.
     assert made.status_code == 302, made.get_data(as_text=True)
@@ -165,7 +170,7 @@ def test_a_guessable_key_passphrase_is_refused_saying_why(world: World) -> None:
     keyless_session(world, "CUS-PASS")
     office = world.client("office")
     form = {"custody": "key_file", "passphrase": "password1234", "passphrase2": "password1234"}
-    refused = office.post("/office/sessions/CUS-PASS/keys", data=form)
+    refused = office.post("/office/sessions/CUS-PASS/keys", data={**form, "confirm": "yes"})
     assert refused.status_code == 422
     page = refused.get_data(as_text=True)
     assert "口令太容易被猜到" in page and "这是非常常用的密码" in page

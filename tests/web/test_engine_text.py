@@ -106,3 +106,19 @@ def test_a_sessions_state_is_named_not_keyed() -> None:
         session["lang"] = "zh_CN"
         worded = engine_text.word(error)
     assert worded is not None and "已核定" in worded and "reconciled" not in worded
+
+
+def test_an_uncoded_refusal_known_by_its_english_reads_in_chinese() -> None:
+    """The claim's refusal for an examiner with no open group (marking/queue, not coded yet)
+    reached the marking page in English: the browser test's check over the page found it."""
+    error = MarkingError(
+        "e3 has no open marking group in session QC-1 "
+        "(not assigned, suspended, or the scheme is not approved yet)"
+    )
+    app = create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": "sqlite://"})
+    with app.test_request_context():
+        session["lang"] = "zh_CN"
+        assert engine_text.word(error) == (
+            "e3 在场次 QC-1 中没有开放的评分组：未被分配、已被暂停，或评分细则尚未批准。"
+        )
+        assert engine_text.word(MarkingError("something else")) is None

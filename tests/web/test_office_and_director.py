@@ -205,7 +205,11 @@ def test_director_approves_and_office_publishes_with_the_key_file(world: World) 
     assert not [c.name for c in tiny.candidates if c.name in stats_text]
     published = office.post(
         "/office/sessions/PUB-1/publication",
-        data={"key_file": (io.BytesIO(key_bytes), "s.key"), "passphrase": PASSPHRASE},
+        data={
+            "key_file": (io.BytesIO(key_bytes), "s.key"),
+            "passphrase": PASSPHRASE,
+            "confirm": "yes",
+        },
         content_type="multipart/form-data",
     )
     assert published.status_code == 302

@@ -184,7 +184,11 @@ def test_publication_names_candidates_without_panel_scores_until_recorded_absent
     def publish():  # type: ignore[no-untyped-def]
         return office.post(
             "/office/sessions/WR-4/publication",
-            data={"key_file": (io.BytesIO(key), "s.key"), "passphrase": PASSPHRASE},
+            data={
+                "key_file": (io.BytesIO(key), "s.key"),
+                "passphrase": PASSPHRASE,
+                "confirm": "yes",
+            },
             content_type="multipart/form-data",
         )
 

@@ -135,7 +135,11 @@ def test_admin_manages_accounts_and_disabling_ends_logins(world: World) -> None:
         == 422
     )
     assert victim.get("/api/v1/me").status_code == 200
-    assert admin.post("/admin/accounts/director", data={"active": "0"}).status_code == 302
+    asked = admin.post("/admin/accounts/director", data={"active": "0"})
+    assert asked.status_code == 200 and "停用 director 将立即结束" in asked.get_data(as_text=True)
+    assert victim.get("/api/v1/me").status_code == 200  # nothing done before the confirmation
+    done = admin.post("/admin/accounts/director", data={"active": "0", "confirm": "yes"})
+    assert done.status_code == 302
     assert victim.get("/api/v1/me").status_code == 401
     assert try_login(world.app.test_client(), "director", PASSWORD) == 401
     admin.post("/api/v1/accounts/director", json={"active": True})
