@@ -35,7 +35,8 @@ def template_text() -> str:
 @bp.get("/sessions/new")
 @require(Role.OFFICE)
 def builder() -> str:
-    return _page()
+    """The builder, its box holding the commented template to edit in place."""
+    return _page(text=template_text())
 
 
 @bp.get("/sessions/template.toml")

@@ -39,6 +39,9 @@ def _examiners(db: Session, exam: ExamSession) -> tuple[int, int]:
     return registered or 0, no_password or 0
 
 
+Step = tuple[str, str, bool, str, str | None, str]  # key, name, done, detail, url, link
+
+
 def steps(
     db: Session,
     exam: ExamSession,
@@ -49,21 +52,41 @@ def steps(
 ) -> list[dict[str, Any]]:
     """The steps in order, each ``{"key", "name", "done", "state", "detail", "url", "link"}``;
     the first step not done is ``current``, later ones not done are ``waiting``."""
+    approver = publication.get("approved_by")
+    if approver:  # shown by name, the username beside it
+        account = db.scalar(select(Account).where(Account.username == approver))
+        approver = f"{account.name} ({approver})" if account is not None else approver
+    rows = [
+        *_setting_up(db, exam, progress, scan_open),
+        *_marking_to_reports(exam, progress, approver),
+    ]
+    out: list[dict[str, Any]] = []
+    current_seen = False
+    for key, name, done, detail, url, link in rows:
+        if done:
+            state = "done"
+        elif not current_seen:
+            state, current_seen = "current", True
+        else:
+            state = "waiting"
+        out.append(
+            {"key": key, "name": name, "done": done, "state": state, "detail": detail,
+             "url": url, "link": link}
+        )  # fmt: skip
+    return out
+
+
+def _setting_up(
+    db: Session, exam: ExamSession, progress: dict[str, Any], scan_open: int
+) -> list[Step]:
+    """Definition, key, roster and scans, examiners, assignment."""
     code = exam.code
     here = url_for("office.session", code=code)
     groups = progress["groups"]
-    questions = sum(len(c.questions) for c in exam.components)
-    published = exam.state is SessionState.PUBLISHED
     registered, no_password = _examiners(db, exam)
     staffed = len(groups) - len(short_groups(progress))
-    responses = sum(g["responses"] for g in groups)
-    final = sum(g["final"] for g in groups)
-    approved = sum(1 for g in groups if g["approved"])
-    marked = exam.state in _AFTER_MARKING or (
-        exam.state is SessionState.MARKING and final == responses and responses > 0
-    )
-    approver = publication.get("approved_by")
-    rows = [
+    questions = sum(len(c.questions) for c in exam.components)
+    return [
         (
             "definition",
             _("Session definition"),
@@ -123,18 +146,34 @@ def steps(
             here + "#assignment",
             _("Assignment"),
         ),
+    ]
+
+
+def _marking_to_reports(
+    exam: ExamSession, progress: dict[str, Any], approver: str | None
+) -> list[Step]:
+    """Marking, the director's approval, publication, results and reports."""
+    code = exam.code
+    groups = progress["groups"]
+    published = exam.state is SessionState.PUBLISHED
+    responses = sum(g["responses"] for g in groups)
+    final = sum(g["final"] for g in groups)
+    marked = exam.state in _AFTER_MARKING or (
+        exam.state is SessionState.MARKING and final == responses and responses > 0
+    )
+    return [
         (
             "marking",
             _("Marking"),
             marked,
             _(
                 "schemes approved: %(a)d of %(g)d; final responses: %(f)d of %(r)d",
-                a=approved,
+                a=sum(1 for g in groups if g["approved"]),
                 g=len(groups),
                 f=final,
                 r=responses,
             ),
-            here + "#progress",
+            url_for("office.session", code=code) + "#progress",
             _("Live progress"),
         ),
         (
@@ -143,7 +182,7 @@ def steps(
             published or approver is not None,
             _("approved by %(d)s", d=approver) if approver else _("waiting for a director"),
             url_for("office.publication", code=code),
-            _("Publication"),
+            _("Checklist and approval"),
         ),
         (
             "publication",
@@ -151,7 +190,7 @@ def steps(
             published,
             _("published") if published else _("not published yet"),
             url_for("office.publication", code=code),
-            _("Publication"),
+            _("Go to publication"),
         ),
         (
             "reports",
@@ -162,20 +201,6 @@ def steps(
             _("Results"),
         ),
     ]
-    out: list[dict[str, Any]] = []
-    current_seen = False
-    for key, name, done, detail, url, link in rows:
-        if done:
-            state = "done"
-        elif not current_seen:
-            state, current_seen = "current", True
-        else:
-            state = "waiting"
-        out.append(
-            {"key": key, "name": name, "done": done, "state": state, "detail": detail,
-             "url": url, "link": link}
-        )  # fmt: skip
-    return out
 
 
 def group_members(db: Session, exam: ExamSession) -> dict[str, list[dict[str, Any]]]:

@@ -97,6 +97,12 @@ def test_results_are_searched_paged_and_id_numbers_masked(
         director.post("/director/sessions/WF-5/approval", data={"note": "已审阅"}).status_code
         == 302
     )
+    approval = next(
+        s
+        for s in _steps(office.get("/office/sessions/WF-5").get_data(as_text=True))
+        if s[0] == "approval"
+    )
+    assert approval[1] == "done" and "已由 director (director) 审批" in approval[2]
     published = office.post(
         "/api/v1/sessions/WF-5/publication",
         data={"key_file": (io.BytesIO(tiny.keys.key_file.read_bytes()), "s.key"),
