@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from marking.errors import InputError, InputErrors, MarkingError
 from marking.store.models import Role
-from web import actions, engine_text
+from web import actions, engine_text, office_form
 from web.db import fail, get_db
 from web.errors import detail
 from web.office import bp
@@ -54,6 +54,9 @@ def _page(**refused: Any) -> str:
     return render_template(
         "office/builder.html",
         text=refused.pop("text", ""),
+        components=office_form.COMPONENTS,
+        form_errors=refused.pop("form_errors", {}),
+        values=refused.pop("values", {}),
         **refused,
     )
 
@@ -118,3 +121,34 @@ def _create(text: str, name: str) -> WerkzeugResponse | tuple[str, int]:
         return _refused(text, message=message, rows=rows)
     flash(_("Session %(c)s created.", c=made["code"]), "ok")
     return redirect(url_for("office.session", code=made["code"]))
+
+
+@bp.post("/sessions/form")
+@require(Role.OFFICE)
+def builder_form() -> WerkzeugResponse | tuple[str, int]:
+    """The common case as a form, written out as session.toml and checked by the parser;
+    each problem beside its field (a question's naming its line), the input kept."""
+    form = request.form
+    errors = office_form.form_errors(form)
+    if not errors:
+        text, source = office_form.toml_from_form(form)
+        try:
+            made = actions.new_session(get_db(), me(), text, "session.toml")
+        except (InputError, InputErrors) as exc:
+            found = exc.errors if isinstance(exc, InputErrors) else [exc]
+            errors = office_form.parser_errors(found, source)
+        except MarkingError as exc:
+            errors = {"code": [engine_text.word(exc) or detail(exc)]}
+        else:
+            flash(_("Session %(c)s created.", c=made["code"]), "ok")
+            return redirect(url_for("office.session", code=made["code"]))
+    fail()
+    page = _page(
+        text=template_text(),
+        form_errors=errors,
+        values=office_form.form_values(form),
+        form_message=_(
+            "The form was refused; nothing was stored. See the reasons beside the fields."
+        ),
+    )
+    return page, 422

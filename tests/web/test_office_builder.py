@@ -94,3 +94,49 @@ def test_a_file_that_is_not_toml_names_its_line_in_chinese(world: World) -> None
     )
     assert answer.status_code == 422
     assert _problem_lines(answer.get_data(as_text=True)) == {at: "TOML 格式错误：表头末尾缺少“]”"}
+
+
+def test_the_form_writes_a_session_and_sends_each_problem_back_beside_its_field(
+    world: World,
+) -> None:
+    world.session("BLD-3")
+    office = world.client("office")
+    facts = {
+        "code": "BLD-FORM",
+        "occupation": "电工",
+        "occupation_code": "6-31-01-03",
+        "level": "4",
+        "date": "2026-12-20",
+        "station": "GD-0107",
+    }
+    questions = "理论知识, 1, FM-0001, 单选, 1, B\n理论知识，41，FM-0041，简答，10，12\n操作技能, 1, FM-S001, 实操"
+
+    short = office.post("/office/sessions/form", data={**facts, "code": "", "questions": questions})
+    assert short.status_code == 422
+    page = html.unescape(short.get_data(as_text=True))
+    assert re.search(r'id="error-code">必填。<', page)
+    assert (
+        "第 3 行：需要 6 或 7 项（考核部分、题号、题库编号、题型、满分、标准答案或误差[、步长]），实际 4 项。"
+        in page
+    )
+    assert 'value="GD-0107"' in page and questions in page  # the input kept
+    assert not _stored(world, "BLD-FORM")
+
+    questions = questions.replace("实操", "实操, 100, 5")
+    wide = office.post("/office/sessions/form", data={**facts, "questions": questions})
+    assert wide.status_code == 422  # the parser's refusal, put back on the form's line
+    page = html.unescape(wide.get_data(as_text=True))
+    assert "第 2 行：误差 (tolerance)：误差 12 大于满分 10" in page
+    assert not _stored(world, "BLD-FORM")
+
+    fixed = questions.replace("10，12", "10，2")
+    made = office.post("/office/sessions/form", data={**facts, "questions": fixed})
+    assert made.status_code == 302, html.unescape(made.get_data(as_text=True))
+    with world.tx() as db:
+        exam = db.scalars(select(ExamSession).where(ExamSession.code == "BLD-FORM")).one()
+        assert exam.level == 4
+        assert [(c.name, len(c.questions)) for c in exam.components] == [
+            ("理论知识", 2),
+            ("操作技能", 1),
+        ]
+        assert sorted(g.name for g in exam.groups) == sorted(["简答题", "实操题"])
