@@ -109,15 +109,21 @@ def test_the_form_writes_a_session_and_sends_each_problem_back_beside_its_field(
         "date": "2026-12-20",
         "station": "GD-0107",
     }
-    questions = "理论知识, 1, FM-0001, 单选, 1, B\n理论知识，41，FM-0041，简答，10，12\n操作技能, 1, FM-S001, 实操"
+    questions = "\n".join(
+        (
+            "理论知识, 1, FM-0001, 单选, 1, B",
+            "理论知识，41，FM-0041，简答，10，12",
+            "操作技能, 1, FM-S001, 实操",
+        )
+    )
 
     short = office.post("/office/sessions/form", data={**facts, "code": "", "questions": questions})
     assert short.status_code == 422
     page = html.unescape(short.get_data(as_text=True))
     assert re.search(r'id="error-code">必填。<', page)
     assert (
-        "第 3 行：需要 6 或 7 项（考核部分、题号、题库编号、题型、满分、标准答案或误差[、步长]），实际 4 项。"
-        in page
+        "第 3 行：需要 6 或 7 项（考核部分、题号、题库编号、题型、满分、标准答案或误差[、步长]），"
+        "实际 4 项。" in page
     )
     assert 'value="GD-0107"' in page and questions in page  # the input kept
     assert not _stored(world, "BLD-FORM")

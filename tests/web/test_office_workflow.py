@@ -11,8 +11,11 @@ import io
 import re
 
 import pytest
+from sqlalchemy import select
 
+from marking.audit.verify import verify
 from marking.setup.sessions import get_session
+from marking.store.models import LedgerEntry
 from tests.integration.factory import PASSPHRASE, mark_all
 from tests.web.conftest import World
 from web import office_results
@@ -47,6 +50,8 @@ def test_the_workflow_comes_first_and_names_the_step_to_do(world: World) -> None
     assert "批次 1 个，考生 4 名" in words["intake"]
     assert "考评员人数足够的阅卷组：0 / 2；评分组长：尚未指定" in words["assignment"]
     assert 'href="/office/sessions/WF-1#assignment"' in page
+    # The intake batches are listed; withdrawing one is confirmed, naming what happens.
+    assert "我明白：该批次的 8 份试卷及其全部评分将移出本场次，发布时不含该批考生。" in page
 
     world.session("WF-2")  # assigned, schemes approved: marking is the step now
     steps = _steps(office.get("/office/sessions/WF-2").get_data(as_text=True))
@@ -77,6 +82,12 @@ def test_examiners_are_ticked_by_name_removed_before_marking_and_short_groups_wa
     assert removed.status_code == 302
     page = office.get("/office/sessions/WF-3").get_data(as_text=True)
     assert "将 考评员e1 移出简答题" not in page
+    with world.tx() as db:  # recorded: the ledger names the removal and still verifies
+        exam = get_session(db, "WF-3")
+        kinds = [
+            e.kind for e in db.scalars(select(LedgerEntry).where(LedgerEntry.session_id == exam.id))
+        ]
+        assert kinds.count("unassignment") == 1 and verify(db, exam).ok
 
     world.session("WF-4")  # marking: the lead suspends instead
     refused = office.post("/office/sessions/WF-4/groups/short/unassign", data={"username": "e1"})
