@@ -260,9 +260,11 @@ def place(where: str | int | None) -> str:
         return where
     label = found["label"]
     if found["q"] is not None:
-        words = _("component %(c)s, question %(q)s", c=found["c"], q=found["q"])
-        if label:
-            words += " " + _("(number %(n)s)", n=label)
+        words = (
+            _("component %(c)s, question %(q)s (number %(n)s)", c=found["c"], q=found["q"], n=label)
+            if label
+            else _("component %(c)s, question %(q)s", c=found["c"], q=found["q"])
+        )
     elif found["c"] is not None:
         words = _("component %(c)s [[components]]", c=found["c"])
     else:
