@@ -44,7 +44,12 @@ def test_the_builder_refuses_beside_the_line_then_the_fixed_session_shows_its_wo
     expect(box).to_have_value(wrong)  # kept: fixed here, not typed again
     office.shot("90-office-builder-refused")
 
-    box.fill(box.input_value().replace("level = 7 ", "level = 3 "))
+    # The line number in the reasons puts the cursor on that line of the box: typed over.
+    page.locator(f"#builder-refused a[data-line='{at}']").click()
+    expect(box).to_be_focused()
+    chosen = box.evaluate("b => b.value.substring(b.selectionStart, b.selectionEnd)")
+    assert chosen.startswith("level = 7 ")
+    page.keyboard.type("level = 3")
     with page.expect_navigation():
         page.get_by_role("button", name="检查并创建场次").click()
     assert page.url.endswith("/office/sessions/BR-BLD")
