@@ -88,7 +88,7 @@ def _value(text: str) -> str:
 
 def _question(values: list[str]) -> list[str]:
     _component, number, bank_item, word, top, key_or_tolerance, *step = values
-    kind = QuestionType(_question_type(word))
+    kind = QuestionType(_question_type(word) or word)  # form_errors let only known types by
     out = [
         "[[components.questions]]",
         f"number = {json.dumps(number, ensure_ascii=False)}",
