@@ -146,3 +146,14 @@ def test_the_form_writes_a_session_and_sends_each_problem_back_beside_its_field(
             ("操作技能", 1),
         ]
         assert sorted(g.name for g in exam.groups) == sorted(["简答题", "实操题"])
+
+
+def test_an_unknown_time_zone_is_named_beside_its_line(world: World) -> None:
+    world.session("BLD-4")
+    text = _template(world).replace('# time_zone = "Asia/Shanghai"', 'time_zone = "Mars/Olympus"')
+    at = next(n for n, line in enumerate(text.splitlines(), 1) if line.startswith("time_zone"))
+    answer = world.client("office").post("/office/sessions", data={"text": text})
+    assert answer.status_code == 422
+    assert _problem_lines(answer.get_data(as_text=True)) == {
+        at: "时区 (time_zone)：无法识别的时区 'Mars/Olympus'（如 Asia/Shanghai）"
+    }
