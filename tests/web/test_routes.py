@@ -56,6 +56,7 @@ EXPECTED: dict[str, set[str] | str] = {
     "office.create": {"office"},
     "office.builder": {"office"},
     "office.builder_template": {"office"},
+    "office.builder_form": {"office"},
     "office.session": {"office"},
     "office.keys": {"office"},
     "office.intake": {"office"},
