@@ -17,7 +17,7 @@ from marking.audit.verify import verify
 from marking.setup.sessions import get_session
 from marking.store.models import LedgerEntry
 from tests.integration.factory import PASSPHRASE, mark_all
-from tests.web.conftest import World
+from tests.web.conftest import CONFIRMED, World
 from web import office_results
 
 
@@ -105,7 +105,9 @@ def test_results_are_searched_paged_and_id_numbers_masked(
         mark_all(db, get_session(db, "WF-5"), ["e1", "e2", "e3"])
     director, office = world.client("director"), world.client("office")
     assert (
-        director.post("/director/sessions/WF-5/approval", data={"note": "已审阅"}).status_code
+        director.post(
+            "/director/sessions/WF-5/approval", data={"note": "已审阅", **CONFIRMED}
+        ).status_code
         == 302
     )
     approval = next(
