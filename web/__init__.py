@@ -96,6 +96,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         api_records,
         duties,
         monitoring,
+        office_builder,
+        office_results,
         office_scans,
         records_screens,
         revisions,

@@ -68,6 +68,17 @@ TEXT: dict[str, object] = {
     "examiner_via_import": _l(
         "Examiner accounts come from the office's examiner import, on the Examiners page."
     ),
+    "session_exists": _l(
+        "A session with code %(session)r already exists: give this one another code."
+    ),
+    "unassign_marking": _l(
+        "Session %(session)s is %(state)s: an examiner is taken off a group only before "
+        "marking starts; the lead suspends them instead."
+    ),
+    "unassign_not_on_group": _l("%(user)s is not on group %(group)s."),
+    "unassign_started": _l(
+        "%(user)s has started on group %(group)s: the lead suspends them instead."
+    ),
     "no_lead": _l("Session %(session)s has no lead examiner: the office names one first."),
     "not_the_lead": _l("Only the session's lead examiner approves schemes; %(user)s is not."),
     "scheme_marked": _l(

@@ -18,6 +18,7 @@ from marking.publication.records_check import PublicationRefusals
 from marking.read import views
 from marking.store.models import Account, Role
 from web import actions, duty_text, engine_text, scan_text
+from web import office_workflow as workflow
 from web.access import session_as_staff
 from web.actions import duties, records, scans
 from web.db import fail, get_db
@@ -34,21 +35,6 @@ def home() -> str:
     return render_template("office/home.html", sessions=views.all_sessions(get_db()))
 
 
-@bp.post("/sessions")
-@require(Role.OFFICE)
-def create() -> WerkzeugResponse:
-    file = request.files.get("definition")
-    if file is None or not file.filename:
-        raise MarkingError(_("Choose the session's session.toml file."))
-    try:
-        source = file.read().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise MarkingError(f"{file.filename}: a session definition is UTF-8 text") from None
-    made = actions.new_session(get_db(), me(), source, file.filename)
-    flash(_("Session %(c)s created.", c=made["code"]), "ok")
-    return redirect(url_for("office.session", code=made["code"]))
-
-
 @bp.get("/sessions/<code>")
 @require(Role.OFFICE)
 def session(code: str) -> str:
@@ -60,17 +46,28 @@ def _session_page(code: str, refused: dict[str, Any] | None = None) -> str:
     (``form``, ``group``, ``message``, ``values``)."""
     exam, _account = session_as_staff(code, Role.OFFICE)
     db = get_db()
+    progress = actions.progress(db, exam)
+    scan_batches = scans.scan_batches(db, exam)
     return render_template(
         "office/session.html",
         exam=exam,
-        progress=actions.progress(db, exam),
+        progress=progress,
+        workflow=workflow.steps(
+            db,
+            exam,
+            progress=progress,
+            scan_open=sum(1 for b in scan_batches if b["state"] == "open"),
+            publication=actions.publication(db, exam),
+        ),
+        short_groups={g["key"] for g in workflow.short_groups(progress)},
+        members=workflow.group_members(db, exam),
         examiners=actions.examiners(db),
         custodians=actions.custodian_list(db, exam),
         candidates=actions.custodian_candidates(db),
         deputy=db.get(Account, exam.deputy_id) if exam.deputy_id else None,
         batches=actions.batches(db, exam),
         max_sheets=MAX_COUNT,
-        scan_batches=scans.scan_batches(db, exam),
+        scan_batches=scan_batches,
         component_names={c.key: c.name for c in exam.components},
         records=records.records_page(db, exam),
         state_name=scan_text.state_name,
@@ -193,14 +190,32 @@ def assign(code: str, group: str) -> WerkzeugResponse | tuple[str, int]:
     if not names:
         names = request.form.get("examiner_list", "").replace("，", ",").split(",")
     try:
+        if not any(n.strip() for n in names):
+            raise MarkingError(_("Tick at least one examiner to add."))
         result = actions.assign_group(
             get_db(), exam, account, group, names, request.form.get("lead", "").strip() or None
         )
     except MarkingError as exc:
-        return _session_page(code, refusal(exc, form="assign", group=group)), 422
+        refused = refusal(exc, form="assign", group=group, picked=names)
+        return _session_page(code, refused), 422
     named = actions.group_name(exam, group)
     flash(_("Assigned to %(g)s: %(n)d new.", g=named, n=len(result["added"])), "ok")
     return redirect(url_for("office.session", code=code))
+
+
+@bp.post("/sessions/<code>/groups/<group>/unassign")
+@require(Role.OFFICE)
+def unassign(code: str, group: str) -> WerkzeugResponse | tuple[str, int]:
+    """Take an examiner off a group, before marking starts (recorded)."""
+    exam, account = session_as_staff(code, Role.OFFICE)
+    username = request.form.get("username", "")
+    try:
+        done = actions.unassign_group(get_db(), exam, account, group, username)
+    except MarkingError as exc:
+        return _session_page(code, refusal(exc, form="assign", group=group)), 422
+    named = actions.group_name(exam, group)
+    flash(_("%(n)s (%(u)s) taken off %(g)s.", n=done["name"], u=username, g=named), "ok")
+    return redirect(url_for("office.session", code=code) + f"#assign-{group}")
 
 
 @bp.post("/sessions/<code>/deputy")
@@ -297,6 +312,16 @@ def examiners_import() -> WerkzeugResponse:
         _("Examiners imported: %(c)d new, %(u)d updated.", c=done["created"], u=done["updated"]),
         "ok",
     )
+    waiting = actions.examiners_without_password(get_db())
+    if waiting:
+        flash(
+            _(
+                "%(n)d examiner(s) cannot log in yet: no password. Make each an invitation "
+                "link (or set a password) from “Invite or set a password” in their row.",
+                n=waiting,
+            ),
+            "warning",
+        )
     return redirect(url_for("office.examiners"))
 
 
@@ -422,12 +447,18 @@ def _publication_refused(exam: Any, exc: MarkingError | AnonymizerError) -> tupl
 @bp.get("/sessions/<code>/results")
 @require(Role.OFFICE)
 def results(code: str) -> str:
+    from web import office_results  # beside this blueprint, as the scan screens are
+
     exam, _account = session_as_staff(code, Role.OFFICE)
     db = get_db()
     return render_template(
         "results.html",
         exam=exam,
-        results=actions.results(db, exam, actions.revision_arg(request.args.get("revision"))),
+        results=office_results.page_of(
+            actions.results(db, exam, actions.revision_arg(request.args.get("revision"))),
+            request.args.get("q", ""),
+            request.args.get("page"),
+        ),
         exports=actions.EXPORTS,
         notice_runs=jobs.recent_runs(db, exam, limit=5),
         archive_runs=jobs.recent_runs(db, exam, limit=5, kind=jobs.archive.KIND),

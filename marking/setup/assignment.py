@@ -242,6 +242,54 @@ def _store_assignments(
         result.added.append(examiner.account.username)
 
 
+def unassign(
+    db: Session, exam: ExamSession, group: MarkingGroup, username: str, *, actor: str
+) -> None:
+    """Take an examiner off a group before marking starts, recorded in the ledger.
+
+    Raises StateError once the session is marking (the lead suspends instead: R6 keeps
+    what was done), NotFound when the examiner is not on the group, and MarkingError when
+    they have qualified on it or been handed work there (their record stays).
+    """
+    if exam.state not in (SessionState.DRAFT, SessionState.INTAKE):
+        raise StateError.coded(
+            "unassign_marking",
+            "session %(session)s is %(state)s: an examiner is taken off a group only before "
+            "marking starts; the lead suspends them instead",
+            session=exam.code,
+            state=exam.state.value,
+        )
+    account = get_account(db, username)
+    row = db.scalar(
+        select(Assignment).where(
+            Assignment.group_id == group.id, Assignment.examiner_id == account.id
+        )
+    )
+    if row is None:
+        raise NotFound.coded(
+            "unassign_not_on_group",
+            "%(user)s is not on group %(group)s",
+            user=username,
+            group=group.name,
+        )
+    if row.qualified_at is not None or row.handed:
+        raise MarkingError.coded(
+            "unassign_started",
+            "%(user)s has started on group %(group)s: the lead suspends them instead",
+            user=username,
+            group=group.name,
+        )
+    db.delete(row)
+    db.flush()
+    ledger.append(
+        db,
+        exam,
+        kind="unassignment",
+        actor=actor,
+        payload={"group": group.key, "removed": username},
+    )
+
+
 def name_deputy(db: Session, exam: ExamSession, username: str, *, actor: str) -> Account:
     """Name the session's deputy lead (DESIGN §14), who rules on the responses the lead is
     excluded from; naming another replaces the first, recorded.

@@ -37,7 +37,11 @@ def create_session(db: Session, definition: SessionDef, *, source: str, actor: s
     Raises MarkingError when a session with the same code exists.
     """
     if db.scalar(select(ExamSession.id).where(ExamSession.code == definition.code)) is not None:
-        raise MarkingError(f"a session with code {definition.code!r} already exists")
+        raise MarkingError.coded(
+            "session_exists",
+            "a session with code %(session)r already exists",
+            session=definition.code,
+        )
     exam = ExamSession(
         code=definition.code,
         occupation=definition.occupation,

@@ -245,7 +245,8 @@ def intake_and_assign(office: Person, lead: Person, made: dict[str, Path]) -> No
     submit(page, "form[action$='/intake']")
     ok(page, "考生 5 名")
     form = f"form[action^='/office/sessions/{CODE}/groups/short/assign']"
-    page.locator(f"{form} input[name=examiner_list]").fill("e1，e2，e3")
+    for username in ("e1", "e2", "e3"):  # ticked by name (考评员e1 (e1)), not typed
+        page.locator(f"{form} input[name=examiners][value={username}]").check()
     page.locator(f"{form} input[name=lead]").fill("lead")
     submit(page, form)
     ok(page, "简答题")
@@ -436,7 +437,7 @@ def open_revision(office: Person) -> None:
     # e1 and e2 marked c2's practical answer: a fourth examiner joins the group for it.
     page = office.go(f"/office/sessions/{CODE}")
     form_ = f"form[action^='/office/sessions/{CODE}/groups/prac/assign']"
-    page.locator(f"{form_} input[name=examiner_list]").fill("e4")
+    page.locator(f"{form_} input[name=examiners][value=e4]").check()
     submit(page, form_)
     ok(page, "实操题")
 

@@ -5,6 +5,7 @@ component's own session."""
 
 from __future__ import annotations
 
+import html
 import io
 import json
 
@@ -106,11 +107,14 @@ def test_a_bad_sheet_hint_in_an_uploaded_definition_is_refused_naming_it(world: 
         data={"definition": (io.BytesIO(toml.encode()), "session.toml")},
         content_type="multipart/form-data",
     )
-    page = answer.get_data(as_text=True)
-    assert answer.status_code == 422 and "文件被拒收，未保存任何内容。发现问题：2 处" in page
-    assert "components[1].questions[1] (question 1)</td><td>options" in page
-    assert "must be 5 to 26 options (its key uses E)" in page
-    assert "<td>paper</td><td>exam_number_digits</td><td>must be 1 to 14" in page
+    page = html.unescape(answer.get_data(as_text=True))
+    assert answer.status_code == 422
+    assert "场次定义未通过检查，未保存任何内容。发现问题：2 处" in page
+    assert (
+        "<td>第 1 个考核部分的第 1 题（题号 1）</td><td>选项数 (options)</td>"
+        "<td>必须是 5 到 26 个选项（标准答案用到了 E）</td>" in page
+    )
+    assert "<td>[paper]</td><td>准考证号位数 (exam_number_digits)</td><td>必须是 1 到 14：" in page
     assert "/office/sessions/SHEET-BAD" not in world.client("office").get("/office/").get_data(
         as_text=True
     )

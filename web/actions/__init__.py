@@ -55,10 +55,12 @@ from web.actions.office import (
     deputy,
     examiners,
     examiners_import,
+    examiners_without_password,
     intake,
     new_session,
     sheet_layout,
     sheets,
+    unassign_group,
     withdraw,
 )
 from web.actions.publishing import (
@@ -111,6 +113,7 @@ __all__ = [
     "examiner_register",
     "examiners",
     "examiners_import",
+    "examiners_without_password",
     "export_csv",
     "find_response",
     "flag",
@@ -147,6 +150,7 @@ __all__ = [
     "team_override",
     "team_state",
     "tokens",
+    "unassign_group",
     "update_account",
     "upload_name",
     "waiting_shares",

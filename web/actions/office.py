@@ -19,7 +19,7 @@ from marking.intake.batch import intake_batch, iter_batches, withdraw_batch
 from marking.paper.issue import component_layout, issue_sheets
 from marking.paper.layout import layout_digest, layout_text
 from marking.people.examiners import import_conflicts, import_examiners
-from marking.setup.assignment import assign, get_group, name_deputy
+from marking.setup.assignment import assign, get_group, name_deputy, unassign
 from marking.setup.sessions import create_session
 from marking.store.models import Account, ExamSession, Role
 from web.actions.common import plain, session_summary
@@ -83,6 +83,19 @@ def examiners(db: Session) -> list[dict[str, Any]]:
     return out
 
 
+def examiners_without_password(db: Session) -> int:
+    """Examiner accounts that cannot log in yet: imported, never given a password."""
+    return len(
+        db.scalars(
+            select(Account.id).where(
+                Account.role == Role.EXAMINER,
+                Account.active.is_(True),
+                Account.password_hash.is_(None),
+            )
+        ).all()
+    )
+
+
 def assign_group(
     db: Session,
     exam: ExamSession,
@@ -103,6 +116,16 @@ def assign_group(
         lead=lead_username or None,
     )
     return dataclasses.asdict(result)
+
+
+def unassign_group(
+    db: Session, exam: ExamSession, account: Account, group_key: str, username: str
+) -> dict[str, Any]:
+    """Take an examiner off a group before marking (marking.setup.assignment.unassign)."""
+    group = get_group(db, exam, group_key)
+    unassign(db, exam, group, username.strip(), actor=account.username)
+    taken = db.scalar(select(Account).where(Account.username == username.strip()))
+    return {"username": username.strip(), "name": taken.name if taken else username}
 
 
 def batches(db: Session, exam: ExamSession) -> list[dict[str, Any]]:

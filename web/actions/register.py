@@ -62,6 +62,7 @@ def examiner_register(db: Session, *, today: dt.date | None = None) -> list[dict
                 "name": a.name,
                 "role": a.role.value,
                 "active": a.active,
+                "has_password": a.password_hash is not None,
                 "grade": e.grade.value if e else None,
                 "certificate_no": e.certificate_no if e else None,
                 "certificate_issued": plain(e.certificate_issued) if e else None,
