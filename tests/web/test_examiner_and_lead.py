@@ -99,6 +99,8 @@ def test_flag_goes_to_the_lead_who_resolves_it(world: World) -> None:
     assert [a["note"] for a in inbox] == ["字迹模糊"]
     page = lead.get("/lead/sessions/EX-2/anomalies").get_data(as_text=True)
     assert "字迹模糊" in page and item["text"] in page
+    # The key correction names the objective question, not its key (theory/1).
+    assert "理论知识 第 1 题" in page and ">theory/" not in page
     no_reason = lead.post(
         f"{API}/EX-2/anomalies/{inbox[0]['anomaly']}/resolve",
         json={"resolution": "final", "note": ""},
