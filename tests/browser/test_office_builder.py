@@ -53,7 +53,7 @@ def test_the_builder_refuses_beside_the_line_then_the_fixed_session_shows_its_wo
     with page.expect_navigation():
         page.get_by_role("button", name="检查并创建场次").click()
     assert page.url.endswith("/office/sessions/BR-BLD")
-    expect(page.locator("p.flash.ok")).to_contain_text("BR-BLD")
+    expect(page.locator("p.flash.ok:not([hidden])")).to_contain_text("BR-BLD")
     workflow = page.locator("#workflow")
     expect(workflow.locator("li[data-step=definition]")).to_have_class("step step-done")
     expect(workflow.locator("li[data-step=key]")).to_have_class("step step-current")
