@@ -6,8 +6,6 @@ keeps its source from that examiner live once it reopens."""
 
 from __future__ import annotations
 
-import threading
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,27 +18,25 @@ from marking.errors import MarkingError, NotFound, StateError
 from marking.quality import checks
 from marking.queue import claims as claims_module
 from marking.queue.claims import Claimed, claim
-from marking.queue.corrections import correct_mark
 from marking.queue.handback import release
 from marking.read.views import examiner_groups
 from marking.setup.sessions import get_session
 from marking.store import schema
-from marking.store.db import session_factory, transaction
+from marking.store.db import transaction
 from marking.store.models import (
     Account,
     Assignment,
     ExamSession,
     Lease,
     LeaseState,
-    Mark,
     Response,
-    ResponseState,
     Script,
 )
 from marking.store.models.checks import CheckMark, CheckState
 from tests.conftest import FreshDatabase
 from tests.integration import factory as f
 from tests.integration.marking_helpers import T0, account
+from tests.integration.test_attack13_race import at_once
 from tests.integration.test_checks import (
     finals_of,
     finish_some,
@@ -49,8 +45,7 @@ from tests.integration.test_checks import (
     mark_turn,
     rates,
 )
-from tests.integration.test_quality_held_out import short_ids
-from tests.integration.test_queue_race import _wait_until_blocked
+from tests.integration.test_quality_held_out import reopen, short_ids
 from web.actions import examiner as screens
 from web.actions.common import addressed
 
@@ -254,24 +249,7 @@ def test_a_seed_handed_back_unmarked_never_comes_live_once_its_source_reopens(
     checks.release_check(db, exam, e3, check_id=shown[0].check_id)  # read, never marked
     short.seed_rate = Decimal(0)
     db.flush()
-    marker = db.scalars(
-        select(Account)
-        .join(Mark, Mark.examiner_id == Account.id)
-        .where(Mark.response_id == source)
-        .order_by(Account.username)
-    ).first()
-    value = db.scalar(select(Mark.value).where(Mark.response_id == source))
-    assert marker is not None and value is not None
-    correct_mark(
-        db,
-        exam,
-        account(db, "lead"),
-        response_id=source,
-        examiner=marker,
-        value=value + 2 if value + 2 <= 6 else value - 2,
-        reason="复核",
-    )
-    assert db.get(Response, source).state is ResponseState.OPEN  # type: ignore[union-attr]
+    reopen(db, exam, source)
     assert source not in short_ids(db, exam, e3, size=40)
     assert source in short_ids(db, exam, account(db, "e4"), size=40)
 
@@ -290,39 +268,10 @@ def test_two_claims_at_once_with_checks_due_keep_the_hold_limit(
         group(exam, "short").max_held = 4
         code = exam.code
 
-    make = session_factory(fresh_db.engine)
-    first, second = make(), make()
-    got: dict[str, list[Claimed]] = {}
-    errors: list[BaseException] = []
-    go_on = threading.Event()
+    def take(db: Session) -> list[Claimed]:
+        return claim(db, get_session(db, code), account(db, "e3"), size=3, group="short")
 
-    def take(db: Session, name: str, hold: bool) -> None:
-        try:
-            with db.begin():
-                got[name] = claim(
-                    db, get_session(db, code), account(db, "e3"), size=3, group="short"
-                )
-                if hold:
-                    go_on.wait(30)
-        except BaseException as exc:
-            errors.append(exc)
-
-    one = threading.Thread(target=take, args=(first, "one", True))
-    two = threading.Thread(target=take, args=(second, "two", False))
-    one.start()
-    for _ in range(3000):
-        if got or errors:
-            break
-        time.sleep(0.01)
-    assert not errors, errors
-    two.start()
-    _wait_until_blocked(fresh_db, time.monotonic() + 20)
-    go_on.set()
-    one.join(30)
-    two.join(30)
-    first.close()
-    second.close()
-    assert not errors, errors
+    got = at_once(fresh_db, take)
     with transaction(fresh_db.engine) as db:
         exam = get_session(db, code)
         e3 = account(db, "e3")
