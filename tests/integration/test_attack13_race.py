@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from marking.people.accounts import get_account
 from marking.quality import qualification
@@ -24,43 +26,28 @@ from tests.integration.test_checks import qualification_set
 from tests.integration.test_queue_race import _wait_until_blocked
 
 
-def test_two_starts_at_once_open_one_attempt(fresh_db: FreshDatabase, tmp_path: Path) -> None:
-    schema.upgrade(fresh_db.engine)
-    with transaction(fresh_db.engine) as db:
-        tiny = f.tiny_session(db, tmp_path, "AR-1", n=6, examiners=("e1", "e2"), open_groups=False)
-        exam = tiny.exam
-        short = next(g for g in exam.groups if g.key == "short")
-        assign(db, exam, short, ["e1", "e2"], actor=f.ACTOR, lead="lead")
-        short.qualification_size, short.qualification_within = 2, Decimal("1")
-        db.flush()
-        qualification_set(db, exam, "short", 2)
-        approve_scheme(db, exam, short, by="lead")
-        code = exam.code
-
+def at_once(
+    fresh_db: FreshDatabase, act: Callable[[Session], list[Claimed]]
+) -> dict[str, list[Claimed]]:
+    """``act`` in two transactions at once, the second sent while the first holds its locks
+    (it must wait, then run on what the first committed); each one's result by name."""
     make = session_factory(fresh_db.engine)
     first, second = make(), make()
     got: dict[str, list[Claimed]] = {}
     errors: list[BaseException] = []
     go_on = threading.Event()
 
-    def start(db: object, name: str, hold: bool) -> None:
+    def run(db: Session, name: str, hold: bool) -> None:
         try:
-            with db.begin():  # type: ignore[attr-defined]
-                exam = get_session(db, code)  # type: ignore[arg-type]
-                group = next(g for g in exam.groups if g.key == "short")
-                got[name] = qualification.start_qualification(
-                    db,  # type: ignore[arg-type]
-                    exam,
-                    get_account(db, "e1"),  # type: ignore[arg-type]
-                    group=group,
-                )
+            with db.begin():
+                got[name] = act(db)
                 if hold:
                     go_on.wait(30)
         except BaseException as exc:
             errors.append(exc)
 
-    one = threading.Thread(target=start, args=(first, "one", True))
-    two = threading.Thread(target=start, args=(second, "two", False))
+    one = threading.Thread(target=run, args=(first, "one", True))
+    two = threading.Thread(target=run, args=(second, "two", False))
     one.start()
     for _ in range(3000):  # a loaded machine: up to 30 s for the first to hold its lock
         if got or errors:
@@ -75,6 +62,28 @@ def test_two_starts_at_once_open_one_attempt(fresh_db: FreshDatabase, tmp_path: 
     first.close()
     second.close()
     assert not errors, errors
+    return got
+
+
+def test_two_starts_at_once_open_one_attempt(fresh_db: FreshDatabase, tmp_path: Path) -> None:
+    schema.upgrade(fresh_db.engine)
+    with transaction(fresh_db.engine) as db:
+        tiny = f.tiny_session(db, tmp_path, "AR-1", n=6, examiners=("e1", "e2"), open_groups=False)
+        exam = tiny.exam
+        short = next(g for g in exam.groups if g.key == "short")
+        assign(db, exam, short, ["e1", "e2"], actor=f.ACTOR, lead="lead")
+        short.qualification_size, short.qualification_within = 2, Decimal("1")
+        db.flush()
+        qualification_set(db, exam, "short", 2)
+        approve_scheme(db, exam, short, by="lead")
+        code = exam.code
+
+    def start(db: Session) -> list[Claimed]:
+        exam = get_session(db, code)
+        group = next(g for g in exam.groups if g.key == "short")
+        return qualification.start_qualification(db, exam, get_account(db, "e1"), group=group)
+
+    got = at_once(fresh_db, start)
     assert {c.check_id for c in got["one"]} == {c.check_id for c in got["two"]}
     with transaction(fresh_db.engine) as db:
         assert db.scalar(select(func.count()).select_from(CheckMark)) == 2

@@ -87,6 +87,29 @@ def not_items(db: Session, g: MarkingGroup) -> list[int]:
     )
 
 
+def reopen(db: Session, exam: ExamSession, source: int) -> None:
+    """The lead corrects a mark on ``source`` 2 apart from the other: open for a third mark."""
+    marker = db.scalars(
+        select(Account)
+        .join(Mark, Mark.examiner_id == Account.id)
+        .where(Mark.response_id == source)
+        .order_by(Account.username)
+    ).first()
+    assert marker is not None
+    value = db.scalar(select(Mark.value).where(Mark.response_id == source))
+    assert value is not None
+    correct_mark(
+        db,
+        exam,
+        account(db, "lead"),
+        response_id=source,
+        examiner=marker,
+        value=value + 2 if value + 2 <= 6 else value - 2,
+        reason="复核",
+    )
+    assert db.get(Response, source).state is ResponseState.OPEN  # type: ignore[union-attr]
+
+
 def override(db: Session, exam: ExamSession, who: Account) -> None:
     decisions.override_qualification(
         db, exam, account(db, "lead"), examiner=who, group=group(exam, "short"), reason="经验丰富"
@@ -196,25 +219,7 @@ def test_a_reopened_seed_source_never_goes_live_to_an_examiner_shown_it(
     short.seed_rate = Decimal(0)
     db.flush()
 
-    # The lead corrects a mark on the source: 2 apart now, so it is open for a third mark.
-    marker = db.scalars(
-        select(Account)
-        .join(Mark, Mark.examiner_id == Account.id)
-        .where(Mark.response_id == source)
-        .order_by(Account.username)
-    ).first()
-    assert marker is not None
-    value = db.scalar(select(Mark.value).where(Mark.response_id == source))
-    assert value is not None
-    correct_mark(
-        db,
-        exam,
-        account(db, "lead"),
-        response_id=source,
-        examiner=marker,
-        value=value + 2 if value + 2 <= 6 else value - 2,
-        reason="复核",
-    )
+    reopen(db, exam, source)
     assert db.get(Response, source).state is ResponseState.OPEN  # type: ignore[union-attr]
     assert source not in short_ids(db, exam, e3, size=40)
     assert source in short_ids(db, exam, account(db, "e4"), size=40)
