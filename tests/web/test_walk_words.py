@@ -104,3 +104,16 @@ def test_error_pages_speak_chinese_and_lead_home(world: World) -> None:
         page = office.get(path).get_data(as_text=True)
         assert words in page, path
         assert "requested URL" not in page and 'href="/"' in page
+
+
+def test_the_key_correction_list_names_components_not_keys(world: World) -> None:
+    """第六条: the lead corrects an objective question's key from a list of questions named
+    as the paper names them (理论知识, 第 1 题), not the engine's 'theory/1'."""
+    world.session("WALK-KEY")
+    lead = world.client("lead")
+    lead.get("/lang/zh_CN")
+    page = lead.get("/lead/sessions/WALK-KEY/anomalies").get_data(as_text=True)
+    options = page.split('name="question"', 1)[1].split("</select>", 1)[0]
+    assert 'value="theory/1"' in options
+    assert ">theory/1 " not in options and ">skills/" not in options
+    assert "理论知识" in options
