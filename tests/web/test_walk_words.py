@@ -117,3 +117,22 @@ def test_the_key_correction_list_names_components_not_keys(world: World) -> None
     assert 'value="theory/1"' in options
     assert ">theory/1 " not in options and ">skills/" not in options
     assert "理论知识" in options
+
+
+def test_a_search_that_finds_nobody_says_so_and_keeps_the_words(world: World) -> None:
+    """R8: the office searches the results for a name that is not there: the page says no
+    candidate matches what was typed (not a bare '共 0 名考生' over an empty table), and the
+    search box still holds it to correct."""
+    tiny = world.session("WALK-FIND", key_file=True)
+    with world.tx() as db:
+        mark_all(db, get_session(db, "WALK-FIND"), ["e1", "e2", "e3"])
+    director = world.client("director")
+    assert director.post("/director/sessions/WALK-FIND/approval", data=CONFIRMED).status_code == 302
+    assert tiny.keys.key_file is not None
+    assert publish(world, "WALK-FIND", tiny.keys.key_file.read_bytes())[0] == 200
+    office = world.client("office")
+    office.get("/lang/zh_CN")
+    page = office.get("/office/sessions/WALK-FIND/results?q=张无忌").get_data(as_text=True)
+    assert "没有与“张无忌”相符的考生" in page
+    assert 'name="q" value="张无忌"' in page
+    assert "共 0 名考生" not in page
