@@ -7,11 +7,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from marking.setup.sessions import get_session
 from tests.browser.conftest import PHONE, Person
-from tests.integration.factory import mark_all
-from tests.web.conftest import CONFIRMED, World
-from tests.web.test_batches import publish
+from tests.web.conftest import World
+from tests.web.test_batches import published
 
 pytestmark = pytest.mark.sqlite
 
@@ -70,13 +68,7 @@ def test_a_published_sessions_digests_break_inside_a_phone_screen(
 ) -> None:
     """The checklist of a published session shows the results' SHA-256 and the ledger head
     (64 hex digits each): on a phone they wrap, and the page does not widen past 390 px."""
-    tiny = world.session("BR-DIGEST", key_file=True)
-    with world.tx() as db:
-        mark_all(db, get_session(db, "BR-DIGEST"), ["e1", "e2", "e3"])
-    director = world.client("director")
-    assert director.post("/director/sessions/BR-DIGEST/approval", data=CONFIRMED).status_code == 302
-    assert tiny.keys.key_file is not None
-    assert publish(world, "BR-DIGEST", tiny.keys.key_file.read_bytes())[0] == 200
+    published(world, "BR-DIGEST")
     page = people["director"].log_in("director")
     page.set_viewport_size(PHONE)
     people["director"].go("/director/sessions/BR-DIGEST")

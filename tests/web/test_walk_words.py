@@ -8,7 +8,7 @@ import re
 from marking.setup.sessions import get_session
 from tests.integration.factory import mark_all
 from tests.web.conftest import CONFIRMED, World
-from tests.web.test_batches import publish
+from tests.web.test_batches import publish, published
 
 
 def test_open_work_on_the_checklist_reads_in_chinese_with_group_names(world: World) -> None:
@@ -123,13 +123,7 @@ def test_a_search_that_finds_nobody_says_so_and_keeps_the_words(world: World) ->
     """R8: the office searches the results for a name that is not there: the page says no
     candidate matches what was typed (not a bare '共 0 名考生' over an empty table), and the
     search box still holds it to correct."""
-    tiny = world.session("WALK-FIND", key_file=True)
-    with world.tx() as db:
-        mark_all(db, get_session(db, "WALK-FIND"), ["e1", "e2", "e3"])
-    director = world.client("director")
-    assert director.post("/director/sessions/WALK-FIND/approval", data=CONFIRMED).status_code == 302
-    assert tiny.keys.key_file is not None
-    assert publish(world, "WALK-FIND", tiny.keys.key_file.read_bytes())[0] == 200
+    published(world, "WALK-FIND")
     office = world.client("office")
     office.get("/lang/zh_CN")
     page = office.get("/office/sessions/WALK-FIND/results?q=张无忌").get_data(as_text=True)
