@@ -233,7 +233,7 @@ def _mark_turn(
                 account,
                 response_id=item.response_id,
                 kind=AnomalyKind.ILLEGIBLE,
-                note="字迹无法辨认 (simulated)",
+                note="字迹无法辨认",
             )
             report.flags += 1
             continue
@@ -289,7 +289,7 @@ def _rule(
                 ruler,
                 anomaly_id=anomaly.id,
                 resolution=AnomalyResolution.REQUEUE,
-                note="可以辨认，退回继续评阅 (simulated)",
+                note="可以辨认，退回继续评阅",
             )
         else:
             value = true_mark(seed, response.id, question.max, question.step)
@@ -299,7 +299,7 @@ def _rule(
                 ruler,
                 anomaly_id=anomaly.id,
                 resolution=AnomalyResolution.FINAL,
-                note="组长直接评定 (simulated)",
+                note="组长直接评定",
                 value=value,
             )
         report.resolved += 1
@@ -313,7 +313,7 @@ def _rule(
                 ruler,
                 response_id=task.response_id,
                 value=value,
-                reason="仲裁 (simulated)",
+                reason="仲裁",
             )
             report.arbitrations += 1
     return did

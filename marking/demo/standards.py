@@ -162,7 +162,7 @@ def _add(
         response_id=response_id,
         purpose=purpose,
         value=true_mark(seed, response_id, question.max, question.step),
-        note="模拟组长给定的标准分 (simulated)",
+        note="模拟组长给定的标准分",
     )
 
 

@@ -392,7 +392,7 @@ def withdraw_scheme_approval(
             "the scheme of group %(group)s is not approved: there is nothing to withdraw",
             group=group.name,
         )
-    if count := _marked_in(db, group):
+    if count := marked_in(db, group):
         raise MarkingError.coded(
             "scheme_marked",
             "group %(group)s has %(count)s mark(s) already: its scheme approval stays; a "
@@ -419,7 +419,7 @@ def withdraw_scheme_approval(
     return handed
 
 
-def _marked_in(db: Session, group: MarkingGroup) -> int:
+def marked_in(db: Session, group: MarkingGroup) -> int:
     """Marks given in the group: live marks, checks submitted, qualification sets begun."""
     marks = db.scalar(
         select(func.count())

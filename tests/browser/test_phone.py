@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PHONE, Person
 from tests.web.conftest import World
+from tests.web.test_batches import published
 
 pytestmark = pytest.mark.sqlite
 
@@ -60,3 +61,16 @@ def test_a_phone_folds_the_menu_keeps_tables_in_their_box_and_the_mark_box_on_sc
     expect(page.locator("#message")).to_have_text("评分已记录。")
     expect(text).not_to_have_text(before)
     examiner.shot("96-examiner-marking-on-a-phone")
+
+
+def test_a_published_sessions_digests_break_inside_a_phone_screen(
+    world: World, people: dict[str, Person]
+) -> None:
+    """The checklist of a published session shows the results' SHA-256 and the ledger head
+    (64 hex digits each): on a phone they wrap, and the page does not widen past 390 px."""
+    published(world, "BR-DIGEST")
+    page = people["director"].log_in("director")
+    page.set_viewport_size(PHONE)
+    people["director"].go("/director/sessions/BR-DIGEST")
+    expect(page.locator("p.flash.ok code").first).to_be_visible()
+    assert page_width(page) <= PHONE["width"]

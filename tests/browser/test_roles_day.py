@@ -166,14 +166,11 @@ def test_a_leads_day(world: World, people: dict[str, Person]) -> None:
         page.locator("#scheme-prac").get_by_role("button", name="撤回批准").click()
     expect(page.locator("p.flash.ok")).to_contain_text("已撤回题组 实操题 评分细则的批准")
     expect(page.locator("#scheme-prac button.primary")).to_have_text("批准该细则并开放本组阅卷")
-    # The short group has marks: no withdrawal without a refusal naming them.
+    # The short group has marks: no withdrawal offered, and the page says why.
     short = page.locator("#scheme-short")
-    short.locator("summary").click()
-    short.locator("input[name=confirm]").check()
-    with page.expect_navigation():
-        short.get_by_role("button", name="撤回批准").click()
-    expect(page.locator("#scheme-short .refused")).to_contain_text("题组 简答题 已有")
-    lead.shot("44-lead-scheme-withdrawal-refused")
+    expect(short.get_by_role("button", name="撤回批准")).to_have_count(0)
+    expect(short.locator(".withdraw-closed")).to_contain_text("本题组已开始评分")
+    lead.shot("44-lead-scheme-withdrawal-closed")
     all_chinese(page)
     with world.tx() as db:
         kinds = db.scalars(select(LedgerEntry.kind)).all()

@@ -29,6 +29,17 @@ def publish(world: World, code: str, key: bytes) -> tuple[int, str]:
     return answer.status_code, answer.get_data(as_text=True)
 
 
+def published(world: World, code: str) -> None:
+    """A tiny session marked by e1-e3, approved by the director and published."""
+    tiny = world.session(code, key_file=True)
+    with world.tx() as db:
+        mark_all(db, get_session(db, code), ["e1", "e2", "e3"])
+    director = world.client("director")
+    assert director.post(f"/director/sessions/{code}/approval", data=CONFIRMED).status_code == 302
+    assert tiny.keys.key_file is not None
+    assert publish(world, code, tiny.keys.key_file.read_bytes())[0] == 200
+
+
 def test_a_batch_taken_in_twice_is_withdrawn_in_the_browser_and_the_session_publishes(
     world: World,
 ) -> None:

@@ -59,6 +59,9 @@ def test_live_demo_shows_quality_control(fresh_db: FreshDatabase, tmp_path: Path
         # The lead's qualification set, each item with a definitive mark and a note.
         qualification = active_items(db, calc)
         assert len(qualification) == 3 and all(item.note for item in qualification)
+        # The notes a Chinese lead reads on the quality pages are Chinese only.
+        notes = db.scalars(select(CheckItem.note).where(CheckItem.session_id == exam.id)).all()
+        assert notes and not any("simulated" in (note or "") for note in notes)
         exam001, exam002, exam004 = (_account(db, u) for u in ("exam001", "exam002", "exam004"))
         assert qualification_state(db, exam, exam001, calc).qualified
         waiting = qualification_state(db, exam, exam002, calc)

@@ -229,6 +229,11 @@ def test_a_scheme_approval_is_withdrawn_while_nothing_is_marked_and_not_after(
     with world.tx() as db:
         prac_group = next(g for g in get_session(db, "RS-W").groups if g.key == "prac")
         assert prac_group.approved_at is not None
+    # Read afresh, the page no longer offers that group a withdrawal it would refuse.
+    page = text(lead.get("/lead/sessions/RS-W"))
+    prac_card = page.split('id="scheme-prac"', 1)[1].split("</section>", 1)[0]
+    assert "/groups/prac/withdraw" not in prac_card
+    assert "本题组已开始评分：其评分细则的批准不能再撤回" in prac_card
 
 
 # --- the director ---------------------------------------------------------------------------

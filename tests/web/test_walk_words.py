@@ -8,7 +8,7 @@ import re
 from marking.setup.sessions import get_session
 from tests.integration.factory import mark_all
 from tests.web.conftest import CONFIRMED, World
-from tests.web.test_batches import publish
+from tests.web.test_batches import publish, published
 
 
 def test_open_work_on_the_checklist_reads_in_chinese_with_group_names(world: World) -> None:
@@ -104,3 +104,29 @@ def test_error_pages_speak_chinese_and_lead_home(world: World) -> None:
         page = office.get(path).get_data(as_text=True)
         assert words in page, path
         assert "requested URL" not in page and 'href="/"' in page
+
+
+def test_the_key_correction_list_names_components_not_keys(world: World) -> None:
+    """第六条: the lead corrects an objective question's key from a list of questions named
+    as the paper names them (理论知识, 第 1 题), not the engine's 'theory/1'."""
+    world.session("WALK-KEY")
+    lead = world.client("lead")
+    lead.get("/lang/zh_CN")
+    page = lead.get("/lead/sessions/WALK-KEY/anomalies").get_data(as_text=True)
+    options = page.split('name="question"', 1)[1].split("</select>", 1)[0]
+    assert 'value="theory/1"' in options
+    assert ">theory/1 " not in options and ">skills/" not in options
+    assert "理论知识" in options
+
+
+def test_a_search_that_finds_nobody_says_so_and_keeps_the_words(world: World) -> None:
+    """R8: the office searches the results for a name that is not there: the page says no
+    candidate matches what was typed (not a bare '共 0 名考生' over an empty table), and the
+    search box still holds it to correct."""
+    published(world, "WALK-FIND")
+    office = world.client("office")
+    office.get("/lang/zh_CN")
+    page = office.get("/office/sessions/WALK-FIND/results?q=张无忌").get_data(as_text=True)
+    assert "没有与“张无忌”相符的考生" in page
+    assert 'name="q" value="张无忌"' in page
+    assert "共 0 名考生" not in page

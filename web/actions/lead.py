@@ -9,7 +9,12 @@ from sqlalchemy.orm import Session
 from marking.errors import MarkingError
 from marking.queue import handles, lead
 from marking.read import views
-from marking.setup.assignment import approve_scheme, get_group, withdraw_scheme_approval
+from marking.setup.assignment import (
+    approve_scheme,
+    get_group,
+    marked_in,
+    withdraw_scheme_approval,
+)
 from marking.store.models import Account, AnomalyResolution, ExamSession
 from web.actions.common import addressed, parse_mark, plain
 
@@ -66,6 +71,8 @@ def scheme(db: Session, exam: ExamSession) -> list[dict[str, Any]]:
                 "marks_required": group.marks_required,
                 "approved": group.approved_at is not None,
                 "approved_at": plain(group.approved_at),
+                # Marks, checks and qualification sets begun: an approval stays once any exist.
+                "marked": marked_in(db, group) if group.approved_at is not None else 0,
                 "questions": questions,
             }
         )
