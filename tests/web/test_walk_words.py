@@ -27,6 +27,8 @@ def test_open_work_on_the_checklist_reads_in_chinese_with_group_names(world: Wor
     office.get("/lang/zh_CN")
     page = office.get("/office/sessions/WALK-OPEN").get_data(as_text=True)
     assert "key_file" not in page.split('class="custody"', 1)[1].split("</p>", 1)[0]
+    # Groups and components by name alone: no key in brackets beside them.
+    assert "简答题" in page and "(short)" not in page and "(theory)" not in page
 
 
 def test_a_refused_register_form_brings_the_reader_back_to_it(world: World) -> None:
