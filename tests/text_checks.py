@@ -75,11 +75,6 @@ class _Visible(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
-        for name in ("placeholder", "title", "aria-label", "alt"):
-            if a.get(name) and not (self.stack and self.stack[-1]):
-                self.parts.append(a[name] or "")
-        if tag in _VOID:
-            return
         skipped = (
             (bool(self.stack) and self.stack[-1])
             or tag in _SKIP_TAGS
@@ -88,7 +83,12 @@ class _Visible(HTMLParser):
             or "hidden" in a
             or bool(_SKIP_CLASSES & set((a.get("class") or "").split()))
         )
-        self.stack.append(skipped)
+        # An element's attributes are read as its text is (translate="no" covers both).
+        for name in ("placeholder", "title", "aria-label", "alt"):
+            if a.get(name) and not skipped:
+                self.parts.append(a[name] or "")
+        if tag not in _VOID:
+            self.stack.append(skipped)
 
     def handle_endtag(self, tag: str) -> None:
         if tag not in _VOID and self.stack:

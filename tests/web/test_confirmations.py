@@ -10,7 +10,7 @@ import io
 from marking.setup.sessions import get_session
 from marking.store.models import SessionState
 from tests.integration.factory import PASSPHRASE, mark_all
-from tests.web.conftest import World
+from tests.web.conftest import CONFIRMED, World
 from tests.web.test_custody import keyless_session
 
 
@@ -39,7 +39,12 @@ def test_publication_is_confirmed_and_a_wrong_passphrase_stays_on_the_page(world
     tiny = world.session("CONF-PUB", key_file=True)
     with world.tx() as db:
         mark_all(db, get_session(db, "CONF-PUB"), ["e1", "e2", "e3"])
-    assert world.client("director").post("/director/sessions/CONF-PUB/approval").status_code == 302
+    assert (
+        world.client("director")
+        .post("/director/sessions/CONF-PUB/approval", data=CONFIRMED)
+        .status_code
+        == 302
+    )
     assert tiny.keys.key_file is not None
     key = tiny.keys.key_file.read_bytes()
     office = world.client("office")
