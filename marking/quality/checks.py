@@ -384,11 +384,15 @@ def release_check(
     *,
     check_id: int,
     now: dt.datetime | None = None,
+    reported: bool = False,
 ) -> None:
     """Hand a held check back unmarked (the marking screen's hand-back and anomaly report
-    on a check end here: a check's source response is not the examiner's to flag)."""
+    on a check end here: a check's source response is not the examiner's to flag).
+    ``reported``: an anomaly report, after which it keeps standing in for the live response
+    it displaced, as a reported live response stays on hold (``check_mark.reported``)."""
     check = held_check(db, exam, examiner, check_id, now=now or utcnow())
     check.state = CheckState.RELEASED
+    check.reported = reported
     db.flush()
 
 

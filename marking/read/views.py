@@ -162,7 +162,8 @@ def _check_counts(
 
 def _stood_in(db: Session, exam: ExamSession, account: Account) -> dict[int, int]:
     """group id → the examiner's seeds and 回评 held (swept or not: a live lease counts held
-    until swept too) or marked, each in a live response's place."""
+    until swept too), marked or reported as an anomaly, each in a live response's place (a
+    reported live response stays on hold: not available either)."""
     return {
         gid: int(n)
         for gid, n in db.execute(
@@ -171,7 +172,10 @@ def _stood_in(db: Session, exam: ExamSession, account: Account) -> dict[int, int
                 CheckMark.session_id == exam.id,
                 CheckMark.examiner_id == account.id,
                 CheckMark.purpose.in_([CheckPurpose.SEED, CheckPurpose.REMARK]),
-                CheckMark.state.in_([CheckState.HELD, CheckState.SUBMITTED]),
+                or_(
+                    CheckMark.state.in_([CheckState.HELD, CheckState.SUBMITTED]),
+                    CheckMark.reported,
+                ),
             )
             .group_by(CheckMark.group_id)
         )

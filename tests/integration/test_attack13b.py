@@ -286,12 +286,6 @@ def test_two_claims_at_once_with_checks_due_keep_the_hold_limit(
 # --- counts after a report on a check -------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a check reported as an anomaly is handed back, so it no longer stands in for "
-    "the response it displaced and 'available' rises by one, where a live report leaves "
-    "it unmoved (the fix needs a check state of its own: a migration)",
-)
 def test_reporting_a_check_moves_the_counts_as_reporting_live_work_does(
     db: Session, tmp_path: Path
 ) -> None:

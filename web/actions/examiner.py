@@ -84,7 +84,7 @@ def flag(
     if target is handles.Kind.CHECK:
         # A check's response is not the examiner's to flag (it is final, or theirs already):
         # the check is handed back, and the report goes nowhere the examiner could see.
-        checks.release_check(db, exam, account, check_id=response_id)
+        checks.release_check(db, exam, account, check_id=response_id, reported=True)
         # An anomaly handle as any other, naming no report (ids past any row's): the
         # answer has the shape of a flag's, and the handle leads nowhere.
         nowhere = handles.anomaly_handle(exam, handles.NO_ROW + response_id)

@@ -125,6 +125,10 @@ class CheckMark(Base):
     # response is never handed to them live (``marking.queue.statements.takeable_by``).
     # A server default only: the hand-out's driver statements insert without naming it.
     revealed: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # A seed or 回评 the examiner reported as an anomaly: handed back (``RELEASED``), it still
+    # stands in for the live response it displaced (``marking.read.views``), as a reported
+    # live response stays on hold.
+    reported: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class CheckCorrection(Base):
