@@ -111,10 +111,14 @@ def test_a_bad_sheet_hint_in_an_uploaded_definition_is_refused_naming_it(world: 
     assert answer.status_code == 422
     assert "场次定义未通过检查，未保存任何内容。发现问题：2 处" in page
     assert (
-        "<td>第 1 个考核部分的第 1 题（题号 1）</td><td>选项数 (options)</td>"
+        '<td translate="no">第 1 个考核部分的第 1 题（题号 1）</td>'
+        '<td translate="no">选项数 (options)</td>'
         "<td>必须是 5 到 26 个选项（标准答案用到了 E）</td>" in page
     )
-    assert "<td>[paper]</td><td>准考证号位数 (exam_number_digits)</td><td>必须是 1 到 14：" in page
+    assert (
+        '<td translate="no">[paper]</td><td translate="no">准考证号位数 (exam_number_digits)</td>'
+        "<td>必须是 1 到 14：" in page
+    )
     assert "/office/sessions/SHEET-BAD" not in world.client("office").get("/office/").get_data(
         as_text=True
     )
