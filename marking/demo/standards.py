@@ -126,7 +126,9 @@ def _pickable(
     db: Session, exam: ExamSession, group: MarkingGroup, lead: Account, *, final_only: bool
 ) -> list[int]:
     """Responses of the group the lead may make items of: not an item yet, not of a
-    script the lead is excluded from; only final ones for seeds (all marks in)."""
+    script the lead is excluded from; for seeds, only final ones (all marks in) with a mark
+    beyond the question's tolerance to give: a blank or near-blank answer shows no standard
+    (and an examiner straying low could not stray from it)."""
     query = (
         select(Response.id)
         .where(
@@ -139,7 +141,9 @@ def _pickable(
         .order_by(Response.id)
     )
     if final_only:
-        query = query.where(Response.state == ResponseState.FINAL)
+        query = query.join(Question, Question.id == Response.question_id).where(
+            Response.state == ResponseState.FINAL, Response.final > Question.tolerance
+        )
     return list(db.scalars(query))
 
 
