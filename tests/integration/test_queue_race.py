@@ -41,6 +41,9 @@ def _wait_until_blocked(database: FreshDatabase, deadline: float) -> None:
             ).scalar_one()
             if waiting:
                 return
+            # pg_stat_activity is read once per transaction and kept: a new one for each look,
+            # or a first look made before the second mark queued would be all it ever saw.
+            conn.rollback()
             time.sleep(0.02)
     raise AssertionError("the second mark never waited for the first")
 
