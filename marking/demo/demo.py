@@ -78,6 +78,7 @@ class Summary:
     outcomes: dict[str, int] = field(default_factory=dict)
     results_sha256: str = ""
     ledger_head: str = ""
+    appellant: str = ""  # the exam number of the candidate who appeals (level 3)
     timings: list[tuple[str, float]] = field(default_factory=list)
 
 
@@ -132,6 +133,15 @@ def run_demo(
             custody="shares",
         ),
     ]
+    # The level-3 appeal comes once the level-2 session has started marking, as in a station's
+    # week. The examiners added for the revision join the level-3 team then, so the level-2
+    # team's rotation (R10) is always judged against the team that marked level 3, not
+    # against one that grew by however many the random marking left short.
+    # (The level-2 team is too small to re-mark without more seniors of level 2.)
+    first = summaries[0]
+    with _timed(first, "appeal revision"):
+        office, director = (f"{r}-{tag.lower()}" for r in ("office", "director"))
+        _appeal(engine, first.code, first.appellant, office, director, seed=seed)
     echo("")
     for s in summaries:
         _print_summary(s, echo)
@@ -228,9 +238,7 @@ def _session(
         exam = get_session(db, code)
         _export_and_verify(db, exam, folder)
         _count_work(db, exam, summary)
-    if level >= 3:  # the level-2 team is too small to re-mark without more seniors of level 2
-        with stage("appeal revision"):
-            _appeal(engine, code, people[0].exam_no, office, director, seed=seed)
+    summary.appellant = people[0].exam_no
     return summary
 
 
