@@ -14,6 +14,7 @@ from collections.abc import Callable
 from flask_babel import gettext, lazy_gettext
 
 from marking.errors import MarkingError
+from web.patterns import Patterns
 
 _: Callable[..., str] = gettext
 _l = lazy_gettext
@@ -50,11 +51,7 @@ def field_of(exc: MarkingError) -> str:
     return FIELDS.get(exc.code or "", "session")
 
 
-def _patterns(pairs: tuple[tuple[str, object], ...]) -> list[tuple[re.Pattern[str], object]]:
-    return [(re.compile(p), t) for p, t in pairs]
-
-
-_REASONS = _patterns(
+_REASONS = Patterns(
     (
         (r"no examiner or lead with this username", _l("no examiner or lead has this username")),
         (r"empty", _l("empty")),
@@ -75,7 +72,7 @@ _REASONS = _patterns(
     )
 )  # fmt: skip
 
-_BREAKS = _patterns(
+_BREAKS = Patterns(
     (
         (r"sequence jumps from (?P<a>\d+) to (?P<b>\d+): an entry is missing",
          _l("its number jumps from %(a)s to %(b)s: an entry is missing")),
@@ -101,7 +98,7 @@ _WHAT = {
     "anomaly ruling": _l("Anomaly ruling"),
 }
 
-_PROBLEMS = _patterns(
+_PROBLEMS = Patterns(
     (
         (r"(?P<what>mark|arbitration) (?P<id>\d+) is in the ledger but not in the database",
          _l("%(what)s %(id)s is in the ledger but not in the database")),
@@ -138,15 +135,13 @@ _CHAIN = re.compile(
 )
 
 
-def _match(patterns: list[tuple[re.Pattern[str], object]], text: str) -> str | None:
-    for pattern, template in patterns:
-        found = pattern.fullmatch(text)
-        if found is not None:
-            parts = {k: v for k, v in found.groupdict().items() if v is not None}
-            if "what" in parts:
-                parts["what"] = str(_WHAT.get(parts["what"], parts["what"]))
-            return str(template) % parts if parts else str(template)
-    return None
+def _what(name: str, part: str) -> str:
+    """A part named ``what`` (the kind of record a finding is about) in words."""
+    return str(_WHAT.get(part, part)) if name == "what" else part
+
+
+def _match(patterns: Patterns, text: str) -> str | None:
+    return patterns.words(text, _what)
 
 
 def reason(text: str) -> str:

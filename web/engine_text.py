@@ -8,13 +8,13 @@ no entry here, or an entry's placeholders differ from the English.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from flask_babel import gettext, lazy_gettext
 
 from marking.errors import MarkingError, Refusals
 from web.formatting import STATE_NAMES
+from web.patterns import Patterns
 
 _: Callable[..., str] = gettext
 _l = lazy_gettext
@@ -425,26 +425,28 @@ def coded_text(item: dict[str, object]) -> str:
 
 # Refusals the core raises without a code yet, known by their English (to be coded where
 # they are raised; until then a screen still words them).
-UNCODED: list[tuple[re.Pattern[str], object]] = [
+UNCODED = Patterns(
     (
-        re.compile(
+        (
             r"(?P<user>\S+) has no open marking group in session (?P<session>\S+) "
-            r"\(not assigned, suspended, or the scheme is not approved yet\)"
+            r"\(not assigned, suspended, or the scheme is not approved yet\)",
+            _l(
+                "%(user)s has no open marking group in session %(session)s: not assigned to "
+                "one, suspended, or its scheme is not approved yet."
+            ),
         ),
-        _l(
-            "%(user)s has no open marking group in session %(session)s: not assigned to one, "
-            "suspended, or its scheme is not approved yet."
-        ),
-    ),
-]
+    )
+)
 
 
 def word(exc: MarkingError) -> str | None:
     """``exc`` in the reader's language, or None when it carries no known code."""
-    if exc.code is None and not isinstance(exc, Refusals):
-        for pattern, text in UNCODED:
-            if found := pattern.fullmatch(str(exc)):
-                return str(text) % found.groupdict()
+    if (
+        exc.code is None
+        and not isinstance(exc, Refusals)
+        and (uncoded := UNCODED.words(str(exc))) is not None
+    ):
+        return uncoded
     if isinstance(exc, Refusals):
         lines = [word(r) or str(r) for r in exc.refusals]
         head = TEXT.get(exc.code or "")

@@ -17,6 +17,7 @@ from typing import Any
 from flask_babel import gettext, lazy_gettext
 
 from marking.errors import InputError
+from web.patterns import Patterns
 
 _: Callable[..., str] = gettext
 _l = lazy_gettext
@@ -70,11 +71,7 @@ _KINDS = {
 }
 
 
-def _patterns(pairs: Sequence[tuple[str, object]]) -> list[tuple[re.Pattern[str], object]]:
-    return [(re.compile(p + "$"), t) for p, t in pairs]
-
-
-_TOML = _patterns(
+_TOML = Patterns(
     (
         (r"Invalid value", _l("a value is missing or not valid (text needs quotes)")),
         (r"Cannot overwrite a value", _l("a key is given twice")),
@@ -96,9 +93,10 @@ _TOML = _patterns(
     )
 )  # fmt: skip
 
-_REASONS = _patterns(
+_NOT_TOML = re.compile(r"not valid TOML: (?P<m>.+?)(?: \(at end of document\))?")
+
+_REASONS = Patterns(
     (
-        (r"not valid TOML: (?P<m>.+?)(?: \(at end of document\))?", None),
         (r"not a session definition: arrays or tables nested too deeply",
          _l("not a session definition: lists or tables nested too deeply")),
         (r"not UTF-8 text; save the file as UTF-8", _l("not UTF-8 text: save the file as UTF-8")),
@@ -217,15 +215,10 @@ def _kind(text: str) -> str:
 
 def reason(text: str) -> str:
     """A problem's reason in the reader's language."""
-    for pattern, words in _REASONS:
-        found = pattern.match(text)
-        if found is None:
-            continue
-        if words is None:  # the TOML reader's own message
-            return _("not valid TOML: %(m)s", m=_toml(found["m"]))
-        parts = {k: _part(k, v) for k, v in found.groupdict().items()}
-        return str(words) % parts if parts else str(words)
-    return text
+    if (toml := _NOT_TOML.fullmatch(text)) is not None:  # the TOML reader's own message
+        message = toml["m"]
+        return _("not valid TOML: %(m)s", m=_TOML.words(message) or message)
+    return _REASONS.words(text, _part) or text
 
 
 def _part(name: str, value: str) -> str:
@@ -236,14 +229,6 @@ def _part(name: str, value: str) -> str:
     if name == "w" and not value.startswith("["):
         return place(value)
     return value
-
-
-def _toml(message: str) -> str:
-    for pattern, words in _TOML:
-        found = pattern.match(message)
-        if found is not None:
-            return str(words) % found.groupdict() if found.groupdict() else str(words)
-    return message
 
 
 def place(where: str | int | None) -> str:

@@ -10,12 +10,12 @@ it rather than dropped: the office must still see why.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from flask_babel import gettext, lazy_gettext
 
-from marking.paper.gathering import SYSTEM as READER  # who settles an item that settled itself
+from marking.paper.gathering import SYSTEM as READER
+from web.patterns import Patterns  # who settles an item that settled itself
 
 _: Callable[..., str] = gettext
 _l = lazy_gettext
@@ -61,9 +61,8 @@ ACTIONS = {
 }
 
 # (pattern over the engine's English, its translation with the pattern's named groups)
-_PATTERNS: list[tuple[re.Pattern[str], object]] = [
-    (re.compile(p), t)
-    for p, t in (
+_PATTERNS = Patterns(
+    (
         (r"page unreadable: (?P<why>.+)", _l("page unreadable: %(why)s")),
         (r"file unreadable: (?P<why>.+)", _l("file unreadable: %(why)s")),
         (r"(?P<f>.+?): not a PDF or an image: .*",
@@ -159,19 +158,14 @@ _PATTERNS: list[tuple[re.Pattern[str], object]] = [
          _l("Say whether the 缺考 (absent) box is filled.")),
         (r"quarantine item \d+ is \S+: .*", _l("This item cannot be settled that way.")),
     )
-]  # fmt: skip
+)  # fmt: skip
 
 
 def words(text: str | None) -> str:
     """The engine's ``text`` in the reader's language (nested reasons too), or as written."""
     if not text:
         return ""
-    for pattern, template in _PATTERNS:
-        found = pattern.fullmatch(text)
-        if found is not None:
-            parts = {k: words(v) for k, v in found.groupdict().items()}
-            return str(template) % parts if parts else str(template)
-    return text
+    return _PATTERNS.words(text, lambda _name, part: words(part)) or text
 
 
 def kind_name(kind: str) -> str:
