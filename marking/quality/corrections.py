@@ -22,9 +22,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
-from marking.errors import MarkingError, NotFound, StateError
-from marking.queue.corrections import _required_reason, last_correctable
-from marking.queue.marks import validate_mark
+from marking.errors import NotFound, StateError
+from marking.queue.corrections import Change, in_force, last_correctable
 from marking.store.models import (
     Account,
     CheckCorrection,
@@ -67,19 +66,13 @@ def _latest_live(db: Session, exam: ExamSession, examiner: Account) -> dt.dateti
     )
 
 
-def _in_force(db: Session, check: CheckMark) -> tuple[Decimal, int]:
-    """The check mark's value in force (its latest correction's, or its own) and how many
-    corrections it has."""
-    latest = db.execute(
-        select(CheckCorrection.value, CheckCorrection.seq)
-        .where(CheckCorrection.check_mark_id == check.id)
-        .order_by(CheckCorrection.seq.desc())
-        .limit(1)
-    ).first()
-    if latest is None:
-        assert check.value is not None
-        return check.value, 0
-    return latest[0], latest[1]
+def _in_force(db: Session, check: CheckMark) -> Decimal:
+    """The check mark's value in force: its latest correction's, or its own."""
+    assert check.value is not None
+    value, _count = in_force(
+        db, CheckCorrection, CheckCorrection.check_mark_id == check.id, given=check.value
+    )
+    return value
 
 
 def _latest_check(db: Session, exam: ExamSession, examiner: Account) -> CheckMark | None:
@@ -120,7 +113,7 @@ def last_mark(db: Session, exam: ExamSession, examiner: Account) -> LastMark | N
     check = _latest_check(db, exam, examiner)
     if check is not None:
         component, question = _question(db, check.response_id)
-        value, _seq = _in_force(db, check)
+        value = _in_force(db, check)
         return LastMark(
             None, check.id, component, question.number, question.max, question.step, value
         )
@@ -174,17 +167,26 @@ def correct_check(
             "correction_final",
             "that response is final: only the lead examiner corrects its marks now",
         )
-    reason = _required_reason(reason)
     _component, question = _question(db, check.response_id)
-    new = validate_mark(value, maximum=question.max, step=question.step)
-    old, seq = _in_force(db, check)
-    if new == old:
-        raise MarkingError.coded(
-            "correction_unchanged", "the mark is %(value)s already", value=f"{old:f}"
-        )
+    assert check.value is not None
+    change = Change.of(
+        db,
+        CheckCorrection,
+        CheckCorrection.check_mark_id == check.id,
+        given=check.value,
+        question=question,
+        value=value,
+        reason=reason,
+    )
+    reason, old, new = change.reason, change.old, change.new
     now = now or utcnow()
     correction = CheckCorrection(
-        check_mark_id=check.id, seq=seq + 1, old_value=old, value=new, reason=reason, created_at=now
+        check_mark_id=check.id,
+        seq=change.seq,
+        old_value=old,
+        value=new,
+        reason=reason,
+        created_at=now,
     )
     db.add(correction)
     db.flush()

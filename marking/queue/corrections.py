@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import ColumnElement, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
@@ -50,6 +50,7 @@ from marking.read import monitoring
 from marking.store.models import (
     Account,
     Arbitration,
+    CheckCorrection,
     Component,
     ExamSession,
     Lease,
@@ -161,19 +162,22 @@ def correct_mark(
         raise StateError.coded(
             "correction_withdrawn", "that mark was withdrawn: it cannot be corrected"
         )
-    reason = _required_reason(reason)
     question = db.get(Question, response.question_id)
     assert question is not None
-    new = validate_mark(value, maximum=question.max, step=question.step)
-    old, seq = _in_force(db, mark)
-    if new == old:
-        raise MarkingError.coded(
-            "correction_unchanged", "the mark is %(value)s already", value=f"{old:f}"
-        )
+    change = Change.of(
+        db,
+        MarkCorrection,
+        MarkCorrection.mark_id == mark.id,
+        given=mark.value,
+        question=question,
+        value=value,
+        reason=reason,
+    )
+    reason, old, new = change.reason, change.old, change.new
     now = now or utcnow()
     correction = MarkCorrection(
         mark_id=mark.id,
-        seq=seq + 1,
+        seq=change.seq,
         old_value=old,
         value=new,
         reason=reason,
@@ -359,15 +363,54 @@ def _required_reason(reason: str) -> str:
     return text
 
 
-def _in_force(db: Session, mark: Mark) -> tuple[Decimal, int]:
-    """The mark's value in force and how many corrections it has had."""
+def in_force(
+    db: Session,
+    history: type[MarkCorrection] | type[CheckCorrection],
+    of: ColumnElement[bool],
+    *,
+    given: Decimal,
+) -> tuple[Decimal, int]:
+    """A mark's value in force (its latest correction's in ``history``, the rows ``of`` it,
+    or the value ``given``) and how many corrections it has had."""
     latest = db.execute(
-        select(MarkCorrection.value, MarkCorrection.seq)
-        .where(MarkCorrection.mark_id == mark.id)
-        .order_by(MarkCorrection.seq.desc())
-        .limit(1)
+        select(history.value, history.seq).where(of).order_by(history.seq.desc()).limit(1)
     ).first()
-    return (mark.value, 0) if latest is None else (latest.value, latest.seq)
+    return (given, 0) if latest is None else (latest[0], latest[1])
+
+
+@dataclass(frozen=True)
+class Change:
+    """A correction checked before anything is stored: its reason, the value in force it
+    replaces, the new value, and the new correction's place in the mark's chain (``seq``)."""
+
+    reason: str
+    old: Decimal
+    new: Decimal
+    seq: int
+
+    @classmethod
+    def of(
+        cls,
+        db: Session,
+        history: type[MarkCorrection] | type[CheckCorrection],
+        of: ColumnElement[bool],
+        *,
+        given: Decimal,
+        question: Question,
+        value: object,
+        reason: str,
+    ) -> Change:
+        """Refused (MarkingError ``correction_reason``, InvalidMark, MarkingError
+        ``correction_unchanged``) without a reason, for a value off the question's range or
+        step, or for the value already in force."""
+        reason = _required_reason(reason)
+        new = validate_mark(value, maximum=question.max, step=question.step)
+        old, seq = in_force(db, history, of, given=given)
+        if new == old:
+            raise MarkingError.coded(
+                "correction_unchanged", "the mark is %(value)s already", value=f"{old:f}"
+            )
+        return cls(reason, old, new, seq + 1)
 
 
 def _arbitration_in_force(db: Session, response_id: int) -> Arbitration | None:
