@@ -38,11 +38,9 @@ from tests.integration import factory as f
 from tests.integration.marking_helpers import T0, account
 from tests.integration.test_attack13_race import at_once
 from tests.integration.test_checks import (
-    finals_of,
-    finish_some,
     group,
-    make_seeds,
     mark_turn,
+    one_seed,
     rates,
 )
 from tests.integration.test_quality_held_out import reopen, short_ids
@@ -234,14 +232,8 @@ def test_a_claim_that_fails_after_its_checks_leaves_nothing(
 def test_a_seed_handed_back_unmarked_never_comes_live_once_its_source_reopens(
     db: Session, tmp_path: Path
 ) -> None:
-    exam = f.tiny_session(db, tmp_path, "AB-6", n=20, examiners=("e1", "e2", "e3", "e4")).exam
-    rates(db, exam)
-    finish_some(db, exam, ("e1", "e2"), "short", 1)
-    source = finals_of(db, exam, "short")[0]
-    make_seeds(db, exam, "short", [source])
+    exam, source = one_seed(db, tmp_path, "AB-6", ("e1", "e2", "e3", "e4"))
     short = group(exam, "short")
-    short.seed_rate = Decimal(1)
-    db.flush()
     e3 = account(db, "e3")
     shown = claim(db, exam, e3, size=1, group="short")
     assert [(i.response_id, i.check_id is not None) for i in shown] == [(source, True)]
@@ -289,12 +281,7 @@ def test_two_claims_at_once_with_checks_due_keep_the_hold_limit(
 def test_reporting_a_check_moves_the_counts_as_reporting_live_work_does(
     db: Session, tmp_path: Path
 ) -> None:
-    exam = f.tiny_session(db, tmp_path, "AB-8", n=20, examiners=("e1", "e2", "e3")).exam
-    rates(db, exam)
-    finish_some(db, exam, ("e1", "e2"), "short", 1)
-    make_seeds(db, exam, "short", finals_of(db, exam, "short")[:1])
-    group(exam, "short").seed_rate = Decimal(1)
-    db.flush()
+    exam, _source = one_seed(db, tmp_path, "AB-8", ("e1", "e2", "e3"))
     e3 = account(db, "e3")
 
     def counts() -> tuple[int, int, int]:

@@ -111,6 +111,22 @@ def finish_some(db: Session, exam: ExamSession, users: tuple[str, ...], key: str
             mark_turn(db, exam, account(db, u))
 
 
+def one_seed(
+    db: Session, tmp_path: Path, code: str, examiners: tuple[str, ...]
+) -> tuple[ExamSession, int]:
+    """A tiny session (20 candidates) whose short group has one seed, a response e1 and e2
+    made final, and a check due at every place while it lasts (seed_rate 1): the session,
+    and the seed's source."""
+    exam = f.tiny_session(db, tmp_path, code, n=20, examiners=examiners).exam
+    rates(db, exam)
+    finish_some(db, exam, ("e1", "e2"), "short", 1)
+    source = finals_of(db, exam, "short")[0]
+    make_seeds(db, exam, "short", [source])
+    group(exam, "short").seed_rate = Decimal(1)
+    db.flush()
+    return exam, source
+
+
 # --- seeds --------------------------------------------------------------------------------------
 
 

@@ -3,7 +3,6 @@ holds a check or not, so none of them says which batch did."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -15,7 +14,7 @@ from marking.read.views import examiner_groups
 from marking.store.models import Account, ExamSession
 from tests.integration import factory as f
 from tests.integration.marking_helpers import account
-from tests.integration.test_checks import finals_of, finish_some, group, make_seeds, rates
+from tests.integration.test_checks import one_seed
 
 
 def counts(db: Session, exam: ExamSession, who: Account) -> tuple[int, int, int]:
@@ -26,13 +25,7 @@ def counts(db: Session, exam: ExamSession, who: Account) -> tuple[int, int, int]
 def test_the_available_count_moves_alike_with_a_check_in_the_batch(
     db: Session, tmp_path: Path
 ) -> None:
-    exam = f.tiny_session(db, tmp_path, "EC-1", n=20, examiners=("e1", "e2", "e3")).exam
-    rates(db, exam)
-    finish_some(db, exam, ("e1", "e2"), "short", 1)
-    make_seeds(db, exam, "short", finals_of(db, exam, "short")[:1])
-    short = group(exam, "short")
-    short.seed_rate = Decimal(1)  # one seed to give: it goes into the next batch
-    db.flush()
+    exam, _source = one_seed(db, tmp_path, "EC-1", ("e1", "e2", "e3"))  # in the next batch
     e3 = account(db, "e3")
     held, available, mine = counts(db, exam, e3)
     assert (held, mine) == (0, 0) and available >= 3

@@ -30,10 +30,8 @@ from marking.store.models.checks import CheckPurpose
 from tests.integration import factory as f
 from tests.integration.marking_helpers import account
 from tests.integration.test_checks import (
-    finals_of,
-    finish_some,
     group,
-    make_seeds,
+    one_seed,
     qualification_set,
     rates,
 )
@@ -203,14 +201,8 @@ def test_a_set_in_use_is_not_retired_below_its_size(db: Session, tmp_path: Path)
 def test_a_reopened_seed_source_never_goes_live_to_an_examiner_shown_it(
     db: Session, tmp_path: Path
 ) -> None:
-    exam = f.tiny_session(db, tmp_path, "HO-4", n=20, examiners=("e1", "e2", "e3", "e4")).exam
-    rates(db, exam)
-    finish_some(db, exam, ("e1", "e2"), "short", 1)
-    source = finals_of(db, exam, "short")[0]
-    make_seeds(db, exam, "short", [source])
+    exam, source = one_seed(db, tmp_path, "HO-4", ("e1", "e2", "e3", "e4"))
     short = group(exam, "short")
-    short.seed_rate = Decimal(1)  # every place a check while one is there to give
-    db.flush()
     e3 = account(db, "e3")
     shown = claim(db, exam, e3, size=1)
     assert [(i.response_id, i.check_id is not None) for i in shown] == [(source, True)]
