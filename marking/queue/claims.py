@@ -86,7 +86,10 @@ def _note_checked(checked: dict[str, Checked], row: Any, *, plain: bool) -> None
             if plain:
                 seed, remark = decimals((seed, remark))
             found = Checked(row[13], seed, remark)
-        counters = Counters(*row[16:20]) if plain else None
+        # The PostgreSQL claim counts the examiner's schedule for groups with checks on, the
+        # condition above: a row without them would carry no counters, and the group then goes
+        # by the schedule's own read.
+        counters = Counters(*row[16:20]) if plain and row[16] is not None else None
         checked[key] = replace(found, count=found.count + 1, counters=counters)
 
 
