@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -133,10 +134,23 @@ def server(world: World) -> Iterator[Server]:
         running.stop()
 
 
+def _strings(value: object) -> Iterator[str]:
+    """The strings of a parsed TOML document, nested ones too."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
 def data_text(world: World) -> str:
     """The Chinese the test's data put in the database, one value a line: the sessions'
     definitions, names of people, candidates, groups and stations, notes and reasons typed
-    in. An English page may show these; no interface string is stored there."""
+    in. An English page may show these; no interface string is stored there. A stored
+    session.toml gives its values, not its comments (the template's are Chinese prose)."""
     found: set[str] = set()
     with world.tx() as db:
         for table in Base.metadata.sorted_tables:
@@ -144,8 +158,14 @@ def data_text(world: World) -> str:
             if not columns:
                 continue
             for row in db.execute(select(*columns)):
-                found.update(v for v in row if isinstance(v, str) and CHINESE.search(v))
-    return "\n".join(sorted(found))
+                for value in row:
+                    if not isinstance(value, str) or not CHINESE.search(value):
+                        continue
+                    try:
+                        found.update(_strings(tomllib.loads(value)))
+                    except tomllib.TOMLDecodeError:
+                        found.add(value)
+    return "\n".join(sorted(v for v in found if CHINESE.search(v)))
 
 
 class Person:
