@@ -221,8 +221,8 @@ def quarantine_resolve(code: str, batch_id: int, item_id: int) -> Any:
         flash(
             _(
                 "Nothing was left to decide: the scan batch closed by itself (%(s)d script(s) "
-                "made, %(a)d candidate(s) of the roster absent: 缺考 marked, or no sheet; a "
-                "sheet still to come can be scanned in a new batch for this room).",
+                "made, %(a)d candidate(s) of the roster absent: absent box (缺考) marked, or no "
+                "sheet; a sheet still to come can be scanned in a new batch for this room).",
                 s=closed["scripts"],
                 a=closed["absent"],
             ),

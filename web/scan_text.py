@@ -30,8 +30,8 @@ KINDS = {
     "claimed_twice": _l("Exam number claimed twice"),
     "bubble_row": _l("Bubble row to verify"),
     "fill_in": _l("Fill-in answer to type"),
-    "absent": _l("缺考 (absent) box in doubt"),
-    "violation": _l("违纪 (violation) box"),
+    "absent": _l("absent box (缺考) in doubt"),
+    "violation": _l("violation box (违纪)"),
 }
 
 STATES = {
@@ -114,9 +114,9 @@ _PATTERNS = Patterns(
          _l("the exam number read is not on the batch's roster")),
         (r"sheet (?P<s>\S+) claims the same exam number",
          _l("sheet %(s)s claims the same exam number")),
-        (r"the 缺考 \(absent\) box is doubtful", _l("the 缺考 (absent) box is doubtful")),
-        (r"the 违纪 \(violation\) box is doubtful", _l("the 违纪 (violation) box is doubtful")),
-        (r"the 违纪 \(violation\) box is filled", _l("the 违纪 (violation) box is filled")),
+        (r"the 缺考 \(absent\) box is doubtful", _l("the absent box (缺考) is doubtful")),
+        (r"the 违纪 \(violation\) box is doubtful", _l("the violation box (违纪) is doubtful")),
+        (r"the 违纪 \(violation\) box is filled", _l("the violation box (违纪) is filled")),
         (r"sheet (?P<s>\S+) lacks page\(s\) (?P<p>.+) of (?P<n>\d+)",
          _l("sheet %(s)s lacks page(s) %(p)s of %(n)s")),
         # resolutions
@@ -128,7 +128,7 @@ _PATTERNS = Patterns(
         (r"value \(none\) given by the office", _l("no answer given by the office")),
         (r"value (?P<v>.+) given by the office", _l("value %(v)s given by the office")),
         (r"the missing page\(s\) arrived", _l("the missing page(s) arrived")),
-        (r"the sheet is marked 缺考 \(absent\)", _l("the sheet is marked 缺考 (absent)")),
+        (r"the sheet is marked 缺考 \(absent\)", _l("the sheet is marked absent (缺考)")),
         # a refused roster's rows (marking.intake.validated, marking.paper.scanning)
         (r"empty", _l("empty")),
         (r"no candidates", _l("no candidates")),
@@ -155,7 +155,7 @@ _PATTERNS = Patterns(
         (r"quarantine item \d+: a violation's action is one of .*",
          _l("Choose the action for the violation.")),
         (r"quarantine item \d+: 缺考 \(absent\) is yes or no",
-         _l("Say whether the 缺考 (absent) box is filled.")),
+         _l("Say whether the absent box (缺考) is filled.")),
         (r"quarantine item \d+ is \S+: .*", _l("This item cannot be settled that way.")),
     )
 )  # fmt: skip

@@ -1,6 +1,8 @@
 """What every page the browser tests open must pass, checked as the page is shown: axe-core
-finds no serious or critical accessibility violation, and a Chinese page shows no English
-sentence a catalog forgot (tests/text_checks.py says what counts as one).
+finds no serious or critical accessibility violation, a Chinese page shows no English
+sentence a catalog forgot, and an English page no Chinese of the interface: only the test's
+data (names, titles, the session's definition) may be Chinese there (tests/text_checks.py
+says what counts as either).
 
 axe-core is the copy bundled by the ``axe-playwright-python`` package (axe.min.js, MPL-2.0).
 Each page, once loaded, gets it by Playwright's evaluate (outside the site's
@@ -14,6 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -21,7 +25,7 @@ from typing import Any
 from playwright.sync_api import BrowserContext, Page
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.text_checks import english_words
+from tests.text_checks import chinese_words, english_words
 
 # WCAG 2.0/2.1 A and AA and axe's best practices (landmarks, one main, headings); the
 # "region" rule is left to the landmark rules themselves.
@@ -34,6 +38,7 @@ AXE_OPTIONS = {
 }
 SEVERE = ("serious", "critical")
 
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _AXE = (resources.files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8")
 
 # What a page reports: its path, the severe violations, the visible words (minus what the
@@ -84,10 +89,12 @@ _SETUP = _COLLECT.replace("OPTIONS", json.dumps(AXE_OPTIONS)).replace("SEVERE", 
 class PageChecks:
     """The findings of one browser context's pages; ``allowed`` are words of the test's data
     (usernames, names) that a Chinese page may show, ``keys`` the keys it may show beside
-    their names."""
+    their names, ``data`` the Chinese of the test's data (read when an English page is
+    judged: what the test made by then) that an English page may show."""
 
     allowed: set[str] = field(default_factory=set)
     keys: tuple[str, ...] = ()
+    data: Callable[[], str] = str
     problems: list[str] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
 
@@ -115,12 +122,17 @@ class PageChecks:
             problem = f"{path}: axe {v['impact']} {v['id']} ({v['help']}): {v['nodes']}"
             if problem not in self.problems:
                 self.problems.append(problem)
+        text = found["text"]
         if found["lang"].startswith("zh"):
-            text = found["text"]
             words = english_words(text, allowed=self.allowed, keys=self.keys)
+            problem = "English on a Chinese page"
+        else:
+            words = chinese_words(text, data=self.data()) if _HAN.search(text) else []
+            problem = "Chinese on an English page"
+        if words:
             where = [text[max(0, i - 30) : i + 30] for i in map(text.find, sorted(set(words))[:5])]
-            problem = f"{path}: English on a Chinese page: {sorted(set(words))} in {where}"
-            if words and problem not in self.problems:
+            problem = f"{path}: {problem}: {sorted(set(words))} in {where}"
+            if problem not in self.problems:
                 self.problems.append(problem)
 
     def check_now(self, page: Page) -> None:

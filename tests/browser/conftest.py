@@ -5,6 +5,11 @@ The application runs in a werkzeug server on a thread of the test process (a fre
 (tests/web/conftest.py's ``World``). Playwright drives the system's ``/usr/bin/chromium``
 headless: Playwright's own browser download is never used.
 
+Each person's browser shows the site in Chinese, its default, unless the test asks for English
+(the ``language`` fixture, "zh_CN" or "en": parametrize a test over ``LANGUAGES`` to walk it in
+both); in English the browser's own locale is en-US and the person picks English with the
+site's language switch, as a user does. ``say`` gives a test the words of the language it walks.
+
 Without chromium the tests fail under CI (``CI`` set: .ci/run installs it) and are skipped,
 loudly, elsewhere. Screenshots of each main screen go to ``test-output/screenshots/`` at the
 repository root (``BLINDMARK_SCREENSHOTS`` overrides); the path is printed at the end.
@@ -13,13 +18,17 @@ repository root (``BLINDMARK_SCREENSHOTS`` overrides); the path is printed at th
 from __future__ import annotations
 
 import os
+import re
 import threading
-from collections.abc import Iterator
+import tomllib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import String, Text, select
 from werkzeug.serving import make_server
 
+from marking.store.models import Base
 from tests.browser.checks import PageChecks
 from tests.web import conftest as web
 from tests.web.conftest import PASSWORD, USERNAMES, World
@@ -46,10 +55,15 @@ ALLOWED_WORDS = {
 }
 # The tiny paper's group and component keys (tests/integration/factory.py), beside names.
 DATA_KEYS = ("short", "prac", "theory", "skills")
+#: The site's two languages, as the language switch names them (web/__init__.py).
+LANGUAGES = ("zh_CN", "en")
+#: The browser's own locale for each (what it sends as Accept-Language, how it formats).
+BROWSER_LOCALE = {"zh_CN": "zh-CN", "en": "en-US"}
+CHINESE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 CHROMIUM = Path(os.environ.get("BLINDMARK_CHROMIUM", "/usr/bin/chromium"))
 
 try:
-    from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+    from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 except ImportError:  # pragma: no cover - playwright is a dev dependency
     sync_playwright = None  # type: ignore[assignment]
 
@@ -120,17 +134,66 @@ def server(world: World) -> Iterator[Server]:
         running.stop()
 
 
-class Person:
-    """One user at their own browser (a context of its own: own cookies, own login)."""
+def _strings(value: object) -> Iterator[str]:
+    """The strings of a parsed TOML document, nested ones too."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
-    def __init__(self, context: BrowserContext, server: Server, shots: Path) -> None:
+
+def data_text(world: World) -> str:
+    """The Chinese the test's data put in the database, one value a line: the sessions'
+    definitions, names of people, candidates, groups and stations, notes and reasons typed
+    in. An English page may show these; no interface string is stored there. A stored
+    session.toml gives its values, not its comments (the template's are Chinese prose)."""
+    found: set[str] = set()
+    with world.tx() as db:
+        for table in Base.metadata.sorted_tables:
+            columns = [c for c in table.columns if isinstance(c.type, String | Text)]
+            if not columns:
+                continue
+            for row in db.execute(select(*columns)):
+                for value in row:
+                    if not isinstance(value, str) or not CHINESE.search(value):
+                        continue
+                    try:
+                        found.update(_strings(tomllib.loads(value)))
+                    except tomllib.TOMLDecodeError:
+                        found.add(value)
+    return "\n".join(sorted(v for v in found if CHINESE.search(v)))
+
+
+class Person:
+    """One user at their own browser (a context of its own: own cookies, own login), in
+    ``language``: in English, the site's language switch is clicked first."""
+
+    def __init__(
+        self, context: BrowserContext, server: Server, shots: Path, language: str = "zh_CN"
+    ) -> None:
         self.context = context
         self.server = server
         self.shots = shots
+        self.language = language
         # Every page this person opens is checked (tests/browser/checks.py).
-        self.checks = PageChecks(allowed=ALLOWED_WORDS, keys=DATA_KEYS)
+        self.checks = PageChecks(
+            allowed=ALLOWED_WORDS, keys=DATA_KEYS, data=lambda: data_text(server.world)
+        )
         self.checks.install(context)
         self.page: Page = context.new_page()
+        if language != "zh_CN":
+            self.choose_language(language)
+
+    def choose_language(self, language: str) -> None:
+        """Pick ``language`` with the switch in the page's header, as a user does."""
+        page = self.go("/login")
+        with page.expect_navigation():
+            page.locator(f"a[href='/lang/{language}']").click()
+        expect(page.locator("html")).to_have_attribute("lang", language.replace("_", "-"))
 
     def go(self, path: str) -> Page:
         self.page.goto(self.server.url + path)
@@ -151,6 +214,8 @@ class Person:
     def shot(self, name: str) -> Path:
         """The screen as it is, photographed at the test's size and on a phone (390×844),
         each checked first (tests/browser/checks.py)."""
+        if self.language != "zh_CN":
+            name = f"{name}-{self.language}"  # beside the Chinese one, not over it
         self.checks.check_now(self.page)
         path = self.shots / f"{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
@@ -170,16 +235,33 @@ class Person:
 
 
 @pytest.fixture
-def people(browser: Browser, server: Server, shots: Path) -> Iterator[dict[str, Person]]:
-    """People at their browsers, made on first use: ``people["office"]``, ..."""
+def language() -> str:
+    """The language the test's people read: Chinese, unless a test parametrizes it."""
+    return "zh_CN"
+
+
+@pytest.fixture
+def say(language: str) -> Callable[[str, str], str]:
+    """``say("我的阅卷", "My marking")``: the words of the language the test walks in."""
+    return lambda chinese, english: english if language == "en" else chinese
+
+
+@pytest.fixture
+def people(
+    browser: Browser, server: Server, shots: Path, language: str
+) -> Iterator[dict[str, Person]]:
+    """People at their browsers, made on first use: ``people["office"]``, ..., each reading
+    ``language``."""
     contexts: list[BrowserContext] = []
 
     class Crowd(dict[str, Person]):
         def __missing__(self, key: str) -> Person:
-            context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+            context = browser.new_context(
+                locale=BROWSER_LOCALE[language], viewport={"width": 1280, "height": 900}
+            )
             context.set_default_timeout(10_000)
             contexts.append(context)
-            self[key] = Person(context, server, shots)
+            self[key] = Person(context, server, shots, language)
             return self[key]
 
     crowd = Crowd()
