@@ -75,7 +75,7 @@ def test_examiners_are_ticked_by_name_removed_before_marking_and_short_groups_wa
     one = office.post("/office/sessions/WF-3/groups/short/assign", data={"examiners": ["e1"]})
     assert one.status_code == 302
     page = office.get("/office/sessions/WF-3").get_data(as_text=True)
-    assert "简答题现有考评员 1 名，但每份答卷需要 2 名不同考评员评分（R3）" in page
+    assert "简答题现有考评员 1 名，但每份答卷需要 2 名不同考评员评分（第七条(七)）" in page
     assert "将 考评员e1 移出简答题" in page  # removable, by name
 
     removed = office.post("/office/sessions/WF-3/groups/short/unassign", data={"username": "e1"})

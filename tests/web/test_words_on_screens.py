@@ -4,6 +4,7 @@ session's own Chinese, its data, excepted). Checks the rendered text, not the ca
 
 from __future__ import annotations
 
+import json
 import re
 from collections import deque
 
@@ -11,9 +12,11 @@ import pytest
 from flask.testing import FlaskClient
 
 from marking.setup.sessions import get_session
+from reports.i18n import CATALOG as REPORT_WORDS
 from tests.integration.factory import mark_all, tiny_toml
 from tests.text_checks import chinese_words, english_words, visible_text
 from tests.web.conftest import USERNAMES, World
+from web.i18n import TRANSLATIONS, codes_in
 
 CODE = "WORDS-1"
 KEYS = ("short", "prac", "theory", "skills")  # the tiny paper's, allowed beside their names
@@ -72,3 +75,12 @@ def test_no_screen_mixes_its_languages(world: World, data: str, role: str) -> No
             if found:
                 problems.append(f"{language} {path}: {sorted(set(found))}")
     assert problems == [], "\n".join(problems)
+
+
+def test_chinese_cites_no_rule_code_or_design_section() -> None:
+    """A Chinese reader knows the regulation's articles (第七条(四)), not the design's rule
+    numbers (R10) or sections (§14): no translation, of the screens or of the reports, shows
+    one. (The English msgids keep them: they are the keys the code and tests look up.)"""
+    table = json.loads((TRANSLATIONS / "zh_CN.json").read_text(encoding="utf-8"))
+    assert codes_in(table) == []
+    assert codes_in(dict(REPORT_WORDS["zh"])) == []
