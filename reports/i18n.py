@@ -65,7 +65,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "quality": "评分质量",
         "quality_note": "本部分只涉及考评员，不含任何考生信息。",
         "results_part": "成绩统计",
-        "results_pending": "成绩尚未发布：成绩统计在发布后提供（R8）。",
+        "results_pending": "成绩尚未发布：成绩统计在发布后提供（第七条(十)）。",
         "outcomes": "鉴定结果分布",
         "count": "人数",
         "share": "比例",

@@ -16,7 +16,7 @@ from marking.publication import preconditions
 from marking.publication.approvals import approval_status
 from marking.read import views
 from marking.store.models import ExamSession, Role, SessionState
-from web import actions
+from web import actions, office_results
 from web.access import session_as_staff
 from web.db import get_db
 from web.errors import classify, refusal
@@ -128,7 +128,11 @@ def results(code: str) -> str:
     return render_template(
         "results.html",
         exam=exam,
-        results=actions.results(db, exam, actions.revision_arg(request.args.get("revision"))),
+        results=office_results.page_of(  # searched and paged as the office's
+            actions.results(db, exam, actions.revision_arg(request.args.get("revision"))),
+            request.args.get("q", ""),
+            request.args.get("page"),
+        ),
         exports=actions.EXPORTS,
         archive_runs=recent_runs(db, exam, limit=5, kind=ARCHIVE),
     )

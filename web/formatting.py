@@ -160,6 +160,10 @@ def report_language() -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(when=when, number=number, share=share)
     from web.engine_text import coded_text
+    from web.scan_text import batch_name, who
+
+    # Names, not keys: the scan reader that settled or closed by itself, a scan's batch.
+    app.jinja_env.filters.update(actor=who, batch_name=batch_name)
 
     app.jinja_env.globals.update(percent=percent, ratio=ratio, coded_text=coded_text)
 

@@ -5,6 +5,7 @@ the tests. Usage: python -m web.i18n [--check]"""
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -18,6 +19,15 @@ WEB = Path(__file__).parent
 TRANSLATIONS = WEB / "translations"
 KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "N_": None}
 METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
+# What stands for a name in the English but means nothing to a Chinese reader: the design's
+# rule numbers (R10) and sections (DESIGN §14). The Chinese cites the regulation's article
+# (第七条(四)) or says it in words.
+CODES = re.compile(r"(?<![A-Za-z0-9])R\d{1,2}(?!\d)|§|DESIGN")
+
+
+def codes_in(table: dict[str, str]) -> list[str]:
+    """The translations in ``table`` that show a rule code or a design section."""
+    return [t for t in table.values() if CODES.search(t)]
 
 
 def messages() -> list[str]:
@@ -53,5 +63,8 @@ if __name__ == "__main__":
     gaps = build()
     for gap in gaps:
         print(f"untranslated: {gap}", file=sys.stderr)
-    if gaps and "--check" in sys.argv:
+    coded = codes_in(json.loads((TRANSLATIONS / "zh_CN.json").read_text(encoding="utf-8")))
+    for text in coded:
+        print(f"a code instead of words: {text}", file=sys.stderr)
+    if (gaps or coded) and "--check" in sys.argv:
         sys.exit(1)

@@ -147,7 +147,13 @@ def withdraw(code: str, batch_id: int) -> Any:
         done = actions.withdraw(get_db(), exam, account, batch_id, request.form.get("reason", ""))
     except MarkingError as exc:
         return _refused_here(code, exc, form="withdraw", batch=batch_id)
-    flash(_("Batch %(n)s withdrawn: publication leaves its candidates out.", n=done["name"]), "ok")
+    flash(
+        _(
+            "Batch %(n)s withdrawn: publication leaves its candidates out.",
+            n=scan_text.batch_name(done["name"]),
+        ),
+        "ok",
+    )
     return redirect(url_for("office.session", code=code))
 
 

@@ -1,5 +1,6 @@
-"""The published results on screen: searched, a page at a time, ID numbers partly masked
-(the exports and reports keep them whole: they are the records)."""
+"""The published results on screen, the office's and the director's: searched, a page at a
+time, ID numbers partly masked (the exports and reports keep them whole: they are the
+records)."""
 
 from __future__ import annotations
 

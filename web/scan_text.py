@@ -180,6 +180,22 @@ def column_name(column: str | None) -> str:
     return str(COLUMNS.get(column or "", column or ""))
 
 
+# An intake batch made by closing a scan batch: the engine names it "scan <id>: <name>"
+# (marking/paper/closing.py), a name the ledger and the command line keep as written.
+_SCAN_INTAKE = re.compile(r"scan (?P<n>\d+): (?P<name>.*)", re.S)
+
+
+def batch_name(name: str | None) -> str:
+    """An intake batch's name in the reader's language: a scan batch's in words
+    ("扫描批次 3：第一考场"), any other as the office gave it."""
+    found = _SCAN_INTAKE.fullmatch(name or "")
+    if found is None:
+        return name or ""
+    if not found["name"]:
+        return _("scan batch %(n)s", n=found["n"])
+    return _("scan batch %(n)s: %(name)s", n=found["n"], name=found["name"])
+
+
 def who(actor: str | None) -> str:
     """Who settled an item: an account's username, or the reader for an item that settled
     itself (the missing page arrived)."""

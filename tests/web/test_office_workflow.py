@@ -75,7 +75,7 @@ def test_examiners_are_ticked_by_name_removed_before_marking_and_short_groups_wa
     one = office.post("/office/sessions/WF-3/groups/short/assign", data={"examiners": ["e1"]})
     assert one.status_code == 302
     page = office.get("/office/sessions/WF-3").get_data(as_text=True)
-    assert "简答题现有考评员 1 名，但每份答卷需要 2 名不同考评员评分（R3）" in page
+    assert "简答题现有考评员 1 名，但每份答卷需要 2 名不同考评员评分（第七条(七)）" in page
     assert "将 考评员e1 移出简答题" in page  # removable, by name
 
     removed = office.post("/office/sessions/WF-3/groups/short/unassign", data={"username": "e1"})
@@ -145,6 +145,17 @@ def test_results_are_searched_paged_and_id_numbers_masked(
     assert "共 1 名考生" in text and wanted.exam_no in text
     by_id = office.get("/office/sessions/WF-5/results", query_string={"q": wanted.id_number[-6:]})
     assert wanted.exam_no in by_id.get_data(as_text=True)
+
+    # The director's results page: the same search and pages.
+    first = director.get("/director/sessions/WF-5/results").get_data(as_text=True)
+    assert "共 5 名考生；第 1 / 3 页。" in first and "下一页" in first
+    assert sum(c.exam_no in first for c in tiny.candidates) == 2
+    assert 'href="/director/sessions/WF-5/results?page=2"' in first
+    last = director.get("/director/sessions/WF-5/results?page=3").get_data(as_text=True)
+    assert sum(c.exam_no in last for c in tiny.candidates) == 1
+    found = director.get("/director/sessions/WF-5/results", query_string={"q": wanted.name})
+    text = found.get_data(as_text=True)
+    assert "共 1 名考生" in text and wanted.exam_no in text
 
 
 def test_imported_examiners_without_a_password_are_pointed_to_their_invitation(

@@ -4,16 +4,20 @@ session's own Chinese, its data, excepted). Checks the rendered text, not the ca
 
 from __future__ import annotations
 
+import json
 import re
 from collections import deque
 
 import pytest
+from babel.messages.extract import extract_from_dir
 from flask.testing import FlaskClient
 
 from marking.setup.sessions import get_session
+from reports.i18n import CATALOG as REPORT_WORDS
 from tests.integration.factory import mark_all, tiny_toml
 from tests.text_checks import chinese_words, english_words, visible_text
 from tests.web.conftest import USERNAMES, World
+from web.i18n import CODES, KEYWORDS, METHODS, TRANSLATIONS, WEB, codes_in
 
 CODE = "WORDS-1"
 KEYS = ("short", "prac", "theory", "skills")  # the tiny paper's, allowed beside their names
@@ -72,3 +76,26 @@ def test_no_screen_mixes_its_languages(world: World, data: str, role: str) -> No
             if found:
                 problems.append(f"{language} {path}: {sorted(set(found))}")
     assert problems == [], "\n".join(problems)
+
+
+def test_chinese_cites_no_rule_code_or_design_section() -> None:
+    """A Chinese reader knows the regulation's articles (第七条(四)), not the design's rule
+    numbers (R10) or sections (§14): no translation, of the screens or of the reports, shows
+    one. (The English msgids keep them: they are the keys the code and tests look up.)"""
+    table = json.loads((TRANSLATIONS / "zh_CN.json").read_text(encoding="utf-8"))
+    assert codes_in(table) == []
+    assert codes_in(dict(REPORT_WORDS["zh"])) == []
+
+
+def test_the_screens_english_names_no_rule_code() -> None:
+    """The screens' own English says the rule in words, not its number in the design (the
+    engine's messages keep theirs: the command line and the API's contract quote them)."""
+    templates = [m for m in METHODS if m[0].startswith("templates/")]
+    coded = [
+        message
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            WEB, templates, keywords=KEYWORDS
+        )
+        if isinstance(message, str) and CODES.search(message)
+    ]
+    assert coded == []
