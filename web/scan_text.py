@@ -10,12 +10,13 @@ it rather than dropped: the office must still see why.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from flask_babel import gettext, lazy_gettext
 
-from marking.paper.gathering import SYSTEM as READER
-from web.patterns import Patterns  # who settles an item that settled itself
+from marking.paper.gathering import SYSTEM as READER  # who settles an item that settled itself
+from web.patterns import Patterns
 
 _: Callable[..., str] = gettext
 _l = lazy_gettext

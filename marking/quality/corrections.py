@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from marking.audit import ledger
 from marking.errors import NotFound, StateError
-from marking.queue.corrections import Change, in_force, last_correctable
+from marking.queue.changes import Change, in_force
+from marking.queue.corrections import last_correctable
 from marking.store.models import (
     Account,
     CheckCorrection,
@@ -178,14 +179,13 @@ def correct_check(
         value=value,
         reason=reason,
     )
-    reason, old, new = change.reason, change.old, change.new
     now = now or utcnow()
     correction = CheckCorrection(
         check_mark_id=check.id,
         seq=change.seq,
-        old_value=old,
-        value=new,
-        reason=reason,
+        old_value=change.old,
+        value=change.new,
+        reason=change.reason,
         created_at=now,
     )
     db.add(correction)
@@ -198,9 +198,7 @@ def correct_check(
         payload={
             "correction": correction.id,
             "check": check.id,
-            "old": f"{old:f}",
-            "new": f"{new:f}",
-            "reason": reason,
+            **change.recorded(),
         },
         now=now,
     )

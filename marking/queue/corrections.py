@@ -38,19 +38,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, exists, func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
 from marking.errors import MarkingError, NotFound, StateError
 from marking.intake.recusal import ruler_of
 from marking.people.register import require_in_standing
+from marking.queue.changes import Change, required_reason
 from marking.queue.marks import apply_reconciliation, validate_mark
 from marking.read import monitoring
 from marking.store.models import (
     Account,
     Arbitration,
-    CheckCorrection,
     Component,
     ExamSession,
     Lease,
@@ -173,14 +173,13 @@ def correct_mark(
         value=value,
         reason=reason,
     )
-    reason, old, new = change.reason, change.old, change.new
     now = now or utcnow()
     correction = MarkCorrection(
         mark_id=mark.id,
         seq=change.seq,
-        old_value=old,
-        value=new,
-        reason=reason,
+        old_value=change.old,
+        value=change.new,
+        reason=change.reason,
         by_id=account.id,
         created_at=now,
     )
@@ -193,9 +192,7 @@ def correct_mark(
         "correction": correction.id,
         "mark": mark.id,
         "response": response.id,
-        "old": f"{old:f}",
-        "new": f"{new:f}",
-        "reason": reason,
+        **change.recorded(),
         "state": response.state.value,
     }
     if response.revision != 1:
@@ -228,7 +225,7 @@ def correct_arbitration(
         raise StateError.coded(
             "correction_no_arbitration", "that response has no arbitration to correct"
         )
-    reason = _required_reason(reason)
+    reason = required_reason(reason)
     question = db.get(Question, response.question_id)
     assert question is not None
     new = validate_mark(value, maximum=question.max, step=question.step)
@@ -352,65 +349,6 @@ def _require_ruler(db: Session, exam: ExamSession, account: Account, response: R
             "that response is not in session %(session)s",
             session=exam.code,
         )
-
-
-def _required_reason(reason: str) -> str:
-    text = (reason or "").strip()
-    if not text:
-        raise MarkingError.coded(
-            "correction_reason", "a correction needs a reason (R6: a correction is signed)"
-        )
-    return text
-
-
-def in_force(
-    db: Session,
-    history: type[MarkCorrection] | type[CheckCorrection],
-    of: ColumnElement[bool],
-    *,
-    given: Decimal,
-) -> tuple[Decimal, int]:
-    """A mark's value in force (its latest correction's in ``history``, the rows ``of`` it,
-    or the value ``given``) and how many corrections it has had."""
-    latest = db.execute(
-        select(history.value, history.seq).where(of).order_by(history.seq.desc()).limit(1)
-    ).first()
-    return (given, 0) if latest is None else (latest[0], latest[1])
-
-
-@dataclass(frozen=True)
-class Change:
-    """A correction checked before anything is stored: its reason, the value in force it
-    replaces, the new value, and the new correction's place in the mark's chain (``seq``)."""
-
-    reason: str
-    old: Decimal
-    new: Decimal
-    seq: int
-
-    @classmethod
-    def of(
-        cls,
-        db: Session,
-        history: type[MarkCorrection] | type[CheckCorrection],
-        of: ColumnElement[bool],
-        *,
-        given: Decimal,
-        question: Question,
-        value: object,
-        reason: str,
-    ) -> Change:
-        """Refused (MarkingError ``correction_reason``, InvalidMark, MarkingError
-        ``correction_unchanged``) without a reason, for a value off the question's range or
-        step, or for the value already in force."""
-        reason = _required_reason(reason)
-        new = validate_mark(value, maximum=question.max, step=question.step)
-        old, seq = in_force(db, history, of, given=given)
-        if new == old:
-            raise MarkingError.coded(
-                "correction_unchanged", "the mark is %(value)s already", value=f"{old:f}"
-            )
-        return cls(reason, old, new, seq + 1)
 
 
 def _arbitration_in_force(db: Session, response_id: int) -> Arbitration | None:
