@@ -69,11 +69,13 @@ class Checked:
 
 
 def _expire(db: Session, exam: ExamSession, now: dt.datetime) -> int:
-    """Expired leases and checks back (a claim that came up short); how many leases."""
+    """Expired leases and checks back (a claim that came up short); how many of both. A
+    check counts under the hold limit as a live response does, so the room its expiry frees
+    must be refilled in the same claim as a lease's: else the batch after an expired check
+    comes up one short (or is refused with HoldLimit), which tells the examiner it was one."""
     from marking.quality.checks import expire_checks
 
-    expire_checks(db, exam, now=now)
-    return expire_leases(db, exam, now=now)
+    return expire_checks(db, exam, now=now) + expire_leases(db, exam, now=now)
 
 
 def _note_checked(checked: dict[str, Checked], row: Any, *, plain: bool) -> None:
