@@ -112,6 +112,10 @@ TEXT: dict[str, object] = {
     "qualification_suspended": _l("You are suspended in group %(group)s."),
     "qualification_done": _l("You are qualified in group %(group)s already."),
     "qualification_no_review": _l("The definitive marks are shown after a failed attempt only."),
+    "qualification_set_short": _l(
+        "The qualification set of group %(group)s has too few responses you may mark; the "
+        "lead examiner's page asks for more: try again once they are added."
+    ),
     "qualification_required": _l(
         "Take the qualification set (资格测试) of %(groups)s before live marking there."
     ),
