@@ -448,11 +448,14 @@ def review(
     ]
 
 
-def require_qualified(db: Session, exam: ExamSession, examiner: Account) -> None:
+def require_qualified(
+    db: Session, exam: ExamSession, examiner: Account, *, group_id: int | None = None
+) -> None:
     """StateError naming the groups whose qualification set the examiner must pass before
     live work, when that is why they have no open group (a claim's refusal, not its hot
-    path)."""
-    waiting = db.scalars(
+    path); of group ``group_id`` only, when they chose that group to mark (another group's
+    set is not why that one gives them nothing)."""
+    query = (
         select(MarkingGroup.name)
         .join(Assignment, Assignment.group_id == MarkingGroup.id)
         .where(
@@ -464,7 +467,10 @@ def require_qualified(db: Session, exam: ExamSession, examiner: Account) -> None
             MarkingGroup.approved_at.is_not(None),
         )
         .order_by(MarkingGroup.id)
-    ).all()
+    )
+    if group_id is not None:
+        query = query.where(MarkingGroup.id == group_id)
+    waiting = db.scalars(query).all()
     if waiting:
         raise StateError.coded(
             "qualification_required",

@@ -187,7 +187,8 @@ def claim(
         if not rooms:
             from marking.quality.qualification import require_qualified
 
-            require_qualified(db, exam, examiner)  # raises when a qualification set waits
+            # Raises when a qualification set waits: of the chosen group, when they chose one.
+            require_qualified(db, exam, examiner, group_id=only)
             raise MarkingError(
                 f"{examiner.username} has no open marking group in session {exam.code} "
                 "(not assigned, suspended, or the scheme is not approved yet)"

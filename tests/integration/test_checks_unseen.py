@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from marking.errors import StateError
+from marking.errors import MarkingError, StateError
 from marking.quality import qualification
 from marking.queue.claims import claim
 from marking.queue.leases import DEFAULT_LEASE
@@ -107,3 +107,20 @@ def test_recusal_leaving_too_few_items_refuses_the_attempt_and_tells_the_lead(
     assert refused.value.code == "qualification_set_short"
     assert qualification.short_for(db, short) == 1  # the lead's page asks for items
     assert len(qualification.start_qualification(db, exam, account(db, "e2"), group=short)) == 3
+
+
+# --- a chosen group -----------------------------------------------------------------------------
+
+
+def test_a_claim_for_a_chosen_group_refuses_for_that_groups_reason(
+    db: Session, tmp_path: Path
+) -> None:
+    exam, _withheld = _qualifying(db, tmp_path, "CU-6", 3)  # prac: not assigned, not approved
+    e2 = account(db, "e2")
+    with pytest.raises(StateError, match="资格测试") as waits:
+        claim(db, exam, e2, size=5, group="short")
+    assert waits.value.params == {"groups": group(exam, "short").name}
+    # Asking for prac: short's set is not why prac gives nothing; not told to take it.
+    with pytest.raises(MarkingError, match="no open marking group") as refused:
+        claim(db, exam, e2, size=5, group="prac")
+    assert refused.value.code != "qualification_required"
