@@ -102,6 +102,11 @@ TEXT: dict[str, object] = {
         "Your claim on this response expired at %(time)s UTC and it went back to the queue; "
         "your mark was not recorded. Claim a new batch to go on."
     ),
+    # The hold limit (marking/queue/claims.py): groups by name, each with its limit.
+    "hold_limit": _l(
+        "You already hold as many responses as one examiner may in %(groups)s; mark or hand "
+        "back the ones you hold, then claim again."
+    ),
     "qualification_set_incomplete": _l(
         "Group %(group)s needs a qualification set of %(size)s responses with definitive "
         "marks before its scheme is approved; it has %(have)s."

@@ -193,12 +193,23 @@ def claim(
                 f"{examiner.username} has no open marking group in session {exam.code} "
                 "(not assigned, suspended, or the scheme is not approved yet)"
             )
-        if full := [f"{r.key} ({r.max_held})" for r in rooms if r.room <= 0]:
-            raise HoldLimit(
-                f"you already hold as many responses as one examiner may in group(s) "
-                f"{', '.join(full)}; mark or hand back the ones you hold, then claim again"
-            )
+        if full := {r.group_id: r.max_held for r in rooms if r.room <= 0}:
+            raise _hold_limit(db, full)
     return masked(exam, items)
+
+
+def _hold_limit(db: Session, full: dict[int, int]) -> HoldLimit:
+    """The refusal of a claim that found the examiner at the hold limit in the groups of
+    ``full`` (group id → limit): coded, so a screen words it in the reader's language, and
+    naming the groups as the examiner knows them (their names, not the keys)."""
+    found = db.execute(select(MarkingGroup.id, MarkingGroup.name).where(MarkingGroup.id.in_(full)))
+    names = {group_id: name for group_id, name in found}
+    return HoldLimit.coded(
+        "hold_limit",
+        "you already hold as many responses as one examiner may in %(groups)s; mark or hand "
+        "back the ones you hold, then claim again",
+        groups="、".join(f"{names[g]} ({limit})" for g, limit in sorted(full.items())),
+    )
 
 
 #: What examiners and the lead see instead of a script's code while an appeal revision is
