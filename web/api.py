@@ -280,7 +280,8 @@ def examiner_claim(code: str) -> Response:
 @require(Role.EXAMINER)
 def examiner_held(code: str) -> Response:
     exam, account = session_as_examiner(code)
-    return jsonify(actions.held(get_db(), exam, account))
+    group = request.args.get("group") or None  # the group chosen to mark, or all of theirs
+    return jsonify(actions.held(get_db(), exam, account, group=group))
 
 
 @bp.post("/sessions/<code>/responses/<handle>/mark")

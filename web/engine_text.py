@@ -102,6 +102,11 @@ TEXT: dict[str, object] = {
         "Your claim on this response expired at %(time)s UTC and it went back to the queue; "
         "your mark was not recorded. Claim a new batch to go on."
     ),
+    # The hold limit (marking/queue/claims.py): groups by name, each with its limit.
+    "hold_limit": _l(
+        "You already hold as many responses as one examiner may in %(groups)s; mark or hand "
+        "back the ones you hold, then claim again."
+    ),
     "qualification_set_incomplete": _l(
         "Group %(group)s needs a qualification set of %(size)s responses with definitive "
         "marks before its scheme is approved; it has %(have)s."
@@ -112,6 +117,10 @@ TEXT: dict[str, object] = {
     "qualification_suspended": _l("You are suspended in group %(group)s."),
     "qualification_done": _l("You are qualified in group %(group)s already."),
     "qualification_no_review": _l("The definitive marks are shown after a failed attempt only."),
+    "qualification_set_short": _l(
+        "The qualification set of group %(group)s has too few responses you may mark; the "
+        "lead examiner's page asks for more: try again once they are added."
+    ),
     "qualification_required": _l(
         "Take the qualification set (资格测试) of %(groups)s before live marking there."
     ),

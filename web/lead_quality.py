@@ -180,6 +180,7 @@ def _builder(code: str, group: str, refused: dict[str, Any] | None = None) -> st
         group=mgroup,
         items=items.items(db, exam, group=mgroup),
         fresh_retry=qualification.fresh_retry(db, mgroup),
+        short_for=qualification.short_for(db, mgroup),
         sample=sample,
         complete=complete,
         draw=random.SystemRandom().randrange(10**9),

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from marking.audit import ledger
 from marking.errors import MarkingError, NotFound, StateError
+from marking.intake.recusal import excluded_clause
 from marking.quality.checks import held_checks, shown
 from marking.queue.claims import Claimed, masked
 from marking.store.models import (
@@ -278,12 +279,33 @@ def start_qualification(
     return masked(exam, [shown(db, m) for m in made])
 
 
+def usable_items(db: Session, examiner_id: int, group: MarkingGroup) -> list[CheckItem]:
+    """The group's set in force less the items on scripts the examiner is excluded from
+    (recusal, R10, holds for a qualification set as for live work), in the lead's order."""
+    excluded = set(
+        db.scalars(
+            select(Response.id)
+            .join(CheckItem, CheckItem.response_id == Response.id)
+            .where(
+                CheckItem.group_id == group.id,
+                excluded_clause(examiner_id, Response.script_id),
+            )
+        )
+    )
+    return [i for i in active_items(db, group) if i.response_id not in excluded]
+
+
 def draw(db: Session, examiner: Account, group: MarkingGroup) -> list[CheckItem]:
     """The items of the examiner's next attempt: ``qualification_size`` of the set in force,
-    in the lead's order, those whose definitive marks they were shown (a failed attempt's)
-    last. A retry on items already reviewed would test memory, not the standard: while the
-    lead keeps more items than one attempt takes, a retry draws ones not seen; with fewer,
-    it repeats some, and the lead's page asks for more items (``fresh_retry``)."""
+    in the lead's order, never one of a script they are excluded from, those whose definitive
+    marks they were shown (a failed attempt's) last. A retry on items already reviewed would
+    test memory, not the standard: while the lead keeps more items than one attempt takes, a
+    retry draws ones not seen; with fewer, it repeats some, and the lead's page asks for more
+    items (``fresh_retry``).
+
+    Raises StateError when the items the examiner may mark are fewer than an attempt takes
+    (recusal left too few): an attempt is never short, and the lead's page asks for more
+    items (``short_for``)."""
     seen = set(
         db.scalars(
             select(CheckMark.item_id).where(
@@ -294,9 +316,34 @@ def draw(db: Session, examiner: Account, group: MarkingGroup) -> list[CheckItem]
             )
         )
     )
-    pool = active_items(db, group)
+    pool = usable_items(db, examiner.id, group)
+    size = group.qualification_size or 0
+    if len(pool) < size:
+        raise StateError.coded(
+            "qualification_set_short",
+            "the qualification set of group %(group)s has too few responses you may mark; "
+            "the lead examiner's page asks for more: try again once they are added",
+            group=group.name,
+        )
     ordered = [i for i in pool if i.id not in seen] + [i for i in pool if i.id in seen]
-    return ordered[: group.qualification_size]
+    return ordered[:size]
+
+
+def short_for(db: Session, group: MarkingGroup) -> int:
+    """How many examiners of the group, still to qualify, cannot be given a whole attempt
+    because they are excluded from scripts of the set (the lead's page asks for more items;
+    it names no one, as recusal names no one)."""
+    size = group.qualification_size
+    if size is None:
+        return 0
+    waiting = db.scalars(
+        select(Assignment.examiner_id).where(
+            Assignment.group_id == group.id,
+            Assignment.qualified_at.is_(None),
+            Assignment.suspended_at.is_(None),
+        )
+    ).all()
+    return sum(1 for e in waiting if len(usable_items(db, e, group)) < size)
 
 
 def fresh_retry(db: Session, group: MarkingGroup) -> bool:
@@ -401,11 +448,14 @@ def review(
     ]
 
 
-def require_qualified(db: Session, exam: ExamSession, examiner: Account) -> None:
+def require_qualified(
+    db: Session, exam: ExamSession, examiner: Account, *, group_id: int | None = None
+) -> None:
     """StateError naming the groups whose qualification set the examiner must pass before
     live work, when that is why they have no open group (a claim's refusal, not its hot
-    path)."""
-    waiting = db.scalars(
+    path); of group ``group_id`` only, when they chose that group to mark (another group's
+    set is not why that one gives them nothing)."""
+    query = (
         select(MarkingGroup.name)
         .join(Assignment, Assignment.group_id == MarkingGroup.id)
         .where(
@@ -417,7 +467,10 @@ def require_qualified(db: Session, exam: ExamSession, examiner: Account) -> None
             MarkingGroup.approved_at.is_not(None),
         )
         .order_by(MarkingGroup.id)
-    ).all()
+    )
+    if group_id is not None:
+        query = query.where(MarkingGroup.id == group_id)
+    waiting = db.scalars(query).all()
     if waiting:
         raise StateError.coded(
             "qualification_required",

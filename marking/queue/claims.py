@@ -69,11 +69,13 @@ class Checked:
 
 
 def _expire(db: Session, exam: ExamSession, now: dt.datetime) -> int:
-    """Expired leases and checks back (a claim that came up short); how many leases."""
+    """Expired leases and checks back (a claim that came up short); how many of both. A
+    check counts under the hold limit as a live response does, so the room its expiry frees
+    must be refilled in the same claim as a lease's: else the batch after an expired check
+    comes up one short (or is refused with HoldLimit), which tells the examiner it was one."""
     from marking.quality.checks import expire_checks
 
-    expire_checks(db, exam, now=now)
-    return expire_leases(db, exam, now=now)
+    return expire_checks(db, exam, now=now) + expire_leases(db, exam, now=now)
 
 
 def _note_checked(checked: dict[str, Checked], row: Any, *, plain: bool) -> None:
@@ -185,17 +187,29 @@ def claim(
         if not rooms:
             from marking.quality.qualification import require_qualified
 
-            require_qualified(db, exam, examiner)  # raises when a qualification set waits
+            # Raises when a qualification set waits: of the chosen group, when they chose one.
+            require_qualified(db, exam, examiner, group_id=only)
             raise MarkingError(
                 f"{examiner.username} has no open marking group in session {exam.code} "
                 "(not assigned, suspended, or the scheme is not approved yet)"
             )
-        if full := [f"{r.key} ({r.max_held})" for r in rooms if r.room <= 0]:
-            raise HoldLimit(
-                f"you already hold as many responses as one examiner may in group(s) "
-                f"{', '.join(full)}; mark or hand back the ones you hold, then claim again"
-            )
+        if full := {r.group_id: r.max_held for r in rooms if r.room <= 0}:
+            raise _hold_limit(db, full)
     return masked(exam, items)
+
+
+def _hold_limit(db: Session, full: dict[int, int]) -> HoldLimit:
+    """The refusal of a claim that found the examiner at the hold limit in the groups of
+    ``full`` (group id → limit): coded, so a screen words it in the reader's language, and
+    naming the groups as the examiner knows them (their names, not the keys)."""
+    found = db.execute(select(MarkingGroup.id, MarkingGroup.name).where(MarkingGroup.id.in_(full)))
+    names = {group_id: name for group_id, name in found}
+    return HoldLimit.coded(
+        "hold_limit",
+        "you already hold as many responses as one examiner may in %(groups)s; mark or hand "
+        "back the ones you hold, then claim again",
+        groups="、".join(f"{names[g]} ({limit})" for g, limit in sorted(full.items())),
+    )
 
 
 #: What examiners and the lead see instead of a script's code while an appeal revision is

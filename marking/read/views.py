@@ -183,11 +183,17 @@ def _stood_in(db: Session, exam: ExamSession, account: Account) -> dict[int, int
 
 
 def held_by(
-    db: Session, exam: ExamSession, account: Account, *, now: dt.datetime | None = None
+    db: Session,
+    exam: ExamSession,
+    account: Account,
+    *,
+    group_id: int | None = None,
+    now: dt.datetime | None = None,
 ) -> list[Claimed]:
-    """The responses the examiner holds right now in this session (a reloaded page resumes)."""
+    """The responses the examiner holds right now in this session, or in group ``group_id``
+    of it (a reloaded page resumes)."""
     now = now or utcnow()
-    rows = db.execute(
+    query = (
         select(Lease.response_id, Lease.expires_at)
         .join(Response, Response.id == Lease.response_id)
         .join(Script, Script.id == Response.script_id)
@@ -197,7 +203,10 @@ def held_by(
             Lease.state == LeaseState.HELD,
             Lease.expires_at > now,
         )
-    ).all()
+    )
+    if group_id is not None:
+        query = query.where(Response.group_id == group_id)
+    rows = db.execute(query).all()
     if not rows:
         return []
     expires = min(e for _r, e in rows)

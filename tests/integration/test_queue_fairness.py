@@ -33,8 +33,9 @@ def test_one_examiner_cannot_take_a_whole_session_by_claiming_again_and_again(
     taken = []
     for _ in range(4):
         taken += claim(db, exam, e1, size=10)
-    with pytest.raises(HoldLimit, match=r"short \(20\), prac \(20\); mark or hand back"):
+    with pytest.raises(HoldLimit, match=r"简答题 \(20\)、实操题 \(20\); mark or hand back") as full:
         claim(db, exam, e1, size=10)
+    assert full.value.code == "hold_limit"  # worded in the reader's language on a screen
 
     assert [sum(1 for i in taken if i.group == g) for g in ("short", "prac")] == [20, 20]
     held = db.scalars(

@@ -290,5 +290,24 @@ def test_an_examiner_holds_at_most_a_groups_limit_over_http(world: World) -> Non
     assert [sum(1 for i in first if i["group"] == g) for g in ("short", "prac")] == [20, 20]
     again = e1.post(f"{API}/HOLD-1/claim", json={"size": 100})
     assert again.status_code == 409 and again.json["error"] == "hold_limit"
-    assert "mark or hand back" in again.json["detail"]
+    # In the examiner's language, the groups by the names they know, not by key.
+    detail = again.json["detail"]
+    assert "简答题 (20)、实操题 (20)" in detail and "请先评完或退回" in detail
+    assert "short" not in detail and "hold" not in detail
     assert len(e1.get(f"{API}/HOLD-1/held").json) == 40
+
+
+def test_the_one_group_marking_page_resumes_only_that_groups_work(world: World) -> None:
+    world.session("HELD-G", n=6)
+    e1 = world.client("e1")
+    taken = e1.post(f"{API}/HELD-G/claim", json={"size": 3, "group": "prac"})
+    assert taken.status_code == 200 and {i["group"] for i in taken.json} == {"prac"}
+    page = e1.get("/examiner/sessions/HELD-G/mark?group=short").get_data(as_text=True)
+    assert "您现在只评 简答题" in page
+    found = re.search(r'data-held-url="([^"]+)"', page)
+    assert found is not None
+    # The page says "marking only 简答题": it resumes none of the 实操题 held.
+    assert e1.get(found.group(1).replace("&amp;", "&")).json == []
+    assert len(e1.get(f"{API}/HELD-G/held?group=prac").json) == 3
+    assert len(e1.get(f"{API}/HELD-G/held").json) == 3  # all groups' page: all of it
+    assert e1.get(f"{API}/HELD-G/held?group=nope").status_code == 404

@@ -21,6 +21,7 @@ from marking.store.models import (
     AlarmKind,
     CheckAlarm,
     CheckItem,
+    Exclusion,
     Response,
     ResponseState,
     Script,
@@ -401,3 +402,25 @@ def test_after_marking_the_pages_are_a_record_without_forms(world: World) -> Non
         assert "场次 LQ-13 已核定" in shown and "本页现仅作记录" in shown, path
         for action in ("/suspend", "/qualify", "/items", "/close", "/retire"):
             assert action not in shown, (path, action)
+
+
+def test_the_lead_is_asked_for_items_when_recusal_leaves_a_set_short(world: World) -> None:
+    qualifying(world, "LQ-REC", n=3, size=1)
+    lead = world.client("lead")
+    (pick, *_rest) = sampled(page(lead, "/lead/sessions/LQ-REC/quality/groups/short"))
+    done = lead.post(
+        "/lead/sessions/LQ-REC/quality/groups/short/items",
+        data={"response": pick, "purpose": "qualification", "value": "3"},
+    )
+    assert done.status_code == 302
+    assert 'id="set-short"' not in page(lead, "/lead/sessions/LQ-REC/quality/groups/short")
+    with world.tx() as db:
+        exam = get_session(db, "LQ-REC")
+        response = db.get(Response, handles.response_id(exam, pick))
+        e1 = db.scalar(select(Account).where(Account.username == "e1"))
+        assert response is not None and e1 is not None
+        db.add(Exclusion(script_id=response.script_id, examiner_id=e1.id))
+    builder = page(lead, "/lead/sessions/LQ-REC/quality/groups/short")
+    # One examiner cannot be given a whole attempt; who it is stays unsaid (recusal is blind).
+    assert 'id="set-short"' in builder and "有 1 名" in builder and "须回避" in builder
+    assert "考评员e1" not in builder.split('id="set-short"')[1].split("</p>")[0]

@@ -33,10 +33,17 @@ def _in_handle_order(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(items, key=lambda item: str(item["response"]))
 
 
-def held(db: Session, exam: ExamSession, account: Account) -> list[dict[str, Any]]:
+def held(
+    db: Session, exam: ExamSession, account: Account, *, group: str | None = None
+) -> list[dict[str, Any]]:
     """What the examiner holds, live responses and the seeds and 回评 of their batches alike,
-    in handle order as the claim gave them."""
-    items = [*views.held_by(db, exam, account), *checks.held_checks(db, exam, account)]
+    in handle order as the claim gave them; of group ``group`` only when they chose to mark
+    that one (its page resumes no other group's work)."""
+    only = None if group is None else _group(exam, group).id
+    items = [
+        *views.held_by(db, exam, account, group_id=only),
+        *checks.held_checks(db, exam, account, group_id=only),
+    ]
     return _in_handle_order([addressed(exam, c) for c in items])
 
 
