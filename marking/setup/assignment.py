@@ -400,7 +400,7 @@ def withdraw_scheme_approval(
             group=group.name,
             count=count,
         )
-    handed = release_held(db, group_id=group.id)
+    handed = sum(release_held(db, group_ids=[group.id]))
     group.approved_at = None
     group.approved_by = None
     db.flush()
