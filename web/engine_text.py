@@ -218,6 +218,10 @@ TEXT: dict[str, object] = {
     "withdraw_no_batch": _l("Session %(session)s has no batch %(batch)s."),
     "withdraw_again": _l("Batch %(batch)s was already withdrawn."),
     "withdraw_no_reason": _l("Give the reason for the withdrawal."),
+    "scheme_withdrawal_reason": _l("Give the reason for withdrawing the approval, for the record."),
+    "scheme_withdrawal_reason_long": _l(
+        "The reason has %(length)s characters; at most %(max)s: shorten it."
+    ),
     # notices for chosen candidates (marking/jobs/notices.py)
     "notices_none_chosen": _l("Choose at least one candidate: type exam numbers or tick rows."),
     "notices_unknown": _l(

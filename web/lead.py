@@ -22,6 +22,8 @@ from web.security import Forbidden, me, require
 
 bp = Blueprint("lead", __name__, url_prefix="/lead")
 LEADS = (Role.LEAD, Role.EXAMINER)
+# Refusals of a scheme withdrawal's reason: shown beside the reason field.
+REASON_REFUSALS = ("scheme_withdrawal_reason", "scheme_withdrawal_reason_long")
 
 
 @bp.get("/")
@@ -102,7 +104,8 @@ def withdraw(code: str, group: str) -> Response | tuple[str, int]:
             )
         withdraw_approval(get_db(), exam, account, group, form.get("reason", ""))
     except MarkingError as exc:
-        return _session_page(code, refusal(exc, form="withdraw", group=group)), 422
+        field = "reason" if exc.code in REASON_REFUSALS else None
+        return _session_page(code, refusal(exc, form="withdraw", group=group, field=field)), 422
     flash(
         _(
             "Approval of the scheme of group %(g)s withdrawn: the group is closed for marking.",

@@ -15,6 +15,7 @@ from marking import jobs
 from marking.errors import InputError, InputErrors, MarkingError, NotFound
 from marking.paper.printing import MAX_COUNT
 from marking.publication.records_check import PublicationRefusals
+from marking.quality import suspension
 from marking.read import views
 from marking.store.models import Account, Role
 from web import actions, duty_text, engine_text, scan_text
@@ -60,6 +61,7 @@ def _session_page(code: str, refused: dict[str, Any] | None = None) -> str:
             publication=actions.publication(db, exam),
         ),
         short_groups={g["key"] for g in workflow.short_groups(progress)},
+        stranded=suspension.short_groups(db, exam),
         members=workflow.group_members(db, exam),
         examiners=actions.examiners(db),
         custodians=actions.custodian_list(db, exam),

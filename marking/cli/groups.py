@@ -94,7 +94,9 @@ def scheme_approve(ctx: Context, code: str, group_key: str, by: str) -> None:
 @click.option("--session", "code", required=True, help="Session code.")
 @click.option("--group", "group_key", required=True, help="Marking group key.")
 @click.option("--by", required=True, help="The session's lead examiner.")
-@click.option("--reason", default="", help="Why (recorded in the ledger).")
+@click.option(
+    "--reason", required=True, help="Why (recorded in the ledger; at most 500 characters)."
+)
 @pass_ctx
 @handle_errors
 def scheme_withdraw(ctx: Context, code: str, group_key: str, by: str, reason: str) -> None:

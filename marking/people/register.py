@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 
 from marking.errors import MarkingError, NotFound, StateError
 from marking.people.accounts import get_account, record
-from marking.quality.holdings import release_holdings, wait_for_claims
+from marking.quality.holdings import wait_for_claims
+from marking.queue.handback import release_held
 from marking.store.models import (
     Account,
     Assignment,
@@ -470,7 +471,7 @@ def _hold_assignments(db: Session, examiner: Examiner, *, active: bool) -> None:
                 )
             )
         )
-        release_holdings(db, examiner_id=examiner.account_id, group_ids=groups)
+        release_held(db, examiner_id=examiner.account_id, group_ids=groups, qualification=True)
 
 
 def misconduct_record(db: Session, examiner: Examiner) -> Sequence[Misconduct]:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from marking.audit import ledger
 from marking.errors import NotFound, StateError
 from marking.quality.common import assignment_of, need_text, require_lead, require_state
-from marking.quality.holdings import release_holdings
+from marking.queue.handback import release_held
 from marking.store.models import (
     Account,
     AlarmKind,
@@ -64,7 +64,9 @@ def override_qualification(
     assignment.qualified_at = now
     # Not qualified until now, they hold nothing live there: what goes back is the
     # qualification attempt they hold.
-    _leases, released = release_holdings(db, examiner_id=examiner.id, group_ids=[group.id])
+    _leases, released = release_held(
+        db, examiner_id=examiner.id, group_ids=[group.id], qualification=True
+    )
     row = QualificationOverride(
         session_id=exam.id,
         group_id=group.id,

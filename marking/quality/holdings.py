@@ -1,15 +1,12 @@
-"""What a suspended examiner holds goes back at once: their leases (the responses return
-to the queue for others) and their held checks (released, never submitted)."""
+"""The claim lock a hand-back waits on (``marking.queue.handback.release_held`` hands back
+what a suspended or deactivated examiner holds): a claim in flight finishes first."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from marking.queue.statements import CLAIM_LOCK_CLASS
-from marking.store.models import CheckMark, CheckState, Lease, LeaseState, Response
 
 
 def wait_for_claims(db: Session, *, examiner_id: int) -> None:
@@ -20,38 +17,3 @@ def wait_for_claims(db: Session, *, examiner_id: int) -> None:
     back. (SQLite has one writer at a time: nothing to wait for.)"""
     if db.get_bind().dialect.name == "postgresql":
         db.execute(select(func.pg_advisory_xact_lock(literal(CLAIM_LOCK_CLASS), examiner_id)))
-
-
-def release_holdings(db: Session, *, examiner_id: int, group_ids: Sequence[int]) -> tuple[int, int]:
-    """Release the examiner's held leases on responses of these groups and their held
-    checks there; returns (leases, checks). Rows locked in response order, as a claim
-    locks them, so a concurrent claim or mark waits instead of deadlocking."""
-    if not group_ids:
-        return 0, 0
-    held = db.execute(
-        select(Lease.id, Lease.response_id)
-        .join(Response, Response.id == Lease.response_id)
-        .where(
-            Lease.examiner_id == examiner_id,
-            Lease.state == LeaseState.HELD,
-            Response.group_id.in_(list(group_ids)),
-        )
-        .order_by(Lease.response_id)
-        .with_for_update(of=Lease)
-    ).all()
-    for lease_id, response_id in held:
-        db.execute(update(Lease).where(Lease.id == lease_id).values(state=LeaseState.RELEASED))
-        db.execute(
-            update(Response).where(Response.id == response_id).values(held=Response.held - 1)
-        )
-    checks = db.execute(
-        update(CheckMark)
-        .where(
-            CheckMark.examiner_id == examiner_id,
-            CheckMark.state == CheckState.HELD,
-            CheckMark.group_id.in_(list(group_ids)),
-        )
-        .values(state=CheckState.RELEASED)
-    )
-    db.flush()
-    return len(held), int(checks.rowcount or 0)  # type: ignore[attr-defined]

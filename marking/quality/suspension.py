@@ -21,7 +21,8 @@ from marking.errors import StateError
 from marking.publication.late_conflicts import withdraw_marks
 from marking.publication.revisions import short_of_examiners
 from marking.quality.common import assignment_of, need_text, require_lead, require_state
-from marking.quality.holdings import release_holdings, wait_for_claims
+from marking.quality.holdings import wait_for_claims
+from marking.queue.handback import release_held
 from marking.store.models import (
     Account,
     Assignment,
@@ -192,7 +193,9 @@ def suspend(
         )
     now = now or utcnow()
     assignment.suspended_at = now
-    leases, checks = release_holdings(db, examiner_id=examiner.id, group_ids=[group.id])
+    leases, checks = release_held(
+        db, examiner_id=examiner.id, group_ids=[group.id], qualification=True
+    )
     closed = _close_alarms(db, lead, examiner=examiner, group=group, note=reason, now=now)
     withdrawn = 0
     hits = [] if keep_marks else _unfinal_marks(db, examiner, group)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -44,40 +45,56 @@ def release(
 
 def release_all(db: Session, examiner: Account) -> int:
     """Hand back everything the examiner holds, in every session (at logout: the work goes
-    to others at once instead of waiting for the leases to run out); how many."""
-    return release_held(db, examiner_id=examiner.id)
+    to others at once instead of waiting for the leases to run out); how many. An open
+    qualification attempt keeps its set."""
+    return sum(release_held(db, examiner_id=examiner.id))
 
 
 def release_held(
-    db: Session, *, examiner_id: int | None = None, group_id: int | None = None
-) -> int:
+    db: Session,
+    *,
+    examiner_id: int | None = None,
+    group_ids: Sequence[int] | None = None,
+    qualification: bool = False,
+) -> tuple[int, int]:
     """Hand back what is held, unmarked: one examiner's (``examiner_id``), or everyone's in
-    one marking group (``group_id``, when its scheme approval is withdrawn), or both.
+    these marking groups (``group_ids``), or both; returns (leases, checks) handed back.
 
-    Seeds and 回评 go back with live work, so handing back tells nothing apart; an open
-    qualification attempt keeps its set. Returns how many were handed back."""
-    leases = select(Lease).where(Lease.state == LeaseState.HELD).with_for_update()
+    Seeds and 回评 go back with live work, so handing back tells nothing apart. A held
+    qualification attempt keeps its set unless ``qualification`` (a suspension, an
+    override: the examiner will not finish it). Leases are locked in response order, as a
+    claim locks them, so a concurrent claim or mark waits instead of deadlocking."""
+    if group_ids is not None and not group_ids:
+        return 0, 0
+    leases = (
+        select(Lease.id, Lease.response_id)
+        .where(Lease.state == LeaseState.HELD)
+        .order_by(Lease.response_id)
+        .with_for_update(of=Lease)
+    )
+    purposes = [CheckPurpose.SEED, CheckPurpose.REMARK]
+    if qualification:
+        purposes.append(CheckPurpose.QUALIFICATION)
     checks = update(CheckMark).where(
-        CheckMark.state == CheckState.HELD,
-        CheckMark.purpose.in_((CheckPurpose.SEED, CheckPurpose.REMARK)),
+        CheckMark.state == CheckState.HELD, CheckMark.purpose.in_(purposes)
     )
     if examiner_id is not None:
         leases = leases.where(Lease.examiner_id == examiner_id)
         checks = checks.where(CheckMark.examiner_id == examiner_id)
-    if group_id is not None:
+    if group_ids is not None:
         leases = leases.join(Response, Response.id == Lease.response_id).where(
-            Response.group_id == group_id
+            Response.group_id.in_(list(group_ids))
         )
-        checks = checks.where(CheckMark.group_id == group_id)
-    held = db.scalars(leases).all()
-    for lease in held:
-        lease.state = LeaseState.RELEASED
+        checks = checks.where(CheckMark.group_id.in_(list(group_ids)))
+    held = db.execute(leases).all()
+    for lease_id, response_id in held:
+        db.execute(update(Lease).where(Lease.id == lease_id).values(state=LeaseState.RELEASED))
         db.execute(
-            update(Response).where(Response.id == lease.response_id).values(held=Response.held - 1)
+            update(Response).where(Response.id == response_id).values(held=Response.held - 1)
         )
     released = db.execute(checks.values(state=CheckState.RELEASED)).rowcount  # type: ignore[attr-defined]
     db.flush()
-    return len(held) + int(released)
+    return len(held), int(released or 0)
 
 
 def flag(

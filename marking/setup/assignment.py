@@ -36,6 +36,8 @@ from marking.store.models import (
 )
 
 WRITABLE = (SessionState.DRAFT, SessionState.INTAKE, SessionState.MARKING)
+# The longest reason a withdrawn scheme approval may give (the form's maxlength too).
+WITHDRAWAL_REASON_MAX = 500
 
 
 @dataclass
@@ -366,7 +368,7 @@ def approve_scheme(
 
 
 def withdraw_scheme_approval(
-    db: Session, exam: ExamSession, group: MarkingGroup, *, by: str, reason: str = ""
+    db: Session, exam: ExamSession, group: MarkingGroup, *, by: str, reason: str
 ) -> int:
     """The lead takes a group's scheme approval back while nothing of the group is marked
     (a mistake in the reference answer found in time): the group closes for marking, what
@@ -374,7 +376,9 @@ def withdraw_scheme_approval(
     no approved group goes back to intake, so its next approval checks the team again.
 
     Raises StateError outside draft/intake/marking or when the group is not approved,
-    MarkingError (code ``not_the_lead``) for anyone but the lead, and MarkingError (code
+    MarkingError (codes ``scheme_withdrawal_reason``, ``scheme_withdrawal_reason_long``)
+    without a reason or with one over WITHDRAWAL_REASON_MAX characters, MarkingError (code
+    ``not_the_lead``) for anyone but the lead, and MarkingError (code
     ``scheme_marked``) once anything of the group is marked: a change then is a
     correction, not a new scheme. Returns how many held items went back."""
     if exam.state not in WRITABLE:
@@ -392,6 +396,19 @@ def withdraw_scheme_approval(
             "the scheme of group %(group)s is not approved: there is nothing to withdraw",
             group=group.name,
         )
+    reason = reason.strip()
+    if not reason:
+        raise MarkingError.coded(
+            "scheme_withdrawal_reason", "a withdrawn scheme approval needs a reason, for the record"
+        )
+    if len(reason) > WITHDRAWAL_REASON_MAX:
+        # Refused rather than cut: the ledger keeps the reason as the lead gave it.
+        raise MarkingError.coded(
+            "scheme_withdrawal_reason_long",
+            "the reason has %(length)s characters; at most %(max)s",
+            length=len(reason),
+            max=WITHDRAWAL_REASON_MAX,
+        )
     if count := marked_in(db, group):
         raise MarkingError.coded(
             "scheme_marked",
@@ -400,22 +417,25 @@ def withdraw_scheme_approval(
             group=group.name,
             count=count,
         )
-    handed = release_held(db, group_id=group.id)
+    handed = sum(release_held(db, group_ids=[group.id]))
     group.approved_at = None
     group.approved_by = None
     db.flush()
-    if exam.state is SessionState.MARKING and not any(
-        g.approved_at is not None for g in exam.groups
-    ):
-        exam.state = SessionState.INTAKE
-        db.flush()
     ledger.append(
         db,
         exam,
         kind="scheme_withdrawn",
         actor=account.username,
-        payload={"group": group.key, "reason": reason.strip()[:500]},
+        payload={"group": group.key, "reason": reason},
     )
+    if exam.state is SessionState.MARKING and not any(
+        g.approved_at is not None for g in exam.groups
+    ):
+        exam.state = SessionState.INTAKE
+        db.flush()
+        # The state change is a record of its own (DESIGN §2), not left to be inferred.
+        moved = {"from": "marking", "to": "intake", "because": "scheme_withdrawn"}
+        ledger.append(db, exam, kind="session_state", actor=account.username, payload=moved)
     return handed
 
 

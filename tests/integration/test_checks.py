@@ -543,14 +543,14 @@ def test_a_check_takes_a_live_places_so_batch_and_holdings_keep_their_size(
     db.flush()
     with_checks = 0
     for _ in range(6):
-        batch = claim(db, exam, e3, size=4)
+        batch = claim(db, exam, e3, size=4, group="short")
         held_live = [i for i in batch if i.check_id is None]
         with_checks += len(batch) - len(held_live)
         assert len(batch) == 4  # as asked, and within the hold limit of 4
-        if all(i.group == "short" for i in batch):
-            # Holding 4 of "short", a check among them or not: nothing more of it now, as
-            # for a batch of live responses alone (the check counts under the limit).
-            assert not [i for i in claim(db, exam, e3, size=1) if i.group == "short"]
+        assert all(i.group == "short" for i in batch)
+        # Holding 4 of "short", a check among them or not: nothing more of it now, as for a
+        # batch of live responses alone (the check counts under the limit).
+        assert not [i for i in claim(db, exam, e3, size=1) if i.group == "short"]
         # What the queue counts as held is exactly the live responses in the batch.
         assert db.scalar(
             select(func.sum(Response.held)).where(Response.group_id == short.id)

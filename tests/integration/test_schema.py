@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from alembic import command
@@ -9,11 +10,16 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select
 
+from marking.quality.checks import submit_check
+from marking.quality.items import add_item
+from marking.quality.qualification import start_qualification
+from marking.setup.assignment import approve_scheme, assign
 from marking.store import schema
 from marking.store.db import Base, transaction
-from marking.store.models import ExamSession, MarkingGroup, Response
+from marking.store.models import Account, ExamSession, MarkingGroup, Response
+from marking.store.models.checks import CheckMark, CheckPurpose
 from tests.conftest import FreshDatabase
-from tests.integration.factory import new_session, tiny_session, tiny_toml
+from tests.integration.factory import ACTOR, new_session, tiny_session, tiny_toml
 
 
 def down_and_up_again(fresh_db: FreshDatabase, revision: str) -> None:
@@ -74,3 +80,57 @@ def test_upgrading_to_issued_sheets_gives_every_session_its_own_sheet_key(
     with fresh_db.engine.connect() as conn:
         keys = conn.scalars(select(ExamSession.sheet_key)).all()
     assert len(keys) == 2 and len(set(keys)) == 2 and all(len(k) == 32 for k in keys)
+
+
+def test_upgrading_to_held_out_checks_flags_every_failed_attempt_as_revealed(
+    fresh_db: FreshDatabase, tmp_path: Path
+) -> None:
+    """Revision 0022 on a database in use: an attempt whose definitive marks the examiner was
+    shown (every failed attempt, the latest one too) is held out of their live claims; a pass
+    or an attempt still open showed nothing."""
+    schema.upgrade(fresh_db.engine)
+    with transaction(fresh_db.engine) as db:
+        tiny = tiny_session(
+            db, tmp_path, "MIG-Q", n=6, examiners=("e1", "e2", "e3", "e4"), open_groups=False
+        )
+        exam = tiny.exam
+        short = next(g for g in exam.groups if g.key == "short")
+        assign(db, exam, short, ["e1", "e2", "e3", "e4"], actor=ACTOR, lead="lead")
+        short.qualification_size, short.qualification_within = 3, Decimal("0.6")
+        rids = db.scalars(
+            select(Response.id).where(Response.group_id == short.id).order_by(Response.id).limit(3)
+        ).all()
+        lead = db.scalars(select(Account).where(Account.username == "lead")).one()
+        for rid in rids:  # definitive mark 2, tolerance 1
+            add_item(db, exam, lead, response_id=rid, purpose=CheckPurpose.QUALIFICATION, value=2)
+        approve_scheme(db, exam, short, by="lead")
+
+        def attempt(username: str, values: tuple[str, ...]) -> None:
+            who = db.scalars(select(Account).where(Account.username == username)).one()
+            items = start_qualification(db, exam, who, group=short)
+            for item, value in zip(items, values, strict=False):
+                assert item.check_id is not None
+                submit_check(db, exam, who, check_id=item.check_id, value=value)
+
+        attempt("e1", ("2", "6", "0"))  # latest attempt complete and failed (1 of 3 within)
+        attempt("e2", ("2", "2.5", "0"))  # passed (2 of 3 within 0.6)
+        attempt("e3", ("6", "6", "6"))  # failed, then passed on the retry
+        attempt("e3", ("2", "2", "2"))
+        attempt("e4", ("6", "6"))  # still open: nothing shown yet
+    down_and_up_again(fresh_db, "0021")
+    with fresh_db.engine.connect() as conn:
+        rows = conn.execute(
+            select(Account.username, CheckMark.attempt, CheckMark.revealed).join(
+                Account, Account.id == CheckMark.examiner_id
+            )
+        ).all()
+    revealed: dict[tuple[str, int], set[bool]] = {}
+    for username, attempt_no, flag in rows:
+        revealed.setdefault((username, attempt_no), set()).add(bool(flag))
+    assert revealed == {
+        ("e1", 1): {True},
+        ("e2", 1): {False},
+        ("e3", 1): {True},
+        ("e3", 2): {False},
+        ("e4", 1): {False},
+    }

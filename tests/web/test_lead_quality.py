@@ -11,22 +11,25 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from marking.demo import synthetic
+from marking.people.accounts import get_account
+from marking.quality.items import add_item
 from marking.queue import handles
 from marking.queue.claims import claim
 from marking.queue.marks import submit_mark
-from marking.setup.assignment import name_deputy
+from marking.setup.assignment import assign, name_deputy
 from marking.setup.sessions import get_session
 from marking.store.models import (
     Account,
     AlarmKind,
     CheckAlarm,
     CheckItem,
+    CheckPurpose,
     Exclusion,
     Response,
     ResponseState,
     Script,
 )
-from tests.integration.factory import TINY_TOML, certify, response_of
+from tests.integration.factory import ACTOR, TINY_TOML, certify, response_of
 from tests.integration.test_blindness import find_leaks, needles
 from tests.integration.test_marking_corrections import mark_as
 from tests.web.conftest import World
@@ -424,3 +427,34 @@ def test_the_lead_is_asked_for_items_when_recusal_leaves_a_set_short(world: Worl
     # One examiner cannot be given a whole attempt; who it is stays unsaid (recusal is blind).
     assert 'id="set-short"' in builder and "有 1 名" in builder and "须回避" in builder
     assert "考评员e1" not in builder.split('id="set-short"')[1].split("</p>")[0]
+
+
+def test_approving_a_set_no_bigger_than_an_attempt_is_warned_against(world: World) -> None:
+    """Before the lead approves a group whose qualification set a retry would have to repeat,
+    the scheme page says what it costs (responses nobody is left to mark) and how many items
+    to add; a set twice an attempt's size needs no warning."""
+    world.session("LQ-SET", n=6, open_groups=False)
+    with world.tx() as db:
+        exam = get_session(db, "LQ-SET")
+        short = next(g for g in exam.groups if g.key == "short")
+        assign(db, exam, short, ["e1", "e2", "e3"], actor=ACTOR, lead="lead")
+        short.qualification_size = 2
+        rids = db.scalars(
+            select(Response.id).where(Response.group_id == short.id).order_by(Response.id).limit(4)
+        ).all()
+        lead = get_account(db, "lead")
+        for rid in rids[:2]:
+            add_item(db, exam, lead, response_id=rid, purpose=CheckPurpose.QUALIFICATION, value=2)
+    lead_client = world.client("lead")
+    card = page(lead_client, "/lead/sessions/LQ-SET").split('id="scheme-short"', 1)[1]
+    card = card.split("</section>", 1)[0]
+    assert "简答题的资格测试题集只有 2 道题，每次测试需 2 道" in card
+    assert "需要两个评分的答卷可能无人可评" in card and "补足到 4 道" in card
+    assert "/lead/sessions/LQ-SET/quality/groups/short" in card
+    with world.tx() as db:
+        exam = get_session(db, "LQ-SET")
+        lead = get_account(db, "lead")
+        for rid in rids[2:]:
+            add_item(db, exam, lead, response_id=rid, purpose=CheckPurpose.QUALIFICATION, value=2)
+    card = page(lead_client, "/lead/sessions/LQ-SET").split('id="scheme-short"', 1)[1]
+    assert "资格测试题集只有" not in card.split("</section>", 1)[0]

@@ -9,14 +9,20 @@ from __future__ import annotations
 import html
 import io
 import re
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
 from marking.audit.verify import verify
+from marking.people.accounts import get_account
+from marking.quality.checks import submit_check
+from marking.quality.items import add_item
+from marking.quality.qualification import start_qualification
+from marking.setup.assignment import approve_scheme, assign
 from marking.setup.sessions import get_session
-from marking.store.models import LedgerEntry
-from tests.integration.factory import PASSPHRASE, mark_all
+from marking.store.models import CheckPurpose, LedgerEntry, Response
+from tests.integration.factory import ACTOR, PASSPHRASE, mark_all
 from tests.web.conftest import CONFIRMED, World
 from web import office_results
 
@@ -178,3 +184,38 @@ def test_imported_examiners_without_a_password_are_pointed_to_their_invitation(
     row = re.search(r'<tr id="examiner-newcomer".*?</tr>', page, flags=re.S)
     assert row is not None and "尚未设置密码" in row.group(0)
     assert 'href="/office/examiners/newcomer/access">发送邀请或设置密码' in row.group(0)
+
+
+def test_the_office_sees_responses_no_examiner_on_the_group_can_finish(world: World) -> None:
+    """A qualification set of exactly its size: two examiners who failed once were shown its
+    responses and are held out of them, so each needs two marks and only one examiner is left
+    to give them. The examiner count alone (three for two marks) says nothing is wrong."""
+    world.session("WF-Q", open_groups=False)
+    with world.tx() as db:
+        exam = get_session(db, "WF-Q")
+        short, prac = (next(g for g in exam.groups if g.key == k) for k in ("short", "prac"))
+        for g in (short, prac):
+            assign(
+                db, exam, g, ["e1", "e2", "e3"], actor=ACTOR, lead="lead" if g is short else None
+            )
+        short.qualification_size, short.qualification_within = 2, Decimal(1)
+        rids = db.scalars(
+            select(Response.id).where(Response.group_id == short.id).order_by(Response.id).limit(2)
+        ).all()
+        lead = get_account(db, "lead")
+        for rid in rids:
+            add_item(db, exam, lead, response_id=rid, purpose=CheckPurpose.QUALIFICATION, value=2)
+        approve_scheme(db, exam, short, by="lead")
+        approve_scheme(db, exam, prac, by="lead")
+        for username in ("e1", "e2"):  # both fail: 6 is off the definitive 2 beyond tolerance
+            who = get_account(db, username)
+            for item in start_qualification(db, exam, who, group=short):
+                assert item.check_id is not None
+                submit_check(db, exam, who, check_id=item.check_id, value="6")
+    page = world.client("office").get("/office/sessions/WF-Q").get_data(as_text=True)
+    card = page.split('id="assign-short"', 1)[1].split("</section>", 1)[0]
+    assert "简答题有 2 份答卷无法由组内现有考评员评完" in card
+    assert "请为简答题增派考评员" in card
+    assert "但每份答卷需要" not in card  # three examiners for two marks: enough by count
+    prac_card = page.split('id="assign-prac"', 1)[1].split("</section>", 1)[0]
+    assert "无法由组内现有考评员评完" not in prac_card

@@ -203,6 +203,20 @@ def test_a_scheme_approval_is_withdrawn_while_nothing_is_marked_and_not_after(
     assert unticked.status_code == 422
     assert "请勾选确认" in text(unticked) and 'value="改细则"' in text(unticked)
 
+    # No reason, or one too long: refused, in Chinese, beside the reason field.
+    for reason, words in (
+        ("  ", "请填写撤回批准的原因"),
+        ("理" * 501, "原因共 501 个字符，最多 500 个"),
+    ):
+        refused = lead.post(
+            "/lead/sessions/RS-W/groups/short/withdraw", data={"reason": reason, **CONFIRMED}
+        )
+        assert refused.status_code == 422
+        card = text(refused).split('id="scheme-short"', 1)[1].split("</section>", 1)[0]
+        field = card.split('name="reason"', 1)[1]
+        assert words in field.split("</form>", 1)[0]
+        assert 'aria-describedby="withdraw-reason-short"' in field.split(">", 1)[0]
+
     done = lead.post(
         "/lead/sessions/RS-W/groups/short/withdraw", data={"reason": "改细则", **CONFIRMED}
     )

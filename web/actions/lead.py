@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from marking.errors import MarkingError
+from marking.quality.qualification import active_items, fresh_retry
 from marking.queue import handles, lead
 from marking.read import views
 from marking.setup.assignment import (
@@ -74,6 +75,11 @@ def scheme(db: Session, exam: ExamSession) -> list[dict[str, Any]]:
                 # Marks, checks and qualification sets begun: an approval stays once any exist.
                 "marked": marked_in(db, group) if group.approved_at is not None else 0,
                 "questions": questions,
+                # R5's set: fewer than twice an attempt's size strands responses (see
+                # qualification.fresh_retry), which the lead should fix before approving.
+                "qualification_size": group.qualification_size,
+                "qualification_items": len(active_items(db, group)),
+                "fresh_retry": fresh_retry(db, group),
             }
         )
     return out

@@ -26,5 +26,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("check_mark", schema=None) as batch_op:
-        batch_op.drop_column("reported")
+    # A plain DROP COLUMN (SQLite 3.35+): a batch copy would drop and rebuild the table,
+    # which SQLite refuses while other rows refer to it (foreign keys are on).
+    op.drop_column("check_mark", "reported")
