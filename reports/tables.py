@@ -111,7 +111,7 @@ def stats_tables(data: StatsInput, lang: str = "zh") -> list[Table]:
         tables.append(_pass_rate_table(t, s.components))
     steps = {(q.component, q.number): (q.max_milli, q.step_milli) for q in data.questions}
     names = {c.key: c.name for c in data.components}
-    tables.append(_question_table(t, s.questions, names, steps))
+    tables.append(_question_table(t, s.questions, names, dict(data.groups), steps))
     agreement_header = (t["pairs"], t["exact"], t["adjacent"], t["qwk"], t["mad"])
     tables.append(_group_table(t, s.groups, agreement_header))
     tables.append(_examiner_table(t, s.examiners, agreement_header))
@@ -163,10 +163,12 @@ def _question_table(
     t: Mapping[str, str],
     questions: Sequence[QuestionRow],
     names: Mapping[str, str],
+    group_names: Mapping[str, str],
     steps: Mapping[tuple[str, str], tuple[int, int]],
 ) -> Table:
     """Per question: facility, discrimination, and how often it needed a third or a ruling.
-    Its maximum is exact, shown to the question's step (a format per row)."""
+    Its maximum is exact, shown to the question's step (a format per row); its component
+    and group by name, as the PDF shows them."""
     scales = [steps.get((q.component, q.number), (round(q.max * 1000), 1000)) for q in questions]
     return Table(
         t["questions"],
@@ -186,7 +188,7 @@ def _question_table(
             (
                 names.get(q.component, q.component),
                 q.number,
-                q.group,
+                group_names.get(q.group, q.group),
                 Decimal(top) / 1000,
                 _f(q.mean),
                 _f(q.facility),

@@ -93,6 +93,16 @@ TEXT: dict[str, object] = {
         "%(occupation)s level %(level)s (R9, 第七条(一))."
     ),
     "examiner_suspended": _l("%(user)s: the examiner is suspended (第八条)."),
+    # Key custody (marking/setup/custody.py)
+    "custodians_too_few": _l(
+        "Tick at least two custodians, one account each; for one custodian make a key file instead."
+    ),
+    "custodian_twice": _l("Each custodian holds one share: %(users)s named twice."),
+    "share_none": _l("You hold no share of session %(session)s."),
+    "share_taken": _l(
+        "You downloaded your share of session %(session)s on %(time)s; the server keeps no "
+        "copy. If it is lost, tell the office."
+    ),
     # Lost leases (marking/queue/leases.py) and checks (DESIGN §13, marking/quality): a lost
     # check says what a lost live response says, so the examiner cannot tell them apart.
     "lease_none": _l("You have not claimed this response; claim a batch first."),

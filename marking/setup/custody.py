@@ -70,13 +70,18 @@ def hand_out_shares(
     """
     names = [c.strip() for c in custodians if c.strip()]
     if len(names) < 2:
-        raise MarkingError(
+        raise MarkingError.coded(
+            "custodians_too_few",
             "name at least two custodians, one account each; "
-            "for one custodian make a key file instead"
+            "for one custodian make a key file instead",
         )
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        raise MarkingError(f"each custodian holds one share: {', '.join(twice)} named twice")
+        raise MarkingError.coded(
+            "custodian_twice",
+            "each custodian holds one share: %(users)s named twice",
+            users=", ".join(twice),
+        )
     accounts = [
         require_role(db, name, *CUSTODIAN_ROLES, what="holding a key share") for name in names
     ]
@@ -146,7 +151,9 @@ def take_share(
         )
     )
     if holder is None:
-        raise NotFound(f"you hold no share of session {exam.code}")
+        raise NotFound.coded(
+            "share_none", "you hold no share of session %(session)s", session=exam.code
+        )
     wrapped = db.scalar(select(CustodyShare.wrapped).where(CustodyShare.custodian_id == holder.id))
     text = None
     if wrapped is not None:
@@ -159,9 +166,12 @@ def take_share(
         )
     if wrapped is None or text is None:
         taken = (holder.downloaded_at or utcnow()).astimezone(exam.zone)
-        raise StateError(
-            f"you downloaded your share of session {exam.code} on {taken:%Y-%m-%d %H:%M}; "
-            "the server keeps no copy. If it is lost, tell the office"
+        raise StateError.coded(
+            "share_taken",
+            "you downloaded your share of session %(session)s on %(time)s; "
+            "the server keeps no copy. If it is lost, tell the office",
+            session=exam.code,
+            time=f"{taken:%Y-%m-%d %H:%M}",
         )
     holder.downloaded_at = utcnow()
     db.flush()

@@ -45,6 +45,7 @@ from marking.people.accounts import add_user
 from marking.setup.sessions import get_session
 from marking.store.models import Mark, MarkCorrection, Role, SessionState
 from tests.browser.conftest import Person
+from tests.browser.steps import ok, submit
 from tests.integration.factory import (
     EXAMINER_EXTRA,
     EXAMINER_HEADER,
@@ -166,18 +167,6 @@ def files(folder: Path) -> dict[str, Path]:
 
 
 # --- small steps -----------------------------------------------------------------------------
-
-
-def submit(page: Page, form: str, button: str | None = None) -> None:
-    """Send the form (a CSS selector) by its submit button, waiting for the next page."""
-    found = page.locator(form)
-    target = found.get_by_role("button", name=button) if button else found.locator("[type=submit]")
-    with page.expect_navigation():
-        target.first.click()
-
-
-def ok(page: Page, text: str) -> None:
-    expect(page.locator(".flash.ok").first).to_contain_text(text)
 
 
 def create_and_key(office: Person, made: dict[str, Path], folder: Path) -> Path:

@@ -59,6 +59,7 @@ from marking.store.models import (
     Script,
 )
 from tests.browser.conftest import Person
+from tests.browser.steps import ok, submit
 from tests.integration.factory import (
     add_examiners,
     add_staff,
@@ -126,17 +127,6 @@ def day(world: World) -> None:
         short = next(g for g in exam.groups if g.key == "short")
         assign(db, exam, short, ["e1", "e2", "e3", "e4"], actor="office", lead="lead")
         world.passwords(db)
-
-
-def submit(page: Page, form: str, button: str | None = None) -> None:
-    found = page.locator(form)
-    target = found.get_by_role("button", name=button) if button else found.locator("[type=submit]")
-    with page.expect_navigation():
-        target.first.click()
-
-
-def ok(page: Page, text: str) -> None:
-    expect(page.locator(".flash.ok").first).to_contain_text(text)
 
 
 # --- the lead ---------------------------------------------------------------------------------

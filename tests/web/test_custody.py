@@ -79,7 +79,7 @@ def test_each_custodian_downloads_only_their_own_share_once(world: World) -> Non
         assert len(shares_of(text)) == 1 and "session: CUS-1" in text
         taken[name] = text
         again = client.post("/api/v1/shares/CUS-1")
-        assert again.status_code == 409 and "downloaded" in again.json["detail"]
+        assert again.status_code == 409 and "下载了场次" in again.json["detail"]
         assert "CUS-1" not in client.get("/account").get_data(as_text=True)
     assert taken["office"] != taken["director"]
 
@@ -147,9 +147,9 @@ def test_a_downloaded_share_leaves_no_copy_in_the_sqlite_files(world: World) -> 
 @pytest.mark.parametrize(
     ("code", "custodians", "status", "reason"),
     [
-        ("CUS-TWICE", ["director", "director", "lead"], 422, "named twice"),
+        ("CUS-TWICE", ["director", "director", "lead"], 422, "director 被重复指定"),
         ("CUS-EXAMINER", ["director", "e1"], 422, "examiner"),
-        ("CUS-ALONE", ["director"], 422, "at least two"),
+        ("CUS-ALONE", ["director"], 422, "至少勾选两名保管人"),
         ("CUS-UNKNOWN", ["director", "nobody"], 404, "nobody"),
     ],
 )

@@ -24,12 +24,14 @@
     }
     scrollers();
     window.addEventListener("resize", scrollers);
-    // The key file comes back as a download and the page stays: once the form is sent,
-    // its passphrases are cleared and the page says where the key went.
-    for (const form of document.querySelectorAll("form.key-file")) {
+    // The key file (and a custodian's share) comes back as a download and the page stays:
+    // once the form is sent, its passphrases are cleared, what offered the download once
+    // goes, and the page says where the key went.
+    for (const form of document.querySelectorAll("form.key-file, form.share-take")) {
       form.addEventListener("submit", function () {
         setTimeout(function () {
           for (const field of form.querySelectorAll("input[type=password]")) field.value = "";
+          for (const once of form.querySelectorAll(".until-download")) once.hidden = true;
           const made = form.querySelector(".key-made");
           if (made) made.hidden = false;
         }, 0);
