@@ -129,6 +129,12 @@ class CheckMark(Base):
     # stands in for the live response it displaced (``marking.read.views``), as a reported
     # live response stays on hold.
     reported: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # A seed or 回评 takes a live response's place in its batch (``marking.quality.handout``):
+    # that response, and whether the examiner's mark on it would have been the last it
+    # needed then. "Correct my last mark" answers for the check as it would have for that
+    # response (``marking.quality.corrections``). Written by the hand-out's statements.
+    displaced_id: Mapped[int | None] = mapped_column(ForeignKey("response.id"))
+    last_needed: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class CheckCorrection(Base):
