@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from marking.domain.rules import drift
 from marking.errors import MarkingError, NotFound
-from marking.quality import decisions, items, qualification, suspension
+from marking.quality import decisions, items, qualification, reports, suspension
 from marking.quality.common import BUILDING
 from marking.queue import handles
 from marking.setup.assignment import get_group
@@ -51,6 +51,11 @@ ALARMS = {
 PURPOSES = {
     CheckPurpose.QUALIFICATION.value: _l("Qualification"),
     CheckPurpose.SEED.value: _l("Seed"),
+}
+#: What a reported check was shown as (the examiner saw live work either way).
+REPORTED = {
+    CheckPurpose.SEED.value: _l("Seed"),
+    CheckPurpose.REMARK.value: _l("回评"),
 }
 #: The drift rule each alarm kind applies, in the reader's words (the evidence stores the
 #: rule's English text, for the ledger and the command line).
@@ -179,12 +184,14 @@ def _builder(code: str, group: str, refused: dict[str, Any] | None = None) -> st
         exam=exam,
         group=mgroup,
         items=items.items(db, exam, group=mgroup),
+        reports=reports.open_reports(db, exam, mgroup),
         fresh_retry=qualification.fresh_retry(db, mgroup),
         sample=sample,
         complete=complete,
         draw=random.SystemRandom().randrange(10**9),
         image_url=lambda c: _image_url(exam, c),
         purpose_names=PURPOSES,
+        reported_names=REPORTED,
         is_lead=_decides(exam, account),
         after_marking=exam.state not in BUILDING,
         refused=refused or {},

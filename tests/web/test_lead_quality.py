@@ -401,3 +401,36 @@ def test_after_marking_the_pages_are_a_record_without_forms(world: World) -> Non
         assert "场次 LQ-13 已核定" in shown and "本页现仅作记录" in shown, path
         for action in ("/suspend", "/qualify", "/items", "/close", "/retire"):
             assert action not in shown, (path, action)
+
+
+def test_a_report_on_a_seed_shows_on_the_item_in_the_lead_s_words(world: World) -> None:
+    from tests.integration.test_checks import finals_of, finish_some, make_seeds, rates
+    from tests.web.test_checks_web import is_check
+    from tests.web.test_examiner_and_lead import API
+    from tests.web.test_examiner_and_lead import claim as claim_over_http
+
+    world.session("LQ-R", n=20)
+    with world.tx() as db:
+        exam = get_session(db, "LQ-R")
+        rates(db, exam)
+        finish_some(db, exam, ("e1", "e2"), "short", 1)
+        source = finals_of(db, exam, "short")[0]
+        make_seeds(db, exam, "short", [source])
+        next(g for g in exam.groups if g.key == "short").seed_rate = Decimal(1)
+        seed = handles.response_handle(exam, source)
+    e3 = world.client("e3")
+    check = next(
+        i["response"]
+        for i in claim_over_http(e3, "LQ-R", size=3)
+        if is_check(world, "LQ-R", i["response"])
+    )
+    flagged = e3.post(
+        f"{API}/LQ-R/responses/{check}/flag", json={"kind": "illegible", "note": "图像看不清"}
+    )
+    assert flagged.status_code == 200
+
+    builder = page(world.client("lead"), "/lead/sessions/LQ-R/quality/groups/short")
+    assert "样卷与回评的异常报告" in builder
+    item = builder[builder.index(f'id="item-seed-{seed}"') :]
+    item = item[: item.index("</section>")]
+    assert "考评员e3 报告为“字迹无法辨认”：图像看不清" in item

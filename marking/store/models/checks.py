@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from marking.store.db import Base, Marks
 from marking.store.models.columns import UTCDateTime, stored_enum, utcnow
+from marking.store.models.marks import AnomalyKind
 
 
 class CheckPurpose(enum.StrEnum):
@@ -127,8 +128,12 @@ class CheckMark(Base):
     revealed: Mapped[bool] = mapped_column(Boolean, server_default=false())
     # A seed or 回评 the examiner reported as an anomaly: handed back (``RELEASED``), it still
     # stands in for the live response it displaced (``marking.read.views``), as a reported
-    # live response stays on hold.
+    # live response stays on hold. The report goes to the lead (R4) as a live one does: its
+    # kind and note, and when (``marking.quality.reports``).
     reported: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    report_kind: Mapped[AnomalyKind | None] = mapped_column(stored_enum(AnomalyKind, 24))
+    report_note: Mapped[str | None] = mapped_column(Text)
+    reported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # A seed or 回评 takes a live response's place in its batch (``marking.quality.handout``):
     # that response, and whether the examiner's mark on it would have been the last it
     # needed then. "Correct my last mark" answers for the check as it would have for that
