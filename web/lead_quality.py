@@ -258,6 +258,27 @@ def retire_item(code: str, group: str, handle: str, purpose: str) -> Response | 
     return redirect(url_for("lead_quality.group_items", code=code, group=group))
 
 
+@bp.post("/groups/<group>/reports/<handle>/<purpose>/close")
+@require(*LEADS)
+def close_reports(code: str, group: str, handle: str, purpose: str) -> Response:
+    """The lead keeps the seed (or the 回评's response) in use and closes the reports on it."""
+    exam, account = _only_lead(code)
+    mgroup = _group(exam, group)
+    if purpose not in REPORTED:
+        raise NotFound(_("There is no such kind of item."))
+    db = get_db()
+    try:
+        response_id = handles.response_id(exam, handle)
+    except NotFound:
+        raise NotFound(_("There is no such report.")) from None
+    shown = [r for r in reports.open_reports(db, exam, mgroup) if r.handle == handle]
+    if not shown:
+        raise NotFound(_("There is no such report."))
+    reports.close_reports(db, exam, account, response_id=response_id, purpose=CheckPurpose(purpose))
+    flash(_("Report closed: the item stays in use."), "ok")
+    return redirect(url_for("lead_quality.group_items", code=code, group=group))
+
+
 def _confirm_page(
     code: str, group: str, username: str, refused: dict[str, Any] | None = None
 ) -> str:

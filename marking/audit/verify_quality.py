@@ -40,6 +40,7 @@ class Decisions:
     overrides: dict[int, tuple[object, ...]] = field(default_factory=dict)
     alarms_closed: set[int] = field(default_factory=set)
     reported: set[int] = field(default_factory=set)  # seeds and 回评 reported as anomalies
+    reports_closed: set[int] = field(default_factory=set)
 
 
 def read(found: Decisions, e: LedgerEntry) -> bool:
@@ -60,6 +61,8 @@ def read(found: Decisions, e: LedgerEntry) -> bool:
         found.alarms_closed.add(p["alarm"])
     elif e.kind == "check_reported":
         found.reported.add(p["check"])
+    elif e.kind == "check_reports_closed":
+        found.reports_closed.update(p["checks"])
     else:
         return False
     return True
@@ -132,5 +135,6 @@ def check(db: Session, exam: ExamSession, recorded: Decisions, compare: Compare)
         ),
         ("closed alarm", recorded.alarms_closed, CheckAlarm, CheckAlarm.closed_at),
         ("reported check", recorded.reported, CheckMark, CheckMark.reported_at),
+        ("closed check report", recorded.reports_closed, CheckMark, CheckMark.report_closed_at),
     ):
         compare(what, dict.fromkeys(ids, True), _stamped(db, exam, model, stamp))

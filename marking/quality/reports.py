@@ -5,6 +5,11 @@ them apart, and answers alike): the check is handed back and the report, its kin
 goes to the lead as a live one does, recorded in the ledger. The check's source response is
 not touched (it is final, or the examiner's own already): the lead reads the report beside
 the item on the quality pages and decides, e.g. retires a seed whose image is unreadable.
+
+Until the lead deals with a report (retires the seed, or closes the report and keeps it),
+the check stands in for the live response it displaced in the examiner's "available" count,
+as a reported live response is held out of the queue until the lead resolves it; then the
+count comes back, as after a live report sent back to the queue (``marking.read.views``).
 """
 
 from __future__ import annotations
@@ -12,12 +17,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
 from marking.quality.checks import held_check
-from marking.quality.common import require_group
+from marking.quality.common import require_group, require_lead, require_state
 from marking.queue import handles
 from marking.store.models import (
     Account,
@@ -95,6 +100,7 @@ def open_reports(db: Session, exam: ExamSession, group: MarkingGroup) -> list[Ch
             CheckMark.group_id == group.id,
             CheckMark.purpose.in_([CheckPurpose.SEED, CheckPurpose.REMARK]),
             CheckMark.reported_at.is_not(None),
+            CheckMark.report_closed_at.is_(None),
         )
         .order_by(CheckMark.reported_at, CheckMark.id)
     ).all()
@@ -113,3 +119,44 @@ def open_reports(db: Session, exam: ExamSession, group: MarkingGroup) -> list[Ch
             )
         )
     return out
+
+
+def close_reports(
+    db: Session,
+    exam: ExamSession,
+    lead: Account,
+    *,
+    response_id: int,
+    purpose: CheckPurpose,
+    now: dt.datetime | None = None,
+) -> list[int]:
+    """The lead deals with the open reports on the seeds or 回评 (``purpose``) of a response
+    (retiring the seed does too): each check stops standing in for the live response it
+    displaced. The checks closed (none when there was nothing open: nothing recorded)."""
+    require_lead(exam, lead)
+    require_state(exam)
+    now = now or utcnow()
+    closed = list(
+        db.scalars(
+            update(CheckMark)
+            .where(
+                CheckMark.session_id == exam.id,
+                CheckMark.response_id == response_id,
+                CheckMark.purpose == purpose,
+                CheckMark.reported_at.is_not(None),
+                CheckMark.report_closed_at.is_(None),
+            )
+            .values(report_closed_at=now, report_closed_by=lead.id)
+            .returning(CheckMark.id)
+        )
+    )
+    if closed:
+        ledger.append(
+            db,
+            exam,
+            kind="check_reports_closed",
+            actor=lead.username,
+            payload={"checks": sorted(closed), "response": response_id, "purpose": purpose.value},
+            now=now,
+        )
+    return closed

@@ -429,8 +429,16 @@ def test_a_report_on_a_seed_shows_on_the_item_in_the_lead_s_words(world: World) 
     )
     assert flagged.status_code == 200
 
-    builder = page(world.client("lead"), "/lead/sessions/LQ-R/quality/groups/short")
+    lead = world.client("lead")
+    builder = page(lead, "/lead/sessions/LQ-R/quality/groups/short")
     assert "样卷与回评的异常报告" in builder
     item = builder[builder.index(f'id="item-seed-{seed}"') :]
     item = item[: item.index("</section>")]
     assert "考评员e3 报告为“字迹无法辨认”：图像看不清" in item
+    closed = lead.post(f"/lead/sessions/LQ-R/quality/groups/short/reports/{seed}/seed/close")
+    assert closed.status_code == 302
+    after = page(lead, "/lead/sessions/LQ-R/quality/groups/short")
+    assert "报告已关闭：继续使用。" in after and "图像看不清" not in after
+    assert f'id="item-seed-{seed}"' in after  # kept in use
+    again = lead.post(f"/lead/sessions/LQ-R/quality/groups/short/reports/{seed}/seed/close")
+    assert again.status_code == 404
