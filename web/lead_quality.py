@@ -146,6 +146,7 @@ def _overview(code: str, refused: dict[str, Any] | None = None) -> str:
                 "members": suspension.members(db, exam, mgroup),
                 "qualification": items.active_count(db, mgroup, CheckPurpose.QUALIFICATION),
                 "seeds": items.active_count(db, mgroup, CheckPurpose.SEED),
+                "reports": len(reports.open_reports(db, exam, mgroup)),
             }
         )
     return render_template(

@@ -430,6 +430,8 @@ def test_a_report_on_a_seed_shows_on_the_item_in_the_lead_s_words(world: World) 
     assert flagged.status_code == 200
 
     lead = world.client("lead")
+    overview = page(lead, "/lead/sessions/LQ-R/quality/")
+    assert "有 1 条样卷与回评的异常报告待您" in overview
     builder = page(lead, "/lead/sessions/LQ-R/quality/groups/short")
     assert "样卷与回评的异常报告" in builder
     item = builder[builder.index(f'id="item-seed-{seed}"') :]
