@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from marking.domain.rules import drift
 from marking.errors import MarkingError, NotFound
-from marking.quality import decisions, items, qualification, suspension
+from marking.quality import decisions, items, qualification, reports, suspension
 from marking.quality.common import BUILDING
 from marking.queue import handles
 from marking.setup.assignment import get_group
@@ -51,6 +51,11 @@ ALARMS = {
 PURPOSES = {
     CheckPurpose.QUALIFICATION.value: _l("Qualification"),
     CheckPurpose.SEED.value: _l("Seed"),
+}
+#: What a reported check was shown as (the examiner saw live work either way).
+REPORTED = {
+    CheckPurpose.SEED.value: _l("Seed"),
+    CheckPurpose.REMARK.value: _l("回评"),
 }
 #: The drift rule each alarm kind applies, in the reader's words (the evidence stores the
 #: rule's English text, for the ledger and the command line).
@@ -141,6 +146,7 @@ def _overview(code: str, refused: dict[str, Any] | None = None) -> str:
                 "members": suspension.members(db, exam, mgroup),
                 "qualification": items.active_count(db, mgroup, CheckPurpose.QUALIFICATION),
                 "seeds": items.active_count(db, mgroup, CheckPurpose.SEED),
+                "reports": len(reports.open_reports(db, exam, mgroup)),
             }
         )
     return render_template(
@@ -179,6 +185,7 @@ def _builder(code: str, group: str, refused: dict[str, Any] | None = None) -> st
         exam=exam,
         group=mgroup,
         items=items.items(db, exam, group=mgroup),
+        reports=reports.open_reports(db, exam, mgroup),
         fresh_retry=qualification.fresh_retry(db, mgroup),
         short_for=qualification.short_for(db, mgroup),
         sample=sample,
@@ -186,6 +193,7 @@ def _builder(code: str, group: str, refused: dict[str, Any] | None = None) -> st
         draw=random.SystemRandom().randrange(10**9),
         image_url=lambda c: _image_url(exam, c),
         purpose_names=PURPOSES,
+        reported_names=REPORTED,
         is_lead=_decides(exam, account),
         after_marking=exam.state not in BUILDING,
         refused=refused or {},
@@ -249,6 +257,27 @@ def retire_item(code: str, group: str, handle: str, purpose: str) -> Response | 
         where = refusal(exc, form="retire", handle=handle, purpose=purpose)
         return _builder(code, group, where), 422
     flash(_("Item retired: it is no longer handed out."), "ok")
+    return redirect(url_for("lead_quality.group_items", code=code, group=group))
+
+
+@bp.post("/groups/<group>/reports/<handle>/<purpose>/close")
+@require(*LEADS)
+def close_reports(code: str, group: str, handle: str, purpose: str) -> Response:
+    """The lead keeps the seed (or the 回评's response) in use and closes the reports on it."""
+    exam, account = _only_lead(code)
+    mgroup = _group(exam, group)
+    if purpose not in REPORTED:
+        raise NotFound(_("There is no such kind of item."))
+    db = get_db()
+    try:
+        response_id = handles.response_id(exam, handle)
+    except NotFound:
+        raise NotFound(_("There is no such report.")) from None
+    shown = [r for r in reports.open_reports(db, exam, mgroup) if r.handle == handle]
+    if not shown:
+        raise NotFound(_("There is no such report."))
+    reports.close_reports(db, exam, account, response_id=response_id, purpose=CheckPurpose(purpose))
+    flash(_("Report closed: the item stays in use."), "ok")
     return redirect(url_for("lead_quality.group_items", code=code, group=group))
 
 

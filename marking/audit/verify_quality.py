@@ -18,6 +18,7 @@ from marking.store.models import (
     Account,
     CheckAlarm,
     CheckItem,
+    CheckMark,
     ExamSession,
     GroupSuspension,
     LedgerEntry,
@@ -38,6 +39,8 @@ class Decisions:
     reinstated: set[int] = field(default_factory=set)
     overrides: dict[int, tuple[object, ...]] = field(default_factory=dict)
     alarms_closed: set[int] = field(default_factory=set)
+    reported: set[int] = field(default_factory=set)  # seeds and 回评 reported as anomalies
+    reports_closed: set[int] = field(default_factory=set)
 
 
 def read(found: Decisions, e: LedgerEntry) -> bool:
@@ -56,6 +59,10 @@ def read(found: Decisions, e: LedgerEntry) -> bool:
         found.overrides[p["override"]] = (p["examiner"], p["group"], e.actor)
     elif e.kind == "alarm_closed":
         found.alarms_closed.add(p["alarm"])
+    elif e.kind == "check_reported":
+        found.reported.add(p["check"])
+    elif e.kind == "check_reports_closed":
+        found.reports_closed.update(p["checks"])
     else:
         return False
     return True
@@ -127,5 +134,7 @@ def check(db: Session, exam: ExamSession, recorded: Decisions, compare: Compare)
             GroupSuspension.reinstated_at,
         ),
         ("closed alarm", recorded.alarms_closed, CheckAlarm, CheckAlarm.closed_at),
+        ("reported check", recorded.reported, CheckMark, CheckMark.reported_at),
+        ("closed check report", recorded.reports_closed, CheckMark, CheckMark.report_closed_at),
     ):
         compare(what, dict.fromkeys(ids, True), _stamped(db, exam, model, stamp))

@@ -384,15 +384,11 @@ def release_check(
     *,
     check_id: int,
     now: dt.datetime | None = None,
-    reported: bool = False,
 ) -> None:
-    """Hand a held check back unmarked (the marking screen's hand-back and anomaly report
-    on a check end here: a check's source response is not the examiner's to flag).
-    ``reported``: an anomaly report, after which it keeps standing in for the live response
-    it displaced, as a reported live response stays on hold (``check_mark.reported``)."""
+    """Hand a held check back unmarked (the marking screen's hand-back; a report on a check
+    is ``marking.quality.reports.report_check``)."""
     check = held_check(db, exam, examiner, check_id, now=now or utcnow())
     check.state = CheckState.RELEASED
-    check.reported = reported
     db.flush()
 
 

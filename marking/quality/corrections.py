@@ -6,10 +6,20 @@ it, as it would a live response's. A check's correction is a ``CheckCorrection``
 record naming the check mark, never an update) and counts toward nothing: not a final, not
 the quality figures, which keep the mark as first given.
 
-A live mark stops being correctable by its examiner when its response is final (the other
-marks came in). A check's response is final already, so the rule that tells nothing apart
-is this one: a check's mark is the examiner's to correct while it is their latest mark in
-the session; once they mark live work after it, it answers as a final response's mark does.
+A live mark stops being correctable by its examiner when its response is final: for most
+live marks late in marking, at once, since the examiner's mark was the last one its response
+needed and agreed with the others. A check's response is final already, so the check answers
+for the live response it displaced at hand-out (``check_mark.displaced_id``), which the
+hand-out records with whether the examiner's mark on it would have been the last it needed
+(``check_mark.last_needed``):
+
+- it would have been, and the check's mark in force reconciles with that response's marks
+  given before the hand-out to a final (DESIGN §5: agreed, or a third mark that settles it):
+  the check is not correctable once marked, as the live mark would not have been;
+- otherwise (more marks were still needed, or the marks would call for a third mark or for
+  arbitration): the examiner corrects it while it is their latest mark in the session; once
+  they mark live work after it, it answers as a final response's mark does (the other marks
+  of the response it stands for never come, so nothing else would end it).
 """
 
 from __future__ import annotations
@@ -18,10 +28,11 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
+from marking.domain.rules.reconciliation import Final, reconcile_decimal
 from marking.errors import NotFound, StateError
 from marking.queue.changes import Change, in_force
 from marking.queue.corrections import last_correctable
@@ -34,9 +45,12 @@ from marking.store.models import (
     Component,
     ExamSession,
     Mark,
+    MarkingGroup,
+    MarkWithdrawal,
     Question,
     Response,
     Script,
+    effective_value,
     utcnow,
 )
 
@@ -90,10 +104,45 @@ def _latest_check(db: Session, exam: ExamSession, examiner: Account) -> CheckMar
         .order_by(CheckMark.submitted_at.desc(), CheckMark.id.desc())
         .limit(1)
     )
-    if check is None or check.submitted_at is None:
+    if check is None or check.submitted_at is None or _would_be_final(db, check):
         return None
     live = _latest_live(db, exam, examiner)
     return check if live is None or check.submitted_at > live else None
+
+
+def _would_be_final(db: Session, check: CheckMark) -> bool:
+    """Whether the check's mark in force, had it been given on the live response it displaced,
+    would have made that response final (the module's docstring): the last mark it needed,
+    reconciling with the marks it had when the check was handed out."""
+    if not check.last_needed or check.displaced_id is None:
+        return False
+    displaced = db.get(Response, check.displaced_id)
+    group = db.get(MarkingGroup, check.group_id)
+    assert displaced is not None and group is not None
+    question = db.get(Question, displaced.question_id)
+    assert question is not None
+    earlier = list(
+        db.scalars(
+            select(effective_value())
+            .where(
+                Mark.response_id == displaced.id,
+                Mark.revision == displaced.revision,
+                Mark.created_at < check.claimed_at,
+                ~exists().where(MarkWithdrawal.mark_id == Mark.id),
+            )
+            .order_by(Mark.kind, Mark.id)
+        )
+    )
+    try:
+        outcome = reconcile_decimal(
+            [*earlier, _in_force(db, check)],
+            tolerance=question.tolerance,
+            step=question.step,
+            required=group.marks_required,
+        )
+    except ValueError:  # more marks than the rule takes: the response needed none more
+        return False
+    return isinstance(outcome, Final)
 
 
 def _question(db: Session, response_id: int) -> tuple[str, Question]:
@@ -139,7 +188,7 @@ def correct_check(
     """The examiner corrects their mark on a seed or 回评, refused as a live mark would be:
     NotFound (coded ``correction_no_response``) for no such check of theirs, StateError
     (``correction_not_marking``) outside marking, StateError (``correction_final``) once
-    they marked live work after it, MarkingError (``correction_reason``,
+    it stopped being correctable (the module's docstring), MarkingError (``correction_reason``,
     ``correction_unchanged``) and InvalidMark as for live marks. Nothing is stored then."""
     check = db.scalar(
         select(CheckMark)

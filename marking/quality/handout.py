@@ -2,9 +2,10 @@
 the reasons: ``marking.quality.checks``).
 
 A check handed out is held by the examiner under the batch's lease expiry; it takes the place
-of a live response of the batch, whose lease is released and slot freed at once; and the
-examiner's schedule moves on to the next check due. All of it, or nothing when no check can
-be given now (it stays owed).
+of a live response of the batch, whose lease is released and slot freed at once (the check
+records which, and whether the examiner's mark on it would have been the last it needed);
+and the examiner's schedule moves on to the next check due. All of it, or nothing when no
+check can be given now (it stays owed).
 
 On PostgreSQL this is one statement for a seed (its choice included) and one more for a
 回评 (after the two short reads that choose it): the choice, the check, the release, the
@@ -42,7 +43,19 @@ _DISPLACED = (
     )
     .values(state=LeaseState.RELEASED)
 )
-_NEW_CHECK = insert(CheckMark).returning(CheckMark.id)
+# Whether the examiner's mark on the displaced response would have been the last it needed
+# (a live mark stops being theirs to correct once its response is final): read before the
+# response is freed, as the check is made.
+_LAST_NEEDED = (
+    select(Response.marks_done + 1 >= Response.marks_needed)
+    .where(Response.id == bindparam("r", type_=Integer))
+    .scalar_subquery()
+)
+_NEW_CHECK = (
+    insert(CheckMark)
+    .values(displaced_id=bindparam("r", type_=Integer), last_needed=_LAST_NEEDED)
+    .returning(CheckMark.id)
+)
 DUES = update(Assignment).where(Assignment.id == bindparam("a_id"))
 DUE_FIELD = {CheckPurpose.SEED: "seed_due", CheckPurpose.REMARK: "remark_due"}
 # The examiner's schedule moved on: where the next check of a purpose is due.
@@ -108,6 +121,7 @@ def hand_out(db: Session, batch: Batch, purpose: CheckPurpose, place: Place) -> 
             "state": CheckState.HELD,
             "claimed_at": now,
             "expires_at": expires,
+            "r": place.displaced,
         },
     ).scalar_one()
     conn.execute(_DISPLACED, {"r": place.displaced, "me": examiner_id})
@@ -128,6 +142,8 @@ _HELD_CHECK_VALUES = {
     "state": literal_column(f"'{CheckState.HELD.value}'"),
     "claimed_at": bindparam("now", type_=_c.claimed_at.type),
     "expires_at": bindparam("expires", type_=_c.expires_at.type),
+    "displaced_id": bindparam("r", type_=Integer),
+    "last_needed": _LAST_NEEDED,
 }
 
 

@@ -413,4 +413,8 @@ def retire_item(
         payload={"item": item.id, "purpose": item.purpose.value},
         now=now,
     )
+    from marking.quality.reports import close_reports
+
+    # The lead dealt with what examiners reported on it.
+    close_reports(db, exam, lead, response_id=item.response_id, purpose=item.purpose, now=now)
     return item

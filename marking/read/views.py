@@ -162,8 +162,9 @@ def _check_counts(
 
 def _stood_in(db: Session, exam: ExamSession, account: Account) -> dict[int, int]:
     """group id → the examiner's seeds and 回评 held (swept or not: a live lease counts held
-    until swept too), marked or reported as an anomaly, each in a live response's place (a
-    reported live response stays on hold: not available either)."""
+    until swept too), marked, or reported as an anomaly and not yet dealt with by the lead,
+    each in a live response's place (a reported live response stays on hold, not available
+    either, until the lead resolves it)."""
     return {
         gid: int(n)
         for gid, n in db.execute(
@@ -174,7 +175,7 @@ def _stood_in(db: Session, exam: ExamSession, account: Account) -> dict[int, int
                 CheckMark.purpose.in_([CheckPurpose.SEED, CheckPurpose.REMARK]),
                 or_(
                     CheckMark.state.in_([CheckState.HELD, CheckState.SUBMITTED]),
-                    CheckMark.reported,
+                    and_(CheckMark.reported, CheckMark.report_closed_at.is_(None)),
                 ),
             )
             .group_by(CheckMark.group_id)

@@ -458,3 +458,46 @@ def test_approving_a_set_no_bigger_than_an_attempt_is_warned_against(world: Worl
             add_item(db, exam, lead, response_id=rid, purpose=CheckPurpose.QUALIFICATION, value=2)
     card = page(lead_client, "/lead/sessions/LQ-SET").split('id="scheme-short"', 1)[1]
     assert "资格测试题集只有" not in card.split("</section>", 1)[0]
+
+
+def test_a_report_on_a_seed_shows_on_the_item_in_the_lead_s_words(world: World) -> None:
+    from tests.integration.test_checks import finals_of, finish_some, make_seeds, rates
+    from tests.web.test_checks_web import is_check
+    from tests.web.test_examiner_and_lead import API
+    from tests.web.test_examiner_and_lead import claim as claim_over_http
+
+    world.session("LQ-R", n=20)
+    with world.tx() as db:
+        exam = get_session(db, "LQ-R")
+        rates(db, exam)
+        finish_some(db, exam, ("e1", "e2"), "short", 1)
+        source = finals_of(db, exam, "short")[0]
+        make_seeds(db, exam, "short", [source])
+        next(g for g in exam.groups if g.key == "short").seed_rate = Decimal(1)
+        seed = handles.response_handle(exam, source)
+    e3 = world.client("e3")
+    check = next(
+        i["response"]
+        for i in claim_over_http(e3, "LQ-R", size=3)
+        if is_check(world, "LQ-R", i["response"])
+    )
+    flagged = e3.post(
+        f"{API}/LQ-R/responses/{check}/flag", json={"kind": "illegible", "note": "图像看不清"}
+    )
+    assert flagged.status_code == 200
+
+    lead = world.client("lead")
+    overview = page(lead, "/lead/sessions/LQ-R/quality/")
+    assert "有 1 条样卷与回评的异常报告待您" in overview
+    builder = page(lead, "/lead/sessions/LQ-R/quality/groups/short")
+    assert "样卷与回评的异常报告" in builder
+    item = builder[builder.index(f'id="item-seed-{seed}"') :]
+    item = item[: item.index("</section>")]
+    assert "考评员e3 报告为“字迹无法辨认”：图像看不清" in item
+    closed = lead.post(f"/lead/sessions/LQ-R/quality/groups/short/reports/{seed}/seed/close")
+    assert closed.status_code == 302
+    after = page(lead, "/lead/sessions/LQ-R/quality/groups/short")
+    assert "报告已关闭：继续使用。" in after and "图像看不清" not in after
+    assert f'id="item-seed-{seed}"' in after  # kept in use
+    again = lead.post(f"/lead/sessions/LQ-R/quality/groups/short/reports/{seed}/seed/close")
+    assert again.status_code == 404

@@ -44,6 +44,7 @@ EXPECTED: dict[str, set[str] | str] = {
     "lead_quality.group_items": {"lead"},
     "lead_quality.add_item": {"lead"},
     "lead_quality.retire_item": {"lead"},
+    "lead_quality.close_reports": {"lead"},
     "lead_quality.confirm_suspend": {"lead"},
     "lead_quality.suspend": {"lead"},
     "lead_quality.reinstate": {"lead"},

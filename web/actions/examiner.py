@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from marking.errors import MarkingError, NotFound
 from marking.intake.recusal import ruler_of
-from marking.quality import checks, qualification
+from marking.quality import checks, qualification, reports
 from marking.queue import claims, handback, handles, marks
 from marking.read import views
 from marking.store.models import Account, AnomalyKind, ExamSession, Image, MarkingGroup, utcnow
@@ -90,8 +90,9 @@ def flag(
         ) from None
     if target is handles.Kind.CHECK:
         # A check's response is not the examiner's to flag (it is final, or theirs already):
-        # the check is handed back, and the report goes nowhere the examiner could see.
-        checks.release_check(db, exam, account, check_id=response_id, reported=True)
+        # the check is handed back and the report goes to the lead (R4) beside the item,
+        # nowhere the examiner could see.
+        reports.report_check(db, exam, account, check_id=response_id, kind=anomaly_kind, note=note)
         # An anomaly handle as any other, naming no report (ids past any row's): the
         # answer has the shape of a flag's, and the handle leads nowhere.
         nowhere = handles.anomaly_handle(exam, handles.NO_ROW + response_id)

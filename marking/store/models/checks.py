@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from marking.store.db import Base, Marks
 from marking.store.models.columns import UTCDateTime, stored_enum, utcnow
+from marking.store.models.marks import AnomalyKind
 
 
 class CheckPurpose(enum.StrEnum):
@@ -126,9 +127,25 @@ class CheckMark(Base):
     # A server default only: the hand-out's driver statements insert without naming it.
     revealed: Mapped[bool] = mapped_column(Boolean, server_default=false())
     # A seed or 回评 the examiner reported as an anomaly: handed back (``RELEASED``), it still
-    # stands in for the live response it displaced (``marking.read.views``), as a reported
-    # live response stays on hold.
+    # stands in for the live response it displaced (``marking.read.views``) until the lead
+    # deals with the report, as a reported live response stays on hold until resolved. The
+    # report goes to the lead (R4) as a live one does: its kind and note, and when
+    # (``marking.quality.reports``).
     reported: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    report_kind: Mapped[AnomalyKind | None] = mapped_column(stored_enum(AnomalyKind, 24))
+    report_note: Mapped[str | None] = mapped_column(Text)
+    reported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The lead dealt with the report (retired the seed, or closed the report): the check no
+    # longer stands in for the live response it displaced, as a reported live response comes
+    # back once the lead resolves it.
+    report_closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    report_closed_by: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    # A seed or 回评 takes a live response's place in its batch (``marking.quality.handout``):
+    # that response, and whether the examiner's mark on it would have been the last it
+    # needed then. "Correct my last mark" answers for the check as it would have for that
+    # response (``marking.quality.corrections``). Written by the hand-out's statements.
+    displaced_id: Mapped[int | None] = mapped_column(ForeignKey("response.id"))
+    last_needed: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class CheckCorrection(Base):

@@ -1,0 +1,162 @@
+"""Anomaly reports on seeds and 回评 (R4, DESIGN §13).
+
+An examiner reports a check as they would a live response (the marking screen cannot tell
+them apart, and answers alike): the check is handed back and the report, its kind and note,
+goes to the lead as a live one does, recorded in the ledger. The check's source response is
+not touched (it is final, or the examiner's own already): the lead reads the report beside
+the item on the quality pages and decides, e.g. retires a seed whose image is unreadable.
+
+Until the lead deals with a report (retires the seed, or closes the report and keeps it),
+the check stands in for the live response it displaced in the examiner's "available" count,
+as a reported live response is held out of the queue until the lead resolves it; then the
+count comes back, as after a live report sent back to the queue (``marking.read.views``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from marking.audit import ledger
+from marking.quality.checks import held_check
+from marking.quality.common import require_group, require_lead, require_state
+from marking.queue import handles
+from marking.store.models import (
+    Account,
+    AnomalyKind,
+    ExamSession,
+    MarkingGroup,
+    Question,
+    Response,
+    utcnow,
+)
+from marking.store.models.checks import CheckMark, CheckPurpose, CheckState
+
+
+def report_check(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    *,
+    check_id: int,
+    kind: AnomalyKind,
+    note: str,
+    now: dt.datetime | None = None,
+) -> CheckMark:
+    """The examiner reports a seed or 回评 they hold instead of marking it: handed back, it
+    keeps standing in for the live response it displaced (``check_mark.reported``), and the
+    report is the lead's (R4). NotFound or CheckLost as for marking it."""
+    now = now or utcnow()
+    check = held_check(db, exam, examiner, check_id, now=now)
+    check.state = CheckState.RELEASED
+    check.reported = True
+    check.report_kind = kind
+    check.report_note = note.strip()[:2000]
+    check.reported_at = now
+    db.flush()
+    ledger.append(
+        db,
+        exam,
+        kind="check_reported",
+        actor=examiner.username,
+        payload={
+            "check": check.id,
+            "purpose": check.purpose.value,
+            "response": check.response_id,
+            "kind": kind.value,
+        },
+        now=now,
+    )
+    return check
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """A report on a seed or 回评 as the lead reads it: which response it showed (by handle),
+    the question, the kind and note, who reported it and when; never the candidate."""
+
+    handle: str
+    purpose: str
+    question: str
+    kind: str
+    note: str
+    examiner: str
+    reported_at: dt.datetime
+
+
+def open_reports(db: Session, exam: ExamSession, group: MarkingGroup) -> list[CheckReport]:
+    """The group's reports on seeds and 回评, oldest first."""
+    require_group(exam, group)
+    rows = db.execute(
+        select(CheckMark, Account.name, Question.number)
+        .join(Account, Account.id == CheckMark.examiner_id)
+        .join(Response, Response.id == CheckMark.response_id)
+        .join(Question, Question.id == Response.question_id)
+        .where(
+            CheckMark.session_id == exam.id,
+            CheckMark.group_id == group.id,
+            CheckMark.purpose.in_([CheckPurpose.SEED, CheckPurpose.REMARK]),
+            CheckMark.reported_at.is_not(None),
+            CheckMark.report_closed_at.is_(None),
+        )
+        .order_by(CheckMark.reported_at, CheckMark.id)
+    ).all()
+    out = []
+    for check, name, number in rows:
+        assert check.report_kind is not None and check.reported_at is not None
+        out.append(
+            CheckReport(
+                handle=handles.response_handle(exam, check.response_id),
+                purpose=check.purpose.value,
+                question=number,
+                kind=check.report_kind.value,
+                note=check.report_note or "",
+                examiner=name,
+                reported_at=check.reported_at,
+            )
+        )
+    return out
+
+
+def close_reports(
+    db: Session,
+    exam: ExamSession,
+    lead: Account,
+    *,
+    response_id: int,
+    purpose: CheckPurpose,
+    now: dt.datetime | None = None,
+) -> list[int]:
+    """The lead deals with the open reports on the seeds or 回评 (``purpose``) of a response
+    (retiring the seed does too): each check stops standing in for the live response it
+    displaced. The checks closed (none when there was nothing open: nothing recorded)."""
+    require_lead(exam, lead)
+    require_state(exam)
+    now = now or utcnow()
+    closed = list(
+        db.scalars(
+            update(CheckMark)
+            .where(
+                CheckMark.session_id == exam.id,
+                CheckMark.response_id == response_id,
+                CheckMark.purpose == purpose,
+                CheckMark.reported_at.is_not(None),
+                CheckMark.report_closed_at.is_(None),
+            )
+            .values(report_closed_at=now, report_closed_by=lead.id)
+            .returning(CheckMark.id)
+        )
+    )
+    if closed:
+        ledger.append(
+            db,
+            exam,
+            kind="check_reports_closed",
+            actor=lead.username,
+            payload={"checks": sorted(closed), "response": response_id, "purpose": purpose.value},
+            now=now,
+        )
+    return closed

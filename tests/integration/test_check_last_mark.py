@@ -1,0 +1,73 @@
+"""The examiner's "correct my last mark" after a seed or 回评 (DESIGN §13): a check answers
+as the live response it displaced would have, so the box says nothing of which item was
+the check."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from marking.quality import checks
+from marking.quality.corrections import last_mark
+from marking.queue.claims import Claimed, claim
+from marking.queue.marks import submit_mark
+from marking.store.models import ExamSession
+from tests.integration import factory as f
+from tests.integration.marking_helpers import account
+from tests.integration.test_checks import one_seed
+
+
+def e3_batch_after_e1(db: Session, tmp_path: Path, code: str) -> tuple[ExamSession, list[Claimed]]:
+    """A session with one seed, e1's first mark (the middle) on every response of the short
+    group left, and e3's batch of 4 from it: the seed and 3 live responses."""
+    exam, _source = one_seed(db, tmp_path, code, ("e1", "e2", "e3"))
+    e1 = account(db, "e1")
+    while batch := claim(db, exam, e1, size=20, group="short"):
+        for item in batch:
+            assert item.check_id is None  # e1 marked the seed's source: never shown it
+            submit_mark(db, exam, e1, response_id=item.response_id, value=f.middle(item))
+    batch = claim(db, exam, account(db, "e3"), size=4, group="short")
+    assert len(batch) == 4 and sum(i.check_id is not None for i in batch) == 1
+    return exam, batch
+
+
+def boxes_after_each(
+    db: Session, exam: ExamSession, batch: list[Claimed], value: dict[bool, Decimal | None]
+) -> list[tuple[bool, bool]]:
+    """e3 marks the batch in its order (a check with ``value[True]``, live work with
+    ``value[False]``, the middle for None); after each, (was it the check, is the last-mark
+    box showing anything)."""
+    e3 = account(db, "e3")
+    seen = []
+    for item in batch:
+        is_check = item.check_id is not None
+        given = value[is_check]
+        v = f.middle(item) if given is None else given
+        if item.check_id is not None:
+            checks.submit_check(db, exam, e3, check_id=item.check_id, value=v)
+        else:
+            submit_mark(db, exam, e3, response_id=item.response_id, value=v)
+        seen.append((is_check, last_mark(db, exam, e3) is not None))
+    return seen
+
+
+def test_a_check_marked_as_the_last_mark_needed_is_no_more_correctable_than_live_work(
+    db: Session, tmp_path: Path
+) -> None:
+    exam, batch = e3_batch_after_e1(db, tmp_path, "LM-1")
+    # Every live item's second mark agrees with e1's and makes it final: the box shows
+    # nothing after it; so after the check, which stands for such a response.
+    seen = boxes_after_each(db, exam, batch, {True: None, False: None})
+    assert seen.count((True, False)) == 1 and seen.count((False, False)) == 3, seen
+
+
+def test_a_check_whose_mark_would_have_called_for_a_third_stays_correctable(
+    db: Session, tmp_path: Path
+) -> None:
+    exam, batch = e3_batch_after_e1(db, tmp_path, "LM-2")
+    # Marks far from e1's: a live response then waits for a third mark and its mark stays
+    # correctable, and so does the check's.
+    seen = boxes_after_each(db, exam, batch, {True: Decimal(0), False: Decimal(0)})
+    assert seen == [(i.check_id is not None, True) for i in batch]
