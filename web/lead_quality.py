@@ -6,6 +6,7 @@ examiners with their status. Responses by handle, examiners and groups by name."
 from __future__ import annotations
 
 import random
+from contextlib import suppress
 from decimal import InvalidOperation
 from typing import Any
 
@@ -13,6 +14,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from marking.domain.rules import drift
@@ -169,6 +171,21 @@ def overview(code: str) -> str:
     return _overview(code)
 
 
+def _remarked(
+    db: Session, exam: ExamSession, lead: Account, shown: list[reports.CheckReport]
+) -> dict[str, items.Candidate]:
+    """The responses of reported 回评 as the sample shows them: no item of the page shows
+    them, and the lead reads what was reported (not those of a candidate the lead is
+    excluded from)."""
+    found = {}
+    for report in shown:
+        if report.purpose == CheckPurpose.REMARK.value and report.handle not in found:
+            with suppress(NotFound):
+                rid = handles.response_id(exam, report.handle)
+                found[report.handle] = items.chosen(db, exam, lead, rid)
+    return found
+
+
 def _builder(code: str, group: str, refused: dict[str, Any] | None = None) -> str:
     exam, account = session_as_lead(code)
     db = get_db()
@@ -177,6 +194,7 @@ def _builder(code: str, group: str, refused: dict[str, Any] | None = None) -> st
     seed = request.args.get("draw")
     rng = random.Random(seed) if seed and seed.isdigit() else None
     sample = items.sample(db, exam, account, group=mgroup, complete_only=complete, rng=rng)
+    shown_reports = reports.open_reports(db, exam, mgroup)
     if refused and refused.get("handle"):  # the refused choice stays on screen, beside its form
         again = items.chosen(db, exam, account, handles.response_id(exam, str(refused["handle"])))
         sample = [again, *(c for c in sample if c.handle != again.handle)]
@@ -185,7 +203,8 @@ def _builder(code: str, group: str, refused: dict[str, Any] | None = None) -> st
         exam=exam,
         group=mgroup,
         items=items.items(db, exam, group=mgroup),
-        reports=reports.open_reports(db, exam, mgroup),
+        reports=shown_reports,
+        remarked=_remarked(db, exam, account, shown_reports),
         fresh_retry=qualification.fresh_retry(db, mgroup),
         short_for=qualification.short_for(db, mgroup),
         sample=sample,
@@ -273,10 +292,15 @@ def close_reports(code: str, group: str, handle: str, purpose: str) -> Response:
         response_id = handles.response_id(exam, handle)
     except NotFound:
         raise NotFound(_("There is no such report.")) from None
-    shown = [r for r in reports.open_reports(db, exam, mgroup) if r.handle == handle]
-    if not shown:
+    shown = [
+        r
+        for r in reports.open_reports(db, exam, mgroup)
+        if r.handle == handle and r.purpose == purpose
+    ]
+    if not shown or not reports.close_reports(
+        db, exam, account, response_id=response_id, purpose=CheckPurpose(purpose)
+    ):
         raise NotFound(_("There is no such report."))
-    reports.close_reports(db, exam, account, response_id=response_id, purpose=CheckPurpose(purpose))
     flash(_("Report closed: the item stays in use."), "ok")
     return redirect(url_for("lead_quality.group_items", code=code, group=group))
 

@@ -15,7 +15,9 @@ Seeds go to an examiner only once their source response is no longer open (all i
 are in) and when the examiner never marked, held or was shown it: so no one meets a seed's
 text live, and a seed never keeps a live response from its markers. A 回评 is one of the
 examiner's own marks in force in the group (not one of their last ``REMARK_RECENT``, never
-twice), shown without the first mark.
+twice), shown without the first mark. It is an answer they marked before, with its script
+code and text as then: they may recognise it, as on paper, but nothing on the screen says it
+is a 回评 and their first mark is not shown.
 
 Cost. A group without seeds and 回评 costs a claim nothing (``claims.Checked`` comes with
 the batch's own rows); otherwise one small UPDATE per group, plus the hand-out itself when a

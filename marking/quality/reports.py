@@ -1,7 +1,7 @@
 """Anomaly reports on seeds and 回评 (R4, DESIGN §13).
 
-An examiner reports a check as they would a live response (the marking screen cannot tell
-them apart, and answers alike): the check is handed back and the report, its kind and note,
+An examiner reports a check as they would a live response (the marking screen labels
+neither, and answers alike): the check is handed back and the report, its kind and note,
 goes to the lead as a live one does, recorded in the ledger. The check's source response is
 not touched (it is final, or the examiner's own already): the lead reads the report beside
 the item on the quality pages and decides, e.g. retires a seed whose image is unreadable.

@@ -23,8 +23,10 @@ from marking.store.models import (
     AlarmKind,
     CheckAlarm,
     CheckItem,
+    CheckMark,
     CheckPurpose,
     Exclusion,
+    MarkingGroup,
     Response,
     ResponseState,
     Script,
@@ -501,3 +503,46 @@ def test_a_report_on_a_seed_shows_on_the_item_in_the_lead_s_words(world: World) 
     assert f'id="item-seed-{seed}"' in after  # kept in use
     again = lead.post(f"/lead/sessions/LQ-R/quality/groups/short/reports/{seed}/seed/close")
     assert again.status_code == 404
+
+
+def test_a_report_on_a_remark_shows_the_answer_and_closes_only_by_its_own_kind(
+    world: World,
+) -> None:
+    """A 回评's response has no item card, so its report shows the answer itself; a close
+    naming the other kind closes nothing and says so (404), and the report stays."""
+    from marking.queue.handles import Kind
+    from tests.web.test_checks_web import first_check, set_rates
+    from tests.web.test_examiner_and_lead import API
+
+    world.session("LQ-RR", n=40, examiners=("e1", "e2"))
+    set_rates(world, "LQ-RR", remark="0.5")
+    e1 = world.client("e1")
+    check, _live = first_check(world, e1, "LQ-RR")
+    flagged = e1.post(f"{API}/LQ-RR/responses/{check['response']}/flag", json={"kind": "other"})
+    assert flagged.status_code == 200
+    with world.tx() as db:
+        exam = get_session(db, "LQ-RR")
+        rid = handles.decode(exam.handle_key, Kind.CHECK, exam.id, check["response"])
+        assert rid is not None
+        checked = db.get(CheckMark, rid)
+        assert checked is not None and checked.purpose is CheckPurpose.REMARK
+        source = db.get(Response, checked.response_id)
+        assert source is not None and source.group_id is not None
+        group_key = db.get(MarkingGroup, source.group_id).key  # type: ignore[union-attr]
+        handle, text = handles.response_handle(exam, source.id), source.text
+    assert text
+    lead = world.client("lead")
+    builder = page(lead, f"/lead/sessions/LQ-RR/quality/groups/{group_key}")
+    card = builder[builder.index('class="card check-report"') :]
+    card = card[: card.index("</section>")]
+    assert text in card and "关闭报告" in card and "继续使用" not in card
+    assert "）：" not in card  # no note: no colon left hanging
+    base = f"/lead/sessions/LQ-RR/quality/groups/{group_key}/reports/{handle}"
+    assert lead.post(f"{base}/seed/close").status_code == 404
+    assert 'class="card check-report"' in page(
+        lead, f"/lead/sessions/LQ-RR/quality/groups/{group_key}"
+    )
+    assert lead.post(f"{base}/remark/close").status_code == 302
+    assert 'class="card check-report"' not in page(
+        lead, f"/lead/sessions/LQ-RR/quality/groups/{group_key}"
+    )
