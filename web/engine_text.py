@@ -112,6 +112,9 @@ TEXT: dict[str, object] = {
         "Your claim on this response expired at %(time)s UTC and it went back to the queue; "
         "your mark was not recorded. Claim a new batch to go on."
     ),
+    "report_note_long": _l(
+        "The note is %(n)d characters long: a report's note is at most %(limit)d. Shorten it."
+    ),
     # The hold limit (marking/queue/claims.py): groups by name, each with its limit.
     "hold_limit": _l(
         "You already hold as many responses as one examiner may in %(groups)s; mark or hand "

@@ -24,6 +24,7 @@ from marking.audit import ledger
 from marking.quality.checks import held_check
 from marking.quality.common import require_group, require_lead, require_state
 from marking.queue import handles
+from marking.queue.handback import report_note
 from marking.store.models import (
     Account,
     AnomalyKind,
@@ -49,12 +50,13 @@ def report_check(
     """The examiner reports a seed or 回评 they hold instead of marking it: handed back, it
     keeps standing in for the live response it displaced (``check_mark.reported``), and the
     report is the lead's (R4). NotFound or CheckLost as for marking it."""
+    note = report_note(note)  # refused before anything moves, as for live work
     now = now or utcnow()
     check = held_check(db, exam, examiner, check_id, now=now)
     check.state = CheckState.RELEASED
     check.reported = True
     check.report_kind = kind
-    check.report_note = note.strip()[:2000]
+    check.report_note = note
     check.reported_at = now
     db.flush()
     ledger.append(

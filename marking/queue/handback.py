@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
-from marking.errors import StateError
+from marking.errors import MarkingError, StateError
 from marking.queue.leases import held_lease
 from marking.store.models import (
     Account,
@@ -97,6 +97,24 @@ def release_held(
     return len(held), int(released or 0)
 
 
+#: The longest note a report on a response may carry.
+NOTE_LIMIT = 2000
+
+
+def report_note(note: str) -> str:
+    """A report's note as kept: stripped; MarkingError (coded ``report_note_long``) when
+    longer than ``NOTE_LIMIT`` characters, rather than cut without a word."""
+    kept = note.strip()
+    if len(kept) > NOTE_LIMIT:
+        raise MarkingError.coded(
+            "report_note_long",
+            "the note is %(n)d characters: a report's note is at most %(limit)d",
+            n=len(kept),
+            limit=NOTE_LIMIT,
+        )
+    return kept
+
+
 def flag(
     db: Session,
     exam: ExamSession,
@@ -109,10 +127,12 @@ def flag(
 ) -> Anomaly:
     """Report a held response to the lead instead of marking it (R4); it leaves the queue.
 
-    Raises NotFound for a response of another session and LeaseLost unless it is held."""
+    Raises MarkingError (coded ``report_note_long``) for a note over ``NOTE_LIMIT``,
+    NotFound for a response of another session and LeaseLost unless it is held."""
     if not exam.marking_open:
         raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
     now = now or utcnow()
+    note = report_note(note)  # refused before anything moves
     lease = held_lease(db, exam, examiner, response_id, now=now)
     response = db.get(Response, response_id, with_for_update=True, populate_existing=True)
     assert response is not None
@@ -124,7 +144,7 @@ def flag(
         response_id=response_id,
         examiner_id=examiner.id,
         kind=kind,
-        note=note.strip()[:2000],
+        note=note,
         created_at=now,
         revision=response.revision,
     )

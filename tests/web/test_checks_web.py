@@ -152,3 +152,27 @@ def test_an_examiner_takes_the_qualification_set_fails_reviews_and_qualifies(
     assert e1.get(f"{API}/CKW-3/groups/short/qualification").json["qualified"] is True
     assert "您已通过本组资格测试" in e1.get(url).get_data(as_text=True)
     assert claim(e1, "CKW-3", size=5)
+
+
+def test_a_report_s_overlong_note_is_refused_alike_for_a_check_and_live_work(
+    world: World,
+) -> None:
+    """A note over 2,000 characters was cut without a word; now it is refused, in the
+    examiner's language, and the response stays held: alike for a check and live work."""
+    world.session("CKW-N", n=40, examiners=("e1", "e2"))
+    set_rates(world, "CKW-N", remark="0.5")
+    e1 = world.client("e1")
+    check, _marked = first_check(world, e1, "CKW-N")
+    live = next(
+        i for i in claim(e1, "CKW-N", size=5) if not is_check(world, "CKW-N", i["response"])
+    )
+    answers = []
+    for item in (check, live):
+        url = f"{API}/CKW-N/responses/{item['response']}/flag"
+        refused = e1.post(url, json={"kind": "other", "note": "字" * 2001})
+        answers.append((refused.status_code, refused.json["error"], refused.json["detail"]))
+        held = {h["response"] for h in e1.get(f"{API}/CKW-N/held").json}
+        assert item["response"] in held  # nothing moved
+        assert e1.post(url, json={"kind": "other", "note": "字" * 2000}).status_code == 200
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 422 and "最多 2000 个字" in answers[0][2]
