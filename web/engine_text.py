@@ -112,6 +112,10 @@ TEXT: dict[str, object] = {
         "Your claim on this response expired at %(time)s UTC and it went back to the queue; "
         "your mark was not recorded. Claim a new batch to go on."
     ),
+    "nul_character": _l(
+        "What was sent contains a NUL character (an invisible control character, often "
+        "pasted from another program): remove it and send again."
+    ),
     "report_note_long": _l(
         "The note is %(n)d characters long: a report's note is at most %(limit)d. Shorten it."
     ),

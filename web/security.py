@@ -467,7 +467,9 @@ def init_app(app: Flask) -> None:
         if any("\x00" in v for v in values):
             from marking.errors import MarkingError
 
-            raise MarkingError("the request contains a NUL character")
+            raise MarkingError.coded(
+                "nul_character", "the request contains a NUL character (an invisible control)"
+            )
 
     @app.before_request
     def _csrf_for_cookie_logins() -> None:

@@ -439,7 +439,8 @@ def test_a_nul_anywhere_in_a_request_is_refused_and_nothing_is_assigned(
     before = assigned()
     answer = office.post(path, **send)
     assert answer.status_code == 422, answer.status_code
-    assert "NUL" in answer.get_data(as_text=True)
+    said = answer.json["detail"] if answer.is_json else answer.get_data(as_text=True)
+    assert "NUL" in said and "控制字符" in said  # in the office's language, on the page too
     assert assigned() == before
     ledger_is_sound(world, seeded)
 
