@@ -19,9 +19,10 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)")
 
 def _raised_codes() -> dict[str, set[str]]:
     """code → the placeholders of its English, for every ``X.coded("code", "English")`` and
-    ``Refusals(..., code="code")`` (or a subclass's) in the core."""
+    ``Refusals(..., code="code")`` (or a subclass's) in the core, and the few the web layer
+    raises itself (a NUL character in a request)."""
     found: dict[str, set[str]] = {}
-    for path in sorted((ROOT / "marking").rglob("*.py")):
+    for path in sorted([*(ROOT / "marking").rglob("*.py"), *(ROOT / "web").rglob("*.py")]):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call):
                 continue
