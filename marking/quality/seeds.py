@@ -7,52 +7,73 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, bindparam, exists, or_, select
+from sqlalchemy import BigInteger, Integer, bindparam, literal, or_, select
 from sqlalchemy.orm import Session
 
 from marking.store.models import Exclusion, Lease, Mark, Response, ResponseState
 from marking.store.models.checks import CheckItem, CheckMark, CheckPurpose
 
-SEED_PROBE = 8  # seeds probed at once for one the examiner has not met
-
 _ME = bindparam("me", type_=Integer)
 _GROUP = bindparam("g", type_=Integer)
-# Seeds of a group in force whose response is no longer open (a handful per group).
-# Statements built once: a claim runs them.
-SEEDS = (
-    select(CheckItem.id, CheckItem.response_id, CheckItem.value, Response.script_id)
-    .join(Response, Response.id == CheckItem.response_id)
+# The group's seeds in force in an order the claim's randomness draws: response id times a
+# random multiplier modulo a prime, a fresh permutation each time (an added key would only
+# rotate one fixed order, and the seeds an examiner met would cluster in it). Integer
+# arithmetic, alike on SQLite and PostgreSQL; reproducible with a seeded ``rng``. Only
+# ``check_item`` is read and sorted (a handful of rows per group); OFFSET 0 keeps it a step of
+# its own (neither database folds a subquery with one into the outer query), so the outer
+# query reads its rows in that order and stops at the first it keeps. Statements built once:
+# a claim runs them.
+PRIME = 4294967291
+_SALT = bindparam("salt", type_=BigInteger)
+_KEY = ((CheckItem.response_id * _SALT) % PRIME).label("k")
+_SHUFFLED = (
+    select(CheckItem.id, CheckItem.response_id, CheckItem.value)
     .where(
         CheckItem.group_id == _GROUP,
         CheckItem.purpose == CheckPurpose.SEED,
         CheckItem.retired_at.is_(None),
-        or_(Response.state == ResponseState.FINAL, Response.state == ResponseState.ARBITRATION),
     )
-    .order_by(CheckItem.id)
+    .order_by(_KEY, CheckItem.id)
+    .offset(0)
+    .subquery("seeds")
 )
-# The group's seeds in an order the claim's randomness draws: response id times a random
-# multiplier modulo a prime, a fresh permutation each time (an added key would only rotate
-# one fixed order, and the seeds an examiner met would cluster in it). Integer arithmetic,
-# alike on SQLite and PostgreSQL; reproducible with a seeded ``rng``. OFFSET 0 keeps it a
-# step of its own (neither database folds a subquery with one into the outer query), so the
-# outer query reads its rows in that order and stops at the first it keeps.
-PRIME = 4294967291
-_SALT = bindparam("salt", type_=BigInteger)
-_KEY = ((CheckItem.response_id * _SALT) % PRIME).label("k")
-_SHUFFLED = SEEDS.order_by(None).order_by(_KEY, CheckItem.id).offset(0).subquery("seeds")
+
+
+def _of_response(column: Any) -> Any:
+    """A value of the shuffled seed's response, read by its key for that row alone."""
+    # Correlated to the seeds at whatever depth it is used (inside a probe too).
+    found = select(column).where(Response.id == _SHUFFLED.c.response_id)
+    return found.correlate_except(Response).scalar_subquery()
+
+
+# Whether the seed's response is complete (no longer open: all its marks are in). A scalar
+# read per row, not a join: joining would read every seed's response before the sort.
+_COMPLETE = _of_response(
+    or_(Response.state == ResponseState.FINAL, Response.state == ResponseState.ARBITRATION)
+)
+
+
+def _found(*where: Any) -> Any:
+    """Whether a row meets ``where``, asked for the current seed alone: a scalar read with
+    LIMIT 1, which neither database turns into a join or a hash of the examiner's rows (as
+    EXISTS may become once the planner thinks the examiner has few)."""
+    return select(literal(1)).where(*where).limit(1).scalar_subquery().is_not(None)
+
+
 # Whether the examiner met the seed's response (marked, held or was shown it as any check)
 # or may not see it (excluded from its script: recusal holds for seeds as for live work):
-# one negated OR of four probes by (response or script, examiner), evaluated row by row as
-# the shuffled seeds come, so only the seeds up to the first fresh one are probed (as a NOT
-# EXISTS each, PostgreSQL would turn them into anti-joins reading the examiner's history).
+# four probes by (response or script, examiner), evaluated row by row as the shuffled seeds
+# come, so only the seeds up to the first fresh one are probed, each by its key.
 _MET = or_(
-    exists().where(Mark.response_id == _SHUFFLED.c.response_id, Mark.examiner_id == _ME),
-    exists().where(Lease.response_id == _SHUFFLED.c.response_id, Lease.examiner_id == _ME),
-    exists().where(CheckMark.response_id == _SHUFFLED.c.response_id, CheckMark.examiner_id == _ME),
-    exists().where(Exclusion.script_id == _SHUFFLED.c.script_id, Exclusion.examiner_id == _ME),
+    _found(Mark.response_id == _SHUFFLED.c.response_id, Mark.examiner_id == _ME),
+    _found(Lease.response_id == _SHUFFLED.c.response_id, Lease.examiner_id == _ME),
+    _found(CheckMark.response_id == _SHUFFLED.c.response_id, CheckMark.examiner_id == _ME),
+    _found(Exclusion.script_id == _of_response(Response.script_id), Exclusion.examiner_id == _ME),
 )
 FRESH_SEED = (
-    select(_SHUFFLED.c.id, _SHUFFLED.c.response_id, _SHUFFLED.c.value).where(~_MET).limit(1)
+    select(_SHUFFLED.c.id, _SHUFFLED.c.response_id, _SHUFFLED.c.value)
+    .where(_COMPLETE, ~_MET)
+    .limit(1)
 )
 
 
