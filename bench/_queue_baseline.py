@@ -69,7 +69,8 @@ _DESCRIBE = (
 )
 _HELD = (
     "SELECT lease.id, lease.expires_at, response.marks_done, response.marks_needed, "
-    "question.max, question.step, question.tolerance, marking_group.marks_required "
+    "question.max, question.step, question.tolerance, marking_group.marks_required, "
+    "response.group_id "
     "FROM lease JOIN response ON response.id = lease.response_id "
     "JOIN question ON question.id = response.question_id "
     "JOIN marking_group ON marking_group.id = response.group_id "
@@ -77,8 +78,8 @@ _HELD = (
     "AND marking_group.session_id = {p}{lock}"
 )
 _INSERT_MARK = (
-    "INSERT INTO mark (response_id, examiner_id, kind, value, lease_id, created_at) "
-    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}) RETURNING id"
+    "INSERT INTO mark (response_id, examiner_id, group_id, kind, value, lease_id, created_at) "
+    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}) RETURNING id"
 )
 _LEASE_SUBMITTED = "UPDATE lease SET state = 'submitted' WHERE lease.id = {p}"
 _EFFECTIVE = (
@@ -112,7 +113,8 @@ _HELD_FUSED = (
     + _MARKS_SO_FAR.format(column="kind")
     + ", "
     + _MARKS_SO_FAR.format(column="value")
-    + ", nextval(pg_get_serial_sequence('mark', 'id')), lane_tip.seq, lane_tip.hash "
+    + ", nextval(pg_get_serial_sequence('mark', 'id')), lane_tip.seq, lane_tip.hash, "
+    "response.group_id "
     "FROM lease JOIN response ON response.id = lease.response_id "
     "JOIN question ON question.id = response.question_id "
     "JOIN marking_group ON marking_group.id = response.group_id JOIN lane_tip ON true "
@@ -120,8 +122,8 @@ _HELD_FUSED = (
     "AND marking_group.session_id = {p} FOR UPDATE OF lease, response"
 )
 _FUSED_WRITE = (
-    "WITH new_mark AS (INSERT INTO mark (id, response_id, examiner_id, kind, value, lease_id, "
-    "created_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})), "
+    "WITH new_mark AS (INSERT INTO mark (id, response_id, examiner_id, group_id, kind, value, "
+    "lease_id, created_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})), "
     "submitted AS (" + _LEASE_SUBMITTED + "), "
     "counted AS (UPDATE response SET {assignments}, held = response.held - 1 "
     "WHERE response.id = {p}), "
@@ -330,7 +332,7 @@ class _Marks(_Claims):
         lease_id, _expires_at, done, needed, _top, step, tol, required = row[:8]
         kind = "third" if done >= required else "double"
         if self.sqlite:
-            mark_id = self._insert_mark(cur, (response_id, kind, value, lease_id), now)
+            mark_id = self._insert_mark(cur, (response_id, row[-1], kind, value, lease_id), now)
         else:
             mark_id = row[10]
         done += 1
@@ -342,7 +344,7 @@ class _Marks(_Claims):
         if self.sqlite:
             self._write(cur, mark, changes, now)
         else:
-            self._write_fused(cur, mark, changes, now, tip=(row[11], row[12]))
+            self._write_fused(cur, mark, changes, now, tip=(row[11], row[12]), group=row[-1])
         self._commit()
         return True
 
@@ -366,10 +368,11 @@ class _Marks(_Claims):
 
     def _insert_mark(self, cur: Any, mark: tuple[Any, ...], now: dt.datetime) -> int:
         """SQLite: store the mark and mark its lease submitted; returns the mark's id."""
-        response_id, kind, value, lease_id = mark
+        response_id, group_id, kind, value, lease_id = mark
         me = self.examiner_id
         (mark_id,) = cur.execute(
-            self.sql["insert_mark"], (response_id, me, kind, value, lease_id, self.stamp(now))
+            self.sql["insert_mark"],
+            (response_id, me, group_id, kind, value, lease_id, self.stamp(now)),
         ).fetchone()
         cur.execute(self.sql["lease_submitted"], (lease_id,))
         return int(mark_id)
@@ -458,6 +461,7 @@ class _Marks(_Claims):
         now: dt.datetime,
         *,
         tip: tuple[int, str],
+        group: int,
     ) -> None:
         """PostgreSQL: mark, lease, response, ledger entry and lane tip in one statement."""
         mark_id, response_id, kind, value, lease_id = mark
@@ -466,7 +470,7 @@ class _Marks(_Claims):
         cur.execute(
             _FUSED_WRITE.format(p=self.p, assignments=assignments),
             (
-                mark_id, response_id, self.examiner_id, kind, value, lease_id, now,
+                mark_id, response_id, self.examiner_id, group, kind, value, lease_id, now,
                 lease_id,
                 *changes.values(), response_id,
                 *advance,

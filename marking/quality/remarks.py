@@ -4,9 +4,10 @@ as a 回评 before.
 
 Picked at a random point of the examiner's marks in the group: the first that will do at or
 after a random mark id between their first mark there and their ``REMARK_RECENT``-th latest,
-or, when none after it will, the first from their first mark on. Two short walks of the
-examiner's marks in order (``ix_mark_examiner_id``), never a read of their whole history: a
-claim asks this, and an examiner may have marked thousands. A mark is drawn with a chance
+or, when none after it will, the first from their first mark on. Short walks of the
+examiner's marks in the group in order (``ix_mark_examiner_group``, on the group each mark
+records), never a read of their whole history nor of their marks' responses: a claim asks
+this, and an examiner may have marked thousands. A mark is drawn with a chance
 that grows with the gap of mark ids before it (marks of others in between): random, and out
 of the examiner's sight, which is what a 回评 needs; not equal for every mark.
 """
@@ -19,18 +20,15 @@ from typing import Any
 from sqlalchemy import Integer, bindparam, exists, select
 from sqlalchemy.orm import Session
 
-from marking.store.models import Mark, MarkWithdrawal, Response, effective_value
+from marking.store.models import Mark, MarkWithdrawal, effective_value
 from marking.store.models.checks import CheckMark, CheckPurpose
 
 REMARK_RECENT = 10  # a 回评 is never one of the examiner's last 10 marks in the group
 
 _ME = bindparam("me", type_=Integer)
 _GROUP = bindparam("g", type_=Integer)
-_MINE = (
-    select(Mark.id)
-    .join(Response, Response.id == Mark.response_id)
-    .where(Mark.examiner_id == _ME, Response.group_id == _GROUP)
-)
+# The examiner's marks in the group, in the order made: a walk of ``ix_mark_examiner_group``.
+_MINE = select(Mark.id).where(Mark.examiner_id == _ME, Mark.group_id == _GROUP)
 # The span a 回评 is drawn from: the examiner's first mark in the group, and their
 # REMARK_RECENT-th latest (it and those after it are too recent).
 SPAN = select(
@@ -40,10 +38,9 @@ SPAN = select(
 # The first mark of the span from ``lo`` (before ``hi``) that may be shown as a 回评.
 FIRST_FROM = (
     select(Mark.id, Mark.response_id, effective_value())
-    .join(Response, Response.id == Mark.response_id)
     .where(
         Mark.examiner_id == _ME,
-        Response.group_id == _GROUP,
+        Mark.group_id == _GROUP,
         Mark.id >= bindparam("lo"),
         Mark.id < bindparam("hi"),
         ~exists().where(MarkWithdrawal.mark_id == Mark.id),

@@ -168,6 +168,7 @@ def submit_mark(
     mark = {
         "response_id": response_id,
         "examiner_id": examiner.id,
+        "group_id": row.group_id,
         "kind": kind,
         "value": value,
         "lease_id": row.id,

@@ -349,6 +349,7 @@ HELD = (
         MarkingGroup.marks_required,
         Response.revision,  # the mark is given for the response's revision (appeals)
         Response.corrections,
+        Response.group_id,  # recorded with the mark
     )
     .join(Response, Response.id == Lease.response_id)
     .join(Question, Question.id == Response.question_id)
@@ -454,6 +455,7 @@ def _fused_write(response_update: Any) -> Any:
                     "id",
                     "response_id",
                     "examiner_id",
+                    "group_id",
                     "kind",
                     "value",
                     "lease_id",

@@ -167,6 +167,7 @@ def _insert_mark(db: Session, exam: ExamSession) -> str:
         insert(Mark).values(
             response_id=target,
             examiner_id=e3.id,
+            group_id=db.scalar(select(Response.group_id).where(Response.id == target)),
             kind=MarkKind.THIRD,
             value=Decimal(8),
             lease_id=lease_id,

@@ -265,6 +265,7 @@ def test_the_schema_refuses_a_second_mark_by_one_examiner_on_one_response(
             insert(Mark).values(
                 response_id=target,
                 examiner_id=e1.id,
+                group_id=db.scalar(select(Response.group_id).where(Response.id == target)),
                 kind=MarkKind.DOUBLE,
                 value=Decimal(5),
                 lease_id=lease_id,

@@ -16,10 +16,10 @@ from marking.quality.qualification import start_qualification
 from marking.setup.assignment import approve_scheme, assign
 from marking.store import schema
 from marking.store.db import Base, transaction
-from marking.store.models import Account, ExamSession, MarkingGroup, Response
+from marking.store.models import Account, ExamSession, Mark, MarkingGroup, Response
 from marking.store.models.checks import CheckMark, CheckPurpose
 from tests.conftest import FreshDatabase
-from tests.integration.factory import ACTOR, new_session, tiny_session, tiny_toml
+from tests.integration.factory import ACTOR, mark_all, new_session, tiny_session, tiny_toml
 
 
 def down_and_up_again(fresh_db: FreshDatabase, revision: str) -> None:
@@ -134,3 +134,28 @@ def test_upgrading_to_held_out_checks_flags_every_failed_attempt_as_revealed(
         ("e3", 2): {False},
         ("e4", 1): {False},
     }
+
+
+def test_upgrading_to_marks_with_their_group_records_each_marks_group(
+    fresh_db: FreshDatabase, tmp_path: Path
+) -> None:
+    """Revision 0027 on a database in use: every mark given before it records the marking
+    group of its response (a 回评 is drawn from an examiner's marks in one group by it), and
+    marks given after it record theirs as they are stored."""
+    schema.upgrade(fresh_db.engine)
+    with transaction(fresh_db.engine) as db:
+        tiny = tiny_session(db, tmp_path, "MIG-G", n=4)
+        mark_all(db, tiny.exam, ["e1"])  # every response's first mark, given before it
+    down_and_up_again(fresh_db, "0026")
+    with transaction(fresh_db.engine) as db:
+        exam = db.scalars(select(ExamSession).where(ExamSession.code == "MIG-G")).one()
+        mark_all(db, exam, ["e2"])  # their second marks, given after it
+    with fresh_db.engine.connect() as conn:
+        rows = conn.execute(
+            select(Mark.examiner_id, Mark.group_id, Response.group_id).join(
+                Response, Response.id == Mark.response_id
+            )
+        ).all()
+    assert len({examiner for examiner, _g, _r in rows}) == 2
+    assert rows and all(recorded == group for _e, recorded, group in rows)
+    assert len({group for _e, group, _r in rows}) == 2  # both groups' marks

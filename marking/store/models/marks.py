@@ -90,14 +90,19 @@ class Mark(Base):
         # R3: independent marks from distinct examiners, enforced by the schema itself.
         UniqueConstraint("response_id", "examiner_id"),
         CheckConstraint("value >= 0", name="value_non_negative"),
-        # An examiner's marks in the order made: a 回评 picks one at a random point of them
-        # (marking.quality.remarks) by a short walk, never a read of their whole history.
+        # An examiner's marks in the order made ("correct my last mark"), and in one group
+        # (a 回评 picks one at a random point of them, marking.quality.remarks, by a short
+        # walk, never a read of their whole history).
         Index("ix_mark_examiner_id", "examiner_id", "id"),
+        Index("ix_mark_examiner_group", "examiner_id", "group_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("response.id"))
     examiner_id: Mapped[int] = mapped_column(ForeignKey("examiner.account_id"))
+    # The response's marking group, recorded with the mark. Every mark has one: the column
+    # allows null only because it was added to tables in use (migration 0027 filled it in).
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("marking_group.id"))
     kind: Mapped[MarkKind] = mapped_column(stored_enum(MarkKind, 16))
     value: Mapped[Decimal] = mapped_column(Marks())
     lease_id: Mapped[int] = mapped_column(ForeignKey("lease.id"), unique=True)
