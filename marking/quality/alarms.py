@@ -7,12 +7,15 @@ them: ``marking.quality.decisions``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
 from marking.domain.rules import drift
+from marking.queue.statements import _DriverStatement, decimals
 from marking.store.models import Account, ExamSession, Question, Response, utcnow
 from marking.store.models.checks import AlarmKind, CheckAlarm, CheckMark, CheckPurpose, CheckState
 
@@ -41,12 +44,23 @@ _OPEN_ALARMS = select(CheckAlarm.kind).where(
 )
 
 
+# PostgreSQL: read on every seed marked, as the driver's own SQL (values in thousandths), as
+# the rest of a check's marking is (marking.quality.checks).
+_RECENT_SEEDS_DRIVER = _DriverStatement(_RECENT_SEEDS)
+
+
 def recent_seeds(
     db: Session, examiner_id: int, group_id: int, *, limit: int = drift.RECENT
 ) -> list[drift.SeedMark]:
     """The examiner's last seeds marked in the group, newest first."""
     params = {"me": examiner_id, "g": group_id, "n": limit}
-    rows = db.connection().execute(_RECENT_SEEDS, params).all()
+    conn = db.connection()
+    rows: Sequence[Any]
+    if conn.dialect.name == "postgresql":
+        found = _RECENT_SEEDS_DRIVER.run(conn, params)
+        rows = [(r[0], *decimals(r[1:])) for r in found if r[2] is not None]
+    else:
+        rows = conn.execute(_RECENT_SEEDS, params).all()
     return [drift.SeedMark(r[0], r[1], r[2], r[3], r[4]) for r in rows if r[2] is not None]
 
 

@@ -55,11 +55,11 @@ class Counters(NamedTuple):
     remark_due: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Checked:
     """A group of a batch with seeds or 回评 on: its id, its rates and how many live
     responses of it the batch holds; on PostgreSQL, the schedule's counters as the claim
-    left them (the claim counted the batch in them)."""
+    left them (the claim counted the batch in them). Counted in place, row by row."""
 
     group_id: int
     seed_rate: Decimal
@@ -91,8 +91,9 @@ def _note_checked(checked: dict[str, Checked], row: Any, *, plain: bool) -> None
         # The PostgreSQL claim counts the examiner's schedule for groups with checks on, the
         # condition above: a row without them would carry no counters, and the group then goes
         # by the schedule's own read.
-        counters = Counters(*row[16:20]) if plain and row[16] is not None else None
-        checked[key] = replace(found, count=found.count + 1, counters=counters)
+        found.counters = Counters(*row[16:20]) if plain and row[16] is not None else None
+        found.count += 1
+        checked[key] = found
 
 
 class HoldLimit(StateError):
