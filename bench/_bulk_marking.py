@@ -128,6 +128,7 @@ class _Responses:
     top: Any
     step: Any
     tol: Any
+    group: Any  # each response's marking group, recorded with its marks
     accounts: dict[str, int]
     examiner_ids: Any
     excluded: set[tuple[int, int]]
@@ -216,14 +217,14 @@ def _load_responses(load: Loader, built: Any) -> _Responses:
     from _session import LEAD
 
     rows = load.execute(
-        "SELECT r.id, r.script_id, q.max, q.step, q.tolerance FROM response r "
+        "SELECT r.id, r.script_id, q.max, q.step, q.tolerance, r.group_id FROM response r "
         "JOIN question q ON q.id = r.question_id JOIN script s ON s.id = r.script_id "
         "WHERE s.session_id = %s AND r.group_id IS NOT NULL ORDER BY r.id",
         (built.session_id,),
     ).fetchall()
-    data = np.array(rows, dtype=np.int64).reshape(-1, 5)
+    data = np.array(rows, dtype=np.int64).reshape(-1, 6)
     del rows
-    rid, script, top, step, tol = (np.ascontiguousarray(data[:, i]) for i in range(5))
+    rid, script, top, step, tol, group = (np.ascontiguousarray(data[:, i]) for i in range(6))
     del data
     accounts = dict(
         load.execute(
@@ -235,7 +236,7 @@ def _load_responses(load: Loader, built: Any) -> _Responses:
     )
     examiner_ids = np.array([accounts[u] for u in built.examiners], dtype=np.int64)
     excluded = set(load.execute("SELECT script_id, examiner_id FROM exclusion").fetchall())
-    return _Responses(rid, script, top, step, tol, accounts, examiner_ids, excluded)
+    return _Responses(rid, script, top, step, tol, group, accounts, examiner_ids, excluded)
 
 
 def _decide(rng: Any, got: _Responses) -> _Decided:
@@ -435,8 +436,12 @@ def _store_leases_and_marks(load: Loader, rng: Any, got: _Responses, line: _Time
     )
     load.rows(
         "mark",
-        ("id", "response_id", "examiner_id", "kind", "value", "lease_id", "created_at"),
-        chunked([m_id, m_rid, m_examiner, line.m_kind, line.m_value, m_id], [(m_micros, 0)], ()),
+        ("id", "response_id", "examiner_id", "group_id", "kind", "value", "lease_id", "created_at"),
+        chunked(
+            [m_id, m_rid, m_examiner, got.group[line.m_resp], line.m_kind, line.m_value, m_id],
+            [(m_micros, 0)],
+            (),
+        ),
     )
     return count_leases
 

@@ -106,6 +106,11 @@ def test_every_response_gets_exactly_its_marks_from_distinct_examiners(
     assert sum(len(v) for v in marked.values()) == sum(required[g] for _r, g, *_ in rows)
     assert all(marked.values())  # the work was shared, not done by one examiner
     assert db.scalar(select(func.count()).where(Lease.state == LeaseState.HELD)) == 0
+    # Every mark records its response's group (a 回评 is drawn from a group's marks by it).
+    groups = db.execute(
+        select(Mark.group_id, Response.group_id).join(Response, Response.id == Mark.response_id)
+    ).all()
+    assert groups and all(recorded == group for recorded, group in groups)
 
 
 def test_what_an_examiner_sees_has_no_candidate_and_no_other_marks(
