@@ -9,7 +9,7 @@ response's stead (that one goes back to the queue at once), under the batch's le
 in the same ``Claimed`` shape, addressed by a handle of the same format: the examiner cannot
 tell it from live work, nor from the batch's length or the count they hold. A check due
 when none can be given (no seed eligible yet) stays owed and goes into the next batch that
-can take one; so does one handed back or let expire unmarked (``handout.owe_again``).
+can take one.
 
 Seeds go to an examiner only once their source response is no longer open (all its marks
 are in) and when the examiner never marked, held or was shown it: so no one meets a seed's
@@ -46,7 +46,7 @@ from marking.audit import ledger
 from marking.domain.rules.schedule import first_due, schedule, window
 from marking.errors import NotFound, StateError
 from marking.quality.alarms import raise_alarms
-from marking.quality.handout import DUE_FIELD, DUES, Batch, Place, hand_out, owe_again
+from marking.quality.handout import DUE_FIELD, DUES, Batch, Place, hand_out
 from marking.queue.claims import Checked, Claimed, describe, masked
 from marking.queue.leases import LeaseLost, lost
 from marking.queue.marks import validate_mark
@@ -182,14 +182,9 @@ def held_checks(
     return masked(exam, [shown(db, c) for c in found])
 
 
-#: What a check handed back or expired returns, for the schedule to owe it again.
-RETURNED = (CheckMark.examiner_id, CheckMark.group_id, CheckMark.purpose)
-
-
 def expire_checks(db: Session, exam: ExamSession, *, now: dt.datetime | None = None) -> int:
-    """Held checks past their time marked expired, and owed again (``owe_again``); how
-    many."""
-    expired = db.execute(
+    """Held checks past their time marked expired; how many."""
+    result = db.execute(
         update(CheckMark)
         .where(
             CheckMark.session_id == exam.id,
@@ -197,11 +192,9 @@ def expire_checks(db: Session, exam: ExamSession, *, now: dt.datetime | None = N
             CheckMark.expires_at <= (now or utcnow()),
         )
         .values(state=CheckState.EXPIRED)
-        .returning(*RETURNED)
         .execution_options(synchronize_session=False)
-    ).all()
-    owe_again(db, expired)
-    return len(expired)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # --- marking a check --------------------------------------------------------------------------
@@ -303,7 +296,6 @@ def held_check(
     if check.state is CheckState.HELD:
         check.state = CheckState.EXPIRED
         db.flush()
-        owe_again(db, [(check.examiner_id, check.group_id, check.purpose)])
     raise lost(CheckLost, "expired", check.expires_at)
 
 
@@ -400,7 +392,6 @@ def release_check(
     check = held_check(db, exam, examiner, check_id, now=now or utcnow())
     check.state = CheckState.RELEASED
     db.flush()
-    owe_again(db, [(check.examiner_id, check.group_id, check.purpose)])
 
 
 def holds_check(

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -64,28 +63,6 @@ _FOLLOWING = {
     purpose: DUES.values({field: bindparam("following", type_=Integer)})
     for purpose, field in DUE_FIELD.items()
 }
-
-
-def owe_again(db: Session, returned: Iterable[Any]) -> None:
-    """Seeds and 回评 that went back unmarked (handed back, or let expire: rows of examiner
-    id, group id and purpose) are owed again: the examiner's next check of that purpose falls
-    due at once, at the places already handed out, unless one is due already. Else a check
-    handed back would leave a run of up to three windows without one, where the schedule
-    promises one in every window (DESIGN §13). Qualification items are not scheduled."""
-    for examiner_id, group_id, purpose in set(returned):
-        field = DUE_FIELD.get(CheckPurpose(purpose))
-        if field is None:
-            continue
-        due = getattr(Assignment, field)
-        db.execute(
-            update(Assignment)
-            .where(
-                Assignment.examiner_id == examiner_id,
-                Assignment.group_id == group_id,
-                due > Assignment.handed,
-            )
-            .values({field: Assignment.handed})
-        )
 
 
 @dataclass(frozen=True)

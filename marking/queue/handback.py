@@ -60,8 +60,7 @@ def release_held(
     """Hand back what is held, unmarked: one examiner's (``examiner_id``), or everyone's in
     these marking groups (``group_ids``), or both; returns (leases, checks) handed back.
 
-    Seeds and 回评 go back with live work, so handing back tells nothing apart (and they
-    are owed again: the examiner's next claim brings another). A held
+    Seeds and 回评 go back with live work, so handing back tells nothing apart. A held
     qualification attempt keeps its set unless ``qualification`` (a suspension, an
     override: the examiner will not finish it). Leases are locked in response order, as a
     claim locks them, so a concurrent claim or mark waits instead of deadlocking."""
@@ -93,13 +92,9 @@ def release_held(
         db.execute(
             update(Response).where(Response.id == response_id).values(held=Response.held - 1)
         )
-    from marking.quality.checks import RETURNED
-    from marking.quality.handout import owe_again
-
-    released = db.execute(checks.values(state=CheckState.RELEASED).returning(*RETURNED)).all()
-    owe_again(db, released)  # a seed or 回评 handed back is owed again
+    released = db.execute(checks.values(state=CheckState.RELEASED)).rowcount  # type: ignore[attr-defined]
     db.flush()
-    return len(held), len(released)
+    return len(held), int(released or 0)
 
 
 #: The longest note a report on a response may carry.
