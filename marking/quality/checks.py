@@ -32,7 +32,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import (
     bindparam,
@@ -48,7 +48,7 @@ from marking.errors import NotFound, StateError
 from marking.quality.alarms import raise_alarms
 from marking.quality.handout import DUE_FIELD, DUES, Batch, Place, hand_out
 from marking.queue.claims import Checked, Claimed, describe, masked
-from marking.queue.leases import LeaseLost, lost
+from marking.queue.leases import LeaseLost, held_lease, lost
 from marking.queue.marks import validate_mark
 from marking.queue.statements import _DriverStatement, decimals
 from marking.store.db import to_milli
@@ -273,8 +273,9 @@ class CheckSubmitted:
 def held_check(
     db: Session, exam: ExamSession, examiner: Account, check_id: int, *, now: dt.datetime
 ) -> CheckMark:
-    """The examiner's live check, locked; NotFound (another's, another session's) or
-    CheckLost saying what happened."""
+    """The examiner's live check, locked; NotFound (another session's), LeaseLost for
+    another examiner's (as a live response's would say), or CheckLost saying what
+    happened."""
     check = db.scalar(
         select(CheckMark)
         .where(
@@ -285,7 +286,7 @@ def held_check(
         .with_for_update()
     )
     if check is None:
-        raise NotFound(f"that response is not in session {exam.code}")
+        _not_yours(db, exam, examiner, check_id, now=now)
     if check.state is CheckState.HELD and check.expires_at > now:
         return check
     # The messages say what a live response's would: a check is not told apart.
@@ -297,6 +298,25 @@ def held_check(
         check.state = CheckState.EXPIRED
         db.flush()
     raise lost(CheckLost, "expired", check.expires_at)
+
+
+def _not_yours(
+    db: Session, exam: ExamSession, examiner: Account, check_id: int, *, now: dt.datetime
+) -> NoReturn:
+    """Refuse a check that is not the examiner's as a live response held by another would
+    be refused: by what the examiner did with the response it shows (``held_lease``: never
+    claimed, marked, handed back). A 404 here, against a 409 for live work, would tell two
+    examiners comparing handles which of one's items is a check."""
+    other = db.scalar(
+        select(CheckMark.response_id).where(
+            CheckMark.id == check_id, CheckMark.session_id == exam.id
+        )
+    )
+    if other is None:
+        raise NotFound(f"that response is not in session {exam.code}")
+    held_lease(db, exam, examiner, other, now=now)  # raises, saying what they did with it
+    # They hold that response live themselves, under its own handle: not under this one.
+    raise CheckLost.coded("lease_none", "you have not claimed this response; claim a batch first")
 
 
 def submit_check(

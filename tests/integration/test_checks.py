@@ -19,6 +19,7 @@ from marking.quality import checks, qualification
 from marking.quality.items import add_item
 from marking.quality.remarks import REMARK_RECENT
 from marking.queue.claims import Claimed, claim
+from marking.queue.leases import LeaseLost
 from marking.queue.marks import InvalidMark, submit_mark
 from marking.setup.assignment import approve_scheme
 from marking.store.models import (
@@ -359,7 +360,7 @@ def test_submit_check_refuses_as_a_mark_would(db: Session, tmp_path: Path) -> No
         checks.submit_check(db, exam, e1, check_id=item.check_id, value="99", now=T0)
     with pytest.raises(InvalidMark):
         checks.submit_check(db, exam, e1, check_id=item.check_id, value="0.3", now=T0)
-    with pytest.raises(NotFound):  # another examiner's check
+    with pytest.raises(LeaseLost):  # another examiner's check: as their live work would be
         checks.submit_check(db, exam, e2, check_id=item.check_id, value="1", now=T0)
     other = f.tiny_session(db, tmp_path / "b", "CK-6B", n=1, examiners=("e1", "e2")).exam
     with pytest.raises(NotFound):  # through another session

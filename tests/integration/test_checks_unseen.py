@@ -3,6 +3,7 @@ an expired check, recusal, a chosen group, the hold limit's refusal."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,9 +11,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from marking.errors import MarkingError, StateError
-from marking.quality import qualification
+from marking.quality import checks, qualification
 from marking.queue.claims import claim
-from marking.queue.leases import DEFAULT_LEASE
+from marking.queue.handback import release
+from marking.queue.leases import DEFAULT_LEASE, LeaseLost
 from marking.queue.marks import submit_mark
 from marking.setup.assignment import approve_scheme
 from marking.store.models import ExamSession, Exclusion, Response, utcnow
@@ -51,6 +53,38 @@ def test_an_expired_check_filling_the_hold_limit_is_no_refusal(db: Session, tmp_
     later = now + DEFAULT_LEASE + MIN
     # Expired, it holds nothing: the claim gives a response, as after a live one expired.
     assert len(claim(db, exam, e3, size=1, group="short", now=later)) == 1
+
+
+def test_another_examiners_check_is_refused_as_their_live_work_is(
+    db: Session, tmp_path: Path
+) -> None:
+    """Two examiners comparing handles: one's check, tried by the other, gets the refusal a
+    live response of theirs gets (by what the prober did with the response shown), not a
+    'not in this session' that would single it out; and nothing of it moves."""
+    exam, source = one_seed(db, tmp_path, "CU-OTHER", ("e1", "e2", "e3", "e4"))
+    e1, e3, e4 = account(db, "e1"), account(db, "e3"), account(db, "e4")
+    batch = claim(db, exam, e3, size=4, group="short")
+    (seed,) = [i for i in batch if i.check_id is not None]
+    live = next(i for i in batch if i.check_id is None)
+    assert seed.check_id is not None
+
+    def refusal(call: Callable[[], object]) -> str | None:
+        with pytest.raises(LeaseLost) as refused:
+            call()
+        return refused.value.code
+
+    # e4 never claimed either response: the same refusal for both.
+    assert refusal(lambda: release(db, exam, e4, response_id=live.response_id)) == "lease_none"
+    assert refusal(lambda: checks.release_check(db, exam, e4, check_id=seed.check_id)) == (
+        "lease_none"
+    )
+    # e1 marked the seed's source: told so, as for that response's own handle.
+    assert refusal(lambda: release(db, exam, e1, response_id=source)) == "lease_marked"
+    assert refusal(
+        lambda: checks.submit_check(db, exam, e1, check_id=seed.check_id, value="1")
+    ) == ("lease_marked")
+    # e3 still holds the seed, unmarked.
+    assert [i.check_id for i in checks.held_checks(db, exam, e3)] == [seed.check_id]
 
 
 # --- recusal (R10) ------------------------------------------------------------------------------

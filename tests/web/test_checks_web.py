@@ -61,8 +61,12 @@ def test_a_check_comes_and_is_marked_as_live_work(world: World) -> None:
     page = e1.get("/examiner/sessions/CKW-1/mark").get_data(as_text=True)
     assert "资格测试" not in page  # the ordinary marking screen
 
-    # Another examiner, or the handle through another session: 404, nothing stored.
-    assert mark(world.client("e2"), "CKW-1", check["response"], "1").status_code == 404
+    # Another examiner gets what a live response of e1's gets them (409: they never claimed
+    # it), not a 404 that would single the check out; through another session, 404. Nothing
+    # is stored.
+    e2 = world.client("e2")
+    assert mark(e2, "CKW-1", check["response"], "1").status_code == 409
+    assert mark(e2, "CKW-1", live["response"], "1").status_code == 409
     world.session("CKW-2", n=1, examiners=("e1", "e2"))
     assert mark(e1, "CKW-2", check["response"], "1").status_code == 404
 
