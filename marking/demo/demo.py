@@ -106,7 +106,7 @@ def run_demo(
     echo(f"database: {engine.url.render_as_string(hide_password=True)}")
     echo(f"files:    {run_dir}")
 
-    _accounts(engine, run_dir, seed, tag)
+    _accounts(engine, run_dir, seed, run, tag)
     summaries = [
         _session(
             engine,
@@ -154,9 +154,13 @@ def run_demo(
     return [s.code for s in summaries]
 
 
-def _accounts(engine: Engine, run_dir: Path, seed: int, tag: str) -> None:
+def _accounts(engine: Engine, run_dir: Path, seed: int, run: int, tag: str) -> None:
+    """The run's own office, director, lead and centre accounts; the examiners, shared by
+    every run on the database (created by the first, updated by the next)."""
     lead = f"{Role.LEAD.value}-{tag.lower()}"
-    synthetic.examiners_csv(run_dir / "examiners.csv", count=EXAMINERS, seed=seed, leads=[lead])
+    synthetic.examiners_csv(
+        run_dir / "examiners.csv", count=EXAMINERS, seed=seed, leads=[lead], run=run
+    )
     with transaction(engine) as db:
         # One hash for all: argon2id is slow on purpose, and these are demo accounts.
         shared = hash_password(DEMO_PASSWORD)

@@ -34,7 +34,7 @@ def seed(engine: Engine, *, candidates: int, out_dir: Path, echo: Callable[[str]
     codes = run_demo(
         engine, candidates=candidates, seed=2026, out_dir=out_dir, echo=lambda _s: None
     )
-    tag = codes[0].rsplit("-", 1)[0]
+    tag = codes[0].rsplit("-", 1)[0]  # DEMO-<seed>-<run>: a new run on a database seeded before
     code = f"{tag}-LIVE"
     folder = out_dir / tag / code
     folder.mkdir(parents=True, exist_ok=True)
@@ -43,7 +43,10 @@ def seed(engine: Engine, *, candidates: int, out_dir: Path, echo: Callable[[str]
         level=3,
         date="2026-12-20",
         questions_per_component=6,
-        station="GD-LIVE",
+        # A station of the run's own, as run_demo gives each run (R10 counts a team's
+        # rotation and streak per station): a run's live session with exam001..exam004
+        # is not the next of the previous runs' live sessions, refused for rotating too few.
+        station=f"GD-LIVE-{tag.rsplit('-', 1)[1]}",
         group_lines=live_quality.GROUP_LINES,
     )
     people = synthetic.roster(candidates, seed=7, prefix="263")

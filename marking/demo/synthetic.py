@@ -292,10 +292,17 @@ def examiners_csv(
     seed: int,
     occupation_code: str = "6-31-01-03",
     leads: Sequence[str] = (),
+    run: int = 1,
 ) -> list[str]:
     """An examiners.csv with ``count`` examiners (a third senior), then a senior examiner's
     certificate for each of ``leads`` (existing lead accounts: DESIGN §14); returns the
-    examiners' usernames."""
+    examiners' usernames.
+
+    The examiners are the same people on every ``run`` of a seed (exam001… with the same
+    certificates: importing the file again updates their accounts). The leads are new
+    accounts on each run of the demo (``lead-demo-<seed>-<run>``), new people, so their
+    certificate numbers are derived from ``run``: a certificate number is unique, and a
+    later run's lead must not take an earlier run's."""
     rng = random.Random(seed + 7)
     names = roster(count, seed=seed + 11)
     usernames = []
@@ -334,7 +341,7 @@ def examiners_csv(
                 (
                     lead,
                     f"考评组长{i}",
-                    f"KPL{seed % 1000:03d}{i:05d}",
+                    f"KPL{seed % 1000:03d}{run:02d}{i:03d}",
                     "2028-12-28",
                     "senior",
                     levels,

@@ -165,6 +165,37 @@ def test_live_demo_shows_quality_control(fresh_db: FreshDatabase, tmp_path: Path
     assert page.status_code == 200 and "<svg" in page.get_data(as_text=True)
 
 
+def test_live_demo_seeds_again_on_the_same_database(
+    fresh_db: FreshDatabase, tmp_path: Path
+) -> None:
+    """`make demo` run again on the same instance/ seeds a new run beside the earlier ones:
+    the examiners' accounts (and certificates) are reused, each run's lead is a new account
+    with a certificate number of its own, and each run's live session opens for marking at
+    a station of its own (R10 would refuse the same four examiners there again)."""
+    leads = []
+    for run in (1, 2, 3):
+        printed: list[str] = []
+        code = seed(fresh_db.engine, candidates=40, out_dir=tmp_path / "demo", echo=printed.append)
+        assert code == f"DEMO-2026-{run}-LIVE"
+        leads.append(lead_name(printed))
+    assert leads == ["lead-demo-2026-1", "lead-demo-2026-2", "lead-demo-2026-3"]
+    with transaction(fresh_db.engine) as db:
+        certificates = {u: _account(db, u).examiner for u in leads}
+        numbers = {e.certificate_no for e in certificates.values() if e is not None}
+        assert len(numbers) == len(leads)
+        examiners = db.scalars(
+            select(Account.username).where(Account.username.like("exam%")).order_by(Account.id)
+        ).all()
+        assert examiners == [f"exam{i:03d}" for i in range(1, 13)]
+        stations = set()
+        for run in (1, 2, 3):
+            exam = get_session(db, f"DEMO-2026-{run}-LIVE")
+            assert exam.state is SessionState.MARKING
+            assert verify(db, exam).ok
+            stations.add(exam.station)
+        assert len(stations) == 3
+
+
 def lead_name(printed: list[str]) -> str:
     """The lead's account as the demo printed it."""
     line = next(line for line in printed if line.strip().startswith("lead "))
