@@ -43,6 +43,7 @@ from marking.people.accounts import require_role
 from marking.publication.late_conflicts import _rulings_in_force
 from marking.publication.outcomes import component_keys
 from marking.publication.preconditions import open_items
+from marking.queue.leases import uncount_leases
 from marking.queue.statements import HOLDS_OUT
 from marking.read import monitoring
 from marking.read.published import latest_published
@@ -313,11 +314,13 @@ def _reopen(
         )
         withdrawn[kind].append(ruling_id)
     # Leases left over from the first marking (expired, never swept) no longer hold anything.
-    db.execute(
+    stale = db.execute(
         update(Lease)
         .where(Lease.response_id.in_(ids), Lease.state == LeaseState.HELD)
         .values(state=LeaseState.EXPIRED)
-    )
+        .returning(Lease.response_id, Lease.examiner_id)
+    ).all()
+    uncount_leases(db, stale)  # places given up, as at any expiry
     required = {
         group_id: n
         for group_id, n in db.execute(

@@ -11,6 +11,14 @@ tell it from live work, nor from the batch's length or the count they hold. A ch
 when none can be given (no seed eligible yet) stays owed and goes into the next batch that
 can take one.
 
+Handed back. ``handed`` counts the places the examiner keeps: a place given up unmarked (a
+live response or a check handed back, expired, taken back) is counted off
+(``queue.leases.uncount``) and counted again when handed out again, so handing back and
+claiming again brings no check nearer. A check given up comes back as itself when a claim
+brings the examiner the live response it displaced (``handout.come_back``), as a live
+response handed back comes back under its own handle: no fresh check for each hand-back (a
+handle never seen again would single each one out), no seed used up unmarked.
+
 Seeds go to an examiner only once their source response is no longer open (all its marks
 are in) and when the examiner never marked, held or was shown it: so no one meets a seed's
 text live, and a seed never keeps a live response from its markers. A 回评 is one of the
@@ -46,9 +54,10 @@ from marking.audit import ledger
 from marking.domain.rules.schedule import first_due, schedule, window
 from marking.errors import NotFound, StateError
 from marking.quality.alarms import raise_alarms
-from marking.quality.handout import DUE_FIELD, DUES, Batch, Place, hand_out
+from marking.quality.handout import DUE_FIELD, DUES, Batch, Place, come_back, hand_out
 from marking.queue.claims import Checked, Claimed, describe, masked
-from marking.queue.leases import LeaseLost, held_lease, lost
+from marking.queue.handback import UNANNOUNCED
+from marking.queue.leases import LeaseLost, held_lease, lost, uncount
 from marking.queue.marks import validate_mark
 from marking.queue.statements import _DriverStatement, decimals
 from marking.store.db import to_milli
@@ -99,7 +108,10 @@ def mix_in(
     """The batch with the checks due in it mixed in at their positions (see the module)."""
     mixed = list(items)
     batch = Batch(exam.id, examiner.id, now, expires, rng)
-    taken: set[int] = set()
+    # Checks handed back come back first, where the live responses they displaced came.
+    for at, check in come_back(db, batch, items, set(checked)).items():
+        mixed[at] = check
+    taken = {at for at, item in enumerate(mixed) if item.check_id is not None}
     conn = db.connection()  # Core statements, as the rest of a claim: no ORM on this path
     for key, group in checked.items():
         positions = [i for i, item in enumerate(items) if item.group == key]
@@ -184,7 +196,7 @@ def held_checks(
 
 def expire_checks(db: Session, exam: ExamSession, *, now: dt.datetime | None = None) -> int:
     """Held checks past their time marked expired; how many."""
-    result = db.execute(
+    expired = db.execute(
         update(CheckMark)
         .where(
             CheckMark.session_id == exam.id,
@@ -192,9 +204,11 @@ def expire_checks(db: Session, exam: ExamSession, *, now: dt.datetime | None = N
             CheckMark.expires_at <= (now or utcnow()),
         )
         .values(state=CheckState.EXPIRED)
+        .returning(CheckMark.examiner_id, CheckMark.group_id, CheckMark.purpose)
         .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    ).all()
+    uncount(db, [(me, g) for me, g, purpose in expired if purpose in UNANNOUNCED])
+    return len(expired)
 
 
 # --- marking a check --------------------------------------------------------------------------
@@ -296,7 +310,7 @@ def held_check(
         raise lost(CheckLost, "released")
     if check.state is CheckState.HELD:
         check.state = CheckState.EXPIRED
-        db.flush()
+        _given_up(db, check)
     raise lost(CheckLost, "expired", check.expires_at)
 
 
@@ -411,6 +425,15 @@ def release_check(
     is ``marking.quality.reports.report_check``)."""
     check = held_check(db, exam, examiner, check_id, now=now or utcnow())
     check.state = CheckState.RELEASED
+    _given_up(db, check)
+
+
+def _given_up(db: Session, check: CheckMark) -> None:
+    """A check handed back or expired, unmarked: its place counted off the schedule, as a
+    live response's (``leases.uncount``); it comes back when its displaced response would
+    (``handout.come_back``)."""
+    if check.purpose in UNANNOUNCED:
+        uncount(db, [(check.examiner_id, check.group_id)])
     db.flush()
 
 

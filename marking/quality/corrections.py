@@ -36,11 +36,11 @@ from marking.domain.rules.reconciliation import Final, reconcile_decimal
 from marking.errors import NotFound, StateError
 from marking.queue.changes import Change, in_force
 from marking.queue.corrections import last_correctable
+from marking.queue.handback import UNANNOUNCED
 from marking.store.models import (
     Account,
     CheckCorrection,
     CheckMark,
-    CheckPurpose,
     CheckState,
     Component,
     ExamSession,
@@ -53,9 +53,6 @@ from marking.store.models import (
     effective_value,
     utcnow,
 )
-
-#: The checks an examiner marks unannounced (a qualification set says what it is).
-UNANNOUNCED = (CheckPurpose.SEED, CheckPurpose.REMARK)
 
 
 @dataclass(frozen=True)

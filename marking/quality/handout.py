@@ -21,7 +21,19 @@ import random
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, exists, insert, literal_column, select, update
+from sqlalchemy import (
+    Integer,
+    and_,
+    any_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from marking.quality.remarks import remark_for
@@ -29,8 +41,15 @@ from marking.quality.seeds import FRESH_SEED, PRIME, seed_for
 from marking.queue.claims import Claimed, _claimed, describe
 from marking.queue.statements import FREE, _describe, _DriverStatement, _is
 from marking.store.db import to_milli
-from marking.store.models import Assignment, Lease, LeaseState, Response
-from marking.store.models.checks import CheckMark, CheckPurpose, CheckState
+from marking.store.models import (
+    Assignment,
+    Exclusion,
+    Lease,
+    LeaseState,
+    MarkWithdrawal,
+    Response,
+)
+from marking.store.models.checks import CheckItem, CheckMark, CheckPurpose, CheckState
 
 _ME = bindparam("me", type_=Integer)
 # The live response a check displaced from the batch, let go as if handed back at once.
@@ -218,3 +237,100 @@ def _fused(db: Session, batch: Batch, purpose: CheckPurpose, place: Place) -> Cl
     if row is None:
         return None
     return replace(_claimed(row, batch.expires, plain=True), check_id=row.check_id)
+
+
+# --- a check handed back comes back as itself --------------------------------------------------
+
+# A seed or 回评 the examiner handed back or let expire, unmarked and not reported, that may
+# still be shown to them: its seed in force, its 回评's mark not withdrawn, its script not
+# one they are excluded from.
+_LOST = and_(
+    CheckMark.examiner_id == _ME,
+    # Plain comparisons, not IN: the PostgreSQL statement runs as the driver's own SQL.
+    or_(CheckMark.purpose == CheckPurpose.SEED, CheckMark.purpose == CheckPurpose.REMARK),
+    ~CheckMark.reported,
+    or_(
+        CheckMark.state == CheckState.RELEASED,
+        CheckMark.state == CheckState.EXPIRED,
+        and_(
+            CheckMark.state == CheckState.HELD,
+            CheckMark.expires_at <= bindparam("now", type_=_c.expires_at.type),
+        ),
+    ),
+    or_(
+        CheckMark.item_id.is_(None),
+        exists().where(CheckItem.id == CheckMark.item_id, CheckItem.retired_at.is_(None)),
+    ),
+    ~exists().where(MarkWithdrawal.mark_id == CheckMark.mark_id),
+    ~exists().where(
+        Exclusion.examiner_id == _ME,
+        Exclusion.script_id == Response.script_id,
+        Response.id == CheckMark.response_id,
+    ),
+)
+
+
+def _lost_for(displaced: Any) -> Any:
+    """The first such check standing for each of the responses ``displaced`` selects."""
+    return (
+        select(func.min(CheckMark.id), CheckMark.displaced_id)
+        .where(displaced, _LOST)
+        .group_by(CheckMark.displaced_id)
+    )
+
+
+# By the index ``ix_check_mark_displaced``: a probe per live response of the batch.
+_LOST_IN = _lost_for(CheckMark.displaced_id.in_(bindparam("ids", expanding=True)))
+_LOST_DRIVER = _DriverStatement(_lost_for(CheckMark.displaced_id == any_(bindparam("ids"))))
+_HELD_AGAIN = (
+    update(CheckMark)
+    .where(CheckMark.id == bindparam("c"), _LOST)
+    .values(
+        state=CheckState.HELD,
+        claimed_at=bindparam("at", type_=_c.claimed_at.type),
+        expires_at=bindparam("expires", type_=_c.expires_at.type),
+        last_needed=_LAST_NEEDED,
+    )
+    .returning(CheckMark.response_id)
+)
+
+
+def come_back(
+    db: Session, batch: Batch, items: list[Claimed], keys: set[str]
+) -> dict[int, Claimed]:
+    """The examiner's checks handed back or expired that come back in this batch, by position:
+    each where the claim put the live response it displaced at hand-out, which goes back
+    to the queue at once, as it did then.
+
+    So a check handed back returns exactly when that response would have: under its own
+    handle, with its own text, held again under the batch's expiry. A check never returns
+    otherwise, so handing back and claiming again neither shows a fresh check each time (a
+    handle that never came back would single each one out, and seeds would be used up
+    unmarked) nor brings a check back sooner than live work. Only groups of ``keys`` (with
+    checks on); one read, a probe per live response, when none comes back."""
+    live = {
+        item.response_id: i
+        for i, item in enumerate(items)
+        if item.group in keys and item.check_id is None
+    }
+    if not live:
+        return {}
+    conn = db.connection()
+    params = {"me": batch.examiner_id, "now": batch.now, "ids": list(live)}
+    if conn.dialect.name == "postgresql":
+        found = list(_LOST_DRIVER.run(conn, params))
+    else:
+        found = list(conn.execute(_LOST_IN, params))
+    back: dict[int, Claimed] = {}
+    for check_id, displaced in found:
+        again = {"c": check_id, "me": batch.examiner_id, "now": batch.now, "r": displaced}
+        response_id = conn.execute(
+            _HELD_AGAIN, {**again, "at": batch.now, "expires": batch.expires}
+        ).scalar()
+        if response_id is None:
+            continue  # taken out of use by a concurrent step: the live response stays
+        conn.execute(_DISPLACED, {"r": displaced, "me": batch.examiner_id})
+        conn.execute(FREE, {"r_id": displaced, "r_count": 1})
+        (item,) = describe(db, [response_id], expires_at=batch.expires)
+        back[live[displaced]] = replace(item, check_id=check_id)
+    return back

@@ -36,7 +36,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, cast
 
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
@@ -46,6 +45,7 @@ from marking.errors import MarkingError, NotFound, StateError
 from marking.intake.recusal import ruler_of
 from marking.people.register import require_in_standing
 from marking.queue.changes import Change, required_reason
+from marking.queue.leases import uncount
 from marking.queue.marks import apply_reconciliation, validate_mark
 from marking.read import monitoring
 from marking.store.models import (
@@ -412,16 +412,15 @@ def _reconcile_again(
 def _release_holders(db: Session, response: Response) -> None:
     """A response that no longer needs marks is handed back by whoever still holds it:
     their mark would be refused as on any lost lease (DESIGN §4), nothing else lost."""
-    released = cast(
-        Any,
-        db.execute(
-            update(Lease)
-            .where(Lease.response_id == response.id, Lease.state == LeaseState.HELD)
-            .values(state=LeaseState.RELEASED)
-        ),
-    ).rowcount
+    released = db.execute(
+        update(Lease)
+        .where(Lease.response_id == response.id, Lease.state == LeaseState.HELD)
+        .values(state=LeaseState.RELEASED)
+        .returning(Lease.examiner_id)
+    ).all()
     if released:
-        response.held = max(0, response.held - released)
+        response.held = max(0, response.held - len(released))
+        uncount(db, [(me, response.group_id) for (me,) in released])
 
 
 def response_by_script(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from marking.audit import ledger
 from marking.errors import MarkingError, StateError
-from marking.queue.leases import held_lease
+from marking.queue.leases import held_lease, uncount, uncount_leases
 from marking.store.models import (
     Account,
     Anomaly,
@@ -26,6 +26,9 @@ from marking.store.models import (
     utcnow,
 )
 
+#: Checks that stand in a batch for live work (seeds, 回评), counted in the schedule as it is.
+UNANNOUNCED = (CheckPurpose.SEED, CheckPurpose.REMARK)
+
 
 def release(
     db: Session,
@@ -40,6 +43,7 @@ def release(
     lease = held_lease(db, exam, examiner, response_id, now=now)
     lease.state = LeaseState.RELEASED
     db.execute(update(Response).where(Response.id == response_id).values(held=Response.held - 1))
+    uncount_leases(db, [(response_id, examiner.id)])
     db.flush()
 
 
@@ -67,12 +71,12 @@ def release_held(
     if group_ids is not None and not group_ids:
         return 0, 0
     leases = (
-        select(Lease.id, Lease.response_id)
+        select(Lease.id, Lease.response_id, Lease.examiner_id)
         .where(Lease.state == LeaseState.HELD)
         .order_by(Lease.response_id)
         .with_for_update(of=Lease)
     )
-    purposes = [CheckPurpose.SEED, CheckPurpose.REMARK]
+    purposes = list(UNANNOUNCED)
     if qualification:
         purposes.append(CheckPurpose.QUALIFICATION)
     checks = update(CheckMark).where(
@@ -87,14 +91,20 @@ def release_held(
         )
         checks = checks.where(CheckMark.group_id.in_(list(group_ids)))
     held = db.execute(leases).all()
-    for lease_id, response_id in held:
+    for lease_id, response_id, _examiner in held:
         db.execute(update(Lease).where(Lease.id == lease_id).values(state=LeaseState.RELEASED))
         db.execute(
             update(Response).where(Response.id == response_id).values(held=Response.held - 1)
         )
-    released = db.execute(checks.values(state=CheckState.RELEASED)).rowcount  # type: ignore[attr-defined]
+    uncount_leases(db, [(response_id, me) for _lease, response_id, me in held])
+    released = db.execute(
+        checks.values(state=CheckState.RELEASED).returning(
+            CheckMark.examiner_id, CheckMark.group_id, CheckMark.purpose
+        )
+    ).all()
+    uncount(db, [(me, g) for me, g, purpose in released if purpose in UNANNOUNCED])
     db.flush()
-    return len(held), int(released or 0)
+    return len(held), len(released)
 
 
 #: The longest note a report on a response may carry.

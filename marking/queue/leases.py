@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session
 
 from marking.errors import MarkingError, NotFound
 from marking.queue.statements import EXPIRE, FREE
 from marking.store.models import (
     Account,
+    Assignment,
     ExamSession,
     Lease,
     LeaseState,
@@ -35,13 +38,53 @@ _Lost = TypeVar("_Lost", bound=LeaseLost)
 def expire_leases(db: Session, exam: ExamSession, *, now: dt.datetime | None = None) -> int:
     """Return responses whose lease ran out to the queue; returns how many."""
     now = now or utcnow()
-    expired = db.execute(EXPIRE, {"now": now, "session_id": exam.id}).scalars()
-    freed: dict[int, int] = {}
-    for response_id in expired:
-        freed[response_id] = freed.get(response_id, 0) + 1
+    expired = db.execute(EXPIRE, {"now": now, "session_id": exam.id}).all()
+    freed = Counter(response_id for response_id, _examiner in expired)
     for response_id, count in freed.items():
         db.execute(FREE, {"r_id": response_id, "r_count": count})
+    uncount_leases(db, expired)
     return sum(freed.values())
+
+
+# The examiner's check schedule (``marking.quality.checks``) counts the places of their
+# batches in a group (``Assignment.handed``) that they keep: marked, held, reported. A place
+# given up unmarked (handed back, expired, taken back) is counted off, and counted again when
+# a claim hands it out again: so handing back and claiming again brings no check nearer, and
+# uses up no seed.
+_UNCOUNT = (
+    update(Assignment)
+    .where(Assignment.examiner_id == bindparam("me"), Assignment.group_id == bindparam("g"))
+    .values(
+        handed=case(
+            (Assignment.handed > bindparam("n"), Assignment.handed - bindparam("n")), else_=0
+        )
+    )
+)
+
+
+def uncount(db: Session, places: Iterable[tuple[int, int | None]]) -> None:
+    """Count off the places given up, each (examiner id, group id), from the schedules."""
+    given_up = Counter((me, g) for me, g in places if g is not None)
+    if given_up:
+        db.connection().execute(
+            _UNCOUNT, [{"me": me, "g": g, "n": n} for (me, g), n in given_up.items()]
+        )
+
+
+def uncount_leases(db: Session, leases: Iterable[tuple[int, int]]) -> None:
+    """``uncount`` for live responses given up, each (response id, examiner id)."""
+    leases = list(leases)
+    if not leases:
+        return
+    groups: dict[int, int | None] = {
+        response_id: group_id
+        for response_id, group_id in db.execute(
+            select(Response.id, Response.group_id).where(
+                Response.id.in_({response_id for response_id, _ in leases})
+            )
+        )
+    }
+    uncount(db, [(me, groups.get(response_id)) for response_id, me in leases])
 
 
 def in_session(db: Session, exam: ExamSession, response_id: int) -> None:

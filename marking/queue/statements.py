@@ -141,7 +141,7 @@ EXPIRE = (
         ),
     )
     .values(state=LeaseState.EXPIRED)
-    .returning(Lease.response_id)
+    .returning(Lease.response_id, Lease.examiner_id)
 )
 FREE = (
     update(Response)

@@ -95,6 +95,9 @@ class CheckMark(Base):
         # the same examiner (they would see its text twice).
         Index("ix_check_mark_response_examiner", "response_id", "examiner_id"),
         Index("ix_check_mark_examiner_group", "examiner_id", "group_id", "purpose"),
+        # A check handed back comes back with the live response it displaced
+        # (``marking.quality.handout.come_back``): a claim finds it by that response.
+        Index("ix_check_mark_displaced", "displaced_id", "examiner_id"),
         Index(
             "ix_check_mark_held",
             "state",
