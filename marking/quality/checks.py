@@ -109,7 +109,7 @@ def mix_in(
     mixed = list(items)
     batch = Batch(exam.id, examiner.id, now, expires, rng)
     # Checks handed back come back first, where the live responses they displaced came.
-    for at, check in come_back(db, batch, items, set(checked)).items():
+    for at, check in come_back(db, batch, items, checked).items():
         mixed[at] = check
     taken = {at for at, item in enumerate(mixed) if item.check_id is not None}
     conn = db.connection()  # Core statements, as the rest of a claim: no ORM on this path

@@ -18,19 +18,17 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import (
     Integer,
-    and_,
-    any_,
     bindparam,
     exists,
     func,
     insert,
     literal_column,
-    or_,
     select,
     update,
 )
@@ -38,18 +36,16 @@ from sqlalchemy.orm import Session
 
 from marking.quality.remarks import remark_for
 from marking.quality.seeds import FRESH_SEED, PRIME, seed_for
-from marking.queue.claims import Claimed, _claimed, describe
-from marking.queue.statements import FREE, _describe, _DriverStatement, _is
+from marking.queue.claims import Checked, Claimed, _claimed, describe
+from marking.queue.statements import FREE, _describe, _DriverStatement, _is, lost_check
 from marking.store.db import to_milli
 from marking.store.models import (
     Assignment,
-    Exclusion,
     Lease,
     LeaseState,
-    MarkWithdrawal,
     Response,
 )
-from marking.store.models.checks import CheckItem, CheckMark, CheckPurpose, CheckState
+from marking.store.models.checks import CheckMark, CheckPurpose, CheckState
 
 _ME = bindparam("me", type_=Integer)
 # The live response a check displaced from the batch, let go as if handed back at once.
@@ -241,50 +237,23 @@ def _fused(db: Session, batch: Batch, purpose: CheckPurpose, place: Place) -> Cl
 
 # --- a check handed back comes back as itself --------------------------------------------------
 
-# A seed or 回评 the examiner handed back or let expire, unmarked and not reported, that may
-# still be shown to them: its seed in force, its 回评's mark not withdrawn, its script not
-# one they are excluded from.
-_LOST = and_(
-    CheckMark.examiner_id == _ME,
-    # Plain comparisons, not IN: the PostgreSQL statement runs as the driver's own SQL.
-    or_(CheckMark.purpose == CheckPurpose.SEED, CheckMark.purpose == CheckPurpose.REMARK),
-    ~CheckMark.reported,
-    or_(
-        CheckMark.state == CheckState.RELEASED,
-        CheckMark.state == CheckState.EXPIRED,
-        and_(
-            CheckMark.state == CheckState.HELD,
-            CheckMark.expires_at <= bindparam("now", type_=_c.expires_at.type),
-        ),
-    ),
-    or_(
-        CheckMark.item_id.is_(None),
-        exists().where(CheckItem.id == CheckMark.item_id, CheckItem.retired_at.is_(None)),
-    ),
-    ~exists().where(MarkWithdrawal.mark_id == CheckMark.mark_id),
-    ~exists().where(
-        Exclusion.examiner_id == _ME,
-        Exclusion.script_id == Response.script_id,
-        Response.id == CheckMark.response_id,
-    ),
-)
-
 
 def _lost_for(displaced: Any) -> Any:
-    """The first such check standing for each of the responses ``displaced`` selects."""
+    """The examiner's first check given up (``statements.lost_check``) standing for each of
+    the responses ``displaced`` selects: SQLite's read (PostgreSQL's claim reads it)."""
     return (
         select(func.min(CheckMark.id), CheckMark.displaced_id)
-        .where(displaced, _LOST)
+        .where(displaced, lost_check(_ME, _NOW))
         .group_by(CheckMark.displaced_id)
     )
 
 
+_NOW = bindparam("now", type_=_c.expires_at.type)
 # By the index ``ix_check_mark_displaced``: a probe per live response of the batch.
 _LOST_IN = _lost_for(CheckMark.displaced_id.in_(bindparam("ids", expanding=True)))
-_LOST_DRIVER = _DriverStatement(_lost_for(CheckMark.displaced_id == any_(bindparam("ids"))))
 _HELD_AGAIN = (
     update(CheckMark)
-    .where(CheckMark.id == bindparam("c"), _LOST)
+    .where(CheckMark.id == bindparam("c"), lost_check(_ME, _NOW))
     .values(
         state=CheckState.HELD,
         claimed_at=bindparam("at", type_=_c.claimed_at.type),
@@ -296,7 +265,7 @@ _HELD_AGAIN = (
 
 
 def come_back(
-    db: Session, batch: Batch, items: list[Claimed], keys: set[str]
+    db: Session, batch: Batch, items: list[Claimed], checked: Mapping[str, Checked]
 ) -> dict[int, Claimed]:
     """The examiner's checks handed back or expired that come back in this batch, by position:
     each where the claim put the live response it displaced at hand-out, which goes back
@@ -306,21 +275,25 @@ def come_back(
     handle, with its own text, held again under the batch's expiry. A check never returns
     otherwise, so handing back and claiming again neither shows a fresh check each time (a
     handle that never came back would single each one out, and seeds would be used up
-    unmarked) nor brings a check back sooner than live work. Only groups of ``keys`` (with
-    checks on); one read, a probe per live response, when none comes back."""
+    unmarked) nor brings a check back sooner than live work. Only in the groups of
+    ``checked`` (with checks on). PostgreSQL's claim read them with the batch; SQLite's are
+    read here, one read, a probe per live response."""
     live = {
         item.response_id: i
         for i, item in enumerate(items)
-        if item.group in keys and item.check_id is None
+        if item.group in checked and item.check_id is None
     }
     if not live:
         return {}
     conn = db.connection()
-    params = {"me": batch.examiner_id, "now": batch.now, "ids": list(live)}
-    if conn.dialect.name == "postgresql":
-        found = list(_LOST_DRIVER.run(conn, params))
+    read = [group.lost for group in checked.values()]
+    found: list[Any] = []
+    if all(lost is not None for lost in read):
+        found = [(c, r) for lost in read for c, r in lost or () if r in live]
     else:
-        found = list(conn.execute(_LOST_IN, params))
+        found = list(
+            conn.execute(_LOST_IN, {"me": batch.examiner_id, "now": batch.now, "ids": list(live)})
+        )
     back: dict[int, Claimed] = {}
     for check_id, displaced in found:
         again = {"c": check_id, "me": batch.examiner_id, "now": batch.now, "r": displaced}

@@ -59,13 +59,18 @@ class Counters(NamedTuple):
 class Checked:
     """A group of a batch with seeds or 回评 on: its id, its rates and how many live
     responses of it the batch holds; on PostgreSQL, the schedule's counters as the claim
-    left them (the claim counted the batch in them). Counted in place, row by row."""
+    left them (the claim counted the batch in them), and its checks given up that come back.
+    Counted in place, row by row."""
 
     group_id: int
     seed_rate: Decimal
     remark_rate: Decimal
     count: int = 0
     counters: Counters | None = None
+    # On PostgreSQL, read with the batch: (check id, response id) of the examiner's seeds and
+    # 回评 given up that stand for a response of the batch (``statements.lost_check``);
+    # None where the claim did not read them (``marking.quality.handout.come_back`` asks).
+    lost: list[tuple[int, int]] | None = None
 
 
 def _expire(db: Session, exam: ExamSession, now: dt.datetime) -> int:
@@ -87,11 +92,13 @@ def _note_checked(checked: dict[str, Checked], row: Any, *, plain: bool) -> None
         if found is None:
             if plain:
                 seed, remark = decimals((seed, remark))
-            found = Checked(row[13], seed, remark)
+            found = Checked(row[13], seed, remark, lost=[] if plain else None)
         # The PostgreSQL claim counts the examiner's schedule for groups with checks on, the
         # condition above: a row without them would carry no counters, and the group then goes
         # by the schedule's own read.
         found.counters = Counters(*row[16:20]) if plain and row[16] is not None else None
+        if plain and row[20] is not None:
+            found.lost.append((row[20], row[0]))  # type: ignore[union-attr]
         found.count += 1
         checked[key] = found
 

@@ -19,7 +19,9 @@ from sqlalchemy import (
     BigInteger,
     Integer,
     String,
+    and_,
     bindparam,
+    case,
     exists,
     func,
     insert,
@@ -36,6 +38,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from marking.audit import ledger
 from marking.store.models import (
     Assignment,
+    CheckItem,
     CheckMark,
     CheckPurpose,
     CheckState,
@@ -303,9 +306,55 @@ _handed = (
     )
     .cte("handed")
 )
+
+
+def lost_check(me: Any, now: Any) -> Any:
+    """A seed or 回评 the examiner ``me`` handed back or let expire (by ``now``), unmarked and
+    not reported, that may still be shown to them: its seed in force, its 回评's mark not
+    withdrawn, its script not one they are excluded from. It comes back when a claim brings
+    them the live response it displaced (``marking.quality.handout.come_back``)."""
+    shown = Response.__table__.alias("shown")  # the check's own response, not the claim's
+    return and_(
+        CheckMark.examiner_id == me,
+        or_(_is(CheckMark.purpose, CheckPurpose.SEED), _is(CheckMark.purpose, CheckPurpose.REMARK)),
+        ~CheckMark.reported,
+        or_(
+            _is(CheckMark.state, CheckState.RELEASED),
+            _is(CheckMark.state, CheckState.EXPIRED),
+            and_(_is(CheckMark.state, CheckState.HELD), CheckMark.expires_at <= now),
+        ),
+        or_(
+            CheckMark.item_id.is_(None),
+            exists().where(CheckItem.id == CheckMark.item_id, CheckItem.retired_at.is_(None)),
+        ),
+        ~exists().where(MarkWithdrawal.mark_id == CheckMark.mark_id),
+        ~exists().where(
+            Exclusion.examiner_id == me,
+            Exclusion.script_id == shown.c.script_id,
+            shown.c.id == CheckMark.response_id,
+        ),
+    )
+
+
+# The examiner's first such check standing for each response of the batch, in groups with
+# checks on (NULL elsewhere, unread): one probe of ``ix_check_mark_displaced`` per response.
+_LOST_HERE = case(
+    (
+        or_(MarkingGroup.seed_rate > 0, MarkingGroup.remark_rate > 0),
+        select(func.min(CheckMark.id))
+        .where(
+            CheckMark.displaced_id == Response.id,
+            lost_check(
+                bindparam("me", type_=Integer), bindparam("l_now", type_=_lease_c.created_at.type)
+            ),
+        )
+        .scalar_subquery(),
+    ),
+)
 _CLAIM_FUSED = (
     _describe(Response.id.in_(select(_picked.c.id)))
     .add_columns(_handed.c.id, _handed.c.handed, _handed.c.seed_due, _handed.c.remark_due)
+    .add_columns(_LOST_HERE)
     .outerjoin(_handed, _handed.c.group_id == Response.group_id)
 ).add_cte(
     update(Response)
