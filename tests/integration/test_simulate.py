@@ -84,8 +84,10 @@ tolerance = 2
 group = "prac"
 """
 # Seeded so the steady examiners lean by at most 0.3 marks with noise at most 0.7 (checked
-# below): the rule expects nothing of them.
-SEED = 164
+# below), s1 and s2 by at most 0.1 with noise at most 0.53, the least the simulation draws
+# (0.5): the rule expects nothing of them, and their seeds stay clear of it on every
+# queue order the run may take.
+SEED = 2804
 
 
 @pytest.fixture
@@ -125,6 +127,8 @@ def assert_steady(report: SimulationReport, *usernames: str) -> None:
     for sim in report.examiners:
         if sim.username in usernames:
             assert abs(sim.severity) * 10 <= 0.3 and sim.noise <= 0.07, sim
+            if sim.username in ("s1", "s2"):
+                assert abs(sim.severity) * 10 <= 0.11 and sim.noise <= 0.053, sim
 
 
 def deviations(db: Session, username: str) -> list[Decimal]:
@@ -239,8 +243,11 @@ def test_drifting_erratic_and_biased_examiners_raise_alarms_within_the_seeds_the
       5 of 11 marks, so each seed is beyond tolerance with probability ≥ 6/11: SEEDS_OFF
       after 3/p ≈ 5.5 seeds on average; the examiner's seeds are random, so the test
       checks the alarm against the rule recomputed from them, and that it came.
-    - s1, s2: lean ≤ 0.3, noise ≤ 0.7 marks (the seed): a seed beyond tolerance needs
-      > 3 sd, a mean beyond 1 mark over 5 seeds more: no alarm.
+    - s1, s2: lean ≤ 0.1, noise ≤ 0.53 marks (the seed): a seed beyond tolerance needs
+      > 3.5 sd, a mean beyond 1 mark over 5 seeds (with rounding to whole marks) > 3.5 sd
+      too: no alarm. (Which responses and seeds each examiner meets varies from run to run
+      with the queue's random order; with the leaner, noisier examiners of the previous
+      seed, s1's mean over 5 seeds went beyond a mark in about 1 run in 20.)
 
     And in every case the alarm comes at the very seed the recomputed rule first holds.
     Sized to be quick (≈ 2 s on SQLite, 3-5 s on PostgreSQL) yet long enough: 100
