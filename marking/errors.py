@@ -132,3 +132,14 @@ def report_refusals() -> Iterator[None]:
         yield
     except ReportError as exc:
         raise ReportFailed(str(exc)) from None
+
+
+def not_marking(session: str, state: str) -> StateError:
+    """The refusal of marking work in session ``session`` while it is ``state`` (coded, so a
+    screen words it, with the state's name)."""
+    return StateError.coded(
+        "not_marking",
+        "session %(session)s is %(state)s, not open for marking",
+        session=session,
+        state=state,
+    )

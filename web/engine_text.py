@@ -112,6 +112,20 @@ TEXT: dict[str, object] = {
         "Your claim on this response expired at %(time)s UTC and it went back to the queue; "
         "your mark was not recorded. Claim a new batch to go on."
     ),
+    "lease_suspended": _l(
+        "The lead examiner suspended your marking in %(group)s (%(reason)s): what you held "
+        "there went back to the queue and your mark was not recorded. Ask the lead examiner."
+    ),
+    "report_qualification": _l(
+        "An item of your qualification set is marked as it stands, not reported. Tell the lead "
+        "examiner about it directly."
+    ),
+    "not_marking": _l("Session %(session)s is %(state)s: it is not open for marking."),
+    "group_not_assigned": _l("%(user)s is not assigned to marking group %(group)s."),
+    "claim_suspended": _l(
+        "The lead examiner suspended your marking in %(groups)s: you cannot claim there until "
+        "they reinstate you. Ask the lead examiner."
+    ),
     "nul_character": _l(
         "What was sent contains a NUL character (an invisible control character, often "
         "pasted from another program): remove it and send again."

@@ -174,6 +174,8 @@ def respond(exc: BaseException) -> Any:
     if status == 401 and not wants_json():
         return redirect(url_for("auth.login", next=request.full_path))
     body: dict[str, Any] = {"error": code, "detail": detail(exc)}
+    if isinstance(exc, MarkingError) and exc.code:
+        body["code"] = exc.code  # the engine's own name for what happened (lease_expired…)
     rows = problems(exc)
     if rows:
         body["problems"] = rows

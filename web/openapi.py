@@ -14,6 +14,8 @@ ERROR = {
     "properties": {
         "error": {"type": "string"},
         "detail": {"type": "string"},
+        # The engine's name for what happened, when it has one (lease_expired, hold_limit…).
+        "code": {"type": "string"},
         "problems": {
             "type": "array",
             "items": {
@@ -141,13 +143,12 @@ RESPONSE_MARKS = {
 }
 MY_GROUP = {
     "type": "object",
-    "required": ["key", "name", "responses", "my_marks", "held", "available"],
+    "required": ["key", "name", "my_marks", "held", "available"],
     "properties": {
         "key": STRING,
         "name": STRING,
         "approved": {"type": "boolean"},
         "suspended": {"type": "boolean"},
-        "responses": {"type": "integer"},
         "my_marks": {"type": "integer"},
         "held": {"type": "integer"},
         "available": {"type": "integer"},

@@ -52,12 +52,20 @@ from sqlalchemy.orm import Session
 
 from marking.audit import ledger
 from marking.domain.rules.schedule import first_due, schedule, window
-from marking.errors import NotFound, StateError
+from marking.errors import NotFound, StateError, not_marking
 from marking.quality.alarms import raise_alarms
 from marking.quality.handout import DUE_FIELD, DUES, Batch, Place, come_back, hand_out
 from marking.queue.claims import Checked, Claimed, describe, masked
 from marking.queue.handback import UNANNOUNCED
-from marking.queue.leases import LeaseLost, held_lease, lost, uncount
+from marking.queue.leases import (
+    LeaseLost,
+    held_lease,
+    in_session,
+    lost,
+    suspended,
+    uncount,
+    uncount_leases,
+)
 from marking.queue.marks import validate_mark
 from marking.queue.statements import _DriverStatement, decimals
 from marking.store.db import to_milli
@@ -307,7 +315,7 @@ def held_check(
     if check.state is CheckState.SUBMITTED:
         raise lost(CheckLost, "submitted")
     if check.state is CheckState.RELEASED:
-        raise lost(CheckLost, "released")
+        raise suspended(db, examiner, check.response_id, CheckLost) or lost(CheckLost, "released")
     if check.state is CheckState.HELD:
         check.state = CheckState.EXPIRED
         _given_up(db, check)
@@ -351,7 +359,7 @@ def submit_check(
     session's check, CheckLost (a StateError) when the check's lease is gone and
     InvalidMark for a value outside [0, max] or off the step; nothing is stored then."""
     if not exam.marking_open:
-        raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
+        raise not_marking(exam.code, exam.state.value)
     now = now or utcnow()
     params: dict[str, Any] = {"c_id": check_id, "s_id": exam.id, "me": examiner.id}
     conn = db.connection()
@@ -424,16 +432,20 @@ def release_check(
     """Hand a held check back unmarked (the marking screen's hand-back; a report on a check
     is ``marking.quality.reports.report_check``)."""
     check = held_check(db, exam, examiner, check_id, now=now or utcnow())
+    # The steps of a live hand-back (``handback.release``), read for read: its response
+    # checked to be the session's, its group read with it. A hand-back that cost a third
+    # less time told a tester, over many, which handles were checks.
+    in_session(db, exam, check.response_id)
     check.state = CheckState.RELEASED
     _given_up(db, check)
 
 
 def _given_up(db: Session, check: CheckMark) -> None:
     """A check handed back or expired, unmarked: its place counted off the schedule, as a
-    live response's (``leases.uncount``); it comes back when its displaced response would
-    (``handout.come_back``)."""
+    live response's (``leases.uncount_leases``, its group read from its response, as a live
+    one's is); it comes back when its displaced response would (``handout.come_back``)."""
     if check.purpose in UNANNOUNCED:
-        uncount(db, [(check.examiner_id, check.group_id)])
+        uncount_leases(db, [(check.response_id, check.examiner_id)])
     db.flush()
 
 

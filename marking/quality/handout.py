@@ -243,17 +243,16 @@ def _lost_for(displaced: Any) -> Any:
     the responses ``displaced`` selects: SQLite's read (PostgreSQL's claim reads it)."""
     return (
         select(func.min(CheckMark.id), CheckMark.displaced_id)
-        .where(displaced, lost_check(_ME, _NOW))
+        .where(displaced, lost_check(_ME))
         .group_by(CheckMark.displaced_id)
     )
 
 
-_NOW = bindparam("now", type_=_c.expires_at.type)
 # By the index ``ix_check_mark_displaced``: a probe per live response of the batch.
 _LOST_IN = _lost_for(CheckMark.displaced_id.in_(bindparam("ids", expanding=True)))
 _HELD_AGAIN = (
     update(CheckMark)
-    .where(CheckMark.id == bindparam("c"), lost_check(_ME, _NOW))
+    .where(CheckMark.id == bindparam("c"), lost_check(_ME))
     .values(
         state=CheckState.HELD,
         claimed_at=bindparam("at", type_=_c.claimed_at.type),
@@ -291,12 +290,10 @@ def come_back(
     if all(lost is not None for lost in read):
         found = [(c, r) for lost in read for c, r in lost or () if r in live]
     else:
-        found = list(
-            conn.execute(_LOST_IN, {"me": batch.examiner_id, "now": batch.now, "ids": list(live)})
-        )
+        found = list(conn.execute(_LOST_IN, {"me": batch.examiner_id, "ids": list(live)}))
     back: dict[int, Claimed] = {}
     for check_id, displaced in found:
-        again = {"c": check_id, "me": batch.examiner_id, "now": batch.now, "r": displaced}
+        again = {"c": check_id, "me": batch.examiner_id, "r": displaced}
         response_id = conn.execute(
             _HELD_AGAIN, {**again, "at": batch.now, "expires": batch.expires}
         ).scalar()

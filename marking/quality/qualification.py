@@ -24,7 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
-from marking.errors import MarkingError, NotFound, StateError
+from marking.errors import MarkingError, NotFound, StateError, not_marking
 from marking.intake.recusal import excluded_clause
 from marking.quality.checks import held_checks, shown
 from marking.queue.claims import Claimed, masked
@@ -113,7 +113,12 @@ def _assignment(
         query = query.with_for_update().execution_options(populate_existing=True)
     found = db.scalar(query)
     if found is None:
-        raise NotFound(f"{examiner.username} is not assigned to group {group.key}")
+        raise NotFound.coded(
+            "group_not_assigned",
+            "%(user)s is not assigned to group %(group)s",
+            user=examiner.username,
+            group=group.name,
+        )
     return found
 
 
@@ -221,7 +226,7 @@ def start_qualification(
     approved yet, the examiner is suspended there or already qualified; NotFound when they
     are not assigned to the group."""
     if not exam.marking_open:
-        raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
+        raise not_marking(exam.code, exam.state.value)
     now = now or utcnow()
     # Locked: two starts at once (two tabs, a double click) would both open attempt n + 1
     # and the second fail on the unique check; the second now waits and resumes the first's.

@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
+from marking.errors import StateError
 from marking.quality.checks import held_check
 from marking.quality.common import require_group, require_lead, require_state
 from marking.queue import handles
@@ -53,6 +54,13 @@ def report_check(
     note = report_note(note)  # refused before anything moves, as for live work
     now = now or utcnow()
     check = held_check(db, exam, examiner, check_id, now=now)
+    if check.purpose is CheckPurpose.QUALIFICATION:
+        # Announced, not live work: no lead's inbox lists such a report, so none is taken.
+        raise StateError.coded(
+            "report_qualification",
+            "an item of your qualification set is marked as it stands, not reported; tell the "
+            "lead examiner about it directly",
+        )
     check.state = CheckState.RELEASED
     check.reported = True
     check.report_kind = kind

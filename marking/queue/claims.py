@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from marking.errors import MarkingError, NotFound, StateError
+from marking.errors import MarkingError, NotFound, StateError, not_marking
 from marking.queue.leases import DEFAULT_LEASE, expire_leases
 from marking.queue.statements import (
     CANDIDATES,
@@ -32,7 +32,9 @@ from marking.queue.statements import (
 )
 from marking.store.models import (
     Account,
+    Assignment,
     ExamSession,
+    GroupSuspension,
     Lease,
     LeaseState,
     MarkingGroup,
@@ -165,7 +167,7 @@ def claim(
     rest of the queue keeps everyone busy, and a claim costs no sweep of the session.
     """
     if not exam.marking_open:
-        raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
+        raise not_marking(exam.code, exam.state.value)
     if not 1 <= size <= MAX_BATCH:
         raise MarkingError(f"a batch is 1 to {MAX_BATCH} responses")
     only = None if group is None else _group_id(db, exam, group)
@@ -197,6 +199,8 @@ def claim(
 
             # Raises when a qualification set waits: of the chosen group, when they chose one.
             require_qualified(db, exam, examiner, group_id=only)
+            if said := _suspended_in(db, exam, examiner, only):
+                raise said
             raise MarkingError(
                 f"{examiner.username} has no open marking group in session {exam.code} "
                 "(not assigned, suspended, or the scheme is not approved yet)"
@@ -204,6 +208,42 @@ def claim(
         if full := {r.group_id: r.max_held for r in rooms if r.room <= 0}:
             raise _hold_limit(db, full)
     return masked(exam, items)
+
+
+def _suspended_in(
+    db: Session, exam: ExamSession, examiner: Account, only: int | None
+) -> MarkingError | None:
+    """The refusal of a claim by an examiner the lead suspended on the chosen group (or, when
+    none was chosen, on every group they are on), naming the groups and the lead's reasons."""
+    rows = db.execute(
+        select(MarkingGroup.id, MarkingGroup.name, Assignment.suspended_at)
+        .join(Assignment, Assignment.group_id == MarkingGroup.id)
+        .where(Assignment.session_id == exam.id, Assignment.examiner_id == examiner.id)
+        .order_by(MarkingGroup.id)
+    ).all()
+    if only is not None:
+        rows = [r for r in rows if r.id == only]
+    if not rows or any(r.suspended_at is None for r in rows):
+        return None
+    reasons = dict(
+        db.execute(
+            select(GroupSuspension.group_id, GroupSuspension.reason)
+            .where(
+                GroupSuspension.examiner_id == examiner.id,
+                GroupSuspension.group_id.in_([r.id for r in rows]),
+                GroupSuspension.reinstated_at.is_(None),
+            )
+            .order_by(GroupSuspension.id)
+        ).all()
+    )
+    if any(r.id not in reasons for r in rows):
+        return None  # suspended otherwise (the office's register, 第八条): said generally
+    return MarkingError.coded(
+        "claim_suspended",
+        "the lead examiner suspended your marking in %(groups)s: you cannot claim there until "
+        "they reinstate you; ask the lead examiner",
+        groups="、".join(f"{r.name} ({reasons[r.id]})" for r in rows),
+    )
 
 
 def _hold_limit(db: Session, full: dict[int, int]) -> HoldLimit:

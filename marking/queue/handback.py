@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
-from marking.errors import MarkingError, StateError
+from marking.errors import MarkingError, not_marking
 from marking.queue.leases import held_lease, uncount, uncount_leases
 from marking.store.models import (
     Account,
@@ -140,7 +140,7 @@ def flag(
     Raises MarkingError (coded ``report_note_long``) for a note over ``NOTE_LIMIT``,
     NotFound for a response of another session and LeaseLost unless it is held."""
     if not exam.marking_open:
-        raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
+        raise not_marking(exam.code, exam.state.value)
     now = now or utcnow()
     note = report_note(note)  # refused before anything moves
     lease = held_lease(db, exam, examiner, response_id, now=now)

@@ -16,8 +16,10 @@ from marking.store.models import (
     Account,
     Assignment,
     ExamSession,
+    GroupSuspension,
     Lease,
     LeaseState,
+    MarkingGroup,
     Response,
     Script,
     utcnow,
@@ -134,11 +136,48 @@ def held_lease(
         if last.state is LeaseState.SUBMITTED:
             raise lost(LeaseLost, "submitted")
         if last.state is LeaseState.RELEASED:
-            raise lost(LeaseLost, "released")
+            raise suspended(db, examiner, response_id) or lost(LeaseLost, "released")
         expired_at = last.expires_at
     else:
         expired_at = lease.expires_at
     raise lost(LeaseLost, "expired", expired_at)
+
+
+def suspended(
+    db: Session,
+    examiner: Account,
+    response_id: int,
+    cls: type[_Lost] = LeaseLost,  # type: ignore[assignment]
+) -> _Lost | None:
+    """The answer when the examiner was suspended on the response's group (the suspension
+    handed back what they held): saying so, with the lead's reason, rather than "you handed
+    it back". For a check the caller passes the response it shows: the same answer."""
+    found = db.execute(
+        select(MarkingGroup.name, GroupSuspension.reason)
+        .join(Response, Response.group_id == MarkingGroup.id)
+        .join(
+            Assignment,
+            (Assignment.group_id == MarkingGroup.id) & (Assignment.examiner_id == examiner.id),
+        )
+        .join(
+            GroupSuspension,
+            (GroupSuspension.group_id == MarkingGroup.id)
+            & (GroupSuspension.examiner_id == examiner.id)
+            & GroupSuspension.reinstated_at.is_(None),
+        )
+        .where(Response.id == response_id, Assignment.suspended_at.is_not(None))
+        .order_by(GroupSuspension.id.desc())
+        .limit(1)
+    ).first()
+    if found is None:
+        return None
+    return cls.coded(
+        "lease_suspended",
+        "the lead examiner suspended your marking in %(group)s (%(reason)s): what you held "
+        "there went back to the queue and your mark was not recorded; ask the lead examiner",
+        group=found.name,
+        reason=found.reason,
+    )
 
 
 def lost(cls: type[_Lost], state: str, expired_at: dt.datetime | None = None) -> _Lost:

@@ -25,7 +25,7 @@ from marking.domain.rules import (
     parse_mark,
     reconcile,
 )
-from marking.errors import MarkingError, StateError
+from marking.errors import MarkingError, not_marking
 from marking.queue.leases import held_lease
 from marking.queue.statements import (
     EFFECTIVE,
@@ -149,7 +149,7 @@ def submit_mark(
     This is the hot path of marking: prepared Core statements, no ORM objects.
     """
     if not exam.marking_open:
-        raise StateError(f"session {exam.code} is {exam.state.value}, not open for marking")
+        raise not_marking(exam.code, exam.state.value)
     now = now or utcnow()
     conn = db.connection()
     fused = conn.dialect.name == "postgresql"

@@ -158,9 +158,21 @@ FREE = (
 HOLDS_OUT = or_(~_is(CheckMark.purpose, CheckPurpose.QUALIFICATION), CheckMark.revealed)
 
 
+# A seed or 回评 that keeps the live response it displaced from the examiner, as holding or
+# reporting that response would: held (its time run out or not: an expired lease blocks its
+# response too, until swept), or reported and the report not yet dealt with by the lead. A
+# marked one does not: were the response then kept from them, a group of two examiners
+# could be left with a response no one may finish.
+STANDS_IN = or_(
+    _is(CheckMark.state, CheckState.HELD),
+    and_(CheckMark.reported, CheckMark.report_closed_at.is_(None)),
+)
+
+
 def takeable_by(examiner_id: Any) -> tuple[Any, ...]:
     """Conditions on a response that the examiner may take now: open, a slot free, and not
-    one they marked, hold or are excluded from, nor one they were shown as a check.
+    one they marked, hold or are excluded from, nor one a check of theirs stands in for
+    (``STANDS_IN``), nor one they were shown as a check.
 
     Shown as a check: as a seed (met unannounced: its text again live would tell them so,
     once its source is reopened by a correction, an appeal or a withdrawal), or as a
@@ -179,6 +191,11 @@ def takeable_by(examiner_id: Any) -> tuple[Any, ...]:
         ),
         ~exists().where(
             Exclusion.script_id == Response.script_id, Exclusion.examiner_id == examiner_id
+        ),
+        ~exists().where(
+            CheckMark.displaced_id == Response.id,
+            CheckMark.examiner_id == examiner_id,
+            STANDS_IN,
         ),
         or_(
             ~Response.check_source,
@@ -308,21 +325,19 @@ _handed = (
 )
 
 
-def lost_check(me: Any, now: Any) -> Any:
-    """A seed or 回评 the examiner ``me`` handed back or let expire (by ``now``), unmarked and
-    not reported, that may still be shown to them: its seed in force, its 回评's mark not
-    withdrawn, its script not one they are excluded from. It comes back when a claim brings
-    them the live response it displaced (``marking.quality.handout.come_back``)."""
+def lost_check(me: Any) -> Any:
+    """A seed or 回评 the examiner ``me`` handed back, or let expire and had swept as an expired
+    lease is, unmarked and not reported, that may still be shown to them: its seed in force,
+    its 回评's mark not withdrawn, its script not one they are excluded from. It comes back
+    when a claim brings them the live response it displaced
+    (``marking.quality.handout.come_back``); until then that response is theirs to take
+    (``takeable_by``), as a live one handed back would be."""
     shown = Response.__table__.alias("shown")  # the check's own response, not the claim's
     return and_(
         CheckMark.examiner_id == me,
         or_(_is(CheckMark.purpose, CheckPurpose.SEED), _is(CheckMark.purpose, CheckPurpose.REMARK)),
         ~CheckMark.reported,
-        or_(
-            _is(CheckMark.state, CheckState.RELEASED),
-            _is(CheckMark.state, CheckState.EXPIRED),
-            and_(_is(CheckMark.state, CheckState.HELD), CheckMark.expires_at <= now),
-        ),
+        or_(_is(CheckMark.state, CheckState.RELEASED), _is(CheckMark.state, CheckState.EXPIRED)),
         or_(
             CheckMark.item_id.is_(None),
             exists().where(CheckItem.id == CheckMark.item_id, CheckItem.retired_at.is_(None)),
@@ -344,9 +359,7 @@ _LOST_HERE = case(
         select(func.min(CheckMark.id))
         .where(
             CheckMark.displaced_id == Response.id,
-            lost_check(
-                bindparam("me", type_=Integer), bindparam("l_now", type_=_lease_c.created_at.type)
-            ),
+            lost_check(bindparam("me", type_=Integer)),
         )
         .scalar_subquery(),
     ),

@@ -7,7 +7,7 @@ identity tables are sealed and nothing here could read them anyway (blindness, R
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -77,7 +77,9 @@ class ExaminerGroup:
     name: str
     approved: bool
     suspended: bool
-    responses: int
+    # No count of the group's responses: an examiner's seeds and 回评 count among their marks
+    # (``my_marks``) as the live work they look like, and they may later mark the response a
+    # check displaced too, so their marks could pass the group's size and say checks exist.
     my_marks: int
     held: int
     available: int
@@ -98,7 +100,6 @@ def examiner_groups(db: Session, exam: ExamSession, account: Account) -> list[Ex
         return {gid: int(n) for gid, n in db.execute(query.group_by(Response.group_id))}
 
     counted = select(Response.group_id, func.count())
-    totals = per_group(counted.where(Response.group_id.in_(ids)))
     mine = per_group(
         counted.join(Mark, Mark.response_id == Response.id).where(
             Mark.examiner_id == account.id, Response.group_id.in_(ids)
@@ -117,10 +118,10 @@ def examiner_groups(db: Session, exam: ExamSession, account: Account) -> list[Ex
     checks = _check_counts(db, exam, account, now=utcnow())
     # What the examiner could take now. It never counts a response they marked, so it
     # cannot move with how their own marks reconciled. A check took a live response's
-    # place in its batch and that one went back to the queue, available to them again:
-    # each check they hold or marked stands for the response it displaced, so the count
-    # moves as it would had the batch been all live work (less by what it held, unmoved
-    # by a mark), and says nothing of which batch held a check.
+    # place in its batch and that one went back to the queue: each check they hold, marked
+    # or reported stands for the response it displaced (``_stood_in``), so the count moves
+    # as it would had the batch been all live work (less by what it held, unmoved by a
+    # mark), and says nothing of which batch held a check.
     takeable = per_group(
         counted.where(Response.group_id.in_(ids), *takeable_by(literal(account.id)))
     )
@@ -132,7 +133,6 @@ def examiner_groups(db: Session, exam: ExamSession, account: Account) -> list[Ex
             name=g.name,
             approved=g.approved_at is not None,
             suspended=suspended is not None,
-            responses=totals.get(g.id, 0),
             my_marks=mine.get(g.id, 0) + checks.get((g.id, True), 0),
             held=held.get(g.id, 0) + checks.get((g.id, False), 0),
             available=available.get(g.id, 0),
@@ -161,25 +161,26 @@ def _check_counts(
 
 
 def _stood_in(db: Session, exam: ExamSession, account: Account) -> dict[int, int]:
-    """group id → the examiner's seeds and 回评 held (swept or not: a live lease counts held
-    until swept too), marked, or reported as an anomaly and not yet dealt with by the lead,
-    each in a live response's place (a reported live response stays on hold, not available
-    either, until the lead resolves it)."""
+    """group id → the examiner's seeds and 回评 marked whose displaced response they may take
+    now. A held or reported check keeps that response from them already (``takeable_by``); a
+    marked one does not (``statements.STANDS_IN``), so it is counted off here instead: the
+    count stays as had they marked that response, and once others take or finish it, it is
+    counted nowhere (it left the queue as it would have)."""
+    marked = select(CheckMark.displaced_id).where(
+        CheckMark.session_id == exam.id,
+        CheckMark.examiner_id == account.id,
+        CheckMark.purpose.in_([CheckPurpose.SEED, CheckPurpose.REMARK]),
+        CheckMark.state == CheckState.SUBMITTED,
+    )
+    # Responses, not checks: the conditions read check_mark for the response in hand.
     return {
         gid: int(n)
         for gid, n in db.execute(
-            select(CheckMark.group_id, func.count())
-            .where(
-                CheckMark.session_id == exam.id,
-                CheckMark.examiner_id == account.id,
-                CheckMark.purpose.in_([CheckPurpose.SEED, CheckPurpose.REMARK]),
-                or_(
-                    CheckMark.state.in_([CheckState.HELD, CheckState.SUBMITTED]),
-                    and_(CheckMark.reported, CheckMark.report_closed_at.is_(None)),
-                ),
-            )
-            .group_by(CheckMark.group_id)
+            select(Response.group_id, func.count())
+            .where(Response.id.in_(marked), *takeable_by(literal(account.id)))
+            .group_by(Response.group_id)
         )
+        if gid is not None
     }
 
 
@@ -192,7 +193,7 @@ def held_by(
     now: dt.datetime | None = None,
 ) -> list[Claimed]:
     """The responses the examiner holds right now in this session, or in group ``group_id``
-    of it (a reloaded page resumes)."""
+    of it (a reloaded page resumes), each with its lease's expiry."""
     now = now or utcnow()
     query = (
         select(Lease.response_id, Lease.expires_at)
@@ -207,11 +208,13 @@ def held_by(
     )
     if group_id is not None:
         query = query.where(Response.group_id == group_id)
-    rows = db.execute(query).all()
-    if not rows:
+    expiry: dict[int, dt.datetime] = {r: e for r, e in db.execute(query)}
+    if not expiry:
         return []
-    expires = min(e for _r, e in rows)
-    return masked(exam, describe(db, [r for r, _e in rows], expires_at=expires))
+    # Each under its own lease's expiry, as the claim gave it: a check held alongside shows
+    # its own batch's (``checks.held_checks``); one time for all would single the checks out.
+    items = describe(db, list(expiry), expires_at=min(expiry.values()))
+    return masked(exam, [replace(i, expires_at=expiry[i.response_id]) for i in items])
 
 
 def session_response(db: Session, exam: ExamSession, response_id: int) -> Response:

@@ -5,6 +5,7 @@ screen photographed on the way."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from marking.people.accounts import get_account
 from marking.queue.claims import claim
@@ -133,6 +134,37 @@ def test_examiner_marks_three_responses_with_the_keyboard_alone(
         ).one()
         assert anomaly.response_id == response_id(db, exam, reported)
         assert anomaly.kind is AnomalyKind.ILLEGIBLE
+
+    # Left too long, the batch expires: the mark is refused, and so would be every other
+    # response of that batch. The page drops them all and claims afresh, rather than show
+    # the next of them to be refused in turn.
+    with world.tx() as db:
+        e1_id = get_account(db, "e1").id
+        db.execute(
+            update(Lease)
+            .where(Lease.examiner_id == e1_id, Lease.state == LeaseState.HELD)
+            .values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
+        )
+    stale = page.locator("#expires").inner_text()
+    page.keyboard.type("1")
+    page.keyboard.press("Enter")
+    expect(message).to_contain_text(say("到期", "expired"))
+    # Not the next of the expired batch: a new claim's (perhaps the same responses, swept
+    # back to the queue and claimed again), under its new expiry.
+    expect(page.locator("#expires")).not_to_have_text(stale)
+    with world.tx() as db:
+        exam = get_session(db, code)
+        now = dt.datetime.now(dt.UTC)
+        live = set(
+            db.scalars(
+                select(Lease.response_id).where(
+                    Lease.examiner_id == e1_id,
+                    Lease.state == LeaseState.HELD,
+                    Lease.expires_at > now,
+                )
+            )
+        )
+        assert response_id(db, exam, text.inner_text()) in live  # a fresh claim's
 
 
 def test_lead_resolves_an_arbitration(

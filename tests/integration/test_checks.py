@@ -484,7 +484,7 @@ def test_a_suspended_examiner_gets_nothing(db: Session, tmp_path: Path) -> None:
     rates(db, exam, remark="0.5", seed="0.5")
     e1 = account(db, "e1")
     db.execute(update(Assignment).where(Assignment.examiner_id == e1.id).values(suspended_at=T0))
-    with pytest.raises(MarkingError, match="no open marking group"):
+    with pytest.raises(MarkingError, match="no open marking group"):  # no lead's reason here
         claim(db, exam, e1, size=10, now=T0)
     assert db.scalar(select(func.count()).select_from(CheckMark)) == 0
 

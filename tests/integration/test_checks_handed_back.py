@@ -10,17 +10,22 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from marking.quality import checks
+from marking.errors import MarkingError
+from marking.quality import checks, reports, suspension
 from marking.quality.items import retire_item
 from marking.queue.claims import Claimed, claim
 from marking.queue.handback import release
-from marking.queue.leases import DEFAULT_LEASE
+from marking.queue.leases import DEFAULT_LEASE, LeaseLost
 from marking.queue.marks import submit_mark
+from marking.read import views
 from marking.store.models import (
     Account,
+    AnomalyKind,
+    Assignment,
     ExamSession,
     Exclusion,
     Lease,
@@ -163,3 +168,149 @@ def test_a_check_handed_back_stays_away_once_it_may_not_be_shown(
         displaced = lost[who.id].displaced_id
         assert displaced in {i.response_id for i in again}  # back as live work
         _hand_back(db, exam, who, again)  # and free for the next examiner to take
+
+
+# --- what keeps a check's displaced response away (found by a tester) ------------------------
+
+
+def test_a_held_or_reported_check_keeps_its_displaced_response_away_as_live_work_would(
+    db: Session, tmp_path: Path
+) -> None:
+    """Holding the whole group, an examiner handed back one item at a time and claimed all: a
+    live item came straight back, a check did not (its displaced response came live
+    instead). Now the displaced response is theirs while the check is held or reported, as
+    the response itself would be, and a check handed back comes straight back."""
+    exam, _source = one_seed(db, tmp_path, "HB-5", ("e1", "e2", "e3"))
+    e3 = account(db, "e3")
+    batch = claim(db, exam, e3, size=20, group="short")  # all e3 may take
+    (seed,) = [i for i in batch if i.check_id is not None]
+    assert claim(db, exam, e3, size=20, group="short") == []  # nothing more: not its response
+    for item in batch:  # each handed back alone comes back alone, as itself
+        _hand_back(db, exam, e3, [item])
+        (again,) = claim(db, exam, e3, size=20, group="short")
+        assert _shown(again) == _shown(item)
+    assert seed.check_id is not None
+    displaced = db.get(CheckMark, seed.check_id).displaced_id  # type: ignore[union-attr]
+    reports.report_check(
+        db, exam, e3, check_id=seed.check_id, kind=AnomalyKind.ILLEGIBLE, note="看不清"
+    )
+    # Reported, it stands in for that response until the lead deals with it, as a reported
+    # live response stays on hold: the claim gives nothing, as it would then.
+    assert claim(db, exam, e3, size=20, group="short") == []
+    assert displaced not in {i.response_id for i in views.held_by(db, exam, e3)}
+
+
+def test_an_expired_check_waits_for_the_sweep_as_its_batch_does(
+    db: Session, tmp_path: Path
+) -> None:
+    """A batch left to expire: its live responses stay blocked until a claim comes up short
+    and sweeps them; the check came back before them. Now all come back together."""
+    exam, _source = one_seed(db, tmp_path, "HB-6", ("e1", "e2", "e3"))
+    e3 = account(db, "e3")
+    now = utcnow()
+    first = claim(db, exam, e3, size=5, group="short", now=now)
+    (seed,) = [i.check_id for i in first if i.check_id is not None]
+    later = now + DEFAULT_LEASE + MIN
+    # Claims that do not come up short sweep nothing: none of the batch comes back.
+    for _ in range(2):
+        again = claim(db, exam, e3, size=2, group="short", now=later)
+        assert len(again) == 2
+        assert not {_shown(i) for i in again} & {_shown(i) for i in first}
+        _hand_back(db, exam, e3, again)
+    # One that does sweeps them, and the check comes back with its batch.
+    everything = claim(db, exam, e3, size=20, group="short", now=later)
+    assert {_shown(i) for i in first} <= {_shown(i) for i in everything}
+    assert [i.check_id for i in everything if i.check_id is not None] == [seed]
+    # Its place was counted off once, at the sweep: the schedule counts what e3 holds.
+    handed = db.scalar(
+        select(Assignment.handed).where(
+            Assignment.examiner_id == e3.id, Assignment.group_id == group(exam, "short").id
+        )
+    )
+    assert handed == len(everything)
+
+
+def test_each_held_item_shows_its_own_batchs_expiry(db: Session, tmp_path: Path) -> None:
+    """Reloaded, every live response showed the earliest expiry of all the examiner held and
+    each check its own batch's: a check claimed after the first batch stood out."""
+    exam, _source = one_seed(db, tmp_path, "HB-7", ("e1", "e2", "e3"))
+    e3 = account(db, "e3")
+    now = utcnow()
+    claim(db, exam, e3, size=1, group="prac", now=now)  # an earlier batch, no check in it
+    later = now + MIN
+    batch = claim(db, exam, e3, size=5, group="short", now=later)
+    assert any(i.check_id is not None for i in batch)
+    held = [*views.held_by(db, exam, e3), *checks.held_checks(db, exam, e3)]
+    by_batch = {i.expires_at for i in held if i.group == "short"}
+    assert by_batch == {later + DEFAULT_LEASE}
+    assert {i.expires_at for i in held if i.group == "prac"} == {now + DEFAULT_LEASE}
+
+
+def test_a_marked_checks_response_taken_by_others_leaves_the_available_count(
+    db: Session, tmp_path: Path
+) -> None:
+    """The count took one off for each marked check, even once others had taken or finished
+    the response it displaced: it read 0 while there was work to claim."""
+    exam, _source = one_seed(db, tmp_path, "HB-8", ("e1", "e2", "e3", "e4", "e5"))
+    e3, e4, e5 = account(db, "e3"), account(db, "e4"), account(db, "e5")
+    batch = claim(db, exam, e3, size=3, group="short")
+    (seed,) = [i for i in batch if i.check_id is not None]
+    checks.submit_check(db, exam, e3, check_id=seed.check_id, value=f.middle(seed))  # type: ignore[arg-type]
+    displaced = db.get(CheckMark, seed.check_id).displaced_id  # type: ignore[union-attr]
+
+    def available() -> int:
+        [row] = [g for g in views.examiner_groups(db, exam, e3) if g.key == "short"]
+        return row.available
+
+    before = available()  # the displaced response counted off, as had e3 marked it
+    # Others mark the displaced response to the end: e3 loses nothing from the count. (No
+    # checks for them: one would take that response's place in their batch.)
+    group(exam, "short").seed_rate = Decimal(0)
+    db.flush()
+    marked_by = []
+    for who in (e4, e5):
+        got = claim(db, exam, who, size=20, group="short")
+        _hand_back(db, exam, who, [i for i in got if i.response_id != displaced])
+        for item in got:
+            if item.response_id == displaced:
+                submit_mark(db, exam, who, response_id=displaced, value=f.middle(item))
+                marked_by.append(who.username)
+    response = db.get(Response, displaced)
+    assert response is not None and marked_by
+    assert response.marks_done >= response.marks_needed  # finished by others
+    assert available() == before
+
+
+def test_a_suspended_examiner_is_told_so_for_live_work_and_checks_alike(
+    db: Session, tmp_path: Path
+) -> None:
+    """Suspended while marking, the examiner was told "you handed this back", then that they
+    had no open group: now both answers say the lead suspended them there, and why."""
+    exam, _source = one_seed(db, tmp_path, "HB-9", ("e1", "e2", "e3"))
+    e3, lead = account(db, "e3"), account(db, "lead")
+    batch = claim(db, exam, e3, size=4, group="short")
+    (seed,) = [i for i in batch if i.check_id is not None]
+    live = next(i for i in batch if i.check_id is None)
+    suspension.suspend(
+        db, exam, lead, examiner=e3, group=group(exam, "short"), reason="偏严", keep_marks=True
+    )
+    refusals = []
+    for attempt in (
+        lambda: submit_mark(db, exam, e3, response_id=live.response_id, value=f.middle(live)),
+        lambda: checks.submit_check(db, exam, e3, check_id=seed.check_id, value=f.middle(seed)),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(LeaseLost) as refused:
+            attempt()
+        refusals.append((refused.value.code, refused.value.params))
+    assert (
+        refusals[0]
+        == refusals[1]
+        == (
+            "lease_suspended",
+            {"group": group(exam, "short").name, "reason": "偏严"},
+        )
+    )
+    with pytest.raises(MarkingError) as refused:
+        claim(db, exam, e3, size=4, group="short")
+    assert refused.value.code == "claim_suspended"
+    assert "偏严" in str(refused.value) and group(exam, "short").name in str(refused.value)

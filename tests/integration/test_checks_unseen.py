@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy.orm import Session
 
 from marking.errors import MarkingError, StateError
-from marking.quality import checks, qualification
+from marking.quality import checks, qualification, reports
 from marking.queue.claims import claim
 from marking.queue.handback import release
 from marking.queue.leases import DEFAULT_LEASE, LeaseLost
 from marking.queue.marks import submit_mark
 from marking.setup.assignment import approve_scheme
-from marking.store.models import ExamSession, Exclusion, Response, utcnow
+from marking.store.models import AnomalyKind, ExamSession, Exclusion, Response, utcnow
 from tests.integration import factory as f
 from tests.integration.marking_helpers import account
 from tests.integration.test_checks import MIN, group, one_seed, qualification_set
@@ -141,6 +141,23 @@ def test_recusal_leaving_too_few_items_refuses_the_attempt_and_tells_the_lead(
     assert refused.value.code == "qualification_set_short"
     assert qualification.short_for(db, short) == 1  # the lead's page asks for items
     assert len(qualification.start_qualification(db, exam, account(db, "e2"), group=short)) == 3
+
+
+def test_a_qualification_item_is_not_reported_into_no_ones_inbox(
+    db: Session, tmp_path: Path
+) -> None:
+    """A report on a qualification item was stored where no lead's page reads it."""
+    exam, _withheld = _qualifying(db, tmp_path, "CU-7", 4)
+    e2 = account(db, "e2")
+    (first, *_rest) = qualification.start_qualification(db, exam, e2, group=group(exam, "short"))
+    assert first.check_id is not None
+    with pytest.raises(StateError) as refused:
+        reports.report_check(
+            db, exam, e2, check_id=first.check_id, kind=AnomalyKind.ILLEGIBLE, note="看不清"
+        )
+    assert refused.value.code == "report_qualification"
+    still = qualification.held_set(db, exam, e2, group(exam, "short"))
+    assert first.check_id in {i.check_id for i in still}  # held still, to be marked
 
 
 # --- a chosen group -----------------------------------------------------------------------------

@@ -92,7 +92,16 @@
     input.focus();
   }
 
+  // Items whose lease ran out are no longer the examiner's: a mark on one would be refused
+  // (and lost), and the rest of that batch with it, one by one. Dropped, so that the page
+  // reloads what is still held, or claims anew.
+  function prune() {
+    const now = Date.now();
+    queue = queue.filter((item) => Date.parse(item.expires_at) > now);
+  }
+
   async function fill() {
+    prune();
     if (queue.length) return show();
     let res = await call("GET", root.dataset.heldUrl);
     if (res.ok && res.data.length) { queue = res.data; return show(); }
@@ -122,8 +131,13 @@
     }
     if (res.data && res.data.error === "lease_lost") {
       queue.shift();
+      // Its batch expired (and any claimed before it): none of it is the examiner's now.
+      if (res.data.code === "lease_expired") {
+        const at = Date.parse(item.expires_at);
+        queue = queue.filter((other) => Date.parse(other.expires_at) > at);
+      }
       say(root.dataset.msgLost + " (" + res.data.detail + ")", "error");
-      return fill();
+      return fill(); // drops the rest of an expired batch too (prune)
     }
     say(res.data ? res.data.detail : root.dataset.msgNetwork, "error");
     $("mark").select();
