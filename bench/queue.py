@@ -28,7 +28,8 @@ so third marks come up too.
   SQLAlchemy's echo) by sqlite3 / psycopg directly, the ledger entry and its hash
   included, same transactions (bench/_queue_baseline.py).
 
-After each measurement the database is checked: held counters match held leases, no
+After each measurement the database is checked: each response's held counter matches its
+held leases and the held seeds and 回评 that displaced it (each keeps its slot), no
 examiner marked a response twice or beyond its marks needed, every mark has its ledger
 entry and the chains verify.
 """
@@ -359,18 +360,25 @@ def check_database(target: dict[str, Any], session_id: int) -> dict[str, Any]:
                     " (SELECT count(*) FROM ledger_entry WHERE kind = 'mark'),"
                     " (SELECT count(*) FROM lease WHERE state = 'submitted'),"
                     " (SELECT count(*) FROM lease WHERE state = 'held'),"
-                    " (SELECT coalesce(sum(held), 0) FROM response),"
+                    " (SELECT count(*) FROM response WHERE held <>"
+                    "   (SELECT count(*) FROM lease l WHERE l.response_id = response.id"
+                    "     AND l.state = 'held')"
+                    "   + (SELECT count(*) FROM check_mark c WHERE c.displaced_id = response.id"
+                    "     AND c.state = 'held')),"
                     " (SELECT count(*) FROM response WHERE marks_done > marks_needed OR marks_done"
                     "   <> (SELECT count(*) FROM mark m WHERE m.response_id = response.id)),"
                     " (SELECT count(*) FROM response WHERE state = 'final' AND final IS NULL),"
                     " (SELECT count(*) FROM response WHERE state = 'final')"
                 )
             ).one()
-            marks, entries, submitted, held_leases, held, bad_counts, bad_final, final = counts
+            marks, entries, submitted, held_leases, bad_held, bad_counts, bad_final, final = counts
             if not marks == entries == submitted:
                 problems.append(f"{marks} marks, {entries} ledger entries, {submitted} submitted")
-            if held_leases != held:
-                problems.append(f"{held_leases} held leases but held counters sum to {held}")
+            if bad_held:
+                problems.append(
+                    f"{bad_held} responses whose held counter is not their held leases and "
+                    f"checks ({held_leases} held leases in all)"
+                )
             if bad_counts:
                 problems.append(f"{bad_counts} responses with marks_done wrong")
             if bad_final:

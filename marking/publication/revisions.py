@@ -43,13 +43,14 @@ from marking.people.accounts import require_role
 from marking.publication.late_conflicts import _rulings_in_force
 from marking.publication.outcomes import component_keys
 from marking.publication.preconditions import open_items
-from marking.queue.leases import uncount_leases
+from marking.queue.leases import uncount, uncount_leases
 from marking.queue.statements import HOLDS_OUT
 from marking.read import monitoring
 from marking.read.published import latest_published
 from marking.store.models import (
     Assignment,
     CheckMark,
+    CheckState,
     ExamSession,
     Exclusion,
     Lease,
@@ -321,6 +322,16 @@ def _reopen(
         .returning(Lease.response_id, Lease.examiner_id)
     ).all()
     uncount_leases(db, stale)  # places given up, as at any expiry
+    # So do seeds and 回评 held in their place (each keeps the slot of the response it
+    # displaced, ``leases.free_slots``): expired as those leases are, the slots reset below.
+    stale_checks = db.execute(
+        update(CheckMark)
+        .where(CheckMark.displaced_id.in_(ids), CheckMark.state == CheckState.HELD)
+        .values(state=CheckState.EXPIRED)
+        .returning(CheckMark.examiner_id, CheckMark.group_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    uncount(db, [(me, g) for me, g in stale_checks])
     required = {
         group_id: n
         for group_id, n in db.execute(

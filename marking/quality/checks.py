@@ -5,7 +5,8 @@ Schedule. Per examiner and group (``Assignment``), ``handed`` counts the places 
 in batches. A rate r gives a window W = floor(1/r): in each block of W places one check
 goes in at a random place of the block (``seed_due``/``remark_due`` hold the count at which
 the next is due). A claim puts a due check into the batch at that place, in the live
-response's stead (that one goes back to the queue at once), under the batch's lease expiry,
+response's stead (that one's lease is let go at once, its slot kept while the check is
+held: ``leases.free_slots``), under the batch's lease expiry,
 in the same ``Claimed`` shape, addressed by a handle of the same format: the examiner cannot
 tell it from live work, nor from the batch's length or the count they hold. A check due
 when none can be given (no seed eligible yet) stays owed and goes into the next batch that
@@ -43,6 +44,7 @@ from decimal import Decimal
 from typing import Any, NoReturn
 
 from sqlalchemy import (
+    Integer,
     bindparam,
     select,
     true,
@@ -59,6 +61,7 @@ from marking.queue.claims import Checked, Claimed, describe, masked
 from marking.queue.handback import UNANNOUNCED
 from marking.queue.leases import (
     LeaseLost,
+    free_slots,
     held_lease,
     in_session,
     lost,
@@ -212,10 +215,13 @@ def expire_checks(db: Session, exam: ExamSession, *, now: dt.datetime | None = N
             CheckMark.expires_at <= (now or utcnow()),
         )
         .values(state=CheckState.EXPIRED)
-        .returning(CheckMark.examiner_id, CheckMark.group_id, CheckMark.purpose)
+        .returning(
+            CheckMark.examiner_id, CheckMark.group_id, CheckMark.purpose, CheckMark.displaced_id
+        )
         .execution_options(synchronize_session=False)
     ).all()
-    uncount(db, [(me, g) for me, g, purpose in expired if purpose in UNANNOUNCED])
+    free_slots(db, [displaced for *_, displaced in expired])
+    uncount(db, [(me, g) for me, g, purpose, _ in expired if purpose in UNANNOUNCED])
     return len(expired)
 
 
@@ -230,6 +236,7 @@ _HELD_CHECK = (
         CheckMark.purpose,
         CheckMark.group_id,
         CheckMark.attempt,
+        CheckMark.displaced_id,
         Question.max,
         Question.step,
     )
@@ -278,6 +285,12 @@ _SUBMIT_DRIVER = _DriverStatement(
             submitted_at=bindparam("e_created_at", type_=_c.submitted_at.type),
         )
         .cte("check_submitted"),
+        # The live response the check displaced gets the examiner's slot back
+        # (``leases.free_slots``); none for a qualification item (NULL matches no row).
+        update(Response)
+        .where(Response.id == bindparam("d_id", type_=Integer))
+        .values(held=Response.held - 1)
+        .cte("slot_freed"),
         ledger.ADVANCE_LANE.cte("advanced"),
     )
 )
@@ -399,6 +412,7 @@ def submit_check(
                 "e_payload": json.dumps(payload),
                 "c_id": check_id,
                 "c_value": to_milli(mark),
+                "d_id": check.displaced_id,
                 "l_session": exam.id,
                 "l_lane": examiner.username,
                 "tip_seq": entry["seq"],
@@ -407,6 +421,7 @@ def submit_check(
         )
     else:
         conn.execute(_SUBMITTED, {"c_id": check_id, "value": mark, "at": now})
+        free_slots(db, [check.displaced_id])
         ledger.append(
             db, exam, kind="check_mark", actor=examiner.username, payload=payload, now=now
         )
@@ -432,18 +447,21 @@ def release_check(
     """Hand a held check back unmarked (the marking screen's hand-back; a report on a check
     is ``marking.quality.reports.report_check``)."""
     check = held_check(db, exam, examiner, check_id, now=now or utcnow())
-    # The steps of a live hand-back (``handback.release``), read for read: its response
-    # checked to be the session's, its group read with it. A hand-back that cost a third
-    # less time told a tester, over many, which handles were checks.
+    # The steps of a live hand-back (``handback.release``), statement for statement: its
+    # response checked to be the session's, a slot freed (``_given_up``), its group read
+    # with it. A hand-back that cost less time told a tester, over many, which handles were
+    # checks.
     in_session(db, exam, check.response_id)
     check.state = CheckState.RELEASED
     _given_up(db, check)
 
 
 def _given_up(db: Session, check: CheckMark) -> None:
-    """A check handed back or expired, unmarked: its place counted off the schedule, as a
-    live response's (``leases.uncount_leases``, its group read from its response, as a live
-    one's is); it comes back when its displaced response would (``handout.come_back``)."""
+    """A check handed back or expired, unmarked: the slot it kept on its displaced response
+    freed (``leases.free_slots``) and its place counted off the schedule, as a live
+    response's (``leases.uncount_leases``, its group read from its response, as a live one's
+    is); it comes back when its displaced response would (``handout.come_back``)."""
+    free_slots(db, [check.displaced_id])
     if check.purpose in UNANNOUNCED:
         uncount_leases(db, [(check.response_id, check.examiner_id)])
     db.flush()

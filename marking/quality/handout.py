@@ -2,14 +2,20 @@
 the reasons: ``marking.quality.checks``).
 
 A check handed out is held by the examiner under the batch's lease expiry; it takes the place
-of a live response of the batch, whose lease is released and slot freed at once (the check
-records which, and whether the examiner's mark on it would have been the last it needed);
-and the examiner's schedule moves on to the next check due. All of it, or nothing when no
-check can be given now (it stays owed).
+of a live response of the batch, whose lease is released at once (the check records which,
+and whether the examiner's mark on it would have been the last it needed); and the
+examiner's schedule moves on to the next check due. All of it, or nothing when no check
+can be given now (it stays owed).
+
+The displaced response keeps the examiner's slot (``held``) for as long as the check is
+held: others cannot take the place and finish the response meanwhile, as they could not
+had the examiner held it live. The slot is freed when the check leaves their hands
+(``leases.free_slots``: marked, handed back, reported, expired), and a check handed
+back comes back with that response (``come_back``), as live work handed back does.
 
 On PostgreSQL this is one statement for a seed (its choice included) and one more for a
 回评 (after the two short reads that choose it): the choice, the check, the release, the
-freed slot, the schedule and what the examiner sees of it, as data-modifying CTEs each
+schedule and what the examiner sees of it, as data-modifying CTEs each
 conditioned on the check having been made, run as the driver's own SQL as the queue's hot
 statements are. On SQLite the same steps as statements of their own.
 """
@@ -37,7 +43,7 @@ from sqlalchemy.orm import Session
 from marking.quality.remarks import remark_for
 from marking.quality.seeds import FRESH_SEED, PRIME, seed_for
 from marking.queue.claims import Checked, Claimed, _claimed, describe
-from marking.queue.statements import FREE, _describe, _DriverStatement, _is, lost_check
+from marking.queue.statements import _describe, _DriverStatement, _is, lost_check
 from marking.store.db import to_milli
 from marking.store.models import (
     Assignment,
@@ -59,8 +65,8 @@ _DISPLACED = (
     .values(state=LeaseState.RELEASED)
 )
 # Whether the examiner's mark on the displaced response would have been the last it needed
-# (a live mark stops being theirs to correct once its response is final): read before the
-# response is freed, as the check is made.
+# (a live mark stops being theirs to correct once its response is final): read as the
+# check is made.
 _LAST_NEEDED = (
     select(Response.marks_done + 1 >= Response.marks_needed)
     .where(Response.id == bindparam("r", type_=Integer))
@@ -140,7 +146,6 @@ def hand_out(db: Session, batch: Batch, purpose: CheckPurpose, place: Place) -> 
         },
     ).scalar_one()
     conn.execute(_DISPLACED, {"r": place.displaced, "me": examiner_id})
-    conn.execute(FREE, {"r_id": place.displaced, "r_count": 1})
     conn.execute(_FOLLOWING[purpose], {"a_id": place.assignment_id, "following": place.following})
     (item,) = describe(db, [response_id], expires_at=expires)
     return replace(item, check_id=check_id)
@@ -190,17 +195,11 @@ def _fused_statement(made: Any, purpose: CheckPurpose) -> _DriverStatement:
     check = made.returning(CheckMark.id, CheckMark.response_id).cte("check_made")
     given = exists(select(check.c.id))
     released = _DISPLACED.where(given).cte("released")
-    freed = (
-        update(Response)
-        .where(Response.id == bindparam("r"), given)
-        .values(held=Response.held - 1)
-        .cte("freed")
-    )
     dues = _FOLLOWING[purpose].where(given).cte("scheduled")
     shown = _describe(Response.id.in_(select(check.c.response_id))).add_columns(
         select(check.c.id).scalar_subquery().label("check_id")
     )
-    return _DriverStatement(shown.add_cte(check, released, freed, dues))
+    return _DriverStatement(shown.add_cte(check, released, dues))
 
 
 _FUSED = {
@@ -267,8 +266,8 @@ def come_back(
     db: Session, batch: Batch, items: list[Claimed], checked: Mapping[str, Checked]
 ) -> dict[int, Claimed]:
     """The examiner's checks handed back or expired that come back in this batch, by position:
-    each where the claim put the live response it displaced at hand-out, which goes back
-    to the queue at once, as it did then.
+    each where the claim put the live response it displaced at hand-out, whose lease is let
+    go at once, its slot kept for the check, as at hand-out.
 
     So a check handed back returns exactly when that response would have: under its own
     handle, with its own text, held again under the batch's expiry. A check never returns
@@ -300,7 +299,6 @@ def come_back(
         if response_id is None:
             continue  # taken out of use by a concurrent step: the live response stays
         conn.execute(_DISPLACED, {"r": displaced, "me": batch.examiner_id})
-        conn.execute(FREE, {"r_id": displaced, "r_count": 1})
         (item,) = describe(db, [response_id], expires_at=batch.expires)
         back[live[displaced]] = replace(item, check_id=check_id)
     return back

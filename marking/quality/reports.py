@@ -26,6 +26,7 @@ from marking.quality.checks import held_check
 from marking.quality.common import require_group, require_lead, require_state
 from marking.queue import handles
 from marking.queue.handback import report_note
+from marking.queue.leases import free_slots
 from marking.store.models import (
     Account,
     AnomalyKind,
@@ -62,6 +63,7 @@ def report_check(
             "lead examiner about it directly",
         )
     check.state = CheckState.RELEASED
+    free_slots(db, [check.displaced_id])  # reported, it keeps the response from them only
     check.reported = True
     check.report_kind = kind
     check.report_note = note

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from marking.audit import ledger
 from marking.errors import MarkingError, not_marking
-from marking.queue.leases import held_lease, uncount, uncount_leases
+from marking.queue.leases import free_slots, held_lease, uncount, uncount_leases
 from marking.store.models import (
     Account,
     Anomaly,
@@ -42,7 +42,7 @@ def release(
     now = now or utcnow()
     lease = held_lease(db, exam, examiner, response_id, now=now)
     lease.state = LeaseState.RELEASED
-    db.execute(update(Response).where(Response.id == response_id).values(held=Response.held - 1))
+    free_slots(db, [response_id])  # as a check handed back frees its displaced response's
     uncount_leases(db, [(response_id, examiner.id)])
     db.flush()
 
@@ -91,18 +91,17 @@ def release_held(
         )
         checks = checks.where(CheckMark.group_id.in_(list(group_ids)))
     held = db.execute(leases).all()
-    for lease_id, response_id, _examiner in held:
+    for lease_id, _response, _examiner in held:
         db.execute(update(Lease).where(Lease.id == lease_id).values(state=LeaseState.RELEASED))
-        db.execute(
-            update(Response).where(Response.id == response_id).values(held=Response.held - 1)
-        )
+    free_slots(db, [response_id for _lease, response_id, _examiner in held])
     uncount_leases(db, [(response_id, me) for _lease, response_id, me in held])
     released = db.execute(
         checks.values(state=CheckState.RELEASED).returning(
-            CheckMark.examiner_id, CheckMark.group_id, CheckMark.purpose
+            CheckMark.examiner_id, CheckMark.group_id, CheckMark.purpose, CheckMark.displaced_id
         )
     ).all()
-    uncount(db, [(me, g) for me, g, purpose in released if purpose in UNANNOUNCED])
+    free_slots(db, [displaced for *_, displaced in released])
+    uncount(db, [(me, g) for me, g, purpose, _ in released if purpose in UNANNOUNCED])
     db.flush()
     return len(held), len(released)
 

@@ -41,11 +41,9 @@ def expire_leases(db: Session, exam: ExamSession, *, now: dt.datetime | None = N
     """Return responses whose lease ran out to the queue; returns how many."""
     now = now or utcnow()
     expired = db.execute(EXPIRE, {"now": now, "session_id": exam.id}).all()
-    freed = Counter(response_id for response_id, _examiner in expired)
-    for response_id, count in freed.items():
-        db.execute(FREE, {"r_id": response_id, "r_count": count})
+    free_slots(db, [response_id for response_id, _examiner in expired])
     uncount_leases(db, expired)
-    return sum(freed.values())
+    return len(expired)
 
 
 # The examiner's check schedule (``marking.quality.checks``) counts the places of their
@@ -70,6 +68,22 @@ def uncount(db: Session, places: Iterable[tuple[int, int | None]]) -> None:
     if given_up:
         db.connection().execute(
             _UNCOUNT, [{"me": me, "g": g, "n": n} for (me, g), n in given_up.items()]
+        )
+
+
+def free_slots(db: Session, responses: Iterable[int | None]) -> None:
+    """Free a slot (``held``) on each of these responses, once per mention: a live response
+    handed back, or the live response a seed or 回评 displaced from its batch
+    (``marking.quality.handout``) once the check leaves the examiner's hands (marked, handed
+    back, reported, expired). While the check is held, that response is short of the
+    examiner's place as it would be had they held it, so others cannot take and finish it
+    and the check comes back when the examiner's claim brings that response, as live work
+    handed back does. One routine for both, so that handing back a check costs what handing
+    back a live response does. None (a qualification item displaces nothing) frees nothing."""
+    counted = Counter(r for r in responses if r is not None)
+    if counted:
+        db.connection().execute(
+            FREE, [{"r_id": r, "r_count": n} for r, n in sorted(counted.items())]
         )
 
 

@@ -118,7 +118,8 @@ def examiner_groups(db: Session, exam: ExamSession, account: Account) -> list[Ex
     checks = _check_counts(db, exam, account, now=utcnow())
     # What the examiner could take now. It never counts a response they marked, so it
     # cannot move with how their own marks reconciled. A check took a live response's
-    # place in its batch and that one went back to the queue: each check they hold, marked
+    # place in its batch and that one went back to the queue once the check left their
+    # hands (``leases.free_slots``): each check they hold, marked
     # or reported stands for the response it displaced (``_stood_in``), so the count moves
     # as it would had the batch been all live work (less by what it held, unmoved by a
     # mark), and says nothing of which batch held a check.

@@ -74,18 +74,25 @@ def holdings(db: Session, exam: ExamSession, who: Account) -> tuple[int, int]:
 
 
 def counters_match_leases(db: Session, exam: ExamSession) -> list[int]:
-    """Responses whose ``held`` counter differs from their held leases (none, when sound)."""
+    """Responses whose ``held`` counter differs from their held leases and the held seeds and
+    回评 that displaced them, each keeping its slot (none, when sound)."""
     held_leases = (
         select(func.count())
         .select_from(Lease)
         .where(Lease.response_id == Response.id, Lease.state == LeaseState.HELD)
         .scalar_subquery()
     )
+    held_checks = (
+        select(func.count())
+        .select_from(CheckMark)
+        .where(CheckMark.displaced_id == Response.id, CheckMark.state == CheckState.HELD)
+        .scalar_subquery()
+    )
     return list(
         db.scalars(
             select(Response.id)
             .join(Script, Script.id == Response.script_id)
-            .where(Script.session_id == exam.id, Response.held != held_leases)
+            .where(Script.session_id == exam.id, Response.held != held_leases + held_checks)
         )
     )
 

@@ -134,7 +134,10 @@ def one_seed(
 def test_seeds_come_in_every_window_and_never_to_a_marker_of_their_source(
     db: Session, tmp_path: Path
 ) -> None:
-    exam = f.tiny_session(db, tmp_path, "CK-1", n=80, examiners=("e1", "e2", "e3")).exam
+    # 120 candidates: e1 marks most of the short group's responses that finish_some did not
+    # finish (queue order is random each run); with 80, about 1 run in 40 left e1 no live
+    # short response to put the owed seed in the place of.
+    exam = f.tiny_session(db, tmp_path, "CK-1", n=120, examiners=("e1", "e2", "e3")).exam
     rates(db, exam)
     finish_some(db, exam, ("e1", "e2"), "short", 12)
     sources = finals_of(db, exam, "short")
@@ -533,7 +536,7 @@ def test_a_check_takes_a_live_places_so_batch_and_holdings_keep_their_size(
     db: Session, tmp_path: Path
 ) -> None:
     """Neither the batch's length nor the count held may say that a check is in it: the check
-    takes the place of a live response, which goes straight back to the queue."""
+    takes the place of a live response, whose slot it keeps while held."""
     exam = f.tiny_session(db, tmp_path, "CK-SIZE", n=40, examiners=("e1", "e2", "e3")).exam
     rates(db, exam, remark="0.5")  # 回评: one in every 2 places once e3 has marks
     e3 = account(db, "e3")
@@ -552,10 +555,10 @@ def test_a_check_takes_a_live_places_so_batch_and_holdings_keep_their_size(
         # Holding 4 of "short", a check among them or not: nothing more of it now, as for a
         # batch of live responses alone (the check counts under the limit).
         assert not [i for i in claim(db, exam, e3, size=1) if i.group == "short"]
-        # What the queue counts as held is exactly the live responses in the batch.
+        # What the queue counts as held is the whole batch, checks in their places.
         assert db.scalar(
             select(func.sum(Response.held)).where(Response.group_id == short.id)
-        ) == len([i for i in held_live if i.group == "short"]) + db.scalar(
+        ) == len(batch) + db.scalar(
             select(func.count())
             .select_from(Lease)
             .join(Response, Response.id == Lease.response_id)

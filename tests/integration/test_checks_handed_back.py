@@ -30,12 +30,14 @@ from marking.store.models import (
     Exclusion,
     Lease,
     LeaseState,
+    Mark,
     Response,
     utcnow,
 )
 from marking.store.models.checks import CheckItem, CheckMark
 from tests.integration import factory as f
 from tests.integration.marking_helpers import account
+from tests.integration.test_attack13b import counters_match_leases
 from tests.integration.test_checks import (
     MIN,
     finals_of,
@@ -198,6 +200,47 @@ def test_a_held_or_reported_check_keeps_its_displaced_response_away_as_live_work
     # live response stays on hold: the claim gives nothing, as it would then.
     assert claim(db, exam, e3, size=20, group="short") == []
     assert displaced not in {i.response_id for i in views.held_by(db, exam, e3)}
+
+
+def test_a_held_checks_place_is_kept_while_others_mark_so_it_comes_back_as_live_work_does(
+    db: Session, tmp_path: Path
+) -> None:
+    """Holding the whole group while others marked the rest, an examiner handed back one item
+    at a time: each live one came straight back (its other slot marked, theirs kept), the
+    check never did (others had taken and finished the response it displaced, whose slot
+    had gone back to the queue). Now a held check keeps that slot, as the response held
+    live would, and comes back as the others do."""
+    exam, _source = one_seed(db, tmp_path, "HB-9", ("e1", "e2", "e3", "e4", "e5"))
+    e3, e4, e5 = account(db, "e3"), account(db, "e4"), account(db, "e5")
+    batch = claim(db, exam, e3, size=20, group="short")  # all e3 may take
+    (seed,) = [i for i in batch if i.check_id is not None]
+    assert seed.check_id is not None
+    displaced = db.get(CheckMark, seed.check_id).displaced_id  # type: ignore[union-attr]
+    # The queue counts the check's place on its displaced response, as e3's own lease would.
+    assert db.scalar(select(Response.held).where(Response.id == displaced)) == 1
+    assert not counters_match_leases(db, exam)
+    group(exam, "short").seed_rate = Decimal(0)  # no checks for the others: live work only
+    db.flush()
+    for who in (e4, e5):  # the others mark every place left
+        for item in claim(db, exam, who, size=20, group="short"):
+            submit_mark(db, exam, who, response_id=item.response_id, value=f.middle(item))
+    assert claim(db, exam, e4, size=20, group="short") == []
+    group(exam, "short").seed_rate = Decimal(1)
+    db.flush()
+    for item in batch:  # each handed back alone comes back alone, as itself
+        _hand_back(db, exam, e3, [item])
+        (again,) = claim(db, exam, e3, size=20, group="short")
+        assert _shown(again) == _shown(item)
+    assert not counters_match_leases(db, exam)
+    # Marked, the check gives the place back: others may finish that response now.
+    checks.submit_check(db, exam, e3, check_id=seed.check_id, value=f.middle(seed))
+    assert db.scalar(select(Response.held).where(Response.id == displaced)) == 0
+    group(exam, "short").seed_rate = Decimal(0)
+    db.flush()
+    marked = set(db.scalars(select(Mark.examiner_id).where(Mark.response_id == displaced)))
+    other = next(who for who in (e4, e5) if who.id not in marked)  # its slot was e3's
+    assert [i.response_id for i in claim(db, exam, other, size=20, group="short")] == [displaced]
+    assert not counters_match_leases(db, exam)
 
 
 def test_an_expired_check_waits_for_the_sweep_as_its_batch_does(
