@@ -85,6 +85,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/publish.py --quick
 	$(BIN)/python bench/reports.py --quick
 	$(BIN)/python bench/http.py --quick
+	$(BIN)/python bench/handback.py --quick
 
 clean:
 	rm -rf $(VENV) instance test-output .pytest_cache .mypy_cache .ruff_cache

@@ -268,3 +268,31 @@ def machine(pg_url: str | None) -> dict[str, Any]:
                 settings[name] = got[0] if got else None
             info["postgresql_settings"] = settings
     return info
+
+
+def write_record(
+    out: Path,
+    benchmark: str,
+    *,
+    pg_url: str | None,
+    sources: tuple[str, ...],
+    started: float,
+    **fields: Any,
+) -> dict[str, Any]:
+    """Write a benchmark's results as JSON with what they were measured on: the machine,
+    the date, the command, the commit and the state of ``sources`` (the code measured)."""
+    import datetime as dt
+    import time
+
+    record = {
+        "benchmark": benchmark,
+        **fields,
+        "machine": machine(pg_url),
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": " ".join(["python", *sys.argv]),
+        "source": source_state(Path(__file__).resolve().parent.parent, *sources),
+        "wall_seconds": time.perf_counter() - started,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+    return record

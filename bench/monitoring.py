@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import DEFAULT_PG_URL, Target, machine, peak_rss_mib, source_state
+from _common import DEFAULT_PG_URL, Target, peak_rss_mib, write_record
 
 HERE = Path(__file__).resolve()
 RESULTS = HERE.parent / "results"
@@ -300,28 +300,24 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     out = args.out or RESULTS / f"monitoring-{dt.date.today().isoformat()}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    record = {
-        "benchmark": "monitoring",
-        "session": {
-            "candidates": args.candidates,
-            "examiners": args.examiners,
-            "questions_per_component": args.questions,
-        },
-        "machine": machine(args.pg_url if args.db == "postgres" else None),
-        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "command": " ".join(["python", *sys.argv]),
-        "source": source_state(
-            HERE.parent.parent,
+    write_record(
+        out,
+        "monitoring",
+        pg_url=args.pg_url if args.db == "postgres" else None,
+        sources=(
             "marking/read/monitoring.py",
             "marking/read/monitoring_data.py",
             "marking/domain/rules/agreement.py",
             "web/monitoring.py",
         ),
-        "result": result,
-        "wall_seconds": time.perf_counter() - started,
-    }
-    out.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+        started=started,
+        session={
+            "candidates": args.candidates,
+            "examiners": args.examiners,
+            "questions_per_component": args.questions,
+        },
+        result=result,
+    )
     bulk = result["bulk"]
     print(
         f"monitoring of {args.candidates:,} candidates, {args.examiners} examiners, "
