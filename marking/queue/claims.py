@@ -20,7 +20,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from marking.errors import MarkingError, NotFound, StateError, not_marking
-from marking.queue.leases import DEFAULT_LEASE, expire_leases
+from marking.queue.leases import DEFAULT_LEASE, expire_leases, lead_suspensions
 from marking.queue.statements import (
     CANDIDATES,
     CLAIM_DRIVER,
@@ -34,7 +34,6 @@ from marking.store.models import (
     Account,
     Assignment,
     ExamSession,
-    GroupSuspension,
     Lease,
     LeaseState,
     MarkingGroup,
@@ -225,17 +224,7 @@ def _suspended_in(
         rows = [r for r in rows if r.id == only]
     if not rows or any(r.suspended_at is None for r in rows):
         return None
-    reasons = dict(
-        db.execute(
-            select(GroupSuspension.group_id, GroupSuspension.reason)
-            .where(
-                GroupSuspension.examiner_id == examiner.id,
-                GroupSuspension.group_id.in_([r.id for r in rows]),
-                GroupSuspension.reinstated_at.is_(None),
-            )
-            .order_by(GroupSuspension.id)
-        ).all()
-    )
+    reasons = lead_suspensions(db, examiner.id, [r.id for r in rows])
     if any(r.id not in reasons for r in rows):
         return None  # suspended otherwise (the office's register, 第八条): said generally
     return MarkingError.coded(

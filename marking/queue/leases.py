@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import TypeVar
 
 from sqlalchemy import bindparam, case, select, update
@@ -167,30 +167,40 @@ def suspended(
     handed back what they held): saying so, with the lead's reason, rather than "you handed
     it back". For a check the caller passes the response it shows: the same answer."""
     found = db.execute(
-        select(MarkingGroup.name, GroupSuspension.reason)
+        select(MarkingGroup.id, MarkingGroup.name)
         .join(Response, Response.group_id == MarkingGroup.id)
         .join(
             Assignment,
             (Assignment.group_id == MarkingGroup.id) & (Assignment.examiner_id == examiner.id),
         )
-        .join(
-            GroupSuspension,
-            (GroupSuspension.group_id == MarkingGroup.id)
-            & (GroupSuspension.examiner_id == examiner.id)
-            & GroupSuspension.reinstated_at.is_(None),
-        )
         .where(Response.id == response_id, Assignment.suspended_at.is_not(None))
-        .order_by(GroupSuspension.id.desc())
-        .limit(1)
     ).first()
-    if found is None:
+    reason = found and lead_suspensions(db, examiner.id, [found.id]).get(found.id)
+    if found is None or reason is None:
         return None
     return cls.coded(
         "lease_suspended",
         "the lead examiner suspended your marking in %(group)s (%(reason)s): what you held "
         "there went back to the queue and your mark was not recorded; ask the lead examiner",
         group=found.name,
-        reason=found.reason,
+        reason=reason,
+    )
+
+
+def lead_suspensions(db: Session, examiner_id: int, group_ids: Collection[int]) -> dict[int, str]:
+    """Group id → the lead's reason, for those of ``group_ids`` where the lead suspended the
+    examiner and has not reinstated them (the latest reason). A suspension in the office's
+    register (第八条) has no such row: the callers then say it generally."""
+    return dict(
+        db.execute(
+            select(GroupSuspension.group_id, GroupSuspension.reason)
+            .where(
+                GroupSuspension.examiner_id == examiner_id,
+                GroupSuspension.group_id.in_(list(group_ids)),
+                GroupSuspension.reinstated_at.is_(None),
+            )
+            .order_by(GroupSuspension.id)
+        ).all()
     )
 
 
