@@ -109,7 +109,7 @@ TEXT: dict[str, object] = {
     "lease_marked": _l("You have already marked this response."),
     "lease_released": _l("You handed this response back; it is no longer yours."),
     "lease_expired": _l(
-        "Your claim on this response expired at %(time)s UTC and it went back to the queue; "
+        "Your claim on this response expired at %(time)s and it went back to the queue; "
         "your mark was not recorded. Claim a new batch to go on."
     ),
     "lease_suspended": _l(

@@ -332,7 +332,7 @@ def held_check(
     if check.state is CheckState.HELD:
         check.state = CheckState.EXPIRED
         _given_up(db, check)
-    raise lost(CheckLost, "expired", check.expires_at)
+    raise lost(CheckLost, "expired", check.expires_at, zone=exam.zone)
 
 
 def _not_yours(

@@ -154,7 +154,7 @@ def held_lease(
         expired_at = last.expires_at
     else:
         expired_at = lease.expires_at
-    raise lost(LeaseLost, "expired", expired_at)
+    raise lost(LeaseLost, "expired", expired_at, zone=exam.zone)
 
 
 def suspended(
@@ -204,17 +204,29 @@ def lead_suspensions(db: Session, examiner_id: int, group_ids: Collection[int]) 
     )
 
 
-def lost(cls: type[_Lost], state: str, expired_at: dt.datetime | None = None) -> _Lost:
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """A time read back from the database, as UTC (SQLite hands back naive times)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def lost(
+    cls: type[_Lost],
+    state: str,
+    expired_at: dt.datetime | None = None,
+    *,
+    zone: dt.tzinfo = dt.UTC,
+) -> _Lost:
     """What a lost lease says by its last state (``submitted``, ``released``, otherwise
-    expired at ``expired_at``), as ``cls``: checks (marking.quality.checks) say exactly what
-    a live response says, so an examiner cannot tell the two apart."""
+    expired at ``expired_at``, told in the session's time ``zone``, as every time a person
+    reads), as ``cls``: checks (marking.quality.checks) say exactly what a live response
+    says, so an examiner cannot tell the two apart."""
     if state == "submitted":
         return cls.coded("lease_marked", "you have already marked this response")
     if state == "released":
         return cls.coded("lease_released", "you handed this response back; it is no longer yours")
     return cls.coded(
         "lease_expired",
-        "your claim on this response expired at %(time)s UTC and it went back to the queue; "
+        "your claim on this response expired at %(time)s and it went back to the queue; "
         "your mark was not recorded. Claim a new batch to go on.",
-        time=f"{expired_at:%H:%M:%S}" if expired_at else "?",
+        time=f"{_aware(expired_at).astimezone(zone):%H:%M:%S}" if expired_at else "?",
     )

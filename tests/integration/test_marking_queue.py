@@ -177,15 +177,16 @@ def test_an_expired_lease_goes_back_to_the_queue_and_its_mark_is_refused(
     entries, marks = count(db, LedgerEntry), count(db, Mark)
     with pytest.raises(LeaseLost) as lost:
         submit_mark(db, exam, e1, response_id=target, value=Decimal(3), now=T0 + 22 * MINUTE)
+    # In the session's time (Asia/Shanghai, UTC+8), as every time an examiner reads.
     assert str(lost.value) == (
-        "your claim on this response expired at 09:20:00 UTC and it went back to the "
+        "your claim on this response expired at 17:20:00 and it went back to the "
         "queue; your mark was not recorded. Claim a new batch to go on."
     )
     assert (count(db, LedgerEntry), count(db, Mark)) == (entries, marks)
 
     # A lease past its time is dead even before anyone claims again.
     other = f.response_id(db, exam, "c2 theory")
-    with pytest.raises(LeaseLost, match="this response expired at 09:30:00 UTC"):
+    with pytest.raises(LeaseLost, match="this response expired at 17:30:00 and"):
         submit_mark(db, exam, e2, response_id=other, value=Decimal(3), now=T0 + 31 * MINUTE)
     assert (count(db, LedgerEntry), count(db, Mark)) == (entries, marks)
 
