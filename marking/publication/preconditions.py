@@ -14,9 +14,12 @@ from marking.errors import MarkingError, StateError
 from marking.intake import collectives
 from marking.intake.recusal import excluded_clause
 from marking.people.accounts import require_role
+from marking.queue.handback import UNANNOUNCED
 from marking.store.models import (
     Account,
     Anomaly,
+    CheckMark,
+    CheckState,
     Examiner,
     ExamSession,
     Grade,
@@ -144,6 +147,21 @@ def _session_items(db: Session, exam: ExamSession, *, now: dt.datetime) -> list[
         .join(Response, Response.id == Lease.response_id)
         .join(Script, Script.id == Response.script_id)
         .where(Script.session_id == exam.id, Lease.state == LeaseState.HELD, Lease.expires_at > now)
+    )
+    # Seeds and 回评 held are counted as the live work they look like: an examiner holding
+    # one is marking still (and the lead may have finished the response it displaced).
+    leases = (leases or 0) + (
+        db.scalar(
+            select(func.count())
+            .select_from(CheckMark)
+            .where(
+                CheckMark.session_id == exam.id,
+                CheckMark.state == CheckState.HELD,
+                CheckMark.expires_at > now,
+                CheckMark.purpose.in_(UNANNOUNCED),
+            )
+        )
+        or 0
     )
     if leases:
         problems.append(

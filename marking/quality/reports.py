@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
-from marking.errors import StateError
+from marking.errors import StateError, not_marking
 from marking.quality.checks import held_check
 from marking.quality.common import require_group, require_lead, require_state
 from marking.queue import handles
@@ -52,6 +52,8 @@ def report_check(
     """The examiner reports a seed or 回评 they hold instead of marking it: handed back, it
     keeps standing in for the live response it displaced (``check_mark.reported``), and the
     report is the lead's (R4). NotFound or CheckLost as for marking it."""
+    if not exam.marking_open:  # as a report on live work is refused then (``handback.flag``)
+        raise not_marking(exam.code, exam.state.value)
     note = report_note(note)  # refused before anything moves, as for live work
     now = now or utcnow()
     check = held_check(db, exam, examiner, check_id, now=now)

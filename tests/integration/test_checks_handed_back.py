@@ -14,11 +14,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from marking.errors import MarkingError
+from marking.errors import MarkingError, StateError
+from marking.publication.preconditions import open_items
 from marking.quality import checks, reports, suspension
 from marking.quality.items import retire_item
 from marking.queue.claims import Claimed, claim
-from marking.queue.handback import release
+from marking.queue.handback import flag, release
 from marking.queue.leases import DEFAULT_LEASE, LeaseLost
 from marking.queue.marks import submit_mark
 from marking.read import views
@@ -32,6 +33,7 @@ from marking.store.models import (
     LeaseState,
     Mark,
     Response,
+    SessionState,
     utcnow,
 )
 from marking.store.models.checks import CheckItem, CheckMark
@@ -357,3 +359,48 @@ def test_a_suspended_examiner_is_told_so_for_live_work_and_checks_alike(
         claim(db, exam, e3, size=4, group="short")
     assert refused.value.code == "claim_suspended"
     assert "偏严" in str(refused.value) and group(exam, "short").name in str(refused.value)
+
+
+def test_a_check_is_not_reported_once_marking_is_closed_as_live_work_is_not(
+    db: Session, tmp_path: Path
+) -> None:
+    """A tester found a report on a held check accepted after marking had closed, where a
+    report on a held live response is refused: the answer told the check apart."""
+    exam, _source = one_seed(db, tmp_path, "HB-10", ("e1", "e2", "e3"))
+    e3 = account(db, "e3")
+    batch = claim(db, exam, e3, size=5, group="short")
+    (seed,) = [i for i in batch if i.check_id is not None]
+    live = next(i for i in batch if i.check_id is None)
+    assert seed.check_id is not None
+    exam.state = SessionState.RECONCILED
+    db.flush()
+    refusals = []
+    with pytest.raises(StateError) as refused:
+        flag(db, exam, e3, response_id=live.response_id, kind=AnomalyKind.ILLEGIBLE, note="看不清")
+    refusals.append(refused.value)
+    with pytest.raises(StateError) as refused:
+        reports.report_check(
+            db, exam, e3, check_id=seed.check_id, kind=AnomalyKind.ILLEGIBLE, note="看不清"
+        )
+    refusals.append(refused.value)
+    assert [(r.code, str(r)) for r in refusals[1:]] == [(r.code, str(r)) for r in refusals[:1]]
+    assert refusals[0].code == "not_marking"
+    assert not db.scalar(select(func.count()).where(CheckMark.reported))
+
+
+def test_a_held_check_keeps_the_session_from_publication_as_a_held_response_does(
+    db: Session, tmp_path: Path
+) -> None:
+    """Publication counted held live responses only: with the response a check displaced
+    finished otherwise, a session could be published while an examiner held the check."""
+    exam, _source = one_seed(db, tmp_path, "HB-11", ("e1", "e2", "e3"))
+    e3 = account(db, "e3")
+    batch = claim(db, exam, e3, size=5, group="short")
+    for item in batch:
+        if item.check_id is None:
+            release(db, exam, e3, response_id=item.response_id)
+    held = [i for i in open_items(db, exam) if i.code == "open_held"]
+    assert [str(i) for i in held] == ["1 response(s) are still held by examiners"]
+    (seed,) = [i for i in batch if i.check_id is not None]
+    checks.release_check(db, exam, e3, check_id=seed.check_id)  # type: ignore[arg-type]
+    assert not [i for i in open_items(db, exam) if i.code == "open_held"]
