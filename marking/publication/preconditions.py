@@ -115,6 +115,20 @@ def open_items(
         .select_from(Anomaly)
         .where(Anomaly.session_id == exam.id, Anomaly.resolution.is_(None))
     )
+    # Reports on seeds and 回评 are the lead's as any (R4); each keeps the response its
+    # check displaced out of the queue until dealt with (``marking.quality.reports``).
+    anomalies = (anomalies or 0) + (
+        db.scalar(
+            select(func.count())
+            .select_from(CheckMark)
+            .where(
+                CheckMark.session_id == exam.id,
+                CheckMark.reported,
+                CheckMark.report_closed_at.is_(None),
+            )
+        )
+        or 0
+    )
     if anomalies:
         problems.append(
             MarkingError.coded(

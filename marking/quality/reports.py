@@ -7,9 +7,10 @@ not touched (it is final, or the examiner's own already): the lead reads the rep
 the item on the quality pages and decides, e.g. retires a seed whose image is unreadable.
 
 Until the lead deals with a report (retires the seed, or closes the report and keeps it),
-the check stands in for the live response it displaced in the examiner's "available" count,
-as a reported live response is held out of the queue until the lead resolves it; then the
-count comes back, as after a live report sent back to the queue (``marking.read.views``).
+the live response the check displaced is out of the queue for everyone
+(``statements.stands_in``), as a reported live response is until the lead resolves it; so
+every examiner's "available" count falls and comes back as after a live report sent back
+to the queue (``marking.read.views``), and publication waits for it as for any report.
 """
 
 from __future__ import annotations

@@ -158,21 +158,25 @@ FREE = (
 HOLDS_OUT = or_(~_is(CheckMark.purpose, CheckPurpose.QUALIFICATION), CheckMark.revealed)
 
 
-# A seed or 回评 that keeps the live response it displaced from the examiner, as holding or
-# reporting that response would: held (its time run out or not: an expired lease blocks its
-# response too, until swept), or reported and the report not yet dealt with by the lead. A
-# marked one does not: were the response then kept from them, a group of two examiners
-# could be left with a response no one may finish.
-STANDS_IN = or_(
-    _is(CheckMark.state, CheckState.HELD),
-    and_(CheckMark.reported, CheckMark.report_closed_at.is_(None)),
-)
+# A seed or 回评 that keeps the live response it displaced out of reach, as holding or
+# reporting that response would: held, from its examiner (its time run out or not: an
+# expired lease blocks its response too, until swept; its slot is kept meanwhile,
+# ``leases.free_slots``); reported and the report not yet dealt with by the lead, from
+# everyone, as a reported live response leaves the queue until the lead resolves it (else
+# a colleague's count would rise where a live report makes it fall). A marked one does not:
+# were the response then kept from its examiner, a group of two examiners could be left
+# with a response no one may finish.
+def stands_in(examiner_id: Any) -> Any:
+    return or_(
+        and_(CheckMark.examiner_id == examiner_id, _is(CheckMark.state, CheckState.HELD)),
+        and_(CheckMark.reported, CheckMark.report_closed_at.is_(None)),
+    )
 
 
 def takeable_by(examiner_id: Any) -> tuple[Any, ...]:
     """Conditions on a response that the examiner may take now: open, a slot free, and not
-    one they marked, hold or are excluded from, nor one a check of theirs stands in for
-    (``STANDS_IN``), nor one they were shown as a check.
+    one they marked, hold or are excluded from, nor one a check stands in for
+    (``stands_in``), nor one they were shown as a check.
 
     Shown as a check: as a seed (met unannounced: its text again live would tell them so,
     once its source is reopened by a correction, an appeal or a withdrawal), or as a
@@ -192,11 +196,7 @@ def takeable_by(examiner_id: Any) -> tuple[Any, ...]:
         ~exists().where(
             Exclusion.script_id == Response.script_id, Exclusion.examiner_id == examiner_id
         ),
-        ~exists().where(
-            CheckMark.displaced_id == Response.id,
-            CheckMark.examiner_id == examiner_id,
-            STANDS_IN,
-        ),
+        ~exists().where(CheckMark.displaced_id == Response.id, stands_in(examiner_id)),
         or_(
             ~Response.check_source,
             ~exists().where(

@@ -164,7 +164,7 @@ def _check_counts(
 def _stood_in(db: Session, exam: ExamSession, account: Account) -> dict[int, int]:
     """group id → the examiner's seeds and 回评 marked whose displaced response they may take
     now. A held or reported check keeps that response from them already (``takeable_by``); a
-    marked one does not (``statements.STANDS_IN``), so it is counted off here instead: the
+    marked one does not (``statements.stands_in``), so it is counted off here instead: the
     count stays as had they marked that response, and once others take or finish it, it is
     counted nowhere (it left the queue as it would have)."""
     marked = select(CheckMark.displaced_id).where(

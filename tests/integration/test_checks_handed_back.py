@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from marking.errors import MarkingError, StateError
@@ -22,6 +22,7 @@ from marking.queue.claims import Claimed, claim
 from marking.queue.handback import flag, release
 from marking.queue.leases import DEFAULT_LEASE, LeaseLost
 from marking.queue.marks import submit_mark
+from marking.queue.statements import takeable_by
 from marking.read import views
 from marking.store.models import (
     Account,
@@ -404,3 +405,49 @@ def test_a_held_check_keeps_the_session_from_publication_as_a_held_response_does
     (seed,) = [i for i in batch if i.check_id is not None]
     checks.release_check(db, exam, e3, check_id=seed.check_id)  # type: ignore[arg-type]
     assert not [i for i in open_items(db, exam) if i.code == "open_held"]
+
+
+def test_a_reported_check_takes_its_displaced_response_from_everyone_as_a_live_report_does(
+    db: Session, tmp_path: Path
+) -> None:
+    """A live report takes its response out of the queue for everyone, so a colleague's
+    count falls (by one if they could have taken it); a report on a check freed the slot it
+    kept, so the colleague's count stayed or rose. Now both move alike, and the response
+    comes back when the lead deals with the report."""
+    exam, _source = one_seed(db, tmp_path, "HB-12", ("e1", "e2", "e3", "e4"))
+    e3, e4 = account(db, "e3"), account(db, "e4")
+    lead = db.get(Account, exam.lead_id)
+    assert lead is not None
+
+    def available(who: Account) -> int:
+        [row] = [g for g in views.examiner_groups(db, exam, who) if g.key == "short"]
+        return row.available
+
+    batch = claim(db, exam, e3, size=5, group="short")
+    (seed,) = [i for i in batch if i.check_id is not None]
+    live = next(i for i in batch if i.check_id is None)
+    assert seed.check_id is not None
+    displaced = db.get(CheckMark, seed.check_id).displaced_id  # type: ignore[union-attr]
+    open_to_e4 = set(
+        db.scalars(
+            select(Response.id).where(
+                Response.group_id == group(exam, "short").id, *takeable_by(literal(e4.id))
+            )
+        )
+    )
+    before = available(e4)
+    flag(db, exam, e3, response_id=live.response_id, kind=AnomalyKind.ILLEGIBLE, note="看不清")
+    after_live = before - (live.response_id in open_to_e4)
+    assert available(e4) == after_live
+    reports.report_check(
+        db, exam, e3, check_id=seed.check_id, kind=AnomalyKind.ILLEGIBLE, note="看不清"
+    )
+    assert available(e4) == after_live - (displaced in open_to_e4)
+    assert displaced not in {i.response_id for i in claim(db, exam, e4, size=20, group="short")}
+    open_reports = [i for i in open_items(db, exam) if i.code == "open_anomaly_reports"]
+    assert [str(i) for i in open_reports] == ["2 anomaly report(s) are not resolved"]
+    # The lead keeps the seed: the response comes back to the queue, for e4 too.
+    check = db.get(CheckMark, seed.check_id)
+    assert check is not None
+    reports.close_reports(db, exam, lead, response_id=check.response_id, purpose=check.purpose)
+    assert displaced in {i.response_id for i in claim(db, exam, e4, size=20, group="short")}
