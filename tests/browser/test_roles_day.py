@@ -215,3 +215,27 @@ def test_a_leads_day(world: World, people: dict[str, Person], language: str, say
             )
         ).all()
         assert len(withdrawn) == 1
+
+
+def test_hand_back_all_on_a_groups_page_hands_back_the_other_groups_work_too(
+    world: World, people: dict[str, Person], language: str, say: Say
+) -> None:
+    """On the page of one group, "hand back all I hold and stop" handed back that group's
+    work and said nothing was held any more, while what the examiner held of another group
+    stayed theirs until it expired (a tester in Chinese)."""
+    code = f"BR-ALL-{language}"
+    world.session(code, n=6, examiners=("e1", "e2"))
+    with world.tx() as db:
+        exam, me = get_session(db, code), get_account(db, "e1")
+        assert claim(db, exam, me, size=2, group="prac")  # held from another page
+    people["e1"].log_in("e1")
+    page = people["e1"].go(f"/examiner/sessions/{code}/mark?group=short")
+    expect(page.locator("#work")).to_be_visible()
+    page.get_by_role("button", name=say("全部交回并停止", "Hand back all I hold and stop")).click()
+    expect(page.locator("#message")).to_have_text(
+        say(
+            "您领取的作答已全部交回，现在您名下没有领取的作答。",
+            "Everything you held is handed back. Nothing is held in your name now.",
+        )
+    )
+    assert held(world, "e1") == 0

@@ -165,6 +165,17 @@
   // could bring the same response straight back). "All" hands back the whole batch.
   async function handBack(all) {
     const items = all ? queue.slice() : queue.slice(0, 1);
+    if (all && root.dataset.allHeldUrl) {
+      // Everything held in the session, not only this page's group: the message says that
+      // nothing is held in their name, and on a group's page the other groups' work was.
+      let res;
+      try {
+        res = await call("GET", root.dataset.allHeldUrl);
+      } catch (e) { say(root.dataset.msgNetwork, "error"); return; }
+      if (!res.ok) { say(res.data ? res.data.detail : root.dataset.msgNetwork, "error"); return; }
+      const listed = new Set(items.map((item) => item.response));
+      items.push(...res.data.filter((item) => !listed.has(item.response)));
+    }
     for (const item of items) {
       let res;
       try {
@@ -174,7 +185,7 @@
         say(res.data ? res.data.detail : root.dataset.msgNetwork, "error");
         return;
       }
-      queue.shift();
+      queue = queue.filter((held) => held.response !== item.response);
     }
     say(all ? root.dataset.msgHandedAll : root.dataset.msgHandedBack, "ok");
     show();
