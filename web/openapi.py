@@ -95,16 +95,16 @@ ANOMALY = _shown(
 TASK = _shown(["marks", "tolerance"], tolerance=DECIMAL, marks={"type": "array", "items": DECIMAL})
 MY_LAST_MARK = {
     "type": ["object", "null"],
-    "required": ["response", "component", "question", "max", "step", "value", "given_at"],
+    "required": ["response", "script_code", "component", "question", "max", "step", "value"],
     "properties": {
         "response": HANDLE,
+        "script_code": STRING,
         "component": STRING,
         "component_name": STRING,
         "question": STRING,
         "max": DECIMAL,
         "step": DECIMAL,
         "value": DECIMAL,
-        "given_at": {"type": "string", "format": "date-time"},
     },
     "additionalProperties": False,
 }

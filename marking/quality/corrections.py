@@ -67,6 +67,7 @@ class LastMark:
     max: Decimal
     step: Decimal
     value: Decimal
+    script_code: str = ""  # the script's code, as the marking screen showed it
 
 
 def _latest_live(db: Session, exam: ExamSession, examiner: Account) -> dt.datetime | None:
@@ -142,14 +143,16 @@ def _would_be_final(db: Session, check: CheckMark) -> bool:
     return isinstance(outcome, Final)
 
 
-def _question(db: Session, response_id: int) -> tuple[str, Question]:
+def _question(db: Session, response_id: int) -> tuple[str, Question, str]:
+    """The response's component key, question and script code (as the screen showed it)."""
     row = db.execute(
-        select(Component.key, Question)
+        select(Component.key, Question, Script.code)
         .join(Question, Question.component_id == Component.id)
         .join(Response, Response.question_id == Question.id)
+        .join(Script, Script.id == Response.script_id)
         .where(Response.id == response_id)
     ).one()
-    return row[0], row[1]
+    return row[0], row[1], row[2]
 
 
 def last_mark(db: Session, exam: ExamSession, examiner: Account) -> LastMark | None:
@@ -159,16 +162,26 @@ def last_mark(db: Session, exam: ExamSession, examiner: Account) -> LastMark | N
         return None
     check = _latest_check(db, exam, examiner)
     if check is not None:
-        component, question = _question(db, check.response_id)
+        component, question, code = _question(db, check.response_id)
         value = _in_force(db, check)
         return LastMark(
-            None, check.id, component, question.number, question.max, question.step, value
+            None, check.id, component, question.number, question.max, question.step, value, code
         )
     live = last_correctable(db, exam, examiner)
     if live is None:
         return None
+    # Read as a check's is, so the answer costs the same: the script names the paper, which
+    # need not be the last one marked (a mark whose response is final is the lead's now).
+    _component, _question_row, code = _question(db, live.response_id)
     return LastMark(
-        live.response_id, None, live.component, live.question, live.max, live.step, live.value
+        live.response_id,
+        None,
+        live.component,
+        live.question,
+        live.max,
+        live.step,
+        live.value,
+        code,
     )
 
 
@@ -214,7 +227,7 @@ def correct_check(
             "correction_final",
             "that response is final: only the lead examiner corrects its marks now",
         )
-    _component, question = _question(db, check.response_id)
+    _component, question, _code = _question(db, check.response_id)
     assert check.value is not None
     change = Change.of(
         db,

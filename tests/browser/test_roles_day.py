@@ -80,13 +80,16 @@ def test_an_examiners_day(world: World, people: dict[str, Person], language: str
     expect(question).to_have_text("停电检修时应采取哪些安全技术措施？")
     examiner.shot("40-examiner-question-text")
     all_chinese(page)
+    paper = page.locator("#script").inner_text()
     page.keyboard.type("2")
     page.keyboard.press("Enter")
     expect(page.locator("#message")).to_have_text(say("评分已记录。", "Mark recorded."))
 
-    # The last mark, with the keyboard: F4 shows it (question and mark), Escape goes back.
+    # The last mark, with the keyboard: F4 shows it (question, paper and mark), Escape goes
+    # back. The paper is named: the mark offered need not be the one just given.
     page.keyboard.press("F4")
     expect(page.locator("#last-mark")).to_contain_text(say("您的评分 2", "your mark 2"))
+    expect(page.locator("#last-mark")).to_contain_text(paper)
     page.keyboard.press("Escape")
     expect(page.locator("#mark")).to_be_focused()
 

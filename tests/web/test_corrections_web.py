@@ -30,6 +30,9 @@ def test_an_examiner_corrects_their_last_mark_until_it_is_final(world: World) ->
     last = e1.get(f"{API}/CO-1/my-last-mark").json
     assert last["response"] == item["response"]
     assert (last["question"], last["value"], last["component_name"]) == ("2", "1", "理论知识")
+    # The paper is named as the marking screen named it: the mark corrected need not be the
+    # one just given (a mark whose response is final is the lead's to correct).
+    assert last["script_code"] == item["script_code"]
     assert not row_ids(last)
 
     url = f"{API}/CO-1/responses/{item['response']}/correct"

@@ -202,7 +202,11 @@
     if (!lastMark) { $("last-mark").textContent = root.dataset.msgNoLast; return; }
     const question = root.dataset.questionLabel.replace("%(n)s", lastMark.question);
     $("last-mark").textContent = root.dataset.yourMark
-      .replace("%(where)s", `${lastMark.component_name || lastMark.component} · ${question}`)
+      .replace(
+        "%(where)s",
+        `${lastMark.component_name || lastMark.component} · ${question} · ` +
+          `${root.dataset.scriptLabel} ${lastMark.script_code}`,
+      )
       .replace("%(value)s", number3(lastMark.value));
     $("correct-response").value = lastMark.response;
     $("correct-max").textContent = number3(lastMark.max);
