@@ -97,17 +97,17 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "monitoring": "质量控制监控（各评分组、各考评员）",
         "monitoring_note": (
             "宽严度此处为与同一作答其他考评员评分之差的平均值（正值偏宽）；每份秒数为中位数，"
-            "超过 10 分钟的间隔不计；质控卷与回评按该题允许误差判定；三评率按其初评的作答计算；"
+            "超过 10 分钟的间隔不计；样卷与回评按该题允许误差判定；三评率按其初评的作答计算；"
             "分布图：深色为该考评员，浅色为本组，按满分的十分之一分段。"
         ),
         "m_status": "状态",
         "m_seconds": "每份秒数",
         "m_severity": "宽严度",
-        "m_seeds": "质控卷",
+        "m_seeds": "样卷",
         "m_seed_within": "误差内",
         "m_remarks": "回评",
         "m_consistency": "一致性",
-        "m_alarms": "告警",
+        "m_alarms": "警报",
         "m_chart": "分布",
         "m_chart_x": "分数（占满分）",
         "m_chart_y": "占比",
