@@ -10,7 +10,8 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, select
+from sqlalchemy import Integer, bindparam, func, literal_column, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
@@ -64,6 +65,73 @@ def recent_seeds(
     return [drift.SeedMark(r[0], r[1], r[2], r[3], r[4]) for r in rows if r[2] is not None]
 
 
+def prior_seeds(me: Any, group_id: Any, check_id: Any) -> Any:
+    """PostgreSQL: the examiner's last seeds marked in the group before the check
+    ``check_id``, newest first, as one JSON array of [check, expected, given, tolerance,
+    step] (thousandths): read by the statement that locks a seed to mark it, so that a seed's
+    mark costs the round trips a live mark does (``marking.quality.checks``)."""
+    prior = CheckMark.__table__.alias("prior_seed")
+    rows = (
+        select(
+            prior.c.id,
+            prior.c.expected,
+            prior.c.value,
+            Question.tolerance,
+            Question.step,
+            prior.c.submitted_at,
+        )
+        .join(Response, Response.id == prior.c.response_id)
+        .join(Question, Question.id == Response.question_id)
+        .where(
+            prior.c.examiner_id == me,
+            prior.c.group_id == group_id,
+            prior.c.purpose == literal_column(f"'{CheckPurpose.SEED.value}'"),
+            prior.c.state == literal_column(f"'{CheckState.SUBMITTED.value}'"),
+            prior.c.id != check_id,
+        )
+        .order_by(prior.c.submitted_at.desc(), prior.c.id.desc())
+        .limit(drift.RECENT - 1)
+        .subquery("prior")
+    )
+    return (
+        select(
+            func.json_agg(
+                aggregate_order_by(
+                    func.json_build_array(
+                        rows.c.id, rows.c.expected, rows.c.value, rows.c.tolerance, rows.c.step
+                    ),
+                    rows.c.submitted_at.desc(),
+                    rows.c.id.desc(),
+                )
+            )
+        )
+        .correlate_except(rows)
+        .scalar_subquery()
+    )
+
+
+def open_kinds(me: Any, group_id: Any, session_id: Any) -> Any:
+    """PostgreSQL: the kinds of the examiner's open alarms in the group, as an array, read
+    with ``prior_seeds`` by the statement that locks a seed to mark it."""
+    return (
+        select(func.array_agg(CheckAlarm.kind))
+        .where(
+            CheckAlarm.session_id == session_id,
+            CheckAlarm.group_id == group_id,
+            CheckAlarm.examiner_id == me,
+            CheckAlarm.closed_at.is_(None),
+        )
+        .scalar_subquery()
+    )
+
+
+def seed_marks(this: drift.SeedMark, prior: Sequence[Sequence[int]] | None) -> list[drift.SeedMark]:
+    """The seed just marked and the ones before it (``prior_seeds``), newest first."""
+    return [this] + [
+        drift.SeedMark(row[0], *decimals(row[1:])) for row in prior or () if row[2] is not None
+    ]
+
+
 def raise_alarms(
     db: Session,
     exam: ExamSession,
@@ -71,15 +139,23 @@ def raise_alarms(
     group_id: int,
     *,
     now: dt.datetime | None = None,
+    seeds: list[drift.SeedMark] | None = None,
+    open_now: Sequence[str] | None = None,
 ) -> tuple[AlarmKind, ...]:
-    """Open the alarms the drift rule raises on the examiner's recent seeds in the group,
-    at most one open per kind; returns the kinds newly opened."""
+    """Open the alarms the drift rule raises on the examiner's recent seeds in the group
+    (``seeds``, newest first, and the kinds open now, ``open_now``, when the caller read
+    them already), at most one open per kind; returns the kinds newly opened."""
     now = now or utcnow()
     opened: list[AlarmKind] = []
-    found = drift.alarms(recent_seeds(db, examiner.id, group_id))
+    if seeds is None:
+        seeds = recent_seeds(db, examiner.id, group_id)
+    found = drift.alarms(seeds)
     if not found:
         return ()
-    already = set(db.scalars(_OPEN_ALARMS, {"s_id": exam.id, "g": group_id, "me": examiner.id}))
+    if open_now is None:
+        already = set(db.scalars(_OPEN_ALARMS, {"s_id": exam.id, "g": group_id, "me": examiner.id}))
+    else:
+        already = {AlarmKind(kind) for kind in open_now}
     for alarm in found:
         kind = AlarmKind(alarm.kind)
         if kind in already:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,8 +15,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from marking.audit.verify import verify
+from marking.domain.rules import drift
 from marking.errors import MarkingError, NotFound, StateError
 from marking.quality import checks, qualification
+from marking.quality.alarms import recent_seeds
 from marking.quality.items import add_item
 from marking.quality.remarks import REMARK_RECENT
 from marking.queue.claims import Claimed, claim
@@ -493,6 +496,46 @@ def test_a_suspended_examiner_gets_nothing(db: Session, tmp_path: Path) -> None:
 
 
 # --- drift alarms -------------------------------------------------------------------------------
+
+
+def test_the_drift_rule_reads_the_seeds_just_marked_and_the_ones_before(
+    db: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a seed's first statement reads the seeds marked before it, for the
+    drift rule (a seed's mark then costs what a live one does): the rule must see exactly the
+    examiner's last seeds in the group, the one just marked first, as a read after it would."""
+    exam = f.tiny_session(db, tmp_path, "CK-9", n=80, examiners=("e1", "e2", "e3")).exam
+    rates(db, exam)
+    finish_some(db, exam, ("e1", "e2"), "short", 14)
+    make_seeds(db, exam, "short", finals_of(db, exam, "short"))
+    group(exam, "short").seed_rate = Decimal("0.5")
+    db.flush()
+    e3 = account(db, "e3")
+    seen: list[list[drift.SeedMark] | None] = []
+    real = checks.raise_alarms
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs.get("seeds"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(checks, "raise_alarms", spy)
+    compared = 0
+    for n in range(14):
+        for item in claim(db, exam, e3, size=4, group="short"):
+            if item.check_id is None:
+                submit_mark(db, exam, e3, response_id=item.response_id, value=f.middle(item))
+                continue
+            value = Decimal(n % 3)  # some within tolerance, some beyond
+            checks.submit_check(db, exam, e3, check_id=item.check_id, value=value)
+            fed = seen[-1]
+            if fed is not None:  # PostgreSQL's read (SQLite reads after the mark, in the rule)
+                assert fed == recent_seeds(db, e3.id, group(exam, "short").id)
+                assert fed[0].check_id == item.check_id and fed[0].given == value
+                compared += 1
+    if db.get_bind().dialect.name == "postgresql":
+        assert compared >= 11  # past the rule's window of 10
+    else:
+        assert seen and all(s is None for s in seen)
 
 
 def test_seed_marks_off_the_definitive_raise_one_alarm_with_evidence(
