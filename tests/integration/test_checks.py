@@ -498,18 +498,25 @@ def test_a_suspended_examiner_gets_nothing(db: Session, tmp_path: Path) -> None:
 # --- drift alarms -------------------------------------------------------------------------------
 
 
+def seeded_short(db: Session, tmp_path: Path, code: str, finals: int) -> ExamSession:
+    """80 candidates; ``finals`` short responses finished by e1 and e2 and made seeds; a seed
+    in every other place of the short group."""
+    exam = f.tiny_session(db, tmp_path, code, n=80, examiners=("e1", "e2", "e3")).exam
+    rates(db, exam)
+    finish_some(db, exam, ("e1", "e2"), "short", finals)
+    make_seeds(db, exam, "short", finals_of(db, exam, "short"))
+    group(exam, "short").seed_rate = Decimal("0.5")
+    db.flush()
+    return exam
+
+
 def test_the_drift_rule_reads_the_seeds_just_marked_and_the_ones_before(
     db: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On PostgreSQL a seed's first statement reads the seeds marked before it, for the
     drift rule (a seed's mark then costs what a live one does): the rule must see exactly the
     examiner's last seeds in the group, the one just marked first, as a read after it would."""
-    exam = f.tiny_session(db, tmp_path, "CK-9", n=80, examiners=("e1", "e2", "e3")).exam
-    rates(db, exam)
-    finish_some(db, exam, ("e1", "e2"), "short", 14)
-    make_seeds(db, exam, "short", finals_of(db, exam, "short"))
-    group(exam, "short").seed_rate = Decimal("0.5")
-    db.flush()
+    exam = seeded_short(db, tmp_path, "CK-9", 14)
     e3 = account(db, "e3")
     seen: list[list[drift.SeedMark] | None] = []
     real = checks.raise_alarms
@@ -541,12 +548,7 @@ def test_the_drift_rule_reads_the_seeds_just_marked_and_the_ones_before(
 def test_seed_marks_off_the_definitive_raise_one_alarm_with_evidence(
     db: Session, tmp_path: Path
 ) -> None:
-    exam = f.tiny_session(db, tmp_path, "CK-10", n=80, examiners=("e1", "e2", "e3")).exam
-    rates(db, exam)
-    finish_some(db, exam, ("e1", "e2"), "short", 12)
-    make_seeds(db, exam, "short", finals_of(db, exam, "short"))
-    group(exam, "short").seed_rate = Decimal("0.5")
-    db.flush()
+    exam = seeded_short(db, tmp_path, "CK-10", 12)
     e3 = account(db, "e3")
     seeds_marked = 0
     for _ in range(15):
