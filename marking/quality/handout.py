@@ -262,6 +262,20 @@ _HELD_AGAIN = (
 )
 
 
+def _again_statement() -> _DriverStatement:
+    """PostgreSQL: a check held again, the live response it displaced let go and what the
+    examiner sees of the check, in one statement, as at hand-out (``_fused_statement``): a
+    claim that brought a check back took two round trips more than one that brought live
+    work back, and a tester timed the difference (a tenth slower)."""
+    again = _HELD_AGAIN.cte("held_again")
+    released = _DISPLACED.where(exists(select(again.c.response_id))).cte("released")
+    shown = _describe(Response.id.in_(select(again.c.response_id)))
+    return _DriverStatement(shown.add_cte(again, released))
+
+
+_AGAIN = _again_statement()
+
+
 def come_back(
     db: Session, batch: Batch, items: list[Claimed], checked: Mapping[str, Checked]
 ) -> dict[int, Claimed]:
@@ -291,8 +305,16 @@ def come_back(
     else:
         found = list(conn.execute(_LOST_IN, {"me": batch.examiner_id, "ids": list(live)}))
     back: dict[int, Claimed] = {}
+    fused = conn.dialect.name == "postgresql"
     for check_id, displaced in found:
         again = {"c": check_id, "me": batch.examiner_id, "r": displaced}
+        if fused:
+            row = _AGAIN.run(conn, {**again, "at": batch.now, "expires": batch.expires}).fetchone()
+            if row is not None:  # else taken out of use by a concurrent step, as below
+                back[live[displaced]] = replace(
+                    _claimed(row, batch.expires, plain=True), check_id=check_id
+                )
+            continue
         response_id = conn.execute(
             _HELD_AGAIN, {**again, "at": batch.now, "expires": batch.expires}
         ).scalar()
