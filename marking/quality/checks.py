@@ -457,20 +457,35 @@ def submit_check(
     raised: tuple[AlarmKind, ...] = ()
     qualified: bool | None = None
     if purpose is CheckPurpose.SEED:
-        # SQLite reads them now; PostgreSQL's first statement read them.
-        seeds, open_now = None, None
-        if fused:
-            expected, tolerance = decimals((check.expected, check.tolerance))
-            this = drift.SeedMark(check_id, expected, mark, tolerance, step)
-            seeds, open_now = seed_marks(this, check.prior), check.open_now or []
-        raised = raise_alarms(
-            db, exam, examiner, check.group_id, now=now, seeds=seeds, open_now=open_now
-        )
+        raised = _drift(db, exam, examiner, check, check_id, mark, step, now=now, fused=fused)
     elif purpose is CheckPurpose.QUALIFICATION:
         from marking.quality.qualification import decide
 
         qualified = decide(db, exam, examiner, check.group_id, check.attempt, now=now)
     return CheckSubmitted(check_id, purpose, mark, raised, qualified)
+
+
+def _drift(
+    db: Session,
+    exam: ExamSession,
+    examiner: Account,
+    check: Any,
+    check_id: int,
+    mark: Decimal,
+    step: Decimal,
+    *,
+    now: dt.datetime,
+    fused: bool,
+) -> tuple[AlarmKind, ...]:
+    """The drift rule on a seed just marked (``rules.drift``): the alarms it opened. SQLite
+    reads the examiner's recent seeds now; PostgreSQL's first statement read them (and the
+    open alarms' kinds) with the check."""
+    seeds, open_now = None, None
+    if fused:
+        expected, tolerance = decimals((check.expected, check.tolerance))
+        this = drift.SeedMark(check_id, expected, mark, tolerance, step)
+        seeds, open_now = seed_marks(this, check.prior), check.open_now or []
+    return raise_alarms(db, exam, examiner, check.group_id, now=now, seeds=seeds, open_now=open_now)
 
 
 def release_check(
