@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -117,17 +118,8 @@ def open_items(
     )
     # Reports on seeds and 回评 are the lead's as any (R4); each keeps the response its
     # check displaced out of the queue until dealt with (``marking.quality.reports``).
-    anomalies = (anomalies or 0) + (
-        db.scalar(
-            select(func.count())
-            .select_from(CheckMark)
-            .where(
-                CheckMark.session_id == exam.id,
-                CheckMark.reported,
-                CheckMark.report_closed_at.is_(None),
-            )
-        )
-        or 0
+    anomalies = (anomalies or 0) + _checks(
+        db, exam, CheckMark.reported, CheckMark.report_closed_at.is_(None)
     )
     if anomalies:
         problems.append(
@@ -152,6 +144,12 @@ def open_items(
     return problems
 
 
+def _checks(db: Session, exam: ExamSession, *where: Any) -> int:
+    """How many of the session's checks (seeds, 回评, qualification items) meet ``where``."""
+    found = select(func.count()).select_from(CheckMark).where(CheckMark.session_id == exam.id)
+    return db.scalar(found.where(*where)) or 0
+
+
 def _session_items(db: Session, exam: ExamSession, *, now: dt.datetime) -> list[MarkingError]:
     """The session-wide items of ``open_items``: leases, schemes, batches, collectives."""
     problems: list[MarkingError] = []
@@ -164,18 +162,12 @@ def _session_items(db: Session, exam: ExamSession, *, now: dt.datetime) -> list[
     )
     # Seeds and 回评 held are counted as the live work they look like: an examiner holding
     # one is marking still (and the lead may have finished the response it displaced).
-    leases = (leases or 0) + (
-        db.scalar(
-            select(func.count())
-            .select_from(CheckMark)
-            .where(
-                CheckMark.session_id == exam.id,
-                CheckMark.state == CheckState.HELD,
-                CheckMark.expires_at > now,
-                CheckMark.purpose.in_(UNANNOUNCED),
-            )
-        )
-        or 0
+    leases = (leases or 0) + _checks(
+        db,
+        exam,
+        CheckMark.state == CheckState.HELD,
+        CheckMark.expires_at > now,
+        CheckMark.purpose.in_(UNANNOUNCED),
     )
     if leases:
         problems.append(
