@@ -86,6 +86,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/reports.py --quick
 	$(BIN)/python bench/http.py --quick
 	$(BIN)/python bench/handback.py --quick
+	$(BIN)/python bench/pace.py --quick
 
 clean:
 	rm -rf $(VENV) instance test-output .pytest_cache .mypy_cache .ruff_cache

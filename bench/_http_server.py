@@ -22,7 +22,9 @@ def free_port() -> int:
 class Server:
     """``blindmark serve`` in a child process, over ``url``."""
 
-    def __init__(self, url: str, workdir: Path, *, workers: int, threads: int) -> None:
+    def __init__(
+        self, url: str, workdir: Path, *, workers: int, threads: int, examiner_pace: int = 0
+    ) -> None:
         self.port = free_port()
         self.log = workdir / f"serve-{self.port}.log"
         blindmark = Path(sys.executable).with_name("blindmark")
@@ -42,6 +44,9 @@ class Server:
                     str(workers),
                     "--threads",
                     str(threads),
+                    # milliseconds (web/pacing.py); 0, the server's own speed, unless asked
+                    "--examiner-pace",
+                    str(examiner_pace),
                 ],
                 stdout=subprocess.DEVNULL,  # gunicorn's access log: written, not kept
                 stderr=log,

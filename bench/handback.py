@@ -31,63 +31,37 @@ import _paths  # noqa: F401  (first: bench/'s script names shadow stdlib and pro
 
 # isort: on
 import argparse
-import datetime as dt
 import random
-import shutil
 import statistics
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from _common import DEFAULT_PG_URL, Target, write_record
+from _common import Target
+from _queue_checks import checks_parser, echo, in_each_database, quartiles
 
-HERE = Path(__file__).resolve()
-RESULTS = HERE.parent / "results"
 SEED = 2026
 CODE = "BENCH-HANDBACK"
 SEEDS_PER_GROUP = 20
 
 
-def _echo(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def _quartiles(values: list[float]) -> list[float]:
-    return [round(q, 3) for q in statistics.quantiles(values, n=4)]
-
-
 def run(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    from _queue_checks import quality_control
-    from _session import build_session
-    from sqlalchemy import select, update
+    from _queue_checks import checks_among, seeded_session
+    from sqlalchemy import select
 
     from marking.setup.sessions import get_session
     from marking.store.db import make_engine, transaction
-    from marking.store.models import Account, MarkingGroup
+    from marking.store.models import Account
     from web.actions import examiner as actions
 
     target = Target.fresh(kind, workdir, "handback", args.pg_url)
     try:
-        _echo(f"{kind}: setting up {args.candidates:,} candidates through the services ...")
-        built = build_session(
-            target.url,
-            workdir / f"session-{kind}",
-            code=CODE,
-            candidates=args.candidates,
-            questions_per_component=4,
-            objective_share=0.0,
-            examiners=3,
-            seed=SEED,
+        echo(f"{kind}: setting up {args.candidates:,} candidates through the services ...")
+        examiners, key = seeded_session(
+            target, workdir, CODE, candidates=args.candidates, seeds=SEEDS_PER_GROUP, rate=1
         )
-        quality_control({"url": target.url}, built.session_id, on=True, seeds=SEEDS_PER_GROUP)
+        username = examiners[0]
         engine = make_engine(target.url)
-        with transaction(engine) as db:
-            exam = get_session(db, CODE)
-            group = min(exam.groups, key=lambda g: g.id)  # the group claims fill first
-            db.execute(update(MarkingGroup).where(MarkingGroup.id == group.id).values(seed_rate=1))
-            key, username = group.key, built.examiners[0]
 
         def step(action: Any) -> Any:
             with transaction(engine) as db:
@@ -99,7 +73,7 @@ def run(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         checks: list[float] = []
         live: list[float] = []
         seen_checks = 0
-        _echo(f"{kind}: {args.rounds} rounds of {args.batch} handed back ...")
+        echo(f"{kind}: {args.rounds} rounds of {args.batch} handed back ...")
         for _ in range(args.rounds):
             batch = step(lambda db, exam, me: actions.claim(db, exam, me, args.batch, group=key))
             rng.shuffle(batch)
@@ -110,7 +84,7 @@ def run(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 step(lambda db, exam, me, h=handle: actions.release(db, exam, me, h))
                 timed.append((item["response"], time.perf_counter() - start))
             with transaction(engine) as db:
-                is_check = _checks_among(db, [h for h, _ in timed])
+                is_check = checks_among(db, CODE, [h for h, _ in timed])
             median = statistics.median(t for _, t in timed)
             for handle, took in timed:
                 (checks if handle in is_check else live).append(took / median)
@@ -125,59 +99,21 @@ def run(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "checks_handed_back": len(checks),
         "live_handed_back": len(live),
         "check_ratio_median": round(statistics.median(checks), 3),
-        "check_ratio_quartiles": _quartiles(checks),
+        "check_ratio_quartiles": quartiles(checks),
         "live_ratio_median": round(statistics.median(live), 3),
-        "live_ratio_quartiles": _quartiles(live),
+        "live_ratio_quartiles": quartiles(live),
     }
 
 
-def _checks_among(db: Any, handles: list[str]) -> set[str]:
-    """Which of these handles are checks (the bench may know; the examiner may not)."""
-    from marking.queue import handles as handle_codec
-    from marking.setup.sessions import get_session
-
-    exam = get_session(db, CODE)
-    return {h for h in handles if handle_codec.target(exam, h)[0] is handle_codec.Kind.CHECK}
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="30 rounds: that it works")
-    parser.add_argument("--rounds", type=int, default=200)
-    parser.add_argument("--batch", type=int, default=20)
-    parser.add_argument("--candidates", type=int, default=400)
-    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
-    parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
-    parser.add_argument("--out", type=Path)
-    parser.add_argument("--workdir", type=Path, help="batch and SQLite files (system temp)")
-    return parser
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.quick:
-        args.rounds = 30
-    kinds = ("sqlite", "postgres") if args.db == "both" else (args.db,)
-    workdir = Path(tempfile.mkdtemp(prefix="blindmark-bench-handback-", dir=args.workdir))
-    started = time.perf_counter()
-    try:
-        results = [run(kind, args, workdir) for kind in kinds]
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    out = args.out or RESULTS / f"handback-{dt.date.today().isoformat()}.json"
-    write_record(
-        out,
-        "handback",
-        pg_url=args.pg_url if "postgres" in kinds else None,
-        sources=(
-            "marking/queue/handback.py",
-            "marking/queue/leases.py",
-            "marking/quality/checks.py",
-            "marking/quality/handout.py",
-        ),
-        started=started,
-        results=results,
+    args = checks_parser(__doc__, rounds=200, batch=20, quick=30).parse_args(argv)
+    sources = (
+        "marking/queue/handback.py",
+        "marking/queue/leases.py",
+        "marking/quality/checks.py",
+        "marking/quality/handout.py",
     )
+    results, out = in_each_database("handback", args, run, sources)
     print("hand-back time ÷ its round's median (live: the baseline, 1 by construction)")
     print(
         f"{'database':<10}{'checks':>7}  {'check median':>12}  {'checks, quartiles':<24}"

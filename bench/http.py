@@ -115,7 +115,7 @@ def measure_http(
             else (0.0, None)
         )
         tokens = api_tokens(target["url"], built.examiners[:clients])
-        server = Server(target["url"], args.workdir, workers=args.workers, threads=args.threads)
+        server = Server(target["url"], args.workdir, **_server_options(args))
         procs = min(args.client_procs, clients)
         specs = [
             {
@@ -143,7 +143,12 @@ def measure_http(
         "method": "http",
         "clients": clients,
         "client_processes": procs,
-        "gunicorn": {"workers": args.workers, "threads": args.threads, "worker_class": "gthread"},
+        "gunicorn": {
+            "workers": args.workers,
+            "threads": args.threads,
+            "worker_class": "gthread",
+            "examiner_pace_ms": args.examiner_pace,
+        },
         "batch": args.batch,
         "seconds": args.seconds,
         "warmup": args.warmup,
@@ -356,6 +361,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _server_options(args: argparse.Namespace) -> dict[str, int]:
+    return {"workers": args.workers, "threads": args.threads, "examiner_pace": args.examiner_pace}
+
+
 def _arguments(argv: list[str] | None) -> tuple[argparse.Namespace, list[int]]:
     """The options, their --quick defaults filled in; and the client counts to measure."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -363,6 +372,12 @@ def _arguments(argv: list[str] | None) -> tuple[argparse.Namespace, list[int]]:
     parser.add_argument("--clients", help="comma-separated client counts (8,16,32; quick 16)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (4)")
+    parser.add_argument(
+        "--examiner-pace",
+        type=int,
+        default=0,
+        help="the server's --examiner-pace, ms (0: its own speed; the README's serve: 50)",
+    )
     parser.add_argument("--client-procs", type=int, default=4, help="client processes (4)")
     parser.add_argument("--batch", type=int, default=10, help="claim size (10, as mark.js)")
     parser.add_argument(

@@ -39,6 +39,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 512 * 1024 * 1024,
     "WTF_CSRF_CHECK_DEFAULT": False,  # checked in security.py, for cookie logins only
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the login
+    # An examiner's marking requests answer no sooner than this many seconds after they
+    # arrived, so that no check's timing differs from live work's (web/pacing.py; 0: off).
+    "EXAMINER_PACE": 0.05,
 }
 
 
@@ -76,12 +79,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["blindmark.engine"] = engine
     app.extensions["blindmark.sessions"] = session_factory(engine)
 
-    from web import db, errors, formatting, inbound, security
+    from web import db, errors, formatting, inbound, pacing, security
 
     Babel(app, locale_selector=_locale, timezone_selector=formatting.time_zone)
     app.jinja_env.autoescape = True
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 
+    # Before db: its floor is kept after the commit. Its before-request hook reads only the
+    # route, never the request, so inbound's is still the first that reads one.
+    pacing.init_app(app)
     db.init_app(app)
     inbound.init_app(app)  # first: no other hook may read a request before it is admitted
     security.init_app(app)

@@ -25,6 +25,15 @@ from marking.store.db import default_url
 )
 @click.option("--threads", default=4, show_default=True, help="Threads per worker.")
 @click.option(
+    "--examiner-pace",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    help="Milliseconds an examiner's marking request takes at least, so that no seed or "
+    "回评 answers faster or slower than live work (0: off; web/pacing.py). The wait holds "
+    "a thread, no database connection.",
+)
+@click.option(
     "--insecure-cookies",
     is_flag=True,
     help="Send the login cookie over plain HTTP too (local use without TLS only).",
@@ -52,6 +61,7 @@ def serve(
     port: int,
     workers: int | None,
     threads: int,
+    examiner_pace: int,
     insecure_cookies: bool,
     demo: bool,
     jobs: bool,
@@ -74,7 +84,10 @@ def serve(
         ctx.checked_engine()
     schema.current_revision(engine)
     engine.dispose()  # each worker opens its own connections after the fork
-    config: dict[str, Any] = {"SESSION_COOKIE_SECURE": not insecure_cookies}
+    config: dict[str, Any] = {
+        "SESSION_COOKIE_SECURE": not insecure_cookies,
+        "EXAMINER_PACE": examiner_pace / 1000,
+    }
     if url:
         config["DATABASE_URL"] = url
     app = create_app(config)

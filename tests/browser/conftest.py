@@ -32,6 +32,7 @@ from marking.store.models import Base
 from tests.browser.checks import PageChecks
 from tests.web import conftest as web
 from tests.web.conftest import PASSWORD, USERNAMES, World
+from web import DEFAULTS
 
 # The message catalogs and the seeded world are the other web tests' fixtures, shared.
 catalogs = web.catalogs
@@ -115,6 +116,8 @@ class Server:
 
     def __init__(self, world: World) -> None:
         self.world = world
+        # As served: examiners' requests at the production pace (web/pacing.py).
+        world.app.config["EXAMINER_PACE"] = DEFAULTS["EXAMINER_PACE"]
         self.http = make_server("127.0.0.1", 0, world.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.http.server_port}"
         self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)

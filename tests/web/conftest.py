@@ -68,6 +68,8 @@ class World:
                 "SECRET_KEY": "test-secret",
                 "SESSION_COOKIE_SECURE": False,
                 "TESTING": True,
+                # Off for speed; tests/web/test_pacing.py and the browser tests keep it.
+                "EXAMINER_PACE": 0,
             }
         )
         self._hash = hash_password(PASSWORD)
