@@ -143,7 +143,7 @@ RESPONSE_MARKS = {
 }
 MY_GROUP = {
     "type": "object",
-    "required": ["key", "name", "my_marks", "held", "available"],
+    "required": ["key", "name", "my_marks", "held"],
     "properties": {
         "key": STRING,
         "name": STRING,
@@ -151,7 +151,6 @@ MY_GROUP = {
         "suspended": {"type": "boolean"},
         "my_marks": {"type": "integer"},
         "held": {"type": "integer"},
-        "available": {"type": "integer"},
         "qualifying": {"type": "boolean"},
     },
     "additionalProperties": False,

@@ -8,9 +8,9 @@ the item on the quality pages and decides, e.g. retires a seed whose image is un
 
 Until the lead deals with a report (retires the seed, or closes the report and keeps it),
 the live response the check displaced is out of the queue for everyone
-(``statements.stands_in``), as a reported live response is until the lead resolves it; so
-every examiner's "available" count falls and comes back as after a live report sent back
-to the queue (``marking.read.views``), and publication waits for it as for any report.
+(``statements.stands_in``), as a reported live response is until the lead resolves it: the
+queue moves for every examiner as after a live report sent back to it, and publication
+waits for it as for any report.
 """
 
 from __future__ import annotations

@@ -11,13 +11,12 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from marking.errors import NotFound
 from marking.intake.recusal import rules_here
 from marking.queue.claims import Claimed, describe, masked, shown_code
-from marking.queue.statements import takeable_by
 from marking.store.models import (
     Account,
     Anomaly,
@@ -69,9 +68,16 @@ def all_sessions(db: Session) -> list[ExamSession]:
 
 @dataclass(frozen=True)
 class ExaminerGroup:
-    """One of an examiner's marking groups: its state, the examiner's own marks and what is
-    there to take. Nothing derived from reconciliation: how many responses are final would
-    move when the examiner's mark agreed with the other one, and tell them so (R3)."""
+    """One of an examiner's marking groups: its state and the examiner's own marks and
+    holdings. Nothing derived from reconciliation: how many responses are final would move
+    when the examiner's mark agreed with the other one, and tell them so (R3).
+
+    No count of what is left to take either (DESIGN §13). A seed or 回评 takes the place of a
+    live response in its batch, and that response can come back to the examiner later: any
+    count of what they may take either rises when they mark a check (where a mark of live
+    work moves nothing) or, counted off, falls short of what a claim then hands them. Both
+    tell the examiner that checks came. So the marking screen learns whether work is left by
+    asking for it, as the examiner does, and says so when none came."""
 
     key: str
     name: str
@@ -82,7 +88,6 @@ class ExaminerGroup:
     # check displaced too, so their marks could pass the group's size and say checks exist.
     my_marks: int
     held: int
-    available: int
     # R5: the group has a qualification set the examiner has not passed yet (DESIGN §13).
     qualifying: bool = False
 
@@ -116,18 +121,6 @@ def examiner_groups(db: Session, exam: ExamSession, account: Account) -> list[Ex
     # Their seeds and 回评 count as the live work they look like (DESIGN §13: a count that
     # left them out would tell the examiner which responses of their batch were checks).
     checks = _check_counts(db, exam, account, now=utcnow())
-    # What the examiner could take now. It never counts a response they marked, so it
-    # cannot move with how their own marks reconciled. A check took a live response's
-    # place in its batch and that one went back to the queue once the check left their
-    # hands (``leases.free_slots``): each check they hold, marked
-    # or reported stands for the response it displaced (``_stood_in``), so the count moves
-    # as it would had the batch been all live work (less by what it held, unmoved by a
-    # mark), and says nothing of which batch held a check.
-    takeable = per_group(
-        counted.where(Response.group_id.in_(ids), *takeable_by(literal(account.id)))
-    )
-    stood_in = _stood_in(db, exam, account)
-    available = {gid: max(0, n - stood_in.get(gid, 0)) for gid, n in takeable.items()}
     return [
         ExaminerGroup(
             key=g.key,
@@ -136,7 +129,6 @@ def examiner_groups(db: Session, exam: ExamSession, account: Account) -> list[Ex
             suspended=suspended is not None,
             my_marks=mine.get(g.id, 0) + checks.get((g.id, True), 0),
             held=held.get(g.id, 0) + checks.get((g.id, False), 0),
-            available=available.get(g.id, 0),
             qualifying=g.qualification_size is not None and qualified is None,
         )
         for g, suspended, qualified in rows
@@ -159,30 +151,6 @@ def _check_counts(
         .group_by(CheckMark.group_id, submitted)
     )
     return {(gid, bool(done)): int(n) for gid, done, n in rows}
-
-
-def _stood_in(db: Session, exam: ExamSession, account: Account) -> dict[int, int]:
-    """group id → the examiner's seeds and 回评 marked whose displaced response they may take
-    now. A held or reported check keeps that response from them already (``takeable_by``); a
-    marked one does not (``statements.stands_in``), so it is counted off here instead: the
-    count stays as had they marked that response, and once others take or finish it, it is
-    counted nowhere (it left the queue as it would have)."""
-    marked = select(CheckMark.displaced_id).where(
-        CheckMark.session_id == exam.id,
-        CheckMark.examiner_id == account.id,
-        CheckMark.purpose.in_([CheckPurpose.SEED, CheckPurpose.REMARK]),
-        CheckMark.state == CheckState.SUBMITTED,
-    )
-    # Responses, not checks: the conditions read check_mark for the response in hand.
-    return {
-        gid: int(n)
-        for gid, n in db.execute(
-            select(Response.group_id, func.count())
-            .where(Response.id.in_(marked), *takeable_by(literal(account.id)))
-            .group_by(Response.group_id)
-        )
-        if gid is not None
-    }
 
 
 def held_by(

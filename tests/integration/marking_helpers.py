@@ -6,11 +6,20 @@ import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from marking.queue.claims import Claimed
-from marking.store.models import Account, Assignment, Mark, MarkingGroup, MarkKind
+from marking.queue.statements import takeable_by
+from marking.store.models import (
+    Account,
+    Assignment,
+    ExamSession,
+    Mark,
+    MarkingGroup,
+    MarkKind,
+    Response,
+)
 from tests.integration import factory as f
 
 T0 = dt.datetime(2026, 12, 5, 9, 0, tzinfo=dt.UTC)
@@ -57,3 +66,17 @@ def by_text(table: dict[tuple[str, str], str]) -> Callable[[Claimed, str], Decim
 
 def ids(items: list[Claimed]) -> set[int]:
     return {item.response_id for item in items}
+
+
+def takeable(db: Session, exam: ExamSession, who: Account, key: str) -> int:
+    """How many responses of group ``key`` a claim could hand ``who`` now (the queue's own
+    condition; the examiner is shown no such count)."""
+    group_id = next(g.id for g in exam.groups if g.key == key)
+    return int(
+        db.scalar(
+            select(func.count())
+            .select_from(Response)
+            .where(Response.group_id == group_id, *takeable_by(literal(who.id)))
+        )
+        or 0
+    )

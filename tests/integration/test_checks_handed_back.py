@@ -39,7 +39,7 @@ from marking.store.models import (
 )
 from marking.store.models.checks import CheckItem, CheckMark
 from tests.integration import factory as f
-from tests.integration.marking_helpers import account
+from tests.integration.marking_helpers import account, takeable
 from tests.integration.test_attack13b import counters_match_leases
 from tests.integration.test_checks import (
     MIN,
@@ -292,41 +292,6 @@ def test_each_held_item_shows_its_own_batchs_expiry(db: Session, tmp_path: Path)
     assert {i.expires_at for i in held if i.group == "prac"} == {now + DEFAULT_LEASE}
 
 
-def test_a_marked_checks_response_taken_by_others_leaves_the_available_count(
-    db: Session, tmp_path: Path
-) -> None:
-    """The count took one off for each marked check, even once others had taken or finished
-    the response it displaced: it read 0 while there was work to claim."""
-    exam, _source = one_seed(db, tmp_path, "HB-8", ("e1", "e2", "e3", "e4", "e5"))
-    e3, e4, e5 = account(db, "e3"), account(db, "e4"), account(db, "e5")
-    batch = claim(db, exam, e3, size=3, group="short")
-    (seed,) = [i for i in batch if i.check_id is not None]
-    checks.submit_check(db, exam, e3, check_id=seed.check_id, value=f.middle(seed))  # type: ignore[arg-type]
-    displaced = db.get(CheckMark, seed.check_id).displaced_id  # type: ignore[union-attr]
-
-    def available() -> int:
-        [row] = [g for g in views.examiner_groups(db, exam, e3) if g.key == "short"]
-        return row.available
-
-    before = available()  # the displaced response counted off, as had e3 marked it
-    # Others mark the displaced response to the end: e3 loses nothing from the count. (No
-    # checks for them: one would take that response's place in their batch.)
-    group(exam, "short").seed_rate = Decimal(0)
-    db.flush()
-    marked_by = []
-    for who in (e4, e5):
-        got = claim(db, exam, who, size=20, group="short")
-        _hand_back(db, exam, who, [i for i in got if i.response_id != displaced])
-        for item in got:
-            if item.response_id == displaced:
-                submit_mark(db, exam, who, response_id=displaced, value=f.middle(item))
-                marked_by.append(who.username)
-    response = db.get(Response, displaced)
-    assert response is not None and marked_by
-    assert response.marks_done >= response.marks_needed  # finished by others
-    assert available() == before
-
-
 def test_a_suspended_examiner_is_told_so_for_live_work_and_checks_alike(
     db: Session, tmp_path: Path
 ) -> None:
@@ -410,18 +375,17 @@ def test_a_held_check_keeps_the_session_from_publication_as_a_held_response_does
 def test_a_reported_check_takes_its_displaced_response_from_everyone_as_a_live_report_does(
     db: Session, tmp_path: Path
 ) -> None:
-    """A live report takes its response out of the queue for everyone, so a colleague's
-    count falls (by one if they could have taken it); a report on a check freed the slot it
-    kept, so the colleague's count stayed or rose. Now both move alike, and the response
-    comes back when the lead deals with the report."""
+    """A live report takes its response out of the queue for everyone, so what a colleague
+    could claim falls (by one if they could have taken it); a report on a check freed the
+    slot it kept, so it stayed or rose. Now both move alike, and the response comes back when
+    the lead deals with the report."""
     exam, _source = one_seed(db, tmp_path, "HB-12", ("e1", "e2", "e3", "e4"))
     e3, e4 = account(db, "e3"), account(db, "e4")
     lead = db.get(Account, exam.lead_id)
     assert lead is not None
 
     def available(who: Account) -> int:
-        [row] = [g for g in views.examiner_groups(db, exam, who) if g.key == "short"]
-        return row.available
+        return takeable(db, exam, who, "short")
 
     batch = claim(db, exam, e3, size=5, group="short")
     (seed,) = [i for i in batch if i.check_id is not None]
