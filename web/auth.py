@@ -91,12 +91,17 @@ def login() -> Response | str | tuple[str, int]:
 @logged_in
 def logout() -> Response:
     account = me()
+    handed = 0
     if account.role in (Role.EXAMINER, Role.LEAD):
         # What they hold goes to others now, not when the leases run out (20 minutes).
-        handback.release_all(get_db(), account)
+        handed = handback.release_all(get_db(), account)
     end_login()
     logout_user()
     session.clear()
+    if handed:  # said without a number: the examiner knows what they held
+        flash(
+            _("You are logged out. What you held unmarked is handed back for others to mark."), "ok"
+        )
     return redirect(url_for("auth.login"))
 
 

@@ -119,6 +119,24 @@ def number(value: Decimal | int | float | str | None) -> str:
     return str(format_decimal(value))
 
 
+# 职业技能等级: 一级 (高级技师) to 五级 (初级工), as the certificates name them.
+LEVEL_NAMES = {
+    1: _l("level 1"),
+    2: _l("level 2"),
+    3: _l("level 3"),
+    4: _l("level 4"),
+    5: _l("level 5"),
+}
+
+
+def level(value: int | str) -> str:
+    """A session's level as its users name it (三级, not 等级 3)."""
+    try:
+        return str(LEVEL_NAMES[int(value)])
+    except (KeyError, ValueError):
+        return str(value)
+
+
 def percent(part: int, whole: int) -> str:
     return str(format_percent(part / whole if whole else 0, "#0.0%"))
 
@@ -158,7 +176,7 @@ def report_language() -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(when=when, number=number, share=share)
+    app.jinja_env.filters.update(when=when, number=number, share=share, level=level)
     from web.engine_text import coded_text
     from web.scan_text import batch_name, who
 
@@ -167,11 +185,20 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals.update(percent=percent, ratio=ratio, coded_text=coded_text)
 
+    def leads_any() -> bool:
+        """Whether the examiner logged in leads or deputises for a session (their menu
+        offers the lead's pages then, and only then)."""
+        from marking.read.views import sessions_led_by
+        from web.db import get_db
+
+        return bool(sessions_led_by(get_db(), current_user.account))
+
     @app.context_processor
     def _globals() -> dict[str, Any]:
         user = current_user if current_user.is_authenticated else None
         return {
             "user": user,
+            "leads_any": leads_any,
             "role_names": ROLE_NAMES,
             "state_names": STATE_NAMES,
             "anomaly_kinds": ANOMALY_KINDS,

@@ -74,9 +74,10 @@ def test_hand_back_one_then_logging_out_hands_back_the_rest(world: World) -> Non
     back = e1.post(f"{API}/RS-H/responses/{items[0]['response']}/release")
     assert back.status_code == 200 and held_leases(world, "RS-H", "e1") == 2
     home = text(e1.get("/examiner/"))
-    assert "我的进度" in home and 'aria-label="我在 简答题 的进度' in home
+    assert "开始评卷即知" in home and "开始阅卷" in home
 
-    assert e1.post("/logout").status_code == 302
+    out = e1.post("/logout", follow_redirects=True)
+    assert "您手中未评的答题已交回，由其他考评员接着评。" in text(out)
     assert held_leases(world, "RS-H", "e1") == 0
     ids = [world.response_id("RS-H", i["response"]) for i in items]
     with world.tx() as db:
@@ -299,3 +300,29 @@ def test_an_examiner_chooses_the_group_to_mark_and_gets_only_its_work(world: Wor
     assert answer.status_code == 404
     assert held_leases(world, "RS-G", "e1") == held
     assert e1.get("/examiner/sessions/RS-G/mark?group=nope").status_code == 404
+
+
+def test_the_examiners_menu_and_start_button_offer_only_what_is_open_to_them(
+    world: World,
+) -> None:
+    """An examiner who leads nothing is not offered the lead's pages; one suspended on every
+    group of a session is not offered to start marking it; the lead is offered both."""
+    from marking.quality.suspension import suspend
+
+    world.session("RS-S", examiners=("e1", "e2"))
+    home = text(world.client("e1").get("/examiner/"))
+    assert "我负责的场次" not in home
+    assert "RS-S · 电工 · 三级 ·" in home  # the level as certificates name it, not 等级 3
+    section = home[home.index('data-session="RS-S"') :]
+    assert "开始阅卷" in section[: section.index("</section>")]
+    with world.tx() as db:
+        exam = get_session(db, "RS-S")
+        lead, e1 = get_account(db, "lead"), get_account(db, "e1")
+        for group in exam.groups:
+            suspend(db, exam, lead, examiner=e1, group=group, reason="偏严", keep_marks=True)
+    home = text(world.client("e1").get("/examiner/"))
+    section = home[home.index('data-session="RS-S"') :]
+    section = section[: section.index("</section>")]
+    assert "已暂停" in section and "开始阅卷" not in section
+    assert "/examiner/sessions/RS-S/mark" not in section
+    assert "我负责的场次" in text(world.client("lead").get("/lead/"))
