@@ -9,7 +9,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Response, render_template, url_for
+from flask import Blueprint, Response, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -18,6 +18,7 @@ from marking.store.models import ExamSession, Role
 from reports import cells
 from web.access import session_as_lead, session_as_staff
 from web.db import get_db
+from web.director import bp as director_bp
 from web.lead import LEADS
 from web.lead import bp as lead_bp
 from web.office import bp as office_bp
@@ -236,19 +237,29 @@ def monitoring_csv(code: str) -> Response:
     return _csv(exam)
 
 
-@office_bp.get("/sessions/<code>/monitoring")
-@require(Role.OFFICE)
-def office_monitoring(code: str) -> str:
-    exam, _account = session_as_staff(code, Role.OFFICE)
-    return _page(
-        exam,
-        back=url_for("office.session", code=code),
-        csv=url_for("office.office_monitoring_csv", code=code),
-    )
+def _staff_views(blueprint: Blueprint, role: Role) -> None:
+    """The office's and the director's views: read-only, as the lead's (the issue names the
+    lead, and the office read-only; the director heads the office). Endpoints
+    ``office.office_monitoring``, ``director.director_monitoring`` and their ``_csv``."""
+    where = role.value
+
+    @require(role)
+    def page(code: str) -> str:
+        exam, _account = session_as_staff(code, role)
+        return _page(
+            exam,
+            back=url_for(f"{where}.session", code=code),
+            csv=url_for(f"{where}.{where}_monitoring_csv", code=code),
+        )
+
+    @require(role)
+    def csv(code: str) -> Response:
+        exam, _account = session_as_staff(code, role)
+        return _csv(exam)
+
+    blueprint.add_url_rule("/sessions/<code>/monitoring", f"{where}_monitoring", page)
+    blueprint.add_url_rule("/sessions/<code>/monitoring.csv", f"{where}_monitoring_csv", csv)
 
 
-@office_bp.get("/sessions/<code>/monitoring.csv")
-@require(Role.OFFICE)
-def office_monitoring_csv(code: str) -> Response:
-    exam, _account = session_as_staff(code, Role.OFFICE)
-    return _csv(exam)
+_staff_views(office_bp, Role.OFFICE)
+_staff_views(director_bp, Role.DIRECTOR)

@@ -39,6 +39,7 @@ def page(world: World, who: str, path: str) -> tuple[int, str]:
     [
         ("lead", f"/lead/sessions/{CODE}/monitoring"),
         ("office", f"/office/sessions/{CODE}/monitoring"),
+        ("director", f"/director/sessions/{CODE}/monitoring"),
     ],
 )
 def test_the_lead_and_the_office_see_every_examiner_by_name(
@@ -71,7 +72,7 @@ def csv_rows(world: World, who: str, lang: str = "zh_CN") -> list[list[str]]:
     return list(csv.reader(io.StringIO(answer.get_data(as_text=True).lstrip("\ufeff"))))
 
 
-@pytest.mark.parametrize("who", ["lead", "office"])
+@pytest.mark.parametrize("who", ["lead", "office", "director"])
 def test_the_browsers_csv_speaks_the_readers_language(world: World, marked: None, who: str) -> None:
     """Headings, groups, examiners, status and alarms in words (the command line's export
     keeps the contract's keys: tests/integration/test_monitoring.py)."""
@@ -153,8 +154,12 @@ def test_an_unknown_session_is_not_found(world: World, marked: None, path: str) 
     assert status == 404
 
 
-def test_the_director_is_refused_the_office_page(world: World, marked: None) -> None:
+def test_the_director_is_refused_the_office_page_and_has_a_page_of_their_own(
+    world: World, marked: None
+) -> None:
     status, _html = page(world, "director", f"/office/sessions/{CODE}/monitoring")
+    assert status == 403
+    status, _html = page(world, "office", f"/director/sessions/{CODE}/monitoring")
     assert status == 403
 
 
@@ -163,6 +168,8 @@ def test_the_session_pages_link_to_it(world: World, marked: None) -> None:
     assert f"/lead/sessions/{CODE}/monitoring" in lead
     _s, office = page(world, "office", f"/office/sessions/{CODE}")
     assert f"/office/sessions/{CODE}/monitoring" in office
+    _s, director = page(world, "director", f"/director/sessions/{CODE}")
+    assert f"/director/sessions/{CODE}/monitoring" in director
 
 
 def test_a_stale_snapshot_of_a_large_session_is_shown_and_said_to_be(

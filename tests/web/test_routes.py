@@ -98,6 +98,8 @@ EXPECTED: dict[str, set[str] | str] = {
     "office.revisions": {"office"},
     "office.office_monitoring": {"office"},
     "office.office_monitoring_csv": {"office"},
+    "director.director_monitoring": {"director"},
+    "director.director_monitoring_csv": {"director"},
     "office.revision_open": {"office"},
     "office.revision_publish": {"office"},
     "archive.start": {"office", "director"},
