@@ -77,6 +77,7 @@ CLAIMED = _shown(
     ["script_code", "expires_at"],
     question_type=STRING,
     group=STRING,
+    group_name=STRING,
     reference=STRING,
     scheme=STRING,
     expires_at={"type": "string", "format": "date-time"},

@@ -26,6 +26,7 @@ from marking.errors import StateError, not_marking
 from marking.quality.checks import held_check
 from marking.quality.common import require_group, require_lead, require_state
 from marking.queue import handles
+from marking.queue.claims import shown_code
 from marking.queue.handback import report_note
 from marking.queue.leases import free_slots
 from marking.store.models import (
@@ -35,6 +36,7 @@ from marking.store.models import (
     MarkingGroup,
     Question,
     Response,
+    Script,
     utcnow,
 )
 from marking.store.models.checks import CheckMark, CheckPurpose, CheckState
@@ -94,6 +96,9 @@ class CheckReport:
     the question, the kind and note, who reported it and when; never the candidate."""
 
     handle: str
+    # The script code the examiner saw on the item (the source response's, as any
+    # response's: ``claims.shown_code``), so the lead can match what they were told.
+    script_code: str
     purpose: str
     question: str
     kind: str
@@ -106,9 +111,10 @@ def open_reports(db: Session, exam: ExamSession, group: MarkingGroup) -> list[Ch
     """The group's reports on seeds and 回评, oldest first."""
     require_group(exam, group)
     rows = db.execute(
-        select(CheckMark, Account.name, Question.number)
+        select(CheckMark, Account.name, Question.number, Script.code)
         .join(Account, Account.id == CheckMark.examiner_id)
         .join(Response, Response.id == CheckMark.response_id)
+        .join(Script, Script.id == Response.script_id)
         .join(Question, Question.id == Response.question_id)
         .where(
             CheckMark.session_id == exam.id,
@@ -120,11 +126,12 @@ def open_reports(db: Session, exam: ExamSession, group: MarkingGroup) -> list[Ch
         .order_by(CheckMark.reported_at, CheckMark.id)
     ).all()
     out = []
-    for check, name, number in rows:
+    for check, name, number, script in rows:
         assert check.report_kind is not None and check.reported_at is not None
         out.append(
             CheckReport(
                 handle=handles.response_handle(exam, check.response_id),
+                script_code=shown_code(exam, script),
                 purpose=check.purpose.value,
                 question=number,
                 kind=check.report_kind.value,

@@ -81,6 +81,8 @@ def test_an_examiners_day(world: World, people: dict[str, Person], language: str
         expect(page.locator("#text")).not_to_have_text(before)
     expect(where).to_have_text(say("理论知识 · 第 2 题", "理论知识 · question 2"))
     expect(question).to_have_text("停电检修时应采取哪些安全技术措施？")
+    # Marked from "start marking" (every group): the screen names the group of the item.
+    expect(page.locator("#group-name")).to_have_text("简答题")
     examiner.shot("40-examiner-question-text")
     all_chinese(page)
     paper = page.locator("#script").inner_text()

@@ -478,11 +478,10 @@ def test_a_report_on_a_seed_shows_on_the_item_in_the_lead_s_words(world: World) 
         next(g for g in exam.groups if g.key == "short").seed_rate = Decimal(1)
         seed = handles.response_handle(exam, source)
     e3 = world.client("e3")
-    check = next(
-        i["response"]
-        for i in claim_over_http(e3, "LQ-R", size=3)
-        if is_check(world, "LQ-R", i["response"])
+    shown = next(
+        i for i in claim_over_http(e3, "LQ-R", size=3) if is_check(world, "LQ-R", i["response"])
     )
+    check = shown["response"]
     flagged = e3.post(
         f"{API}/LQ-R/responses/{check}/flag", json={"kind": "illegible", "note": "图像看不清"}
     )
@@ -493,6 +492,8 @@ def test_a_report_on_a_seed_shows_on_the_item_in_the_lead_s_words(world: World) 
     assert "有 1 条样卷与回评的异常报告待您" in overview
     builder = page(lead, "/lead/sessions/LQ-R/quality/groups/short")
     assert "样卷与回评的异常报告" in builder
+    # Named by the script code the examiner saw, as their report would name it.
+    assert f"试卷 <code>{shown['script_code']}</code>" in builder
     item = builder[builder.index(f'id="item-seed-{seed}"') :]
     item = item[: item.index("</section>")]
     assert "考评员e3 报告为“字迹无法辨认”：图像看不清" in item

@@ -74,6 +74,8 @@ def addressed(exam: ExamSession, item: Any) -> dict[str, Any]:
         data["component_name"] = names.get(data["component"], data["component"])
         # The question as printed (题干), for the heading above the response.
         data["question_text"] = question_text(exam, data["component"], data.get("question"))
+    if "group" in data:  # the marking group's name (简答题), for the marking screen
+        data["group_name"] = group_name(exam, data["group"])
     data["image_url"] = (
         url_for("api.response_image", code=exam.code, handle=handle)
         if data.pop("image_sha256")

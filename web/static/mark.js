@@ -77,6 +77,7 @@
     $("where").textContent = `${item.component_name || item.component} · ${question}`;
     $("question-text").textContent = item.question_text || "";
     $("question-text").hidden = !item.question_text;
+    $("group-name").textContent = item.group_name || "";
     $("script").textContent = item.script_code;
     $("expires").textContent = new Date(item.expires_at).toLocaleTimeString(document.documentElement.lang, { timeZone: root.dataset.timeZone });
     $("left").textContent = String(queue.length - 1);
