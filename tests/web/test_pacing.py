@@ -88,6 +88,8 @@ def test_the_wait_holds_no_connection(paced: World, monkeypatch: pytest.MonkeyPa
     # the mark was committed before the wait, as the held list read after it shows.
     assert len(waits) == 3
     assert all(0 < seconds <= FLOOR and out == 0 for seconds, out in waits)
-    # Only the examiner's work is held back: not their account, nor the lead's pages.
+    # Only the examiner's work is held back: not their account, nor the lead's pages, nor a
+    # request without a login (flooding the server would be cheap if it held a thread).
     assert e1.get("/api/v1/me").status_code == 200
+    assert world.client(None).post(f"{API}/PACE-2/claim", json={"size": 1}).status_code == 401
     assert len(waits) == 3
