@@ -33,9 +33,9 @@ from sqlalchemy.orm import Session
 
 from marking.audit import ledger
 from marking.domain.rules.reconciliation import Final, reconcile_decimal
-from marking.errors import NotFound, StateError
+from marking.errors import MarkingError, NotFound, StateError
 from marking.queue.changes import Change, in_force
-from marking.queue.corrections import last_correctable
+from marking.queue.corrections import closed_to_corrections, last_correctable
 from marking.queue.handback import UNANNOUNCED
 from marking.store.models import (
     Account,
@@ -185,6 +185,22 @@ def last_mark(db: Session, exam: ExamSession, examiner: Account) -> LastMark | N
     )
 
 
+def _as_for_unmarked_live(exam: ExamSession, examiner: Account) -> MarkingError:
+    """The refusal of a correction on a check the examiner has not marked (held still, or
+    someone else's): word for word a live response's they have not marked
+    (``marking.queue.corrections.correct_mark``), which a tester could otherwise ask of each
+    item held to tell the checks."""
+    closed = closed_to_corrections(exam)
+    if closed is not None:
+        return closed
+    return NotFound.coded(
+        "correction_no_mark",
+        "%(user)s gave no mark on that response in session %(session)s",
+        user=examiner.username,
+        session=exam.code,
+    )
+
+
 def correct_check(
     db: Session,
     exam: ExamSession,
@@ -196,7 +212,7 @@ def correct_check(
     now: dt.datetime | None = None,
 ) -> CheckCorrection:
     """The examiner corrects their mark on a seed or 回评, refused as a live mark would be:
-    NotFound (coded ``correction_no_response``) for no such check of theirs, StateError
+    NotFound (coded ``correction_no_mark``) for no such check marked by them, StateError
     (``correction_not_marking``) outside marking, StateError (``correction_final``) once
     it stopped being correctable (the module's docstring), MarkingError (``correction_reason``,
     ``correction_unchanged``) and InvalidMark as for live marks. Nothing is stored then."""
@@ -212,11 +228,7 @@ def correct_check(
         .with_for_update()
     )
     if check is None:
-        raise NotFound.coded(
-            "correction_no_response",
-            "that response is not in session %(session)s",
-            session=exam.code,
-        )
+        raise _as_for_unmarked_live(exam, examiner)
     if not exam.marking_open:
         raise StateError.coded(
             "correction_not_marking", "session %(session)s is not in marking", session=exam.code

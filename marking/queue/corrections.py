@@ -300,19 +300,28 @@ def _locked_response(db: Session, exam: ExamSession, response_id: int) -> Respon
                 session=exam.code,
             )
         return response
+    refused = closed_to_corrections(exam)
+    if refused is not None:
+        raise refused
+    return response
+
+
+def closed_to_corrections(exam: ExamSession) -> StateError | None:
+    """Why the session takes no corrections now, outside a revision: published (a change is
+    an appeal then) or not yet in marking; None while marking or reconciled."""
     if exam.state is SessionState.PUBLISHED:
-        raise StateError.coded(
+        return StateError.coded(
             "correction_published",
             "session %(session)s is published: a change now is an appeal (a revision)",
             session=exam.code,
         )
     if exam.state not in (SessionState.MARKING, SessionState.RECONCILED):
-        raise StateError.coded(
+        return StateError.coded(
             "correction_not_marking",
             "session %(session)s is not in marking",
             session=exam.code,
         )
-    return response
+    return None
 
 
 def _require_may_correct(
@@ -435,7 +444,8 @@ def response_by_script(
         .join(Component, Component.id == Question.component_id)
         .where(
             Script.session_id == exam.id,
-            Script.code == script_code.strip(),
+            # Typed in by hand: a code's letters in either case (codes are upper case).
+            Script.code == script_code.strip().upper(),
             Component.key == component,
             Question.number == question,
         )
@@ -445,7 +455,7 @@ def response_by_script(
             "correction_no_script_response",
             "no response of script %(script)s to %(component)s/%(question)s in session %(session)s",
             script=script_code,
-            component=component,
+            component=next((c.name for c in exam.components if c.key == component), component),
             question=question,
             session=exam.code,
         )

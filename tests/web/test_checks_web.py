@@ -180,3 +180,24 @@ def test_a_report_s_overlong_note_is_refused_alike_for_a_check_and_live_work(
         assert e1.post(url, json={"kind": "other", "note": "字" * 2000}).status_code == 200
     assert answers[0] == answers[1]
     assert answers[0][0] == 422 and "最多 2000 个字" in answers[0][2]
+
+
+def test_correcting_an_unmarked_check_is_refused_as_an_unmarked_live_response_is(
+    world: World,
+) -> None:
+    """A tester asked "correct" of each item held, unmarked: a check answered "not in this
+    session", live work "you gave no mark", so one request named every check. Now alike."""
+    world.session("CKW-C", n=40, examiners=("e1", "e2"))
+    set_rates(world, "CKW-C", remark="0.5")
+    e1 = world.client("e1")
+    check, _live = first_check(world, e1, "CKW-C")
+    held = [h["response"] for h in e1.get(f"{API}/CKW-C/held").json]
+    held += [i["response"] for i in claim(e1, "CKW-C", size=3)]  # live work held beside it
+    live = next(h for h in held if not is_check(world, "CKW-C", h))
+    answers = [
+        e1.post(f"{API}/CKW-C/responses/{h}/correct", json={"value": "1", "reason": "看错了"})
+        for h in (check["response"], live)
+    ]
+    assert [a.status_code for a in answers] == [404, 404]
+    assert answers[0].json == answers[1].json
+    assert answers[0].json["code"] == "correction_no_mark"

@@ -63,9 +63,12 @@ def test_the_lead_corrects_on_the_correction_page_and_over_the_api(world: World)
     item = mark_theory_2(world, e1, "CO-2", "3")
     mark_theory_2(world, e2, "CO-2", "3")
     code = item["script_code"]
-    page = lead.get(f"/lead/sessions/CO-2/corrections?script={code}&question=theory/2")
+    # Typed by hand, in lower case: found all the same (codes are upper case).
+    page = lead.get(f"/lead/sessions/CO-2/corrections?script={code.lower()}&question=theory/2")
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "已定分" in text and "e1" in text and "两评相符" in text
+    missing = lead.get(f"/lead/sessions/CO-2/corrections?script={code}&question=theory/9")
+    assert "理论知识 第 9 题" in missing.get_data(as_text=True)  # the name, not theory/9
     form = {"handle": item["response"], "examiner": "e1", "value": "4", "reason": "复核"}
     unconfirmed = lead.post("/lead/sessions/CO-2/corrections", data=form)
     assert unconfirmed.status_code == 422
