@@ -12,6 +12,7 @@ from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from anonymizer.errors import AnonymizerError, BadKeyFile, WeakPassphrase, WrongPassphrase
@@ -184,9 +185,37 @@ def respond(exc: BaseException) -> Any:
     return render_template("error.html", status=status, body=body), status
 
 
+# PostgreSQL's deadlock and serialization failures, SQLite's busy database: two steps on the
+# same rows at the same moment, one of them undone by the database. Nothing of it was kept.
+_TRANSIENT_STATES = frozenset({"40P01", "40001"})
+
+
+def transient(exc: DBAPIError) -> bool:
+    """Whether the database refused this step only because another ran at the same moment."""
+    return getattr(exc.orig, "sqlstate", None) in _TRANSIENT_STATES or "database is locked" in str(
+        exc.orig
+    )
+
+
 def init_app(app: Flask) -> None:
     for cls, _status, _code in STATUS:
         app.register_error_handler(cls, respond)
+
+    @app.errorhandler(DBAPIError)
+    def _database(exc: DBAPIError) -> Any:
+        if not transient(exc):
+            raise exc  # a fault: logged, and the generic page below (it names no SQL)
+        fail()
+        body = {
+            "error": "busy",
+            "detail": _(
+                "Another step on the same work was made at the same moment, and nothing of "
+                "this one was saved. Try again."
+            ),
+        }
+        if wants_json():
+            return jsonify(body), 409
+        return render_template("error.html", status=409, body=body), 409
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:

@@ -135,6 +135,16 @@ def entry_row(
     }
 
 
+def hold_lane(db: Session, exam_session: ExamSession, actor: str) -> None:
+    """Lock the actor's lane now, before the rows a step goes on to lock. A mark takes the
+    lane first (its fused statement locks the lane's tip, then the lease or the check): a
+    report that locked the lease or check first and the lane at its ledger entry could
+    deadlock with a mark sent at once by the same examiner's other login. Appending later in
+    the transaction takes the lane again, already its own."""
+    conn = db.connection()
+    conn.execute(_LANE_LOCK[conn.dialect.name], {"l_session": exam_session.id, "l_lane": actor})
+
+
 def append(
     db: Session,
     exam_session: ExamSession,

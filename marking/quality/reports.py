@@ -59,6 +59,7 @@ def report_check(
         raise not_marking(exam.code, exam.state.value)
     note = report_note(note)  # refused before anything moves, as for live work
     now = now or utcnow()
+    ledger.hold_lane(db, exam, examiner.username)  # as a mark does, before the check
     check = held_check(db, exam, examiner, check_id, now=now)
     if check.purpose is CheckPurpose.QUALIFICATION:
         # Announced, not live work: no lead's inbox lists such a report, so none is taken.

@@ -142,6 +142,7 @@ def flag(
         raise not_marking(exam.code, exam.state.value)
     now = now or utcnow()
     note = report_note(note)  # refused before anything moves
+    ledger.hold_lane(db, exam, examiner.username)  # as a mark does, before the lease
     lease = held_lease(db, exam, examiner, response_id, now=now)
     response = db.get(Response, response_id, with_for_update=True, populate_existing=True)
     assert response is not None

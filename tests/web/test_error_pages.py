@@ -46,3 +46,34 @@ def test_a_missing_page_says_so_in_the_readers_language_with_the_way_home(world:
         assert answer.status_code == 404
         assert heading in page and words in page and 'href="/"' in page
         assert "requested URL" not in page  # werkzeug's own English
+
+
+def test_a_step_the_database_undid_for_a_concurrent_one_says_try_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deadlock or a busy database (two steps on the same rows at once) is not a crash:
+    409, in words, nothing saved; any other database fault stays the 500 page, naming no
+    SQL."""
+    import psycopg.errors
+    from sqlalchemy.exc import OperationalError
+
+    world.session("ERR-409")
+    client = world.client("office")
+    monkeypatch.setitem(world.app.config, "PROPAGATE_EXCEPTIONS", False)
+    for orig, status, words in (
+        (
+            psycopg.errors.DeadlockDetected("deadlock detected"),
+            409,
+            "本次操作未保存任何内容。请重试",
+        ),
+        (psycopg.errors.UndefinedTable("SELECT secret FROM nowhere"), 500, "服务器出错"),
+    ):
+
+        def fails(*_args: object, orig: Exception = orig) -> None:
+            raise OperationalError("SELECT secret FROM nowhere", {}, orig)
+
+        monkeypatch.setattr(office.views, "all_sessions", fails)
+        answer = client.get("/office/")
+        page = answer.get_data(as_text=True)
+        assert answer.status_code == status and words in page
+        assert "secret" not in page and "SELECT" not in page
