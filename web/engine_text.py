@@ -21,6 +21,23 @@ _l = lazy_gettext
 
 #: code → translatable text with the same %(name)s placeholders as the English.
 TEXT: dict[str, object] = {
+    # The lead's rulings: anomaly reports, arbitration, key corrections (marking/queue/lead.py)
+    "lead_only": _l("Only the lead examiner of session %(session)s may do this."),
+    "lead_not_marking": _l("Session %(session)s is %(state)s, not in marking."),
+    "lead_not_yours": _l("That response is not awaiting your ruling in session %(session)s."),
+    "lead_no_response": _l("That response is not in session %(session)s."),
+    "lead_not_awaiting": _l("That response is not awaiting arbitration (any longer)."),
+    "lead_no_anomaly": _l("That anomaly report is not in session %(session)s."),
+    "lead_resolved": _l("That anomaly report was already resolved."),
+    "lead_note_required": _l("A resolution needs a reason: every ruling is signed and says why."),
+    "lead_mark_required": _l("A final mark needs the mark: enter it in the Mark field."),
+    "lead_key_reason_required": _l("A key correction needs a reason."),
+    "lead_no_question": _l(
+        "There is no question %(component)s %(question)s in session %(session)s."
+    ),
+    "lead_not_objective": _l(
+        "Question %(component)s %(question)s is marked by examiners: it has no key to correct."
+    ),
     # Mark corrections (R6, marking/queue/corrections.py)
     "correction_final": _l(
         "That response is final: only the lead examiner corrects its marks now."
@@ -113,8 +130,9 @@ TEXT: dict[str, object] = {
         "your mark was not recorded. Claim a new batch to go on."
     ),
     "lease_suspended": _l(
-        "The lead examiner suspended your marking in %(group)s (%(reason)s): what you held "
-        "there went back to the queue and your mark was not recorded. Ask the lead examiner."
+        "The lead examiner suspended your marking in %(group)s: what you held there went back "
+        "to the queue and your mark was not recorded. Their reason: “%(reason)s”. Ask the lead "
+        "examiner."
     ),
     "report_qualification": _l(
         "An item of your qualification set is marked as it stands, not reported. Tell the lead "

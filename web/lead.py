@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from marking.errors import MarkingError
-from marking.quality import decisions
+from marking.quality import decisions, suspension
 from marking.queue.marks import InvalidMark
 from marking.read import views
 from marking.store.models import Role
@@ -50,6 +50,7 @@ def _session_page(code: str, refused: dict[str, Any] | None = None) -> str:
         team=actions.team_state(db, exam),
         examiners=actions.examiners(db),
         alarms=len(decisions.alarms(db, exam)),
+        short=suspension.short_groups(db, exam),
         refused=refused or {},
     )
 
@@ -119,6 +120,12 @@ def withdraw(code: str, group: str) -> Response | tuple[str, int]:
 @bp.get("/sessions/<code>/anomalies")
 @require(*LEADS)
 def anomalies(code: str) -> str:
+    return _anomalies_page(code)
+
+
+def _anomalies_page(code: str, refused: dict[str, Any] | None = None) -> str:
+    """The inbox; a refused form shown again in its place, the reason beside it and what
+    was typed kept (``web.errors.refusal``)."""
     exam, account = session_as_lead(code)
     db = get_db()
     return render_template(
@@ -126,36 +133,49 @@ def anomalies(code: str) -> str:
         exam=exam,
         anomalies=actions.anomalies(db, exam, account),
         objective=views.objective_questions(db, exam),
+        refused=refused or {},
     )
 
 
 @bp.post("/sessions/<code>/anomalies/<handle>/resolve")
 @require(*LEADS)
-def resolve(code: str, handle: str) -> Response:
+def resolve(code: str, handle: str) -> Response | tuple[str, int]:
     exam, account = session_as_lead(code)
     form = request.form
-    actions.resolve(
-        get_db(),
-        exam,
-        account,
-        handle,
-        form.get("resolution", ""),
-        form.get("note", ""),
-        form.get("value"),
-    )
+    try:
+        actions.resolve(
+            get_db(),
+            exam,
+            account,
+            handle,
+            form.get("resolution", ""),
+            form.get("note", ""),
+            form.get("value"),
+        )
+    except MarkingError as exc:
+        return _anomalies_page(code, refusal(exc, form="resolve", anomaly=handle)), 422
     flash(_("Anomaly report resolved."), "ok")
     return redirect(url_for("lead.anomalies", code=code))
 
 
 @bp.post("/sessions/<code>/key-corrections")
 @require(*LEADS)
-def correct_key(code: str) -> Response:
+def correct_key(code: str) -> Response | tuple[str, int]:
     exam, account = session_as_lead(code)
     form = request.form
     component, _sep, question = form.get("question", "").partition("/")
-    done = actions.correct_key(
-        get_db(), exam, account, component, question, form.get("answer", ""), form.get("reason", "")
-    )
+    try:
+        done = actions.correct_key(
+            get_db(),
+            exam,
+            account,
+            component,
+            question,
+            form.get("answer", ""),
+            form.get("reason", ""),
+        )
+    except MarkingError as exc:
+        return _anomalies_page(code, refusal(exc, form="key")), 422
     flash(_("Key corrected; %(n)d response(s) re-scored.", n=done["rescored"]), "ok")
     return redirect(url_for("lead.anomalies", code=code))
 

@@ -37,13 +37,22 @@ from marking.store.models import (
 
 def _require_lead(exam: ExamSession, account: Account) -> None:
     if exam.lead_id is None or account.id != exam.lead_id:
-        raise MarkingError(f"only the lead examiner of session {exam.code} may do this")
+        raise MarkingError.coded(
+            "lead_only",
+            "only the lead examiner of session %(session)s may do this",
+            session=exam.code,
+        )
     _require_marking(exam)
 
 
 def _require_marking(exam: ExamSession) -> None:
     if not exam.marking_open:
-        raise StateError(f"session {exam.code} is {exam.state.value}, not in marking")
+        raise StateError.coded(
+            "lead_not_marking",
+            "session %(session)s is %(state)s, not in marking",
+            session=exam.code,
+            state=exam.state.value,
+        )
 
 
 def _require_ruler(db: Session, exam: ExamSession, account: Account, response: Response) -> None:
@@ -55,11 +64,19 @@ def _require_ruler(db: Session, exam: ExamSession, account: Account, response: R
     is by someone they declared a conflict with. Where neither may rule, the office
     learns it from the open work before publication (``publish.open_work``)."""
     if account.id not in (exam.lead_id, exam.deputy_id):
-        raise MarkingError(f"only the lead examiner of session {exam.code} may do this")
+        raise MarkingError.coded(
+            "lead_only",
+            "only the lead examiner of session %(session)s may do this",
+            session=exam.code,
+        )
     _require_marking(exam)
     require_in_standing(account, exam)
     if ruler_of(db, exam, response.script_id) != account.id:
-        raise NotFound(f"no response {response.id} awaiting your ruling in session {exam.code}")
+        raise NotFound.coded(
+            "lead_not_yours",
+            "that response is not awaiting your ruling in session %(session)s",
+            session=exam.code,
+        )
 
 
 @dataclass(frozen=True)
@@ -176,7 +193,9 @@ def _session_response(db: Session, exam: ExamSession, response_id: int) -> Respo
     response = db.get(Response, response_id, with_for_update=True, populate_existing=True)
     script = None if response is None else db.get(Script, response.script_id)
     if response is None or script is None or script.session_id != exam.id:
-        raise NotFound(f"that response is not in session {exam.code}")
+        raise NotFound.coded(
+            "lead_no_response", "that response is not in session %(session)s", session=exam.code
+        )
     return response
 
 
@@ -198,7 +217,9 @@ def arbitrate(
     response = _session_response(db, exam, response_id)
     _require_ruler(db, exam, lead, response)
     if response.state is not ResponseState.ARBITRATION:
-        raise StateError(f"this response is {response.state.value}, not awaiting arbitration")
+        raise StateError.coded(
+            "lead_not_awaiting", "this response is not awaiting arbitration (any longer)"
+        )
     question = db.get(Question, response.question_id)
     assert question is not None
     value = validate_mark(value, maximum=question.max, step=question.step)
@@ -271,17 +292,24 @@ def resolve_anomaly(
     """
     anomaly = db.get(Anomaly, anomaly_id)
     if anomaly is None or anomaly.session_id != exam.id:
-        raise NotFound(f"that anomaly report is not in session {exam.code}")
+        raise NotFound.coded(
+            "lead_no_anomaly",
+            "that anomaly report is not in session %(session)s",
+            session=exam.code,
+        )
     response = _session_response(db, exam, anomaly.response_id)
     _require_ruler(db, exam, lead, response)
     if anomaly.resolution is not None:
-        raise StateError(f"this anomaly was already resolved ({anomaly.resolution.value})")
+        raise StateError.coded("lead_resolved", "this anomaly report was already resolved")
     if not note.strip():
-        raise MarkingError("a resolution needs a note saying why (R6: corrections are signed)")
+        raise MarkingError.coded(
+            "lead_note_required",
+            "a resolution needs a note saying why (R6: corrections are signed)",
+        )
     now = now or utcnow()
     if resolution is AnomalyResolution.FINAL:
         if value is None:
-            raise MarkingError("a final resolution needs the mark")
+            raise MarkingError.coded("lead_mark_required", "a final resolution needs the mark")
         question = db.get(Question, response.question_id)
         assert question is not None
         value = validate_mark(value, maximum=question.max, step=question.step)
@@ -329,6 +357,41 @@ def _require_no_revision(exam: ExamSession) -> None:
         )
 
 
+def _component_name(exam: ExamSession, key: str) -> str:
+    """A component's name as the office gave it (理论知识), for messages; else the key."""
+    return next((c.name for c in exam.components if c.key == key), key)
+
+
+def _keyed_question(db: Session, exam: ExamSession, component: str, number: str) -> Question:
+    """The session's objective question ``component``/``number``; NotFound or refused (an
+    examiner-marked question has no key) otherwise, the component named as the office did."""
+    question = db.scalar(
+        select(Question)
+        .join(Component, Component.id == Question.component_id)
+        .where(
+            Component.session_id == exam.id,
+            Component.key == component,
+            Question.number == number,
+        )
+    )
+    if question is None:
+        raise NotFound.coded(
+            "lead_no_question",
+            "no question %(component)s/%(question)s in session %(session)s",
+            component=_component_name(exam, component),
+            question=number,
+            session=exam.code,
+        )
+    if question.answer is None:
+        raise MarkingError.coded(
+            "lead_not_objective",
+            "question %(component)s/%(question)s is marked by examiners, not a key",
+            component=_component_name(exam, component),
+            question=number,
+        )
+    return question
+
+
 def correct_key(
     db: Session,
     exam: ExamSession,
@@ -345,25 +408,12 @@ def correct_key(
     _require_lead(exam, lead)
     _require_no_revision(exam)
     if not reason.strip():
-        raise MarkingError("a key correction needs a reason")
-    question = db.scalar(
-        select(Question)
-        .join(Component, Component.id == Question.component_id)
-        .where(
-            Component.session_id == exam.id,
-            Component.key == component,
-            Question.number == question_number,
-        )
-    )
-    if question is None:
-        raise NotFound(f"no question {component}/{question_number} in session {exam.code}")
-    if question.answer is None:
-        raise MarkingError(
-            f"question {component}/{question_number} is marked by examiners, not a key"
-        )
+        raise MarkingError.coded("lead_key_reason_required", "a key correction needs a reason")
+    question = _keyed_question(db, exam, component, question_number)
     normalised = parse_answer(question.type, answer)
     scorer = make_scorer_for(question, normalised)
     assert scorer is not None
+    assert question.answer is not None  # an objective question (``_keyed_question``)
     old = list(question.answer)
     question.answer = list(normalised)
     changed = 0

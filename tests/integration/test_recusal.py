@@ -376,7 +376,7 @@ def test_responses_the_lead_is_excluded_from_go_to_the_deputy_lead(
     # No deputy yet: the lead sees only c2's, and what only a deputy may rule on is named.
     assert [t.response_id for t in arbitration_tasks(db, exam, ruler=lead)] == [c2_skills]
     assert [a.text for a in anomaly_inbox(db, exam, lead)] == ["c2 theory"]
-    with pytest.raises(NotFound, match=f"no response {c1_skills} awaiting your ruling"):
+    with pytest.raises(NotFound, match="that response is not awaiting your ruling"):
         arbitrate(db, exam, lead, response_id=c1_skills, value=Decimal(4))
     assert (
         "2 response(s) wait for a ruling the lead is excluded from and no deputy lead may give: "

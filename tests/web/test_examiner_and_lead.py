@@ -106,6 +106,16 @@ def test_flag_goes_to_the_lead_who_resolves_it(world: World) -> None:
         json={"resolution": "final", "note": ""},
     )
     assert no_reason.status_code == 422
+    # In the browser a refusal comes back on the inbox, in words, beside its report, with
+    # what was typed kept; nothing is stored.
+    no_mark = lead.post(
+        f"/lead/sessions/EX-2/anomalies/{inbox[0]['anomaly']}/resolve",
+        data={"resolution": "final", "value": "", "note": "图像模糊，给最终分"},
+    )
+    refused = no_mark.get_data(as_text=True)
+    assert no_mark.status_code == 422 and "定为最终分需要分数" in refused
+    assert 'value="图像模糊，给最终分"' in refused and '<option value="final" selected>' in refused
+    assert lead.get(f"{API}/EX-2/anomalies").json[0]["note"] == "字迹模糊"  # still open
     resolved = lead.post(
         f"/lead/sessions/EX-2/anomalies/{inbox[0]['anomaly']}/resolve",
         data={"resolution": "final", "value": "2", "note": "看不清，按空白处理前先给分"},

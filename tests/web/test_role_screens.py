@@ -74,7 +74,7 @@ def test_hand_back_one_then_logging_out_hands_back_the_rest(world: World) -> Non
     back = e1.post(f"{API}/RS-H/responses/{items[0]['response']}/release")
     assert back.status_code == 200 and held_leases(world, "RS-H", "e1") == 2
     home = text(e1.get("/examiner/"))
-    assert "开始评卷即知" in home and "开始阅卷" in home
+    assert "开始阅卷即知" in home and "开始阅卷" in home
 
     out = e1.post("/logout", follow_redirects=True)
     assert "您手中未评的答题已交回，由其他考评员接着评。" in text(out)
@@ -326,3 +326,6 @@ def test_the_examiners_menu_and_start_button_offer_only_what_is_open_to_them(
     assert "已暂停" in section and "开始阅卷" not in section
     assert "/examiner/sessions/RS-S/mark" not in section
     assert "我负责的场次" in text(world.client("lead").get("/lead/"))
+    # The lead's session page, where examiners are added, says the groups are short now.
+    lead_page = text(world.client("lead").get("/lead/sessions/RS-S"))
+    assert "评分组 简答题 只有 1 位未被暂停的考评员" in lead_page
