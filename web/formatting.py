@@ -211,4 +211,6 @@ def init_app(app: Flask) -> None:
             "account_changes": ACCOUNT_CHANGES,
             "account_events": ACCOUNT_EVENTS,
             "locale": str(get_locale()),
+            # Between the items of a list in running text: 、 in Chinese, a comma in English.
+            "list_sep": "、" if str(get_locale()).startswith("zh") else ", ",
         }

@@ -16,9 +16,9 @@ from marking.intake import collectives
 from marking.intake.recusal import excluded_clause
 from marking.people.accounts import require_role
 from marking.queue.handback import UNANNOUNCED
+from marking.read.status import unresolved_reports
 from marking.store.models import (
     Account,
-    Anomaly,
     CheckMark,
     CheckState,
     Examiner,
@@ -111,16 +111,7 @@ def open_items(
         query = query.where(Response.script_id.not_in(list(skip_scripts)))
     for group, state, count in db.execute(query).all():
         problems.append(_waiting_responses(group, state, count))
-    anomalies = db.scalar(
-        select(func.count())
-        .select_from(Anomaly)
-        .where(Anomaly.session_id == exam.id, Anomaly.resolution.is_(None))
-    )
-    # Reports on seeds and 回评 are the lead's as any (R4); each keeps the response its
-    # check displaced out of the queue until dealt with (``marking.quality.reports``).
-    anomalies = (anomalies or 0) + _checks(
-        db, exam, CheckMark.reported, CheckMark.report_closed_at.is_(None)
-    )
+    anomalies = unresolved_reports(db, exam)
     if anomalies:
         problems.append(
             MarkingError.coded(

@@ -14,6 +14,7 @@ from marking.paper.tally import BatchTally, render_tally, tally
 from marking.store.models import (
     Anomaly,
     Assignment,
+    CheckMark,
     Component,
     ExamSession,
     Exclusion,
@@ -83,11 +84,7 @@ def session_status(db: Session, exam: ExamSession) -> SessionStatus:
         .where(Script.session_id == exam.id)
     )
     groups = _group_progress(db, exam)
-    open_anomalies = db.scalar(
-        select(func.count())
-        .select_from(Anomaly)
-        .where(Anomaly.session_id == exam.id, Anomaly.resolution.is_(None))
-    )
+    open_anomalies = unresolved_reports(db, exam)
     return SessionStatus(
         code=exam.code,
         occupation=exam.occupation,
@@ -105,6 +102,28 @@ def session_status(db: Session, exam: ExamSession) -> SessionStatus:
         open_anomalies=open_anomalies or 0,
         scan_batches=tally(db, exam),
     )
+
+
+def unresolved_reports(db: Session, exam: ExamSession) -> int:
+    """Anomaly reports the lead has not dealt with yet: on live responses (R4), and on seeds
+    and 回评, which are the lead's as any and each keep the response their check displaced
+    out of the queue until dealt with (``marking.quality.reports``). Publication waits for
+    all of them; the progress pages count all of them."""
+    live = db.scalar(
+        select(func.count())
+        .select_from(Anomaly)
+        .where(Anomaly.session_id == exam.id, Anomaly.resolution.is_(None))
+    )
+    checks = db.scalar(
+        select(func.count())
+        .select_from(CheckMark)
+        .where(
+            CheckMark.session_id == exam.id,
+            CheckMark.reported,
+            CheckMark.report_closed_at.is_(None),
+        )
+    )
+    return (live or 0) + (checks or 0)
 
 
 def _scripts_per_component(db: Session, exam: ExamSession) -> dict[str, int]:

@@ -63,7 +63,7 @@ def test_an_examiners_day(world: World, people: dict[str, Person], language: str
     expect(mine.locator("tr[data-group] th", has_text="简答题")).to_have_count(1)
     # No count of what is left (a check would move it): the page says where it shows.
     expect(mine.locator("p.hint")).to_contain_text(
-        say("开始评卷即知", "What is left for you shows when you mark")
+        say("开始阅卷即知", "What is left for you shows when you mark")
     )
     all_chinese(page)
     with page.expect_navigation():

@@ -24,6 +24,7 @@ from marking.queue.leases import DEFAULT_LEASE, LeaseLost
 from marking.queue.marks import submit_mark
 from marking.queue.statements import takeable_by
 from marking.read import views
+from marking.read.status import session_status
 from marking.store.models import (
     Account,
     AnomalyKind,
@@ -410,6 +411,7 @@ def test_a_reported_check_takes_its_displaced_response_from_everyone_as_a_live_r
     assert displaced not in {i.response_id for i in claim(db, exam, e4, size=20, group="short")}
     open_reports = [i for i in open_items(db, exam) if i.code == "open_anomaly_reports"]
     assert [str(i) for i in open_reports] == ["2 anomaly report(s) are not resolved"]
+    assert session_status(db, exam).open_anomalies == 2  # the progress pages say so too
     # The lead keeps the seed: the response comes back to the queue, for e4 too.
     check = db.get(CheckMark, seed.check_id)
     assert check is not None

@@ -120,7 +120,8 @@
     const item = queue[0];
     if (!item) return;
     const value = $("mark").value.trim();
-    if (!value) { $("mark").focus(); return; }
+    // Said, not just refocused: an earlier refusal left on screen would read as this one's.
+    if (!value) { say(root.dataset.msgEmpty, "error"); $("mark").focus(); return; }
     let res;
     try {
       res = await call("POST", root.dataset.responseBase + item.response + "/mark", { value });
@@ -137,7 +138,8 @@
         const at = Date.parse(item.expires_at);
         queue = queue.filter((other) => Date.parse(other.expires_at) > at);
       }
-      say(root.dataset.msgLost + " (" + res.data.detail + ")", "error");
+      // Two sentences, the reason second: a lead's reason in brackets mid-sentence read badly.
+      say(root.dataset.msgLost + " " + res.data.detail, "error");
       return fill(); // drops the rest of an expired batch too (prune)
     }
     say(res.data ? res.data.detail : root.dataset.msgNetwork, "error");
