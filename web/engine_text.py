@@ -142,7 +142,7 @@ TEXT: dict[str, object] = {
     "group_not_assigned": _l("%(user)s is not assigned to marking group %(group)s."),
     "claim_suspended": _l(
         "The lead examiner suspended your marking in %(groups)s: you cannot claim there until "
-        "they reinstate you. Ask the lead examiner."
+        "they reinstate you. Their reason: %(reasons)s. Ask the lead examiner."
     ),
     "nul_character": _l(
         "What was sent contains a NUL character (an invisible control character, often "

@@ -230,8 +230,12 @@ def _suspended_in(
     return MarkingError.coded(
         "claim_suspended",
         "the lead examiner suspended your marking in %(groups)s: you cannot claim there until "
-        "they reinstate you; ask the lead examiner",
-        groups="、".join(f"{r.name} ({reasons[r.id]})" for r in rows),
+        "they reinstate you; their reason: %(reasons)s; ask the lead examiner",
+        groups="、".join(r.name for r in rows),
+        # Quoted after the sentence, each with its group when there are several.
+        reasons="；".join(
+            f"“{reasons[r.id]}”" if len(rows) == 1 else f"{r.name}：“{reasons[r.id]}”" for r in rows
+        ),
     )
 
 

@@ -138,7 +138,15 @@
         const at = Date.parse(item.expires_at);
         queue = queue.filter((other) => Date.parse(other.expires_at) > at);
       }
-      // Two sentences, the reason second: a lead's reason in brackets mid-sentence read badly.
+      if (res.data.code === "lease_suspended") {
+        // Suspended in this group: everything held there went back, so none of it is shown
+        // again for a mark that would be lost too. The refusal says it all, reason included.
+        // Not fill(): a claim's refusal would replace this message, which says the mark was
+        // not recorded.
+        queue = queue.filter((other) => other.group !== item.group);
+        say(res.data.detail, "error");
+        return show();
+      }
       say(root.dataset.msgLost + " " + res.data.detail, "error");
       return fill(); // drops the rest of an expired batch too (prune)
     }
