@@ -133,13 +133,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for blueprint in (*blueprints, archive_bp):
         app.register_blueprint(blueprint)
 
-    @app.get("/lang/<code>")
-    def set_language(code: str) -> WerkzeugResponse:
-        if code in LANGUAGES:
-            session["lang"] = code
-        return redirect(_same_site(request.referrer) or url_for("auth.home"))
-
+    app.add_url_rule("/lang/<code>", "set_language", _set_language)
     return app
+
+
+def _set_language(code: str) -> WerkzeugResponse:
+    """Choose the interface's language, then back to the page it was chosen on."""
+    from web.inbound import local_path
+
+    if code in LANGUAGES:
+        session["lang"] = code
+    back = local_path(request.args.get("next", ""))  # the page it was chosen on
+    return redirect(back or _same_site(request.referrer) or url_for("auth.home"))
 
 
 def _locale() -> str:

@@ -97,11 +97,16 @@ def logout() -> Response:
         handed = handback.release_all(get_db(), account)
     end_login()
     logout_user()
+    language = session.get("lang")
     session.clear()
+    if language:
+        session["lang"] = language  # the login page in the language they were using
     if handed:  # said without a number: the examiner knows what they held
         flash(
             _("You are logged out. What you held unmarked is handed back for others to mark."), "ok"
         )
+    else:
+        flash(_("You are logged out."), "ok")
     return redirect(url_for("auth.login"))
 
 

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from marking.errors import MarkingError
 from marking.quality import decisions, suspension
 from marking.queue.marks import InvalidMark
-from marking.read import views
+from marking.read import status, views
 from marking.store.models import Role
 from web import actions
 from web.access import session_as_lead
@@ -132,6 +132,7 @@ def _anomalies_page(code: str, refused: dict[str, Any] | None = None) -> str:
         "lead/anomalies.html",
         exam=exam,
         anomalies=actions.anomalies(db, exam, account),
+        check_reports=sum(status.open_check_reports(db, exam).values()),
         objective=views.objective_questions(db, exam),
         refused=refused or {},
     )

@@ -114,16 +114,24 @@ def unresolved_reports(db: Session, exam: ExamSession) -> int:
         .select_from(Anomaly)
         .where(Anomaly.session_id == exam.id, Anomaly.resolution.is_(None))
     )
-    checks = db.scalar(
-        select(func.count())
-        .select_from(CheckMark)
-        .where(
-            CheckMark.session_id == exam.id,
-            CheckMark.reported,
-            CheckMark.report_closed_at.is_(None),
+    return (live or 0) + sum(open_check_reports(db, exam).values())
+
+
+def open_check_reports(db: Session, exam: ExamSession) -> dict[int, int]:
+    """Group id → reports on seeds and 回评 the lead has not dealt with yet (they are on
+    the quality pages, not in the anomaly inbox)."""
+    return {
+        int(gid): int(n)
+        for gid, n in db.execute(
+            select(CheckMark.group_id, func.count())
+            .where(
+                CheckMark.session_id == exam.id,
+                CheckMark.reported,
+                CheckMark.report_closed_at.is_(None),
+            )
+            .group_by(CheckMark.group_id)
         )
-    )
-    return (live or 0) + (checks or 0)
+    }
 
 
 def _scripts_per_component(db: Session, exam: ExamSession) -> dict[str, int]:
@@ -144,6 +152,7 @@ def _scripts_per_component(db: Session, exam: ExamSession) -> dict[str, int]:
 def _group_progress(db: Session, exam: ExamSession) -> list[GroupProgress]:
     """Each marking group's progress, from its responses, questions and examiners."""
     per_group = _response_counts(db, exam)
+    reported = open_check_reports(db, exam)  # counted with the group's anomalies, as the total
     questions_of = {
         gid: n
         for gid, n in db.execute(
@@ -177,7 +186,7 @@ def _group_progress(db: Session, exam: ExamSession) -> list[GroupProgress]:
                 marks_needed=int(needed or 0),
                 marks_given=int(done or 0),
                 final=int(final or 0),
-                anomaly=int(anomaly or 0),
+                anomaly=int(anomaly or 0) + reported.get(group.id, 0),
                 arbitration=int(arbitration or 0),
                 held=int(held or 0),
                 examiners=examiners_of.get(group.id, 0),

@@ -116,6 +116,13 @@ def test_flag_goes_to_the_lead_who_resolves_it(world: World) -> None:
     assert no_mark.status_code == 422 and "定为最终分需要分数" in refused
     assert 'value="图像模糊，给最终分"' in refused and '<option value="final" selected>' in refused
     assert lead.get(f"{API}/EX-2/anomalies").json[0]["note"] == "字迹模糊"  # still open
+    no_key_reason = lead.post(
+        "/lead/sessions/EX-2/key-corrections",
+        data={"question": "theory/1", "answer": "C", "reason": " "},
+    )
+    refused = no_key_reason.get_data(as_text=True)
+    assert no_key_reason.status_code == 422 and "更正标准答案需要填写理由" in refused
+    assert 'value="C"' in refused and '<option value="theory/1" selected>' in refused
     resolved = lead.post(
         f"/lead/sessions/EX-2/anomalies/{inbox[0]['anomaly']}/resolve",
         data={"resolution": "final", "value": "2", "note": "看不清，按空白处理前先给分"},

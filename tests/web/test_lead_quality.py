@@ -490,6 +490,15 @@ def test_a_report_on_a_seed_shows_on_the_item_in_the_lead_s_words(world: World) 
     lead = world.client("lead")
     overview = page(lead, "/lead/sessions/LQ-R/quality/")
     assert "有 1 条样卷与回评的异常报告待您" in overview
+    # Counted where every open report is: the inbox points to it, the progress and the
+    # lead's list of sessions count it with the live ones.
+    assert "另有 1 条针对样卷或回评的异常报告" in page(lead, "/lead/sessions/LQ-R/anomalies")
+    progress = lead.get("/api/v1/sessions/LQ-R/progress").json
+    assert progress["open_anomalies"] == 1
+    assert {g["key"]: g["anomaly"] for g in progress["groups"]}["short"] == 1
+    home = page(lead, "/lead/")
+    row = home[home.index('data-session="LQ-R"') :]
+    assert '/lead/sessions/LQ-R/anomalies">1</a>' in row[: row.index("</tr>")]
     builder = page(lead, "/lead/sessions/LQ-R/quality/groups/short")
     assert "样卷与回评的异常报告" in builder
     # Named by the script code the examiner saw, as their report would name it.

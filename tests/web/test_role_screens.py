@@ -329,3 +329,16 @@ def test_the_examiners_menu_and_start_button_offer_only_what_is_open_to_them(
     # The lead's session page, where examiners are added, says the groups are short now.
     lead_page = text(world.client("lead").get("/lead/sessions/RS-S"))
     assert "评分组 简答题 只有 1 位未被暂停的考评员" in lead_page
+
+
+def test_switching_language_stays_on_the_page_and_logging_out_keeps_it(world: World) -> None:
+    """The site sends no Referer, so the switch went to the home page; and logging out
+    cleared the language chosen. A switch names the page, never another site."""
+    e1 = world.client("e1")
+    home = text(e1.get("/examiner/"))
+    assert "/lang/en?next=/examiner/" in home
+    back = e1.get("/lang/en?next=/examiner/")
+    assert back.status_code == 302 and back.location.endswith("/examiner/")
+    assert not e1.get("/lang/en?next=//evil.example/").location.startswith("//evil")
+    out = text(e1.post("/logout", follow_redirects=True))
+    assert "You are logged out." in out and 'lang="en"' in out

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from marking.errors import MarkingError
 from marking.quality.qualification import active_items, fresh_retry
 from marking.queue import handles, lead
-from marking.read import views
+from marking.read import status, views
 from marking.setup.assignment import (
     approve_scheme,
     get_group,
@@ -39,7 +39,9 @@ def lead_home(db: Session, account: Account) -> list[dict[str, Any]]:
     return [
         {
             "exam": exam,
-            "anomalies": lead.anomalies_open(db, exam, ruler=account),
+            # With the reports on seeds and 回评 (on the quality pages), as the progress counts.
+            "anomalies": lead.anomalies_open(db, exam, ruler=account)
+            + sum(status.open_check_reports(db, exam).values()),
             "arbitrations": lead.arbitrations_waiting(db, exam, ruler=account),
         }
         for exam in views.sessions_led_by(db, account)
