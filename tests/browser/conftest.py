@@ -195,8 +195,9 @@ class Person:
         """Pick ``language`` with the switch in the page's header, as a user does."""
         page = self.go("/login")
         with page.expect_navigation():
-            page.locator(f"a[href='/lang/{language}']").click()
+            page.locator(f"a[href^='/lang/{language}?next=']").click()
         expect(page.locator("html")).to_have_attribute("lang", language.replace("_", "-"))
+        assert page.url.endswith("/login")  # back on the page it was chosen on
 
     def go(self, path: str) -> Page:
         self.page.goto(self.server.url + path)
