@@ -17,9 +17,11 @@ hand-out records with whether the examiner's mark on it would have been the last
   given before the hand-out to a final (DESIGN §5: agreed, or a third mark that settles it):
   the check is not correctable once marked, as the live mark would not have been;
 - otherwise (more marks were still needed, or the marks would call for a third mark or for
-  arbitration): the examiner corrects it while it is their latest mark in the session; once
-  they mark live work after it, it answers as a final response's mark does (the other marks
-  of the response it stands for never come, so nothing else would end it).
+  arbitration): the examiner corrects it, from "correct my last mark" while it is their
+  latest mark they may correct, and by its handle, for as long as the response it displaced
+  is not final, as a live mark is correctable until its response is final (a tester who
+  marked on and then corrected told checks by their closing sooner); and a suspension that
+  withdrew their marks on the group's responses not yet final answers for it as withdrawn.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from marking.audit import ledger
@@ -49,10 +51,12 @@ from marking.store.models import (
     MarkWithdrawal,
     Question,
     Response,
+    ResponseState,
     Script,
     effective_value,
     utcnow,
 )
+from marking.store.models.checks import GroupSuspension
 
 
 @dataclass(frozen=True)
@@ -70,15 +74,6 @@ class LastMark:
     script_code: str = ""  # the script's code, as the marking screen showed it
 
 
-def _latest_live(db: Session, exam: ExamSession, examiner: Account) -> dt.datetime | None:
-    return db.scalar(
-        select(func.max(Mark.created_at))
-        .join(Response, Response.id == Mark.response_id)
-        .join(Script, Script.id == Response.script_id)
-        .where(Script.session_id == exam.id, Mark.examiner_id == examiner.id)
-    )
-
-
 def _in_force(db: Session, check: CheckMark) -> Decimal:
     """The check mark's value in force: its latest correction's, or its own."""
     assert check.value is not None
@@ -89,9 +84,8 @@ def _in_force(db: Session, check: CheckMark) -> Decimal:
 
 
 def _latest_check(db: Session, exam: ExamSession, examiner: Account) -> CheckMark | None:
-    """The examiner's latest submitted seed or 回评 of the session, while no live mark of
-    theirs came after it."""
-    check = db.scalar(
+    """The examiner's latest seed or 回评 mark of the session they may still correct."""
+    for check in db.scalars(
         select(CheckMark)
         .where(
             CheckMark.session_id == exam.id,
@@ -100,12 +94,54 @@ def _latest_check(db: Session, exam: ExamSession, examiner: Account) -> CheckMar
             CheckMark.state == CheckState.SUBMITTED,
         )
         .order_by(CheckMark.submitted_at.desc(), CheckMark.id.desc())
+        .limit(LOOK_BACK)
+    ):
+        if _closed(db, exam, check) is None:
+            return check
+    return None
+
+
+# How many of an examiner's latest check marks "correct my last mark" looks through for one
+# still correctable: a check stays so as long as the response it stands for is not final,
+# and few of those wait long.
+LOOK_BACK = 50
+
+
+def _newer(submitted: dt.datetime | None, given: dt.datetime) -> bool:
+    return submitted is not None and submitted > given
+
+
+def _closed(db: Session, exam: ExamSession, check: CheckMark) -> StateError | None:
+    """Why the examiner may no longer correct this check's mark, worded as for the live
+    mark it stands for (the module's docstring), or None while they may: it would have made
+    that response final; that response is final now; or the lead suspended them on the group
+    afterwards, withdrawing their marks on responses not yet final."""
+    final = StateError.coded(
+        "correction_final",
+        "that response is final: only the lead examiner corrects its marks now",
+    )
+    if check.displaced_id is None or _would_be_final(db, check):
+        return final
+    displaced = db.get(Response, check.displaced_id)
+    assert displaced is not None and check.submitted_at is not None
+    if displaced.state is ResponseState.FINAL:
+        return final
+    withdrawn = db.scalar(
+        select(GroupSuspension.id)
+        .where(
+            GroupSuspension.session_id == exam.id,
+            GroupSuspension.group_id == check.group_id,
+            GroupSuspension.examiner_id == check.examiner_id,
+            GroupSuspension.keep_marks.is_(False),
+            GroupSuspension.created_at > check.submitted_at,
+        )
         .limit(1)
     )
-    if check is None or check.submitted_at is None or _would_be_final(db, check):
-        return None
-    live = _latest_live(db, exam, examiner)
-    return check if live is None or check.submitted_at > live else None
+    if withdrawn is not None:
+        return StateError.coded(
+            "correction_withdrawn", "that mark was withdrawn: it cannot be corrected"
+        )
+    return None
 
 
 def _would_be_final(db: Session, check: CheckMark) -> bool:
@@ -161,13 +197,13 @@ def last_mark(db: Session, exam: ExamSession, examiner: Account) -> LastMark | N
     if not exam.marking_open:
         return None
     check = _latest_check(db, exam, examiner)
-    if check is not None:
+    live = last_correctable(db, exam, examiner)
+    if check is not None and (live is None or _newer(check.submitted_at, live.given_at)):
         component, question, code = _question(db, check.response_id)
         value = _in_force(db, check)
         return LastMark(
             None, check.id, component, question.number, question.max, question.step, value, code
         )
-    live = last_correctable(db, exam, examiner)
     if live is None:
         return None
     # Read as a check's is, so the answer costs the same: the script names the paper, which
@@ -233,12 +269,9 @@ def correct_check(
         raise StateError.coded(
             "correction_not_marking", "session %(session)s is not in marking", session=exam.code
         )
-    latest = _latest_check(db, exam, examiner)
-    if latest is None or latest.id != check.id:
-        raise StateError.coded(
-            "correction_final",
-            "that response is final: only the lead examiner corrects its marks now",
-        )
+    closed = _closed(db, exam, check)
+    if closed is not None:
+        raise closed
     _component, question, _code = _question(db, check.response_id)
     assert check.value is not None
     change = Change.of(

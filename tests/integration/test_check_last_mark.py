@@ -7,16 +7,20 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy.orm import Session
 
+from marking.errors import MarkingError
 from marking.quality import checks
+from marking.quality import corrections as checks_corrections
 from marking.quality.corrections import last_mark
 from marking.queue.claims import Claimed, claim
-from marking.queue.marks import submit_mark
+from marking.queue.corrections import correct_mark
+from marking.queue.marks import InvalidMark, submit_mark
 from marking.store.models import ExamSession
 from tests.integration import factory as f
 from tests.integration.marking_helpers import account
-from tests.integration.test_checks import one_seed
+from tests.integration.test_checks import group, one_seed
 
 
 def e3_batch_after_e1(db: Session, tmp_path: Path, code: str) -> tuple[ExamSession, list[Claimed]]:
@@ -71,3 +75,45 @@ def test_a_check_whose_mark_would_have_called_for_a_third_stays_correctable(
     # correctable, and so does the check's.
     seen = boxes_after_each(db, exam, batch, {True: Decimal(0), False: Decimal(0)})
     assert seen == [(i.check_id is not None, True) for i in batch]
+
+
+def test_a_check_stays_correctable_while_the_response_it_stands_for_is_not_final(
+    db: Session, tmp_path: Path
+) -> None:
+    """A tester marked on and then corrected each earlier item: live work stayed correctable
+    until its response was final (others' marks), a check closed at the next mark. Now a
+    check closes when the response it displaced is final, as the live mark would have."""
+    exam, _source = one_seed(db, tmp_path, "LM-3", ("e1", "e2", "e3"))
+    e3 = account(db, "e3")
+    batch = claim(db, exam, e3, size=4, group="short")
+    assert sum(i.check_id is not None for i in batch) == 1
+    for item in batch:  # 0, far from any mark given before (the middle): none final
+        if item.check_id is not None:
+            checks.submit_check(db, exam, e3, check_id=item.check_id, value=Decimal(0))
+        else:
+            submit_mark(db, exam, e3, response_id=item.response_id, value=Decimal(0))
+
+    def correct(item: Claimed) -> BaseException:
+        with pytest.raises(MarkingError) as refused:
+            if item.check_id is not None:
+                checks_corrections.correct_check(
+                    db, exam, e3, check_id=item.check_id, value="999", reason="复核"
+                )
+            else:
+                correct_mark(db, exam, e3, response_id=item.response_id, value="999", reason="复核")
+        return refused.value
+
+    # Every one still open to a correction: refused only for the value, alike.
+    first = [correct(item) for item in batch]
+    assert {type(c) for c in first} == {InvalidMark}, [str(c) for c in first]
+    # Others finish the group (the displaced response with it): all closed, alike.
+    group(exam, "short").seed_rate = Decimal(0)
+    for who in ("e1", "e2"):
+        while more := claim(db, exam, account(db, who), size=20, group="short"):
+            for item in more:
+                submit_mark(
+                    db, exam, account(db, who), response_id=item.response_id, value=f.middle(item)
+                )
+    closed = [correct(item) for item in batch]
+    assert {getattr(c, "code", None) for c in closed} == {"correction_final"}, closed
+    assert last_mark(db, exam, e3) is None
