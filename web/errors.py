@@ -4,10 +4,12 @@ an error page for the screens. Every error rolls back the request's work first."
 from __future__ import annotations
 
 import re
+import sqlite3
 import tempfile
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
 from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -190,32 +192,41 @@ def respond(exc: BaseException) -> Any:
 _TRANSIENT_STATES = frozenset({"40P01", "40001"})
 
 
-def transient(exc: DBAPIError) -> bool:
+# The queue's hot statements run on the driver's own cursor (``statements._DriverStatement``):
+# their errors come unwrapped, so the drivers' own classes are handled too.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (DBAPIError, psycopg.Error, sqlite3.Error)
+
+
+def transient(exc: Exception) -> bool:
     """Whether the database refused this step only because another ran at the same moment."""
-    return getattr(exc.orig, "sqlstate", None) in _TRANSIENT_STATES or "database is locked" in str(
-        exc.orig
-    )
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    locked = "database is locked" in str(orig)
+    return getattr(orig, "sqlstate", None) in _TRANSIENT_STATES or locked
+
+
+def _database(exc: Exception) -> Any:
+    """A step the database undid for a concurrent one: 409, try again, nothing saved. Any
+    other database fault is raised again: logged, and the generic page (it names no SQL)."""
+    if not transient(exc):
+        raise exc
+    fail()
+    body = {
+        "error": "busy",
+        "detail": _(
+            "Another step on the same work was made at the same moment, and nothing of "
+            "this one was saved. Try again."
+        ),
+    }
+    if wants_json():
+        return jsonify(body), 409
+    return render_template("error.html", status=409, body=body), 409
 
 
 def init_app(app: Flask) -> None:
     for cls, _status, _code in STATUS:
         app.register_error_handler(cls, respond)
-
-    @app.errorhandler(DBAPIError)
-    def _database(exc: DBAPIError) -> Any:
-        if not transient(exc):
-            raise exc  # a fault: logged, and the generic page below (it names no SQL)
-        fail()
-        body = {
-            "error": "busy",
-            "detail": _(
-                "Another step on the same work was made at the same moment, and nothing of "
-                "this one was saved. Try again."
-            ),
-        }
-        if wants_json():
-            return jsonify(body), 409
-        return render_template("error.html", status=409, body=body), 409
+    for cls in DATABASE_ERRORS:
+        app.register_error_handler(cls, _database)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:

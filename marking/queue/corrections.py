@@ -281,7 +281,18 @@ def corrections_of(db: Session, mark_id: int) -> list[MarkCorrection]:
 
 def _locked_response(db: Session, exam: ExamSession, response_id: int) -> Response:
     """The response, locked (a mark or a claim on it waits, and then sees the correction),
-    if it is an examiner-marked response of this session; NotFound otherwise."""
+    if it is an examiner-marked response of this session; NotFound otherwise.
+
+    Its held leases are locked first, as a mark locks its lease and then the response: a
+    correction that makes a third mark needless hands that mark's lease back, and had it
+    locked the response first, a third mark sent at that moment deadlocked with it (a tester
+    met it 5 times in 10 races on PostgreSQL)."""
+    db.execute(
+        select(Lease.id)
+        .where(Lease.response_id == response_id, Lease.state == LeaseState.HELD)
+        .order_by(Lease.id)
+        .with_for_update()
+    ).all()
     response = db.get(Response, response_id, with_for_update=True, populate_existing=True)
     script = None if response is None else db.get(Script, response.script_id)
     if response is None or script is None or script.session_id != exam.id:

@@ -31,6 +31,7 @@ from marking.store.db import session_factory, transaction
 from marking.store.models import Response, ResponseState
 from tests.conftest import FreshDatabase
 from tests.integration import factory as f
+from tests.integration.interleave import interleaved
 from tests.integration.test_marking_corrections import Q, mark_as
 from tests.integration.test_queue_race import _wait_until_blocked
 
@@ -203,3 +204,28 @@ def test_a_claim_during_a_correction_skips_the_response_and_never_doubles_it(
     claiming.close()
     response = _after(fresh_db, "CR-D", target)
     assert (response.state, response.held, response.marks_done) == (ResponseState.FINAL, 0, 2)
+
+
+def test_a_correction_and_a_third_mark_at_the_same_moment_never_deadlock(
+    fresh_db: FreshDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The correction locked the response and then, making the third mark needless, its
+    lease; the third mark locks its lease and then the response. Sent at that moment, each
+    waited for the other (a tester met it 5 times in 10). Now a correction locks the held
+    leases first: the third mark waits, then is handed back."""
+    if fresh_db.schema is None:
+        pytest.skip("PostgreSQL's row locks: SQLite has one writer, so no two steps interleave")
+    from marking.queue import corrections
+
+    target = _session(fresh_db, tmp_path, "CR-D")
+    results = interleaved(
+        fresh_db,
+        monkeypatch,
+        (corrections, "_locked_response"),
+        _correct("CR-D", target, "4.5"),
+        _third("CR-D", target, "3"),
+    )
+    assert results["first"].state is ResponseState.FINAL, results
+    assert isinstance(results["second"], LeaseLost), results
+    response = _after(fresh_db, "CR-D", target)
+    assert (response.final, response.marks_done, response.held) == (Decimal(5), 2, 0)

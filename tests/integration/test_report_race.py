@@ -10,13 +10,12 @@ HTTP twice in 39 tries. Now a report takes the lane first, as a mark does.
 
 from __future__ import annotations
 
-import threading
-import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session
 
 from marking.people.accounts import get_account
 from marking.queue import handback
@@ -25,11 +24,11 @@ from marking.queue.leases import LeaseLost
 from marking.queue.marks import submit_mark
 from marking.setup.sessions import get_session
 from marking.store import schema
-from marking.store.db import session_factory, transaction
+from marking.store.db import transaction
 from marking.store.models import Anomaly, AnomalyKind
 from tests.conftest import FreshDatabase
 from tests.integration import factory as f
-from tests.integration.test_queue_race import _wait_until_blocked
+from tests.integration.interleave import interleaved
 
 
 def test_a_report_and_a_mark_at_once_never_deadlock(
@@ -43,47 +42,18 @@ def test_a_report_and_a_mark_at_once_never_deadlock(
         [item] = claim(db, tiny.exam, get_account(db, "e1"), size=1)
         target = item.response_id
 
+    def report(db: Session) -> Any:
+        exam = get_session(db, "RR-1")
+        e1 = get_account(db, "e1")
+        return handback.flag(
+            db, exam, e1, response_id=target, kind=AnomalyKind.ILLEGIBLE, note="看不清"
+        )
+
+    def mark(db: Session) -> Any:
+        exam = get_session(db, "RR-1")
+        return submit_mark(db, exam, get_account(db, "e1"), response_id=target, value=Decimal(1))
+
     # The report stops right after it locked the lease, until the mark waits on a lock.
-    locked, go = threading.Event(), threading.Event()
-    real = handback.held_lease
-
-    def pausing(*args: Any, **kwargs: Any) -> Any:
-        lease = real(*args, **kwargs)
-        if threading.current_thread().name == "report":
-            locked.set()
-            go.wait(30)
-        return lease
-
-    monkeypatch.setattr(handback, "held_lease", pausing)
-    make = session_factory(fresh_db.engine)
-    results: dict[str, Any] = {}
-
-    def step(name: str) -> None:
-        db = make()
-        try:
-            with db.begin():
-                exam = get_session(db, "RR-1")
-                e1 = get_account(db, "e1")
-                if name == "report":
-                    results[name] = handback.flag(
-                        db, exam, e1, response_id=target, kind=AnomalyKind.ILLEGIBLE, note="看不清"
-                    )
-                else:
-                    results[name] = submit_mark(db, exam, e1, response_id=target, value=Decimal(1))
-        except BaseException as exc:  # reported by the test
-            results[name] = exc
-        finally:
-            db.close()
-
-    report = threading.Thread(target=step, args=("report",), name="report")
-    mark = threading.Thread(target=step, args=("mark",), name="mark")
-    report.start()
-    assert locked.wait(30)
-    mark.start()
-    _wait_until_blocked(fresh_db, time.monotonic() + 20)
-    go.set()
-    report.join(30)
-    mark.join(30)
-
-    assert isinstance(results["report"], Anomaly), results["report"]
-    assert isinstance(results["mark"], LeaseLost), results["mark"]
+    results = interleaved(fresh_db, monkeypatch, (handback, "held_lease"), report, mark)
+    assert isinstance(results["first"], Anomaly), results["first"]
+    assert isinstance(results["second"], LeaseLost), results["second"]
