@@ -22,6 +22,9 @@ _l = lazy_gettext
 #: code → translatable text with the same %(name)s placeholders as the English.
 TEXT: dict[str, object] = {
     # The lead's rulings: anomaly reports, arbitration, key corrections (marking/queue/lead.py)
+    "resolution_unknown": _l(
+        "Choose how to resolve it: back to the queue, a final mark, or after a key correction."
+    ),
     "lead_only": _l("Only the lead examiner of session %(session)s may do this."),
     "lead_not_marking": _l("Session %(session)s is %(state)s, not in marking."),
     "lead_not_yours": _l("That response is not awaiting your ruling in session %(session)s."),

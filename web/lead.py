@@ -154,7 +154,8 @@ def resolve(code: str, handle: str) -> Response | tuple[str, int]:
             form.get("value"),
         )
     except MarkingError as exc:
-        return _anomalies_page(code, refusal(exc, form="resolve", anomaly=handle)), 422
+        refused = refusal(exc, form="resolve", anomaly=handle)
+        return _anomalies_page(code, refused), classify(exc)[0]
     flash(_("Anomaly report resolved."), "ok")
     return redirect(url_for("lead.anomalies", code=code))
 
@@ -176,7 +177,7 @@ def correct_key(code: str) -> Response | tuple[str, int]:
             form.get("reason", ""),
         )
     except MarkingError as exc:
-        return _anomalies_page(code, refusal(exc, form="key")), 422
+        return _anomalies_page(code, refusal(exc, form="key")), classify(exc)[0]
     flash(_("Key corrected; %(n)d response(s) re-scored.", n=done["rescored"]), "ok")
     return redirect(url_for("lead.anomalies", code=code))
 

@@ -129,6 +129,12 @@ def test_flag_goes_to_the_lead_who_resolves_it(world: World) -> None:
     )
     assert resolved.status_code == 302
     assert lead.get(f"{API}/EX-2/anomalies").json == []
+    # Sent again (a second tab): said on the inbox, though the report is listed no more.
+    again = lead.post(
+        f"/lead/sessions/EX-2/anomalies/{inbox[0]['anomaly']}/resolve",
+        data={"resolution": "requeue", "note": "再次提交"},
+    )
+    assert again.status_code == 409 and "该异常报告已经处理过了" in again.get_data(as_text=True)
     anomaly_id = world.anomaly_id("EX-2", inbox[0]["anomaly"])
     with world.tx() as db:
         anomaly = db.get(Anomaly, anomaly_id)

@@ -104,9 +104,11 @@ def resolve(
     try:
         how = AnomalyResolution(resolution)
     except ValueError:
-        raise MarkingError(
-            f"resolution {resolution!r} is not one of "
-            + ", ".join(r.value for r in AnomalyResolution)
+        raise MarkingError.coded(
+            "resolution_unknown",
+            "resolution %(given)r is not one of %(known)s",
+            given=resolution,
+            known=", ".join(r.value for r in AnomalyResolution),
         ) from None
     anomaly_id = handles.anomaly_id(exam, handle)
     mark = parse_mark(value) if how is AnomalyResolution.FINAL and value not in (None, "") else None
