@@ -105,10 +105,7 @@ def resolve(
         how = AnomalyResolution(resolution)
     except ValueError:
         raise MarkingError.coded(
-            "resolution_unknown",
-            "resolution %(given)r is not one of %(known)s",
-            given=resolution,
-            known=", ".join(r.value for r in AnomalyResolution),
+            "resolution_unknown", "the resolution must be requeue, final or key_correction"
         ) from None
     anomaly_id = handles.anomaly_id(exam, handle)
     mark = parse_mark(value) if how is AnomalyResolution.FINAL and value not in (None, "") else None
