@@ -32,6 +32,7 @@ from marking.queue.leases import free_slots
 from marking.store.models import (
     Account,
     AnomalyKind,
+    Component,
     ExamSession,
     MarkingGroup,
     Question,
@@ -101,6 +102,7 @@ class CheckReport:
     # response's: ``claims.shown_code``), so the lead can match what they were told.
     script_code: str
     purpose: str
+    component: str  # its name as the office gave it (理论知识)
     question: str
     kind: str
     note: str
@@ -112,11 +114,12 @@ def open_reports(db: Session, exam: ExamSession, group: MarkingGroup) -> list[Ch
     """The group's reports on seeds and 回评, oldest first."""
     require_group(exam, group)
     rows = db.execute(
-        select(CheckMark, Account.name, Question.number, Script.code)
+        select(CheckMark, Account.name, Component.name, Question.number, Script.code)
         .join(Account, Account.id == CheckMark.examiner_id)
         .join(Response, Response.id == CheckMark.response_id)
         .join(Script, Script.id == Response.script_id)
         .join(Question, Question.id == Response.question_id)
+        .join(Component, Component.id == Question.component_id)
         .where(
             CheckMark.session_id == exam.id,
             CheckMark.group_id == group.id,
@@ -127,13 +130,14 @@ def open_reports(db: Session, exam: ExamSession, group: MarkingGroup) -> list[Ch
         .order_by(CheckMark.reported_at, CheckMark.id)
     ).all()
     out = []
-    for check, name, number, script in rows:
+    for check, name, component, number, script in rows:
         assert check.report_kind is not None and check.reported_at is not None
         out.append(
             CheckReport(
                 handle=handles.response_handle(exam, check.response_id),
                 script_code=shown_code(exam, script),
                 purpose=check.purpose.value,
+                component=component,
                 question=number,
                 kind=check.report_kind.value,
                 note=check.report_note or "",

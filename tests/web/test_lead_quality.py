@@ -503,6 +503,8 @@ def test_a_report_on_a_seed_shows_on_the_item_in_the_lead_s_words(world: World) 
     assert "样卷与回评的异常报告" in builder
     # Named by the script code the examiner saw, as their report would name it.
     assert f"试卷 <code>{shown['script_code']}</code>" in builder
+    heading = builder[: builder.index(f"<code>{shown['script_code']}</code>")]
+    assert "理论知识 第" in heading[heading.rindex("<h3>") :]  # its component by name
     item = builder[builder.index(f'id="item-seed-{seed}"') :]
     item = item[: item.index("</section>")]
     assert "考评员e3 报告为“字迹无法辨认”：图像看不清" in item
