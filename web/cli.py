@@ -23,7 +23,13 @@ from marking.store.db import default_url
     help="Worker processes (gunicorn; default one per CPU core: a worker's Python uses one "
     "core at most, and the database needs the rest of the machine's time).",
 )
-@click.option("--threads", default=4, show_default=True, help="Threads per worker.")
+@click.option(
+    "--threads",
+    default=16,
+    show_default=True,
+    help="Threads per worker. An examiner's request waits out its pace in its thread, "
+    "holding no database connection: 16 answered 1.8 times what 4 did (bench/http.py).",
+)
 @click.option(
     "--examiner-pace",
     type=click.IntRange(min=0),
