@@ -86,7 +86,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 
     # Before db: its floor is kept after the commit. Its before-request hook reads only the
-    # route, never the request, so inbound's is still the first that reads one.
+    # route and the login (from the cookie or token, as inbound's next does), never a body,
+    # so inbound's is still the first that reads one.
     pacing.init_app(app)
     db.init_app(app)
     inbound.init_app(app)  # first: no other hook may read a request before it is admitted

@@ -37,7 +37,11 @@ from marking.audit import ledger
 from marking.domain.rules.reconciliation import Final, reconcile_decimal
 from marking.errors import MarkingError, NotFound, StateError
 from marking.queue.changes import Change, in_force
-from marking.queue.corrections import closed_to_corrections, last_correctable
+from marking.queue.corrections import (
+    closed_to_corrections,
+    last_correctable,
+    outside_revision,
+)
 from marking.queue.handback import UNANNOUNCED
 from marking.store.models import (
     Account,
@@ -116,6 +120,10 @@ def _closed(db: Session, exam: ExamSession, check: CheckMark) -> StateError | No
     mark it stands for (the module's docstring), or None while they may: it would have made
     that response final; that response is final now; or the lead suspended them on the group
     afterwards, withdrawing their marks on responses not yet final."""
+    if exam.open_revision is not None:
+        # Checks are of the first marking; a revision re-marks only the responses it sends,
+        # and a live mark given before it is no longer offered (``last_correctable``).
+        return outside_revision(exam)
     final = StateError.coded(
         "correction_final",
         "that response is final: only the lead examiner corrects its marks now",

@@ -283,10 +283,9 @@ def _locked_response(db: Session, exam: ExamSession, response_id: int) -> Respon
     """The response, locked (a mark or a claim on it waits, and then sees the correction),
     if it is an examiner-marked response of this session; NotFound otherwise.
 
-    Its held leases are locked first, as a mark locks its lease and then the response: a
-    correction that makes a third mark needless hands that mark's lease back, and had it
-    locked the response first, a third mark sent at that moment deadlocked with it (a tester
-    met it 5 times in 10 races on PostgreSQL)."""
+    Its held leases are locked first, as a mark locks its lease, then the response: locked
+    the other way, a correction making a third mark needless (handing its lease back) and
+    that mark sent at once deadlocked (a tester met it 5 times in 10 on PostgreSQL)."""
     db.execute(
         select(Lease.id)
         .where(Lease.response_id == response_id, Lease.state == LeaseState.HELD)
@@ -303,18 +302,23 @@ def _locked_response(db: Session, exam: ExamSession, response_id: int) -> Respon
         )
     if exam.state is SessionState.PUBLISHED and exam.open_revision is not None:
         if response.revision != exam.open_revision:
-            raise StateError.coded(
-                "correction_outside_revision",
-                "that response is not in revision %(number)s of session %(session)s: only "
-                "the responses the open revision sends to be marked again take corrections",
-                number=exam.open_revision,
-                session=exam.code,
-            )
+            raise outside_revision(exam)
         return response
     refused = closed_to_corrections(exam)
     if refused is not None:
         raise refused
     return response
+
+
+def outside_revision(exam: ExamSession) -> StateError:
+    """The refusal of a correction on a response the open revision did not send."""
+    return StateError.coded(
+        "correction_outside_revision",
+        "that response is not in revision %(number)s of session %(session)s: only "
+        "the responses the open revision sends to be marked again take corrections",
+        number=exam.open_revision,
+        session=exam.code,
+    )
 
 
 def closed_to_corrections(exam: ExamSession) -> StateError | None:

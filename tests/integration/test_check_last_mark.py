@@ -117,3 +117,24 @@ def test_a_check_stays_correctable_while_the_response_it_stands_for_is_not_final
     closed = [correct(item) for item in batch]
     assert {getattr(c, "code", None) for c in closed} == {"correction_final"}, closed
     assert last_mark(db, exam, e3) is None
+
+
+def test_a_check_is_not_correctable_in_an_appeal_revision(db: Session, tmp_path: Path) -> None:
+    """Checks are of the first marking: in a revision, which re-marks only the responses it
+    sends, a check's mark is closed as a live mark given before it is, and "correct my last
+    mark" offers neither (it offered the check, whose displaced response was reopened)."""
+    from marking.store.models import SessionState
+
+    exam, _source = one_seed(db, tmp_path, "LM-4", ("e1", "e2", "e3"))
+    e3 = account(db, "e3")
+    [check] = [i for i in claim(db, exam, e3, size=3, group="short") if i.check_id is not None]
+    assert check.check_id is not None
+    checks.submit_check(db, exam, e3, check_id=check.check_id, value=Decimal(0))
+    exam.state, exam.open_revision = SessionState.PUBLISHED, 2  # an appeal revision open
+    db.flush()
+    with pytest.raises(MarkingError) as refused:
+        checks_corrections.correct_check(
+            db, exam, e3, check_id=check.check_id, value="1", reason="复核"
+        )
+    assert getattr(refused.value, "code", None) == "correction_outside_revision"
+    assert last_mark(db, exam, e3) is None or last_mark(db, exam, e3).check_id is None  # type: ignore[union-attr]
