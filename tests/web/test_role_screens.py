@@ -129,14 +129,16 @@ def test_correct_my_last_mark_after_a_check_answers_as_after_live_work(world: Wo
         kinds = db.scalars(select(LedgerEntry.kind)).all()
         assert "check_corrected" in kinds
 
-    # Live work marked after it: the check answers as a final response's mark does.
+    # Marked on: the check stays correctable while the response it displaced is not final,
+    # as the mark just given does (it closed at once, and a tester told the checks by it;
+    # its closing: tests/integration/test_check_last_mark.py).
     nxt = next(i for i in claim(e1, "RS-C", size=5))
     assert mark(e1, "RS-C", nxt["response"], "1").status_code == 200
-    late = e1.post(
-        f"{API}/RS-C/responses/{check['response']}/correct", json={"value": "4", "reason": "再改"}
-    )
-    assert late.status_code == 409
-    assert late.json["detail"] == "该答题已定分：现在只有考评组长可以更正其评分。"
+    for handle in (check["response"], nxt["response"]):
+        late = e1.post(
+            f"{API}/RS-C/responses/{handle}/correct", json={"value": "999", "reason": "再改"}
+        )
+        assert late.status_code == 422 and late.json["error"] == "invalid_mark", late.json
 
 
 # --- the lead -------------------------------------------------------------------------------
