@@ -99,8 +99,10 @@ def test_no_seed_of_a_script_the_examiner_is_excluded_from(db: Session, tmp_path
     for _ in range(3):  # the seed is due at every place: never to e3 ...
         batch = claim(db, exam, e3, size=4, group="short")
         assert batch and all(i.check_id is None for i in batch)
-    # ... while e4, not excluded, gets it at once.
-    assert any(i.check_id is not None for i in claim(db, exam, e4, size=4, group="short"))
+    # ... while e4, not excluded, gets it in the first batch that can take it: about 1 run
+    # in 25 (the queue's order is random) the first could not, and the seed stayed owed.
+    got = [claim(db, exam, e4, size=4, group="short") for _ in range(3)]
+    assert any(i.check_id is not None for batch in got for i in batch)
 
 
 def _qualifying(db: Session, tmp_path: Path, code: str, items: int) -> tuple[ExamSession, int]:
