@@ -659,8 +659,8 @@ OPERATIONS: list[Operation] = [
     (
         "get",
         "/sessions/{code}/mine",
-        "My groups (my marks and what there is to take, nothing from reconciliation) and "
-        "held responses",
+        "My groups (my marks and what I hold; nothing from reconciliation, no count of what "
+        "is left) and held responses",
         "examiner",
         [CODE],
         None,

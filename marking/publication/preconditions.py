@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -135,12 +134,6 @@ def open_items(
     return problems
 
 
-def _checks(db: Session, exam: ExamSession, *where: Any) -> int:
-    """How many of the session's checks (seeds, 回评, qualification items) meet ``where``."""
-    found = select(func.count()).select_from(CheckMark).where(CheckMark.session_id == exam.id)
-    return db.scalar(found.where(*where)) or 0
-
-
 def _session_items(db: Session, exam: ExamSession, *, now: dt.datetime) -> list[MarkingError]:
     """The session-wide items of ``open_items``: leases, schemes, batches, collectives."""
     problems: list[MarkingError] = []
@@ -153,13 +146,17 @@ def _session_items(db: Session, exam: ExamSession, *, now: dt.datetime) -> list[
     )
     # Seeds and 回评 held are counted as the live work they look like: an examiner holding
     # one is marking still (and the lead may have finished the response it displaced).
-    leases = (leases or 0) + _checks(
-        db,
-        exam,
-        CheckMark.state == CheckState.HELD,
-        CheckMark.expires_at > now,
-        CheckMark.purpose.in_(UNANNOUNCED),
+    checks = db.scalar(
+        select(func.count())
+        .select_from(CheckMark)
+        .where(
+            CheckMark.session_id == exam.id,
+            CheckMark.state == CheckState.HELD,
+            CheckMark.expires_at > now,
+            CheckMark.purpose.in_(UNANNOUNCED),
+        )
     )
+    leases = (leases or 0) + (checks or 0)
     if leases:
         problems.append(
             MarkingError.coded(

@@ -470,7 +470,7 @@ def response_by_script(
             "correction_no_script_response",
             "no response of script %(script)s to %(component)s/%(question)s in session %(session)s",
             script=script_code,
-            component=next((c.name for c in exam.components if c.key == component), component),
+            component=exam.component_name(component),
             question=question,
             session=exam.code,
         )

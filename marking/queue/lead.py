@@ -357,11 +357,6 @@ def _require_no_revision(exam: ExamSession) -> None:
         )
 
 
-def _component_name(exam: ExamSession, key: str) -> str:
-    """A component's name as the office gave it (理论知识), for messages; else the key."""
-    return next((c.name for c in exam.components if c.key == key), key)
-
-
 def _keyed_question(db: Session, exam: ExamSession, component: str, number: str) -> Question:
     """The session's objective question ``component``/``number``; NotFound or refused (an
     examiner-marked question has no key) otherwise, the component named as the office did."""
@@ -378,7 +373,7 @@ def _keyed_question(db: Session, exam: ExamSession, component: str, number: str)
         raise NotFound.coded(
             "lead_no_question",
             "no question %(component)s/%(question)s in session %(session)s",
-            component=_component_name(exam, component),
+            component=exam.component_name(component),
             question=number,
             session=exam.code,
         )
@@ -386,7 +381,7 @@ def _keyed_question(db: Session, exam: ExamSession, component: str, number: str)
         raise MarkingError.coded(
             "lead_not_objective",
             "question %(component)s/%(question)s is marked by examiners, not a key",
-            component=_component_name(exam, component),
+            component=exam.component_name(component),
             question=number,
         )
     return question

@@ -83,8 +83,9 @@ def session_status(db: Session, exam: ExamSession) -> SessionStatus:
         .join(Script, Script.id == Exclusion.script_id)
         .where(Script.session_id == exam.id)
     )
-    groups = _group_progress(db, exam)
-    open_anomalies = unresolved_reports(db, exam)
+    reported = open_check_reports(db, exam)  # read once: the total and each group's
+    groups = _group_progress(db, exam, reported)
+    open_anomalies = _live_reports(db, exam) + sum(reported.values())
     return SessionStatus(
         code=exam.code,
         occupation=exam.occupation,
@@ -109,12 +110,12 @@ def unresolved_reports(db: Session, exam: ExamSession) -> int:
     and 回评, which are the lead's as any and each keep the response their check displaced
     out of the queue until dealt with (``marking.quality.reports``). Publication waits for
     all of them; the progress pages count all of them."""
-    live = db.scalar(
-        select(func.count())
-        .select_from(Anomaly)
-        .where(Anomaly.session_id == exam.id, Anomaly.resolution.is_(None))
-    )
-    return (live or 0) + sum(open_check_reports(db, exam).values())
+    return _live_reports(db, exam) + sum(open_check_reports(db, exam).values())
+
+
+def _live_reports(db: Session, exam: ExamSession) -> int:
+    found = select(func.count()).select_from(Anomaly)
+    return db.scalar(found.where(Anomaly.session_id == exam.id, Anomaly.resolution.is_(None))) or 0
 
 
 def open_check_reports(db: Session, exam: ExamSession) -> dict[int, int]:
@@ -149,10 +150,12 @@ def _scripts_per_component(db: Session, exam: ExamSession) -> dict[str, int]:
     }
 
 
-def _group_progress(db: Session, exam: ExamSession) -> list[GroupProgress]:
-    """Each marking group's progress, from its responses, questions and examiners."""
+def _group_progress(
+    db: Session, exam: ExamSession, reported: dict[int, int]
+) -> list[GroupProgress]:
+    """Each marking group's progress, from its responses, questions and examiners; its open
+    reports on seeds and 回评 (``reported``) counted with its anomalies, as in the total."""
     per_group = _response_counts(db, exam)
-    reported = open_check_reports(db, exam)  # counted with the group's anomalies, as the total
     questions_of = {
         gid: n
         for gid, n in db.execute(

@@ -15,10 +15,6 @@ from marking.store.models import Account, ExamSession
 from web.actions.common import plain
 
 
-def _component_name(exam: ExamSession, key: str) -> str:
-    return {c.key: c.name for c in exam.components}.get(key, key)
-
-
 def last_mark(db: Session, exam: ExamSession, account: Account) -> dict[str, Any] | None:
     """The examiner's most recent mark in the session they may still correct, or None: a
     live response's or a check's, in the same shape (a handle of the same format)."""
@@ -32,7 +28,7 @@ def last_mark(db: Session, exam: ExamSession, account: Account) -> dict[str, Any
         if check_id is None
         else handles.check_handle(exam, check_id)
     )
-    return {"response": handle, **data, "component_name": _component_name(exam, mine.component)}
+    return {"response": handle, **data, "component_name": exam.component_name(mine.component)}
 
 
 def correct_own(
@@ -76,7 +72,7 @@ def record(db: Session, exam: ExamSession, account: Account, handle: str) -> dic
     return {
         "response": handle,
         **data,
-        "component_name": _component_name(exam, seen.component),
+        "component_name": exam.component_name(seen.component),
     }
 
 

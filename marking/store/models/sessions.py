@@ -111,6 +111,10 @@ class ExamSession(Base):
         date and time shown to a person is converted to."""
         return session_time_zone(self.definition)
 
+    def component_name(self, key: str) -> str:
+        """A component's name as the office gave it (理论知识), for messages; else the key."""
+        return next((c.name for c in self.components if c.key == key), key)
+
     @property
     def marking_open(self) -> bool:
         """Whether examiners mark and the lead rules now: in marking, or while an appeal
